@@ -1,0 +1,47 @@
+# picogo — every entry point a developer or CI needs.
+GO        ?= go
+GOBIN     ?= $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+SEEDS     ?= 200
+SEED      ?= 1
+
+.PHONY: all build test lint run sim bench fmt clean
+
+all: build
+
+## build: compile every package and the picogo binary into ./bin
+build:
+	$(GO) build ./...
+	$(GO) build -o bin/picogo ./cmd/picogo
+
+## test: everything CI runs (unit tests, interaction scripts, determinism guard)
+test:
+	$(GO) test -count=1 -timeout 20m ./...
+
+## lint: gofmt, go vet, staticcheck (installed on first use)
+lint: $(STATICCHECK)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+## run: start picogo on its embedded default (lands with the runtime issue)
+run: build
+	./bin/picogo run
+
+## sim: run the seeded simulator over SEEDS seeds starting at SEED (lands with the simulator issue)
+sim: build
+	./bin/picogo sim --seeds $(SEEDS) --start $(SEED)
+
+## bench: benchmarks (lands with the benchmark issue)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

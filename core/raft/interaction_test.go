@@ -1,0 +1,50 @@
+package raft_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/picogo/picogo/core/raft/rafttest"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata scripts with the actual output")
+
+// TestInteractions runs every script in testdata/: each is a sequence of
+// steps on an in-memory cluster and the exact output they must produce. The
+// cluster also checks Raft's safety properties after every step, so a
+// script fails on a safety violation whatever its expected output says.
+func TestInteractions(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in testdata/ (%v)", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			text, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := rafttest.NewEnv(1)
+			out, bad, err := rafttest.RunScript(string(text), env.Handle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *rewrite {
+				if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			for _, m := range bad {
+				t.Errorf("%s:%d: %s\n--- expected:\n%s\n--- got:\n%s", file, m.Directive.Line, m.Directive.Cmd,
+					m.Directive.Expected, m.Got)
+			}
+			if strings.Contains(out, "SAFETY") {
+				t.Errorf("%s: a safety check failed", file)
+			}
+		})
+	}
+}

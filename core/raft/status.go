@@ -1,0 +1,47 @@
+package raft
+
+// Status is a consistent picture of a node, for `.proc_raft_info`, operators
+// and tests.
+type Status struct {
+	ID uint64
+	HardState
+	Applied    uint64
+	Lead       uint64
+	State      StateType
+	FirstIndex uint64
+	LastIndex  uint64
+	ConfState  ConfState
+	Snapshot   SnapshotMeta
+	// LeadTransferee is the target of a leadership transfer in progress.
+	LeadTransferee uint64
+	// Progress is the leader's view of every member (nil on followers).
+	Progress map[uint64]Progress
+}
+
+// Status reports the node's state.
+func (n *Node) Status() Status {
+	r := n.r
+	s := Status{
+		ID:             r.id,
+		HardState:      r.hardState(),
+		Applied:        r.log.applied,
+		Lead:           r.lead,
+		State:          r.state,
+		FirstIndex:     r.log.firstIndex(),
+		LastIndex:      r.log.lastIndex(),
+		ConfState:      cloneConfState(r.conf),
+		Snapshot:       r.log.snapshot,
+		LeadTransferee: r.leadTransferee,
+	}
+	if r.state == StateLeader {
+		s.Progress = make(map[uint64]Progress, len(r.members))
+		for _, id := range r.members {
+			pr := *r.progress[id]
+			pr.inflights = inflights{maxCount: pr.inflights.maxCount, maxBytes: pr.inflights.maxBytes,
+				last: append([]uint64(nil), pr.inflights.last...), size: append([]uint64(nil), pr.inflights.size...),
+				bytes: pr.inflights.bytes}
+			s.Progress[id] = pr
+		}
+	}
+	return s
+}
