@@ -2,19 +2,27 @@ package raft
 
 // hup starts an election if this node may: it is a voter, not the leader,
 // and has no committed membership change left to apply (which might remove
-// it). A transfer skips the pre-vote: the leader itself asked for it.
-func (r *raft) hup(transfer bool) {
-	if r.state == StateLeader || !r.promotable() || r.hasUnappliedConfChange() {
-		return
+// it). A transfer skips the pre-vote: the leader itself asked for it. The
+// error says why no election started.
+func (r *raft) hup(transfer bool) error {
+	switch {
+	case r.state == StateLeader:
+		return nil
+	case !r.promotable():
+		return &CampaignError{ID: r.id, Reason: "not a voter of the known configuration"}
+	case r.hasUnappliedConfChange():
+		return &CampaignError{ID: r.id, Reason: "a committed configuration change is not applied yet"}
 	}
 	r.campaign(r.cfg.PreVote && !transfer, transfer)
+	return nil
 }
 
 func (r *raft) hasUnappliedConfChange() bool {
-	if r.log.committed <= r.log.applied {
+	from := max(r.log.applied, r.confIndex) + 1
+	if from > r.log.committed {
 		return false
 	}
-	ents, _ := r.log.slice(r.log.applied+1, r.log.committed+1, ^uint64(0), int(^uint(0)>>1))
+	ents, _ := r.log.slice(from, r.log.committed+1, ^uint64(0), int(^uint(0)>>1))
 	for i := range ents {
 		if ents[i].Type == EntryConfChange {
 			return true

@@ -60,3 +60,13 @@ type LogReversionError struct {
 func (e *LogReversionError) Error() string {
 	return fmt.Sprintf("raft: fatal: log of node %d reverted from %d to %d", e.Peer, e.Match, e.LastHeld)
 }
+
+// CampaignError says why a node did not start an election.
+type CampaignError struct {
+	ID     uint64
+	Reason string
+}
+
+func (e *CampaignError) Error() string {
+	return fmt.Sprintf("raft: node %d cannot campaign: %s", e.ID, e.Reason)
+}

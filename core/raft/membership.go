@@ -13,8 +13,8 @@ import (
 // before the leader has committed an entry of its own term.
 
 // setConf installs cs and rebuilds progress tracking for its members,
-// keeping what is known about members that stay.
-func (r *raft) setConf(cs ConfState) {
+// keeping what is known about members that stay. It returns the new members.
+func (r *raft) setConf(cs ConfState) (added []uint64) {
 	r.conf = cs
 	r.voters = jointConfig{incoming: majority(cs.Voters), outgoing: majority(cs.VotersOutgoing)}
 	members := sortedUnion(sortedUnion(cs.Voters, cs.VotersOutgoing), sortedUnion(cs.Learners, cs.LearnersNext))
@@ -24,11 +24,13 @@ func (r *raft) setConf(cs ConfState) {
 		pr, ok := old[id]
 		if !ok {
 			pr = r.newProgress(id)
+			added = append(added, id)
 		}
 		pr.IsLearner = !r.voters.isVoter(id)
 		r.progress[id] = pr
 	}
 	r.members = members
+	return added
 }
 
 func (r *raft) newProgress(id uint64) *Progress {
@@ -65,6 +67,7 @@ func (r *raft) forEachPeer(fn func(id uint64, pr *Progress)) {
 // outcome is reported to the application.
 func (r *raft) applyConfChangeEntry(e Entry) ConfChangeResult {
 	res := ConfChangeResult{Index: e.Index}
+	r.confIndex = e.Index
 	cc, err := UnmarshalConfChange(e.Data)
 	if err == nil {
 		var cs ConfState
@@ -81,7 +84,7 @@ func (r *raft) applyConfChangeEntry(e Entry) ConfChangeResult {
 // leader: commit under the new quorum, abort a transfer to a node that is no
 // longer a voter, and step down if this node is no longer a voter.
 func (r *raft) switchConf(cs ConfState) {
-	r.setConf(cs)
+	added := r.setConf(cs)
 	if r.state != StateLeader {
 		return
 	}
@@ -94,9 +97,13 @@ func (r *raft) switchConf(cs ConfState) {
 	}
 	if r.maybeCommit() {
 		r.bcastAppend()
-	} else {
-		// New members get their first appends at once.
-		r.forEachPeer(func(id uint64, _ *Progress) { r.maybeSendAppend(id, false) })
+		return
+	}
+	// New members are probed at once rather than at the next heartbeat.
+	for _, id := range added {
+		if id != r.id {
+			r.maybeSendAppend(id, true)
+		}
 	}
 }
 

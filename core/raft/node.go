@@ -96,12 +96,6 @@ func (n *Node) Step(m Message) error {
 // Campaign starts an election now (openraft's elect, Picodata's
 // raft_promote). With PreVote it asks first whether it could win.
 func (n *Node) Campaign() error {
-	if !n.r.voters.isVoter(n.r.id) {
-		return fmt.Errorf("raft: node %d cannot campaign: not a voter", n.r.id)
-	}
-	if n.r.state == StateLeader {
-		return nil
-	}
 	return n.r.step(Message{Type: MsgHup})
 }
 
@@ -237,7 +231,9 @@ func (n *Node) ReportSnapshot(id uint64, failed bool) {
 // SnapshotTaken.
 func (n *Node) SnapshotMeta() (SnapshotMeta, error) {
 	l := n.r.log
-	if l.applied == 0 || l.applied <= l.snapshot.Index {
+	if l.applied == 0 || l.applied <= l.snapshot.Index || n.r.confIndex > l.applied {
+		// Nothing new, or still replaying: the configuration is ahead of
+		// what is applied.
 		return SnapshotMeta{}, ErrNoSnapshot
 	}
 	t, ok := l.term(l.applied)
@@ -405,7 +401,7 @@ func (n *Node) Advance() []ConfChangeResult {
 		if e.Index <= l.applied {
 			continue
 		}
-		if e.Type == EntryConfChange && e.Index > superseded {
+		if e.Type == EntryConfChange && e.Index > superseded && e.Index > r.confIndex {
 			results = append(results, r.applyConfChangeEntry(e))
 		}
 		l.applied = e.Index

@@ -15,8 +15,11 @@ type raft struct {
 	state StateType
 	log   *raftLog
 
-	conf     ConfState
-	voters   jointConfig
+	conf ConfState
+	// confIndex is the index of the last entry reflected in conf: a
+	// snapshot, or a conf change entry.
+	confIndex uint64
+	voters    jointConfig
 	members  []uint64 // sorted ids of voters and learners
 	progress map[uint64]*Progress
 	votes    map[uint64]bool
@@ -61,6 +64,15 @@ func newRaft(cfg Config, st State) (*raft, error) {
 		allowRevert: map[uint64]bool{},
 	}
 	r.setConf(st.Snapshot.ConfState)
+	r.confIndex = st.Snapshot.Index
+	// Committed membership is known before it is replayed: a restarted node
+	// (or a founder) can campaign at once.
+	ents, _ := r.log.slice(r.log.firstIndex(), r.log.committed+1, ^uint64(0), int(^uint(0)>>1))
+	for _, e := range ents {
+		if e.Type == EntryConfChange {
+			r.applyConfChangeEntry(e)
+		}
+	}
 	r.term, r.vote = st.HardState.Term, st.HardState.Vote
 	r.becomeFollower(r.term, None)
 	return r, nil
@@ -162,7 +174,7 @@ func (r *raft) tick() {
 	r.electionElapsed++
 	if r.promotable() && r.electionElapsed >= r.randomizedElectionTimeout {
 		r.electionElapsed = 0
-		r.hup(false)
+		_ = r.hup(false) // a node that may not campaign waits for the leader
 	}
 }
 
@@ -217,8 +229,7 @@ func (r *raft) step(m Message) error {
 	}
 	switch m.Type {
 	case MsgHup:
-		r.hup(false)
-		return nil
+		return r.hup(false)
 	case MsgVote, MsgPreVote:
 		r.handleVoteRequest(m)
 		return nil
@@ -305,7 +316,7 @@ func (r *raft) stepFollower(m Message) error {
 	case MsgTimeoutNow:
 		// The leader hands over: campaign at once, without a pre-vote, and
 		// voters must not refuse it for knowing a leader.
-		r.hup(true)
+		_ = r.hup(true) // a transfer to a node that cannot lead just lapses
 	case MsgReadIndex:
 		if r.lead == None {
 			return ErrProposalDropped

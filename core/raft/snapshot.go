@@ -26,6 +26,7 @@ func (r *raft) handleSnapshot(m Message) {
 	}
 	r.log.restore(s)
 	r.setConf(s.Meta.ConfState)
+	r.confIndex = s.Meta.Index
 	r.send(Message{To: m.From, Type: MsgAppResp, Index: r.log.lastIndex()})
 }
 
