@@ -89,8 +89,21 @@ func (n *Node) Step(m Message) error {
 		return ErrStepPeerNotFound
 	case m.Type == MsgProp && len(m.Entries) == 0:
 		return fmt.Errorf("raft: empty proposal from %d", m.From)
+	case m.Type == MsgApp && !entriesFollow(m):
+		return fmt.Errorf("raft: MsgApp from %d with entries that do not follow index %d", m.From, m.Index)
 	}
 	return r.step(m)
+}
+
+// entriesFollow reports whether m's entries are numbered on from m.Index+1,
+// as the follower's append relies on.
+func entriesFollow(m Message) bool {
+	for i := range m.Entries {
+		if m.Entries[i].Index != m.Index+1+uint64(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // Campaign starts an election now (openraft's elect, Picodata's
@@ -380,6 +393,9 @@ func (n *Node) Advance() []ConfChangeResult {
 	n.writing = nil
 	r := n.r
 	l := r.log
+	if w.HardState != nil {
+		r.durableTerm = max(r.durableTerm, w.HardState.Term)
+	}
 	if w.Snapshot != nil {
 		if l.pendingSnapshot == w.Snapshot {
 			l.pendingSnapshot = nil

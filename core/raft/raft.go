@@ -20,9 +20,9 @@ type raft struct {
 	// snapshot, or a conf change entry.
 	confIndex uint64
 	voters    jointConfig
-	members  []uint64 // sorted ids of voters and learners
-	progress map[uint64]*Progress
-	votes    map[uint64]bool
+	members   []uint64 // sorted ids of voters and learners
+	progress  map[uint64]*Progress
+	votes     map[uint64]bool
 
 	// msgs leave at once; msgsAfterPersist leave once the next write is
 	// durable, because they promise what it contains (a vote, entries).
@@ -46,6 +46,12 @@ type raft struct {
 	purgedTo    uint64 // entries dropped since the last Ready
 
 	allowRevert map[uint64]bool
+
+	// durableTerm is the term of the newest HardState known durable. A
+	// leader whose own term is not durable yet (a sole voter wins at once,
+	// before its vote is written) holds its messages until it is: after a
+	// crash it could lead the same term again with different entries.
+	durableTerm uint64
 }
 
 func newRaft(cfg Config, st State) (*raft, error) {
@@ -74,6 +80,7 @@ func newRaft(cfg Config, st State) (*raft, error) {
 		}
 	}
 	r.term, r.vote = st.HardState.Term, st.HardState.Vote
+	r.durableTerm = st.HardState.Term
 	r.becomeFollower(r.term, None)
 	return r, nil
 }
@@ -82,16 +89,21 @@ func (r *raft) hardState() HardState {
 	return HardState{Term: r.term, Vote: r.vote, Commit: r.log.committed}
 }
 
-// send queues m, stamping the sender and (unless set) the term. Messages
+// send queues m, stamping (unless set) the sender and the term. A forwarded
+// message keeps its sender: a MsgTransferLeader's From is the transfer's
+// target, and a forwarded MsgReadIndex is answered to whoever asked. Messages
 // that promise durable state wait for the write that makes it durable.
 func (r *raft) send(m Message) {
-	m.From = r.id
+	if m.From == None {
+		m.From = r.id
+	}
 	if m.Term == 0 {
 		m.Term = r.term
 	}
 	switch {
 	case m.Type == MsgAppResp && !r.cfg.Mutants.AckBeforeFsync,
-		(m.Type == MsgVote || m.Type == MsgVoteResp) && !r.cfg.Mutants.VoteWithoutPersist:
+		(m.Type == MsgVote || m.Type == MsgVoteResp) && !r.cfg.Mutants.VoteWithoutPersist,
+		r.state == StateLeader && r.term > r.durableTerm:
 		r.msgsAfterPersist = append(r.msgsAfterPersist, m)
 	default:
 		r.msgs = append(r.msgs, m)
@@ -338,10 +350,9 @@ func (r *raft) stepLeader(m Message) error {
 		r.checkQuorum()
 		return nil
 	case MsgProp:
-		if r.leadTransferee != None {
-			return ErrProposalDropped
-		}
-		_, err := r.appendEntries(m.Entries...)
+		// Forwarded proposals obey the same rules as local ones: none
+		// during a transfer, and a conf change alone and one at a time.
+		_, err := r.leaderPropose(m.Entries)
 		return err
 	case MsgReadIndex:
 		r.handleReadIndex(m)

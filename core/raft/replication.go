@@ -175,8 +175,16 @@ func (r *raft) handleAppendResponse(m Message, pr *Progress) {
 
 func (r *raft) handleHeartbeatResponse(m Message, pr *Progress) {
 	pr.RoundAcked = max(pr.RoundAcked, m.Round)
+	// The follower is reachable, and whatever it has not answered may have
+	// been lost: unpause a probe, free one in-flight slot, and send (if need
+	// be an empty MsgApp, whose rejection says where the follower stands).
+	// Otherwise a lost probe or a lost last MsgApp stalls it for good.
+	pr.ProbeSent = false
+	if pr.State == StateReplicate && pr.inflights.full() {
+		pr.inflights.freeLE(pr.inflights.last[0])
+	}
 	if pr.Match < r.log.lastIndex() {
-		r.maybeSendAppend(m.From, false)
+		r.maybeSendAppend(m.From, true)
 	}
 	r.confirmReads()
 }

@@ -20,8 +20,8 @@ import (
 type Cluster struct {
 	nodes  map[uint64]*Node
 	ids    []uint64
-	queues map[uint64][]raft.Message // by recipient, in send order
-	cut    map[[2]uint64]bool        // from->to links that lose messages
+	queues map[uint64][]envelope // by recipient, in send order
+	cut    map[[2]uint64]bool    // from->to links that lose messages
 	seed   uint64
 	out    io.Writer
 
@@ -66,7 +66,7 @@ func New(seed uint64, out io.Writer) *Cluster {
 		out = io.Discard
 	}
 	return &Cluster{
-		nodes: map[uint64]*Node{}, queues: map[uint64][]raft.Message{}, cut: map[[2]uint64]bool{},
+		nodes: map[uint64]*Node{}, queues: map[uint64][]envelope{}, cut: map[[2]uint64]bool{},
 		seed: seed, out: out, leaders: map[uint64]uint64{}, committed: map[uint64]raft.Entry{},
 	}
 }
@@ -300,7 +300,7 @@ func (c *Cluster) send(from *Node, msgs []raft.Message) {
 			m.Snapshot = &s
 		}
 		c.logf("  %s", FormatMessage(m))
-		c.queues[m.To] = append(c.queues[m.To], m)
+		c.queues[m.To] = append(c.queues[m.To], envelope{from: from.ID, m: m})
 	}
 }
 
@@ -312,7 +312,21 @@ func (c *Cluster) sendAfterPersist(from *Node, msgs []raft.Message) {
 }
 
 // Pending returns the messages queued for node to.
-func (c *Cluster) Pending(to uint64) []raft.Message { return c.queues[to] }
+func (c *Cluster) Pending(to uint64) []raft.Message {
+	var msgs []raft.Message
+	for _, e := range c.queues[to] {
+		msgs = append(msgs, e.m)
+	}
+	return msgs
+}
+
+// envelope is a message on the network with the node that put it there. A
+// forwarded message keeps its original From (a MsgTransferLeader's From is
+// the transfer's target), so links are judged by the actual sender.
+type envelope struct {
+	from uint64
+	m    raft.Message
+}
 
 // Deliver hands node to every message queued for it, in order. Messages to a
 // crashed node or over a cut link are lost.
@@ -320,12 +334,13 @@ func (c *Cluster) Deliver(to uint64) error {
 	msgs := c.queues[to]
 	delete(c.queues, to)
 	n := c.nodes[to]
-	for _, m := range msgs {
+	for _, e := range msgs {
+		m := e.m
 		switch {
 		case n == nil || n.Down:
 			c.logf("  dropped (node %d down): %s", to, FormatMessage(m))
 			continue
-		case c.cut[[2]uint64{m.From, m.To}]:
+		case c.cut[[2]uint64{e.from, m.To}]:
 			c.logf("  dropped (link cut): %s", FormatMessage(m))
 			continue
 		}
@@ -338,8 +353,8 @@ func (c *Cluster) Deliver(to uint64) error {
 
 // Drop loses every message queued for node to.
 func (c *Cluster) Drop(to uint64) {
-	for _, m := range c.queues[to] {
-		c.logf("  dropped: %s", FormatMessage(m))
+	for _, e := range c.queues[to] {
+		c.logf("  dropped: %s", FormatMessage(e.m))
 	}
 	delete(c.queues, to)
 }
@@ -405,11 +420,18 @@ func (c *Cluster) Crash(id uint64) error {
 	return nil
 }
 
-// Restart starts a crashed node again from its disk.
+// Restart starts a crashed node again from its disk. Messages sent to it
+// while it was down are lost, as they would be with a real network.
 func (c *Cluster) Restart(id uint64) error {
 	n, err := c.get(id)
 	if err != nil {
 		return err
+	}
+	if n.Down {
+		for _, e := range c.queues[id] {
+			c.logf("  dropped (node %d down): %s", id, FormatMessage(e.m))
+		}
+		delete(c.queues, id)
 	}
 	return n.start()
 }

@@ -698,8 +698,10 @@ func (e *Env) reportUnreachable(d Directive) error {
 	return nil
 }
 
-// step TO type=T from=F term=N [index=N log-term=N commit=N match=N]:
-// hand a node a hand-made message, as a faulty or malicious peer would.
+// step TO type=T from=F term=N [index=N log-term=N commit=N match=N
+// entries=(TERM/INDEX,..)]: hand a node a hand-made message, as a faulty or
+// malicious peer would. T is a type name (MsgApp) or a number, so that
+// unknown types can be sent too; entries are Normal entries with data "bad".
 func (e *Env) step(d Directive) error {
 	to, _, err := oneID(d)
 	if err != nil {
@@ -717,6 +719,9 @@ func (e *Env) step(d Directive) error {
 				m.Type, found = t, true
 				break
 			}
+		}
+		if n, err := strconv.ParseUint(v[0], 10, 8); !found && err == nil {
+			m.Type, found = raft.MessageType(n), true
 		}
 		if !found {
 			return fmt.Errorf("unknown message type %q", v[0])
@@ -736,6 +741,16 @@ func (e *Env) step(d Directive) error {
 		if ok {
 			*f.dst = v
 		}
+	}
+	ents, _ := d.Keyed("entries")
+	for _, w := range ents {
+		t, i, ok := strings.Cut(w, "/")
+		term, err1 := strconv.ParseUint(t, 10, 64)
+		index, err2 := strconv.ParseUint(i, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return fmt.Errorf("bad entry %q: want TERM/INDEX", w)
+		}
+		m.Entries = append(m.Entries, raft.Entry{Term: term, Index: index, Data: []byte("bad")})
 	}
 	if err := n.Raft.Step(m); err != nil {
 		return err

@@ -1,0 +1,266 @@
+package ra
+
+import (
+	"fmt"
+
+	"github.com/picogo/picogo/core/raft"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Every command travels in an envelope naming the server and incarnation
+// that proposed it. Whichever way it reached the leader (proposed there, or
+// forwarded by a follower), the proposer recognises it when it applies it
+// and answers its caller. The incarnation keeps a restarted server from
+// mistaking an old run's command for a new request.
+type envelope struct {
+	//lint:ignore U1000 msgpack reads this field's tag: encode as an array
+	_msgpack    struct{} `msgpack:",as_array"`
+	Kind        uint8
+	Origin      uint64
+	Incarnation uint64
+	Seq         uint64
+	Data        []byte
+}
+
+const (
+	kindCommand   uint8 = 1
+	kindEndOfLife uint8 = 2
+)
+
+func (e *envelope) marshal() []byte {
+	b, err := msgpack.Marshal(e)
+	if err != nil {
+		panic(fmt.Sprintf("ra: encoding an envelope cannot fail: %v", err))
+	}
+	return b
+}
+
+func unmarshalEnvelope(data []byte) (envelope, bool) {
+	var e envelope
+	if len(data) == 0 || msgpack.Unmarshal(data, &e) != nil || e.Kind == 0 {
+		return envelope{}, false
+	}
+	return e, true
+}
+
+// ProcessCommand submits a command and answers once it is applied, with
+// the state machine's reply and the leader's id (ra's process_command). A
+// follower forwards it; with no leader known it is held until one is.
+func (s *Server) ProcessCommand(req ReqID, cmd []byte) {
+	if err := s.wait(req); err != nil {
+		s.emit(Reply{Req: req, Err: err})
+		return
+	}
+	if s.endOfLife != 0 {
+		s.reply(req, nil, ErrClusterDeleted)
+		return
+	}
+	s.propose(heldCommand{req: req, data: cmd, kind: kindCommand})
+	s.drive()
+}
+
+// PipelineCommand submits a command without waiting (ra's
+// pipeline_command). With a correlation, its reply comes in a batched Applied
+// notification; on a server that is not the leader it is Rejected with the
+// leader to resend to. Low priority commands are held and appended in
+// batches.
+func (s *Server) PipelineCommand(corr Correlation, cmd []byte, prio Priority) {
+	if s.terminated {
+		return
+	}
+	if !s.isLeader() || s.endOfLife != 0 {
+		s.emit(Rejected{Leader: s.lead, Corr: corr})
+		return
+	}
+	c := heldCommand{corr: corr, data: cmd, kind: kindCommand}
+	if prio == Low {
+		s.low = append(s.low, c)
+		if len(s.low) >= s.cfg.LowPriorityBatch {
+			s.flushLow()
+		}
+	} else {
+		s.propose(c)
+	}
+	s.drive()
+}
+
+// flushLow appends the held low-priority commands as one batch.
+func (s *Server) flushLow() {
+	if len(s.low) == 0 {
+		return
+	}
+	batch := s.low
+	s.low = nil
+	data := make([][]byte, len(batch))
+	seqs := make([]uint64, len(batch))
+	for i := range batch {
+		e := s.envelopeFor(batch[i])
+		data[i], seqs[i] = e.marshal(), e.Seq
+	}
+	if _, _, err := s.node.Propose(data...); err != nil {
+		for i, c := range batch {
+			s.forget(seqs[i])
+			s.emit(Rejected{Leader: s.lead, Corr: c.corr})
+		}
+	}
+}
+
+func (s *Server) envelopeFor(c heldCommand) *envelope {
+	s.seq++
+	e := &envelope{Kind: c.kind, Origin: s.id, Incarnation: s.incarnation, Seq: s.seq, Data: c.data}
+	if c.req != 0 {
+		s.commands[s.seq] = c.req
+	}
+	if c.corr != 0 {
+		s.correlations[s.seq] = c.corr
+	}
+	return e
+}
+
+// forget drops the bookkeeping of an envelope that was never appended.
+func (s *Server) forget(seq uint64) {
+	delete(s.commands, seq)
+	delete(s.correlations, seq)
+}
+
+// propose appends (or forwards) one command, or holds it until a leader is
+// known.
+func (s *Server) propose(c heldCommand) {
+	if s.lead == raft.None {
+		s.held = append(s.held, c)
+		return
+	}
+	e := s.envelopeFor(c)
+	if _, _, err := s.node.Propose(e.marshal()); err != nil {
+		s.forget(e.Seq)
+		if c.req != 0 {
+			s.reply(c.req, nil, err)
+		} else {
+			s.emit(Rejected{Leader: s.lead, Corr: c.corr})
+		}
+	}
+}
+
+// applyEntries hands committed commands to the state machine in batches and
+// answers the callers of those proposed here.
+func (s *Server) applyEntries(ents []raft.Entry) {
+	var cmds []Command
+	var envs []envelope
+	flush := func() {
+		if len(cmds) == 0 {
+			return
+		}
+		replies := s.sm.Apply(cmds)
+		if len(replies) != len(cmds) {
+			panic(fmt.Sprintf("ra: state machine returned %d replies for %d commands", len(replies), len(cmds)))
+		}
+		var applied []CorrelatedReply
+		for i, e := range envs {
+			if e.Origin != s.id || e.Incarnation != s.incarnation {
+				continue
+			}
+			if req, ok := s.commands[e.Seq]; ok {
+				delete(s.commands, e.Seq)
+				s.reply(req, replies[i], nil)
+			}
+			if corr, ok := s.correlations[e.Seq]; ok {
+				delete(s.correlations, e.Seq)
+				applied = append(applied, CorrelatedReply{Corr: corr, Reply: replies[i]})
+			}
+		}
+		if len(applied) > 0 {
+			s.emit(Applied{Leader: s.lead, Results: applied})
+		}
+		cmds, envs = nil, nil
+	}
+	for _, ent := range ents {
+		if ent.Type != raft.EntryNormal {
+			continue
+		}
+		e, ok := unmarshalEnvelope(ent.Data)
+		if !ok {
+			continue // the leader's empty entry, or not ours: a no-op
+		}
+		if s.endOfLife != 0 {
+			// Nothing applies after the end of life.
+			s.refuseAfterEndOfLife(e)
+			continue
+		}
+		switch e.Kind {
+		case kindCommand:
+			cmds = append(cmds, Command{Index: ent.Index, Data: e.Data})
+			envs = append(envs, e)
+		case kindEndOfLife:
+			flush()
+			s.endOfLifeApplied(ent.Index, e)
+		}
+	}
+	flush()
+}
+
+func (s *Server) refuseAfterEndOfLife(e envelope) {
+	if e.Origin != s.id || e.Incarnation != s.incarnation {
+		return
+	}
+	if req, ok := s.commands[e.Seq]; ok {
+		delete(s.commands, e.Seq)
+		s.reply(req, nil, ErrClusterDeleted)
+	}
+	if corr, ok := s.correlations[e.Seq]; ok {
+		delete(s.correlations, e.Seq)
+		s.emit(Rejected{Leader: s.lead, Corr: corr})
+	}
+}
+
+// DeleteCluster commits an end-of-life entry: every member stops and deletes
+// its data once it applies it; the leader last, once every member has it
+// (ra's delete_cluster). The reply comes when the leader applies it.
+func (s *Server) DeleteCluster(req ReqID) {
+	if err := s.wait(req); err != nil {
+		s.emit(Reply{Req: req, Err: err})
+		return
+	}
+	switch {
+	case !s.isLeader():
+		s.reply(req, nil, s.notLeader())
+		return
+	case s.endOfLife != 0 || s.endOfLifeAsks:
+		s.reply(req, nil, ErrClusterDeleted)
+		return
+	}
+	s.endOfLifeAsks = true
+	s.propose(heldCommand{req: req, kind: kindEndOfLife})
+	s.drive()
+}
+
+func (s *Server) endOfLifeApplied(index uint64, e envelope) {
+	s.endOfLife = index
+	if e.Origin == s.id && e.Incarnation == s.incarnation {
+		if req, ok := s.commands[e.Seq]; ok {
+			delete(s.commands, e.Seq)
+			s.endOfLifeReq = req
+			s.reply(req, "ok", nil)
+		}
+	}
+	if !s.isLeader() {
+		s.terminate(true, "cluster deleted")
+	}
+}
+
+// maybeFinishEndOfLife: the leader stops once every member holds the
+// end-of-life entry.
+func (s *Server) maybeFinishEndOfLife() {
+	if s.terminated || s.endOfLife == 0 {
+		return
+	}
+	if !s.isLeader() {
+		s.terminate(true, "cluster deleted")
+		return
+	}
+	for _, pr := range s.node.Status().Progress {
+		if pr.Match < s.endOfLife {
+			return
+		}
+	}
+	s.terminate(true, "cluster deleted")
+}
