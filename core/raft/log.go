@@ -165,6 +165,10 @@ func (l *raftLog) maybeAppend(prevIndex, prevTerm, commit uint64, ents []Entry) 
 // term. A leader that rejected entry (index, term) can probe there next,
 // skipping a whole term of conflicting entries per round trip.
 func (l *raftLog) hintFor(index, term uint64) (uint64, uint64) {
+	if index < l.prevIndex {
+		// Purged here: nothing to compare; only a snapshot can help.
+		return index, 0
+	}
 	for i := min(index, l.lastIndex()); i > l.prevIndex; i-- {
 		if t, _ := l.term(i); t <= term {
 			return i, t

@@ -2,7 +2,6 @@ package raft
 
 import (
 	"fmt"
-	"slices"
 )
 
 // Membership: the configuration in force (as of the applied index), and the
@@ -156,5 +155,3 @@ type ConfChangeResult struct {
 	ConfState ConfState // the configuration in force after it
 	Err       error     // why the change was a no-op
 }
-
-func containsID(ids []uint64, id uint64) bool { return slices.Contains(ids, id) }

@@ -74,36 +74,13 @@ func (n *Node) Tick() { n.r.tick() }
 // panic.
 func (n *Node) Step(m Message) error {
 	r := n.r
-	switch {
-	case m.Type >= msgTypeCount:
-		return fmt.Errorf("raft: unknown message type %d", m.Type)
-	case m.Type.isLocal():
-		return ErrStepLocalMsg
-	case m.To != r.id:
-		return fmt.Errorf("raft: message for node %d delivered to node %d", m.To, r.id)
-	case m.From == None || m.From == r.id:
-		return fmt.Errorf("raft: message with bad sender %d", m.From)
-	case m.Term == 0:
-		return fmt.Errorf("raft: %s from %d without a term", m.Type, m.From)
-	case m.Type.isResponse() && !r.isMember(m.From) && m.From != r.lead:
+	if err := validateMessage(m, r.id); err != nil {
+		return err
+	}
+	if m.Type.isResponse() && !r.isMember(m.From) && m.From != r.lead {
 		return ErrStepPeerNotFound
-	case m.Type == MsgProp && len(m.Entries) == 0:
-		return fmt.Errorf("raft: empty proposal from %d", m.From)
-	case m.Type == MsgApp && !entriesFollow(m):
-		return fmt.Errorf("raft: MsgApp from %d with entries that do not follow index %d", m.From, m.Index)
 	}
 	return r.step(m)
-}
-
-// entriesFollow reports whether m's entries are numbered on from m.Index+1,
-// as the follower's append relies on.
-func entriesFollow(m Message) bool {
-	for i := range m.Entries {
-		if m.Entries[i].Index != m.Index+1+uint64(i) {
-			return false
-		}
-	}
-	return true
 }
 
 // Campaign starts an election now (openraft's elect, Picodata's
@@ -164,7 +141,9 @@ func (r *raft) leaderPropose(ents []Entry) (uint64, error) {
 		idx, _, err := r.appendConfChange(cc)
 		return idx, err
 	}
-	return r.appendEntries(ents...)
+	// The caller's entries stay as they were (a transport may still hold
+	// the message); the log gets its own copies, numbered.
+	return r.appendEntries(slices.Clone(ents)...)
 }
 
 // ReadIndex asks for a linearizable read index. The answer arrives as a

@@ -58,9 +58,8 @@ func newRaft(cfg Config, st State) (*raft, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if st.HardState.Commit > st.Snapshot.Index+uint64(len(st.Entries)) {
-		return nil, fmt.Errorf("raft: restored commit %d beyond the restored log (last %d)",
-			st.HardState.Commit, st.Snapshot.Index+uint64(len(st.Entries)))
+	if err := validateState(st); err != nil {
+		return nil, err
 	}
 	r := &raft{
 		id:          cfg.ID,
