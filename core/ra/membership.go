@@ -22,7 +22,7 @@ type Members struct {
 
 // Members reports the membership in force on this server (ra's members).
 func (s *Server) Members() Members {
-	cs := s.node.Status().ConfState
+	cs := s.node.BasicStatus().ConfState
 	return Members{Voters: cs.Voters, Learners: append(cs.Learners, cs.LearnersNext...), Outgoing: cs.VotersOutgoing, Leader: s.lead}
 }
 
@@ -134,7 +134,7 @@ func (s *Server) TransferLeaderAndWait(req ReqID, to uint64) {
 }
 
 func (s *Server) isMember(id uint64) bool {
-	cs := s.node.Status().ConfState
+	cs := s.node.BasicStatus().ConfState
 	return slices.Contains(cs.Voters, id) || slices.Contains(cs.VotersOutgoing, id) ||
 		slices.Contains(cs.Learners, id) || slices.Contains(cs.LearnersNext, id)
 }

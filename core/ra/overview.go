@@ -23,7 +23,7 @@ type Overview struct {
 
 // Overview reports the server's state.
 func (s *Server) Overview() Overview {
-	st := s.node.Status()
+	st := s.node.BasicStatus()
 	o := Overview{
 		ID: s.id, State: st.State, Term: st.Term, Leader: st.Lead, Commit: st.Commit, Applied: st.Applied,
 		FirstIndex: st.FirstIndex, LastIndex: st.LastIndex, Members: s.Members(),

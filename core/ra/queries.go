@@ -75,7 +75,7 @@ func (s *Server) readIndexConfirmed(rs raft.ReadState) {
 
 // runReadyReads answers the confirmed reads whose index is applied.
 func (s *Server) runReadyReads() {
-	applied := s.node.Status().Applied
+	applied := s.node.BasicStatus().Applied
 	s.readsAtIndex = slices.DeleteFunc(s.readsAtIndex, func(r pendingRead) bool {
 		if r.index > applied {
 			return false
@@ -86,7 +86,7 @@ func (s *Server) runReadyReads() {
 }
 
 func (s *Server) runQuery(q Query) QueryResult {
-	st := s.node.Status()
+	st := s.node.BasicStatus()
 	t := st.Term
 	if prev, ents := s.node.Log(); st.Applied > prev && st.Applied <= prev+uint64(len(ents)) {
 		t = ents[st.Applied-prev-1].Term

@@ -242,7 +242,7 @@ func (s *Server) drive() {
 func (s *Server) roleChanged(lead uint64, state raft.StateType) {
 	wasLeader := s.state == raft.StateLeader
 	s.lead, s.state = lead, state
-	s.term = s.node.Status().Term
+	s.term = s.node.BasicStatus().Term
 	s.emit(LeaderChanged{Leader: lead, Term: s.term, State: state})
 	if wasLeader && state != raft.StateLeader {
 		// Raft forgot the low-priority batch's chance and its unconfirmed

@@ -27,7 +27,7 @@ func (s *Server) maybeSnapshot() {
 	if s.snapQueued || s.terminated {
 		return
 	}
-	st := s.node.Status()
+	st := s.node.BasicStatus()
 	var last uint64
 	if s.snapshot != nil {
 		last = s.snapshot.Meta.Index
@@ -106,7 +106,7 @@ func (s *Server) snapshotOffered(m raft.Message) {
 		return
 	}
 	meta := m.Snapshot.Meta
-	if meta.Index <= s.node.Status().Commit {
+	if meta.Index <= s.node.BasicStatus().Commit {
 		// Raft acknowledges it without needing the data. Data never comes
 		// inline: it is always fetched in chunks.
 		stale := *m.Snapshot

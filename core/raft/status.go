@@ -18,21 +18,10 @@ type Status struct {
 	Progress map[uint64]Progress
 }
 
-// Status reports the node's state.
+// Status reports the node's state, with every member's progress on a leader.
 func (n *Node) Status() Status {
+	s := n.BasicStatus()
 	r := n.r
-	s := Status{
-		ID:             r.id,
-		HardState:      r.hardState(),
-		Applied:        r.log.applied,
-		Lead:           r.lead,
-		State:          r.state,
-		FirstIndex:     r.log.firstIndex(),
-		LastIndex:      r.log.lastIndex(),
-		ConfState:      cloneConfState(r.conf),
-		Snapshot:       r.log.snapshot,
-		LeadTransferee: r.leadTransferee,
-	}
 	if r.state == StateLeader {
 		s.Progress = make(map[uint64]Progress, len(r.members))
 		for _, id := range r.members {
@@ -44,4 +33,22 @@ func (n *Node) Status() Status {
 		}
 	}
 	return s
+}
+
+// BasicStatus is Status without the progress of members: cheap enough to
+// ask after every event.
+func (n *Node) BasicStatus() Status {
+	r := n.r
+	return Status{
+		ID:             r.id,
+		HardState:      r.hardState(),
+		Applied:        r.log.applied,
+		Lead:           r.lead,
+		State:          r.state,
+		FirstIndex:     r.log.firstIndex(),
+		LastIndex:      r.log.lastIndex(),
+		ConfState:      cloneConfState(r.conf),
+		Snapshot:       r.log.snapshot,
+		LeadTransferee: r.leadTransferee,
+	}
 }
