@@ -131,14 +131,60 @@ func (s *Server) propose(c heldCommand) {
 		return
 	}
 	e := s.envelopeFor(c)
-	if _, _, err := s.node.Propose(e.marshal()); err != nil {
+	idx, _, err := s.node.Propose(e.marshal())
+	if err != nil {
 		s.forget(e.Seq)
 		if c.req != 0 {
 			s.reply(c.req, nil, err)
 		} else {
 			s.emit(Rejected{Leader: s.lead, Corr: c.corr})
 		}
+		return
 	}
+	if idx != 0 && c.req != 0 {
+		s.proposedAt[idx] = e.Seq
+	}
+}
+
+// ProposeHere appends a command on this server, which must be the leader,
+// and returns the index and term it was appended at; the reply to req comes
+// once it is applied — or ErrProposalDropped once another entry is applied
+// at that index. The caller may check the log and append in one step (a
+// compare-and-swap).
+func (s *Server) ProposeHere(req ReqID, cmd []byte) (index, term uint64, err error) {
+	switch {
+	case s.terminated:
+		return 0, 0, ErrTerminated
+	case !s.isLeader():
+		return 0, 0, s.notLeader()
+	case s.endOfLife != 0:
+		return 0, 0, ErrClusterDeleted
+	}
+	if err := s.wait(req); err != nil {
+		return 0, 0, err
+	}
+	e := s.envelopeFor(heldCommand{req: req, data: cmd, kind: kindCommand})
+	index, term, err = s.node.Propose(e.marshal())
+	if err != nil {
+		s.forget(e.Seq)
+		delete(s.waiting, req)
+		return 0, 0, err
+	}
+	s.proposedAt[index] = e.Seq
+	s.drive()
+	return index, term, nil
+}
+
+// CommandData returns the command an entry carries, if it carries one.
+func CommandData(e raft.Entry) ([]byte, bool) {
+	if e.Type != raft.EntryNormal {
+		return nil, false
+	}
+	env, ok := unmarshalEnvelope(e.Data)
+	if !ok || env.Kind != kindCommand {
+		return nil, false
+	}
+	return env.Data, true
 }
 
 // applyEntries hands committed commands to the state machine in batches and
@@ -146,6 +192,7 @@ func (s *Server) propose(c heldCommand) {
 func (s *Server) applyEntries(ents []raft.Entry) {
 	var cmds []Command
 	var envs []envelope
+	var terms []uint64
 	flush := func() {
 		if len(cmds) == 0 {
 			return
@@ -161,7 +208,7 @@ func (s *Server) applyEntries(ents []raft.Entry) {
 			}
 			if req, ok := s.commands[e.Seq]; ok {
 				delete(s.commands, e.Seq)
-				s.reply(req, replies[i], nil)
+				s.replyCommand(req, replies[i], cmds[i].Index, terms[i])
 			}
 			if corr, ok := s.correlations[e.Seq]; ok {
 				delete(s.correlations, e.Seq)
@@ -171,15 +218,13 @@ func (s *Server) applyEntries(ents []raft.Entry) {
 		if len(applied) > 0 {
 			s.emit(Applied{Leader: s.lead, Results: applied})
 		}
-		cmds, envs = nil, nil
+		cmds, envs, terms = nil, nil, nil
 	}
 	for _, ent := range ents {
-		if ent.Type != raft.EntryNormal {
-			continue
-		}
 		e, ok := unmarshalEnvelope(ent.Data)
-		if !ok {
-			continue // the leader's empty entry, or not ours: a no-op
+		s.droppedAt(ent.Index, e, ok && ent.Type == raft.EntryNormal)
+		if ent.Type != raft.EntryNormal || !ok {
+			continue // a conf change, the leader's empty entry: no command
 		}
 		if s.endOfLife != 0 {
 			// Nothing applies after the end of life.
@@ -190,12 +235,39 @@ func (s *Server) applyEntries(ents []raft.Entry) {
 		case kindCommand:
 			cmds = append(cmds, Command{Index: ent.Index, Data: e.Data})
 			envs = append(envs, e)
+			terms = append(terms, ent.Term)
 		case kindEndOfLife:
 			flush()
 			s.endOfLifeApplied(ent.Index, e)
 		}
 	}
 	flush()
+}
+
+// droppedAt answers a command this server appended at index when a different
+// entry is applied there instead: it was definitely not applied.
+func (s *Server) droppedAt(index uint64, e envelope, isEnvelope bool) {
+	seq, ok := s.proposedAt[index]
+	if !ok {
+		return
+	}
+	delete(s.proposedAt, index)
+	if isEnvelope && e.Origin == s.id && e.Incarnation == s.incarnation && e.Seq == seq {
+		return // it is ours
+	}
+	if req, ok := s.commands[seq]; ok {
+		delete(s.commands, seq)
+		s.reply(req, nil, ErrProposalDropped)
+	}
+}
+
+// replyCommand answers a command with where it was applied.
+func (s *Server) replyCommand(req ReqID, result any, index, term uint64) {
+	if _, ok := s.waiting[req]; !ok {
+		return
+	}
+	delete(s.waiting, req)
+	s.emit(Reply{Req: req, Result: result, Leader: s.lead, Index: index, Term: term})
 }
 
 func (s *Server) refuseAfterEndOfLife(e envelope) {

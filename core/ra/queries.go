@@ -12,7 +12,10 @@ import (
 type QueryResult struct {
 	Index uint64
 	Term  uint64
-	Value any
+	// ReadIndex is the confirmed read index of a consistent query (Index,
+	// the applied index read at, is at least this).
+	ReadIndex uint64
+	Value     any
 }
 
 // LocalQuery reads this server's state machine now: any member, possibly
@@ -80,10 +83,49 @@ func (s *Server) runReadyReads() {
 		if r.index > applied {
 			return false
 		}
-		s.reply(r.req, s.runQuery(r.query), nil)
+		res := s.runQuery(r.query)
+		res.ReadIndex = r.index
+		s.reply(r.req, res, nil)
 		return true
 	})
 }
+
+type appliedWait struct {
+	req    ReqID
+	target uint64
+}
+
+// WaitApplied answers req with the applied index once it reaches target
+// (`.proc_wait_index`).
+func (s *Server) WaitApplied(req ReqID, target uint64) {
+	if err := s.wait(req); err != nil {
+		s.emit(Reply{Req: req, Err: err})
+		return
+	}
+	s.appliedWaits = append(s.appliedWaits, appliedWait{req: req, target: target})
+	s.runAppliedWaits()
+}
+
+func (s *Server) runAppliedWaits() {
+	if len(s.appliedWaits) == 0 {
+		return
+	}
+	applied := s.node.BasicStatus().Applied
+	s.appliedWaits = slices.DeleteFunc(s.appliedWaits, func(w appliedWait) bool {
+		if w.target > applied {
+			return false
+		}
+		s.reply(w.req, applied, nil)
+		return true
+	})
+}
+
+// Log returns the index before the first held entry and the held entries,
+// committed or not. Read it, do not keep it.
+func (s *Server) Log() (prevIndex uint64, entries []raft.Entry) { return s.node.Log() }
+
+// BasicStatus is the Raft node's status without member progress.
+func (s *Server) BasicStatus() raft.Status { return s.node.BasicStatus() }
 
 func (s *Server) runQuery(q Query) QueryResult {
 	st := s.node.BasicStatus()

@@ -3,6 +3,7 @@ package ra_test
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/picogo/picogo/core/ra"
@@ -542,4 +543,131 @@ func TestRequestsOnATerminatedServer(t *testing.T) {
 	require.Len(t, effects, 1)
 	require.ErrorIs(t, effects[0].(ra.Reply).Err, ra.ErrTerminated)
 	require.ErrorIs(t, s.Elect(), ra.ErrTerminated)
+}
+
+func TestProposeHereAnswersWithIndexAndTerm(t *testing.T) {
+	c, lead := cluster3(t)
+	f := follower(c, lead)
+	var idx, term uint64
+	req := c.Call(lead, func(s *ra.Server, r ra.ReqID) {
+		var err error
+		idx, term, err = s.ProposeHere(r, []byte("x"))
+		require.NoError(t, err)
+	})
+	require.NoError(t, c.Stabilize())
+	rep, ok := c.Reply(req)
+	require.True(t, ok)
+	require.NoError(t, rep.Err)
+	require.Equal(t, idx, rep.Index)
+	require.Equal(t, term, rep.Term)
+	require.Equal(t, 1, rep.Result)
+
+	// Only the leader appends here.
+	require.NoError(t, c.Do(f, func(s *ra.Server) error {
+		_, _, err := s.ProposeHere(c.NextReq(), []byte("y"))
+		var nl *ra.NotLeaderError
+		require.ErrorAs(t, err, &nl)
+		require.Equal(t, lead, nl.Leader)
+		return nil
+	}))
+}
+
+func TestProposeHereDroppedWhenAnotherEntryTakesItsIndex(t *testing.T) {
+	c, lead := cluster3(t)
+	c.Isolate(lead)
+	var idx uint64
+	req := c.Call(lead, func(s *ra.Server, r ra.ReqID) {
+		var err error
+		idx, _, err = s.ProposeHere(r, []byte("lost"))
+		require.NoError(t, err)
+		s.SetDeadline(r, 500)
+	})
+	// The others elect a new leader, which commits its own entry at idx.
+	f := follower(c, lead)
+	newLead, err := c.WaitLeader(60)
+	require.NoError(t, err)
+	if newLead == lead {
+		require.NoError(t, c.Tick(30))
+		newLead = c.Leader()
+	}
+	require.NotEqual(t, lead, newLead)
+	require.NotZero(t, f)
+	require.NoError(t, process(t, c, newLead, "won").Err)
+	c.Heal()
+	require.NoError(t, c.Tick(3))
+	rep, ok := c.Reply(req)
+	require.True(t, ok)
+	require.ErrorIs(t, rep.Err, ra.ErrProposalDropped, "a definite answer, not a timeout")
+	require.NotContains(t, c.Member(lead).SM.Items, "lost")
+	require.NotZero(t, idx)
+}
+
+func TestWaitAppliedAndDeadlines(t *testing.T) {
+	c, lead := cluster3(t)
+	f := follower(c, lead)
+	applied := c.Server(f).Overview().Applied
+	req := c.Call(f, func(s *ra.Server, r ra.ReqID) { s.WaitApplied(r, applied) })
+	rep, _ := c.Reply(req)
+	require.Equal(t, applied, rep.Result, "an index already applied answers at once")
+
+	req = c.Call(f, func(s *ra.Server, r ra.ReqID) { s.WaitApplied(r, applied+1) })
+	_, answered := c.Reply(req)
+	require.False(t, answered)
+	require.NoError(t, process(t, c, lead, "next").Err)
+	rep, ok := c.Reply(req)
+	require.True(t, ok)
+	require.Equal(t, applied+1, rep.Result)
+
+	// A request's own deadline: 2 ticks instead of the default.
+	req = c.Call(f, func(s *ra.Server, r ra.ReqID) { s.WaitApplied(r, 1000); s.SetDeadline(r, 2) })
+	require.NoError(t, c.Tick(1))
+	_, answered = c.Reply(req)
+	require.False(t, answered)
+	require.NoError(t, c.Tick(1))
+	rep, ok = c.Reply(req)
+	require.True(t, ok)
+	require.ErrorIs(t, rep.Err, ra.ErrTimeout)
+}
+
+func TestConsistentQueryReportsItsReadIndex(t *testing.T) {
+	c, lead := cluster3(t)
+	process(t, c, lead, "a")
+	req := c.Call(lead, func(s *ra.Server, r ra.ReqID) { s.ConsistentQuery(r, items) })
+	require.NoError(t, c.Stabilize())
+	rep, _ := c.Reply(req)
+	res := rep.Result.(ra.QueryResult)
+	require.Equal(t, c.Server(lead).Overview().Commit, res.ReadIndex)
+	require.GreaterOrEqual(t, res.Index, res.ReadIndex)
+}
+
+func TestCommandData(t *testing.T) {
+	c, lead := cluster3(t)
+	process(t, c, lead, "payload")
+	_, ents := c.Server(lead).Log()
+	var found []string
+	for _, e := range ents {
+		if d, ok := ra.CommandData(e); ok {
+			found = append(found, string(d))
+		}
+	}
+	require.Equal(t, []string{"payload"}, found, "only commands, not conf changes or empty entries")
+}
+
+func TestBootstrapCommandsAreAppliedEverywhere(t *testing.T) {
+	disk, err := ra.Bootstrap([]uint64{1, 2}, []byte("init-a"), []byte("init-b"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(3), disk.HardState.Commit)
+	for _, id := range []uint64{1, 2} {
+		sm := &ratest.LogSM{}
+		cfg := ra.Config{Raft: raft.Config{ID: id, ElectionTick: 10, HeartbeatTick: 1, MaxInflightMsgs: 8, MaxMsgEntries: 8,
+			Rand: rand.New(rand.NewPCG(1, id))}}
+		s, err := ra.NewServer(cfg, sm, disk)
+		require.NoError(t, err)
+		for _, e := range s.TakeEffects() {
+			if p, ok := e.(ra.Persist); ok {
+				require.NoError(t, s.PersistDone(p.ID))
+			}
+		}
+		require.Equal(t, []string{"init-a", "init-b"}, sm.Items, "server %d", id)
+	}
 }

@@ -55,6 +55,8 @@ type Server struct {
 
 	seq           uint64                 // envelopes proposed here
 	commands      map[uint64]ReqID       // process_command by envelope seq
+	proposedAt    map[uint64]uint64      // envelope seq by index, for commands this leader appended
+	appliedWaits  []appliedWait          // WaitApplied requests
 	correlations  map[uint64]Correlation // pipeline_command by envelope seq
 	held          []heldCommand          // waiting for a leader to be known
 	low           []heldCommand          // low-priority, waiting for a batch
@@ -132,6 +134,7 @@ func NewServer(cfg Config, sm StateMachine, disk DiskState) (*Server, error) {
 		snapshot:     disk.Snapshot,
 		waiting:      map[ReqID]int{},
 		commands:     map[uint64]ReqID{},
+		proposedAt:   map[uint64]uint64{},
 		correlations: map[uint64]Correlation{},
 		reads:        map[uint64]pendingRead{},
 		term:         disk.HardState.Term,
@@ -140,12 +143,19 @@ func NewServer(cfg Config, sm StateMachine, disk DiskState) (*Server, error) {
 	return s, nil
 }
 
-// Bootstrap is the initial disk of each founding member of a new cluster.
-func Bootstrap(voters ...uint64) (DiskState, error) {
+// Bootstrap is the initial disk of each founding member of a new cluster:
+// the voters, then the commands that give the state machine its initial
+// contents, all committed at term 1. Every founder must be given the same.
+func Bootstrap(voters []uint64, cmds ...[]byte) (DiskState, error) {
 	st, err := raft.Bootstrap(voters...)
 	if err != nil {
 		return DiskState{}, err
 	}
+	for _, c := range cmds {
+		e := envelope{Kind: kindCommand, Data: c}
+		st.Entries = append(st.Entries, raft.Entry{Term: 1, Index: uint64(len(st.Entries)) + 1, Data: e.marshal()})
+	}
+	st.HardState.Commit = uint64(len(st.Entries))
 	return DiskState{HardState: st.HardState, Entries: st.Entries}, nil
 }
 
@@ -334,6 +344,7 @@ func (s *Server) completeRaftWrite(w *raft.Write) {
 		s.confApplied(res)
 	}
 	s.runReadyReads()
+	s.runAppliedWaits()
 	s.maybeSnapshot()
 }
 
@@ -358,6 +369,13 @@ func (s *Server) reply(req ReqID, result any, err error) {
 	s.emit(Reply{Req: req, Result: result, Leader: s.lead, Err: err})
 }
 
+// SetDeadline gives a waiting request its own timeout, in ticks from now.
+func (s *Server) SetDeadline(req ReqID, ticks int) {
+	if _, ok := s.waiting[req]; ok {
+		s.waiting[req] = s.now + max(ticks, 1)
+	}
+}
+
 // wait registers a request that will be answered later.
 func (s *Server) wait(req ReqID) error {
 	if s.terminated {
@@ -380,6 +398,8 @@ func (s *Server) expireRequests() {
 	maps.DeleteFunc(s.commands, func(_ uint64, r ReqID) bool { _, ok := s.waiting[r]; return !ok })
 	maps.DeleteFunc(s.reads, func(_ uint64, r pendingRead) bool { _, ok := s.waiting[r.req]; return !ok })
 	s.readsAtIndex = slices.DeleteFunc(s.readsAtIndex, func(r pendingRead) bool { _, ok := s.waiting[r.req]; return !ok })
+	s.appliedWaits = slices.DeleteFunc(s.appliedWaits, func(w appliedWait) bool { _, ok := s.waiting[w.req]; return !ok })
+	maps.DeleteFunc(s.proposedAt, func(_ uint64, seq uint64) bool { _, ok := s.commands[seq]; return !ok })
 	s.held = slices.DeleteFunc(s.held, func(c heldCommand) bool {
 		_, ok := s.waiting[c.req]
 		return c.req != 0 && !ok

@@ -101,6 +101,9 @@ var (
 	// ErrBusy: a membership change or a cluster deletion is already in
 	// progress on this leader.
 	ErrBusy = errors.New("ra: a membership change is already in progress")
+	// ErrProposalDropped: the command was appended but another entry took
+	// its index (leadership changed): it was definitely not applied.
+	ErrProposalDropped = errors.New("ra: proposal dropped: another entry took its index")
 )
 
 // NotLeaderError redirects a leader-only request; Leader is None if unknown.
@@ -145,7 +148,9 @@ type Reply struct {
 	// Leader is the leader known when the reply was made (ra returns it with
 	// every command reply).
 	Leader uint64
-	Err    error
+	// Index and Term of the entry a command was applied as.
+	Index, Term uint64
+	Err         error
 }
 
 // Applied notifies the caller of pipelined commands: their correlations and

@@ -126,7 +126,7 @@ func (c *Cluster) start(id uint64, disk ra.DiskState) error {
 // started and which did not; with fewer than a majority the started ones
 // are deleted again and ErrClusterNotFormed returned.
 func (c *Cluster) StartCluster(ids ...uint64) (started, notStarted []uint64, err error) {
-	disk, err := ra.Bootstrap(ids...)
+	disk, err := ra.Bootstrap(ids)
 	if err != nil {
 		return nil, nil, err
 	}
