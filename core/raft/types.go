@@ -29,8 +29,12 @@ func (t EntryType) String() string {
 	return fmt.Sprintf("EntryType(%d)", uint8(t))
 }
 
-// Entry is one record of the replicated log.
+// Entry is one record of the replicated log. On the wire it is a msgpack
+// array [term, index, type, data].
 type Entry struct {
+	//lint:ignore U1000 msgpack reads this field's tag: encode as an array
+	_msgpack struct{} `msgpack:",as_array"`
+
 	Term  uint64    `msgpack:"term"`
 	Index uint64    `msgpack:"index"`
 	Type  EntryType `msgpack:"type"`
@@ -213,7 +217,13 @@ func (t MessageType) isResponse() bool {
 //	               confirm read indexes registered up to that round)
 //	MsgSnap:       Snapshot
 //	MsgReadIndex(Resp): Context = the caller's request id; Index = read index
+//
+// On the wire (inside `.proc_raft_interact`) a message is a msgpack array of
+// its fields in this order.
 type Message struct {
+	//lint:ignore U1000 msgpack reads this field's tag: encode as an array
+	_msgpack struct{} `msgpack:",as_array"`
+
 	Type       MessageType `msgpack:"type"`
 	To         uint64      `msgpack:"to"`
 	From       uint64      `msgpack:"from"`
