@@ -124,6 +124,9 @@ func (s *Server) runAppliedWaits() {
 // committed or not. Read it, do not keep it.
 func (s *Server) Log() (prevIndex uint64, entries []raft.Entry) { return s.node.Log() }
 
+// Term returns the term of the entry at index i, if the log holds it.
+func (s *Server) Term(i uint64) (uint64, bool) { return s.node.Term(i) }
+
 // BasicStatus is the Raft node's status without member progress.
 func (s *Server) BasicStatus() raft.Status { return s.node.BasicStatus() }
 

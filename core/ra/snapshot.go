@@ -16,6 +16,7 @@ import (
 
 type chunkFetch struct {
 	req      uint64
+	pos      []byte       // the position asked for
 	msg      raft.Message // the leader's MsgSnap
 	chunks   []Chunk
 	deadline int
@@ -123,7 +124,8 @@ func (s *Server) snapshotOffered(m raft.Message) {
 	s.emit(FetchChunk{Req: s.fetchSeq, From: m.From, Term: meta.Term, Index: meta.Index})
 }
 
-// ChunkArrived delivers the answer to FetchChunk req.
+// ChunkArrived delivers the answer to FetchChunk req (its Pos is ignored:
+// the chunk is the one asked for).
 func (s *Server) ChunkArrived(req uint64, c Chunk, err error) {
 	f := s.fetch
 	if s.terminated || f == nil || f.req != req {
@@ -134,10 +136,13 @@ func (s *Server) ChunkArrived(req uint64, c Chunk, err error) {
 		s.fetch = nil
 		return
 	}
+	// The chunk is stored under the position it was asked for, so that this
+	// server can serve it in turn.
+	c.Pos = f.pos
 	f.chunks = append(f.chunks, c)
 	if c.Next != nil {
 		s.fetchSeq++
-		f.req, f.deadline = s.fetchSeq, s.now+s.cfg.RequestTimeout
+		f.req, f.pos, f.deadline = s.fetchSeq, c.Next, s.now+s.cfg.RequestTimeout
 		meta := f.msg.Snapshot.Meta
 		s.emit(FetchChunk{Req: f.req, From: f.msg.From, Term: meta.Term, Index: meta.Index, Pos: c.Next})
 		return

@@ -56,6 +56,9 @@ type Mutants struct {
 	VoteForStaleLog bool
 	// NoCheckQuorumStepDown keeps a leader that lost its quorum leading.
 	NoCheckQuorumStepDown bool
+	// ApplyBeforeCommit hands entries to the application as soon as they
+	// are in the log, committed or not.
+	ApplyBeforeCommit bool
 }
 
 // DefaultConfig is the production configuration for node id: ticks of 100 ms,

@@ -205,8 +205,11 @@ func (l *raftLog) unstableEntries() []Entry {
 
 // nextCommitted returns the committed entries not yet handed out, up to
 // maxBytes (at least one).
-func (l *raftLog) nextCommitted(maxBytes uint64) []Entry {
+func (l *raftLog) nextCommitted(maxBytes uint64, beforeCommit bool) []Entry {
 	hi := min(l.committed, l.lastIndex())
+	if beforeCommit {
+		hi = l.lastIndex()
+	}
 	if l.pendingSnapshot != nil || l.applying >= hi {
 		return nil
 	}

@@ -447,7 +447,7 @@ func TestLogNextCommitted(t *testing.T) {
 			l := testLog(0) // entries of size 24
 			tt.setup(l)
 			var idx []uint64
-			for _, e := range l.nextCommitted(tt.maxBytes) {
+			for _, e := range l.nextCommitted(tt.maxBytes, false) {
 				idx = append(idx, e.Index)
 			}
 			assert.Equal(t, tt.want, idx)
@@ -527,7 +527,7 @@ func TestLogRestore(t *testing.T) {
 	assert.Same(t, s, l.pendingSnapshot)
 	assert.Equal(t, uint64(7), l.applied, "applied moves when the snapshot is restored (Advance)")
 	assert.Empty(t, l.unstableEntries())
-	assert.Empty(t, l.nextCommitted(^uint64(0)))
+	assert.Empty(t, l.nextCommitted(^uint64(0), false))
 
 	// The log continues after the snapshot.
 	l.append(entsFrom(21, 9)...)

@@ -339,7 +339,7 @@ func (n *Node) peekWrite() *Write {
 		Entries:              slices.Clone(r.log.unstableEntries()),
 		PurgeTo:              r.purgedTo,
 		MessagesAfterPersist: r.msgsAfterPersist,
-		CommittedEntries:     slices.Clone(r.log.nextCommitted(maxApplyBytes)),
+		CommittedEntries:     slices.Clone(r.log.nextCommitted(maxApplyBytes, r.cfg.Mutants.ApplyBeforeCommit)),
 	}
 	if hs := r.hardState(); hs != n.prevHard {
 		w.HardState = &hs
@@ -410,6 +410,10 @@ func (n *Node) Advance() []ConfChangeResult {
 	r.maybePurge()
 	return results
 }
+
+// Term returns the term of the entry at index i, if the log still holds it
+// (or i is where it was purged).
+func (n *Node) Term(i uint64) (uint64, bool) { return n.r.log.term(i) }
 
 // Log returns the index before the first held entry and the held entries,
 // persisted or not. The slice is the node's own: read it, do not keep it.

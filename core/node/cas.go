@@ -1,0 +1,155 @@
+package node
+
+import (
+	"strconv"
+
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// maxOpBytes: an operation larger than this is refused rather than
+// replicated.
+const maxOpBytes = 1 << 20
+
+// cas is cluster-wide compare-and-swap (`.proc_cas`), on the leader only. The
+// caller read the tables as of predicate.Index (an entry of the current
+// term) and names the key ranges it relied on; if no entry after that index
+// — committed or not — writes into those ranges or into the keys the
+// operation itself writes, the operation is appended, atomically with the
+// check. The reply comes once the entry is applied here: [index, term], or
+// the operation's own error (a duplicate key, say), or ProposalDropped if
+// another entry took its place. Only a timeout leaves the outcome unknown.
+func (n *Node) cas(id CallID, r Cas) {
+	if err := n.checkCas(r); err != nil {
+		n.fail(id, err)
+		return
+	}
+	data := r.Op.Encode()
+	if len(data) > maxOpBytes {
+		n.fail(id, errorf(CodeTooLarge, "proc_cas: Too much data to replicate: %d bytes (at most %d)", len(data), maxOpBytes))
+		return
+	}
+	req := n.await(id, r.Proc())
+	if _, _, err := n.ra.ProposeHere(req, data); err != nil {
+		delete(n.waiting, req)
+		n.fail(id, n.raError(err, r.Proc()))
+	}
+}
+
+// checkCas runs Picodata's checks in Picodata's order.
+func (n *Node) checkCas(r Cas) *Error {
+	st := n.ra.BasicStatus()
+	p := r.Predicate
+	switch {
+	case r.ClusterID != n.cfg.ClusterID:
+		return errorf(CodeClusterIDMis, "cluster_id mismatch: request is for %q, this is %q", r.ClusterID, n.cfg.ClusterID)
+	case p.Term != st.Term:
+		return errorf(CodeTermMismatch, "TermMismatch: operation request from different term %d, current term is %d", p.Term, st.Term)
+	case st.State != raft.StateLeader && st.Lead == raft.None:
+		return errorf(CodeLeaderUnknown, "LeaderUnknown: leader is unknown")
+	case st.State != raft.StateLeader:
+		return &Error{Code: CodeNotALeader, Message: "NotALeader: not a leader", LeaderID: st.Lead}
+	}
+	prev, ents := n.ra.Log()
+	last := prev + uint64(len(ents))
+	switch {
+	case p.Index > last:
+		return errorf(CodeNoSuchIndex, "NoSuchIndex: raft entry at index %d does not exist yet, the last is %d", p.Index, last)
+	case p.Index < prev:
+		return errorf(CodeCompacted, "Compacted: raft index %d is compacted at %d", p.Index, prev)
+	}
+	if entryTerm, _ := n.ra.Term(p.Index); entryTerm != st.Term {
+		return errorf(CodeEntryTermMis, "EntryTermMismatch: entry at index %d has term %d, request implies term %d", p.Index, entryTerm, st.Term)
+	}
+	if err := n.checkOp(r); err != nil {
+		return err
+	}
+	implicit, err := n.tables.OpKeys(r.Op)
+	if err != nil {
+		return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: %v", err)
+	}
+	scanTo := last
+	if n.cfg.Mutants.CasSkipsUncommitted {
+		scanTo = min(last, st.Commit)
+	}
+	for i := p.Index + 1; i <= scanTo; i++ {
+		conflict, err := n.conflicts(ents[i-prev-1], p.Ranges, implicit)
+		if err != nil {
+			return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: failed comparing predicate ranges: %v", err)
+		}
+		if conflict {
+			return errorf(CodeConflictFound, "ConflictFound: found a conflicting entry at index %d", i)
+		}
+	}
+	return nil
+}
+
+// checkOp refuses operations that may never go through CaS: plain DML into
+// tables only DDL and ACL may change, ranges over them, tables that are not
+// operable, empty batches.
+func (n *Node) checkOp(r Cas) *Error {
+	for _, rg := range r.Predicate.Ranges {
+		if !tables.DmlAllowed(rg.Table) {
+			return errorf(CodeTableNotAllowed, "TableNotAllowed: table %s is prohibited for use in a predicate", n.tableName(rg.Table))
+		}
+	}
+	dmls := r.Op.Dmls()
+	if r.Op.Kind == tables.OpBatch && len(dmls) == 0 {
+		return errorf(CodeEmptyBatch, "EmptyBatch: batch of no operations")
+	}
+	for _, d := range dmls {
+		if !tables.DmlAllowed(d.Table) {
+			return errorf(CodeTableNotAllowed, "TableNotAllowed: table %s cannot be modified by DML directly", n.tableName(d.Table))
+		}
+		def, ok := n.tables.Table(d.Table)
+		if !ok {
+			return errorf(CodeNoSuchSpace, "Space '%d' does not exist", d.Table)
+		}
+		if !def.Operable {
+			return errorf(CodeTableNotOper, "TableNotOperable: table %s is not operable", def.Name)
+		}
+	}
+	return nil
+}
+
+func (n *Node) tableName(id uint32) string {
+	if def, ok := n.tables.Table(id); ok {
+		return def.Name
+	}
+	return "#" + strconv.FormatUint(uint64(id), 10)
+}
+
+// conflicts reports whether entry writes into one of the ranges or into one
+// of the keys the new operation writes.
+func (n *Node) conflicts(e raft.Entry, ranges []tables.Range, implicit []tables.KeyRef) (bool, error) {
+	data, ok := ra.CommandData(e)
+	if !ok {
+		return false, nil
+	}
+	op, err := tables.DecodeOp(data)
+	if err != nil {
+		return false, nil // applies as a failed no-op: writes nothing
+	}
+	written, err := n.tables.OpKeys(op)
+	if err != nil {
+		return false, nil
+	}
+	for _, k := range written {
+		for _, rg := range ranges {
+			in, err := n.tables.RangeContains(rg, k)
+			if err != nil {
+				return false, err
+			}
+			if in {
+				return true, nil
+			}
+		}
+		for _, ik := range implicit {
+			if ik.Table == k.Table && string(ik.Key) == string(k.Key) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,75 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// Snapshot chunks on the wire (`.proc_raft_snapshot_next_chunk`, SPEC P18):
+// a position {table_id, tuple_offset}, the start being {0, 0}; a chunk is
+// the encoded SnapshotData, whose next_position is nil after the last one.
+// The ra layer names the start "no position"; this file translates.
+
+// fetchChunk calls the leader for the next chunk of the snapshot it offered.
+func (n *Node) fetchChunk(f ra.FetchChunk) {
+	addr, ok := n.address(f.From)
+	if !ok {
+		n.ra.ChunkArrived(f.Req, ra.Chunk{}, fmt.Errorf("address of %d unknown", f.From))
+		return
+	}
+	var pos tables.SnapshotPosition
+	if f.Pos != nil {
+		p, err := tables.DecodePosition(f.Pos)
+		if err != nil {
+			n.ra.ChunkArrived(f.Req, ra.Chunk{}, err)
+			return
+		}
+		pos = p
+	}
+	n.nextOut++
+	n.outCalls[n.nextOut] = outCall{fetch: f.Req}
+	n.emit(OutCall{ID: n.nextOut, To: addr, Timeout: n.cfg.CallTimeout,
+		Request: SnapshotNextChunk{Term: f.Term, Index: f.Index, Position: pos}})
+}
+
+func (n *Node) chunkArrived(fetch uint64, result any, callErr *Error) {
+	if callErr != nil {
+		n.ra.ChunkArrived(fetch, ra.Chunk{}, callErr)
+		return
+	}
+	c, ok := result.(ChunkResult)
+	if !ok {
+		n.ra.ChunkArrived(fetch, ra.Chunk{}, fmt.Errorf("snapshot chunk reply of type %T", result))
+		return
+	}
+	chunk := ra.Chunk{Data: c.Data}
+	if c.Next != nil {
+		chunk.Next = tables.EncodePosition(*c.Next)
+	}
+	n.ra.ChunkArrived(fetch, chunk, nil)
+}
+
+// serveChunk answers a follower fetching this leader's snapshot.
+func (n *Node) serveChunk(id CallID, r SnapshotNextChunk) {
+	var pos []byte
+	if r.Position != (tables.SnapshotPosition{}) {
+		pos = tables.EncodePosition(r.Position)
+	}
+	c, err := n.ra.ServeChunk(r.Term, r.Index, pos)
+	if err != nil {
+		n.fail(id, errorf(CodeProcLua, "%s: %v", r.Proc(), err))
+		return
+	}
+	res := ChunkResult{Data: c.Data}
+	if c.Next != nil {
+		p, err := tables.DecodePosition(c.Next)
+		if err != nil {
+			n.fail(id, errorf(CodeProcLua, "%s: %v", r.Proc(), err))
+			return
+		}
+		res.Next = &p
+	}
+	n.reply(id, res)
+}

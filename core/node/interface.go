@@ -1,0 +1,225 @@
+// Package node is one picogo instance as a deterministic state machine: Raft
+// (through core/ra), the global tables (core/tables) and the Proc API's
+// behaviour, composed. It never does IO: everything it wants done comes out
+// as an Effect, and everything that happens to it comes in through the
+// methods listed here. The simulator and the production runtime drive it the
+// same way; the wire format of requests and replies belongs to package proc.
+//
+// This file is the whole interface of an instance.
+//
+// Events (methods of *Node):
+//
+//	Tick()                          one period of the instance's clock passed
+//	Call(id, user, req)             a request arrived from a client or an instance
+//	CallDone(id, result, err)       the answer to an OutCall this instance made
+//	PersistDone(id)                 a Persist is durable
+//
+// Effects (TakeEffects):
+//
+//	Reply      answer request id
+//	OutCall    call a procedure on another instance
+//	Persist    write a batch to this instance's disk (synced when Sync)
+//	Note       something an operator would want in the log or trace
+//	Fatal      the instance cannot go on
+//	Terminate  the instance stops (with Delete: and deletes its data)
+package node
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/disk"
+)
+
+// CallID identifies a request (incoming) or an OutCall (outgoing); the driver
+// chooses incoming ids, the node outgoing ones.
+type CallID uint64
+
+// Request is a decoded procedure call.
+type Request interface{ Proc() string }
+
+// The requests an instance serves (argument shapes: seeds/000; decoding:
+// package proc).
+type (
+	// VersionInfo: `.proc_version_info()`.
+	VersionInfo struct{}
+	// RaftInfo: `.proc_raft_info()`.
+	RaftInfo struct{}
+	// GetIndex: `.proc_get_index()` — the applied index.
+	GetIndex struct{}
+	// ReadIndex: `.proc_read_index(timeout)` — a linearizable read index,
+	// answered once applied here.
+	ReadIndex struct{ Timeout time.Duration }
+	// WaitIndex: `.proc_wait_index(target, timeout)` — wait until target is
+	// applied here; answers the applied index.
+	WaitIndex struct {
+		Target  uint64
+		Timeout time.Duration
+	}
+	// RaftPromote: `.proc_raft_promote()` — campaign now.
+	RaftPromote struct{}
+	// RaftInteract: `.proc_raft_interact(raft_messages)`.
+	RaftInteract struct{ Messages []raft.Message }
+	// SnapshotNextChunk: `.proc_raft_snapshot_next_chunk(term, index, position)`.
+	SnapshotNextChunk struct {
+		Term, Index uint64
+		Position    tables.SnapshotPosition
+	}
+	// Cas: `.proc_cas(cluster_id, predicate, op, as_user)`.
+	Cas struct {
+		ClusterID string
+		Predicate Predicate
+		Op        tables.Op
+		AsUser    uint32
+	}
+	// Select: a local read of a table by primary key (iproto SELECT); no
+	// Key reads the whole table in key order.
+	Select struct {
+		Table uint32
+		Key   []any
+		Limit uint32
+	}
+)
+
+func (VersionInfo) Proc() string       { return ".proc_version_info" }
+func (RaftInfo) Proc() string          { return ".proc_raft_info" }
+func (GetIndex) Proc() string          { return ".proc_get_index" }
+func (ReadIndex) Proc() string         { return ".proc_read_index" }
+func (WaitIndex) Proc() string         { return ".proc_wait_index" }
+func (RaftPromote) Proc() string       { return ".proc_raft_promote" }
+func (RaftInteract) Proc() string      { return ".proc_raft_interact" }
+func (SnapshotNextChunk) Proc() string { return ".proc_raft_snapshot_next_chunk" }
+func (Cas) Proc() string               { return ".proc_cas" }
+func (Select) Proc() string            { return "select" }
+
+// Predicate is a CaS predicate: the caller read the state as of Index (an
+// entry of Term) and expects nothing in Ranges to have changed since.
+type Predicate struct {
+	Index  uint64         `msgpack:"index"`
+	Term   uint64         `msgpack:"term"`
+	Ranges []tables.Range `msgpack:"ranges"`
+}
+
+// Results of requests (msgpack shapes: seeds/000).
+type (
+	VersionInfoResult struct {
+		PicodataVersion string `msgpack:"picodata_version"`
+		ProcAPIVersion  string `msgpack:"proc_api_version"`
+	}
+	RaftInfoResult struct {
+		ID       uint64 `msgpack:"id"`
+		Term     uint64 `msgpack:"term"`
+		Applied  uint64 `msgpack:"applied"`
+		LeaderID uint64 `msgpack:"leader_id"`
+		State    string `msgpack:"state"`
+	}
+	// ChunkResult is a snapshot chunk as `.proc_raft_snapshot_next_chunk`
+	// returns it: the encoded SnapshotData, and its next position.
+	ChunkResult struct {
+		Data []byte
+		Next *tables.SnapshotPosition
+	}
+)
+
+// Effect is something the driver must do.
+type Effect interface{ isEffect() }
+
+// Reply answers request ID: Values are the procedure's return values (the
+// iproto DATA array), or Err.
+type Reply struct {
+	ID     CallID
+	Values []any
+	Err    *Error
+}
+
+// OutCall asks the driver to call Request on the instance at To. The answer
+// comes back as CallDone(ID, ...), at the latest after Timeout.
+type OutCall struct {
+	ID      CallID
+	To      string
+	Request Request
+	Timeout time.Duration
+}
+
+// Persist is one atomic write; PersistDone(ID) reports it durable. Writes are
+// issued one at a time.
+type Persist struct {
+	ID    uint64
+	Batch *disk.Batch
+	Sync  bool
+}
+
+// Note is a meaningful event, for logs and traces.
+type Note struct {
+	Event  string
+	Detail string
+}
+
+// Fatal: the instance cannot go on.
+type Fatal struct{ Err error }
+
+// Terminate: the instance stops; with Delete it deletes its data.
+type Terminate struct {
+	Delete bool
+	Reason string
+}
+
+func (Reply) isEffect()     {}
+func (OutCall) isEffect()   {}
+func (Persist) isEffect()   {}
+func (Note) isEffect()      {}
+func (Fatal) isEffect()     {}
+func (Terminate) isEffect() {}
+
+// Error is an error reply: a stable code, a message, and for redirects the
+// leader to try.
+type Error struct {
+	Code     uint32
+	Message  string
+	LeaderID uint64
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Error codes. CaS codes follow Picodata (base 10000); the rest are
+// Tarantool's.
+const (
+	CodeIllegalParams   uint32 = 1
+	CodeTimeout         uint32 = 78
+	CodeNoConnection    uint32 = 77
+	CodeProcLua         uint32 = 32
+	CodeNoSuchProc      uint32 = 33
+	CodeNoSuchSpace     uint32 = 36
+	CodeAccessDenied    uint32 = 42
+	CodeNotALeader      uint32 = 10001
+	CodeClusterIDMis    uint32 = 10002
+	CodeTermMismatch    uint32 = 10003
+	CodeCompacted       uint32 = 10005
+	CodeNoSuchIndex     uint32 = 10006
+	CodeConflictFound   uint32 = 10007
+	CodeEntryTermMis    uint32 = 10008
+	CodeTableNotAllowed uint32 = 10009
+	CodeKeyTypeMismatch uint32 = 10010
+	CodeEmptyBatch      uint32 = 10011
+	CodeTooLarge        uint32 = 10012
+	CodeLeaderUnknown   uint32 = 10018
+	CodeTableNotOper    uint32 = 10023
+	CodeProposalDropped uint32 = 10027
+)
+
+// Retriable reports whether a request that failed with code may succeed if
+// tried again (after re-reading, or at the leader).
+func Retriable(code uint32) bool {
+	switch code {
+	case CodeNotALeader, CodeLeaderUnknown, CodeTermMismatch, CodeCompacted, CodeEntryTermMis,
+		CodeConflictFound, CodeProposalDropped:
+		return true
+	}
+	return false
+}
+
+func errorf(code uint32, format string, a ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...)}
+}

@@ -1,0 +1,332 @@
+package node
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/disk"
+	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+const kv uint32 = 1024
+
+// solo is a single-voter instance driven in-process: writes complete at
+// once, replies are collected.
+type solo struct {
+	t       *testing.T
+	n       *Node
+	replies map[CallID]Reply
+	next    CallID
+}
+
+func newSolo(t *testing.T, mutants Mutants) *solo {
+	t.Helper()
+	def := tables.TableDef{ID: kv, Name: "kv", Operable: true,
+		Format:     []tables.Field{{Name: "key", Type: tables.TypeString}, {Name: "value", Type: tables.TypeString}},
+		PrimaryKey: []uint32{0}}
+	other := def
+	other.ID, other.Name = kv+1, "other"
+	st, err := ra.Bootstrap([]uint64{1},
+		tables.DmlOp(tables.Insert(tables.TablePicoPeerAddress, uint64(1), "i1")).Encode(),
+		tables.CreateTableOp(def).Encode(), tables.CreateTableOp(other).Encode())
+	require.NoError(t, err)
+	n, err := New(Config{
+		ClusterID: "c1", Tick: 10 * time.Millisecond, Mutants: mutants,
+		Raft: raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
+			MaxMsgEntries: 64, MaxInflightMsgs: 64, Rand: rand.New(rand.NewPCG(1, 1))},
+	}, st)
+	require.NoError(t, err)
+	s := &solo{t: t, n: n, replies: map[CallID]Reply{}}
+	s.settle()
+	s.do(RaftPromote{})
+	require.Equal(t, raft.StateLeader, n.Status().State)
+	return s
+}
+
+// settle carries out effects until there are none.
+func (s *solo) settle() {
+	for {
+		effects := s.n.TakeEffects()
+		if len(effects) == 0 {
+			return
+		}
+		for _, e := range effects {
+			switch e := e.(type) {
+			case Persist:
+				s.n.PersistDone(e.ID)
+			case Reply:
+				s.replies[e.ID] = e
+			case Fatal:
+				s.t.Fatalf("fatal: %v", e.Err)
+			}
+		}
+	}
+}
+
+// do sends a request and returns its reply (failing if none came).
+func (s *solo) do(r Request) Reply {
+	s.t.Helper()
+	s.next++
+	s.n.Call(s.next, "admin", r)
+	s.settle()
+	rep, ok := s.replies[s.next]
+	require.True(s.t, ok, "no reply to %s", r.Proc())
+	return rep
+}
+
+// pred is a predicate as of the applied index now.
+func (s *solo) pred(ranges ...tables.Range) Predicate {
+	st := s.n.Status()
+	return Predicate{Index: st.Applied, Term: st.Term, Ranges: ranges}
+}
+
+func (s *solo) cas(p Predicate, op tables.Op) Reply {
+	return s.do(Cas{ClusterID: "c1", Predicate: p, Op: op, AsUser: 1})
+}
+
+func key(k string) msgpack.RawMessage {
+	b, _ := msgpack.Marshal([]any{k})
+	return b
+}
+
+func requireCode(t *testing.T, r Reply, code uint32) {
+	t.Helper()
+	require.NotNil(t, r.Err, "expected error %d, got %v", code, r.Values)
+	require.Equal(t, code, r.Err.Code, r.Err.Message)
+}
+
+func TestCasAppliesAndAnswersIndexAndTerm(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	r := s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "a", "1")))
+	require.Nil(t, r.Err)
+	st := s.n.Status()
+	require.Equal(t, []any{st.Applied, st.Term}, r.Values)
+	row, ok, err := s.n.Tables().Get(kv, []any{"a"})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, []any{"a", "1"}, row.Values())
+}
+
+func TestCasErrors(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	op := tables.DmlOp(tables.Insert(kv, "a", "1"))
+	p := s.pred()
+
+	r := s.do(Cas{ClusterID: "other", Predicate: p, Op: op})
+	requireCode(t, r, CodeClusterIDMis)
+
+	bad := p
+	bad.Term++
+	requireCode(t, s.cas(bad, op), CodeTermMismatch)
+
+	bad = p
+	bad.Index = p.Index + 10
+	requireCode(t, s.cas(bad, op), CodeNoSuchIndex)
+
+	// The bootstrap entries are of term 1; this leader's term is 2.
+	bad = p
+	bad.Index = 1
+	requireCode(t, s.cas(bad, op), CodeEntryTermMis)
+
+	requireCode(t, s.cas(p, tables.DmlOp(tables.Insert(tables.TablePicoTable, uint64(5000), "x"))), CodeTableNotAllowed)
+	requireCode(t, s.cas(s.pred(tables.Range{Table: tables.TablePicoUser}), op), CodeTableNotAllowed)
+	requireCode(t, s.cas(p, tables.BatchOp()), CodeEmptyBatch)
+
+	// An operation that fails when applied is a definite error: the row
+	// exists.
+	require.Nil(t, s.cas(s.pred(), op).Err)
+	requireCode(t, s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "a", "2"))), tables.CodeTupleFound)
+}
+
+func TestCasCompacted(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	old := s.pred()
+	for i := range 5 {
+		require.Nil(t, s.cas(s.pred(), tables.DmlOp(tables.Replace(kv, "k", string(rune('a'+i))))).Err)
+	}
+	require.NoError(t, s.n.ra.TriggerSnapshot())
+	require.NoError(t, s.n.ra.PurgeLog(1000))
+	s.n.collect()
+	s.settle()
+	requireCode(t, s.cas(old, tables.DmlOp(tables.Insert(kv, "z", "1"))), CodeCompacted)
+}
+
+func TestCasStaleIndex(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	stale := s.pred(tables.Range{Table: kv, Key: key("a")})
+	require.Nil(t, s.cas(s.pred(), tables.DmlOp(tables.Replace(kv, "a", "new"))).Err)
+
+	// The same key was written after the predicate's index: conflict.
+	r := s.cas(stale, tables.DmlOp(tables.Replace(kv, "a", "mine")))
+	requireCode(t, r, CodeConflictFound)
+	// An unrelated key with the same stale index goes through.
+	stale.Ranges = []tables.Range{{Table: kv, Key: key("b")}}
+	require.Nil(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "b", "mine"))).Err)
+	// Without explicit ranges the operation's own key still conflicts.
+	stale.Ranges = nil
+	requireCode(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "a", "again"))), CodeConflictFound)
+	// A range over the whole table conflicts with any write into it.
+	stale.Ranges = []tables.Range{{Table: kv}}
+	requireCode(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "zzz", "x"))), CodeConflictFound)
+	row, _, _ := s.n.Tables().Get(kv, []any{"a"})
+	require.Equal(t, "new", row.Values()[1])
+}
+
+func TestCasBatchIsAtomic(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	require.Nil(t, s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "taken", "x"))).Err)
+	before := s.n.Tables().StateHash()
+	// The second insert fails: nothing of the batch is applied, in either
+	// table.
+	r := s.cas(s.pred(), tables.BatchOp(
+		tables.Insert(kv+1, "o", "1"),
+		tables.Insert(kv, "taken", "y"),
+		tables.Insert(kv, "fresh", "z")))
+	requireCode(t, r, tables.CodeTupleFound)
+	require.Equal(t, before, s.n.Tables().StateHash())
+	r = s.cas(s.pred(), tables.BatchOp(tables.Insert(kv+1, "o", "1"), tables.Insert(kv, "fresh", "z")))
+	require.Nil(t, r.Err)
+	_, ok, _ := s.n.Tables().Get(kv+1, []any{"o"})
+	require.True(t, ok)
+}
+
+func TestCasUncommittedEntriesConflict(t *testing.T) {
+	// A single voter's entry is uncommitted while its own write is out: a
+	// CaS on the same key with an older predicate must still see it. The
+	// mutant that scans committed entries only lets it through.
+	for _, mutant := range []bool{false, true} {
+		s := newSolo(t, Mutants{CasSkipsUncommitted: mutant})
+		p := s.pred(tables.Range{Table: kv, Key: key("a")})
+		s.n.Call(100, "admin", Cas{ClusterID: "c1", Predicate: p, Op: tables.DmlOp(tables.Replace(kv, "a", "pending")), AsUser: 1})
+		s.n.Call(101, "admin", Cas{ClusterID: "c1", Predicate: p, Op: tables.DmlOp(tables.Replace(kv, "a", "mine")), AsUser: 1})
+		var second *Reply
+		for _, e := range s.n.TakeEffects() {
+			if r, ok := e.(Reply); ok && r.ID == 101 {
+				second = &r
+			}
+		}
+		if !mutant {
+			require.NotNil(t, second, "the conflict is found at once")
+			requireCode(t, *second, CodeConflictFound)
+		} else {
+			require.Nil(t, second, "the mutant appended the second write too")
+			_, ents := s.n.Log()
+			require.Equal(t, 2, countCommands(ents, "a"))
+		}
+	}
+}
+
+func countCommands(ents []raft.Entry, k string) int {
+	n := 0
+	for _, e := range ents {
+		if data, ok := ra.CommandData(e); ok {
+			if op, err := tables.DecodeOp(data); err == nil && op.Dml != nil && op.Dml.Table == kv {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestRaftInfoAndIndexProcs(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	info := s.do(RaftInfo{}).Values[0].(RaftInfoResult)
+	require.Equal(t, uint64(1), info.ID)
+	require.Equal(t, uint64(1), info.LeaderID)
+	require.Equal(t, "Leader", info.State)
+	require.Equal(t, info.Applied, s.do(GetIndex{}).Values[0])
+	ri := s.do(ReadIndex{Timeout: time.Second})
+	require.Nil(t, ri.Err)
+	require.Equal(t, info.Applied, ri.Values[0])
+	wi := s.do(WaitIndex{Target: info.Applied, Timeout: time.Second})
+	require.Equal(t, info.Applied, wi.Values[0])
+	v := s.do(VersionInfo{}).Values[0].(VersionInfoResult)
+	require.Equal(t, Version, v.PicodataVersion)
+}
+
+func TestWaitIndexTimesOut(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	s.next++
+	id := s.next
+	s.n.Call(id, "admin", WaitIndex{Target: 1000, Timeout: 30 * time.Millisecond})
+	for range 3 {
+		s.n.Tick()
+		s.settle()
+	}
+	r, ok := s.replies[id]
+	require.True(t, ok)
+	requireCode(t, r, CodeTimeout)
+}
+
+func TestStorageRoundTrip(t *testing.T) {
+	// What a node persists, Load reads back; a damaged value is refused.
+	st, err := ra.Bootstrap([]uint64{1, 2}, []byte("cmd"))
+	require.NoError(t, err)
+	store := newMapStore()
+	require.NoError(t, store.Commit(BootstrapBatch(st), true))
+	back, empty, err := Load(store)
+	require.NoError(t, err)
+	require.False(t, empty)
+	require.Equal(t, st.HardState, back.HardState)
+	require.Equal(t, st.Entries, back.Entries)
+
+	store.m[string(logKey(1))][6] ^= 0xff
+	_, _, err = Load(store)
+	require.ErrorContains(t, err, "checksum")
+
+	_, empty, err = Load(newMapStore())
+	require.NoError(t, err)
+	require.True(t, empty)
+}
+
+// mapStore is the simplest disk.Store, for layout tests.
+type mapStore struct{ m map[string][]byte }
+
+func newMapStore() *mapStore { return &mapStore{m: map[string][]byte{}} }
+
+func (s *mapStore) Get(k []byte) ([]byte, bool, error) {
+	v, ok := s.m[string(k)]
+	return v, ok, nil
+}
+
+func (s *mapStore) Scan(start, end []byte, fn func(k, v []byte) bool) error {
+	var keys []string
+	for k := range s.m {
+		if k >= string(start) && (len(end) == 0 || k < string(end)) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !fn([]byte(k), s.m[k]) {
+			break
+		}
+	}
+	return nil
+}
+
+func (s *mapStore) Commit(b *disk.Batch, _ bool) error {
+	for _, op := range b.Ops {
+		switch op.Kind {
+		case disk.OpSet:
+			s.m[string(op.Key)] = append([]byte(nil), op.Value...)
+		case disk.OpDelete:
+			delete(s.m, string(op.Key))
+		case disk.OpDeleteRange:
+			for k := range s.m {
+				if k >= string(op.Key) && k < string(op.End) {
+					delete(s.m, k)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *mapStore) Close() error { return nil }

@@ -1,0 +1,164 @@
+package node
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/disk"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// The layout of an instance's disk: one key space, prefixes that say what a
+// key holds. Every value is framed as crc32c(payload) ++ payload, so that a
+// value damaged on disk is detected when read, never used.
+//
+//	raft/hs                  the Raft hard state
+//	raft/log/<index:8 BE>    one log entry
+//	raft/snap                the newest snapshot's meta
+//	raft/snapchunk/<n:4 BE>  its chunks, in order
+//
+// The global tables are not stored: they are the snapshot plus the log,
+// replayed at start.
+var (
+	keyHardState   = []byte("raft/hs")
+	prefixLog      = []byte("raft/log/")
+	keySnapshot    = []byte("raft/snap")
+	prefixSnapshot = []byte("raft/snapchunk/")
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func logKey(index uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLog...), index)
+}
+
+func chunkKey(n int) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), prefixSnapshot...), uint32(n))
+}
+
+// prefixEnd is the first key after every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	end[len(end)-1]++
+	return end
+}
+
+// framed encodes v with its checksum in front.
+func framed(v any) []byte {
+	payload, err := msgpack.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("node: encoding %T cannot fail: %v", v, err))
+	}
+	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(payload)), crc32.Checksum(payload, castagnoli))
+	return append(out, payload...)
+}
+
+func unframe(key, value []byte, v any) error {
+	if len(value) < 4 {
+		return fmt.Errorf("node: value at %q is %d bytes: damaged", key, len(value))
+	}
+	payload := value[4:]
+	if binary.BigEndian.Uint32(value) != crc32.Checksum(payload, castagnoli) {
+		return fmt.Errorf("node: value at %q fails its checksum: damaged", key)
+	}
+	if err := msgpack.Unmarshal(payload, v); err != nil {
+		return fmt.Errorf("node: value at %q does not decode: %w", key, err)
+	}
+	return nil
+}
+
+// persistBatch lays one ra write out as a disk batch.
+func persistBatch(p ra.Persist) *disk.Batch {
+	b := &disk.Batch{}
+	if s := p.Snapshot; s != nil {
+		if p.ReplacesLog {
+			b.DeleteRange(prefixLog, prefixEnd(prefixLog))
+		}
+		b.DeleteRange(prefixSnapshot, prefixEnd(prefixSnapshot))
+		b.Set(keySnapshot, framed(s.Meta))
+		for i, c := range s.Chunks {
+			b.Set(chunkKey(i), framed(c))
+		}
+	}
+	if len(p.Entries) > 0 {
+		b.DeleteRange(logKey(p.Entries[0].Index), prefixEnd(prefixLog))
+		for _, e := range p.Entries {
+			b.Set(logKey(e.Index), framed(e))
+		}
+	}
+	if p.PurgeTo > 0 {
+		b.DeleteRange(logKey(0), logKey(p.PurgeTo+1))
+	}
+	if p.HardState != nil {
+		b.Set(keyHardState, framed(*p.HardState))
+	}
+	return b
+}
+
+// Load reads what an instance's disk holds. An empty disk gives an empty
+// state (and empty == true); a damaged value is an error.
+func Load(s disk.Store) (st ra.DiskState, empty bool, err error) {
+	if v, ok, err := s.Get(keyHardState); err != nil {
+		return st, false, err
+	} else if ok {
+		if err := unframe(keyHardState, v, &st.HardState); err != nil {
+			return st, false, err
+		}
+	}
+	if v, ok, err := s.Get(keySnapshot); err != nil {
+		return st, false, err
+	} else if ok {
+		snap := &ra.StoredSnapshot{}
+		if err := unframe(keySnapshot, v, &snap.Meta); err != nil {
+			return st, false, err
+		}
+		var scanErr error
+		err := s.Scan(prefixSnapshot, prefixEnd(prefixSnapshot), func(k, v []byte) bool {
+			var c ra.Chunk
+			if scanErr = unframe(k, v, &c); scanErr != nil {
+				return false
+			}
+			snap.Chunks = append(snap.Chunks, c)
+			return true
+		})
+		if err = firstErr(err, scanErr); err != nil {
+			return st, false, err
+		}
+		st.Snapshot = snap
+	}
+	var scanErr error
+	err = s.Scan(prefixLog, prefixEnd(prefixLog), func(k, v []byte) bool {
+		var e raft.Entry
+		if scanErr = unframe(k, v, &e); scanErr != nil {
+			return false
+		}
+		if st.Snapshot == nil || e.Index > st.Snapshot.Meta.Index {
+			st.Entries = append(st.Entries, e)
+		}
+		return true
+	})
+	if err = firstErr(err, scanErr); err != nil {
+		return st, false, err
+	}
+	empty = st.HardState.IsEmpty() && st.Snapshot == nil && len(st.Entries) == 0
+	return st, empty, nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// BootstrapBatch is the disk batch that holds a founding member's initial
+// state (see ra.Bootstrap).
+func BootstrapBatch(st ra.DiskState) *disk.Batch {
+	hs := st.HardState
+	return persistBatch(ra.Persist{HardState: &hs, Entries: st.Entries, Snapshot: st.Snapshot, ReplacesLog: true})
+}

@@ -1,0 +1,198 @@
+package tables
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/picogo/picogo/core/ra"
+)
+
+var _ ra.StateMachine = (*Store)(nil)
+
+// Apply applies committed commands (ra.StateMachine): each command's Data is
+// an encoded Op, and its reply is the Op's Result. A command that does not
+// decode gets a Result with an ILLEGAL_PARAMS error, the same on every
+// instance.
+func (s *Store) Apply(cmds []ra.Command) []any {
+	out := make([]any, len(cmds))
+	for i, c := range cmds {
+		op, err := DecodeOp(c.Data)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				e = errorf(CodeIllegalParams, "undecodable command: %v", err)
+			}
+			out[i] = Result{Err: e}
+			continue
+		}
+		out[i] = s.ApplyOp(op)
+	}
+	return out
+}
+
+// ApplyOp applies one op. It is deterministic and total: every failure is a
+// Result error, and a failed op leaves the store unchanged.
+func (s *Store) ApplyOp(op Op) Result {
+	if e := op.checkShape(); e != nil {
+		return Result{Err: e}
+	}
+	switch op.Kind {
+	case OpDml:
+		return s.applyDmls([]Dml{*op.Dml}, false)
+	case OpBatch:
+		if len(op.Ops) == 0 {
+			return Result{Err: errorf(CodeIllegalParams, "empty batch")}
+		}
+		return s.applyDmls(op.Ops, true)
+	case OpDdlCreateTable:
+		return s.createTable(op)
+	case OpDdlDropTable:
+		return s.dropTable(op)
+	}
+	return Result{} // OpNop
+}
+
+// applyDmls applies DML operations atomically.
+func (s *Store) applyDmls(ds []Dml, batch bool) Result {
+	tx := txn{s: s, writes: map[uint32]map[string]*Tuple{}}
+	var n uint64
+	for i := range ds {
+		c, e := tx.dml(&ds[i])
+		if e != nil {
+			if batch {
+				e = errorf(e.Code, "batch op %d: %s", i, e.Message)
+			}
+			return Result{Err: e}
+		}
+		n += c
+	}
+	tx.commit()
+	return Result{RowCount: n}
+}
+
+// txn stages writes over the store so that a batch is all or nothing.
+type txn struct {
+	s      *Store
+	writes map[uint32]map[string]*Tuple // nil Tuple: deleted
+}
+
+func (tx *txn) get(t *table, key string) (Tuple, bool) {
+	if w, ok := tx.writes[t.def.ID][key]; ok {
+		if w == nil {
+			return Tuple{}, false
+		}
+		return *w, true
+	}
+	tup, ok := t.rows[key]
+	return tup, ok
+}
+
+func (tx *txn) set(t *table, key string, tup *Tuple) {
+	w := tx.writes[t.def.ID]
+	if w == nil {
+		w = map[string]*Tuple{}
+		tx.writes[t.def.ID] = w
+	}
+	w[key] = tup
+}
+
+func (tx *txn) commit() {
+	ids := make([]uint32, 0, len(tx.writes))
+	for id := range tx.writes {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		t := tx.s.tables[id]
+		w := tx.writes[id]
+		keys := make([]string, 0, len(w))
+		for k := range w {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			t.set(k, w[k])
+		}
+	}
+}
+
+// dml applies one operation to the transaction and returns its row count.
+func (tx *txn) dml(d *Dml) (uint64, *Error) {
+	t, ok := tx.s.tables[d.Table]
+	if !ok {
+		return 0, errNoSuchTable(d.Table)
+	}
+	def := &t.def
+	if definesTables(d.Table) {
+		return 0, errorf(CodeIllegalParams, "space '%s' is changed only by DDL", def.Name)
+	}
+	switch d.Kind {
+	case DmlInsert, DmlReplace:
+		if len(d.Tuple) == 0 || len(d.Key) != 0 || len(d.Ops) != 0 {
+			return 0, errorf(CodeIllegalParams, "%s takes a tuple only", d.Kind)
+		}
+		tup, e := newRow(def, d.Tuple)
+		if e != nil {
+			return 0, e
+		}
+		key, _ := pkOf(def, tup.vals) // checkTuple has checked the key types
+		if old, exists := tx.get(t, key); exists && d.Kind == DmlInsert {
+			return 0, errorf(CodeTupleFound,
+				"Duplicate key exists in unique index \"%s\" in space \"%s\" with old tuple - %s and new tuple - %s",
+				def.PkName(), def.Name, old, tup)
+		}
+		tx.set(t, key, &tup)
+		return 1, nil
+	case DmlUpdate, DmlDelete:
+		if len(d.Key) == 0 || len(d.Tuple) != 0 || (d.Kind == DmlDelete && len(d.Ops) != 0) {
+			return 0, errorf(CodeIllegalParams, "%s takes a key only", d.Kind)
+		}
+		keyVals, e := decodeArray(d.Key)
+		if e != nil {
+			return 0, e
+		}
+		k, e := def.encodeKey(keyVals)
+		if e != nil {
+			return 0, e
+		}
+		key := string(k)
+		if d.Kind == DmlDelete {
+			if _, exists := tx.get(t, key); !exists {
+				return 0, nil
+			}
+			tx.set(t, key, nil)
+			return 1, nil
+		}
+		ups, e := parseUpdateOps(def, d.Ops)
+		if e != nil {
+			return 0, e
+		}
+		old, exists := tx.get(t, key)
+		if !exists {
+			return 0, nil // Tarantool: updating a missing row is no error
+		}
+		tup, e := applyUpdate(def, old, ups)
+		if e != nil {
+			return 0, e
+		}
+		if newKey, _ := pkOf(def, tup.vals); newKey != key {
+			return 0, errorf(CodeCantUpdatePrimaryKey,
+				"Attempt to modify a tuple field which is part of primary index in space '%s'", def.Name)
+		}
+		tx.set(t, key, &tup)
+		return 1, nil
+	}
+	return 0, errorf(CodeIllegalParams, "unknown dml kind %q", d.Kind)
+}
+
+// newRow decodes and checks a tuple for the table.
+func newRow(def *TableDef, raw []byte) (Tuple, *Error) {
+	vals, e := decodeArray(raw)
+	if e != nil {
+		return Tuple{}, e
+	}
+	if e := checkTuple(def, vals); e != nil {
+		return Tuple{}, e
+	}
+	return Tuple{vals: vals, raw: raw}, nil
+}

@@ -1,0 +1,97 @@
+package tables
+
+import (
+	"bytes"
+	"slices"
+)
+
+// Direct DDL. Until the governor drives two-phase DDL (DdlPrepare, then
+// DdlCommit or DdlAbort once every master has applied the change), a table
+// is created or dropped by one op that takes effect when applied.
+
+// createTable applies OpDdlCreateTable.
+func (s *Store) createTable(op Op) Result {
+	def := op.Def.Clone()
+	if def.Distribution == "" {
+		def.Distribution = DistributionGlobal
+	}
+	if def.Engine == "" {
+		def.Engine = EngineMemtx
+	}
+	if _, ok := s.byName[def.Name]; ok {
+		return Result{Err: errorf(CodeSpaceExists, "Space '%s' already exists", def.Name)}
+	}
+	switch {
+	case def.ID == 0:
+		def.ID = s.nextTableID()
+		if def.ID < FirstUserTableID { // wrapped around
+			return Result{Err: errorf(CodeCreateSpace, "Failed to create space '%s': no table id left", def.Name)}
+		}
+	case def.ID < FirstUserTableID:
+		return Result{Err: errorf(CodeCreateSpace, "Failed to create space '%s': id %d is reserved for system tables",
+			def.Name, def.ID)}
+	default:
+		if t, ok := s.tables[def.ID]; ok {
+			return Result{Err: errorf(CodeSpaceExists, "Space '%s' already exists with id %d", t.def.Name, def.ID)}
+		}
+	}
+	if e := def.validate(); e != nil {
+		return Result{Err: e}
+	}
+	ver, e := s.newSchemaVersion(op.SchemaVersion)
+	if e != nil {
+		return Result{Err: e}
+	}
+	def.SchemaVersion = ver
+	def.Operable = true
+	s.addTable(def)
+	s.putDefRows(&def)
+	s.setProperty(PropGlobalSchemaVersion, ver)
+	return Result{}
+}
+
+// dropTable applies OpDdlDropTable.
+func (s *Store) dropTable(op Op) Result {
+	t, ok := s.tables[op.TableID]
+	if !ok {
+		return Result{Err: errNoSuchTable(op.TableID)}
+	}
+	if op.TableID < FirstUserTableID {
+		return Result{Err: errorf(CodeDropSpace, "Can't drop space '%s': it is a system space", t.def.Name)}
+	}
+	ver, e := s.newSchemaVersion(op.SchemaVersion)
+	if e != nil {
+		return Result{Err: e}
+	}
+	tableKey, _ := EncodeKey([]any{uint64(op.TableID)})
+	s.tables[TablePicoTable].set(string(tableKey), nil)
+	// Every _pico_index row of the table: keys (table_id, index_id) start
+	// with the encoding of table_id.
+	idx := s.tables[TablePicoIndex]
+	for _, k := range slices.Clone(idx.keys()) {
+		if bytes.HasPrefix([]byte(k), tableKey) {
+			idx.set(k, nil)
+		}
+	}
+	delete(s.tables, op.TableID)
+	delete(s.byName, t.def.Name)
+	s.setProperty(PropGlobalSchemaVersion, ver)
+	return Result{}
+}
+
+// newSchemaVersion is the version a DDL op moves to: requested, or the
+// current one + 1 if requested is 0.
+func (s *Store) newSchemaVersion(requested uint64) (uint64, *Error) {
+	cur := s.SchemaVersion()
+	if requested == 0 {
+		return cur + 1, nil
+	}
+	if requested <= cur {
+		return 0, errorf(CodeWrongSchemaVersion, "Wrong schema version, current: %d, in request: %d", cur, requested)
+	}
+	return requested, nil
+}
+
+func (s *Store) setProperty(key string, value any) {
+	s.putRow(TablePicoProperty, mustTuple([]any{key, value}))
+}

@@ -1,0 +1,70 @@
+package tables
+
+import "fmt"
+
+// Error codes, Tarantool's box error codes (src/box/errcode.h) where one
+// fits. They are stable: clients and CaS callers may switch on them.
+//
+//	code  name                         when
+//	   1  ILLEGAL_PARAMS               malformed op (unknown kind, missing part, empty batch,
+//	                                   undecodable command, plain DML into _pico_table/_pico_index)
+//	   3  TUPLE_FOUND                  insert of a key that exists
+//	   9  CREATE_SPACE                 invalid table definition in ddl_create_table
+//	  10  SPACE_EXISTS                 ddl_create_table of a name (or id) that exists
+//	  11  DROP_SPACE                   ddl_drop_table of a system table
+//	  18  KEY_PART_TYPE                key value of the wrong type for the primary key part
+//	  19  EXACT_MATCH                  key with a wrong number of parts
+//	  20  INVALID_MSGPACK              tuple or key bytes that are not msgpack
+//	  22  TUPLE_NOT_ARRAY              tuple or key that is not a msgpack array
+//	  23  FIELD_TYPE                   field of the wrong type, or nil in a non-nullable field
+//	  26  UPDATE_ARG_TYPE              arithmetic on a non-number (field or argument)
+//	  28  UNKNOWN_UPDATE_OP            update operation other than "=", "+", "-", or malformed
+//	  31  KEY_PART_COUNT               range bound with more parts than the primary key
+//	  36  NO_SUCH_SPACE                unknown table
+//	  37  NO_SUCH_FIELD_NO             update of a field position outside the format
+//	  38  EXACT_FIELD_COUNT            tuple arity differs from the table format
+//	  94  CANT_UPDATE_PRIMARY_KEY      update that changes a primary key field
+//	  95  UPDATE_INTEGER_OVERFLOW      integer "+"/"-" outside [-2^63, 2^64)
+//	 109  WRONG_SCHEMA_VERSION         DDL whose schema version is not newer than the current one
+//	 201  NO_SUCH_FIELD_NAME           update of a field name not in the format
+const (
+	CodeIllegalParams         uint32 = 1
+	CodeTupleFound            uint32 = 3
+	CodeCreateSpace           uint32 = 9
+	CodeSpaceExists           uint32 = 10
+	CodeDropSpace             uint32 = 11
+	CodeKeyPartType           uint32 = 18
+	CodeExactMatch            uint32 = 19
+	CodeInvalidMsgpack        uint32 = 20
+	CodeTupleNotArray         uint32 = 22
+	CodeFieldType             uint32 = 23
+	CodeUpdateArgType         uint32 = 26
+	CodeUnknownUpdateOp       uint32 = 28
+	CodeKeyPartCount          uint32 = 31
+	CodeNoSuchSpace           uint32 = 36
+	CodeNoSuchFieldNo         uint32 = 37
+	CodeExactFieldCount       uint32 = 38
+	CodeCantUpdatePrimaryKey  uint32 = 94
+	CodeUpdateIntegerOverflow uint32 = 95
+	CodeWrongSchemaVersion    uint32 = 109
+	CodeNoSuchFieldName       uint32 = 201
+)
+
+// Error is a deterministic failure of an operation: the same on every
+// instance. It is also returned (as error) by reads and CaS helpers.
+type Error struct {
+	Code    uint32 `msgpack:"code"`
+	Message string `msgpack:"message"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("tables error %d: %s", e.Code, e.Message) }
+
+func errorf(code uint32, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Result is the reply to one applied Op.
+type Result struct {
+	RowCount uint64 `msgpack:"row_count"`
+	Err      *Error `msgpack:"error,omitempty"`
+}

@@ -1,0 +1,171 @@
+package tables
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// OpKind discriminates Ops.
+type OpKind string
+
+const (
+	// OpDml is one DML operation (Op.Dml).
+	OpDml OpKind = "dml"
+	// OpBatch is several DML operations (Op.Ops), on any tables, applied
+	// atomically: all or nothing.
+	OpBatch OpKind = "batch"
+	// OpDdlCreateTable creates a global table (Op.Def). It is the direct,
+	// one-step form of DDL used until the governor runs the two-phase
+	// DdlPrepare/DdlCommit/DdlAbort protocol: it writes the table's
+	// _pico_table and _pico_index rows and bumps global_schema_version.
+	OpDdlCreateTable OpKind = "ddl_create_table"
+	// OpDdlDropTable drops a user table (Op.TableID) with all its rows; also
+	// the direct form of DDL.
+	OpDdlDropTable OpKind = "ddl_drop_table"
+	// OpNop does nothing.
+	OpNop OpKind = "nop"
+)
+
+// DmlKind is the kind of a DML operation.
+type DmlKind string
+
+const (
+	DmlInsert  DmlKind = "insert"
+	DmlReplace DmlKind = "replace"
+	DmlUpdate  DmlKind = "update"
+	DmlDelete  DmlKind = "delete"
+)
+
+// Op is a command replicated by Raft. It is encoded as a msgpack map with a
+// "kind" discriminator; only the fields of its kind are present.
+type Op struct {
+	Kind OpKind `msgpack:"kind"`
+	// Dml is the operation of an OpDml.
+	Dml *Dml `msgpack:"dml,omitempty"`
+	// Ops are the operations of an OpBatch.
+	Ops []Dml `msgpack:"ops,omitempty"`
+	// Def is the table of an OpDdlCreateTable. ID 0 asks for the next free
+	// user table id; Distribution "" means global and Engine "" memtx. Its
+	// SchemaVersion and Operable are set by the op (the new schema version,
+	// true).
+	Def *TableDef `msgpack:"def,omitempty"`
+	// TableID is the table of an OpDdlDropTable.
+	TableID uint32 `msgpack:"table_id,omitempty"`
+	// SchemaVersion is the schema version a DDL op moves to; 0 means the
+	// current global_schema_version + 1. It must be newer than the current.
+	SchemaVersion uint64 `msgpack:"schema_version,omitempty"`
+}
+
+// Dml is one data operation on one table.
+type Dml struct {
+	Kind  DmlKind `msgpack:"kind"`
+	Table uint32  `msgpack:"table"`
+	// Tuple is the row of an insert or replace (a msgpack array).
+	Tuple msgpack.RawMessage `msgpack:"tuple,omitempty"`
+	// Key is the primary key of an update or delete (a msgpack array).
+	Key msgpack.RawMessage `msgpack:"key,omitempty"`
+	// Ops are the update operations, Tarantool style: [op, field, arg] with
+	// op "=" (set), "+" or "-" (arithmetic), field a 0-based position or a
+	// field name.
+	Ops [][]any `msgpack:"ops,omitempty"`
+}
+
+// Encode returns the op's msgpack encoding (map keys sorted, so the same op
+// always encodes the same). It panics if an update argument holds a Go value
+// msgpack cannot encode (a channel, a function), which is a programming
+// error.
+func (op Op) Encode() []byte { return mustMarshal(op) }
+
+// DecodeOp decodes an Op. It checks the shape (a known kind with its part
+// present, no unknown fields, no trailing bytes); everything else is checked
+// when the op is applied.
+func DecodeOp(data []byte) (Op, error) {
+	var op Op
+	r := bytes.NewReader(data)
+	d := msgpack.NewDecoder(r)
+	d.DisallowUnknownFields(true)
+	if err := d.Decode(&op); err != nil {
+		return Op{}, fmt.Errorf("decoding op: %w", err)
+	}
+	if r.Len() != 0 {
+		return Op{}, fmt.Errorf("decoding op: %d trailing bytes", r.Len())
+	}
+	if e := op.checkShape(); e != nil {
+		return Op{}, e
+	}
+	return op, nil
+}
+
+// checkShape checks that the op's kind is known and its part is present.
+func (op *Op) checkShape() *Error {
+	switch op.Kind {
+	case OpDml:
+		if op.Dml == nil {
+			return errorf(CodeIllegalParams, "op %q without dml", op.Kind)
+		}
+	case OpBatch:
+	case OpDdlCreateTable:
+		if op.Def == nil {
+			return errorf(CodeIllegalParams, "op %q without def", op.Kind)
+		}
+	case OpDdlDropTable:
+		if op.TableID == 0 {
+			return errorf(CodeIllegalParams, "op %q without table_id", op.Kind)
+		}
+	case OpNop:
+	default:
+		return errorf(CodeIllegalParams, "unknown op kind %q", op.Kind)
+	}
+	return nil
+}
+
+// Dmls returns the op's DML operations: its Dml, or a batch's Ops (nil for
+// DDL and nop).
+func (op Op) Dmls() []Dml {
+	switch op.Kind {
+	case OpDml:
+		if op.Dml != nil {
+			return []Dml{*op.Dml}
+		}
+	case OpBatch:
+		return op.Ops
+	}
+	return nil
+}
+
+// Constructors. They panic if a value cannot be encoded as msgpack (a
+// programming error).
+
+// Insert is an insert of a row given by its field values.
+func Insert(table uint32, fields ...any) Dml {
+	return Dml{Kind: DmlInsert, Table: table, Tuple: mustMarshal(fields)}
+}
+
+// Replace is a replace of a row given by its field values.
+func Replace(table uint32, fields ...any) Dml {
+	return Dml{Kind: DmlReplace, Table: table, Tuple: mustMarshal(fields)}
+}
+
+// Update updates the row with primary key key by ops ([op, field, arg]).
+func Update(table uint32, key []any, ops ...[]any) Dml {
+	return Dml{Kind: DmlUpdate, Table: table, Key: mustMarshal(key), Ops: ops}
+}
+
+// Delete deletes the row with the given primary key values.
+func Delete(table uint32, key ...any) Dml {
+	return Dml{Kind: DmlDelete, Table: table, Key: mustMarshal(key)}
+}
+
+// DmlOp wraps one Dml in an Op.
+func DmlOp(d Dml) Op { return Op{Kind: OpDml, Dml: &d} }
+
+// BatchOp wraps Dmls in an atomic batch Op.
+func BatchOp(ds ...Dml) Op { return Op{Kind: OpBatch, Ops: ds} }
+
+// CreateTableOp is a direct ddl_create_table.
+func CreateTableOp(def TableDef) Op { return Op{Kind: OpDdlCreateTable, Def: &def} }
+
+// DropTableOp is a direct ddl_drop_table.
+func DropTableOp(id uint32) Op { return Op{Kind: OpDdlDropTable, TableID: id} }

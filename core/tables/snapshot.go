@@ -1,0 +1,299 @@
+package tables
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"github.com/picogo/picogo/core/ra"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Snapshots, as served by .proc_raft_snapshot_next_chunk: the tuples of
+// every table (system tables first, then user tables: id order), each
+// table's in primary key order, cut into chunks of about ChunkBytes.
+//
+// A chunk is addressed by a SnapshotPosition: the id of the last table whose
+// tuples the previous chunks returned, and how many of its tuples they
+// returned. The first chunk's position is nil. Chunk.Pos and Chunk.Next are
+// msgpack SnapshotPositions, Chunk.Data a msgpack SnapshotData whose
+// NextPosition equals Next. Tables without rows are left out.
+
+// SnapshotPosition addresses a snapshot chunk.
+type SnapshotPosition struct {
+	TableID     uint32 `msgpack:"table_id"`
+	TupleOffset uint64 `msgpack:"tuple_offset"`
+}
+
+// EncodePosition is the msgpack encoding of a position, as in Chunk.Pos
+// and Chunk.Next.
+func EncodePosition(p SnapshotPosition) []byte { return mustMarshal(p) }
+
+// DecodePosition decodes a Chunk.Pos or Chunk.Next.
+func DecodePosition(b []byte) (SnapshotPosition, error) {
+	var p SnapshotPosition
+	if err := unmarshalStrict(b, &p); err != nil {
+		return SnapshotPosition{}, fmt.Errorf("snapshot position: %w", err)
+	}
+	return p, nil
+}
+
+// SnapshotData is one chunk's contents.
+type SnapshotData struct {
+	SchemaVersion uint64            `msgpack:"schema_version"`
+	SpaceDumps    []SpaceDump       `msgpack:"space_dumps"`
+	NextPosition  *SnapshotPosition `msgpack:"next_position"`
+}
+
+// SpaceDump is a run of one table's raw tuples.
+type SpaceDump struct {
+	TableID uint32               `msgpack:"table_id"`
+	Tuples  []msgpack.RawMessage `msgpack:"tuples"`
+}
+
+// snapshot is an immutable view of the store. Stored tuples are never
+// modified in place (writes replace them), so the view shares them.
+type snapshot struct {
+	schemaVersion uint64
+	chunkBytes    int
+	tables        []snapTable // tables with rows, in id order
+}
+
+type snapTable struct {
+	id   uint32
+	rows []msgpack.RawMessage
+}
+
+// Snapshot captures the store as it is now (ra.StateMachine); later writes
+// do not change it. O(rows) once the tables' orders are cached.
+func (s *Store) Snapshot() ra.Snapshotter {
+	sn := &snapshot{schemaVersion: s.SchemaVersion(), chunkBytes: s.ChunkBytes}
+	if sn.chunkBytes <= 0 {
+		sn.chunkBytes = DefaultChunkBytes
+	}
+	for _, id := range s.ids() {
+		t := s.tables[id]
+		if len(t.rows) == 0 {
+			continue
+		}
+		keys := t.keys()
+		rows := make([]msgpack.RawMessage, len(keys))
+		for i, k := range keys {
+			rows[i] = t.rows[k].raw
+		}
+		sn.tables = append(sn.tables, snapTable{id: id, rows: rows})
+	}
+	return sn
+}
+
+// Chunk returns the chunk at pos (nil: the first one).
+func (sn *snapshot) Chunk(pos []byte) (ra.Chunk, error) {
+	ti, off, err := sn.start(pos)
+	if err != nil {
+		return ra.Chunk{}, err
+	}
+	data := SnapshotData{SchemaVersion: sn.schemaVersion, SpaceDumps: []SpaceDump{}}
+	size := 0
+	for ti < len(sn.tables) {
+		t := sn.tables[ti]
+		dump := SpaceDump{TableID: t.id}
+		for off < len(t.rows) && size <= sn.chunkBytes {
+			dump.Tuples = append(dump.Tuples, t.rows[off])
+			size += len(t.rows[off])
+			off++
+		}
+		data.SpaceDumps = append(data.SpaceDumps, dump)
+		if off < len(t.rows) {
+			data.NextPosition = &SnapshotPosition{TableID: t.id, TupleOffset: uint64(off)}
+			break
+		}
+		ti, off = ti+1, 0
+		if size > sn.chunkBytes {
+			if ti < len(sn.tables) {
+				data.NextPosition = &SnapshotPosition{TableID: t.id, TupleOffset: uint64(len(t.rows))}
+			}
+			break
+		}
+	}
+	c := ra.Chunk{Pos: pos, Data: mustMarshal(data)}
+	if data.NextPosition != nil {
+		c.Next = EncodePosition(*data.NextPosition)
+	}
+	return c, nil
+}
+
+// start resolves a position to a table index and an offset in it.
+func (sn *snapshot) start(pos []byte) (int, int, error) {
+	if pos == nil {
+		return 0, 0, nil
+	}
+	p, err := DecodePosition(pos)
+	if err != nil {
+		return 0, 0, err
+	}
+	ti, found := slices.BinarySearchFunc(sn.tables, p.TableID, func(t snapTable, id uint32) int {
+		return int(int64(t.id) - int64(id))
+	})
+	if !found {
+		return 0, 0, fmt.Errorf("snapshot position: table %d has no tuples in this snapshot", p.TableID)
+	}
+	n := uint64(len(sn.tables[ti].rows))
+	if p.TupleOffset > n {
+		return 0, 0, fmt.Errorf("snapshot position: offset %d beyond the %d tuples of table %d", p.TupleOffset, n, p.TableID)
+	}
+	if p.TupleOffset == n {
+		return ti + 1, 0, nil
+	}
+	return ti, int(p.TupleOffset), nil
+}
+
+// Restore replaces the whole store with a snapshot's chunks, in order
+// (ra.StateMachine). It collects every tuple first, rebuilds the table
+// definitions from the _pico_table and _pico_index rows, then places and
+// checks every row. On error the store is unchanged.
+func (s *Store) Restore(chunks []ra.Chunk) error {
+	rows := map[uint32][]msgpack.RawMessage{}
+	var expect []byte // the position the next chunk must have
+	for i, c := range chunks {
+		if i > 0 && len(expect) == 0 {
+			return fmt.Errorf("restore: chunk %d follows the last chunk", i)
+		}
+		if !samePosition(c.Pos, expect) {
+			return fmt.Errorf("restore: chunk %d has position %x, want %x", i, c.Pos, expect)
+		}
+		var data SnapshotData
+		if err := unmarshalStrict(c.Data, &data); err != nil {
+			return fmt.Errorf("restore: chunk %d: %w", i, err)
+		}
+		if data.NextPosition == nil && len(c.Next) != 0 || data.NextPosition != nil && !samePosition(c.Next, EncodePosition(*data.NextPosition)) {
+			return fmt.Errorf("restore: chunk %d: next position disagrees with its data", i)
+		}
+		for _, d := range data.SpaceDumps {
+			rows[d.TableID] = append(rows[d.TableID], d.Tuples...)
+		}
+		expect = c.Next
+	}
+	if len(chunks) == 0 || len(expect) != 0 {
+		return fmt.Errorf("restore: the snapshot is incomplete")
+	}
+	next, err := rebuild(rows)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	s.tables, s.byName = next.tables, next.byName
+	return nil
+}
+
+// samePosition compares encoded positions by value (nil: the start).
+func samePosition(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == 0 && len(b) == 0
+	}
+	pa, errA := DecodePosition(a)
+	pb, errB := DecodePosition(b)
+	return errA == nil && errB == nil && pa == pb
+}
+
+// rebuild makes a store from every table's raw tuples.
+func rebuild(rows map[uint32][]msgpack.RawMessage) (*Store, error) {
+	defs, err := defsFromRows(rows[TablePicoTable], rows[TablePicoIndex])
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{}
+	s.reset()
+	for _, def := range defs {
+		if _, dup := s.byName[def.Name]; dup {
+			return nil, fmt.Errorf("two tables are named %q", def.Name)
+		}
+		s.addTable(def)
+	}
+	ids := make([]uint32, 0, len(rows))
+	for id := range rows {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		t, ok := s.tables[id]
+		if !ok {
+			return nil, fmt.Errorf("tuples of table %d, which _pico_table does not define", id)
+		}
+		for _, raw := range rows[id] {
+			tup, e := newRow(&t.def, raw)
+			if e != nil {
+				return nil, fmt.Errorf("table %s: %w", t.def.Name, e)
+			}
+			key, _ := pkOf(&t.def, tup.vals)
+			if _, dup := t.rows[key]; dup {
+				return nil, fmt.Errorf("table %s: duplicate key in tuple %s", t.def.Name, tup)
+			}
+			t.rows[key] = tup
+		}
+	}
+	return s, nil
+}
+
+// defsFromRows parses _pico_table rows and completes them with the primary
+// keys of their _pico_index rows.
+func defsFromRows(tableRows, indexRows []msgpack.RawMessage) ([]TableDef, error) {
+	if len(tableRows) == 0 {
+		return nil, fmt.Errorf("the snapshot has no _pico_table rows")
+	}
+	pks := map[uint32]IndexDef{}
+	for _, raw := range indexRows {
+		tup, err := NewTuple(raw)
+		if err != nil {
+			return nil, fmt.Errorf("_pico_index: %w", err)
+		}
+		x, err := IndexDefFromTuple(tup.vals)
+		if err != nil {
+			return nil, err
+		}
+		if x.ID == 0 {
+			pks[x.TableID] = x
+		}
+	}
+	defs := make([]TableDef, 0, len(tableRows))
+	for _, raw := range tableRows {
+		tup, err := NewTuple(raw)
+		if err != nil {
+			return nil, fmt.Errorf("_pico_table: %w", err)
+		}
+		def, err := TableDefFromTuple(tup.vals)
+		if err != nil {
+			return nil, err
+		}
+		x, ok := pks[def.ID]
+		if !ok {
+			return nil, fmt.Errorf("table %s has no primary index in _pico_index", def.Name)
+		}
+		if def.PrimaryKey, err = x.PrimaryKeyOf(&def); err != nil {
+			return nil, err
+		}
+		if e := def.validate(); e != nil {
+			return nil, e
+		}
+		defs = append(defs, def)
+	}
+	for _, id := range []uint32{TablePicoTable, TablePicoIndex, TablePicoProperty} {
+		if !slices.ContainsFunc(defs, func(d TableDef) bool { return d.ID == id }) {
+			return nil, fmt.Errorf("the snapshot does not define system table %d", id)
+		}
+	}
+	return defs, nil
+}
+
+// unmarshalStrict decodes exactly one msgpack value into v, refusing
+// unknown fields and trailing bytes.
+func unmarshalStrict(b []byte, v any) error {
+	r := bytes.NewReader(b)
+	d := msgpack.NewDecoder(r)
+	d.DisallowUnknownFields(true)
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("%d trailing bytes", r.Len())
+	}
+	return nil
+}
