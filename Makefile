@@ -5,7 +5,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 SEEDS     ?= 200
 SEED      ?= 1
 
-.PHONY: all build test lint run sim bench fmt clean
+.PHONY: all build test lint run sim sim-mutants bench bench-sim fmt clean
 
 all: build
 
@@ -35,9 +35,17 @@ fmt:
 run: build
 	./bin/picogo run
 
-## sim: run the seeded simulator over SEEDS seeds starting at SEED (lands with the simulator issue)
+## sim: run the seeded simulator over SEEDS seeds starting at SEED
 sim: build
 	./bin/picogo sim --seeds $(SEEDS) --start $(SEED)
+
+## sim-mutants: prove the simulator catches every known bug (at most 500 seeds each)
+sim-mutants: build
+	./bin/picogo sim --mutants --seeds 500
+
+## bench-sim: simulator speed (virtual seconds per wall second, seeds per minute)
+bench-sim:
+	$(GO) test -run '^$$' -bench BenchmarkSimulator -benchtime 20x ./sim/
 
 ## bench: benchmarks (lands with the benchmark issue)
 bench:

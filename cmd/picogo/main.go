@@ -11,7 +11,7 @@ const usage = `picogo — a distributed database and cluster manager in the desi
 
 Usage:
   picogo run       start an instance (lands with the runtime issue #5)
-  picogo sim       run the seeded simulator (lands with the simulator issue #3)
+  picogo sim       run the seeded simulator (picogo sim --help)
   picogo status    show the cluster (lands with #5)
   picogo connect   open a console to an instance (lands with #5)
   picogo expel     expel an instance (lands with #5)
@@ -23,7 +23,9 @@ func main() {
 		return
 	}
 	switch cmd := os.Args[1]; cmd {
-	case "run", "sim", "status", "connect", "expel":
+	case "sim":
+		os.Exit(runSim(os.Args[2:]))
+	case "run", "status", "connect", "expel":
 		fmt.Fprintf(os.Stderr, "picogo %s: not available yet in this build — see `picogo --help` for where it lands\n", cmd)
 		os.Exit(2)
 	default:

@@ -333,5 +333,8 @@ func (n *Node) Status() raft.Status { return n.ra.Status() }
 // Log exposes the Raft log for the simulator's checks. Read, do not keep.
 func (n *Node) Log() (prevIndex uint64, entries []raft.Entry) { return n.ra.Log() }
 
+// Term is the term of the entry at index i, if the log holds it.
+func (n *Node) Term(i uint64) (uint64, bool) { return n.ra.Term(i) }
+
 // Tables exposes the global tables for local reads and checks. Read only.
 func (n *Node) Tables() *tables.Store { return n.tables }

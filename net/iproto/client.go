@@ -1,0 +1,90 @@
+package iproto
+
+import (
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Client-side request encoders, for picogo's own client (instances call each
+// other with it). Each returns a complete frame. The header is {SYNC,
+// REQUEST_TYPE} in net.box's order, so these frames are byte-identical to
+// net.box's. Raw arguments (args, binds, key) must be msgpack arrays; nil
+// stands for []. They are not checked: a bad one costs only its own request,
+// which the server answers with an error.
+
+// request frames a request header and the given body entries, in order; no
+// entries (PING) means no body.
+func request(typ, sync uint64, fields ...field) []byte {
+	b := newFrame(KeySync, sync, KeyRequestType, typ)
+	if len(fields) > 0 {
+		b = appendMapLen(b, len(fields))
+		for _, f := range fields {
+			b = appendUint(b, f.key)
+			b = append(b, f.val...)
+		}
+	}
+	return finishFrame(b)
+}
+
+func strField(key uint64, s string) field { return field{key, appendStr(nil, s)} }
+func uintField(key, v uint64) field       { return field{key, appendUint(nil, v)} }
+func arrayField(key uint64, raw msgpack.RawMessage) field {
+	return field{key, orEmptyArray(raw)}
+}
+
+// EncodeCall is CALL {FUNCTION_NAME: fn, TUPLE: args}.
+func EncodeCall(sync uint64, fn string, args msgpack.RawMessage) []byte {
+	return request(TypeCall, sync, strField(KeyFunctionName, fn), arrayField(KeyTuple, args))
+}
+
+// EncodeCall16 is CALL_16 {FUNCTION_NAME: fn, TUPLE: args}.
+func EncodeCall16(sync uint64, fn string, args msgpack.RawMessage) []byte {
+	return request(TypeCall16, sync, strField(KeyFunctionName, fn), arrayField(KeyTuple, args))
+}
+
+// EncodeEval is EVAL {EXPR: expr, TUPLE: args}.
+func EncodeEval(sync uint64, expr string, args msgpack.RawMessage) []byte {
+	return request(TypeEval, sync, strField(KeyExpr, expr), arrayField(KeyTuple, args))
+}
+
+// EncodeAuth is AUTH {USER_NAME: user, TUPLE: ["chap-sha1", scramble]}, the
+// scramble (see Scramble) sent as a str as net.box does.
+func EncodeAuth(sync uint64, user string, scramble []byte) []byte {
+	t := appendArrayLen(nil, 2)
+	t = appendStr(t, AuthChapSha1)
+	t = appendStr(t, scramble)
+	return request(TypeAuth, sync, strField(KeyUserName, user), field{KeyTuple, t})
+}
+
+// EncodePing is PING, which has no body.
+func EncodePing(sync uint64) []byte { return request(TypePing, sync) }
+
+// EncodeID is ID {VERSION: version, FEATURES: features}.
+func EncodeID(sync, version uint64, features []uint64) []byte {
+	return request(TypeID, sync, uintField(KeyVersion, version),
+		field{KeyFeatures, appendUintArray(nil, features)})
+}
+
+// EncodeSelect is SELECT with the body in net.box's order: SPACE_ID,
+// INDEX_ID, ITERATOR, OFFSET, LIMIT, KEY.
+func EncodeSelect(sync, space, index, iterator, offset, limit uint64, key msgpack.RawMessage) []byte {
+	return request(TypeSelect, sync,
+		uintField(KeySpaceID, space), uintField(KeyIndexID, index),
+		uintField(KeyIterator, iterator), uintField(KeyOffset, offset),
+		uintField(KeyLimit, limit), arrayField(KeyKey, key))
+}
+
+// EncodeExecute is EXECUTE {SQL_TEXT: sql, SQL_BIND: binds, OPTIONS: []}.
+func EncodeExecute(sync uint64, sql string, binds msgpack.RawMessage) []byte {
+	return request(TypeExecute, sync, strField(KeySQLText, sql),
+		arrayField(KeySQLBind, binds), field{KeyOptions, emptyArray})
+}
+
+// EncodeWatch is WATCH {EVENT_KEY: key}; servers do not answer it.
+func EncodeWatch(sync uint64, key string) []byte {
+	return request(TypeWatch, sync, strField(KeyEventKey, key))
+}
+
+// EncodeUnwatch is UNWATCH {EVENT_KEY: key}; servers do not answer it.
+func EncodeUnwatch(sync uint64, key string) []byte {
+	return request(TypeUnwatch, sync, strField(KeyEventKey, key))
+}

@@ -1,0 +1,170 @@
+package iproto
+
+import (
+	"slices"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Server-side reply encoders. Each returns a complete frame, length prefix
+// included. Every reply header is {0x00: code, 0x01: sync, 0x05:
+// schema_version}: net.box 2.6 needs SCHEMA_VERSION in every reply, and
+// clients re-fetch the schema when it changes, so keep it constant.
+//
+// Encoders that take values to encode (any) never fail: if a value cannot be
+// encoded, or is not the array it must be, the reply becomes an error reply
+// (CodeProcLua, "cannot encode reply: ...") for the same sync, so the client
+// hears about it instead of waiting forever.
+
+// field is one body entry, already encoded.
+type field struct {
+	key uint64
+	val []byte
+}
+
+// reply frames a reply header and the given body entries, in order; no
+// entries make the empty map real servers send.
+func reply(code, sync, schema uint64, fields ...field) []byte {
+	b := newFrame(KeyRequestType, code, KeySync, sync, KeySchemaVersion, schema)
+	b = appendMapLen(b, len(fields))
+	for _, f := range fields {
+		b = appendUint(b, f.key)
+		b = append(b, f.val...)
+	}
+	return finishFrame(b)
+}
+
+// encodeFailure is the error reply standing in for a reply that could not
+// be encoded.
+func encodeFailure(sync, schema uint64, err error) []byte {
+	return EncodeError(sync, schema, CodeProcLua, "cannot encode reply: "+err.Error())
+}
+
+// EncodeOK is an OK reply with the given body: keys in ascending order,
+// values msgpack.RawMessage (written as is, after a well-formedness check) or
+// anything msgpack encodes. A nil or empty body is the empty map (the reply
+// to AUTH, PING, ...).
+func EncodeOK(sync, schemaVersion uint64, body map[uint64]any) []byte {
+	keys := make([]uint64, 0, len(body))
+	for k := range body {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	fields := make([]field, 0, len(keys))
+	for _, k := range keys {
+		val, err := marshal(body[k])
+		if err != nil {
+			return encodeFailure(sync, schemaVersion, err)
+		}
+		fields = append(fields, field{k, val})
+	}
+	return reply(TypeOK, sync, schemaVersion, fields...)
+}
+
+// EncodeData is an OK reply {DATA: data}; data must encode to an array (a
+// msgpack.RawMessage array, or a slice; nil is []). For CALL it holds the
+// function's return values, one element per value (several elements are
+// several return values in net.box); see EncodeCallReply and
+// EncodeCall16Reply.
+func EncodeData(sync, schemaVersion uint64, data any) []byte {
+	raw, err := marshalArray(data)
+	if err != nil {
+		return encodeFailure(sync, schemaVersion, err)
+	}
+	return reply(TypeOK, sync, schemaVersion, field{KeyData, raw})
+}
+
+// EncodeSelectReply is the reply to SELECT: {DATA: tuples}, tuples an array
+// of tuples (arrays) as for EncodeData.
+func EncodeSelectReply(sync, schemaVersion uint64, tuples any) []byte {
+	return EncodeData(sync, schemaVersion, tuples)
+}
+
+// EncodeCallReply is the reply to CALL (and EVAL): DATA is the array of the
+// function's return values, each one encoded msgpack value.
+func EncodeCallReply(sync, schemaVersion uint64, results ...msgpack.RawMessage) []byte {
+	b := appendArrayLen(nil, len(results))
+	for _, r := range results {
+		if err := checkValue(r); err != nil {
+			return encodeFailure(sync, schemaVersion, err)
+		}
+		b = append(b, r...)
+	}
+	return reply(TypeOK, sync, schemaVersion, field{KeyData, b})
+}
+
+// EncodeCall16Reply is the reply to CALL_16: the return values converted to
+// tuples as Tarantool does (see Call16Data).
+func EncodeCall16Reply(sync, schemaVersion uint64, results ...msgpack.RawMessage) []byte {
+	data, err := Call16Data(results...)
+	if err != nil {
+		return encodeFailure(sync, schemaVersion, err)
+	}
+	return reply(TypeOK, sync, schemaVersion, field{KeyData, data})
+}
+
+// What EncodeError puts in an MP_ERROR entry's type and trace fields:
+// picogo's errors do not come from a Lua file.
+const (
+	errorTypeName = "ClientError"
+	errorFileName = "picogo"
+	errorLineNo   = 0
+)
+
+// EncodeError is an error reply: type TypeErrorFlag|code (code masked to
+// 15 bits there; the MP_ERROR entry carries it whole) and a body with both
+// ERROR_24 (the message; net.box 2.6 reads auth failures from it) and ERROR
+// {0x00: [{0: "ClientError", 1: file, 2: line, 3: message, 4: errno 0,
+// 5: code}]}.
+func EncodeError(sync, schemaVersion uint64, code uint32, message string) []byte {
+	e := appendMapLen(nil, 1)
+	e = appendUint(e, ErrorStack)
+	e = appendArrayLen(e, 1)
+	e = appendMapLen(e, 6)
+	e = appendStr(appendUint(e, ErrorType), errorTypeName)
+	e = appendStr(appendUint(e, ErrorFile), errorFileName)
+	e = appendUint(appendUint(e, ErrorLine), errorLineNo)
+	e = appendStr(appendUint(e, ErrorMessage), message)
+	e = appendUint(appendUint(e, ErrorErrno), 0)
+	e = appendUint(appendUint(e, ErrorCode), uint64(code))
+	return reply(TypeErrorFlag|uint64(code)&typeCodeMask, sync, schemaVersion,
+		field{KeyError24, appendStr(nil, message)},
+		field{KeyError, e})
+}
+
+// Column is one column of an SQL result's METADATA.
+type Column struct {
+	Name string
+	Type string // e.g. "integer", "string", "any"
+}
+
+// EncodeSQLResult is EXECUTE's reply to a query: {METADATA: [{0: name,
+// 1: type}, ...], DATA: rows}, rows an array of arrays as for EncodeData.
+func EncodeSQLResult(sync, schemaVersion uint64, metadata []Column, rows any) []byte {
+	raw, err := marshalArray(rows)
+	if err != nil {
+		return encodeFailure(sync, schemaVersion, err)
+	}
+	m := appendArrayLen(nil, len(metadata))
+	for _, c := range metadata {
+		m = appendMapLen(m, 2)
+		m = appendStr(appendUint(m, FieldName), c.Name)
+		m = appendStr(appendUint(m, FieldType), c.Type)
+	}
+	return reply(TypeOK, sync, schemaVersion, field{KeyMetadata, m}, field{KeyData, raw})
+}
+
+// EncodeSQLInfo is EXECUTE's reply to DML: {SQL_INFO: {0: rowCount}}.
+func EncodeSQLInfo(sync, schemaVersion uint64, rowCount uint64) []byte {
+	info := appendUint(appendUint(appendMapLen(nil, 1), SQLInfoRowCount), rowCount)
+	return reply(TypeOK, sync, schemaVersion, field{KeySQLInfo, info})
+}
+
+// EncodeIDReply is the reply to ID: {VERSION: version, FEATURES: features,
+// AUTH_TYPE: "chap-sha1"}. Advertise FeatureWatchers only if WATCH works.
+func EncodeIDReply(sync, schemaVersion, version uint64, features []uint64) []byte {
+	return reply(TypeOK, sync, schemaVersion,
+		field{KeyVersion, appendUint(nil, version)},
+		field{KeyFeatures, appendUintArray(nil, features)},
+		field{KeyAuthType, appendStr(nil, AuthChapSha1)})
+}

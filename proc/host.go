@@ -1,0 +1,201 @@
+package proc
+
+import (
+	"fmt"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/disk"
+	"github.com/picogo/picogo/net"
+	"github.com/picogo/picogo/net/iproto"
+)
+
+// Writer makes disk batches durable for a Host: the simulator with virtual
+// latency, the runtime with a disk goroutine.
+type Writer interface {
+	// Write applies b (synced when sync) and then runs done on the driver's
+	// loop.
+	Write(b *disk.Batch, sync bool, done func(error))
+}
+
+// Host runs one node: it carries the node's effects out through a transport
+// and a writer, and feeds it requests and completions. It is the code both
+// drivers share; only the loop around it differs. Every method and callback
+// runs on the driver's loop.
+type Host struct {
+	node      *node.Node
+	transport net.Transport
+	writer    Writer
+	observe   func(node.Effect)
+	stopped   bool
+
+	nextIn   node.CallID
+	incoming map[node.CallID]incoming
+	outgoing map[node.CallID]node.Request
+}
+
+type incoming struct {
+	sync   uint64
+	call16 bool
+	reply  func([]byte)
+}
+
+// SchemaVersion is what every reply's header carries; constant, because a
+// change makes clients fetch the schema again.
+const SchemaVersion = 80
+
+// NewHost starts driving n. observe sees every effect: after the host has
+// carried it out, or — for Note, Fatal and Terminate — instead, since those
+// are the driver's to act on.
+func NewHost(n *node.Node, t net.Transport, w Writer, observe func(node.Effect)) *Host {
+	h := &Host{node: n, transport: t, writer: w, observe: observe,
+		incoming: map[node.CallID]incoming{}, outgoing: map[node.CallID]node.Request{}}
+	h.pump()
+	return h
+}
+
+// Node is the node this host drives.
+func (h *Host) Node() *node.Node { return h.node }
+
+// Stop detaches the host (the process crashed or stopped): callbacks still
+// in flight are ignored.
+func (h *Host) Stop() { h.stopped = true }
+
+// Tick passes one tick of the node's clock.
+func (h *Host) Tick() {
+	if h.stopped {
+		return
+	}
+	h.node.Tick()
+	h.pump()
+}
+
+// Handle serves one request packet of a session authenticated as user;
+// reply takes the response frame.
+func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
+	if h.stopped {
+		return
+	}
+	req, err := iproto.DecodeRequest(packet)
+	if err != nil {
+		// The header may be intact: answer it rather than leave the caller
+		// waiting.
+		reply(iproto.EncodeError(req.Sync, SchemaVersion, iproto.CodeInvalidMsgpack, "Invalid MsgPack - "+err.Error()))
+		return
+	}
+	fail := func(e *node.Error) { reply(encodeError(req.Sync, e)) }
+	switch req.Type {
+	case iproto.TypePing:
+		reply(iproto.EncodeOK(req.Sync, SchemaVersion, nil))
+	case iproto.TypeCall, iproto.TypeCall16:
+		name, err := req.FunctionName()
+		if err != nil {
+			fail(&node.Error{Code: node.CodeIllegalParams, Message: err.Error()})
+			return
+		}
+		args, err := req.Tuple()
+		if err != nil {
+			fail(&node.Error{Code: node.CodeIllegalParams, Message: name + ": " + err.Error()})
+			return
+		}
+		if e := Authorize(user, name); e != nil {
+			fail(e)
+			return
+		}
+		r, e := Decode(name, args)
+		if e != nil {
+			fail(e)
+			return
+		}
+		h.call(user, r, incoming{sync: req.Sync, call16: req.Type == iproto.TypeCall16, reply: reply})
+	case iproto.TypeSelect:
+		r, e := decodeSelect(req)
+		if e == nil && user != Admin && user != PicoService {
+			e = &node.Error{Code: node.CodeAccessDenied, Message: fmt.Sprintf("Read access to space '%d' is denied for user '%s'", r.Table, user)}
+		}
+		if e != nil {
+			fail(e)
+			return
+		}
+		h.call(user, r, incoming{sync: req.Sync, reply: reply})
+	case iproto.TypeExecute:
+		fail(&node.Error{Code: iproto.CodeUnsupported, Message: "picogo does not support SQL yet"})
+	default:
+		fail(&node.Error{Code: iproto.CodeUnknownRequestType, Message: fmt.Sprintf("Unknown request type %d", req.Type)})
+	}
+}
+
+func (h *Host) call(user string, r node.Request, in incoming) {
+	h.nextIn++
+	h.incoming[h.nextIn] = in
+	h.node.Call(h.nextIn, user, r)
+	h.pump()
+}
+
+// pump carries out everything the node wants done.
+func (h *Host) pump() {
+	for !h.stopped {
+		effects := h.node.TakeEffects()
+		if len(effects) == 0 {
+			return
+		}
+		for _, e := range effects {
+			h.carryOut(e)
+		}
+	}
+}
+
+func (h *Host) carryOut(e node.Effect) {
+	switch e := e.(type) {
+	case node.Reply:
+		in, ok := h.incoming[e.ID]
+		if !ok {
+			return
+		}
+		delete(h.incoming, e.ID)
+		in.reply(encodeReply(in.sync, in.call16, e))
+	case node.OutCall:
+		h.outCall(e)
+		h.observe(e)
+	case node.Persist:
+		id := e.ID
+		h.writer.Write(e.Batch, e.Sync, func(err error) {
+			if h.stopped {
+				return
+			}
+			if err != nil {
+				h.observe(node.Fatal{Err: fmt.Errorf("disk write %d: %w", id, err)})
+				return
+			}
+			h.node.PersistDone(id)
+			h.pump()
+		})
+	default:
+		h.observe(e)
+	}
+}
+
+func (h *Host) outCall(c node.OutCall) {
+	frame, err := EncodeCall(uint64(c.ID), c.Request)
+	if err != nil {
+		h.observe(node.Fatal{Err: err})
+		return
+	}
+	h.outgoing[c.ID] = c.Request
+	h.transport.Roundtrip(c.To, frame, c.Timeout, func(resp []byte, err error) {
+		if h.stopped {
+			return
+		}
+		req, ok := h.outgoing[c.ID]
+		if !ok {
+			return
+		}
+		delete(h.outgoing, c.ID)
+		if err != nil {
+			h.node.CallDone(c.ID, nil, &node.Error{Code: iproto.CodeNoConnection, Message: err.Error()})
+		} else {
+			result, e := DecodeReply(req, resp)
+			h.node.CallDone(c.ID, result, e)
+		}
+		h.pump()
+	})
+}

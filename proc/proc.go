@@ -1,0 +1,120 @@
+// Package proc is the Proc API on the wire: which procedures an instance
+// serves, who may call them, and how their arguments and results are
+// encoded in msgpack (shapes: seeds/000). What a procedure does is
+// core/node's business; this package turns bytes into node.Requests and
+// results back into bytes, for clients and instances alike, so every call
+// between simulated instances goes through the same encoding as on a socket.
+package proc
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Users with a fixed role.
+const (
+	Guest       = "guest"
+	Admin       = "admin"
+	PicoService = "pico_service"
+)
+
+// spec describes one procedure.
+type spec struct {
+	name string
+	// public procedures need only a session; the others need admin or
+	// pico_service.
+	public bool
+	// params names the arguments, for errors.
+	params []string
+	decode func(args []msgpack.RawMessage) (node.Request, error)
+	encode func(req node.Request) []any
+}
+
+var specs = map[string]*spec{}
+
+func register(s *spec) { specs[s.name] = s }
+
+// Names lists the procedures, sorted.
+func Names() []string {
+	names := make([]string, 0, len(specs))
+	for n := range specs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Authorize checks that user may call procedure name: one place for the
+// rule. Unknown procedures are reported by Decode.
+func Authorize(user, name string) *node.Error {
+	s, ok := specs[name]
+	if !ok || s.public || user == Admin || user == PicoService {
+		return nil
+	}
+	return &node.Error{Code: node.CodeAccessDenied,
+		Message: fmt.Sprintf("Execute access to function '%s' is denied for user '%s'", name, user)}
+}
+
+// Decode turns a call of procedure name with its msgpack argument array into
+// a node.Request, or an error naming the procedure and the argument at
+// fault.
+func Decode(name string, args []byte) (node.Request, *node.Error) {
+	s, ok := specs[name]
+	if !ok {
+		return nil, &node.Error{Code: node.CodeNoSuchProc, Message: fmt.Sprintf("Procedure '%s' is not defined", name)}
+	}
+	var list []msgpack.RawMessage
+	if len(args) > 0 {
+		if err := msgpack.Unmarshal(args, &list); err != nil {
+			return nil, illegal(name, "arguments must be an array: %v", err)
+		}
+	}
+	if len(list) != len(s.params) {
+		return nil, illegal(name, "expected %d arguments (%s), got %d", len(s.params), joinParams(s.params), len(list))
+	}
+	req, err := s.decode(list)
+	if err != nil {
+		return nil, illegal(name, "%v", err)
+	}
+	return req, nil
+}
+
+// EncodeArgs encodes a request's arguments as the msgpack array a call
+// carries.
+func EncodeArgs(req node.Request) ([]byte, error) {
+	s, ok := specs[req.Proc()]
+	if !ok {
+		return nil, fmt.Errorf("proc: no procedure %s", req.Proc())
+	}
+	return msgpack.Marshal(s.encode(req))
+}
+
+func illegal(name, format string, a ...any) *node.Error {
+	return &node.Error{Code: node.CodeIllegalParams, Message: name + ": " + fmt.Sprintf(format, a...)}
+}
+
+func joinParams(p []string) string {
+	if len(p) == 0 {
+		return "none"
+	}
+	s := p[0]
+	for _, x := range p[1:] {
+		s += ", " + x
+	}
+	return s
+}
+
+// arg decodes argument i into v, naming it in the error.
+func arg(args []msgpack.RawMessage, i int, name string, v any) error {
+	if err := msgpack.Unmarshal(args[i], v); err != nil {
+		return argErr(i, name, err)
+	}
+	return nil
+}
+
+func argErr(i int, name string, err error) error {
+	return fmt.Errorf("argument %d (%s): %v", i+1, name, err)
+}

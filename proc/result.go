@@ -1,0 +1,35 @@
+package proc
+
+import (
+	"fmt"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// DecodeResult decodes the DATA array answering req into what the caller
+// expects: node.ChunkResult for a snapshot chunk, []any of the return values
+// otherwise.
+func DecodeResult(req node.Request, data []byte) (any, error) {
+	var values []msgpack.RawMessage
+	if err := msgpack.Unmarshal(data, &values); err != nil {
+		return nil, fmt.Errorf("%s: reply is not an array: %v", req.Proc(), err)
+	}
+	if _, ok := req.(node.SnapshotNextChunk); ok {
+		if len(values) != 1 {
+			return nil, fmt.Errorf("%s: %d values in reply, want 1", req.Proc(), len(values))
+		}
+		var head chunkHead
+		if err := msgpack.Unmarshal(values[0], &head); err != nil {
+			return nil, fmt.Errorf("%s: reply is not SnapshotData: %v", req.Proc(), err)
+		}
+		return node.ChunkResult{Data: append([]byte(nil), values[0]...), Next: head.NextPosition}, nil
+	}
+	out := make([]any, len(values))
+	for i, v := range values {
+		if err := msgpack.Unmarshal(v, &out[i]); err != nil {
+			return nil, fmt.Errorf("%s: value %d: %v", req.Proc(), i+1, err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,305 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/tables"
+	lin "github.com/picogo/picogo/linearizability"
+	"github.com/picogo/picogo/proc"
+)
+
+// client is one application talking to the cluster through the Proc API,
+// over the simulated network, exactly as a real client would: linearizable
+// reads (read_index → wait_index → local read) and CaS writes (raft_info →
+// local read → cas) against any instance, following redirects to the leader.
+// Every operation goes into the history the checker judges.
+type client struct {
+	w      *World
+	id     int
+	addr   string
+	rng    *rand.Rand
+	target int // index of the instance it talks to
+	// conn is the connection the current operation uses: all its calls go
+	// to one process, or fail.
+	conn *conn
+	sync uint64
+	seq  int
+	busy bool
+	done int // operations completed
+}
+
+// call sends one request frame and decodes the reply for it.
+func (c *client) call(req node.Request, then func(result any, err *node.Error)) {
+	c.sync++
+	frame, err := proc.EncodeCall(c.sync, req)
+	if err != nil {
+		panic(fmt.Sprintf("sim: client cannot encode %T: %v", req, err))
+	}
+	c.w.roundtrip(c.addr, c.conn.to, proc.Admin, frame, c.w.params.OpTimeout, c.conn, func(resp []byte, err error) {
+		if err != nil {
+			then(nil, &node.Error{Code: node.CodeTimeout, Message: err.Error()})
+			return
+		}
+		then(proc.DecodeReply(req, resp))
+	})
+}
+
+// get reads key on the current target without any consistency step.
+func (c *client) get(key string, then func(value string, found bool, err *node.Error)) {
+	c.sync++
+	frame, err := proc.EncodeSelect(c.sync, kvTable, []any{key})
+	if err != nil {
+		panic(err)
+	}
+	c.w.roundtrip(c.addr, c.conn.to, proc.Admin, frame, c.w.params.OpTimeout, c.conn, func(resp []byte, err error) {
+		if err != nil {
+			then("", false, &node.Error{Code: node.CodeTimeout, Message: err.Error()})
+			return
+		}
+		rows, e := proc.DecodeRows(resp)
+		if e != nil || len(rows) == 0 {
+			then("", false, e)
+			return
+		}
+		v, _ := rows[0][1].(string)
+		then(v, true, nil)
+	})
+}
+
+func (c *client) now() int64 { return c.w.sched.now }
+
+// connect opens a connection to the current target (to whichever process
+// runs there now).
+func (c *client) connect() {
+	in := c.w.instances[c.target]
+	c.conn = &conn{to: in.addr, epoch: in.epoch}
+}
+
+// next schedules the client's next operation after a think time.
+func (c *client) next() {
+	if !c.w.clientsOn {
+		c.busy = false
+		return
+	}
+	c.busy = true
+	c.w.sched.after(int64(between(c.rng, 0, c.w.params.ClientThink)), c.operate)
+}
+
+func (c *client) key() string { return fmt.Sprintf("k%d", c.rng.IntN(c.w.params.Keys)) }
+
+func (c *client) value() string {
+	c.seq++
+	return fmt.Sprintf("c%d.%d", c.id, c.seq)
+}
+
+func (c *client) operate() {
+	if !c.w.clientsOn {
+		c.busy = false
+		return
+	}
+	key := c.key()
+	switch x := c.rng.IntN(10); {
+	case x < 4:
+		c.read(key, func(bool) { c.finish() })
+	case x < 7:
+		c.write(key, opCas)
+	case x < 9:
+		c.write(key, opInsert)
+	default:
+		c.write(key, opPut)
+	}
+}
+
+func (c *client) finish() {
+	c.done++
+	c.next()
+}
+
+// retarget moves to the named leader, or any other instance.
+func (c *client) retarget(e *node.Error) {
+	if e != nil && e.LeaderID != 0 && int(e.LeaderID) <= len(c.w.instances) {
+		c.target = int(e.LeaderID) - 1
+		return
+	}
+	c.target = c.rng.IntN(len(c.w.instances))
+}
+
+// read is a linearizable read: a read index confirmed by the leader, waited
+// for locally, then a local read. A read that fails says nothing and is
+// recorded as unknown (the checker drops it). then learns whether it
+// completed.
+func (c *client) read(key string, then func(ok bool)) {
+	c.connect()
+	id := c.w.history.Call(c.id, lin.Get(key), c.now())
+	c.w.trace.printf("c%d get %s ...", c.id, key)
+	fail := func(e *node.Error) {
+		c.w.history.Return(id, lin.Outcome{Kind: lin.Unknown}, c.now())
+		c.w.trace.printf("c%d get %s failed: %s", c.id, key, e.Message)
+		c.retarget(e)
+		then(false)
+	}
+	timeout := 2 * c.w.params.OpTimeout / 5
+	c.call(node.ReadIndex{Timeout: timeout}, func(res any, e *node.Error) {
+		if e != nil {
+			fail(e)
+			return
+		}
+		idx, ok := uintOf(res)
+		if !ok {
+			fail(&node.Error{Message: fmt.Sprintf("read_index returned %v", res)})
+			return
+		}
+		c.call(node.WaitIndex{Target: idx, Timeout: timeout}, func(_ any, e *node.Error) {
+			if e != nil {
+				fail(e)
+				return
+			}
+			c.get(key, func(v string, found bool, e *node.Error) {
+				if e != nil {
+					fail(e)
+					return
+				}
+				c.w.history.Return(id, lin.Outcome{Kind: lin.Ok, Value: v, Found: found}, c.now())
+				c.w.trace.printf("c%d get %s = %q (found %v) at %d", c.id, key, v, found, idx)
+				then(true)
+			})
+		})
+	})
+}
+
+type writeKind uint8
+
+const (
+	opCas writeKind = iota
+	opInsert
+	opPut
+)
+
+// write performs one CaS write: learn the leader's term and applied index,
+// (for opCas) read the key there, then propose with that predicate.
+func (c *client) write(key string, kind writeKind) {
+	attempts := 0
+	var try func()
+	try = func() {
+		attempts++
+		if attempts > 3 {
+			c.finish()
+			return
+		}
+		c.connect()
+		c.call(node.RaftInfo{}, func(res any, e *node.Error) {
+			if e != nil {
+				c.retarget(e)
+				try()
+				return
+			}
+			info, ok := raftInfoOf(res)
+			if !ok || info.State != "Leader" {
+				c.retarget(&node.Error{LeaderID: info.LeaderID})
+				try()
+				return
+			}
+			if kind != opCas {
+				c.propose(key, kind, "", false, info)
+				return
+			}
+			c.get(key, func(v string, found bool, e *node.Error) {
+				if e != nil {
+					c.retarget(e)
+					try()
+					return
+				}
+				c.propose(key, kind, v, found, info)
+			})
+		})
+	}
+	try()
+}
+
+// propose sends the CaS and records its outcome.
+func (c *client) propose(key string, kind writeKind, expect string, found bool, info node.RaftInfoResult) {
+	val := c.value()
+	pred := node.Predicate{Index: info.Applied, Term: info.Term}
+	var op lin.Op
+	var dml tables.Dml
+	switch kind {
+	case opCas:
+		pred.Ranges = []tables.Range{{Table: kvTable, Key: mustKey(key)}}
+		dml = tables.Replace(kvTable, key, val)
+		if found {
+			op = lin.Cas(key, expect, val)
+		} else {
+			op = lin.CasAbsent(key, val)
+		}
+	case opInsert:
+		dml = tables.Insert(kvTable, key, val)
+		op = lin.Insert(key, val)
+	case opPut:
+		dml = tables.Replace(kvTable, key, val)
+		op = lin.Put(key, val)
+	}
+	id := c.w.history.Call(c.id, op, c.now())
+	c.w.trace.printf("c%d %s ... (i%d, predicate %d/%d)", c.id, op, c.target+1, pred.Index, pred.Term)
+	req := node.Cas{ClusterID: clusterID, Predicate: pred, Op: tables.DmlOp(dml), AsUser: 1}
+	c.call(req, func(res any, e *node.Error) {
+		out := lin.Outcome{Kind: lin.Ok}
+		switch {
+		case e == nil:
+			idx, term := casResult(res)
+			c.w.checker.ackedWrite(idx, term)
+		case e.Code == tables.CodeTupleFound:
+			out.Kind = lin.Exists
+		case e.Code == node.CodeConflictFound:
+			out.Kind = lin.Conflict
+		case e.Code == node.CodeTimeout || e.Code == node.CodeNoConnection:
+			out.Kind = lin.Unknown
+		default:
+			out.Kind = lin.Failed
+		}
+		c.w.history.Return(id, out, c.now())
+		msg := out.Kind.String()
+		if e != nil {
+			msg += ": " + e.Message
+			c.retarget(e)
+		}
+		c.w.trace.printf("c%d %s → %s", c.id, op, msg)
+		c.finish()
+	})
+}
+
+func uintOf(v any) (uint64, bool) {
+	vals, ok := v.([]any)
+	if !ok || len(vals) != 1 {
+		return 0, false
+	}
+	return tables.AsUint64(vals[0])
+}
+
+func raftInfoOf(v any) (node.RaftInfoResult, bool) {
+	vals, ok := v.([]any)
+	if !ok || len(vals) != 1 {
+		return node.RaftInfoResult{}, false
+	}
+	m, ok := vals[0].(map[string]any)
+	if !ok {
+		return node.RaftInfoResult{}, false
+	}
+	var r node.RaftInfoResult
+	r.ID, _ = tables.AsUint64(m["id"])
+	r.Term, _ = tables.AsUint64(m["term"])
+	r.Applied, _ = tables.AsUint64(m["applied"])
+	r.LeaderID, _ = tables.AsUint64(m["leader_id"])
+	r.State, _ = m["state"].(string)
+	return r, true
+}
+
+func casResult(v any) (index, term uint64) {
+	vals, _ := v.([]any)
+	if len(vals) == 2 {
+		index, _ = tables.AsUint64(vals[0])
+		term, _ = tables.AsUint64(vals[1])
+	}
+	return index, term
+}

@@ -1,0 +1,118 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Params are one seed's world: cluster size, fault rates and durations, all
+// drawn from the seed (swarm testing: every seed explores its own mix of
+// faults, so rare combinations get exercised).
+type Params struct {
+	Instances int
+	Clients   int
+	Keys      int
+
+	Tick     time.Duration // one Raft tick
+	Election int           // election timeout, in ticks
+	Skew     float64       // per-instance tick period skew, up to ±Skew
+
+	NetLatencyMin, NetLatencyMax time.Duration
+	Drop, Duplicate              float64 // per message
+	PartitionEvery               time.Duration
+	PartitionFor                 time.Duration
+	OneWay                       float64 // share of one-way partitions
+
+	DiskLatencyMin, DiskLatencyMax time.Duration
+	Torn                           float64 // a crash tears the first unsynced write
+	// CrashInWrite: chance that a process crashes while a disk write is in
+	// flight — aimed at the windows where durability ordering matters.
+	CrashInWrite float64
+	// IsolateLeader: share of partitions that cut the current leader off.
+	IsolateLeader float64
+
+	CrashEvery   time.Duration // mean time between crashes (0: none)
+	RestartAfter time.Duration
+	PauseEvery   time.Duration // mean time between pauses (0: none)
+	PauseFor     time.Duration
+
+	ClientThink time.Duration // pause between a client's operations
+	OpTimeout   time.Duration
+
+	SnapshotEvery uint64
+
+	FaultPhase    time.Duration // faults are injected this long
+	LivenessBound time.Duration // then everything must settle within this
+}
+
+func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
+	if hi <= lo {
+		return lo
+	}
+	return lo + time.Duration(r.Int64N(int64(hi-lo)))
+}
+
+// drawParams draws a seed's world.
+func drawParams(r *rand.Rand) Params {
+	p := Params{
+		Instances: 3 + r.IntN(5),
+		Clients:   2 + r.IntN(4),
+		Keys:      2 + r.IntN(6),
+		Tick:      10 * time.Millisecond,
+		Election:  10,
+		Skew:      r.Float64() * 0.1,
+
+		NetLatencyMin: between(r, 100*time.Microsecond, time.Millisecond),
+		Drop:          pick(r, 0, r.Float64()*0.1),
+		Duplicate:     pick(r, 0, r.Float64()*0.05),
+		OneWay:        r.Float64(),
+
+		DiskLatencyMin: between(r, 20*time.Microsecond, 200*time.Microsecond),
+		Torn:           pick(r, 0, r.Float64()),
+
+		ClientThink:   between(r, time.Millisecond, 20*time.Millisecond),
+		OpTimeout:     500 * time.Millisecond,
+		SnapshotEvery: uint64(pick(r, 0, float64(20+r.IntN(200)))),
+
+		FaultPhase:    between(r, 2*time.Second, 6*time.Second),
+		LivenessBound: 8 * time.Second,
+	}
+	p.NetLatencyMax = p.NetLatencyMin + between(r, 0, 5*time.Millisecond)
+	p.DiskLatencyMax = p.DiskLatencyMin + between(r, 0, 2*time.Millisecond)
+	if r.IntN(4) == 0 {
+		p.DiskLatencyMax = p.DiskLatencyMin + between(r, 2*time.Millisecond, 10*time.Millisecond)
+	}
+	if r.IntN(2) == 0 {
+		p.CrashInWrite = r.Float64() * 0.02
+	}
+	p.IsolateLeader = r.Float64() * 0.7
+	if r.IntN(3) > 0 {
+		p.PartitionEvery = between(r, 300*time.Millisecond, 3*time.Second)
+		p.PartitionFor = between(r, 50*time.Millisecond, time.Second)
+	}
+	if r.IntN(3) > 0 {
+		p.CrashEvery = between(r, 300*time.Millisecond, 3*time.Second)
+		p.RestartAfter = between(r, 10*time.Millisecond, 800*time.Millisecond)
+	}
+	if r.IntN(3) == 0 {
+		p.PauseEvery = between(r, 300*time.Millisecond, 3*time.Second)
+		p.PauseFor = between(r, 10*time.Millisecond, 500*time.Millisecond)
+	}
+	return p
+}
+
+// pick returns a with probability 1/2, else b.
+func pick(r *rand.Rand, a, b float64) float64 {
+	if r.IntN(2) == 0 {
+		return a
+	}
+	return b
+}
+
+func (p Params) String() string {
+	return fmt.Sprintf("instances=%d clients=%d keys=%d drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d fault-phase=%v",
+		p.Instances, p.Clients, p.Keys, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
+		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
+		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.SnapshotEvery, p.FaultPhase)
+}

@@ -1,0 +1,59 @@
+package sim
+
+import (
+	"runtime"
+	"sync"
+)
+
+// RunSeeds runs seeds [start, start+n) on up to workers goroutines (the
+// runs are independent worlds; each is single-threaded and deterministic)
+// and hands the results to report in seed order. It stops early once stop
+// returns true for a result.
+func RunSeeds(start, n uint64, workers int, mutants Mutants, report func(Result) (stop bool)) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make(chan Result, workers)
+	seeds := make(chan uint64)
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range seeds {
+				results <- Run(Options{Seed: s, Mutants: mutants})
+			}
+		}()
+	}
+	go func() {
+		defer close(seeds)
+		for s := start; s < start+n; s++ {
+			select {
+			case seeds <- s:
+			case <-done:
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+
+	pending := map[uint64]Result{}
+	next := start
+	stopped := false
+	for r := range results {
+		pending[r.Seed] = r
+		for !stopped {
+			res, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if report(res) {
+				stopped = true
+				close(done)
+			}
+		}
+	}
+}

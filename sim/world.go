@@ -1,0 +1,446 @@
+// Package sim is picogo's deterministic simulator. One seed builds a world —
+// a cluster of instances running the production core (core/node through
+// proc.Host), simulated disks, a simulated network, clients — and drives it
+// in virtual time on one goroutine: a fault phase (message loss,
+// duplication, reordering, partitions, crashes with torn writes, pauses,
+// clock skew, all at rates drawn from the seed), then a liveness phase
+// (faults stop; everything must settle within a bound). Invariants are
+// checked as the run goes; the clients' history is checked for
+// linearizability at the end. The same seed always gives the same run,
+// event for event, and the same trace-hash.
+package sim
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/disk/simdisk"
+	lin "github.com/picogo/picogo/linearizability"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+const clusterID = "sim"
+
+// kvTable is the GLOBAL user table the clients work on.
+const kvTable uint32 = 1024
+
+// Mutants are the bugs a run may switch on.
+type Mutants struct {
+	Raft raft.Mutants
+	Node node.Mutants
+}
+
+// Options configure a run.
+type Options struct {
+	Seed    uint64
+	Trace   io.Writer // readable trace (nil: hash only)
+	Mutants Mutants
+	// fiveInstances fixes the cluster size (the benchmark's world).
+	fiveInstances bool
+}
+
+// Result is a run's outcome.
+type Result struct {
+	Seed      uint64
+	Params    Params
+	Err       error // nil: passed
+	Events    uint64
+	Virtual   time.Duration
+	TraceHash string
+	Wall      time.Duration
+	Ops       int // client operations recorded
+	// Lin is the linearizability verdict (its Info feeds the HTML).
+	Lin lin.Result
+}
+
+// World is one seed's simulated cluster.
+type World struct {
+	seed    uint64
+	params  Params
+	mutants Mutants
+	sched   scheduler
+	trace   *trace
+
+	netRng, diskRng, faultRng *rand.Rand
+
+	instances []*instance
+	byAddr    map[string]*instance
+	cut       map[[2]string]bool
+	clients   []*client
+	history   *lin.History
+	checker   *checker
+
+	faultsOn  bool
+	clientsOn bool
+	failure   error
+}
+
+// Run runs one seed to its verdict.
+func Run(o Options) Result {
+	began := time.Now()
+	root := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
+	sub := func() *rand.Rand { return rand.New(rand.NewPCG(root.Uint64(), root.Uint64())) }
+	w := &World{
+		seed:    o.Seed,
+		params:  drawParams(sub()),
+		byAddr:  map[string]*instance{},
+		cut:     map[[2]string]bool{},
+		history: &lin.History{},
+	}
+	w.mutants = o.Mutants
+	if o.fiveInstances {
+		w.params.Instances = 5
+	}
+	w.netRng, w.diskRng, w.faultRng = sub(), sub(), sub()
+	clientRng := sub()
+	w.trace = newTrace(o.Trace, func() int64 { return w.sched.now })
+	w.checker = newChecker(w)
+	res := Result{Seed: o.Seed, Params: w.params}
+	w.trace.printf("seed %d: %s", o.Seed, w.params)
+
+	if err := w.build(clientRng); err != nil {
+		res.Err = err
+		return res
+	}
+	w.run()
+	res.Events, res.Virtual = w.sched.ran, time.Duration(w.sched.now)
+	res.Ops = w.history.Len()
+	if w.failure == nil {
+		res.Lin = lin.Check(w.history, time.Minute)
+		switch res.Lin.Verdict {
+		case lin.VerdictIllegal:
+			w.fail(fmt.Errorf("not linearizable: %s", res.Lin))
+		case lin.VerdictUnknown:
+			w.fail(fmt.Errorf("linearizability check timed out: %s", res.Lin))
+		}
+	}
+	res.Err = w.failure
+	w.trace.printf("verdict: %v", errOr(w.failure, "ok"))
+	res.TraceHash = w.trace.sum()
+	res.Wall = time.Since(began)
+	return res
+}
+
+func errOr(err error, ok string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return ok
+}
+
+// fail records the first violation; the run stops at the next event.
+func (w *World) fail(err error) {
+	if w.failure == nil {
+		w.failure = err
+		w.trace.printf("FAIL: %v", err)
+	}
+}
+
+func (w *World) faulty() bool { return w.faultsOn }
+
+// afterEvent runs the invariant checks after an event touched in.
+func (w *World) afterEvent(in *instance) {
+	if w.failure != nil {
+		return
+	}
+	if err := w.checker.after(in); err != nil {
+		w.fail(err)
+	}
+}
+
+// build creates the founding instances with the initial tables on their
+// disks, and the clients.
+func (w *World) build(clientRng *rand.Rand) error {
+	n := w.params.Instances
+	var voters []uint64
+	var peers []tables.Dml
+	for i := 1; i <= n; i++ {
+		voters = append(voters, uint64(i))
+		peers = append(peers, tables.Insert(tables.TablePicoPeerAddress, uint64(i), fmt.Sprintf("i%d", i)))
+	}
+	kv := tables.TableDef{ID: kvTable, Name: "kv", Distribution: "global", Operable: true, Engine: "memtx",
+		Format:     []tables.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
+		PrimaryKey: []uint32{0}}
+	state, err := ra.Bootstrap(voters, tables.BatchOp(peers...).Encode(), tables.CreateTableOp(kv).Encode())
+	if err != nil {
+		return err
+	}
+	for i := 1; i <= n; i++ {
+		in := &instance{w: w, id: uint64(i), addr: fmt.Sprintf("i%d", i),
+			disk: simdisk.New(simdisk.Options{}), tickEvery: w.params.tickOf(w.faultRng)}
+		if err := in.disk.Commit(node.BootstrapBatch(state), true); err != nil {
+			return err
+		}
+		w.instances = append(w.instances, in)
+		w.byAddr[in.addr] = in
+	}
+	for _, in := range w.instances {
+		if err := in.start(); err != nil {
+			return err
+		}
+	}
+	for i := range w.params.Clients {
+		c := &client{w: w, id: i + 1, addr: fmt.Sprintf("c%d", i+1),
+			rng: rand.New(rand.NewPCG(clientRng.Uint64(), uint64(i))), target: clientRng.IntN(n)}
+		w.clients = append(w.clients, c)
+	}
+	return nil
+}
+
+// run: the fault phase, then the liveness phase, then final reads.
+func (w *World) run() {
+	w.faultsOn, w.clientsOn = true, true
+	for _, c := range w.clients {
+		c.next()
+	}
+	w.scheduleFaults()
+	faultEnd := int64(w.params.FaultPhase)
+	w.runUntil(faultEnd)
+	if w.failure != nil {
+		return
+	}
+
+	// Liveness: heal everything; the cluster must settle and every client
+	// operation must complete within the bound.
+	w.faultsOn, w.clientsOn = false, false
+	w.trace.printf("faults stop: heal, restart, resume")
+	w.cut = map[[2]string]bool{}
+	for _, in := range w.instances {
+		if !in.up() && !in.terminated {
+			if err := in.start(); err != nil {
+				w.fail(err)
+				return
+			}
+		}
+		in.resume()
+	}
+	bound := w.sched.now + int64(w.params.LivenessBound)
+	for w.failure == nil && !w.settled() {
+		if !w.sched.step(bound) {
+			w.fail(fmt.Errorf("liveness: not settled within %v after faults stopped (%s)", w.params.LivenessBound, w.unsettled()))
+			return
+		}
+	}
+	if w.failure != nil {
+		return
+	}
+	w.finalReads()
+	if w.failure == nil {
+		if err := w.checker.finalChecks(); err != nil {
+			w.fail(err)
+		}
+	}
+}
+
+func (w *World) runUntil(t int64) {
+	for w.failure == nil && w.sched.step(t) {
+	}
+	if w.sched.now < t {
+		w.sched.now = t
+	}
+}
+
+// settled: one leader that every live instance follows, everything
+// committed and applied everywhere, no client busy.
+func (w *World) settled() bool { return w.unsettled() == "" }
+
+func (w *World) unsettled() string {
+	for _, c := range w.clients {
+		if c.busy {
+			return fmt.Sprintf("client c%d busy", c.id)
+		}
+	}
+	var lead uint64
+	var leadSt raft.Status
+	for _, in := range w.instances {
+		if n := in.node(); n != nil && n.Status().State == raft.StateLeader {
+			lead, leadSt = in.id, n.Status()
+		}
+	}
+	if lead == 0 {
+		return "no leader"
+	}
+	if leadSt.Commit != leadSt.LastIndex {
+		return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
+	}
+	for _, in := range w.instances {
+		n := in.node()
+		if n == nil {
+			continue
+		}
+		st := n.Status()
+		if st.Lead != lead || st.Term != leadSt.Term || st.Applied != leadSt.Commit {
+			return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
+				in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
+		}
+	}
+	return ""
+}
+
+// finalReads reads every key linearizably once the cluster settled, so that
+// a lost acknowledged write shows in the history.
+func (w *World) finalReads() {
+	c := w.clients[0]
+	for k := range w.params.Keys {
+		key := fmt.Sprintf("k%d", k)
+		for attempt := 0; attempt < 5 && w.failure == nil; attempt++ {
+			done, ok := false, false
+			c.read(key, func(read bool) { done, ok = true, read })
+			deadline := w.sched.now + int64(2*w.params.OpTimeout)
+			for !done && w.failure == nil && w.sched.step(deadline) {
+			}
+			if ok {
+				break
+			}
+		}
+	}
+}
+
+// scheduleFaults arms the fault generators for the fault phase.
+func (w *World) scheduleFaults() {
+	p := w.params
+	r := w.faultRng
+	if p.CrashEvery > 0 {
+		var crash func()
+		crash = func() {
+			if !w.faultsOn {
+				return
+			}
+			w.crashOne()
+			w.sched.after(int64(between(r, p.CrashEvery/2, p.CrashEvery*3/2)), crash)
+		}
+		w.sched.after(int64(between(r, 0, p.CrashEvery)), crash)
+	}
+	if p.PartitionEvery > 0 {
+		var part func()
+		part = func() {
+			if !w.faultsOn {
+				return
+			}
+			w.partition()
+			w.sched.after(int64(between(r, p.PartitionEvery/2, p.PartitionEvery*3/2)), part)
+		}
+		w.sched.after(int64(between(r, 0, p.PartitionEvery)), part)
+	}
+	if p.PauseEvery > 0 {
+		var pause func()
+		pause = func() {
+			if !w.faultsOn {
+				return
+			}
+			in := w.instances[r.IntN(len(w.instances))]
+			if in.up() && !in.paused {
+				in.pause()
+				w.sched.after(int64(between(r, p.PauseFor/2, p.PauseFor*3/2)), in.resume)
+			}
+			w.sched.after(int64(between(r, p.PauseEvery/2, p.PauseEvery*3/2)), pause)
+		}
+		w.sched.after(int64(between(r, 0, p.PauseEvery)), pause)
+	}
+}
+
+// crashOne crashes a random instance, keeping a majority up so that the
+// fault phase can make progress too; it restarts after a while.
+func (w *World) crashOne() {
+	r := w.faultRng
+	w.crashAndRestart(w.instances[r.IntN(len(w.instances))])
+}
+
+// crashAndRestart crashes in (unless that would leave less than a majority
+// up) and restarts it after a while.
+func (w *World) crashAndRestart(in *instance) {
+	r := w.faultRng
+	down := 0
+	for _, o := range w.instances {
+		if !o.up() {
+			down++
+		}
+	}
+	if !in.up() || down+1 > (len(w.instances)-1)/2 {
+		return
+	}
+	in.crash(r.Float64() < w.params.Torn)
+	w.sched.after(int64(between(r, w.params.RestartAfter/2, w.params.RestartAfter*3/2)), func() {
+		if !in.up() && !in.terminated && w.failure == nil {
+			if err := in.start(); err != nil {
+				w.fail(err)
+			}
+		}
+	})
+}
+
+// partition cuts the instances into two groups (or cuts one link one way)
+// and heals after a while.
+func (w *World) partition() {
+	r := w.faultRng
+	var cuts [][2]string
+	lead := w.leader()
+	if lead != nil && r.Float64() < w.params.IsolateLeader {
+		// The leader alone on one side: the others elect a new one while it
+		// may still believe it leads.
+		for _, o := range w.instances {
+			if o != lead {
+				cuts = append(cuts, [2]string{lead.addr, o.addr}, [2]string{o.addr, lead.addr})
+			}
+		}
+	} else if r.Float64() < w.params.OneWay {
+		a := w.instances[r.IntN(len(w.instances))].addr
+		b := w.instances[r.IntN(len(w.instances))].addr
+		if a != b {
+			cuts = append(cuts, [2]string{a, b})
+		}
+	} else {
+		side := make([]bool, len(w.instances))
+		for i := range side {
+			side[i] = r.IntN(2) == 0
+		}
+		for i, a := range w.instances {
+			for j, b := range w.instances {
+				if side[i] != side[j] {
+					cuts = append(cuts, [2]string{a.addr, b.addr})
+				}
+			}
+		}
+	}
+	if len(cuts) == 0 {
+		return
+	}
+	for _, c := range cuts {
+		w.cut[c] = true
+	}
+	w.trace.printf("partition: %d links cut %v", len(cuts), cuts)
+	w.sched.after(int64(between(r, w.params.PartitionFor/2, w.params.PartitionFor*3/2)), func() {
+		for _, c := range cuts {
+			delete(w.cut, c)
+		}
+		w.trace.printf("partition healed: %v", cuts)
+	})
+}
+
+// leader is an instance that believes it leads (the highest term's), or nil.
+func (w *World) leader() *instance {
+	var best *instance
+	var term uint64
+	for _, in := range w.instances {
+		if n := in.node(); n != nil {
+			if st := n.Status(); st.State == raft.StateLeader && st.Term >= term {
+				best, term = in, st.Term
+			}
+		}
+	}
+	return best
+}
+
+func mustKey(key string) msgpack.RawMessage {
+	b, err := msgpack.Marshal([]any{key})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
