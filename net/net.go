@@ -30,11 +30,13 @@ type Handler interface {
 	Handle(user string, packet []byte, reply func(frame []byte))
 }
 
-// Error is an error reply as iproto carries it: a Tarantool error code and a
-// message.
+// Error is an error reply as iproto carries it: a Tarantool error code, a
+// message, and structured fields (MP_ERROR's, e.g. the leader to redirect
+// to).
 type Error struct {
 	Code    uint32
 	Message string
+	Fields  map[string]any
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -29,7 +30,7 @@ func DecodeReply(req node.Request, packet []byte) (any, *node.Error) {
 		return nil, &node.Error{Code: iproto.CodeInvalidMsgpack, Message: "reply: " + err.Error()}
 	}
 	if resp.Err != nil {
-		return nil, &node.Error{Code: resp.Err.Code, Message: resp.Err.Message}
+		return nil, nodeError(resp.Err)
 	}
 	result, err := DecodeResult(req, resp.Data)
 	if err != nil {
@@ -58,7 +59,7 @@ func DecodeRows(packet []byte) ([][]any, *node.Error) {
 		return nil, &node.Error{Code: iproto.CodeInvalidMsgpack, Message: "reply: " + err.Error()}
 	}
 	if resp.Err != nil {
-		return nil, &node.Error{Code: resp.Err.Code, Message: resp.Err.Message}
+		return nil, nodeError(resp.Err)
 	}
 	var rows [][]any
 	if err := msgpack.Unmarshal(resp.Data, &rows); err != nil {
@@ -124,6 +125,19 @@ func encodeReply(sync uint64, call16 bool, r node.Reply) []byte {
 	return iproto.EncodeCallReply(sync, SchemaVersion, values...)
 }
 
+// encodeError carries a redirect's leader in MP_ERROR's fields.
 func encodeError(sync uint64, e *node.Error) []byte {
-	return iproto.EncodeError(sync, SchemaVersion, e.Code, e.Message)
+	var fields map[string]any
+	if e.LeaderID != 0 {
+		fields = map[string]any{"leader_id": e.LeaderID}
+	}
+	return iproto.EncodeErrorFields(sync, SchemaVersion, e.Code, e.Message, fields)
+}
+
+func nodeError(e *iproto.Error) *node.Error {
+	ne := &node.Error{Code: e.Code, Message: e.Message}
+	if id, ok := e.Fields["leader_id"]; ok {
+		ne.LeaderID, _ = tables.AsUint64(id)
+	}
+	return ne
 }

@@ -20,7 +20,9 @@ func (n *Node) fetchChunk(f ra.FetchChunk) {
 		return
 	}
 	var pos tables.SnapshotPosition
-	if f.Pos != nil {
+	if f.Pos == nil {
+		n.emit(Note{Event: "snapshot", Detail: fmt.Sprintf("fetching snapshot %d/%d from %d in chunks", f.Term, f.Index, f.From)})
+	} else {
 		p, err := tables.DecodePosition(f.Pos)
 		if err != nil {
 			n.ra.ChunkArrived(f.Req, ra.Chunk{}, err)

@@ -2,6 +2,7 @@ package iproto
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -111,7 +112,7 @@ func FuzzDecodeResponse(f *testing.F) {
 			var frame []byte
 			switch {
 			case resp.Err != nil:
-				frame = EncodeError(resp.Sync, resp.SchemaVersion, resp.Err.Code, resp.Err.Message)
+				frame = EncodeErrorFields(resp.Sync, resp.SchemaVersion, resp.Err.Code, resp.Err.Message, resp.Err.Fields)
 			case resp.Data != nil && kindOf(resp.Data) == kindArray:
 				frame = EncodeData(resp.Sync, resp.SchemaVersion, resp.Data)
 			default:
@@ -125,7 +126,8 @@ func FuzzDecodeResponse(f *testing.F) {
 				resp.Err == nil && !bytes.Equal(again.Data, resp.Data) {
 				t.Fatalf("reply round trip: %+v -> %+v", resp, again)
 			}
-			if resp.Err != nil && *again.Err != *resp.Err {
+			if resp.Err != nil && (again.Err.Code != resp.Err.Code || again.Err.Message != resp.Err.Message ||
+				!reflect.DeepEqual(again.Err.Fields, resp.Err.Fields)) {
 				t.Fatalf("error round trip: %+v -> %+v", resp.Err, again.Err)
 			}
 		}

@@ -1,6 +1,7 @@
 package iproto
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -117,16 +118,38 @@ const (
 // {0x00: [{0: "ClientError", 1: file, 2: line, 3: message, 4: errno 0,
 // 5: code}]}.
 func EncodeError(sync, schemaVersion uint64, code uint32, message string) []byte {
+	return EncodeErrorFields(sync, schemaVersion, code, message, nil)
+}
+
+// EncodeErrorFields is EncodeError with MP_ERROR fields (0x06), e.g.
+// {"leader_id": 3} for a redirect; keys are written sorted.
+func EncodeErrorFields(sync, schemaVersion uint64, code uint32, message string, fields map[string]any) []byte {
+	var rawFields []byte
+	if len(fields) > 0 {
+		var buf bytes.Buffer
+		enc := msgpack.NewEncoder(&buf)
+		enc.SetSortMapKeys(true)
+		if err := enc.Encode(fields); err == nil {
+			rawFields = buf.Bytes()
+		}
+	}
 	e := appendMapLen(nil, 1)
 	e = appendUint(e, ErrorStack)
 	e = appendArrayLen(e, 1)
-	e = appendMapLen(e, 6)
+	if rawFields != nil {
+		e = appendMapLen(e, 7)
+	} else {
+		e = appendMapLen(e, 6)
+	}
 	e = appendStr(appendUint(e, ErrorType), errorTypeName)
 	e = appendStr(appendUint(e, ErrorFile), errorFileName)
 	e = appendUint(appendUint(e, ErrorLine), errorLineNo)
 	e = appendStr(appendUint(e, ErrorMessage), message)
 	e = appendUint(appendUint(e, ErrorErrno), 0)
 	e = appendUint(appendUint(e, ErrorCode), uint64(code))
+	if rawFields != nil {
+		e = append(appendUint(e, ErrorFields), rawFields...)
+	}
 	return reply(TypeErrorFlag|uint64(code)&typeCodeMask, sync, schemaVersion,
 		field{KeyError24, appendStr(nil, message)},
 		field{KeyError, e})

@@ -260,3 +260,21 @@ func TestDecodeResponsePush(t *testing.T) {
 	assert.Nil(t, resp.Err)
 	assert.Equal(t, msgpack.RawMessage(hx("91 01")), resp.Data)
 }
+
+func TestErrorFieldsRoundTrip(t *testing.T) {
+	frame := EncodeErrorFields(7, 80, 10001, "not a leader", map[string]any{"leader_id": uint64(3)})
+	packet := frame[5:] // ce + uint32 length
+	resp, err := DecodeResponse(packet)
+	require.NoError(t, err)
+	require.NotNil(t, resp.Err)
+	require.Equal(t, uint32(10001), resp.Err.Code)
+	require.Equal(t, "not a leader", resp.Err.Message)
+	id, ok := resp.Err.Fields["leader_id"]
+	require.True(t, ok)
+	require.EqualValues(t, 3, id)
+
+	// Without fields the entry is the one real Tarantool sends.
+	plain, err := DecodeResponse(EncodeError(7, 80, 32, "boom")[5:])
+	require.NoError(t, err)
+	require.Nil(t, plain.Err.Fields)
+}

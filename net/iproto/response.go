@@ -53,11 +53,11 @@ func DecodeResponse(packet []byte) (Response, error) {
 // stack and falling back to ERROR_24 (and to a generic message).
 func replyError(code uint32, body map[uint64]msgpack.RawMessage) *Error {
 	e := &Error{Code: code}
-	if c, msg, ok := stackTop(body[KeyError]); ok {
+	if c, msg, fields, ok := stackTop(body[KeyError]); ok {
 		if c != nil {
 			e.Code = *c
 		}
-		e.Message = msg
+		e.Message, e.Fields = msg, fields
 		return e
 	}
 	if msg, _, err := readStr(body[KeyError24]); err == nil {
@@ -70,64 +70,80 @@ func replyError(code uint32, body map[uint64]msgpack.RawMessage) *Error {
 
 // stackTop reads the code (if present and sane) and message of the first
 // error of an MP_ERROR map; ok is false when there is no usable message.
-func stackTop(raw []byte) (code *uint32, msg string, ok bool) {
+func stackTop(raw []byte) (code *uint32, msg string, fields map[string]any, ok bool) {
 	n, b, err := readMapLen(raw)
 	if err != nil {
-		return nil, "", false
+		return nil, "", nil, false
 	}
 	for i := uint64(0); i < n; i++ {
 		var key uint64
 		if key, b, err = readUint(b); err != nil {
-			return nil, "", false
+			return nil, "", nil, false
 		}
 		if key != ErrorStack {
 			if b, err = skipValue(b); err != nil {
-				return nil, "", false
+				return nil, "", nil, false
 			}
 			continue
 		}
 		count, entry, err := readArrayLen(b)
 		if err != nil || count == 0 {
-			return nil, "", false
+			return nil, "", nil, false
 		}
 		return errorEntry(entry)
 	}
-	return nil, "", false
+	return nil, "", nil, false
 }
 
-// errorEntry reads the code and message fields of one MP_ERROR entry.
-func errorEntry(b []byte) (code *uint32, msg string, ok bool) {
+// errorEntry reads the code, message and fields of one MP_ERROR entry.
+// Fields that do not decode as a string-keyed map are ignored.
+func errorEntry(b []byte) (code *uint32, msg string, fields map[string]any, ok bool) {
 	n, b, err := readMapLen(b)
 	if err != nil {
-		return nil, "", false
+		return nil, "", nil, false
 	}
 	for i := uint64(0); i < n; i++ {
 		var key uint64
 		if key, b, err = readUint(b); err != nil {
-			return nil, "", false
+			return nil, "", nil, false
 		}
 		switch key {
 		case ErrorMessage:
 			if msg, b, err = readStr(b); err != nil {
-				return nil, "", false
+				return nil, "", nil, false
 			}
 			ok = true
 		case ErrorCode:
 			var v uint64
 			if v, b, err = readUint(b); err != nil {
-				return nil, "", false
+				return nil, "", nil, false
 			}
 			if v <= 1<<32-1 {
 				c := uint32(v)
 				code = &c
 			}
+		case ErrorFields:
+			rest, err := skipValue(b)
+			if err != nil {
+				return nil, "", nil, false
+			}
+			raw := b[:len(b)-len(rest)]
+			// A claimed length beyond the bytes present never reaches the
+			// library (it may size the map by the claim).
+			if n, _, err := readMapLen(raw); err == nil && n <= uint64(len(raw)) {
+				var f map[string]any
+				if msgpack.Unmarshal(raw, &f) == nil {
+					fields = f
+				}
+			}
+			b = rest
 		default:
 			if b, err = skipValue(b); err != nil {
-				return nil, "", false
+				return nil, "", nil, false
 			}
 		}
 	}
-	return code, msg, ok
+	return code, msg, fields, ok
 }
 
 // Metadata is an SQL query reply's METADATA (name and type of each column).

@@ -1,0 +1,200 @@
+package proc
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/disk"
+	"github.com/picogo/picogo/net/iproto"
+	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+func args(t *testing.T, a ...any) []byte {
+	t.Helper()
+	if a == nil {
+		a = []any{}
+	}
+	b, err := msgpack.Marshal(a)
+	require.NoError(t, err)
+	return b
+}
+
+func TestDecodeNamesTheProcAndTheArgument(t *testing.T) {
+	tests := []struct {
+		proc string
+		args []byte
+		code uint32
+		want string
+	}{
+		{".proc_cas", args(t, "c", map[string]any{}), node.CodeIllegalParams,
+			".proc_cas: expected 4 arguments (cluster_id, predicate, op, as_user), got 2"},
+		{".proc_wait_index", args(t, "ten", 1), node.CodeIllegalParams, ".proc_wait_index: argument 1 (target)"},
+		{".proc_wait_index", args(t, 10, -1), node.CodeIllegalParams, ".proc_wait_index: argument 2 (timeout): -1 seconds is not a valid timeout"},
+		{".proc_read_index", args(t, "soon"), node.CodeIllegalParams, ".proc_read_index: argument 1 (timeout)"},
+		{".proc_cas", args(t, 5, map[string]any{}, map[string]any{}, 1), node.CodeIllegalParams, ".proc_cas: argument 1 (cluster_id)"},
+		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "explode"}, 1), node.CodeIllegalParams, ".proc_cas: argument 3 (op)"},
+		{".proc_raft_interact", args(t, []any{[]any{1, 2}}), node.CodeIllegalParams, ".proc_raft_interact: argument 1 (raft_messages)"},
+		{".proc_raft_info", args(t, 1), node.CodeIllegalParams, ".proc_raft_info: expected 0 arguments (none), got 1"},
+		{".proc_version_info", []byte{0xc1}, node.CodeIllegalParams, ".proc_version_info: arguments must be an array"},
+		{".proc_nope", args(t), node.CodeNoSuchProc, "Procedure '.proc_nope' is not defined"},
+	}
+	for _, tt := range tests {
+		_, e := Decode(tt.proc, tt.args)
+		require.NotNil(t, e, "%s %x", tt.proc, tt.args)
+		require.Equal(t, tt.code, e.Code, e.Message)
+		require.Contains(t, e.Message, tt.want)
+	}
+}
+
+func TestRequestsRoundTrip(t *testing.T) {
+	reqs := []node.Request{
+		node.VersionInfo{}, node.RaftInfo{}, node.GetIndex{}, node.RaftPromote{},
+		node.ReadIndex{Timeout: 1500 * time.Millisecond},
+		node.WaitIndex{Target: 42, Timeout: 2 * time.Second},
+		node.RaftInteract{Messages: []raft.Message{{Type: raft.MsgApp, To: 2, From: 1, Term: 3, Index: 4,
+			Entries: []raft.Entry{{Term: 3, Index: 5, Data: []byte("x")}}}}},
+		node.SnapshotNextChunk{Term: 2, Index: 9, Position: tables.SnapshotPosition{TableID: 516, TupleOffset: 3}},
+		node.Cas{ClusterID: "c", Predicate: node.Predicate{Index: 7, Term: 2,
+			Ranges: []tables.Range{{Table: 1024, Key: msgpack.RawMessage{0x91, 0x01}}}},
+			Op: tables.DmlOp(tables.Insert(1024, 1, "x")), AsUser: 1},
+	}
+	for _, r := range reqs {
+		a, err := EncodeArgs(r)
+		require.NoError(t, err)
+		back, e := Decode(r.Proc(), a)
+		require.Nil(t, e, "%s: %v", r.Proc(), e)
+		if c, ok := r.(node.Cas); ok {
+			// Ops compare by their encoding.
+			bc := back.(node.Cas)
+			require.Equal(t, c.Op.Encode(), bc.Op.Encode())
+			c.Op, bc.Op = tables.Op{}, tables.Op{}
+			require.Equal(t, node.Request(c), node.Request(bc))
+			continue
+		}
+		require.Equal(t, r, back, r.Proc())
+	}
+	require.Equal(t, len(reqs), len(Names()), "every procedure is round-tripped here")
+}
+
+func TestAuthorize(t *testing.T) {
+	require.Nil(t, Authorize(Guest, ".proc_version_info"))
+	e := Authorize(Guest, ".proc_raft_info")
+	require.NotNil(t, e)
+	require.Equal(t, node.CodeAccessDenied, e.Code)
+	require.Equal(t, "Execute access to function '.proc_raft_info' is denied for user 'guest'", e.Message)
+	for _, u := range []string{Admin, PicoService} {
+		for _, p := range Names() {
+			require.Nil(t, Authorize(u, p), "%s may call %s", u, p)
+		}
+	}
+}
+
+// soloHost is a single-voter instance behind a Host whose disk writes
+// complete at once and which has no peers to call.
+type soloHost struct {
+	h      *Host
+	writes []func()
+}
+
+func (s *soloHost) Write(_ *disk.Batch, _ bool, done func(error)) { s.writes = append(s.writes, func() { done(nil) }) }
+
+func (s *soloHost) Roundtrip(string, []byte, time.Duration, func([]byte, error)) {}
+
+func (s *soloHost) settle() {
+	for len(s.writes) > 0 {
+		w := s.writes[0]
+		s.writes = s.writes[1:]
+		w()
+	}
+}
+
+func newSoloHost(t *testing.T) *soloHost {
+	t.Helper()
+	st, err := ra.Bootstrap([]uint64{1}, tables.DmlOp(tables.Insert(tables.TablePicoPeerAddress, uint64(1), "i1")).Encode())
+	require.NoError(t, err)
+	n, err := node.New(node.Config{ClusterID: "c", Tick: 10 * time.Millisecond,
+		Raft: raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1, MaxMsgEntries: 8, MaxInflightMsgs: 8,
+			Rand: rand.New(rand.NewPCG(1, 1))}}, st)
+	require.NoError(t, err)
+	s := &soloHost{}
+	s.h = NewHost(n, s, s, func(node.Effect) {})
+	s.settle()
+	return s
+}
+
+// call sends a packet as user and returns the decoded response.
+func (s *soloHost) call(t *testing.T, user string, frame []byte) iproto.Response {
+	t.Helper()
+	var got []byte
+	s.h.Handle(user, frame[5:], func(b []byte) { got = b })
+	s.settle()
+	require.NotNil(t, got, "no reply")
+	resp, err := iproto.DecodeResponse(got[5:])
+	require.NoError(t, err)
+	return resp
+}
+
+func TestHostHandlesEachRequestType(t *testing.T) {
+	s := newSoloHost(t)
+
+	require.Nil(t, s.call(t, Guest, iproto.EncodePing(1)).Err)
+
+	resp := s.call(t, Guest, iproto.EncodeCall(2, ".proc_version_info", args(t)))
+	require.Nil(t, resp.Err)
+	var vals []map[string]any
+	require.NoError(t, msgpack.Unmarshal(resp.Data, &vals))
+	require.Equal(t, node.Version, vals[0]["picodata_version"])
+
+	// CALL_16 wraps the result in a tuple.
+	resp = s.call(t, Guest, iproto.EncodeCall16(3, ".proc_version_info", args(t)))
+	var tuples [][]map[string]any
+	require.NoError(t, msgpack.Unmarshal(resp.Data, &tuples))
+	require.Equal(t, node.Version, tuples[0][0]["picodata_version"])
+
+	resp = s.call(t, Guest, iproto.EncodeCall(4, ".proc_raft_info", args(t)))
+	require.NotNil(t, resp.Err)
+	require.Equal(t, node.CodeAccessDenied, resp.Err.Code)
+
+	resp = s.call(t, Admin, iproto.EncodeCall(5, ".proc_wait_index", args(t, "x", 1)))
+	require.Equal(t, node.CodeIllegalParams, resp.Err.Code)
+
+	sel, err := EncodeSelect(6, 9999, nil)
+	require.NoError(t, err)
+	resp = s.call(t, Guest, sel)
+	require.Equal(t, node.CodeAccessDenied, resp.Err.Code)
+	resp = s.call(t, Admin, sel)
+	require.Equal(t, node.CodeNoSuchSpace, resp.Err.Code)
+
+	sel, _ = EncodeSelect(7, tables.TablePicoPeerAddress, []any{uint64(1)})
+	var got []byte
+	s.h.Handle(Admin, sel[5:], func(b []byte) { got = b })
+	rows, e := DecodeRows(got[5:])
+	require.Nil(t, e)
+	require.Equal(t, "i1", rows[0][1])
+
+	resp = s.call(t, Admin, iproto.EncodeExecute(8, "select 1", args(t)))
+	require.Equal(t, uint32(iproto.CodeUnsupported), resp.Err.Code)
+
+	resp = s.call(t, Admin, iproto.EncodeWatch(9, "box.status"))
+	require.Equal(t, uint32(iproto.CodeUnknownRequestType), resp.Err.Code)
+
+	// A packet that is not msgpack: answered, not crashed on.
+	var broken []byte
+	s.h.Handle(Admin, []byte{0x82, 0x00, 0x0a, 0x01}, func(b []byte) { broken = b })
+	r, err := iproto.DecodeResponse(broken[5:])
+	require.NoError(t, err)
+	require.NotNil(t, r.Err)
+}
+
+func TestRedirectCarriesTheLeader(t *testing.T) {
+	frame := encodeError(3, &node.Error{Code: node.CodeNotALeader, Message: "not a leader", LeaderID: 2})
+	_, e := DecodeReply(node.RaftInfo{}, frame[5:])
+	require.NotNil(t, e)
+	require.Equal(t, uint64(2), e.LeaderID)
+}
