@@ -102,7 +102,9 @@ type soloHost struct {
 	writes []func()
 }
 
-func (s *soloHost) Write(_ *disk.Batch, _ bool, done func(error)) { s.writes = append(s.writes, func() { done(nil) }) }
+func (s *soloHost) Write(_ *disk.Batch, _ bool, done func(error)) {
+	s.writes = append(s.writes, func() { done(nil) })
+}
 
 func (s *soloHost) Roundtrip(string, []byte, time.Duration, func([]byte, error)) {}
 
