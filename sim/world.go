@@ -305,44 +305,34 @@ func (w *World) finalReads() {
 // scheduleFaults arms the fault generators for the fault phase.
 func (w *World) scheduleFaults() {
 	p := w.params
+	w.every(p.CrashEvery, w.crashOne)
+	w.every(p.PartitionEvery, w.partition)
+	w.every(p.PauseEvery, func() {
+		r := w.faultRng
+		in := w.instances[r.IntN(len(w.instances))]
+		if in.up() && !in.paused {
+			in.pause()
+			w.sched.after(int64(between(r, p.PauseFor/2, p.PauseFor*3/2)), in.resume)
+		}
+	})
+}
+
+// every runs fault about once per mean (uniformly between half and one and
+// a half of it) for as long as faults are on; a zero mean never.
+func (w *World) every(mean time.Duration, fault func()) {
+	if mean <= 0 {
+		return
+	}
 	r := w.faultRng
-	if p.CrashEvery > 0 {
-		var crash func()
-		crash = func() {
-			if !w.faultsOn {
-				return
-			}
-			w.crashOne()
-			w.sched.after(int64(between(r, p.CrashEvery/2, p.CrashEvery*3/2)), crash)
+	var tick func()
+	tick = func() {
+		if !w.faultsOn {
+			return
 		}
-		w.sched.after(int64(between(r, 0, p.CrashEvery)), crash)
+		fault()
+		w.sched.after(int64(between(r, mean/2, mean*3/2)), tick)
 	}
-	if p.PartitionEvery > 0 {
-		var part func()
-		part = func() {
-			if !w.faultsOn {
-				return
-			}
-			w.partition()
-			w.sched.after(int64(between(r, p.PartitionEvery/2, p.PartitionEvery*3/2)), part)
-		}
-		w.sched.after(int64(between(r, 0, p.PartitionEvery)), part)
-	}
-	if p.PauseEvery > 0 {
-		var pause func()
-		pause = func() {
-			if !w.faultsOn {
-				return
-			}
-			in := w.instances[r.IntN(len(w.instances))]
-			if in.up() && !in.paused {
-				in.pause()
-				w.sched.after(int64(between(r, p.PauseFor/2, p.PauseFor*3/2)), in.resume)
-			}
-			w.sched.after(int64(between(r, p.PauseEvery/2, p.PauseEvery*3/2)), pause)
-		}
-		w.sched.after(int64(between(r, 0, p.PauseEvery)), pause)
-	}
+	w.sched.after(int64(between(r, 0, mean)), tick)
 }
 
 // crashOne crashes a random instance, keeping a majority up so that the

@@ -47,8 +47,7 @@ func unmarshalEnvelope(data []byte) (envelope, bool) {
 // the state machine's reply and the leader's id (ra's process_command). A
 // follower forwards it; with no leader known it is held until one is.
 func (s *Server) ProcessCommand(req ReqID, cmd []byte) {
-	if err := s.wait(req); err != nil {
-		s.emit(Reply{Req: req, Err: err})
+	if !s.begin(req) {
 		return
 	}
 	if s.endOfLife != 0 {
@@ -288,8 +287,7 @@ func (s *Server) refuseAfterEndOfLife(e envelope) {
 // its data once it applies it; the leader last, once every member has it
 // (ra's delete_cluster). The reply comes when the leader applies it.
 func (s *Server) DeleteCluster(req ReqID) {
-	if err := s.wait(req); err != nil {
-		s.emit(Reply{Req: req, Err: err})
+	if !s.begin(req) {
 		return
 	}
 	switch {

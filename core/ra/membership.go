@@ -56,8 +56,7 @@ func (s *Server) LeaveAndDeleteServer(req ReqID, id uint64) {
 }
 
 func (s *Server) changeMembership(req ReqID, c raft.ConfChangeSingle, then *TerminateMember) {
-	if err := s.wait(req); err != nil {
-		s.emit(Reply{Req: req, Err: err})
+	if !s.begin(req) {
 		return
 	}
 	switch {
@@ -122,8 +121,7 @@ func (s *Server) TransferLeader(to uint64) error {
 
 // TransferLeaderAndWait is TransferLeader answering req once to leads.
 func (s *Server) TransferLeaderAndWait(req ReqID, to uint64) {
-	if err := s.wait(req); err != nil {
-		s.emit(Reply{Req: req, Err: err})
+	if !s.begin(req) {
 		return
 	}
 	if err := s.TransferLeader(to); err != nil {

@@ -21,8 +21,7 @@ type QueryResult struct {
 // LocalQuery reads this server's state machine now: any member, possibly
 // stale (ra's local_query).
 func (s *Server) LocalQuery(req ReqID, q Query) {
-	if err := s.wait(req); err != nil {
-		s.emit(Reply{Req: req, Err: err})
+	if !s.begin(req) {
 		return
 	}
 	s.reply(req, s.runQuery(q), nil)
@@ -32,8 +31,7 @@ func (s *Server) LocalQuery(req ReqID, q Query) {
 // leadership: it may be stale if this leader was just deposed (ra's
 // leader_query). On a follower it answers NotLeader with the leader to ask.
 func (s *Server) LeaderQuery(req ReqID, q Query) {
-	if err := s.wait(req); err != nil {
-		s.emit(Reply{Req: req, Err: err})
+	if !s.begin(req) {
 		return
 	}
 	if !s.isLeader() {
@@ -48,8 +46,7 @@ func (s *Server) LeaderQuery(req ReqID, q Query) {
 // waits until it has applied that index, then reads. It works on any member:
 // a follower asks the leader for the index and reads locally.
 func (s *Server) ConsistentQuery(req ReqID, q Query) {
-	if err := s.wait(req); err != nil {
-		s.emit(Reply{Req: req, Err: err})
+	if !s.begin(req) {
 		return
 	}
 	s.readSeq++
@@ -98,8 +95,7 @@ type appliedWait struct {
 // WaitApplied answers req with the applied index once it reaches target
 // (`.proc_wait_index`).
 func (s *Server) WaitApplied(req ReqID, target uint64) {
-	if err := s.wait(req); err != nil {
-		s.emit(Reply{Req: req, Err: err})
+	if !s.begin(req) {
 		return
 	}
 	s.appliedWaits = append(s.appliedWaits, appliedWait{req: req, target: target})

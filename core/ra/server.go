@@ -376,6 +376,16 @@ func (s *Server) SetDeadline(req ReqID, ticks int) {
 	}
 }
 
+// begin registers req to be answered later, or answers it at once with why
+// it cannot be (the server stopped, the id is taken) and reports false.
+func (s *Server) begin(req ReqID) bool {
+	if err := s.wait(req); err != nil {
+		s.emit(Reply{Req: req, Err: err})
+		return false
+	}
+	return true
+}
+
 // wait registers a request that will be answered later.
 func (s *Server) wait(req ReqID) error {
 	if s.terminated {
