@@ -230,6 +230,10 @@ func (c *client) propose(key string, kind writeKind, expect string, found bool, 
 		dml = tables.Replace(kvTable, key, val)
 		if found {
 			op = lin.Cas(key, expect, val)
+			if c.rng.IntN(2) == 0 {
+				// An update changes the row the client saw.
+				dml = tables.Update(kvTable, []any{key}, []any{"=", "value", val})
+			}
 		} else {
 			op = lin.CasAbsent(key, val)
 		}

@@ -167,7 +167,8 @@ func (w *World) build(clientRng *rand.Rand) error {
 	kv := tables.TableDef{ID: kvTable, Name: "kv", Distribution: "global", Operable: true, Engine: "memtx",
 		Format:     []tables.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
 		PrimaryKey: []uint32{0}}
-	state, err := ra.Bootstrap(voters, tables.BatchOp(peers...).Encode(), tables.CreateTableOp(kv).Encode())
+	state, err := ra.Bootstrap(voters, tables.BatchOp(peers...).Encode(), tables.BatchOp(tables.BuiltinUsers()...).Encode(),
+		tables.CreateTableOp(kv).Encode())
 	if err != nil {
 		return err
 	}

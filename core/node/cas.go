@@ -62,6 +62,9 @@ func (n *Node) checkCas(r Cas) *Error {
 	if entryTerm, _ := n.ra.Term(p.Index); entryTerm != st.Term {
 		return errorf(CodeEntryTermMis, "EntryTermMismatch: entry at index %d has term %d, request implies term %d", p.Index, entryTerm, st.Term)
 	}
+	if err := n.checkAccess(r); err != nil {
+		return err
+	}
 	if err := n.checkOp(r); err != nil {
 		return err
 	}
@@ -80,6 +83,29 @@ func (n *Node) checkCas(r Cas) *Error {
 		}
 		if conflict {
 			return errorf(CodeConflictFound, "ConflictFound: found a conflicting entry at index %d", i)
+		}
+	}
+	return nil
+}
+
+// checkAccess: as_user must exist and hold the privilege the operation
+// needs: write on each table it changes, create on the universe for DDL.
+func (n *Node) checkAccess(r Cas) *Error {
+	if _, ok, _ := n.tables.Get(tables.TablePicoUser, []any{uint64(r.AsUser)}); !ok {
+		return errorf(CodeAccessDenied, "AccessDenied: user %d does not exist", r.AsUser)
+	}
+	deny := func(priv, obj string) *Error {
+		return errorf(CodeAccessDenied, "AccessDenied: %s access to %s is denied for user %d", priv, obj, r.AsUser)
+	}
+	switch r.Op.Kind {
+	case tables.OpDdlCreateTable, tables.OpDdlDropTable:
+		if !n.tables.Granted(r.AsUser, tables.PrivCreate, "universe", 0) {
+			return deny("Create", "universe")
+		}
+	}
+	for _, d := range r.Op.Dmls() {
+		if !n.tables.Granted(r.AsUser, tables.PrivWrite, "table", int64(d.Table)) {
+			return deny("Write", "table "+n.tableName(d.Table))
 		}
 	}
 	return nil

@@ -34,6 +34,7 @@ func newSolo(t *testing.T, mutants Mutants) *solo {
 	other.ID, other.Name = kv+1, "other"
 	st, err := ra.Bootstrap([]uint64{1},
 		tables.DmlOp(tables.Insert(tables.TablePicoPeerAddress, uint64(1), "i1")).Encode(),
+		tables.BatchOp(tables.BuiltinUsers()...).Encode(),
 		tables.CreateTableOp(def).Encode(), tables.CreateTableOp(other).Encode())
 	require.NoError(t, err)
 	n, err := New(Config{
@@ -137,6 +138,14 @@ func TestCasErrors(t *testing.T) {
 	requireCode(t, s.cas(p, tables.DmlOp(tables.Insert(tables.TablePicoTable, uint64(5000), "x"))), CodeTableNotAllowed)
 	requireCode(t, s.cas(s.pred(tables.Range{Table: tables.TablePicoUser}), op), CodeTableNotAllowed)
 	requireCode(t, s.cas(p, tables.BatchOp()), CodeEmptyBatch)
+
+	// Access: an unknown user, and guest (no grants), may not write.
+	for _, user := range []uint32{7, tables.GuestID} {
+		r := s.do(Cas{ClusterID: "c1", Predicate: s.pred(), Op: op, AsUser: user})
+		requireCode(t, r, CodeAccessDenied)
+	}
+	r = s.do(Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.DmlOp(tables.Insert(kv, "svc", "1")), AsUser: tables.PicoServiceID})
+	require.Nil(t, r.Err, "pico_service holds the universe")
 
 	// An operation that fails when applied is a definite error: the row
 	// exists.
