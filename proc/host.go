@@ -109,7 +109,7 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		h.call(user, r, incoming{sync: req.Sync, call16: req.Type == iproto.TypeCall16, reply: reply})
 	case iproto.TypeSelect:
 		r, e := decodeSelect(req)
-		if e == nil && user != Admin && user != PicoService {
+		if e == nil && user != Admin && user != PicoService && !node.IsSchemaView(r.Table) {
 			e = &node.Error{Code: node.CodeAccessDenied, Message: fmt.Sprintf("Read access to space '%d' is denied for user '%s'", r.Table, user)}
 		}
 		if e != nil {

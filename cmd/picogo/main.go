@@ -1,20 +1,24 @@
-// Command picogo is the one binary: the daemon, its console and the
-// simulator. Subcommands land with their issues; until then they say so.
+// Command picogo is the one binary: the daemon (run), its operator commands
+// (status, connect) and the simulator (sim).
 package main
 
 import (
 	"fmt"
 	"os"
+
+	"github.com/picogo/picogo/core/node"
 )
 
 const usage = `picogo — a distributed database and cluster manager in the design of Picodata
 
 Usage:
-  picogo run       start an instance (lands with the runtime issue #5)
+  picogo run       start an instance (picogo run --help)
+  picogo status    show the cluster: members, Raft state, terms
+  picogo connect   a console that calls procedures on an instance
   picogo sim       run the seeded simulator (picogo sim --help)
-  picogo status    show the cluster (lands with #5)
-  picogo connect   open a console to an instance (lands with #5)
-  picogo expel     expel an instance (lands with #5)
+  picogo version   print the version
+
+Expelling instances comes with the cluster lifecycle (issue #4).
 `
 
 func main() {
@@ -23,11 +27,16 @@ func main() {
 		return
 	}
 	switch cmd := os.Args[1]; cmd {
+	case "run":
+		os.Exit(runDaemon(os.Args[2:]))
+	case "status":
+		os.Exit(runStatus(os.Args[2:]))
+	case "connect":
+		os.Exit(runConnect(os.Args[2:], os.Stdin, os.Stdout))
 	case "sim":
 		os.Exit(runSim(os.Args[2:]))
-	case "run", "status", "connect", "expel":
-		fmt.Fprintf(os.Stderr, "picogo %s: not available yet in this build — see `picogo --help` for where it lands\n", cmd)
-		os.Exit(2)
+	case "version", "--version":
+		fmt.Println(node.Version)
 	default:
 		fmt.Fprintf(os.Stderr, "picogo: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)

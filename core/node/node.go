@@ -34,7 +34,11 @@ type Config struct {
 	SnapshotEvery uint64
 	// SnapshotChunkBytes bounds one snapshot chunk (0: the tables' default).
 	SnapshotChunkBytes int
-	Mutants            Mutants
+	// AdminAuth, if set, is the chap-sha1 hash (sha1(sha1(password))) to
+	// give the admin user when the cluster has none yet: the leader
+	// proposes it.
+	AdminAuth []byte
+	Mutants   Mutants
 }
 
 // Mutants are deliberate bugs above Raft; only the simulator sets them.
@@ -55,6 +59,10 @@ type Node struct {
 	waiting  map[ra.ReqID]waitingCall // our ra requests, by what answers them
 	nextOut  CallID
 	outCalls map[CallID]outCall
+	// adminAuthAt is the tick an admin-auth proposal was made (0: none
+	// pending).
+	adminAuthAt int
+	ticks       int
 }
 
 type waitingCall struct {
@@ -116,7 +124,9 @@ func (n *Node) emit(e Effect) { n.effects = append(n.effects, e) }
 
 // Tick advances the instance's clock by one period.
 func (n *Node) Tick() {
+	n.ticks++
 	n.ra.Tick()
+	n.maybeSetAdminAuth()
 	n.collect()
 }
 
@@ -296,6 +306,10 @@ func (n *Node) address(id uint64) (string, bool) {
 }
 
 func (n *Node) selectRows(id CallID, r Select) {
+	if IsSchemaView(r.Table) {
+		n.emit(Reply{ID: id, Values: n.viewRows(r.Table, r.Key)})
+		return
+	}
 	def, ok := n.tables.Table(r.Table)
 	if !ok {
 		n.fail(id, errorf(CodeNoSuchSpace, "Space '%d' does not exist", r.Table))
@@ -338,3 +352,30 @@ func (n *Node) Term(i uint64) (uint64, bool) { return n.ra.Term(i) }
 
 // Tables exposes the global tables for local reads and checks. Read only.
 func (n *Node) Tables() *tables.Store { return n.tables }
+
+// AuthChapSha1 is how a user's password is kept in _pico_user.auth:
+// ["chap-sha1", hex(sha1(sha1(password)))].
+const AuthChapSha1 = "chap-sha1"
+
+// maybeSetAdminAuth: a leader that was given an admin password and finds
+// admin without one proposes it (again, if an earlier try came to nothing).
+func (n *Node) maybeSetAdminAuth() {
+	if len(n.cfg.AdminAuth) == 0 || n.ra.BasicStatus().State != raft.StateLeader {
+		return
+	}
+	if n.adminAuthAt != 0 && n.ticks-n.adminAuthAt < n.cfg.ticks(n.cfg.RequestTimeout) {
+		return
+	}
+	row, ok, err := n.tables.Get(tables.TablePicoUser, []any{uint64(tables.AdminID)})
+	if err != nil || !ok || row.Values()[3] != nil {
+		return
+	}
+	v := row.Values()
+	auth := []any{AuthChapSha1, fmt.Sprintf("%x", n.cfg.AdminAuth)}
+	op := tables.DmlOp(tables.Replace(tables.TablePicoUser, v[0], v[1], v[2], auth, v[4]))
+	n.nextReq++
+	if _, _, err := n.ra.ProposeHere(n.nextReq, op.Encode()); err == nil {
+		n.adminAuthAt = n.ticks
+		n.emit(Note{Event: "users", Detail: "proposing the admin password given at start"})
+	}
+}

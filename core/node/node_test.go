@@ -27,6 +27,13 @@ type solo struct {
 
 func newSolo(t *testing.T, mutants Mutants) *solo {
 	t.Helper()
+	return newSoloWith(t, Config{Mutants: mutants})
+}
+
+// newSoloWith builds the single-voter instance; cfg's identity and timing
+// fields are filled in.
+func newSoloWith(t *testing.T, cfg Config) *solo {
+	t.Helper()
 	def := tables.TableDef{ID: kv, Name: "kv", Operable: true,
 		Format:     []tables.Field{{Name: "key", Type: tables.TypeString}, {Name: "value", Type: tables.TypeString}},
 		PrimaryKey: []uint32{0}}
@@ -37,11 +44,10 @@ func newSolo(t *testing.T, mutants Mutants) *solo {
 		tables.BatchOp(tables.BuiltinUsers()...).Encode(),
 		tables.CreateTableOp(def).Encode(), tables.CreateTableOp(other).Encode())
 	require.NoError(t, err)
-	n, err := New(Config{
-		ClusterID: "c1", Tick: 10 * time.Millisecond, Mutants: mutants,
-		Raft: raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
-			MaxMsgEntries: 64, MaxInflightMsgs: 64, Rand: rand.New(rand.NewPCG(1, 1))},
-	}, st)
+	cfg.ClusterID, cfg.Tick = "c1", 10*time.Millisecond
+	cfg.Raft = raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
+		MaxMsgEntries: 64, MaxInflightMsgs: 64, Rand: rand.New(rand.NewPCG(1, 1))}
+	n, err := New(cfg, st)
 	require.NoError(t, err)
 	s := &solo{t: t, n: n, replies: map[CallID]Reply{}}
 	s.settle()
@@ -339,3 +345,35 @@ func (s *mapStore) Commit(b *disk.Batch, _ bool) error {
 }
 
 func (s *mapStore) Close() error { return nil }
+
+func TestLeaderSetsTheAdminPasswordGivenAtStart(t *testing.T) {
+	hash := []byte("0123456789abcdefghij")
+	s := newSoloWith(t, Config{AdminAuth: hash})
+	admin := func() any {
+		row, ok, err := s.n.Tables().Get(tables.TablePicoUser, []any{uint64(tables.AdminID)})
+		require.NoError(t, err)
+		require.True(t, ok)
+		return row.Values()[3]
+	}
+	require.Nil(t, admin(), "no password until the leader proposes it")
+	s.n.Tick()
+	s.settle()
+	require.Equal(t, []any{AuthChapSha1, fmtHex(hash)}, admin())
+	// Once set it is not proposed again.
+	_, before := s.n.Log()
+	for range 50 {
+		s.n.Tick()
+		s.settle()
+	}
+	_, after := s.n.Log()
+	require.Equal(t, len(before), len(after))
+}
+
+func fmtHex(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}

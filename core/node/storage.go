@@ -15,6 +15,7 @@ import (
 // key holds. Every value is framed as crc32c(payload) ++ payload, so that a
 // value damaged on disk is detected when read, never used.
 //
+//	meta/identity            who this instance is (cluster, raft id, name)
 //	raft/hs                  the Raft hard state
 //	raft/log/<index:8 BE>    one log entry
 //	raft/snap                the newest snapshot's meta
@@ -23,6 +24,7 @@ import (
 // The global tables are not stored: they are the snapshot plus the log,
 // replayed at start.
 var (
+	keyIdentity    = []byte("meta/identity")
 	keyHardState   = []byte("raft/hs")
 	prefixLog      = []byte("raft/log/")
 	keySnapshot    = []byte("raft/snap")
@@ -161,4 +163,29 @@ func firstErr(errs ...error) error {
 func BootstrapBatch(st ra.DiskState) *disk.Batch {
 	hs := st.HardState
 	return persistBatch(ra.Persist{HardState: &hs, Entries: st.Entries, Snapshot: st.Snapshot, ReplacesLog: true})
+}
+
+// Identity is who an instance is. It is written once, with the instance's
+// first state, and read back at every start: a restarted instance is itself
+// whatever its flags say.
+type Identity struct {
+	ClusterID     string            `msgpack:"cluster_id"`
+	RaftID        uint64            `msgpack:"raft_id"`
+	InstanceID    string            `msgpack:"instance_id"`
+	Address       string            `msgpack:"address"`
+	Tier          string            `msgpack:"tier"`
+	ReplicasetID  string            `msgpack:"replicaset_id"`
+	FailureDomain map[string]string `msgpack:"failure_domain"`
+}
+
+// SaveIdentity adds the identity to b.
+func SaveIdentity(b *disk.Batch, id Identity) { b.Set(keyIdentity, framed(id)) }
+
+// LoadIdentity reads the identity; ok is false on a disk that has none.
+func LoadIdentity(s disk.Store) (id Identity, ok bool, err error) {
+	v, ok, err := s.Get(keyIdentity)
+	if err != nil || !ok {
+		return id, false, err
+	}
+	return id, true, unframe(keyIdentity, v, &id)
 }

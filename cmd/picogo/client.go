@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/net/iproto"
+	"github.com/picogo/picogo/net/tcp"
+	"github.com/picogo/picogo/proc"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// client is a CLI's connection to an instance.
+type client struct {
+	pool *tcp.Pool
+	sync uint64
+}
+
+func newClient(user, password string) *client {
+	return &client{pool: tcp.NewPool(tcp.PoolConfig{User: user, Password: password, DialTimeout: 2 * time.Second})}
+}
+
+func (c *client) close() { c.pool.Close() }
+
+// call sends a raw CALL of fn with msgpack args and returns the DATA array.
+func (c *client) call(addr, fn string, args []byte, timeout time.Duration) (msgpack.RawMessage, error) {
+	c.sync++
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	packet, err := tcp.Call(ctx, c.pool, addr, iproto.EncodeCall(c.sync, fn, args))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := iproto.DecodeResponse(packet)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Err != nil {
+		return nil, fmt.Errorf("%s (code %d)", resp.Err.Message, resp.Err.Code)
+	}
+	return resp.Data, nil
+}
+
+func (c *client) raftInfo(addr string) (node.RaftInfoResult, error) {
+	data, err := c.call(addr, ".proc_raft_info", []byte{0x90}, 2*time.Second)
+	if err != nil {
+		return node.RaftInfoResult{}, err
+	}
+	var v []node.RaftInfoResult
+	if err := msgpack.Unmarshal(data, &v); err != nil || len(v) != 1 {
+		return node.RaftInfoResult{}, fmt.Errorf("unexpected reply to .proc_raft_info")
+	}
+	return v[0], nil
+}
+
+func (c *client) rows(addr string, table uint32) ([][]any, error) {
+	c.sync++
+	frame, err := proc.EncodeSelect(c.sync, table, nil)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	packet, err := tcp.Call(ctx, c.pool, addr, frame)
+	if err != nil {
+		return nil, err
+	}
+	rows, e := proc.DecodeRows(packet)
+	if e != nil {
+		return nil, e
+	}
+	return rows, nil
+}
+
+// credentials: user@host:port, the password from PICOGO_PASSWORD (admin:
+// PICOGO_ADMIN_PASSWORD).
+func credentials(target, defaultUser string) (user, password, addr string) {
+	user, addr = defaultUser, target
+	if u, a, ok := strings.Cut(target, "@"); ok {
+		user, addr = u, a
+	}
+	password = os.Getenv("PICOGO_PASSWORD")
+	if password == "" && user == proc.Admin {
+		password = os.Getenv("PICOGO_ADMIN_PASSWORD")
+	}
+	return user, password, addr
+}
+
+type memberStatus struct {
+	RaftID   uint64 `json:"raft_id"`
+	Address  string `json:"address"`
+	State    string `json:"state"`
+	Term     uint64 `json:"term"`
+	Applied  uint64 `json:"applied"`
+	LeaderID uint64 `json:"leader_id"`
+	Error    string `json:"error,omitempty"`
+}
+
+// runStatus is `picogo status`.
+func runStatus(args []string) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	fs.Usage = func() {
+		fmt.Fprint(os.Stderr, "Usage: picogo status [--json] [user@]host:port (default admin@127.0.0.1:3301)\n\n"+
+			"Shows the cluster as the instance at host:port knows it: every member's address, Raft state, term\n"+
+			"and applied index, asked of each member itself. The password comes from PICOGO_PASSWORD\n"+
+			"(for admin, PICOGO_ADMIN_PASSWORD).\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	target := "127.0.0.1:3301"
+	if fs.NArg() > 0 {
+		target = fs.Arg(0)
+	}
+	user, password, addr := credentials(target, proc.Admin)
+	c := newClient(user, password)
+	defer c.close()
+	peers, err := c.rows(addr, tables.TablePicoPeerAddress)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "picogo status: %s: %v\n", addr, err)
+		return 1
+	}
+	var members []memberStatus
+	for _, p := range peers {
+		id, _ := tables.AsUint64(p[0])
+		a, _ := p[1].(string)
+		m := memberStatus{RaftID: id, Address: a}
+		if info, err := c.raftInfo(a); err != nil {
+			m.Error = err.Error()
+		} else {
+			m.State, m.Term, m.Applied, m.LeaderID = info.State, info.Term, info.Applied, info.LeaderID
+		}
+		members = append(members, m)
+	}
+	sort.Slice(members, func(i, j int) bool { return members[i].RaftID < members[j].RaftID })
+	if *asJSON {
+		out, _ := json.MarshalIndent(map[string]any{"members": members}, "", "  ")
+		fmt.Println(string(out))
+		return 0
+	}
+	printStatus(os.Stdout, members)
+	return 0
+}
+
+func printStatus(w io.Writer, members []memberStatus) {
+	var leader, term uint64
+	for _, m := range members {
+		if m.State == "Leader" && m.Term >= term {
+			leader, term = m.RaftID, m.Term
+		}
+	}
+	if leader != 0 {
+		fmt.Fprintf(w, "leader: %d (term %d)\n", leader, term)
+	} else {
+		fmt.Fprintln(w, "leader: none known")
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RAFT_ID\tADDRESS\tSTATE\tTERM\tAPPLIED")
+	for _, m := range members {
+		if m.Error != "" {
+			fmt.Fprintf(tw, "%d\t%s\tunreachable\t-\t-\t(%s)\n", m.RaftID, m.Address, m.Error)
+			continue
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\n", m.RaftID, m.Address, m.State, m.Term, m.Applied)
+	}
+	tw.Flush()
+}
+
+// runConnect is `picogo connect`: a console that calls procedures.
+func runConnect(args []string, in io.Reader, out io.Writer) int {
+	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(os.Stderr, "Usage: picogo connect [user@]host:port (default admin@127.0.0.1:3301)\n\n"+
+			"A console: each line calls a procedure, its arguments as JSON values separated by spaces, e.g.\n"+
+			"  .proc_raft_info\n  .proc_wait_index 10 1.5\n"+
+			"and prints the result as JSON. SQL comes with the SQL issue. The password comes from\n"+
+			"PICOGO_PASSWORD (for admin, PICOGO_ADMIN_PASSWORD). \\q or end of input quits.\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	target := "127.0.0.1:3301"
+	if fs.NArg() > 0 {
+		target = fs.Arg(0)
+	}
+	user, password, addr := credentials(target, proc.Admin)
+	c := newClient(user, password)
+	defer c.close()
+	sc := bufio.NewScanner(in)
+	for {
+		fmt.Fprint(out, addr+"> ")
+		if !sc.Scan() {
+			fmt.Fprintln(out)
+			return 0
+		}
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "":
+			continue
+		case line == `\q` || line == "quit" || line == "exit":
+			return 0
+		}
+		fn, argv, err := parseCallLine(line)
+		if err != nil {
+			fmt.Fprintln(out, "error:", err)
+			continue
+		}
+		data, err := c.call(addr, fn, argv, 10*time.Second)
+		if err != nil {
+			fmt.Fprintln(out, "error:", err)
+			continue
+		}
+		var v any
+		if err := msgpack.Unmarshal(data, &v); err != nil {
+			fmt.Fprintln(out, "error: undecodable reply:", err)
+			continue
+		}
+		b, _ := json.Marshal(jsonable(v))
+		fmt.Fprintln(out, string(b))
+	}
+}
+
+// parseCallLine reads "proc arg1 arg2": the arguments are JSON values.
+func parseCallLine(line string) (string, []byte, error) {
+	fields := strings.Fields(line)
+	var vals []any
+	dec := json.NewDecoder(strings.NewReader(strings.TrimSpace(strings.TrimPrefix(line, fields[0]))))
+	dec.UseNumber()
+	for {
+		var v any
+		if err := dec.Decode(&v); err == io.EOF {
+			break
+		} else if err != nil {
+			return "", nil, fmt.Errorf("arguments must be JSON values: %v", err)
+		}
+		vals = append(vals, fromJSON(v))
+	}
+	if vals == nil {
+		vals = []any{}
+	}
+	b, err := msgpack.Marshal(vals)
+	return fields[0], b, err
+}
+
+// fromJSON turns JSON numbers into integers where they are integers.
+func fromJSON(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = fromJSON(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = fromJSON(x[k])
+		}
+	}
+	return v
+}
+
+// jsonable turns msgpack's decoded maps with any keys into JSON-friendly
+// ones, and bytes into strings.
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case map[any]any:
+		m := map[string]any{}
+		for k, e := range x {
+			m[fmt.Sprint(k)] = jsonable(e)
+		}
+		return m
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonable(e)
+		}
+	case []any:
+		for i := range x {
+			x[i] = jsonable(x[i])
+		}
+	case []byte:
+		return string(x)
+	}
+	return v
+}

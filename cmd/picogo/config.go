@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+)
+
+// runConfig is `picogo run`'s configuration: flags, each with a PICOGO_*
+// environment variable for when flags are awkward (containers, systemd).
+type runConfig struct {
+	DataDir           string
+	Listen            string
+	Advertise         string
+	Peers             []string
+	ClusterID         string
+	InstanceID        string
+	ReplicasetID      string
+	Tier              string
+	FailureDomain     map[string]string
+	ReplicationFactor uint64
+	InitCfg           string
+	HTTPListen        string
+	LogLevel          slog.Level
+	Tick              time.Duration
+	ServicePassword   string
+}
+
+const runUsage = `Usage: picogo run [flags]
+
+Starts a picogo instance. With no flags it runs a single-instance cluster
+on 127.0.0.1:3301 with its data in ./picogo-data — this is 'make run'.
+
+Instances started with the same --peer list form one cluster (each must be
+in the list, as its --advertise address). A restarted instance finds who it
+is in its data directory; its flags then only say where to listen.
+
+Every flag has an environment variable: --data-dir is PICOGO_DATA_DIR, and
+so on. A flag given on the command line wins over the variable.
+
+The admin user's password is taken from PICOGO_ADMIN_PASSWORD when the
+cluster starts. Instances authenticate each other as pico_service with
+--service-password (the same on every instance; default: the data
+directory's 'cookie' file, else a development default with a warning).
+
+Flags:
+`
+
+// parseRunConfig reads flags, then PICOGO_* variables for flags not given.
+func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*runConfig, error) {
+	c := &runConfig{}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
+	var failureDomain, logLevel, tick string
+	fs.StringVar(&c.DataDir, "data-dir", "./picogo-data", "directory of this instance's data (Raft log, snapshots, identity)")
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:3301", "address to accept iproto connections on")
+	fs.StringVar(&c.Advertise, "advertise", "", "address other instances reach this one at (default: --listen)")
+	fs.StringVar(&c.ClusterID, "cluster-id", "demo", "name of the cluster; calls for another cluster are refused")
+	fs.StringVar(&c.InstanceID, "instance-id", "", "name of this instance (default: i<raft id>)")
+	fs.StringVar(&c.ReplicasetID, "replicaset-id", "", "replicaset to join (the cluster lifecycle, issue #4, assigns one when empty)")
+	fs.StringVar(&c.Tier, "tier", "storage", "tier of this instance, fixed at its first start")
+	fs.StringVar(&failureDomain, "failure-domain", "", "where this instance runs, as KEY=VALUE,... (e.g. dc=msk,rack=3)")
+	fs.Uint64Var(&c.ReplicationFactor, "init-replication-factor", 1, "replication factor of the default tier, read when the cluster starts")
+	fs.StringVar(&c.InitCfg, "init-cfg", "", "YAML file with the cluster's tiers, read when the cluster starts")
+	fs.StringVar(&c.HTTPListen, "http-listen", "", "address for /metrics and the cluster view (off when empty)")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&tick, "tick", "100ms", "period of the Raft clock (elections take 10–20 ticks)")
+	fs.StringVar(&c.ServicePassword, "service-password", "", "password instances use with each other as pico_service")
+	fs.Func("peer", "address of a founding instance; repeat it, or separate addresses by commas (default: this instance alone)", func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(c.Peers, p) {
+				c.Peers = append(c.Peers, p)
+			}
+		}
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		name := "PICOGO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := env(name); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", name, v, e)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.Advertise == "" {
+		c.Advertise = c.Listen
+	}
+	if c.FailureDomain, err = parseFailureDomain(failureDomain); err != nil {
+		return nil, fmt.Errorf("--failure-domain: %v", err)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %v", err)
+	}
+	if c.Tick, err = time.ParseDuration(tick); err != nil || c.Tick < time.Millisecond {
+		return nil, fmt.Errorf("--tick %q: want a duration of at least 1ms", tick)
+	}
+	if c.ReplicationFactor == 0 {
+		return nil, errors.New("--init-replication-factor must be at least 1")
+	}
+	if c.ClusterID == "" {
+		return nil, errors.New("--cluster-id must not be empty")
+	}
+	return c, nil
+}
+
+// parseFailureDomain reads KEY=VALUE,... ; keys and values are upper-cased
+// (Picodata compares them case-insensitively).
+func parseFailureDomain(s string) (map[string]string, error) {
+	fd := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		k, v = strings.ToUpper(strings.TrimSpace(k)), strings.ToUpper(strings.TrimSpace(v))
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("%q is not KEY=VALUE", kv)
+		}
+		if _, dup := fd[k]; dup {
+			return nil, fmt.Errorf("key %s given twice", k)
+		}
+		fd[k] = v
+	}
+	return fd, nil
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	stdnet "net"
+	"net/http"
+	"time"
+
+	"github.com/picogo/picogo/core/tables"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// view is what the HTTP side shows of this instance and its cluster.
+type view struct {
+	Instance string     `json:"instance"`
+	Cluster  string     `json:"cluster"`
+	RaftID   uint64     `json:"raft_id"`
+	State    string     `json:"state"`
+	Term     uint64     `json:"term"`
+	Commit   uint64     `json:"commit"`
+	Applied  uint64     `json:"applied"`
+	LeaderID uint64     `json:"leader_id"`
+	Voters   []uint64   `json:"voters"`
+	Learners []uint64   `json:"learners"`
+	Peers    []peerView `json:"peers"`
+	Tables   []string   `json:"tables"`
+}
+
+type peerView struct {
+	RaftID  uint64 `json:"raft_id"`
+	Address string `json:"address"`
+}
+
+// snapshotView reads the node on the event loop.
+func (d *daemon) snapshotView() (view, error) {
+	res := make(chan view, 1)
+	d.post(func() {
+		n := d.host.Node()
+		st := n.Status()
+		v := view{Instance: d.identity.InstanceID, Cluster: d.identity.ClusterID, RaftID: st.ID, State: st.State.String(),
+			Term: st.Term, Commit: st.Commit, Applied: st.Applied, LeaderID: st.Lead,
+			Voters: st.ConfState.Voters, Learners: st.ConfState.Learners}
+		if rows, err := n.Tables().Scan(tables.TablePicoPeerAddress); err == nil {
+			for _, r := range rows {
+				id, _ := tables.AsUint64(r.Values()[0])
+				addr, _ := r.Values()[1].(string)
+				v.Peers = append(v.Peers, peerView{RaftID: id, Address: addr})
+			}
+		}
+		for _, t := range n.Tables().Tables() {
+			v.Tables = append(v.Tables, t.Name)
+		}
+		res <- v
+	})
+	select {
+	case v := <-res:
+		return v, nil
+	case <-d.done:
+		return view{}, errors.New("the instance is stopping")
+	case <-time.After(5 * time.Second):
+		return view{}, errors.New("the event loop does not answer")
+	}
+}
+
+// serveHTTP serves /metrics, /api/cluster and a page that shows the
+// cluster, until the listener closes.
+func (d *daemon) serveHTTP(ln stdnet.Listener) *http.Server {
+	reg := prometheus.NewRegistry()
+	gauge := func(name, help string, f func(view) float64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "picogo", Name: name, Help: help}, func() float64 {
+			v, err := d.snapshotView()
+			if err != nil {
+				return -1
+			}
+			return f(v)
+		}))
+	}
+	gauge("raft_term", "The current Raft term.", func(v view) float64 { return float64(v.Term) })
+	gauge("raft_commit_index", "The Raft commit index.", func(v view) float64 { return float64(v.Commit) })
+	gauge("raft_applied_index", "The applied Raft index.", func(v view) float64 { return float64(v.Applied) })
+	gauge("raft_leader_id", "The raft id of the known leader (0: none).", func(v view) float64 { return float64(v.LeaderID) })
+	gauge("raft_is_leader", "1 if this instance leads.", func(v view) float64 {
+		if v.State == "Leader" {
+			return 1
+		}
+		return 0
+	})
+	reg.MustRegister(collectors.NewGoCollector())
+
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/api/cluster", func(w http.ResponseWriter, r *http.Request) {
+		v, err := d.snapshotView()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		v, err := d.snapshotView()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		page.Execute(w, v)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return srv
+}
+
+var page = template.Must(template.New("page").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>picogo {{.Cluster}} — {{.Instance}}</title>
+<meta http-equiv="refresh" content="2">
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .8em;text-align:left}</style>
+</head><body>
+<h1>picogo cluster {{.Cluster}}</h1>
+<p>This is instance <b>{{.Instance}}</b> (raft id {{.RaftID}}): <b>{{.State}}</b> in term {{.Term}}, leader {{.LeaderID}},
+commit {{.Commit}}, applied {{.Applied}}.</p>
+<h2>Members</h2>
+<table><tr><th>raft id</th><th>address</th><th>role</th></tr>
+{{range .Peers}}<tr><td>{{.RaftID}}</td><td>{{.Address}}</td><td>{{if eq .RaftID $.LeaderID}}leader{{else}}member{{end}}</td></tr>{{end}}
+</table>
+<h2>Tables</h2><p>{{range .Tables}}{{.}} {{end}}</p>
+<p><a href="/api/cluster">JSON</a> · <a href="/metrics">metrics</a></p>
+</body></html>`))

@@ -1,0 +1,198 @@
+package tcp
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/picogo/picogo/net/iproto"
+)
+
+// A server connection runs two goroutines:
+//   - the reader reads frames, answers AUTH, ID and PING itself and hands
+//     everything else to Serve (so both run on it, one request at a time);
+//   - the writer writes the greeting, then the frames queued on out, in
+//     the order they were queued.
+//
+// Nothing ever blocks on out: a reply that finds it full closes the
+// connection (the client is not reading), one that finds the connection
+// closed is dropped. Closing (once, for whatever reason first) closes
+// done and the socket, which stops both goroutines, and logs one line.
+
+const (
+	readBuffer = 64 << 10
+	// oversizeGrace is how long the reader waits for the header of an
+	// oversized frame, to answer it before closing.
+	oversizeGrace = 100 * time.Millisecond
+	// oversizePeek is how much of an oversized frame is read for its
+	// header.
+	oversizePeek = 64
+	// flushGrace is how long a connection closed after a last reply waits
+	// for the writer to flush it.
+	flushGrace = time.Second
+)
+
+var (
+	errServerClosed = errors.New("server closed")
+	errSlowClient   = errors.New("client does not read its replies: write queue full")
+)
+
+type conn struct {
+	srv  *Server
+	nc   net.Conn
+	sess *Session
+	salt [32]byte
+	log  *slog.Logger
+	out  chan []byte   // frames to write; nil: flush and close
+	done chan struct{} // closed by close; == sess.done
+
+	closeOnce   sync.Once
+	flushReason atomic.Pointer[error] // why closeAfterFlush closes
+}
+
+func newConn(s *Server, nc net.Conn, id uint64) *conn {
+	remote := nc.RemoteAddr().String()
+	c := &conn{
+		srv:  s,
+		nc:   nc,
+		sess: newSession(id, remote),
+		log:  s.log.With("conn", id, "remote", remote),
+		out:  make(chan []byte, s.cfg.WriteQueue+1),
+	}
+	c.done = c.sess.done
+	rand.Read(c.salt[:]) // never fails (crypto/rand)
+	g := iproto.Greeting(s.cfg.Version, s.cfg.UUID, c.salt)
+	c.out <- g[:] // the room of the +1 above
+	return c
+}
+
+// close closes the connection once, logging why.
+func (c *conn) close(reason error) {
+	c.closeOnce.Do(func() {
+		c.log.Log(context.Background(), closeLevel(reason), "iproto connection closed", "reason", reason.Error())
+		close(c.done)
+		_ = c.nc.Close()
+		c.srv.forget(c)
+	})
+}
+
+// closeLevel: protocol violations and slow clients are warnings; a client
+// going away or the server stopping is routine.
+func closeLevel(reason error) slog.Level {
+	var tooLarge *iproto.FrameTooLargeError
+	switch {
+	case errors.Is(reason, iproto.ErrMalformed), errors.As(reason, &tooLarge), errors.Is(reason, errSlowClient):
+		return slog.LevelWarn
+	default:
+		return slog.LevelDebug
+	}
+}
+
+// closeAfterFlush closes the connection once what is queued, up to now,
+// has been written (or after flushGrace): for a last error reply.
+func (c *conn) closeAfterFlush(reason error) {
+	c.flushReason.Store(&reason)
+	select {
+	case c.out <- nil:
+	default:
+		c.close(reason)
+		return
+	}
+	select {
+	case <-c.done:
+	case <-time.After(flushGrace):
+		c.close(reason)
+	}
+}
+
+// send queues a frame for the writer without ever blocking.
+func (c *conn) send(frame []byte) {
+	if len(frame) == 0 {
+		return
+	}
+	select {
+	case <-c.done:
+		return // closed: dropped
+	default:
+	}
+	select {
+	case c.out <- frame:
+	default:
+		c.close(errSlowClient)
+	}
+}
+
+// replier is the reply callback for one request: it sends at most once.
+func (c *conn) replier() func([]byte) {
+	var used atomic.Bool
+	return func(frame []byte) {
+		if !used.CompareAndSwap(false, true) {
+			c.log.Debug("iproto reply sent twice; dropped")
+			return
+		}
+		c.send(frame)
+	}
+}
+
+func (c *conn) writeLoop() {
+	defer c.srv.wg.Done()
+	err := writeLoop(c.nc, c.out, c.done)
+	switch {
+	case err == nil: // closed
+	case errors.Is(err, errFlushed):
+		c.close(*c.flushReason.Load())
+	default:
+		c.close(fmt.Errorf("writing: %w", err))
+	}
+}
+
+func (c *conn) readLoop() {
+	defer c.srv.wg.Done()
+	br := bufio.NewReaderSize(c.nc, readBuffer)
+	for {
+		packet, err := iproto.ReadFrame(br, c.srv.cfg.MaxFrame)
+		if err != nil {
+			c.readFailed(br, err)
+			return
+		}
+		c.handle(packet)
+	}
+}
+
+// readFailed ends the connection after ReadFrame failed.
+func (c *conn) readFailed(br *bufio.Reader, err error) {
+	var tooLarge *iproto.FrameTooLargeError
+	switch {
+	case errors.Is(err, io.EOF):
+		c.close(errors.New("client closed the connection"))
+	case errors.As(err, &tooLarge):
+		c.rejectOversized(br, tooLarge)
+	default:
+		// A bad length prefix, a connection lost inside a frame, or the
+		// connection closed under us: framing is gone either way.
+		c.close(fmt.Errorf("reading frame: %w", err))
+	}
+}
+
+// rejectOversized answers a frame over MaxFrame with an error, if its
+// header comes along soon enough to be read, and closes the connection.
+func (c *conn) rejectOversized(br *bufio.Reader, e *iproto.FrameTooLargeError) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(oversizeGrace))
+	head, _ := br.Peek(int(min(e.Size, oversizePeek)))
+	h, err := readHeader(head)
+	if err != nil {
+		c.close(e)
+		return
+	}
+	c.send(iproto.EncodeError(h.sync, c.srv.cfg.SchemaVersion, iproto.CodeProtocol,
+		fmt.Sprintf("Request of %d bytes exceeds the limit of %d bytes", e.Size, e.Max)))
+	c.closeAfterFlush(e)
+}

@@ -1,0 +1,218 @@
+package tcp
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	pnet "github.com/picogo/picogo/net"
+	"github.com/picogo/picogo/net/iproto"
+)
+
+// ServerConfig configures a Server. Only Listener is required.
+type ServerConfig struct {
+	// Listener is already listening; the Server closes it on Close.
+	Listener net.Listener
+	// Version is the version the greeting announces (iproto.DefaultVersion
+	// if empty); it decides what clients send on connect.
+	Version string
+	// UUID is the instance uuid of the greeting (iproto.NilUUID if empty).
+	UUID string
+	// MaxFrame bounds request frames (iproto.DefaultMaxFrameSize if <= 0).
+	// A bigger frame is answered with an error if its header is readable,
+	// then the connection is closed: the stream cannot be resumed.
+	MaxFrame int
+	// WriteQueue is how many replies may wait to be written on one
+	// connection (DefaultWriteQueue if <= 0). A client that lets it fill up
+	// is disconnected.
+	WriteQueue int
+	// Auth checks AUTH requests. Nil rejects every login but guest's
+	// switch back to guest (an AUTH with an empty tuple).
+	Auth Authenticator
+	// Serve handles every request but AUTH, ID and PING: packet is the
+	// request as iproto.ReadFrame returns it, with a readable header (its
+	// body is unchecked: answer a malformed one with an error). It is
+	// called on the connection's reader goroutine, so it must not block:
+	// the next request of the connection waits for it. reply takes the
+	// response frame; call it exactly once, later if need be, from any
+	// goroutine; it never blocks. A reply for a closed connection is
+	// dropped. Requests that expect no reply (WATCH, UNWATCH) need not be
+	// replied to. Nil answers every request with CodeUnknownRequestType.
+	Serve func(s *Session, packet []byte, reply func(frame []byte))
+	// Logger gets one line per connection closed for a protocol violation
+	// (Warn) and debug lines otherwise; nil discards.
+	Logger *slog.Logger
+	// SchemaVersion goes into the header of every reply this package
+	// writes itself (AUTH, ID, PING, protocol errors). Keep it equal to
+	// Serve's and constant.
+	SchemaVersion uint64
+}
+
+// DefaultWriteQueue is the default ServerConfig.WriteQueue.
+const DefaultWriteQueue = 1024
+
+// Authenticator checks logins.
+type Authenticator interface {
+	// Authenticate checks a chap-sha1 scramble for user against the salt
+	// sent in this connection's greeting (all 32 bytes; chap-sha1 uses the
+	// first 20, see iproto.CheckScramble). It may block: it runs on the
+	// connection's reader goroutine. Its error is sent to the client: a
+	// *net.Error keeps its code, message and fields (e.g.
+	// iproto.CodePasswordMismatch, "Incorrect password supplied for user
+	// 'x'"); any other error is sent as iproto.CodeUnknown with its text.
+	// Accept guest with the empty password: clients send that for a
+	// "guest@host" URI. Locking a user after failed logins is the
+	// Authenticator's business.
+	Authenticate(user string, salt, scramble []byte) error
+}
+
+// Server serves iproto connections accepted from a listener.
+type Server struct {
+	cfg  ServerConfig
+	log  *slog.Logger
+	done chan struct{} // closed by Close
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[*conn]struct{}
+	nextID uint64
+	wg     sync.WaitGroup // Serve and every connection goroutine
+}
+
+// NewServer makes a server; Serve starts accepting.
+func NewServer(cfg ServerConfig) *Server {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Version == "" {
+		cfg.Version = iproto.DefaultVersion
+	}
+	if cfg.UUID == "" {
+		cfg.UUID = iproto.NilUUID
+	}
+	if err := iproto.CheckGreetingArgs(cfg.Version, cfg.UUID); err != nil {
+		log.Warn("iproto greeting arguments replaced", "err", err)
+	}
+	if cfg.WriteQueue <= 0 {
+		cfg.WriteQueue = DefaultWriteQueue
+	}
+	if cfg.Auth == nil {
+		cfg.Auth = rejectAll{}
+	}
+	if cfg.Serve == nil {
+		sv := cfg.SchemaVersion
+		cfg.Serve = func(_ *Session, packet []byte, reply func([]byte)) {
+			h, _ := readHeader(packet)
+			reply(iproto.EncodeError(h.sync, sv, iproto.CodeUnknownRequestType, unknownType(h.typ)))
+		}
+	}
+	return &Server{cfg: cfg, log: log, done: make(chan struct{}), conns: map[*conn]struct{}{}}
+}
+
+// Addr is the listener's address.
+func (s *Server) Addr() net.Addr { return s.cfg.Listener.Addr() }
+
+// Serve accepts connections until Close, then returns nil. Accept errors
+// other than the listener being closed are retried with a growing delay.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	var delay time.Duration
+	for {
+		nc, err := s.cfg.Listener.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log.Warn("iproto accept failed", "err", err, "retry_in", delay)
+			select {
+			case <-time.After(delay):
+			case <-s.done:
+				return nil
+			}
+			continue
+		}
+		delay = 0
+		s.start(nc)
+	}
+}
+
+// Close stops accepting, closes every connection and waits for the
+// server's goroutines (including Serve and Authenticate calls in
+// progress) to return. Replies sent afterwards are dropped.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	err := s.cfg.Listener.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	for _, c := range conns {
+		c.close(errServerClosed)
+	}
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// start registers a new connection and starts its goroutines.
+func (s *Server) start(nc net.Conn) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = nc.Close()
+		return
+	}
+	s.nextID++
+	c := newConn(s, nc, s.nextID)
+	s.conns[c] = struct{}{}
+	s.wg.Add(2)
+	s.mu.Unlock()
+	go c.readLoop()
+	go c.writeLoop()
+}
+
+// forget drops a closed connection.
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// rejectAll is the Authenticator of a server configured without one.
+type rejectAll struct{}
+
+func (rejectAll) Authenticate(user string, _, _ []byte) error {
+	return &pnet.Error{Code: iproto.CodePasswordMismatch, Message: passwordMismatch(user)}
+}
