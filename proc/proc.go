@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -68,6 +69,11 @@ func Decode(name string, args []byte) (node.Request, *node.Error) {
 	}
 	var list []msgpack.RawMessage
 	if len(args) > 0 {
+		// The decoder allocates by the lengths the bytes claim: walk them
+		// first, so that a claim the bytes do not back is an error.
+		if err := iproto.CheckValue(args); err != nil {
+			return nil, illegal(name, "arguments are not msgpack: %v", err)
+		}
 		if err := msgpack.Unmarshal(args, &list); err != nil {
 			return nil, illegal(name, "arguments must be an array: %v", err)
 		}

@@ -41,7 +41,9 @@ func TestDecodeNamesTheProcAndTheArgument(t *testing.T) {
 		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "explode"}, 1), node.CodeIllegalParams, ".proc_cas: argument 3 (op)"},
 		{".proc_raft_interact", args(t, []any{[]any{1, 2}}), node.CodeIllegalParams, ".proc_raft_interact: argument 1 (raft_messages)"},
 		{".proc_raft_info", args(t, 1), node.CodeIllegalParams, ".proc_raft_info: expected 0 arguments (none), got 1"},
-		{".proc_version_info", []byte{0xc1}, node.CodeIllegalParams, ".proc_version_info: arguments must be an array"},
+		{".proc_version_info", []byte{0xc1}, node.CodeIllegalParams, ".proc_version_info: arguments are not msgpack"},
+		{".proc_version_info", []byte{0xdd, 0xb9, 0x16, 0x3d, 0xed}, node.CodeIllegalParams, ".proc_version_info: arguments are not msgpack"},
+		{".proc_version_info", []byte{0x81, 0x01, 0x02}, node.CodeIllegalParams, ".proc_version_info: arguments must be an array"},
 		{".proc_nope", args(t), node.CodeNoSuchProc, "Procedure '.proc_nope' is not defined"},
 	}
 	for _, tt := range tests {

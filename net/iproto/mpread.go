@@ -318,6 +318,12 @@ func readValue(b []byte) (raw, rest []byte, err error) {
 	return b[:len(b)-len(rest)], rest, nil
 }
 
+// CheckValue reports whether b is exactly one complete msgpack value, with
+// every length it claims backed by bytes that are there. Check untrusted
+// msgpack with it before a decoder that allocates by claimed lengths sees
+// it.
+func CheckValue(b []byte) error { return checkValue(b) }
+
 // checkValue reports whether b is exactly one complete value.
 func checkValue(b []byte) error {
 	rest, err := skipValue(b)
