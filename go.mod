@@ -7,6 +7,8 @@ require (
 	github.com/cockroachdb/pebble/v2 v2.1.7
 	github.com/prometheus/client_golang v1.25.0
 	github.com/stretchr/testify v1.12.1
+	github.com/tarantool/go-iproto v1.1.0
+	github.com/tarantool/go-tarantool/v2 v2.4.2
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 )
 

@@ -20,13 +20,21 @@ const maxLoginAttempts = 4
 // against the service password this instance was started with). It runs
 // the check on the event loop, where the tables live.
 type authenticator struct {
-	d        *daemon
-	service  [20]byte
+	d       *daemon
+	service [20]byte
+	// admin is the password this instance was started with
+	// (PICOGO_ADMIN_PASSWORD), if any: it stands in for admin's until the
+	// cluster has applied one.
+	admin    *[20]byte
 	failures map[string]int // loop-owned
 }
 
-func newAuthenticator(d *daemon, servicePassword string) *authenticator {
-	return &authenticator{d: d, service: iproto.Hash2(servicePassword), failures: map[string]int{}}
+func newAuthenticator(d *daemon, servicePassword string, adminHash []byte) *authenticator {
+	a := &authenticator{d: d, service: iproto.Hash2(servicePassword), failures: map[string]int{}}
+	if len(adminHash) == 20 {
+		a.admin = (*[20]byte)(adminHash)
+	}
+	return a
 }
 
 // Authenticate implements tcp.Authenticator.
@@ -46,7 +54,10 @@ func (a *authenticator) check(user string, salt, scramble []byte) error {
 		return &net.Error{Code: iproto.CodeAccessDenied,
 			Message: fmt.Sprintf("User '%s' is blocked: %d failed logins in a row", user, maxLoginAttempts)}
 	}
-	hash2, ok := a.hash2(user)
+	hash2, ok, err := a.hash2(user)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return &net.Error{Code: iproto.CodeNoSuchUser, Message: fmt.Sprintf("User '%s' is not found", user)}
 	}
@@ -58,15 +69,18 @@ func (a *authenticator) check(user string, salt, scramble []byte) error {
 	return nil
 }
 
-// hash2 is the stored chap-sha1 hash of user's password. A user without
-// one (guest; admin before a password is set) has the empty password.
-func (a *authenticator) hash2(user string) ([20]byte, bool) {
+// hash2 is the chap-sha1 hash of user's password: pico_service's is this
+// instance's service password; other users' are in _pico_user. admin
+// without one there yet has the password this instance was started with —
+// and with none, cannot log in. Other users without one (guest) have the
+// empty password.
+func (a *authenticator) hash2(user string) ([20]byte, bool, error) {
 	if user == proc.PicoService {
-		return a.service, true
+		return a.service, true, nil
 	}
 	rows, err := a.d.host.Node().Tables().Scan(tables.TablePicoUser)
 	if err != nil {
-		return [20]byte{}, false
+		return [20]byte{}, false, nil
 	}
 	for _, r := range rows {
 		v := r.Values()
@@ -74,16 +88,23 @@ func (a *authenticator) hash2(user string) ([20]byte, bool) {
 			continue
 		}
 		auth, _ := v[3].([]any)
-		if len(auth) != 2 || auth[0] != node.AuthChapSha1 {
-			return iproto.Hash2(""), true
+		if len(auth) == 2 && auth[0] == node.AuthChapSha1 {
+			hexed, _ := auth[1].(string)
+			var h [20]byte
+			if b, err := hex.DecodeString(hexed); err == nil && len(b) == 20 {
+				copy(h[:], b)
+				return h, true, nil
+			}
+			return [20]byte{}, false, nil
 		}
-		hexed, _ := auth[1].(string)
-		var h [20]byte
-		if b, err := hex.DecodeString(hexed); err == nil && len(b) == 20 {
-			copy(h[:], b)
-			return h, true
+		if user == proc.Admin {
+			if a.admin == nil {
+				return [20]byte{}, false, &net.Error{Code: iproto.CodeAccessDenied,
+					Message: "User 'admin' has no password yet: start the cluster with PICOGO_ADMIN_PASSWORD"}
+			}
+			return *a.admin, true, nil
 		}
-		return [20]byte{}, false
+		return iproto.Hash2(""), true, nil
 	}
-	return [20]byte{}, false
+	return [20]byte{}, false, nil
 }

@@ -112,6 +112,8 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	if pw := os.Getenv("PICOGO_ADMIN_PASSWORD"); pw != "" {
 		h := iproto.Hash2(pw)
 		adminAuth = h[:]
+	} else {
+		log.Warn("PICOGO_ADMIN_PASSWORD is not set: admin cannot log in until an instance started with it has set it")
 	}
 	seed := uint64(time.Now().UnixNano())
 	n, err := node.New(node.Config{
@@ -130,7 +132,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	}
 	d.pool = tcp.NewPool(tcp.PoolConfig{User: proc.PicoService, Password: servicePassword, Logger: log.With("part", "pool")})
 	d.host = proc.NewHost(n, d, d, d.observe)
-	d.auth = newAuthenticator(d, servicePassword)
+	d.auth = newAuthenticator(d, servicePassword, adminAuth)
 
 	ln, err := stdnet.Listen("tcp", cfg.Listen)
 	if err != nil {
