@@ -1,0 +1,265 @@
+package tables
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Typed rows of the topology tables: what the lifecycle and the governor
+// read and write. Each converts to and from its tuple; a row that does not
+// convert is reported, never guessed at.
+
+// Grade variants, in the order an instance climbs them.
+const (
+	GradeOffline             = "Offline"
+	GradeReplicated          = "Replicated"
+	GradeShardingInitialized = "ShardingInitialized"
+	GradeOnline              = "Online"
+	GradeExpelled            = "Expelled"
+)
+
+// Grade is an instance's state: a variant and the incarnation it belongs to.
+// Tuple shape: [variant, incarnation].
+type Grade struct {
+	Variant     string
+	Incarnation uint64
+}
+
+func (g Grade) tuple() []any { return []any{g.Variant, g.Incarnation} }
+
+func (g Grade) String() string { return fmt.Sprintf("%s(%d)", g.Variant, g.Incarnation) }
+
+func gradeFrom(v any) (Grade, error) {
+	a, ok := v.([]any)
+	if !ok || len(a) != 2 {
+		return Grade{}, fmt.Errorf("grade %v is not [variant, incarnation]", v)
+	}
+	variant, ok1 := a[0].(string)
+	inc, ok2 := AsUint64(a[1])
+	if !ok1 || !ok2 {
+		return Grade{}, fmt.Errorf("grade %v is not [variant, incarnation]", v)
+	}
+	return Grade{Variant: variant, Incarnation: inc}, nil
+}
+
+// Instance is a row of _pico_instance.
+type Instance struct {
+	InstanceID     string
+	InstanceUUID   string
+	RaftID         uint64
+	ReplicasetID   string
+	ReplicasetUUID string
+	Current        Grade
+	Target         Grade
+	FailureDomain  map[string]string
+	Tier           string
+}
+
+// Tuple is the row as stored.
+func (i Instance) Tuple() []any {
+	return []any{i.InstanceID, i.InstanceUUID, i.RaftID, i.ReplicasetID, i.ReplicasetUUID,
+		i.Current.tuple(), i.Target.tuple(), anyMap(i.FailureDomain), i.Tier}
+}
+
+// anyMap is m as a map of values a tuple can hold (encoded with sorted keys).
+func anyMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// InstanceFrom reads a _pico_instance row.
+func InstanceFrom(v []any) (Instance, error) {
+	var i Instance
+	if len(v) != 9 {
+		return i, fmt.Errorf("_pico_instance row of %d fields", len(v))
+	}
+	var err error
+	i.InstanceID, _ = v[0].(string)
+	i.InstanceUUID, _ = v[1].(string)
+	i.RaftID, _ = AsUint64(v[2])
+	i.ReplicasetID, _ = v[3].(string)
+	i.ReplicasetUUID, _ = v[4].(string)
+	if i.Current, err = gradeFrom(v[5]); err != nil {
+		return i, err
+	}
+	if i.Target, err = gradeFrom(v[6]); err != nil {
+		return i, err
+	}
+	i.FailureDomain = map[string]string{}
+	if m, ok := v[7].(map[string]any); ok {
+		for k, x := range m {
+			i.FailureDomain[k], _ = x.(string)
+		}
+	}
+	i.Tier, _ = v[8].(string)
+	return i, nil
+}
+
+// Replicaset is a row of _pico_replicaset.
+type Replicaset struct {
+	ReplicasetID         string
+	ReplicasetUUID       string
+	CurrentMasterID      string
+	TargetMasterID       string
+	Tier                 string
+	Weight               float64
+	State                string
+	CurrentConfigVersion uint64
+	TargetConfigVersion  uint64
+	PromotionVclock      map[string]any
+}
+
+// Replicaset states.
+const (
+	ReplicasetNotReady = "not-ready"
+	ReplicasetReady    = "ready"
+)
+
+// Tuple is the row as stored.
+func (r Replicaset) Tuple() []any {
+	vc := r.PromotionVclock
+	if vc == nil {
+		vc = map[string]any{}
+	}
+	return []any{r.ReplicasetID, r.ReplicasetUUID, r.CurrentMasterID, r.TargetMasterID, r.Tier, r.Weight, r.State,
+		r.CurrentConfigVersion, r.TargetConfigVersion, vc}
+}
+
+// ReplicasetFrom reads a _pico_replicaset row.
+func ReplicasetFrom(v []any) (Replicaset, error) {
+	var r Replicaset
+	if len(v) != 10 {
+		return r, fmt.Errorf("_pico_replicaset row of %d fields", len(v))
+	}
+	r.ReplicasetID, _ = v[0].(string)
+	r.ReplicasetUUID, _ = v[1].(string)
+	r.CurrentMasterID, _ = v[2].(string)
+	r.TargetMasterID, _ = v[3].(string)
+	r.Tier, _ = v[4].(string)
+	r.Weight, _ = AsFloat64(v[5])
+	r.State, _ = v[6].(string)
+	r.CurrentConfigVersion, _ = AsUint64(v[7])
+	r.TargetConfigVersion, _ = AsUint64(v[8])
+	r.PromotionVclock, _ = v[9].(map[string]any)
+	return r, nil
+}
+
+// Tier is a row of _pico_tier.
+type Tier struct {
+	Name                       string
+	ReplicationFactor          uint64
+	CanVote                    bool
+	CurrentVshardConfigVersion uint64
+	TargetVshardConfigVersion  uint64
+	VshardBootstrapped         bool
+	BucketCount                uint64
+}
+
+// DefaultBucketCount is a tier's number of buckets unless configured.
+const DefaultBucketCount = 3000
+
+// Tuple is the row as stored.
+func (t Tier) Tuple() []any {
+	return []any{t.Name, t.ReplicationFactor, t.CanVote, t.CurrentVshardConfigVersion, t.TargetVshardConfigVersion,
+		t.VshardBootstrapped, t.BucketCount}
+}
+
+// TierFrom reads a _pico_tier row.
+func TierFrom(v []any) (Tier, error) {
+	var t Tier
+	if len(v) != 7 {
+		return t, fmt.Errorf("_pico_tier row of %d fields", len(v))
+	}
+	t.Name, _ = v[0].(string)
+	t.ReplicationFactor, _ = AsUint64(v[1])
+	t.CanVote, _ = v[2].(bool)
+	t.CurrentVshardConfigVersion, _ = AsUint64(v[3])
+	t.TargetVshardConfigVersion, _ = AsUint64(v[4])
+	t.VshardBootstrapped, _ = v[5].(bool)
+	t.BucketCount, _ = AsUint64(v[6])
+	return t, nil
+}
+
+// Topology is a consistent read of the topology tables, each sorted by its
+// primary key.
+type Topology struct {
+	Instances   []Instance
+	Replicasets []Replicaset
+	Tiers       []Tier
+	Addresses   map[uint64]string // raft id -> address
+}
+
+// ReadTopology reads the topology tables.
+func (s *Store) ReadTopology() (Topology, error) {
+	var t Topology
+	rows, err := s.Scan(TablePicoInstance)
+	if err != nil {
+		return t, err
+	}
+	for _, r := range rows {
+		i, err := InstanceFrom(r.Values())
+		if err != nil {
+			return t, err
+		}
+		t.Instances = append(t.Instances, i)
+	}
+	if rows, err = s.Scan(TablePicoReplicaset); err != nil {
+		return t, err
+	}
+	for _, r := range rows {
+		rs, err := ReplicasetFrom(r.Values())
+		if err != nil {
+			return t, err
+		}
+		t.Replicasets = append(t.Replicasets, rs)
+	}
+	if rows, err = s.Scan(TablePicoTier); err != nil {
+		return t, err
+	}
+	for _, r := range rows {
+		tier, err := TierFrom(r.Values())
+		if err != nil {
+			return t, err
+		}
+		t.Tiers = append(t.Tiers, tier)
+	}
+	t.Addresses = map[uint64]string{}
+	if rows, err = s.Scan(TablePicoPeerAddress); err != nil {
+		return t, err
+	}
+	for _, r := range rows {
+		id, _ := AsUint64(r.Values()[0])
+		t.Addresses[id], _ = r.Values()[1].(string)
+	}
+	return t, nil
+}
+
+// Instance finds an instance by name.
+func (t *Topology) Instance(id string) (Instance, bool) {
+	i := slices.IndexFunc(t.Instances, func(x Instance) bool { return x.InstanceID == id })
+	if i < 0 {
+		return Instance{}, false
+	}
+	return t.Instances[i], true
+}
+
+// Replicaset finds a replicaset by name.
+func (t *Topology) Replicaset(id string) (Replicaset, bool) {
+	i := slices.IndexFunc(t.Replicasets, func(x Replicaset) bool { return x.ReplicasetID == id })
+	if i < 0 {
+		return Replicaset{}, false
+	}
+	return t.Replicasets[i], true
+}
+
+// Tier finds a tier by name.
+func (t *Topology) Tier(name string) (Tier, bool) {
+	i := slices.IndexFunc(t.Tiers, func(x Tier) bool { return x.Name == name })
+	if i < 0 {
+		return Tier{}, false
+	}
+	return t.Tiers[i], true
+}

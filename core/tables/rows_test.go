@@ -1,0 +1,38 @@
+package tables
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestTopologyRowsRoundTrip(t *testing.T) {
+	s := New()
+	inst := Instance{InstanceID: "storage_1_1", InstanceUUID: "u1", RaftID: 1, ReplicasetID: "storage_1",
+		ReplicasetUUID: "r1", Current: Grade{GradeOffline, 0}, Target: Grade{GradeOnline, 1},
+		FailureDomain: map[string]string{"DC": "MSK"}, Tier: "storage"}
+	rs := Replicaset{ReplicasetID: "storage_1", ReplicasetUUID: "r1", CurrentMasterID: "storage_1_1",
+		TargetMasterID: "storage_1_1", Tier: "storage", Weight: 1, State: ReplicasetReady, CurrentConfigVersion: 2, TargetConfigVersion: 3}
+	tier := Tier{Name: "storage", ReplicationFactor: 2, CanVote: true, TargetVshardConfigVersion: 1, BucketCount: DefaultBucketCount}
+	res := s.ApplyOp(BatchOp(
+		Insert(TablePicoInstance, inst.Tuple()...), Insert(TablePicoReplicaset, rs.Tuple()...),
+		Insert(TablePicoTier, tier.Tuple()...), Insert(TablePicoPeerAddress, uint64(1), "a:1")))
+	require.Nil(t, res.Err)
+	top, err := s.ReadTopology()
+	require.NoError(t, err)
+	rs.PromotionVclock = map[string]any{}
+	require.Equal(t, []Instance{inst}, top.Instances)
+	require.Equal(t, []Replicaset{rs}, top.Replicasets)
+	require.Equal(t, []Tier{tier}, top.Tiers)
+	require.Equal(t, map[uint64]string{1: "a:1"}, top.Addresses)
+	got, ok := top.Instance("storage_1_1")
+	require.True(t, ok)
+	require.Equal(t, inst, got)
+	_, ok = top.Replicaset("nope")
+	require.False(t, ok)
+
+	_, err = InstanceFrom([]any{"x"})
+	require.Error(t, err)
+	_, err = InstanceFrom([]any{"i", "u", 1, "r", "ru", "Online", []any{"Online", 1}, map[string]any{}, "t"})
+	require.ErrorContains(t, err, "is not [variant, incarnation]")
+}
