@@ -28,10 +28,12 @@ type spec struct {
 	// public procedures need only a session; the others need admin or
 	// pico_service.
 	public bool
-	// params names the arguments, for errors.
-	params []string
-	decode func(args []msgpack.RawMessage) (node.Request, error)
-	encode func(req node.Request) []any
+	// params names the arguments, for errors; the last optional ones may
+	// be left out.
+	params   []string
+	optional int
+	decode   func(args []msgpack.RawMessage) (node.Request, error)
+	encode   func(req node.Request) []any
 }
 
 var specs = map[string]*spec{}
@@ -77,9 +79,24 @@ func Decode(name string, args []byte) (node.Request, *node.Error) {
 		if err := msgpack.Unmarshal(args, &list); err != nil {
 			return nil, illegal(name, "arguments must be an array: %v", err)
 		}
+		// The decoder turns a nil element into an empty RawMessage; put
+		// the nil back.
+		for i, a := range list {
+			if len(a) == 0 {
+				list[i] = msgpack.RawMessage{0xc0}
+			}
+		}
 	}
-	if len(list) != len(s.params) {
-		return nil, illegal(name, "expected %d arguments (%s), got %d", len(s.params), joinParams(s.params), len(list))
+	if n := len(list); n > len(s.params) || n < len(s.params)-s.optional {
+		want := fmt.Sprint(len(s.params))
+		if s.optional > 0 {
+			want = fmt.Sprintf("%d to %d", len(s.params)-s.optional, len(s.params))
+		}
+		return nil, illegal(name, "expected %s arguments (%s), got %d", want, joinParams(s.params), n)
+	}
+	// Optional arguments left out decode from nil.
+	for len(list) < len(s.params) {
+		list = append(list, msgpack.RawMessage{0xc0})
 	}
 	req, err := s.decode(list)
 	if err != nil {

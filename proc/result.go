@@ -3,6 +3,7 @@ package proc
 import (
 	"fmt"
 
+	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/node"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -14,6 +15,14 @@ func DecodeResult(req node.Request, data []byte) (any, error) {
 	var values []msgpack.RawMessage
 	if err := msgpack.Unmarshal(data, &values); err != nil {
 		return nil, fmt.Errorf("%s: reply is not an array: %v", req.Proc(), err)
+	}
+	switch req.(type) {
+	case node.Discover:
+		return decodeOne[discovery.Response](req, values)
+	case node.RaftJoin:
+		return decodeOne[node.JoinResult](req, values)
+	case node.InstanceInfo:
+		return decodeOne[node.InstanceInfoResult](req, values)
 	}
 	if _, ok := req.(node.SnapshotNextChunk); ok {
 		if len(values) != 1 {
@@ -32,4 +41,16 @@ func DecodeResult(req node.Request, data []byte) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// decodeOne decodes a reply of exactly one value of type T.
+func decodeOne[T any](req node.Request, values []msgpack.RawMessage) (any, error) {
+	if len(values) != 1 {
+		return nil, fmt.Errorf("%s: %d values in reply, want 1", req.Proc(), len(values))
+	}
+	var v T
+	if err := msgpack.Unmarshal(values[0], &v); err != nil {
+		return nil, fmt.Errorf("%s: %v", req.Proc(), err)
+	}
+	return v, nil
 }

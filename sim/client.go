@@ -117,13 +117,45 @@ func (c *client) finish() {
 	c.next()
 }
 
-// retarget moves to the named leader, or any other instance.
+// retarget moves to the named leader (as a client would: the leader's
+// address is in _pico_peer_address), or any other instance.
 func (c *client) retarget(e *node.Error) {
-	if e != nil && e.LeaderID != 0 && int(e.LeaderID) <= len(c.w.instances) {
-		c.target = int(e.LeaderID) - 1
-		return
+	if e != nil && e.LeaderID != 0 {
+		for i, in := range c.w.instances {
+			if in.raftID == e.LeaderID {
+				c.target = i
+				return
+			}
+		}
 	}
 	c.target = c.rng.IntN(len(c.w.instances))
+}
+
+// createTable creates def through CaS, as an application's DDL would: find
+// the leader, propose. then learns whether the table exists now (created
+// by this or an earlier attempt whose answer was lost).
+func (c *client) createTable(def tables.TableDef, then func(ok bool)) {
+	c.connect()
+	c.call(node.RaftInfo{}, func(res any, e *node.Error) {
+		info, ok := raftInfoOf(res)
+		if e != nil || !ok || info.State != "Leader" {
+			if e == nil {
+				e = &node.Error{LeaderID: info.LeaderID}
+			}
+			c.retarget(e)
+			then(false)
+			return
+		}
+		req := node.Cas{ClusterID: clusterID, Predicate: node.Predicate{Index: info.Applied, Term: info.Term},
+			Op: tables.CreateTableOp(def), AsUser: tables.AdminID}
+		c.call(req, func(_ any, e *node.Error) {
+			c.w.trace.printf("c%d create table %s: %v", c.id, def.Name, e)
+			if e != nil && e.Code != tables.CodeSpaceExists {
+				c.retarget(e)
+			}
+			then(e == nil || e.Code == tables.CodeSpaceExists)
+		})
+	})
 }
 
 // read is a linearizable read: a read index confirmed by the leader, waited

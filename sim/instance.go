@@ -6,6 +6,7 @@ import (
 
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/simdisk"
 	"github.com/picogo/picogo/proc"
@@ -37,6 +38,30 @@ type instance struct {
 	// promised is the latest vote this instance granted: it must survive
 	// any crash (a grant leaves only once the vote is durable).
 	promised votePromise
+	// raftID is the raft id the instance got (0 before it joined).
+	raftID uint64
+	// Where it runs and in which tier, fixed at first start.
+	tier          string
+	failureDomain map[string]string
+	// late instances join the cluster during the fault phase.
+	late bool
+}
+
+// expelled reports whether the cluster says this instance is expelled (as
+// any live instance knows).
+func (in *instance) expelled() bool {
+	for _, o := range in.w.instances {
+		if n := o.node(); n != nil {
+			if top, err := n.Tables().ReadTopology(); err == nil {
+				for _, i := range top.Instances {
+					if i.RaftID == in.raftID && in.raftID != 0 && i.Current.Variant == tables.GradeExpelled {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 type votePromise struct{ term, candidate uint64 }
@@ -65,31 +90,47 @@ func (in *instance) start() error {
 	if err != nil {
 		return fmt.Errorf("i%d: %w", in.id, err)
 	}
+	identity, found, err := node.LoadIdentity(in.disk)
+	if err != nil {
+		return fmt.Errorf("i%d: %w", in.id, err)
+	}
 	if p, hs := in.promised, state.HardState; hs.Term < p.term || (hs.Term == p.term && hs.Vote != p.candidate) {
 		return fmt.Errorf("durability: i%d granted its vote in term %d to i%d, but after a crash its disk holds term %d vote %d",
 			in.id, p.term, p.candidate, hs.Term, hs.Vote)
 	}
 	in.incarnations++
 	rc := raft.Config{
-		ID: in.id, ElectionTick: w.params.Election, HeartbeatTick: 2,
+		ElectionTick: w.params.Election, HeartbeatTick: 2,
 		PreVote: true, CheckQuorum: true,
 		MaxMsgBytes: 64 << 10, MaxMsgEntries: 64, MaxInflightMsgs: 32,
 		Rand:    rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
 		Mutants: w.mutants.Raft,
 	}
-	n, err := node.New(node.Config{
+	cfg := node.Config{
 		ClusterID: clusterID, Raft: rc, Tick: w.params.Tick,
 		SnapshotEvery: w.params.SnapshotEvery, SnapshotChunkBytes: 512,
 		Mutants: w.mutants.Node,
-	}, state)
+		Self:    node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain},
+		Peers:   w.peers, InitTiers: w.params.Tiers,
+	}
+	if found {
+		cfg.Identity = &identity
+		in.raftID = identity.RaftID
+	}
+	n, err := node.New(cfg, state)
 	if err != nil {
+		if found && in.expelled() {
+			in.terminated = true
+			w.trace.printf("i%d refuses to start: %v", in.id, err)
+			return nil
+		}
 		return fmt.Errorf("i%d: start: %w", in.id, err)
 	}
 	in.epoch++
 	in.paused, in.held, in.writing = false, nil, nil
 	in.host = proc.NewHost(n, &transport{w: w, from: in.addr, user: proc.PicoService, epoch: in.epochGuard()},
 		&writer{in: in}, in.observe)
-	w.trace.printf("i%d start (incarnation %d, applied %d)", in.id, in.incarnations, n.Status().Applied)
+	w.trace.printf("i%d start (incarnation %d, %s, applied %d)", in.id, in.incarnations, n.Phase(), n.Status().Applied)
 	in.scheduleTick()
 	return nil
 }
@@ -183,6 +224,9 @@ func (in *instance) observe(e node.Effect) {
 		in.w.trace.printf("i%d terminate: %s", in.id, e.Reason)
 		in.terminated = true
 		in.crash(false)
+	case node.Started:
+		in.raftID = e.Identity.RaftID
+		in.w.trace.printf("i%d is %s (raft id %d)", in.id, e.Identity.InstanceID, e.Identity.RaftID)
 	}
 }
 

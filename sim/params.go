@@ -4,15 +4,23 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/picogo/picogo/core/tables"
 )
 
 // Params are one seed's world: cluster size, fault rates and durations, all
 // drawn from the seed (swarm testing: every seed explores its own mix of
 // faults, so rare combinations get exercised).
 type Params struct {
-	Instances int
-	Clients   int
-	Keys      int
+	Instances int // founding instances: they discover each other
+	// LateInstances join during the fault phase.
+	LateInstances int
+	Clients       int
+	Keys          int
+	// Tiers the cluster boots with; founding instances are in the first.
+	Tiers []tables.Tier
+	// Zones is how many failure-domain zones instances spread over.
+	Zones int
 
 	Tick     time.Duration // one Raft tick
 	Election int           // election timeout, in ticks
@@ -56,12 +64,14 @@ func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
 // drawParams draws a seed's world.
 func drawParams(r *rand.Rand) Params {
 	p := Params{
-		Instances: 3 + r.IntN(5),
-		Clients:   2 + r.IntN(4),
-		Keys:      2 + r.IntN(6),
-		Tick:      10 * time.Millisecond,
-		Election:  10,
-		Skew:      r.Float64() * 0.1,
+		Instances:     1 + r.IntN(5),
+		LateInstances: r.IntN(3),
+		Zones:         1 + r.IntN(4),
+		Clients:       2 + r.IntN(4),
+		Keys:          2 + r.IntN(6),
+		Tick:          10 * time.Millisecond,
+		Election:      10,
+		Skew:          r.Float64() * 0.1,
 
 		NetLatencyMin: between(r, 100*time.Microsecond, time.Millisecond),
 		Drop:          pick(r, 0, r.Float64()*0.1),
@@ -87,6 +97,12 @@ func drawParams(r *rand.Rand) Params {
 		p.CrashInWrite = r.Float64() * 0.02
 	}
 	p.IsolateLeader = r.Float64() * 0.7
+	p.Tiers = []tables.Tier{{Name: "storage", ReplicationFactor: uint64(1 + r.IntN(3)), CanVote: true,
+		BucketCount: 3000}}
+	if r.IntN(3) == 0 {
+		p.Tiers = append(p.Tiers, tables.Tier{Name: "router", ReplicationFactor: 1, CanVote: r.IntN(2) == 0,
+			BucketCount: 3000})
+	}
 	if r.IntN(3) > 0 {
 		p.PartitionEvery = between(r, 300*time.Millisecond, 3*time.Second)
 		p.PartitionFor = between(r, 50*time.Millisecond, time.Second)
@@ -102,6 +118,16 @@ func drawParams(r *rand.Rand) Params {
 	return p
 }
 
+// placement draws a new instance's tier and failure domain: founding
+// instances are in the first tier, late ones in any.
+func (p Params) placement(r *rand.Rand, late bool) (string, map[string]string) {
+	tier := p.Tiers[0].Name
+	if late {
+		tier = p.Tiers[r.IntN(len(p.Tiers))].Name
+	}
+	return tier, map[string]string{"zone": fmt.Sprintf("z%d", 1+r.IntN(p.Zones))}
+}
+
 // pick returns a with probability 1/2, else b.
 func pick(r *rand.Rand, a, b float64) float64 {
 	if r.IntN(2) == 0 {
@@ -111,8 +137,12 @@ func pick(r *rand.Rand, a, b float64) float64 {
 }
 
 func (p Params) String() string {
-	return fmt.Sprintf("instances=%d clients=%d keys=%d drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d fault-phase=%v",
-		p.Instances, p.Clients, p.Keys, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
+	tiers := ""
+	for _, t := range p.Tiers {
+		tiers += fmt.Sprintf(" %s(rf %d, vote %v)", t.Name, t.ReplicationFactor, t.CanVote)
+	}
+	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s clients=%d keys=%d drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d fault-phase=%v",
+		p.Instances, p.LateInstances, p.Zones, tiers, p.Clients, p.Keys, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
 		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.SnapshotEvery, p.FaultPhase)
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/node"
-	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk/simdisk"
@@ -79,6 +78,7 @@ type World struct {
 	faultsOn  bool
 	clientsOn bool
 	failure   error
+	peers     []string // the founding instances' addresses
 }
 
 // Run runs one seed to its verdict.
@@ -154,54 +154,93 @@ func (w *World) afterEvent(in *instance) {
 	}
 }
 
-// build creates the founding instances with the initial tables on their
-// disks, and the clients.
+// build creates the founding instances, with empty disks: they discover
+// each other, one boots the cluster and the others join it. And the
+// clients.
 func (w *World) build(clientRng *rand.Rand) error {
-	n := w.params.Instances
-	var voters []uint64
-	var peers []tables.Dml
-	for i := 1; i <= n; i++ {
-		voters = append(voters, uint64(i))
-		peers = append(peers, tables.Insert(tables.TablePicoPeerAddress, uint64(i), fmt.Sprintf("i%d", i)))
-	}
-	kv := tables.TableDef{ID: kvTable, Name: "kv", Distribution: "global", Operable: true, Engine: "memtx",
-		Format:     []tables.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
-		PrimaryKey: []uint32{0}}
-	state, err := ra.Bootstrap(voters, tables.BatchOp(peers...).Encode(), tables.BatchOp(tables.BuiltinUsers()...).Encode(),
-		tables.CreateTableOp(kv).Encode())
-	if err != nil {
-		return err
-	}
-	for i := 1; i <= n; i++ {
+	r := w.faultRng
+	for i := 1; i <= w.params.Instances+w.params.LateInstances; i++ {
 		in := &instance{w: w, id: uint64(i), addr: fmt.Sprintf("i%d", i),
-			disk: simdisk.New(simdisk.Options{}), tickEvery: w.params.tickOf(w.faultRng)}
-		if err := in.disk.Commit(node.BootstrapBatch(state), true); err != nil {
-			return err
-		}
+			disk: simdisk.New(simdisk.Options{}), tickEvery: w.params.tickOf(r),
+			late: i > w.params.Instances}
+		in.tier, in.failureDomain = w.params.placement(r, in.late)
 		w.instances = append(w.instances, in)
 		w.byAddr[in.addr] = in
+		if !in.late {
+			w.peers = append(w.peers, in.addr)
+		}
 	}
 	for _, in := range w.instances {
+		if in.late {
+			continue
+		}
 		if err := in.start(); err != nil {
 			return err
 		}
 	}
 	for i := range w.params.Clients {
 		c := &client{w: w, id: i + 1, addr: fmt.Sprintf("c%d", i+1),
-			rng: rand.New(rand.NewPCG(clientRng.Uint64(), uint64(i))), target: clientRng.IntN(n)}
+			rng: rand.New(rand.NewPCG(clientRng.Uint64(), uint64(i))), target: clientRng.IntN(w.params.Instances)}
 		w.clients = append(w.clients, c)
 	}
 	return nil
 }
 
-// run: the fault phase, then the liveness phase, then final reads.
+// kvDef is the GLOBAL table the clients use; the setup creates it.
+var kvDef = tables.TableDef{ID: kvTable, Name: "kv", Distribution: "global", Operable: true, Engine: "memtx",
+	Format:     []tables.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
+	PrimaryKey: []uint32{0}}
+
+// setup waits for the cluster to form and creates the kv table through
+// CaS, as an application would. It is bounded; a cluster that does not
+// form in time fails the run (liveness).
+func (w *World) setup() {
+	c := w.clients[0]
+	deadline := w.sched.now + int64(w.params.LivenessBound)
+	created := false
+	for !created && w.failure == nil {
+		done := false
+		c.createTable(kvDef, func(ok bool) { done, created = true, ok })
+		for !done && w.failure == nil && w.sched.step(deadline) {
+		}
+		if w.sched.now >= deadline {
+			w.fail(fmt.Errorf("liveness: the cluster did not form and create the kv table within %v (%s)", w.params.LivenessBound, w.unsettled()))
+			return
+		}
+		if !created {
+			w.sched.after(int64(50*time.Millisecond), func() {})
+			w.sched.step(deadline)
+		}
+	}
+	w.trace.printf("setup: table kv exists")
+}
+
+// run: the setup, the fault phase, then the liveness phase, then final
+// reads.
 func (w *World) run() {
+	w.setup()
+	if w.failure != nil {
+		return
+	}
+	w.sched.now = max(w.sched.now, 0)
 	w.faultsOn, w.clientsOn = true, true
+	for _, in := range w.instances {
+		if in.late {
+			in := in
+			w.sched.after(int64(between(w.faultRng, 0, w.params.FaultPhase)), func() {
+				if w.failure == nil && !in.up() {
+					if err := in.start(); err != nil {
+						w.fail(err)
+					}
+				}
+			})
+		}
+	}
 	for _, c := range w.clients {
 		c.next()
 	}
 	w.scheduleFaults()
-	faultEnd := int64(w.params.FaultPhase)
+	faultEnd := w.sched.now + int64(w.params.FaultPhase)
 	w.runUntil(faultEnd)
 	if w.failure != nil {
 		return
@@ -213,7 +252,7 @@ func (w *World) run() {
 	w.trace.printf("faults stop: heal, restart, resume")
 	w.cut = map[[2]string]bool{}
 	for _, in := range w.instances {
-		if !in.up() && !in.terminated {
+		if !in.up() && !in.terminated && !in.expelled() {
 			if err := in.start(); err != nil {
 				w.fail(err)
 				return
@@ -259,13 +298,31 @@ func (w *World) unsettled() string {
 	}
 	var lead uint64
 	var leadSt raft.Status
+	var leader *instance
 	for _, in := range w.instances {
 		if n := in.node(); n != nil && n.Status().State == raft.StateLeader {
-			lead, leadSt = in.id, n.Status()
+			lead, leadSt, leader = n.ID(), n.Status(), in
 		}
 	}
 	if lead == 0 {
 		return "no leader"
+	}
+	top, err := leader.node().Tables().ReadTopology()
+	if err != nil {
+		return err.Error()
+	}
+	for _, in := range w.instances {
+		if !in.up() || in.node().Phase() != node.PhaseRunning {
+			if in.up() {
+				return fmt.Sprintf("i%d is %s", in.id, in.node().Phase())
+			}
+			continue
+		}
+		for _, i := range top.Instances {
+			if i.RaftID == in.node().ID() && (i.Current.Variant != tables.GradeOnline || i.Target != i.Current) {
+				return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
+			}
+		}
 	}
 	if leadSt.Commit != leadSt.LastIndex {
 		return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
@@ -276,6 +333,9 @@ func (w *World) unsettled() string {
 			continue
 		}
 		st := n.Status()
+		if n.Phase() != node.PhaseRunning {
+			continue
+		}
 		if st.Lead != lead || st.Term != leadSt.Term || st.Applied != leadSt.Commit {
 			return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
 				in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)

@@ -73,7 +73,8 @@ func (a *authenticator) check(user string, salt, scramble []byte) error {
 // instance's service password; other users' are in _pico_user. admin
 // without one there yet has the password this instance was started with —
 // and with none, cannot log in. Other users without one (guest) have the
-// empty password.
+// empty password. Before this instance has the cluster's tables (it is
+// discovering or joining) the built-in users exist all the same.
 func (a *authenticator) hash2(user string) ([20]byte, bool, error) {
 	if user == proc.PicoService {
 		return a.service, true, nil
@@ -97,14 +98,23 @@ func (a *authenticator) hash2(user string) ([20]byte, bool, error) {
 			}
 			return [20]byte{}, false, nil
 		}
-		if user == proc.Admin {
-			if a.admin == nil {
-				return [20]byte{}, false, &net.Error{Code: iproto.CodeAccessDenied,
-					Message: "User 'admin' has no password yet: start the cluster with PICOGO_ADMIN_PASSWORD"}
-			}
-			return *a.admin, true, nil
-		}
-		return iproto.Hash2(""), true, nil
+		return a.withoutPassword(user)
+	}
+	if len(rows) == 0 && (user == proc.Admin || user == proc.Guest) {
+		return a.withoutPassword(user)
 	}
 	return [20]byte{}, false, nil
+}
+
+// withoutPassword is the hash of a user that has no password in the
+// tables.
+func (a *authenticator) withoutPassword(user string) ([20]byte, bool, error) {
+	if user == proc.Admin {
+		if a.admin == nil {
+			return [20]byte{}, false, &net.Error{Code: iproto.CodeAccessDenied,
+				Message: "User 'admin' has no password yet: start the cluster with PICOGO_ADMIN_PASSWORD"}
+		}
+		return *a.admin, true, nil
+	}
+	return iproto.Hash2(""), true, nil
 }

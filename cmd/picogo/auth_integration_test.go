@@ -137,18 +137,13 @@ func TestIntegrationAuthLockout(t *testing.T) {
 
 // TestIntegrationAuthAdminPasswordBeforeLeader: the admin password is given
 // to every instance (PICOGO_ADMIN_PASSWORD) but reaches _pico_user only
-// once a leader proposes it. An instance that cannot elect a leader yet
-// (one of three founders up) must still not let admin in with an empty
-// password.
-//
-// KNOWN BUG (fails today): authenticator.hash2 treats a user without auth
-// in _pico_user as having the empty password, so until the leader's
-// proposal is applied, `admin` with an empty password logs in and may call
-// every service procedure.
+// once a leader proposes it. An instance that has no cluster yet (one of
+// three founders up: it is still discovering) must still not let admin in
+// with an empty password.
 func TestIntegrationAuthAdminPasswordBeforeLeader(t *testing.T) {
 	ins := newCluster(t, 3)
 	ins[0].start() // no quorum: no leader, no admin password applied
-	waitReady(t, ins[0])
+	waitAnswering(t, ins[0])
 
 	conn, err := tryConnect(t, ins[0], "admin", "")
 	if err == nil {
@@ -161,16 +156,12 @@ func TestIntegrationAuthAdminPasswordBeforeLeader(t *testing.T) {
 
 // TestIntegrationAuthEarlyAdminLoginsDoNotLockOut: a client that retries
 // the admin login with the right password while the cluster is still
-// starting must get in once the password is applied.
-//
-// KNOWN BUG (fails today): each early attempt with the right password is
-// checked against "no password", fails and counts toward the four-failure
-// lock; after four, admin stays locked (ACCESS_DENIED) on that instance
-// until it restarts, even with the right password.
+// starting must get in once the password is applied: early attempts with
+// the right password do not count toward the four-failure lock.
 func TestIntegrationAuthEarlyAdminLoginsDoNotLockOut(t *testing.T) {
 	ins := newCluster(t, 3)
 	ins[0].start() // no quorum yet
-	waitReady(t, ins[0])
+	waitAnswering(t, ins[0])
 	for i := 1; i <= 4; i++ {
 		if _, err := tryConnect(t, ins[0], "admin", itAdminPassword); err != nil {
 			t.Logf("early admin login %d with the right password: %v", i, err)

@@ -29,19 +29,22 @@ func peerRows(t *testing.T, in *instance) map[uint64]string {
 }
 
 // TestIntegrationClusterElectsOneLeader: three processes started with the
-// same --peer list form one cluster: each is the raft id of its place in
-// the list, exactly one is Leader, and all agree on it and on the term.
+// same --peer list discover each other and form one cluster: one boots it,
+// the others join (raft ids 1, 2, 3 in join order), exactly one is Leader,
+// and all agree on it and on the term.
 func TestIntegrationClusterElectsOneLeader(t *testing.T) {
 	ins := startCluster(t, 3)
 	start := time.Now()
 	leader, infos := waitLeader(t, ins...)
 	t.Logf("%s elected in term %d, %v after start", leader.name, infos[leader].Term, time.Since(start).Round(time.Millisecond))
 
-	for i, in := range ins {
+	ids := map[uint64]*instance{}
+	for _, in := range ins {
 		info := infos[in]
-		if info.ID != uint64(i+1) {
-			t.Errorf("%s reports raft id %d; want %d (its place in the sorted --peer list)", in.name, info.ID, i+1)
+		if info.ID < 1 || info.ID > uint64(len(ins)) || ids[info.ID] != nil {
+			t.Errorf("%s reports raft id %d; want a distinct one of 1..%d", in.name, info.ID, len(ins))
 		}
+		ids[info.ID] = in
 		want := "Follower"
 		if in == leader {
 			want = "Leader"
@@ -65,12 +68,12 @@ func TestIntegrationClusterElectsOneLeader(t *testing.T) {
 		}
 	}
 
-	// Every instance knows every founder's address.
+	// Every instance knows every member's address.
 	for _, in := range ins {
 		peers := peerRows(t, in)
-		for i, other := range ins {
-			if peers[uint64(i+1)] != other.addr {
-				t.Errorf("%s: _pico_peer_address = %v; want raft id %d at %s", in.name, peers, i+1, other.addr)
+		for _, other := range ins {
+			if id := infos[other].ID; peers[id] != other.addr {
+				t.Errorf("%s: _pico_peer_address = %v; want raft id %d at %s", in.name, peers, id, other.addr)
 			}
 		}
 		if len(peers) != len(ins) {
@@ -85,6 +88,7 @@ func TestIntegrationClusterElectsOneLeader(t *testing.T) {
 // sees the write it missed.
 func TestIntegrationLeaderFailover(t *testing.T) {
 	ins := startCluster(t, 3)
+	waitSettled(t, ins...) // three voters
 	old, infos := waitLeader(t, ins...)
 	oldInfo := infos[old]
 	for _, in := range ins {
@@ -141,7 +145,7 @@ func TestIntegrationLeaderFailover(t *testing.T) {
 
 	// Restart the killed instance: same flags, same data directory.
 	old.restart()
-	restarted := waitReady(t, old)
+	restarted := waitRunning(t, old)
 	if restarted.ID != oldInfo.ID {
 		t.Fatalf("%s came back as raft id %d; it was %d", old.name, restarted.ID, oldInfo.ID)
 	}

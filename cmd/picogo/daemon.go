@@ -13,15 +13,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/picogo/picogo/core/node"
-	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
-	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/pebble"
 	"github.com/picogo/picogo/net/iproto"
@@ -90,15 +87,18 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if !found {
-		if identity, err = bootstrap(cfg, store, log); err != nil {
-			return fail(err)
+	var known *node.Identity
+	if found {
+		known = &identity
+		if identity.ClusterID != cfg.ClusterID {
+			return fail(fmt.Errorf("%s belongs to cluster %q, not --cluster-id %q", cfg.DataDir, identity.ClusterID, cfg.ClusterID))
 		}
-	} else if identity.Address != cfg.Advertise {
-		log.Warn("advertise address differs from the one this instance joined with; peers know it by the old one",
-			"joined", identity.Address, "advertise", cfg.Advertise)
+		if identity.Address != cfg.Advertise {
+			log.Warn("advertise address differs from the one this instance joined with; peers know it by the old one",
+				"joined", identity.Address, "advertise", cfg.Advertise)
+		}
+		d.identity = identity
 	}
-	d.identity = identity
 	servicePassword, err := servicePassword(cfg, log)
 	if err != nil {
 		return fail(err)
@@ -115,13 +115,21 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	} else {
 		log.Warn("PICOGO_ADMIN_PASSWORD is not set: admin cannot log in until an instance started with it has set it")
 	}
+	peers := cfg.Peers
+	if len(peers) == 0 {
+		peers = []string{cfg.Advertise}
+	}
 	seed := uint64(time.Now().UnixNano())
 	n, err := node.New(node.Config{
-		ClusterID: identity.ClusterID,
+		ClusterID: cfg.ClusterID,
+		Identity:  known,
+		Self: node.Self{Address: cfg.Advertise, InstanceID: cfg.InstanceID, ReplicasetID: cfg.ReplicasetID,
+			Tier: cfg.Tier, FailureDomain: cfg.FailureDomain},
+		Peers: peers,
 		Raft: raft.Config{
-			ID: identity.RaftID, ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
+			ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
 			MaxMsgBytes: 1 << 20, MaxMsgEntries: 1024, MaxInflightMsgs: 256,
-			Rand: mrand.New(mrand.NewPCG(seed, identity.RaftID)),
+			Rand: mrand.New(mrand.NewPCG(seed, uint64(os.Getpid()))),
 		},
 		Tick:          cfg.Tick,
 		SnapshotEvery: 16384,
@@ -140,7 +148,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		return fail(err)
 	}
 	d.server = tcp.NewServer(tcp.ServerConfig{
-		Listener: ln, UUID: instanceUUID(identity), Auth: d.auth, Serve: d.serve,
+		Listener: ln, UUID: instanceUUID(cfg.ClusterID, cfg.Advertise), Auth: d.auth, Serve: d.serve,
 		SchemaVersion: proc.SchemaVersion, Logger: log.With("part", "server"),
 	})
 	if cfg.HTTPListen != "" {
@@ -160,8 +168,9 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		}
 	}()
 	st := n.Status()
-	log.Info("started", "instance", identity.InstanceID, "raft_id", identity.RaftID, "cluster", identity.ClusterID,
-		"listen", cfg.Listen, "data_dir", cfg.DataDir, "term", st.Term, "applied", st.Applied)
+	log.Info("started", "phase", n.Phase().String(), "instance", identity.InstanceID, "raft_id", identity.RaftID,
+		"cluster", cfg.ClusterID, "listen", cfg.Listen, "peers", strings.Join(peers, ","), "data_dir", cfg.DataDir,
+		"term", st.Term, "applied", st.Applied)
 	return d, nil
 }
 
@@ -225,6 +234,10 @@ func (d *daemon) observe(e node.Effect) {
 		d.log.Error("fatal", "err", e.Err)
 	case node.Terminate:
 		d.log.Warn("terminating", "reason", e.Reason)
+	case node.Started:
+		d.identity = e.Identity // on the event loop, like every reader
+		d.log.Info("running", "instance", e.Identity.InstanceID, "raft_id", e.Identity.RaftID,
+			"replicaset", e.Identity.ReplicasetID, "tier", e.Identity.Tier)
 	}
 }
 
@@ -267,46 +280,6 @@ func (d *daemon) stop() {
 	}
 }
 
-// bootstrap writes a new instance's first state: a founding member of the
-// cluster named by --peer (all founders derive the same initial entries
-// from the same list), its identity beside it.
-func bootstrap(cfg *runConfig, store disk.Store, log *slog.Logger) (node.Identity, error) {
-	peers := slices.Clone(cfg.Peers)
-	if len(peers) == 0 {
-		peers = []string{cfg.Advertise}
-	}
-	slices.Sort(peers)
-	pos := slices.Index(peers, cfg.Advertise)
-	if pos < 0 {
-		return node.Identity{}, fmt.Errorf("this instance's address %s is not among --peer %s: every founding member must be listed (joining a running cluster comes with the cluster lifecycle)",
-			cfg.Advertise, strings.Join(peers, ","))
-	}
-	var voters []uint64
-	var addrs []tables.Dml
-	for i, p := range peers {
-		voters = append(voters, uint64(i+1))
-		addrs = append(addrs, tables.Insert(tables.TablePicoPeerAddress, uint64(i+1), p))
-	}
-	state, err := ra.Bootstrap(voters, tables.BatchOp(addrs...).Encode(), tables.BatchOp(tables.BuiltinUsers()...).Encode())
-	if err != nil {
-		return node.Identity{}, err
-	}
-	id := node.Identity{
-		ClusterID: cfg.ClusterID, RaftID: uint64(pos + 1), InstanceID: cfg.InstanceID, Address: cfg.Advertise,
-		Tier: cfg.Tier, ReplicasetID: cfg.ReplicasetID, FailureDomain: cfg.FailureDomain,
-	}
-	if id.InstanceID == "" {
-		id.InstanceID = fmt.Sprintf("i%d", id.RaftID)
-	}
-	b := node.BootstrapBatch(state)
-	node.SaveIdentity(b, id)
-	if err := store.Commit(b, true); err != nil {
-		return node.Identity{}, err
-	}
-	log.Info("bootstrapped a new cluster member", "cluster", id.ClusterID, "raft_id", id.RaftID, "founders", strings.Join(peers, ","))
-	return id, nil
-}
-
 // devCookie is the service password when none is configured: fine on one
 // machine, never in production (a warning says so).
 const devCookie = "picogo-development-cookie"
@@ -327,9 +300,11 @@ func servicePassword(cfg *runConfig, log *slog.Logger) (string, error) {
 	return devCookie, os.WriteFile(path, []byte(devCookie+"\n"), 0o600)
 }
 
-// instanceUUID is a stable uuid for the greeting, derived from identity.
-func instanceUUID(id node.Identity) string {
-	h := sha1.Sum([]byte(id.ClusterID + "/" + id.InstanceID))
+// instanceUUID is a stable uuid for the greeting, derived from the cluster
+// and the address (the greeting is sent before the instance may know its
+// name).
+func instanceUUID(cluster, address string) string {
+	h := sha1.Sum([]byte(cluster + "/" + address))
 	h[6] = h[6]&0x0f | 0x50
 	h[8] = h[8]&0x3f | 0x80
 	s := hex.EncodeToString(h[:16])

@@ -184,7 +184,7 @@ func newCluster(t *testing.T, n int) []*instance {
 }
 
 // startCluster starts n instances of one cluster. It does not wait for
-// them; see waitReady and waitLeader.
+// them; see waitRunning and waitLeader.
 func startCluster(t *testing.T, n int) []*instance {
 	t.Helper()
 	ins := newCluster(t, n)
@@ -525,7 +525,8 @@ func eventually(t *testing.T, timeout time.Duration, what string, watch []*insta
 }
 
 // waitReady waits until the instance answers .proc_raft_info.
-func waitReady(t *testing.T, in *instance) raftInfo {
+// waitRunning waits until a running instance answers `.proc_raft_info`.
+func waitRunning(t *testing.T, in *instance) raftInfo {
 	t.Helper()
 	var info raftInfo
 	eventually(t, 10*time.Second, in.name+" answers .proc_raft_info", []*instance{in}, func() (err error) {
@@ -533,6 +534,101 @@ func waitReady(t *testing.T, in *instance) raftInfo {
 		return err
 	})
 	return info
+}
+
+// waitAnswering waits until the process answers a guest's
+// `.proc_version_info`: it listens, whatever phase it is in (discovering,
+// joining, running).
+func waitAnswering(t *testing.T, in *instance) {
+	t.Helper()
+	eventually(t, 10*time.Second, in.name+" answers .proc_version_info", []*instance{in}, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		conn, err := connect(ctx, in.addr, "guest", "")
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		_, err = call(conn, ".proc_version_info")
+		return err
+	})
+}
+
+// instanceGrades reads an instance's own current and target grade
+// variants (`.proc_instance_info`).
+func instanceGrades(in *instance) (current, target string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	conn, err := connect(ctx, in.addr, "pico_service", itServicePassword)
+	if err != nil {
+		return "", "", err
+	}
+	defer conn.Close()
+	var res []struct {
+		Current struct {
+			Variant string `msgpack:"variant"`
+		} `msgpack:"current_grade"`
+		Target struct {
+			Variant string `msgpack:"variant"`
+		} `msgpack:"target_grade"`
+	}
+	if err := callTyped(conn, &res, ".proc_instance_info"); err != nil {
+		return "", "", err
+	}
+	if len(res) != 1 {
+		return "", "", fmt.Errorf(".proc_instance_info returned %d values", len(res))
+	}
+	return res[0].Current.Variant, res[0].Target.Variant, nil
+}
+
+// governorStatus is the leader's `.proc_runtime_info` governor_loop_status.
+func governorStatus(in *instance) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	conn, err := connect(ctx, in.addr, "pico_service", itServicePassword)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	var res []struct {
+		Internal struct {
+			Governor string `msgpack:"governor_loop_status"`
+		} `msgpack:"internal"`
+	}
+	if err := callTyped(conn, &res, ".proc_runtime_info"); err != nil {
+		return "", err
+	}
+	if len(res) != 1 {
+		return "", fmt.Errorf(".proc_runtime_info returned %d values", len(res))
+	}
+	return res[0].Internal.Governor, nil
+}
+
+// waitSettled waits until every instance is current and target Online and
+// the leader's governor is idle (so the voters are chosen too).
+func waitSettled(t *testing.T, ins ...*instance) *instance {
+	t.Helper()
+	leader, _ := waitLeader(t, ins...)
+	eventually(t, 20*time.Second, "every instance Online, the governor idle", ins, func() error {
+		for _, in := range ins {
+			cur, target, err := instanceGrades(in)
+			if err != nil {
+				return fmt.Errorf("%s: %v", in.name, err)
+			}
+			if cur != "Online" || target != "Online" {
+				return fmt.Errorf("%s is %s, target %s", in.name, cur, target)
+			}
+		}
+		status, err := governorStatus(leader)
+		if err != nil {
+			return err
+		}
+		if status != "idle" {
+			return fmt.Errorf("the governor on %s is %q", leader.name, status)
+		}
+		return nil
+	})
+	return leader
 }
 
 // waitLeader waits until exactly one of the instances is Leader and every

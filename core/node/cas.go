@@ -20,20 +20,25 @@ const maxOpBytes = 1 << 20
 // check. The reply comes once the entry is applied here: [index, term], or
 // the operation's own error (a duplicate key, say), or ProposalDropped if
 // another entry took its place. Only a timeout leaves the outcome unknown.
-func (n *Node) cas(id CallID, r Cas) {
+func (n *Node) cas(r Cas, respond responder) {
 	if err := n.checkCas(r); err != nil {
-		n.fail(id, err)
+		respond(nil, err)
 		return
 	}
 	data := r.Op.Encode()
 	if len(data) > maxOpBytes {
-		n.fail(id, errorf(CodeTooLarge, "proc_cas: Too much data to replicate: %d bytes (at most %d)", len(data), maxOpBytes))
+		respond(nil, errorf(CodeTooLarge, "proc_cas: Too much data to replicate: %d bytes (at most %d)", len(data), maxOpBytes))
 		return
 	}
-	req := n.await(id, r.Proc())
+	req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *Error) {
+		if res, _ := rep.Result.(tables.Result); res.Err != nil {
+			return nil, &Error{Code: res.Err.Code, Message: res.Err.Message}
+		}
+		return []any{rep.Index, rep.Term}, nil
+	})
 	if _, _, err := n.ra.ProposeHere(req, data); err != nil {
 		delete(n.waiting, req)
-		n.fail(id, n.raError(err, r.Proc()))
+		respond(nil, n.raError(err, r.Proc()))
 	}
 }
 
@@ -68,24 +73,7 @@ func (n *Node) checkCas(r Cas) *Error {
 	if err := n.checkOp(r); err != nil {
 		return err
 	}
-	implicit, err := n.tables.OpKeys(r.Op)
-	if err != nil {
-		return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: %v", err)
-	}
-	scanTo := last
-	if n.cfg.Mutants.CasSkipsUncommitted {
-		scanTo = min(last, st.Commit)
-	}
-	for i := p.Index + 1; i <= scanTo; i++ {
-		conflict, err := n.conflicts(ents[i-prev-1], p.Ranges, implicit)
-		if err != nil {
-			return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: failed comparing predicate ranges: %v", err)
-		}
-		if conflict {
-			return errorf(CodeConflictFound, "ConflictFound: found a conflicting entry at index %d", i)
-		}
-	}
-	return nil
+	return n.scanConflicts(p.Index, p.Ranges, r.Op, n.cfg.Mutants.CasSkipsUncommitted)
 }
 
 // checkAccess: as_user must exist and hold the privilege the operation

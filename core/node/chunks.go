@@ -30,10 +30,10 @@ func (n *Node) fetchChunk(f ra.FetchChunk) {
 		}
 		pos = p
 	}
-	n.nextOut++
-	n.outCalls[n.nextOut] = outCall{fetch: f.Req}
-	n.emit(OutCall{ID: n.nextOut, To: addr, Timeout: n.cfg.CallTimeout,
-		Request: SnapshotNextChunk{Term: f.Term, Index: f.Index, Position: pos}})
+	req := f.Req
+	n.call(addr, SnapshotNextChunk{Term: f.Term, Index: f.Index, Position: pos}, func(result any, err *Error) {
+		n.chunkArrived(req, result, err)
+	})
 }
 
 func (n *Node) chunkArrived(fetch uint64, result any, callErr *Error) {
@@ -54,24 +54,24 @@ func (n *Node) chunkArrived(fetch uint64, result any, callErr *Error) {
 }
 
 // serveChunk answers a follower fetching this leader's snapshot.
-func (n *Node) serveChunk(id CallID, r SnapshotNextChunk) {
+func (n *Node) serveChunk(r SnapshotNextChunk, respond responder) {
 	var pos []byte
 	if r.Position != (tables.SnapshotPosition{}) {
 		pos = tables.EncodePosition(r.Position)
 	}
 	c, err := n.ra.ServeChunk(r.Term, r.Index, pos)
 	if err != nil {
-		n.fail(id, errorf(CodeProcLua, "%s: %v", r.Proc(), err))
+		respond(nil, errorf(CodeProcLua, "%s: %v", r.Proc(), err))
 		return
 	}
 	res := ChunkResult{Data: c.Data}
 	if c.Next != nil {
 		p, err := tables.DecodePosition(c.Next)
 		if err != nil {
-			n.fail(id, errorf(CodeProcLua, "%s: %v", r.Proc(), err))
+			respond(nil, errorf(CodeProcLua, "%s: %v", r.Proc(), err))
 			return
 		}
 		res.Next = &p
 	}
-	n.reply(id, res)
+	respond([]any{res}, nil)
 }

@@ -13,6 +13,7 @@
 //	Call(id, user, req)             a request arrived from a client or an instance
 //	CallDone(id, result, err)       the answer to an OutCall this instance made
 //	PersistDone(id)                 a Persist is durable
+//	Shutdown()                      stop gracefully: Offline first
 //
 // Effects (TakeEffects):
 //
@@ -21,6 +22,7 @@
 //	Persist    write a batch to this instance's disk (synced when Sync)
 //	Note       something an operator would want in the log or trace
 //	Fatal      the instance cannot go on
+//	Started    the instance has its identity and runs Raft
 //	Terminate  the instance stops (with Delete: and deletes its data)
 package node
 
@@ -28,6 +30,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
@@ -81,6 +84,59 @@ type (
 		Key   []any
 		Limit uint32
 	}
+	// Discover: `.proc_discover(request, receiver)`.
+	Discover struct {
+		Request  discovery.Request
+		Receiver string
+	}
+	// RaftJoin: `.proc_raft_join(cluster_id, instance_id, replicaset_id,
+	// advertise_address, failure_domain, tier)`; instance_uuid is
+	// picogo's addition: a retried join names the uuid it was given.
+	RaftJoin struct {
+		ClusterID     string
+		InstanceID    string
+		ReplicasetID  string
+		Address       string
+		FailureDomain map[string]string
+		Tier          string
+		InstanceUUID  string
+	}
+	// UpdateInstance: `.proc_update_instance(instance_id, cluster_id,
+	// current_grade, target_grade, failure_domain, dont_retry)`.
+	UpdateInstance struct {
+		InstanceID    string
+		ClusterID     string
+		CurrentGrade  *tables.Grade
+		TargetGrade   string
+		FailureDomain map[string]string
+		DontRetry     bool
+	}
+	// Expel: `.proc_expel(cluster_id, instance_id)`; ExpelRedirect
+	// forwards it to the leader and waits until the instance is expelled.
+	Expel         struct{ ClusterID, InstanceID string }
+	ExpelRedirect struct{ ClusterID, InstanceID string }
+	// InstanceInfo: `.proc_instance_info(instance_id?)`.
+	InstanceInfo struct{ InstanceID string }
+	// RuntimeInfo: `.proc_runtime_info()`.
+	RuntimeInfo struct{}
+	// Replication: `.proc_replication(is_master, replicaset_peers)`.
+	Replication struct {
+		IsMaster bool
+		Peers    []string
+	}
+	// Sharding: `.proc_sharding(raft_term, raft_index, timeout,
+	// do_reconfigure)`.
+	Sharding struct {
+		Term, Index   uint64
+		Timeout       time.Duration
+		DoReconfigure bool
+	}
+	// ShardingBootstrap: `.proc_sharding_bootstrap(raft_term, raft_index,
+	// timeout)`.
+	ShardingBootstrap struct {
+		Term, Index uint64
+		Timeout     time.Duration
+	}
 )
 
 func (VersionInfo) Proc() string       { return ".proc_version_info" }
@@ -93,6 +149,16 @@ func (RaftInteract) Proc() string      { return ".proc_raft_interact" }
 func (SnapshotNextChunk) Proc() string { return ".proc_raft_snapshot_next_chunk" }
 func (Cas) Proc() string               { return ".proc_cas" }
 func (Select) Proc() string            { return "select" }
+func (Discover) Proc() string          { return ".proc_discover" }
+func (RaftJoin) Proc() string          { return ".proc_raft_join" }
+func (UpdateInstance) Proc() string    { return ".proc_update_instance" }
+func (Expel) Proc() string             { return ".proc_expel" }
+func (ExpelRedirect) Proc() string     { return ".proc_expel_redirect" }
+func (InstanceInfo) Proc() string      { return ".proc_instance_info" }
+func (RuntimeInfo) Proc() string       { return ".proc_runtime_info" }
+func (Replication) Proc() string       { return ".proc_replication" }
+func (Sharding) Proc() string          { return ".proc_sharding" }
+func (ShardingBootstrap) Proc() string { return ".proc_sharding_bootstrap" }
 
 // Predicate is a CaS predicate: the caller read the state as of Index (an
 // entry of Term) and expects nothing in Ranges to have changed since.
@@ -121,7 +187,66 @@ type (
 		Data []byte
 		Next *tables.SnapshotPosition
 	}
+	// JoinResult answers `.proc_raft_join`.
+	JoinResult struct {
+		Instance       InstanceRow   `msgpack:"instance"`
+		PeerAddresses  []PeerAddress `msgpack:"peer_addresses"`
+		BoxReplication []string      `msgpack:"box_replication"`
+	}
+	PeerAddress struct {
+		RaftID  uint64 `msgpack:"raft_id"`
+		Address string `msgpack:"address"`
+	}
+	// InstanceRow is a _pico_instance row as procedures return it.
+	InstanceRow struct {
+		InstanceID     string            `msgpack:"instance_id"`
+		InstanceUUID   string            `msgpack:"instance_uuid"`
+		RaftID         uint64            `msgpack:"raft_id"`
+		ReplicasetID   string            `msgpack:"replicaset_id"`
+		ReplicasetUUID string            `msgpack:"replicaset_uuid"`
+		CurrentGrade   GradeResult       `msgpack:"current_grade"`
+		TargetGrade    GradeResult       `msgpack:"target_grade"`
+		FailureDomain  map[string]string `msgpack:"failure_domain"`
+		Tier           string            `msgpack:"tier"`
+	}
+	GradeResult struct {
+		Variant     string `msgpack:"variant"`
+		Incarnation uint64 `msgpack:"incarnation"`
+	}
+	// InstanceInfoResult answers `.proc_instance_info`.
+	InstanceInfoResult struct {
+		RaftID           uint64            `msgpack:"raft_id"`
+		AdvertiseAddress string            `msgpack:"advertise_address"`
+		InstanceID       string            `msgpack:"instance_id"`
+		InstanceUUID     string            `msgpack:"instance_uuid"`
+		ReplicasetID     string            `msgpack:"replicaset_id"`
+		ReplicasetUUID   string            `msgpack:"replicaset_uuid"`
+		ClusterID        string            `msgpack:"cluster_id"`
+		CurrentGrade     GradeResult       `msgpack:"current_grade"`
+		TargetGrade      GradeResult       `msgpack:"target_grade"`
+		Tier             string            `msgpack:"tier"`
+		FailureDomain    map[string]string `msgpack:"failure_domain,omitempty"`
+	}
+	// RuntimeInfoResult answers `.proc_runtime_info`.
+	RuntimeInfoResult struct {
+		Raft        RaftInfoResult    `msgpack:"raft"`
+		VersionInfo VersionInfoResult `msgpack:"version_info"`
+		Internal    InternalInfo      `msgpack:"internal"`
+	}
+	InternalInfo struct {
+		MainLoopStatus     string `msgpack:"main_loop_status"`
+		GovernorLoopStatus string `msgpack:"governor_loop_status"`
+	}
 )
+
+// RowOf is the procedures' view of an instance row.
+func RowOf(i tables.Instance) InstanceRow {
+	return InstanceRow{InstanceID: i.InstanceID, InstanceUUID: i.InstanceUUID, RaftID: i.RaftID,
+		ReplicasetID: i.ReplicasetID, ReplicasetUUID: i.ReplicasetUUID,
+		CurrentGrade:  GradeResult{Variant: i.Current.Variant, Incarnation: i.Current.Incarnation},
+		TargetGrade:   GradeResult{Variant: i.Target.Variant, Incarnation: i.Target.Incarnation},
+		FailureDomain: i.FailureDomain, Tier: i.Tier}
+}
 
 // Effect is something the driver must do.
 type Effect interface{ isEffect() }
@@ -160,6 +285,9 @@ type Note struct {
 // Fatal: the instance cannot go on.
 type Fatal struct{ Err error }
 
+// Started: the instance has its identity and now runs Raft.
+type Started struct{ Identity Identity }
+
 // Terminate: the instance stops; with Delete it deletes its data.
 type Terminate struct {
 	Delete bool
@@ -172,6 +300,7 @@ func (Persist) isEffect()   {}
 func (Note) isEffect()      {}
 func (Fatal) isEffect()     {}
 func (Terminate) isEffect() {}
+func (Started) isEffect()   {}
 
 // Error is an error reply: a stable code, a message, and for redirects the
 // leader to try.
@@ -207,6 +336,15 @@ const (
 	CodeLeaderUnknown   uint32 = 10018
 	CodeTableNotOper    uint32 = 10023
 	CodeProposalDropped uint32 = 10027
+	// CodeNotReady: the instance does not run Raft yet (discovering,
+	// joining); try another.
+	CodeNotReady uint32 = 10030
+	// CodeJoinRefused: the cluster will not take this instance (its request
+	// breaks a rule); retrying does not help.
+	CodeJoinRefused uint32 = 10031
+	// CodeTopology: a topology change breaks a rule (expel the last
+	// instance, update an expelled one).
+	CodeTopology uint32 = 10032
 )
 
 // Retriable reports whether a request that failed with code may succeed if

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -19,8 +20,17 @@ const (
 // Config configures an instance.
 type Config struct {
 	ClusterID string
-	// Raft carries the raft id, timing in ticks, limits, randomness and
-	// Raft mutants.
+	// Identity is who this instance is, read from its disk; nil for an
+	// empty disk: the instance discovers its peers and boots or joins.
+	Identity *Identity
+	// Self is who a new instance asks to be, and Peers whom it asks.
+	Self  Self
+	Peers []string
+	// InitTiers are the tiers a booting cluster starts with (default: one
+	// tier, Self's, replication factor 1, voting).
+	InitTiers []tables.Tier
+	// Raft carries timing in ticks, limits, randomness and Raft mutants;
+	// its ID comes from the identity.
 	Raft raft.Config
 	// Tick is how long one Tick is: it turns timeouts given in time into
 	// ticks. The node never reads a clock.
@@ -29,6 +39,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// CallTimeout bounds calls to other instances.
 	CallTimeout time.Duration
+	// SentinelTimeout: the leader sets an instance it has not heard from
+	// for this long to target Offline (default: 5 election timeouts).
+	SentinelTimeout time.Duration
 	// SnapshotEvery: snapshot and purge the log after this many applied
 	// entries (0: only when asked).
 	SnapshotEvery uint64
@@ -51,30 +64,46 @@ type Mutants struct {
 // Node is one instance.
 type Node struct {
 	cfg     Config
-	ra      *ra.Server
+	phase   Phase
+	ra      *ra.Server // nil until the instance runs
 	tables  *tables.Store
 	effects []Effect
+	ticks   int
+
+	identity     Identity
+	discovery    *discovery.State
+	joinVia      string
+	joinUUID     string
+	addressBook  map[uint64]string // addresses learnt before the tables have them
+	pendingFirst *firstState
+	nextWrite    uint64
+	retryAt      int
+	activated    bool
+	shuttingDown bool
 
 	nextReq  ra.ReqID
 	waiting  map[ra.ReqID]waitingCall // our ra requests, by what answers them
 	nextOut  CallID
-	outCalls map[CallID]outCall
+	outCalls map[CallID]func(result any, err *Error)
+
 	// adminAuthAt is the tick an admin-auth proposal was made (0: none
 	// pending).
 	adminAuthAt int
-	ticks       int
+	gov         governorState
+	local       localState
 }
+
+// responder answers a request: return values, or an error.
+type responder func(values []any, err *Error)
 
 type waitingCall struct {
-	id   CallID
-	kind string // the procedure being answered
+	respond responder
+	kind    string // the procedure being answered
+	then    func(ra.Reply) ([]any, *Error)
 }
 
-type outCall struct {
-	fetch uint64 // the ra chunk fetch this call serves, or 0
-}
-
-// New starts an instance from what its disk held (see Load and Bootstrap).
+// New starts an instance: from its disk if it has an identity, else by
+// discovering its peers.
 func New(cfg Config, disk ra.DiskState) (*Node, error) {
 	if cfg.ClusterID == "" {
 		return nil, errors.New("node: cluster id must be set")
@@ -82,26 +111,38 @@ func New(cfg Config, disk ra.DiskState) (*Node, error) {
 	if cfg.Tick <= 0 {
 		return nil, errors.New("node: tick period must be positive")
 	}
+	if cfg.Raft.Rand == nil {
+		return nil, errors.New("node: Raft.Rand must be injected")
+	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = time.Duration(3*cfg.Raft.ElectionTick) * cfg.Tick
 	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = time.Duration(cfg.Raft.ElectionTick) * cfg.Tick
 	}
+	if cfg.SentinelTimeout <= 0 {
+		cfg.SentinelTimeout = time.Duration(5*cfg.Raft.ElectionTick) * cfg.Tick
+	}
 	st := tables.New()
 	if cfg.SnapshotChunkBytes > 0 {
 		st.ChunkBytes = cfg.SnapshotChunkBytes
 	}
-	srv, err := ra.NewServer(ra.Config{
-		Raft:           cfg.Raft,
-		RequestTimeout: cfg.ticks(cfg.RequestTimeout),
-		SnapshotEvery:  cfg.SnapshotEvery,
-	}, st, disk)
-	if err != nil {
+	n := &Node{cfg: cfg, tables: st, waiting: map[ra.ReqID]waitingCall{},
+		outCalls: map[CallID]func(any, *Error){}, addressBook: map[uint64]string{}}
+	if cfg.Identity == nil {
+		if len(disk.Entries) > 0 || disk.Snapshot != nil || !disk.HardState.IsEmpty() {
+			return nil, errors.New("node: a disk with Raft state but no identity")
+		}
+		n.startFresh()
+		return n, nil
+	}
+	if err := n.run(*cfg.Identity, disk); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, ra: srv, tables: st, waiting: map[ra.ReqID]waitingCall{}, outCalls: map[CallID]outCall{}}
 	n.collect()
+	if row, ok := n.selfRow(); ok && row.Current.Variant == tables.GradeExpelled {
+		return nil, fmt.Errorf("instance %s is expelled", row.InstanceID)
+	}
 	return n, nil
 }
 
@@ -110,8 +151,8 @@ func (c *Config) ticks(d time.Duration) int {
 	return max(t, 1)
 }
 
-// ID is the instance's raft id.
-func (n *Node) ID() uint64 { return n.cfg.Raft.ID }
+// ID is the instance's raft id (0 before it has one).
+func (n *Node) ID() uint64 { return n.identity.RaftID }
 
 // TakeEffects returns and clears what the node wants done.
 func (n *Node) TakeEffects() []Effect {
@@ -125,15 +166,35 @@ func (n *Node) emit(e Effect) { n.effects = append(n.effects, e) }
 // Tick advances the instance's clock by one period.
 func (n *Node) Tick() {
 	n.ticks++
-	n.ra.Tick()
-	n.maybeSetAdminAuth()
+	switch n.phase {
+	case PhaseDiscovering:
+		if n.ticks >= n.retryAt {
+			n.discoverRound()
+		}
+	case PhaseJoining:
+		if n.ticks >= n.retryAt {
+			n.join()
+		}
+	case PhaseRunning:
+		n.ra.Tick()
+		n.runNextTick()
+		n.maybeSetAdminAuth()
+		n.activate()
+		n.sentinel()
+		n.govern()
+	}
 	n.collect()
 }
 
 // PersistDone reports a Persist durable.
 func (n *Node) PersistDone(id uint64) {
-	if err := n.ra.PersistDone(id); err != nil {
-		n.emit(Fatal{Err: fmt.Errorf("persist %d: %w", id, err)})
+	switch {
+	case id > nodeWrite:
+		n.firstStateDone(id)
+	case n.ra != nil:
+		if err := n.ra.PersistDone(id); err != nil {
+			n.emit(Fatal{Err: fmt.Errorf("persist %d: %w", id, err)})
+		}
 	}
 	n.collect()
 }
@@ -141,56 +202,122 @@ func (n *Node) PersistDone(id uint64) {
 // Call handles a request. user is the authenticated session user; the proc
 // layer has already checked the user may call it.
 func (n *Node) Call(id CallID, user string, req Request) {
+	n.handle(user, req, func(values []any, err *Error) { n.emit(Reply{ID: id, Values: values, Err: err}) })
+	n.collect()
+}
+
+// handle serves a request, answering through respond (now or later).
+func (n *Node) handle(user string, req Request, respond responder) {
+	ok := func(values ...any) { respond(values, nil) }
+	fail := func(err *Error) { respond(nil, err) }
 	switch r := req.(type) {
 	case VersionInfo:
-		n.reply(id, VersionInfoResult{PicodataVersion: Version, ProcAPIVersion: ProcAPIVersion})
+		ok(VersionInfoResult{PicodataVersion: Version, ProcAPIVersion: ProcAPIVersion})
+		return
+	case Discover:
+		ok(n.discover(r))
+		return
+	case Select:
+		// A local read: whatever this instance has, in any phase (a
+		// connector reads the schema views as it connects).
+		n.selectRows(r, respond)
+		return
+	}
+	if n.phase != PhaseRunning {
+		fail(errorf(CodeNotReady, "%s: this instance is %s", req.Proc(), n.phase))
+		return
+	}
+	switch r := req.(type) {
 	case RaftInfo:
-		n.reply(id, n.raftInfo())
+		ok(n.raftInfo())
+	case RuntimeInfo:
+		ok(RuntimeInfoResult{Raft: n.raftInfo(), VersionInfo: VersionInfoResult{PicodataVersion: Version, ProcAPIVersion: ProcAPIVersion},
+			Internal: InternalInfo{MainLoopStatus: n.phase.String(), GovernorLoopStatus: n.gov.status()}})
+	case InstanceInfo:
+		n.instanceInfo(r, respond)
 	case GetIndex:
-		n.reply(id, n.ra.BasicStatus().Applied)
+		ok(n.ra.BasicStatus().Applied)
 	case ReadIndex:
-		req := n.await(id, r.Proc())
+		req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *Error) {
+			return []any{rep.Result.(ra.QueryResult).ReadIndex}, nil
+		})
 		n.ra.ConsistentQuery(req, func(ra.StateMachine) any { return nil })
 		n.ra.SetDeadline(req, n.cfg.ticks(r.Timeout))
 	case WaitIndex:
-		req := n.await(id, r.Proc())
+		req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *Error) { return []any{rep.Result}, nil })
 		n.ra.WaitApplied(req, r.Target)
 		n.ra.SetDeadline(req, n.cfg.ticks(r.Timeout))
 	case RaftPromote:
 		if err := n.ra.Elect(); err != nil {
-			n.fail(id, errorf(CodeProcLua, "%v", err))
+			fail(errorf(CodeProcLua, "%v", err))
 		} else {
-			n.reply(id)
+			ok()
 		}
 	case RaftInteract:
 		// Messages that do not fit are refused one by one inside; the
 		// sender learns nothing it could act on, as with a lost message.
 		_ = n.ra.Receive(r.Messages)
-		n.reply(id)
+		ok()
 	case SnapshotNextChunk:
-		n.serveChunk(id, r)
+		n.serveChunk(r, respond)
 	case Cas:
-		n.cas(id, r)
-	case Select:
-		n.selectRows(id, r)
+		n.cas(r, respond)
+	case RaftJoin, UpdateInstance, Expel:
+		n.topologyChange(req, respond)
+	case ExpelRedirect:
+		n.expelRedirect(r, respond)
+	case Replication:
+		n.replication(r, respond)
+	case Sharding:
+		n.sharding(r.Term, r.Index, r.Timeout, r.DoReconfigure, false, respond)
+	case ShardingBootstrap:
+		n.sharding(r.Term, r.Index, r.Timeout, false, true, respond)
 	default:
-		n.fail(id, errorf(CodeNoSuchProc, "Procedure '%s' is not defined", req.Proc()))
+		fail(errorf(CodeNoSuchProc, "Procedure '%s' is not defined", req.Proc()))
 	}
-	n.collect()
 }
 
 // CallDone delivers the answer to an OutCall: result is the decoded result
-// (ChunkResult for a snapshot chunk), or err.
+// (see proc.DecodeResult), or err.
 func (n *Node) CallDone(id CallID, result any, err *Error) {
-	oc, ok := n.outCalls[id]
+	then, ok := n.outCalls[id]
 	if !ok {
 		return
 	}
 	delete(n.outCalls, id)
-	if oc.fetch != 0 {
-		n.chunkArrived(oc.fetch, result, err)
-	}
+	then(result, err)
 	n.collect()
+}
+
+// call makes an OutCall to the instance at addr; then receives the answer.
+func (n *Node) call(addr string, req Request, then func(result any, err *Error)) {
+	n.nextOut++
+	n.outCalls[n.nextOut] = then
+	n.emit(OutCall{ID: n.nextOut, To: addr, Request: req, Timeout: n.cfg.CallTimeout})
+}
+
+// toLeader sends req to the leader — handled here if this instance leads.
+func (n *Node) toLeader(req Request, then func(result any, err *Error)) {
+	st := n.ra.BasicStatus()
+	switch {
+	case st.State == raft.StateLeader:
+		n.handle("pico_service", req, func(values []any, err *Error) {
+			if err != nil {
+				then(nil, err)
+				return
+			}
+			then(values, nil)
+		})
+	case st.Lead == raft.None:
+		then(nil, errorf(CodeLeaderUnknown, "%s: leader unknown", req.Proc()))
+	default:
+		addr, ok := n.address(st.Lead)
+		if !ok {
+			then(nil, errorf(CodeLeaderUnknown, "%s: address of leader %d unknown", req.Proc(), st.Lead))
+			return
+		}
+		n.call(addr, req, then)
+	}
 }
 
 func (n *Node) raftInfo() RaftInfoResult {
@@ -198,20 +325,17 @@ func (n *Node) raftInfo() RaftInfoResult {
 	return RaftInfoResult{ID: st.ID, Term: st.Term, Applied: st.Applied, LeaderID: st.Lead, State: st.State.String()}
 }
 
-func (n *Node) reply(id CallID, values ...any) { n.emit(Reply{ID: id, Values: values}) }
-
-func (n *Node) fail(id CallID, err *Error) { n.emit(Reply{ID: id, Err: err}) }
-
-// await registers that the ra request about to be made answers call id.
-func (n *Node) await(id CallID, kind string) ra.ReqID {
+// await registers that the ra request about to be made answers respond;
+// then turns a successful ra reply into the return values.
+func (n *Node) await(respond responder, kind string, then func(ra.Reply) ([]any, *Error)) ra.ReqID {
 	n.nextReq++
-	n.waiting[n.nextReq] = waitingCall{id: id, kind: kind}
+	n.waiting[n.nextReq] = waitingCall{respond: respond, kind: kind, then: then}
 	return n.nextReq
 }
 
 // collect turns what the ra server wants done into the node's effects.
 func (n *Node) collect() {
-	for {
+	for n.ra != nil {
 		effects := n.ra.TakeEffects()
 		if len(effects) == 0 {
 			return
@@ -230,9 +354,7 @@ func (n *Node) translate(e ra.Effect) {
 			n.emit(Note{Event: "no address", Detail: fmt.Sprintf("raft messages to %d dropped: its address is unknown", e.To)})
 			return
 		}
-		n.nextOut++
-		n.emit(OutCall{ID: n.nextOut, To: addr, Request: RaftInteract{Messages: e.Messages}, Timeout: n.cfg.CallTimeout})
-		n.outCalls[n.nextOut] = outCall{}
+		n.call(addr, RaftInteract{Messages: e.Messages}, func(any, *Error) {})
 	case ra.Persist:
 		n.emit(Persist{ID: e.ID, Batch: persistBatch(e), Sync: e.Sync})
 	case ra.Reply:
@@ -244,7 +366,7 @@ func (n *Node) translate(e ra.Effect) {
 	case ra.Fatal:
 		n.emit(Fatal{Err: e.Err})
 	case ra.Terminate:
-		n.emit(Terminate{Delete: e.Delete, Reason: e.Reason})
+		n.stop(e.Delete, e.Reason)
 	case ra.Applied, ra.Rejected, ra.TerminateMember:
 		// Not used by an instance: it proposes with ProposeHere only.
 	default:
@@ -260,22 +382,10 @@ func (n *Node) answer(r ra.Reply) {
 	}
 	delete(n.waiting, r.Req)
 	if r.Err != nil {
-		n.fail(w.id, n.raError(r.Err, w.kind))
+		w.respond(nil, n.raError(r.Err, w.kind))
 		return
 	}
-	switch w.kind {
-	case ReadIndex{}.Proc():
-		n.reply(w.id, r.Result.(ra.QueryResult).ReadIndex)
-	case WaitIndex{}.Proc():
-		n.reply(w.id, r.Result)
-	case Cas{}.Proc():
-		res, _ := r.Result.(tables.Result)
-		if res.Err != nil {
-			n.fail(w.id, &Error{Code: res.Err.Code, Message: res.Err.Message})
-			return
-		}
-		n.reply(w.id, r.Index, r.Term)
-	}
+	w.respond(w.then(r))
 }
 
 // raError maps the ra layer's refusals to error replies.
@@ -295,31 +405,33 @@ func (n *Node) raError(err error, proc string) *Error {
 	return errorf(CodeProcLua, "%s: %v", proc, err)
 }
 
-// address is where raft id listens, from _pico_peer_address.
+// address is where raft id listens: _pico_peer_address, or what a join
+// answer said before the tables caught up.
 func (n *Node) address(id uint64) (string, bool) {
-	row, ok, err := n.tables.Get(tables.TablePicoPeerAddress, []any{id})
-	if err != nil || !ok {
-		return "", false
+	if row, ok, err := n.tables.Get(tables.TablePicoPeerAddress, []any{id}); err == nil && ok {
+		if addr, ok := row.Values()[1].(string); ok {
+			return addr, true
+		}
 	}
-	addr, ok := row.Values()[1].(string)
+	addr, ok := n.addressBook[id]
 	return addr, ok
 }
 
-func (n *Node) selectRows(id CallID, r Select) {
+func (n *Node) selectRows(r Select, respond responder) {
 	if IsSchemaView(r.Table) {
-		n.emit(Reply{ID: id, Values: n.viewRows(r.Table, r.Key)})
+		respond(n.viewRows(r.Table, r.Key), nil)
 		return
 	}
 	def, ok := n.tables.Table(r.Table)
 	if !ok {
-		n.fail(id, errorf(CodeNoSuchSpace, "Space '%d' does not exist", r.Table))
+		respond(nil, errorf(CodeNoSuchSpace, "Space '%d' does not exist", r.Table))
 		return
 	}
 	var rows []any
 	if len(r.Key) > 0 {
 		row, found, err := n.tables.Get(r.Table, r.Key)
 		if err != nil {
-			n.fail(id, errorf(CodeKeyTypeMismatch, "select from %s: %v", def.Name, err))
+			respond(nil, errorf(CodeKeyTypeMismatch, "select from %s: %v", def.Name, err))
 			return
 		}
 		if found {
@@ -328,7 +440,7 @@ func (n *Node) selectRows(id CallID, r Select) {
 	} else {
 		all, err := n.tables.Scan(r.Table)
 		if err != nil {
-			n.fail(id, errorf(CodeProcLua, "select from %s: %v", def.Name, err))
+			respond(nil, errorf(CodeProcLua, "select from %s: %v", def.Name, err))
 			return
 		}
 		for _, row := range all {
@@ -338,44 +450,33 @@ func (n *Node) selectRows(id CallID, r Select) {
 			rows = append(rows, row.Values())
 		}
 	}
-	n.emit(Reply{ID: id, Values: rows})
+	respond(rows, nil)
 }
 
-// Status is the Raft status, for checks and `.proc_raft_info`.
-func (n *Node) Status() raft.Status { return n.ra.Status() }
+// Status is the Raft status, for checks and `.proc_raft_info` (zero before
+// the instance runs).
+func (n *Node) Status() raft.Status {
+	if n.ra == nil {
+		return raft.Status{}
+	}
+	return n.ra.Status()
+}
 
 // Log exposes the Raft log for the simulator's checks. Read, do not keep.
-func (n *Node) Log() (prevIndex uint64, entries []raft.Entry) { return n.ra.Log() }
+func (n *Node) Log() (prevIndex uint64, entries []raft.Entry) {
+	if n.ra == nil {
+		return 0, nil
+	}
+	return n.ra.Log()
+}
 
 // Term is the term of the entry at index i, if the log holds it.
-func (n *Node) Term(i uint64) (uint64, bool) { return n.ra.Term(i) }
+func (n *Node) Term(i uint64) (uint64, bool) {
+	if n.ra == nil {
+		return 0, false
+	}
+	return n.ra.Term(i)
+}
 
 // Tables exposes the global tables for local reads and checks. Read only.
 func (n *Node) Tables() *tables.Store { return n.tables }
-
-// AuthChapSha1 is how a user's password is kept in _pico_user.auth:
-// ["chap-sha1", hex(sha1(sha1(password)))].
-const AuthChapSha1 = "chap-sha1"
-
-// maybeSetAdminAuth: a leader that was given an admin password and finds
-// admin without one proposes it (again, if an earlier try came to nothing).
-func (n *Node) maybeSetAdminAuth() {
-	if len(n.cfg.AdminAuth) == 0 || n.ra.BasicStatus().State != raft.StateLeader {
-		return
-	}
-	if n.adminAuthAt != 0 && n.ticks-n.adminAuthAt < n.cfg.ticks(n.cfg.RequestTimeout) {
-		return
-	}
-	row, ok, err := n.tables.Get(tables.TablePicoUser, []any{uint64(tables.AdminID)})
-	if err != nil || !ok || row.Values()[3] != nil {
-		return
-	}
-	v := row.Values()
-	auth := []any{AuthChapSha1, fmt.Sprintf("%x", n.cfg.AdminAuth)}
-	op := tables.DmlOp(tables.Replace(tables.TablePicoUser, v[0], v[1], v[2], auth, v[4]))
-	n.nextReq++
-	if _, _, err := n.ra.ProposeHere(n.nextReq, op.Encode()); err == nil {
-		n.adminAuthAt = n.ticks
-		n.emit(Note{Event: "users", Detail: "proposing the admin password given at start"})
-	}
-}

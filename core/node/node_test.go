@@ -23,6 +23,7 @@ type solo struct {
 	n       *Node
 	replies map[CallID]Reply
 	next    CallID
+	loops   map[CallID]CallID // our calls to ourselves: incoming id -> OutCall id
 }
 
 func newSolo(t *testing.T, mutants Mutants) *solo {
@@ -30,33 +31,36 @@ func newSolo(t *testing.T, mutants Mutants) *solo {
 	return newSoloWith(t, Config{Mutants: mutants})
 }
 
-// newSoloWith builds the single-voter instance; cfg's identity and timing
+// newSoloWith builds the single-voter instance the way a first instance
+// starts: an empty disk, discovery (it asks itself), boot, election; then
+// the test tables are created through CaS. cfg's identity and timing
 // fields are filled in.
 func newSoloWith(t *testing.T, cfg Config) *solo {
 	t.Helper()
+	cfg.ClusterID, cfg.Tick = "c1", 10*time.Millisecond
+	cfg.Self, cfg.Peers = Self{Address: "i1"}, []string{"i1"}
+	cfg.Raft = raft.Config{ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
+		MaxMsgEntries: 64, MaxInflightMsgs: 64, Rand: rand.New(rand.NewPCG(1, 1))}
+	n, err := New(cfg, ra.DiskState{})
+	require.NoError(t, err)
+	s := &solo{t: t, n: n, replies: map[CallID]Reply{}, loops: map[CallID]CallID{}}
+	s.settle()
+	require.Equal(t, PhaseRunning, n.Phase())
+	require.Equal(t, raft.StateLeader, n.Status().State)
 	def := tables.TableDef{ID: kv, Name: "kv", Operable: true,
 		Format:     []tables.Field{{Name: "key", Type: tables.TypeString}, {Name: "value", Type: tables.TypeString}},
 		PrimaryKey: []uint32{0}}
 	other := def
 	other.ID, other.Name = kv+1, "other"
-	st, err := ra.Bootstrap([]uint64{1},
-		tables.DmlOp(tables.Insert(tables.TablePicoPeerAddress, uint64(1), "i1")).Encode(),
-		tables.BatchOp(tables.BuiltinUsers()...).Encode(),
-		tables.CreateTableOp(def).Encode(), tables.CreateTableOp(other).Encode())
-	require.NoError(t, err)
-	cfg.ClusterID, cfg.Tick = "c1", 10*time.Millisecond
-	cfg.Raft = raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
-		MaxMsgEntries: 64, MaxInflightMsgs: 64, Rand: rand.New(rand.NewPCG(1, 1))}
-	n, err := New(cfg, st)
-	require.NoError(t, err)
-	s := &solo{t: t, n: n, replies: map[CallID]Reply{}}
-	s.settle()
-	s.do(RaftPromote{})
-	require.Equal(t, raft.StateLeader, n.Status().State)
+	for _, d := range []tables.TableDef{def, other} {
+		r := s.cas(s.pred(), tables.CreateTableOp(d))
+		require.Nil(t, r.Err, "create %s: %v", d.Name, r.Err)
+	}
 	return s
 }
 
-// settle carries out effects until there are none.
+// settle carries out effects until there are none. Calls to itself (i1)
+// loop back in; calls elsewhere fail as if nobody listened.
 func (s *solo) settle() {
 	for {
 		effects := s.n.TakeEffects()
@@ -68,7 +72,24 @@ func (s *solo) settle() {
 			case Persist:
 				s.n.PersistDone(e.ID)
 			case Reply:
+				if out, ok := s.loops[e.ID]; ok {
+					delete(s.loops, e.ID)
+					var result any = e.Values
+					if len(e.Values) == 1 {
+						result = e.Values[0]
+					}
+					s.n.CallDone(out, result, e.Err)
+					continue
+				}
 				s.replies[e.ID] = e
+			case OutCall:
+				if e.To != "i1" {
+					s.n.CallDone(e.ID, nil, &Error{Code: CodeNoConnection, Message: "no route to " + e.To})
+					continue
+				}
+				s.next++
+				s.loops[s.next] = e.ID
+				s.n.Call(s.next, "pico_service", e.Request)
 			case Fatal:
 				s.t.Fatalf("fatal: %v", e.Err)
 			}
@@ -359,7 +380,12 @@ func TestLeaderSetsTheAdminPasswordGivenAtStart(t *testing.T) {
 	s.n.Tick()
 	s.settle()
 	require.Equal(t, []any{AuthChapSha1, fmtHex(hash)}, admin())
-	// Once set it is not proposed again.
+	// Once set it is not proposed again: when the instance has settled
+	// Online, the log stops growing.
+	for range 100 {
+		s.n.Tick()
+		s.settle()
+	}
 	_, before := s.n.Log()
 	for range 50 {
 		s.n.Tick()
@@ -376,4 +402,54 @@ func fmtHex(b []byte) string {
 		out = append(out, digits[c>>4], digits[c&15])
 	}
 	return string(out)
+}
+
+func TestFirstInstanceBootsAndTheGovernorBringsItOnline(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	id, ok := s.n.Identity()
+	require.True(t, ok)
+	require.Equal(t, Identity{ClusterID: "c1", RaftID: 1, InstanceID: "storage_1_1", Address: "i1",
+		Tier: "storage", ReplicasetID: "storage_1", FailureDomain: map[string]string{}}, id)
+	for range 100 {
+		s.n.Tick()
+		s.settle()
+	}
+	top, err := s.n.Tables().ReadTopology()
+	require.NoError(t, err)
+	require.Len(t, top.Instances, 1)
+	inst := top.Instances[0]
+	require.Equal(t, tables.Grade{Variant: tables.GradeOnline, Incarnation: 1}, inst.Current)
+	require.Equal(t, inst.Target, inst.Current)
+	rs, ok := top.Replicaset("storage_1")
+	require.True(t, ok)
+	require.Equal(t, "storage_1_1", rs.CurrentMasterID)
+	require.Equal(t, tables.ReplicasetReady, rs.State)
+	rep, buckets, bootstrapped := s.n.Local()
+	require.NotNil(t, rep)
+	require.True(t, rep.IsMaster)
+	require.True(t, bootstrapped)
+	require.Equal(t, []BucketRange{{Replicaset: "storage_1", First: 1, Last: tables.DefaultBucketCount}}, buckets)
+	info := s.do(RuntimeInfo{})
+	require.Nil(t, info.Err)
+	require.Equal(t, "idle", info.Values[0].(RuntimeInfoResult).Internal.GovernorLoopStatus)
+}
+
+func TestUpdateAndExpelAreCheckedAndForwardedToTheRules(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	requireCode(t, s.do(UpdateInstance{InstanceID: "storage_1_1", ClusterID: "other", TargetGrade: tables.GradeOffline}), CodeTopology)
+	requireCode(t, s.do(Expel{ClusterID: "other", InstanceID: "storage_1_1"}), CodeTopology)
+	requireCode(t, s.do(Expel{ClusterID: "c1", InstanceID: "nobody"}), CodeTopology)
+	// The last instance cannot be expelled.
+	requireCode(t, s.do(Expel{ClusterID: "c1", InstanceID: "storage_1_1"}), CodeTopology)
+	// A join is refused for a wrong cluster, planned otherwise.
+	requireCode(t, s.do(RaftJoin{ClusterID: "other", Address: "i2", Tier: "storage"}), CodeJoinRefused)
+	r := s.do(RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage"})
+	require.Nil(t, r.Err)
+	res := r.Values[0].(JoinResult)
+	require.Equal(t, uint64(2), res.Instance.RaftID)
+	require.Equal(t, []PeerAddress{{RaftID: 1, Address: "i1"}, {RaftID: 2, Address: "i2"}}, res.PeerAddresses)
+	// Retried with the uuid it got, the join changes nothing.
+	again := s.do(RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage", InstanceUUID: res.Instance.InstanceUUID})
+	require.Nil(t, again.Err)
+	require.Equal(t, res.Instance, again.Values[0].(JoinResult).Instance)
 }

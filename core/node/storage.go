@@ -176,6 +176,10 @@ type Identity struct {
 	Tier          string            `msgpack:"tier"`
 	ReplicasetID  string            `msgpack:"replicaset_id"`
 	FailureDomain map[string]string `msgpack:"failure_domain"`
+	// JoinPeers are the addresses the join answer gave: until this
+	// instance has applied the log that holds them, they are how it
+	// reaches the leader — also after a crash right after joining.
+	JoinPeers map[uint64]string `msgpack:"join_peers,omitempty"`
 }
 
 // SaveIdentity adds the identity to b.

@@ -55,6 +55,30 @@ func (s *Server) LeaveAndDeleteServer(req ReqID, id uint64) {
 	s.changeMembership(req, raft.ConfChangeSingle{Type: raft.RemoveNode, NodeID: id}, &TerminateMember{ID: id, Delete: true})
 }
 
+// ChangeConf proposes a whole conf change (several members at once; Raft
+// goes through joint consensus when more than one voter changes). The
+// reply, with the new membership, comes once it is applied.
+func (s *Server) ChangeConf(req ReqID, cc raft.ConfChange) {
+	if !s.begin(req) {
+		return
+	}
+	switch {
+	case !s.isLeader():
+		s.reply(req, nil, s.notLeader())
+		return
+	case s.conf != nil:
+		s.reply(req, nil, ErrBusy)
+		return
+	}
+	idx, _, err := s.node.ProposeConfChange(cc)
+	if err != nil {
+		s.reply(req, nil, err)
+		return
+	}
+	s.conf = &pendingConf{req: req, index: idx}
+	s.drive()
+}
+
 func (s *Server) changeMembership(req ReqID, c raft.ConfChangeSingle, then *TerminateMember) {
 	if !s.begin(req) {
 		return

@@ -671,3 +671,20 @@ func TestBootstrapCommandsAreAppliedEverywhere(t *testing.T) {
 		require.Equal(t, []string{"init-a", "init-b"}, sm.Items, "server %d", id)
 	}
 }
+
+func TestChangeConfSeveralAtOnce(t *testing.T) {
+	c, lead := cluster3(t)
+	require.NoError(t, c.StartServer(4))
+	require.NoError(t, c.StartServer(5))
+	req := c.Call(lead, func(s *ra.Server, r ra.ReqID) {
+		s.ChangeConf(r, raft.ConfChange{Changes: []raft.ConfChangeSingle{
+			{Type: raft.AddVoter, NodeID: 4}, {Type: raft.AddLearner, NodeID: 5}}})
+	})
+	require.NoError(t, c.Tick(5))
+	rep, ok := c.Reply(req)
+	require.True(t, ok)
+	require.NoError(t, rep.Err)
+	m := c.Server(lead).Members()
+	require.Equal(t, []uint64{1, 2, 3, 4}, m.Voters)
+	require.Equal(t, []uint64{5}, m.Learners)
+}

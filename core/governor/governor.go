@@ -1,0 +1,160 @@
+// Package governor decides the governor's next step: Plan is a pure function
+// from what the Raft leader knows (the topology tables as applied, the Raft
+// configuration in force, its own raft id, and which instances failed RPCs
+// lately) to one Action, which the node then carries out — a leadership
+// transfer, a Raft configuration change, or RPCs to instances followed by one
+// CaS batch that records their outcome.
+//
+// The plan follows docs/lifecycle.md, section "The governor": nine steps in
+// order, the first that has something to do wins. The governor runs the plan
+// again after every step (and on every committed change), so each Action
+// moves the cluster one step towards the state the target grades ask for and
+// the next Plan sees the result.
+//
+// Decisions the spec leaves open, and how they are settled here:
+//
+//   - Unreachable instances (Input.Unreachable) are never RPC targets, never
+//     chosen as a new voter, transfer target or target master (an instance
+//     without a peer address is not an RPC target either). A step whose every
+//     target is unreachable is skipped for now: the plan falls through to
+//     the next step (or the next replicaset or tier of the same step), and
+//     comes back once the executor's backoff clears the instance. Steps with
+//     several targets go ahead with the reachable ones, and they only fire
+//     for work a reachable instance can do, so a step never repeats forever
+//     because of an unreachable one.
+//   - Step 2 (voters): see confChange in voters.go for the rule in full.
+//     A voter is demoted when its current grade is Offline (the spec's "went
+//     Offline"); a voter still climbing the ladder after a restart
+//     (Replicated, ShardingInitialized) is kept, so that restarting a
+//     cluster does not churn its voters. With two eligible instances there
+//     are two voters ("else all eligible"), and then both are needed for a
+//     quorum. Eligible voters are never swapped for farther candidates, so
+//     the failure-domain spread applies to the seats being filled. The
+//     leader is never demoted by step 2; when it is not itself eligible it
+//     does not take an eligible instance's seat, so that an Offline-bound
+//     leader can always get an Online voter to hand over to.
+//   - Step 3 sets current = target whenever they differ (also an Offline of
+//     another incarnation), so a stopped instance's row reads Offline/Offline
+//     with the same incarnation.
+//   - Step 5 skips a replicaset whose target master is unreachable: the
+//     master must hear is_master before the tables say it is one.
+//   - Step 6 sends do_reconfigure=true to everyone when the tier's vshard
+//     config version moved, and otherwise only to the instances at
+//     Replicated (a (re)started instance must apply the config even if it
+//     still has one from before a partition).
+//   - Sharding bootstrap goes to the first ready replicaset (by name) whose
+//     master is reachable and has its sharding initialized.
+//   - Each of steps 3, 4, 5, 6, 7 and 8 handles one instance, replicaset or
+//     tier per Action, the first by name; the CaS predicate's ranges are the
+//     rows the plan read (by primary key) that the batch does not write.
+//
+// Like all of core/, the package is deterministic: the same Input gives the
+// same Action, whatever the order of the Topology's slices and maps.
+package governor
+
+import (
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// Step names, as Action.Step reports them.
+const (
+	StepTransferLeadership = "transfer leadership"
+	StepConfChange         = "conf change"
+	StepOffline            = "offline"
+	StepTargetMaster       = "target master"
+	StepReplication        = "replication"
+	StepSharding           = "sharding"
+	StepShardingBootstrap  = "sharding bootstrap"
+	StepOnline             = "online"
+	StepExpel              = "expel"
+	StepIdle               = "idle"
+)
+
+// Input is everything the plan depends on.
+type Input struct {
+	// Self is the leader's raft id (the governor runs only on the leader).
+	Self uint64
+	// Topology is the tables as applied on the leader.
+	Topology tables.Topology
+	// Conf is the Raft configuration in force.
+	Conf raft.ConfState
+	// Unreachable holds the instances whose RPCs failed recently: they are
+	// skipped as RPC targets, and never picked as a new voter, transfer
+	// target or target master, until the executor's backoff lets them back.
+	Unreachable map[string]bool
+}
+
+// Action is one governor step.
+type Action struct {
+	// Step is one of the Step constants.
+	Step string
+	// Detail is one readable line for logs and the simulator's trace.
+	Detail string
+	// TransferTo is the voter to hand leadership to (step 1).
+	TransferTo uint64
+	// ConfChange is the Raft configuration change to propose (step 2).
+	ConfChange *raft.ConfChange
+	// RPCs are sent in parallel before the CaS; all must succeed.
+	RPCs []RPC
+	// Ops is the finalizing CaS batch; empty only for a transfer, a conf
+	// change and idle.
+	Ops []tables.Dml
+	// Ranges are the rows the plan read to decide and does not write, for
+	// the CaS predicate (the rows it writes are implicit).
+	Ranges []tables.Range
+}
+
+// RPC is one call to an instance.
+type RPC struct {
+	InstanceID string
+	RaftID     uint64
+	Address    string
+	Call       Call
+}
+
+// Call is the procedure an RPC calls: Replication, Sharding or
+// ShardingBootstrap.
+type Call interface{ isCall() }
+
+// Replication is .proc_replication(is_master, peers).
+type Replication struct {
+	IsMaster bool
+	Peers    []string
+}
+
+// Sharding is .proc_sharding(term, index, timeout, do_reconfigure); the
+// term, index and timeout are the executor's.
+type Sharding struct {
+	DoReconfigure bool
+}
+
+// ShardingBootstrap is .proc_sharding_bootstrap(term, index, timeout).
+type ShardingBootstrap struct{}
+
+func (Replication) isCall()       {}
+func (Sharding) isCall()          {}
+func (ShardingBootstrap) isCall() {}
+
+// Plan returns the governor's next step. It is pure: the same Input always
+// gives the same Action.
+func Plan(in Input) Action {
+	p := newPlanner(in)
+	steps := []func() (Action, bool){
+		p.transferLeadership, // 1
+		p.confChange,         // 2
+		p.offline,            // 3
+		p.targetMaster,       // 4
+		p.replication,        // 5
+		p.sharding,           // 6
+		p.shardingBootstrap,  // 6, once per tier
+		p.online,             // 7
+		p.expel,              // 8
+	}
+	for _, step := range steps {
+		if a, ok := step(); ok {
+			return a
+		}
+	}
+	return Action{Step: StepIdle, Detail: "nothing to do"} // 9
+}

@@ -1,0 +1,365 @@
+package governor
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// Grades.
+func off(i uint64) tables.Grade { return tables.Grade{Variant: tables.GradeOffline, Incarnation: i} }
+func rep(i uint64) tables.Grade { return tables.Grade{Variant: tables.GradeReplicated, Incarnation: i} }
+func shi(i uint64) tables.Grade {
+	return tables.Grade{Variant: tables.GradeShardingInitialized, Incarnation: i}
+}
+func on(i uint64) tables.Grade   { return tables.Grade{Variant: tables.GradeOnline, Incarnation: i} }
+func expd(i uint64) tables.Grade { return tables.Grade{Variant: tables.GradeExpelled, Incarnation: i} }
+
+// topo builds a Topology by hand.
+type topo struct {
+	tables.Topology
+	tierNow string // the tier new replicasets go to
+}
+
+func newTopo() *topo { return &topo{Topology: tables.Topology{Addresses: map[uint64]string{}}} }
+
+// tier adds a tier; replicasets created after it belong to it.
+func (t *topo) tier(name string, rf uint64, canVote bool) *topo {
+	t.Tiers = append(t.Tiers, tables.Tier{Name: name, ReplicationFactor: rf, CanVote: canVote,
+		BucketCount: tables.DefaultBucketCount})
+	t.tierNow = name
+	return t
+}
+
+func addr(raftID uint64) string { return fmt.Sprintf("10.0.0.%d:3301", raftID) }
+
+// add adds an instance (address 10.0.0.<raft id>:3301). Its replicaset is
+// created if new, as a join creates it: master the newcomer, config version
+// 0 of 1, not ready, in the latest tier. fd is "KEY=VALUE" pairs.
+func (t *topo) add(id string, raftID uint64, rs string, cur, tgt tables.Grade, fd ...string) *topo {
+	tier := t.tierNow
+	if r, ok := t.Replicaset(rs); ok {
+		tier = r.Tier
+	} else {
+		t.Replicasets = append(t.Replicasets, tables.Replicaset{ReplicasetID: rs, ReplicasetUUID: rs + "-uuid",
+			CurrentMasterID: id, TargetMasterID: id, Tier: tier, State: tables.ReplicasetNotReady,
+			TargetConfigVersion: 1, PromotionVclock: map[string]any{}})
+	}
+	domain := map[string]string{}
+	for _, kv := range fd {
+		k, v, _ := strings.Cut(kv, "=")
+		domain[k] = v
+	}
+	t.Instances = append(t.Instances, tables.Instance{InstanceID: id, InstanceUUID: id + "-uuid", RaftID: raftID,
+		ReplicasetID: rs, ReplicasetUUID: rs + "-uuid", Current: cur, Target: tgt, FailureDomain: domain, Tier: tier})
+	t.Addresses[raftID] = addr(raftID)
+	return t
+}
+
+// rs edits a replicaset row.
+func (t *topo) rs(id string, edit func(*tables.Replicaset)) *topo {
+	i := slices.IndexFunc(t.Replicasets, func(r tables.Replicaset) bool { return r.ReplicasetID == id })
+	edit(&t.Replicasets[i])
+	return t
+}
+
+// tierEdit edits a tier row.
+func (t *topo) tierEdit(name string, edit func(*tables.Tier)) *topo {
+	i := slices.IndexFunc(t.Tiers, func(x tables.Tier) bool { return x.Name == name })
+	edit(&t.Tiers[i])
+	return t
+}
+
+// settled marks replicasets ready with weight 1, every version caught up
+// and the tiers bootstrapped.
+func (t *topo) settled() *topo {
+	for k := range t.Replicasets {
+		r := &t.Replicasets[k]
+		r.State, r.Weight, r.CurrentConfigVersion = tables.ReplicasetReady, 1, r.TargetConfigVersion
+	}
+	for k := range t.Tiers {
+		x := &t.Tiers[k]
+		x.TargetVshardConfigVersion = 1
+		x.CurrentVshardConfigVersion, x.VshardBootstrapped = 1, true
+	}
+	return t
+}
+
+func voters(ids ...uint64) raft.ConfState { return raft.ConfState{Voters: ids} }
+
+func withLearners(cs raft.ConfState, ids ...uint64) raft.ConfState {
+	cs.Learners = ids
+	return cs
+}
+
+// sim is a small executor over a real tables.Store: it plans, pretends
+// every RPC succeeds (recording what each instance was told), applies the
+// CaS batch, moves leadership and applies conf changes to a ConfState the
+// way core/raft does (joint consensus left automatically after one more
+// step).
+type sim struct {
+	t           testing.TB
+	store       *tables.Store
+	self        uint64
+	conf        raft.ConfState
+	unreachable map[string]bool
+	got         map[string][]Call
+	trace       []string
+}
+
+func newSim(t testing.TB, top *topo, self uint64, conf raft.ConfState) *sim {
+	s := &sim{t: t, store: tables.New(), self: self, conf: conf, unreachable: map[string]bool{},
+		got: map[string][]Call{}}
+	var ops []tables.Dml
+	for _, x := range top.Tiers {
+		ops = append(ops, tables.Replace(tables.TablePicoTier, x.Tuple()...))
+	}
+	for _, r := range top.Replicasets {
+		ops = append(ops, tables.Replace(tables.TablePicoReplicaset, r.Tuple()...))
+	}
+	for _, i := range top.Instances {
+		ops = append(ops, tables.Replace(tables.TablePicoInstance, i.Tuple()...))
+	}
+	for _, id := range slices.Sorted(maps.Keys(top.Addresses)) {
+		ops = append(ops, tables.Replace(tables.TablePicoPeerAddress, id, top.Addresses[id]))
+	}
+	res := s.store.ApplyOp(tables.BatchOp(ops...))
+	require.Nil(t, res.Err)
+	return s
+}
+
+func (s *sim) topology() tables.Topology {
+	top, err := s.store.ReadTopology()
+	require.NoError(s.t, err)
+	return top
+}
+
+func (s *sim) input() Input {
+	return Input{Self: s.self, Topology: s.topology(), Conf: s.conf, Unreachable: s.unreachable}
+}
+
+// plan plans, and checks the plan is deterministic: planned again, and
+// from the topology's rows in reverse order, it is the same.
+func (s *sim) plan() Action {
+	in := s.input()
+	a := Plan(in)
+	require.Equal(s.t, a, Plan(in), "Plan is not deterministic")
+	rev := in
+	rev.Topology.Instances = slices.Clone(in.Topology.Instances)
+	rev.Topology.Replicasets = slices.Clone(in.Topology.Replicasets)
+	rev.Topology.Tiers = slices.Clone(in.Topology.Tiers)
+	slices.Reverse(rev.Topology.Instances)
+	slices.Reverse(rev.Topology.Replicasets)
+	slices.Reverse(rev.Topology.Tiers)
+	require.True(s.t, reflect.DeepEqual(a, Plan(rev)), "Plan depends on the order of the rows")
+	return a
+}
+
+// step plans and executes one action.
+func (s *sim) step() Action {
+	a := s.plan()
+	s.exec(a)
+	return a
+}
+
+func (s *sim) exec(a Action) {
+	t := s.t
+	t.Helper()
+	wasJoint := s.conf.Joint()
+	if a.Step != StepIdle || !wasJoint { // idle while joint: raft is about to leave it
+		s.trace = append(s.trace, a.Step+": "+a.Detail)
+	}
+	top := s.topology()
+	switch a.Step {
+	case StepIdle:
+		require.Empty(t, a.Ops)
+		require.Empty(t, a.RPCs)
+	case StepTransferLeadership:
+		require.Empty(t, a.Ops)
+		require.Contains(t, s.conf.Voters, a.TransferTo, "transfer to a non-voter")
+		require.NotEqual(t, s.self, a.TransferTo)
+		s.self = a.TransferTo
+	case StepConfChange:
+		require.NotNil(t, a.ConfChange)
+		require.Empty(t, a.Ops)
+		require.False(t, wasJoint, "conf change proposed while joint")
+		cs, err := applyConf(s.conf, *a.ConfChange)
+		require.NoError(t, err, "conf change %s from %s", a.ConfChange, s.conf)
+		require.Contains(t, cs.Voters, s.self, "step 2 demoted the leader")
+		s.conf = cs
+	default:
+		require.Nil(t, a.ConfChange)
+		require.Zero(t, a.TransferTo)
+		require.NotEmpty(t, a.Ops, "a %s step must write something", a.Step)
+		for _, rpc := range a.RPCs {
+			i, ok := top.Instance(rpc.InstanceID)
+			require.True(t, ok, "RPC to unknown %s", rpc.InstanceID)
+			require.Equal(t, tables.GradeOnline, i.Target.Variant, "RPC to %s whose target is %s", i.InstanceID, i.Target)
+			require.False(t, s.unreachable[i.InstanceID], "RPC to unreachable %s", i.InstanceID)
+			require.Equal(t, i.RaftID, rpc.RaftID)
+			require.Equal(t, top.Addresses[i.RaftID], rpc.Address)
+			s.got[i.InstanceID] = append(s.got[i.InstanceID], rpc.Call)
+		}
+		for _, r := range a.Ranges {
+			require.NoError(t, s.store.CheckRange(r))
+		}
+		res := s.store.ApplyOp(tables.BatchOp(a.Ops...))
+		require.Nil(t, res.Err, "%s: %s", a.Step, a.Detail)
+	}
+	if wasJoint {
+		s.conf = raft.ConfState{Voters: s.conf.Voters, Learners: union(s.conf.Learners, s.conf.LearnersNext)}
+	}
+}
+
+// run steps until idle (and not joint); it fails after max steps.
+func (s *sim) run(max int) []string {
+	s.t.Helper()
+	from := len(s.trace)
+	for n := 0; n < max; n++ {
+		joint := s.conf.Joint()
+		a := s.step()
+		if a.Step == StepIdle && !joint {
+			return s.trace[from:]
+		}
+	}
+	s.t.Fatalf("not idle after %d steps:\n%s", max, strings.Join(s.trace[from:], "\n"))
+	return nil
+}
+
+// steps are the step names of a trace.
+func steps(trace []string) []string {
+	out := make([]string, len(trace))
+	for k, line := range trace {
+		out[k], _, _ = strings.Cut(line, ": ")
+	}
+	return out
+}
+
+// set edits an instance row in the store (as .proc_update_instance would).
+func (s *sim) set(id string, edit func(*tables.Instance)) {
+	top := s.topology()
+	i, ok := top.Instance(id)
+	require.True(s.t, ok, id)
+	edit(&i)
+	require.Nil(s.t, s.store.ApplyOp(tables.DmlOp(tables.Replace(tables.TablePicoInstance, i.Tuple()...))).Err)
+}
+
+// goOnline asks for target Online as .proc_update_instance does.
+func (s *sim) goOnline(id string) {
+	s.set(id, func(i *tables.Instance) {
+		i.Target = on(max(i.Current.Incarnation, i.Target.Incarnation) + 1)
+	})
+}
+
+func (s *sim) goOffline(id string) {
+	s.set(id, func(i *tables.Instance) { i.Target = off(i.Target.Incarnation) })
+}
+
+func (s *sim) expel(id string) {
+	s.set(id, func(i *tables.Instance) { i.Target = expd(i.Target.Incarnation) })
+}
+
+// join adds an instance the way .proc_raft_join does: Offline/Offline, its
+// address, a new replicaset or the named one's target config version bumped.
+func (s *sim) join(id string, raftID uint64, rs, tier string, fd ...string) {
+	top := s.topology()
+	ops := []tables.Dml{tables.Replace(tables.TablePicoPeerAddress, raftID, addr(raftID))}
+	if r, ok := top.Replicaset(rs); ok {
+		r.TargetConfigVersion++
+		ops = append(ops, tables.Replace(tables.TablePicoReplicaset, r.Tuple()...))
+	} else {
+		ops = append(ops, tables.Replace(tables.TablePicoReplicaset, tables.Replicaset{ReplicasetID: rs,
+			ReplicasetUUID: rs + "-uuid", CurrentMasterID: id, TargetMasterID: id, Tier: tier,
+			State: tables.ReplicasetNotReady, TargetConfigVersion: 1}.Tuple()...))
+	}
+	domain := map[string]string{}
+	for _, kv := range fd {
+		k, v, _ := strings.Cut(kv, "=")
+		domain[k] = v
+	}
+	i := tables.Instance{InstanceID: id, InstanceUUID: id + "-uuid", RaftID: raftID, ReplicasetID: rs,
+		ReplicasetUUID: rs + "-uuid", Current: off(0), Target: off(0), FailureDomain: domain, Tier: tier}
+	ops = append(ops, tables.Replace(tables.TablePicoInstance, i.Tuple()...))
+	require.Nil(s.t, s.store.ApplyOp(tables.BatchOp(ops...)).Err)
+}
+
+func (s *sim) instance(id string) tables.Instance {
+	top := s.topology()
+	i, ok := top.Instance(id)
+	require.True(s.t, ok, id)
+	return i
+}
+
+// applyConf is core/raft's rule for a conf change: the new voters and
+// learners; through joint consensus when more than one voter changes
+// (learners being demoted wait in LearnersNext).
+func applyConf(cs raft.ConfState, cc raft.ConfChange) (raft.ConfState, error) {
+	if cs.Joint() {
+		return cs, fmt.Errorf("already joint")
+	}
+	v, l := slices.Clone(cs.Voters), slices.Clone(cs.Learners)
+	var demoted []uint64
+	for _, c := range cc.Changes {
+		if c.NodeID == 0 {
+			return cs, fmt.Errorf("node id 0")
+		}
+		switch c.Type {
+		case raft.AddVoter:
+			l, demoted = without(l, c.NodeID), without(demoted, c.NodeID)
+			v = union(v, []uint64{c.NodeID})
+		case raft.AddLearner:
+			if slices.Contains(v, c.NodeID) {
+				v = without(v, c.NodeID)
+				if slices.Contains(cs.Voters, c.NodeID) {
+					demoted = union(demoted, []uint64{c.NodeID})
+					continue
+				}
+			}
+			l = union(l, []uint64{c.NodeID})
+		case raft.RemoveNode:
+			v, l, demoted = without(v, c.NodeID), without(l, c.NodeID), without(demoted, c.NodeID)
+		default:
+			return cs, fmt.Errorf("change type %d", c.Type)
+		}
+	}
+	if len(v) == 0 {
+		return cs, fmt.Errorf("removes every voter")
+	}
+	changed := 0
+	for _, id := range union(v, cs.Voters) {
+		if slices.Contains(v, id) != slices.Contains(cs.Voters, id) {
+			changed++
+		}
+	}
+	if len(cs.Voters) == 0 || cc.Transition == raft.TransitionAuto && changed <= 1 {
+		return raft.ConfState{Voters: v, Learners: union(l, demoted)}, nil
+	}
+	return raft.ConfState{Voters: v, VotersOutgoing: slices.Clone(cs.Voters), Learners: l, LearnersNext: demoted,
+		AutoLeave: true}, nil
+}
+
+func union(a, b []uint64) []uint64 {
+	out := slices.Clone(a)
+	for _, id := range b {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func without(a []uint64, id uint64) []uint64 {
+	return slices.DeleteFunc(slices.Clone(a), func(x uint64) bool { return x == id })
+}

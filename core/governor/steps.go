@@ -1,0 +1,294 @@
+package governor
+
+import (
+	"fmt"
+
+	"github.com/picogo/picogo/core/tables"
+)
+
+// Steps 3 to 8: grades, masters, replication and sharding. Each handles the
+// first instance, replicaset or tier (by name) that needs it.
+
+// offline is step 3: an instance whose target is Offline and whose current
+// grade is anything else (another variant, or Offline of another
+// incarnation) gets current = target.
+func (p *planner) offline() (Action, bool) {
+	for _, i := range p.instances {
+		if i.Target.Variant != tables.GradeOffline || i.Current == i.Target || i.Current.Variant == tables.GradeExpelled {
+			continue
+		}
+		var r rows
+		was := i.Current
+		i.Current = i.Target
+		r.putInstance(i)
+		return r.action(StepOffline, fmt.Sprintf("%s: %s -> %s", i.InstanceID, was, i.Current), nil), true
+	}
+	return Action{}, false
+}
+
+// validMaster reports whether id names a member of rs whose target is
+// Online.
+func (p *planner) validMaster(rs tables.Replicaset, id string) (tables.Instance, bool) {
+	m, ok := p.instance(id)
+	return m, ok && m.ReplicasetID == rs.ReplicasetID && onlineBound(m)
+}
+
+// targetMaster is step 4: a replicaset whose target master is not bound for
+// Online (target grade not Online, expelled, or not a member at all) gets
+// as target master its first member by name whose target is Online and that
+// is reachable; its target config version is bumped. A replicaset with no
+// such member is left as it is.
+func (p *planner) targetMaster() (Action, bool) {
+	for _, rs := range p.replicasets {
+		if _, ok := p.validMaster(rs, rs.TargetMasterID); ok {
+			continue
+		}
+		var r rows
+		members := p.members(rs.ReplicasetID)
+		for _, m := range members {
+			r.readInstance(m)
+		}
+		for _, m := range members {
+			if !onlineBound(m) || p.unreachable(m) {
+				continue
+			}
+			was := rs.TargetMasterID
+			rs.TargetMasterID = m.InstanceID
+			rs.TargetConfigVersion++
+			r.putReplicaset(rs)
+			return r.action(StepTargetMaster, fmt.Sprintf("%s: target master %q -> %q, target config version %d",
+				rs.ReplicasetID, was, m.InstanceID, rs.TargetConfigVersion), nil), true
+		}
+	}
+	return Action{}, false
+}
+
+// replication is step 5: a replicaset whose current config version is
+// behind its target, or with a reachable member bound for Online whose
+// current grade is below Replicated for its target incarnation, gets
+// .proc_replication on every reachable member bound for Online; then its
+// current master and config version catch up with the target, those members
+// below Replicated become Replicated(target incarnation), and once as many
+// members bound for Online are at Replicated or above as the tier's
+// replication factor, the replicaset becomes ready with weight 1 and its
+// tier's target vshard config version is bumped. A replicaset whose target
+// master is unreachable, or with no reachable member bound for Online, is
+// skipped for now.
+func (p *planner) replication() (Action, bool) {
+	for _, rs := range p.replicasets {
+		members := p.members(rs.ReplicasetID)
+		needed := rs.CurrentConfigVersion < rs.TargetConfigVersion
+		var targets []tables.Instance
+		var addrs []string
+		masterUnreachable := false
+		for _, m := range members {
+			if !onlineBound(m) {
+				continue
+			}
+			a, ok := p.address(m)
+			if !ok {
+				masterUnreachable = masterUnreachable || m.InstanceID == rs.TargetMasterID
+				continue
+			}
+			targets = append(targets, m)
+			addrs = append(addrs, a)
+			if !atLeast(m.Current, tables.GradeReplicated, m.Target.Incarnation) {
+				needed = true
+			}
+		}
+		if !needed || len(targets) == 0 || masterUnreachable {
+			continue
+		}
+
+		var r rows
+		r.readReplicaset(rs)
+		var peers []string
+		for _, m := range members {
+			r.readInstance(m)
+			if expelled(m) {
+				continue
+			}
+			r.readAddress(m.RaftID)
+			if a, ok := p.in.Topology.Addresses[m.RaftID]; ok && a != "" {
+				peers = append(peers, a)
+			}
+		}
+		var rpcs []RPC
+		for k, m := range targets {
+			rpcs = append(rpcs, RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: addrs[k],
+				Call: Replication{IsMaster: m.InstanceID == rs.TargetMasterID, Peers: peers}})
+		}
+
+		// The members' new grades, and how many are now replicated.
+		replicated := 0
+		for _, m := range members {
+			if !onlineBound(m) {
+				continue
+			}
+			target := false
+			for _, t := range targets {
+				target = target || t.InstanceID == m.InstanceID
+			}
+			if target && !atLeast(m.Current, tables.GradeReplicated, m.Target.Incarnation) {
+				m.Current = tables.Grade{Variant: tables.GradeReplicated, Incarnation: m.Target.Incarnation}
+				r.putInstance(m)
+			}
+			if atLeast(m.Current, tables.GradeReplicated, m.Target.Incarnation) {
+				replicated++
+			}
+		}
+
+		before := rs
+		rs.CurrentMasterID = rs.TargetMasterID
+		rs.CurrentConfigVersion = rs.TargetConfigVersion
+		detail := fmt.Sprintf("%s: master %s, peers %v", rs.ReplicasetID, rs.CurrentMasterID, peers)
+		if tier, ok := p.tier(rs.Tier); ok {
+			if rs.State != tables.ReplicasetReady && uint64(replicated) >= tier.ReplicationFactor {
+				rs.State, rs.Weight = tables.ReplicasetReady, 1
+				tier.TargetVshardConfigVersion++
+				r.putTier(tier)
+				detail += fmt.Sprintf(", ready (%s target vshard config version %d)", tier.Name, tier.TargetVshardConfigVersion)
+			} else {
+				r.readTier(tier)
+			}
+		}
+		if rs.CurrentMasterID != before.CurrentMasterID || rs.CurrentConfigVersion != before.CurrentConfigVersion ||
+			rs.State != before.State || rs.Weight != before.Weight {
+			r.putReplicaset(rs)
+		}
+		return r.action(StepReplication, detail, rpcs), true
+	}
+	return Action{}, false
+}
+
+// sharding is step 6: a tier whose current vshard config version is behind
+// its target, or with a reachable instance bound for Online at
+// Replicated(target incarnation), gets .proc_sharding on every reachable
+// instance of the tier bound for Online and at Replicated or above for its
+// target incarnation — do_reconfigure for all of them when the version moved,
+// else only for those at Replicated; then the tier's current vshard config
+// version catches up, and those at Replicated become ShardingInitialized.
+// A tier with no such instance reachable is skipped for now.
+func (p *planner) sharding() (Action, bool) {
+	for _, tier := range p.tiers {
+		behind := tier.CurrentVshardConfigVersion < tier.TargetVshardConfigVersion
+		var r rows
+		var rpcs []RPC
+		var targets []tables.Instance
+		fresh := false
+		for _, i := range p.instances {
+			if i.Tier != tier.Name {
+				continue
+			}
+			r.readInstance(i)
+			if !onlineBound(i) || !atLeast(i.Current, tables.GradeReplicated, i.Target.Incarnation) {
+				continue
+			}
+			a, ok := p.address(i)
+			if !ok {
+				continue
+			}
+			atReplicated := i.Current.Variant == tables.GradeReplicated
+			fresh = fresh || atReplicated
+			targets = append(targets, i)
+			rpcs = append(rpcs, RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: a,
+				Call: Sharding{DoReconfigure: behind || atReplicated}})
+		}
+		if len(targets) == 0 || !behind && !fresh {
+			continue
+		}
+		for _, i := range targets {
+			if i.Current.Variant == tables.GradeReplicated {
+				i.Current.Variant = tables.GradeShardingInitialized
+				r.putInstance(i)
+			}
+		}
+		if behind {
+			tier.CurrentVshardConfigVersion = tier.TargetVshardConfigVersion
+			r.putTier(tier)
+		} else {
+			r.readTier(tier)
+		}
+		return r.action(StepSharding, fmt.Sprintf("%s: vshard config version %d to %s",
+			tier.Name, tier.CurrentVshardConfigVersion, ids(targets)), rpcs), true
+	}
+	return Action{}, false
+}
+
+// shardingBootstrap is the rest of step 6: a tier not yet bootstrapped with
+// a ready replicaset gets .proc_sharding_bootstrap on the master of its
+// first ready replicaset (by name) whose current master is reachable, bound
+// for Online and has its sharding initialized; then the tier is
+// vshard_bootstrapped.
+func (p *planner) shardingBootstrap() (Action, bool) {
+	for _, tier := range p.tiers {
+		if tier.VshardBootstrapped {
+			continue
+		}
+		for _, rs := range p.replicasets {
+			if rs.Tier != tier.Name || rs.State != tables.ReplicasetReady {
+				continue
+			}
+			m, ok := p.validMaster(rs, rs.CurrentMasterID)
+			if !ok || !atLeast(m.Current, tables.GradeShardingInitialized, m.Target.Incarnation) {
+				continue
+			}
+			a, ok := p.address(m)
+			if !ok {
+				continue
+			}
+			var r rows
+			r.readReplicaset(rs)
+			r.readInstance(m)
+			r.readAddress(m.RaftID)
+			tier.VshardBootstrapped = true
+			r.putTier(tier)
+			rpc := RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: a, Call: ShardingBootstrap{}}
+			return r.action(StepShardingBootstrap, fmt.Sprintf("%s: bootstrap buckets on %s master %s",
+				tier.Name, rs.ReplicasetID, m.InstanceID), []RPC{rpc}), true
+		}
+	}
+	return Action{}, false
+}
+
+// online is step 7: an instance at ShardingInitialized(i) with target
+// Online(i) gets current = target.
+func (p *planner) online() (Action, bool) {
+	for _, i := range p.instances {
+		want := tables.Grade{Variant: tables.GradeShardingInitialized, Incarnation: i.Target.Incarnation}
+		if i.Target.Variant != tables.GradeOnline || i.Current != want {
+			continue
+		}
+		var r rows
+		i.Current = i.Target
+		r.putInstance(i)
+		return r.action(StepOnline, fmt.Sprintf("%s: %s -> %s", i.InstanceID, want, i.Current), nil), true
+	}
+	return Action{}, false
+}
+
+// expel is step 8: an instance with target Expelled that is no longer in
+// the Raft configuration gets current = target.
+func (p *planner) expel() (Action, bool) {
+	cs := p.in.Conf
+	for _, i := range p.instances {
+		if i.Target.Variant != tables.GradeExpelled || i.Current.Variant == tables.GradeExpelled {
+			continue
+		}
+		inConf := false
+		for _, list := range [][]uint64{cs.Voters, cs.VotersOutgoing, cs.Learners, cs.LearnersNext} {
+			for _, id := range list {
+				inConf = inConf || id == i.RaftID
+			}
+		}
+		if inConf {
+			continue
+		}
+		var r rows
+		was := i.Current
+		i.Current = i.Target
+		r.putInstance(i)
+		return r.action(StepExpel, fmt.Sprintf("%s: %s -> %s", i.InstanceID, was, i.Current), nil), true
+	}
+	return Action{}, false
+}

@@ -1,0 +1,216 @@
+package governor
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// Steps 1 and 2: who leads and who votes.
+
+// transferLeadership is step 1: a leader whose target is Offline or
+// Expelled hands leadership to an Online voter — a voter (of the incoming
+// configuration) whose current and target grades are both Online and that
+// is reachable; the one with the smallest raft id. With no such voter the
+// step does not apply, and step 2 makes one (see confChange).
+func (p *planner) transferLeadership() (Action, bool) {
+	self, ok := p.byRaftID(p.in.Self)
+	if !ok || self.Target.Variant != tables.GradeOffline && self.Target.Variant != tables.GradeExpelled {
+		return Action{}, false
+	}
+	voters := slices.Sorted(slices.Values(p.in.Conf.Voters))
+	for _, id := range voters {
+		if id == p.in.Self {
+			continue
+		}
+		i, ok := p.byRaftID(id)
+		if !ok || expelled(i) || p.unreachable(i) ||
+			i.Current.Variant != tables.GradeOnline || i.Target.Variant != tables.GradeOnline {
+			continue
+		}
+		return Action{
+			Step: StepTransferLeadership,
+			Detail: fmt.Sprintf("leader %s (raft id %d) has target %s: hand over to %s (raft id %d)",
+				self.InstanceID, self.RaftID, self.Target, i.InstanceID, i.RaftID),
+			TransferTo: id,
+		}, true
+	}
+	return Action{}, false
+}
+
+// confChange is step 2: the configuration the voter rule asks for, as one
+// conf change, unless the configuration is joint or already that.
+//
+// The rule, with the raft ids of instances rows as the members:
+//   - an instance can vote if its tier can and neither of its grades is
+//     Expelled;
+//   - eligible (counted to size the voter set) are the instances that can
+//     vote whose current grade is Online, and the voters that can still
+//     vote and are not current Offline (a voter climbing the ladder again
+//     after a restart keeps its seat);
+//   - wanted = 5 if ≥ 5 eligible, 3 if 3–4, else all of them; the leader is
+//     always a voter, and takes one of the wanted seats only if it is
+//     eligible itself;
+//   - the voters kept are the leader, then the eligible voters, up to the
+//     wanted number, then new voters are promoted from the candidates —
+//     instances that can vote, current and target Online, reachable, not yet
+//     voters. Both choices are greedy, farthest first: each time the one
+//     whose failure domain differs most (summed over the voters chosen so
+//     far; distance = number of keys whose values differ, a key present on
+//     one side only differing) from the voters chosen, ties by raft id.
+//     Eligible voters are never swapped for farther candidates;
+//   - every other instance that is not expelled is a learner; an expelled
+//     one (current or target) is removed from the configuration;
+//   - raft ids in the configuration without an instance row are left alone.
+//
+// The change is one ConfChange with TransitionAuto: Raft applies it in one
+// step when at most one voter changes, and through joint consensus (left
+// automatically) otherwise. None is proposed while the configuration is
+// joint; the plan goes on to step 3.
+func (p *planner) confChange() (Action, bool) {
+	cs := p.in.Conf
+	if cs.Joint() {
+		return Action{}, false
+	}
+	isVoter := func(id uint64) bool { return slices.Contains(cs.Voters, id) }
+	isLearner := func(id uint64) bool { return slices.Contains(cs.Learners, id) }
+
+	// Members by raft id (one row per raft id: ids are never reused).
+	members := slices.Clone(p.instances)
+	members = slices.DeleteFunc(members, func(i tables.Instance) bool { return i.RaftID == 0 })
+	slices.SortStableFunc(members, func(a, b tables.Instance) int { return cmp.Compare(a.RaftID, b.RaftID) })
+	members = slices.CompactFunc(members, func(a, b tables.Instance) bool { return a.RaftID == b.RaftID })
+
+	leader, ok := p.byRaftID(p.in.Self)
+	if !ok {
+		leader = tables.Instance{RaftID: p.in.Self}
+	}
+	var kept, candidates []tables.Instance
+	eligible, leaderEligible := 0, false
+	for _, i := range members {
+		if !p.canVote(i) {
+			continue
+		}
+		keepable := isVoter(i.RaftID) && i.Current.Variant != tables.GradeOffline
+		if i.Current.Variant == tables.GradeOnline || keepable {
+			eligible++
+			if i.RaftID == p.in.Self {
+				leaderEligible = true
+			}
+		}
+		switch {
+		case i.RaftID == p.in.Self:
+		case keepable:
+			kept = append(kept, i)
+		case !isVoter(i.RaftID) && i.Current.Variant == tables.GradeOnline &&
+			i.Target.Variant == tables.GradeOnline && !p.unreachable(i):
+			candidates = append(candidates, i)
+		}
+	}
+	seats := wantedVoters(eligible)
+	if !leaderEligible {
+		seats++
+	}
+	chosen := farthestFirst([]tables.Instance{leader}, kept, seats)
+	chosen = farthestFirst(chosen, candidates, seats)
+
+	wantVoter := func(id uint64) bool {
+		return slices.ContainsFunc(chosen, func(c tables.Instance) bool { return c.RaftID == id })
+	}
+	var cc raft.ConfChange
+	var voters, learners []uint64
+	change := func(t raft.ConfChangeType, id uint64) {
+		cc.Changes = append(cc.Changes, raft.ConfChangeSingle{Type: t, NodeID: id})
+	}
+	if !slices.ContainsFunc(members, func(i tables.Instance) bool { return i.RaftID == p.in.Self }) {
+		members = append(members, leader) // the leader without a row: still a voter
+		slices.SortStableFunc(members, func(a, b tables.Instance) int { return cmp.Compare(a.RaftID, b.RaftID) })
+	}
+	for _, i := range members {
+		id := i.RaftID
+		switch {
+		case wantVoter(id):
+			voters = append(voters, id)
+			if !isVoter(id) {
+				change(raft.AddVoter, id)
+			}
+		case expelled(i):
+			if isVoter(id) || isLearner(id) {
+				change(raft.RemoveNode, id)
+			}
+		default:
+			learners = append(learners, id)
+			if !isLearner(id) {
+				change(raft.AddLearner, id)
+			}
+		}
+	}
+	if len(cc.Changes) == 0 {
+		return Action{}, false
+	}
+	cc.Transition = raft.TransitionAuto
+	return Action{
+		Step:       StepConfChange,
+		Detail:     fmt.Sprintf("voters %v, learners %v: %s", voters, learners, cc),
+		ConfChange: &cc,
+	}, true
+}
+
+// canVote reports an instance that may be a voter: of a tier that votes,
+// and not expelled.
+func (p *planner) canVote(i tables.Instance) bool {
+	t, ok := p.tier(i.Tier)
+	return ok && t.CanVote && !expelled(i)
+}
+
+// wantedVoters is how many voters n eligible instances call for.
+func wantedVoters(n int) int {
+	switch {
+	case n >= 5:
+		return 5
+	case n >= 3:
+		return 3
+	}
+	return n
+}
+
+// farthestFirst adds instances of from (sorted by raft id) to chosen until
+// it has n, each time the one farthest from those chosen so far.
+func farthestFirst(chosen, from []tables.Instance, n int) []tables.Instance {
+	from = slices.Clone(from)
+	for len(chosen) < n && len(from) > 0 {
+		best, bestDist := 0, -1
+		for k, c := range from {
+			d := 0
+			for _, v := range chosen {
+				d += distance(c.FailureDomain, v.FailureDomain)
+			}
+			if d > bestDist {
+				best, bestDist = k, d
+			}
+		}
+		chosen = append(chosen, from[best])
+		from = slices.Delete(from, best, best+1)
+	}
+	return chosen
+}
+
+// distance is the number of failure-domain keys on which a and b differ; a
+// key only one of them has differs.
+func distance(a, b map[string]string) int {
+	n := 0
+	for k, va := range a {
+		if vb, ok := b[k]; !ok || va != vb {
+			n++
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,213 @@
+package node
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/picogo/picogo/core/governor"
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/topology"
+)
+
+// The governor's executor and the sentinel, on the leader. governor.Plan
+// decides the next step from the tables; this carries it out: RPCs to the
+// instances concerned, each after the receiver has applied what the leader
+// had (term, index), then one batch written like a CaS, which fails if the
+// tables moved meanwhile. One step at a time; a failed RPC backs that
+// instance off.
+
+type governorState struct {
+	busy        bool
+	step        string
+	lastErr     string
+	unreachable map[string]int // instance -> tick until which it is skipped
+	// lastHeard is, per raft id, the last tick the sentinel knew it alive.
+	lastHeard map[uint64]int
+	offlining map[string]bool // sentinel proposals in flight
+	leading   bool
+	// term is the leadership this state belongs to: an answer arriving
+	// for an earlier one is ignored.
+	term uint64
+}
+
+func (g *governorState) status() string {
+	switch {
+	case !g.leading:
+		return "not a leader"
+	case g.busy:
+		return "busy: " + g.step
+	case g.lastErr != "":
+		return "idle, last error: " + g.lastErr
+	}
+	return "idle"
+}
+
+// backoffTicks is how long an instance whose RPC failed is skipped.
+const backoffTicks = 20
+
+// govern runs the next governor step if none is in flight.
+func (n *Node) govern() {
+	st := n.ra.Status()
+	if st.State != raft.StateLeader {
+		n.gov = governorState{}
+		return
+	}
+	if !n.gov.leading || n.gov.term != st.Term {
+		n.gov = governorState{leading: true, term: st.Term, unreachable: map[string]int{}, lastHeard: map[uint64]int{},
+			offlining: map[string]bool{}}
+	}
+	if n.gov.busy {
+		return
+	}
+	top, err := n.tables.ReadTopology()
+	if err != nil {
+		n.gov.lastErr = err.Error()
+		return
+	}
+	unreachable := map[string]bool{}
+	for id, until := range n.gov.unreachable {
+		if n.ticks < until {
+			unreachable[id] = true
+		}
+	}
+	act := governor.Plan(governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable})
+	if act.Step == governor.StepIdle {
+		n.gov.step = act.Step
+		return
+	}
+	n.gov.busy, n.gov.step = true, act.Step
+	n.emit(Note{Event: "governor", Detail: act.Step + ": " + act.Detail})
+	n.execute(act, st)
+}
+
+func (n *Node) execute(act governor.Action, st raft.Status) {
+	done := func(err *Error) {
+		if n.gov.term != st.Term {
+			return // this leadership is over
+		}
+		n.gov.busy = false
+		if err != nil {
+			n.gov.lastErr = act.Step + ": " + err.Message
+			n.emit(Note{Event: "governor", Detail: act.Step + " failed: " + err.Message})
+		} else {
+			n.gov.lastErr = ""
+		}
+	}
+	switch {
+	case act.TransferTo != raft.None:
+		if err := n.ra.TransferLeader(act.TransferTo); err != nil {
+			done(errorf(CodeProcLua, "%v", err))
+			return
+		}
+		done(nil)
+	case act.ConfChange != nil:
+		req := n.await(func(_ []any, err *Error) { done(err) }, act.Step, func(ra.Reply) ([]any, *Error) { return nil, nil })
+		n.ra.ChangeConf(req, *act.ConfChange)
+	default:
+		n.rpcs(act, st, func(err *Error) {
+			if err != nil {
+				done(err)
+				return
+			}
+			if len(act.Ops) == 0 {
+				done(nil)
+				return
+			}
+			n.proposeOp(tables.BatchOp(act.Ops...), act.Ranges, act.Step, func(_ []any, err *Error) { done(err) },
+				func(ra.Reply) ([]any, *Error) { return nil, nil })
+		})
+	}
+}
+
+// rpcs sends the step's RPCs in parallel; then hears whether all succeeded.
+func (n *Node) rpcs(act governor.Action, st raft.Status, then func(*Error)) {
+	if len(act.RPCs) == 0 {
+		then(nil)
+		return
+	}
+	pending, failed := len(act.RPCs), []string{}
+	for _, rpc := range act.RPCs {
+		rpc := rpc
+		req := n.rpcRequest(rpc.Call, st)
+		finish := func(err *Error) {
+			if n.gov.term != st.Term {
+				return
+			}
+			if err != nil {
+				failed = append(failed, rpc.InstanceID+": "+err.Message)
+				n.gov.unreachable[rpc.InstanceID] = n.ticks + backoffTicks
+			}
+			if pending--; pending == 0 {
+				if len(failed) > 0 {
+					slices.Sort(failed)
+					then(errorf(CodeProcLua, "%d of %d RPCs failed: %s", len(failed), len(act.RPCs), failed[0]))
+					return
+				}
+				then(nil)
+			}
+		}
+		if rpc.RaftID == st.ID {
+			n.handle("pico_service", req, func(_ []any, err *Error) { finish(err) })
+			continue
+		}
+		n.call(rpc.Address, req, func(_ any, err *Error) { finish(err) })
+	}
+}
+
+// rpcRequest is the procedure call for a governor RPC, carrying the
+// leader's (term, index) where the procedure waits for it.
+func (n *Node) rpcRequest(c governor.Call, st raft.Status) Request {
+	switch c := c.(type) {
+	case governor.Replication:
+		return Replication{IsMaster: c.IsMaster, Peers: c.Peers}
+	case governor.Sharding:
+		return Sharding{Term: st.Term, Index: st.Applied, Timeout: n.cfg.CallTimeout, DoReconfigure: c.DoReconfigure}
+	case governor.ShardingBootstrap:
+		return ShardingBootstrap{Term: st.Term, Index: st.Applied, Timeout: n.cfg.CallTimeout}
+	}
+	panic(fmt.Sprintf("node: unknown governor call %T", c))
+}
+
+// sentinel, on the leader: an instance with target Online that has not
+// been heard from for SentinelTimeout gets target Offline.
+func (n *Node) sentinel() {
+	if !n.gov.leading {
+		return
+	}
+	st := n.ra.Status()
+	for id, pr := range st.Progress {
+		if pr.RecentActive || id == st.ID {
+			n.gov.lastHeard[id] = n.ticks
+		} else if _, seen := n.gov.lastHeard[id]; !seen {
+			n.gov.lastHeard[id] = n.ticks // grace from the start of this leadership
+		}
+	}
+	top, err := n.tables.ReadTopology()
+	if err != nil {
+		return
+	}
+	limit := n.cfg.ticks(n.cfg.SentinelTimeout)
+	for _, inst := range top.Instances {
+		heard, ok := n.gov.lastHeard[inst.RaftID]
+		if !ok || inst.Target.Variant != tables.GradeOnline || n.ticks-heard <= limit || n.gov.offlining[inst.InstanceID] {
+			continue
+		}
+		plan, ops, err := topology.PlanUpdate(top, n.cfg.ClusterID,
+			topology.UpdateRequest{InstanceID: inst.InstanceID, ClusterID: n.cfg.ClusterID, TargetGrade: tables.GradeOffline})
+		if err != nil || len(ops) == 0 {
+			continue
+		}
+		id := inst.InstanceID
+		n.gov.offlining[id] = true
+		n.emit(Note{Event: "sentinel", Detail: fmt.Sprintf("%s unreachable for %d ticks: target %s", id, n.ticks-heard, plan.Target)})
+		term := n.gov.term
+		n.proposeOp(tables.BatchOp(ops...), nil, "sentinel", func([]any, *Error) {
+			if n.gov.term == term {
+				delete(n.gov.offlining, id)
+			}
+		},
+			func(ra.Reply) ([]any, *Error) { return nil, nil })
+	}
+}

@@ -1,0 +1,329 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/picogo/picogo/core/discovery"
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/topology"
+	"github.com/picogo/picogo/disk"
+)
+
+// An instance's life before it runs Raft: with an empty disk it discovers
+// its peers; the one chosen boots the cluster, the others join it. Both end
+// with an identity and a first state written to disk, and then the Raft
+// server starts. See docs/lifecycle.md.
+
+// Phase is where an instance is in its life.
+type Phase uint8
+
+const (
+	PhaseDiscovering Phase = iota
+	PhaseJoining
+	PhaseStarting // writing its identity and first state
+	PhaseRunning
+	PhaseStopped
+)
+
+func (p Phase) String() string {
+	return [...]string{"discovering", "joining", "starting", "running", "stopped"}[p]
+}
+
+// Self is who an instance asks to be when it first starts.
+type Self struct {
+	Address       string
+	InstanceID    string
+	ReplicasetID  string
+	Tier          string
+	FailureDomain map[string]string
+}
+
+// nodeWrite is the id space of the node's own writes (its identity and
+// first state), apart from the Raft server's.
+const nodeWrite = uint64(1) << 62
+
+// retryTicks is how long to wait before asking again (discover, join,
+// update_instance).
+const retryTicks = 5
+
+// startFresh begins discovery on an empty disk.
+func (n *Node) startFresh() {
+	n.phase = PhaseDiscovering
+	n.discovery = discovery.New(n.newUUID(), n.cfg.Peers)
+	n.discoverRound()
+}
+
+// newUUID draws a uuid from the injected randomness.
+func (n *Node) newUUID() string {
+	r := n.cfg.Raft.Rand
+	hi, lo := r.Uint64(), r.Uint64()
+	hi = hi&^0xf000 | 0x4000         // version 4
+	lo = lo&^(0xc<<60) | (0x8 << 60) // variant 10
+	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", hi>>32, hi>>16&0xffff, hi&0xffff, lo>>48, lo&0xffffffffffff)
+}
+
+// discoverRound calls every peer not heard from yet.
+func (n *Node) discoverRound() {
+	if out, ok := n.discovery.Outcome(); ok {
+		n.discovered(out)
+		return
+	}
+	n.retryAt = n.ticks + retryTicks
+	for _, addr := range n.discovery.Round() {
+		n.call(addr, Discover{Request: n.discovery.Request(), Receiver: addr}, func(result any, err *Error) {
+			if n.phase != PhaseDiscovering {
+				return
+			}
+			if err != nil {
+				n.discovery.Failed(addr)
+				return
+			}
+			if resp, ok := result.(discovery.Response); ok {
+				n.discovery.Answer(addr, resp)
+			}
+			if out, ok := n.discovery.Outcome(); ok {
+				n.discovered(out)
+			}
+		})
+	}
+}
+
+func (n *Node) discovered(out discovery.Outcome) {
+	if out.Bootstrap {
+		n.emit(Note{Event: "lifecycle", Detail: "discovery: this instance boots the cluster"})
+		n.boot()
+		return
+	}
+	n.emit(Note{Event: "lifecycle", Detail: "discovery: joining through " + out.JoinVia})
+	n.phase = PhaseJoining
+	n.joinVia = out.JoinVia
+	n.join()
+}
+
+// boot writes the cluster's first entries: this instance as the sole voter
+// and its rows — the same join the leader would plan on a topology of only
+// the tiers — then the tiers and the built-in users.
+func (n *Node) boot() {
+	self := n.cfg.Self
+	tier := orDefault(self.Tier, DefaultTier)
+	tiers := n.cfg.InitTiers
+	if len(tiers) == 0 {
+		tiers = []tables.Tier{{Name: tier, ReplicationFactor: 1, CanVote: true, BucketCount: tables.DefaultBucketCount}}
+	}
+	plan, err := topology.PlanJoin(tables.Topology{Tiers: tiers}, n.cfg.ClusterID, topology.JoinRequest{
+		ClusterID: n.cfg.ClusterID, InstanceID: self.InstanceID, ReplicasetID: self.ReplicasetID,
+		Address: self.Address, FailureDomain: self.FailureDomain, Tier: tier}, n.newUUID)
+	if err != nil {
+		n.emit(Fatal{Err: fmt.Errorf("boot: %w", err)})
+		return
+	}
+	ops := plan.Ops
+	for _, t := range tiers {
+		ops = append(ops, tables.Insert(tables.TablePicoTier, t.Tuple()...))
+	}
+	ops = append(ops, tables.BuiltinUsers()...)
+	state, err := ra.Bootstrap([]uint64{plan.Instance.RaftID}, tables.BatchOp(ops...).Encode())
+	if err != nil {
+		n.emit(Fatal{Err: fmt.Errorf("boot: %w", err)})
+		return
+	}
+	n.writeFirstState(n.identityOf(plan.Instance), state, true)
+}
+
+// identityOf is the identity this instance keeps for its row.
+func (n *Node) identityOf(i tables.Instance) Identity {
+	return Identity{ClusterID: n.cfg.ClusterID, RaftID: i.RaftID, InstanceID: i.InstanceID, Address: n.cfg.Self.Address,
+		Tier: i.Tier, ReplicasetID: i.ReplicasetID, FailureDomain: i.FailureDomain}
+}
+
+// DefaultTier is the tier of an instance that names none.
+const DefaultTier = "storage"
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// join asks the cluster, through joinVia, to take this instance in.
+func (n *Node) join() {
+	self := n.cfg.Self
+	n.retryAt = n.ticks + retryTicks
+	req := RaftJoin{ClusterID: n.cfg.ClusterID, InstanceID: self.InstanceID, ReplicasetID: self.ReplicasetID,
+		Address: self.Address, FailureDomain: self.FailureDomain, Tier: orDefault(self.Tier, DefaultTier),
+		InstanceUUID: n.joinUUID}
+	n.call(n.joinVia, req, func(result any, err *Error) {
+		if n.phase != PhaseJoining {
+			return
+		}
+		if err != nil {
+			n.emit(Note{Event: "lifecycle", Detail: "join refused: " + err.Message})
+			if err.Code == CodeJoinRefused {
+				n.emit(Fatal{Err: fmt.Errorf("join refused: %s", err.Message)})
+			}
+			return
+		}
+		res, ok := result.(JoinResult)
+		if !ok {
+			return
+		}
+		n.joined(res)
+	})
+}
+
+func (n *Node) joined(res JoinResult) {
+	i := res.Instance
+	n.joinUUID = i.InstanceUUID
+	peers := map[uint64]string{}
+	for _, p := range res.PeerAddresses {
+		peers[p.RaftID] = p.Address
+	}
+	n.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("joined as %s (raft id %d) in %s", i.InstanceID, i.RaftID, i.ReplicasetID)})
+	id := n.identityOf(tables.Instance{RaftID: i.RaftID, InstanceID: i.InstanceID, Tier: i.Tier,
+		ReplicasetID: i.ReplicasetID, FailureDomain: i.FailureDomain})
+	id.JoinPeers = peers
+	n.writeFirstState(id, ra.DiskState{}, false)
+}
+
+// writeFirstState makes the identity and the first state durable; the
+// instance runs once they are.
+func (n *Node) writeFirstState(id Identity, state ra.DiskState, campaign bool) {
+	n.phase = PhaseStarting
+	b := &disk.Batch{}
+	if len(state.Entries) > 0 || !state.HardState.IsEmpty() {
+		b = BootstrapBatch(state)
+	}
+	SaveIdentity(b, id)
+	n.nextWrite++
+	wid := nodeWrite + n.nextWrite
+	n.pendingFirst = &firstState{write: wid, identity: id, state: state, campaign: campaign}
+	n.emit(Persist{ID: wid, Batch: b, Sync: true})
+}
+
+type firstState struct {
+	write    uint64
+	identity Identity
+	state    ra.DiskState
+	campaign bool
+}
+
+// firstStateDone starts the Raft server once the first state is durable.
+func (n *Node) firstStateDone(id uint64) {
+	f := n.pendingFirst
+	if f == nil || f.write != id {
+		return
+	}
+	n.pendingFirst = nil
+	if err := n.run(f.identity, f.state); err != nil {
+		n.emit(Fatal{Err: err})
+		return
+	}
+	if f.campaign {
+		_ = n.ra.Elect()
+	}
+}
+
+// run starts the Raft server as identity, from state.
+func (n *Node) run(id Identity, state ra.DiskState) error {
+	cfg := n.cfg.Raft
+	cfg.ID = id.RaftID
+	srv, err := ra.NewServer(ra.Config{
+		Raft:           cfg,
+		RequestTimeout: n.cfg.ticks(n.cfg.RequestTimeout),
+		SnapshotEvery:  n.cfg.SnapshotEvery,
+	}, n.tables, state)
+	if err != nil {
+		return err
+	}
+	n.identity, n.ra, n.phase = id, srv, PhaseRunning
+	for raftID, addr := range id.JoinPeers {
+		n.addressBook[raftID] = addr
+	}
+	n.emit(Started{Identity: id})
+	return nil
+}
+
+// Identity is who this instance is (once it has one).
+func (n *Node) Identity() (Identity, bool) {
+	return n.identity, n.phase >= PhaseStarting && n.identity.RaftID != 0
+}
+
+// Phase is where the instance is in its life.
+func (n *Node) Phase() Phase { return n.phase }
+
+// selfRow is this instance's row in _pico_instance, if there is one yet.
+func (n *Node) selfRow() (tables.Instance, bool) {
+	row, ok, err := n.tables.Get(tables.TablePicoInstance, []any{n.identity.InstanceID})
+	if err != nil || !ok {
+		return tables.Instance{}, false
+	}
+	inst, err := tables.InstanceFrom(row.Values())
+	return inst, err == nil
+}
+
+// activate keeps this instance's target grade where it wants it: Online
+// (with a new incarnation, once per start) unless it is shutting down, then
+// Offline. An expelled instance stops.
+func (n *Node) activate() {
+	if n.phase != PhaseRunning || n.ticks < n.retryAt {
+		return
+	}
+	row, ok := n.selfRow()
+	if !ok {
+		return // not caught up with its own join yet
+	}
+	switch {
+	case row.Target.Variant == tables.GradeExpelled || row.Current.Variant == tables.GradeExpelled:
+		if row.Current.Variant == tables.GradeExpelled {
+			n.stop(false, "this instance is expelled")
+		}
+		return
+	case n.shuttingDown:
+		if row.Current.Variant == tables.GradeOffline && row.Target.Variant == tables.GradeOffline {
+			n.stop(false, "graceful shutdown")
+			return
+		}
+		if row.Target.Variant != tables.GradeOffline {
+			n.askTarget(tables.GradeOffline)
+		}
+	case !n.activated || row.Target.Variant != tables.GradeOnline:
+		// Once per start (a new incarnation), and again whenever someone
+		// (the sentinel) set it Offline while it runs.
+		n.askTarget(tables.GradeOnline)
+	}
+}
+
+// askTarget asks the leader to set this instance's target grade.
+func (n *Node) askTarget(variant string) {
+	n.retryAt = n.ticks + retryTicks
+	req := UpdateInstance{InstanceID: n.identity.InstanceID, ClusterID: n.cfg.ClusterID, TargetGrade: variant}
+	n.toLeader(req, func(_ any, err *Error) {
+		if err == nil && variant == tables.GradeOnline {
+			n.activated = true
+		}
+	})
+}
+
+// Shutdown asks the cluster to take this instance Offline, then stops it
+// (Terminate) once it is; a leader hands leadership over first (the
+// governor sees its target).
+func (n *Node) Shutdown() {
+	if n.phase != PhaseRunning {
+		n.stop(false, "shutdown")
+		return
+	}
+	n.shuttingDown = true
+	n.retryAt = 0
+	n.activate()
+	n.collect()
+}
+
+func (n *Node) stop(del bool, reason string) {
+	if n.phase == PhaseStopped {
+		return
+	}
+	n.phase = PhaseStopped
+	n.emit(Terminate{Delete: del, Reason: reason})
+}

@@ -1,0 +1,145 @@
+package node
+
+import (
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// What an instance keeps of its own configuration, set by the governor's
+// RPCs: its replication role and peers (`.proc_replication`), and its
+// tier's bucket map (`.proc_sharding`, `.proc_sharding_bootstrap`). Data
+// shipping comes with sharded data; the state is real already.
+type localState struct {
+	nextTick     []func()
+	replication  *ReplicationState
+	buckets      []BucketRange
+	bootstrapped bool
+}
+
+// ReplicationState is what `.proc_replication` set.
+type ReplicationState struct {
+	IsMaster bool
+	Peers    []string
+}
+
+// BucketRange: buckets [First, Last] of a tier live in Replicaset.
+type BucketRange struct {
+	Replicaset  string
+	First, Last uint64
+}
+
+// Local is this instance's replication role and bucket map.
+func (n *Node) Local() (rep *ReplicationState, buckets []BucketRange, bootstrapped bool) {
+	return n.local.replication, slices.Clone(n.local.buckets), n.local.bootstrapped
+}
+
+// runNextTick runs what waited for the next tick.
+func (n *Node) runNextTick() {
+	fns := n.local.nextTick
+	n.local.nextTick = nil
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+func (n *Node) replication(r Replication, respond responder) {
+	n.local.replication = &ReplicationState{IsMaster: r.IsMaster, Peers: slices.Clone(r.Peers)}
+	role := "replica"
+	if r.IsMaster {
+		role = "master"
+	}
+	n.emit(Note{Event: "replication", Detail: role + ", peers " + joinStrings(r.Peers)})
+	// The LSN: this instance's applied index stands for it until data
+	// replication exists.
+	respond([]any{n.ra.BasicStatus().Applied}, nil)
+}
+
+// sharding serves `.proc_sharding` and `.proc_sharding_bootstrap`: first
+// apply (term, index) — the governor's view — then act on the tables.
+func (n *Node) sharding(term, index uint64, timeout time.Duration, _ /*reconfigure*/, bootstrap bool, respond responder) {
+	proc := Sharding{}.Proc()
+	if bootstrap {
+		proc = ShardingBootstrap{}.Proc()
+	}
+	req := n.await(respond, proc, func(ra.Reply) ([]any, *Error) {
+		if t, ok := n.ra.Term(index); ok && t != term {
+			return nil, errorf(CodeEntryTermMis, "%s: entry %d has term %d, the governor saw %d", proc, index, t, term)
+		}
+		n.local.buckets = n.bucketMap()
+		if bootstrap {
+			n.local.bootstrapped = true
+		}
+		n.emit(Note{Event: "sharding", Detail: proc + ": " + bucketsString(n.local.buckets)})
+		return nil, nil
+	})
+	n.ra.WaitApplied(req, index)
+	n.ra.SetDeadline(req, n.cfg.ticks(timeout))
+}
+
+// bucketMap spreads this instance's tier's buckets over its ready
+// replicasets by weight, in contiguous ranges, in replicaset name order.
+func (n *Node) bucketMap() []BucketRange {
+	top, err := n.tables.ReadTopology()
+	if err != nil {
+		return nil
+	}
+	self, ok := top.Instance(n.identity.InstanceID)
+	if !ok {
+		return nil
+	}
+	tier, ok := top.Tier(self.Tier)
+	if !ok || tier.BucketCount == 0 {
+		return nil
+	}
+	var rss []tables.Replicaset
+	total := 0.0
+	for _, rs := range top.Replicasets {
+		if rs.Tier == tier.Name && rs.Weight > 0 && rs.State == tables.ReplicasetReady {
+			rss = append(rss, rs)
+			total += rs.Weight
+		}
+	}
+	var out []BucketRange
+	next := uint64(1)
+	for i, rs := range rss {
+		share := uint64(float64(tier.BucketCount) * rs.Weight / total)
+		if i == len(rss)-1 {
+			share = tier.BucketCount - next + 1
+		}
+		if share == 0 {
+			continue
+		}
+		out = append(out, BucketRange{Replicaset: rs.ReplicasetID, First: next, Last: next + share - 1})
+		next += share
+	}
+	return out
+}
+
+func bucketsString(bs []BucketRange) string {
+	if len(bs) == 0 {
+		return "no buckets"
+	}
+	s := ""
+	for i, b := range bs {
+		if i > 0 {
+			s += ", "
+		}
+		s += b.Replicaset + " " + strconv.FormatUint(b.First, 10) + "-" + strconv.FormatUint(b.Last, 10)
+	}
+	return s
+}
+
+func joinStrings(ss []string) string {
+	s := "["
+	for i, x := range ss {
+		if i > 0 {
+			s += " "
+		}
+		s += x
+	}
+	return s + "]"
+}

@@ -1,0 +1,54 @@
+package node
+
+import (
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// proposeOp appends op on this leader, checked like a CaS whose predicate is
+// the applied state the caller read: any entry after the applied index —
+// committed or not — that writes into ranges or into the keys op writes is a
+// conflict (the caller decides again once it is applied). The answer comes
+// once the entry is applied: then turns it into return values.
+func (n *Node) proposeOp(op tables.Op, ranges []tables.Range, kind string, respond responder,
+	then func(ra.Reply) ([]any, *Error)) {
+	applied := n.ra.BasicStatus().Applied
+	if err := n.scanConflicts(applied, ranges, op, false); err != nil {
+		respond(nil, err)
+		return
+	}
+	req := n.await(respond, kind, func(rep ra.Reply) ([]any, *Error) {
+		if res, _ := rep.Result.(tables.Result); res.Err != nil {
+			return nil, &Error{Code: res.Err.Code, Message: res.Err.Message}
+		}
+		return then(rep)
+	})
+	if _, _, err := n.ra.ProposeHere(req, op.Encode()); err != nil {
+		delete(n.waiting, req)
+		respond(nil, n.raError(err, kind))
+	}
+}
+
+// scanConflicts looks for an entry after index that writes into ranges or
+// into op's own keys; committedOnly is the mutant that skips the rest.
+func (n *Node) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, committedOnly bool) *Error {
+	implicit, err := n.tables.OpKeys(op)
+	if err != nil {
+		return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: %v", err)
+	}
+	prev, ents := n.ra.Log()
+	last := prev + uint64(len(ents))
+	if committedOnly {
+		last = min(last, n.ra.BasicStatus().Commit)
+	}
+	for i := max(index, prev) + 1; i <= last; i++ {
+		conflict, err := n.conflicts(ents[i-prev-1], ranges, implicit)
+		if err != nil {
+			return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: failed comparing predicate ranges: %v", err)
+		}
+		if conflict {
+			return errorf(CodeConflictFound, "ConflictFound: found a conflicting entry at index %d", i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package node
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/picogo/picogo/core/discovery"
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/topology"
+)
+
+// The topology procedures: join, update_instance, expel. They are decided on
+// the leader (core/topology's rules over its tables, then one batch written
+// like a CaS); a follower forwards them there.
+
+// topologyChange handles RaftJoin, UpdateInstance and Expel.
+func (n *Node) topologyChange(req Request, respond responder) {
+	if n.ra.BasicStatus().State != raft.StateLeader {
+		n.toLeader(req, func(result any, err *Error) {
+			if err != nil {
+				respond(nil, err)
+				return
+			}
+			respond(resultValues(result), nil)
+		})
+		return
+	}
+	top, err := n.tables.ReadTopology()
+	if err != nil {
+		respond(nil, errorf(CodeProcLua, "%s: reading the topology: %v", req.Proc(), err))
+		return
+	}
+	switch r := req.(type) {
+	case RaftJoin:
+		n.leaderJoin(top, r, respond)
+	case UpdateInstance:
+		update := topology.UpdateRequest{
+			InstanceID: r.InstanceID, ClusterID: r.ClusterID, TargetGrade: r.TargetGrade, FailureDomain: r.FailureDomain}
+		inst, ops, err := topology.PlanUpdate(top, n.cfg.ClusterID, update)
+		n.writeTopology(r.Proc(), inst, ops, topology.UpdateRanges(update), err, respond)
+	case Expel:
+		var inst tables.Instance
+		var ops []tables.Dml
+		err := topology.CheckClusterID(n.cfg.ClusterID, r.ClusterID)
+		if err == nil {
+			inst, ops, err = topology.PlanExpel(top, n.cfg.ClusterID, r.InstanceID)
+		}
+		n.writeTopology(r.Proc(), inst, ops, topology.ExpelRanges(), err, respond)
+	}
+}
+
+// resultValues turns a forwarded call's decoded result back into return
+// values.
+func resultValues(result any) []any {
+	switch r := result.(type) {
+	case []any:
+		return r
+	case nil:
+		return nil
+	}
+	return []any{result}
+}
+
+func (n *Node) leaderJoin(top tables.Topology, r RaftJoin, respond responder) {
+	plan, err := topology.PlanJoin(top, n.cfg.ClusterID, topology.JoinRequest{
+		ClusterID: r.ClusterID, InstanceID: r.InstanceID, ReplicasetID: r.ReplicasetID, Address: r.Address,
+		FailureDomain: r.FailureDomain, Tier: r.Tier, InstanceUUID: r.InstanceUUID}, n.newUUID)
+	if err != nil {
+		respond(nil, errorf(CodeJoinRefused, "%s: %v", r.Proc(), err))
+		return
+	}
+	answer := func() []any {
+		res := JoinResult{Instance: RowOf(plan.Instance), BoxReplication: plan.BoxReplication}
+		if next, err := n.tables.ReadTopology(); err == nil {
+			top = next
+		}
+		for _, id := range sortedIDs(top.Addresses) {
+			res.PeerAddresses = append(res.PeerAddresses, PeerAddress{RaftID: id, Address: top.Addresses[id]})
+		}
+		if !slices.ContainsFunc(res.PeerAddresses, func(p PeerAddress) bool { return p.RaftID == plan.Instance.RaftID }) {
+			res.PeerAddresses = append(res.PeerAddresses, PeerAddress{RaftID: plan.Instance.RaftID, Address: r.Address})
+		}
+		return []any{res}
+	}
+	if len(plan.Ops) == 0 {
+		respond(answer(), nil)
+		return
+	}
+	n.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("join: %s (raft id %d) into %s", plan.Instance.InstanceID, plan.Instance.RaftID, plan.Instance.ReplicasetID)})
+	n.proposeOp(tables.BatchOp(plan.Ops...), plan.Ranges, r.Proc(), respond, func(ra.Reply) ([]any, *Error) { return answer(), nil })
+}
+
+// writeTopology writes a planned change of one instance row, guarded by the
+// ranges a concurrent change must not have touched since it was planned.
+func (n *Node) writeTopology(proc string, inst tables.Instance, ops []tables.Dml, ranges []tables.Range, err error, respond responder) {
+	if err != nil {
+		respond(nil, errorf(CodeTopology, "%s: %v", proc, err))
+		return
+	}
+	if len(ops) == 0 {
+		respond(nil, nil)
+		return
+	}
+	n.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("%s: %s target %s", proc, inst.InstanceID, inst.Target)})
+	n.proposeOp(tables.BatchOp(ops...), ranges, proc, respond, func(ra.Reply) ([]any, *Error) { return nil, nil })
+}
+
+// expelRedirect has the leader expel an instance and answers once this
+// instance has applied it Expelled.
+func (n *Node) expelRedirect(r ExpelRedirect, respond responder) {
+	n.toLeader(Expel(r), func(_ any, err *Error) {
+		if err != nil {
+			respond(nil, err)
+			return
+		}
+		n.whenExpelled(r.InstanceID, respond, n.ticks+n.cfg.ticks(n.cfg.RequestTimeout))
+	})
+}
+
+// whenExpelled answers once the instance's current grade is Expelled here,
+// or with a timeout.
+func (n *Node) whenExpelled(id string, respond responder, deadline int) {
+	if row, ok, _ := n.tables.Get(tables.TablePicoInstance, []any{id}); ok {
+		if inst, err := tables.InstanceFrom(row.Values()); err == nil && inst.Current.Variant == tables.GradeExpelled {
+			respond(nil, nil)
+			return
+		}
+	}
+	if n.ticks >= deadline {
+		respond(nil, errorf(CodeTimeout, ".proc_expel_redirect: %s is not expelled yet", id))
+		return
+	}
+	n.afterTick(func() { n.whenExpelled(id, respond, deadline) })
+}
+
+// afterTick runs fn at the next tick.
+func (n *Node) afterTick(fn func()) { n.local.nextTick = append(n.local.nextTick, fn) }
+
+// discover answers `.proc_discover`: a running instance names its leader;
+// a discovering one takes part.
+func (n *Node) discover(r Discover) discovery.Response {
+	if n.phase == PhaseDiscovering {
+		return n.discovery.Handle(r.Request, r.Receiver)
+	}
+	if n.ra != nil {
+		if lead := n.ra.BasicStatus().Lead; lead != raft.None {
+			if addr, ok := n.address(lead); ok {
+				return discovery.Response{Done: &discovery.Done{LeaderAddress: addr}}
+			}
+		}
+		return discovery.Response{Done: &discovery.Done{LeaderAddress: n.identity.Address}}
+	}
+	// Joining or starting: point at whom it joins through.
+	return discovery.Response{Done: &discovery.Done{LeaderAddress: orDefault(n.joinVia, n.cfg.Self.Address)}}
+}
+
+// instanceInfo answers `.proc_instance_info(instance_id?)`.
+func (n *Node) instanceInfo(r InstanceInfo, respond responder) {
+	id := orDefault(r.InstanceID, n.identity.InstanceID)
+	row, ok, _ := n.tables.Get(tables.TablePicoInstance, []any{id})
+	if !ok {
+		respond(nil, errorf(CodeProcLua, "instance %q not found", id))
+		return
+	}
+	inst, err := tables.InstanceFrom(row.Values())
+	if err != nil {
+		respond(nil, errorf(CodeProcLua, "%v", err))
+		return
+	}
+	addr, _ := n.address(inst.RaftID)
+	respond([]any{InstanceInfoResult{RaftID: inst.RaftID, AdvertiseAddress: addr, InstanceID: inst.InstanceID,
+		InstanceUUID: inst.InstanceUUID, ReplicasetID: inst.ReplicasetID, ReplicasetUUID: inst.ReplicasetUUID,
+		ClusterID: n.cfg.ClusterID, CurrentGrade: RowOf(inst).CurrentGrade, TargetGrade: RowOf(inst).TargetGrade,
+		Tier: inst.Tier, FailureDomain: inst.FailureDomain}}, nil)
+}
+
+func sortedIDs(m map[uint64]string) []uint64 {
+	ids := make([]uint64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}

@@ -1,0 +1,45 @@
+package topology
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/picogo/picogo/core/tables"
+)
+
+// PlanExpel decides an expel: the instance's row after it and the DML that
+// writes it (none when it is already expelled). See the package doc for the
+// rules; ExpelRanges is what the CaS must protect.
+//
+// clusterID is the cluster's id, as for PlanJoin and PlanUpdate; the
+// request's cluster id does not reach PlanExpel, so the caller checks it
+// first with CheckClusterID.
+func PlanExpel(t tables.Topology, clusterID, instanceID string) (tables.Instance, []tables.Dml, error) {
+	old, ok := t.Instance(instanceID)
+	if !ok {
+		return tables.Instance{}, nil, fmt.Errorf("no such instance %s", instanceID)
+	}
+	if expelled(old) {
+		return old, nil, nil
+	}
+	live := 0
+	for _, i := range t.Instances {
+		if !expelled(i) {
+			live++
+		}
+	}
+	if live <= 1 {
+		return tables.Instance{}, nil, errors.New("cannot expel the last instance")
+	}
+	upd := old
+	upd.Target = tables.Grade{Variant: tables.GradeExpelled, Incarnation: old.Target.Incarnation}
+	ops := []tables.Dml{
+		tables.Update(tables.TablePicoInstance, []any{old.InstanceID}, []any{"=", "target_grade", gradeTuple(upd.Target)}),
+		tables.Update(tables.TablePicoReplicaset, []any{old.ReplicasetID}, []any{"+", "target_config_version", 1}),
+	}
+	return upd, ops, nil
+}
+
+// ExpelRanges is what the CaS of PlanExpel's ops must protect: every
+// instance row, since "not the last instance" reads them all.
+func ExpelRanges() []tables.Range { return []tables.Range{wholeInstanceTable()} }
