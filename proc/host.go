@@ -60,6 +60,16 @@ func (h *Host) Node() *node.Node { return h.node }
 // in flight are ignored.
 func (h *Host) Stop() { h.stopped = true }
 
+// Shutdown starts the node's graceful shutdown: it asks the cluster for
+// target Offline and emits Terminate once it is Offline.
+func (h *Host) Shutdown() {
+	if h.stopped {
+		return
+	}
+	h.node.Shutdown()
+	h.pump()
+}
+
 // Tick passes one tick of the node's clock.
 func (h *Host) Tick() {
 	if h.stopped {

@@ -46,13 +46,20 @@ func init() {
 		},
 	})
 	register(&spec{
-		name: node.RaftInteract{}.Proc(), params: []string{"raft_messages"},
+		name: node.RaftInteract{}.Proc(), params: []string{"raft_messages", "sender_address"},
+		// sender_address is picogo's: see node.RaftInteract.
+		optional: 1,
 		decode: func(a []msgpack.RawMessage) (node.Request, error) {
 			var r node.RaftInteract
-			err := arg(a, 0, "raft_messages", &r.Messages)
+			var from *string
+			err := firstErr(arg(a, 0, "raft_messages", &r.Messages), arg(a, 1, "sender_address", &from))
+			r.SenderAddress = deref(from)
 			return r, err
 		},
-		encode: func(r node.Request) []any { return []any{r.(node.RaftInteract).Messages} },
+		encode: func(r node.Request) []any {
+			ri := r.(node.RaftInteract)
+			return []any{ri.Messages, orNil(ri.SenderAddress)}
+		},
 	})
 	register(&spec{
 		name: node.SnapshotNextChunk{}.Proc(), params: []string{"raft_term", "raft_index", "snapshot_position"},

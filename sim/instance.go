@@ -6,7 +6,6 @@ import (
 
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
-	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/simdisk"
 	"github.com/picogo/picogo/proc"
@@ -45,23 +44,14 @@ type instance struct {
 	failureDomain map[string]string
 	// late instances join the cluster during the fault phase.
 	late bool
-}
-
-// expelled reports whether the cluster says this instance is expelled (as
-// any live instance knows).
-func (in *instance) expelled() bool {
-	for _, o := range in.w.instances {
-		if n := o.node(); n != nil {
-			if top, err := n.Tables().ReadTopology(); err == nil {
-				for _, i := range top.Instances {
-					if i.RaftID == in.raftID && in.raftID != 0 && i.Current.Variant == tables.GradeExpelled {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
+	// stopping: a graceful shutdown is under way. retired: stopped for
+	// good by the operator (not expelled).
+	stopping, retired bool
+	// spec is what a scripted cluster started it with (zero in a seed's
+	// world: the world's cluster id and peers).
+	spec Spec
+	// fatal is the error a scripted instance stopped with.
+	fatal error
 }
 
 type votePromise struct{ term, candidate uint64 }
@@ -107,19 +97,28 @@ func (in *instance) start() error {
 		Mutants: w.mutants.Raft,
 	}
 	cfg := node.Config{
-		ClusterID: clusterID, Raft: rc, Tick: w.params.Tick,
+		ClusterID: orDefault(in.spec.ClusterID, clusterID), Raft: rc, Tick: w.params.Tick,
 		SnapshotEvery: w.params.SnapshotEvery, SnapshotChunkBytes: 512,
 		Mutants: w.mutants.Node,
-		Self:    node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain},
-		Peers:   w.peers, InitTiers: w.params.Tiers,
+		Self: node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain,
+			InstanceID: in.spec.InstanceID, ReplicasetID: in.spec.ReplicasetID},
+		Peers: w.peers, InitTiers: w.params.Tiers,
+	}
+	if in.spec.Peers != nil {
+		cfg.Peers = in.spec.Peers
 	}
 	if found {
 		cfg.Identity = &identity
 		in.raftID = identity.RaftID
 	}
 	n, err := node.New(cfg, state)
+	if err != nil && w.scripted {
+		w.trace.printf("i%d refuses to start: %v", in.id, err)
+		in.fatal, in.terminated = err, true
+		return nil
+	}
 	if err != nil {
-		if found && in.expelled() {
+		if found && in.w.expelledRow(in.raftID) {
 			in.terminated = true
 			w.trace.printf("i%d refuses to start: %v", in.id, err)
 			return nil
@@ -219,11 +218,20 @@ func (in *instance) observe(e node.Effect) {
 	case node.Note:
 		in.w.trace.printf("i%d %s: %s", in.id, e.Event, e.Detail)
 	case node.Fatal:
+		if in.w.scripted {
+			// A test may expect it (a refused join): the process exits.
+			in.w.trace.printf("i%d fatal: %v", in.id, e.Err)
+			in.fatal, in.terminated = e.Err, true
+			in.crash(false)
+			return
+		}
 		in.w.fail(fmt.Errorf("i%d fatal: %v", in.id, e.Err))
 	case node.Terminate:
 		in.w.trace.printf("i%d terminate: %s", in.id, e.Reason)
-		in.terminated = true
-		in.crash(false)
+		if e.Expelled || e.Delete {
+			in.terminated = true
+		}
+		in.stopped()
 	case node.Started:
 		in.raftID = e.Identity.RaftID
 		in.w.trace.printf("i%d is %s (raft id %d)", in.id, e.Identity.InstanceID, e.Identity.RaftID)

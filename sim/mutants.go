@@ -31,6 +31,12 @@ var MutantList = []Mutant{
 		func(m *Mutants) { m.Raft.ApplyBeforeCommit = true }},
 	{"stale-leader-reads", "a leader that lost its quorum keeps leading and answers reads from its own state",
 		func(m *Mutants) { m.Raft.NoCheckQuorumStepDown, m.Raft.ReadIndexWithoutRound = true, true }},
+	{"keep-offline-voters", "the governor does not replace a voter that went Offline",
+		func(m *Mutants) { m.Node.Governor.KeepOfflineVoters = true }},
+	{"join-ignores-failure-domains", "automatic placement puts an instance beside one of its own failure domain",
+		func(m *Mutants) { m.Node.Topology.JoinIgnoresFailureDomains = true }},
+	{"sharding-skips-wait", "an instance configures sharding without first applying the governor's (term, index)",
+		func(m *Mutants) { m.Node.ShardingSkipsWait = true }},
 }
 
 // ParseMutant finds a mutant by name.

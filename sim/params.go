@@ -41,9 +41,17 @@ type Params struct {
 	IsolateLeader float64
 
 	CrashEvery   time.Duration // mean time between crashes (0: none)
-	RestartAfter time.Duration
+	RestartAfter time.Duration // after a crash or a graceful shutdown
 	PauseEvery   time.Duration // mean time between pauses (0: none)
 	PauseFor     time.Duration
+
+	// Lifecycle events (see lifecycle.go).
+	ShutdownEvery   time.Duration // mean time between graceful shutdowns (0: none)
+	ShutdownTimeout time.Duration // then a shutdown ends in a kill
+	Retire          bool          // one shut-down instance stays down for good
+	ExpelEvery      time.Duration // mean time between expels (0: none)
+	Expels          int           // at most this many
+	StopAllAt       time.Duration // the whole cluster stops then (0: never)
 
 	ClientThink time.Duration // pause between a client's operations
 	OpTimeout   time.Duration
@@ -107,9 +115,21 @@ func drawParams(r *rand.Rand) Params {
 		p.PartitionEvery = between(r, 300*time.Millisecond, 3*time.Second)
 		p.PartitionFor = between(r, 50*time.Millisecond, time.Second)
 	}
+	p.RestartAfter = between(r, 10*time.Millisecond, 800*time.Millisecond)
 	if r.IntN(3) > 0 {
 		p.CrashEvery = between(r, 300*time.Millisecond, 3*time.Second)
-		p.RestartAfter = between(r, 10*time.Millisecond, 800*time.Millisecond)
+	}
+	p.ShutdownTimeout = 2 * time.Second
+	if r.IntN(2) == 0 {
+		p.ShutdownEvery = between(r, 500*time.Millisecond, 3*time.Second)
+		p.Retire = r.IntN(2) == 0
+	}
+	if r.IntN(2) == 0 {
+		p.ExpelEvery = between(r, 500*time.Millisecond, 3*time.Second)
+		p.Expels = 1 + r.IntN(2)
+	}
+	if r.IntN(8) == 0 {
+		p.StopAllAt = between(r, 0, p.FaultPhase)
 	}
 	if r.IntN(3) == 0 {
 		p.PauseEvery = between(r, 300*time.Millisecond, 3*time.Second)
@@ -141,8 +161,8 @@ func (p Params) String() string {
 	for _, t := range p.Tiers {
 		tiers += fmt.Sprintf(" %s(rf %d, vote %v)", t.Name, t.ReplicationFactor, t.CanVote)
 	}
-	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s clients=%d keys=%d drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d fault-phase=%v",
-		p.Instances, p.LateInstances, p.Zones, tiers, p.Clients, p.Keys, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
+	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d fault-phase=%v",
+		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.StopAllAt, p.Clients, p.Keys, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
 		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.SnapshotEvery, p.FaultPhase)
 }

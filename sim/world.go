@@ -74,11 +74,19 @@ type World struct {
 	clients   []*client
 	history   *lin.History
 	checker   *checker
+	topology  *topologyChecker
 
 	faultsOn  bool
 	clientsOn bool
 	failure   error
 	peers     []string // the founding instances' addresses
+
+	// scripted: a Cluster driven by a test, not a seed's random events.
+	scripted bool
+
+	expels       int    // expels asked for
+	retiredOne   bool   // an instance was stopped for good
+	operatorSync uint64 // the operator console's request ids
 }
 
 // Run runs one seed to its verdict.
@@ -101,6 +109,7 @@ func Run(o Options) Result {
 	clientRng := sub()
 	w.trace = newTrace(o.Trace, func() int64 { return w.sched.now })
 	w.checker = newChecker(w)
+	w.topology = newTopologyChecker(w)
 	res := Result{Seed: o.Seed, Params: w.params}
 	w.trace.printf("seed %d: %s", o.Seed, w.params)
 
@@ -150,6 +159,10 @@ func (w *World) afterEvent(in *instance) {
 		return
 	}
 	if err := w.checker.after(in); err != nil {
+		w.fail(err)
+		return
+	}
+	if err := w.topology.maybeCheck(); err != nil {
 		w.fail(err)
 	}
 }
@@ -240,6 +253,7 @@ func (w *World) run() {
 		c.next()
 	}
 	w.scheduleFaults()
+	w.scheduleLifecycle()
 	faultEnd := w.sched.now + int64(w.params.FaultPhase)
 	w.runUntil(faultEnd)
 	if w.failure != nil {
@@ -252,7 +266,8 @@ func (w *World) run() {
 	w.trace.printf("faults stop: heal, restart, resume")
 	w.cut = map[[2]string]bool{}
 	for _, in := range w.instances {
-		if !in.up() && !in.terminated && !in.expelled() {
+		in.stopping = false
+		if !in.up() && !in.terminated && !in.retired && !w.expelledRow(in.raftID) {
 			if err := in.start(); err != nil {
 				w.fail(err)
 				return
@@ -268,6 +283,10 @@ func (w *World) run() {
 		}
 	}
 	if w.failure != nil {
+		return
+	}
+	if err := w.topology.restChecks(); err != nil {
+		w.fail(err)
 		return
 	}
 	w.finalReads()
@@ -318,11 +337,18 @@ func (w *World) unsettled() string {
 			}
 			continue
 		}
+		if !in.node().Activated() && !w.expelledRow(in.node().ID()) {
+			return fmt.Sprintf("i%d has not asked to be Online yet", in.id)
+		}
 		for _, i := range top.Instances {
-			if i.RaftID == in.node().ID() && (i.Current.Variant != tables.GradeOnline || i.Target != i.Current) {
+			if i.RaftID == in.node().ID() && i.Current.Variant != tables.GradeExpelled &&
+				(i.Current.Variant != tables.GradeOnline || i.Target != i.Current) {
 				return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
 			}
 		}
+	}
+	if g := leader.node().GovernorStatus(); g != "idle" {
+		return fmt.Sprintf("the governor on i%d is %s", leader.id, g)
 	}
 	if leadSt.Commit != leadSt.LastIndex {
 		return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
@@ -333,8 +359,8 @@ func (w *World) unsettled() string {
 			continue
 		}
 		st := n.Status()
-		if n.Phase() != node.PhaseRunning {
-			continue
+		if n.Phase() != node.PhaseRunning || w.expelledRow(n.ID()) {
+			continue // an expelled instance is no member: it may never hear
 		}
 		if st.Lead != lead || st.Term != leadSt.Term || st.Applied != leadSt.Commit {
 			return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",

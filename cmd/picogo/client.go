@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
-	"text/tabwriter"
+	"sync/atomic"
 	"time"
 
 	"github.com/picogo/picogo/core/node"
-	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
@@ -24,7 +22,7 @@ import (
 // client is a CLI's connection to an instance.
 type client struct {
 	pool *tcp.Pool
-	sync uint64
+	sync atomic.Uint64 // calls may run in parallel
 }
 
 func newClient(user, password string) *client {
@@ -35,10 +33,9 @@ func (c *client) close() { c.pool.Close() }
 
 // call sends a raw CALL of fn with msgpack args and returns the DATA array.
 func (c *client) call(addr, fn string, args []byte, timeout time.Duration) (msgpack.RawMessage, error) {
-	c.sync++
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	packet, err := tcp.Call(ctx, c.pool, addr, iproto.EncodeCall(c.sync, fn, args))
+	packet, err := tcp.Call(ctx, c.pool, addr, iproto.EncodeCall(c.sync.Add(1), fn, args))
 	if err != nil {
 		return nil, err
 	}
@@ -47,9 +44,47 @@ func (c *client) call(addr, fn string, args []byte, timeout time.Duration) (msgp
 		return nil, err
 	}
 	if resp.Err != nil {
-		return nil, fmt.Errorf("%s (code %d)", resp.Err.Message, resp.Err.Code)
+		return nil, &remoteError{Code: resp.Err.Code, Message: resp.Err.Message}
 	}
 	return resp.Data, nil
+}
+
+// remoteError is an error an instance answered with.
+type remoteError struct {
+	Code    uint32
+	Message string
+}
+
+func (e *remoteError) Error() string { return fmt.Sprintf("%s (code %d)", e.Message, e.Code) }
+
+// callInto calls fn with args (encoded as a msgpack array) and decodes its
+// single return value into res.
+func (c *client) callInto(addr, fn string, res any, timeout time.Duration, args ...any) error {
+	if args == nil {
+		args = []any{}
+	}
+	b, err := msgpack.Marshal(args)
+	if err != nil {
+		return err
+	}
+	data, err := c.call(addr, fn, b, timeout)
+	if err != nil {
+		return err
+	}
+	var values []msgpack.RawMessage
+	if err := msgpack.Unmarshal(data, &values); err != nil {
+		return fmt.Errorf("unexpected reply to %s: %v", fn, err)
+	}
+	if res == nil {
+		return nil
+	}
+	if len(values) == 0 {
+		return fmt.Errorf("%s returned nothing", fn)
+	}
+	if err := msgpack.Unmarshal(values[0], res); err != nil {
+		return fmt.Errorf("unexpected reply to %s: %v", fn, err)
+	}
+	return nil
 }
 
 func (c *client) raftInfo(addr string) (node.RaftInfoResult, error) {
@@ -65,8 +100,7 @@ func (c *client) raftInfo(addr string) (node.RaftInfoResult, error) {
 }
 
 func (c *client) rows(addr string, table uint32) ([][]any, error) {
-	c.sync++
-	frame, err := proc.EncodeSelect(c.sync, table, nil)
+	frame, err := proc.EncodeSelect(c.sync.Add(1), table, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -95,87 +129,6 @@ func credentials(target, defaultUser string) (user, password, addr string) {
 		password = os.Getenv("PICOGO_ADMIN_PASSWORD")
 	}
 	return user, password, addr
-}
-
-type memberStatus struct {
-	RaftID   uint64 `json:"raft_id"`
-	Address  string `json:"address"`
-	State    string `json:"state"`
-	Term     uint64 `json:"term"`
-	Applied  uint64 `json:"applied"`
-	LeaderID uint64 `json:"leader_id"`
-	Error    string `json:"error,omitempty"`
-}
-
-// runStatus is `picogo status`.
-func runStatus(args []string) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	fs.Usage = func() {
-		fmt.Fprint(os.Stderr, "Usage: picogo status [--json] [user@]host:port (default admin@127.0.0.1:3301)\n\n"+
-			"Shows the cluster as the instance at host:port knows it: every member's address, Raft state, term\n"+
-			"and applied index, asked of each member itself. The password comes from PICOGO_PASSWORD\n"+
-			"(for admin, PICOGO_ADMIN_PASSWORD).\n")
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	target := "127.0.0.1:3301"
-	if fs.NArg() > 0 {
-		target = fs.Arg(0)
-	}
-	user, password, addr := credentials(target, proc.Admin)
-	c := newClient(user, password)
-	defer c.close()
-	peers, err := c.rows(addr, tables.TablePicoPeerAddress)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "picogo status: %s: %v\n", addr, err)
-		return 1
-	}
-	var members []memberStatus
-	for _, p := range peers {
-		id, _ := tables.AsUint64(p[0])
-		a, _ := p[1].(string)
-		m := memberStatus{RaftID: id, Address: a}
-		if info, err := c.raftInfo(a); err != nil {
-			m.Error = err.Error()
-		} else {
-			m.State, m.Term, m.Applied, m.LeaderID = info.State, info.Term, info.Applied, info.LeaderID
-		}
-		members = append(members, m)
-	}
-	sort.Slice(members, func(i, j int) bool { return members[i].RaftID < members[j].RaftID })
-	if *asJSON {
-		out, _ := json.MarshalIndent(map[string]any{"members": members}, "", "  ")
-		fmt.Println(string(out))
-		return 0
-	}
-	printStatus(os.Stdout, members)
-	return 0
-}
-
-func printStatus(w io.Writer, members []memberStatus) {
-	var leader, term uint64
-	for _, m := range members {
-		if m.State == "Leader" && m.Term >= term {
-			leader, term = m.RaftID, m.Term
-		}
-	}
-	if leader != 0 {
-		fmt.Fprintf(w, "leader: %d (term %d)\n", leader, term)
-	} else {
-		fmt.Fprintln(w, "leader: none known")
-	}
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RAFT_ID\tADDRESS\tSTATE\tTERM\tAPPLIED")
-	for _, m := range members {
-		if m.Error != "" {
-			fmt.Fprintf(tw, "%d\t%s\tunreachable\t-\t-\t(%s)\n", m.RaftID, m.Address, m.Error)
-			continue
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\n", m.RaftID, m.Address, m.State, m.Term, m.Applied)
-	}
-	tw.Flush()
 }
 
 // runConnect is `picogo connect`: a console that calls procedures.

@@ -24,11 +24,15 @@ type runConfig struct {
 	Tier              string
 	FailureDomain     map[string]string
 	ReplicationFactor uint64
-	InitCfg           string
-	HTTPListen        string
-	LogLevel          slog.Level
-	Tick              time.Duration
-	ServicePassword   string
+	// ReplicationFactorSet: --init-replication-factor was given (flag or
+	// variable), which --init-cfg does not allow.
+	ReplicationFactorSet bool
+	InitCfg              string
+	ShutdownTimeout      time.Duration
+	HTTPListen           string
+	LogLevel             slog.Level
+	Tick                 time.Duration
+	ServicePassword      string
 }
 
 const runUsage = `Usage: picogo run [flags]
@@ -36,9 +40,33 @@ const runUsage = `Usage: picogo run [flags]
 Starts a picogo instance. With no flags it runs a single-instance cluster
 on 127.0.0.1:3301 with its data in ./picogo-data — this is 'make run'.
 
-Instances started with the same --peer list form one cluster (each must be
-in the list, as its --advertise address). A restarted instance finds who it
-is in its data directory; its flags then only say where to listen.
+An instance with an empty data directory asks every --peer about the
+cluster. If one of them already runs in it, the new instance joins through
+its leader (naming any one live instance is enough). If none does, the
+instances started with the same --peer list agree that the one with the
+smallest address boots the cluster and the others join it. A restarted
+instance finds who it is in its data directory and rejoins as itself; its
+--instance-id, --replicaset-id, --tier, --failure-domain and --init-cfg are
+then ignored.
+
+The cluster's tiers come from --init-cfg FILE (YAML, read only by the
+instance that boots the cluster):
+
+  cluster:
+    default_replication_factor: 1   # optional, default 1
+    default_bucket_count: 3000      # optional, default 3000
+    tiers:
+      storage:
+        replication_factor: 2       # optional: default_replication_factor
+        can_vote: true              # optional, default true: may be a Raft voter
+        bucket_count: 3000          # optional: default_bucket_count
+
+Without it the cluster has one tier, --tier, with --init-replication-factor.
+
+SIGTERM or SIGINT stops the instance gracefully: it asks the cluster to set
+it Offline (a leader hands its leadership over first) and waits for it, at
+most --shutdown-timeout; a second signal exits at once. An expelled
+instance stops by itself, and refuses to start again.
 
 Every flag has an environment variable: --data-dir is PICOGO_DATA_DIR, and
 so on. A flag given on the command line wins over the variable.
@@ -62,17 +90,18 @@ func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:3301", "address to accept iproto connections on")
 	fs.StringVar(&c.Advertise, "advertise", "", "address other instances reach this one at (default: --listen)")
 	fs.StringVar(&c.ClusterID, "cluster-id", "demo", "name of the cluster; calls for another cluster are refused")
-	fs.StringVar(&c.InstanceID, "instance-id", "", "name of this instance (default: i<raft id>)")
-	fs.StringVar(&c.ReplicasetID, "replicaset-id", "", "replicaset to join (the cluster lifecycle, issue #4, assigns one when empty)")
+	fs.StringVar(&c.InstanceID, "instance-id", "", "name of this instance, fixed at its first start (default: <replicaset>_<n>)")
+	fs.StringVar(&c.ReplicasetID, "replicaset-id", "", "replicaset to join at the first start (default: one of its tier with room, else a new <tier>_<n>)")
 	fs.StringVar(&c.Tier, "tier", "storage", "tier of this instance, fixed at its first start")
 	fs.StringVar(&failureDomain, "failure-domain", "", "where this instance runs, as KEY=VALUE,... (e.g. dc=msk,rack=3)")
 	fs.Uint64Var(&c.ReplicationFactor, "init-replication-factor", 1, "replication factor of the default tier, read when the cluster starts")
-	fs.StringVar(&c.InitCfg, "init-cfg", "", "YAML file with the cluster's tiers, read when the cluster starts")
+	fs.StringVar(&c.InitCfg, "init-cfg", "", "YAML file with the cluster's tiers, read only by the instance that boots the cluster (see above)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for the instance to be Offline")
 	fs.StringVar(&c.HTTPListen, "http-listen", "", "address for /metrics and the cluster view (off when empty)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&tick, "tick", "100ms", "period of the Raft clock (elections take 10–20 ticks)")
 	fs.StringVar(&c.ServicePassword, "service-password", "", "password instances use with each other as pico_service")
-	fs.Func("peer", "address of a founding instance; repeat it, or separate addresses by commas (default: this instance alone)", func(v string) error {
+	fs.Func("peer", "address of an instance to find the cluster through; repeat it, or separate addresses by commas (default: this instance alone)", func(v string) error {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" && !slices.Contains(c.Peers, p) {
 				c.Peers = append(c.Peers, p)
@@ -103,6 +132,9 @@ func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
+	fs.Visit(func(f *flag.Flag) {
+		c.ReplicationFactorSet = c.ReplicationFactorSet || f.Name == "init-replication-factor"
+	})
 	if c.Advertise == "" {
 		c.Advertise = c.Listen
 	}
@@ -120,6 +152,15 @@ func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*
 	}
 	if c.ClusterID == "" {
 		return nil, errors.New("--cluster-id must not be empty")
+	}
+	if c.InitCfg != "" && c.ReplicationFactorSet {
+		return nil, errors.New("--init-replication-factor and --init-cfg: give the replication factor in the file (cluster.default_replication_factor)")
+	}
+	if c.Tier == "" {
+		return nil, errors.New("--tier must not be empty")
+	}
+	if c.ShutdownTimeout <= 0 {
+		return nil, fmt.Errorf("--shutdown-timeout %v: want a positive duration", c.ShutdownTimeout)
 	}
 	return c, nil
 }

@@ -3,9 +3,12 @@ package main
 import (
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/core/tables"
 	"github.com/stretchr/testify/require"
 )
 
@@ -22,6 +25,35 @@ func TestRunConfigDefaults(t *testing.T) {
 	require.Equal(t, "storage", c.Tier)
 	require.Equal(t, 100*time.Millisecond, c.Tick)
 	require.Equal(t, slog.LevelInfo, c.LogLevel)
+	require.Equal(t, 10*time.Second, c.ShutdownTimeout)
+	require.Empty(t, c.InitCfg)
+	tiers, err := c.initTiers()
+	require.NoError(t, err)
+	require.Equal(t, []tables.Tier{{Name: "storage", ReplicationFactor: 1, CanVote: true, BucketCount: 3000}}, tiers,
+		"without --init-cfg: one tier, --tier, voting")
+}
+
+func TestRunConfigTiers(t *testing.T) {
+	c, err := parseRunConfig([]string{"--tier", "router", "--init-replication-factor", "3"}, env(nil), io.Discard)
+	require.NoError(t, err)
+	tiers, err := c.initTiers()
+	require.NoError(t, err)
+	require.Equal(t, []tables.Tier{{Name: "router", ReplicationFactor: 3, CanVote: true, BucketCount: 3000}}, tiers)
+
+	path := filepath.Join(t.TempDir(), "init.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("cluster:\n  tiers:\n    storage:\n      replication_factor: 2\n    router:\n      can_vote: false\n"), 0o644))
+	c, err = parseRunConfig([]string{"--tier", "router"}, env(map[string]string{"PICOGO_INIT_CFG": path}), io.Discard)
+	require.NoError(t, err)
+	tiers, err = c.initTiers()
+	require.NoError(t, err)
+	require.Equal(t, []tables.Tier{
+		{Name: "storage", ReplicationFactor: 2, CanVote: true, BucketCount: 3000},
+		{Name: "router", ReplicationFactor: 1, CanVote: false, BucketCount: 3000},
+	}, tiers)
+
+	c.InitCfg = filepath.Join(t.TempDir(), "missing.yaml")
+	_, err = c.initTiers()
+	require.ErrorContains(t, err, "--init-cfg: open "+c.InitCfg+": no such file or directory")
 }
 
 func TestRunConfigFlagsEnvAndPrecedence(t *testing.T) {
@@ -59,6 +91,11 @@ func TestRunConfigErrors(t *testing.T) {
 		{[]string{"--cluster-id", ""}, nil, "must not be empty"},
 		{[]string{"extra"}, nil, `unexpected argument "extra"`},
 		{nil, map[string]string{"PICOGO_INIT_REPLICATION_FACTOR": "many"}, "PICOGO_INIT_REPLICATION_FACTOR"},
+		{[]string{"--init-cfg", "x.yaml", "--init-replication-factor", "2"}, nil, "give the replication factor in the file"},
+		{[]string{"--init-cfg", "x.yaml"}, map[string]string{"PICOGO_INIT_REPLICATION_FACTOR": "2"}, "give the replication factor in the file"},
+		{[]string{"--tier", ""}, nil, "--tier must not be empty"},
+		{[]string{"--shutdown-timeout", "0s"}, nil, "--shutdown-timeout 0s: want a positive duration"},
+		{[]string{"--shutdown-timeout", "soon"}, nil, "shutdown-timeout"},
 	} {
 		_, err := parseRunConfig(tt.args, env(tt.env), io.Discard)
 		require.ErrorContains(t, err, tt.want, "%v %v", tt.args, tt.env)

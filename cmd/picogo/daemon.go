@@ -19,6 +19,7 @@ import (
 
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/pebble"
 	"github.com/picogo/picogo/net/iproto"
@@ -33,6 +34,7 @@ type daemon struct {
 	log      *slog.Logger
 	store    *pebble.Store
 	identity node.Identity
+	node     *node.Node // read only on the event loop
 	host     *proc.Host
 	pool     *tcp.Pool
 	server   *tcp.Server
@@ -43,7 +45,25 @@ type daemon struct {
 	quit     chan struct{} // asks the loop to stop
 	done     chan struct{} // closed when the loop stops
 	auth     *authenticator
+	// terminated receives the node's Terminate (once): the process stops.
+	terminated chan termination
+	// expelledMessage: what to say when the instance turns out to have
+	// been expelled before this start.
+	expelledMessage string
 }
+
+// termination is the node's Terminate, and whether it says the instance
+// was already expelled when this process started.
+type termination struct {
+	node.Terminate
+	expelledAtStart bool
+}
+
+// usageError is a start refused because of what the operator gave
+// (--init-cfg): `picogo run` exits with 2, as for a bad flag.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
 
 type diskWrite struct {
 	batch *disk.Batch
@@ -64,10 +84,13 @@ func runDaemon(args []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	d, err := startDaemon(cfg, log)
 	if err != nil {
-		log.Error("cannot start", "err", err)
+		fmt.Fprintln(os.Stderr, "picogo run:", err)
+		if errors.As(err, new(usageError)) {
+			return 2
+		}
 		return 1
 	}
-	return d.waitForSignals()
+	return d.run()
 }
 
 func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
@@ -80,7 +103,8 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	}
 	d := &daemon{cfg: cfg, log: log, store: store,
 		events: make(chan func(), 4096), writes: make(chan diskWrite, 64),
-		diskDone: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
+		diskDone: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{}),
+		terminated: make(chan termination, 1)}
 	fail := func(err error) (*daemon, error) { store.Close(); return nil, err }
 
 	identity, found, err := node.LoadIdentity(store)
@@ -88,8 +112,13 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		return fail(err)
 	}
 	var known *node.Identity
+	var initTiers []tables.Tier
 	if found {
 		known = &identity
+		if cfg.InitCfg != "" {
+			log.Info("--init-cfg is ignored: this instance already belongs to a cluster, whose tiers are in _pico_tier",
+				"init_cfg", cfg.InitCfg, "instance", identity.InstanceID)
+		}
 		if identity.ClusterID != cfg.ClusterID {
 			return fail(fmt.Errorf("%s belongs to cluster %q, not --cluster-id %q", cfg.DataDir, identity.ClusterID, cfg.ClusterID))
 		}
@@ -98,6 +127,12 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 				"joined", identity.Address, "advertise", cfg.Advertise)
 		}
 		d.identity = identity
+	} else {
+		// Used only if this instance turns out to boot the cluster; read
+		// now so that a bad file is refused at once.
+		if initTiers, err = cfg.initTiers(); err != nil {
+			return fail(usageError{err})
+		}
 	}
 	servicePassword, err := servicePassword(cfg, log)
 	if err != nil {
@@ -125,7 +160,8 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		Identity:  known,
 		Self: node.Self{Address: cfg.Advertise, InstanceID: cfg.InstanceID, ReplicasetID: cfg.ReplicasetID,
 			Tier: cfg.Tier, FailureDomain: cfg.FailureDomain},
-		Peers: peers,
+		Peers:     peers,
+		InitTiers: initTiers,
 		Raft: raft.Config{
 			ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
 			MaxMsgBytes: 1 << 20, MaxMsgEntries: 1024, MaxInflightMsgs: 256,
@@ -135,10 +171,22 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		SnapshotEvery: 16384,
 		AdminAuth:     adminAuth,
 	}, state)
+	expelled := func() error {
+		return fmt.Errorf("instance %s is expelled; its data dir cannot run again (remove %s to start a new instance there)",
+			identity.InstanceID, cfg.DataDir)
+	}
 	if err != nil {
+		if found && errors.Is(err, node.ErrExpelled) {
+			err = expelled()
+		}
 		return fail(err)
 	}
+	// node.New refuses an instance whose row it has applied Expelled, but
+	// it applies the entries on disk only once running: a Terminate
+	// (Expelled) before this start's activation says the same.
+	d.expelledMessage = expelled().Error()
 	d.pool = tcp.NewPool(tcp.PoolConfig{User: proc.PicoService, Password: servicePassword, Logger: log.With("part", "pool")})
+	d.node = n // before NewHost, which may already report effects
 	d.host = proc.NewHost(n, d, d, d.observe)
 	d.auth = newAuthenticator(d, servicePassword, adminAuth)
 
@@ -231,9 +279,18 @@ func (d *daemon) observe(e node.Effect) {
 	case node.Note:
 		d.log.Info(e.Detail, "event", e.Event)
 	case node.Fatal:
+		// Logged only: the node decides whether it goes on (a refused
+		// join, for one, is retried) and says Terminate when it stops.
 		d.log.Error("fatal", "err", e.Err)
 	case node.Terminate:
-		d.log.Warn("terminating", "reason", e.Reason)
+		d.log.Info("the instance stops", "reason", e.Reason, "delete_data", e.Delete)
+		// Expelled before this start: the cluster never took it back
+		// (Activated: its target Online was accepted).
+		t := termination{Terminate: e, expelledAtStart: e.Expelled && !d.node.Activated()}
+		select {
+		case d.terminated <- t:
+		default:
+		}
 	case node.Started:
 		d.identity = e.Identity // on the event loop, like every reader
 		d.log.Info("running", "instance", e.Identity.InstanceID, "raft_id", e.Identity.RaftID,
@@ -241,21 +298,68 @@ func (d *daemon) observe(e node.Effect) {
 	}
 }
 
-// waitForSignals runs until SIGINT/SIGTERM: the first stops gracefully, a
-// second exits at once.
-func (d *daemon) waitForSignals() int {
+// run waits until the instance should stop, stops it and returns the
+// exit code:
+//   - the first SIGINT/SIGTERM stops gracefully: the node asks the cluster
+//     for target Offline and says Terminate once it is Offline (a leader
+//     hands its leadership over first), at most --shutdown-timeout; a
+//     second signal exits at once;
+//   - the node stops by itself (expelled): exit 0 after logging why — or
+//     1 when it was expelled before this start.
+func (d *daemon) run() int {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	s := <-sig
-	d.log.Info("stopping", "signal", s.String())
-	go func() {
-		<-sig
-		d.log.Warn("second signal: exiting at once")
-		os.Exit(1)
-	}()
-	d.stop()
+	defer signal.Stop(sig)
+	select {
+	case s := <-sig:
+		go func() {
+			<-sig
+			d.log.Warn("second signal: exiting at once")
+			os.Exit(1)
+		}()
+		d.shutdown(s)
+	case t := <-d.terminated:
+		d.stop()
+		if t.expelledAtStart {
+			d.log.Error("cannot run", "err", d.expelledMessage)
+			fmt.Fprintln(os.Stderr, "picogo run:", d.expelledMessage)
+			return 1
+		}
+		d.log.Info("stopped by itself", "reason", t.Reason)
+		if t.Delete {
+			d.deleteData()
+		}
+	}
 	d.log.Info("stopped")
 	return 0
+}
+
+// shutdown is the graceful stop: Offline first, within --shutdown-timeout.
+func (d *daemon) shutdown(s os.Signal) {
+	timeout := d.cfg.ShutdownTimeout
+	d.log.Info("stopping: asking the cluster to set this instance Offline", "signal", s.String(), "timeout", timeout)
+	d.post(d.host.Shutdown)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case t := <-d.terminated:
+		d.log.Info("stopping", "reason", t.Reason)
+	case <-timer.C:
+		d.log.Warn("not Offline within --shutdown-timeout: stopping anyway (the leader's sentinel will set it Offline)",
+			"timeout", timeout)
+	}
+	d.stop()
+}
+
+// deleteData removes the instance's data after the cluster was deleted
+// (Terminate with Delete): the directory can start a new instance.
+func (d *daemon) deleteData() {
+	path := filepath.Join(d.cfg.DataDir, "db")
+	if err := os.RemoveAll(path); err != nil {
+		d.log.Error("deleting the data", "path", path, "err", err)
+		return
+	}
+	d.log.Info("data deleted", "path", path)
 }
 
 // stop shuts down: no new requests or calls, the writes already queued

@@ -143,7 +143,7 @@ func freeAddrs(t *testing.T, n int) []string {
 // data directory.
 type instance struct {
 	t       *testing.T
-	name    string // iN: raft id N
+	name    string // i1, i2, ...: the harness's name, not the instance_id
 	addr    string // --listen and --advertise
 	dataDir string
 	logPath string
@@ -156,38 +156,46 @@ type instance struct {
 }
 
 // newCluster prepares n instances that form one cluster when started: the
-// same --peer list, each with its own data directory and log. Instance iN
-// has raft id N (founders are numbered in the sorted --peer order, and the
-// addresses are sorted here). Nothing is started; see startCluster.
-func newCluster(t *testing.T, n int) []*instance {
+// same --peer list (and the extra flags), each with its own data directory
+// and log. The addresses are sorted, so i1 has the smallest: it boots the
+// cluster (raft id 1); the others join in whatever order they come.
+// Nothing is started; see startCluster.
+func newCluster(t *testing.T, n int, extra ...string) []*instance {
 	t.Helper()
 	skipIfShort(t)
-	bin := binary(t)
 	addrs := freeAddrs(t, n)
 	slices.Sort(addrs)
-	peers := strings.Join(addrs, ",")
 	var out []*instance
 	for i, addr := range addrs {
-		dir := t.TempDir() // removed after the cleanups below run
-		in := &instance{
-			t: t, name: fmt.Sprintf("i%d", i+1), addr: addr,
-			dataDir: filepath.Join(dir, "data"), logPath: filepath.Join(dir, "picogo.log"),
-		}
-		in.args = []string{bin, "run",
-			"--data-dir", in.dataDir, "--listen", addr, "--advertise", addr, "--peer", peers,
-			"--tick", itTick, "--service-password", itServicePassword, "--log-level", "info"}
-		t.Cleanup(in.printLogIfFailed) // runs after the kill below
-		t.Cleanup(in.kill)
-		out = append(out, in)
+		out = append(out, newInstance(t, fmt.Sprintf("i%d", i+1), addr, addrs, extra...))
 	}
 	return out
 }
 
+// newInstance prepares one instance at addr that finds its cluster
+// through peers; nothing is started.
+func newInstance(t *testing.T, name, addr string, peers []string, extra ...string) *instance {
+	t.Helper()
+	skipIfShort(t)
+	bin := binary(t)
+	dir := t.TempDir() // removed after the cleanups below run
+	in := &instance{
+		t: t, name: name, addr: addr,
+		dataDir: filepath.Join(dir, "data"), logPath: filepath.Join(dir, "picogo.log"),
+	}
+	in.args = append([]string{bin, "run",
+		"--data-dir", in.dataDir, "--listen", addr, "--advertise", addr, "--peer", strings.Join(peers, ","),
+		"--tick", itTick, "--service-password", itServicePassword, "--log-level", "info"}, extra...)
+	t.Cleanup(in.printLogIfFailed) // runs after the kill below
+	t.Cleanup(in.kill)
+	return in
+}
+
 // startCluster starts n instances of one cluster. It does not wait for
 // them; see waitRunning and waitLeader.
-func startCluster(t *testing.T, n int) []*instance {
+func startCluster(t *testing.T, n int, extra ...string) []*instance {
 	t.Helper()
-	ins := newCluster(t, n)
+	ins := newCluster(t, n, extra...)
 	for _, in := range ins {
 		in.start()
 	}
@@ -281,6 +289,64 @@ func (in *instance) kill() {
 		fmt.Fprintf(f, "=== harness: killed %s (SIGKILL)\n", in.name)
 		f.Close()
 	}
+}
+
+// signal sends sig to the running process.
+func (in *instance) signal(sig os.Signal) {
+	in.t.Helper()
+	in.mu.Lock()
+	proc := in.proc
+	in.mu.Unlock()
+	if proc == nil {
+		in.t.Fatalf("%s: signal %v while not running", in.name, sig)
+	}
+	if err := proc.Signal(sig); err != nil {
+		in.t.Fatalf("%s: signal %v: %v", in.name, sig, err)
+	}
+	if f, err := os.OpenFile(in.logPath, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+		fmt.Fprintf(f, "=== harness: sent %v to %s\n", sig, in.name)
+		f.Close()
+	}
+}
+
+// waitExit waits, at most timeout, until the process exits by itself, and
+// returns how it ended; the instance is then stopped (start runs it
+// again).
+func (in *instance) waitExit(timeout time.Duration) *os.ProcessState {
+	in.t.Helper()
+	in.mu.Lock()
+	proc, exited := in.proc, in.exited
+	in.mu.Unlock()
+	if proc == nil {
+		in.t.Fatalf("%s: waiting for the exit of a process not started", in.name)
+	}
+	select {
+	case <-exited:
+	case <-time.After(timeout):
+		in.t.Fatalf("%s: still running %v later", in.name, timeout)
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.proc = nil
+	return in.state
+}
+
+// logSize is the length of the instance's log so far: logSince(size)
+// reads what came after.
+func (in *instance) logSize() int64 {
+	fi, err := os.Stat(in.logPath)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+func (in *instance) logSince(offset int64) string {
+	b, err := os.ReadFile(in.logPath)
+	if err != nil || int64(len(b)) < offset {
+		return ""
+	}
+	return string(b[offset:])
 }
 
 // restart starts a killed instance again: same flags, same data directory.

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	stdnet "net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/picogo/picogo/core/tables"
@@ -28,6 +29,10 @@ type view struct {
 	Learners []uint64   `json:"learners"`
 	Peers    []peerView `json:"peers"`
 	Tables   []string   `json:"tables"`
+	// The topology as this instance has applied it; voter/learner from
+	// its Raft configuration.
+	topologyView
+	TopologyError string `json:"topology_error,omitempty"`
 }
 
 type peerView struct {
@@ -53,6 +58,13 @@ func (d *daemon) snapshotView() (view, error) {
 		}
 		for _, t := range n.Tables().Tables() {
 			v.Tables = append(v.Tables, t.Name)
+		}
+		if top, err := n.Tables().ReadTopology(); err != nil {
+			v.TopologyError = err.Error()
+		} else {
+			cs := st.ConfState
+			v.topologyView = buildTopology(top, st.Lead, &raftConf{
+				Voters: append(slices.Clone(cs.Voters), cs.VotersOutgoing...), Learners: append(slices.Clone(cs.Learners), cs.LearnersNext...)})
 		}
 		res <- v
 	})
@@ -128,10 +140,19 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <h1>picogo cluster {{.Cluster}}</h1>
 <p>This is instance <b>{{.Instance}}</b> (raft id {{.RaftID}}): <b>{{.State}}</b> in term {{.Term}}, leader {{.LeaderID}},
 commit {{.Commit}}, applied {{.Applied}}.</p>
-<h2>Members</h2>
-<table><tr><th>raft id</th><th>address</th><th>role</th></tr>
-{{range .Peers}}<tr><td>{{.RaftID}}</td><td>{{.Address}}</td><td>{{if eq .RaftID $.LeaderID}}leader{{else}}member{{end}}</td></tr>{{end}}
+<h2>Tiers</h2>
+<table><tr><th>tier</th><th>replication factor</th><th>can vote</th><th>buckets</th><th>replicasets</th></tr>
+{{range .Tiers}}<tr><td>{{.Name}}</td><td>{{.ReplicationFactor}}</td><td>{{.CanVote}}</td><td>{{.BucketCount}}</td><td>{{.Replicasets}}</td></tr>{{end}}
 </table>
+<h2>Replicasets</h2>
+<table><tr><th>replicaset</th><th>tier</th><th>master</th><th>state</th><th>instances</th></tr>
+{{range .Replicasets}}<tr><td>{{.Name}}</td><td>{{.Tier}}</td><td>{{.CurrentMaster}}{{if ne .TargetMaster .CurrentMaster}} → {{.TargetMaster}}{{end}}</td><td>{{.State}}</td><td>{{.Instances}}/{{.ReplicationFactor}}</td></tr>{{end}}
+</table>
+<h2>Instances</h2>
+<table><tr><th>instance</th><th>raft id</th><th>address</th><th>replicaset</th><th>tier</th><th>current</th><th>target</th><th>raft</th></tr>
+{{range .Instances}}<tr><td>{{.Name}}</td><td>{{.RaftID}}</td><td>{{.Address}}</td><td>{{.Replicaset}}</td><td>{{.Tier}}</td><td>{{.CurrentGrade}}</td><td>{{.TargetGrade}}</td><td>{{.RaftColumn}}</td></tr>{{end}}
+</table>
+{{with .TopologyError}}<p>The topology tables do not read: {{.}}</p>{{end}}
 <h2>Tables</h2><p>{{range .Tables}}{{.}} {{end}}</p>
 <p><a href="/api/cluster">JSON</a> · <a href="/metrics">metrics</a></p>
 </body></html>`))

@@ -1,5 +1,5 @@
 // Command picogo is the one binary: the daemon (run), its operator commands
-// (status, connect) and the simulator (sim).
+// (status, expel, connect) and the simulator (sim).
 package main
 
 import (
@@ -13,12 +13,13 @@ const usage = `picogo — a distributed database and cluster manager in the desi
 
 Usage:
   picogo run       start an instance (picogo run --help)
-  picogo status    show the cluster: members, Raft state, terms
+  picogo status    show the cluster: leader, governor, tiers, replicasets, instances and grades
+  picogo expel     expel an instance from the cluster for good (picogo expel --help)
   picogo connect   a console that calls procedures on an instance
   picogo sim       run the seeded simulator (picogo sim --help)
   picogo version   print the version
 
-Expelling instances comes with the cluster lifecycle (issue #4).
+Starting, joining, stopping and expelling instances: docs/operators.md.
 `
 
 func main() {
@@ -30,7 +31,9 @@ func main() {
 	case "run":
 		os.Exit(runDaemon(os.Args[2:]))
 	case "status":
-		os.Exit(runStatus(os.Args[2:]))
+		os.Exit(runStatus(os.Args[2:], os.Stdout, os.Stderr))
+	case "expel":
+		os.Exit(runExpel(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "connect":
 		os.Exit(runConnect(os.Args[2:], os.Stdin, os.Stdout))
 	case "sim":

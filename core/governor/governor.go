@@ -83,6 +83,15 @@ type Input struct {
 	// skipped as RPC targets, and never picked as a new voter, transfer
 	// target or target master, until the executor's backoff lets them back.
 	Unreachable map[string]bool
+	// Mutants are deliberate bugs; only the simulator sets them.
+	Mutants Mutants
+}
+
+// Mutants are governor bugs the simulator must catch.
+type Mutants struct {
+	// KeepOfflineVoters: a voter that went Offline keeps its seat and is
+	// not replaced.
+	KeepOfflineVoters bool
 }
 
 // Action is one governor step.

@@ -175,22 +175,25 @@ func TestMasterReelection(t *testing.T) {
 	assert.Equal(t, on(2), s.instance("s1").Current)
 }
 
-// TestExpelFlow: an expelled voter leaves the configuration, then its
-// current grade follows; the leader expelled hands over first.
+// TestExpelFlow: an expelled voter is demoted to a learner, its current
+// grade follows (it still hears of it), then it leaves the configuration;
+// the leader expelled hands over first.
 func TestExpelFlow(t *testing.T) {
 	s := newSim(t, storage(4), 1, withLearners(voters(1, 2, 3), 4))
 	s.expel("s3")
 	assert.Equal(t, []string{
-		"conf change: voters [1 2 4], learners []: r3 v4",
+		"conf change: voters [1 2 4], learners [3]: l3 v4",
 		"expel: s3: Online(1) -> Expelled(1)",
+		"conf change: voters [1 2 4], learners []: r3",
 		"idle: nothing to do",
 	}, s.run(10))
 
 	s.expel("s1")
 	assert.Equal(t, []string{
 		"transfer leadership: leader s1 (raft id 1) has target Expelled(1): hand over to s2 (raft id 2)",
-		"conf change: voters [2 4], learners []: r1",
+		"conf change: voters [2 4], learners [1]: l1",
 		"expel: s1: Online(1) -> Expelled(1)",
+		"conf change: voters [2 4], learners []: r1",
 		"idle: nothing to do",
 	}, s.run(10))
 	assert.Equal(t, voters(2, 4), s.conf)

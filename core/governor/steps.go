@@ -2,6 +2,7 @@ package governor
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/picogo/picogo/core/tables"
 )
@@ -73,21 +74,24 @@ func (p *planner) targetMaster() (Action, bool) {
 // replication factor, the replicaset becomes ready with weight 1 and its
 // tier's target vshard config version is bumped. A replicaset whose target
 // master is unreachable, or with no reachable member bound for Online, is
-// skipped for now.
+// skipped for now; so is one whose config version moved while a member
+// bound for Online is unreachable — recording the version would leave that
+// member with the old configuration for good.
 func (p *planner) replication() (Action, bool) {
 	for _, rs := range p.replicasets {
 		members := p.members(rs.ReplicasetID)
-		needed := rs.CurrentConfigVersion < rs.TargetConfigVersion
+		versionBehind := rs.CurrentConfigVersion < rs.TargetConfigVersion
+		needed := versionBehind
 		var targets []tables.Instance
 		var addrs []string
-		masterUnreachable := false
+		blocked := false
 		for _, m := range members {
 			if !onlineBound(m) {
 				continue
 			}
 			a, ok := p.address(m)
 			if !ok {
-				masterUnreachable = masterUnreachable || m.InstanceID == rs.TargetMasterID
+				blocked = blocked || m.InstanceID == rs.TargetMasterID || versionBehind
 				continue
 			}
 			targets = append(targets, m)
@@ -96,7 +100,7 @@ func (p *planner) replication() (Action, bool) {
 				needed = true
 			}
 		}
-		if !needed || len(targets) == 0 || masterUnreachable {
+		if !needed || len(targets) == 0 || blocked {
 			continue
 		}
 
@@ -168,8 +172,11 @@ func (p *planner) replication() (Action, bool) {
 // target incarnation — do_reconfigure for all of them when the version moved,
 // else only for those at Replicated; then the tier's current vshard config
 // version catches up, and those at Replicated become ShardingInitialized.
-// A tier with no such instance reachable is skipped for now.
+// A tier with no such instance reachable is skipped for now; so is a tier
+// whose version moved while one of those instances is unreachable — it
+// would keep the old configuration for good.
 func (p *planner) sharding() (Action, bool) {
+next:
 	for _, tier := range p.tiers {
 		behind := tier.CurrentVshardConfigVersion < tier.TargetVshardConfigVersion
 		var r rows
@@ -186,6 +193,9 @@ func (p *planner) sharding() (Action, bool) {
 			}
 			a, ok := p.address(i)
 			if !ok {
+				if behind {
+					continue next
+				}
 				continue
 			}
 			atReplicated := i.Current.Variant == tables.GradeReplicated
@@ -267,21 +277,17 @@ func (p *planner) online() (Action, bool) {
 	return Action{}, false
 }
 
-// expel is step 8: an instance with target Expelled that is no longer in
-// the Raft configuration gets current = target.
+// expel is step 8: an instance with target Expelled that no longer votes
+// (step 2 made it a learner) gets current = target. It is still a learner
+// then, so the entry reaches it and it stops; step 2 then removes it from
+// the configuration.
 func (p *planner) expel() (Action, bool) {
 	cs := p.in.Conf
 	for _, i := range p.instances {
 		if i.Target.Variant != tables.GradeExpelled || i.Current.Variant == tables.GradeExpelled {
 			continue
 		}
-		inConf := false
-		for _, list := range [][]uint64{cs.Voters, cs.VotersOutgoing, cs.Learners, cs.LearnersNext} {
-			for _, id := range list {
-				inConf = inConf || id == i.RaftID
-			}
-		}
-		if inConf {
+		if slices.Contains(cs.Voters, i.RaftID) || slices.Contains(cs.VotersOutgoing, i.RaftID) {
 			continue
 		}
 		var r rows

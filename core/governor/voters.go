@@ -62,8 +62,10 @@ func (p *planner) transferLeadership() (Action, bool) {
 //     far; distance = number of keys whose values differ, a key present on
 //     one side only differing) from the voters chosen, ties by raft id.
 //     Eligible voters are never swapped for farther candidates;
-//   - every other instance that is not expelled is a learner; an expelled
-//     one (current or target) is removed from the configuration;
+//   - every other instance is a learner; one being expelled is demoted to
+//     a learner (not added as one), so that it still hears of its
+//     expulsion (step 8) and stops; once its current grade is Expelled it
+//     is removed from the configuration;
 //   - raft ids in the configuration without an instance row are left alone.
 //
 // The change is one ConfChange with TransitionAuto: Raft applies it in one
@@ -94,7 +96,7 @@ func (p *planner) confChange() (Action, bool) {
 		if !p.canVote(i) {
 			continue
 		}
-		keepable := isVoter(i.RaftID) && i.Current.Variant != tables.GradeOffline
+		keepable := isVoter(i.RaftID) && (i.Current.Variant != tables.GradeOffline || p.in.Mutants.KeepOfflineVoters)
 		if i.Current.Variant == tables.GradeOnline || keepable {
 			eligible++
 			if i.RaftID == p.in.Self {
@@ -137,9 +139,14 @@ func (p *planner) confChange() (Action, bool) {
 			if !isVoter(id) {
 				change(raft.AddVoter, id)
 			}
-		case expelled(i):
+		case i.Current.Variant == tables.GradeExpelled:
 			if isVoter(id) || isLearner(id) {
 				change(raft.RemoveNode, id)
+			}
+		case expelled(i) && !isVoter(id):
+			// Being expelled: stays a learner if it is one, is never added.
+			if isLearner(id) {
+				learners = append(learners, id)
 			}
 		default:
 			learners = append(learners, id)

@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/picogo/picogo/core/governor"
 	"github.com/picogo/picogo/core/ra"
@@ -30,19 +31,34 @@ type governorState struct {
 	// term is the leadership this state belongs to: an answer arriving
 	// for an earlier one is ignored.
 	term uint64
+	// pauseUntil: after handing leadership over, the governor waits an
+	// election timeout for the transfer to happen before trying again.
+	pauseUntil int
+	// backingOff are the instances the last plan skipped because their
+	// RPCs failed recently: its "idle" may hide work for them.
+	backingOff []string
 }
 
+// status is "idle" only once the plan said there is nothing to do.
 func (g *governorState) status() string {
 	switch {
 	case !g.leading:
 		return "not a leader"
 	case g.busy:
 		return "busy: " + g.step
-	case g.lastErr != "":
-		return "idle, last error: " + g.lastErr
+	case g.step != governor.StepIdle && g.lastErr != "":
+		return "retrying, last error: " + g.lastErr
+	case g.step != governor.StepIdle:
+		return "planning"
+	case len(g.backingOff) > 0:
+		return "idle, backing off: " + strings.Join(g.backingOff, ", ")
 	}
 	return "idle"
 }
+
+// GovernorStatus is `.proc_runtime_info`'s governor_loop_status: "not a
+// leader", "idle", "busy: <step>", or "idle, last error: ...".
+func (n *Node) GovernorStatus() string { return n.gov.status() }
 
 // backoffTicks is how long an instance whose RPC failed is skipped.
 const backoffTicks = 20
@@ -58,7 +74,7 @@ func (n *Node) govern() {
 		n.gov = governorState{leading: true, term: st.Term, unreachable: map[string]int{}, lastHeard: map[uint64]int{},
 			offlining: map[string]bool{}}
 	}
-	if n.gov.busy {
+	if n.gov.busy || n.ticks < n.gov.pauseUntil {
 		return
 	}
 	top, err := n.tables.ReadTopology()
@@ -67,12 +83,16 @@ func (n *Node) govern() {
 		return
 	}
 	unreachable := map[string]bool{}
+	n.gov.backingOff = n.gov.backingOff[:0]
 	for id, until := range n.gov.unreachable {
 		if n.ticks < until {
 			unreachable[id] = true
+			n.gov.backingOff = append(n.gov.backingOff, id)
 		}
 	}
-	act := governor.Plan(governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable})
+	slices.Sort(n.gov.backingOff)
+	act := governor.Plan(governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable,
+		Mutants: n.cfg.Mutants.Governor})
 	if act.Step == governor.StepIdle {
 		n.gov.step = act.Step
 		return
@@ -87,7 +107,7 @@ func (n *Node) execute(act governor.Action, st raft.Status) {
 		if n.gov.term != st.Term {
 			return // this leadership is over
 		}
-		n.gov.busy = false
+		n.gov.busy, n.gov.step = false, "" // the next tick plans again
 		if err != nil {
 			n.gov.lastErr = act.Step + ": " + err.Message
 			n.emit(Note{Event: "governor", Detail: act.Step + " failed: " + err.Message})
@@ -101,6 +121,7 @@ func (n *Node) execute(act governor.Action, st raft.Status) {
 			done(errorf(CodeProcLua, "%v", err))
 			return
 		}
+		n.gov.pauseUntil = n.ticks + n.cfg.Raft.ElectionTick
 		done(nil)
 	case act.ConfChange != nil:
 		req := n.await(func(_ []any, err *Error) { done(err) }, act.Step, func(ra.Reply) ([]any, *Error) { return nil, nil })
@@ -115,7 +136,9 @@ func (n *Node) execute(act governor.Action, st raft.Status) {
 				done(nil)
 				return
 			}
-			n.proposeOp(tables.BatchOp(act.Ops...), act.Ranges, act.Step, func(_ []any, err *Error) { done(err) },
+			// Checked against everything after the state planned on,
+			// including what was applied while the RPCs ran.
+			n.proposeOp(tables.BatchOp(act.Ops...), act.Ranges, st.Applied, act.Step, func(_ []any, err *Error) { done(err) },
 				func(ra.Reply) ([]any, *Error) { return nil, nil })
 		})
 	}
@@ -157,15 +180,18 @@ func (n *Node) rpcs(act governor.Action, st raft.Status, then func(*Error)) {
 }
 
 // rpcRequest is the procedure call for a governor RPC, carrying the
-// leader's (term, index) where the procedure waits for it.
+// (term, index) of the entry the plan was made at where the procedure
+// waits for it: the receiver applies up to index and checks the entry
+// there has that term (the same history the governor saw).
 func (n *Node) rpcRequest(c governor.Call, st raft.Status) Request {
+	term, _ := n.ra.Term(st.Applied)
 	switch c := c.(type) {
 	case governor.Replication:
 		return Replication{IsMaster: c.IsMaster, Peers: c.Peers}
 	case governor.Sharding:
-		return Sharding{Term: st.Term, Index: st.Applied, Timeout: n.cfg.CallTimeout, DoReconfigure: c.DoReconfigure}
+		return Sharding{Term: term, Index: st.Applied, Timeout: n.cfg.CallTimeout, DoReconfigure: c.DoReconfigure}
 	case governor.ShardingBootstrap:
-		return ShardingBootstrap{Term: st.Term, Index: st.Applied, Timeout: n.cfg.CallTimeout}
+		return ShardingBootstrap{Term: term, Index: st.Applied, Timeout: n.cfg.CallTimeout}
 	}
 	panic(fmt.Sprintf("node: unknown governor call %T", c))
 }
@@ -203,7 +229,7 @@ func (n *Node) sentinel() {
 		n.gov.offlining[id] = true
 		n.emit(Note{Event: "sentinel", Detail: fmt.Sprintf("%s unreachable for %d ticks: target %s", id, n.ticks-heard, plan.Target)})
 		term := n.gov.term
-		n.proposeOp(tables.BatchOp(ops...), nil, "sentinel", func([]any, *Error) {
+		n.proposeOp(tables.BatchOp(ops...), nil, st.Applied, "sentinel", func([]any, *Error) {
 			if n.gov.term == term {
 				delete(n.gov.offlining, id)
 			}

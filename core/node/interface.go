@@ -63,8 +63,13 @@ type (
 	}
 	// RaftPromote: `.proc_raft_promote()` — campaign now.
 	RaftPromote struct{}
-	// RaftInteract: `.proc_raft_interact(raft_messages)`.
-	RaftInteract struct{ Messages []raft.Message }
+	// RaftInteract: `.proc_raft_interact(raft_messages, sender_address?)`.
+	// SenderAddress is picogo's addition: an instance that has not applied
+	// the sender's join yet still learns where to answer.
+	RaftInteract struct {
+		Messages      []raft.Message
+		SenderAddress string
+	}
 	// SnapshotNextChunk: `.proc_raft_snapshot_next_chunk(term, index, position)`.
 	SnapshotNextChunk struct {
 		Term, Index uint64
@@ -236,6 +241,11 @@ type (
 	InternalInfo struct {
 		MainLoopStatus     string `msgpack:"main_loop_status"`
 		GovernorLoopStatus string `msgpack:"governor_loop_status"`
+		// The Raft configuration as this instance has applied it
+		// (picogo's): voters and learners, with a joint configuration's
+		// outgoing voters and next learners.
+		RaftVoters   []uint64 `msgpack:"raft_voters"`
+		RaftLearners []uint64 `msgpack:"raft_learners"`
 	}
 )
 
@@ -288,10 +298,13 @@ type Fatal struct{ Err error }
 // Started: the instance has its identity and now runs Raft.
 type Started struct{ Identity Identity }
 
-// Terminate: the instance stops; with Delete it deletes its data.
+// Terminate: the instance stops; with Delete it deletes its data. Expelled
+// says the cluster expelled it: it must never run again (a restart is
+// refused).
 type Terminate struct {
-	Delete bool
-	Reason string
+	Delete   bool
+	Expelled bool
+	Reason   string
 }
 
 func (Reply) isEffect()     {}
@@ -345,6 +358,8 @@ const (
 	// CodeTopology: a topology change breaks a rule (expel the last
 	// instance, update an expelled one).
 	CodeTopology uint32 = 10032
+	// CodeExpelled: the instance asked about is expelled.
+	CodeExpelled uint32 = 10033
 )
 
 // Retriable reports whether a request that failed with code may succeed if

@@ -2,9 +2,11 @@ package node
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/topology"
 	"github.com/picogo/picogo/disk"
@@ -159,9 +161,16 @@ func (n *Node) join() {
 			return
 		}
 		if err != nil {
-			n.emit(Note{Event: "lifecycle", Detail: "join refused: " + err.Message})
-			if err.Code == CodeJoinRefused {
+			n.emit(Note{Event: "lifecycle", Detail: "join via " + n.joinVia + " failed: " + err.Message})
+			switch err.Code {
+			case CodeJoinRefused:
 				n.emit(Fatal{Err: fmt.Errorf("join refused: %s", err.Message)})
+			case CodeConflictFound:
+				// The leader decided on changed tables: ask it again.
+			default:
+				// Whom discovery named may be gone, or not know the
+				// leader: any running peer forwards a join to the leader.
+				n.joinVia = n.nextPeer(n.joinVia)
 			}
 			return
 		}
@@ -171,6 +180,39 @@ func (n *Node) join() {
 		}
 		n.joined(res)
 	})
+}
+
+// nextPeerAddress is the address in _pico_peer_address after addr (not
+// this instance's), or "" if there is none.
+func (n *Node) nextPeerAddress(addr string) string {
+	top, err := n.tables.ReadTopology()
+	if err != nil {
+		return ""
+	}
+	var addrs []string
+	for _, id := range sortedIDs(top.Addresses) {
+		if id != n.identity.RaftID && top.Addresses[id] != "" {
+			addrs = append(addrs, top.Addresses[id])
+		}
+	}
+	if len(addrs) == 0 {
+		return ""
+	}
+	return addrs[(slices.Index(addrs, addr)+1)%len(addrs)]
+}
+
+// nextPeer is the peer after addr in the peer list (not this instance).
+func (n *Node) nextPeer(addr string) string {
+	var peers []string
+	for _, p := range n.cfg.Peers {
+		if p != n.cfg.Self.Address {
+			peers = append(peers, p)
+		}
+	}
+	if len(peers) == 0 {
+		return addr
+	}
+	return peers[(slices.Index(peers, addr)+1)%len(peers)]
 }
 
 func (n *Node) joined(res JoinResult) {
@@ -277,11 +319,12 @@ func (n *Node) activate() {
 	switch {
 	case row.Target.Variant == tables.GradeExpelled || row.Current.Variant == tables.GradeExpelled:
 		if row.Current.Variant == tables.GradeExpelled {
-			n.stop(false, "this instance is expelled")
+			n.phase = PhaseStopped
+			n.emit(Terminate{Expelled: true, Reason: "this instance is expelled"})
 		}
 		return
 	case n.shuttingDown:
-		if row.Current.Variant == tables.GradeOffline && row.Target.Variant == tables.GradeOffline {
+		if row.Current.Variant == tables.GradeOffline && row.Target.Variant == tables.GradeOffline && n.mayLeave() {
 			n.stop(false, "graceful shutdown")
 			return
 		}
@@ -295,15 +338,44 @@ func (n *Node) activate() {
 	}
 }
 
+// mayLeave reports whether this instance, Offline, may stop without taking
+// a vote from the cluster: it is no voter any more (the governor demotes
+// Offline voters), or the only one — then nobody could take its place.
+func (n *Node) mayLeave() bool {
+	cs := n.ra.Status().ConfState
+	isVoter := slices.Contains(cs.Voters, n.identity.RaftID) || slices.Contains(cs.VotersOutgoing, n.identity.RaftID)
+	return !isVoter || (len(cs.Voters) == 1 && len(cs.VotersOutgoing) == 0)
+}
+
+// Activated reports whether this instance, since it started, has had its
+// request for target Online accepted.
+func (n *Node) Activated() bool { return n.activated }
+
 // askTarget asks the leader to set this instance's target grade.
 func (n *Node) askTarget(variant string) {
 	n.retryAt = n.ticks + retryTicks
 	req := UpdateInstance{InstanceID: n.identity.InstanceID, ClusterID: n.cfg.ClusterID, TargetGrade: variant}
-	n.toLeader(req, func(_ any, err *Error) {
-		if err == nil && variant == tables.GradeOnline {
+	answer := func(_ any, err *Error) {
+		switch {
+		case err == nil && variant == tables.GradeOnline:
 			n.activated = true
+		case err != nil && err.Code == CodeExpelled:
+			// Expelled while it was away: its log may never say so (it
+			// is no member any more), the leader does.
+			n.phase = PhaseStopped
+			n.emit(Terminate{Expelled: true, Reason: "this instance is expelled: " + err.Message})
 		}
-	})
+	}
+	if n.ra.BasicStatus().Lead == raft.None {
+		// No leader heard of — perhaps because this instance is no
+		// member any more: any peer forwards to the leader.
+		n.askVia = n.nextPeerAddress(n.askVia)
+		if n.askVia != "" {
+			n.call(n.askVia, req, answer)
+		}
+		return
+	}
+	n.toLeader(req, answer)
 }
 
 // Shutdown asks the cluster to take this instance Offline, then stops it

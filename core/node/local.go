@@ -76,7 +76,11 @@ func (n *Node) sharding(term, index uint64, timeout time.Duration, _ /*reconfigu
 		n.emit(Note{Event: "sharding", Detail: proc + ": " + bucketsString(n.local.buckets)})
 		return nil, nil
 	})
-	n.ra.WaitApplied(req, index)
+	wait := index
+	if n.cfg.Mutants.ShardingSkipsWait {
+		wait = 0
+	}
+	n.ra.WaitApplied(req, wait)
 	n.ra.SetDeadline(req, n.cfg.ticks(timeout))
 }
 

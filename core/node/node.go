@@ -3,12 +3,15 @@ package node
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/picogo/picogo/core/discovery"
+	"github.com/picogo/picogo/core/governor"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/topology"
 )
 
 // Version is what `.proc_version_info` reports.
@@ -54,11 +57,22 @@ type Config struct {
 	Mutants   Mutants
 }
 
+// ErrExpelled: New refuses to run an instance its own state says is
+// expelled. (One whose log does not say so yet learns it once it runs:
+// it stops with Terminate{Expelled}.)
+var ErrExpelled = topology.ErrExpelled
+
 // Mutants are deliberate bugs above Raft; only the simulator sets them.
 type Mutants struct {
 	// CasSkipsUncommitted: the CaS conflict scan looks at committed entries
 	// only.
 	CasSkipsUncommitted bool
+	// ShardingSkipsWait: `.proc_sharding` configures from whatever this
+	// instance has applied, without waiting for the governor's (term,
+	// index).
+	ShardingSkipsWait bool
+	Governor          governor.Mutants
+	Topology          topology.Mutants
 }
 
 // Node is one instance.
@@ -80,6 +94,7 @@ type Node struct {
 	retryAt      int
 	activated    bool
 	shuttingDown bool
+	askVia       string // the peer last asked when no leader is known
 
 	nextReq  ra.ReqID
 	waiting  map[ra.ReqID]waitingCall // our ra requests, by what answers them
@@ -141,7 +156,7 @@ func New(cfg Config, disk ra.DiskState) (*Node, error) {
 	}
 	n.collect()
 	if row, ok := n.selfRow(); ok && row.Current.Variant == tables.GradeExpelled {
-		return nil, fmt.Errorf("instance %s is expelled", row.InstanceID)
+		return nil, fmt.Errorf("instance %s is %w", row.InstanceID, ErrExpelled)
 	}
 	return n, nil
 }
@@ -232,7 +247,7 @@ func (n *Node) handle(user string, req Request, respond responder) {
 		ok(n.raftInfo())
 	case RuntimeInfo:
 		ok(RuntimeInfoResult{Raft: n.raftInfo(), VersionInfo: VersionInfoResult{PicodataVersion: Version, ProcAPIVersion: ProcAPIVersion},
-			Internal: InternalInfo{MainLoopStatus: n.phase.String(), GovernorLoopStatus: n.gov.status()}})
+			Internal: n.internalInfo()})
 	case InstanceInfo:
 		n.instanceInfo(r, respond)
 	case GetIndex:
@@ -254,6 +269,11 @@ func (n *Node) handle(user string, req Request, respond responder) {
 			ok()
 		}
 	case RaftInteract:
+		if r.SenderAddress != "" && len(r.Messages) > 0 {
+			if _, known := n.address(r.Messages[0].From); !known {
+				n.addressBook[r.Messages[0].From] = r.SenderAddress
+			}
+		}
 		// Messages that do not fit are refused one by one inside; the
 		// sender learns nothing it could act on, as with a lost message.
 		_ = n.ra.Receive(r.Messages)
@@ -320,6 +340,19 @@ func (n *Node) toLeader(req Request, then func(result any, err *Error)) {
 	}
 }
 
+func (n *Node) internalInfo() InternalInfo {
+	cs := n.ra.Status().ConfState
+	return InternalInfo{MainLoopStatus: n.phase.String(), GovernorLoopStatus: n.gov.status(),
+		RaftVoters: union(cs.Voters, cs.VotersOutgoing), RaftLearners: union(cs.Learners, cs.LearnersNext)}
+}
+
+// union is the sorted set of ids in a and b.
+func union(a, b []uint64) []uint64 {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 func (n *Node) raftInfo() RaftInfoResult {
 	st := n.ra.BasicStatus()
 	return RaftInfoResult{ID: st.ID, Term: st.Term, Applied: st.Applied, LeaderID: st.Lead, State: st.State.String()}
@@ -354,7 +387,7 @@ func (n *Node) translate(e ra.Effect) {
 			n.emit(Note{Event: "no address", Detail: fmt.Sprintf("raft messages to %d dropped: its address is unknown", e.To)})
 			return
 		}
-		n.call(addr, RaftInteract{Messages: e.Messages}, func(any, *Error) {})
+		n.call(addr, RaftInteract{Messages: e.Messages, SenderAddress: n.cfg.Self.Address}, func(any, *Error) {})
 	case ra.Persist:
 		n.emit(Persist{ID: e.ID, Batch: persistBatch(e), Sync: e.Sync})
 	case ra.Reply:

@@ -6,14 +6,14 @@ import (
 )
 
 // proposeOp appends op on this leader, checked like a CaS whose predicate is
-// the applied state the caller read: any entry after the applied index —
-// committed or not — that writes into ranges or into the keys op writes is a
-// conflict (the caller decides again once it is applied). The answer comes
-// once the entry is applied: then turns it into return values.
-func (n *Node) proposeOp(op tables.Op, ranges []tables.Range, kind string, respond responder,
+// the state the caller decided on — the tables as applied at readAt: any
+// entry after readAt — committed or not, applied since or not — that writes
+// into ranges or into the keys op writes is a conflict (the caller decides
+// again). The answer comes once the entry is applied: then turns it into
+// return values.
+func (n *Node) proposeOp(op tables.Op, ranges []tables.Range, readAt uint64, kind string, respond responder,
 	then func(ra.Reply) ([]any, *Error)) {
-	applied := n.ra.BasicStatus().Applied
-	if err := n.scanConflicts(applied, ranges, op, false); err != nil {
+	if err := n.scanConflicts(readAt, ranges, op, false); err != nil {
 		respond(nil, err)
 		return
 	}
@@ -37,6 +37,9 @@ func (n *Node) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, 
 		return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: %v", err)
 	}
 	prev, ents := n.ra.Log()
+	if index < prev {
+		return errorf(CodeCompacted, "Compacted: raft index %d is compacted at %d", index, prev)
+	}
 	last := prev + uint64(len(ents))
 	if committedOnly {
 		last = min(last, n.ra.BasicStatus().Commit)

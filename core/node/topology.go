@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -17,6 +18,13 @@ import (
 
 // topologyChange handles RaftJoin, UpdateInstance and Expel.
 func (n *Node) topologyChange(req Request, respond responder) {
+	if n.ra.BasicStatus().State == raft.StateLeader && !n.leaderCaughtUp() {
+		// A new leader decides only on the whole history: until it has
+		// applied an entry of its own term it may lack the tiers, or
+		// the rows a join must see.
+		respond(nil, errorf(CodeNotReady, "%s: the leader is catching up, retry", req.Proc()))
+		return
+	}
 	if n.ra.BasicStatus().State != raft.StateLeader {
 		n.toLeader(req, func(result any, err *Error) {
 			if err != nil {
@@ -51,6 +59,14 @@ func (n *Node) topologyChange(req Request, respond responder) {
 	}
 }
 
+// leaderCaughtUp reports whether this leader has applied an entry of its
+// own term: then its tables hold everything any earlier leader committed.
+func (n *Node) leaderCaughtUp() bool {
+	st := n.ra.BasicStatus()
+	t, ok := n.ra.Term(st.Applied)
+	return ok && t == st.Term
+}
+
 // resultValues turns a forwarded call's decoded result back into return
 // values.
 func resultValues(result any) []any {
@@ -66,7 +82,8 @@ func resultValues(result any) []any {
 func (n *Node) leaderJoin(top tables.Topology, r RaftJoin, respond responder) {
 	plan, err := topology.PlanJoin(top, n.cfg.ClusterID, topology.JoinRequest{
 		ClusterID: r.ClusterID, InstanceID: r.InstanceID, ReplicasetID: r.ReplicasetID, Address: r.Address,
-		FailureDomain: r.FailureDomain, Tier: r.Tier, InstanceUUID: r.InstanceUUID}, n.newUUID)
+		FailureDomain: r.FailureDomain, Tier: r.Tier, InstanceUUID: r.InstanceUUID,
+		Mutants: n.cfg.Mutants.Topology}, n.newUUID)
 	if err != nil {
 		respond(nil, errorf(CodeJoinRefused, "%s: %v", r.Proc(), err))
 		return
@@ -89,12 +106,16 @@ func (n *Node) leaderJoin(top tables.Topology, r RaftJoin, respond responder) {
 		return
 	}
 	n.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("join: %s (raft id %d) into %s", plan.Instance.InstanceID, plan.Instance.RaftID, plan.Instance.ReplicasetID)})
-	n.proposeOp(tables.BatchOp(plan.Ops...), plan.Ranges, r.Proc(), respond, func(ra.Reply) ([]any, *Error) { return answer(), nil })
+	n.proposeOp(tables.BatchOp(plan.Ops...), plan.Ranges, n.ra.BasicStatus().Applied, r.Proc(), respond, func(ra.Reply) ([]any, *Error) { return answer(), nil })
 }
 
 // writeTopology writes a planned change of one instance row, guarded by the
 // ranges a concurrent change must not have touched since it was planned.
 func (n *Node) writeTopology(proc string, inst tables.Instance, ops []tables.Dml, ranges []tables.Range, err error, respond responder) {
+	if errors.Is(err, topology.ErrExpelled) {
+		respond(nil, errorf(CodeExpelled, "%s: %v", proc, err))
+		return
+	}
 	if err != nil {
 		respond(nil, errorf(CodeTopology, "%s: %v", proc, err))
 		return
@@ -104,7 +125,7 @@ func (n *Node) writeTopology(proc string, inst tables.Instance, ops []tables.Dml
 		return
 	}
 	n.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("%s: %s target %s", proc, inst.InstanceID, inst.Target)})
-	n.proposeOp(tables.BatchOp(ops...), ranges, proc, respond, func(ra.Reply) ([]any, *Error) { return nil, nil })
+	n.proposeOp(tables.BatchOp(ops...), ranges, n.ra.BasicStatus().Applied, proc, respond, func(ra.Reply) ([]any, *Error) { return nil, nil })
 }
 
 // expelRedirect has the leader expel an instance and answers once this

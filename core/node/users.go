@@ -30,5 +30,5 @@ func (n *Node) maybeSetAdminAuth() {
 	op := tables.DmlOp(tables.Replace(tables.TablePicoUser, v[0], v[1], v[2], auth, v[4]))
 	n.adminAuthAt = n.ticks
 	n.emit(Note{Event: "users", Detail: "proposing the admin password given at start"})
-	n.proposeOp(op, nil, "set admin password", func([]any, *Error) {}, func(ra.Reply) ([]any, *Error) { return nil, nil })
+	n.proposeOp(op, nil, n.ra.BasicStatus().Applied, "set admin password", func([]any, *Error) {}, func(ra.Reply) ([]any, *Error) { return nil, nil })
 }

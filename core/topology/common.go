@@ -11,6 +11,10 @@ import (
 	"github.com/picogo/picogo/core/tables"
 )
 
+// ErrExpelled: the instance is expelled (or being expelled); it may never
+// run again.
+var ErrExpelled = errors.New("expelled")
+
 // CheckClusterID refuses a request whose cluster id is not the cluster's.
 // PlanJoin and PlanUpdate call it; a caller of PlanExpel calls it first.
 func CheckClusterID(cluster, requested string) error {

@@ -22,6 +22,15 @@ type JoinRequest struct {
 	// InstanceUUID is "" for a first join, or the uuid a retried join was
 	// given (or chose itself): see the package doc, Idempotence.
 	InstanceUUID string
+	// Mutants are deliberate bugs; only the simulator sets them.
+	Mutants Mutants
+}
+
+// Mutants are topology bugs the simulator must catch.
+type Mutants struct {
+	// JoinIgnoresFailureDomains: automatic placement puts an instance into
+	// a replicaset whose members share a failure domain with it.
+	JoinIgnoresFailureDomains bool
 }
 
 // JoinPlan is the leader's decision on a join.
@@ -74,7 +83,7 @@ func PlanJoin(t tables.Topology, clusterID string, req JoinRequest, newUUID func
 	if err != nil {
 		return JoinPlan{}, err
 	}
-	rs, isNew, err := chooseReplicaset(t, instances, tier, req.ReplicasetID, fd)
+	rs, isNew, err := chooseReplicaset(t, instances, tier, req.ReplicasetID, fd, req.Mutants.JoinIgnoresFailureDomains)
 	if err != nil {
 		return JoinPlan{}, err
 	}
@@ -195,7 +204,7 @@ func checkRequestedName(t tables.Topology, name string) (replace bool, err error
 // automatic choice. isNew says the returned row is to be created (only its
 // id and tier are set then).
 func chooseReplicaset(t tables.Topology, instances []tables.Instance, tier tables.Tier, requested string,
-	fd map[string]string) (rs tables.Replicaset, isNew bool, err error) {
+	fd map[string]string, ignoreDomains bool) (rs tables.Replicaset, isNew bool, err error) {
 	if requested != "" {
 		if rs, ok := t.Replicaset(requested); ok {
 			if rs.Tier != tier.Name {
@@ -224,7 +233,7 @@ next:
 			continue
 		}
 		for _, m := range live {
-			if _, clash := shared(upper(m.FailureDomain), fd); clash {
+			if _, clash := shared(upper(m.FailureDomain), fd); clash && !ignoreDomains {
 				continue next
 			}
 		}

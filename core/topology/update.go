@@ -31,7 +31,7 @@ func PlanUpdate(t tables.Topology, clusterID string, req UpdateRequest) (tables.
 		return tables.Instance{}, nil, fmt.Errorf("no such instance %s", req.InstanceID)
 	}
 	if expelled(old) {
-		return tables.Instance{}, nil, fmt.Errorf("instance %s is expelled", req.InstanceID)
+		return tables.Instance{}, nil, fmt.Errorf("instance %s is %w", req.InstanceID, ErrExpelled)
 	}
 	upd := old
 	var ops [][]any

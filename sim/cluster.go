@@ -1,0 +1,243 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/disk/simdisk"
+	lin "github.com/picogo/picogo/linearizability"
+)
+
+// Cluster is a simulated cluster driven by a test, event by event: the
+// same instances (the production core behind proc.Host), simulated disks
+// and network as a seed's world, and the same invariant checks after every
+// event — but no random faults: the test starts, stops, kills, isolates
+// and calls instances, and runs virtual time forward.
+type Cluster struct {
+	w *World
+}
+
+// ClusterOptions configure a scripted cluster.
+type ClusterOptions struct {
+	Seed uint64
+	// Tiers the cluster boots with (default: one tier "storage",
+	// replication factor 1, voting).
+	Tiers []tables.Tier
+	Trace io.Writer
+}
+
+// Spec is how an instance is started: its flags, as an operator would
+// give them.
+type Spec struct {
+	ClusterID     string // default: the cluster's
+	InstanceID    string
+	ReplicasetID  string
+	Tier          string // default: the first tier
+	FailureDomain map[string]string
+	// Peers are the addresses it discovers (default: every instance
+	// started before it, and itself).
+	Peers []string
+}
+
+// Member is one instance of a Cluster.
+type Member struct {
+	c  *Cluster
+	in *instance
+}
+
+// NewCluster makes an empty cluster: a quiet network (1–2 ms), fast disks.
+func NewCluster(o ClusterOptions) *Cluster {
+	tiers := o.Tiers
+	if len(tiers) == 0 {
+		tiers = []tables.Tier{{Name: "storage", ReplicationFactor: 1, CanVote: true, BucketCount: tables.DefaultBucketCount}}
+	}
+	root := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
+	sub := func() *rand.Rand { return rand.New(rand.NewPCG(root.Uint64(), root.Uint64())) }
+	w := &World{
+		seed:     o.Seed,
+		scripted: true,
+		params: Params{
+			Tiers: tiers, Tick: 10 * time.Millisecond, Election: 10,
+			NetLatencyMin: time.Millisecond, NetLatencyMax: 2 * time.Millisecond,
+			DiskLatencyMin: 50 * time.Microsecond, DiskLatencyMax: 200 * time.Microsecond,
+			OpTimeout: 500 * time.Millisecond, ShutdownTimeout: 2 * time.Second,
+			LivenessBound: 8 * time.Second,
+		},
+		byAddr:  map[string]*instance{},
+		cut:     map[[2]string]bool{},
+		history: &lin.History{},
+	}
+	w.netRng, w.diskRng, w.faultRng = sub(), sub(), sub()
+	w.trace = newTrace(o.Trace, func() int64 { return w.sched.now })
+	w.checker = newChecker(w)
+	w.topology = newTopologyChecker(w)
+	return &Cluster{w: w}
+}
+
+// Start adds an instance with an empty disk and starts it: it discovers
+// its peers, then boots the cluster or joins it. Its address is "i<n>".
+func (c *Cluster) Start(s Spec) *Member {
+	w := c.w
+	id := uint64(len(w.instances) + 1)
+	in := &instance{w: w, id: id, addr: fmt.Sprintf("i%d", id), disk: simdisk.New(simdisk.Options{}),
+		tickEvery: int64(w.params.Tick), tier: orDefault(s.Tier, w.params.Tiers[0].Name),
+		failureDomain: s.FailureDomain, spec: s}
+	if in.failureDomain == nil {
+		in.failureDomain = map[string]string{}
+	}
+	if s.Peers == nil {
+		for _, o := range w.instances {
+			in.spec.Peers = append(in.spec.Peers, o.addr)
+		}
+		in.spec.Peers = append(in.spec.Peers, in.addr)
+	}
+	w.instances = append(w.instances, in)
+	w.byAddr[in.addr] = in
+	if err := in.start(); err != nil {
+		w.fail(err)
+	}
+	return &Member{c: c, in: in}
+}
+
+// Run advances virtual time by d.
+func (c *Cluster) Run(d time.Duration) { c.w.runUntil(c.w.sched.now + int64(d)) }
+
+// Until runs until cond holds, at most limit of virtual time; the error
+// says what was awaited, and any invariant violation found meanwhile.
+func (c *Cluster) Until(what string, limit time.Duration, cond func() bool) error {
+	deadline := c.w.sched.now + int64(limit)
+	for c.w.failure == nil && !cond() {
+		if !c.w.sched.step(deadline) {
+			if cond() {
+				break
+			}
+			return fmt.Errorf("not within %v: %s", limit, what)
+		}
+	}
+	return c.w.failure
+}
+
+// Settle runs until the cluster is at rest — one leader everyone follows,
+// every running instance Online, the governor idle — and checks the
+// invariants of a cluster at rest (voters, masters, buckets).
+func (c *Cluster) Settle(limit time.Duration) error {
+	var why string
+	err := c.Until("the cluster at rest", limit, func() bool { why = c.w.unsettled(); return why == "" })
+	if err != nil {
+		return fmt.Errorf("%w (%s)", err, why)
+	}
+	return c.w.topology.restChecks()
+}
+
+// Failure is the first invariant violation seen, if any.
+func (c *Cluster) Failure() error { return c.w.failure }
+
+// Call sends req from the operator's console to m, as admin, and runs
+// until the answer (or the call's timeout).
+func (c *Cluster) Call(m *Member, req node.Request) (result any, err *node.Error) {
+	done := false
+	c.w.operatorCall(m.in, req, func(r any, e *node.Error) { result, err, done = r, e, true })
+	for !done && c.w.sched.step(c.w.sched.now+int64(time.Minute)) {
+	}
+	return result, err
+}
+
+// Leader is the member that leads (in the highest term), or nil.
+func (c *Cluster) Leader() *Member {
+	in := c.w.leader()
+	if in == nil {
+		return nil
+	}
+	return &Member{c: c, in: in}
+}
+
+// Topology is the topology as the leader has applied it.
+func (c *Cluster) Topology() tables.Topology {
+	if l := c.w.leader(); l != nil {
+		if top, err := l.node().Tables().ReadTopology(); err == nil {
+			return top
+		}
+	}
+	return tables.Topology{}
+}
+
+// Conf is the Raft configuration as the leader has applied it.
+func (c *Cluster) Conf() raft.ConfState {
+	if l := c.w.leader(); l != nil {
+		return l.node().Status().ConfState
+	}
+	return raft.ConfState{}
+}
+
+// Isolate cuts m off from everyone, both ways; Heal mends every cut.
+func (c *Cluster) Isolate(m *Member) {
+	for _, o := range c.w.instances {
+		if o != m.in {
+			c.w.cut[[2]string{m.in.addr, o.addr}] = true
+			c.w.cut[[2]string{o.addr, m.in.addr}] = true
+		}
+	}
+	c.w.trace.printf("isolate i%d", m.in.id)
+}
+
+// Heal mends every cut link.
+func (c *Cluster) Heal() {
+	c.w.cut = map[[2]string]bool{}
+	c.w.trace.printf("heal")
+}
+
+// Addr is where the member listens.
+func (m *Member) Addr() string { return m.in.addr }
+
+// Up reports whether its process runs.
+func (m *Member) Up() bool { return m.in.up() }
+
+// Node is its running node (nil when its process is down).
+func (m *Member) Node() *node.Node { return m.in.node() }
+
+// Fatal is the error its process stopped with (a refused join, a refused
+// start), if any.
+func (m *Member) Fatal() error { return m.in.fatal }
+
+// RaftID is its raft id (0 before it joined).
+func (m *Member) RaftID() uint64 { return m.in.raftID }
+
+// Row is its _pico_instance row as the leader has it.
+func (m *Member) Row() (tables.Instance, bool) {
+	if m.in.raftID == 0 {
+		return tables.Instance{}, false
+	}
+	return byRaftID(m.c.Topology(), m.in.raftID)
+}
+
+// Kill stops its process at once (SIGKILL): unsynced writes are lost.
+func (m *Member) Kill() { m.in.stopping = false; m.in.crash(false) }
+
+// Shutdown stops it gracefully (SIGTERM): it asks for Offline and exits
+// once it is, as `picogo run` does.
+func (m *Member) Shutdown() {
+	m.in.stopping = true
+	m.c.w.trace.printf("i%d graceful shutdown", m.in.id)
+	m.in.host.Shutdown()
+	m.c.w.afterEvent(m.in)
+}
+
+// Restart starts its process again from its disk.
+func (m *Member) Restart() {
+	m.in.stopping, m.in.retired, m.in.terminated, m.in.fatal = false, false, false, nil
+	if err := m.in.start(); err != nil {
+		m.c.w.fail(err)
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,212 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/proc"
+)
+
+// The cluster's lifecycle during the fault phase, as an operator would
+// drive it: graceful shutdowns (most restart later, one may stay down for
+// good), expels through `.proc_expel`, and at most one stop of the whole
+// cluster. Joins are the late instances (see World.build).
+
+// scheduleLifecycle arms the lifecycle events for the fault phase.
+func (w *World) scheduleLifecycle() {
+	p := w.params
+	w.every(p.ShutdownEvery, w.shutdownOne)
+	w.every(p.ExpelEvery, w.expelOne)
+	if p.StopAllAt > 0 {
+		w.sched.after(int64(p.StopAllAt), w.stopAll)
+	}
+}
+
+// down counts the instances that are not running, or are on their way out.
+func (w *World) down() int {
+	n := 0
+	for _, in := range w.instances {
+		if !in.up() || in.stopping {
+			n++
+		}
+	}
+	return n
+}
+
+// running is the instances whose node runs Raft (not discovering, joining
+// or stopped), in order.
+func (w *World) running() []*instance {
+	var out []*instance
+	for _, in := range w.instances {
+		if n := in.node(); n != nil && n.Phase() == node.PhaseRunning && !in.stopping {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// shutdownOne stops a running instance gracefully (SIGTERM): it asks for
+// Offline and exits once it is. It restarts after a while, unless it is the
+// one retired for good. A shutdown that does not finish in time ends in a
+// kill, as an operator's would.
+func (w *World) shutdownOne() {
+	r := w.faultRng
+	cands := w.running()
+	if len(cands) == 0 || w.down()+1 > (len(w.instances)-1)/2 {
+		return
+	}
+	in := cands[r.IntN(len(cands))]
+	in.stopping = true
+	// Retiring one needs others to take its vote: at least three voters
+	// now (a sole voter leaving for good ends the cluster, by design).
+	if lead := w.leader(); w.params.Retire && !w.retiredOne && len(w.instances) >= 4 && r.IntN(2) == 0 &&
+		lead != nil && len(lead.node().Status().ConfState.Voters) >= 3 {
+		in.retired, w.retiredOne = true, true
+	}
+	what := "graceful shutdown"
+	if in.retired {
+		what += " (for good)"
+	}
+	w.trace.printf("i%d %s", in.id, what)
+	alive := in.epochGuard()
+	in.host.Shutdown()
+	w.afterEvent(in)
+	w.sched.after(int64(w.params.ShutdownTimeout), func() {
+		if alive() && in.stopping {
+			// Killed, it may still hold a vote: it comes back.
+			w.trace.printf("i%d did not stop within %v: kill", in.id, w.params.ShutdownTimeout)
+			in.retired = false
+			in.stopped()
+		}
+	})
+}
+
+// stopped handles an instance's process ending on its own (Terminate) or
+// by a kill after a shutdown: it restarts later unless retired or
+// expelled.
+func (in *instance) stopped() {
+	w := in.w
+	in.stopping = false
+	in.crash(false)
+	if in.retired || in.terminated {
+		return
+	}
+	w.sched.after(int64(between(w.faultRng, w.params.RestartAfter/2, w.params.RestartAfter*3/2)), func() {
+		if w.faultsOn && !in.up() && !in.terminated && w.failure == nil {
+			if err := in.start(); err != nil {
+				w.fail(err)
+			}
+		}
+	})
+}
+
+// expelOne asks a running instance to expel another, through the Proc API
+// as an operator's `picogo expel` would (`.proc_expel` is forwarded to the
+// leader). At most Expels per run.
+func (w *World) expelOne() {
+	r := w.faultRng
+	cands := w.running()
+	if w.expels >= w.params.Expels || len(cands) < 3 {
+		return
+	}
+	top, err := cands[0].node().Tables().ReadTopology()
+	if err != nil {
+		return
+	}
+	var victims []tables.Instance
+	for _, i := range top.Instances {
+		if i.Target.Variant != tables.GradeExpelled && i.Current.Variant != tables.GradeExpelled {
+			victims = append(victims, i)
+		}
+	}
+	if len(victims) < 3 {
+		return
+	}
+	w.expels++
+	victim := victims[r.IntN(len(victims))]
+	via := cands[r.IntN(len(cands))]
+	w.trace.printf("operator: expel %s (raft id %d) via i%d", victim.InstanceID, victim.RaftID, via.id)
+	w.operatorCall(via, node.Expel{ClusterID: clusterID, InstanceID: victim.InstanceID}, func(_ any, e *node.Error) {
+		if e != nil {
+			w.trace.printf("operator: expel %s: %s", victim.InstanceID, e.Message)
+			return
+		}
+		w.trace.printf("operator: expel %s: ok", victim.InstanceID)
+	})
+}
+
+// stopAll kills every instance at once and starts them all again a little
+// later: the whole cluster must come back from its disks.
+func (w *World) stopAll() {
+	if !w.faultsOn {
+		return
+	}
+	w.trace.printf("the whole cluster stops")
+	var restart []*instance
+	for _, in := range w.instances {
+		if in.up() {
+			in.stopping = false
+			in.crash(false)
+			restart = append(restart, in)
+		}
+	}
+	w.sched.after(int64(between(w.faultRng, w.params.RestartAfter/2, w.params.RestartAfter*3/2)), func() {
+		w.trace.printf("the whole cluster starts again")
+		for _, in := range restart {
+			if !in.up() && !in.terminated && !in.retired && w.failure == nil {
+				if err := in.start(); err != nil {
+					w.fail(err)
+					return
+				}
+			}
+		}
+	})
+}
+
+// operatorCall is one call from the operator's console to an instance, as
+// admin; then gets the decoded result.
+func (w *World) operatorCall(to *instance, req node.Request, then func(any, *node.Error)) {
+	w.operatorSync++
+	frame, err := proc.EncodeCall(w.operatorSync, req)
+	if err != nil {
+		panic(fmt.Sprintf("sim: operator cannot encode %T: %v", req, err))
+	}
+	c := &conn{to: to.addr, epoch: to.epoch}
+	w.roundtrip("operator", to.addr, proc.Admin, frame, w.params.OpTimeout, c, func(resp []byte, err error) {
+		if err != nil {
+			then(nil, &node.Error{Code: node.CodeTimeout, Message: err.Error()})
+			return
+		}
+		then(proc.DecodeReply(req, resp))
+	})
+}
+
+// expelledRow reports whether the cluster, as the most advanced running
+// instance knows it, has expelled raft id.
+func (w *World) expelledRow(raftID uint64) bool {
+	top, ok := w.latestTopology()
+	if !ok || raftID == 0 {
+		return false
+	}
+	i := slices.IndexFunc(top.Instances, func(i tables.Instance) bool { return i.RaftID == raftID })
+	return i >= 0 && (top.Instances[i].Current.Variant == tables.GradeExpelled ||
+		top.Instances[i].Target.Variant == tables.GradeExpelled)
+}
+
+// latestTopology is the topology of the running instance that has applied
+// the most.
+func (w *World) latestTopology() (tables.Topology, bool) {
+	var best *instance
+	for _, in := range w.running() {
+		if best == nil || in.node().Status().Applied > best.node().Status().Applied {
+			best = in
+		}
+	}
+	if best == nil {
+		return tables.Topology{}, false
+	}
+	top, err := best.node().Tables().ReadTopology()
+	return top, err == nil
+}
