@@ -39,9 +39,9 @@ run: build
 sim: build
 	./bin/picogo sim --seeds $(SEEDS) --start $(SEED)
 
-## sim-mutants: prove the simulator catches every known bug (at most 500 seeds each)
+## sim-mutants: prove the simulator catches every known bug (at most 2000 seeds each)
 sim-mutants: build
-	./bin/picogo sim --mutants --seeds 500
+	./bin/picogo sim --mutants --seeds 2000
 
 ## bench-sim: simulator speed (virtual seconds per wall second, seeds per minute)
 bench-sim:

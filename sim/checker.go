@@ -22,7 +22,11 @@ import (
 //   - every acknowledged CaS is the committed entry at the index it was
 //     acknowledged with.
 type checker struct {
-	w       *World
+	w *World
+	// cluster is the cluster id of the instances it checks: a scripted
+	// test may start an instance of another cluster, whose Raft group is
+	// checked on its own.
+	cluster string
 	leaders map[uint64]uint64 // term -> raft id
 	// applied is the entry applied at each index, as first seen.
 	applied map[uint64]appliedEntry
@@ -56,8 +60,8 @@ type appliedEntry struct {
 // there must have that term.
 type ackedWrite struct{ index, term uint64 }
 
-func newChecker(w *World) *checker {
-	return &checker{w: w, leaders: map[uint64]uint64{}, applied: map[uint64]appliedEntry{},
+func newChecker(w *World, cluster string) *checker {
+	return &checker{w: w, cluster: cluster, leaders: map[uint64]uint64{}, applied: map[uint64]appliedEntry{},
 		seen: map[uint64]uint64{}, leading: map[uint64]leadership{}}
 }
 
@@ -152,7 +156,7 @@ func (c *checker) logMatching() error {
 		ents []raft.Entry
 	}
 	var logs []held
-	for _, in := range c.w.instances {
+	for _, in := range c.w.membersOf(c.cluster) {
 		if n := in.node(); n != nil {
 			prev, ents := n.Log()
 			logs = append(logs, held{in.id, prev, ents})
@@ -193,7 +197,7 @@ func (c *checker) ackedWrite(index, term uint64) {
 // entry applied at its index, and instances at the same applied index hold
 // the same tables.
 func (c *checker) finalChecks() error {
-	for _, in := range c.w.instances {
+	for _, in := range c.w.membersOf(c.cluster) {
 		if in.node() != nil {
 			if err := c.appliedSame(in, in.node().Status().Applied); err != nil {
 				return err
@@ -215,7 +219,7 @@ func (c *checker) finalChecks() error {
 		}
 	}
 	hashes := map[uint64][32]byte{}
-	for _, in := range c.w.instances {
+	for _, in := range c.w.membersOf(c.cluster) {
 		n := in.node()
 		if n == nil {
 			continue

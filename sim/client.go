@@ -102,6 +102,9 @@ func (c *client) operate() {
 	key := c.key()
 	switch x := c.rng.IntN(10); {
 	case x < 4:
+		if c.rng.Float64() < c.w.params.ReadAnywhere {
+			c.target = c.rng.IntN(len(c.w.instances))
+		}
 		c.read(key, func(bool) { c.finish() })
 	case x < 7:
 		c.write(key, opCas)

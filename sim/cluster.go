@@ -74,8 +74,7 @@ func NewCluster(o ClusterOptions) *Cluster {
 	}
 	w.netRng, w.diskRng, w.faultRng = sub(), sub(), sub()
 	w.trace = newTrace(o.Trace, func() int64 { return w.sched.now })
-	w.checker = newChecker(w)
-	w.topology = newTopologyChecker(w)
+	w.newCheckers()
 	return &Cluster{w: w}
 }
 
@@ -203,6 +202,10 @@ func (m *Member) Node() *node.Node { return m.in.node() }
 // Fatal is the error its process stopped with (a refused join, a refused
 // start), if any.
 func (m *Member) Fatal() error { return m.in.fatal }
+
+// Terminated reports whether its process stopped on its own for good (it
+// learnt it is expelled).
+func (m *Member) Terminated() bool { return m.in.terminated && m.in.fatal == nil }
 
 // RaftID is its raft id (0 before it joined).
 func (m *Member) RaftID() uint64 { return m.in.raftID }

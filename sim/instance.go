@@ -63,6 +63,9 @@ type pendingWrite struct {
 
 func (in *instance) up() bool { return in.host != nil }
 
+// cluster is the cluster id it was started with.
+func (in *instance) cluster() string { return orDefault(in.spec.ClusterID, clusterID) }
+
 func (in *instance) node() *node.Node {
 	if in.host == nil {
 		return nil
@@ -97,7 +100,7 @@ func (in *instance) start() error {
 		Mutants: w.mutants.Raft,
 	}
 	cfg := node.Config{
-		ClusterID: orDefault(in.spec.ClusterID, clusterID), Raft: rc, Tick: w.params.Tick,
+		ClusterID: in.cluster(), Raft: rc, Tick: w.params.Tick,
 		SnapshotEvery: w.params.SnapshotEvery, SnapshotChunkBytes: 512,
 		Mutants: w.mutants.Node,
 		Self: node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain,

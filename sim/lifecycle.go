@@ -35,11 +35,11 @@ func (w *World) down() int {
 	return n
 }
 
-// running is the instances whose node runs Raft (not discovering, joining
-// or stopped), in order.
+// running is the instances of the cluster under test whose node runs Raft
+// (not discovering, joining or stopped), in order.
 func (w *World) running() []*instance {
 	var out []*instance
-	for _, in := range w.instances {
+	for _, in := range w.membersOf(clusterID) {
 		if n := in.node(); n != nil && n.Phase() == node.PhaseRunning && !in.stopping {
 			out = append(out, in)
 		}
@@ -94,7 +94,9 @@ func (in *instance) stopped() {
 		return
 	}
 	w.sched.after(int64(between(w.faultRng, w.params.RestartAfter/2, w.params.RestartAfter*3/2)), func() {
-		if w.faultsOn && !in.up() && !in.terminated && w.failure == nil {
+		// Also after the faults stopped: a shutdown still under way then
+		// ends in a restart like any other.
+		if !w.scripted && !in.up() && !in.terminated && !in.retired && w.failure == nil {
 			if err := in.start(); err != nil {
 				w.fail(err)
 			}

@@ -54,7 +54,12 @@ type Params struct {
 	StopAllAt       time.Duration // the whole cluster stops then (0: never)
 
 	ClientThink time.Duration // pause between a client's operations
-	OpTimeout   time.Duration
+	// ReadAnywhere is the chance that a read goes to a random instance
+	// instead of the one the client last used (an application behind a
+	// load balancer): followers serve it by a read index from the leader,
+	// and an old leader cut off from the rest may still believe it leads.
+	ReadAnywhere float64
+	OpTimeout    time.Duration
 
 	SnapshotEvery uint64
 
@@ -72,14 +77,14 @@ func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
 // drawParams draws a seed's world.
 func drawParams(r *rand.Rand) Params {
 	p := Params{
-		Instances:     1 + r.IntN(5),
+		Instances:     3 + r.IntN(5),
 		LateInstances: r.IntN(3),
 		Zones:         1 + r.IntN(4),
 		Clients:       2 + r.IntN(4),
 		Keys:          2 + r.IntN(6),
 		Tick:          10 * time.Millisecond,
 		Election:      10,
-		Skew:          r.Float64() * 0.1,
+		Skew:          pick(r, r.Float64()*0.1, r.Float64()*0.5),
 
 		NetLatencyMin: between(r, 100*time.Microsecond, time.Millisecond),
 		Drop:          pick(r, 0, r.Float64()*0.1),
@@ -105,6 +110,9 @@ func drawParams(r *rand.Rand) Params {
 		p.CrashInWrite = r.Float64() * 0.02
 	}
 	p.IsolateLeader = r.Float64() * 0.7
+	if r.IntN(4) == 0 {
+		p.Instances = 1 + r.IntN(2) // a cluster that starts small and grows
+	}
 	p.Tiers = []tables.Tier{{Name: "storage", ReplicationFactor: uint64(1 + r.IntN(3)), CanVote: true,
 		BucketCount: 3000}}
 	if r.IntN(3) == 0 {
@@ -135,6 +143,7 @@ func drawParams(r *rand.Rand) Params {
 		p.PauseEvery = between(r, 300*time.Millisecond, 3*time.Second)
 		p.PauseFor = between(r, 10*time.Millisecond, 500*time.Millisecond)
 	}
+	p.ReadAnywhere = pick(r, 0, r.Float64()*0.5)
 	return p
 }
 
@@ -161,8 +170,8 @@ func (p Params) String() string {
 	for _, t := range p.Tiers {
 		tiers += fmt.Sprintf(" %s(rf %d, vote %v)", t.Name, t.ReplicationFactor, t.CanVote)
 	}
-	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d fault-phase=%v",
-		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.StopAllAt, p.Clients, p.Keys, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
+	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d fault-phase=%v",
+		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
 		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.SnapshotEvery, p.FaultPhase)
 }

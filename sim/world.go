@@ -73,8 +73,11 @@ type World struct {
 	cut       map[[2]string]bool
 	clients   []*client
 	history   *lin.History
-	checker   *checker
-	topology  *topologyChecker
+	// checker checks the cluster under test; others checks, per cluster
+	// id, the instances a scripted test starts with another one.
+	checker  *checker
+	others   map[string]*checker
+	topology *topologyChecker
 
 	faultsOn  bool
 	clientsOn bool
@@ -108,8 +111,7 @@ func Run(o Options) Result {
 	w.netRng, w.diskRng, w.faultRng = sub(), sub(), sub()
 	clientRng := sub()
 	w.trace = newTrace(o.Trace, func() int64 { return w.sched.now })
-	w.checker = newChecker(w)
-	w.topology = newTopologyChecker(w)
+	w.newCheckers()
 	res := Result{Seed: o.Seed, Params: w.params}
 	w.trace.printf("seed %d: %s", o.Seed, w.params)
 
@@ -158,7 +160,7 @@ func (w *World) afterEvent(in *instance) {
 	if w.failure != nil {
 		return
 	}
-	if err := w.checker.after(in); err != nil {
+	if err := w.checkerOf(in).after(in); err != nil {
 		w.fail(err)
 		return
 	}
@@ -318,7 +320,7 @@ func (w *World) unsettled() string {
 	var lead uint64
 	var leadSt raft.Status
 	var leader *instance
-	for _, in := range w.instances {
+	for _, in := range w.membersOf(clusterID) {
 		if n := in.node(); n != nil && n.Status().State == raft.StateLeader {
 			lead, leadSt, leader = n.ID(), n.Status(), in
 		}
@@ -330,7 +332,7 @@ func (w *World) unsettled() string {
 	if err != nil {
 		return err.Error()
 	}
-	for _, in := range w.instances {
+	for _, in := range w.membersOf(clusterID) {
 		if !in.up() || in.node().Phase() != node.PhaseRunning {
 			if in.up() {
 				return fmt.Sprintf("i%d is %s", in.id, in.node().Phase())
@@ -353,7 +355,7 @@ func (w *World) unsettled() string {
 	if leadSt.Commit != leadSt.LastIndex {
 		return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
 	}
-	for _, in := range w.instances {
+	for _, in := range w.membersOf(clusterID) {
 		n := in.node()
 		if n == nil {
 			continue
@@ -500,11 +502,43 @@ func (w *World) partition() {
 	})
 }
 
-// leader is an instance that believes it leads (the highest term's), or nil.
+// membersOf is the instances started with the given cluster id.
+func (w *World) membersOf(cluster string) []*instance {
+	var out []*instance
+	for _, in := range w.instances {
+		if in.cluster() == cluster {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// newCheckers sets up the invariant checkers of an empty world.
+func (w *World) newCheckers() {
+	w.checker = newChecker(w, clusterID)
+	w.others = map[string]*checker{}
+	w.topology = newTopologyChecker(w)
+}
+
+// checkerOf is the checker of in's cluster.
+func (w *World) checkerOf(in *instance) *checker {
+	if in.cluster() == clusterID {
+		return w.checker
+	}
+	c, ok := w.others[in.cluster()]
+	if !ok {
+		c = newChecker(w, in.cluster())
+		w.others[in.cluster()] = c
+	}
+	return c
+}
+
+// leader is an instance of the cluster under test that believes it leads
+// (the highest term's), or nil.
 func (w *World) leader() *instance {
 	var best *instance
 	var term uint64
-	for _, in := range w.instances {
+	for _, in := range w.membersOf(clusterID) {
 		if n := in.node(); n != nil {
 			if st := n.Status(); st.State == raft.StateLeader && st.Term >= term {
 				best, term = in, st.Term

@@ -29,7 +29,7 @@ the same trace (see --trace and trace-hash).
 func runSim(args []string) int {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(os.Stderr, simUsage); fs.PrintDefaults() }
-	seeds := fs.Uint64("seeds", 0, "run this many seeds (with --mutants: at most this many per mutant, default 500)")
+	seeds := fs.Uint64("seeds", 0, "run this many seeds (with --mutants: at most this many per mutant, default 2000)")
 	start := fs.Uint64("start", 1, "first seed of --seeds")
 	seed := fs.Uint64("seed", 0, "run one seed")
 	tracePath := fs.String("trace", "", "with --seed: write the readable event trace to FILE (and FILE.html on a linearizability failure)")
@@ -167,7 +167,7 @@ func runManySeeds(start, n uint64, workers int, mutant string, mutants sim.Mutan
 // seeds run until one fails.
 func runMutants(maxSeeds uint64, workers int) int {
 	if maxSeeds == 0 {
-		maxSeeds = 500
+		maxSeeds = 2000
 	}
 	caught := 0
 	var missed []string

@@ -8,6 +8,9 @@ import "slices"
 type Request struct {
 	TmpID string   `msgpack:"tmp_id"`
 	Peers []string `msgpack:"peers"`
+	// CanVote: the instance is of a tier that votes; only such an
+	// instance may boot the cluster (the first voter).
+	CanVote bool `msgpack:"can_vote"`
 }
 
 // Response is the answer of `.proc_discover`: exactly one of its fields is
@@ -51,6 +54,10 @@ type State struct {
 	visited map[string]bool
 	// self holds the addresses known to reach this instance.
 	self map[string]bool
+	// canVote is this instance's; votable holds the addresses of peers
+	// (and our own) that answered they can vote.
+	canVote bool
+	votable map[string]bool
 
 	decided bool
 	outcome Outcome
@@ -58,16 +65,20 @@ type State struct {
 
 // New starts discovery for an instance with the given random tmp_id and
 // --peer list. Empty and duplicate addresses are dropped, and the list is
-// copied. With no peers at all the instance is alone and decides Bootstrap
-// at once.
-func New(tmpID string, peers []string) *State {
+// copied. canVote says whether this instance's tier votes: the cluster is
+// booted by the votable instance with the smallest address. With no peers
+// at all a votable instance is alone and decides Bootstrap at once (one
+// that cannot vote waits: it can never be the first voter).
+func New(tmpID string, peers []string, canVote bool) *State {
 	s := &State{
 		tmpID:   tmpID,
 		peers:   normalize(peers),
 		visited: map[string]bool{},
 		self:    map[string]bool{},
+		canVote: canVote,
+		votable: map[string]bool{},
 	}
-	if len(s.peers) == 0 {
+	if len(s.peers) == 0 && canVote {
 		s.decide(Outcome{Bootstrap: true})
 	}
 	return s
@@ -93,15 +104,15 @@ func (s *State) Addresses() []string {
 // Request returns the `.proc_discover` request to send: the tmp_id and every
 // known address (never nil, so it encodes as an array).
 func (s *State) Request() Request {
-	return Request{TmpID: s.tmpID, Peers: s.peersCopy()}
+	return Request{TmpID: s.tmpID, Peers: s.peersCopy(), CanVote: s.canVote}
 }
 
 // Round returns the addresses to call now, sorted: every unvisited one. Once
 // every address is visited and this instance is not the leader, it returns
-// just the smallest address, which is polled until it answers Done. After the
-// decision it returns nil.
+// just the smallest votable address (or, knowing none, every address), which
+// is polled until it answers Done. After the decision it returns nil.
 func (s *State) Round() []string {
-	if s.decided {
+	if s.decided || len(s.peers) == 0 {
 		return nil
 	}
 	var out []string
@@ -111,9 +122,12 @@ func (s *State) Round() []string {
 		}
 	}
 	if len(out) == 0 {
-		// Closed, but the smallest address is someone else's: wait for its
-		// Done (see the package doc, deviation 3).
-		out = []string{s.peers[0]}
+		// Closed, but the smallest votable address is someone else's:
+		// wait for its Done (see the package doc, deviation 3).
+		if leader, ok := s.leaderAddress(); ok {
+			return []string{leader}
+		}
+		return slices.Clone(s.peers)
 	}
 	return out
 }
@@ -141,6 +155,9 @@ func (s *State) Answer(addr string, r Response) {
 		s.merge(le.Peers)
 		if le.TmpID == s.tmpID {
 			s.self[addr] = true
+		}
+		if le.CanVote {
+			s.votable[addr] = true
 		}
 		if s.covers(le.Peers) {
 			s.visited[addr] = true
@@ -180,7 +197,7 @@ func (s *State) Handle(req Request, receiver string) Response {
 		s.merge([]string{receiver})
 		s.self[receiver] = true
 	}
-	return Response{LeaderElection: &Request{TmpID: s.tmpID, Peers: s.peersCopy()}}
+	return Response{LeaderElection: &Request{TmpID: s.tmpID, Peers: s.peersCopy(), CanVote: s.canVote}}
 }
 
 // Outcome returns the decision, and whether there is one yet.
@@ -211,7 +228,8 @@ func (s *State) covers(addrs []string) bool {
 	return len(normalize(addrs)) == len(s.peers)
 }
 
-// maybeDecide bootstraps if every peer is visited and the smallest one is us.
+// maybeDecide bootstraps if every peer is visited and the smallest votable
+// one is us.
 func (s *State) maybeDecide() {
 	if s.decided || len(s.peers) == 0 {
 		return
@@ -221,9 +239,19 @@ func (s *State) maybeDecide() {
 			return
 		}
 	}
-	if leader := s.peers[0]; s.self[leader] {
+	if leader, ok := s.leaderAddress(); ok && s.self[leader] {
 		s.decide(Outcome{Bootstrap: true, Address: leader})
 	}
+}
+
+// leaderAddress is the smallest address known to be votable.
+func (s *State) leaderAddress() (string, bool) {
+	for _, p := range s.peers {
+		if s.votable[p] {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 func (s *State) decide(o Outcome) {

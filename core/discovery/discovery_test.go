@@ -20,7 +20,7 @@ func newCluster() *cluster { return &cluster{at: map[string]*State{}} }
 
 // add starts an instance reachable at addrs.
 func (c *cluster) add(tmpID string, peers []string, addrs ...string) *State {
-	s := New(tmpID, peers)
+	s := New(tmpID, peers, true)
 	for _, a := range addrs {
 		c.at[a] = s
 	}
@@ -117,12 +117,12 @@ func pick(states []*State, order []int) []*State {
 
 func TestAloneWithoutPeersBootstraps(t *testing.T) {
 	for _, peers := range [][]string{nil, {}, {"", ""}} {
-		s := New("t", peers)
+		s := New("t", peers, true)
 		o, ok := s.Outcome()
 		require.True(t, ok)
 		assert.Equal(t, Outcome{Bootstrap: true}, o)
 		assert.Nil(t, s.Round())
-		assert.Equal(t, Request{TmpID: "t", Peers: []string{}}, s.Request())
+		assert.Equal(t, Request{TmpID: "t", Peers: []string{}, CanVote: true}, s.Request())
 
 		// The first address it is reached at becomes the one it answers with.
 		assert.Equal(t, Response{Done: &Done{LeaderAddress: "h1:3301"}}, s.Handle(Request{TmpID: "x", Peers: []string{"h1:3301"}}, "h1:3301"))
@@ -221,7 +221,7 @@ func TestPartiallyOverlappingLists(t *testing.T) {
 
 func TestLearnsOwnAddressFromIncomingRequest(t *testing.T) {
 	// Another instance's request at "a:1" says nothing about who we are.
-	s := New("x", []string{"b:1"})
+	s := New("x", []string{"b:1"}, true)
 	s.Handle(Request{TmpID: "y", Peers: []string{"b:1"}}, "a:1")
 	assert.Empty(t, s.Addresses())
 
@@ -230,7 +230,7 @@ func TestLearnsOwnAddressFromIncomingRequest(t *testing.T) {
 	resp := s.Handle(Request{TmpID: "x", Peers: []string{"a:1", "b:1"}}, "a:1")
 	assert.Equal(t, []string{"a:1"}, s.Addresses())
 	assert.Equal(t, []string{"a:1", "b:1"}, s.Peers())
-	assert.Equal(t, Response{LeaderElection: &Request{TmpID: "x", Peers: []string{"a:1", "b:1"}}}, resp)
+	assert.Equal(t, Response{LeaderElection: &Request{TmpID: "x", Peers: []string{"a:1", "b:1"}, CanVote: true}}, resp)
 
 	// End to end: X does not list itself; B's answer tells it "a:1", and
 	// calling that reaches X itself, so X wins.
@@ -258,7 +258,7 @@ func TestLateInstanceJoinsOnDone(t *testing.T) {
 	assert.Nil(t, late.Round())
 
 	// A peer outside discovery (an instance with a cluster) answers Done too.
-	s := New("t", []string{"a:1", "z:1"})
+	s := New("t", []string{"a:1", "z:1"}, true)
 	s.Answer("z:1", Response{Done: &Done{LeaderAddress: "q:1"}})
 	o, ok = s.Outcome()
 	require.True(t, ok)
@@ -298,7 +298,7 @@ func TestDuplicateAndStaleAnswersAreHarmless(t *testing.T) {
 }
 
 func TestMalformedAnswersAreIgnored(t *testing.T) {
-	s := New("x", []string{"a:1", "b:1"})
+	s := New("x", []string{"a:1", "b:1"}, true)
 	s.Answer("a:1", Response{LeaderElection: &Request{TmpID: "x", Peers: []string{"a:1", "b:1"}}})
 	require.Equal(t, []string{"a:1"}, s.Addresses())
 	for _, r := range []Response{
@@ -402,7 +402,7 @@ func TestUnreachablePeerDelaysButDoesNotWedge(t *testing.T) {
 	assert.Equal(t, "a:1", agree(t, a, b, d))
 
 	// A Done from another peer decides even with an address still dead.
-	s := New("ts", []string{"never:1", "a:1"})
+	s := New("ts", []string{"never:1", "a:1"}, true)
 	s.Failed("never:1")
 	c.call(s, "a:1")
 	o, ok := s.Outcome()
@@ -412,10 +412,10 @@ func TestUnreachablePeerDelaysButDoesNotWedge(t *testing.T) {
 
 func TestAddressesAreDeduplicated(t *testing.T) {
 	in := []string{"c:1", "a:1", "", "c:1", "b:1", "a:1"}
-	s := New("t", in)
+	s := New("t", in, true)
 	in[0] = "mutated"
 	assert.Equal(t, []string{"a:1", "b:1", "c:1"}, s.Peers())
-	assert.Equal(t, Request{TmpID: "t", Peers: []string{"a:1", "b:1", "c:1"}}, s.Request())
+	assert.Equal(t, Request{TmpID: "t", Peers: []string{"a:1", "b:1", "c:1"}, CanVote: true}, s.Request())
 	assert.Equal(t, []string{"a:1", "b:1", "c:1"}, s.Round())
 
 	resp := s.Handle(Request{TmpID: "u", Peers: []string{"d:1", "a:1", "d:1", ""}}, "x:1")
@@ -459,13 +459,13 @@ func TestSplitBrainWithoutACommonPeer(t *testing.T) {
 }
 
 func TestWireFormat(t *testing.T) {
-	le := Response{LeaderElection: &Request{TmpID: "t", Peers: []string{"a:1"}}}
+	le := Response{LeaderElection: &Request{TmpID: "t", Peers: []string{"a:1"}, CanVote: true}}
 	done := Response{Done: &Done{LeaderAddress: "a:1"}}
 	for _, tc := range []struct {
 		r    Response
 		want map[string]any
 	}{
-		{le, map[string]any{"LeaderElection": map[string]any{"tmp_id": "t", "peers": []any{"a:1"}}}},
+		{le, map[string]any{"LeaderElection": map[string]any{"tmp_id": "t", "peers": []any{"a:1"}, "can_vote": true}}},
 		{done, map[string]any{"Done": map[string]any{"leader_address": "a:1"}}},
 	} {
 		b, err := msgpack.Marshal(tc.r)
@@ -480,9 +480,40 @@ func TestWireFormat(t *testing.T) {
 	}
 
 	// A request always carries an array of peers, even an empty one.
-	b, err := msgpack.Marshal(New("t", nil).Request())
+	b, err := msgpack.Marshal(New("t", nil, true).Request())
 	require.NoError(t, err)
 	var generic map[string]any
 	require.NoError(t, msgpack.Unmarshal(b, &generic))
-	assert.Equal(t, map[string]any{"tmp_id": "t", "peers": []any{}}, generic)
+	assert.Equal(t, map[string]any{"tmp_id": "t", "peers": []any{}, "can_vote": true}, generic)
+}
+
+// TestOnlyAVotableInstanceBoots: the smallest address belongs to an
+// instance that cannot vote (a router): the smallest votable one boots,
+// everyone joins through it; one that cannot vote, alone, never boots.
+func TestOnlyAVotableInstanceBoots(t *testing.T) {
+	c := newCluster()
+	peers := []string{"a:1", "b:1", "c:1"}
+	router := New("r", peers, false)
+	c.at["a:1"] = router
+	b := c.add("b", peers, "b:1")
+	d := c.add("d", peers, "c:1")
+	c.run(t, router, b, d)
+	assert.Equal(t, "b:1", agree(t, router, b, d))
+
+	alone := New("x", nil, false)
+	_, decided := alone.Outcome()
+	assert.False(t, decided)
+	assert.Nil(t, alone.Round())
+	// Knowing no votable peer, everyone waits: no cluster without a voter.
+	c2 := newCluster()
+	r1 := New("r1", []string{"a:1", "b:1"}, false)
+	r2 := New("r2", []string{"a:1", "b:1"}, false)
+	c2.at["a:1"], c2.at["b:1"] = r1, r2
+	for range 10 {
+		c2.round(r1)
+		c2.round(r2)
+	}
+	_, d1 := r1.Outcome()
+	_, d2 := r2.Outcome()
+	assert.False(t, d1 || d2)
 }

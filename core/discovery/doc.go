@@ -27,14 +27,17 @@
 // counts as visited only if its answer already contained every peer we know.
 //
 // When peers ⊆ visited ("closed") every known instance has seen exactly our
-// peer set, and that set's lexicographically smallest address is the leader:
-// the instance that owns it bootstraps the cluster. Every other instance
-// keeps asking that smallest address until it answers Done, and then joins
+// peer set, and that set's lexicographically smallest votable address is the
+// leader: the instance that owns it bootstraps the cluster. Every other
+// instance keeps asking that address until it answers Done, and then joins
 // through the leader address the Done names. A Done from any peer decides
 // Join at once. A decided instance answers every request with
 // Done{leader_address}, so late instances join the cluster that exists.
 //
-// All addresses are votable: the request carries no can_vote flag.
+// Votable: the request and the LeaderElection answer carry can_vote — the
+// instance's tier votes. The first instance is the cluster's sole voter,
+// so one whose tier cannot vote never boots it; with no votable instance
+// known, nobody boots (an instance of a voting tier has to come).
 //
 // # Deviations from a naive reading, each one a bug it avoids
 //
@@ -55,8 +58,8 @@
 //  4. An instance may be reachable at several addresses; each is recorded as
 //     its own (Picodata panics with todo!()).
 //  5. An instance with no peers at all has nobody to agree with. It
-//     bootstraps at once and answers Done with the first address it is
-//     reached at.
+//     bootstraps at once, if it can vote, and answers Done with the first
+//     address it is reached at.
 //
 // # Why it yields one leader
 //

@@ -128,7 +128,7 @@ func newSimRun(seed uint64) *simRun {
 		}
 	}
 	for _, in := range r.insts {
-		in.st = New(fmt.Sprintf("%016x", rng.Uint64()), in.list)
+		in.st = New(fmt.Sprintf("%016x", rng.Uint64()), in.list, true)
 		in.started = !in.late
 	}
 	r.run(rng)

@@ -28,8 +28,9 @@
 //     (Replicated, ShardingInitialized) is kept, so that restarting a
 //     cluster does not churn its voters. With two eligible instances there
 //     are two voters ("else all eligible"), and then both are needed for a
-//     quorum. Eligible voters are never swapped for farther candidates, so
-//     the failure-domain spread applies to the seats being filled. The
+//     quorum. Instances come Online one at a time, so besides filling seats
+//     by spread, a voter is swapped for a farther candidate (one swap per
+//     step, only when the voters' summed distance strictly grows). The
 //     leader is never demoted by step 2; when it is not itself eligible it
 //     does not take an eligible instance's seat, so that an Offline-bound
 //     leader can always get an Online voter to hand over to.

@@ -61,7 +61,12 @@ func (p *planner) transferLeadership() (Action, bool) {
 //     whose failure domain differs most (summed over the voters chosen so
 //     far; distance = number of keys whose values differ, a key present on
 //     one side only differing) from the voters chosen, ties by raft id.
-//     Eligible voters are never swapped for farther candidates;
+//     Then at most one swap: a kept voter (never the leader) for a
+//     candidate, if that makes the voters' summed pairwise distance
+//     strictly larger — the largest such gain, ties by raft id. Instances
+//     come Online one at a time, so without it the first to arrive would
+//     keep their seats however close together they are; each swap grows
+//     the distance, so swapping ends;
 //   - every other instance is a learner; one being expelled is demoted to
 //     a learner (not added as one), so that it still hears of its
 //     expulsion (step 8) and stops; once its current grade is Expelled it
@@ -118,6 +123,7 @@ func (p *planner) confChange() (Action, bool) {
 	}
 	chosen := farthestFirst([]tables.Instance{leader}, kept, seats)
 	chosen = farthestFirst(chosen, candidates, seats)
+	chosen = swapFarther(chosen, candidates)
 
 	wantVoter := func(id uint64) bool {
 		return slices.ContainsFunc(chosen, func(c tables.Instance) bool { return c.RaftID == id })
@@ -182,6 +188,36 @@ func wantedVoters(n int) int {
 		return 3
 	}
 	return n
+}
+
+// swapFarther replaces one of chosen (not the first, the leader) by one of
+// the candidates not chosen, if that makes the summed pairwise distance of
+// chosen strictly larger: the swap with the largest gain, ties to the
+// smaller candidate raft id, then the larger voter raft id.
+func swapFarther(chosen, candidates []tables.Instance) []tables.Instance {
+	bestGain, bestV, bestC := 0, -1, -1
+	for ci, c := range candidates {
+		if slices.ContainsFunc(chosen, func(x tables.Instance) bool { return x.RaftID == c.RaftID }) {
+			continue
+		}
+		for vi := len(chosen) - 1; vi >= 1; vi-- {
+			gain := 0
+			for ui, u := range chosen {
+				if ui != vi {
+					gain += distance(c.FailureDomain, u.FailureDomain) - distance(chosen[vi].FailureDomain, u.FailureDomain)
+				}
+			}
+			if gain > bestGain {
+				bestGain, bestV, bestC = gain, vi, ci
+			}
+		}
+	}
+	if bestV < 0 {
+		return chosen
+	}
+	out := slices.Clone(chosen)
+	out[bestV] = candidates[bestC]
+	return out
 }
 
 // farthestFirst adds instances of from (sorted by raft id) to chosen until

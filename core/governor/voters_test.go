@@ -160,8 +160,12 @@ func TestVoters(t *testing.T) {
 			top:  storage(4, "DC=A", "DC=A", "DC=A,ZONE=X", "DC=A"),
 			conf: withLearners(voters(1), 2, 3, 4),
 			want: &want{voters: []uint64{1, 2, 3}, learners: []uint64{4}}},
-		{name: "eligible voters are not swapped for farther candidates",
+		{name: "a voter is swapped for a farther candidate",
 			top:  storage(4, "DC=A", "DC=A", "DC=A", "DC=B"),
+			conf: withLearners(voters(1, 2, 3), 4),
+			want: &want{voters: []uint64{1, 2, 4}, learners: []uint64{3}}},
+		{name: "no swap that does not spread the voters further",
+			top:  storage(4, "DC=A", "DC=B", "DC=C", "DC=A"),
 			conf: withLearners(voters(1, 2, 3), 4), wantStep: StepIdle},
 		{name: "an Offline voter is demoted and replaced",
 			top:  storage(4).grade("s3", off(1), off(1)),
@@ -306,12 +310,10 @@ func TestVotersAsInstancesComeOnline(t *testing.T) {
 	assert.Equal(t, []uint64{6}, s.conf.Learners)
 }
 
-// TestVotersAreNotSwapped: eligible voters keep their seats even when a
-// farther candidate comes Online later (the rule chosen for step 2: no
-// swaps). Instances coming Online one by one in DCs A, A, B, B, C end with
-// three voters in A, A, B; spreading needs the candidates to be Online
-// together (see TestVoters, "3 DCs x 2, four Online").
-func TestVotersAreNotSwapped(t *testing.T) {
+// TestVotersAreSwappedForSpread: instances come Online one at a time, so
+// the first voters are two in DC A; once DC C has an Online instance, one
+// of them is swapped for it (one swap, a joint change), and no more.
+func TestVotersAreSwappedForSpread(t *testing.T) {
 	top := newTopo().tier("storage", 1, true).
 		add("s1", 1, "r1", off(0), on(1), "DC=A").
 		add("s2", 2, "r2", off(0), on(1), "DC=A").
@@ -320,7 +322,7 @@ func TestVotersAreNotSwapped(t *testing.T) {
 		add("s5", 5, "r5", off(0), on(1), "DC=C").
 		add("s6", 6, "r6", off(0), off(0), "DC=C")
 	s := newSim(t, top, 1, voters(1))
-	s.run(100)
-	assert.Equal(t, []uint64{1, 2, 3}, s.conf.Voters)
-	assert.Equal(t, []uint64{4, 5, 6}, s.conf.Learners)
+	trace := s.run(100)
+	assert.Equal(t, []uint64{1, 3, 5}, s.conf.Voters, "%v", trace)
+	assert.Equal(t, []uint64{2, 4, 6}, s.conf.Learners)
 }

@@ -52,8 +52,20 @@ const retryTicks = 5
 // startFresh begins discovery on an empty disk.
 func (n *Node) startFresh() {
 	n.phase = PhaseDiscovering
-	n.discovery = discovery.New(n.newUUID(), n.cfg.Peers)
+	n.discovery = discovery.New(n.newUUID(), n.cfg.Peers, n.canVote())
 	n.discoverRound()
+}
+
+// canVote reports whether this instance's tier votes, by the tiers a
+// booting cluster would start with.
+func (n *Node) canVote() bool {
+	tier := orDefault(n.cfg.Self.Tier, DefaultTier)
+	for _, t := range n.cfg.InitTiers {
+		if t.Name == tier {
+			return t.CanVote
+		}
+	}
+	return true // no init config: its own tier, voting
 }
 
 // newUUID draws a uuid from the injected randomness.
@@ -318,11 +330,20 @@ func (n *Node) activate() {
 	}
 	switch {
 	case row.Target.Variant == tables.GradeExpelled || row.Current.Variant == tables.GradeExpelled:
-		if row.Current.Variant == tables.GradeExpelled {
+		// A target Expelled is never undone: the instance stops once it
+		// no longer votes (the governor demotes it first). If it does not
+		// hear that — it crashed before those entries reached it, and is
+		// no member by now — it asks: the leader answers CodeExpelled once
+		// its current grade is Expelled.
+		// Even the only voter waits: expelled, it would take the cluster's
+		// last vote with it for good (the governor promotes another and
+		// hands leadership over first).
+		if row.Current.Variant == tables.GradeExpelled || !n.isVoter() {
 			n.phase = PhaseStopped
 			n.emit(Terminate{Expelled: true, Reason: "this instance is expelled"})
+			return
 		}
-		return
+		n.askTarget(tables.GradeOnline)
 	case n.shuttingDown:
 		if row.Current.Variant == tables.GradeOffline && row.Target.Variant == tables.GradeOffline && n.mayLeave() {
 			n.stop(false, "graceful shutdown")
@@ -343,8 +364,14 @@ func (n *Node) activate() {
 // Offline voters), or the only one — then nobody could take its place.
 func (n *Node) mayLeave() bool {
 	cs := n.ra.Status().ConfState
-	isVoter := slices.Contains(cs.Voters, n.identity.RaftID) || slices.Contains(cs.VotersOutgoing, n.identity.RaftID)
-	return !isVoter || (len(cs.Voters) == 1 && len(cs.VotersOutgoing) == 0)
+	return !n.isVoter() || (len(cs.Voters) == 1 && len(cs.VotersOutgoing) == 0)
+}
+
+// isVoter reports whether this instance votes in the configuration it has
+// applied (incoming or outgoing).
+func (n *Node) isVoter() bool {
+	cs := n.ra.Status().ConfState
+	return slices.Contains(cs.Voters, n.identity.RaftID) || slices.Contains(cs.VotersOutgoing, n.identity.RaftID)
 }
 
 // Activated reports whether this instance, since it started, has had its

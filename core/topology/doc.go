@@ -144,7 +144,9 @@
 // one to the target_config_version of the instance's replicaset, so that the
 // governor reconfigures the remaining members' replication without it. An
 // instance already expelled (target or current) is idempotent: no ops. The
-// last non-expelled instance of the cluster cannot be expelled. ExpelRanges
+// last non-expelled instance of the cluster cannot be expelled, nor the last
+// one of a tier that can vote: nobody could take its vote, and the cluster
+// would stop for good (the simulator found this). ExpelRanges
 // is what the CaS must protect (all of _pico_instance: the last-instance rule
 // reads every row). Picodata's further rules (only Offline instances unless
 // forced; not a master whose buckets are not drained) are not enforced here.

@@ -22,14 +22,25 @@ func PlanExpel(t tables.Topology, clusterID, instanceID string) (tables.Instance
 	if expelled(old) {
 		return old, nil, nil
 	}
-	live := 0
+	live, voters := 0, 0
+	canVote := func(i tables.Instance) bool {
+		tier, ok := t.Tier(i.Tier)
+		return ok && tier.CanVote
+	}
 	for _, i := range t.Instances {
 		if !expelled(i) {
 			live++
+			if canVote(i) {
+				voters++
+			}
 		}
 	}
-	if live <= 1 {
+	switch {
+	case live <= 1:
 		return tables.Instance{}, nil, errors.New("cannot expel the last instance")
+	case canVote(old) && voters <= 1:
+		// Nobody could take its vote: the cluster would stop for good.
+		return tables.Instance{}, nil, errors.New("cannot expel the last instance of a tier that can vote")
 	}
 	upd := old
 	upd.Target = tables.Grade{Variant: tables.GradeExpelled, Incarnation: old.Target.Incarnation}

@@ -26,6 +26,11 @@ func TestExpelRefusals(t *testing.T) {
 			row{name: "b", raftID: 2, rs: "storage_2", cur: expelled(1), tgt: expelled(1)},
 			row{name: "c", raftID: 3, rs: "storage_3", tgt: expelled(1)},
 		), "a", "cannot expel the last instance"},
+		{"the last instance that can vote", build(
+			[]tables.Tier{tier("storage", 1), {Name: "router", ReplicationFactor: 1}},
+			row{name: "a", raftID: 1, rs: "storage_1"},
+			row{name: "r", raftID: 2, rs: "router_1", tier: "router"},
+		), "a", "cannot expel the last instance of a tier that can vote"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,8 +30,11 @@ func PlanUpdate(t tables.Topology, clusterID string, req UpdateRequest) (tables.
 	if !ok {
 		return tables.Instance{}, nil, fmt.Errorf("no such instance %s", req.InstanceID)
 	}
-	if expelled(old) {
+	switch {
+	case old.Current.Variant == tables.GradeExpelled:
 		return tables.Instance{}, nil, fmt.Errorf("instance %s is %w", req.InstanceID, ErrExpelled)
+	case old.Target.Variant == tables.GradeExpelled:
+		return tables.Instance{}, nil, fmt.Errorf("instance %s is being expelled", req.InstanceID)
 	}
 	upd := old
 	var ops [][]any

@@ -27,7 +27,7 @@ func TestUpdateRefusals(t *testing.T) {
 			`cluster_id mismatch: cluster_id of the instance = "x", cluster_id of the cluster = "cluster-1"`},
 		{"unknown instance", topology.UpdateRequest{InstanceID: "nobody", ClusterID: cid}, "no such instance nobody"},
 		{"being expelled", topology.UpdateRequest{InstanceID: "going", ClusterID: cid, TargetGrade: tables.GradeOnline},
-			"instance going is expelled"},
+			"instance going is being expelled"},
 		{"expelled", topology.UpdateRequest{InstanceID: "gone", ClusterID: cid}, "instance gone is expelled"},
 		{"target Expelled", topology.UpdateRequest{InstanceID: "a", ClusterID: cid, TargetGrade: tables.GradeExpelled},
 			`target grade must be Online or Offline, not "Expelled"`},
