@@ -4,8 +4,9 @@ GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 SEEDS     ?= 200
 SEED      ?= 1
+CYCLES    ?= 100
 
-.PHONY: all build test lint run sim sim-mutants bench bench-sim fuzz fmt clean
+.PHONY: all build test lint run sim sim-mutants chaos bench bench-go bench-sim fuzz fmt clean
 
 all: build
 
@@ -43,6 +44,10 @@ sim: build
 sim-mutants: build
 	./bin/picogo sim --mutants --seeds 2000
 
+## chaos: SIGKILL/SIGSTOP real instances for CYCLES cycles (default 100) under load; check linearizability and lost writes
+chaos: build
+	./bin/picogo chaos --cycles $(CYCLES)
+
 ## bench-sim: simulator speed (virtual seconds per wall second, seeds per minute)
 bench-sim:
 	$(GO) test -run '^$$' -bench BenchmarkSimulator -benchtime 20x ./sim/
@@ -62,8 +67,18 @@ fuzz:
 	  fi; \
 	done
 
-## bench: benchmarks (lands with the benchmark issue)
-bench:
+## bench: picogo against etcd (durable writes) and Tarantool (iproto calls), and the
+## simulator's speed, in one run (docs/BENCHMARKS.md); installs etcd-server and tarantool
+## when missing. The report goes to stdout and BENCH_OUT; BENCHFLAGS adds flags, e.g.
+## make bench BENCHFLAGS='--duration 3s --rounds 1 --clients 1,16'
+BENCH_OUT  ?= docs/BENCHMARKS.md.new
+BENCHFLAGS ?=
+bench: build
+	@command -v etcd >/dev/null 2>&1 && command -v tarantool >/dev/null 2>&1 || scripts/install-bench-deps
+	./bin/picogo bench --out $(BENCH_OUT) $(BENCHFLAGS)
+
+## bench-go: every Go micro-benchmark (go test -bench)
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:

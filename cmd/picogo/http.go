@@ -6,6 +6,7 @@ import (
 	"html/template"
 	stdnet "net"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"time"
 
@@ -78,8 +79,10 @@ func (d *daemon) snapshotView() (view, error) {
 	}
 }
 
-// serveHTTP serves /metrics, /api/cluster and a page that shows the
-// cluster, until the listener closes.
+// serveHTTP serves /metrics, /api/cluster, Go's profiles under
+// /debug/pprof/ (as etcd and most Go servers do: `go tool pprof
+// http://ADDR/debug/pprof/profile`), and a page that shows the cluster,
+// until the listener closes.
 func (d *daemon) serveHTTP(ln stdnet.Listener) *http.Server {
 	reg := prometheus.NewRegistry()
 	gauge := func(name, help string, f func(view) float64) {
@@ -105,6 +108,11 @@ func (d *daemon) serveHTTP(ln stdnet.Listener) *http.Server {
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/api/cluster", func(w http.ResponseWriter, r *http.Request) {
 		v, err := d.snapshotView()
 		if err != nil {

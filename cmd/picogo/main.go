@@ -1,5 +1,6 @@
 // Command picogo is the one binary: the daemon (run), its operator commands
-// (status, expel, connect) and the simulator (sim).
+// (status, expel, connect), the simulator (sim), the benchmarks (bench) and
+// the chaos test on real processes (chaos).
 package main
 
 import (
@@ -17,6 +18,8 @@ Usage:
   picogo expel     expel an instance from the cluster for good (picogo expel --help)
   picogo connect   a console that calls procedures on an instance
   picogo sim       run the seeded simulator (picogo sim --help)
+  picogo bench     measure picogo against etcd and Tarantool (picogo bench --help)
+  picogo chaos     SIGKILL/SIGSTOP real instances under load, check linearizability (picogo chaos --help)
   picogo version   print the version
 
 Starting, joining, stopping and expelling instances: docs/operators.md.
@@ -38,6 +41,10 @@ func main() {
 		os.Exit(runConnect(os.Args[2:], os.Stdin, os.Stdout))
 	case "sim":
 		os.Exit(runSim(os.Args[2:]))
+	case "bench":
+		os.Exit(runBench(os.Args[2:], os.Stdout, os.Stderr))
+	case "chaos":
+		os.Exit(runChaos(os.Args[2:]))
 	case "version", "--version":
 		fmt.Println(node.Version)
 	default:

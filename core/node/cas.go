@@ -36,10 +36,7 @@ func (n *Node) cas(r Cas, respond responder) {
 		}
 		return []any{rep.Index, rep.Term}, nil
 	})
-	if _, _, err := n.ra.ProposeHere(req, data); err != nil {
-		delete(n.waiting, req)
-		respond(nil, n.raError(err, r.Proc()))
-	}
+	n.propose(req, data, r.Op, r.Proc())
 }
 
 // checkCas runs Picodata's checks in Picodata's order.
@@ -136,20 +133,8 @@ func (n *Node) tableName(id uint32) string {
 
 // conflicts reports whether entry writes into one of the ranges or into one
 // of the keys the new operation writes.
-func (n *Node) conflicts(e raft.Entry, ranges []tables.Range, implicit []tables.KeyRef) (bool, error) {
-	data, ok := ra.CommandData(e)
-	if !ok {
-		return false, nil
-	}
-	op, err := tables.DecodeOp(data)
-	if err != nil {
-		return false, nil // applies as a failed no-op: writes nothing
-	}
-	written, err := n.tables.OpKeys(op)
-	if err != nil {
-		return false, nil
-	}
-	for _, k := range written {
+func (n *Node) conflicts(e raft.Entry, schema uint64, ranges []tables.Range, implicit []tables.KeyRef) (bool, error) {
+	for _, k := range n.entryKeys(e, schema) {
 		for _, rg := range ranges {
 			in, err := n.tables.RangeContains(rg, k)
 			if err != nil {

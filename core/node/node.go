@@ -98,6 +98,7 @@ type Node struct {
 
 	nextReq  ra.ReqID
 	waiting  map[ra.ReqID]waitingCall // our ra requests, by what answers them
+	written  writtenKeys              // the keys recent log entries write
 	nextOut  CallID
 	outCalls map[CallID]func(result any, err *Error)
 

@@ -23,10 +23,26 @@ func (n *Node) proposeOp(op tables.Op, ranges []tables.Range, readAt uint64, kin
 		}
 		return then(rep)
 	})
-	if _, _, err := n.ra.ProposeHere(req, op.Encode()); err != nil {
+	n.propose(req, op.Encode(), op, kind)
+}
+
+// propose appends data, the encoding of op, on this leader for the waiting
+// request req, and remembers which keys the new entry writes. A refusal
+// answers req at once.
+func (n *Node) propose(req ra.ReqID, data []byte, op tables.Op, kind string) {
+	index, term, err := n.ra.ProposeHere(req, data)
+	if err != nil {
+		w := n.waiting[req]
 		delete(n.waiting, req)
-		respond(nil, n.raError(err, kind))
+		w.respond(nil, n.raError(err, kind))
+		return
 	}
+	schema := n.tables.SchemaVersion()
+	keys, kerr := n.tables.OpKeys(op)
+	if kerr != nil {
+		keys = nil
+	}
+	n.written.remember(index, term, schema, keys)
 }
 
 // scanConflicts looks for an entry after index that writes into ranges or
@@ -44,8 +60,9 @@ func (n *Node) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, 
 	if committedOnly {
 		last = min(last, n.ra.BasicStatus().Commit)
 	}
+	schema := n.tables.SchemaVersion()
 	for i := max(index, prev) + 1; i <= last; i++ {
-		conflict, err := n.conflicts(ents[i-prev-1], ranges, implicit)
+		conflict, err := n.conflicts(ents[i-prev-1], schema, ranges, implicit)
 		if err != nil {
 			return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: failed comparing predicate ranges: %v", err)
 		}

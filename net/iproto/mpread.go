@@ -287,6 +287,11 @@ func valueHeader(b []byte) (hdr int, size, children uint64, err error) {
 	return 1 + lenBytes, beUint(b[1:], lenBytes) + uint64(extra), 0, nil
 }
 
+// SkipValue skips one complete msgpack value, nested ones included,
+// iteratively (no depth limit, no recursion), bounds-checked, and returns
+// what follows it.
+func SkipValue(b []byte) ([]byte, error) { return skipValue(b) }
+
 // skipValue skips one complete value, nested ones included, iteratively.
 func skipValue(b []byte) ([]byte, error) {
 	pending := uint64(1)

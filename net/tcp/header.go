@@ -16,12 +16,7 @@ var (
 	errTruncated = errors.New("truncated msgpack")
 	errNotUint   = errors.New("not an unsigned integer")
 	errNotMap    = errors.New("header is not a map")
-	errBadByte   = errors.New("invalid msgpack byte")
-	errTooDeep   = errors.New("msgpack nested too deep")
 )
-
-// maxDepth bounds the nesting of header values skipped by skipValue.
-const maxDepth = 32
 
 // header is what routing needs from a packet.
 type header struct {
@@ -47,7 +42,7 @@ func readHeader(packet []byte) (header, error) {
 		case iproto.KeySync:
 			h.sync, b, err = readUint(b)
 		default:
-			b, err = skipValue(b, 0)
+			b, err = iproto.SkipValue(b) // the codec's own: iterative, any depth
 		}
 		if err != nil {
 			return h, err
@@ -143,87 +138,4 @@ func readMapLen(b []byte) (uint64, []byte, error) {
 		return 0, nil, err
 	}
 	return be(p), b[1+n:], nil
-}
-
-// skipValue skips one msgpack value of any type.
-func skipValue(b []byte, depth int) ([]byte, error) {
-	if depth > maxDepth {
-		return nil, errTooDeep
-	}
-	if len(b) == 0 {
-		return nil, errTruncated
-	}
-	c := b[0]
-	var (
-		lenBytes int    // width of a length field after c
-		payload  uint64 // bytes of payload after the length field
-		children uint64 // values that follow (array elements, map keys and values)
-		extra    uint64 // ext type byte
-	)
-	switch {
-	case c <= 0x7f || c >= 0xe0:
-		return b[1:], nil
-	case c <= 0x8f:
-		children = 2 * uint64(c&0x0f)
-	case c <= 0x9f:
-		children = uint64(c & 0x0f)
-	case c <= 0xbf:
-		payload = uint64(c & 0x1f)
-	default:
-		switch c {
-		case 0xc0, 0xc2, 0xc3:
-		case 0xc4, 0xd9: // bin8, str8
-			lenBytes = 1
-		case 0xc5, 0xda:
-			lenBytes = 2
-		case 0xc6, 0xdb:
-			lenBytes = 4
-		case 0xc7, 0xc8, 0xc9: // ext8/16/32
-			lenBytes, extra = 1<<(c-0xc7), 1
-		case 0xca:
-			payload = 4
-		case 0xcb:
-			payload = 8
-		case 0xcc, 0xcd, 0xce, 0xcf:
-			payload = 1 << (c - 0xcc)
-		case 0xd0, 0xd1, 0xd2, 0xd3:
-			payload = 1 << (c - 0xd0)
-		case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8: // fixext
-			payload, extra = 1<<(c-0xd4), 1
-		case 0xdc, 0xdd, 0xde, 0xdf: // array16/32, map16/32
-			lenBytes = 2 << ((c - 0xdc) & 1)
-		default: // 0xc1
-			return nil, errBadByte
-		}
-	}
-	if lenBytes > 0 {
-		p, err := need(b, lenBytes)
-		if err != nil {
-			return nil, err
-		}
-		n := be(p)
-		switch {
-		case c >= 0xdc && c <= 0xdd:
-			children = n
-		case c >= 0xde:
-			children = 2 * n
-		default:
-			payload = n
-		}
-	}
-	rest := b[1+lenBytes:]
-	if payload+extra > uint64(len(rest)) {
-		return nil, errTruncated
-	}
-	rest = rest[payload+extra:]
-	if children > uint64(len(rest)) { // every child takes at least a byte
-		return nil, errTruncated
-	}
-	for i := uint64(0); i < children; i++ {
-		var err error
-		if rest, err = skipValue(rest, depth+1); err != nil {
-			return nil, err
-		}
-	}
-	return rest, nil
 }

@@ -1,0 +1,31 @@
+// Package bench is picogo's load generator (`picogo bench`, `make bench`):
+// it measures the same work on picogo and on what a user would pick
+// instead, in the same run, and prints one markdown table per comparison
+// with the ratios (SPEC N1, issue 6).
+//
+//   - writes: durable replicated writes. A 3-instance picogo cluster doing
+//     `.proc_cas` inserts of unique keys into a GLOBAL table, against a
+//     3-member etcd cluster doing puts of keys and values of the same sizes
+//     (16 and 100 bytes by default), both on loopback with fsync on, both
+//     clients sending to the Raft leader.
+//   - calls: trivial iproto calls. picogo's `.proc_version_info` on a
+//     single instance, against a Tarantool instance serving a Lua function
+//     that returns the same map, through the same client (go-tarantool v2).
+//   - sim: the simulator's speed (virtual seconds per wall second, seeds
+//     per minute) and porcupine's check time per 10k operations.
+//
+// Every comparison runs at each client count (1, 16, 64 by default) for a
+// number of rounds of a fixed duration, alternating the systems A/B/A/B
+// within the same run, after a short warm-up that is not measured. A
+// client is a goroutine doing one operation at a time; by default all the
+// goroutines of a system share one connection (go-tarantool's and etcd's
+// clients are both pipelined and safe for concurrent use, and one shared
+// connection is what a Go application does with them). Latencies go into
+// a log-linear histogram (under 1% error, bounded memory).
+//
+// Every process the bench starts (picogo, etcd, tarantool) runs in its own
+// process group on 127.0.0.1 ports with its data in a temporary directory;
+// they are all killed with SIGKILL when the bench ends, on error and on
+// SIGINT/SIGTERM too, and the kernel kills them if the bench itself dies
+// (Pdeathsig).
+package bench

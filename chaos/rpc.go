@@ -1,0 +1,163 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/net/tcp"
+	"github.com/picogo/picogo/proc"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// rpc is a set of iproto connections (a tcp.Pool, one connection per
+// address, authenticated as one user) and synchronous calls over them, each
+// bounded by its own timeout. It is safe for concurrent use.
+type rpc struct {
+	pool *tcp.Pool
+	sync atomic.Uint64
+}
+
+func newRPC(user, password string) *rpc {
+	return &rpc{pool: tcp.NewPool(tcp.PoolConfig{
+		User: user, Password: password, DialTimeout: time.Second,
+		// Killed instances come back within seconds: retry the dial
+		// soon rather than after the default's up to 2 s.
+		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
+	})}
+}
+
+func (r *rpc) close() { r.pool.Close() }
+
+// roundtrip sends frame to addr and waits for the reply packet, at most
+// timeout. A non-nil error is the transport's: the call may or may not have
+// reached the instance (unless the dial itself failed).
+func (r *rpc) roundtrip(addr string, frame []byte, timeout time.Duration) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return tcp.Call(ctx, r.pool, addr, frame)
+}
+
+// call calls the procedure of req on addr. It returns the decoded result
+// (see proc.DecodeResult), or the error the instance answered (e), or a
+// transport error (err) after which the outcome is unknown.
+func (r *rpc) call(addr string, req node.Request, timeout time.Duration) (res any, e *node.Error, err error) {
+	frame, err := proc.EncodeCall(r.sync.Add(1), req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encoding %s: %w", req.Proc(), err)
+	}
+	packet, err := r.roundtrip(addr, frame, timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, e = proc.DecodeReply(req, packet)
+	return res, e, nil
+}
+
+// rows reads table on addr with a SELECT: the rows with primary key key, or
+// every row when key is nil.
+func (r *rpc) rows(addr string, table uint32, key []any, timeout time.Duration) ([][]any, *node.Error, error) {
+	frame, err := proc.EncodeSelect(r.sync.Add(1), table, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	packet, err := r.roundtrip(addr, frame, timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, e := proc.DecodeRows(packet)
+	return rows, e, nil
+}
+
+// get reads key from the kv table on addr, without any consistency step.
+func (r *rpc) get(addr, key string, timeout time.Duration) (value string, found bool, e *node.Error, err error) {
+	rows, e, err := r.rows(addr, kvTable, []any{key}, timeout)
+	if e != nil || err != nil {
+		return "", false, e, err
+	}
+	if len(rows) == 0 {
+		return "", false, nil, nil
+	}
+	if len(rows) != 1 || len(rows[0]) != 2 {
+		return "", false, &node.Error{Message: fmt.Sprintf("kv[%s]: unexpected rows %v", key, rows)}, nil
+	}
+	v, ok := rows[0][1].(string)
+	if !ok {
+		return "", false, &node.Error{Message: fmt.Sprintf("kv[%s]: value %#v is not a string", key, rows[0][1])}, nil
+	}
+	return v, true, nil, nil
+}
+
+// raftInfo calls .proc_raft_info on addr.
+func (r *rpc) raftInfo(addr string, timeout time.Duration) (node.RaftInfoResult, error) {
+	res, e, err := r.call(addr, node.RaftInfo{}, timeout)
+	if err != nil {
+		return node.RaftInfoResult{}, err
+	}
+	if e != nil {
+		return node.RaftInfoResult{}, e
+	}
+	info, ok := raftInfoOf(res)
+	if !ok {
+		return node.RaftInfoResult{}, fmt.Errorf(".proc_raft_info returned %v", res)
+	}
+	return info, nil
+}
+
+// single is the one value of a DATA array.
+func single(v any) (any, bool) {
+	vals, ok := v.([]any)
+	if !ok || len(vals) != 1 {
+		return nil, false
+	}
+	return vals[0], true
+}
+
+func uintOf(v any) (uint64, bool) {
+	x, ok := single(v)
+	if !ok {
+		return 0, false
+	}
+	return tables.AsUint64(x)
+}
+
+func raftInfoOf(v any) (node.RaftInfoResult, bool) {
+	x, ok := single(v)
+	if !ok {
+		return node.RaftInfoResult{}, false
+	}
+	m, ok := x.(map[string]any)
+	if !ok {
+		return node.RaftInfoResult{}, false
+	}
+	var r node.RaftInfoResult
+	r.ID, _ = tables.AsUint64(m["id"])
+	r.Term, _ = tables.AsUint64(m["term"])
+	r.Applied, _ = tables.AsUint64(m["applied"])
+	r.LeaderID, _ = tables.AsUint64(m["leader_id"])
+	r.State, _ = m["state"].(string)
+	return r, r.ID != 0
+}
+
+// casResult is .proc_cas's [index, term].
+func casResult(v any) (index, term uint64, ok bool) {
+	vals, _ := v.([]any)
+	if len(vals) != 2 {
+		return 0, 0, false
+	}
+	index, ok1 := tables.AsUint64(vals[0])
+	term, ok2 := tables.AsUint64(vals[1])
+	return index, term, ok1 && ok2
+}
+
+// kvKey is a kv row's primary key as a CaS range wants it.
+func kvKey(key string) msgpack.RawMessage {
+	b, err := msgpack.Marshal([]any{key})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
