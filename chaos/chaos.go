@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/workload"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -169,7 +170,7 @@ type runner struct {
 	adminPassword   string
 	servicePassword string
 	c               *cluster
-	w               *workload
+	w               *load
 }
 
 // Run runs the chaos test. The error is for a run that could not be
@@ -323,7 +324,7 @@ func (r *runner) withLogs(err error) error {
 // chaos runs the clients and, meanwhile, the fault cycles; then stops the
 // clients and waits for them. It returns the cycles run.
 func (r *runner) chaos(ctx context.Context) (int, error) {
-	r.w = &workload{c: r.c, keys: r.cfg.Keys, started: time.Now()}
+	r.w = &load{c: r.c, keys: r.cfg.Keys, started: time.Now()}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range r.cfg.Clients {
@@ -426,7 +427,7 @@ func (r *runner) finish(ctx context.Context) (evidence, error) {
 		if _, e, err := final.call(in.addr, node.WaitIndex{Target: info.Applied, Timeout: 10 * time.Second}, 11*time.Second); err != nil || e != nil {
 			return ev, fmt.Errorf("%s: waiting for index %d: %v%v", in.name, info.Applied, err, e)
 		}
-		rows, e, err := final.rows(in.addr, kvTable, nil, 5*time.Second)
+		rows, e, err := final.rows(in.addr, workload.Table, nil, 5*time.Second)
 		if err != nil || e != nil {
 			return ev, fmt.Errorf("%s: reading the kv table: %v%v", in.name, err, e)
 		}

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"fmt"
+	"github.com/picogo/picogo/workload"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -14,8 +15,6 @@ import (
 )
 
 const (
-	// kvTable is the GLOBAL table the clients work on (the simulator's).
-	kvTable uint32 = 1024
 	// clusterID is picogo run's default --cluster-id, which .proc_cas
 	// checks.
 	clusterID = "demo"
@@ -29,11 +28,6 @@ const (
 	// takes an election when the leader dies under it.
 	casTimeout = 3 * time.Second
 )
-
-// kvDef is the GLOBAL table the clients use: the simulator's.
-var kvDef = tables.TableDef{ID: kvTable, Name: "kv", Distribution: "global", Operable: true, Engine: "memtx",
-	Format:     []tables.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
-	PrimaryKey: []uint32{0}}
 
 // writeRecord is one CaS write and how it ended; acknowledged ones (Ok)
 // carry the [index, term] .proc_cas answered.
@@ -49,9 +43,9 @@ type stats struct {
 	reads, readsOk, writes, acked, unknown atomic.Int64
 }
 
-// workload is what the clients share: the cluster, the history, the
+// load is what the clients share: the cluster, the history, the
 // record of writes, the counters.
-type workload struct {
+type load struct {
 	c       *cluster
 	keys    int
 	started time.Time
@@ -64,15 +58,15 @@ type workload struct {
 
 // now is the history's clock: nanoseconds since the run started,
 // monotonic.
-func (w *workload) now() int64 { return int64(time.Since(w.started)) }
+func (w *load) now() int64 { return int64(time.Since(w.started)) }
 
-func (w *workload) recordWrite(r writeRecord) {
+func (w *load) recordWrite(r writeRecord) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.writes = append(w.writes, r)
 }
 
-func (w *workload) writeRecords() []writeRecord {
+func (w *load) writeRecords() []writeRecord {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]writeRecord(nil), w.writes...)
@@ -82,7 +76,7 @@ func (w *workload) writeRecords() []writeRecord {
 // admin), doing linearizable reads and CaS writes exactly as the
 // simulator's clients do, following the leader.
 type client struct {
-	w      *workload
+	w      *load
 	id     int
 	rpc    *rpc
 	rng    *rand.Rand
@@ -90,7 +84,7 @@ type client struct {
 	seq    int
 }
 
-func newClient(w *workload, id int, seed uint64, adminPassword string) *client {
+func newClient(w *load, id int, seed uint64, adminPassword string) *client {
 	rng := rand.New(rand.NewPCG(seed, uint64(id)))
 	return &client{w: w, id: id, rpc: newRPC(proc.Admin, adminPassword), rng: rng,
 		target: w.c.ins[rng.IntN(len(w.c.ins))]}
@@ -141,11 +135,11 @@ func (c *client) operate() bool {
 		}
 		return c.read(key)
 	case x < 7:
-		return c.write(key, opCas)
+		return c.write(key, workload.Cas)
 	case x < 9:
-		return c.write(key, opInsert)
+		return c.write(key, workload.Insert)
 	default:
-		return c.write(key, opPut)
+		return c.write(key, workload.Put)
 	}
 }
 
@@ -200,18 +194,10 @@ func readOnce(r *rpc, addr, key string) (lin.Outcome, *node.Error) {
 	return lin.Outcome{Kind: lin.Ok, Value: v, Found: found}, nil
 }
 
-type writeKind uint8
-
-const (
-	opCas writeKind = iota
-	opInsert
-	opPut
-)
-
 // write performs one CaS write: learn the leader's term and applied index
-// (following redirects, at most 3 tries), for opCas read the key there,
+// (following redirects, at most 3 tries), for workload.Cas read the key there,
 // then propose with that predicate. It reports whether the CaS was sent.
-func (c *client) write(key string, kind writeKind) bool {
+func (c *client) write(key string, kind workload.WriteKind) bool {
 	for attempt := range 3 {
 		if attempt > 0 {
 			time.Sleep(time.Duration(20+c.rng.IntN(60)) * time.Millisecond)
@@ -228,7 +214,7 @@ func (c *client) write(key string, kind writeKind) bool {
 		}
 		var expect string
 		var found bool
-		if kind == opCas {
+		if kind == workload.Cas {
 			v, f, e, err := c.rpc.get(c.target.addr, key, callTimeout)
 			if err != nil || e != nil {
 				c.retarget(e)
@@ -246,31 +232,13 @@ func (c *client) write(key string, kind writeKind) bool {
 // term], Exists, Conflict, Failed for the instance's other refusals, and
 // Unknown when it timed out or the connection failed after the request
 // may have been sent.
-func (c *client) propose(key string, kind writeKind, expect string, found bool, info node.RaftInfoResult) {
+func (c *client) propose(key string, kind workload.WriteKind, expect string, found bool, info node.RaftInfoResult) {
 	val := c.value()
 	pred := node.Predicate{Index: info.Applied, Term: info.Term}
-	var op lin.Op
-	var dml tables.Dml
-	switch kind {
-	case opCas:
-		pred.Ranges = []tables.Range{{Table: kvTable, Key: kvKey(key)}}
-		dml = tables.Replace(kvTable, key, val)
-		if found {
-			op = lin.Cas(key, expect, val)
-			if c.rng.IntN(2) == 0 {
-				// An update changes the row the client saw.
-				dml = tables.Update(kvTable, []any{key}, []any{"=", "value", val})
-			}
-		} else {
-			op = lin.CasAbsent(key, val)
-		}
-	case opInsert:
-		dml = tables.Insert(kvTable, key, val)
-		op = lin.Insert(key, val)
-	case opPut:
-		dml = tables.Replace(kvTable, key, val)
-		op = lin.Put(key, val)
-	}
+	// An update (rather than a replace) half the time a CaS saw the row.
+	update := kind == workload.Cas && found && c.rng.IntN(2) == 0
+	op, dml, ranges := workload.Write(kind, key, val, expect, found, update)
+	pred.Ranges = ranges
 	c.w.stats.writes.Add(1)
 	id := c.w.history.Call(c.id, op, c.w.now())
 	req := node.Cas{ClusterID: clusterID, Predicate: pred, Op: tables.DmlOp(dml), AsUser: tables.AdminID}
@@ -325,7 +293,7 @@ func createTable(r *rpc, leader *instance) error {
 		return fmt.Errorf("%s is %s (leader %d)", target.name, info.State, info.LeaderID)
 	}
 	req := node.Cas{ClusterID: clusterID, Predicate: node.Predicate{Index: info.Applied, Term: info.Term},
-		Op: tables.CreateTableOp(kvDef), AsUser: tables.AdminID}
+		Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID}
 	_, e, err := r.call(target.addr, req, casTimeout)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"github.com/picogo/picogo/workload"
 	"sync/atomic"
 	"time"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // rpc is a set of iproto connections (a tcp.Pool, one connection per
@@ -74,7 +74,7 @@ func (r *rpc) rows(addr string, table uint32, key []any, timeout time.Duration) 
 
 // get reads key from the kv table on addr, without any consistency step.
 func (r *rpc) get(addr, key string, timeout time.Duration) (value string, found bool, e *node.Error, err error) {
-	rows, e, err := r.rows(addr, kvTable, []any{key}, timeout)
+	rows, e, err := r.rows(addr, workload.Table, []any{key}, timeout)
 	if e != nil || err != nil {
 		return "", false, e, err
 	}
@@ -151,13 +151,4 @@ func casResult(v any) (index, term uint64, ok bool) {
 	index, ok1 := tables.AsUint64(vals[0])
 	term, ok2 := tables.AsUint64(vals[1])
 	return index, term, ok1 && ok2
-}
-
-// kvKey is a kv row's primary key as a CaS range wants it.
-func kvKey(key string) msgpack.RawMessage {
-	b, err := msgpack.Marshal([]any{key})
-	if err != nil {
-		panic(err)
-	}
-	return b
 }

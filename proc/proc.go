@@ -71,20 +71,18 @@ func Decode(name string, args []byte) (node.Request, *node.Error) {
 	}
 	var list []msgpack.RawMessage
 	if len(args) > 0 {
-		// The decoder allocates by the lengths the bytes claim: walk them
+		// The decoders allocate by the lengths the bytes claim: walk them
 		// first, so that a claim the bytes do not back is an error.
 		if err := iproto.CheckValue(args); err != nil {
 			return nil, illegal(name, "arguments are not msgpack: %v", err)
 		}
-		if err := msgpack.Unmarshal(args, &list); err != nil {
+		elems, err := iproto.SplitArray(args)
+		if err != nil {
 			return nil, illegal(name, "arguments must be an array: %v", err)
 		}
-		// The decoder turns a nil element into an empty RawMessage; put
-		// the nil back.
-		for i, a := range list {
-			if len(a) == 0 {
-				list[i] = msgpack.RawMessage{0xc0}
-			}
+		list = make([]msgpack.RawMessage, len(elems))
+		for i, e := range elems {
+			list[i] = e
 		}
 	}
 	if n := len(list); n > len(s.params) || n < len(s.params)-s.optional {

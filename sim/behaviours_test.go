@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/workload"
 	"slices"
 	"testing"
 	"time"
@@ -239,14 +240,14 @@ func writeThroughCas(t *testing.T, c *Cluster, key, value string) {
 		st := l.Node().Status()
 		return node.Predicate{Index: st.Applied, Term: st.Term}
 	}
-	if _, ok := l.Node().Tables().Table(kvTable); !ok {
-		_, err := c.Call(l, node.Cas{ClusterID: clusterID, Predicate: pred(), Op: tables.CreateTableOp(kvDef), AsUser: tables.AdminID})
+	if _, ok := l.Node().Tables().Table(workload.Table); !ok {
+		_, err := c.Call(l, node.Cas{ClusterID: clusterID, Predicate: pred(), Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID})
 		require.Nil(t, err, "create table through .proc_cas on %s", l.Addr())
 	}
 	_, err := c.Call(l, node.Cas{ClusterID: clusterID, Predicate: pred(),
-		Op: tables.DmlOp(tables.Insert(kvTable, key, value)), AsUser: tables.AdminID})
+		Op: tables.DmlOp(tables.Insert(workload.Table, key, value)), AsUser: tables.AdminID})
 	require.Nil(t, err, "insert through .proc_cas on %s", l.Addr())
-	row, ok, gerr := l.Node().Tables().Get(kvTable, []any{key})
+	row, ok, gerr := l.Node().Tables().Get(workload.Table, []any{key})
 	require.NoError(t, gerr)
 	require.True(t, ok, "the row %s is in the leader's tables", key)
 	require.Equal(t, []any{key, value}, row.Values())
@@ -686,7 +687,7 @@ func TestStoppingAllThreeAndStartingTwo(t *testing.T) {
 	require.Equal(t, raftIDs(ms[:2]...), sorted(c.Conf().Voters))
 	// Both kept what was written before the stop.
 	for _, m := range ms[:2] {
-		_, ok, err := m.Node().Tables().Get(kvTable, []any{"before"})
+		_, ok, err := m.Node().Tables().Get(workload.Table, []any{"before"})
 		require.NoError(t, err)
 		require.True(t, ok, m.Addr())
 	}

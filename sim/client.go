@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"github.com/picogo/picogo/workload"
 	"math/rand/v2"
 
 	"github.com/picogo/picogo/core/node"
@@ -49,7 +50,7 @@ func (c *client) call(req node.Request, then func(result any, err *node.Error)) 
 // get reads key on the current target without any consistency step.
 func (c *client) get(key string, then func(value string, found bool, err *node.Error)) {
 	c.sync++
-	frame, err := proc.EncodeSelect(c.sync, kvTable, []any{key})
+	frame, err := proc.EncodeSelect(c.sync, workload.Table, []any{key})
 	if err != nil {
 		panic(err)
 	}
@@ -107,11 +108,11 @@ func (c *client) operate() {
 		}
 		c.read(key, func(bool) { c.finish() })
 	case x < 7:
-		c.write(key, opCas)
+		c.write(key, workload.Cas)
 	case x < 9:
-		c.write(key, opInsert)
+		c.write(key, workload.Insert)
 	default:
-		c.write(key, opPut)
+		c.write(key, workload.Put)
 	}
 }
 
@@ -204,17 +205,9 @@ func (c *client) read(key string, then func(ok bool)) {
 	})
 }
 
-type writeKind uint8
-
-const (
-	opCas writeKind = iota
-	opInsert
-	opPut
-)
-
 // write performs one CaS write: learn the leader's term and applied index,
-// (for opCas) read the key there, then propose with that predicate.
-func (c *client) write(key string, kind writeKind) {
+// (for workload.Cas) read the key there, then propose with that predicate.
+func (c *client) write(key string, kind workload.WriteKind) {
 	attempts := 0
 	var try func()
 	try = func() {
@@ -236,7 +229,7 @@ func (c *client) write(key string, kind writeKind) {
 				try()
 				return
 			}
-			if kind != opCas {
+			if kind != workload.Cas {
 				c.propose(key, kind, "", false, info)
 				return
 			}
@@ -254,31 +247,13 @@ func (c *client) write(key string, kind writeKind) {
 }
 
 // propose sends the CaS and records its outcome.
-func (c *client) propose(key string, kind writeKind, expect string, found bool, info node.RaftInfoResult) {
+func (c *client) propose(key string, kind workload.WriteKind, expect string, found bool, info node.RaftInfoResult) {
 	val := c.value()
 	pred := node.Predicate{Index: info.Applied, Term: info.Term}
-	var op lin.Op
-	var dml tables.Dml
-	switch kind {
-	case opCas:
-		pred.Ranges = []tables.Range{{Table: kvTable, Key: mustKey(key)}}
-		dml = tables.Replace(kvTable, key, val)
-		if found {
-			op = lin.Cas(key, expect, val)
-			if c.rng.IntN(2) == 0 {
-				// An update changes the row the client saw.
-				dml = tables.Update(kvTable, []any{key}, []any{"=", "value", val})
-			}
-		} else {
-			op = lin.CasAbsent(key, val)
-		}
-	case opInsert:
-		dml = tables.Insert(kvTable, key, val)
-		op = lin.Insert(key, val)
-	case opPut:
-		dml = tables.Replace(kvTable, key, val)
-		op = lin.Put(key, val)
-	}
+	// An update (rather than a replace) half the time a CaS saw the row.
+	update := kind == workload.Cas && found && c.rng.IntN(2) == 0
+	op, dml, ranges := workload.Write(kind, key, val, expect, found, update)
+	pred.Ranges = ranges
 	id := c.w.history.Call(c.id, op, c.now())
 	c.w.trace.printf("c%d %s ... (i%d, predicate %d/%d)", c.id, op, c.target+1, pred.Index, pred.Term)
 	req := node.Cas{ClusterID: clusterID, Predicate: pred, Op: tables.DmlOp(dml), AsUser: 1}

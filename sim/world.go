@@ -12,6 +12,7 @@ package sim
 
 import (
 	"fmt"
+	"github.com/picogo/picogo/workload"
 	"io"
 	"math/rand/v2"
 	"time"
@@ -21,13 +22,11 @@ import (
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk/simdisk"
 	lin "github.com/picogo/picogo/linearizability"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 const clusterID = "sim"
 
-// kvTable is the GLOBAL user table the clients work on.
-const kvTable uint32 = 1024
+// workload.Table is the GLOBAL user table the clients work on.
 
 // Mutants are the bugs a run may switch on.
 type Mutants struct {
@@ -201,11 +200,6 @@ func (w *World) build(clientRng *rand.Rand) error {
 	return nil
 }
 
-// kvDef is the GLOBAL table the clients use; the setup creates it.
-var kvDef = tables.TableDef{ID: kvTable, Name: "kv", Distribution: "global", Operable: true, Engine: "memtx",
-	Format:     []tables.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
-	PrimaryKey: []uint32{0}}
-
 // setup waits for the cluster to form and creates the kv table through
 // CaS, as an application would. It is bounded; a cluster that does not
 // form in time fails the run (liveness).
@@ -215,7 +209,7 @@ func (w *World) setup() {
 	created := false
 	for !created && w.failure == nil {
 		done := false
-		c.createTable(kvDef, func(ok bool) { done, created = true, ok })
+		c.createTable(workload.Def, func(ok bool) { done, created = true, ok })
 		for !done && w.failure == nil && w.sched.step(deadline) {
 		}
 		if w.sched.now >= deadline {
@@ -546,12 +540,4 @@ func (w *World) leader() *instance {
 		}
 	}
 	return best
-}
-
-func mustKey(key string) msgpack.RawMessage {
-	b, err := msgpack.Marshal([]any{key})
-	if err != nil {
-		panic(err)
-	}
-	return b
 }

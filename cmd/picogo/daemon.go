@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -71,6 +72,9 @@ type diskWrite struct {
 	done  func(error)
 }
 
+// defaultGCPercent is the daemon's GOGC unless the environment sets one.
+const defaultGCPercent = 400
+
 // runDaemon is `picogo run`.
 func runDaemon(args []string) int {
 	cfg, err := parseRunConfig(args, os.Getenv, os.Stderr)
@@ -82,6 +86,13 @@ func runDaemon(args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if os.Getenv("GOGC") == "" {
+		// An instance under load allocates per request and per Raft
+		// message, and with Go's default (100) the collector took a
+		// quarter of a leader's CPU (docs/BENCHMARKS.md). Memory is the
+		// cheaper resource here; GOGC in the environment still decides.
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	d, err := startDaemon(cfg, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "picogo run:", err)

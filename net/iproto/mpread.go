@@ -287,6 +287,30 @@ func valueHeader(b []byte) (hdr int, size, children uint64, err error) {
 	return 1 + lenBytes, beUint(b[1:], lenBytes) + uint64(extra), 0, nil
 }
 
+// SplitArray returns the elements of the msgpack array that is the whole
+// of b, each as its own bytes (aliasing b): a procedure's arguments, read
+// without a reflective decoder. Every length b claims is checked against
+// the bytes there.
+func SplitArray(b []byte) ([][]byte, error) {
+	n, rest, err := readArrayLen(b)
+	if err != nil {
+		return nil, err
+	}
+	if n > uint64(len(rest)) { // every element takes at least a byte
+		return nil, errTruncated
+	}
+	out := make([][]byte, n)
+	for i := range out {
+		if out[i], rest, err = readValue(rest); err != nil {
+			return nil, err
+		}
+	}
+	if len(rest) != 0 {
+		return nil, errTrailing
+	}
+	return out, nil
+}
+
 // SkipValue skips one complete msgpack value, nested ones included,
 // iteratively (no depth limit, no recursion), bounds-checked, and returns
 // what follows it.

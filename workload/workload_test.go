@@ -1,0 +1,33 @@
+package workload
+
+import (
+	"testing"
+
+	"github.com/picogo/picogo/core/tables"
+	lin "github.com/picogo/picogo/linearizability"
+	"github.com/stretchr/testify/assert"
+)
+
+func TestWrite(t *testing.T) {
+	onKey := []tables.Range{{Table: Table, Key: Key("k")}}
+	for _, tc := range []struct {
+		name          string
+		kind          WriteKind
+		found, update bool
+		op            lin.Op
+		dml           tables.Dml
+		ranges        []tables.Range
+	}{
+		{"cas on a present key replaces", Cas, true, false, lin.Cas("k", "old", "new"), tables.Replace(Table, "k", "new"), onKey},
+		{"cas on a present key updates", Cas, true, true, lin.Cas("k", "old", "new"),
+			tables.Update(Table, []any{"k"}, []any{"=", "value", "new"}), onKey},
+		{"cas on an absent key", Cas, false, true, lin.CasAbsent("k", "new"), tables.Replace(Table, "k", "new"), onKey},
+		{"insert", Insert, false, false, lin.Insert("k", "new"), tables.Insert(Table, "k", "new"), nil},
+		{"put", Put, true, true, lin.Put("k", "new"), tables.Replace(Table, "k", "new"), nil},
+	} {
+		op, dml, ranges := Write(tc.kind, "k", "new", "old", tc.found, tc.update)
+		assert.Equal(t, tc.op, op, tc.name)
+		assert.Equal(t, tc.dml, dml, tc.name)
+		assert.Equal(t, tc.ranges, ranges, tc.name)
+	}
+}
