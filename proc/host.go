@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/net"
 	"github.com/picogo/picogo/net/iproto"
@@ -30,7 +31,29 @@ type Host struct {
 
 	nextIn   node.CallID
 	incoming map[node.CallID]incoming
-	outgoing map[node.CallID]node.Request
+	outgoing map[node.CallID]outgoing
+
+	// batching > 0: inside Batch, Raft messages wait in held, per address
+	// in the order first seen, and go as one call each when it ends.
+	batching int
+	held     []*heldSend
+}
+
+// outgoing is a call in flight: its request, and the calls merged into it
+// (Raft messages to the same address held during a Batch), which complete
+// with it.
+type outgoing struct {
+	req    node.Request
+	merged []node.CallID
+}
+
+// heldSend is the Raft messages to one address held during a Batch, and
+// the calls that asked to send them.
+type heldSend struct {
+	to      string
+	first   node.OutCall
+	ids     []node.CallID
+	message node.RaftInteract
 }
 
 type incoming struct {
@@ -48,7 +71,7 @@ const SchemaVersion = 80
 // are the driver's to act on.
 func NewHost(n *node.Node, t net.Transport, w Writer, observe func(node.Effect)) *Host {
 	h := &Host{node: n, transport: t, writer: w, observe: observe,
-		incoming: map[node.CallID]incoming{}, outgoing: map[node.CallID]node.Request{}}
+		incoming: map[node.CallID]incoming{}, outgoing: map[node.CallID]outgoing{}}
 	h.pump()
 	return h
 }
@@ -68,6 +91,37 @@ func (h *Host) Shutdown() {
 	}
 	h.node.Shutdown()
 	h.pump()
+}
+
+// Batch runs fn — the driver handing the node several events in a row —
+// holding the Raft messages the node sends meanwhile, and then sends them
+// as one `.proc_raft_interact` per address, in order: under load, one call
+// (one frame, one decoding, one Raft step loop on the receiver) carries
+// what would have been a call per client request. Messages are neither
+// reordered per address nor delayed past fn.
+func (h *Host) Batch(fn func()) {
+	h.batching++
+	defer func() {
+		h.batching--
+		if h.batching == 0 {
+			h.flush()
+		}
+	}()
+	fn()
+}
+
+// flush sends the held Raft messages.
+func (h *Host) flush() {
+	held := h.held
+	h.held = nil
+	for _, s := range held {
+		if h.stopped {
+			return
+		}
+		c := s.first
+		c.Request = s.message
+		h.send(c, s.ids[1:])
+	}
 }
 
 // Tick passes one tick of the node's clock.
@@ -164,7 +218,11 @@ func (h *Host) carryOut(e node.Effect) {
 		delete(h.incoming, e.ID)
 		in.reply(encodeReply(in.sync, in.call16, e))
 	case node.OutCall:
-		h.outCall(e)
+		if ri, ok := e.Request.(node.RaftInteract); ok && h.batching > 0 {
+			h.hold(e, ri)
+		} else {
+			h.send(e, nil)
+		}
 		h.observe(e)
 	case node.Persist:
 		id := e.ID
@@ -184,27 +242,47 @@ func (h *Host) carryOut(e node.Effect) {
 	}
 }
 
-func (h *Host) outCall(c node.OutCall) {
+// hold keeps a Raft message call for the end of the Batch, merged with
+// the others to the same address (and from the same sender address).
+func (h *Host) hold(c node.OutCall, ri node.RaftInteract) {
+	for _, s := range h.held {
+		if s.to == c.To && s.message.SenderAddress == ri.SenderAddress {
+			s.ids = append(s.ids, c.ID)
+			s.message.Messages = append(s.message.Messages, ri.Messages...)
+			return
+		}
+	}
+	ri.Messages = append([]raft.Message(nil), ri.Messages...) // appended to: own the slice
+	h.held = append(h.held, &heldSend{to: c.To, first: c, ids: []node.CallID{c.ID}, message: ri})
+}
+
+// send makes the call c; the calls merged into it complete with it.
+func (h *Host) send(c node.OutCall, merged []node.CallID) {
 	frame, err := EncodeCall(uint64(c.ID), c.Request)
 	if err != nil {
 		h.observe(node.Fatal{Err: err})
 		return
 	}
-	h.outgoing[c.ID] = c.Request
+	h.outgoing[c.ID] = outgoing{req: c.Request, merged: merged}
 	h.transport.Roundtrip(c.To, frame, c.Timeout, func(resp []byte, err error) {
 		if h.stopped {
 			return
 		}
-		req, ok := h.outgoing[c.ID]
+		out, ok := h.outgoing[c.ID]
 		if !ok {
 			return
 		}
 		delete(h.outgoing, c.ID)
+		var result any
+		var e *node.Error
 		if err != nil {
-			h.node.CallDone(c.ID, nil, &node.Error{Code: iproto.CodeNoConnection, Message: err.Error()})
+			e = &node.Error{Code: iproto.CodeNoConnection, Message: err.Error()}
 		} else {
-			result, e := DecodeReply(req, resp)
-			h.node.CallDone(c.ID, result, e)
+			result, e = DecodeReply(out.req, resp)
+		}
+		h.node.CallDone(c.ID, result, e)
+		for _, id := range out.merged {
+			h.node.CallDone(id, result, e)
 		}
 		h.pump()
 	})

@@ -192,9 +192,17 @@ func (in *instance) resume() {
 	in.w.trace.printf("i%d resume (%d deliveries held)", in.id, len(in.held))
 	held := in.held
 	in.held = nil
-	for _, d := range held {
-		d()
+	if in.host == nil {
+		return
 	}
+	// A process that was stopped finds its input queued and handles it in
+	// one go, as the daemon's loop drains its queue: the Raft messages it
+	// sends meanwhile leave merged, one call per peer (proc.Host.Batch).
+	in.host.Batch(func() {
+		for _, d := range held {
+			d()
+		}
+	})
 }
 
 // deliver runs a delivery now, or holds it while paused.

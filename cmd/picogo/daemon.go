@@ -247,7 +247,20 @@ func (d *daemon) eventLoop() {
 	for {
 		select {
 		case fn := <-d.events:
-			fn()
+			// Whatever else is queued goes in the same batch (bounded, so
+			// that ticks keep their pace): the Raft messages all those
+			// events make leave as one call per peer.
+			d.host.Batch(func() {
+				fn()
+				for range maxBatchEvents - 1 {
+					select {
+					case fn := <-d.events:
+						fn()
+					default:
+						return
+					}
+				}
+			})
 		case <-ticker.C:
 			d.host.Tick()
 		case <-d.quit:
@@ -256,6 +269,10 @@ func (d *daemon) eventLoop() {
 		}
 	}
 }
+
+// maxBatchEvents bounds how many queued events the loop hands the node
+// before it sends the Raft messages they made.
+const maxBatchEvents = 256
 
 // diskLoop is the one disk writer: writes are applied in order, and their
 // completions go back to the event loop.
