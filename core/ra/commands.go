@@ -220,6 +220,7 @@ func (s *Server) applyEntries(ents []raft.Entry) {
 		cmds, envs, terms = nil, nil, nil
 	}
 	for _, ent := range ents {
+		s.bytesSinceSnapshot += uint64(len(ent.Data))
 		e, ok := unmarshalEnvelope(ent.Data)
 		s.droppedAt(ent.Index, e, ok && ent.Type == raft.EntryNormal)
 		if ent.Type != raft.EntryNormal || !ok {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/picogo/picogo/core/ra"
@@ -687,4 +688,30 @@ func TestChangeConfSeveralAtOnce(t *testing.T) {
 	m := c.Server(lead).Members()
 	require.Equal(t, []uint64{1, 2, 3, 4}, m.Voters)
 	require.Equal(t, []uint64{5}, m.Learners)
+}
+
+// TestCompactionWaitsForTheLogToOutgrowTheSnapshot: with SnapshotEvery 5,
+// a snapshot is also held back until the entries applied since the last
+// one are as many bytes as it; the state grows with every command, so the
+// gaps between snapshots grow too (each snapshot costs an entry O(1)).
+func TestCompactionWaitsForTheLogToOutgrowTheSnapshot(t *testing.T) {
+	c := ratest.New(5)
+	c.Configure = func(cfg *ra.Config) { cfg.SnapshotEvery = 5 }
+	_, _, err := c.StartCluster(1, 2, 3)
+	require.NoError(t, err)
+	require.NoError(t, c.Stabilize())
+	lead := c.Leader()
+	var taken []uint64
+	// Commands of 1 KiB: the state grows by about what the log does.
+	for i := range 60 {
+		require.NoError(t, process(t, c, lead, fmt.Sprintf("%d-%s", i, strings.Repeat("x", 1024))).Err)
+		if s := c.Server(lead).Overview().Snapshot; len(taken) == 0 || s != taken[len(taken)-1] {
+			taken = append(taken, s)
+		}
+	}
+	require.GreaterOrEqual(t, len(taken), 4, "snapshots are still taken: %v", taken)
+	first := taken[2] - taken[1]
+	last := taken[len(taken)-1] - taken[len(taken)-2]
+	require.Greater(t, last, first, "later snapshots are further apart: %v", taken)
+	require.Greater(t, last, uint64(5), "more than SnapshotEvery entries apart: %v", taken)
 }

@@ -16,7 +16,10 @@ type Config struct {
 	// ErrTimeout (default: 3 election timeouts).
 	RequestTimeout int
 	// SnapshotEvery: take a snapshot and purge the log once this many
-	// entries were applied since the last one (0: only when triggered).
+	// entries were applied since the last one (0: only when triggered) —
+	// and they are at least as many bytes as the last snapshot, so that a
+	// snapshot of the whole state costs each entry O(1), however large the
+	// state grows.
 	SnapshotEvery uint64
 	// LowPriorityBatch: low-priority commands are appended when this many
 	// are held, or at the next tick (default 64).
@@ -43,12 +46,15 @@ type Server struct {
 	state       raft.StateType
 	term        uint64
 
-	snapshot    *StoredSnapshot // newest durable snapshot, served to followers
-	snapWanted  bool
-	snapQueued  bool
-	autoPurge   bool
-	writes      []queuedWrite // writes[0] is out with the driver
-	nextWriteID uint64
+	snapshot *StoredSnapshot // newest durable snapshot, served to followers
+	// bytesSinceSnapshot is the size of the entries applied since the last
+	// snapshot was taken here (see maybeSnapshot).
+	bytesSinceSnapshot uint64
+	snapWanted         bool
+	snapQueued         bool
+	autoPurge          bool
+	writes             []queuedWrite // writes[0] is out with the driver
+	nextWriteID        uint64
 
 	// Requests waiting for an answer, by id, with their deadline tick.
 	waiting map[ReqID]int

@@ -33,7 +33,13 @@ func (s *Server) maybeSnapshot() {
 	if s.snapshot != nil {
 		last = s.snapshot.Meta.Index
 	}
-	auto := s.cfg.SnapshotEvery > 0 && st.Applied >= last+s.cfg.SnapshotEvery
+	// Each snapshot is the whole state: taken every SnapshotEvery entries
+	// alone, its cost per entry grows with the state (a loaded leader's
+	// writes/s halved as its tables grew, docs/BENCHMARKS.md). Waiting
+	// also for as many bytes of log as the snapshot holds keeps it O(1)
+	// per entry, with the log at most about the state's size.
+	auto := s.cfg.SnapshotEvery > 0 && st.Applied >= last+s.cfg.SnapshotEvery &&
+		s.bytesSinceSnapshot >= snapshotBytes(s.snapshot)
 	if !s.snapWanted && !auto {
 		return
 	}
@@ -47,6 +53,7 @@ func (s *Server) maybeSnapshot() {
 		return
 	}
 	s.snapWanted, s.snapQueued = false, true
+	s.bytesSinceSnapshot = 0
 	s.autoPurge = auto
 	s.queueWrite(queuedWrite{local: &StoredSnapshot{Meta: meta, Chunks: chunks}})
 }
@@ -176,4 +183,16 @@ func decodeChunks(data []byte) []Chunk {
 		panic(fmt.Sprintf("ra: a snapshot assembled here does not decode: %v", err))
 	}
 	return chunks
+}
+
+// snapshotBytes is the size of a snapshot's data (0 for none).
+func snapshotBytes(sn *StoredSnapshot) uint64 {
+	if sn == nil {
+		return 0
+	}
+	var n uint64
+	for _, c := range sn.Chunks {
+		n += uint64(len(c.Data))
+	}
+	return n
 }
