@@ -263,14 +263,8 @@ func (c *client) propose(key string, kind workload.WriteKind, expect string, fou
 		case e == nil:
 			idx, term := casResult(res)
 			c.w.checker.ackedWrite(idx, term)
-		case e.Code == tables.CodeTupleFound:
-			out.Kind = lin.Exists
-		case e.Code == node.CodeConflictFound:
-			out.Kind = lin.Conflict
-		case e.Code == node.CodeTimeout || e.Code == node.CodeNoConnection:
-			out.Kind = lin.Unknown
 		default:
-			out.Kind = lin.Failed
+			out.Kind = workload.Refused(e)
 		}
 		c.w.history.Return(id, out, c.now())
 		msg := out.Kind.String()

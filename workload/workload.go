@@ -6,6 +6,7 @@
 package workload
 
 import (
+	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/vmihailenco/msgpack/v5"
@@ -62,5 +63,22 @@ func Write(kind WriteKind, key, val, expect string, found, update bool) (lin.Op,
 		return lin.Insert(key, val), tables.Insert(Table, key, val), nil
 	default:
 		return lin.Put(key, val), tables.Replace(Table, key, val), nil
+	}
+}
+
+// Refused is what a write's refusal e says about it: the key existed
+// (Exists), the predicate found a conflict (Conflict), the call timed out
+// or its connection failed — it may still happen (Unknown) — or another
+// refusal: it did not happen (Failed).
+func Refused(e *node.Error) lin.OutcomeKind {
+	switch e.Code {
+	case tables.CodeTupleFound:
+		return lin.Exists
+	case node.CodeConflictFound:
+		return lin.Conflict
+	case node.CodeTimeout, node.CodeNoConnection:
+		return lin.Unknown
+	default:
+		return lin.Failed
 	}
 }

@@ -3,6 +3,7 @@ package workload
 import (
 	"testing"
 
+	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/stretchr/testify/assert"
@@ -29,5 +30,18 @@ func TestWrite(t *testing.T) {
 		assert.Equal(t, tc.op, op, tc.name)
 		assert.Equal(t, tc.dml, dml, tc.name)
 		assert.Equal(t, tc.ranges, ranges, tc.name)
+	}
+}
+
+func TestRefused(t *testing.T) {
+	for code, want := range map[uint32]lin.OutcomeKind{
+		tables.CodeTupleFound:  lin.Exists,
+		node.CodeConflictFound: lin.Conflict,
+		node.CodeTimeout:       lin.Unknown,
+		node.CodeNoConnection:  lin.Unknown,
+		node.CodeNotALeader:    lin.Failed,
+		node.CodeTermMismatch:  lin.Failed,
+	} {
+		assert.Equal(t, want, Refused(&node.Error{Code: code}), "code %d", code)
 	}
 }

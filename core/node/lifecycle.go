@@ -292,6 +292,12 @@ func (n *Node) run(id Identity, state ra.DiskState) error {
 		return err
 	}
 	n.identity, n.ra, n.phase = id, srv, PhaseRunning
+	n.storedLast = 0
+	if k := len(state.Entries); k > 0 {
+		n.storedLast = state.Entries[k-1].Index
+	} else if state.Snapshot != nil {
+		n.storedLast = state.Snapshot.Meta.Index
+	}
 	for raftID, addr := range id.JoinPeers {
 		n.addressBook[raftID] = addr
 	}

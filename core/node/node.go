@@ -96,11 +96,15 @@ type Node struct {
 	shuttingDown bool
 	askVia       string // the peer last asked when no leader is known
 
-	nextReq  ra.ReqID
-	waiting  map[ra.ReqID]waitingCall // our ra requests, by what answers them
-	written  writtenKeys              // the keys recent log entries write
-	nextOut  CallID
-	outCalls map[CallID]func(result any, err *Error)
+	nextReq ra.ReqID
+	waiting map[ra.ReqID]waitingCall // our ra requests, by what answers them
+	written writtenKeys              // the keys recent log entries write
+	// storedLast is the last log index on disk once the writes issued so
+	// far are done: entries at or below it that a new write replaces are
+	// deleted first.
+	storedLast uint64
+	nextOut    CallID
+	outCalls   map[CallID]func(result any, err *Error)
 
 	// adminAuthAt is the tick an admin-auth proposal was made (0: none
 	// pending).
@@ -390,7 +394,13 @@ func (n *Node) translate(e ra.Effect) {
 		}
 		n.call(addr, RaftInteract{Messages: e.Messages, SenderAddress: n.cfg.Self.Address}, func(any, *Error) {})
 	case ra.Persist:
-		n.emit(Persist{ID: e.ID, Batch: persistBatch(e), Sync: e.Sync})
+		n.emit(Persist{ID: e.ID, Batch: persistBatch(e, n.storedLast), Sync: e.Sync})
+		if e.Snapshot != nil && e.ReplacesLog {
+			n.storedLast = e.Snapshot.Meta.Index
+		}
+		if k := len(e.Entries); k > 0 {
+			n.storedLast = e.Entries[k-1].Index
+		}
 	case ra.Reply:
 		n.answer(e)
 	case ra.FetchChunk:

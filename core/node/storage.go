@@ -72,8 +72,9 @@ func unframe(key, value []byte, v any) error {
 	return nil
 }
 
-// persistBatch lays one ra write out as a disk batch.
-func persistBatch(p ra.Persist) *disk.Batch {
+// persistBatch lays one ra write out as a disk batch; storedLast is the
+// last log index the disk holds before it.
+func persistBatch(p ra.Persist, storedLast uint64) *disk.Batch {
 	b := &disk.Batch{}
 	if s := p.Snapshot; s != nil {
 		if p.ReplacesLog {
@@ -86,7 +87,15 @@ func persistBatch(p ra.Persist) *disk.Batch {
 		}
 	}
 	if len(p.Entries) > 0 {
-		b.DeleteRange(logKey(p.Entries[0].Index), prefixEnd(prefixLog))
+		if first := p.Entries[0].Index; first <= storedLast && !p.ReplacesLog {
+			// A new leader's entries replace a stored suffix: the stored
+			// entries past the new ones must go. Only then: a range
+			// deletion in every write (the common case appends) left
+			// Pebble a memtable of thousands of overlapping tombstones
+			// whose flush took seconds and stalled writes
+			// (docs/BENCHMARKS.md).
+			b.DeleteRange(logKey(first), logKey(storedLast+1))
+		}
 		for _, e := range p.Entries {
 			b.Set(logKey(e.Index), framed(e))
 		}
@@ -162,7 +171,7 @@ func firstErr(errs ...error) error {
 // state (see ra.Bootstrap).
 func BootstrapBatch(st ra.DiskState) *disk.Batch {
 	hs := st.HardState
-	return persistBatch(ra.Persist{HardState: &hs, Entries: st.Entries, Snapshot: st.Snapshot, ReplacesLog: true})
+	return persistBatch(ra.Persist{HardState: &hs, Entries: st.Entries, Snapshot: st.Snapshot, ReplacesLog: true}, 0)
 }
 
 // Identity is who an instance is. It is written once, with the instance's
