@@ -125,21 +125,8 @@ func uintOf(v any) (uint64, bool) {
 }
 
 func raftInfoOf(v any) (node.RaftInfoResult, bool) {
-	x, ok := single(v)
-	if !ok {
-		return node.RaftInfoResult{}, false
-	}
-	m, ok := x.(map[string]any)
-	if !ok {
-		return node.RaftInfoResult{}, false
-	}
-	var r node.RaftInfoResult
-	r.ID, _ = tables.AsUint64(m["id"])
-	r.Term, _ = tables.AsUint64(m["term"])
-	r.Applied, _ = tables.AsUint64(m["applied"])
-	r.LeaderID, _ = tables.AsUint64(m["leader_id"])
-	r.State, _ = m["state"].(string)
-	return r, r.ID != 0
+	r, ok := v.(node.RaftInfoResult)
+	return r, ok && r.ID != 0
 }
 
 // casResult is .proc_cas's [index, term].

@@ -9,8 +9,9 @@ import (
 )
 
 // DecodeResult decodes the DATA array answering req into what the caller
-// expects: node.ChunkResult for a snapshot chunk, []any of the return values
-// otherwise.
+// expects: the result type of the procedures callers read field by field
+// (discovery, join, instance and raft info), node.ChunkResult for a
+// snapshot chunk, []any of the return values otherwise.
 func DecodeResult(req node.Request, data []byte) (any, error) {
 	var values []msgpack.RawMessage
 	if err := msgpack.Unmarshal(data, &values); err != nil {
@@ -23,6 +24,8 @@ func DecodeResult(req node.Request, data []byte) (any, error) {
 		return decodeOne[node.JoinResult](req, values)
 	case node.InstanceInfo:
 		return decodeOne[node.InstanceInfoResult](req, values)
+	case node.RaftInfo:
+		return decodeOne[node.RaftInfoResult](req, values)
 	}
 	if _, ok := req.(node.SnapshotNextChunk); ok {
 		if len(values) != 1 {

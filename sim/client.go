@@ -286,21 +286,8 @@ func uintOf(v any) (uint64, bool) {
 }
 
 func raftInfoOf(v any) (node.RaftInfoResult, bool) {
-	vals, ok := v.([]any)
-	if !ok || len(vals) != 1 {
-		return node.RaftInfoResult{}, false
-	}
-	m, ok := vals[0].(map[string]any)
-	if !ok {
-		return node.RaftInfoResult{}, false
-	}
-	var r node.RaftInfoResult
-	r.ID, _ = tables.AsUint64(m["id"])
-	r.Term, _ = tables.AsUint64(m["term"])
-	r.Applied, _ = tables.AsUint64(m["applied"])
-	r.LeaderID, _ = tables.AsUint64(m["leader_id"])
-	r.State, _ = m["state"].(string)
-	return r, true
+	r, ok := v.(node.RaftInfoResult)
+	return r, ok && r.ID != 0
 }
 
 func casResult(v any) (index, term uint64) {
