@@ -110,16 +110,11 @@ type etcdWriter struct {
 }
 
 func newEtcdWriter(leaderURL string, conns int, keys keySource, value string) (*etcdWriter, error) {
-	w := &etcdWriter{keys: keys, value: value}
-	for range conns {
-		cli, err := newEtcdClient(leaderURL)
-		if err != nil {
-			w.close()
-			return nil, err
-		}
-		w.clients = append(w.clients, cli)
+	clients, err := openAll(conns, func() (*clientv3.Client, error) { return newEtcdClient(leaderURL) })
+	if err != nil {
+		return nil, err
 	}
-	return w, nil
+	return &etcdWriter{clients: clients, keys: keys, value: value}, nil
 }
 
 func (w *etcdWriter) close() {

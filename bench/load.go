@@ -130,3 +130,20 @@ func runLoad(ctx context.Context, clients int, warmup, duration time.Duration, o
 	r.Elapsed = max(last.Sub(measureFrom), min(duration, time.Since(measureFrom)))
 	return r
 }
+
+// openAll opens n connections (clients) with open; if one fails, those
+// already open are closed.
+func openAll[C interface{ Close() error }](n int, open func() (C, error)) ([]C, error) {
+	var out []C
+	for range n {
+		c, err := open()
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -282,15 +282,13 @@ type casWriter struct {
 }
 
 func newCasWriter(ctx context.Context, leader *picogoInstance, conns int, keys keySource, value string) (*casWriter, error) {
-	w := &casWriter{keys: keys, value: value}
-	for range conns {
-		c, err := connectTarantool(ctx, leader.addr, "admin", picogoAdminPassword)
-		if err != nil {
-			w.close()
-			return nil, fmt.Errorf("picogo: connecting to the leader %s as admin: %w", leader.name, err)
-		}
-		w.conns = append(w.conns, c)
+	cs, err := openAll(conns, func() (*tarantool.Connection, error) {
+		return connectTarantool(ctx, leader.addr, "admin", picogoAdminPassword)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("picogo: connecting to the leader %s as admin: %w", leader.name, err)
 	}
+	w := &casWriter{conns: cs, keys: keys, value: value}
 	if err := w.refresh(w.conns[0]); err != nil {
 		w.close()
 		return nil, err
@@ -405,16 +403,11 @@ type caller struct {
 }
 
 func newCaller(ctx context.Context, addr string, conns int, fn string) (*caller, error) {
-	c := &caller{fn: fn}
-	for range conns {
-		conn, err := connectTarantool(ctx, addr, "", "")
-		if err != nil {
-			c.close()
-			return nil, err
-		}
-		c.conns = append(c.conns, conn)
+	cs, err := openAll(conns, func() (*tarantool.Connection, error) { return connectTarantool(ctx, addr, "", "") })
+	if err != nil {
+		return nil, err
 	}
-	return c, nil
+	return &caller{conns: cs, fn: fn}, nil
 }
 
 func (c *caller) close() {
