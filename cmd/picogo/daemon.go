@@ -176,7 +176,11 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		Raft: raft.Config{
 			ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
 			MaxMsgBytes: 1 << 20, MaxMsgEntries: 1024, MaxInflightMsgs: 256,
-			Rand: mrand.New(mrand.NewPCG(seed, uint64(os.Getpid()))),
+			// What one follower has in flight bounds one .proc_raft_interact
+			// (its messages of a Ready, or of a Host.Batch, go as one call):
+			// well under the 64 MiB frame limit.
+			MaxInflightBytes: 16 << 20,
+			Rand:             mrand.New(mrand.NewPCG(seed, uint64(os.Getpid()))),
 		},
 		Tick:          cfg.Tick,
 		SnapshotEvery: 16384,
