@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	lin "github.com/picogo/picogo/linearizability"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -322,10 +321,7 @@ func TestRunLoadMeasuresAfterTheWarmupAndStops(t *testing.T) {
 	assert.Less(t, time.Since(start), time.Second)
 }
 
-func TestGeneratedHistoryIsLinearizable(t *testing.T) {
-	h, ops := genHistory(1, 50, 200, 100, 20)
-	assert.Equal(t, 10000, ops)
-	assert.Equal(t, lin.VerdictOk, lin.Check(h, time.Minute).Verdict)
+func TestCheckPer10kIsTheScaledMedian(t *testing.T) {
 	s := SimResult{CheckOps: 5000, CheckTimes: []time.Duration{3, 1, 2}}
 	assert.Equal(t, time.Duration(4), s.CheckPer10k(), "the median, scaled to 10k operations")
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"time"
@@ -106,7 +105,9 @@ func runSim(ctx context.Context, seeds int, budget time.Duration, progress func(
 	}
 	progress(fmt.Sprintf("sim: %d seeds on %d workers: %.0f seeds/min", r.Parallel.Seeds, r.Parallel.Workers, r.ParallelSeedsPerMinute()))
 
-	h, ops := genHistory(1, 50, 200, 100, 20)
+	// The shape of linearizability's BenchmarkCheck10kOps.
+	gen := lin.GenConfig{Seed: 1, Keys: 50, OpsPerKey: 200, Clients: 100, UnknownOneIn: 20}
+	h, ops := lin.Generate(gen), gen.Keys*gen.OpsPerKey
 	r.CheckOps = ops
 	cstart := time.Now()
 	for len(r.CheckTimes) < 3 || time.Since(cstart) < budget/2 {
@@ -125,118 +126,4 @@ func runSim(ctx context.Context, seeds int, budget time.Duration, progress func(
 	}
 	progress(fmt.Sprintf("porcupine: %d checks of %d operations: %v per 10k operations (median)", len(r.CheckTimes), ops, r.CheckPer10k().Round(time.Microsecond)))
 	return r, nil
-}
-
-// genHistory generates a linearizable history of keys*opsPerKey
-// operations by clients clients (each one operation at a time), the shape
-// of linearizability's BenchmarkCheck10kOps: gets, puts, inserts and CaS
-// with unique values, each taking effect at an instant inside its
-// interval; one in unknownOneIn ends Unknown (and takes effect or not),
-// half of those never returning.
-func genHistory(seed uint64, keys, opsPerKey, clients, unknownOneIn int) (*lin.History, int) {
-	rng := rand.New(rand.NewPCG(seed, 0))
-	type genOp struct {
-		client    int
-		op        lin.Op
-		call, ret int64
-		point     int64
-		unknown   bool
-		applies   bool
-		out       lin.Outcome
-	}
-	var keyOrder []string
-	for k := range keys {
-		for range opsPerKey {
-			keyOrder = append(keyOrder, fmt.Sprintf("k%02d", k))
-		}
-	}
-	rng.Shuffle(len(keyOrder), func(i, j int) { keyOrder[i], keyOrder[j] = keyOrder[j], keyOrder[i] })
-	written := map[string][]string{}
-	clock := make([]int64, clients)
-	ops := make([]genOp, len(keyOrder))
-	for i, key := range keyOrder {
-		c := i % clients
-		g := genOp{client: c, call: clock[c] + rng.Int64N(5)}
-		dur := 1 + rng.Int64N(50)
-		g.ret = g.call + dur
-		g.point = g.call + rng.Int64N(dur+1)
-		v := fmt.Sprint(i)
-		switch x := rng.IntN(10); {
-		case x < 3:
-			g.op = lin.Get(key)
-		case x < 5:
-			g.op = lin.Put(key, v)
-		case x < 6:
-			g.op = lin.Insert(key, v)
-		case x < 7:
-			g.op = lin.CasAbsent(key, v)
-		default:
-			expect := v
-			if w := written[key]; len(w) > 0 {
-				expect = w[max(0, len(w)-1-rng.IntN(3))]
-			}
-			g.op = lin.Cas(key, expect, v)
-		}
-		if g.op.Kind != lin.OpGet {
-			written[key] = append(written[key], v)
-		}
-		if rng.IntN(unknownOneIn) == 0 {
-			g.unknown, g.applies = true, rng.IntN(2) == 0
-			g.point = g.call + rng.Int64N(10*dur)
-		}
-		clock[c] = g.ret
-		ops[i] = g
-	}
-	// Apply the operations in the order they take effect to learn their
-	// outcomes.
-	order := make([]int, len(ops))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int { return int(ops[i].point - ops[j].point) })
-	type state struct {
-		value   string
-		present bool
-	}
-	store := map[string]state{}
-	for _, i := range order {
-		g := &ops[i]
-		s := store[g.op.Key]
-		next, effect := s, false
-		switch g.op.Kind {
-		case lin.OpPut:
-			next, effect = state{g.op.Value, true}, true
-		case lin.OpInsert:
-			effect = !s.present
-		case lin.OpCas:
-			effect = (g.op.ExpectAbsent && !s.present) || (!g.op.ExpectAbsent && s.present && s.value == g.op.Expect)
-		}
-		if effect {
-			next = state{g.op.Value, true}
-		}
-		switch {
-		case g.unknown:
-			g.out = lin.Outcome{Kind: lin.Unknown}
-			if g.applies && effect {
-				store[g.op.Key] = next
-			}
-		case g.op.Kind == lin.OpGet:
-			g.out = lin.Outcome{Kind: lin.Ok, Value: s.value, Found: s.present}
-		case effect:
-			g.out = lin.Outcome{Kind: lin.Ok}
-			store[g.op.Key] = next
-		case g.op.Kind == lin.OpInsert:
-			g.out = lin.Outcome{Kind: lin.Exists}
-		default:
-			g.out = lin.Outcome{Kind: lin.Failed}
-		}
-	}
-	h := &lin.History{}
-	for i, g := range ops {
-		id := h.Call(g.client, g.op, g.call)
-		if !g.unknown || i%2 == 0 {
-			h.Return(id, g.out, g.ret)
-		}
-	}
-	return h, len(ops)
 }

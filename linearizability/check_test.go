@@ -323,7 +323,7 @@ func TestSettleKeepsVerdicts(t *testing.T) {
 	verdicts := map[Verdict]int{}
 	settled := 0
 	for seed := range uint64(1000) {
-		ops := genHistory(genConfig{seed: seed, keys: 2, opsPerKey: 25, clients: 2 + int(seed%5), unknownOneIn: 3})
+		ops := genHistory(GenConfig{Seed: seed, Keys: 2, OpsPerKey: 25, Clients: 2 + int(seed%5), UnknownOneIn: 3})
 		if seed%2 == 1 {
 			ops.corruptRead(seed)
 		}
@@ -340,7 +340,7 @@ func TestSettleKeepsVerdicts(t *testing.T) {
 }
 
 func TestPartitionedHistoryChecksFast(t *testing.T) {
-	ops := genHistory(genConfig{seed: 1, keys: 50, opsPerKey: 200, clients: 100, unknownOneIn: 20})
+	ops := genHistory(GenConfig{Seed: 1, Keys: 50, OpsPerKey: 200, Clients: 100, UnknownOneIn: 20})
 	h := ops.record()
 	start := time.Now()
 	res := Check(h, testTimeout)
@@ -379,7 +379,7 @@ func TestIllegalHistoryWritesVisualization(t *testing.T) {
 // (SPEC N1): 50 keys, 100 clients, unique values, one operation in twenty
 // ending Unknown.
 func BenchmarkCheck10kOps(b *testing.B) {
-	h := genHistory(genConfig{seed: 1, keys: 50, opsPerKey: 200, clients: 100, unknownOneIn: 20}).record()
+	h := genHistory(GenConfig{Seed: 1, Keys: 50, OpsPerKey: 200, Clients: 100, UnknownOneIn: 20}).record()
 	for b.Loop() {
 		if res := Check(h, 0); res.Verdict != VerdictOk {
 			b.Fatal(res)
