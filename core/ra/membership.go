@@ -35,69 +35,56 @@ func (s *Server) AddMember(req ReqID, id uint64, m Membership) {
 	if m == Learner {
 		t = raft.AddLearner
 	}
-	s.changeMembership(req, raft.ConfChangeSingle{Type: t, NodeID: id}, nil)
+	s.changeSingle(req, raft.ConfChangeSingle{Type: t, NodeID: id}, nil)
 }
 
 // RemoveMember removes server id (ra's remove_member).
 func (s *Server) RemoveMember(req ReqID, id uint64) {
-	s.changeMembership(req, raft.ConfChangeSingle{Type: raft.RemoveNode, NodeID: id}, nil)
+	s.changeSingle(req, raft.ConfChangeSingle{Type: raft.RemoveNode, NodeID: id}, nil)
 }
 
 // LeaveAndTerminate removes server id and, once that is applied, asks the
 // driver to stop it (ra's leave_and_terminate).
 func (s *Server) LeaveAndTerminate(req ReqID, id uint64) {
-	s.changeMembership(req, raft.ConfChangeSingle{Type: raft.RemoveNode, NodeID: id}, &TerminateMember{ID: id})
+	s.changeSingle(req, raft.ConfChangeSingle{Type: raft.RemoveNode, NodeID: id}, &TerminateMember{ID: id})
 }
 
 // LeaveAndDeleteServer removes server id, then asks the driver to stop it
 // and delete its data (ra's leave_and_delete_server).
 func (s *Server) LeaveAndDeleteServer(req ReqID, id uint64) {
-	s.changeMembership(req, raft.ConfChangeSingle{Type: raft.RemoveNode, NodeID: id}, &TerminateMember{ID: id, Delete: true})
+	s.changeSingle(req, raft.ConfChangeSingle{Type: raft.RemoveNode, NodeID: id}, &TerminateMember{ID: id, Delete: true})
 }
 
 // ChangeConf proposes a whole conf change (several members at once; Raft
 // goes through joint consensus when more than one voter changes). The
 // reply, with the new membership, comes once it is applied.
-func (s *Server) ChangeConf(req ReqID, cc raft.ConfChange) {
+func (s *Server) ChangeConf(req ReqID, cc raft.ConfChange) { s.changeMembership(req, cc, nil) }
+
+// changeMembership proposes cc after the checks every membership change
+// shares; then, if set, is done once it is applied.
+func (s *Server) changeMembership(req ReqID, cc raft.ConfChange, then *TerminateMember) {
 	if !s.begin(req) {
 		return
 	}
+	var refusal error
 	switch {
 	case !s.isLeader():
-		s.reply(req, nil, s.notLeader())
-		return
+		refusal = s.notLeader()
 	case s.conf != nil:
-		s.reply(req, nil, ErrBusy)
+		refusal = ErrBusy
+	case s.endOfLife != 0:
+		refusal = ErrClusterDeleted
+	}
+	for _, c := range cc.Changes {
+		if refusal == nil && c.Type == raft.RemoveNode && !s.isMember(c.NodeID) {
+			refusal = fmt.Errorf("ra: server %d is not a member", c.NodeID)
+		}
+	}
+	if refusal != nil {
+		s.reply(req, nil, refusal)
 		return
 	}
 	idx, _, err := s.node.ProposeConfChange(cc)
-	if err != nil {
-		s.reply(req, nil, err)
-		return
-	}
-	s.conf = &pendingConf{req: req, index: idx}
-	s.drive()
-}
-
-func (s *Server) changeMembership(req ReqID, c raft.ConfChangeSingle, then *TerminateMember) {
-	if !s.begin(req) {
-		return
-	}
-	switch {
-	case !s.isLeader():
-		s.reply(req, nil, s.notLeader())
-		return
-	case s.conf != nil:
-		s.reply(req, nil, ErrBusy)
-		return
-	case s.endOfLife != 0:
-		s.reply(req, nil, ErrClusterDeleted)
-		return
-	case c.Type == raft.RemoveNode && !s.isMember(c.NodeID):
-		s.reply(req, nil, fmt.Errorf("ra: server %d is not a member", c.NodeID))
-		return
-	}
-	idx, _, err := s.node.ProposeConfChange(raft.ConfChange{Changes: []raft.ConfChangeSingle{c}})
 	if err != nil {
 		s.reply(req, nil, err)
 		return
@@ -159,4 +146,9 @@ func (s *Server) isMember(id uint64) bool {
 	cs := s.node.BasicStatus().ConfState
 	return slices.Contains(cs.Voters, id) || slices.Contains(cs.VotersOutgoing, id) ||
 		slices.Contains(cs.Learners, id) || slices.Contains(cs.LearnersNext, id)
+}
+
+// changeSingle proposes one change.
+func (s *Server) changeSingle(req ReqID, c raft.ConfChangeSingle, then *TerminateMember) {
+	s.changeMembership(req, raft.ConfChange{Changes: []raft.ConfChangeSingle{c}}, then)
 }
