@@ -117,6 +117,17 @@ func (c *client) rows(addr string, table uint32) ([][]any, error) {
 	return rows, nil
 }
 
+// dialArg opens a client for a command's optional [user@]host:port
+// argument (default admin@127.0.0.1:3301) and returns it with the address.
+func dialArg(fs *flag.FlagSet) (*client, string) {
+	target := "127.0.0.1:3301"
+	if fs.NArg() > 0 {
+		target = fs.Arg(0)
+	}
+	user, password, addr := credentials(target, proc.Admin)
+	return newClient(user, password), addr
+}
+
 // credentials: user@host:port, the password from PICOGO_PASSWORD (admin:
 // PICOGO_ADMIN_PASSWORD).
 func credentials(target, defaultUser string) (user, password, addr string) {
@@ -144,12 +155,7 @@ func runConnect(args []string, in io.Reader, out io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	target := "127.0.0.1:3301"
-	if fs.NArg() > 0 {
-		target = fs.Arg(0)
-	}
-	user, password, addr := credentials(target, proc.Admin)
-	c := newClient(user, password)
+	c, addr := dialArg(fs)
 	defer c.close()
 	sc := bufio.NewScanner(in)
 	for {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
-	"github.com/picogo/picogo/proc"
 )
 
 const statusUsage = `Usage: picogo status [--json] [--timeout D] [user@]host:port (default admin@127.0.0.1:3301)
@@ -69,12 +68,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "picogo status: unexpected argument %q\n", fs.Arg(1))
 		return 2
 	}
-	target := "127.0.0.1:3301"
-	if fs.NArg() > 0 {
-		target = fs.Arg(0)
-	}
-	user, password, addr := credentials(target, proc.Admin)
-	c := newClient(user, password)
+	c, addr := dialArg(fs)
 	defer c.close()
 	st, err := collectStatus(c, addr, *timeout)
 	if err != nil {
