@@ -17,10 +17,7 @@ import (
 // TestNetBoxInterop drives the server with Tarantool's own net.box (Debian's
 // tarantool package), when it is installed.
 func TestNetBoxInterop(t *testing.T) {
-	bin, err := exec.LookPath("tarantool")
-	if err != nil {
-		t.Skip("tarantool is not installed (apt-get install tarantool)")
-	}
+	bin := tarantool(t)
 	_, addr := startServer(t, ServerConfig{
 		Auth: newTestAuth("admin", "secret", "guest", ""),
 		Serve: func(s *Session, packet []byte, reply func([]byte)) {
@@ -62,10 +59,7 @@ os.exit(0)
 // TestPoolAgainstTarantool drives a real Tarantool server with the pool,
 // when tarantool is installed.
 func TestPoolAgainstTarantool(t *testing.T) {
-	bin, err := exec.LookPath("tarantool")
-	if err != nil {
-		t.Skip("tarantool is not installed (apt-get install tarantool)")
-	}
+	bin := tarantool(t)
 	l, err := netListen()
 	require.NoError(t, err)
 	addr := l.Addr().String()
@@ -119,4 +113,19 @@ function slow() require('fiber').sleep(10) end
 	_, err = Call(context.Background(), bad, addr, iproto.EncodePing(1))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Incorrect password supplied for user 'pico'")
+}
+
+// tarantool is the path of Debian's tarantool. Without it the test skips,
+// except under CI (.ci/run installs it), where a missing binary fails.
+func tarantool(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("tarantool")
+	if err != nil {
+		const msg = "tarantool is not installed; .ci/run installs it (apt-get install -y tarantool)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return bin
 }
