@@ -337,14 +337,15 @@ func (n *Node) activate() {
 	switch {
 	case row.Target.Variant == tables.GradeExpelled || row.Current.Variant == tables.GradeExpelled:
 		// A target Expelled is never undone: the instance stops once it
-		// no longer votes (the governor demotes it first). If it does not
+		// no longer votes (the governor demotes it first) and the voters
+		// left have synced that (raft.Node.RemovalSettled). If it does not
 		// hear that — it crashed before those entries reached it, and is
 		// no member by now — it asks: the leader answers CodeExpelled once
 		// its current grade is Expelled.
 		// Even the only voter waits: expelled, it would take the cluster's
 		// last vote with it for good (the governor promotes another and
 		// hands leadership over first).
-		if row.Current.Variant == tables.GradeExpelled || !n.isVoter() {
+		if row.Current.Variant == tables.GradeExpelled || n.ra.RemovalSettled() {
 			n.phase = PhaseStopped
 			n.emit(Terminate{Expelled: true, Reason: "this instance is expelled"})
 			return
@@ -367,10 +368,12 @@ func (n *Node) activate() {
 
 // mayLeave reports whether this instance, Offline, may stop without taking
 // a vote from the cluster: it is no voter any more (the governor demotes
-// Offline voters), or the only one — then nobody could take its place.
+// Offline voters) and the voters left can prove it whatever crashes next
+// (raft.Node.RemovalSettled), or it is the only voter — then nobody could
+// take its place.
 func (n *Node) mayLeave() bool {
 	cs := n.ra.Status().ConfState
-	return !n.isVoter() || (len(cs.Voters) == 1 && len(cs.VotersOutgoing) == 0)
+	return n.ra.RemovalSettled() || (len(cs.Voters) == 1 && len(cs.VotersOutgoing) == 0 && n.isVoter())
 }
 
 // isVoter reports whether this instance votes in the configuration it has

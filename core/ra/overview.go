@@ -35,5 +35,9 @@ func (s *Server) Overview() Overview {
 	return o
 }
 
+// RemovalSettled reports whether this server, no voter any more, may stop
+// for good (raft.Node.RemovalSettled).
+func (s *Server) RemovalSettled() bool { return s.node.RemovalSettled() }
+
 // Status is the Raft node's status (for `.proc_raft_info`).
 func (s *Server) Status() raft.Status { return s.node.Status() }

@@ -56,6 +56,9 @@ type Mutants struct {
 	VoteForStaleLog bool
 	// NoCheckQuorumStepDown keeps a leader that lost its quorum leading.
 	NoCheckQuorumStepDown bool
+	// AdvertiseUnsyncedConfCommit tells followers a conf change entry is
+	// committed before the leader's commit index past it is synced.
+	AdvertiseUnsyncedConfCommit bool
 	// ApplyBeforeCommit hands entries to the application as soon as they
 	// are in the log, committed or not.
 	ApplyBeforeCommit bool

@@ -19,6 +19,9 @@ type raftLog struct {
 	committed uint64
 	applying  uint64
 	applied   uint64
+	// committedSynced is the commit index of the newest synced write: the
+	// commit index this node still knows after any crash.
+	committedSynced uint64
 
 	// snapshot is the newest snapshot this node holds; pendingSnapshot is one
 	// received from the leader and not yet persisted and restored.
@@ -44,7 +47,7 @@ func newLog(snap SnapshotMeta, ents []Entry, commit uint64) *raftLog {
 	if commit > l.lastIndex() {
 		panic(fmt.Sprintf("raft: restored commit %d beyond last index %d", commit, l.lastIndex()))
 	}
-	l.committed = commit
+	l.committed, l.committedSynced = commit, commit
 	l.applying, l.applied = snap.Index, snap.Index
 	return l
 }
@@ -177,6 +180,24 @@ func (l *raftLog) hintFor(index, term uint64) (uint64, uint64) {
 	return l.prevIndex, l.prevTerm
 }
 
+// firstConfChange returns the index of the first conf change entry in
+// [lo, hi]; entries before the log's first index are in a durable snapshot
+// and count as none.
+func (l *raftLog) firstConfChange(lo, hi uint64) (uint64, bool) {
+	for i := max(lo, l.firstIndex()); i <= min(hi, l.lastIndex()); i++ {
+		if l.entries[i-l.prevIndex-1].Type == EntryConfChange {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// unsyncedCommittedConfChange reports whether a conf change entry is
+// committed past the synced commit index.
+func (l *raftLog) unsyncedCommittedConfChange() (uint64, bool) {
+	return l.firstConfChange(l.committedSynced+1, l.committed)
+}
+
 func (l *raftLog) commitTo(i uint64) {
 	if i <= l.committed {
 		return
@@ -244,6 +265,6 @@ func (l *raftLog) restore(s *Snapshot) {
 }
 
 func (l *raftLog) String() string {
-	return fmt.Sprintf("prev=%d/%d last=%d stable=%d commit=%d applying=%d applied=%d snap=%d",
-		l.prevIndex, l.prevTerm, l.lastIndex(), l.stable, l.committed, l.applying, l.applied, l.snapshot.Index)
+	return fmt.Sprintf("prev=%d/%d last=%d stable=%d commit=%d synced-commit=%d applying=%d applied=%d snap=%d",
+		l.prevIndex, l.prevTerm, l.lastIndex(), l.stable, l.committed, l.committedSynced, l.applying, l.applied, l.snapshot.Index)
 }

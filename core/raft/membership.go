@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Membership: the configuration in force (as of the applied index), and the
@@ -119,6 +120,21 @@ func (r *raft) stepDownRemoved() {
 		r.send(Message{To: best, Type: MsgTimeoutNow})
 	}
 	r.becomeFollower(r.term, None)
+}
+
+// removalSettled reports whether this node, no voter in the configuration
+// it has applied, may stop for good without costing the cluster a vote it
+// needs: the leader of its term, a voter of that configuration, has told it
+// a commit index at or past the change. Such a leader tells only commit
+// indexes it has synced (advertisedCommit), so the configuration's voters
+// can elect a leader without this node whatever crashes next. Hearing the
+// commit from anyone else is not enough: a leader that is itself leaving,
+// or a follower's unsynced commit, can vanish with a crash.
+func (r *raft) removalSettled() bool {
+	if r.voters.isVoter(r.id) || r.lead == None || r.lead == r.id || !slices.Contains(r.voters.incoming, r.lead) {
+		return false
+	}
+	return r.leaderCommit >= r.confIndex
 }
 
 // maybeAutoLeave proposes leaving a joint configuration that asked for it,

@@ -291,6 +291,8 @@ type Write struct {
 	// After the write is durable: send these, apply these, then Advance.
 	MessagesAfterPersist []Message
 	CommittedEntries     []Entry
+
+	syncsCommit uint64 // the commit index this write makes synced, if MustSync
 }
 
 func (w *Write) empty() bool {
@@ -344,8 +346,12 @@ func (n *Node) peekWrite() *Write {
 	if hs := r.hardState(); hs != n.prevHard {
 		w.HardState = &hs
 	}
-	w.MustSync = len(w.Entries) > 0 || w.Snapshot != nil ||
+	_, holdsConfCommit := r.log.unsyncedCommittedConfChange()
+	w.MustSync = len(w.Entries) > 0 || w.Snapshot != nil || holdsConfCommit ||
 		(w.HardState != nil && (w.HardState.Term != n.prevHard.Term || w.HardState.Vote != n.prevHard.Vote))
+	if w.MustSync {
+		w.syncsCommit = r.log.committed
+	}
 	return w
 }
 
@@ -374,6 +380,13 @@ func (n *Node) Advance() []ConfChangeResult {
 	l := r.log
 	if w.HardState != nil {
 		r.durableTerm = max(r.durableTerm, w.HardState.Term)
+	}
+	advertised := r.advertisedCommit()
+	l.committedSynced = max(l.committedSynced, w.syncsCommit)
+	if r.state == StateLeader && r.advertisedCommit() > advertised {
+		// Tell the members before a conf change among the entries below
+		// drops some: a removed node learns it is removed.
+		r.bcastAppend()
 	}
 	if w.Snapshot != nil {
 		if l.pendingSnapshot == w.Snapshot {
@@ -410,6 +423,10 @@ func (n *Node) Advance() []ConfChangeResult {
 	r.maybePurge()
 	return results
 }
+
+// RemovalSettled reports whether this node, no voter any more, may stop for
+// good: a leader voting in the new configuration has synced the change.
+func (n *Node) RemovalSettled() bool { return n.r.removalSettled() }
 
 // Term returns the term of the entry at index i, if the log still holds it
 // (or i is where it was purged).

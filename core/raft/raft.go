@@ -47,6 +47,10 @@ type raft struct {
 
 	allowRevert map[uint64]bool
 
+	// leaderCommit is the highest commit index the leader of this term has
+	// told this node (zero on the leader itself).
+	leaderCommit uint64
+
 	// durableTerm is the term of the newest HardState known durable. A
 	// leader whose own term is not durable yet (a sole voter wins at once,
 	// before its vote is written) holds its messages until it is: after a
@@ -116,6 +120,7 @@ func (r *raft) reset(term uint64) {
 		r.vote = None
 	}
 	r.lead = None
+	r.leaderCommit = 0
 	r.electionElapsed = 0
 	r.heartbeatElapsed = 0
 	r.randomizedElectionTimeout = r.cfg.ElectionTick + r.cfg.Rand.IntN(r.cfg.ElectionTick)

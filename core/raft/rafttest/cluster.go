@@ -37,6 +37,8 @@ type Node struct {
 	Raft   *raft.Node
 	Config raft.Config
 	Disk   Disk
+	// Synced is the disk as of the last synced write: a crash keeps only it.
+	Synced Disk
 	SM     StateMachine
 	Down   bool
 	// Fatal collects the fatal errors the node reported.
@@ -51,6 +53,11 @@ type Disk struct {
 	Snapshot     raft.SnapshotMeta
 	SnapshotData []byte
 	Entries      []raft.Entry
+}
+
+func (d Disk) clone() Disk {
+	d.Entries = slices.Clone(d.Entries)
+	return d
 }
 
 // StateMachine is the harness's application: the commands applied, in order.
@@ -95,7 +102,7 @@ func (c *Cluster) Add(cfg raft.Config, disk Disk) error {
 	if _, dup := c.nodes[cfg.ID]; dup {
 		return fmt.Errorf("node %d exists", cfg.ID)
 	}
-	n := &Node{ID: cfg.ID, Config: cfg, Disk: disk}
+	n := &Node{ID: cfg.ID, Config: cfg, Disk: disk, Synced: disk.clone()}
 	if err := n.start(); err != nil {
 		return err
 	}
@@ -243,6 +250,9 @@ func (c *Cluster) Persist(id uint64) error {
 	}
 	if w.HardState != nil {
 		d.HardState = *w.HardState
+	}
+	if w.MustSync {
+		n.Synced = d.clone()
 	}
 	c.sendAfterPersist(n, w.MessagesAfterPersist)
 	if s := w.Snapshot; s != nil {
@@ -416,6 +426,8 @@ func (c *Cluster) Crash(id uint64) error {
 		return err
 	}
 	n.Down, n.write = true, nil
+	// Writes that were not synced are lost.
+	n.Disk = n.Synced.clone()
 	delete(c.queues, id)
 	return nil
 }
@@ -444,7 +456,7 @@ func (c *Cluster) Wipe(id uint64) error {
 	}
 	n.Down, n.write = true, nil
 	delete(c.queues, id)
-	n.Disk = Disk{}
+	n.Disk, n.Synced = Disk{}, Disk{}
 	return n.start()
 }
 
@@ -466,6 +478,8 @@ func (c *Cluster) Snapshot(id uint64) error {
 		return err
 	}
 	n.Disk.Snapshot, n.Disk.SnapshotData = meta, data
+	// A snapshot is synced, and with it every write before it.
+	n.Synced = n.Disk.clone()
 	return n.Raft.SnapshotTaken(meta)
 }
 

@@ -49,6 +49,7 @@ var commands = map[string]func(*Env, Directive) error{
 	"status":              (*Env).status,
 	"raft-state":          (*Env).raftState,
 	"raft-log":            (*Env).raftLog,
+	"removal-settled":     (*Env).removalSettled,
 	"disk":                (*Env).disk,
 	"sm":                  (*Env).sm,
 	"transfer-leadership": (*Env).transferLeadership,
@@ -249,6 +250,7 @@ func configure(cfg *raft.Config, d Directive) error {
 var MutantNames = []string{
 	"commit-previous-term", "vote-without-persist", "ack-before-fsync",
 	"read-index-without-round", "vote-for-stale-log", "no-check-quorum-step-down",
+	"advertise-unsynced-conf-commit",
 }
 
 // SetMutant switches on the named mutant.
@@ -266,6 +268,8 @@ func SetMutant(m *raft.Mutants, name string) error {
 		m.VoteForStaleLog = true
 	case "no-check-quorum-step-down":
 		m.NoCheckQuorumStepDown = true
+	case "advertise-unsynced-conf-commit":
+		m.AdvertiseUnsyncedConfCommit = true
 	default:
 		return fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(MutantNames, ", "))
 	}
@@ -538,6 +542,21 @@ func (e *Env) raftState(Directive) error {
 		}
 		fmt.Fprintf(&e.out, "%s\n", FormatStatus(n.Raft.Status()))
 	}
+	return nil
+}
+
+// removalSettled prints whether node id, no voter any more, may stop for
+// good (raft.Node.RemovalSettled).
+func (e *Env) removalSettled(d Directive) error {
+	id, _, err := oneID(d)
+	if err != nil {
+		return err
+	}
+	n, err := e.node(id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(&e.out, "%d: removal settled: %v\n", id, n.Raft.RemovalSettled())
 	return nil
 }
 
