@@ -214,10 +214,11 @@ func (s *Server) Receive(msgs []raft.Message) error {
 	return errors.Join(errs...)
 }
 
-// PersistDone reports the Persist with this id durable.
+// PersistDone reports the Persist with this id durable. A write that
+// completes after the server stopped is no error: nothing waits for it.
 func (s *Server) PersistDone(id uint64) error {
 	if s.terminated {
-		return ErrTerminated
+		return nil
 	}
 	if len(s.writes) == 0 || s.writes[0].id != id {
 		return fmt.Errorf("ra: PersistDone(%d) but the outstanding write is not that one", id)
@@ -245,11 +246,18 @@ func (s *Server) drive() {
 			s.emit(Fatal{Err: &FatalError{Err: err}})
 		}
 		s.sendAll(rd.Messages)
-		for _, rs := range rd.ReadStates {
-			s.readIndexConfirmed(rs)
-		}
 		if rd.Write != nil {
 			s.queueWrite(queuedWrite{raft: rd.Write})
+		}
+		if len(rd.CommittedEntries) > 0 {
+			s.applyEntries(rd.CommittedEntries)
+			for _, res := range s.node.Applied() {
+				s.confApplied(res)
+			}
+			s.afterApply()
+		}
+		for _, rs := range rd.ReadStates {
+			s.readIndexConfirmed(rs)
 		}
 	}
 	s.maybeFinishEndOfLife()
@@ -345,10 +353,12 @@ func (s *Server) completeRaftWrite(w *raft.Write) {
 		}
 		s.snapshot = stored
 	}
-	s.applyEntries(w.CommittedEntries)
-	for _, res := range s.node.Advance() {
-		s.confApplied(res)
-	}
+	s.node.Advance()
+	s.afterApply()
+}
+
+// afterApply runs what waited for the applied index to grow.
+func (s *Server) afterApply() {
 	s.runReadyReads()
 	s.runAppliedWaits()
 	s.maybeSnapshot()

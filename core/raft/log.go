@@ -1,6 +1,9 @@
 package raft
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // raftLog is the node's whole log in memory: entries after the purge point,
 // persisted or not. The driver persists what Ready hands it and reloads it
@@ -14,6 +17,9 @@ import "fmt"
 type raftLog struct {
 	prevIndex, prevTerm uint64
 	entries             []Entry
+	// confs are the indexes of the conf change entries among entries, in
+	// order: few, and looked up on every Ready.
+	confs []uint64
 
 	stable    uint64
 	committed uint64
@@ -40,6 +46,7 @@ func newLog(snap SnapshotMeta, ents []Entry, commit uint64) *raftLog {
 		}
 	}
 	l.entries = append([]Entry(nil), ents...)
+	l.noteConfs(ents)
 	l.stable = l.lastIndex()
 	if commit < snap.Index {
 		commit = snap.Index
@@ -130,8 +137,18 @@ func (l *raftLog) append(ents ...Entry) {
 		keep = append([]Entry(nil), keep...)
 	}
 	l.entries = append(keep, ents...)
+	l.confs = slices.DeleteFunc(l.confs, func(i uint64) bool { return i >= at })
+	l.noteConfs(ents)
 	if l.stable >= at {
 		l.stable = at - 1
+	}
+}
+
+func (l *raftLog) noteConfs(ents []Entry) {
+	for _, e := range ents {
+		if e.Type == EntryConfChange {
+			l.confs = append(l.confs, e.Index)
+		}
 	}
 }
 
@@ -184,10 +201,9 @@ func (l *raftLog) hintFor(index, term uint64) (uint64, uint64) {
 // [lo, hi]; entries before the log's first index are in a durable snapshot
 // and count as none.
 func (l *raftLog) firstConfChange(lo, hi uint64) (uint64, bool) {
-	for i := max(lo, l.firstIndex()); i <= min(hi, l.lastIndex()); i++ {
-		if l.entries[i-l.prevIndex-1].Type == EntryConfChange {
-			return i, true
-		}
+	k, _ := slices.BinarySearch(l.confs, lo)
+	if k < len(l.confs) && l.confs[k] <= hi {
+		return l.confs[k], true
 	}
 	return 0, false
 }
@@ -224,16 +240,33 @@ func (l *raftLog) unstableEntries() []Entry {
 	return l.entries[from-l.prevIndex:]
 }
 
-// nextCommitted returns the committed entries not yet handed out, up to
-// maxBytes (at least one).
-func (l *raftLog) nextCommitted(maxBytes uint64, beforeCommit bool) []Entry {
-	hi := min(l.committed, l.lastIndex())
+// applyLimit is the last entry that may be applied: committed and durable
+// here (with the apply-before-commit mutant: any entry in the log).
+func (l *raftLog) applyLimit(beforeCommit bool) uint64 {
 	if beforeCommit {
-		hi = l.lastIndex()
+		return l.lastIndex()
 	}
-	if l.pendingSnapshot != nil || l.applying >= hi {
+	limit := min(l.committed, l.stable, l.lastIndex())
+	if i, ok := l.unsyncedCommittedConfChange(); ok {
+		// A conf change takes effect here only once this node's commit
+		// index past it is synced: a leader removed by it steps down at
+		// once, and must have told the others first (advertisedCommit).
+		limit = min(limit, i-1)
+	}
+	return limit
+}
+
+func (l *raftLog) hasNextCommitted(beforeCommit bool) bool {
+	return l.pendingSnapshot == nil && l.applying < l.applyLimit(beforeCommit)
+}
+
+// nextCommitted returns the entries that may be applied and were not handed
+// out yet, up to maxBytes (at least one).
+func (l *raftLog) nextCommitted(maxBytes uint64, beforeCommit bool) []Entry {
+	if !l.hasNextCommitted(beforeCommit) {
 		return nil
 	}
+	hi := l.applyLimit(beforeCommit)
 	ents, ok := l.slice(l.applying+1, hi+1, maxBytes, int(^uint(0)>>1))
 	if !ok {
 		panic(fmt.Sprintf("raft: committed entries from %d are purged", l.applying+1))
@@ -251,6 +284,7 @@ func (l *raftLog) purgeTo(i uint64) {
 	}
 	t, _ := l.term(i)
 	l.entries = append([]Entry(nil), l.entries[i-l.prevIndex:]...)
+	l.confs = slices.DeleteFunc(l.confs, func(c uint64) bool { return c <= i })
 	l.prevIndex, l.prevTerm = i, t
 }
 
@@ -258,6 +292,7 @@ func (l *raftLog) purgeTo(i uint64) {
 func (l *raftLog) restore(s *Snapshot) {
 	l.prevIndex, l.prevTerm = s.Meta.Index, s.Meta.Term
 	l.entries = nil
+	l.confs = nil
 	l.snapshot = s.Meta
 	l.pendingSnapshot = s
 	l.committed = s.Meta.Index

@@ -534,3 +534,45 @@ func TestLogRestore(t *testing.T) {
 	assert.Equal(t, uint64(21), l.lastIndex())
 	assert.True(t, l.matchTerm(20, 9))
 }
+
+// The log keeps the indexes of its conf change entries through appends,
+// tail replacements, purges and restores; firstConfChange finds them.
+func TestLogConfChangeIndexes(t *testing.T) {
+	conf := func(ents []Entry, at ...uint64) []Entry {
+		for i := range ents {
+			for _, a := range at {
+				if ents[i].Index == a {
+					ents[i].Type = EntryConfChange
+				}
+			}
+		}
+		return ents
+	}
+	l := newLog(SnapshotMeta{Index: 5, Term: 2}, conf(entsFrom(6, 3, 3, 3), 7), 6)
+	assert.Equal(t, []uint64{7}, l.confs)
+	l.append(conf(entsFrom(9, 3, 3), 10)...)
+	assert.Equal(t, []uint64{7, 10}, l.confs)
+
+	i, ok := l.firstConfChange(8, 10)
+	assert.True(t, ok)
+	assert.Equal(t, uint64(10), i)
+	_, ok = l.firstConfChange(8, 9)
+	assert.False(t, ok, "none in [8, 9]")
+
+	l.append(entsFrom(10, 4)...) // replaces the tail from 10: its conf change goes
+	assert.Equal(t, []uint64{7}, l.confs)
+
+	l.stable, l.committed, l.committedSynced = 10, 10, 6
+	i, ok = l.unsyncedCommittedConfChange()
+	assert.True(t, ok)
+	assert.Equal(t, uint64(7), i)
+	assert.Equal(t, uint64(6), l.applyLimit(false), "7 waits until the commit past it is synced")
+	l.committedSynced = 7
+	assert.Equal(t, uint64(10), l.applyLimit(false))
+
+	l.applied, l.snapshot = 8, SnapshotMeta{Index: 8, Term: 3}
+	l.purgeTo(8)
+	assert.Empty(t, l.confs)
+	l.restore(&Snapshot{Meta: SnapshotMeta{Index: 20, Term: 5}})
+	assert.Empty(t, l.confs)
+}

@@ -16,16 +16,21 @@ import (
 //	feed events (Tick, Step, Propose, ...)
 //	rd := n.Ready()
 //	send rd.Messages now
+//	if rd.CommittedEntries: apply them, then n.Applied()
 //	if rd.Write != nil: persist it (sync if MustSync); once durable send
-//	   MessagesAfterPersist, apply CommittedEntries, then n.Advance()
+//	   MessagesAfterPersist, then n.Advance()
 //
 // At most one Write is outstanding; events may keep arriving meanwhile and
-// Ready keeps handing out messages that need no write.
+// Ready keeps handing out messages that need no write, and committed
+// entries: an entry is applied as soon as it is committed and durable here,
+// not with the next write (which, on a busy leader, is one fsync later).
 type Node struct {
 	r        *raft
 	prevHard HardState
 	prevSoft SoftState
 	writing  *Write
+	// applyingOut: CommittedEntries were handed out and Applied is due.
+	applyingOut bool
 }
 
 // State is what a node's disk held at start: the hard state, the newest
@@ -271,6 +276,9 @@ type Ready struct {
 	ReadStates []ReadState
 	// Errors are fatal conditions to report (e.g. a follower's log reverted).
 	Errors []error
+	// CommittedEntries are committed and durable on this node: apply them,
+	// in order, then call Applied before the next Ready.
+	CommittedEntries []Entry
 	// Write is state to make durable; nil when none or one is outstanding.
 	Write *Write
 }
@@ -288,19 +296,18 @@ type Write struct {
 	PurgeTo uint64
 	// MustSync: the write must be synced (fsync) before it counts as durable.
 	MustSync bool
-	// After the write is durable: send these, apply these, then Advance.
+	// After the write is durable: send these, then Advance.
 	MessagesAfterPersist []Message
-	CommittedEntries     []Entry
 
 	syncsCommit uint64 // the commit index this write makes synced, if MustSync
 }
 
 func (w *Write) empty() bool {
 	return w.HardState == nil && w.Snapshot == nil && len(w.Entries) == 0 && w.PurgeTo == 0 &&
-		len(w.MessagesAfterPersist) == 0 && len(w.CommittedEntries) == 0
+		len(w.MessagesAfterPersist) == 0
 }
 
-// maxApplyBytes bounds the committed entries handed out in one Write.
+// maxApplyBytes bounds the committed entries handed out in one Ready.
 const maxApplyBytes = 64 << 20
 
 // HasReady reports whether Ready would return anything.
@@ -310,14 +317,25 @@ func (n *Node) HasReady() bool {
 		(r.state == StateLeader && r.reads.round < r.reads.wantRound) {
 		return true
 	}
+	if !n.applyingOut && r.log.hasNextCommitted(r.cfg.Mutants.ApplyBeforeCommit) {
+		return true
+	}
 	return n.writing == nil && !n.peekWrite().empty()
 }
 
 // Ready collects the node's effects. See Node for the contract.
 func (n *Node) Ready() Ready {
 	r := n.r
+	if n.applyingOut {
+		panic("raft: Ready before the last Ready's CommittedEntries were Applied")
+	}
 	r.startWantedRound()
 	rd := Ready{Messages: r.msgs, ReadStates: r.readStates, Errors: r.errors}
+	if ents := r.log.nextCommitted(maxApplyBytes, r.cfg.Mutants.ApplyBeforeCommit); len(ents) > 0 {
+		rd.CommittedEntries = slices.Clone(ents)
+		r.log.applying = ents[len(ents)-1].Index
+		n.applyingOut = true
+	}
 	r.msgs, r.readStates, r.errors = nil, nil, nil
 	if ss := r.softState(); ss != n.prevSoft {
 		n.prevSoft = ss
@@ -341,7 +359,6 @@ func (n *Node) peekWrite() *Write {
 		Entries:              slices.Clone(r.log.unstableEntries()),
 		PurgeTo:              r.purgedTo,
 		MessagesAfterPersist: r.msgsAfterPersist,
-		CommittedEntries:     slices.Clone(r.log.nextCommitted(maxApplyBytes, r.cfg.Mutants.ApplyBeforeCommit)),
 	}
 	if hs := r.hardState(); hs != n.prevHard {
 		w.HardState = &hs
@@ -363,14 +380,35 @@ func (n *Node) takeWrite(w *Write) {
 	if w.HardState != nil {
 		n.prevHard = *w.HardState
 	}
-	if k := len(w.CommittedEntries); k > 0 {
-		r.log.applying = w.CommittedEntries[k-1].Index
-	}
 }
 
-// Advance reports the outstanding Write durable and its committed entries
-// applied. It returns the outcome of each conf change among them.
-func (n *Node) Advance() []ConfChangeResult {
+// Applied reports the last Ready's CommittedEntries applied. It returns the
+// outcome of each conf change among them.
+func (n *Node) Applied() []ConfChangeResult {
+	if !n.applyingOut {
+		panic("raft: Applied without CommittedEntries handed out")
+	}
+	n.applyingOut = false
+	r := n.r
+	l := r.log
+	ents, ok := l.slice(l.applied+1, l.applying+1, ^uint64(0), int(^uint(0)>>1))
+	if !ok {
+		panic(fmt.Sprintf("raft: entries %d..%d being applied are purged", l.applied+1, l.applying))
+	}
+	var results []ConfChangeResult
+	for _, e := range ents {
+		if e.Type == EntryConfChange && e.Index > r.confIndex {
+			results = append(results, r.applyConfChangeEntry(e))
+		}
+	}
+	l.applied = l.applying
+	r.maybeAutoLeave()
+	r.maybePurge()
+	return results
+}
+
+// Advance reports the outstanding Write durable.
+func (n *Node) Advance() {
 	w := n.writing
 	if w == nil {
 		panic("raft: Advance without an outstanding Write")
@@ -384,8 +422,6 @@ func (n *Node) Advance() []ConfChangeResult {
 	advertised := r.advertisedCommit()
 	l.committedSynced = max(l.committedSynced, w.syncsCommit)
 	if r.state == StateLeader && r.advertisedCommit() > advertised {
-		// Tell the members before a conf change among the entries below
-		// drops some: a removed node learns it is removed.
 		r.bcastAppend()
 	}
 	if w.Snapshot != nil {
@@ -398,30 +434,12 @@ func (n *Node) Advance() []ConfChangeResult {
 	if k := len(w.Entries); k > 0 {
 		l.stableTo(w.Entries[k-1].Index, w.Entries[k-1].Term)
 	}
-	// A snapshot restored while this write was out already carries the
-	// configuration these entries lead to.
-	var superseded uint64
-	if l.pendingSnapshot != nil {
-		superseded = l.pendingSnapshot.Meta.Index
-	}
-	var results []ConfChangeResult
-	for _, e := range w.CommittedEntries {
-		if e.Index <= l.applied {
-			continue
-		}
-		if e.Type == EntryConfChange && e.Index > superseded && e.Index > r.confIndex {
-			results = append(results, r.applyConfChangeEntry(e))
-		}
-		l.applied = e.Index
-	}
 	if r.state == StateLeader {
 		if self := r.progress[r.id]; self != nil && self.maybeUpdate(l.stable) && r.maybeCommit() {
 			r.bcastAppend()
 		}
 	}
-	r.maybeAutoLeave()
 	r.maybePurge()
-	return results
 }
 
 // RemovalSettled reports whether this node, no voter any more, may stop for

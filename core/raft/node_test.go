@@ -48,11 +48,14 @@ func runToQuiescence(t *testing.T, n *Node) quiescence {
 		require.Less(t, i, 100, "node does not quiesce")
 		rd := n.Ready()
 		q.msgs = append(q.msgs, rd.Messages...)
+		if len(rd.CommittedEntries) > 0 {
+			q.committed = append(q.committed, rd.CommittedEntries...)
+			q.results = append(q.results, n.Applied()...)
+		}
 		if rd.Write != nil {
 			q.writes = append(q.writes, rd.Write)
 			q.msgs = append(q.msgs, rd.Write.MessagesAfterPersist...)
-			q.committed = append(q.committed, rd.Write.CommittedEntries...)
-			q.results = append(q.results, n.Advance()...)
+			n.Advance()
 		}
 	}
 	return q
@@ -262,11 +265,13 @@ func TestSingleVoterLifecycle(t *testing.T) {
 	assert.True(t, rd.Write.MustSync)
 	require.Len(t, rd.Write.Entries, 1)
 	assert.Equal(t, Entry{Term: 2, Index: 2}, rd.Write.Entries[0])
-	require.Len(t, rd.Write.CommittedEntries, 1)
-	assert.Equal(t, EntryConfChange, rd.Write.CommittedEntries[0].Type)
+	require.Len(t, rd.CommittedEntries, 1, "the bootstrap entry is committed and durable: applied at once")
+	assert.Equal(t, EntryConfChange, rd.CommittedEntries[0].Type)
+	assert.Panics(t, func() { n.Ready() }, "Ready before Applied")
+	assert.Empty(t, n.Applied(), "the bootstrap configuration was adopted at start")
 	assert.False(t, n.HasReady(), "nothing more while a write is outstanding")
 	assert.Nil(t, n.Ready().Write)
-	assert.Empty(t, n.Advance(), "the bootstrap configuration was adopted at start")
+	n.Advance()
 
 	q := runToQuiescence(t, n)
 	require.Len(t, q.committed, 1)
@@ -676,7 +681,11 @@ func (f *fuzzNode) apply(a fuzzAction) {
 		m.Entries = append([]Entry(nil), m.Entries...)
 		_ = n.Step(m)
 	case fuzzReady:
-		if rd := n.Ready(); rd.Write != nil {
+		rd := n.Ready()
+		if len(rd.CommittedEntries) > 0 {
+			n.Applied()
+		}
+		if rd.Write != nil {
 			f.outstanding = true
 		}
 	case fuzzAdvance:

@@ -197,9 +197,12 @@ func (c *Cluster) HandleReady(id uint64, persist bool) error {
 	if w := rd.Write; w != nil {
 		c.describeWrite(w)
 		n.write = w
-		if persist {
-			return c.Persist(id)
-		}
+	}
+	if err := c.applyCommitted(n, rd.CommittedEntries); err != nil {
+		return err
+	}
+	if persist && rd.Write != nil {
+		return c.Persist(id)
 	}
 	return nil
 }
@@ -216,9 +219,6 @@ func (c *Cluster) describeWrite(w *raft.Write) {
 	}
 	if w.PurgeTo > 0 {
 		c.logf("  PurgeTo: %d", w.PurgeTo)
-	}
-	if len(w.CommittedEntries) > 0 {
-		c.logf("  Committed: %s", FormatEntries(w.CommittedEntries))
 	}
 }
 
@@ -261,7 +261,17 @@ func (c *Cluster) Persist(id uint64) error {
 		}
 		c.logf("> %d restored snapshot %d", id, s.Meta.Index)
 	}
-	for _, e := range w.CommittedEntries {
+	n.Raft.Advance()
+	return c.Check()
+}
+
+// applyCommitted applies the entries a Ready handed out, then tells the node.
+func (c *Cluster) applyCommitted(n *Node, ents []raft.Entry) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	c.logf("  Committed: %s", FormatEntries(ents))
+	for _, e := range ents {
 		if e.Index <= n.SM.Index {
 			continue
 		}
@@ -269,11 +279,11 @@ func (c *Cluster) Persist(id uint64) error {
 			return err
 		}
 	}
-	for _, res := range n.Raft.Advance() {
+	for _, res := range n.Raft.Applied() {
 		if res.Err != nil {
-			c.logf("> %d conf change at %d refused: %v", id, res.Index, res.Err)
+			c.logf("> %d conf change at %d refused: %v", n.ID, res.Index, res.Err)
 		} else {
-			c.logf("> %d applied conf change at %d: %s", id, res.Index, res.ConfState)
+			c.logf("> %d applied conf change at %d: %s", n.ID, res.Index, res.ConfState)
 		}
 	}
 	return c.Check()
