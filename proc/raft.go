@@ -52,13 +52,18 @@ func init() {
 		decode: func(a []msgpack.RawMessage) (node.Request, error) {
 			var r node.RaftInteract
 			var from *string
-			err := firstErr(arg(a, 0, "raft_messages", &r.Messages), arg(a, 1, "sender_address", &from))
+			msgs, err := decodeMessages(a[0])
+			if err != nil {
+				err = argErr(0, "raft_messages", err)
+			}
+			r.Messages = msgs
+			err = firstErr(err, arg(a, 1, "sender_address", &from))
 			r.SenderAddress = deref(from)
 			return r, err
 		},
 		encode: func(r node.Request) []any {
 			ri := r.(node.RaftInteract)
-			return []any{ri.Messages, orNil(ri.SenderAddress)}
+			return []any{wireMessages(ri.Messages), orNil(ri.SenderAddress)}
 		},
 	})
 	register(&spec{

@@ -1,0 +1,142 @@
+package proc
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/picogo/picogo/core/raft"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// randomMessages draws messages covering every field, nil and empty slices,
+// integers of every width, and snapshots.
+func randomMessages(r *rand.Rand) []raft.Message {
+	num := func() uint64 {
+		switch r.IntN(5) {
+		case 0:
+			return 0
+		case 1:
+			return uint64(r.IntN(128))
+		case 2:
+			return uint64(r.IntN(1 << 16))
+		case 3:
+			return uint64(r.Uint32())
+		}
+		return r.Uint64()
+	}
+	bin := func() []byte {
+		switch r.IntN(3) {
+		case 0:
+			return nil
+		case 1:
+			return []byte{}
+		}
+		b := make([]byte, r.IntN(300))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		return b
+	}
+	ms := make([]raft.Message, 1+r.IntN(4))
+	for i := range ms {
+		m := raft.Message{
+			Type: raft.MessageType(r.IntN(20)), To: num(), From: num(), Term: num(), LogTerm: num(),
+			Index: num(), Commit: num(), Match: num(), Round: num(), Reject: r.IntN(2) == 0,
+			RejectHint: num(), Reverted: r.IntN(2) == 0, Transfer: r.IntN(2) == 0, Context: bin(),
+		}
+		if k := r.IntN(4); k > 0 {
+			m.Entries = make([]raft.Entry, k-1)
+			for j := range m.Entries {
+				m.Entries[j] = raft.Entry{Term: num(), Index: num(), Type: raft.EntryType(r.IntN(3)), Data: bin()}
+			}
+		}
+		if r.IntN(4) == 0 {
+			m.Snapshot = &raft.Snapshot{Meta: raft.SnapshotMeta{Index: num(), Term: num(),
+				ConfState: raft.ConfState{Voters: []uint64{1, 2}, Learners: []uint64{3}, AutoLeave: true}}, Data: bin()}
+		}
+		ms[i] = m
+	}
+	return ms
+}
+
+// TestRaftWireMatchesReflection: the hand-written codec and msgpack's
+// reflection (what raft.Message's tags describe) read each other's bytes.
+func TestRaftWireMatchesReflection(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		ms := randomMessages(r)
+
+		reflected, err := msgpack.Marshal(ms)
+		require.NoError(t, err)
+		got, err := decodeMessages(reflected)
+		require.NoError(t, err)
+		require.Equal(t, ms, got, "hand decoder reads reflection's bytes")
+
+		hand, err := appendMessages(nil, ms)
+		require.NoError(t, err)
+		var back []raft.Message
+		require.NoError(t, msgpack.Unmarshal(hand, &back))
+		require.Equal(t, ms, back, "reflection reads the hand encoder's bytes")
+
+		got, err = decodeMessages(hand)
+		require.NoError(t, err)
+		require.Equal(t, ms, got)
+		assert.LessOrEqual(t, len(hand), len(reflected), "compact integers")
+	}
+}
+
+func TestRaftWireRefuses(t *testing.T) {
+	one := []raft.Message{{Type: raft.MsgApp, To: 2, From: 1, Term: 3, Entries: []raft.Entry{{Term: 3, Index: 4}}}}
+	good, err := appendMessages(nil, one)
+	require.NoError(t, err)
+	enc := func(v any) []byte {
+		b, err := msgpack.Marshal(v)
+		require.NoError(t, err)
+		return b
+	}
+	for name, c := range map[string]struct {
+		b    []byte
+		want string
+	}{
+		"not an array":       {enc("x"), "unexpected msgpack type"},
+		"short message":      {enc([]any{[]any{1, 2, 3}}), "message 1: message: an array of 3 fields, not 16"},
+		"negative term":      {enc([]any{[]any{1, 2, 1, -3, 0, 0, nil, 0, 0, 0, nil, false, 0, false, false, nil}}), "message 1: term: negative integer"},
+		"type out of range":  {enc([]any{[]any{300, 2, 1, 3, 0, 0, nil, 0, 0, 0, nil, false, 0, false, false, nil}}), "message 1: type: 300 out of range"},
+		"entry of 3 fields":  {enc([]any{[]any{1, 2, 1, 3, 0, 0, []any{[]any{1, 2, 3}}, 0, 0, 0, nil, false, 0, false, false, nil}}), "message 1: entry: an array of 3 fields, not 4"},
+		"reject not a bool":  {enc([]any{[]any{1, 2, 1, 3, 0, 0, nil, 0, 0, 0, nil, 1, 0, false, false, nil}}), "message 1: reject: unexpected msgpack type"},
+		"trailing bytes":     {append(append([]byte{}, good...), 0x01), "1 bytes after the messages"},
+		"truncated":          {good[:len(good)-1], "message 1: context: truncated"},
+		"count beyond bytes": {[]byte{0xdd, 0, 0, 0x10, 0}, "4096 messages in 0 bytes"},
+	} {
+		_, err := decodeMessages(c.b)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), c.want, name)
+	}
+}
+
+func BenchmarkRaftWire(b *testing.B) {
+	ms := []raft.Message{{Type: raft.MsgApp, To: 2, From: 1, Term: 3, LogTerm: 3, Index: 1000, Commit: 999,
+		Entries: make([]raft.Entry, 16)}}
+	for i := range ms[0].Entries {
+		ms[0].Entries[i] = raft.Entry{Term: 3, Index: 1001 + uint64(i), Data: make([]byte, 180)}
+	}
+	b.Run("hand", func(b *testing.B) {
+		for b.Loop() {
+			buf, _ := appendMessages(make([]byte, 0, wireSize(ms)), ms)
+			if _, err := decodeMessages(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("reflection", func(b *testing.B) {
+		for b.Loop() {
+			buf, _ := msgpack.Marshal(ms)
+			var back []raft.Message
+			if err := msgpack.Unmarshal(buf, &back); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
