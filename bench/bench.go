@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/internal/procs"
 )
 
 // The phases, in the order they run.
@@ -251,9 +252,9 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 			os.RemoveAll(dir)
 		}
 	}()
-	ps := &procs{}
+	ps := &procs.Registry{}
 	defer func() {
-		if kerr := ps.killAll(); kerr != nil {
+		if kerr := ps.KillAll(); kerr != nil {
 			err = errors.Join(err, kerr)
 		}
 	}()
@@ -284,7 +285,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		if err := runWrites(ctx, cfg, ps, filepath.Join(dir, "writes"), c, progress); err != nil {
 			return fmt.Errorf("writes: %w", err)
 		}
-		if err := ps.killAll(); err != nil {
+		if err := ps.KillAll(); err != nil {
 			return err
 		}
 	}
@@ -296,7 +297,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		if err := runCalls(ctx, cfg, ps, filepath.Join(dir, "calls"), c, progress); err != nil {
 			return fmt.Errorf("calls: %w", err)
 		}
-		if err := ps.killAll(); err != nil {
+		if err := ps.KillAll(); err != nil {
 			return err
 		}
 	}
@@ -314,7 +315,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 
 // runWrites measures durable writes: a picogo cluster and an etcd
 // cluster, both running throughout, loaded in turn.
-func runWrites(ctx context.Context, cfg Config, ps *procs, dir string, c *Comparison, progress func(string)) error {
+func runWrites(ctx context.Context, cfg Config, ps *procs.Registry, dir string, c *Comparison, progress func(string)) error {
 	progress("writes: starting 3 picogo instances")
 	pins, leader, err := startPicogo(ctx, ps, cfg.Picogo, dir, 3, cfg.Profile != "")
 	if err != nil {
@@ -341,19 +342,19 @@ func runWrites(ctx context.Context, cfg Config, ps *procs, dir string, c *Compar
 		return err
 	}
 	defer ew.close()
-	var pprocs, eprocs []*proc
+	var pprocs, eprocs []*procs.Process
 	for _, in := range pins {
 		pprocs = append(pprocs, in.proc)
 	}
 	for _, m := range members {
 		eprocs = append(eprocs, m.proc)
 	}
-	return alternate(ctx, cfg, c, []target{{pw.write, cpuOf(pprocs...), leader.http}, {ew.write, cpuOf(eprocs...), ""}}, ps.alive, progress)
+	return alternate(ctx, cfg, c, []target{{pw.write, cpuOf(pprocs...), leader.http}, {ew.write, cpuOf(eprocs...), ""}}, alive(ps), progress)
 }
 
 // runCalls measures trivial calls: one picogo instance and one Tarantool,
 // both running throughout, loaded in turn.
-func runCalls(ctx context.Context, cfg Config, ps *procs, dir string, c *Comparison, progress func(string)) error {
+func runCalls(ctx context.Context, cfg Config, ps *procs.Registry, dir string, c *Comparison, progress func(string)) error {
 	progress("calls: starting 1 picogo instance")
 	in, err := startPicogoOne(ctx, ps, cfg.Picogo, dir, cfg.Profile != "")
 	if err != nil {
@@ -385,7 +386,7 @@ func runCalls(ctx context.Context, cfg Config, ps *procs, dir string, c *Compari
 	if fmt.Sprint(mirrored) != fmt.Sprint(result) {
 		return fmt.Errorf("tarantool returns %v, picogo %v", mirrored, result)
 	}
-	return alternate(ctx, cfg, c, []target{{pc.call, cpuOf(in.proc), in.http}, {tc.call, cpuOf(tproc), ""}}, ps.alive, progress)
+	return alternate(ctx, cfg, c, []target{{pc.call, cpuOf(in.proc), in.http}, {tc.call, cpuOf(tproc), ""}}, alive(ps), progress)
 }
 
 // target is one system under load: its operation, the CPU time its

@@ -8,13 +8,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/internal/procs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -326,18 +327,36 @@ func TestCheckPer10kIsTheScaledMedian(t *testing.T) {
 	assert.Equal(t, time.Duration(4), s.CheckPer10k(), "the median, scaled to 10k operations")
 }
 
-func TestCPUTimeOfAProcess(t *testing.T) {
-	self, err := os.FindProcess(os.Getpid())
+func TestProcessesStartedReportExitsAndCPU(t *testing.T) {
+	ps := &procs.Registry{}
+	t.Cleanup(func() { _ = ps.KillAll() })
+	dir := t.TempDir()
+	busy, err := start(ps, "busy", filepath.Join(dir, "busy.log"), nil, dir, "sh", "-c", "while :; do :; done")
 	require.NoError(t, err)
-	p := &proc{cmd: &exec.Cmd{Process: self}}
-	before := p.cpuTime()
-	deadline := time.Now().Add(300 * time.Millisecond)
-	x := 0
-	for time.Now().Before(deadline) {
-		x++
-	}
-	after := cpuOf(p, p)()
-	assert.Greater(t, after, 2*before, "two of the same process, having burnt 0.3 s more (%d loops)", x)
-	gone := &proc{cmd: &exec.Cmd{Process: &os.Process{Pid: -1}}}
-	assert.Equal(t, time.Duration(0), gone.cpuTime())
+	quits, err := start(ps, "quits", filepath.Join(dir, "quits.log"), []string{"QUITS_WITH=2"}, dir, "sh", "-c", `exit "$QUITS_WITH"`)
+	require.NoError(t, err)
+	log, err := os.ReadFile(filepath.Join(dir, "quits.log"))
+	require.NoError(t, err)
+	assert.Equal(t, "=== bench: starting quits: sh -c exit \"$QUITS_WITH\"\n", string(log))
+
+	// poll fails at once when a watched process exits; alive, when any
+	// started and not killed has.
+	want := "quits exited by itself (exit status 2); its log: " + filepath.Join(dir, "quits.log")
+	err = poll(context.Background(), 3*time.Second, "waiting", []*procs.Process{busy, quits}, func() error { return errors.New("never") })
+	assert.EqualError(t, err, "waiting: "+want)
+	assert.EqualError(t, alive(ps)(), want)
+	require.NoError(t, quits.Kill())
+	assert.NoError(t, alive(ps)(), "a killed process is not a problem")
+
+	err = poll(context.Background(), 3*time.Second, "busy burns CPU", nil, func() error {
+		if busy.CPUTime() < 20*time.Millisecond {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.NoError(t, ps.KillAll())
+	// Reaped, its CPU time is final.
+	assert.Equal(t, 2*busy.CPUTime(), cpuOf(busy, busy)(), "the sum over the processes")
+	assert.GreaterOrEqual(t, busy.CPUTime(), 20*time.Millisecond)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/picogo/picogo/internal/procs"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
@@ -17,15 +18,15 @@ import (
 type etcdMember struct {
 	name      string
 	clientURL string
-	proc      *proc
+	proc      *procs.Process
 }
 
 // startEtcd starts an n-member etcd cluster on free loopback ports (data
 // and logs under dir) with etcd's defaults otherwise — fsync on, 100 ms
 // heartbeats, 1 s elections — and waits until it has a leader. It returns
 // the members and the leader's client URL.
-func startEtcd(ctx context.Context, ps *procs, bin, dir string, n int) ([]*etcdMember, string, error) {
-	addrs, err := freeAddrs(2 * n)
+func startEtcd(ctx context.Context, ps *procs.Registry, bin, dir string, n int) ([]*etcdMember, string, error) {
+	addrs, err := procs.FreeAddrs(2 * n)
 	if err != nil {
 		return nil, "", err
 	}
@@ -34,7 +35,7 @@ func startEtcd(ctx context.Context, ps *procs, bin, dir string, n int) ([]*etcdM
 		initial = append(initial, fmt.Sprintf("e%d=http://%s", i+1, addrs[n+i]))
 	}
 	var members []*etcdMember
-	var watch []*proc
+	var watch []*procs.Process
 	for i := range n {
 		name := fmt.Sprintf("e%d", i+1)
 		mdir := filepath.Join(dir, "etcd-"+name)
@@ -42,7 +43,7 @@ func startEtcd(ctx context.Context, ps *procs, bin, dir string, n int) ([]*etcdM
 			return nil, "", err
 		}
 		client, peer := "http://"+addrs[i], "http://"+addrs[n+i]
-		p, err := ps.start("etcd-"+name, filepath.Join(mdir, "etcd.log"), nil, mdir,
+		p, err := start(ps, "etcd-"+name, filepath.Join(mdir, "etcd.log"), nil, mdir,
 			bin, "--name", name, "--data-dir", filepath.Join(mdir, "data"),
 			"--listen-client-urls", client, "--advertise-client-urls", client,
 			"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,

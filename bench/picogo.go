@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-tarantool/v2"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -52,26 +53,26 @@ type picogoInstance struct {
 	name string
 	addr string
 	http string // its --http-listen address, when profiled
-	proc *proc
+	proc *procs.Process
 }
 
 // startPicogo starts n instances of one cluster on free loopback ports
 // (data and logs under dir) and waits until it has a leader all agree on,
 // every instance is Online, the governor is idle and the admin password
 // is applied. It returns the instances and the leader.
-func startPicogo(ctx context.Context, ps *procs, bin, dir string, n int, profiled bool) ([]*picogoInstance, *picogoInstance, error) {
-	addrs, err := freeAddrs(n)
+func startPicogo(ctx context.Context, ps *procs.Registry, bin, dir string, n int, profiled bool) ([]*picogoInstance, *picogoInstance, error) {
+	addrs, err := procs.FreeAddrs(n)
 	if err != nil {
 		return nil, nil, err
 	}
 	var httpAddrs []string
 	if profiled {
-		if httpAddrs, err = freeAddrs(n); err != nil {
+		if httpAddrs, err = procs.FreeAddrs(n); err != nil {
 			return nil, nil, err
 		}
 	}
 	var ins []*picogoInstance
-	var watch []*proc
+	var watch []*procs.Process
 	for i, addr := range addrs {
 		name := fmt.Sprintf("picogo-i%d", i+1)
 		idir := filepath.Join(dir, name)
@@ -85,7 +86,7 @@ func startPicogo(ctx context.Context, ps *procs, bin, dir string, n int, profile
 			in.http = httpAddrs[i]
 			args = append(args, "--http-listen", in.http)
 		}
-		p, err := ps.start(name, filepath.Join(idir, "picogo.log"), []string{"PICOGO_ADMIN_PASSWORD=" + picogoAdminPassword}, idir, append([]string{bin}, args...)...)
+		p, err := start(ps, name, filepath.Join(idir, "picogo.log"), []string{"PICOGO_ADMIN_PASSWORD=" + picogoAdminPassword}, idir, append([]string{bin}, args...)...)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -427,7 +428,7 @@ func (c *caller) call(_ context.Context, worker int) error {
 
 // startPicogoOne starts a single-instance cluster for the calls and waits
 // until it is settled.
-func startPicogoOne(ctx context.Context, ps *procs, bin, dir string, profiled bool) (*picogoInstance, error) {
+func startPicogoOne(ctx context.Context, ps *procs.Registry, bin, dir string, profiled bool) (*picogoInstance, error) {
 	_, leader, err := startPicogo(ctx, ps, bin, dir, 1, profiled)
 	return leader, err
 }

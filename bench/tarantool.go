@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/picogo/picogo/internal/procs"
 )
 
 // tarantoolFunction is the Lua function the Tarantool instance serves in
@@ -35,8 +37,8 @@ function %s() return result end
 
 // startTarantool starts a Tarantool instance serving result on a free
 // loopback port and waits until guest can call the function.
-func startTarantool(ctx context.Context, ps *procs, bin, dir string, result any) (string, *proc, error) {
-	addrs, err := freeAddrs(1)
+func startTarantool(ctx context.Context, ps *procs.Registry, bin, dir string, result any) (string, *procs.Process, error) {
+	addrs, err := procs.FreeAddrs(1)
 	if err != nil {
 		return "", nil, err
 	}
@@ -52,11 +54,11 @@ func startTarantool(ctx context.Context, ps *procs, bin, dir string, result any)
 	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
 		return "", nil, err
 	}
-	p, err := ps.start("tarantool", filepath.Join(tdir, "tarantool.log"), nil, tdir, bin, path)
+	p, err := start(ps, "tarantool", filepath.Join(tdir, "tarantool.log"), nil, tdir, bin, path)
 	if err != nil {
 		return "", nil, err
 	}
-	err = poll(ctx, readyTimeout, "tarantool answers "+tarantoolFunction, []*proc{p}, func() error {
+	err = poll(ctx, readyTimeout, "tarantool answers "+tarantoolFunction, []*procs.Process{p}, func() error {
 		c, err := newCaller(ctx, addrs[0], 1, tarantoolFunction)
 		if err != nil {
 			return err

@@ -1,16 +1,14 @@
 package chaos
 
 import (
-	"errors"
 	"fmt"
-	stdnet "net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/picogo/picogo/internal/procs"
 )
 
 // instance is one `picogo run` process, restartable with the same flags and
@@ -31,44 +29,9 @@ type instance struct {
 	exitedByItself func(in *instance, how string)
 
 	mu     sync.Mutex
-	proc   *os.Process
-	exited chan struct{} // closed when proc has been reaped
+	proc   *procs.Process // nil while not running
 	paused bool
 	starts int
-}
-
-// freeAddrs returns n distinct free loopback addresses, sorted. The
-// listeners are held until all n are chosen, so the n differ.
-func freeAddrs(n int) ([]string, error) {
-	var lns []stdnet.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	addrs := make([]string, n)
-	for i := range addrs {
-		ln, err := stdnet.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("finding a free port: %w", err)
-		}
-		lns = append(lns, ln)
-		addrs[i] = ln.Addr().String()
-	}
-	slices.Sort(addrs)
-	return addrs, nil
-}
-
-// processEnv is this process's environment without PICOGO_* (an
-// operator's settings must not leak in), plus admin's password.
-func processEnv(adminPassword string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PICOGO_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "PICOGO_ADMIN_PASSWORD="+adminPassword)
 }
 
 // running reports whether the process is up (possibly paused).
@@ -86,10 +49,7 @@ func (in *instance) isPaused() bool {
 
 // note appends a line to the instance's log.
 func (in *instance) note(format string, a ...any) {
-	if f, err := os.OpenFile(in.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
-		fmt.Fprintf(f, "=== chaos %s: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, a...))
-		f.Close()
-	}
+	_ = procs.AppendLog(in.logPath, fmt.Sprintf("=== chaos %s: %s", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, a...)))
 }
 
 // start starts the process with the instance's flags; its output goes to
@@ -100,39 +60,22 @@ func (in *instance) start() error {
 	if in.proc != nil {
 		return fmt.Errorf("%s: start while running", in.name)
 	}
-	logFile, err := os.OpenFile(in.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	p, err := procs.Start(procs.Command{Name: in.name, Argv: in.args, Env: in.env, LogPath: in.logPath,
+		Banner: fmt.Sprintf("=== chaos %s: starting %s: %s", time.Now().Format("15:04:05.000"), in.name, strings.Join(in.args[1:], " "))})
 	if err != nil {
 		return err
 	}
-	defer logFile.Close() // the child holds its own descriptor
-	fmt.Fprintf(logFile, "=== chaos %s: starting %s: %s\n", time.Now().Format("15:04:05.000"), in.name, strings.Join(in.args[1:], " "))
-	proc, err := os.StartProcess(in.args[0], in.args, &os.ProcAttr{
-		Env:   in.env,
-		Files: []*os.File{nil, logFile, logFile},
-		Sys: &syscall.SysProcAttr{
-			// Its own process group: kill, pause and resume signal the
-			// group, so nothing it might start survives it.
-			Setpgid: true,
-			// The kernel kills it if this process dies without
-			// cleaning up.
-			Pdeathsig: syscall.SIGKILL,
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("%s: starting %s: %w", in.name, in.args[0], err)
-	}
-	exited := make(chan struct{})
-	in.proc, in.exited, in.paused = proc, exited, false
+	in.proc, in.paused = p, false
 	in.starts++
 	go func() {
-		state, _ := proc.Wait()
+		<-p.Done()
+		state, _ := p.Exited()
 		in.mu.Lock()
-		byItself := in.proc == proc // kill clears proc before signalling
+		byItself := in.proc == p // kill clears proc before signalling
 		if byItself {
 			in.proc, in.paused = nil, false
 		}
 		in.mu.Unlock()
-		close(exited)
 		if byItself {
 			in.note("%s exited by itself: %v", in.name, state)
 			if in.exitedByItself != nil {
@@ -148,18 +91,14 @@ func (in *instance) start() error {
 // nothing.
 func (in *instance) kill() error {
 	in.mu.Lock()
-	proc, exited := in.proc, in.exited
+	p := in.proc
 	in.proc, in.paused = nil, false
 	in.mu.Unlock()
-	if proc == nil {
+	if p == nil {
 		return nil
 	}
-	_ = syscall.Kill(-proc.Pid, syscall.SIGKILL)
-	_ = proc.Kill() // in case the group is gone but the process is not
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("%s: pid %d not reaped 10 s after SIGKILL", in.name, proc.Pid)
+	if err := p.Kill(); err != nil {
+		return err
 	}
 	in.note("killed %s (SIGKILL)", in.name)
 	return nil
@@ -172,8 +111,8 @@ func (in *instance) pause() error {
 	if in.proc == nil {
 		return fmt.Errorf("%s: pause while not running", in.name)
 	}
-	if err := syscall.Kill(-in.proc.Pid, syscall.SIGSTOP); err != nil {
-		return fmt.Errorf("%s: SIGSTOP: %w", in.name, err)
+	if err := in.proc.Pause(); err != nil {
+		return err
 	}
 	in.paused = true
 	return nil
@@ -186,8 +125,8 @@ func (in *instance) resume() error {
 	if in.proc == nil || !in.paused {
 		return nil
 	}
-	if err := syscall.Kill(-in.proc.Pid, syscall.SIGCONT); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("%s: SIGCONT: %w", in.name, err)
+	if err := in.proc.Resume(); err != nil {
+		return err
 	}
 	in.paused = false
 	return nil
@@ -195,25 +134,24 @@ func (in *instance) resume() error {
 
 // logTail is the last n bytes of the instance's log.
 func (in *instance) logTail(n int) string {
-	b, err := os.ReadFile(in.logPath)
+	tail, err := procs.LogTail(in.logPath, n)
 	if err != nil {
 		return fmt.Sprintf("(no log: %v)", err)
 	}
-	if len(b) > n {
-		b = append([]byte("...\n"), b[len(b)-n:]...)
-	}
-	return string(b)
+	return tail
 }
 
 // newInstances prepares n instances under dir that form one cluster when
 // started: the same --peer list, each with its own data directory and
 // log. Nothing is started.
 func newInstances(dir, binary string, n int, tick time.Duration, servicePassword, adminPassword string) ([]*instance, error) {
-	addrs, err := freeAddrs(n)
+	addrs, err := procs.FreeAddrs(n)
 	if err != nil {
 		return nil, err
 	}
-	env := processEnv(adminPassword)
+	// Sorted, so that i1 has the smallest address: it boots the cluster.
+	slices.Sort(addrs)
+	env := procs.Env("PICOGO_ADMIN_PASSWORD=" + adminPassword)
 	var out []*instance
 	for i, addr := range addrs {
 		name := fmt.Sprintf("i%d", i+1)

@@ -19,17 +19,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	stdnet "net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-iproto"
 	"github.com/tarantool/go-tarantool/v2"
 )
@@ -58,12 +57,9 @@ var picogoBinary struct {
 	err  error
 }
 
-// running is every process started and not yet reaped: TestMain kills
-// whatever a test left behind.
-var running struct {
-	sync.Mutex
-	procs map[*os.Process]struct{}
-}
+// running is every process started: TestMain kills whatever a test left
+// behind.
+var running procs.Registry
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
@@ -74,18 +70,13 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	picogoBinary.dir = dir
-	running.procs = map[*os.Process]struct{}{}
 	defer os.RemoveAll(dir)
-	defer killAllProcesses()
+	defer func() {
+		if err := running.KillAll(); err != nil {
+			fmt.Fprintln(os.Stderr, "integration harness:", err)
+		}
+	}()
 	return m.Run()
-}
-
-func killAllProcesses() {
-	running.Lock()
-	defer running.Unlock()
-	for p := range running.procs {
-		_ = p.Kill()
-	}
 }
 
 // binary returns the path of the picogo binary, building it on first use.
@@ -116,25 +107,12 @@ func skipIfShort(t *testing.T) {
 	}
 }
 
-// freeAddrs returns n distinct free loopback addresses. The listeners are
-// held until all n are chosen, so the n differ; another process may still
-// take one before picogo binds it, which is unlikely on a test machine.
+// freeAddrs returns n distinct free loopback addresses.
 func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
-	var lns []stdnet.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	addrs := make([]string, n)
-	for i := range addrs {
-		ln, err := stdnet.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("finding a free port: %v", err)
-		}
-		lns = append(lns, ln)
-		addrs[i] = ln.Addr().String()
+	addrs, err := procs.FreeAddrs(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return addrs
 }
@@ -149,10 +127,8 @@ type instance struct {
 	logPath string
 	args    []string
 
-	mu     sync.Mutex
-	proc   *os.Process
-	exited chan struct{} // closed when proc has been reaped
-	state  *os.ProcessState
+	mu   sync.Mutex
+	proc *procs.Process // nil when killed, waited for, or never started
 }
 
 // newCluster prepares n instances that form one cluster when started: the
@@ -212,18 +188,6 @@ func startOne(t *testing.T) *instance {
 	return in
 }
 
-// env is the process environment: this one's without PICOGO_* (a
-// developer's settings must not leak in), plus the admin password.
-func (in *instance) env() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PICOGO_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "PICOGO_ADMIN_PASSWORD="+itAdminPassword)
-}
-
 // start starts the process (again, after kill) with the same flags; its
 // output is appended to the instance's log.
 func (in *instance) start() {
@@ -233,80 +197,53 @@ func (in *instance) start() {
 	if in.proc != nil {
 		in.t.Fatalf("%s: start while running", in.name)
 	}
-	logFile, err := os.OpenFile(in.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	p, err := running.Start(procs.Command{Name: in.name, Argv: in.args, LogPath: in.logPath,
+		// This process's environment without PICOGO_* (a developer's
+		// settings must not leak in), plus the admin password.
+		Env:    procs.Env("PICOGO_ADMIN_PASSWORD=" + itAdminPassword),
+		Banner: fmt.Sprintf("=== harness: starting %s: %s", in.name, strings.Join(in.args[1:], " "))})
 	if err != nil {
 		in.t.Fatal(err)
 	}
-	defer logFile.Close() // the child holds its own descriptor
-	fmt.Fprintf(logFile, "=== harness: starting %s: %s\n", in.name, strings.Join(in.args[1:], " "))
-	attr := &os.ProcAttr{
-		Env:   in.env(),
-		Files: []*os.File{nil, logFile, logFile},
-		// The kernel kills the instance if the test binary dies without
-		// running its cleanups (a panic in TestMain, -timeout).
-		Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
-	}
-	proc, err := os.StartProcess(in.args[0], in.args, attr)
-	if err != nil {
-		in.t.Fatalf("%s: starting picogo: %v", in.name, err)
-	}
-	running.Lock()
-	running.procs[proc] = struct{}{}
-	running.Unlock()
-	exited := make(chan struct{})
-	in.proc, in.exited, in.state = proc, exited, nil
-	go func() {
-		state, _ := proc.Wait()
-		running.Lock()
-		delete(running.procs, proc)
-		running.Unlock()
-		in.mu.Lock()
-		in.state = state
-		in.mu.Unlock()
-		close(exited)
-	}()
+	in.proc = p
 }
 
-// kill sends SIGKILL and waits until the process is reaped. Killing a
-// stopped instance does nothing.
+// note appends a line to the instance's log.
+func (in *instance) note(format string, a ...any) {
+	_ = procs.AppendLog(in.logPath, "=== harness: "+fmt.Sprintf(format, a...))
+}
+
+// kill sends SIGKILL to the process group and waits until the process is
+// reaped. Killing a stopped instance does nothing.
 func (in *instance) kill() {
 	in.mu.Lock()
-	proc, exited := in.proc, in.exited
+	p := in.proc
 	in.mu.Unlock()
-	if proc == nil {
+	if p == nil {
 		return
 	}
-	_ = proc.Kill()
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		in.t.Errorf("%s: pid %d not reaped 10 s after SIGKILL", in.name, proc.Pid)
+	if err := p.Kill(); err != nil {
+		in.t.Error(err)
 	}
 	in.mu.Lock()
 	in.proc = nil
 	in.mu.Unlock()
-	if f, err := os.OpenFile(in.logPath, os.O_WRONLY|os.O_APPEND, 0); err == nil {
-		fmt.Fprintf(f, "=== harness: killed %s (SIGKILL)\n", in.name)
-		f.Close()
-	}
+	in.note("killed %s (SIGKILL)", in.name)
 }
 
 // signal sends sig to the running process.
 func (in *instance) signal(sig os.Signal) {
 	in.t.Helper()
 	in.mu.Lock()
-	proc := in.proc
+	p := in.proc
 	in.mu.Unlock()
-	if proc == nil {
+	if p == nil {
 		in.t.Fatalf("%s: signal %v while not running", in.name, sig)
 	}
-	if err := proc.Signal(sig); err != nil {
-		in.t.Fatalf("%s: signal %v: %v", in.name, sig, err)
+	if err := p.Signal(sig); err != nil {
+		in.t.Fatal(err)
 	}
-	if f, err := os.OpenFile(in.logPath, os.O_WRONLY|os.O_APPEND, 0); err == nil {
-		fmt.Fprintf(f, "=== harness: sent %v to %s\n", sig, in.name)
-		f.Close()
-	}
+	in.note("sent %v to %s", sig, in.name)
 }
 
 // waitExit waits, at most timeout, until the process exits by itself, and
@@ -315,39 +252,26 @@ func (in *instance) signal(sig os.Signal) {
 func (in *instance) waitExit(timeout time.Duration) *os.ProcessState {
 	in.t.Helper()
 	in.mu.Lock()
-	proc, exited := in.proc, in.exited
+	p := in.proc
 	in.mu.Unlock()
-	if proc == nil {
+	if p == nil {
 		in.t.Fatalf("%s: waiting for the exit of a process not started", in.name)
 	}
-	select {
-	case <-exited:
-	case <-time.After(timeout):
-		in.t.Fatalf("%s: still running %v later", in.name, timeout)
+	state, err := p.Wait(timeout)
+	if err != nil {
+		in.t.Fatal(err)
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.proc = nil
-	return in.state
+	return state
 }
 
 // logSize is the length of the instance's log so far: logSince(size)
 // reads what came after.
-func (in *instance) logSize() int64 {
-	fi, err := os.Stat(in.logPath)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
+func (in *instance) logSize() int64 { return procs.LogSize(in.logPath) }
 
-func (in *instance) logSince(offset int64) string {
-	b, err := os.ReadFile(in.logPath)
-	if err != nil || int64(len(b)) < offset {
-		return ""
-	}
-	return string(b[offset:])
-}
+func (in *instance) logSince(offset int64) string { return procs.LogSince(in.logPath, offset) }
 
 // restart starts a killed instance again: same flags, same data directory.
 func (in *instance) restart() {
@@ -360,23 +284,22 @@ func (in *instance) restart() {
 // killed by the harness.
 func (in *instance) exitedEarly() (string, bool) {
 	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.proc == nil {
-		return "", false // killed on purpose, or never started
+	p := in.proc
+	in.mu.Unlock()
+	if p == nil {
+		return "", false // killed on purpose, waited for, or never started
 	}
-	select {
-	case <-in.exited:
-		return fmt.Sprintf("exited by itself: %v", in.state), true
-	default:
-		return "", false
+	if state, gone := p.Exited(); gone {
+		return fmt.Sprintf("exited by itself: %v", state), true
 	}
+	return "", false
 }
 
 func (in *instance) printLogIfFailed() {
 	if !in.t.Failed() {
 		return
 	}
-	b, err := os.ReadFile(in.logPath)
+	tail, err := procs.LogTail(in.logPath, itLogTail)
 	if errors.Is(err, os.ErrNotExist) {
 		in.t.Logf("%s (%s): never started", in.name, in.addr)
 		return
@@ -385,10 +308,7 @@ func (in *instance) printLogIfFailed() {
 		in.t.Logf("%s (%s): no log: %v", in.name, in.addr, err)
 		return
 	}
-	if len(b) > itLogTail {
-		b = append([]byte("...\n"), b[len(b)-itLogTail:]...)
-	}
-	in.t.Logf("---- log of %s (%s, %s) ----\n%s---- end of %s's log ----", in.name, in.addr, in.logPath, b, in.name)
+	in.t.Logf("---- log of %s (%s, %s) ----\n%s---- end of %s's log ----", in.name, in.addr, in.logPath, tail, in.name)
 }
 
 // ---- clients ----
