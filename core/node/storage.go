@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -49,13 +50,22 @@ func prefixEnd(p []byte) []byte {
 }
 
 // framed encodes v with its checksum in front.
-func framed(v any) []byte {
-	payload, err := msgpack.Marshal(v)
-	if err != nil {
+func framed(v any) []byte { return framedSized(v, 0) }
+
+// framedSized is framed, encoding into a buffer of about sizeHint bytes
+// from the start, so that large values (snapshot chunks of a megabyte) are
+// neither regrown nor copied once more.
+func framedSized(v any, sizeHint int) []byte {
+	buf := bytes.NewBuffer(make([]byte, 4, 4+sizeHint))
+	enc := msgpack.GetEncoder()
+	defer msgpack.PutEncoder(enc)
+	enc.Reset(buf)
+	if err := enc.Encode(v); err != nil {
 		panic(fmt.Sprintf("node: encoding %T cannot fail: %v", v, err))
 	}
-	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(payload)), crc32.Checksum(payload, castagnoli))
-	return append(out, payload...)
+	out := buf.Bytes()
+	binary.BigEndian.PutUint32(out, crc32.Checksum(out[4:], castagnoli))
+	return out
 }
 
 func unframe(key, value []byte, v any) error {
@@ -83,7 +93,7 @@ func persistBatch(p ra.Persist, storedLast uint64) *disk.Batch {
 		b.DeleteRange(prefixSnapshot, prefixEnd(prefixSnapshot))
 		b.Set(keySnapshot, framed(s.Meta))
 		for i, c := range s.Chunks {
-			b.Set(chunkKey(i), framed(c))
+			b.Set(chunkKey(i), framedSized(c, len(c.Pos)+len(c.Next)+len(c.Data)+32))
 		}
 	}
 	if len(p.Entries) > 0 {
@@ -97,7 +107,7 @@ func persistBatch(p ra.Persist, storedLast uint64) *disk.Batch {
 			b.DeleteRange(logKey(first), logKey(storedLast+1))
 		}
 		for _, e := range p.Entries {
-			b.Set(logKey(e.Index), framed(e))
+			b.Set(logKey(e.Index), framedSized(e, len(e.Data)+32))
 		}
 	}
 	if p.PurgeTo > 0 {

@@ -93,13 +93,14 @@ func (sn *snapshot) Chunk(pos []byte) (ra.Chunk, error) {
 		return ra.Chunk{}, err
 	}
 	data := SnapshotData{SchemaVersion: sn.schemaVersion, SpaceDumps: []SpaceDump{}}
-	size := 0
+	size, count := 0, 0
 	for ti < len(sn.tables) {
 		t := sn.tables[ti]
 		dump := SpaceDump{TableID: t.id}
 		for off < len(t.rows) && size <= sn.chunkBytes {
 			dump.Tuples = append(dump.Tuples, t.rows[off])
 			size += len(t.rows[off])
+			count++
 			off++
 		}
 		data.SpaceDumps = append(data.SpaceDumps, dump)
@@ -115,7 +116,9 @@ func (sn *snapshot) Chunk(pos []byte) (ra.Chunk, error) {
 			break
 		}
 	}
-	c := ra.Chunk{Pos: pos, Data: mustMarshal(data)}
+	// The tuples are raw msgpack, copied as they are; around them, a few
+	// bytes per tuple and per table.
+	c := ra.Chunk{Pos: pos, Data: mustMarshalSized(data, size+5*count+64*len(data.SpaceDumps)+64)}
 	if data.NextPosition != nil {
 		c.Next = EncodePosition(*data.NextPosition)
 	}

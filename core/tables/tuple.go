@@ -51,8 +51,14 @@ func (t Tuple) String() string { return formatValue(t.vals) }
 
 // Marshal encodes v as msgpack deterministically: map[string]... keys
 // sorted, integers in their most compact form, floats as floats.
-func Marshal(v any) ([]byte, error) {
+func Marshal(v any) ([]byte, error) { return marshalSized(v, 0) }
+
+// marshalSized is Marshal into a buffer of about sizeHint bytes from the
+// start: a snapshot chunk of a megabyte grown by doubling cost as much
+// again in copying and clearing as its encoding (docs/BENCHMARKS.md).
+func marshalSized(v any, sizeHint int) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(sizeHint)
 	enc := msgpack.NewEncoder(&buf)
 	enc.SetSortMapKeys(true)
 	enc.UseCompactInts(true)
@@ -64,8 +70,10 @@ func Marshal(v any) ([]byte, error) {
 
 // mustMarshal is Marshal for values built by this package, which always
 // encode.
-func mustMarshal(v any) []byte {
-	b, err := Marshal(v)
+func mustMarshal(v any) []byte { return mustMarshalSized(v, 0) }
+
+func mustMarshalSized(v any, sizeHint int) []byte {
+	b, err := marshalSized(v, sizeHint)
 	if err != nil {
 		panic(fmt.Sprintf("tables: encoding %T: %v", v, err))
 	}
