@@ -413,6 +413,9 @@ func (n *Node) Advance() {
 	if w == nil {
 		panic("raft: Advance without an outstanding Write")
 	}
+	if n.applyingOut {
+		panic("raft: Advance before the last Ready's CommittedEntries were Applied")
+	}
 	n.writing = nil
 	r := n.r
 	l := r.log
