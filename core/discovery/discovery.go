@@ -58,6 +58,11 @@ type State struct {
 	// (and our own) that answered they can vote.
 	canVote bool
 	votable map[string]bool
+	// leaderFailed: the last call to the leader address, polled for its
+	// Done, failed. It may be gone for good (expelled before a slow
+	// instance heard from it), so until it answers every address is asked:
+	// any that has joined answers Done.
+	leaderFailed bool
 
 	decided bool
 	outcome Outcome
@@ -109,8 +114,9 @@ func (s *State) Request() Request {
 
 // Round returns the addresses to call now, sorted: every unvisited one. Once
 // every address is visited and this instance is not the leader, it returns
-// just the smallest votable address (or, knowing none, every address), which
-// is polled until it answers Done. After the decision it returns nil.
+// just the smallest votable address, which is polled until it answers Done —
+// or every address, knowing none or while the last call to it failed. After
+// the decision it returns nil.
 func (s *State) Round() []string {
 	if s.decided || len(s.peers) == 0 {
 		return nil
@@ -124,7 +130,7 @@ func (s *State) Round() []string {
 	if len(out) == 0 {
 		// Closed, but the smallest votable address is someone else's:
 		// wait for its Done (see the package doc, deviation 3).
-		if leader, ok := s.leaderAddress(); ok {
+		if leader, ok := s.leaderAddress(); ok && !s.leaderFailed {
 			return []string{leader}
 		}
 		return slices.Clone(s.peers)
@@ -141,6 +147,9 @@ func (s *State) Round() []string {
 func (s *State) Answer(addr string, r Response) {
 	if s.decided || addr == "" {
 		return
+	}
+	if leader, ok := s.leaderAddress(); ok && addr == leader {
+		s.leaderFailed = false
 	}
 	switch {
 	case r.Done != nil && r.LeaderElection == nil:
@@ -168,8 +177,14 @@ func (s *State) Answer(addr string, r Response) {
 
 // Failed records that the call to addr failed or timed out. The address
 // stays as it was, so an unvisited address is called again next round. A
-// peer that never answers holds up the decision (see the package doc).
-func (s *State) Failed(addr string) {}
+// peer that never answers holds up the decision (see the package doc) —
+// except the leader address once everything is visited: while it fails,
+// every address is asked (Round), and a Done from any decides.
+func (s *State) Failed(addr string) {
+	if leader, ok := s.leaderAddress(); ok && addr == leader {
+		s.leaderFailed = true
+	}
+}
 
 // Handle serves an incoming `.proc_discover`. receiver is the address the
 // caller reached us at. While discovering, it merges the caller's peers

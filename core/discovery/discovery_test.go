@@ -517,3 +517,37 @@ func TestOnlyAVotableInstanceBoots(t *testing.T) {
 	_, d2 := r2.Outcome()
 	assert.False(t, d1 || d2)
 }
+
+// The leader address answers nobody any more (the instance was expelled
+// before X heard its Done). X, closed and polling it, asks everyone while
+// the calls fail; an instance that joined answers Done, and X joins the
+// same cluster.
+func TestGoneLeaderIsAskedAround(t *testing.T) {
+	x := New("tx", []string{"a:1", "b:1", "c:1"}, true)
+	x.Answer("c:1", Response{LeaderElection: &Request{TmpID: "tx", Peers: []string{"a:1", "b:1", "c:1"}, CanVote: true}})
+	for _, p := range []string{"a:1", "b:1"} {
+		x.Answer(p, Response{LeaderElection: &Request{TmpID: "t" + p, Peers: []string{"a:1", "b:1", "c:1"}, CanVote: true}})
+	}
+	require.Equal(t, []string{"a:1"}, x.Round(), "closed: it polls the leader")
+
+	x.Failed("b:1")
+	assert.Equal(t, []string{"a:1"}, x.Round(), "another address failing changes nothing")
+	x.Failed("a:1")
+	require.Equal(t, []string{"a:1", "b:1", "c:1"}, x.Round(), "the leader failing: everyone is asked")
+	x.Answer("b:1", Response{Done: &Done{LeaderAddress: "a:1"}})
+	o, ok := x.Outcome()
+	require.True(t, ok)
+	assert.Equal(t, Outcome{JoinVia: "a:1"}, o)
+}
+
+// A leader that answers again is polled alone again.
+func TestLeaderAnsweringAgainIsPolledAlone(t *testing.T) {
+	x := New("tx", []string{"a:1", "b:1"}, true)
+	for _, p := range []string{"a:1", "b:1"} {
+		x.Answer(p, Response{LeaderElection: &Request{TmpID: "t" + p, Peers: []string{"a:1", "b:1"}, CanVote: true}})
+	}
+	x.Failed("a:1")
+	require.Equal(t, []string{"a:1", "b:1"}, x.Round())
+	x.Answer("a:1", Response{LeaderElection: &Request{TmpID: "ta:1", Peers: []string{"a:1", "b:1"}, CanVote: true}})
+	assert.Equal(t, []string{"a:1"}, x.Round())
+}

@@ -30,7 +30,10 @@
 // peer set, and that set's lexicographically smallest votable address is the
 // leader: the instance that owns it bootstraps the cluster. Every other
 // instance keeps asking that address until it answers Done, and then joins
-// through the leader address the Done names. A Done from any peer decides
+// through the leader address the Done names. While a call to it fails, it
+// asks every address it knows: the leader may be gone for good (expelled
+// before a slow instance heard its Done), and any instance that joined
+// answers Done naming the same bootstrapper (simulator seed 8160). A Done from any peer decides
 // Join at once. A decided instance answers every request with
 // Done{leader_address}, so late instances join the cluster that exists.
 //
