@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-tarantool/v2"
@@ -117,14 +118,8 @@ func connectTarantool(ctx context.Context, addr, user, password string) (*tarant
 		tarantool.Opts{Timeout: requestTimeout})
 }
 
-// raftInfo is .proc_raft_info's result, decoded by key.
-type raftInfo struct {
-	ID       uint64 `msgpack:"id"`
-	Term     uint64 `msgpack:"term"`
-	Applied  uint64 `msgpack:"applied"`
-	LeaderID uint64 `msgpack:"leader_id"`
-	State    string `msgpack:"state"`
-}
+// raftInfo is .proc_raft_info's result.
+type raftInfo = node.RaftInfoResult
 
 func callOne[T any](conn tarantool.Connector, fn string, args ...any) (T, error) {
 	var res []T

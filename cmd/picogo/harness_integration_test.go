@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-iproto"
 	"github.com/tarantool/go-tarantool/v2"
@@ -454,14 +455,8 @@ func single(t *testing.T, what string, data []any) any {
 
 // ---- cluster state ----
 
-// raftInfo is .proc_raft_info's result, decoded by key.
-type raftInfo struct {
-	ID       uint64 `msgpack:"id"`
-	Term     uint64 `msgpack:"term"`
-	Applied  uint64 `msgpack:"applied"`
-	LeaderID uint64 `msgpack:"leader_id"`
-	State    string `msgpack:"state"`
-}
+// raftInfo is .proc_raft_info's result.
+type raftInfo = node.RaftInfoResult
 
 // probe asks an instance for its raft info as pico_service on a fresh
 // connection, within 1 s.

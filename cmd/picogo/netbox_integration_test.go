@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/internal/testbin"
 )
 
 // netboxScript drives Tarantool's own net.box against an instance whose
@@ -76,14 +77,7 @@ os.exit(0)
 // at connect), and log in as guest and with a wrong password.
 func TestNetBoxInterop(t *testing.T) {
 	skipIfShort(t)
-	tarantool, err := exec.LookPath("tarantool")
-	if err != nil {
-		const msg = "tarantool not installed; .ci/run installs it (apt-get install -y tarantool)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	tarantool := testbin.Tarantool(t)
 	in := startOne(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -16,7 +16,15 @@ import (
 // cluster3 starts servers 1–3 and waits for a leader.
 func cluster3(t *testing.T) (*ratest.Cluster, uint64) {
 	t.Helper()
-	c := ratest.New(7)
+	return configuredCluster3(t, 7, nil)
+}
+
+// configuredCluster3 is cluster3 from another seed, with configure applied
+// to every server's configuration.
+func configuredCluster3(t *testing.T, seed uint64, configure func(*ra.Config)) (*ratest.Cluster, uint64) {
+	t.Helper()
+	c := ratest.New(seed)
+	c.Configure = configure
 	started, notStarted, err := c.StartCluster(1, 2, 3)
 	require.NoError(t, err)
 	require.Equal(t, []uint64{1, 2, 3}, started)
@@ -151,13 +159,7 @@ func TestPipelineCommandNotifiesInBatches(t *testing.T) {
 }
 
 func TestLowPriorityCommandsAreBatched(t *testing.T) {
-	c := ratest.New(3)
-	c.Configure = func(cfg *ra.Config) { cfg.LowPriorityBatch = 3 }
-	_, _, err := c.StartCluster(1, 2, 3)
-	require.NoError(t, err)
-	require.NoError(t, c.Stabilize())
-	lead := c.Leader()
-	require.NotZero(t, lead)
+	c, lead := configuredCluster3(t, 3, func(cfg *ra.Config) { cfg.LowPriorityBatch = 3 })
 	last := c.Server(lead).Overview().LastIndex
 	require.NoError(t, c.Do(lead, func(s *ra.Server) error {
 		s.PipelineCommand(1, []byte("l1"), ra.Low)
@@ -433,12 +435,8 @@ func TestTriggers(t *testing.T) {
 func TestElectStartsAnElectionAtOnce(t *testing.T) {
 	// Without CheckQuorum's lease, a follower's pre-vote is granted as soon
 	// as the leader is gone: elect does not wait for an election timeout.
-	c := ratest.New(9)
-	c.Configure = func(cfg *ra.Config) { cfg.Raft.CheckQuorum = false }
-	_, _, err := c.StartCluster(1, 2, 3)
-	require.NoError(t, err)
-	require.NoError(t, c.Stabilize())
-	require.Equal(t, uint64(1), c.Leader())
+	c, lead := configuredCluster3(t, 9, func(cfg *ra.Config) { cfg.Raft.CheckQuorum = false })
+	require.Equal(t, uint64(1), lead)
 	require.NoError(t, c.StopServer(1))
 	require.NoError(t, c.Do(3, (*ra.Server).Elect))
 	require.NoError(t, c.Stabilize())
@@ -476,12 +474,7 @@ func TestSnapshotPurgeAndChunkedCatchUp(t *testing.T) {
 }
 
 func TestAutomaticCompaction(t *testing.T) {
-	c := ratest.New(5)
-	c.Configure = func(cfg *ra.Config) { cfg.SnapshotEvery = 5 }
-	_, _, err := c.StartCluster(1, 2, 3)
-	require.NoError(t, err)
-	require.NoError(t, c.Stabilize())
-	lead := c.Leader()
+	c, lead := configuredCluster3(t, 5, func(cfg *ra.Config) { cfg.SnapshotEvery = 5 })
 	for i := range 12 {
 		require.NoError(t, process(t, c, lead, fmt.Sprint(i)).Err)
 	}
@@ -695,12 +688,7 @@ func TestChangeConfSeveralAtOnce(t *testing.T) {
 // one are as many bytes as it; the state grows with every command, so the
 // gaps between snapshots grow too (each snapshot costs an entry O(1)).
 func TestCompactionWaitsForTheLogToOutgrowTheSnapshot(t *testing.T) {
-	c := ratest.New(5)
-	c.Configure = func(cfg *ra.Config) { cfg.SnapshotEvery = 5 }
-	_, _, err := c.StartCluster(1, 2, 3)
-	require.NoError(t, err)
-	require.NoError(t, c.Stabilize())
-	lead := c.Leader()
+	c, lead := configuredCluster3(t, 5, func(cfg *ra.Config) { cfg.SnapshotEvery = 5 })
 	var taken []uint64
 	// Commands of 1 KiB: the state grows by about what the log does.
 	for i := range 60 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/internal/testbin"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,7 +18,7 @@ import (
 // TestNetBoxInterop drives the server with Tarantool's own net.box (Debian's
 // tarantool package), when it is installed.
 func TestNetBoxInterop(t *testing.T) {
-	bin := tarantool(t)
+	bin := testbin.Tarantool(t)
 	_, addr := startServer(t, ServerConfig{
 		Auth: newTestAuth("admin", "secret", "guest", ""),
 		Serve: func(s *Session, packet []byte, reply func([]byte)) {
@@ -59,7 +60,7 @@ os.exit(0)
 // TestPoolAgainstTarantool drives a real Tarantool server with the pool,
 // when tarantool is installed.
 func TestPoolAgainstTarantool(t *testing.T) {
-	bin := tarantool(t)
+	bin := testbin.Tarantool(t)
 	l, err := netListen()
 	require.NoError(t, err)
 	addr := l.Addr().String()
@@ -113,19 +114,4 @@ function slow() require('fiber').sleep(10) end
 	_, err = Call(context.Background(), bad, addr, iproto.EncodePing(1))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Incorrect password supplied for user 'pico'")
-}
-
-// tarantool is the path of Debian's tarantool. Without it the test skips,
-// except under CI (.ci/run installs it), where a missing binary fails.
-func tarantool(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("tarantool")
-	if err != nil {
-		const msg = "tarantool is not installed; .ci/run installs it (apt-get install -y tarantool)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return bin
 }

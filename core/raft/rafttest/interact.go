@@ -126,6 +126,15 @@ func oneID(d Directive) (uint64, []string, error) {
 	return id, pos[1:], nil
 }
 
+// oneNode is the running node a directive's single id names.
+func (e *Env) oneNode(d Directive) (*Node, error) {
+	id, _, err := oneID(d)
+	if err != nil {
+		return nil, err
+	}
+	return e.node(id)
+}
+
 func keyedUint(d Directive, key string) (uint64, bool, error) {
 	v, ok := d.Keyed(key)
 	if !ok {
@@ -288,11 +297,7 @@ func (e *Env) node(id uint64) (*Node, error) {
 }
 
 func (e *Env) campaign(d Directive) error {
-	id, _, err := oneID(d)
-	if err != nil {
-		return err
-	}
-	n, err := e.node(id)
+	n, err := e.oneNode(d)
 	if err != nil {
 		return err
 	}
@@ -513,11 +518,7 @@ func (e *Env) stabilize(d Directive) error {
 
 // status ID: the node's state and, on a leader, every member's progress.
 func (e *Env) status(d Directive) error {
-	id, _, err := oneID(d)
-	if err != nil {
-		return err
-	}
-	n, err := e.node(id)
+	n, err := e.oneNode(d)
 	if err != nil {
 		return err
 	}
@@ -548,24 +549,16 @@ func (e *Env) raftState(Directive) error {
 // removalSettled prints whether node id, no voter any more, may stop for
 // good (raft.Node.RemovalSettled).
 func (e *Env) removalSettled(d Directive) error {
-	id, _, err := oneID(d)
+	n, err := e.oneNode(d)
 	if err != nil {
 		return err
 	}
-	n, err := e.node(id)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(&e.out, "%d: removal settled: %v\n", id, n.Raft.RemovalSettled())
+	fmt.Fprintf(&e.out, "%d: removal settled: %v\n", n.ID, n.Raft.RemovalSettled())
 	return nil
 }
 
 func (e *Env) raftLog(d Directive) error {
-	id, _, err := oneID(d)
-	if err != nil {
-		return err
-	}
-	n, err := e.node(id)
+	n, err := e.oneNode(d)
 	if err != nil {
 		return err
 	}
@@ -598,11 +591,7 @@ func (e *Env) disk(d Directive) error {
 }
 
 func (e *Env) sm(d Directive) error {
-	id, _, err := oneID(d)
-	if err != nil {
-		return err
-	}
-	n, err := e.node(id)
+	n, err := e.oneNode(d)
 	if err != nil {
 		return err
 	}
@@ -692,11 +681,7 @@ func (e *Env) allowNextRevert(d Directive) error {
 }
 
 func (e *Env) heartbeat(d Directive) error {
-	id, _, err := oneID(d)
-	if err != nil {
-		return err
-	}
-	n, err := e.node(id)
+	n, err := e.oneNode(d)
 	if err != nil {
 		return err
 	}
