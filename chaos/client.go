@@ -234,14 +234,12 @@ func (c *client) write(key string, kind workload.WriteKind) bool {
 // may have been sent.
 func (c *client) propose(key string, kind workload.WriteKind, expect string, found bool, info node.RaftInfoResult) {
 	val := c.value()
-	pred := node.Predicate{Index: info.Applied, Term: info.Term}
 	// An update (rather than a replace) half the time a CaS saw the row.
 	update := kind == workload.Cas && found && c.rng.IntN(2) == 0
 	op, dml, ranges := workload.Write(kind, key, val, expect, found, update)
-	pred.Ranges = ranges
+	req := workload.CasRequest(clusterID, info, dml, ranges)
 	c.w.stats.writes.Add(1)
 	id := c.w.history.Call(c.id, op, c.w.now())
-	req := node.Cas{ClusterID: clusterID, Predicate: pred, Op: tables.DmlOp(dml), AsUser: tables.AdminID}
 	res, e, err := c.rpc.call(c.target.addr, req, casTimeout)
 	rec := writeRecord{Client: c.id, Op: op}
 	out := lin.Outcome{Kind: lin.Ok}

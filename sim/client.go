@@ -249,14 +249,12 @@ func (c *client) write(key string, kind workload.WriteKind) {
 // propose sends the CaS and records its outcome.
 func (c *client) propose(key string, kind workload.WriteKind, expect string, found bool, info node.RaftInfoResult) {
 	val := c.value()
-	pred := node.Predicate{Index: info.Applied, Term: info.Term}
 	// An update (rather than a replace) half the time a CaS saw the row.
 	update := kind == workload.Cas && found && c.rng.IntN(2) == 0
 	op, dml, ranges := workload.Write(kind, key, val, expect, found, update)
-	pred.Ranges = ranges
+	req := workload.CasRequest(clusterID, info, dml, ranges)
 	id := c.w.history.Call(c.id, op, c.now())
-	c.w.trace.printf("c%d %s ... (i%d, predicate %d/%d)", c.id, op, c.target+1, pred.Index, pred.Term)
-	req := node.Cas{ClusterID: clusterID, Predicate: pred, Op: tables.DmlOp(dml), AsUser: 1}
+	c.w.trace.printf("c%d %s ... (i%d, predicate %d/%d)", c.id, op, c.target+1, req.Predicate.Index, req.Predicate.Term)
 	c.call(req, func(res any, e *node.Error) {
 		out := lin.Outcome{Kind: lin.Ok}
 		switch {

@@ -66,6 +66,18 @@ func Write(kind WriteKind, key, val, expect string, found, update bool) (lin.Op,
 	}
 }
 
+// CasRequest is the `.proc_cas` that makes a write's dml as admin,
+// predicated on the [index, term] the client last saw (seen) and on the
+// write's ranges.
+func CasRequest(clusterID string, seen node.RaftInfoResult, dml tables.Dml, ranges []tables.Range) node.Cas {
+	return node.Cas{
+		ClusterID: clusterID,
+		Predicate: node.Predicate{Index: seen.Applied, Term: seen.Term, Ranges: ranges},
+		Op:        tables.DmlOp(dml),
+		AsUser:    tables.AdminID,
+	}
+}
+
 // Refused is what a write's refusal e says about it: the key existed
 // (Exists), the predicate found a conflict (Conflict), the call timed out
 // or its connection failed — it may still happen (Unknown) — or another
