@@ -141,18 +141,25 @@ func (r *wireReader) fail(field string, err error) {
 	}
 }
 
-func (r *wireReader) uint(field string) uint64 {
+// readField reads the next field with read, unless an earlier field
+// failed; on an error it keeps the bytes where they are.
+func readField[T any](r *wireReader, field string, read func([]byte) (T, []byte, error)) T {
+	var zero T
 	if r.err != nil {
-		return 0
+		return zero
 	}
-	v, rest, err := iproto.ReadUint(r.b)
+	v, rest, err := read(r.b)
 	if err != nil {
 		r.fail(field, err)
-		return 0
+		return zero
 	}
 	r.b = rest
 	return v
 }
+
+func (r *wireReader) uint(field string) uint64 { return readField(r, field, iproto.ReadUint) }
+
+func (r *wireReader) bool(field string) bool { return readField(r, field, iproto.ReadBool) }
 
 func (r *wireReader) uint8(field string) uint8 {
 	v := r.uint(field)
@@ -160,19 +167,6 @@ func (r *wireReader) uint8(field string) uint8 {
 		r.fail(field, fmt.Errorf("%d out of range", v))
 	}
 	return uint8(v)
-}
-
-func (r *wireReader) bool(field string) bool {
-	if r.err != nil {
-		return false
-	}
-	v, rest, err := iproto.ReadBool(r.b)
-	if err != nil {
-		r.fail(field, err)
-		return false
-	}
-	r.b = rest
-	return v
 }
 
 // bin reads a bin (or str) into a copy, or nil. The copies of one
@@ -185,12 +179,10 @@ func (r *wireReader) bin(field string, data *[]byte) []byte {
 		r.b = r.b[1:]
 		return nil
 	}
-	v, rest, err := iproto.ReadBin(r.b)
-	if err != nil {
-		r.fail(field, err)
+	v := readField(r, field, iproto.ReadBin)
+	if r.err != nil {
 		return nil
 	}
-	r.b = rest
 	if data == nil {
 		return bytes.Clone(v)
 	}
