@@ -372,14 +372,14 @@ func (n *Node) activate() {
 // (raft.Node.RemovalSettled), or it is the only voter — then nobody could
 // take its place.
 func (n *Node) mayLeave() bool {
-	cs := n.ra.Status().ConfState
+	cs := n.ra.BasicStatus().ConfState
 	return n.ra.RemovalSettled() || (len(cs.Voters) == 1 && len(cs.VotersOutgoing) == 0 && n.isVoter())
 }
 
 // isVoter reports whether this instance votes in the configuration it has
 // applied (incoming or outgoing).
 func (n *Node) isVoter() bool {
-	cs := n.ra.Status().ConfState
+	cs := n.ra.BasicStatus().ConfState
 	return slices.Contains(cs.Voters, n.identity.RaftID) || slices.Contains(cs.VotersOutgoing, n.identity.RaftID)
 }
 

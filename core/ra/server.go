@@ -354,7 +354,9 @@ func (s *Server) completeRaftWrite(w *raft.Write) {
 		s.snapshot = stored
 	}
 	s.node.Advance()
-	s.afterApply()
+	if w.Snapshot != nil {
+		s.afterApply() // the applied index jumped to the snapshot's
+	}
 }
 
 // afterApply runs what waited for the applied index to grow.

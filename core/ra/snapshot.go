@@ -86,6 +86,7 @@ func (s *Server) completeLocalSnapshot(snap *StoredSnapshot) {
 	if s.autoPurge {
 		s.node.PurgeLog(snap.Meta.Index)
 	}
+	s.maybeSnapshot() // one asked for while this one was queued
 }
 
 // ServeChunk answers a follower fetching the snapshot (term, index): the
