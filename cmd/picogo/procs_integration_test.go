@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -160,33 +161,31 @@ func TestIntegrationProcResultShapes(t *testing.T) {
 			t.Fatalf(".proc_wait_index(%d, 1) = %d", index, got)
 		}
 
-		// Waiting for an index not yet written: a write makes it.
-		cur, err := raftInfoOf(conn)
+		// Waiting for an index not yet written: a write makes it. The wait
+		// and the write go on one connection with one request queue
+		// (Concurrency 1), so the server reads the wait first: it is
+		// registered before the write is proposed, and only the write (or
+		// a later entry) can answer it.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ordered, err := tarantool.Connect(ctx, tarantool.NetDialer{Address: in.addr, User: "admin", Password: itAdminPassword},
+			tarantool.Opts{Timeout: 5 * time.Second, Concurrency: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ordered.Close()
+		cur, err := raftInfoOf(ordered)
 		if err != nil {
 			t.Fatal(err)
 		}
 		target := cur.Applied + 1
-		waited := make(chan error, 1)
-		var got uint64
-		go func() {
-			data, err := call(conn, ".proc_wait_index", target, 4)
-			if err == nil {
-				if len(data) != 1 {
-					err = fmt.Errorf("%d values", len(data))
-				} else if v, ok := asUint(data[0]); !ok {
-					err = fmt.Errorf("value %#v is not an index", data[0])
-				} else {
-					got = v
-				}
-			}
-			waited <- err
-		}()
-		time.Sleep(100 * time.Millisecond) // the wait is registered; then write
-		casInsert(t, conn, spaceProperty, "wait-index-key", 1)
-		if err := <-waited; err != nil {
+		wait := ordered.Do(tarantool.NewCallRequest(".proc_wait_index").Args([]any{target, 4}))
+		casInsert(t, ordered, spaceProperty, "wait-index-key", 1)
+		data, err = wait.Get()
+		if err != nil {
 			t.Fatalf(".proc_wait_index(%d, 4) while writing: %v", target, err)
 		}
-		if got < target {
+		if got := mustUint(t, "applied index", single(t, ".proc_wait_index", data)); got < target {
 			t.Fatalf(".proc_wait_index(%d, 4) = %d", target, got)
 		}
 
