@@ -252,6 +252,20 @@ import (
 	_ "net/http/pprof" // want forbidden-import
 )
 `},
+	{"drivers are forbidden", `package p
+
+import (
+	"github.com/picogo/picogo/net/tcp" // want forbidden-import
+	"github.com/picogo/picogo/disk/pebble" // want forbidden-import
+	"github.com/picogo/picogo/disk/simdisk" // want forbidden-import
+	"github.com/picogo/picogo/proc" // want forbidden-import
+	"github.com/picogo/picogo/runtime" // want forbidden-import
+	"github.com/picogo/picogo/sim" // want forbidden-import
+	"github.com/picogo/picogo/cmd/picogo" // want forbidden-import
+	"github.com/picogo/picogo/internal/procs" // want forbidden-import
+	"github.com/picogo/picogo/workload" // want forbidden-import
+)
+`},
 	{"clean: allowed imports", `package p
 
 import (
@@ -262,7 +276,10 @@ import (
 	"unsafe"
 
 	"github.com/picogo/picogo/net"
+	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/disk"
+	"github.com/picogo/picogo/clock"
+	"github.com/picogo/picogo/core/raft"
 )
 `},
 	{"map order leaks into a slice", `package p
