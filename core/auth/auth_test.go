@@ -228,16 +228,3 @@ func TestThrottlingStateIsBounded(t *testing.T) {
 	// Failed logins of users that do not exist leave no per-user state.
 	require.Empty(t, l.users)
 }
-
-func TestAdminPasswordDiffers(t *testing.T) {
-	users := cluster(t)
-	differs, err := AdminPasswordDiffers(users, iproto.Hash2("another"))
-	require.NoError(t, err)
-	require.True(t, differs)
-	differs, err = AdminPasswordDiffers(users, iproto.Hash2(adminPassword))
-	require.NoError(t, err)
-	require.False(t, differs)
-	differs, err = AdminPasswordDiffers(tables.New(), iproto.Hash2("another"))
-	require.NoError(t, err)
-	require.False(t, differs, "no cluster yet: nothing to differ from")
-}

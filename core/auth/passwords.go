@@ -61,15 +61,3 @@ func (l *Logins) withoutPassword(user string) ([20]byte, bool, *net.Error) {
 	}
 	return emptyPassword, true, nil
 }
-
-// AdminPasswordDiffers reports whether _pico_user holds an admin password
-// other than initial: the initial password (PICOGO_ADMIN_PASSWORD) is then
-// ignored, and an operator should know.
-func AdminPasswordDiffers(users *tables.Store, initial [20]byte) (bool, error) {
-	u, found, err := users.UserByName(admin)
-	if err != nil || !found {
-		return false, err
-	}
-	hash, has, err := u.ChapSha1()
-	return has && hash != initial, err
-}
