@@ -102,3 +102,24 @@ func unlockCLI(t *testing.T, via *instance, user string) (stdout, stderr string,
 	return runCLI(t, 30*time.Second, []string{"PICOGO_SERVICE_PASSWORD=" + itServicePassword},
 		"unlock", "pico_service@"+via.addr, user)
 }
+
+// TestIntegrationAdminPasswordVariableIsInitialOnly: PICOGO_ADMIN_PASSWORD
+// sets admin's password only when the cluster has none. Restarted with
+// another, the instance says it is ignored, and admin's password stays.
+func TestIntegrationAdminPasswordVariableIsInitialOnly(t *testing.T) {
+	in := startOne(t)
+	in.kill()
+	in.adminPassword = "another-admin-secret"
+	offset := in.logSize()
+	in.start()
+	waitRunning(t, in)
+	eventually(t, 10*time.Second, "a warning that PICOGO_ADMIN_PASSWORD is ignored", []*instance{in}, func() error {
+		if !strings.Contains(in.logSince(offset), "PICOGO_ADMIN_PASSWORD is ignored: the cluster already has another admin password") {
+			return fmt.Errorf("no warning in the log yet")
+		}
+		return nil
+	})
+	adminConn(t, in)
+	_, err := tryConnect(t, in, "admin", "another-admin-secret")
+	requireCode(t, err, errPasswordMismatch, "admin")
+}
