@@ -18,8 +18,8 @@ const (
 // passwordOf is the chap-sha1 hash of user's password: pico_service's is
 // the service password; other users' are in _pico_user. admin without one
 // there yet has the initial password this instance was started with, if
-// any (refused otherwise); other users without one (guest) have
-// the empty password. Before this instance has the cluster's tables (it is
+// any (refused otherwise); other users without one (guest) have the empty
+// password. Before this instance has the cluster's tables (it is
 // discovering or joining) the built-in users exist all the same. ok is
 // false for a user that does not exist.
 func (l *Logins) passwordOf(users *tables.Store, user string) (hash [20]byte, ok bool, refusal *net.Error) {
