@@ -79,6 +79,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 		node.Replication{IsMaster: true, Peers: []string{"a:1", "b:2"}},
 		node.Sharding{Term: 3, Index: 9, Timeout: 2 * time.Second, DoReconfigure: true},
 		node.ShardingBootstrap{Term: 3, Index: 9, Timeout: time.Second},
+		node.UnlockUser{Name: "admin"},
 	}
 	seen := map[string]bool{}
 	for _, r := range reqs {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,19 +120,32 @@ func TestIntegrationAuth(t *testing.T) {
 }
 
 // TestIntegrationAuthLockout: four failed logins in a row lock the user
-// (Picodata's rule): the fifth attempt is refused even with the right
-// password.
+// (Picodata's rule) for auth.LockDuration: the fifth attempt is refused
+// even with the right password, until `picogo unlock` lifts the lock.
+// pico_service is never locked.
 func TestIntegrationAuthLockout(t *testing.T) {
 	in := startOne(t)
 	for i := 1; i <= 4; i++ {
 		_, err := tryConnect(t, in, "admin", "wrong")
 		requireCode(t, err, errPasswordMismatch, "Incorrect password")
+		_, err = tryConnect(t, in, "pico_service", "wrong")
+		requireCode(t, err, errPasswordMismatch, "Incorrect password")
 	}
 	_, err := tryConnect(t, in, "admin", itAdminPassword)
-	requireCode(t, err, iproto.ER_ACCESS_DENIED, "admin", "blocked")
-	// Other users are not affected.
+	requireCode(t, err, iproto.ER_ACCESS_DENIED, "User 'admin' is blocked after 4 failed logins in a row", "it is unblocked in 4m")
+	// Other users are not affected, and pico_service is never locked.
 	if info, err := probe(in); err != nil || info.ID != 1 {
 		t.Fatalf("pico_service after admin was locked: %+v, %v", info, err)
+	}
+
+	out, stderr, code := unlockCLI(t, in, "admin")
+	if code != 0 || !strings.Contains(out, in.addr+": admin unlocked") {
+		t.Fatalf("picogo unlock admin (exit %d):\n%s%s", code, out, stderr)
+	}
+	adminConn(t, in)
+	out, stderr, code = unlockCLI(t, in, "admin")
+	if code != 0 || !strings.Contains(out, in.addr+": admin was not locked") {
+		t.Fatalf("picogo unlock admin, not locked (exit %d):\n%s%s", code, out, stderr)
 	}
 }
 

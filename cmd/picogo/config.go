@@ -33,6 +33,7 @@ type runConfig struct {
 	LogLevel             slog.Level
 	Tick                 time.Duration
 	ServicePassword      string
+	ServicePasswordFile  string
 }
 
 const runUsage = `Usage: picogo run [flags]
@@ -72,9 +73,13 @@ Every flag has an environment variable: --data-dir is PICOGO_DATA_DIR, and
 so on. A flag given on the command line wins over the variable.
 
 The admin user's password is taken from PICOGO_ADMIN_PASSWORD when the
-cluster starts. Instances authenticate each other as pico_service with
---service-password (the same on every instance; default: the data
-directory's 'cookie' file, else a development default with a warning).
+cluster has none yet (a different one later is ignored, with a warning).
+Instances authenticate each other as pico_service with the service
+password, the same on every instance: --service-password-file (keeps it
+out of 'ps'), else --service-password, else the data directory's 'cookie'
+file, else a development default (with a warning). Four failed logins in
+a row lock a user other than pico_service for 5 minutes ('picogo unlock'
+lifts it); failed logins are answered later and later per client address.
 
 Flags:
 `
@@ -101,6 +106,7 @@ func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&tick, "tick", "100ms", "period of the Raft clock (elections take 10–20 ticks)")
 	fs.StringVar(&c.ServicePassword, "service-password", "", "password instances use with each other as pico_service")
+	fs.StringVar(&c.ServicePasswordFile, "service-password-file", "", "file holding the service password (instead of --service-password)")
 	fs.Func("peer", "address of an instance to find the cluster through; repeat it, or separate addresses by commas (default: this instance alone)", func(v string) error {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" && !slices.Contains(c.Peers, p) {
@@ -158,6 +164,9 @@ func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*
 	}
 	if c.Tier == "" {
 		return nil, errors.New("--tier must not be empty")
+	}
+	if c.ServicePassword != "" && c.ServicePasswordFile != "" {
+		return nil, errors.New("--service-password and --service-password-file: give one")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return nil, fmt.Errorf("--shutdown-timeout %v: want a positive duration", c.ShutdownTimeout)

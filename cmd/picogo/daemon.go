@@ -45,7 +45,9 @@ type daemon struct {
 	diskDone chan struct{} // closed when the disk writer stops
 	quit     chan struct{} // asks the loop to stop
 	done     chan struct{} // closed when the loop stops
-	auth     *authenticator
+	// adminCheck, until done, looks whether PICOGO_ADMIN_PASSWORD is
+	// ignored (loop-owned).
+	adminCheck *adminPasswordCheck
 	// terminated receives the node's Terminate (once): the process stops.
 	terminated chan termination
 	// expelledMessage: what to say when the instance turns out to have
@@ -158,6 +160,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	if pw := os.Getenv("PICOGO_ADMIN_PASSWORD"); pw != "" {
 		h := iproto.Hash2(pw)
 		adminAuth = h[:]
+		d.adminCheck = &adminPasswordCheck{initial: h, committedAtStart: state.HardState.Commit}
 	} else {
 		log.Warn("PICOGO_ADMIN_PASSWORD is not set: admin cannot log in until an instance started with it has set it")
 	}
@@ -185,6 +188,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		Tick:          cfg.Tick,
 		SnapshotEvery: 16384,
 		AdminAuth:     adminAuth,
+		ServiceAuth:   iproto.Hash2(servicePassword),
 	}, state)
 	expelled := func() error {
 		return fmt.Errorf("instance %s is expelled; its data dir cannot run again (remove %s to start a new instance there)",
@@ -203,7 +207,6 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	d.pool = tcp.NewPool(tcp.PoolConfig{User: proc.PicoService, Password: servicePassword, Logger: log.With("part", "pool")})
 	d.node = n // before NewHost, which may already report effects
 	d.host = proc.NewHost(n, d, d, d.observe)
-	d.auth = newAuthenticator(d, servicePassword, adminAuth)
 
 	ln, err := stdnet.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -211,7 +214,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		return fail(err)
 	}
 	d.server = tcp.NewServer(tcp.ServerConfig{
-		Listener: ln, UUID: instanceUUID(cfg.ClusterID, cfg.Advertise), Auth: d.auth, Serve: d.serve,
+		Listener: ln, UUID: instanceUUID(cfg.ClusterID, cfg.Advertise), Auth: authenticator{d}, Serve: d.serve,
 		SchemaVersion: proc.SchemaVersion, Logger: log.With("part", "server"),
 	})
 	if cfg.HTTPListen != "" {
@@ -267,6 +270,9 @@ func (d *daemon) eventLoop() {
 			})
 		case <-ticker.C:
 			d.host.Tick()
+			if d.adminCheck != nil && d.adminCheck.check(d) {
+				d.adminCheck = nil
+			}
 		case <-d.quit:
 			close(d.done)
 			return
@@ -420,9 +426,21 @@ func (d *daemon) stop() {
 // machine, never in production (a warning says so).
 const devCookie = "picogo-development-cookie"
 
-// servicePassword: --service-password, else the data directory's cookie,
-// else the development default (written to the cookie).
+// servicePassword: --service-password-file's content, else
+// --service-password, else the data directory's cookie, else the
+// development default (written to the cookie).
 func servicePassword(cfg *runConfig, log *slog.Logger) (string, error) {
+	if cfg.ServicePasswordFile != "" {
+		b, err := os.ReadFile(cfg.ServicePasswordFile)
+		if err != nil {
+			return "", usageError{fmt.Errorf("--service-password-file: %w", err)}
+		}
+		pw := strings.TrimSpace(string(b))
+		if pw == "" {
+			return "", usageError{fmt.Errorf("--service-password-file %s is empty", cfg.ServicePasswordFile)}
+		}
+		return pw, nil
+	}
 	if cfg.ServicePassword != "" {
 		return cfg.ServicePassword, nil
 	}
@@ -432,7 +450,7 @@ func servicePassword(cfg *runConfig, log *slog.Logger) (string, error) {
 	} else if !os.IsNotExist(err) {
 		return "", err
 	}
-	log.Warn("no --service-password: instances use the development default; set the same --service-password on every instance in production")
+	log.Warn("no --service-password-file or --service-password: instances use the development default; give every instance the same secret in production")
 	return devCookie, os.WriteFile(path, []byte(devCookie+"\n"), 0o600)
 }
 

@@ -127,6 +127,8 @@ type instance struct {
 	dataDir string
 	logPath string
 	args    []string
+	// adminPassword is PICOGO_ADMIN_PASSWORD at the next start.
+	adminPassword string
 
 	mu   sync.Mutex
 	proc *procs.Process // nil when killed, waited for, or never started
@@ -159,6 +161,7 @@ func newInstance(t *testing.T, name, addr string, peers []string, extra ...strin
 	in := &instance{
 		t: t, name: name, addr: addr,
 		dataDir: filepath.Join(dir, "data"), logPath: filepath.Join(dir, "picogo.log"),
+		adminPassword: itAdminPassword,
 	}
 	in.args = append([]string{bin, "run",
 		"--data-dir", in.dataDir, "--listen", addr, "--advertise", addr, "--peer", strings.Join(peers, ","),
@@ -201,7 +204,7 @@ func (in *instance) start() {
 	p, err := running.Start(procs.Command{Name: in.name, Argv: in.args, LogPath: in.logPath,
 		// This process's environment without PICOGO_* (a developer's
 		// settings must not leak in), plus the admin password.
-		Env:    procs.Env("PICOGO_ADMIN_PASSWORD=" + itAdminPassword),
+		Env:    procs.Env("PICOGO_ADMIN_PASSWORD=" + in.adminPassword),
 		Banner: fmt.Sprintf("=== harness: starting %s: %s", in.name, strings.Join(in.args[1:], " "))})
 	if err != nil {
 		in.t.Fatal(err)

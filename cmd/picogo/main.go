@@ -17,6 +17,7 @@ Usage:
   picogo status    show the cluster: leader, governor, tiers, replicasets, instances and grades
   picogo expel     expel an instance from the cluster for good (picogo expel --help)
   picogo connect   a console that calls procedures on an instance
+  picogo unlock    lift the lock failed logins put on a user (picogo unlock --help)
   picogo sim       run the seeded simulator (picogo sim --help)
   picogo bench     measure picogo against etcd and Tarantool (picogo bench --help)
   picogo chaos     SIGKILL/SIGSTOP real instances under load, check linearizability (picogo chaos --help)
@@ -37,6 +38,8 @@ func main() {
 		os.Exit(runStatus(os.Args[2:], os.Stdout, os.Stderr))
 	case "expel":
 		os.Exit(runExpel(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
+	case "unlock":
+		os.Exit(runUnlock(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "connect":
 		os.Exit(runConnect(os.Args[2:], os.Stdin, os.Stdout))
 	case "sim":

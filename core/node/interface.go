@@ -14,6 +14,7 @@
 //	CallDone(id, result, err)       the answer to an OutCall this instance made
 //	PersistDone(id)                 a Persist is durable
 //	Shutdown()                      stop gracefully: Offline first
+//	Login(attempt)                  a client logs in (answered at once, see logins.go)
 //
 // Effects (TakeEffects):
 //
@@ -142,6 +143,10 @@ type (
 		Term, Index uint64
 		Timeout     time.Duration
 	}
+	// UnlockUser: `.proc_unlock_user(name)` (picogo's) — lift the lock
+	// failed logins put on user name on this instance; answers whether it
+	// was locked.
+	UnlockUser struct{ Name string }
 )
 
 func (VersionInfo) Proc() string       { return ".proc_version_info" }
@@ -164,6 +169,7 @@ func (RuntimeInfo) Proc() string       { return ".proc_runtime_info" }
 func (Replication) Proc() string       { return ".proc_replication" }
 func (Sharding) Proc() string          { return ".proc_sharding" }
 func (ShardingBootstrap) Proc() string { return ".proc_sharding_bootstrap" }
+func (UnlockUser) Proc() string        { return ".proc_unlock_user" }
 
 // Predicate is a CaS predicate: the caller read the state as of Index (an
 // entry of Term) and expects nothing in Ranges to have changed since.
@@ -335,6 +341,7 @@ const (
 	CodeNoSuchProc      uint32 = 33
 	CodeNoSuchSpace     uint32 = 36
 	CodeAccessDenied    uint32 = 42
+	CodeNoSuchUser      uint32 = 45
 	CodeNotALeader      uint32 = 10001
 	CodeClusterIDMis    uint32 = 10002
 	CodeTermMismatch    uint32 = 10003

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/core/auth"
 	"slices"
 	"time"
 
@@ -52,9 +53,12 @@ type Config struct {
 	SnapshotChunkBytes int
 	// AdminAuth, if set, is the chap-sha1 hash (sha1(sha1(password))) to
 	// give the admin user when the cluster has none yet: the leader
-	// proposes it.
+	// proposes it. Until then admin logs in with it on this instance.
 	AdminAuth []byte
-	Mutants   Mutants
+	// ServiceAuth is the chap-sha1 hash of the service password: instances
+	// log in to this one as pico_service with it.
+	ServiceAuth [20]byte
+	Mutants     Mutants
 }
 
 // ErrExpelled: New refuses to run an instance its own state says is
@@ -83,6 +87,7 @@ type Node struct {
 	tables  *tables.Store
 	effects []Effect
 	ticks   int
+	logins  *auth.Logins
 
 	identity     Identity
 	discovery    *discovery.State
@@ -147,8 +152,13 @@ func New(cfg Config, disk ra.DiskState) (*Node, error) {
 	if cfg.SnapshotChunkBytes > 0 {
 		st.ChunkBytes = cfg.SnapshotChunkBytes
 	}
+	var initialAdmin *[20]byte
+	if len(cfg.AdminAuth) == 20 {
+		initialAdmin = (*[20]byte)(cfg.AdminAuth)
+	}
 	n := &Node{cfg: cfg, tables: st, waiting: map[ra.ReqID]waitingCall{},
-		outCalls: map[CallID]func(any, *Error){}, addressBook: map[uint64]string{}}
+		outCalls: map[CallID]func(any, *Error){}, addressBook: map[uint64]string{},
+		logins: auth.New(cfg.ServiceAuth, initialAdmin)}
 	if cfg.Identity == nil {
 		if len(disk.Entries) > 0 || disk.Snapshot != nil || !disk.HardState.IsEmpty() {
 			return nil, errors.New("node: a disk with Raft state but no identity")
@@ -241,6 +251,10 @@ func (n *Node) handle(user string, req Request, respond responder) {
 		// A local read: whatever this instance has, in any phase (a
 		// connector reads the schema views as it connects).
 		n.selectRows(r, respond)
+		return
+	case UnlockUser:
+		// Logins are checked in every phase, and so are their locks.
+		n.unlockUser(user, r, respond)
 		return
 	}
 	if n.phase != PhaseRunning {

@@ -379,7 +379,7 @@ func TestLeaderSetsTheAdminPasswordGivenAtStart(t *testing.T) {
 	require.Nil(t, admin(), "no password until the leader proposes it")
 	s.n.Tick()
 	s.settle()
-	require.Equal(t, []any{AuthChapSha1, fmtHex(hash)}, admin())
+	require.Equal(t, []any{tables.AuthChapSha1, fmtHex(hash)}, admin())
 	// Once set it is not proposed again: when the instance has settled
 	// Online, the log stops growing.
 	for range 100 {

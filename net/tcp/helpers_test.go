@@ -37,7 +37,7 @@ func newTestAuth(userPasswords ...string) *testAuth {
 	return a
 }
 
-func (a *testAuth) Authenticate(user string, salt, scramble []byte) error {
+func (a *testAuth) Authenticate(_ *Session, user string, salt, scramble []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.salts = append(a.salts, append([]byte(nil), salt...))

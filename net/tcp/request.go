@@ -66,7 +66,7 @@ func (c *conn) auth(packet []byte, sync uint64) []byte {
 		return c.errorReply(sync, &pnet.Error{Code: iproto.CodeUnknownAuthMethod,
 			Message: fmt.Sprintf("Unknown authentication method '%s'", method)})
 	default:
-		if err := c.srv.cfg.Auth.Authenticate(user, c.salt[:], scramble); err != nil {
+		if err := c.srv.cfg.Auth.Authenticate(c.sess, user, c.salt[:], scramble); err != nil {
 			c.log.Info("iproto authentication failed", "user", user, "err", err.Error())
 			return c.errorReply(sync, err)
 		}

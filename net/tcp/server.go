@@ -57,15 +57,18 @@ const DefaultWriteQueue = 1024
 type Authenticator interface {
 	// Authenticate checks a chap-sha1 scramble for user against the salt
 	// sent in this connection's greeting (all 32 bytes; chap-sha1 uses the
-	// first 20, see iproto.CheckScramble). It may block: it runs on the
-	// connection's reader goroutine. Its error is sent to the client: a
+	// first 20, see iproto.CheckScramble); s is the connection's session
+	// (s.RemoteAddr is the client's address). It may block, e.g. to hold a
+	// refusal back: it runs on the connection's reader goroutine, and
+	// s.Done() is closed when the connection closes (Server.Close waits
+	// for it to return). Its error is sent to the client: a
 	// *net.Error keeps its code, message and fields (e.g.
 	// iproto.CodePasswordMismatch, "Incorrect password supplied for user
 	// 'x'"); any other error is sent as iproto.CodeUnknown with its text.
 	// Accept guest with the empty password: clients send that for a
 	// "guest@host" URI. Locking a user after failed logins is the
 	// Authenticator's business.
-	Authenticate(user string, salt, scramble []byte) error
+	Authenticate(s *Session, user string, salt, scramble []byte) error
 }
 
 // Server serves iproto connections accepted from a listener.
@@ -213,6 +216,6 @@ func (s *Server) forget(c *conn) {
 // rejectAll is the Authenticator of a server configured without one.
 type rejectAll struct{}
 
-func (rejectAll) Authenticate(user string, _, _ []byte) error {
+func (rejectAll) Authenticate(_ *Session, user string, _, _ []byte) error {
 	return &pnet.Error{Code: iproto.CodePasswordMismatch, Message: passwordMismatch(user)}
 }

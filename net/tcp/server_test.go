@@ -158,7 +158,7 @@ func TestNoAuthenticatorRejects(t *testing.T) {
 }
 
 func TestAuthenticatorPlainError(t *testing.T) {
-	_, addr := startServer(t, ServerConfig{Auth: authFunc(func(string, []byte, []byte) error {
+	_, addr := startServer(t, ServerConfig{Auth: authFunc(func(*Session, string, []byte, []byte) error {
 		return assert.AnError
 	})})
 	resp := dialRaw(t, addr).auth("admin", "secret")
@@ -167,10 +167,25 @@ func TestAuthenticatorPlainError(t *testing.T) {
 	assert.Equal(t, assert.AnError.Error(), resp.Err.Message)
 }
 
-type authFunc func(user string, salt, scramble []byte) error
+// TestAuthenticatorSeesTheClientAddress: the Authenticator gets the
+// connection's session, whose RemoteAddr is the client's address (logins
+// are throttled by it).
+func TestAuthenticatorSeesTheClientAddress(t *testing.T) {
+	seen := make(chan string, 1)
+	_, addr := startServer(t, ServerConfig{Auth: authFunc(func(s *Session, _ string, _, _ []byte) error {
+		seen <- s.RemoteAddr
+		return nil
+	})})
+	c := dialRaw(t, addr)
+	resp := c.auth("admin", "secret")
+	require.Nil(t, resp.Err)
+	assert.Equal(t, c.nc.LocalAddr().String(), <-seen)
+}
 
-func (f authFunc) Authenticate(user string, salt, scramble []byte) error {
-	return f(user, salt, scramble)
+type authFunc func(s *Session, user string, salt, scramble []byte) error
+
+func (f authFunc) Authenticate(s *Session, user string, salt, scramble []byte) error {
+	return f(s, user, salt, scramble)
 }
 
 func TestIDAndPing(t *testing.T) {

@@ -1,0 +1,54 @@
+package auth
+
+import "time"
+
+const (
+	// MaxFailures failed logins in a row lock a user (Picodata's rule).
+	MaxFailures = 4
+	// LockDuration is how long a lock lasts unless Unlock lifts it.
+	LockDuration = 5 * time.Minute
+)
+
+// userFailures is a user's failed logins in a row; from MaxFailures on,
+// the user is locked since lockedAt.
+type userFailures struct {
+	count    int
+	lockedAt time.Duration
+}
+
+// locked reports whether user is locked at now, and for how much longer. A
+// lock that has ended is forgotten, and with it the failures.
+func (l *Logins) locked(user string, now time.Duration) (remaining time.Duration, locked bool) {
+	f, ok := l.users[user]
+	if !ok || f.count < MaxFailures {
+		return 0, false
+	}
+	if end := f.lockedAt + LockDuration; now < end {
+		return end - now, true
+	}
+	delete(l.users, user)
+	return 0, false
+}
+
+// countFailure records a failed login of user (a user that exists) and
+// reports whether it locked the user. pico_service is never locked.
+func (l *Logins) countFailure(user string, now time.Duration) bool {
+	if user == PicoService {
+		return false
+	}
+	f := l.users[user]
+	f.count++
+	if f.count == MaxFailures {
+		f.lockedAt = now
+	}
+	l.users[user] = f
+	return f.count == MaxFailures
+}
+
+// Unlock lifts user's lock, if any, and forgets its failures; it reports
+// whether user was locked at now.
+func (l *Logins) Unlock(user string, now time.Duration) bool {
+	_, locked := l.locked(user, now)
+	delete(l.users, user)
+	return locked
+}

@@ -1,0 +1,78 @@
+package auth
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/net"
+	"github.com/picogo/picogo/net/iproto"
+)
+
+// Logins checks an instance's logins and keeps what the rules remember:
+// failures per user and per address. It is not safe for concurrent use:
+// the instance's event loop owns it.
+type Logins struct {
+	service      [20]byte
+	initialAdmin *[20]byte
+	users        map[string]userFailures
+	throttle     throttle
+}
+
+// New makes the login rules of an instance whose service password hashes
+// (chap-sha1) to service; initialAdmin, if not nil, is the hash of the
+// admin password the instance was started with: admin logs in with it
+// until _pico_user holds one.
+func New(service [20]byte, initialAdmin *[20]byte) *Logins {
+	return &Logins{service: service, initialAdmin: initialAdmin, users: map[string]userFailures{},
+		throttle: throttle{addrs: map[string]addressFailures{}}}
+}
+
+// Attempt is one login (an iproto AUTH with chap-sha1).
+type Attempt struct {
+	User string
+	// Address is the client's host, without the port: failed logins are
+	// throttled per address.
+	Address string
+	// Salt is the connection greeting's; Scramble the client's proof.
+	Salt, Scramble []byte
+}
+
+// Verdict is the answer to an Attempt.
+type Verdict struct {
+	// Err is the refusal to send the client; nil: the login succeeded.
+	Err *net.Error
+	// Delay is how long to hold the refusal back before sending it.
+	Delay time.Duration
+	// Locked: this attempt locked the user.
+	Locked bool
+}
+
+// Login checks a at now (a monotonic clock, the same for every call).
+// users are the tables _pico_user is read from.
+func (l *Logins) Login(users *tables.Store, a Attempt, now time.Duration) Verdict {
+	if remaining, locked := l.locked(a.User, now); locked {
+		return l.refuse(a, now, &net.Error{Code: iproto.CodeAccessDenied, Message: fmt.Sprintf(
+			"User '%s' is blocked after %d failed logins in a row: it is unblocked in %s, or at once by an admin (picogo unlock)",
+			a.User, MaxFailures, remaining.Round(time.Second))})
+	}
+	hash, exists, err := l.passwordOf(users, a.User)
+	switch {
+	case err != nil:
+		return l.refuse(a, now, err)
+	case !exists:
+		return l.refuse(a, now, &net.Error{Code: iproto.CodeNoSuchUser, Message: fmt.Sprintf("User '%s' is not found", a.User)})
+	case !iproto.CheckScramble(a.Salt, a.Scramble, hash):
+		v := l.refuse(a, now, &net.Error{Code: iproto.CodePasswordMismatch,
+			Message: fmt.Sprintf("Incorrect password supplied for user '%s'", a.User)})
+		v.Locked = l.countFailure(a.User, now)
+		return v
+	}
+	delete(l.users, a.User)
+	return Verdict{}
+}
+
+// refuse is a refusal of a, held back by its address's recent failures.
+func (l *Logins) refuse(a Attempt, now time.Duration, err *net.Error) Verdict {
+	return Verdict{Err: err, Delay: l.throttle.fail(a.Address, now)}
+}

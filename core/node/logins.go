@@ -1,0 +1,33 @@
+package node
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/picogo/picogo/core/auth"
+)
+
+// loginClock is the clock of the login rules: the instance's ticks.
+func (n *Node) loginClock() time.Duration { return time.Duration(n.ticks) * n.cfg.Tick }
+
+// Login checks a client's login (an AUTH) against _pico_user and the login
+// rules (core/auth), in any phase. The driver answers the client: at once
+// on success, after the verdict's Delay on a refusal (off its loop).
+func (n *Node) Login(a auth.Attempt) auth.Verdict {
+	return n.logins.Login(n.tables, a, n.loginClock())
+}
+
+// unlockUser lifts the lock failed logins put on a user, on this instance.
+// A name that is neither locked nor in _pico_user is a mistake to report.
+func (n *Node) unlockUser(caller string, r UnlockUser, respond responder) {
+	if n.logins.Unlock(r.Name, n.loginClock()) {
+		n.emit(Note{Event: "users", Detail: fmt.Sprintf("user %s unlocked by %s", r.Name, caller)})
+		respond([]any{true}, nil)
+		return
+	}
+	if _, ok, err := n.tables.UserByName(r.Name); err != nil || !ok {
+		respond(nil, errorf(CodeNoSuchUser, "%s: user '%s' is not found", r.Proc(), r.Name))
+		return
+	}
+	respond([]any{false}, nil)
+}

@@ -1,0 +1,96 @@
+package tables
+
+import (
+	"encoding/hex"
+	"fmt"
+)
+
+// AuthChapSha1 is how a user's password is kept in _pico_user.auth:
+// [AuthChapSha1, hex(sha1(sha1(password)))].
+const AuthChapSha1 = "chap-sha1"
+
+// User is a row of _pico_user. Auth is nil for a user without a password.
+type User struct {
+	ID            uint64
+	Name          string
+	SchemaVersion uint64
+	Auth          *UserAuth
+	Owner         uint64
+}
+
+// UserAuth is a user's password as _pico_user keeps it. Tuple shape:
+// [method, hash].
+type UserAuth struct {
+	Method string
+	Hash   string
+}
+
+// Tuple is the row as stored.
+func (u User) Tuple() []any {
+	var auth any
+	if u.Auth != nil {
+		auth = []any{u.Auth.Method, u.Auth.Hash}
+	}
+	return []any{u.ID, u.Name, u.SchemaVersion, auth, u.Owner}
+}
+
+// ChapSha1 is the user's chap-sha1 password hash (sha1(sha1(password))).
+// ok is false when the user has no password; a password kept another way,
+// or not as 20 bytes of hex, is an error.
+func (u User) ChapSha1() (hash [20]byte, ok bool, err error) {
+	if u.Auth == nil {
+		return hash, false, nil
+	}
+	if u.Auth.Method != AuthChapSha1 {
+		return hash, false, fmt.Errorf("user %s: auth method %q is not %s", u.Name, u.Auth.Method, AuthChapSha1)
+	}
+	b, err := hex.DecodeString(u.Auth.Hash)
+	if err != nil || len(b) != len(hash) {
+		return hash, false, fmt.Errorf("user %s: %s hash %q is not %d bytes of hex", u.Name, AuthChapSha1, u.Auth.Hash, len(hash))
+	}
+	copy(hash[:], b)
+	return hash, true, nil
+}
+
+// UserFrom reads a _pico_user row.
+func UserFrom(v []any) (User, error) {
+	var u User
+	if len(v) != 5 {
+		return u, fmt.Errorf("_pico_user row of %d fields", len(v))
+	}
+	var ok1, ok2, ok3, ok4 bool
+	u.ID, ok1 = AsUint64(v[0])
+	u.Name, ok2 = v[1].(string)
+	u.SchemaVersion, ok3 = AsUint64(v[2])
+	u.Owner, ok4 = AsUint64(v[4])
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return u, fmt.Errorf("_pico_user row %v: want [id, name, schema_version, auth, owner]", v)
+	}
+	if v[3] != nil {
+		a, ok := v[3].([]any)
+		if !ok || len(a) != 2 {
+			return u, fmt.Errorf("_pico_user row of %s: auth %v is not [method, hash]", u.Name, v[3])
+		}
+		method, ok1 := a[0].(string)
+		hash, ok2 := a[1].(string)
+		if !ok1 || !ok2 {
+			return u, fmt.Errorf("_pico_user row of %s: auth %v is not [method, hash]", u.Name, v[3])
+		}
+		u.Auth = &UserAuth{Method: method, Hash: hash}
+	}
+	return u, nil
+}
+
+// UserByName finds a user by name. ok is false when there is none.
+func (s *Store) UserByName(name string) (u User, ok bool, err error) {
+	rows, err := s.Scan(TablePicoUser)
+	if err != nil {
+		return u, false, err
+	}
+	for _, r := range rows {
+		if u, err = UserFrom(r.Values()); err != nil || u.Name == name {
+			return u, err == nil, err
+		}
+	}
+	return User{}, false, nil
+}

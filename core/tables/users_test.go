@@ -1,0 +1,51 @@
+package tables
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestUserRows(t *testing.T) {
+	s := New()
+	require.Nil(t, s.ApplyOp(BatchOp(BuiltinUsers()...)).Err)
+	admin, ok, err := s.UserByName("admin")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, User{ID: uint64(AdminID), Name: "admin", Owner: uint64(AdminID)}, admin)
+	_, has, err := admin.ChapSha1()
+	require.NoError(t, err)
+	require.False(t, has, "no password yet")
+
+	admin.Auth = &UserAuth{Method: AuthChapSha1, Hash: "000102030405060708090a0b0c0d0e0f10111213"}
+	require.Nil(t, s.ApplyOp(DmlOp(Replace(TablePicoUser, admin.Tuple()...))).Err)
+	back, ok, err := s.UserByName("admin")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, admin, back, "a row converts to and from its tuple")
+	hash, has, err := back.ChapSha1()
+	require.NoError(t, err)
+	require.True(t, has)
+	require.Equal(t, byte(0x13), hash[19])
+
+	_, ok, err = s.UserByName("nobody")
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	for _, c := range []struct {
+		row  []any
+		want string
+	}{
+		{[]any{uint64(1), "admin", uint64(0), nil}, "_pico_user row of 4 fields"},
+		{[]any{"1", "admin", uint64(0), nil, uint64(1)}, "want [id, name, schema_version, auth, owner]"},
+		{[]any{uint64(1), "admin", uint64(0), "secret", uint64(1)}, "auth secret is not [method, hash]"},
+		{[]any{uint64(1), "admin", uint64(0), []any{"chap-sha1", 5}, uint64(1)}, "is not [method, hash]"},
+	} {
+		_, err := UserFrom(c.row)
+		require.ErrorContains(t, err, c.want, "%v", c.row)
+	}
+	for _, auth := range []UserAuth{{Method: "md5", Hash: "00"}, {Method: AuthChapSha1, Hash: "abc"}} {
+		_, _, err := User{Name: "alice", Auth: &auth}.ChapSha1()
+		require.ErrorContains(t, err, "user alice", "%v", auth)
+	}
+}
