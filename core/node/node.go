@@ -3,10 +3,10 @@ package node
 import (
 	"errors"
 	"fmt"
-	"github.com/picogo/picogo/core/auth"
 	"slices"
 	"time"
 
+	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/governor"
 	"github.com/picogo/picogo/core/ra"
