@@ -9,6 +9,7 @@ package proc
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/net/iproto"
@@ -121,11 +122,7 @@ func joinParams(p []string) string {
 	if len(p) == 0 {
 		return "none"
 	}
-	s := p[0]
-	for _, x := range p[1:] {
-		s += ", " + x
-	}
-	return s
+	return strings.Join(p, ", ")
 }
 
 // arg decodes argument i into v, naming it in the error.
@@ -138,4 +135,34 @@ func arg(args []msgpack.RawMessage, i int, name string, v any) error {
 
 func argErr(i int, name string, err error) error {
 	return fmt.Errorf("argument %d (%s): %v", i+1, name, err)
+}
+
+// Signature is how procedure name is called, for help texts:
+// ".proc_wait_index(target, timeout)", optional arguments in brackets.
+func Signature(name string) string {
+	s, ok := specs[name]
+	if !ok {
+		return name
+	}
+	required := s.params[:len(s.params)-s.optional]
+	sig := name + "(" + strings.Join(required, ", ")
+	if s.optional > 0 {
+		rest := strings.Join(s.params[len(required):], ", ")
+		if len(required) > 0 {
+			rest = ", " + rest
+		}
+		sig += "[" + rest + "]"
+	}
+	return sig + ")"
+}
+
+// Callable lists the procedures user may call, sorted.
+func Callable(user string) []string {
+	var out []string
+	for _, name := range Names() {
+		if Authorize(user, name) == nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -232,3 +232,17 @@ func TestRedirectCarriesTheLeader(t *testing.T) {
 	require.NotNil(t, e)
 	require.Equal(t, uint64(2), e.LeaderID)
 }
+
+func TestSignatureAndCallable(t *testing.T) {
+	require.Equal(t, ".proc_wait_index(target, timeout)", Signature(".proc_wait_index"))
+	require.Equal(t, ".proc_instance_info([instance_id])", Signature(".proc_instance_info"))
+	require.Equal(t, ".proc_version_info()", Signature(".proc_version_info"))
+	require.Equal(t, Names(), Callable(Admin), "admin may call everything")
+	require.Equal(t, Names(), Callable(PicoService))
+	guest := Callable(Guest)
+	require.Contains(t, guest, ".proc_version_info")
+	require.NotContains(t, guest, ".proc_cas")
+	for _, name := range guest {
+		require.Nil(t, Authorize(Guest, name))
+	}
+}

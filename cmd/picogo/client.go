@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -119,57 +118,109 @@ func (c *client) rows(addr string, table uint32) ([][]any, error) {
 
 // dialArg opens a client for a command's optional [user@]host:port
 // argument (default admin@127.0.0.1:3301) and returns it with the address.
-func dialArg(fs *flag.FlagSet) (*client, string) {
+// A user other than guest needs a password from the environment: without
+// one the command stops before it logs in, rather than spend a failed login
+// (four in a row lock the user).
+func dialArg(fs *flag.FlagSet, env func(string) string) (*client, string, error) {
 	target := "127.0.0.1:3301"
 	if fs.NArg() > 0 {
 		target = fs.Arg(0)
 	}
-	user, password, addr := credentials(target, proc.Admin)
-	return newClient(user, password), addr
+	user, password, addr := credentials(target, proc.Admin, env)
+	if password == "" && user != proc.Guest {
+		return nil, addr, missingPassword(user)
+	}
+	return newClient(user, password), addr, nil
+}
+
+// missingPassword says which variable holds user's password.
+func missingPassword(user string) error {
+	if user == proc.Admin {
+		return errors.New("no password for admin: set PICOGO_ADMIN_PASSWORD (or PICOGO_PASSWORD) to admin's password, " +
+			"e.g. PICOGO_ADMIN_PASSWORD=secret picogo ...; nothing was sent")
+	}
+	return fmt.Errorf("no password for %s: set PICOGO_PASSWORD to its password; nothing was sent", user)
 }
 
 // credentials: user@host:port, the password from PICOGO_PASSWORD (admin:
-// PICOGO_ADMIN_PASSWORD).
-func credentials(target, defaultUser string) (user, password, addr string) {
+// PICOGO_ADMIN_PASSWORD too).
+func credentials(target, defaultUser string, env func(string) string) (user, password, addr string) {
 	user, addr = defaultUser, target
 	if u, a, ok := strings.Cut(target, "@"); ok {
 		user, addr = u, a
 	}
-	password = os.Getenv("PICOGO_PASSWORD")
+	password = env("PICOGO_PASSWORD")
 	if password == "" && user == proc.Admin {
-		password = os.Getenv("PICOGO_ADMIN_PASSWORD")
+		password = env("PICOGO_ADMIN_PASSWORD")
 	}
 	return user, password, addr
 }
 
+const connectUsage = `Usage: picogo connect [user@]host:port (default admin@127.0.0.1:3301)
+
+A console: each line calls a procedure, its arguments as JSON values
+separated by spaces, e.g.
+  .proc_raft_info
+  .proc_wait_index 10 1.5
+and prints the result as JSON. 'help' lists the procedures you may call;
+\q, quit, exit or the end of input leaves. On a terminal, lines can be
+edited and earlier ones recalled (history in ~/.picogo_history). SQL comes
+with the SQL issue.
+
+The password comes from PICOGO_PASSWORD (for admin, PICOGO_ADMIN_PASSWORD);
+guest@host:port needs none. It exits with 1 when the instance cannot be
+reached or refuses the login, with 2 on bad arguments.
+`
+
 // runConnect is `picogo connect`: a console that calls procedures.
-func runConnect(args []string, in io.Reader, out io.Writer) int {
+func runConnect(args []string, env func(string) string, in io.Reader, out, stderr io.Writer) int {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(os.Stderr, "Usage: picogo connect [user@]host:port (default admin@127.0.0.1:3301)\n\n"+
-			"A console: each line calls a procedure, its arguments as JSON values separated by spaces, e.g.\n"+
-			"  .proc_raft_info\n  .proc_wait_index 10 1.5\n"+
-			"and prints the result as JSON. SQL comes with the SQL issue. The password comes from\n"+
-			"PICOGO_PASSWORD (for admin, PICOGO_ADMIN_PASSWORD). \\q or end of input quits.\n")
-	}
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, connectUsage) }
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
-	c, addr := dialArg(fs)
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "picogo connect: unexpected argument %q\n", fs.Arg(1))
+		return 2
+	}
+	c, addr, err := dialArg(fs, env)
+	if err != nil {
+		fmt.Fprintln(stderr, "picogo connect:", err)
+		return 2
+	}
 	defer c.close()
-	sc := bufio.NewScanner(in)
+	user, _, _ := credentials(addrArg(fs), proc.Admin, env)
+	// Log in before the first prompt: a dead address or a refused login is
+	// an error now, not a console that fails every line.
+	if _, err := c.call(addr, ".proc_version_info", []byte{0x90}, 5*time.Second); err != nil {
+		fmt.Fprintf(stderr, "picogo connect: %s: %v\n", addr, err)
+		return 1
+	}
+	lines, err := newLineReader(in, out, addr+"> ")
+	if err != nil {
+		fmt.Fprintln(stderr, "picogo connect:", err)
+		return 1
+	}
+	defer lines.Close()
 	for {
-		fmt.Fprint(out, addr+"> ")
-		if !sc.Scan() {
+		line, err := lines.Readline()
+		if err != nil { // io.EOF, or ^D / ^C on a terminal
 			fmt.Fprintln(out)
 			return 0
 		}
-		line := strings.TrimSpace(sc.Text())
+		line = strings.TrimSpace(line)
 		switch {
 		case line == "":
 			continue
 		case line == `\q` || line == "quit" || line == "exit":
 			return 0
+		case line == "help" || line == `\h` || line == "?":
+			printHelp(out, user)
+			continue
 		}
 		fn, argv, err := parseCallLine(line)
 		if err != nil {
@@ -189,6 +240,23 @@ func runConnect(args []string, in io.Reader, out io.Writer) int {
 		b, _ := json.Marshal(jsonable(v))
 		fmt.Fprintln(out, string(b))
 	}
+}
+
+// addrArg is the [user@]host:port argument as given, or the default.
+func addrArg(fs *flag.FlagSet) string {
+	if fs.NArg() > 0 {
+		return fs.Arg(0)
+	}
+	return "127.0.0.1:3301"
+}
+
+// printHelp lists what user may call, with the arguments each takes.
+func printHelp(out io.Writer, user string) {
+	fmt.Fprintf(out, "Procedures %s may call (arguments as JSON values separated by spaces; [optional]):\n", user)
+	for _, name := range proc.Callable(user) {
+		fmt.Fprintln(out, "  "+proc.Signature(name))
+	}
+	fmt.Fprintln(out, `\q leaves.`)
 }
 
 // parseCallLine reads "proc arg1 arg2": the arguments are JSON values.

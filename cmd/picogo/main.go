@@ -35,13 +35,13 @@ func main() {
 	case "run":
 		os.Exit(runDaemon(os.Args[2:]))
 	case "status":
-		os.Exit(runStatus(os.Args[2:], os.Stdout, os.Stderr))
+		os.Exit(runStatus(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "expel":
 		os.Exit(runExpel(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "unlock":
 		os.Exit(runUnlock(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "connect":
-		os.Exit(runConnect(os.Args[2:], os.Stdin, os.Stdout))
+		os.Exit(runConnect(os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	case "sim":
 		os.Exit(runSim(os.Args[2:]))
 	case "bench":

@@ -52,7 +52,7 @@ type leaderView struct {
 }
 
 // runStatus is `picogo status`.
-func runStatus(args []string, stdout, stderr io.Writer) int {
+func runStatus(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
@@ -68,7 +68,11 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "picogo status: unexpected argument %q\n", fs.Arg(1))
 		return 2
 	}
-	c, addr := dialArg(fs)
+	c, addr, err := dialArg(fs, env)
+	if err != nil {
+		fmt.Fprintln(stderr, "picogo status:", err)
+		return 2
+	}
 	defer c.close()
 	st, err := collectStatus(c, addr, *timeout)
 	if err != nil {

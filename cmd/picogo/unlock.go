@@ -54,7 +54,7 @@ func runUnlock(args []string, env func(string) string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "picogo unlock: give the instance to ask and the user to unlock (picogo unlock --help)")
 		return 2
 	}
-	user, password, addr := credentials(fs.Arg(0), proc.Admin)
+	user, password, addr := credentials(fs.Arg(0), proc.Admin, env)
 	if user == proc.PicoService && password == "" {
 		var err error
 		if password, err = servicePasswordFromEnv(env); err != nil {

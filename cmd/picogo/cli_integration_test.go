@@ -1,0 +1,94 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runConsole runs `picogo connect` with input on its stdin.
+func runConsole(t *testing.T, env []string, input string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), append([]string{"connect"}, args...)...)
+	cmd.Env = append(cmd.Environ(), env...)
+	cmd.Stdin = strings.NewReader(input)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("picogo connect did not end: %v\nstdout:\n%s\nstderr:\n%s", err, &out, &errOut)
+	}
+	return out.String(), errOut.String(), cmd.ProcessState.ExitCode()
+}
+
+// TestIntegrationCLIWithoutPassword: status and connect without
+// PICOGO_ADMIN_PASSWORD say what is missing and send nothing, so running
+// them more often than the lockout allows leaves admin able to log in.
+func TestIntegrationCLIWithoutPassword(t *testing.T) {
+	skipIfShort(t)
+	in := startOne(t)
+	waitAdminPassword(t, in)
+	for i := range 6 {
+		args := []string{"status", in.addr}
+		if i%2 == 1 {
+			args = []string{"connect", in.addr}
+		}
+		_, stderr, code := runCLI(t, 10*time.Second, nil, args...)
+		if code != 2 || !strings.Contains(stderr, "PICOGO_ADMIN_PASSWORD") {
+			t.Fatalf("picogo %s without a password: exit %d, stderr %q; want 2 and a word on PICOGO_ADMIN_PASSWORD",
+				strings.Join(args, " "), code, stderr)
+		}
+	}
+	conn := adminConn(t, in) // not locked: no failed login was spent
+	if _, err := call(conn, ".proc_raft_info"); err != nil {
+		t.Fatal(err)
+	}
+	// guest needs no password.
+	stdout, stderr, code := runConsole(t, nil, ".proc_version_info\n", "guest@"+in.addr)
+	if code != 0 || !strings.Contains(stdout, "picodata_version") {
+		t.Fatalf("guest console: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestIntegrationConsole: help lists what the user may call, a call prints
+// its result, a dead address is an error, --help exits 0.
+func TestIntegrationConsole(t *testing.T) {
+	skipIfShort(t)
+	in := startOne(t)
+	waitAdminPassword(t, in)
+	admin := []string{"PICOGO_ADMIN_PASSWORD=" + itAdminPassword}
+
+	stdout, stderr, code := runConsole(t, admin, "help\n.proc_raft_info\n.proc_nope\n", in.addr)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %q", code, stderr)
+	}
+	for _, want := range []string{".proc_cas(cluster_id, predicate, op", ".proc_wait_index(target, timeout)",
+		".proc_version_info()", `"leader_id":1`, "Procedure '.proc_nope' is not defined"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("admin console output lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	stdout, _, code = runConsole(t, nil, "help\n", "guest@"+in.addr)
+	if code != 0 || !strings.Contains(stdout, ".proc_version_info()") || strings.Contains(stdout, ".proc_cas") {
+		t.Errorf("guest's help lists what guest may call, and only that (exit %d):\n%s", code, stdout)
+	}
+
+	dead := freeAddrs(t, 1)[0]
+	_, stderr, code = runConsole(t, admin, ".proc_raft_info\n", dead)
+	if code != 1 || !strings.Contains(stderr, dead) {
+		t.Errorf("connect to a dead address: exit %d, stderr %q; want 1 naming the address", code, stderr)
+	}
+
+	stdout, stderr, code = runConsole(t, nil, "", "--help")
+	if code != 0 || !strings.Contains(stdout+stderr, "Usage: picogo connect") {
+		t.Errorf("connect --help: exit %d, output %q", code, stdout+stderr)
+	}
+}
