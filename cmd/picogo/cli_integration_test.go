@@ -5,7 +5,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +94,49 @@ func TestIntegrationConsole(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout+stderr, "Usage: picogo connect") {
 		t.Errorf("connect --help: exit %d, output %q", code, stdout+stderr)
 	}
+}
+
+// TestIntegrationStartOnBusyAddressLeavesNoDataDir: a start refused because
+// its address is taken says so and leaves no half-made data directory; an
+// existing one is left as it was.
+func TestIntegrationStartOnBusyAddressLeavesNoDataDir(t *testing.T) {
+	skipIfShort(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	free := freeAddrs(t, 1)[0]
+	for _, c := range []struct{ name, listen, http string }{
+		{"--listen", busy.Addr().String(), ""},
+		{"--http-listen", free, busy.Addr().String()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			args := []string{"run", "--data-dir", dir, "--listen", c.listen}
+			if c.http != "" {
+				args = append(args, "--http-listen", c.http)
+			}
+			_, stderr, code := runCLI(t, 20*time.Second, nil, args...)
+			if code == 0 || !strings.Contains(stderr, c.name) || !strings.Contains(stderr, "address already in use") {
+				t.Fatalf("exit %d, stderr %q; want a failure naming %s and the busy address", code, stderr, c.name)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Fatalf("the refused start left %s behind (stat: %v)", dir, err)
+			}
+		})
+	}
+	t.Run("an existing data dir stays", func(t *testing.T) {
+		dir := t.TempDir()
+		keep := filepath.Join(dir, "keep")
+		if err := os.WriteFile(keep, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, code := runCLI(t, 20*time.Second, nil, "run", "--data-dir", dir, "--listen", busy.Addr().String()); code == 0 {
+			t.Fatal("the start on a busy address succeeded")
+		}
+		if _, err := os.Stat(keep); err != nil {
+			t.Fatalf("a file of the existing data dir is gone: %v", err)
+		}
+	})
 }

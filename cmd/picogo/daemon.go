@@ -107,18 +107,49 @@ func runDaemon(args []string) int {
 }
 
 func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
+	// The addresses first: a start refused because one is taken leaves
+	// nothing behind on disk.
+	ln, err := stdnet.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen: %w", err)
+	}
+	var hl stdnet.Listener
+	if cfg.HTTPListen != "" {
+		if hl, err = stdnet.Listen("tcp", cfg.HTTPListen); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("--http-listen: %w", err)
+		}
+	}
+	closeListeners := func() {
+		ln.Close()
+		if hl != nil {
+			hl.Close()
+		}
+	}
+	// A data directory this start creates is removed if the start fails:
+	// a half-made one would look like an instance that never ran.
+	_, statErr := os.Stat(cfg.DataDir)
+	created := os.IsNotExist(statErr)
+	undo := func() {
+		closeListeners()
+		if created {
+			os.RemoveAll(cfg.DataDir)
+		}
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		closeListeners()
 		return nil, err
 	}
 	store, err := pebble.Open(filepath.Join(cfg.DataDir, "db"), pebble.Options{})
 	if err != nil {
+		undo()
 		return nil, fmt.Errorf("opening %s: %w", cfg.DataDir, err)
 	}
 	d := &daemon{cfg: cfg, log: log, store: store,
 		events: make(chan func(), 4096), writes: make(chan diskWrite, 64),
 		diskDone: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{}),
 		terminated: make(chan termination, 1)}
-	fail := func(err error) (*daemon, error) { store.Close(); return nil, err }
+	fail := func(err error) (*daemon, error) { store.Close(); undo(); return nil, err }
 
 	identity, found, err := node.LoadIdentity(store)
 	if err != nil {
@@ -208,22 +239,11 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	d.node = n // before NewHost, which may already report effects
 	d.host = proc.NewHost(n, d, d, d.observe)
 
-	ln, err := stdnet.Listen("tcp", cfg.Listen)
-	if err != nil {
-		d.pool.Close()
-		return fail(err)
-	}
 	d.server = tcp.NewServer(tcp.ServerConfig{
 		Listener: ln, UUID: instanceUUID(cfg.ClusterID, cfg.Advertise), Auth: authenticator{d}, Serve: d.serve,
 		SchemaVersion: proc.SchemaVersion, Logger: log.With("part", "server"),
 	})
-	if cfg.HTTPListen != "" {
-		hl, err := stdnet.Listen("tcp", cfg.HTTPListen)
-		if err != nil {
-			ln.Close()
-			d.pool.Close()
-			return fail(fmt.Errorf("--http-listen: %w", err))
-		}
+	if hl != nil {
 		d.http = d.serveHTTP(hl)
 	}
 	go d.diskLoop()
