@@ -32,7 +32,8 @@ $(STATICCHECK):
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-## run: start picogo on its embedded default (lands with the runtime issue)
+## run: start picogo on its embedded default: one instance on 127.0.0.1:3301, data in ./picogo-data
+## (set PICOGO_ADMIN_PASSWORD to give admin a password)
 run: build
 	./bin/picogo run
 

@@ -151,3 +151,34 @@ func TestNetBoxInterop(t *testing.T) {
 	}
 	get("DONE", 0)
 }
+
+// TestIntegrationNetBoxDocsExample runs docs/examples/global-table.lua, the
+// operators' guide's example of a table written through .proc_cas, against
+// three instances: the guide shows what it prints.
+func TestIntegrationNetBoxDocsExample(t *testing.T) {
+	skipIfShort(t)
+	tarantool := testbin.Tarantool(t)
+	ins := startCluster(t, 3)
+	leader, _ := waitLeader(t, ins...)
+	waitAdminPassword(t, leader)
+	var other *instance
+	for _, in := range ins {
+		if in != leader {
+			other = in
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tarantool, "../../docs/examples/global-table.lua", leader.addr, other.addr)
+	cmd.Env = append(os.Environ(), "PICOGO_ADMIN_PASSWORD="+itAdminPassword)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("global-table.lua: %v\n%s", err, out)
+	}
+	for _, want := range []string{"table id\t1024", `select	[["apple",5],["pear",5]]`, "on " + other.addr + "\t[\"pear\",5]"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("global-table.lua printed no %q:\n%s", want, out)
+		}
+	}
+}
