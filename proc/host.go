@@ -27,6 +27,7 @@ type Host struct {
 	transport net.Transport
 	writer    Writer
 	observe   func(node.Effect)
+	requests  RequestObserver
 	stopped   bool
 
 	nextIn   node.CallID
@@ -60,7 +61,15 @@ type incoming struct {
 	sync   uint64
 	call16 bool
 	reply  func([]byte)
+	done   func(code uint32) // the observer's, if any
 }
+
+// RequestObserver hears of every request a Host serves: it is called when
+// one arrives, with what it asks for (a procedure's name, or "ping",
+// "select", "execute", "unknown" for another request type, "malformed"),
+// and the function it returns when the request is answered, with the error
+// code (0: success). It runs on the driver's loop.
+type RequestObserver func(what string) (done func(code uint32))
 
 // SchemaVersion is what every reply's header carries; constant, because a
 // change makes clients fetch the schema again.
@@ -74,6 +83,17 @@ func NewHost(n *node.Node, t net.Transport, w Writer, observe func(node.Effect))
 		incoming: map[node.CallID]incoming{}, outgoing: map[node.CallID]outgoing{}}
 	h.pump()
 	return h
+}
+
+// ObserveRequests sets the observer of the requests served (nil: none).
+func (h *Host) ObserveRequests(o RequestObserver) { h.requests = o }
+
+// observeRequest starts observing a request; the returned function ends it.
+func (h *Host) observeRequest(what string) func(code uint32) {
+	if h.requests == nil {
+		return func(uint32) {}
+	}
+	return h.requests(what)
 }
 
 // Node is the node this host drives.
@@ -143,19 +163,27 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 	if err != nil {
 		// The header may be intact: answer it rather than leave the caller
 		// waiting.
+		h.observeRequest("malformed")(iproto.CodeInvalidMsgpack)
 		reply(iproto.EncodeError(req.Sync, SchemaVersion, iproto.CodeInvalidMsgpack, "Invalid MsgPack - "+err.Error()))
 		return
 	}
-	fail := func(e *node.Error) { reply(encodeError(req.Sync, e)) }
+	var done func(code uint32)
+	fail := func(e *node.Error) {
+		done(e.Code)
+		reply(encodeError(req.Sync, e))
+	}
 	switch req.Type {
 	case iproto.TypePing:
+		h.observeRequest("ping")(0)
 		reply(iproto.EncodeOK(req.Sync, SchemaVersion, nil))
 	case iproto.TypeCall, iproto.TypeCall16:
 		name, err := req.FunctionName()
 		if err != nil {
+			done = h.observeRequest("malformed")
 			fail(&node.Error{Code: node.CodeIllegalParams, Message: err.Error()})
 			return
 		}
+		done = h.observeRequest(name)
 		args, err := req.Tuple()
 		if err != nil {
 			fail(&node.Error{Code: node.CodeIllegalParams, Message: name + ": " + err.Error()})
@@ -170,8 +198,9 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 			fail(e)
 			return
 		}
-		h.call(user, r, incoming{sync: req.Sync, call16: req.Type == iproto.TypeCall16, reply: reply})
+		h.call(user, r, incoming{sync: req.Sync, call16: req.Type == iproto.TypeCall16, reply: reply, done: done})
 	case iproto.TypeSelect:
+		done = h.observeRequest("select")
 		r, e := decodeSelect(req)
 		if e == nil && user != Admin && user != PicoService && !node.IsSchemaView(r.Table) {
 			e = &node.Error{Code: node.CodeAccessDenied, Message: fmt.Sprintf("Read access to space '%d' is denied for user '%s'", r.Table, user)}
@@ -180,10 +209,12 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 			fail(e)
 			return
 		}
-		h.call(user, r, incoming{sync: req.Sync, reply: reply})
+		h.call(user, r, incoming{sync: req.Sync, reply: reply, done: done})
 	case iproto.TypeExecute:
+		done = h.observeRequest("execute")
 		fail(&node.Error{Code: iproto.CodeUnsupported, Message: "picogo does not support SQL yet"})
 	default:
+		done = h.observeRequest("unknown")
 		fail(&node.Error{Code: iproto.CodeUnknownRequestType, Message: fmt.Sprintf("Unknown request type %d", req.Type)})
 	}
 }
@@ -216,6 +247,11 @@ func (h *Host) carryOut(e node.Effect) {
 			return
 		}
 		delete(h.incoming, e.ID)
+		var code uint32
+		if e.Err != nil {
+			code = e.Err.Code
+		}
+		in.done(code)
 		in.reply(encodeReply(in.sync, in.call16, e))
 	case node.OutCall:
 		if ri, ok := e.Request.(node.RaftInteract); ok && h.batching > 0 {

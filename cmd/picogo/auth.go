@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/auth"
+	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
 )
@@ -26,8 +27,14 @@ func (a authenticator) Authenticate(s *tcp.Session, user string, salt, scramble 
 	case <-a.d.done:
 		return errors.New("the instance is stopping")
 	}
-	if v.Err == nil {
+	switch {
+	case v.Err == nil:
+		a.d.metrics.logins.WithLabelValues("ok").Inc()
 		return nil
+	case v.Err.Code == iproto.CodeAccessDenied:
+		a.d.metrics.logins.WithLabelValues("refused").Inc()
+	default:
+		a.d.metrics.logins.WithLabelValues("failed").Inc()
 	}
 	if v.Locked {
 		a.d.log.Warn("user locked after failed logins in a row", "user", user, "failures", auth.MaxFailures,

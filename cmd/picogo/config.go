@@ -102,7 +102,7 @@ func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*
 	fs.Uint64Var(&c.ReplicationFactor, "init-replication-factor", 1, "replication factor of the default tier, read when the cluster starts")
 	fs.StringVar(&c.InitCfg, "init-cfg", "", "YAML file with the cluster's tiers, read only by the instance that boots the cluster (see above)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for the instance to be Offline")
-	fs.StringVar(&c.HTTPListen, "http-listen", "", "address for /metrics, the cluster view and Go profiles under /debug/pprof/ (off when empty)")
+	fs.StringVar(&c.HTTPListen, "http-listen", "", "address for /metrics (Prometheus), /health, /ready, /api/cluster, a page with the cluster, and Go profiles under /debug/pprof/ (off when empty; docs/operators.md, Monitoring)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&tick, "tick", "100ms", "period of the Raft clock (elections take 10–20 ticks)")
 	fs.StringVar(&c.ServicePassword, "service-password", "", "password instances use with each other as pico_service")

@@ -48,6 +48,10 @@ type daemon struct {
 	// adminCheck, until done, looks whether PICOGO_ADMIN_PASSWORD is
 	// ignored (loop-owned).
 	adminCheck *adminPasswordCheck
+	metrics    *metrics
+	// arrived is when the request being handed to the host arrived on its
+	// connection (loop-owned; read by the request observer).
+	arrived time.Time
 	// terminated receives the node's Terminate (once): the process stops.
 	terminated chan termination
 	// expelledMessage: what to say when the instance turns out to have
@@ -238,6 +242,8 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	d.pool = tcp.NewPool(tcp.PoolConfig{User: proc.PicoService, Password: servicePassword, Logger: log.With("part", "pool")})
 	d.node = n // before NewHost, which may already report effects
 	d.host = proc.NewHost(n, d, d, d.observe)
+	d.metrics = newMetrics(d)
+	d.host.ObserveRequests(func(what string) func(uint32) { return d.metrics.request(what, d.arrived) })
 
 	d.server = tcp.NewServer(tcp.ServerConfig{
 		Listener: ln, UUID: instanceUUID(cfg.ClusterID, cfg.Advertise), Auth: authenticator{d}, Serve: d.serve,
@@ -309,7 +315,9 @@ const maxBatchEvents = 256
 func (d *daemon) diskLoop() {
 	defer close(d.diskDone)
 	for w := range d.writes {
+		start := time.Now()
 		err := d.store.Commit(w.batch, w.sync)
+		d.metrics.diskWrite(w.batch, w.sync, time.Since(start))
 		done := w.done
 		d.post(func() { done(err) })
 	}
@@ -328,7 +336,11 @@ func (d *daemon) Roundtrip(addr string, frame []byte, timeout time.Duration, don
 // serve hands a request to the node, on the loop.
 func (d *daemon) serve(s *tcp.Session, packet []byte, reply func([]byte)) {
 	user := s.User()
-	d.post(func() { d.host.Handle(user, packet, reply) })
+	arrived := time.Now()
+	d.post(func() {
+		d.arrived = arrived
+		d.host.Handle(user, packet, reply)
+	})
 }
 
 // observe logs what the node reports.

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/tables"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -43,8 +41,7 @@ type peerView struct {
 
 // snapshotView reads the node on the event loop.
 func (d *daemon) snapshotView() (view, error) {
-	res := make(chan view, 1)
-	d.post(func() {
+	v, ok := d.onLoop(func() any {
 		n := d.host.Node()
 		st := n.Status()
 		v := view{Instance: d.identity.InstanceID, Cluster: d.identity.ClusterID, RaftID: st.ID, State: st.State.String(),
@@ -67,16 +64,12 @@ func (d *daemon) snapshotView() (view, error) {
 			v.topologyView = buildTopology(top, st.Lead, &raftConf{
 				Voters: append(slices.Clone(cs.Voters), cs.VotersOutgoing...), Learners: append(slices.Clone(cs.Learners), cs.LearnersNext...)})
 		}
-		res <- v
+		return v
 	})
-	select {
-	case v := <-res:
-		return v, nil
-	case <-d.done:
-		return view{}, errors.New("the instance is stopping")
-	case <-time.After(5 * time.Second):
+	if !ok {
 		return view{}, errors.New("the event loop does not answer")
 	}
+	return v.(view), nil
 }
 
 // serveHTTP serves /metrics, /api/cluster, Go's profiles under
@@ -84,30 +77,10 @@ func (d *daemon) snapshotView() (view, error) {
 // http://ADDR/debug/pprof/profile`), and a page that shows the cluster,
 // until the listener closes.
 func (d *daemon) serveHTTP(ln stdnet.Listener) *http.Server {
-	reg := prometheus.NewRegistry()
-	gauge := func(name, help string, f func(view) float64) {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "picogo", Name: name, Help: help}, func() float64 {
-			v, err := d.snapshotView()
-			if err != nil {
-				return -1
-			}
-			return f(v)
-		}))
-	}
-	gauge("raft_term", "The current Raft term.", func(v view) float64 { return float64(v.Term) })
-	gauge("raft_commit_index", "The Raft commit index.", func(v view) float64 { return float64(v.Commit) })
-	gauge("raft_applied_index", "The applied Raft index.", func(v view) float64 { return float64(v.Applied) })
-	gauge("raft_leader_id", "The raft id of the known leader (0: none).", func(v view) float64 { return float64(v.LeaderID) })
-	gauge("raft_is_leader", "1 if this instance leads.", func(v view) float64 {
-		if v.State == "Leader" {
-			return 1
-		}
-		return 0
-	})
-	reg.MustRegister(collectors.NewGoCollector())
-
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/health", d.health)
+	mux.HandleFunc("/ready", d.ready)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -73,5 +73,6 @@ func (n *Node) serveChunk(r SnapshotNextChunk, respond responder) {
 		}
 		res.Next = &p
 	}
+	n.stats.SnapshotChunksSent++
 	respond([]any{res}, nil)
 }

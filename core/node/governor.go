@@ -108,7 +108,9 @@ func (n *Node) execute(act governor.Action, st raft.Status) {
 			return // this leadership is over
 		}
 		n.gov.busy, n.gov.step = false, "" // the next tick plans again
+		n.stats.GovernorSteps++
 		if err != nil {
+			n.stats.GovernorStepFailures++
 			n.gov.lastErr = act.Step + ": " + err.Message
 			n.emit(Note{Event: "governor", Detail: act.Step + " failed: " + err.Message})
 		} else {
@@ -227,6 +229,7 @@ func (n *Node) sentinel() {
 		}
 		id := inst.InstanceID
 		n.gov.offlining[id] = true
+		n.stats.SentinelOfflines++
 		n.emit(Note{Event: "sentinel", Detail: fmt.Sprintf("%s unreachable for %d ticks: target %s", id, n.ticks-heard, plan.Target)})
 		term := n.gov.term
 		n.proposeOp(tables.BatchOp(ops...), nil, st.Applied, "sentinel", func([]any, *Error) {

@@ -115,6 +115,7 @@ type Node struct {
 	// pending).
 	adminAuthAt int
 	gov         governorState
+	stats       Stats
 	local       localState
 }
 
@@ -420,6 +421,7 @@ func (n *Node) translate(e ra.Effect) {
 	case ra.FetchChunk:
 		n.fetchChunk(e)
 	case ra.LeaderChanged:
+		n.stats.LeaderChanges++
 		n.emit(Note{Event: "raft", Detail: fmt.Sprintf("%s, term %d, leader %d", e.State, e.Term, e.Leader)})
 	case ra.Fatal:
 		n.emit(Fatal{Err: e.Err})

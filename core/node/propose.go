@@ -32,11 +32,13 @@ func (n *Node) proposeOp(op tables.Op, ranges []tables.Range, readAt uint64, kin
 func (n *Node) propose(req ra.ReqID, data []byte, op tables.Op, kind string) {
 	index, term, err := n.ra.ProposeHere(req, data)
 	if err != nil {
+		n.stats.ProposalsRefused++
 		w := n.waiting[req]
 		delete(n.waiting, req)
 		w.respond(nil, n.raError(err, kind))
 		return
 	}
+	n.stats.Proposals++
 	schema := n.tables.SchemaVersion()
 	keys, kerr := n.tables.OpKeys(op)
 	if kerr != nil {

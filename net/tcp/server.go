@@ -206,6 +206,14 @@ func (s *Server) start(nc net.Conn) {
 	go c.writeLoop()
 }
 
+// Connections reports how many connections are open now and how many were
+// accepted since the server started.
+func (s *Server) Connections() (open int, accepted uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns), s.nextID
+}
+
 // forget drops a closed connection.
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()

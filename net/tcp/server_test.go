@@ -509,3 +509,24 @@ func TestSessionIDs(t *testing.T) {
 }
 
 var _ pnet.Transport = (*Pool)(nil)
+
+func TestServerCountsConnections(t *testing.T) {
+	s, addr := startServer(t, ServerConfig{Serve: echoServe})
+	open, accepted := s.Connections()
+	assert.Equal(t, 0, open)
+	assert.Zero(t, accepted)
+	a, b := dialRaw(t, addr), dialRaw(t, addr)
+	a.whoami(1)
+	b.whoami(1)
+	open, accepted = s.Connections()
+	assert.Equal(t, 2, open)
+	assert.EqualValues(t, 2, accepted)
+	require.NoError(t, a.nc.Close())
+	deadline := time.Now().Add(5 * time.Second)
+	for open, _ = s.Connections(); open != 1 && time.Now().Before(deadline); open, _ = s.Connections() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	open, accepted = s.Connections()
+	assert.Equal(t, 1, open, "a closed connection is no longer open")
+	assert.EqualValues(t, 2, accepted, "accepted only grows")
+}
