@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +40,9 @@ func runSim(args []string) int {
 	determinism := fs.Bool("check-determinism", false, "run every seed twice and fail if the two runs differ")
 	workers := fs.Int("workers", 0, "seeds run in parallel (default: the number of CPUs)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {
