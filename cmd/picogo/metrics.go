@@ -81,12 +81,10 @@ func (m *metrics) diskWrite(b *disk.Batch, sync bool, took time.Duration) {
 
 // nodeState is what one scrape reads of the node, on the event loop.
 type nodeState struct {
-	status   nodeStatus
-	stats    node.Stats
-	step     string
-	grades   map[string]int
-	open     int
-	accepted uint64
+	status nodeStatus
+	stats  node.Stats
+	step   string
+	grades map[string]int
 }
 
 type nodeStatus struct {
