@@ -133,6 +133,29 @@ func dialArg(fs *flag.FlagSet, env func(string) string) (*client, string, error)
 	return newClient(user, password), addr, nil
 }
 
+// parseAndDial parses a command's flags and its one optional
+// [user@]host:port argument, and opens a client for it. Without a client it
+// returns the command's exit code: 0 after --help, 2 for bad arguments or a
+// missing password (said on stderr).
+func parseAndDial(fs *flag.FlagSet, args []string, env func(string) string, stderr io.Writer) (*client, string, int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, "", 0
+		}
+		return nil, "", 2
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "picogo %s: unexpected argument %q\n", fs.Name(), fs.Arg(1))
+		return nil, "", 2
+	}
+	c, addr, err := dialArg(fs, env)
+	if err != nil {
+		fmt.Fprintf(stderr, "picogo %s: %v\n", fs.Name(), err)
+		return nil, "", 2
+	}
+	return c, addr, 0
+}
+
 // missingPassword says which variable holds user's password.
 func missingPassword(user string) error {
 	if user == proc.Admin {
@@ -177,20 +200,9 @@ func runConnect(args []string, env func(string) string, in io.Reader, out, stder
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, connectUsage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 1 {
-		fmt.Fprintf(stderr, "picogo connect: unexpected argument %q\n", fs.Arg(1))
-		return 2
-	}
-	c, addr, err := dialArg(fs, env)
-	if err != nil {
-		fmt.Fprintln(stderr, "picogo connect:", err)
-		return 2
+	c, addr, code := parseAndDial(fs, args, env, stderr)
+	if c == nil {
+		return code
 	}
 	defer c.close()
 	user, _, _ := credentials(addrArg(fs), proc.Admin, env)

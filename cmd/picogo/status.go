@@ -58,20 +58,9 @@ func runStatus(args []string, env func(string) string, stdout, stderr io.Writer)
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
 	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for each instance's answer")
 	fs.Usage = func() { fmt.Fprint(stderr, statusUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 1 {
-		fmt.Fprintf(stderr, "picogo status: unexpected argument %q\n", fs.Arg(1))
-		return 2
-	}
-	c, addr, err := dialArg(fs, env)
-	if err != nil {
-		fmt.Fprintln(stderr, "picogo status:", err)
-		return 2
+	c, addr, code := parseAndDial(fs, args, env, stderr)
+	if c == nil {
+		return code
 	}
 	defer c.close()
 	st, err := collectStatus(c, addr, *timeout)
