@@ -866,3 +866,56 @@ func TestRaisingTheReplicationFactorFillsExistingReplicasets(t *testing.T) {
 	}
 	require.Equal(t, map[string]int{"storage_1": 2, "storage_2": 2}, got)
 }
+
+// Picodata's sentinel sets an instance it cannot reach Offline; when the
+// instance comes back and asks for Online, that request is contact: its
+// grade goes Offline(n) -> Online(n+1) with no Offline in between, however
+// long it was away — the leader counts unreachability from the last contact,
+// and only while it wants the instance Online. Real processes showed the
+// bug: the leader's dials to the restarted process were still backing off
+// while the process's own request set it Online, and the sentinel, counting
+// from before the crash, set it Offline at once (and again, and again).
+func TestARestartAfterTheSentinelGoesStraightBackOnline(t *testing.T) {
+	for _, away := range []time.Duration{0, time.Minute, 10 * time.Minute} {
+		t.Run(fmt.Sprint("away ", away), func(t *testing.T) {
+			c := newTestCluster(t)
+			ms := startN(t, c, 3, nil)
+			leader := c.Leader()
+			m := others(ms, leader.RaftID())[0]
+			m.Kill()
+			untilRow(t, c, m, "set Offline by the sentinel", settle, func(r tables.Instance) bool {
+				return r.Target == grade(tables.GradeOffline, 1) && r.Current == grade(tables.GradeOffline, 1)
+			})
+			c.Run(away)
+			c.FailDials(leader, m)
+			m.Restart()
+			var history []string
+			record := func() bool {
+				r, ok := m.Row()
+				if !ok {
+					return false
+				}
+				seen := fmt.Sprintf("%s/%s", r.Current, r.Target)
+				if len(history) == 0 || history[len(history)-1] != seen {
+					history = append(history, seen)
+				}
+				return r.Current == grade(tables.GradeOnline, 2)
+			}
+			require.NoError(t, c.Until("target Online(2)", settle, func() bool {
+				record()
+				r, _ := m.Row()
+				return r.Target == grade(tables.GradeOnline, 2)
+			}))
+			c.Run(time.Second) // well within the sentinel's timeout
+			record()
+			c.Heal()
+			require.NoError(t, c.Until("back Online(2)", settle, record))
+			for _, h := range history {
+				require.NotContains(t, h, "/Offline(2)", "the sentinel fought the restart: %v", history)
+				require.NotContains(t, h, "(3)", "the sentinel fought the restart: %v", history)
+			}
+			require.NoError(t, c.Settle(settle))
+			require.Equal(t, grade(tables.GradeOnline, 2), row(t, m).Target)
+		})
+	}
+}

@@ -70,6 +70,7 @@ func NewCluster(o ClusterOptions) *Cluster {
 		},
 		byAddr:  map[string]*instance{},
 		cut:     map[[2]string]bool{},
+		noDial:  map[[2]string]bool{},
 		history: &lin.History{},
 	}
 	w.netRng, w.diskRng, w.faultRng = sub(), sub(), sub()
@@ -184,9 +185,19 @@ func (c *Cluster) Isolate(m *Member) {
 	c.w.trace.printf("isolate i%d", m.in.id)
 }
 
+// FailDials makes the calls `from` starts to `to` fail at once, while the
+// calls `to` starts to `from` and their answers go through: as over TCP when
+// from's dials to a restarted process are still backing off (net/tcp's
+// pool), while the process's own connection works.
+func (c *Cluster) FailDials(from, to *Member) {
+	c.w.noDial[[2]string{from.in.addr, to.in.addr}] = true
+	c.w.trace.printf("dials i%d -> i%d fail", from.in.id, to.in.id)
+}
+
 // Heal mends every cut link.
 func (c *Cluster) Heal() {
 	c.w.cut = map[[2]string]bool{}
+	c.w.noDial = map[[2]string]bool{}
 	c.w.trace.printf("heal")
 }
 

@@ -85,6 +85,10 @@ func (w *World) roundtrip(from, to, user string, request []byte, timeout time.Du
 			copies = 2
 		}
 	}
+	if w.noDial[[2]string{from, to}] {
+		w.sched.after(w.latency(), func() { settle(nil, errRefused) })
+		return
+	}
 	for range copies {
 		w.sched.after(w.latency(), func() {
 			if !w.linkUp(from, to) {

@@ -70,8 +70,10 @@ type World struct {
 	instances []*instance
 	byAddr    map[string]*instance
 	cut       map[[2]string]bool
-	clients   []*client
-	history   *lin.History
+	// noDial are links whose caller's calls fail at once (FailDials).
+	noDial  map[[2]string]bool
+	clients []*client
+	history *lin.History
 	// checker checks the cluster under test; others checks, per cluster
 	// id, the instances a scripted test starts with another one.
 	checker  *checker

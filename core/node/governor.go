@@ -200,6 +200,13 @@ func (n *Node) rpcRequest(c governor.Call, st raft.Status) Request {
 
 // sentinel, on the leader: an instance with target Online that has not
 // been heard from for SentinelTimeout gets target Offline.
+//
+// Unreachability is counted from the last contact, and only while the
+// instance is wanted Online: an instance that was Offline and asks to be
+// Online again has just been heard from (heardFrom), and its clock starts
+// then, not at the last contact before it went away. The leader may not
+// reach it back at once (its dials to a restarted process back off): that
+// must not set it Offline again before SentinelTimeout has passed.
 func (n *Node) sentinel() {
 	if !n.gov.leading {
 		return
@@ -207,9 +214,9 @@ func (n *Node) sentinel() {
 	st := n.ra.Status()
 	for id, pr := range st.Progress {
 		if pr.RecentActive || id == st.ID {
-			n.gov.lastHeard[id] = n.ticks
+			n.heardFrom(id)
 		} else if _, seen := n.gov.lastHeard[id]; !seen {
-			n.gov.lastHeard[id] = n.ticks // grace from the start of this leadership
+			n.heardFrom(id) // grace from the start of this leadership
 		}
 	}
 	top, err := n.tables.ReadTopology()
@@ -218,8 +225,12 @@ func (n *Node) sentinel() {
 	}
 	limit := n.cfg.ticks(n.cfg.SentinelTimeout)
 	for _, inst := range top.Instances {
+		if inst.Target.Variant != tables.GradeOnline {
+			n.heardFrom(inst.RaftID) // not wanted Online: not missed
+			continue
+		}
 		heard, ok := n.gov.lastHeard[inst.RaftID]
-		if !ok || inst.Target.Variant != tables.GradeOnline || n.ticks-heard <= limit || n.gov.offlining[inst.InstanceID] {
+		if !ok || n.ticks-heard <= limit || n.gov.offlining[inst.InstanceID] {
 			continue
 		}
 		plan, ops, err := topology.PlanUpdate(top, n.cfg.ClusterID,
@@ -238,5 +249,28 @@ func (n *Node) sentinel() {
 			}
 		},
 			func(ra.Reply) ([]any, *Error) { return nil, nil })
+	}
+}
+
+// heardFrom records contact with the instance raft id — its Raft messages
+// or its own requests — for the sentinel, on the leader.
+func (n *Node) heardFrom(id uint64) {
+	if n.gov.leading && id != raft.None {
+		n.gov.lastHeard[id] = n.ticks
+	}
+}
+
+// heardFromInstance records contact with the instance named id, if this
+// leader knows it.
+func (n *Node) heardFromInstance(id string) {
+	if !n.gov.leading {
+		return
+	}
+	row, ok, err := n.tables.Get(tables.TablePicoInstance, []any{id})
+	if err != nil || !ok {
+		return
+	}
+	if inst, err := tables.InstanceFrom(row.Values()); err == nil {
+		n.heardFrom(inst.RaftID)
 	}
 }

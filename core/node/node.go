@@ -289,6 +289,9 @@ func (n *Node) handle(user string, req Request, respond responder) {
 			ok()
 		}
 	case RaftInteract:
+		if len(r.Messages) > 0 {
+			n.heardFrom(r.Messages[0].From)
+		}
 		if r.SenderAddress != "" && len(r.Messages) > 0 {
 			if _, known := n.address(r.Messages[0].From); !known {
 				n.addressBook[r.Messages[0].From] = r.SenderAddress
@@ -302,7 +305,12 @@ func (n *Node) handle(user string, req Request, respond responder) {
 		n.serveChunk(r, respond)
 	case Cas:
 		n.cas(r, respond)
-	case RaftJoin, UpdateInstance, Expel:
+	case UpdateInstance:
+		// The instance asking (directly or through a follower) is alive:
+		// the sentinel counts from here.
+		n.heardFromInstance(r.InstanceID)
+		n.topologyChange(req, respond)
+	case RaftJoin, Expel:
 		n.topologyChange(req, respond)
 	case ExpelRedirect:
 		n.expelRedirect(r, respond)
