@@ -420,3 +420,70 @@ func TestIntegrationLifecycleBadInitCfg(t *testing.T) {
 		t.Errorf("picogo run --init-cfg missing.yaml: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// gradeHistory polls id's row on in until done holds for it, and returns
+// every distinct current/target pair seen on the way.
+func gradeHistory(t *testing.T, in *instance, id string, timeout time.Duration, done func(instanceRow) bool) []string {
+	t.Helper()
+	var history []string
+	eventually(t, timeout, fmt.Sprintf("%s sees %s back Online", in.name, id), []*instance{in}, func() error {
+		rows, err := instanceRows(in)
+		if err != nil {
+			return err
+		}
+		r, ok := rows[id]
+		if !ok {
+			return fmt.Errorf("no row for %s", id)
+		}
+		if seen := r.Current.String() + "/" + r.Target.String(); len(history) == 0 || history[len(history)-1] != seen {
+			history = append(history, seen)
+		}
+		if !done(r) {
+			return fmt.Errorf("%s is %s/%s", id, r.Current, r.Target)
+		}
+		return nil
+	})
+	return history
+}
+
+// TestIntegrationLifecycleRestartIsNotFoughtBySentinel: an instance killed
+// and restarted comes back Online with the next incarnation, and the
+// leader's sentinel never sets it Offline again on the way — whether it was
+// away long enough to be set Offline (Offline(1) -> Online(2)) or not
+// (Online(2) -> Online(3)). Production's tick (100 ms): the sentinel's
+// 5 s are longer than the leader's longest dial backoff (2 s) to the
+// restarted process, as in production.
+func TestIntegrationLifecycleRestartIsNotFoughtBySentinel(t *testing.T) {
+	ins := startCluster(t, 3, "--tick", "100ms")
+	leader := waitSettled(t, ins...)
+	m := others(ins, leader)[0]
+	id := instanceInfo(t, m).InstanceID
+
+	m.kill()
+	waitRow(t, leader, id, 20*time.Second, "Offline(1)/Offline(1)", func(r instanceRow) bool {
+		return r.Current == grade{"Offline", 1} && r.Target == grade{"Offline", 1}
+	})
+	m.start()
+	backOnline := func(after uint64) func(instanceRow) bool {
+		return func(r instanceRow) bool {
+			return r.Current.Variant == "Online" && r.Current == r.Target && r.Current.Incarnation > after
+		}
+	}
+	history := gradeHistory(t, leader, id, 20*time.Second, backOnline(1))
+	for _, h := range history {
+		if strings.Contains(h, "/Offline(2)") || !strings.HasSuffix(history[len(history)-1], "Online(2)/Online(2)") {
+			t.Fatalf("the sentinel fought the restart after it set the instance Offline: %v", history)
+		}
+	}
+	t.Logf("after the sentinel: %v", history)
+
+	m.kill()
+	m.start()
+	history = gradeHistory(t, leader, id, 20*time.Second, backOnline(2))
+	for _, h := range history {
+		if strings.Contains(h, "Offline") || !strings.HasSuffix(history[len(history)-1], "Online(3)/Online(3)") {
+			t.Fatalf("a restart before the sentinel fired went through Offline: %v", history)
+		}
+	}
+	t.Logf("before the sentinel: %v", history)
+}
