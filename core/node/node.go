@@ -33,7 +33,7 @@ type Config struct {
 	// InitTiers are the tiers a booting cluster starts with (default: one
 	// tier, Self's, replication factor 1, voting).
 	InitTiers []tables.Tier
-	// Raft carries timing in ticks, limits, randomness and Raft mutants;
+	// Raft carries timing in ticks, limits and randomness;
 	// its ID comes from the identity.
 	Raft raft.Config
 	// Tick is how long one Tick is: it turns timeouts given in time into
