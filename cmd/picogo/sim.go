@@ -80,12 +80,13 @@ func runSim(args []string) int {
 	return 2
 }
 
+// reproduce is the command that runs seed again; a mutant needs the
+// mutants build.
 func reproduce(seed uint64, mutantName string) string {
-	cmd := fmt.Sprintf("picogo sim --seed %d --trace sim-%d.trace", seed, seed)
 	if mutantName != "" {
-		cmd = fmt.Sprintf("picogo-mutants sim --seed %d --trace sim-%d.trace --mutant %s", seed, seed, mutantName)
+		return fmt.Sprintf("picogo-mutants sim --seed %d --trace sim-%d.trace --mutant %s", seed, seed, mutantName)
 	}
-	return cmd
+	return fmt.Sprintf("picogo sim --seed %d --trace sim-%d.trace", seed, seed)
 }
 
 func line(r sim.Result) string {
