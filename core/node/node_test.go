@@ -257,18 +257,6 @@ func (s *solo) casTwiceOnOnePredicate() *Reply {
 	return nil
 }
 
-func countCommands(ents []raft.Entry, k string) int {
-	n := 0
-	for _, e := range ents {
-		if data, ok := ra.CommandData(e); ok {
-			if op, err := tables.DecodeOp(data); err == nil && op.Dml != nil && op.Dml.Table == kv {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 func TestRaftInfoAndIndexProcs(t *testing.T) {
 	s := newSolo(t)
 	info := s.do(RaftInfo{}).Values[0].(RaftInfoResult)
