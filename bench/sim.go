@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/picogo/picogo/core/mutant"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/picogo/picogo/sim"
 )
@@ -95,7 +96,7 @@ func runSim(ctx context.Context, seeds int, budget time.Duration, progress func(
 
 	r.Parallel.Workers = runtime.GOMAXPROCS(0)
 	pstart := time.Now()
-	sim.RunSeeds(1, uint64(r.Seeds), r.Parallel.Workers, sim.Mutants{}, func(sim.Result) bool {
+	sim.RunSeeds(1, uint64(r.Seeds), r.Parallel.Workers, mutant.Set{}, func(sim.Result) bool {
 		r.Parallel.Seeds++
 		return ctx.Err() != nil || time.Since(pstart) > budget
 	})

@@ -96,13 +96,11 @@ func (in *instance) start() error {
 		ElectionTick: w.params.Election, HeartbeatTick: 2,
 		PreVote: true, CheckQuorum: true,
 		MaxMsgBytes: 64 << 10, MaxMsgEntries: 64, MaxInflightMsgs: 32,
-		Rand:    rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
-		Mutants: w.mutants.Raft,
+		Rand: rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
 	}
 	cfg := node.Config{
 		ClusterID: in.cluster(), Raft: rc, Tick: w.params.Tick,
 		SnapshotEvery: w.params.SnapshotEvery, SnapshotChunkBytes: 512,
-		Mutants: w.mutants.Node,
 		Self: node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain,
 			InstanceID: in.spec.InstanceID, ReplicasetID: in.spec.ReplicasetID},
 		Peers: w.peers, InitTiers: w.params.Tiers,
@@ -114,6 +112,7 @@ func (in *instance) start() error {
 		cfg.Identity = &identity
 		in.raftID = identity.RaftID
 	}
+	w.switchMutantsOn(&cfg)
 	n, err := node.New(cfg, state)
 	if err != nil && w.scripted {
 		w.trace.printf("i%d refuses to start: %v", in.id, err)

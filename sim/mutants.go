@@ -1,8 +1,13 @@
+//go:build mutants
+
 package sim
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/picogo/picogo/core/mutant"
+	"github.com/picogo/picogo/core/node"
 )
 
 // Mutant is a known bug the simulator can switch on, to prove its checks
@@ -10,47 +15,48 @@ import (
 type Mutant struct {
 	Name  string
 	About string
-	set   func(*Mutants)
+	Bugs  mutant.Set
 }
 
 // MutantList is every mutant, in a fixed order.
 var MutantList = []Mutant{
 	{"commit-previous-term", "commit an earlier term's entry by counting replicas (Raft paper, Figure 8)",
-		func(m *Mutants) { m.Raft.CommitPreviousTerm = true }},
+		mutant.Of(mutant.CommitPreviousTerm)},
 	{"vote-without-persist", "send votes and vote grants before the term and vote are durable",
-		func(m *Mutants) { m.Raft.VoteWithoutPersist = true }},
+		mutant.Of(mutant.VoteWithoutPersist)},
 	{"ack-before-fsync", "acknowledge appended entries before they are durable (etcd #14370)",
-		func(m *Mutants) { m.Raft.AckBeforeFsync = true }},
+		mutant.Of(mutant.AckBeforeFsync)},
 	{"read-index-without-round", "answer ReadIndex without the heartbeat round that proves leadership",
-		func(m *Mutants) { m.Raft.ReadIndexWithoutRound = true }},
+		mutant.Of(mutant.ReadIndexWithoutRound)},
 	{"vote-for-stale-log", "grant votes without checking the candidate's log is up to date",
-		func(m *Mutants) { m.Raft.VoteForStaleLog = true }},
+		mutant.Of(mutant.VoteForStaleLog)},
 	{"cas-skips-uncommitted", "the CaS conflict scan looks at committed entries only",
-		func(m *Mutants) { m.Node.CasSkipsUncommitted = true }},
+		mutant.Of(mutant.CasSkipsUncommitted)},
 	{"apply-before-commit", "apply entries as soon as they are in the log",
-		func(m *Mutants) { m.Raft.ApplyBeforeCommit = true }},
+		mutant.Of(mutant.ApplyBeforeCommit)},
 	{"stale-leader-reads", "a leader that lost its quorum keeps leading and answers reads from its own state",
-		func(m *Mutants) { m.Raft.NoCheckQuorumStepDown, m.Raft.ReadIndexWithoutRound = true, true }},
+		mutant.Of(mutant.NoCheckQuorumStepDown, mutant.ReadIndexWithoutRound)},
 	{"keep-offline-voters", "the governor does not replace a voter that went Offline",
-		func(m *Mutants) { m.Node.Governor.KeepOfflineVoters = true }},
+		mutant.Of(mutant.KeepOfflineVoters)},
 	{"join-ignores-failure-domains", "automatic placement puts an instance beside one of its own failure domain",
-		func(m *Mutants) { m.Node.Topology.JoinIgnoresFailureDomains = true }},
+		mutant.Of(mutant.JoinIgnoresFailureDomains)},
 	{"sharding-skips-wait", "an instance configures sharding without first applying the governor's (term, index)",
-		func(m *Mutants) { m.Node.ShardingSkipsWait = true }},
+		mutant.Of(mutant.ShardingSkipsWait)},
 }
 
 // ParseMutant finds a mutant by name.
-func ParseMutant(name string) (Mutants, error) {
-	var m Mutants
-	for _, mu := range MutantList {
-		if mu.Name == name {
-			mu.set(&m)
-			return m, nil
+func ParseMutant(name string) (mutant.Set, error) {
+	for _, m := range MutantList {
+		if m.Name == name {
+			return m.Bugs, nil
 		}
 	}
 	names := make([]string, len(MutantList))
-	for i, mu := range MutantList {
-		names[i] = mu.Name
+	for i, m := range MutantList {
+		names[i] = m.Name
 	}
-	return m, fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(names, ", "))
+	return mutant.Set{}, fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(names, ", "))
 }
+
+// switchMutantsOn gives an instance's config the run's mutants.
+func (w *World) switchMutantsOn(cfg *node.Config) { cfg.SetMutants(w.mutants) }

@@ -3,13 +3,15 @@ package sim
 import (
 	"runtime"
 	"sync"
+
+	"github.com/picogo/picogo/core/mutant"
 )
 
 // RunSeeds runs seeds [start, start+n) on up to workers goroutines (the
 // runs are independent worlds; each is single-threaded and deterministic)
 // and hands the results to report in seed order. It stops early once stop
 // returns true for a result.
-func RunSeeds(start, n uint64, workers int, mutants Mutants, report func(Result) (stop bool)) {
+func RunSeeds(start, n uint64, workers int, mutants mutant.Set, report func(Result) (stop bool)) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}

@@ -2,12 +2,10 @@ package sim
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	lin "github.com/picogo/picogo/linearizability"
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/stretchr/testify/require"
 )
 
@@ -22,14 +20,14 @@ func TestSeeds(t *testing.T) {
 		n = 20
 	}
 	first := map[uint64]string{}
-	RunSeeds(1, n, 0, Mutants{}, func(r Result) bool {
+	RunSeeds(1, n, 0, mutant.Set{}, func(r Result) bool {
 		first[r.Seed] = r.TraceHash
 		if r.Err != nil {
 			t.Errorf("seed=%d FAIL %v (reproduce: picogo sim --seed %d --trace t)", r.Seed, r.Err, r.Seed)
 		}
 		return false
 	})
-	RunSeeds(1, n, 0, Mutants{}, func(r Result) bool {
+	RunSeeds(1, n, 0, mutant.Set{}, func(r Result) bool {
 		if first[r.Seed] != r.TraceHash {
 			t.Errorf("seed=%d not deterministic: trace-hash %s then %s", r.Seed, first[r.Seed], r.TraceHash)
 		}
@@ -65,26 +63,4 @@ func TestSameSeedSameTrace(t *testing.T) {
 	require.Greater(t, strings.Count(a.String(), "\n"), 50, "the trace says what happened")
 	rc := Run(Options{Seed: 43})
 	require.NotEqual(t, ra.TraceHash, rc.TraceHash, "another seed is another run")
-}
-
-// TestFailingHistoryWritesHTML: a mutant that serves stale reads makes the
-// history non-linearizable, and porcupine's visualization is written.
-func TestFailingHistoryWritesHTML(t *testing.T) {
-	m, err := ParseMutant("stale-leader-reads")
-	require.NoError(t, err)
-	var failed *Result
-	RunSeeds(1, 300, 0, m, func(r Result) bool {
-		if r.Lin.Verdict == lin.VerdictIllegal {
-			failed = &r
-			return true
-		}
-		return false
-	})
-	require.NotNil(t, failed, "no seed showed the stale reads as non-linearizable")
-	path := filepath.Join(t.TempDir(), "history.html")
-	require.NoError(t, lin.WriteVisualization(failed.Lin, path))
-	html, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Contains(t, string(html), "<html")
-	require.Greater(t, len(html), 1000)
 }

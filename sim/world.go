@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -28,17 +29,13 @@ const clusterID = "sim"
 
 // workload.Table is the GLOBAL user table the clients work on.
 
-// Mutants are the bugs a run may switch on.
-type Mutants struct {
-	Raft raft.Mutants
-	Node node.Mutants
-}
-
 // Options configure a run.
 type Options struct {
-	Seed    uint64
-	Trace   io.Writer // readable trace (nil: hash only)
-	Mutants Mutants
+	Seed  uint64
+	Trace io.Writer // readable trace (nil: hash only)
+	// Mutants are the bugs every instance switches on: none unless built
+	// with -tags mutants (see mutants.go).
+	Mutants mutant.Set
 	// fiveInstances fixes the cluster size (the benchmark's world).
 	fiveInstances bool
 }
@@ -61,7 +58,7 @@ type Result struct {
 type World struct {
 	seed    uint64
 	params  Params
-	mutants Mutants
+	mutants mutant.Set
 	sched   scheduler
 	trace   *trace
 

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/linearizability"
 	"github.com/picogo/picogo/sim"
 )
@@ -18,6 +18,9 @@ const simUsage = `Usage:
   picogo sim --seed S [--trace FILE] [--mutant NAME]
   picogo sim --mutants [--seeds N]
   picogo sim --list-mutants
+
+--mutant, --mutants and --list-mutants need a binary built with -tags
+mutants (make sim-mutants builds bin/picogo-mutants).
 
 Runs picogo's deterministic simulator: each seed builds a cluster, drives
 clients and faults in virtual time, checks Raft's invariants as it goes and
@@ -34,7 +37,7 @@ func runSim(args []string) int {
 	start := fs.Uint64("start", 1, "first seed of --seeds")
 	seed := fs.Uint64("seed", 0, "run one seed")
 	tracePath := fs.String("trace", "", "with --seed: write the readable event trace to FILE (and FILE.html on a linearizability failure)")
-	mutant := fs.String("mutant", "", "switch on a known bug (see --list-mutants); the simulator must catch it")
+	mutantName := fs.String("mutant", "", "switch on a known bug (see --list-mutants); the simulator must catch it")
 	list := fs.Bool("list-mutants", false, "list the mutants")
 	all := fs.Bool("mutants", false, "run each mutant until a seed catches it; fails unless all are caught")
 	determinism := fs.Bool("check-determinism", false, "run every seed twice and fail if the two runs differ")
@@ -51,16 +54,13 @@ func runSim(args []string) int {
 	}
 	switch {
 	case *list:
-		for _, m := range sim.MutantList {
-			fmt.Printf("%-26s %s\n", m.Name, m.About)
-		}
-		return 0
+		return listMutants()
 	case *all:
 		return runMutants(*seeds, *workers)
 	}
-	var mutants sim.Mutants
-	if *mutant != "" {
-		m, err := sim.ParseMutant(*mutant)
+	var mutants mutant.Set
+	if *mutantName != "" {
+		m, err := parseMutant(*mutantName)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "picogo sim:", err)
 			return 2
@@ -72,24 +72,25 @@ func runSim(args []string) int {
 		fmt.Fprintln(os.Stderr, "picogo sim: give --seed or --seeds, not both")
 		return 2
 	case *seed != 0:
-		return runOneSeed(*seed, *tracePath, *mutant, mutants, *determinism)
+		return runOneSeed(*seed, *tracePath, *mutantName, mutants, *determinism)
 	case *seeds != 0:
 		if *tracePath != "" {
 			fmt.Fprintln(os.Stderr, "picogo sim: --trace goes with --seed")
 			return 2
 		}
-		return runManySeeds(*start, *seeds, *workers, *mutant, mutants, *determinism)
+		return runManySeeds(*start, *seeds, *workers, *mutantName, mutants, *determinism)
 	}
 	fs.Usage()
 	return 2
 }
 
-func reproduce(seed uint64, mutant string) string {
-	cmd := fmt.Sprintf("picogo sim --seed %d --trace sim-%d.trace", seed, seed)
-	if mutant != "" {
-		cmd += " --mutant " + mutant
+// reproduce is the command that runs seed again; a mutant needs the
+// mutants build.
+func reproduce(seed uint64, mutantName string) string {
+	if mutantName != "" {
+		return fmt.Sprintf("picogo-mutants sim --seed %d --trace sim-%d.trace --mutant %s", seed, seed, mutantName)
 	}
-	return cmd
+	return fmt.Sprintf("picogo sim --seed %d --trace sim-%d.trace", seed, seed)
 }
 
 func line(r sim.Result) string {
@@ -99,7 +100,7 @@ func line(r sim.Result) string {
 	return fmt.Sprintf("seed=%d ok events=%d virtual=%.1fs ops=%d wall=%dms", r.Seed, r.Events, r.Virtual.Seconds(), r.Ops, r.Wall.Milliseconds())
 }
 
-func runOneSeed(seed uint64, tracePath, mutant string, mutants sim.Mutants, determinism bool) int {
+func runOneSeed(seed uint64, tracePath, mutantName string, mutants mutant.Set, determinism bool) int {
 	var w io.Writer
 	if tracePath != "" {
 		f, err := os.Create(tracePath)
@@ -135,7 +136,7 @@ func runOneSeed(seed uint64, tracePath, mutant string, mutants sim.Mutants, dete
 	return code
 }
 
-func runManySeeds(start, n uint64, workers int, mutant string, mutants sim.Mutants, determinism bool) int {
+func runManySeeds(start, n uint64, workers int, mutantName string, mutants mutant.Set, determinism bool) int {
 	passed, failed := 0, 0
 	began := time.Now()
 	var hashes map[uint64]string
@@ -143,7 +144,7 @@ func runManySeeds(start, n uint64, workers int, mutant string, mutants sim.Mutan
 		if r.Err != nil {
 			failed++
 			fmt.Println(line(r))
-			fmt.Printf("  reproduce: %s\n", reproduce(r.Seed, mutant))
+			fmt.Printf("  reproduce: %s\n", reproduce(r.Seed, mutantName))
 		} else {
 			passed++
 			fmt.Println(line(r))
@@ -162,42 +163,6 @@ func runManySeeds(start, n uint64, workers int, mutant string, mutants sim.Mutan
 	})
 	fmt.Printf("%d passed, %d failed (%s)\n", passed, failed, time.Since(began).Round(time.Millisecond))
 	if failed > 0 {
-		return 1
-	}
-	return 0
-}
-
-// runMutants proves the simulator catches each known bug: for each mutant,
-// seeds run until one fails.
-func runMutants(maxSeeds uint64, workers int) int {
-	if maxSeeds == 0 {
-		maxSeeds = 2000
-	}
-	caught := 0
-	var missed []string
-	for _, m := range sim.MutantList {
-		mutants, _ := sim.ParseMutant(m.Name)
-		var first *sim.Result
-		tried := 0
-		sim.RunSeeds(1, maxSeeds, workers, mutants, func(r sim.Result) bool {
-			tried++
-			if r.Err != nil {
-				first = &r
-				return true
-			}
-			return false
-		})
-		if first != nil {
-			caught++
-			fmt.Printf("%-26s caught by seed %d: %v\n", m.Name, first.Seed, first.Err)
-		} else {
-			missed = append(missed, m.Name)
-			fmt.Printf("%-26s NOT caught in %d seeds\n", m.Name, tried)
-		}
-	}
-	fmt.Printf("mutants: %d/%d caught\n", caught, len(sim.MutantList))
-	if len(missed) > 0 {
-		fmt.Printf("missed: %s\n", strings.Join(missed, ", "))
 		return 1
 	}
 	return 0

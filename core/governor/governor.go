@@ -54,6 +54,7 @@
 package governor
 
 import (
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -80,19 +81,13 @@ type Input struct {
 	Topology tables.Topology
 	// Conf is the Raft configuration in force.
 	Conf raft.ConfState
+	// mutants are the deliberate bugs switched on: always none outside a
+	// -tags mutants build (SetMutants). Zero bytes in production.
+	mutants mutant.Set
 	// Unreachable holds the instances whose RPCs failed recently: they are
 	// skipped as RPC targets, and never picked as a new voter, transfer
 	// target or target master, until the executor's backoff lets them back.
 	Unreachable map[string]bool
-	// Mutants are deliberate bugs; only the simulator sets them.
-	Mutants Mutants
-}
-
-// Mutants are governor bugs the simulator must catch.
-type Mutants struct {
-	// KeepOfflineVoters: a voter that went Offline keeps its seat and is
-	// not replaced.
-	KeepOfflineVoters bool
 }
 
 // Action is one governor step.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -101,7 +102,7 @@ func (p *planner) confChange() (Action, bool) {
 		if !p.canVote(i) {
 			continue
 		}
-		keepable := isVoter(i.RaftID) && (i.Current.Variant != tables.GradeOffline || p.in.Mutants.KeepOfflineVoters)
+		keepable := isVoter(i.RaftID) && (i.Current.Variant != tables.GradeOffline || p.in.mutants.Has(mutant.KeepOfflineVoters))
 		if i.Current.Variant == tables.GradeOnline || keepable {
 			eligible++
 			if i.RaftID == p.in.Self {

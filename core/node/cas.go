@@ -3,6 +3,7 @@ package node
 import (
 	"strconv"
 
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -70,7 +71,7 @@ func (n *Node) checkCas(r Cas) *Error {
 	if err := n.checkOp(r); err != nil {
 		return err
 	}
-	return n.scanConflicts(p.Index, p.Ranges, r.Op, n.cfg.Mutants.CasSkipsUncommitted)
+	return n.scanConflicts(p.Index, p.Ranges, r.Op, n.cfg.mutants.Has(mutant.CasSkipsUncommitted))
 }
 
 // checkAccess: as_user must exist and hold the privilege the operation

@@ -91,8 +91,9 @@ func (n *Node) govern() {
 		}
 	}
 	slices.Sort(n.gov.backingOff)
-	act := governor.Plan(governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable,
-		Mutants: n.cfg.Mutants.Governor})
+	in := governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable}
+	n.passMutants(&in)
+	act := governor.Plan(in)
 	if act.Step == governor.StepIdle {
 		n.gov.step = act.Step
 		return

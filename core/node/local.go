@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -77,7 +78,7 @@ func (n *Node) sharding(term, index uint64, timeout time.Duration, _ /*reconfigu
 		return nil, nil
 	})
 	wait := index
-	if n.cfg.Mutants.ShardingSkipsWait {
+	if n.cfg.mutants.Has(mutant.ShardingSkipsWait) {
 		wait = 0
 	}
 	n.ra.WaitApplied(req, wait)

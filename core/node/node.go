@@ -8,7 +8,7 @@ import (
 
 	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/discovery"
-	"github.com/picogo/picogo/core/governor"
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -33,7 +33,7 @@ type Config struct {
 	// InitTiers are the tiers a booting cluster starts with (default: one
 	// tier, Self's, replication factor 1, voting).
 	InitTiers []tables.Tier
-	// Raft carries timing in ticks, limits, randomness and Raft mutants;
+	// Raft carries timing in ticks, limits and randomness;
 	// its ID comes from the identity.
 	Raft raft.Config
 	// Tick is how long one Tick is: it turns timeouts given in time into
@@ -55,29 +55,18 @@ type Config struct {
 	// give the admin user when the cluster has none yet: the leader
 	// proposes it. Until then admin logs in with it on this instance.
 	AdminAuth []byte
+	// mutants are the deliberate bugs switched on: always none outside a
+	// -tags mutants build (SetMutants). Zero bytes in production.
+	mutants mutant.Set
 	// ServiceAuth is the chap-sha1 hash of the service password: instances
 	// log in to this one as pico_service with it.
 	ServiceAuth [20]byte
-	Mutants     Mutants
 }
 
 // ErrExpelled: New refuses to run an instance its own state says is
 // expelled. (One whose log does not say so yet learns it once it runs:
 // it stops with Terminate{Expelled}.)
 var ErrExpelled = topology.ErrExpelled
-
-// Mutants are deliberate bugs above Raft; only the simulator sets them.
-type Mutants struct {
-	// CasSkipsUncommitted: the CaS conflict scan looks at committed entries
-	// only.
-	CasSkipsUncommitted bool
-	// ShardingSkipsWait: `.proc_sharding` configures from whatever this
-	// instance has applied, without waiting for the governor's (term,
-	// index).
-	ShardingSkipsWait bool
-	Governor          governor.Mutants
-	Topology          topology.Mutants
-}
 
 // Node is one instance.
 type Node struct {

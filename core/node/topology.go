@@ -80,10 +80,11 @@ func resultValues(result any) []any {
 }
 
 func (n *Node) leaderJoin(top tables.Topology, r RaftJoin, respond responder) {
-	plan, err := topology.PlanJoin(top, n.cfg.ClusterID, topology.JoinRequest{
+	req := topology.JoinRequest{
 		ClusterID: r.ClusterID, InstanceID: r.InstanceID, ReplicasetID: r.ReplicasetID, Address: r.Address,
-		FailureDomain: r.FailureDomain, Tier: r.Tier, InstanceUUID: r.InstanceUUID,
-		Mutants: n.cfg.Mutants.Topology}, n.newUUID)
+		FailureDomain: r.FailureDomain, Tier: r.Tier, InstanceUUID: r.InstanceUUID}
+	n.passMutants(&req)
+	plan, err := topology.PlanJoin(top, n.cfg.ClusterID, req, n.newUUID)
 	if err != nil {
 		respond(nil, errorf(CodeJoinRefused, "%s: %v", r.Proc(), err))
 		return

@@ -3,6 +3,8 @@ package raft
 import (
 	"errors"
 	"math/rand/v2"
+
+	"github.com/picogo/picogo/core/mutant"
 )
 
 // Config is everything a node is told at construction. Time is counted in
@@ -33,35 +35,11 @@ type Config struct {
 	// DisableProposalForwarding makes a follower drop proposals instead of
 	// forwarding them to the leader.
 	DisableProposalForwarding bool
+	// mutants are the deliberate bugs switched on in this node: always none
+	// outside a -tags mutants build (SetMutants). Zero bytes in production.
+	mutants mutant.Set
 	// Rand draws election timeouts. Injected so that one seed decides them.
 	Rand *rand.Rand
-	// Mutants switches on known bugs; only the simulator may set it, to prove
-	// its checks catch them.
-	Mutants Mutants
-}
-
-// Mutants are deliberate, historical Raft bugs. The zero value is correct
-// Raft; every field true is a bug the simulator must catch.
-type Mutants struct {
-	// CommitPreviousTerm commits an entry of an earlier term by counting
-	// replicas (Raft paper, Figure 8).
-	CommitPreviousTerm bool
-	// VoteWithoutPersist releases vote grants before the vote is durable.
-	VoteWithoutPersist bool
-	// AckBeforeFsync acknowledges appended entries before they are durable.
-	AckBeforeFsync bool
-	// ReadIndexWithoutRound answers read indexes without a heartbeat round.
-	ReadIndexWithoutRound bool
-	// VoteForStaleLog grants votes without the log up-to-date check.
-	VoteForStaleLog bool
-	// NoCheckQuorumStepDown keeps a leader that lost its quorum leading.
-	NoCheckQuorumStepDown bool
-	// AdvertiseUnsyncedConfCommit tells followers a conf change entry is
-	// committed before the leader's commit index past it is synced.
-	AdvertiseUnsyncedConfCommit bool
-	// ApplyBeforeCommit hands entries to the application as soon as they
-	// are in the log, committed or not.
-	ApplyBeforeCommit bool
 }
 
 // DefaultConfig is the production configuration for node id: ticks of 100 ms,

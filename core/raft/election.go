@@ -1,5 +1,7 @@
 package raft
 
+import "github.com/picogo/picogo/core/mutant"
+
 // hup starts an election if this node may: it is a voter, not the leader,
 // and has no committed membership change left to apply (which might remove
 // it). A transfer skips the pre-vote: the leader itself asked for it. The
@@ -76,7 +78,7 @@ func (r *raft) handleVoteRequest(m Message) {
 	canVote := r.vote == m.From ||
 		(r.vote == None && r.lead == None) ||
 		(m.Type == MsgPreVote && m.Term > r.term)
-	upToDate := r.log.isUpToDate(m.Index, m.LogTerm) || r.cfg.Mutants.VoteForStaleLog
+	upToDate := r.log.isUpToDate(m.Index, m.LogTerm) || r.cfg.mutants.Has(mutant.VoteForStaleLog)
 	if !canVote || !upToDate {
 		r.send(Message{To: m.From, Type: resp, Reject: true})
 		return

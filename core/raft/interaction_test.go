@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/raft/rafttest"
 )
 
@@ -16,6 +17,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite testdata scripts with the act
 // steps on an in-memory cluster and the exact output they must produce. The
 // cluster also checks Raft's safety properties after every step, so a
 // script fails on a safety violation whatever its expected output says.
+// The *_mutant.txt scripts switch deliberate bugs on, so they run only in a
+// -tags mutants build (make test runs both).
 func TestInteractions(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
 	if err != nil || len(files) == 0 {
@@ -23,6 +26,9 @@ func TestInteractions(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			if strings.HasSuffix(file, "_mutant.txt") && !mutant.Enabled {
+				t.Skip("switches mutants on: needs -tags mutants")
+			}
 			text, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)

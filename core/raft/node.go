@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/picogo/picogo/core/mutant"
 )
 
 // Node is one Raft node as a pure state machine. Its inputs are the methods
@@ -317,7 +319,7 @@ func (n *Node) HasReady() bool {
 		(r.state == StateLeader && r.reads.round < r.reads.wantRound) {
 		return true
 	}
-	if !n.applyingOut && r.log.hasNextCommitted(r.cfg.Mutants.ApplyBeforeCommit) {
+	if !n.applyingOut && r.log.hasNextCommitted(r.cfg.mutants.Has(mutant.ApplyBeforeCommit)) {
 		return true
 	}
 	return n.writing == nil && !n.peekWrite().empty()
@@ -331,7 +333,7 @@ func (n *Node) Ready() Ready {
 	}
 	r.startWantedRound()
 	rd := Ready{Messages: r.msgs, ReadStates: r.readStates, Errors: r.errors}
-	if ents := r.log.nextCommitted(maxApplyBytes, r.cfg.Mutants.ApplyBeforeCommit); len(ents) > 0 {
+	if ents := r.log.nextCommitted(maxApplyBytes, r.cfg.mutants.Has(mutant.ApplyBeforeCommit)); len(ents) > 0 {
 		rd.CommittedEntries = slices.Clone(ents)
 		r.log.applying = ents[len(ents)-1].Index
 		n.applyingOut = true

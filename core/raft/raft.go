@@ -1,6 +1,10 @@
 package raft
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/picogo/picogo/core/mutant"
+)
 
 // raft is the protocol state of one node. It is driven only by the methods of
 // Node and changes only in reaction to them; everything it wants done (send,
@@ -104,8 +108,8 @@ func (r *raft) send(m Message) {
 		m.Term = r.term
 	}
 	switch {
-	case m.Type == MsgAppResp && !r.cfg.Mutants.AckBeforeFsync,
-		(m.Type == MsgVote || m.Type == MsgVoteResp) && !r.cfg.Mutants.VoteWithoutPersist,
+	case m.Type == MsgAppResp && !r.cfg.mutants.Has(mutant.AckBeforeFsync),
+		(m.Type == MsgVote || m.Type == MsgVoteResp) && !r.cfg.mutants.Has(mutant.VoteWithoutPersist),
 		r.state == StateLeader && r.term > r.durableTerm:
 		r.msgsAfterPersist = append(r.msgsAfterPersist, m)
 	default:
@@ -233,7 +237,7 @@ func (r *raft) checkQuorum() {
 		return id == r.id || r.progress[id].RecentActive
 	})
 	r.forEachPeer(func(_ uint64, pr *Progress) { pr.RecentActive = false })
-	if !active && !r.cfg.Mutants.NoCheckQuorumStepDown {
+	if !active && !r.cfg.mutants.Has(mutant.NoCheckQuorumStepDown) {
 		r.becomeFollower(r.term, None)
 	}
 }

@@ -1,5 +1,7 @@
 package raft
 
+import "github.com/picogo/picogo/core/mutant"
+
 // Linearizable reads without writing to the log (ReadIndex): the leader
 // notes its commit index, proves it is still the leader by a heartbeat round
 // acknowledged by a quorum, and answers with that index; the reader waits
@@ -42,7 +44,7 @@ func (r *raft) handleReadIndex(m Message) {
 
 func (r *raft) registerRead(req readRequest) {
 	onlyVoter := r.voters.hasQuorum(func(id uint64) bool { return id == r.id })
-	if onlyVoter || r.cfg.Mutants.ReadIndexWithoutRound {
+	if onlyVoter || r.cfg.mutants.Has(mutant.ReadIndexWithoutRound) {
 		r.answerRead(req)
 		return
 	}

@@ -1,5 +1,7 @@
 package raft
 
+import "github.com/picogo/picogo/core/mutant"
+
 // Log replication: the leader streams entries to each follower within its
 // flow-control limits, followers append what matches and say how far they
 // match, and the leader commits what a quorum holds — but only by counting
@@ -80,7 +82,7 @@ func (r *raft) bcastHeartbeat() {
 // The write that moves commit past a conf change is synced (peekWrite), so
 // the hold lasts one fsync, on membership changes only.
 func (r *raft) advertisedCommit() uint64 {
-	if i, ok := r.log.unsyncedCommittedConfChange(); ok && !r.cfg.Mutants.AdvertiseUnsyncedConfCommit {
+	if i, ok := r.log.unsyncedCommittedConfChange(); ok && !r.cfg.mutants.Has(mutant.AdvertiseUnsyncedConfCommit) {
 		return i - 1
 	}
 	return r.log.committed
@@ -93,7 +95,7 @@ func (r *raft) maybeCommit() bool {
 	if idx <= r.log.committed {
 		return false
 	}
-	if t, _ := r.log.term(idx); t != r.term && !r.cfg.Mutants.CommitPreviousTerm {
+	if t, _ := r.log.term(idx); t != r.term && !r.cfg.mutants.Has(mutant.CommitPreviousTerm) {
 		// Counting replicas of an older term's entry is not enough: a later
 		// leader could still overwrite it. It commits with the first entry
 		// of this term.

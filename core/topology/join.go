@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -19,18 +20,12 @@ type JoinRequest struct {
 	Address       string
 	FailureDomain map[string]string
 	Tier          string
+	// mutants are the deliberate bugs switched on: always none outside a
+	// -tags mutants build (SetMutants). Zero bytes in production.
+	mutants mutant.Set
 	// InstanceUUID is "" for a first join, or the uuid a retried join was
 	// given (or chose itself): see the package doc, Idempotence.
 	InstanceUUID string
-	// Mutants are deliberate bugs; only the simulator sets them.
-	Mutants Mutants
-}
-
-// Mutants are topology bugs the simulator must catch.
-type Mutants struct {
-	// JoinIgnoresFailureDomains: automatic placement puts an instance into
-	// a replicaset whose members share a failure domain with it.
-	JoinIgnoresFailureDomains bool
 }
 
 // JoinPlan is the leader's decision on a join.
@@ -83,7 +78,7 @@ func PlanJoin(t tables.Topology, clusterID string, req JoinRequest, newUUID func
 	if err != nil {
 		return JoinPlan{}, err
 	}
-	rs, isNew, err := chooseReplicaset(t, instances, tier, req.ReplicasetID, fd, req.Mutants.JoinIgnoresFailureDomains)
+	rs, isNew, err := chooseReplicaset(t, instances, tier, req.ReplicasetID, fd, req.mutants.Has(mutant.JoinIgnoresFailureDomains))
 	if err != nil {
 		return JoinPlan{}, err
 	}

@@ -247,42 +247,7 @@ func configure(cfg *raft.Config, d Directive) error {
 		}
 	}
 	names, _ := d.Keyed("mutants")
-	for _, name := range names {
-		if err := SetMutant(&cfg.Mutants, name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// MutantNames lists the Raft mutants by name.
-var MutantNames = []string{
-	"commit-previous-term", "vote-without-persist", "ack-before-fsync",
-	"read-index-without-round", "vote-for-stale-log", "no-check-quorum-step-down",
-	"advertise-unsynced-conf-commit",
-}
-
-// SetMutant switches on the named mutant.
-func SetMutant(m *raft.Mutants, name string) error {
-	switch name {
-	case "commit-previous-term":
-		m.CommitPreviousTerm = true
-	case "vote-without-persist":
-		m.VoteWithoutPersist = true
-	case "ack-before-fsync":
-		m.AckBeforeFsync = true
-	case "read-index-without-round":
-		m.ReadIndexWithoutRound = true
-	case "vote-for-stale-log":
-		m.VoteForStaleLog = true
-	case "no-check-quorum-step-down":
-		m.NoCheckQuorumStepDown = true
-	case "advertise-unsynced-conf-commit":
-		m.AdvertiseUnsyncedConfCommit = true
-	default:
-		return fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(MutantNames, ", "))
-	}
-	return nil
+	return setMutants(cfg, names)
 }
 
 func (e *Env) node(id uint64) (*Node, error) {

@@ -1,0 +1,53 @@
+// Package mutant names the deliberate, historical bugs ("mutants") the
+// simulator switches on to prove its checks catch them.
+//
+// Mutants exist only in a build with the tag mutants (make sim-mutants). In
+// every other build, production included, a Set is empty and Set.Has is a
+// constant false, so each check site — one line, cfg.mutants.Has(mutant.X) —
+// and the buggy branch behind it compile away, and no mutant can be
+// switched on. See docs/simulator.md, Mutants.
+package mutant
+
+// Bug is one mutant.
+type Bug uint16
+
+// The mutants, by the package whose code they break.
+const (
+	// CommitPreviousTerm (raft) commits an entry of an earlier term by
+	// counting replicas (Raft paper, Figure 8).
+	CommitPreviousTerm Bug = 1 << iota
+	// VoteWithoutPersist (raft) releases vote grants before the vote is
+	// durable.
+	VoteWithoutPersist
+	// AckBeforeFsync (raft) acknowledges appended entries before they are
+	// durable.
+	AckBeforeFsync
+	// ReadIndexWithoutRound (raft) answers read indexes without a heartbeat
+	// round.
+	ReadIndexWithoutRound
+	// VoteForStaleLog (raft) grants votes without the log up-to-date check.
+	VoteForStaleLog
+	// NoCheckQuorumStepDown (raft) keeps a leader that lost its quorum
+	// leading.
+	NoCheckQuorumStepDown
+	// AdvertiseUnsyncedConfCommit (raft) tells followers a conf change entry
+	// is committed before the leader's commit index past it is synced.
+	AdvertiseUnsyncedConfCommit
+	// ApplyBeforeCommit (raft) hands entries to the application as soon as
+	// they are in the log, committed or not.
+	ApplyBeforeCommit
+	// CasSkipsUncommitted (node): the CaS conflict scan looks at committed
+	// entries only.
+	CasSkipsUncommitted
+	// ShardingSkipsWait (node): `.proc_sharding` configures from whatever
+	// this instance has applied, without waiting for the governor's (term,
+	// index).
+	ShardingSkipsWait
+	// KeepOfflineVoters (governor): a voter that went Offline keeps its seat
+	// and is not replaced.
+	KeepOfflineVoters
+	// JoinIgnoresFailureDomains (topology): automatic placement puts an
+	// instance into a replicaset whose members share a failure domain with
+	// it.
+	JoinIgnoresFailureDomains
+)
