@@ -10,7 +10,7 @@ import (
 // TestStatsCountWhatHappened: each counter moves with its event, and only
 // with it.
 func TestStatsCountWhatHappened(t *testing.T) {
-	s := newSolo(t, Mutants{})
+	s := newSolo(t)
 	before := s.n.Stats()
 	require.GreaterOrEqual(t, before.LeaderChanges, uint64(1), "the election")
 	require.GreaterOrEqual(t, before.Proposals, uint64(2), "the tables created at start")
