@@ -227,7 +227,7 @@ func TestHostHandlesEachRequestType(t *testing.T) {
 }
 
 func TestRedirectCarriesTheLeader(t *testing.T) {
-	frame := encodeError(3, &node.Error{Code: node.CodeNotALeader, Message: "not a leader", LeaderID: 2})
+	frame := encodeError(3, 80, &node.Error{Code: node.CodeNotALeader, Message: "not a leader", LeaderID: 2})
 	_, e := DecodeReply(node.RaftInfo{}, frame[5:])
 	require.NotNil(t, e)
 	require.Equal(t, uint64(2), e.LeaderID)

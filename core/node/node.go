@@ -522,6 +522,11 @@ func (n *Node) Status() raft.Status {
 	return n.ra.Status()
 }
 
+// SchemaVersion is the global schema version this instance has applied
+// (_pico_property global_schema_version): every reply's header carries it,
+// and a client reloads its schema when it changes.
+func (n *Node) SchemaVersion() uint64 { return n.tables.SchemaVersion() }
+
 // Log exposes the Raft log for the simulator's checks. Read, do not keep.
 func (n *Node) Log() (prevIndex uint64, entries []raft.Entry) {
 	if n.ra == nil {

@@ -192,7 +192,7 @@ func (c *conn) rejectOversized(br *bufio.Reader, e *iproto.FrameTooLargeError) {
 		c.close(e)
 		return
 	}
-	c.send(iproto.EncodeError(h.sync, c.srv.cfg.SchemaVersion, iproto.CodeProtocol,
+	c.send(iproto.EncodeError(h.sync, c.srv.cfg.SchemaVersion(), iproto.CodeProtocol,
 		fmt.Sprintf("Request of %d bytes exceeds the limit of %d bytes", e.Size, e.Max)))
 	c.closeAfterFlush(e)
 }

@@ -73,7 +73,7 @@ func (c *conn) auth(packet []byte, sync uint64) []byte {
 	}
 	c.sess.setUser(user)
 	c.log.Debug("iproto authenticated", "user", user)
-	return iproto.EncodeOK(sync, c.srv.cfg.SchemaVersion, nil)
+	return iproto.EncodeOK(sync, c.srv.cfg.SchemaVersion(), nil)
 }
 
 // id serves ID: protocol version 3, no optional features, chap-sha1.
@@ -91,7 +91,7 @@ func (c *conn) id(packet []byte, sync uint64) []byte {
 	if err != nil {
 		return c.errorReply(sync, err)
 	}
-	return iproto.EncodeIDReply(sync, c.srv.cfg.SchemaVersion, iproto.ProtocolVersion, serverFeatures)
+	return iproto.EncodeIDReply(sync, c.srv.cfg.SchemaVersion(), iproto.ProtocolVersion, serverFeatures)
 }
 
 // ping serves PING.
@@ -99,13 +99,13 @@ func (c *conn) ping(packet []byte, sync uint64) []byte {
 	if _, err := iproto.DecodeRequest(packet); err != nil {
 		return c.errorReply(sync, err)
 	}
-	return iproto.EncodeOK(sync, c.srv.cfg.SchemaVersion, nil)
+	return iproto.EncodeOK(sync, c.srv.cfg.SchemaVersion(), nil)
 }
 
 // errorReply encodes err as an error reply: a *net.Error or
 // *iproto.DecodeError with its code, anything else as CodeUnknown.
 func (c *conn) errorReply(sync uint64, err error) []byte {
-	sv := c.srv.cfg.SchemaVersion
+	sv := c.srv.cfg.SchemaVersion()
 	var ne *pnet.Error
 	var de *iproto.DecodeError
 	switch {

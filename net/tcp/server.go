@@ -44,10 +44,12 @@ type ServerConfig struct {
 	// Logger gets one line per connection closed for a protocol violation
 	// (Warn) and debug lines otherwise; nil discards.
 	Logger *slog.Logger
-	// SchemaVersion goes into the header of every reply this package
-	// writes itself (AUTH, ID, PING, protocol errors). Keep it equal to
-	// Serve's and constant.
-	SchemaVersion uint64
+	// SchemaVersion gives the schema version for the header of every reply
+	// this package writes itself (AUTH, ID, PING, protocol errors): the
+	// same as Serve's replies carry, so that a client reloads its schema
+	// when it changes. It is called from connection goroutines, so it must
+	// be safe for concurrent use. Nil: 0.
+	SchemaVersion func() uint64
 }
 
 // DefaultWriteQueue is the default ServerConfig.WriteQueue.
@@ -105,11 +107,13 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.Auth == nil {
 		cfg.Auth = rejectAll{}
 	}
+	if cfg.SchemaVersion == nil {
+		cfg.SchemaVersion = func() uint64 { return 0 }
+	}
 	if cfg.Serve == nil {
-		sv := cfg.SchemaVersion
 		cfg.Serve = func(_ *Session, packet []byte, reply func([]byte)) {
 			h, _ := readHeader(packet)
-			reply(iproto.EncodeError(h.sync, sv, iproto.CodeUnknownRequestType, unknownType(h.typ)))
+			reply(iproto.EncodeError(h.sync, cfg.SchemaVersion(), iproto.CodeUnknownRequestType, unknownType(h.typ)))
 		}
 	}
 	return &Server{cfg: cfg, log: log, done: make(chan struct{}), conns: map[*conn]struct{}{}}

@@ -190,7 +190,9 @@ func (f authFunc) Authenticate(s *Session, user string, salt, scramble []byte) e
 
 func TestIDAndPing(t *testing.T) {
 	var served atomic.Int32
-	_, addr := startServer(t, ServerConfig{SchemaVersion: 80, Serve: func(s *Session, p []byte, reply func([]byte)) {
+	var schema atomic.Uint64
+	schema.Store(80)
+	_, addr := startServer(t, ServerConfig{SchemaVersion: schema.Load, Serve: func(s *Session, p []byte, reply func([]byte)) {
 		served.Add(1)
 		echoServe(s, p, reply)
 	}})
@@ -222,6 +224,12 @@ func TestIDAndPing(t *testing.T) {
 	packet, err := iproto.ReadFrame(c.br, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []byte{0x83, 0x00, 0x00, 0x01, 0x05, 0x05, 0x50, 0x80}, packet)
+
+	// A schema change shows in the next reply: net.box reloads on it.
+	schema.Store(81)
+	resp = c.roundtrip(iproto.EncodePing(9))
+	require.Nil(t, resp.Err)
+	assert.Equal(t, uint64(81), resp.SchemaVersion)
 
 	assert.Zero(t, served.Load(), "ID and PING never reach Serve")
 }
