@@ -51,7 +51,7 @@ func (n *Node) checkCas(r Cas) *Error {
 	case st.State != raft.StateLeader && st.Lead == raft.None:
 		return errorf(CodeLeaderUnknown, "LeaderUnknown: leader is unknown")
 	case st.State != raft.StateLeader:
-		return &Error{Code: CodeNotALeader, Message: "NotALeader: not a leader", LeaderID: st.Lead}
+		return n.notALeader("NotALeader", st.Lead)
 	}
 	prev, ents := n.ra.Log()
 	last := prev + uint64(len(ents))
