@@ -3,6 +3,7 @@ package node
 import (
 	"testing"
 
+	"github.com/picogo/picogo/core/tables"
 	"github.com/stretchr/testify/require"
 )
 
@@ -14,4 +15,15 @@ func TestNotALeaderNamesTheLeader(t *testing.T) {
 	require.Equal(t, uint64(1), e.LeaderID)
 	// An id with no known address: the id alone.
 	require.Equal(t, ".proc_x: not a leader, the leader is raft id 7", s.n.notALeader(".proc_x", 7).Message)
+}
+
+func TestCasOfATupleOfTheWrongFieldCount(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	r := s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "a")))
+	requireCode(t, r, tables.CodeExactFieldCount)
+	require.Equal(t, "Tuple field count 1 does not match space field count 2", r.Err.Message)
+
+	r = s.cas(s.pred(), tables.BatchOp(tables.Insert(kv, "a", "1"), tables.Insert(kv, "b", "2", "3")))
+	requireCode(t, r, tables.CodeExactFieldCount)
+	require.Equal(t, "batch op 1: Tuple field count 3 does not match space field count 2", r.Err.Message)
 }
