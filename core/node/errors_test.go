@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/picogo/picogo/core/tables"
@@ -26,4 +27,18 @@ func TestCasOfATupleOfTheWrongFieldCount(t *testing.T) {
 	r = s.cas(s.pred(), tables.BatchOp(tables.Insert(kv, "a", "1"), tables.Insert(kv, "b", "2", "3")))
 	requireCode(t, r, tables.CodeExactFieldCount)
 	require.Equal(t, "batch op 1: Tuple field count 3 does not match space field count 2", r.Err.Message)
+}
+
+func TestCasAsAUserGivenByName(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	cas := func(user string, k string) Reply {
+		return s.do(Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.DmlOp(tables.Insert(kv, k, "1")), AsUserName: user})
+	}
+	require.Nil(t, cas("admin", "a").Err)
+	r := cas("guest", "b")
+	requireCode(t, r, CodeAccessDenied)
+	require.Equal(t, fmt.Sprintf("AccessDenied: Write access to table kv is denied for user %d", tables.GuestID), r.Err.Message)
+	r = cas("nobody", "c")
+	requireCode(t, r, CodeAccessDenied)
+	require.Equal(t, "AccessDenied: user 'nobody' does not exist", r.Err.Message)
 }
