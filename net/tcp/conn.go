@@ -36,7 +36,8 @@ const (
 	// header.
 	oversizePeek = 64
 	// flushGrace is how long a connection closed after a last reply waits
-	// for the writer to flush it.
+	// for the writer to flush it; also how long a connection half-closed
+	// after one discards what the client still sends (lingerAfterFlush).
 	flushGrace = time.Second
 )
 
@@ -56,6 +57,9 @@ type conn struct {
 
 	closeOnce   sync.Once
 	flushReason atomic.Pointer[error] // why closeAfterFlush closes
+	// halfClose: the writer, once flushed, only shuts down the sending
+	// side (lingerAfterFlush closes).
+	halfClose atomic.Bool
 }
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
@@ -147,6 +151,11 @@ func (c *conn) writeLoop() {
 	err := writeLoop(c.nc, c.out, c.done)
 	switch {
 	case err == nil: // closed
+	case errors.Is(err, errFlushed) && c.halfClose.Load():
+		if hc, ok := c.nc.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
+			return // the reader closes
+		}
+		c.close(*c.flushReason.Load())
 	case errors.Is(err, errFlushed):
 		c.close(*c.flushReason.Load())
 	default:
@@ -194,5 +203,25 @@ func (c *conn) rejectOversized(br *bufio.Reader, e *iproto.FrameTooLargeError) {
 	}
 	c.send(iproto.EncodeError(h.sync, c.srv.cfg.SchemaVersion(), iproto.CodeProtocol,
 		fmt.Sprintf("Request of %d bytes exceeds the limit of %d bytes", e.Size, e.Max)))
-	c.closeAfterFlush(e)
+	c.lingerAfterFlush(br, int64(e.Size), e)
+}
+
+// lingerAfterFlush closes the connection after a last reply without losing
+// it. Closing a socket with unread data in it makes the kernel send a
+// reset, and a client that gets the reset before it has read the reply
+// loses the reply ("Connection reset by peer"): so the writer half-closes
+// once the reply is written, and the reader discards what the client still
+// sends — at most limit bytes, for at most flushGrace — then closes.
+func (c *conn) lingerAfterFlush(br *bufio.Reader, limit int64, reason error) {
+	c.halfClose.Store(true)
+	c.flushReason.Store(&reason)
+	select {
+	case c.out <- nil:
+	default:
+		c.close(reason)
+		return
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(flushGrace))
+	_, _ = io.CopyN(io.Discard, br, limit)
+	c.close(reason)
 }

@@ -331,6 +331,20 @@ func TestOversizedFrame(t *testing.T) {
 		c.expectClosed()
 	})
 
+	t.Run("whole frame sent: the client reads the reply", func(t *testing.T) {
+		// More than the server reads ahead: closing with it unread would
+		// reset the connection and lose the reply.
+		c := dialRaw(t, addr)
+		big := iproto.EncodeCall(9, "echo", mp([]any{strings.Repeat("x", 4<<20)}))
+		c.send(big) // all of it, before reading: the server must read it
+		resp := c.recv()
+		require.NotNil(t, resp.Err)
+		assert.Equal(t, uint64(9), resp.Sync)
+		assert.EqualValues(t, iproto.CodeProtocol, resp.Err.Code)
+		assert.Contains(t, resp.Err.Message, "exceeds the limit of 1024 bytes")
+		c.expectClosed()
+	})
+
 	t.Run("header unreadable: closed", func(t *testing.T) {
 		c := dialRaw(t, addr)
 		c.send([]byte{0xce, 0, 1, 0, 0, 0xc1})
@@ -346,7 +360,7 @@ func TestOversizedFrame(t *testing.T) {
 	// Others are served as before.
 	c := dialRaw(t, addr)
 	require.Nil(t, c.roundtrip(iproto.EncodeCall(1, "echo", mp([]any{strings.Repeat("x", 900)}))).Err)
-	assert.Equal(t, 3, strings.Count(logs.String(), "exceeds the limit"), logs.String())
+	assert.Equal(t, 4, strings.Count(logs.String(), "exceeds the limit"), logs.String())
 }
 
 func TestGarbageClosesWithOneLogLine(t *testing.T) {
