@@ -78,10 +78,13 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 	return c
 }
 
-// close closes the connection once, logging why.
+// close closes the connection once, logging why (protocol violations
+// within the server's violationLog limit).
 func (c *conn) close(reason error) {
 	c.closeOnce.Do(func() {
-		c.log.Log(context.Background(), closeLevel(reason), "iproto connection closed", "reason", reason.Error())
+		if !isViolation(reason) || c.srv.violationLog.allow() {
+			c.log.Log(context.Background(), closeLevel(reason), "iproto connection closed", "reason", reason.Error())
+		}
 		close(c.done)
 		_ = c.nc.Close()
 		c.srv.forget(c)
@@ -91,13 +94,17 @@ func (c *conn) close(reason error) {
 // closeLevel: protocol violations and slow clients are warnings; a client
 // going away or the server stopping is routine.
 func closeLevel(reason error) slog.Level {
-	var tooLarge *iproto.FrameTooLargeError
-	switch {
-	case errors.Is(reason, iproto.ErrMalformed), errors.As(reason, &tooLarge), errors.Is(reason, errSlowClient):
+	if isViolation(reason) || errors.Is(reason, errSlowClient) {
 		return slog.LevelWarn
-	default:
-		return slog.LevelDebug
 	}
+	return slog.LevelDebug
+}
+
+// isViolation: the client sent what is not iproto, or a frame over the
+// limit.
+func isViolation(reason error) bool {
+	var tooLarge *iproto.FrameTooLargeError
+	return errors.Is(reason, iproto.ErrMalformed) || errors.As(reason, &tooLarge)
 }
 
 // closeAfterFlush closes the connection once what is queued, up to now,

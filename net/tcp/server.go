@@ -78,6 +78,9 @@ type Server struct {
 	cfg  ServerConfig
 	log  *slog.Logger
 	done chan struct{} // closed by Close
+	// violationLog limits the lines of connections closed for protocol
+	// violations.
+	violationLog *logLimiter
 
 	mu     sync.Mutex
 	closed bool
@@ -116,7 +119,8 @@ func NewServer(cfg ServerConfig) *Server {
 			reply(iproto.EncodeError(h.sync, cfg.SchemaVersion(), iproto.CodeUnknownRequestType, unknownType(h.typ)))
 		}
 	}
-	return &Server{cfg: cfg, log: log, done: make(chan struct{}), conns: map[*conn]struct{}{}}
+	return &Server{cfg: cfg, log: log, done: make(chan struct{}), conns: map[*conn]struct{}{},
+		violationLog: newLogLimiter(log, "connections closed for protocol violations", violationLogBurst, violationLogInterval)}
 }
 
 // Addr is the listener's address.
@@ -184,6 +188,7 @@ func (s *Server) Close() error {
 		c.close(errServerClosed)
 	}
 	s.wg.Wait()
+	s.violationLog.stop()
 	return err
 }
 
