@@ -1,26 +1,29 @@
 package tcp
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 )
 
-// Defaults of a server's violationLog: a port scan or a fuzzer makes a
-// connection closed for a protocol violation many times a second, and a
-// line each would flood the log.
+// The limits of a server's violationLog and loginLog: a port scan, a
+// fuzzer or a password guesser makes a connection closed for a protocol
+// violation, or a failed login, many times a second, and a line each would
+// flood the log.
 const (
-	violationLogBurst    = 5
-	violationLogInterval = 10 * time.Second
+	logBurst    = 5
+	logInterval = 10 * time.Second
 )
 
 // logLimiter lets the first burst lines of one kind through per interval
 // and holds back the rest; at the end of an interval in which some were
-// held back, one warning says how many ("N more <what> in the last 10s").
-// Safe for concurrent use.
+// held back, one line at level says how many ("N more <what> in the last
+// 10s"). Safe for concurrent use.
 type logLimiter struct {
 	log      *slog.Logger
+	level    slog.Level
 	what     string
 	burst    int
 	interval time.Duration
@@ -32,8 +35,8 @@ type logLimiter struct {
 	timer  *time.Timer
 }
 
-func newLogLimiter(log *slog.Logger, what string, burst int, interval time.Duration) *logLimiter {
-	return &logLimiter{log: log, what: what, burst: burst, interval: interval}
+func newLogLimiter(log *slog.Logger, level slog.Level, what string, burst int, interval time.Duration) *logLimiter {
+	return &logLimiter{log: log, level: level, what: what, burst: burst, interval: interval}
 }
 
 // allow reports whether a line may be logged now; if not, it is counted
@@ -63,7 +66,7 @@ func (l *logLimiter) summarize() {
 	l.start, l.passed, l.held, l.timer = time.Now(), 0, 0, nil
 	l.mu.Unlock()
 	if n > 0 {
-		l.log.Warn(fmt.Sprintf("%d more %s in the last %s", n, l.what, l.interval))
+		l.log.Log(context.Background(), l.level, fmt.Sprintf("%d more %s in the last %s", n, l.what, l.interval))
 	}
 }
 

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 
 func TestLogLimiterLetsABurstThroughThenSummarizes(t *testing.T) {
 	log, logs := newTestLogger()
-	l := newLogLimiter(log, "things", 2, 50*time.Millisecond)
+	l := newLogLimiter(log, slog.LevelWarn, "things", 2, 50*time.Millisecond)
 	var got []bool
 	for range 5 {
 		got = append(got, l.allow())
@@ -27,12 +28,24 @@ func TestLogLimiterLetsABurstThroughThenSummarizes(t *testing.T) {
 func TestGarbageConnectionsAreLoggedWithinALimit(t *testing.T) {
 	log, logs := newTestLogger()
 	srv, addr := startServer(t, ServerConfig{Serve: echoServe, Logger: log})
-	for range violationLogBurst + 3 {
+	for range logBurst + 3 {
 		c := dialRaw(t, addr)
 		c.send([]byte{0xc1})
 		c.expectClosed()
 	}
 	require.NoError(t, srv.Close())
-	assert.Equal(t, violationLogBurst, strings.Count(logs.String(), "iproto connection closed"), logs.String())
+	assert.Equal(t, logBurst, strings.Count(logs.String(), "iproto connection closed"), logs.String())
 	assert.Contains(t, logs.String(), `msg="3 more connections closed for protocol violations in the last 10s"`)
+}
+
+func TestFailedLoginsAreLoggedWithinALimit(t *testing.T) {
+	log, logs := newTestLogger()
+	srv, addr := startServer(t, ServerConfig{Auth: newTestAuth("admin", "secret"), Serve: echoServe, Logger: log})
+	c := dialRaw(t, addr)
+	for range logBurst + 2 {
+		require.NotNil(t, c.auth("admin", "wrong").Err)
+	}
+	require.NoError(t, srv.Close())
+	assert.Equal(t, logBurst, strings.Count(logs.String(), "iproto authentication failed"), logs.String())
+	assert.Contains(t, logs.String(), `level=INFO msg="2 more failed logins in the last 10s"`)
 }

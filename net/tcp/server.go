@@ -78,9 +78,9 @@ type Server struct {
 	cfg  ServerConfig
 	log  *slog.Logger
 	done chan struct{} // closed by Close
-	// violationLog limits the lines of connections closed for protocol
-	// violations.
-	violationLog *logLimiter
+	// violationLog and loginLog limit the lines of connections closed for
+	// protocol violations and of failed logins.
+	violationLog, loginLog *logLimiter
 
 	mu     sync.Mutex
 	closed bool
@@ -120,7 +120,8 @@ func NewServer(cfg ServerConfig) *Server {
 		}
 	}
 	return &Server{cfg: cfg, log: log, done: make(chan struct{}), conns: map[*conn]struct{}{},
-		violationLog: newLogLimiter(log, "connections closed for protocol violations", violationLogBurst, violationLogInterval)}
+		violationLog: newLogLimiter(log, slog.LevelWarn, "connections closed for protocol violations", logBurst, logInterval),
+		loginLog:     newLogLimiter(log, slog.LevelInfo, "failed logins", logBurst, logInterval)}
 }
 
 // Addr is the listener's address.
@@ -189,6 +190,7 @@ func (s *Server) Close() error {
 	}
 	s.wg.Wait()
 	s.violationLog.stop()
+	s.loginLog.stop()
 	return err
 }
 
