@@ -42,7 +42,9 @@ type ServerConfig struct {
 	// replied to. Nil answers every request with CodeUnknownRequestType.
 	Serve func(s *Session, packet []byte, reply func(frame []byte))
 	// Logger gets one line per connection closed for a protocol violation
-	// (Warn) and debug lines otherwise; nil discards.
+	// (Warn) and per failed login (Info), the first 5 of each per 10 s and
+	// then a line counting the rest, and debug lines otherwise; nil
+	// discards.
 	Logger *slog.Logger
 	// SchemaVersion gives the schema version for the header of every reply
 	// this package writes itself (AUTH, ID, PING, protocol errors): the
