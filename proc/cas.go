@@ -1,6 +1,10 @@
 package proc
 
 import (
+	"errors"
+	"fmt"
+	"math"
+
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/vmihailenco/msgpack/v5"
@@ -22,12 +26,38 @@ func init() {
 				return nil, argErr(2, "op", err)
 			}
 			r.Op = op
-			err = arg(a, 3, "as_user", &r.AsUser)
-			return r, err
+			var user any
+			if err := arg(a, 3, "as_user", &user); err != nil {
+				return nil, err
+			}
+			r.AsUser, r.AsUserName, err = asUser(user)
+			if err != nil {
+				return nil, argErr(3, "as_user", err)
+			}
+			return r, nil
 		},
 		encode: func(r node.Request) []any {
 			c := r.(node.Cas)
-			return []any{c.ClusterID, c.Predicate, msgpack.RawMessage(c.Op.Encode()), c.AsUser}
+			var user any = c.AsUser
+			if c.AsUserName != "" {
+				user = c.AsUserName
+			}
+			return []any{c.ClusterID, c.Predicate, msgpack.RawMessage(c.Op.Encode()), user}
 		},
 	})
+}
+
+// asUser reads .proc_cas's as_user: a user id, or a user name (the node
+// resolves it against _pico_user).
+func asUser(v any) (id uint32, name string, err error) {
+	if s, ok := v.(string); ok {
+		if s == "" {
+			return 0, "", errors.New("empty user name; want a user id or name")
+		}
+		return 0, s, nil
+	}
+	if u, ok := tables.AsUint64(v); ok && u <= math.MaxUint32 {
+		return uint32(u), "", nil
+	}
+	return 0, "", fmt.Errorf("%v is not a user id or name", v)
 }

@@ -102,10 +102,11 @@ func decodeSelect(req iproto.Request) (node.Select, *node.Error) {
 	return node.Select{Table: uint32(space), Key: key, Limit: uint32(min(limit, 0xffffffff))}, nil
 }
 
-// encodeReply is the reply frame to a CALL (CALL_16 when call16).
-func encodeReply(sync uint64, call16 bool, r node.Reply) []byte {
+// encodeReply is the reply frame to a CALL (CALL_16 when call16), with
+// schema in its header.
+func encodeReply(sync, schema uint64, call16 bool, r node.Reply) []byte {
 	if r.Err != nil {
-		return encodeError(sync, r.Err)
+		return encodeError(sync, schema, r.Err)
 	}
 	values := make([]msgpack.RawMessage, len(r.Values))
 	for i, v := range r.Values {
@@ -115,23 +116,23 @@ func encodeReply(sync uint64, call16 bool, r node.Reply) []byte {
 		}
 		b, err := msgpack.Marshal(v)
 		if err != nil {
-			return encodeError(sync, &node.Error{Code: node.CodeProcLua, Message: "encoding the reply: " + err.Error()})
+			return encodeError(sync, schema, &node.Error{Code: node.CodeProcLua, Message: "encoding the reply: " + err.Error()})
 		}
 		values[i] = b
 	}
 	if call16 {
-		return iproto.EncodeCall16Reply(sync, SchemaVersion, values...)
+		return iproto.EncodeCall16Reply(sync, schema, values...)
 	}
-	return iproto.EncodeCallReply(sync, SchemaVersion, values...)
+	return iproto.EncodeCallReply(sync, schema, values...)
 }
 
 // encodeError carries a redirect's leader in MP_ERROR's fields.
-func encodeError(sync uint64, e *node.Error) []byte {
+func encodeError(sync, schema uint64, e *node.Error) []byte {
 	var fields map[string]any
 	if e.LeaderID != 0 {
 		fields = map[string]any{"leader_id": e.LeaderID}
 	}
-	return iproto.EncodeErrorFields(sync, SchemaVersion, e.Code, e.Message, fields)
+	return iproto.EncodeErrorFields(sync, schema, e.Code, e.Message, fields)
 }
 
 func nodeError(e *iproto.Error) *node.Error {

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
@@ -38,6 +39,10 @@ type Host struct {
 	// in the order first seen, and go as one call each when it ends.
 	batching int
 	held     []*heldSend
+
+	// schema is the node's schema version as of the last pump, for
+	// readers off the loop (SchemaVersion).
+	schema atomic.Uint64
 }
 
 // outgoing is a call in flight: its request, and the calls merged into it
@@ -71,10 +76,6 @@ type incoming struct {
 // code (0: success). It runs on the driver's loop.
 type RequestObserver func(what string) (done func(code uint32))
 
-// SchemaVersion is what every reply's header carries; constant, because a
-// change makes clients fetch the schema again.
-const SchemaVersion = 80
-
 // NewHost starts driving n. observe sees every effect: after the host has
 // carried it out, or — for Note, Fatal and Terminate — instead, since those
 // are the driver's to act on.
@@ -95,6 +96,11 @@ func (h *Host) observeRequest(what string) func(code uint32) {
 	}
 	return h.requests(what)
 }
+
+// SchemaVersion is the schema version the node has applied, as of the
+// last event it handled; safe to call from any goroutine (the replies a
+// connection writes itself carry it).
+func (h *Host) SchemaVersion() uint64 { return h.schema.Load() }
 
 // Node is the node this host drives.
 func (h *Host) Node() *node.Node { return h.node }
@@ -164,18 +170,18 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		// The header may be intact: answer it rather than leave the caller
 		// waiting.
 		h.observeRequest("malformed")(iproto.CodeInvalidMsgpack)
-		reply(iproto.EncodeError(req.Sync, SchemaVersion, iproto.CodeInvalidMsgpack, "Invalid MsgPack - "+err.Error()))
+		reply(iproto.EncodeError(req.Sync, h.node.SchemaVersion(), iproto.CodeInvalidMsgpack, "Invalid MsgPack - "+err.Error()))
 		return
 	}
 	var done func(code uint32)
 	fail := func(e *node.Error) {
 		done(e.Code)
-		reply(encodeError(req.Sync, e))
+		reply(encodeError(req.Sync, h.node.SchemaVersion(), e))
 	}
 	switch req.Type {
 	case iproto.TypePing:
 		h.observeRequest("ping")(0)
-		reply(iproto.EncodeOK(req.Sync, SchemaVersion, nil))
+		reply(iproto.EncodeOK(req.Sync, h.node.SchemaVersion(), nil))
 	case iproto.TypeCall, iproto.TypeCall16:
 		name, err := req.FunctionName()
 		if err != nil {
@@ -231,6 +237,7 @@ func (h *Host) pump() {
 	for !h.stopped {
 		effects := h.node.TakeEffects()
 		if len(effects) == 0 {
+			h.schema.Store(h.node.SchemaVersion())
 			return
 		}
 		for _, e := range effects {
@@ -252,7 +259,7 @@ func (h *Host) carryOut(e node.Effect) {
 			code = e.Err.Code
 		}
 		in.done(code)
-		in.reply(encodeReply(in.sync, in.call16, e))
+		in.reply(encodeReply(in.sync, h.node.SchemaVersion(), in.call16, e))
 	case node.OutCall:
 		if ri, ok := e.Request.(node.RaftInteract); ok && h.batching > 0 {
 			h.hold(e, ri)

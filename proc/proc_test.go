@@ -36,11 +36,16 @@ func TestDecodeNamesTheProcAndTheArgument(t *testing.T) {
 	}{
 		{".proc_cas", args(t, "c", map[string]any{}), node.CodeIllegalParams,
 			".proc_cas: expected 4 arguments (cluster_id, predicate, op, as_user), got 2"},
-		{".proc_wait_index", args(t, "ten", 1), node.CodeIllegalParams, ".proc_wait_index: argument 1 (target)"},
+		{".proc_wait_index", args(t, "ten", 1), node.CodeIllegalParams, ".proc_wait_index: argument 1 (target): ten is not a raft index"},
+		{".proc_wait_index", args(t, -1, 0.1), node.CodeIllegalParams, ".proc_wait_index: argument 1 (target): -1 is not a raft index (an integer, 0 or more)"},
 		{".proc_wait_index", args(t, 10, -1), node.CodeIllegalParams, ".proc_wait_index: argument 2 (timeout): -1 seconds is not a valid timeout"},
 		{".proc_read_index", args(t, "soon"), node.CodeIllegalParams, ".proc_read_index: argument 1 (timeout)"},
 		{".proc_cas", args(t, 5, map[string]any{}, map[string]any{}, 1), node.CodeIllegalParams, ".proc_cas: argument 1 (cluster_id)"},
 		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "explode"}, 1), node.CodeIllegalParams, ".proc_cas: argument 3 (op)"},
+		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "nop"}, true), node.CodeIllegalParams,
+			".proc_cas: argument 4 (as_user): true is not a user id or name"},
+		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "nop"}, ""), node.CodeIllegalParams,
+			".proc_cas: argument 4 (as_user): empty user name; want a user id or name"},
 		{".proc_raft_interact", args(t, []any{[]any{1, 2}}), node.CodeIllegalParams, ".proc_raft_interact: argument 1 (raft_messages)"},
 		{".proc_raft_info", args(t, 1), node.CodeIllegalParams, ".proc_raft_info: expected 0 arguments (none), got 1"},
 		{".proc_version_info", []byte{0xc1}, node.CodeIllegalParams, ".proc_version_info: arguments are not msgpack"},
@@ -67,6 +72,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 		node.Cas{ClusterID: "c", Predicate: node.Predicate{Index: 7, Term: 2,
 			Ranges: []tables.Range{{Table: 1024, Key: msgpack.RawMessage{0x91, 0x01}}}},
 			Op: tables.DmlOp(tables.Insert(1024, 1, "x")), AsUser: 1},
+		node.Cas{ClusterID: "c", Op: tables.DmlOp(tables.Insert(1024, 1, "x")), AsUserName: "admin"},
 		node.Discover{Request: discovery.Request{TmpID: "t1", Peers: []string{"a:1", "b:2"}}, Receiver: "b:2"},
 		node.RaftJoin{ClusterID: "c", Address: "a:1", FailureDomain: map[string]string{"DC": "1"}, Tier: "storage"},
 		node.RaftJoin{ClusterID: "c", InstanceID: "i1", ReplicasetID: "r1", Address: "a:1",
@@ -227,7 +233,7 @@ func TestHostHandlesEachRequestType(t *testing.T) {
 }
 
 func TestRedirectCarriesTheLeader(t *testing.T) {
-	frame := encodeError(3, &node.Error{Code: node.CodeNotALeader, Message: "not a leader", LeaderID: 2})
+	frame := encodeError(3, 80, &node.Error{Code: node.CodeNotALeader, Message: "not a leader", LeaderID: 2})
 	_, e := DecodeReply(node.RaftInfo{}, frame[5:])
 	require.NotNil(t, e)
 	require.Equal(t, uint64(2), e.LeaderID)

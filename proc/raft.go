@@ -33,9 +33,11 @@ func init() {
 		name: node.WaitIndex{}.Proc(), params: []string{"target", "timeout"},
 		decode: func(a []msgpack.RawMessage) (node.Request, error) {
 			var r node.WaitIndex
-			if err := arg(a, 0, "target", &r.Target); err != nil {
+			target, err := indexArg(a, 0, "target")
+			if err != nil {
 				return nil, err
 			}
+			r.Target = target
 			t, err := timeoutArg(a, 1)
 			r.Timeout = t
 			return r, err
@@ -97,6 +99,19 @@ func timeoutArg(a []msgpack.RawMessage, i int) (time.Duration, error) {
 		return 0, fmt.Errorf("argument %d (timeout): %v seconds is not a valid timeout", i+1, secs)
 	}
 	return time.Duration(secs * float64(time.Second)), nil
+}
+
+// indexArg reads a Raft index: an integer, 0 or more (msgpack would read
+// -1 as 2^64-1, an index never reached).
+func indexArg(a []msgpack.RawMessage, i int, name string) (uint64, error) {
+	var v any
+	if err := arg(a, i, name, &v); err != nil {
+		return 0, err
+	}
+	if u, ok := tables.AsUint64(v); ok {
+		return u, nil
+	}
+	return 0, fmt.Errorf("argument %d (%s): %v is not a raft index (an integer, 0 or more)", i+1, name, v)
 }
 
 // chunkHead reads just the next position of an encoded SnapshotData.

@@ -247,7 +247,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 
 	d.server = tcp.NewServer(tcp.ServerConfig{
 		Listener: ln, UUID: instanceUUID(cfg.ClusterID, cfg.Advertise), Auth: authenticator{d}, Serve: d.serve,
-		SchemaVersion: proc.SchemaVersion, Logger: log.With("part", "server"),
+		SchemaVersion: d.host.SchemaVersion, Logger: log.With("part", "server"),
 	})
 	if hl != nil {
 		d.http = d.serveHTTP(hl)

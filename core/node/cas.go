@@ -52,7 +52,7 @@ func (n *Node) checkCas(r Cas) *Error {
 	case st.State != raft.StateLeader && st.Lead == raft.None:
 		return errorf(CodeLeaderUnknown, "LeaderUnknown: leader is unknown")
 	case st.State != raft.StateLeader:
-		return &Error{Code: CodeNotALeader, Message: "NotALeader: not a leader", LeaderID: st.Lead}
+		return n.notALeader("NotALeader", st.Lead)
 	}
 	prev, ents := n.ra.Log()
 	last := prev + uint64(len(ents))
@@ -77,20 +77,27 @@ func (n *Node) checkCas(r Cas) *Error {
 // checkAccess: as_user must exist and hold the privilege the operation
 // needs: write on each table it changes, create on the universe for DDL.
 func (n *Node) checkAccess(r Cas) *Error {
-	if _, ok, _ := n.tables.Get(tables.TablePicoUser, []any{uint64(r.AsUser)}); !ok {
-		return errorf(CodeAccessDenied, "AccessDenied: user %d does not exist", r.AsUser)
+	user := r.AsUser
+	if r.AsUserName != "" {
+		u, ok, _ := n.tables.UserByName(r.AsUserName)
+		if !ok {
+			return errorf(CodeAccessDenied, "AccessDenied: user '%s' does not exist", r.AsUserName)
+		}
+		user = uint32(u.ID)
+	} else if _, ok, _ := n.tables.Get(tables.TablePicoUser, []any{uint64(user)}); !ok {
+		return errorf(CodeAccessDenied, "AccessDenied: user %d does not exist", user)
 	}
 	deny := func(priv, obj string) *Error {
-		return errorf(CodeAccessDenied, "AccessDenied: %s access to %s is denied for user %d", priv, obj, r.AsUser)
+		return errorf(CodeAccessDenied, "AccessDenied: %s access to %s is denied for user %d", priv, obj, user)
 	}
 	switch r.Op.Kind {
 	case tables.OpDdlCreateTable, tables.OpDdlDropTable:
-		if !n.tables.Granted(r.AsUser, tables.PrivCreate, "universe", 0) {
+		if !n.tables.Granted(user, tables.PrivCreate, "universe", 0) {
 			return deny("Create", "universe")
 		}
 	}
 	for _, d := range r.Op.Dmls() {
-		if !n.tables.Granted(r.AsUser, tables.PrivWrite, "table", int64(d.Table)) {
+		if !n.tables.Granted(user, tables.PrivWrite, "table", int64(d.Table)) {
 			return deny("Write", "table "+n.tableName(d.Table))
 		}
 	}

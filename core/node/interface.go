@@ -76,12 +76,14 @@ type (
 		Term, Index uint64
 		Position    tables.SnapshotPosition
 	}
-	// Cas: `.proc_cas(cluster_id, predicate, op, as_user)`.
+	// Cas: `.proc_cas(cluster_id, predicate, op, as_user)`; as_user is a
+	// user id (AsUser) or, when AsUserName is set, a user name.
 	Cas struct {
-		ClusterID string
-		Predicate Predicate
-		Op        tables.Op
-		AsUser    uint32
+		ClusterID  string
+		Predicate  Predicate
+		Op         tables.Op
+		AsUser     uint32
+		AsUserName string
 	}
 	// Select: a local read of a table by primary key (iproto SELECT); no
 	// Key reads the whole table in key order.

@@ -453,13 +453,24 @@ func (n *Node) raError(err error, proc string) *Error {
 		if nl.Leader == raft.None {
 			return errorf(CodeLeaderUnknown, "%s: leader unknown", proc)
 		}
-		return &Error{Code: CodeNotALeader, Message: fmt.Sprintf("%s: not a leader, leader is %d", proc, nl.Leader), LeaderID: nl.Leader}
+		return n.notALeader(proc, nl.Leader)
 	case errors.Is(err, ra.ErrTimeout):
 		return errorf(CodeTimeout, "%s: timeout", proc)
 	case errors.Is(err, ra.ErrProposalDropped), errors.Is(err, raft.ErrProposalDropped):
 		return errorf(CodeProposalDropped, "%s: proposal dropped: %v", proc, err)
 	}
 	return errorf(CodeProcLua, "%s: %v", proc, err)
+}
+
+// notALeader is the redirect a follower answers with: the message names
+// the leader's raft id and, when known, its address, so that a client can
+// go there; LeaderID carries the id in the error's fields.
+func (n *Node) notALeader(prefix string, leader uint64) *Error {
+	where := fmt.Sprintf("raft id %d", leader)
+	if addr, ok := n.address(leader); ok {
+		where += " at " + addr
+	}
+	return &Error{Code: CodeNotALeader, Message: prefix + ": not a leader, the leader is " + where, LeaderID: leader}
 }
 
 // address is where raft id listens: _pico_peer_address, or what a join
@@ -518,6 +529,11 @@ func (n *Node) Status() raft.Status {
 	}
 	return n.ra.Status()
 }
+
+// SchemaVersion is the global schema version this instance has applied
+// (_pico_property global_schema_version): every reply's header carries it,
+// and a client reloads its schema when it changes.
+func (n *Node) SchemaVersion() uint64 { return n.tables.SchemaVersion() }
 
 // Log exposes the Raft log for the simulator's checks. Read, do not keep.
 func (n *Node) Log() (prevIndex uint64, entries []raft.Entry) {

@@ -50,9 +50,9 @@ func (n *Node) propose(req ra.ReqID, data []byte, op tables.Op, kind string) {
 // scanConflicts looks for an entry after index that writes into ranges or
 // into op's own keys; committedOnly is the mutant that skips the rest.
 func (n *Node) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, committedOnly bool) *Error {
-	implicit, err := n.tables.OpKeys(op)
-	if err != nil {
-		return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: %v", err)
+	implicit, e := n.tables.OpKeys(op)
+	if e != nil {
+		return &Error{Code: e.Code, Message: e.Message}
 	}
 	prev, ents := n.ra.Log()
 	if index < prev {

@@ -2,7 +2,6 @@ package tables
 
 import (
 	"bytes"
-	"fmt"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -42,8 +41,9 @@ type Bound struct {
 // _pico_table and _pico_index rows (for a create with ID 0, the id the op
 // would get if applied now). A nop and an empty batch write nothing. A
 // malformed op (an undecodable tuple or key, a key of the wrong types) is
-// an error: it would write nothing when applied.
-func (s *Store) OpKeys(op Op) ([]KeyRef, error) {
+// an error, with the code applying it would fail with: it would write
+// nothing when applied.
+func (s *Store) OpKeys(op Op) ([]KeyRef, *Error) {
 	if e := op.checkShape(); e != nil {
 		return nil, e
 	}
@@ -59,7 +59,7 @@ func (s *Store) OpKeys(op Op) ([]KeyRef, error) {
 		for i := range op.Ops {
 			k, err := s.dmlKey(&op.Ops[i])
 			if err != nil {
-				return nil, fmt.Errorf("batch op %d: %w", i, err)
+				return nil, errorf(err.Code, "batch op %d: %s", i, err.Message)
 			}
 			out = append(out, k)
 		}
@@ -87,7 +87,7 @@ func ddlKeys(id uint32) []KeyRef {
 }
 
 // dmlKey is the key a DML operation writes.
-func (s *Store) dmlKey(d *Dml) (KeyRef, error) {
+func (s *Store) dmlKey(d *Dml) (KeyRef, *Error) {
 	t, ok := s.tables[d.Table]
 	if !ok {
 		return KeyRef{Table: d.Table}, nil // unknown key: see KeyRef

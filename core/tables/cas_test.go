@@ -40,7 +40,7 @@ func TestOpKeys(t *testing.T) {
 	}
 	for _, c := range cases {
 		got, err := s.OpKeys(c.op)
-		require.NoError(t, err, c.name)
+		require.Nil(t, err, c.name)
 		require.Equal(t, c.want, got, c.name)
 	}
 

@@ -417,7 +417,7 @@ func TestJoinRanges(t *testing.T) {
 func conflicts(t *testing.T, s *tables.Store, ranges []tables.Range, op tables.Op) bool {
 	t.Helper()
 	keys, err := s.OpKeys(op)
-	require.NoError(t, err)
+	require.Nil(t, err)
 	for _, r := range ranges {
 		for _, k := range keys {
 			in, err := s.RangeContains(r, k)

@@ -36,7 +36,8 @@ const (
 	// header.
 	oversizePeek = 64
 	// flushGrace is how long a connection closed after a last reply waits
-	// for the writer to flush it.
+	// for the writer to flush it; also how long a connection half-closed
+	// after one discards what the client still sends (lingerAfterFlush).
 	flushGrace = time.Second
 )
 
@@ -56,6 +57,9 @@ type conn struct {
 
 	closeOnce   sync.Once
 	flushReason atomic.Pointer[error] // why closeAfterFlush closes
+	// halfClose: the writer, once flushed, only shuts down the sending
+	// side (lingerAfterFlush closes).
+	halfClose atomic.Bool
 }
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
@@ -74,10 +78,13 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 	return c
 }
 
-// close closes the connection once, logging why.
+// close closes the connection once, logging why (protocol violations
+// within the server's violationLog limit).
 func (c *conn) close(reason error) {
 	c.closeOnce.Do(func() {
-		c.log.Log(context.Background(), closeLevel(reason), "iproto connection closed", "reason", reason.Error())
+		if !isViolation(reason) || c.srv.violationLog.allow() {
+			c.log.Log(context.Background(), closeLevel(reason), "iproto connection closed", "reason", reason.Error())
+		}
 		close(c.done)
 		_ = c.nc.Close()
 		c.srv.forget(c)
@@ -87,13 +94,17 @@ func (c *conn) close(reason error) {
 // closeLevel: protocol violations and slow clients are warnings; a client
 // going away or the server stopping is routine.
 func closeLevel(reason error) slog.Level {
-	var tooLarge *iproto.FrameTooLargeError
-	switch {
-	case errors.Is(reason, iproto.ErrMalformed), errors.As(reason, &tooLarge), errors.Is(reason, errSlowClient):
+	if isViolation(reason) || errors.Is(reason, errSlowClient) {
 		return slog.LevelWarn
-	default:
-		return slog.LevelDebug
 	}
+	return slog.LevelDebug
+}
+
+// isViolation: the client sent what is not iproto, or a frame over the
+// limit.
+func isViolation(reason error) bool {
+	var tooLarge *iproto.FrameTooLargeError
+	return errors.Is(reason, iproto.ErrMalformed) || errors.As(reason, &tooLarge)
 }
 
 // closeAfterFlush closes the connection once what is queued, up to now,
@@ -147,6 +158,11 @@ func (c *conn) writeLoop() {
 	err := writeLoop(c.nc, c.out, c.done)
 	switch {
 	case err == nil: // closed
+	case errors.Is(err, errFlushed) && c.halfClose.Load():
+		if hc, ok := c.nc.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
+			return // the reader closes
+		}
+		c.close(*c.flushReason.Load())
 	case errors.Is(err, errFlushed):
 		c.close(*c.flushReason.Load())
 	default:
@@ -192,7 +208,27 @@ func (c *conn) rejectOversized(br *bufio.Reader, e *iproto.FrameTooLargeError) {
 		c.close(e)
 		return
 	}
-	c.send(iproto.EncodeError(h.sync, c.srv.cfg.SchemaVersion, iproto.CodeProtocol,
+	c.send(iproto.EncodeError(h.sync, c.srv.cfg.SchemaVersion(), iproto.CodeProtocol,
 		fmt.Sprintf("Request of %d bytes exceeds the limit of %d bytes", e.Size, e.Max)))
-	c.closeAfterFlush(e)
+	c.lingerAfterFlush(br, int64(e.Size), e)
+}
+
+// lingerAfterFlush closes the connection after a last reply without losing
+// it. Closing a socket with unread data in it makes the kernel send a
+// reset, and a client that gets the reset before it has read the reply
+// loses the reply ("Connection reset by peer"): so the writer half-closes
+// once the reply is written, and the reader discards what the client still
+// sends — at most limit bytes, for at most flushGrace — then closes.
+func (c *conn) lingerAfterFlush(br *bufio.Reader, limit int64, reason error) {
+	c.halfClose.Store(true)
+	c.flushReason.Store(&reason)
+	select {
+	case c.out <- nil:
+	default:
+		c.close(reason)
+		return
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(flushGrace))
+	_, _ = io.CopyN(io.Discard, br, limit)
+	c.close(reason)
 }

@@ -112,8 +112,8 @@ func startServer(t *testing.T, cfg ServerConfig) (*Server, string) {
 		require.NoError(t, err)
 		cfg.Listener = l
 	}
-	if cfg.SchemaVersion == 0 {
-		cfg.SchemaVersion = testSchema
+	if cfg.SchemaVersion == nil {
+		cfg.SchemaVersion = func() uint64 { return testSchema }
 	}
 	s := NewServer(cfg)
 	served := make(chan error, 1)

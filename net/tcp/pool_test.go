@@ -134,7 +134,7 @@ func TestPoolReconnect(t *testing.T) {
 	addr := l.Addr().String()
 	auth := newTestAuth("pico_service", "pw")
 	start := func(l net.Listener) *Server {
-		s := NewServer(ServerConfig{Listener: l, Auth: auth, Serve: echoServe, SchemaVersion: testSchema})
+		s := NewServer(ServerConfig{Listener: l, Auth: auth, Serve: echoServe, SchemaVersion: func() uint64 { return testSchema }})
 		go func() { _ = s.Serve() }()
 		return s
 	}

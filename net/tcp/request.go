@@ -67,13 +67,15 @@ func (c *conn) auth(packet []byte, sync uint64) []byte {
 			Message: fmt.Sprintf("Unknown authentication method '%s'", method)})
 	default:
 		if err := c.srv.cfg.Auth.Authenticate(c.sess, user, c.salt[:], scramble); err != nil {
-			c.log.Info("iproto authentication failed", "user", user, "err", err.Error())
+			if c.srv.loginLog.allow() {
+				c.log.Info("iproto authentication failed", "user", user, "err", err.Error())
+			}
 			return c.errorReply(sync, err)
 		}
 	}
 	c.sess.setUser(user)
 	c.log.Debug("iproto authenticated", "user", user)
-	return iproto.EncodeOK(sync, c.srv.cfg.SchemaVersion, nil)
+	return iproto.EncodeOK(sync, c.srv.cfg.SchemaVersion(), nil)
 }
 
 // id serves ID: protocol version 3, no optional features, chap-sha1.
@@ -91,7 +93,7 @@ func (c *conn) id(packet []byte, sync uint64) []byte {
 	if err != nil {
 		return c.errorReply(sync, err)
 	}
-	return iproto.EncodeIDReply(sync, c.srv.cfg.SchemaVersion, iproto.ProtocolVersion, serverFeatures)
+	return iproto.EncodeIDReply(sync, c.srv.cfg.SchemaVersion(), iproto.ProtocolVersion, serverFeatures)
 }
 
 // ping serves PING.
@@ -99,13 +101,13 @@ func (c *conn) ping(packet []byte, sync uint64) []byte {
 	if _, err := iproto.DecodeRequest(packet); err != nil {
 		return c.errorReply(sync, err)
 	}
-	return iproto.EncodeOK(sync, c.srv.cfg.SchemaVersion, nil)
+	return iproto.EncodeOK(sync, c.srv.cfg.SchemaVersion(), nil)
 }
 
 // errorReply encodes err as an error reply: a *net.Error or
 // *iproto.DecodeError with its code, anything else as CodeUnknown.
 func (c *conn) errorReply(sync uint64, err error) []byte {
-	sv := c.srv.cfg.SchemaVersion
+	sv := c.srv.cfg.SchemaVersion()
 	var ne *pnet.Error
 	var de *iproto.DecodeError
 	switch {

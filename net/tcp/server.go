@@ -42,12 +42,16 @@ type ServerConfig struct {
 	// replied to. Nil answers every request with CodeUnknownRequestType.
 	Serve func(s *Session, packet []byte, reply func(frame []byte))
 	// Logger gets one line per connection closed for a protocol violation
-	// (Warn) and debug lines otherwise; nil discards.
+	// (Warn) and per failed login (Info), the first 5 of each per 10 s and
+	// then a line counting the rest, and debug lines otherwise; nil
+	// discards.
 	Logger *slog.Logger
-	// SchemaVersion goes into the header of every reply this package
-	// writes itself (AUTH, ID, PING, protocol errors). Keep it equal to
-	// Serve's and constant.
-	SchemaVersion uint64
+	// SchemaVersion gives the schema version for the header of every reply
+	// this package writes itself (AUTH, ID, PING, protocol errors): the
+	// same as Serve's replies carry, so that a client reloads its schema
+	// when it changes. It is called from connection goroutines, so it must
+	// be safe for concurrent use. Nil: 0.
+	SchemaVersion func() uint64
 }
 
 // DefaultWriteQueue is the default ServerConfig.WriteQueue.
@@ -76,6 +80,9 @@ type Server struct {
 	cfg  ServerConfig
 	log  *slog.Logger
 	done chan struct{} // closed by Close
+	// violationLog and loginLog limit the lines of connections closed for
+	// protocol violations and of failed logins.
+	violationLog, loginLog *logLimiter
 
 	mu     sync.Mutex
 	closed bool
@@ -105,14 +112,18 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.Auth == nil {
 		cfg.Auth = rejectAll{}
 	}
+	if cfg.SchemaVersion == nil {
+		cfg.SchemaVersion = func() uint64 { return 0 }
+	}
 	if cfg.Serve == nil {
-		sv := cfg.SchemaVersion
 		cfg.Serve = func(_ *Session, packet []byte, reply func([]byte)) {
 			h, _ := readHeader(packet)
-			reply(iproto.EncodeError(h.sync, sv, iproto.CodeUnknownRequestType, unknownType(h.typ)))
+			reply(iproto.EncodeError(h.sync, cfg.SchemaVersion(), iproto.CodeUnknownRequestType, unknownType(h.typ)))
 		}
 	}
-	return &Server{cfg: cfg, log: log, done: make(chan struct{}), conns: map[*conn]struct{}{}}
+	return &Server{cfg: cfg, log: log, done: make(chan struct{}), conns: map[*conn]struct{}{},
+		violationLog: newLogLimiter(log, slog.LevelWarn, "connections closed for protocol violations", logBurst, logInterval),
+		loginLog:     newLogLimiter(log, slog.LevelInfo, "failed logins", logBurst, logInterval)}
 }
 
 // Addr is the listener's address.
@@ -180,6 +191,8 @@ func (s *Server) Close() error {
 		c.close(errServerClosed)
 	}
 	s.wg.Wait()
+	s.violationLog.stop()
+	s.loginLog.stop()
 	return err
 }
 

@@ -190,7 +190,9 @@ func (f authFunc) Authenticate(s *Session, user string, salt, scramble []byte) e
 
 func TestIDAndPing(t *testing.T) {
 	var served atomic.Int32
-	_, addr := startServer(t, ServerConfig{SchemaVersion: 80, Serve: func(s *Session, p []byte, reply func([]byte)) {
+	var schema atomic.Uint64
+	schema.Store(80)
+	_, addr := startServer(t, ServerConfig{SchemaVersion: schema.Load, Serve: func(s *Session, p []byte, reply func([]byte)) {
 		served.Add(1)
 		echoServe(s, p, reply)
 	}})
@@ -222,6 +224,12 @@ func TestIDAndPing(t *testing.T) {
 	packet, err := iproto.ReadFrame(c.br, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []byte{0x83, 0x00, 0x00, 0x01, 0x05, 0x05, 0x50, 0x80}, packet)
+
+	// A schema change shows in the next reply: net.box reloads on it.
+	schema.Store(81)
+	resp = c.roundtrip(iproto.EncodePing(9))
+	require.Nil(t, resp.Err)
+	assert.Equal(t, uint64(81), resp.SchemaVersion)
 
 	assert.Zero(t, served.Load(), "ID and PING never reach Serve")
 }
@@ -323,6 +331,20 @@ func TestOversizedFrame(t *testing.T) {
 		c.expectClosed()
 	})
 
+	t.Run("whole frame sent: the client reads the reply", func(t *testing.T) {
+		// More than the server reads ahead: closing with it unread would
+		// reset the connection and lose the reply.
+		c := dialRaw(t, addr)
+		big := iproto.EncodeCall(9, "echo", mp([]any{strings.Repeat("x", 4<<20)}))
+		c.send(big) // all of it, before reading: the server must read it
+		resp := c.recv()
+		require.NotNil(t, resp.Err)
+		assert.Equal(t, uint64(9), resp.Sync)
+		assert.EqualValues(t, iproto.CodeProtocol, resp.Err.Code)
+		assert.Contains(t, resp.Err.Message, "exceeds the limit of 1024 bytes")
+		c.expectClosed()
+	})
+
 	t.Run("header unreadable: closed", func(t *testing.T) {
 		c := dialRaw(t, addr)
 		c.send([]byte{0xce, 0, 1, 0, 0, 0xc1})
@@ -338,7 +360,7 @@ func TestOversizedFrame(t *testing.T) {
 	// Others are served as before.
 	c := dialRaw(t, addr)
 	require.Nil(t, c.roundtrip(iproto.EncodeCall(1, "echo", mp([]any{strings.Repeat("x", 900)}))).Err)
-	assert.Equal(t, 3, strings.Count(logs.String(), "exceeds the limit"), logs.String())
+	assert.Equal(t, 4, strings.Count(logs.String(), "exceeds the limit"), logs.String())
 }
 
 func TestGarbageClosesWithOneLogLine(t *testing.T) {

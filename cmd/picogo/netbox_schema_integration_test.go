@@ -1,0 +1,64 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/picogo/picogo/internal/testbin"
+)
+
+// netboxSchemaScript connects `watcher`, creates the GLOBAL table fruit
+// through .proc_cas on a second connection, pings once on watcher and
+// waits (no further request) for watcher's conn.space.fruit: net.box
+// reloads its schema by itself when a reply's schema version changes.
+const netboxSchemaScript = `
+local netbox = require('net.box')
+local fiber = require('fiber')
+local addr, password = os.getenv('PICOGO_IT_ADDR'), os.getenv('PICOGO_IT_PASSWORD')
+local uri = 'admin:' .. password .. '@' .. addr
+local watcher = netbox.connect(uri, {wait_connected = 5})
+print('BEFORE', tostring(watcher.space.fruit))
+local creator = netbox.connect(uri, {wait_connected = 5})
+local info = creator:call('.proc_raft_info')
+local def = {id = 0, name = 'fruit', distribution = 'global', engine = 'memtx', owner = 1,
+    format = {{name = 'name', type = 'string', is_nullable = false}},
+    primary_key = {0}, schema_version = 0, operable = true, description = ''}
+local ok, err = pcall(creator.call, creator, '.proc_cas',
+    {'demo', {index = info.applied, term = info.term, ranges = {}}, {kind = 'ddl_create_table', def = def}, 1})
+print('CREATED', tostring(ok), tostring(err))
+watcher:ping()
+local deadline = fiber.clock() + 5
+while watcher.space.fruit == nil and fiber.clock() < deadline do fiber.sleep(0.01) end
+print('AFTER', tostring(watcher.space.fruit ~= nil), watcher.space.fruit and watcher.space.fruit.id or '')
+os.exit(0)
+`
+
+// TestIntegrationNetBoxSeesNewTable: a net.box connection made before a
+// table was created sees it without conn:reload_schema() (issue 11 item 4).
+func TestIntegrationNetBoxSeesNewTable(t *testing.T) {
+	skipIfShort(t)
+	tarantool := testbin.Tarantool(t)
+	in := startOne(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tarantool, "-e", netboxSchemaScript)
+	cmd.Env = append(os.Environ(), "PICOGO_IT_ADDR="+in.addr, "PICOGO_IT_PASSWORD="+itAdminPassword)
+	cmd.WaitDelay = 2 * time.Second
+	out, err := cmd.CombinedOutput()
+	t.Logf("tarantool -e <net.box script>:\n%s", out)
+	if err != nil {
+		t.Fatalf("tarantool: %v", err)
+	}
+	for _, want := range []string{"BEFORE\tnil\n", "CREATED\ttrue\t", "AFTER\ttrue\t1024\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("net.box printed no line starting %q", want)
+		}
+	}
+}

@@ -1,0 +1,44 @@
+package node
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/picogo/picogo/core/tables"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNotALeaderNamesTheLeader(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	e := s.n.notALeader("NotALeader", 1)
+	require.Equal(t, CodeNotALeader, e.Code)
+	require.Equal(t, "NotALeader: not a leader, the leader is raft id 1 at i1", e.Message)
+	require.Equal(t, uint64(1), e.LeaderID)
+	// An id with no known address: the id alone.
+	require.Equal(t, ".proc_x: not a leader, the leader is raft id 7", s.n.notALeader(".proc_x", 7).Message)
+}
+
+func TestCasOfATupleOfTheWrongFieldCount(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	r := s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "a")))
+	requireCode(t, r, tables.CodeExactFieldCount)
+	require.Equal(t, "Tuple field count 1 does not match space field count 2", r.Err.Message)
+
+	r = s.cas(s.pred(), tables.BatchOp(tables.Insert(kv, "a", "1"), tables.Insert(kv, "b", "2", "3")))
+	requireCode(t, r, tables.CodeExactFieldCount)
+	require.Equal(t, "batch op 1: Tuple field count 3 does not match space field count 2", r.Err.Message)
+}
+
+func TestCasAsAUserGivenByName(t *testing.T) {
+	s := newSolo(t, Mutants{})
+	cas := func(user string, k string) Reply {
+		return s.do(Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.DmlOp(tables.Insert(kv, k, "1")), AsUserName: user})
+	}
+	require.Nil(t, cas("admin", "a").Err)
+	r := cas("guest", "b")
+	requireCode(t, r, CodeAccessDenied)
+	require.Equal(t, fmt.Sprintf("AccessDenied: Write access to table kv is denied for user %d", tables.GuestID), r.Err.Message)
+	r = cas("nobody", "c")
+	requireCode(t, r, CodeAccessDenied)
+	require.Equal(t, "AccessDenied: user 'nobody' does not exist", r.Err.Message)
+}
