@@ -9,7 +9,7 @@ import (
 )
 
 func TestNotALeaderNamesTheLeader(t *testing.T) {
-	s := newSolo(t, Mutants{})
+	s := newSolo(t)
 	e := s.n.notALeader("NotALeader", 1)
 	require.Equal(t, CodeNotALeader, e.Code)
 	require.Equal(t, "NotALeader: not a leader, the leader is raft id 1 at i1", e.Message)
@@ -19,7 +19,7 @@ func TestNotALeaderNamesTheLeader(t *testing.T) {
 }
 
 func TestCasOfATupleOfTheWrongFieldCount(t *testing.T) {
-	s := newSolo(t, Mutants{})
+	s := newSolo(t)
 	r := s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "a")))
 	requireCode(t, r, tables.CodeExactFieldCount)
 	require.Equal(t, "Tuple field count 1 does not match space field count 2", r.Err.Message)
@@ -30,7 +30,7 @@ func TestCasOfATupleOfTheWrongFieldCount(t *testing.T) {
 }
 
 func TestCasAsAUserGivenByName(t *testing.T) {
-	s := newSolo(t, Mutants{})
+	s := newSolo(t)
 	cas := func(user string, k string) Reply {
 		return s.do(Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.DmlOp(tables.Insert(kv, k, "1")), AsUserName: user})
 	}
