@@ -16,8 +16,7 @@ local def = {id = 0, name = 'fruit', distribution = 'global', engine = 'memtx', 
               {name = 'qty', type = 'unsigned', is_nullable = false}},
     primary_key = {0}, schema_version = 0, operable = true, description = ''}
 print('create', json.encode({conn:call('.proc_cas', {'demo', predicate(), {kind = 'ddl_create_table', def = def}, 1})}))
-conn:close()
-conn = netbox.connect('admin:' .. password .. '@' .. leader) -- a new connection loads the new schema
+conn:ping() -- the reply carries the new schema version: net.box loads the new table
 local id = conn.space.fruit.id
 print('table id', id)
 -- Two rows in one atomic batch.
