@@ -64,7 +64,7 @@ func TestLadderJoinRF2(t *testing.T) {
 	for {
 		a := s.step()
 		grades = append(grades, s.instance("storage_1_2").Current)
-		if a.Step == StepIdle {
+		if a.Step() == StepIdle {
 			break
 		}
 	}
