@@ -9,7 +9,7 @@ import (
 	"github.com/picogo/picogo/core/tables"
 )
 
-// Whole flows through the in-test executor: each Action's Ops applied to a
+// Whole flows through the in-test executor: each Action's CaS applied to a
 // real tables.Store, the topology read back for the next Plan.
 
 func TestLadderFreshCluster(t *testing.T) {
