@@ -3,7 +3,8 @@
 // configuration in force, its own raft id, and which instances failed RPCs
 // lately) to one Action, which the node then carries out — a leadership
 // transfer, a Raft configuration change, or RPCs to instances followed by one
-// CaS batch that records their outcome.
+// CaS batch that records their outcome. Action is a sum type (actions.go):
+// one struct per step, holding exactly what that step needs.
 //
 // The plan follows docs/lifecycle.md, section "The governor": nine steps in
 // order, the first that has something to do wins. The governor runs the plan
@@ -59,7 +60,8 @@ import (
 	"github.com/picogo/picogo/core/tables"
 )
 
-// Step names, as Action.Step reports them.
+// Step names, as Action.Step reports them: in logs, governor_loop_status
+// and the simulator's trace.
 const (
 	StepTransferLeadership = "transfer leadership"
 	StepConfChange         = "conf change"
@@ -88,26 +90,6 @@ type Input struct {
 	// skipped as RPC targets, and never picked as a new voter, transfer
 	// target or target master, until the executor's backoff lets them back.
 	Unreachable map[string]bool
-}
-
-// Action is one governor step.
-type Action struct {
-	// Step is one of the Step constants.
-	Step string
-	// Detail is one readable line for logs and the simulator's trace.
-	Detail string
-	// TransferTo is the voter to hand leadership to (step 1).
-	TransferTo uint64
-	// ConfChange is the Raft configuration change to propose (step 2).
-	ConfChange *raft.ConfChange
-	// RPCs are sent in parallel before the CaS; all must succeed.
-	RPCs []RPC
-	// Ops is the finalizing CaS batch; empty only for a transfer, a conf
-	// change and idle.
-	Ops []tables.Dml
-	// Ranges are the rows the plan read to decide and does not write, for
-	// the CaS predicate (the rows it writes are implicit).
-	Ranges []tables.Range
 }
 
 // RPC is one call to an instance.
@@ -161,5 +143,5 @@ func Plan(in Input) Action {
 			return a
 		}
 	}
-	return Action{Step: StepIdle, Detail: "nothing to do"} // 9
+	return Idle{} // 9
 }

@@ -174,32 +174,26 @@ func (s *sim) exec(a Action) {
 	t := s.t
 	t.Helper()
 	wasJoint := s.conf.Joint()
-	if a.Step != StepIdle || !wasJoint { // idle while joint: raft is about to leave it
-		s.trace = append(s.trace, a.Step+": "+a.Detail)
+	if _, idle := a.(Idle); !idle || !wasJoint { // idle while joint: raft is about to leave it
+		s.trace = append(s.trace, a.Step()+": "+a.Detail())
 	}
 	top := s.topology()
-	switch a.Step {
-	case StepIdle:
-		require.Empty(t, a.Ops)
-		require.Empty(t, a.RPCs)
-	case StepTransferLeadership:
-		require.Empty(t, a.Ops)
-		require.Contains(t, s.conf.Voters, a.TransferTo, "transfer to a non-voter")
-		require.NotEqual(t, s.self, a.TransferTo)
-		s.self = a.TransferTo
-	case StepConfChange:
-		require.NotNil(t, a.ConfChange)
-		require.Empty(t, a.Ops)
+	switch a := a.(type) {
+	case Idle:
+	case TransferLeadership:
+		require.Contains(t, s.conf.Voters, a.ToRaftID, "transfer to a non-voter")
+		require.NotEqual(t, s.self, a.ToRaftID)
+		s.self = a.ToRaftID
+	case ConfChange:
 		require.False(t, wasJoint, "conf change proposed while joint")
-		cs, err := applyConf(s.conf, *a.ConfChange)
-		require.NoError(t, err, "conf change %s from %s", a.ConfChange, s.conf)
+		cs, err := applyConf(s.conf, a.Change)
+		require.NoError(t, err, "conf change %s from %s", a.Change, s.conf)
 		require.Contains(t, cs.Voters, s.self, "step 2 demoted the leader")
 		s.conf = cs
-	default:
-		require.Nil(t, a.ConfChange)
-		require.Zero(t, a.TransferTo)
-		require.NotEmpty(t, a.Ops, "a %s step must write something", a.Step)
-		for _, rpc := range a.RPCs {
+	case Batch:
+		rpcs, cas := a.Batch()
+		require.NotEmpty(t, cas.Ops, "a %s step must write something", a.Step())
+		for _, rpc := range rpcs {
 			i, ok := top.Instance(rpc.InstanceID)
 			require.True(t, ok, "RPC to unknown %s", rpc.InstanceID)
 			require.Equal(t, tables.GradeOnline, i.Target.Variant, "RPC to %s whose target is %s", i.InstanceID, i.Target)
@@ -208,15 +202,25 @@ func (s *sim) exec(a Action) {
 			require.Equal(t, top.Addresses[i.RaftID], rpc.Address)
 			s.got[i.InstanceID] = append(s.got[i.InstanceID], rpc.Call)
 		}
-		for _, r := range a.Ranges {
+		for _, r := range cas.Ranges {
 			require.NoError(t, s.store.CheckRange(r))
 		}
-		res := s.store.ApplyOp(tables.BatchOp(a.Ops...))
-		require.Nil(t, res.Err, "%s: %s", a.Step, a.Detail)
+		res := s.store.ApplyOp(tables.BatchOp(cas.Ops...))
+		require.Nil(t, res.Err, "%s: %s", a.Step(), a.Detail())
+	default:
+		t.Fatalf("unknown step %T", a)
 	}
 	if wasJoint {
 		s.conf = raft.ConfState{Voters: s.conf.Voters, Learners: union(s.conf.Learners, s.conf.LearnersNext)}
 	}
+}
+
+// as is the step a is, failing the test if it is another.
+func as[T Action](t testing.TB, a Action) T {
+	t.Helper()
+	v, ok := a.(T)
+	require.True(t, ok, "%s: %s", a.Step(), a.Detail())
+	return v
 }
 
 // run steps until idle (and not joint); it fails after max steps.
@@ -226,7 +230,7 @@ func (s *sim) run(max int) []string {
 	for n := 0; n < max; n++ {
 		joint := s.conf.Joint()
 		a := s.step()
-		if a.Step == StepIdle && !joint {
+		if _, idle := a.(Idle); idle && !joint {
 			return s.trace[from:]
 		}
 	}

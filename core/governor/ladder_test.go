@@ -9,7 +9,7 @@ import (
 	"github.com/picogo/picogo/core/tables"
 )
 
-// Whole flows through the in-test executor: each Action's Ops applied to a
+// Whole flows through the in-test executor: each Action's CaS applied to a
 // real tables.Store, the topology read back for the next Plan.
 
 func TestLadderFreshCluster(t *testing.T) {
@@ -64,7 +64,7 @@ func TestLadderJoinRF2(t *testing.T) {
 	for {
 		a := s.step()
 		grades = append(grades, s.instance("storage_1_2").Current)
-		if a.Step == StepIdle {
+		if a.Step() == StepIdle {
 			break
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/picogo/picogo/core/tables"
 )
@@ -120,7 +119,7 @@ func atLeast(g tables.Grade, v string, inc uint64) bool {
 	return rank(g.Variant) >= 0 && g.Incarnation >= inc && rank(g.Variant) >= rank(v)
 }
 
-// rows collects what an Action reads and writes, for its Ops and Ranges.
+// rows collects what a step reads and writes, for its CaS.
 type rows struct {
 	ops    []tables.Dml
 	read   []rowKey
@@ -187,15 +186,13 @@ func (r *rows) ranges() []tables.Range {
 	return out
 }
 
-// action is an Action carrying the rows' ops and ranges.
-func (r *rows) action(step, detail string, rpcs []RPC) Action {
-	return Action{Step: step, Detail: detail, RPCs: rpcs, Ops: r.ops, Ranges: r.ranges()}
-}
+// cas is the batch writing the rows, predicated on the ones read.
+func (r *rows) cas() CaS { return CaS{Ops: r.ops, Ranges: r.ranges()} }
 
-func ids(is []tables.Instance) string {
+func ids(is []tables.Instance) []string {
 	names := make([]string, len(is))
 	for k, i := range is {
 		names[k] = i.InstanceID
 	}
-	return "[" + strings.Join(names, " ") + "]"
+	return names
 }

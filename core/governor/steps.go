@@ -1,7 +1,6 @@
 package governor
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/picogo/picogo/core/tables"
@@ -22,9 +21,9 @@ func (p *planner) offline() (Action, bool) {
 		was := i.Current
 		i.Current = i.Target
 		r.putInstance(i)
-		return r.action(StepOffline, fmt.Sprintf("%s: %s -> %s", i.InstanceID, was, i.Current), nil), true
+		return Offline{Instance: i.InstanceID, From: was, To: i.Current, CaS: r.cas()}, true
 	}
-	return Action{}, false
+	return nil, false
 }
 
 // validMaster reports whether id names a member of rs whose target is
@@ -57,11 +56,11 @@ func (p *planner) targetMaster() (Action, bool) {
 			rs.TargetMasterID = m.InstanceID
 			rs.TargetConfigVersion++
 			r.putReplicaset(rs)
-			return r.action(StepTargetMaster, fmt.Sprintf("%s: target master %q -> %q, target config version %d",
-				rs.ReplicasetID, was, m.InstanceID, rs.TargetConfigVersion), nil), true
+			return TargetMaster{Replicaset: rs.ReplicasetID, From: was, To: m.InstanceID,
+				ConfigVersion: rs.TargetConfigVersion, CaS: r.cas()}, true
 		}
 	}
-	return Action{}, false
+	return nil, false
 }
 
 // replication is step 5: a replicaset whose current config version is
@@ -145,13 +144,13 @@ func (p *planner) replication() (Action, bool) {
 		before := rs
 		rs.CurrentMasterID = rs.TargetMasterID
 		rs.CurrentConfigVersion = rs.TargetConfigVersion
-		detail := fmt.Sprintf("%s: master %s, peers %v", rs.ReplicasetID, rs.CurrentMasterID, peers)
+		a := ConfigureReplication{Replicaset: rs.ReplicasetID, Master: rs.CurrentMasterID, Peers: peers, RPCs: rpcs}
 		if tier, ok := p.tier(rs.Tier); ok {
 			if rs.State != tables.ReplicasetReady && uint64(replicated) >= tier.ReplicationFactor {
 				rs.State, rs.Weight = tables.ReplicasetReady, 1
 				tier.TargetVshardConfigVersion++
 				r.putTier(tier)
-				detail += fmt.Sprintf(", ready (%s target vshard config version %d)", tier.Name, tier.TargetVshardConfigVersion)
+				a.Ready, a.Tier, a.VshardConfigVersion = true, tier.Name, tier.TargetVshardConfigVersion
 			} else {
 				r.readTier(tier)
 			}
@@ -160,9 +159,10 @@ func (p *planner) replication() (Action, bool) {
 			rs.State != before.State || rs.Weight != before.Weight {
 			r.putReplicaset(rs)
 		}
-		return r.action(StepReplication, detail, rpcs), true
+		a.CaS = r.cas()
+		return a, true
 	}
-	return Action{}, false
+	return nil, false
 }
 
 // sharding is step 6: a tier whose current vshard config version is behind
@@ -219,10 +219,10 @@ next:
 		} else {
 			r.readTier(tier)
 		}
-		return r.action(StepSharding, fmt.Sprintf("%s: vshard config version %d to %s",
-			tier.Name, tier.CurrentVshardConfigVersion, ids(targets)), rpcs), true
+		return ConfigureSharding{Tier: tier.Name, VshardConfigVersion: tier.CurrentVshardConfigVersion,
+			Instances: ids(targets), RPCs: rpcs, CaS: r.cas()}, true
 	}
-	return Action{}, false
+	return nil, false
 }
 
 // shardingBootstrap is the rest of step 6: a tier not yet bootstrapped with
@@ -253,12 +253,11 @@ func (p *planner) shardingBootstrap() (Action, bool) {
 			r.readAddress(m.RaftID)
 			tier.VshardBootstrapped = true
 			r.putTier(tier)
-			rpc := RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: a, Call: ShardingBootstrap{}}
-			return r.action(StepShardingBootstrap, fmt.Sprintf("%s: bootstrap buckets on %s master %s",
-				tier.Name, rs.ReplicasetID, m.InstanceID), []RPC{rpc}), true
+			return BootstrapSharding{Tier: tier.Name, Replicaset: rs.ReplicasetID, Master: m.InstanceID,
+				RPC: RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: a, Call: ShardingBootstrap{}}, CaS: r.cas()}, true
 		}
 	}
-	return Action{}, false
+	return nil, false
 }
 
 // online is step 7: an instance at ShardingInitialized(i) with target
@@ -272,9 +271,9 @@ func (p *planner) online() (Action, bool) {
 		var r rows
 		i.Current = i.Target
 		r.putInstance(i)
-		return r.action(StepOnline, fmt.Sprintf("%s: %s -> %s", i.InstanceID, want, i.Current), nil), true
+		return Online{Instance: i.InstanceID, From: want, To: i.Current, CaS: r.cas()}, true
 	}
-	return Action{}, false
+	return nil, false
 }
 
 // expel is step 8: an instance with target Expelled that no longer votes
@@ -294,7 +293,7 @@ func (p *planner) expel() (Action, bool) {
 		was := i.Current
 		i.Current = i.Target
 		r.putInstance(i)
-		return r.action(StepExpel, fmt.Sprintf("%s: %s -> %s", i.InstanceID, was, i.Current), nil), true
+		return Expel{Instance: i.InstanceID, From: was, To: i.Current, CaS: r.cas()}, true
 	}
-	return Action{}, false
+	return nil, false
 }

@@ -24,10 +24,11 @@ func pair() *topo {
 
 // rangeKeys describes an action's ranges as "table:key".
 func rangeKeys(t *testing.T, a Action) []string {
+	_, cas := as[Batch](t, a).Batch()
 	names := map[uint32]string{tables.TablePicoInstance: "instance", tables.TablePicoReplicaset: "replicaset",
 		tables.TablePicoTier: "tier", tables.TablePicoPeerAddress: "address"}
 	var out []string
-	for _, r := range a.Ranges {
+	for _, r := range cas.Ranges {
 		tup, err := tables.NewTuple(r.Key)
 		require.NoError(t, err)
 		out = append(out, fmt.Sprintf("%s:%v", names[r.Table], tup.Values()[0]))
@@ -35,11 +36,12 @@ func rangeKeys(t *testing.T, a Action) []string {
 	return out
 }
 
-func steps2(a Action) string { return a.Step + ": " + a.Detail }
+func steps2(a Action) string { return a.Step() + ": " + a.Detail() }
 
-func calls(a Action) map[string]Call {
+func calls(t *testing.T, a Action) map[string]Call {
+	rpcs, _ := as[Batch](t, a).Batch()
 	out := map[string]Call{}
-	for _, r := range a.RPCs {
+	for _, r := range rpcs {
 		out[r.InstanceID] = r.Call
 	}
 	return out
@@ -62,14 +64,14 @@ func TestOffline(t *testing.T) {
 			s := newSim(t, pair().grade("s2", tc.cur, tc.tgt), 1, withLearners(voters(1), 2))
 			if tc.want.Variant == "" {
 				a := s.plan()
-				assert.NotEqual(t, StepOffline, a.Step, a.Detail)
+				assert.NotEqual(t, StepOffline, a.Step(), a.Detail())
 				return
 			}
 			a := s.step()
-			require.Equal(t, StepOffline, a.Step, a.Detail)
-			assert.Equal(t, fmt.Sprintf("s2: %s -> %s", tc.cur, tc.want), a.Detail)
-			assert.Empty(t, a.RPCs)
-			assert.Empty(t, a.Ranges, "it reads only the row it writes")
+			o := as[Offline](t, a)
+			assert.Equal(t, Offline{Instance: "s2", From: tc.cur, To: tc.want, CaS: o.CaS}, o)
+			assert.Equal(t, fmt.Sprintf("s2: %s -> %s", tc.cur, tc.want), a.Detail())
+			assert.Empty(t, o.Ranges, "it reads only the row it writes")
 			assert.Equal(t, tc.want, s.instance("s2").Current)
 			assert.Equal(t, tc.tgt, s.instance("s2").Target)
 		})
@@ -121,10 +123,13 @@ func TestTargetMaster(t *testing.T) {
 			in.Conf = raft.ConfState{VotersOutgoing: []uint64{1}, Voters: in.Conf.Voters, Learners: in.Conf.Learners}
 			a := Plan(in) // ...and joint, so step 2 waits
 			if tc.want == "" {
-				assert.NotEqual(t, StepTargetMaster, a.Step, a.Detail)
+				assert.NotEqual(t, StepTargetMaster, a.Step(), a.Detail())
 				return
 			}
-			require.Equal(t, StepTargetMaster, a.Step, a.Detail)
+			before := s.topology()
+			was, _ := before.Replicaset("r1")
+			tm := as[TargetMaster](t, a)
+			assert.Equal(t, TargetMaster{Replicaset: "r1", From: was.TargetMasterID, To: tc.want, ConfigVersion: 2, CaS: tm.CaS}, tm)
 			s.exec(a)
 			top := s.topology()
 			rs, _ := top.Replicaset("r1")
@@ -132,7 +137,6 @@ func TestTargetMaster(t *testing.T) {
 			assert.Equal(t, uint64(2), rs.TargetConfigVersion, "the target config version is bumped")
 			assert.Equal(t, uint64(1), rs.CurrentConfigVersion)
 			assert.Equal(t, "s1", rs.CurrentMasterID, "current master moves in step 5")
-			assert.Empty(t, a.RPCs)
 			assert.Equal(t, []string{"instance:s1", "instance:s2", "instance:s3"}, rangeKeys(t, a))
 		})
 	}
@@ -142,10 +146,12 @@ func TestReplication(t *testing.T) {
 	t.Run("a fresh instance: RPC, Replicated, ready, tier version bumped", func(t *testing.T) {
 		s := newSim(t, newTopo().tier("storage", 1, true).add("s1", 1, "r1", off(0), on(1)), 1, voters(1))
 		a := s.step()
-		require.Equal(t, StepReplication, a.Step)
-		assert.Equal(t, "r1: master s1, peers [10.0.0.1:3301], ready (storage target vshard config version 1)", a.Detail)
-		assert.Equal(t, []RPC{{InstanceID: "s1", RaftID: 1, Address: addr(1),
-			Call: Replication{IsMaster: true, Peers: []string{addr(1)}}}}, a.RPCs)
+		r := as[ConfigureReplication](t, a)
+		assert.Equal(t, ConfigureReplication{Replicaset: "r1", Master: "s1", Peers: []string{addr(1)},
+			RPCs: []RPC{{InstanceID: "s1", RaftID: 1, Address: addr(1),
+				Call: Replication{IsMaster: true, Peers: []string{addr(1)}}}},
+			Ready: true, Tier: "storage", VshardConfigVersion: 1, CaS: r.CaS}, r)
+		assert.Equal(t, "r1: master s1, peers [10.0.0.1:3301], ready (storage target vshard config version 1)", a.Detail())
 		assert.Equal(t, rep(1), s.instance("s1").Current)
 		top := s.topology()
 		rs, _ := top.Replicaset("r1")
@@ -164,10 +170,10 @@ func TestReplication(t *testing.T) {
 			})
 		s := newSim(t, top, 1, withLearners(voters(1), 2))
 		a := s.step()
-		require.Equal(t, StepReplication, a.Step)
-		assert.Equal(t, "r1: master s1, peers [10.0.0.1:3301 10.0.0.2:3301]", a.Detail,
+		require.Equal(t, StepReplication, a.Step())
+		assert.Equal(t, "r1: master s1, peers [10.0.0.1:3301 10.0.0.2:3301]", a.Detail(),
 			"peers are every member not expelled, Offline ones too")
-		assert.Equal(t, map[string]Call{"s1": Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}}}, calls(a))
+		assert.Equal(t, map[string]Call{"s1": Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}}}, calls(t, a))
 		top2 := s.topology()
 		rs, _ := top2.Replicaset("r1")
 		assert.Equal(t, tables.ReplicasetNotReady, rs.State)
@@ -180,66 +186,66 @@ func TestReplication(t *testing.T) {
 		top := pair().rs("r1", func(r *tables.Replicaset) { r.TargetMasterID, r.TargetConfigVersion = "s2", 2 })
 		s := newSim(t, top, 1, voters(1, 2))
 		a := s.step()
-		require.Equal(t, StepReplication, a.Step)
+		require.Equal(t, StepReplication, a.Step())
 		assert.Equal(t, map[string]Call{
 			"s1": Replication{IsMaster: false, Peers: []string{addr(1), addr(2)}},
 			"s2": Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}},
-		}, calls(a))
+		}, calls(t, a))
 		top2 := s.topology()
 		rs, _ := top2.Replicaset("r1")
 		assert.Equal(t, "s2", rs.CurrentMasterID)
 		assert.Equal(t, uint64(2), rs.CurrentConfigVersion)
 		assert.Equal(t, on(1), s.instance("s1").Current, "a grade above Replicated stays")
-		assert.Equal(t, StepIdle, s.plan().Step)
+		assert.Equal(t, StepIdle, s.plan().Step())
 	})
 	t.Run("an expelled member is not a peer", func(t *testing.T) {
 		top := pair().grade("s2", expd(1), expd(1)).grade("s1", off(1), on(2))
 		s := newSim(t, top, 1, voters(1))
 		a := s.step()
-		require.Equal(t, StepReplication, a.Step)
-		assert.Equal(t, map[string]Call{"s1": Replication{IsMaster: true, Peers: []string{addr(1)}}}, calls(a))
+		require.Equal(t, StepReplication, a.Step())
+		assert.Equal(t, map[string]Call{"s1": Replication{IsMaster: true, Peers: []string{addr(1)}}}, calls(t, a))
 	})
 	t.Run("an unreachable member is skipped, and the step does not repeat for it", func(t *testing.T) {
 		top := pair().grade("s1", off(1), on(2)).grade("s2", off(1), on(2))
 		s := newSim(t, top, 1, withLearners(voters(1), 2))
 		s.unreachable["s2"] = true
 		a := s.step()
-		require.Equal(t, StepReplication, a.Step)
+		require.Equal(t, StepReplication, a.Step())
 		assert.Equal(t, []string{"s1"}, slices.Sorted(func(yield func(string) bool) {
-			for id := range calls(a) {
+			for id := range calls(t, a) {
 				yield(id)
 			}
 		}))
 		assert.Equal(t, rep(2), s.instance("s1").Current)
 		assert.Equal(t, off(1), s.instance("s2").Current)
-		assert.NotEqual(t, StepReplication, s.plan().Step)
+		assert.NotEqual(t, StepReplication, s.plan().Step())
 		delete(s.unreachable, "s2")
-		assert.Equal(t, StepReplication, s.plan().Step, "back once reachable")
+		assert.Equal(t, StepReplication, s.plan().Step(), "back once reachable")
 	})
 	t.Run("the config version moved and a member is unreachable: the replicaset waits for it", func(t *testing.T) {
 		top := pair().grade("s1", on(2), on(2)).grade("s2", on(2), on(2)).
 			rs("r1", func(r *tables.Replicaset) { r.TargetConfigVersion++ })
 		s := newSim(t, top, 1, voters(1, 2))
 		s.unreachable["s2"] = true
-		assert.NotEqual(t, StepReplication, s.plan().Step)
+		assert.NotEqual(t, StepReplication, s.plan().Step())
 		delete(s.unreachable, "s2")
 		a := s.step()
-		require.Equal(t, StepReplication, a.Step)
-		assert.Len(t, calls(a), 2)
+		require.Equal(t, StepReplication, a.Step())
+		assert.Len(t, calls(t, a), 2)
 	})
 	t.Run("an unreachable target master: the replicaset waits", func(t *testing.T) {
 		top := pair().grade("s1", off(1), on(2)).grade("s2", off(1), on(2))
 		s := newSim(t, top, 2, withLearners(voters(2), 1))
 		s.unreachable["s1"] = true
 		a := s.plan()
-		assert.Equal(t, StepIdle, a.Step, a.Detail)
+		assert.Equal(t, StepIdle, a.Step(), a.Detail())
 	})
 	t.Run("every target unreachable: fall through to the next step", func(t *testing.T) {
 		top := storage(2).grade("s2", off(1), on(2)).grade("s1", shi(1), on(1))
 		s := newSim(t, top, 1, withLearners(voters(1), 2))
 		s.unreachable["s2"] = true
 		a := s.plan()
-		assert.Equal(t, StepOnline, a.Step, a.Detail)
+		assert.Equal(t, StepOnline, a.Step(), a.Detail())
 	})
 }
 
@@ -249,20 +255,20 @@ func TestSharding(t *testing.T) {
 			grade("s3", off(1), off(1))
 		s := newSim(t, top, 1, withLearners(voters(1, 2), 3))
 		a := s.step()
-		require.Equal(t, StepSharding, a.Step)
-		assert.Equal(t, "storage: vshard config version 2 to [s1 s2]", a.Detail)
-		assert.Equal(t, map[string]Call{"s1": Sharding{DoReconfigure: true}, "s2": Sharding{DoReconfigure: true}}, calls(a))
+		require.Equal(t, StepSharding, a.Step())
+		assert.Equal(t, "storage: vshard config version 2 to [s1 s2]", a.Detail())
+		assert.Equal(t, map[string]Call{"s1": Sharding{DoReconfigure: true}, "s2": Sharding{DoReconfigure: true}}, calls(t, a))
 		top2 := s.topology()
 		tier, _ := top2.Tier("storage")
 		assert.Equal(t, uint64(2), tier.CurrentVshardConfigVersion)
 		assert.Equal(t, []string{"instance:s1", "instance:s2", "instance:s3"}, rangeKeys(t, a))
-		assert.Equal(t, StepIdle, s.plan().Step)
+		assert.Equal(t, StepIdle, s.plan().Step())
 	})
 	t.Run("a new instance at Replicated: it configures, the others only if changed", func(t *testing.T) {
 		s := newSim(t, storage(3).grade("s3", rep(2), on(2)), 1, voters(1, 2, 3))
 		a := s.step()
-		require.Equal(t, StepSharding, a.Step)
-		assert.Equal(t, map[string]Call{"s1": Sharding{}, "s2": Sharding{}, "s3": Sharding{DoReconfigure: true}}, calls(a))
+		require.Equal(t, StepSharding, a.Step())
+		assert.Equal(t, map[string]Call{"s1": Sharding{}, "s2": Sharding{}, "s3": Sharding{DoReconfigure: true}}, calls(t, a))
 		assert.Equal(t, shi(2), s.instance("s3").Current)
 		assert.Equal(t, on(1), s.instance("s1").Current)
 		assert.Contains(t, rangeKeys(t, a), "tier:storage")
@@ -271,11 +277,11 @@ func TestSharding(t *testing.T) {
 		s := newSim(t, storage(3).grade("s3", rep(2), on(2)).grade("s2", rep(2), on(2)), 1, voters(1, 2, 3))
 		s.unreachable["s2"] = true
 		a := s.step()
-		require.Equal(t, StepSharding, a.Step)
-		assert.Equal(t, map[string]Call{"s1": Sharding{}, "s3": Sharding{DoReconfigure: true}}, calls(a))
+		require.Equal(t, StepSharding, a.Step())
+		assert.Equal(t, map[string]Call{"s1": Sharding{}, "s3": Sharding{DoReconfigure: true}}, calls(t, a))
 		assert.Equal(t, rep(2), s.instance("s2").Current)
 		assert.Equal(t, "online: s3: ShardingInitialized(2) -> Online(2)", steps2(s.step()))
-		assert.Equal(t, StepIdle, s.plan().Step, "no repeat for the unreachable one")
+		assert.Equal(t, StepIdle, s.plan().Step(), "no repeat for the unreachable one")
 	})
 	t.Run("the version moved and an instance is unreachable: the tier waits for it", func(t *testing.T) {
 		// Recording the version now would leave s2 with the old map for
@@ -283,16 +289,16 @@ func TestSharding(t *testing.T) {
 		top := storage(3).tierEdit("storage", func(x *tables.Tier) { x.TargetVshardConfigVersion++ })
 		s := newSim(t, top, 1, voters(1, 2, 3))
 		s.unreachable["s2"] = true
-		assert.Equal(t, StepIdle, s.plan().Step)
+		assert.Equal(t, StepIdle, s.plan().Step())
 		delete(s.unreachable, "s2")
 		a := s.step()
-		require.Equal(t, StepSharding, a.Step)
-		assert.Len(t, calls(a), 3)
+		require.Equal(t, StepSharding, a.Step())
+		assert.Len(t, calls(t, a), 3)
 	})
 	t.Run("every target unreachable: fall through", func(t *testing.T) {
 		s := newSim(t, storage(2).grade("s2", rep(2), on(2)).grade("s1", shi(1), on(1)), 1, voters(1, 2))
 		s.unreachable["s2"] = true
-		assert.Equal(t, StepOnline, s.plan().Step)
+		assert.Equal(t, StepOnline, s.plan().Step())
 	})
 	t.Run("an instance below Replicated is not a target", func(t *testing.T) {
 		top := storage(2).tierEdit("storage", func(x *tables.Tier) { x.TargetVshardConfigVersion = 2 }).
@@ -300,15 +306,15 @@ func TestSharding(t *testing.T) {
 		s := newSim(t, top, 1, voters(1, 2))
 		s.unreachable["s2"] = true // so step 5 waits for it
 		a := s.step()
-		require.Equal(t, StepSharding, a.Step)
-		assert.Equal(t, map[string]Call{"s1": Sharding{DoReconfigure: true}}, calls(a))
+		require.Equal(t, StepSharding, a.Step())
+		assert.Equal(t, map[string]Call{"s1": Sharding{DoReconfigure: true}}, calls(t, a))
 	})
 	t.Run("each tier on its own", func(t *testing.T) {
 		top := newTopo().tier("a", 1, true).add("a1", 1, "ra1", rep(1), on(1)).
 			tier("b", 1, true).add("b1", 2, "rb1", rep(1), on(1)).settled()
 		s := newSim(t, top, 1, voters(1, 2))
-		assert.Equal(t, "a: vshard config version 1 to [a1]", s.step().Detail)
-		assert.Equal(t, "b: vshard config version 1 to [b1]", s.step().Detail)
+		assert.Equal(t, "a: vshard config version 1 to [a1]", s.step().Detail())
+		assert.Equal(t, "b: vshard config version 1 to [b1]", s.step().Detail())
 	})
 }
 
@@ -319,20 +325,21 @@ func TestShardingBootstrap(t *testing.T) {
 	t.Run("on the first ready replicaset's master, once", func(t *testing.T) {
 		s := newSim(t, unbootstrapped(), 1, voters(1, 2, 3))
 		a := s.step()
-		require.Equal(t, StepShardingBootstrap, a.Step)
-		assert.Equal(t, "storage: bootstrap buckets on r1 master s1", a.Detail)
-		assert.Equal(t, []RPC{{InstanceID: "s1", RaftID: 1, Address: addr(1), Call: ShardingBootstrap{}}}, a.RPCs)
+		b := as[BootstrapSharding](t, a)
+		assert.Equal(t, BootstrapSharding{Tier: "storage", Replicaset: "r1", Master: "s1",
+			RPC: RPC{InstanceID: "s1", RaftID: 1, Address: addr(1), Call: ShardingBootstrap{}}, CaS: b.CaS}, b)
+		assert.Equal(t, "storage: bootstrap buckets on r1 master s1", a.Detail())
 		top := s.topology()
 		tier, _ := top.Tier("storage")
 		assert.True(t, tier.VshardBootstrapped)
 		assert.Equal(t, []string{"address:1", "instance:s1", "replicaset:r1"}, rangeKeys(t, a))
-		assert.Equal(t, StepIdle, s.plan().Step, "once per tier")
+		assert.Equal(t, StepIdle, s.plan().Step(), "once per tier")
 	})
 	t.Run("not-ready replicasets and unreachable masters are passed over", func(t *testing.T) {
 		top := unbootstrapped().rs("r1", func(r *tables.Replicaset) { r.State, r.Weight = tables.ReplicasetNotReady, 0 })
 		s := newSim(t, top, 1, voters(1, 2, 3))
 		s.unreachable["s2"] = true
-		assert.Equal(t, "storage: bootstrap buckets on r3 master s3", s.plan().Detail)
+		assert.Equal(t, "storage: bootstrap buckets on r3 master s3", s.plan().Detail())
 	})
 	t.Run("a master not yet initialized for its incarnation: not it", func(t *testing.T) {
 		top := pair().tierEdit("storage", func(x *tables.Tier) { x.VshardBootstrapped = false }).
@@ -340,14 +347,14 @@ func TestShardingBootstrap(t *testing.T) {
 			rs("r1", func(r *tables.Replicaset) { r.TargetMasterID, r.TargetConfigVersion = "s2", 2 })
 		s := newSim(t, top, 1, voters(1, 2))
 		s.unreachable["s2"] = true // step 5 waits for the target master
-		assert.Equal(t, StepIdle, s.plan().Step)
+		assert.Equal(t, StepIdle, s.plan().Step())
 	})
 	t.Run("no ready replicaset: no bootstrap", func(t *testing.T) {
 		top := unbootstrapped()
 		for _, r := range []string{"r1", "r2", "r3"} {
 			top.rs(r, func(r *tables.Replicaset) { r.State, r.Weight = tables.ReplicasetNotReady, 0 })
 		}
-		assert.Equal(t, StepIdle, newSim(t, top, 1, voters(1, 2, 3)).plan().Step)
+		assert.Equal(t, StepIdle, newSim(t, top, 1, voters(1, 2, 3)).plan().Step())
 	})
 	t.Run("once per tier, each tier", func(t *testing.T) {
 		top := newTopo().tier("a", 1, true).add("a1", 1, "ra1", on(1), on(1)).add("a2", 2, "ra2", on(1), on(1)).
@@ -377,11 +384,12 @@ func TestOnline(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSim(t, storage(2).grade("s2", tc.cur, tc.tgt), 1, voters(1, 2))
 			a := s.step()
-			require.Equal(t, tc.want, a.Step, a.Detail)
+			require.Equal(t, tc.want, a.Step(), a.Detail())
 			if tc.want == StepOnline {
-				assert.Equal(t, "s2: ShardingInitialized(2) -> Online(2)", a.Detail)
+				assert.Equal(t, "s2: ShardingInitialized(2) -> Online(2)", a.Detail())
 				assert.Equal(t, tc.tgt, s.instance("s2").Current)
-				assert.Empty(t, a.RPCs)
+				o := as[Online](t, a)
+				assert.Equal(t, Online{Instance: "s2", From: shi(2), To: tc.tgt, CaS: o.CaS}, o)
 			}
 		})
 	}
@@ -391,32 +399,31 @@ func TestExpel(t *testing.T) {
 	t.Run("a voter: demoted to a learner, expelled, then removed", func(t *testing.T) {
 		s := newSim(t, storage(3).grade("s3", off(1), expd(1)), 1, voters(1, 2, 3))
 		a := s.step()
-		require.Equal(t, StepConfChange, a.Step)
-		assert.Equal(t, []raft.ConfChangeSingle{{Type: raft.AddLearner, NodeID: 3}}, a.ConfChange.Changes)
+		assert.Equal(t, []raft.ConfChangeSingle{{Type: raft.AddLearner, NodeID: 3}}, as[ConfChange](t, a).Change.Changes)
 		a = s.step()
-		require.Equal(t, StepExpel, a.Step)
-		assert.Equal(t, "s3: Offline(1) -> Expelled(1)", a.Detail)
+		e := as[Expel](t, a)
+		assert.Equal(t, Expel{Instance: "s3", From: off(1), To: expd(1), CaS: e.CaS}, e)
+		assert.Equal(t, "s3: Offline(1) -> Expelled(1)", a.Detail())
 		assert.Equal(t, expd(1), s.instance("s3").Current)
 		a = s.step()
-		require.Equal(t, StepConfChange, a.Step)
-		assert.Equal(t, []raft.ConfChangeSingle{{Type: raft.RemoveNode, NodeID: 3}}, a.ConfChange.Changes)
-		assert.Equal(t, StepIdle, s.step().Step)
+		assert.Equal(t, []raft.ConfChangeSingle{{Type: raft.RemoveNode, NodeID: 3}}, as[ConfChange](t, a).Change.Changes)
+		assert.Equal(t, StepIdle, s.step().Step())
 	})
 	t.Run("not in the configuration: expelled, never added", func(t *testing.T) {
 		s := newSim(t, storage(3).grade("s3", off(1), expd(1)), 1, voters(1, 2))
 		a := s.step()
-		require.Equal(t, StepExpel, a.Step, a.Detail)
-		assert.Equal(t, StepIdle, s.step().Step)
+		require.Equal(t, StepExpel, a.Step(), a.Detail())
+		assert.Equal(t, StepIdle, s.step().Step())
 	})
 	t.Run("in a joint configuration's outgoing voters: not yet", func(t *testing.T) {
 		in := Input{Self: 1, Topology: storage(3).grade("s3", off(1), expd(1)).Topology,
 			Conf: raft.ConfState{Voters: []uint64{1, 2}, VotersOutgoing: []uint64{1, 2, 3}, AutoLeave: true}}
-		assert.Equal(t, StepIdle, Plan(in).Step)
+		assert.Equal(t, StepIdle, Plan(in).Step())
 	})
 	t.Run("a voter becoming a learner in a joint configuration: not yet", func(t *testing.T) {
 		in := Input{Self: 1, Topology: storage(3).grade("s3", off(1), expd(1)).Topology,
 			Conf: raft.ConfState{Voters: []uint64{1, 2}, VotersOutgoing: []uint64{1, 2, 3}, LearnersNext: []uint64{3}}}
-		assert.Equal(t, StepIdle, Plan(in).Step)
+		assert.Equal(t, StepIdle, Plan(in).Step())
 	})
 }
 
@@ -447,7 +454,7 @@ func TestOrder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := Plan(Input{Self: 1, Topology: tc.top.Topology, Conf: tc.conf})
-			assert.Equal(t, tc.want, a.Step, a.Detail)
+			assert.Equal(t, tc.want, a.Step(), a.Detail())
 		})
 	}
 
@@ -508,7 +515,7 @@ func TestDeterminism(t *testing.T) {
 				}
 			}
 			got := Plan(shuffled)
-			require.True(t, reflect.DeepEqual(want, got), "%s: %s\nvs %s: %s", want.Step, want.Detail, got.Step, got.Detail)
+			require.True(t, reflect.DeepEqual(want, got), "%s: %s\nvs %s: %s", want.Step(), want.Detail(), got.Step(), got.Detail())
 			wantBytes, err := tables.Marshal(want)
 			require.NoError(t, err)
 			gotBytes, err := tables.Marshal(got)

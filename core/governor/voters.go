@@ -2,7 +2,6 @@ package governor
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 
 	"github.com/picogo/picogo/core/mutant"
@@ -20,7 +19,7 @@ import (
 func (p *planner) transferLeadership() (Action, bool) {
 	self, ok := p.byRaftID(p.in.Self)
 	if !ok || self.Target.Variant != tables.GradeOffline && self.Target.Variant != tables.GradeExpelled {
-		return Action{}, false
+		return nil, false
 	}
 	voters := slices.Sorted(slices.Values(p.in.Conf.Voters))
 	for _, id := range voters {
@@ -32,14 +31,10 @@ func (p *planner) transferLeadership() (Action, bool) {
 			i.Current.Variant != tables.GradeOnline || i.Target.Variant != tables.GradeOnline {
 			continue
 		}
-		return Action{
-			Step: StepTransferLeadership,
-			Detail: fmt.Sprintf("leader %s (raft id %d) has target %s: hand over to %s (raft id %d)",
-				self.InstanceID, self.RaftID, self.Target, i.InstanceID, i.RaftID),
-			TransferTo: id,
-		}, true
+		return TransferLeadership{Leader: self.InstanceID, LeaderRaftID: self.RaftID, LeaderTarget: self.Target,
+			To: i.InstanceID, ToRaftID: id}, true
 	}
-	return Action{}, false
+	return nil, false
 }
 
 // confChange is step 2: the configuration the voter rule asks for, as one
@@ -81,7 +76,7 @@ func (p *planner) transferLeadership() (Action, bool) {
 func (p *planner) confChange() (Action, bool) {
 	cs := p.in.Conf
 	if cs.Joint() {
-		return Action{}, false
+		return nil, false
 	}
 	isVoter := func(id uint64) bool { return slices.Contains(cs.Voters, id) }
 	isLearner := func(id uint64) bool { return slices.Contains(cs.Learners, id) }
@@ -163,14 +158,10 @@ func (p *planner) confChange() (Action, bool) {
 		}
 	}
 	if len(cc.Changes) == 0 {
-		return Action{}, false
+		return nil, false
 	}
 	cc.Transition = raft.TransitionAuto
-	return Action{
-		Step:       StepConfChange,
-		Detail:     fmt.Sprintf("voters %v, learners %v: %s", voters, learners, cc),
-		ConfChange: &cc,
-	}, true
+	return ConfChange{Voters: voters, Learners: learners, Change: cc}, true
 }
 
 // canVote reports an instance that may be a voter: of a tier that votes,

@@ -90,14 +90,10 @@ func TestTransferLeadership(t *testing.T) {
 			}
 			a := Plan(Input{Self: 1, Topology: tc.top.Topology, Conf: tc.conf, Unreachable: un})
 			if tc.want != 0 {
-				assert.Equal(t, StepTransferLeadership, a.Step, a.Detail)
-				assert.Equal(t, tc.want, a.TransferTo)
-				assert.Empty(t, a.Ops)
-				assert.Empty(t, a.RPCs)
+				assert.Equal(t, tc.want, as[TransferLeadership](t, a).ToRaftID)
 				return
 			}
-			assert.Equal(t, tc.wantStep, a.Step, a.Detail)
-			assert.Zero(t, a.TransferTo)
+			assert.Equal(t, tc.wantStep, a.Step(), a.Detail())
 		})
 	}
 }
@@ -268,23 +264,19 @@ func TestVoters(t *testing.T) {
 			in := Input{Self: self, Topology: tc.top.Topology, Conf: tc.conf, Unreachable: un}
 			a := Plan(in)
 			if tc.want == nil {
-				require.Equal(t, tc.wantStep, a.Step, a.Detail)
-				require.Nil(t, a.ConfChange)
+				require.Equal(t, tc.wantStep, a.Step(), a.Detail())
 				return
 			}
-			require.Equal(t, StepConfChange, a.Step, a.Detail)
-			require.NotNil(t, a.ConfChange)
-			assert.Equal(t, raft.TransitionAuto, a.ConfChange.Transition)
-			assert.Empty(t, a.Ops)
-			assert.Empty(t, a.RPCs)
-			cs, err := applyConf(tc.conf, *a.ConfChange)
+			cc := as[ConfChange](t, a)
+			assert.Equal(t, raft.TransitionAuto, cc.Change.Transition)
+			cs, err := applyConf(tc.conf, cc.Change)
 			require.NoError(t, err)
 			cs = raft.ConfState{Voters: cs.Voters, Learners: union(cs.Learners, cs.LearnersNext)}
-			assert.Equal(t, tc.want.voters, cs.Voters, a.Detail)
-			assert.Equal(t, tc.want.learners, cs.Learners, a.Detail)
+			assert.Equal(t, tc.want.voters, cs.Voters, a.Detail())
+			assert.Equal(t, tc.want.learners, cs.Learners, a.Detail())
 			// Applied, the rule is satisfied: no further conf change.
 			in.Conf = cs
-			assert.NotEqual(t, StepConfChange, Plan(in).Step, "not a fixpoint")
+			assert.NotEqual(t, StepConfChange, Plan(in).Step(), "not a fixpoint")
 		})
 	}
 }

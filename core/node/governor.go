@@ -94,12 +94,12 @@ func (n *Node) govern() {
 	in := governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable}
 	n.passMutants(&in)
 	act := governor.Plan(in)
-	if act.Step == governor.StepIdle {
-		n.gov.step = act.Step
+	if _, idle := act.(governor.Idle); idle {
+		n.gov.step = act.Step()
 		return
 	}
-	n.gov.busy, n.gov.step = true, act.Step
-	n.emit(Note{Event: "governor", Detail: act.Step + ": " + act.Detail})
+	n.gov.busy, n.gov.step = true, act.Step()
+	n.emit(Note{Event: "governor", Detail: act.Step() + ": " + act.Detail()})
 	n.execute(act, st)
 }
 
@@ -112,49 +112,48 @@ func (n *Node) execute(act governor.Action, st raft.Status) {
 		n.stats.GovernorSteps++
 		if err != nil {
 			n.stats.GovernorStepFailures++
-			n.gov.lastErr = act.Step + ": " + err.Message
-			n.emit(Note{Event: "governor", Detail: act.Step + " failed: " + err.Message})
+			n.gov.lastErr = act.Step() + ": " + err.Message
+			n.emit(Note{Event: "governor", Detail: act.Step() + " failed: " + err.Message})
 		} else {
 			n.gov.lastErr = ""
 		}
 	}
-	switch {
-	case act.TransferTo != raft.None:
-		if err := n.ra.TransferLeader(act.TransferTo); err != nil {
+	switch a := act.(type) {
+	case governor.TransferLeadership:
+		if err := n.ra.TransferLeader(a.ToRaftID); err != nil {
 			done(errorf(CodeProcLua, "%v", err))
 			return
 		}
 		n.gov.pauseUntil = n.ticks + n.cfg.Raft.ElectionTick
 		done(nil)
-	case act.ConfChange != nil:
-		req := n.await(func(_ []any, err *Error) { done(err) }, act.Step, func(ra.Reply) ([]any, *Error) { return nil, nil })
-		n.ra.ChangeConf(req, *act.ConfChange)
-	default:
-		n.rpcs(act, st, func(err *Error) {
+	case governor.ConfChange:
+		req := n.await(func(_ []any, err *Error) { done(err) }, a.Step(), func(ra.Reply) ([]any, *Error) { return nil, nil })
+		n.ra.ChangeConf(req, a.Change)
+	case governor.Batch:
+		rpcs, cas := a.Batch()
+		n.rpcs(rpcs, st, func(err *Error) {
 			if err != nil {
 				done(err)
 				return
 			}
-			if len(act.Ops) == 0 {
-				done(nil)
-				return
-			}
 			// Checked against everything after the state planned on,
 			// including what was applied while the RPCs ran.
-			n.proposeOp(tables.BatchOp(act.Ops...), act.Ranges, st.Applied, act.Step, func(_ []any, err *Error) { done(err) },
+			n.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, a.Step(), func(_ []any, err *Error) { done(err) },
 				func(ra.Reply) ([]any, *Error) { return nil, nil })
 		})
+	default:
+		panic(fmt.Sprintf("node: unknown governor step %T", act))
 	}
 }
 
-// rpcs sends the step's RPCs in parallel; then hears whether all succeeded.
-func (n *Node) rpcs(act governor.Action, st raft.Status, then func(*Error)) {
-	if len(act.RPCs) == 0 {
+// rpcs sends a step's RPCs in parallel; then hears whether all succeeded.
+func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*Error)) {
+	if len(rpcs) == 0 {
 		then(nil)
 		return
 	}
-	pending, failed := len(act.RPCs), []string{}
-	for _, rpc := range act.RPCs {
+	pending, failed := len(rpcs), []string{}
+	for _, rpc := range rpcs {
 		rpc := rpc
 		req := n.rpcRequest(rpc.Call, st)
 		finish := func(err *Error) {
@@ -168,7 +167,7 @@ func (n *Node) rpcs(act governor.Action, st raft.Status, then func(*Error)) {
 			if pending--; pending == 0 {
 				if len(failed) > 0 {
 					slices.Sort(failed)
-					then(errorf(CodeProcLua, "%d of %d RPCs failed: %s", len(failed), len(act.RPCs), failed[0]))
+					then(errorf(CodeProcLua, "%d of %d RPCs failed: %s", len(failed), len(rpcs), failed[0]))
 					return
 				}
 				then(nil)
