@@ -11,6 +11,7 @@ import (
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk/simdisk"
 	lin "github.com/picogo/picogo/linearizability"
+	"github.com/picogo/picogo/runtime"
 )
 
 // Cluster is a simulated cluster driven by a test, event by event: the
@@ -62,7 +63,7 @@ func NewCluster(o ClusterOptions) *Cluster {
 		seed:     o.Seed,
 		scripted: true,
 		params: Params{
-			Tiers: tiers, Tick: 10 * time.Millisecond, Election: 10,
+			Tiers: tiers, Tick: 10 * time.Millisecond, Limits: runtime.ProductionLimits,
 			NetLatencyMin: time.Millisecond, NetLatencyMax: 2 * time.Millisecond,
 			DiskLatencyMin: 50 * time.Microsecond, DiskLatencyMax: 200 * time.Microsecond,
 			OpTimeout: 500 * time.Millisecond, ShutdownTimeout: 2 * time.Second,

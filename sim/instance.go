@@ -9,6 +9,7 @@ import (
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/simdisk"
 	"github.com/picogo/picogo/proc"
+	"github.com/picogo/picogo/runtime"
 )
 
 // instance is one simulated process: a node driven by a proc.Host, its disk,
@@ -92,19 +93,7 @@ func (in *instance) start() error {
 			in.id, p.term, p.candidate, hs.Term, hs.Vote)
 	}
 	in.incarnations++
-	rc := raft.Config{
-		ElectionTick: w.params.Election, HeartbeatTick: 2,
-		PreVote: true, CheckQuorum: true,
-		MaxMsgBytes: 64 << 10, MaxMsgEntries: 64, MaxInflightMsgs: 32,
-		Rand: rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
-	}
-	cfg := node.Config{
-		ClusterID: in.cluster(), Raft: rc, Tick: w.params.Tick,
-		SnapshotEvery: w.params.SnapshotEvery, SnapshotChunkBytes: 512,
-		Self: node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain,
-			InstanceID: in.spec.InstanceID, ReplicasetID: in.spec.ReplicasetID},
-		Peers: w.peers, InitTiers: w.params.Tiers,
-	}
+	cfg := in.nodeConfig()
 	if in.spec.Peers != nil {
 		cfg.Peers = in.spec.Peers
 	}
@@ -283,4 +272,20 @@ func (wr *writer) Write(b *disk.Batch, sync bool, done func(error)) {
 func (p Params) tickOf(r *rand.Rand) int64 {
 	skew := 1 + (r.Float64()*2-1)*p.Skew
 	return int64(float64(p.Tick) * skew)
+}
+
+// nodeConfig is the configuration of the instance's next start: production's
+// (runtime.NodeConfig), with the world's limits.
+func (in *instance) nodeConfig() node.Config {
+	w := in.w
+	return runtime.NodeConfig(runtime.Instance{
+		ClusterID: in.cluster(),
+		Self: node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain,
+			InstanceID: in.spec.InstanceID, ReplicasetID: in.spec.ReplicasetID},
+		Peers:     w.peers,
+		InitTiers: w.params.Tiers,
+		Tick:      w.params.Tick,
+		Rand:      rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
+		Limits:    w.params.Limits,
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/runtime"
 )
 
 // Params are one seed's world: cluster size, fault rates and durations, all
@@ -22,9 +23,8 @@ type Params struct {
 	// Zones is how many failure-domain zones instances spread over.
 	Zones int
 
-	Tick     time.Duration // one Raft tick
-	Election int           // election timeout, in ticks
-	Skew     float64       // per-instance tick period skew, up to ±Skew
+	Tick time.Duration // one Raft tick; elections and heartbeats are production's, in ticks
+	Skew float64       // per-instance tick period skew, up to ±Skew
 
 	NetLatencyMin, NetLatencyMax time.Duration
 	Drop, Duplicate              float64 // per message
@@ -61,7 +61,11 @@ type Params struct {
 	ReadAnywhere float64
 	OpTimeout    time.Duration
 
-	SnapshotEvery uint64
+	// Limits are production's (runtime.ProductionLimits), or small ones
+	// that exercise flow control, batching and snapshot chunking with
+	// little data; snapshots come every SnapshotEvery entries (0: never
+	// by count).
+	Limits runtime.Limits
 
 	FaultPhase    time.Duration // faults are injected this long
 	LivenessBound time.Duration // then everything must settle within this
@@ -83,7 +87,6 @@ func drawParams(r *rand.Rand) Params {
 		Clients:       2 + r.IntN(4),
 		Keys:          2 + r.IntN(6),
 		Tick:          10 * time.Millisecond,
-		Election:      10,
 		Skew:          pick(r, r.Float64()*0.1, r.Float64()*0.5),
 
 		NetLatencyMin: between(r, 100*time.Microsecond, time.Millisecond),
@@ -94,9 +97,9 @@ func drawParams(r *rand.Rand) Params {
 		DiskLatencyMin: between(r, 20*time.Microsecond, 200*time.Microsecond),
 		Torn:           pick(r, 0, r.Float64()),
 
-		ClientThink:   between(r, time.Millisecond, 20*time.Millisecond),
-		OpTimeout:     500 * time.Millisecond,
-		SnapshotEvery: uint64(pick(r, 0, float64(20+r.IntN(200)))),
+		ClientThink: between(r, time.Millisecond, 20*time.Millisecond),
+		OpTimeout:   500 * time.Millisecond,
+		Limits:      runtime.Limits{SnapshotEvery: uint64(pick(r, 0, float64(20+r.IntN(200))))},
 
 		FaultPhase:    between(r, 2*time.Second, 6*time.Second),
 		LivenessBound: 8 * time.Second,
@@ -144,6 +147,16 @@ func drawParams(r *rand.Rand) Params {
 		p.PauseFor = between(r, 10*time.Millisecond, 500*time.Millisecond)
 	}
 	p.ReadAnywhere = pick(r, 0, r.Float64()*0.5)
+	// Drawn last, so that a seed's other parameters stay what they were.
+	if r.IntN(4) == 0 {
+		every := p.Limits.SnapshotEvery
+		p.Limits = runtime.ProductionLimits
+		p.Limits.SnapshotEvery = every
+	} else {
+		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs = 64<<10, 64, 32
+		p.Limits.MaxInflightBytes = uint64(between(r, 64<<10, 1<<20))
+		p.Limits.SnapshotChunkBytes = 512
+	}
 	return p
 }
 
@@ -170,8 +183,9 @@ func (p Params) String() string {
 	for _, t := range p.Tiers {
 		tiers += fmt.Sprintf(" %s(rf %d, vote %v)", t.Name, t.ReplicationFactor, t.CanVote)
 	}
-	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d fault-phase=%v",
+	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d limits=msg %dB/%d entries, inflight %d msgs/%dB, chunk %dB fault-phase=%v",
 		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
-		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.SnapshotEvery, p.FaultPhase)
+		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.Limits.SnapshotEvery,
+		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.FaultPhase)
 }

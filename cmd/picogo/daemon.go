@@ -19,13 +19,13 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/node"
-	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/pebble"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
+	"github.com/picogo/picogo/runtime"
 )
 
 // daemon is one running instance. Its event loop is the only goroutine that
@@ -204,27 +204,19 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		peers = []string{cfg.Advertise}
 	}
 	seed := uint64(time.Now().UnixNano())
-	n, err := node.New(node.Config{
+	n, err := node.New(runtime.NodeConfig(runtime.Instance{
 		ClusterID: cfg.ClusterID,
 		Identity:  known,
 		Self: node.Self{Address: cfg.Advertise, InstanceID: cfg.InstanceID, ReplicasetID: cfg.ReplicasetID,
 			Tier: cfg.Tier, FailureDomain: cfg.FailureDomain},
-		Peers:     peers,
-		InitTiers: initTiers,
-		Raft: raft.Config{
-			ElectionTick: 10, HeartbeatTick: 1, PreVote: true, CheckQuorum: true,
-			MaxMsgBytes: 1 << 20, MaxMsgEntries: 1024, MaxInflightMsgs: 256,
-			// What one follower has in flight bounds one .proc_raft_interact
-			// (its messages of a Ready, or of a Host.Batch, go as one call):
-			// well under the 64 MiB frame limit.
-			MaxInflightBytes: 16 << 20,
-			Rand:             mrand.New(mrand.NewPCG(seed, uint64(os.Getpid()))),
-		},
-		Tick:          cfg.Tick,
-		SnapshotEvery: 16384,
-		AdminAuth:     adminAuth,
-		ServiceAuth:   iproto.Hash2(servicePassword),
-	}, state)
+		Peers:       peers,
+		InitTiers:   initTiers,
+		Tick:        cfg.Tick,
+		Rand:        mrand.New(mrand.NewPCG(seed, uint64(os.Getpid()))),
+		AdminAuth:   adminAuth,
+		ServiceAuth: iproto.Hash2(servicePassword),
+		Limits:      runtime.ProductionLimits,
+	}), state)
 	expelled := func() error {
 		return fmt.Errorf("instance %s is expelled; its data dir cannot run again (remove %s to start a new instance there)",
 			identity.InstanceID, cfg.DataDir)
