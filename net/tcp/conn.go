@@ -56,10 +56,7 @@ type conn struct {
 	done chan struct{} // closed by close; == sess.done
 
 	closeOnce   sync.Once
-	flushReason atomic.Pointer[error] // why closeAfterFlush closes
-	// halfClose: the writer, once flushed, only shuts down the sending
-	// side (lingerAfterFlush closes).
-	halfClose atomic.Bool
+	flushReason atomic.Pointer[error] // why lingerAfterFlush closes
 }
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
@@ -107,23 +104,6 @@ func isViolation(reason error) bool {
 	return errors.Is(reason, iproto.ErrMalformed) || errors.As(reason, &tooLarge)
 }
 
-// closeAfterFlush closes the connection once what is queued, up to now,
-// has been written (or after flushGrace): for a last error reply.
-func (c *conn) closeAfterFlush(reason error) {
-	c.flushReason.Store(&reason)
-	select {
-	case c.out <- nil:
-	default:
-		c.close(reason)
-		return
-	}
-	select {
-	case <-c.done:
-	case <-time.After(flushGrace):
-		c.close(reason)
-	}
-}
-
 // send queues a frame for the writer without ever blocking.
 func (c *conn) send(frame []byte) {
 	if len(frame) == 0 {
@@ -158,12 +138,10 @@ func (c *conn) writeLoop() {
 	err := writeLoop(c.nc, c.out, c.done)
 	switch {
 	case err == nil: // closed
-	case errors.Is(err, errFlushed) && c.halfClose.Load():
+	case errors.Is(err, errFlushed): // the last reply is out (lingerAfterFlush)
 		if hc, ok := c.nc.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
 			return // the reader closes
 		}
-		c.close(*c.flushReason.Load())
-	case errors.Is(err, errFlushed):
 		c.close(*c.flushReason.Load())
 	default:
 		c.close(fmt.Errorf("writing: %w", err))
@@ -220,7 +198,6 @@ func (c *conn) rejectOversized(br *bufio.Reader, e *iproto.FrameTooLargeError) {
 // once the reply is written, and the reader discards what the client still
 // sends — at most limit bytes, for at most flushGrace — then closes.
 func (c *conn) lingerAfterFlush(br *bufio.Reader, limit int64, reason error) {
-	c.halfClose.Store(true)
 	c.flushReason.Store(&reason)
 	select {
 	case c.out <- nil:
