@@ -191,3 +191,39 @@ func TestIntegrationAuthEarlyAdminLoginsDoNotLockOut(t *testing.T) {
 			"because logins with that password before it was applied counted as failures: %v", err)
 	}
 }
+
+// TestIntegrationPasswdChangesAPasswordEverywhere: `picogo passwd` sets
+// admin's password for the whole cluster: the old one is refused and the
+// new one accepted on every instance.
+func TestIntegrationPasswdChangesAPasswordEverywhere(t *testing.T) {
+	ins := startCluster(t, 3)
+	leader := waitSettled(t, ins...)
+	for _, in := range ins {
+		waitAdminPassword(t, in)
+	}
+	follower := others(ins, leader)[0]
+	const newPassword = "a-new-admin-secret"
+	env := []string{"PICOGO_ADMIN_PASSWORD=" + itAdminPassword, "PICOGO_NEW_PASSWORD=" + newPassword}
+	stdout, stderr, code := runCLI(t, 30*time.Second, env, "passwd", follower.addr, "admin")
+	if code != 0 || !strings.Contains(stdout, "the password of admin is changed") {
+		t.Fatalf("picogo passwd: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, in := range ins {
+		eventually(t, 10*time.Second, in.name+" takes the new admin password", ins, func() error {
+			c, err := tryConnect(t, in, "admin", newPassword)
+			if err != nil {
+				return err
+			}
+			c.Close()
+			return nil
+		})
+		if c, err := tryConnect(t, in, "admin", itAdminPassword); err == nil {
+			c.Close()
+			t.Fatalf("%s still takes the old admin password", in.name)
+		}
+	}
+	_, stderr, code = runCLI(t, 30*time.Second, env, "passwd", follower.addr, "pico_service")
+	if code != 2 || !strings.Contains(stderr, "service password") {
+		t.Errorf("picogo passwd pico_service: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
+}

@@ -145,7 +145,7 @@ func TestIntegrationStartOnBusyAddressLeavesNoDataDir(t *testing.T) {
 // usage and exits 0.
 func TestIntegrationEveryHelpExitsZero(t *testing.T) {
 	skipIfShort(t)
-	for _, cmd := range []string{"run", "status", "expel", "connect", "unlock", "sim", "bench", "chaos"} {
+	for _, cmd := range []string{"run", "status", "expel", "connect", "unlock", "passwd", "sim", "bench", "chaos"} {
 		stdout, stderr, code := runCLI(t, 20*time.Second, nil, cmd, "--help")
 		if code != 0 || !strings.Contains(stdout+stderr, "picogo "+cmd) {
 			t.Errorf("picogo %s --help: exit %d; output %q", cmd, code, stdout+stderr)

@@ -18,6 +18,7 @@ Usage:
   picogo expel     expel an instance from the cluster for good (picogo expel --help)
   picogo connect   a console that calls procedures on an instance
   picogo unlock    lift the lock failed logins put on a user (picogo unlock --help)
+  picogo passwd    set a user's password for the whole cluster (picogo passwd --help)
   picogo sim       run the seeded simulator (picogo sim --help)
   picogo bench     measure picogo against etcd and Tarantool (picogo bench --help)
   picogo chaos     SIGKILL/SIGSTOP real instances under load, check linearizability (picogo chaos --help)
@@ -38,6 +39,8 @@ func main() {
 		os.Exit(runStatus(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "expel":
 		os.Exit(runExpel(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
+	case "passwd":
+		os.Exit(runPasswd(os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	case "unlock":
 		os.Exit(runUnlock(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "connect":

@@ -48,6 +48,8 @@ func (s *Store) ApplyOp(op Op) Result {
 		return s.createTable(op)
 	case OpDdlDropTable:
 		return s.dropTable(op)
+	case OpAclChangeAuth:
+		return s.changeAuth(*op.ChangeAuth)
 	}
 	return Result{} // OpNop
 }

@@ -72,6 +72,9 @@ func (s *Store) OpKeys(op Op) ([]KeyRef, *Error) {
 		return ddlKeys(id), nil
 	case OpDdlDropTable:
 		return ddlKeys(op.TableID), nil
+	case OpAclChangeAuth:
+		key, _ := EncodeKey([]any{uint64(op.ChangeAuth.UserID)})
+		return []KeyRef{{Table: TablePicoUser, Key: key}}, nil
 	}
 	return nil, nil // OpNop
 }

@@ -42,6 +42,7 @@ const (
 	CodeUnknownUpdateOp       uint32 = 28
 	CodeKeyPartCount          uint32 = 31
 	CodeNoSuchSpace           uint32 = 36
+	CodeNoSuchUser            uint32 = 45
 	CodeNoSuchFieldNo         uint32 = 37
 	CodeExactFieldCount       uint32 = 38
 	CodeCantUpdatePrimaryKey  uint32 = 94

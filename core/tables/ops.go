@@ -24,6 +24,10 @@ const (
 	// OpDdlDropTable drops a user table (Op.TableID) with all its rows; also
 	// the direct form of DDL.
 	OpDdlDropTable OpKind = "ddl_drop_table"
+	// OpAclChangeAuth sets a user's password (Op.ChangeAuth): the ACL
+	// operation Picodata's ALTER USER ... PASSWORD makes. _pico_user takes
+	// no plain DML.
+	OpAclChangeAuth OpKind = "acl_change_auth"
 	// OpNop does nothing.
 	OpNop OpKind = "nop"
 )
@@ -53,9 +57,19 @@ type Op struct {
 	Def *TableDef `msgpack:"def,omitempty"`
 	// TableID is the table of an OpDdlDropTable.
 	TableID uint32 `msgpack:"table_id,omitempty"`
+	// ChangeAuth is the password of an OpAclChangeAuth.
+	ChangeAuth *ChangeAuth `msgpack:"change_auth,omitempty"`
 	// SchemaVersion is the schema version a DDL op moves to; 0 means the
 	// current global_schema_version + 1. It must be newer than the current.
 	SchemaVersion uint64 `msgpack:"schema_version,omitempty"`
+}
+
+// ChangeAuth gives user UserID the password Hash, kept by Method (only
+// AuthChapSha1: hex(sha1(sha1(password)))).
+type ChangeAuth struct {
+	UserID uint32 `msgpack:"user_id"`
+	Method string `msgpack:"method"`
+	Hash   string `msgpack:"hash"`
 }
 
 // Dml is one data operation on one table.
@@ -113,6 +127,10 @@ func (op *Op) checkShape() *Error {
 	case OpDdlDropTable:
 		if op.TableID == 0 {
 			return errorf(CodeIllegalParams, "op %q without table_id", op.Kind)
+		}
+	case OpAclChangeAuth:
+		if op.ChangeAuth == nil {
+			return errorf(CodeIllegalParams, "op %q without change_auth", op.Kind)
 		}
 	case OpNop:
 	default:

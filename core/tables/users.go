@@ -94,3 +94,30 @@ func (s *Store) UserByName(name string) (u User, ok bool, err error) {
 	}
 	return User{}, false, nil
 }
+
+// changeAuth applies an OpAclChangeAuth: the user's row keeps everything
+// but its auth.
+func (s *Store) changeAuth(c ChangeAuth) Result {
+	if c.Method != AuthChapSha1 {
+		return Result{Err: errorf(CodeIllegalParams, "change_auth: method %q is not %s", c.Method, AuthChapSha1)}
+	}
+	if b, err := hex.DecodeString(c.Hash); err != nil || len(b) != 20 {
+		return Result{Err: errorf(CodeIllegalParams, "change_auth: hash %q is not 20 bytes of hex", c.Hash)}
+	}
+	switch c.UserID {
+	case PublicRoleID:
+		return Result{Err: errorf(CodeIllegalParams, "change_auth: public is a role, not a user")}
+	case PicoServiceID:
+		return Result{Err: errorf(CodeIllegalParams, "change_auth: pico_service logs in with the service password each instance is given, not one in _pico_user")}
+	}
+	row, ok, err := s.Get(TablePicoUser, []any{uint64(c.UserID)})
+	if err != nil || !ok {
+		return Result{Err: errorf(CodeNoSuchUser, "change_auth: no user with id %d", c.UserID)}
+	}
+	u, err := UserFrom(row.Values())
+	if err != nil {
+		return Result{Err: errorf(CodeIllegalParams, "change_auth: %v", err)}
+	}
+	u.Auth = &UserAuth{Method: c.Method, Hash: c.Hash}
+	return s.applyDmls([]Dml{Replace(TablePicoUser, u.Tuple()...)}, false)
+}

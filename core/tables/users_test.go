@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -48,4 +49,46 @@ func TestUserRows(t *testing.T) {
 		_, _, err := User{Name: "alice", Auth: &auth}.ChapSha1()
 		require.ErrorContains(t, err, "user alice", "%v", auth)
 	}
+}
+
+func TestChangeAuth(t *testing.T) {
+	s := New()
+	require.Nil(t, s.ApplyOp(BatchOp(BuiltinUsers()...)).Err)
+	hash := strings.Repeat("ab", 20)
+	change := func(id uint32, method, hash string) *Error {
+		op := Op{Kind: OpAclChangeAuth, ChangeAuth: &ChangeAuth{UserID: id, Method: method, Hash: hash}}
+		decoded, err := DecodeOp(op.Encode())
+		require.Nil(t, err, "the op survives its encoding")
+		return s.ApplyOp(decoded).Err
+	}
+	require.Nil(t, change(AdminID, AuthChapSha1, hash))
+	admin, ok, err := s.UserByName("admin")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, &UserAuth{Method: AuthChapSha1, Hash: hash}, admin.Auth)
+	require.Equal(t, "admin", admin.Name, "the rest of the row stays")
+
+	for name, c := range map[string]struct {
+		id           uint32
+		method, hash string
+		code         uint32
+	}{
+		"unknown user": {99, AuthChapSha1, hash, CodeNoSuchUser},
+		"another way":  {AdminID, "md5", hash, CodeIllegalParams},
+		"not a hash":   {AdminID, AuthChapSha1, "secret", CodeIllegalParams},
+		"a role":       {PublicRoleID, AuthChapSha1, hash, CodeIllegalParams},
+		"pico_service": {PicoServiceID, AuthChapSha1, hash, CodeIllegalParams},
+		"short hash":   {AdminID, AuthChapSha1, "abcd", CodeIllegalParams},
+	} {
+		e := change(c.id, c.method, c.hash)
+		require.NotNil(t, e, name)
+		require.Equal(t, c.code, e.Code, "%s: %s", name, e.Message)
+	}
+	_, err = DecodeOp(Op{Kind: OpAclChangeAuth}.Encode())
+	require.NotNil(t, err, "an acl_change_auth without change_auth")
+
+	keys, kerr := s.OpKeys(Op{Kind: OpAclChangeAuth, ChangeAuth: &ChangeAuth{UserID: AdminID}})
+	require.Nil(t, kerr)
+	key, _ := EncodeKey([]any{uint64(AdminID)})
+	require.Equal(t, []KeyRef{{Table: TablePicoUser, Key: key}}, keys, "a CaS on admin's row conflicts with it")
 }
