@@ -77,7 +77,7 @@ type incoming struct {
 type RequestObserver func(what string) (done func(code uint32))
 
 // NewHost starts driving n. observe sees every effect: after the host has
-// carried it out, or — for Note, Fatal and Terminate — instead, since those
+// carried it out, or — for Note, Alert, FailStop and Terminate — instead, since those
 // are the driver's to act on.
 func NewHost(n *node.Node, t net.Transport, w Writer, observe func(node.Effect)) *Host {
 	h := &Host{node: n, transport: t, writer: w, observe: observe,
@@ -274,7 +274,8 @@ func (h *Host) carryOut(e node.Effect) {
 				return
 			}
 			if err != nil {
-				h.observe(node.Fatal{Err: fmt.Errorf("disk write %d: %w", id, err)})
+				h.node.PersistFailed(id, err)
+				h.pump()
 				return
 			}
 			h.node.PersistDone(id)
@@ -303,7 +304,7 @@ func (h *Host) hold(c node.OutCall, ri node.RaftInteract) {
 func (h *Host) send(c node.OutCall, merged []node.CallID) {
 	frame, err := EncodeCall(uint64(c.ID), c.Request)
 	if err != nil {
-		h.observe(node.Fatal{Err: err})
+		h.observe(node.FailStop{Err: err}) // a request the codec cannot encode: a bug
 		return
 	}
 	h.outgoing[c.ID] = outgoing{req: c.Request, merged: merged}

@@ -919,3 +919,25 @@ func TestARestartAfterTheSentinelGoesStraightBackOnline(t *testing.T) {
 		})
 	}
 }
+
+// A disk that fails a write stops its instance (fail-stop, as etcd and
+// TigerBeetle do): it does not wait for ever for a write that will not come,
+// nor guess what reached the disk; the others go on without it.
+func TestAFailedDiskWriteStopsTheInstance(t *testing.T) {
+	c := newTestCluster(t)
+	ms := startN(t, c, 3, nil)
+	m := others(ms, c.Leader().RaftID())[0]
+	m.FailDisk()
+	l := c.Leader()
+	st := l.Node().Status()
+	_, err := c.Call(l, node.Cas{ClusterID: clusterID, Predicate: node.Predicate{Index: st.Applied, Term: st.Term},
+		Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID}) // a write for m's disk to fail
+	require.Nil(t, err)
+	require.NoError(t, c.Until("the instance stops", settle, func() bool { return !m.Up() }))
+	require.ErrorContains(t, m.Fatal(), "disk write")
+	require.ErrorContains(t, m.Fatal(), "input/output error")
+	untilRow(t, c, m, "set Offline by the sentinel", settle, func(r tables.Instance) bool {
+		return r.Current.Variant == tables.GradeOffline
+	})
+	require.NotNil(t, c.Leader(), "the others go on")
+}

@@ -230,6 +230,13 @@ func (m *Member) Row() (tables.Instance, bool) {
 	return byRaftID(m.c.Topology(), m.in.raftID)
 }
 
+// FailDisk makes every disk write of its process fail from now on, as a
+// disk gone bad: the process must stop (fail-stop), not wait for ever.
+func (m *Member) FailDisk() {
+	m.in.diskFails = true
+	m.c.w.trace.printf("i%d disk fails", m.in.id)
+}
+
 // Kill stops its process at once (SIGKILL): unsynced writes are lost.
 func (m *Member) Kill() { m.in.stopping = false; m.in.crash(false) }
 

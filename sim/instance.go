@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -53,9 +54,14 @@ type instance struct {
 	spec Spec
 	// fatal is the error a scripted instance stopped with.
 	fatal error
+	// diskFails: every write fails from now on (sim.Member.FailDisk).
+	diskFails bool
 }
 
 type votePromise struct{ term, candidate uint64 }
+
+// errDiskFailed is the error of a disk whose writes fail (FailDisk).
+var errDiskFailed = errors.New("input/output error (the simulator failed this disk)")
 
 type pendingWrite struct {
 	batch *disk.Batch
@@ -216,15 +222,23 @@ func (in *instance) observe(e node.Effect) {
 		}
 	case node.Note:
 		in.w.trace.printf("i%d %s: %s", in.id, e.Event, e.Detail)
-	case node.Fatal:
+	case node.FailStop:
 		if in.w.scripted {
-			// A test may expect it (a refused join): the process exits.
-			in.w.trace.printf("i%d fatal: %v", in.id, e.Err)
+			// A test may expect it (a refused join, a failed disk): the
+			// process exits, as picogo run does.
+			in.w.trace.printf("i%d fail-stop: %v", in.id, e.Err)
 			in.fatal, in.terminated = e.Err, true
 			in.crash(false)
 			return
 		}
 		in.w.fail(fmt.Errorf("i%d fatal: %v", in.id, e.Err))
+	case node.Alert:
+		// Nothing in a simulated run may make an instance alert (a
+		// follower's log reverted only if a disk lost what it promised).
+		in.w.trace.printf("i%d alert: %v", in.id, e.Err)
+		if !in.w.scripted {
+			in.w.fail(fmt.Errorf("i%d fatal: %v", in.id, e.Err))
+		}
 	case node.Terminate:
 		in.w.trace.printf("i%d terminate: %s", in.id, e.Reason)
 		if e.Expelled || e.Delete {
@@ -260,6 +274,11 @@ func (wr *writer) Write(b *disk.Batch, sync bool, done func(error)) {
 			return
 		}
 		in.writing = nil
+		if in.diskFails {
+			done(errDiskFailed)
+			w.afterEvent(in)
+			return
+		}
 		if err := in.disk.Commit(b, sync); err != nil {
 			done(err)
 			return

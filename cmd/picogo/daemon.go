@@ -33,7 +33,7 @@ import (
 type daemon struct {
 	cfg      *runConfig
 	log      *slog.Logger
-	store    *pebble.Store
+	store    disk.Store
 	identity node.Identity
 	node     *node.Node // read only on the event loop
 	host     *proc.Host
@@ -64,6 +64,8 @@ type daemon struct {
 type termination struct {
 	node.Terminate
 	expelledAtStart bool
+	// failed is why the instance fail-stopped (node.FailStop).
+	failed error
 }
 
 // usageError is a start refused because of what the operator gave
@@ -99,7 +101,7 @@ func runDaemon(args []string) int {
 		// cheaper resource here; GOGC in the environment still decides.
 		debug.SetGCPercent(defaultGCPercent)
 	}
-	d, err := startDaemon(cfg, log)
+	d, err := startDaemon(cfg, log, openPebble)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "picogo run:", err)
 		if errors.As(err, new(usageError)) {
@@ -110,7 +112,12 @@ func runDaemon(args []string) int {
 	return d.run()
 }
 
-func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
+// openPebble opens the instance's store: Pebble, in production.
+func openPebble(path string) (disk.Store, error) { return pebble.Open(path, pebble.Options{}) }
+
+// startDaemon starts an instance on the store open opens (a test gives it
+// one whose writes fail).
+func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.Store, error)) (*daemon, error) {
 	// The addresses first: a start refused because one is taken leaves
 	// nothing behind on disk.
 	ln, err := stdnet.Listen("tcp", cfg.Listen)
@@ -144,7 +151,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 		closeListeners()
 		return nil, err
 	}
-	store, err := pebble.Open(filepath.Join(cfg.DataDir, "db"), pebble.Options{})
+	store, err := open(filepath.Join(cfg.DataDir, "db"))
 	if err != nil {
 		undo()
 		return nil, fmt.Errorf("opening %s: %w", cfg.DataDir, err)
@@ -244,6 +251,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 	if hl != nil {
 		d.http = d.serveHTTP(hl)
 	}
+	st, phase := n.Status(), n.Phase() // read before the loop owns the node
 	go d.diskLoop()
 	go d.eventLoop()
 	go func() {
@@ -251,8 +259,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger) (*daemon, error) {
 			log.Error("server stopped", "err", err)
 		}
 	}()
-	st := n.Status()
-	log.Info("started", "phase", n.Phase().String(), "instance", identity.InstanceID, "raft_id", identity.RaftID,
+	log.Info("started", "phase", phase.String(), "instance", identity.InstanceID, "raft_id", identity.RaftID,
 		"cluster", cfg.ClusterID, "listen", cfg.Listen, "peers", strings.Join(peers, ","), "data_dir", cfg.DataDir,
 		"term", st.Term, "applied", st.Applied)
 	return d, nil
@@ -340,10 +347,14 @@ func (d *daemon) observe(e node.Effect) {
 	switch e := e.(type) {
 	case node.Note:
 		d.log.Info(e.Detail, "event", e.Event)
-	case node.Fatal:
-		// Logged only: the node decides whether it goes on (a refused
-		// join, for one, is retried) and says Terminate when it stops.
-		d.log.Error("fatal", "err", e.Err)
+	case node.Alert:
+		d.log.Warn("alert", "err", e.Err)
+	case node.FailStop:
+		d.log.Error("the instance cannot go on: stopping", "err", e.Err)
+		select {
+		case d.terminated <- termination{failed: e.Err}:
+		default:
+		}
 	case node.Terminate:
 		d.log.Info("the instance stops", "reason", e.Reason, "delete_data", e.Delete)
 		// Expelled before this start: the cluster never took it back
@@ -382,6 +393,10 @@ func (d *daemon) run() int {
 		d.shutdown(s)
 	case t := <-d.terminated:
 		d.stop()
+		if t.failed != nil {
+			fmt.Fprintln(os.Stderr, "picogo run: the instance cannot go on:", t.failed)
+			return 1
+		}
 		if t.expelledAtStart {
 			d.log.Error("cannot run", "err", d.expelledMessage)
 			fmt.Fprintln(os.Stderr, "picogo run:", d.expelledMessage)

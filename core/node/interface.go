@@ -13,6 +13,7 @@
 //	Call(id, user, req)             a request arrived from a client or an instance
 //	CallDone(id, result, err)       the answer to an OutCall this instance made
 //	PersistDone(id)                 a Persist is durable
+//	PersistFailed(id, err)          a Persist failed: the instance fail-stops
 //	Shutdown()                      stop gracefully: Offline first
 //	Login(attempt)                  a client logs in (answered at once, see logins.go)
 //
@@ -22,7 +23,8 @@
 //	OutCall    call a procedure on another instance
 //	Persist    write a batch to this instance's disk (synced when Sync)
 //	Note       something an operator would want in the log or trace
-//	Fatal      the instance cannot go on
+//	FailStop   the instance cannot go on: the driver stops it, saying why
+//	Alert      an operator must see this; the instance goes on
 //	Started    the instance has its identity and runs Raft
 //	Terminate  the instance stops (with Delete: and deletes its data)
 package node
@@ -300,8 +302,17 @@ type Note struct {
 	Detail string
 }
 
-// Fatal: the instance cannot go on.
-type Fatal struct{ Err error }
+// FailStop: the instance cannot go on — its disk failed a write, it could
+// not boot, the cluster refused its join, a snapshot cannot be restored —
+// and decides nothing more. The driver stops the process and says why
+// (picogo run exits 1; the simulator fails the run, or a scripted cluster
+// records it as the member's Fatal).
+type FailStop struct{ Err error }
+
+// Alert is what an operator must see while the instance goes on: a
+// follower's log went backwards (replication to it halts until
+// allow_next_revert). The simulator fails a run on one.
+type Alert struct{ Err error }
 
 // Started: the instance has its identity and now runs Raft.
 type Started struct{ Identity Identity }
@@ -319,7 +330,8 @@ func (Reply) isEffect()     {}
 func (OutCall) isEffect()   {}
 func (Persist) isEffect()   {}
 func (Note) isEffect()      {}
-func (Fatal) isEffect()     {}
+func (FailStop) isEffect()  {}
+func (Alert) isEffect()     {}
 func (Terminate) isEffect() {}
 func (Started) isEffect()   {}
 

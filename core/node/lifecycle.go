@@ -129,7 +129,7 @@ func (n *Node) boot() {
 		ClusterID: n.cfg.ClusterID, InstanceID: self.InstanceID, ReplicasetID: self.ReplicasetID,
 		Address: self.Address, FailureDomain: self.FailureDomain, Tier: tier}, n.newUUID)
 	if err != nil {
-		n.emit(Fatal{Err: fmt.Errorf("boot: %w", err)})
+		n.failStop(fmt.Errorf("boot: %w", err))
 		return
 	}
 	ops := plan.Ops
@@ -139,7 +139,7 @@ func (n *Node) boot() {
 	ops = append(ops, tables.BuiltinUsers()...)
 	state, err := ra.Bootstrap([]uint64{plan.Instance.RaftID}, tables.BatchOp(ops...).Encode())
 	if err != nil {
-		n.emit(Fatal{Err: fmt.Errorf("boot: %w", err)})
+		n.failStop(fmt.Errorf("boot: %w", err))
 		return
 	}
 	n.writeFirstState(n.identityOf(plan.Instance), state, true)
@@ -176,7 +176,7 @@ func (n *Node) join() {
 			n.emit(Note{Event: "lifecycle", Detail: "join via " + n.joinVia + " failed: " + err.Message})
 			switch err.Code {
 			case CodeJoinRefused:
-				n.emit(Fatal{Err: fmt.Errorf("join refused: %s", err.Message)})
+				n.failStop(fmt.Errorf("join refused: %s", err.Message))
 			case CodeConflictFound:
 				// The leader decided on changed tables: ask it again.
 			default:
@@ -271,7 +271,7 @@ func (n *Node) firstStateDone(id uint64) {
 	}
 	n.pendingFirst = nil
 	if err := n.run(f.identity, f.state); err != nil {
-		n.emit(Fatal{Err: err})
+		n.failStop(err)
 		return
 	}
 	if f.campaign {
@@ -426,6 +426,22 @@ func (n *Node) Shutdown() {
 	n.retryAt = 0
 	n.activate()
 	n.collect()
+}
+
+// failStop stops the instance for good on an error it cannot go on from.
+func (n *Node) failStop(err error) {
+	if n.phase == PhaseStopped {
+		return
+	}
+	n.phase = PhaseStopped
+	n.emit(FailStop{Err: err})
+}
+
+// PersistFailed reports that a Persist could not be made durable: the
+// instance cannot go on (as etcd and TigerBeetle, it does not guess what
+// reached the disk).
+func (n *Node) PersistFailed(id uint64, err error) {
+	n.failStop(fmt.Errorf("disk write %d: %w", id, err))
 }
 
 func (n *Node) stop(del bool, reason string) {

@@ -213,7 +213,7 @@ func (n *Node) PersistDone(id uint64) {
 		n.firstStateDone(id)
 	case n.ra != nil:
 		if err := n.ra.PersistDone(id); err != nil {
-			n.emit(Fatal{Err: fmt.Errorf("persist %d: %w", id, err)})
+			n.failStop(fmt.Errorf("persist %d: %w", id, err))
 		}
 	}
 	n.collect()
@@ -421,7 +421,9 @@ func (n *Node) translate(e ra.Effect) {
 		n.stats.LeaderChanges++
 		n.emit(Note{Event: "raft", Detail: fmt.Sprintf("%s, term %d, leader %d", e.State, e.Term, e.Leader)})
 	case ra.Fatal:
-		n.emit(Fatal{Err: e.Err})
+		n.failStop(e.Err)
+	case ra.Alert:
+		n.emit(Alert{Err: e.Err})
 	case ra.Terminate:
 		n.stop(e.Delete, e.Reason)
 	case ra.Applied, ra.Rejected, ra.TerminateMember:

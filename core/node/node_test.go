@@ -90,7 +90,7 @@ func (s *solo) settle() {
 				s.next++
 				s.loops[s.next] = e.ID
 				s.n.Call(s.next, "pico_service", e.Request)
-			case Fatal:
+			case FailStop:
 				s.t.Fatalf("fatal: %v", e.Err)
 			}
 		}

@@ -493,14 +493,15 @@ func TestAllowNextRevert(t *testing.T) {
 		require.NoError(t, process(t, c, lead, fmt.Sprint(i)).Err)
 	}
 	// f's disk is wiped and it comes back empty under the same id: without
-	// permission the leader reports it as fatal.
+	// permission the leader reports it (an alert: the leader goes on).
 	c.ForceDeleteServer(f)
 	require.NoError(t, c.StartServer(f))
 	require.NoError(t, c.Tick(3))
-	fatal := c.Member(lead).Fatal
-	require.NotEmpty(t, fatal)
+	alerts := c.Member(lead).Alerts
+	require.NotEmpty(t, alerts)
+	require.Empty(t, c.Member(lead).Fatal)
 	var rev *raft.LogReversionError
-	require.True(t, errors.As(fatal[0], &rev))
+	require.True(t, errors.As(alerts[0], &rev))
 	require.Equal(t, f, rev.Peer)
 	require.Empty(t, c.Member(f).SM.Items, "nothing is replicated over a reverted log")
 

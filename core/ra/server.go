@@ -243,7 +243,7 @@ func (s *Server) drive() {
 			s.roleChanged(ss.Lead, ss.State)
 		}
 		for _, err := range rd.Errors {
-			s.emit(Fatal{Err: &FatalError{Err: err}})
+			s.emit(Alert{Err: &FatalError{Err: err}})
 		}
 		s.sendAll(rd.Messages)
 		if rd.Write != nil {

@@ -203,8 +203,14 @@ type LeaderChanged struct {
 	State  raft.StateType
 }
 
-// Fatal reports a fatal condition (a follower's log reverted).
+// Fatal: the server cannot go on (a snapshot it cannot take or restore):
+// the instance must stop.
 type Fatal struct{ Err error }
+
+// Alert reports what an operator must see and the server survives: a
+// follower's log reverted (replication to it halts until
+// AllowNextRevert).
+type Alert struct{ Err error }
 
 func (Send) isEffect()            {}
 func (Persist) isEffect()         {}
@@ -216,3 +222,4 @@ func (Terminate) isEffect()       {}
 func (TerminateMember) isEffect() {}
 func (LeaderChanged) isEffect()   {}
 func (Fatal) isEffect()           {}
+func (Alert) isEffect()           {}

@@ -47,6 +47,7 @@ type Member struct {
 	Applied     []ra.CorrelatedReply
 	Rejected    []ra.Rejected
 	Fatal       []error
+	Alerts      []error
 	Terminated  *ra.Terminate
 	pending     []ra.Persist
 }
@@ -295,6 +296,8 @@ func (c *Cluster) carryOut(m *Member, e ra.Effect) {
 		}
 	case ra.Fatal:
 		m.Fatal = append(m.Fatal, e.Err)
+	case ra.Alert:
+		m.Alerts = append(m.Alerts, e.Err)
 	case ra.LeaderChanged:
 	default:
 		panic(fmt.Sprintf("ratest: unknown effect %T", e))
