@@ -80,20 +80,12 @@ func TestNetBoxInterop(t *testing.T) {
 	tarantool := testbin.Tarantool(t)
 	in := startOne(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tarantool, "-e", netboxScript)
-	cmd.Env = append(os.Environ(), "PICOGO_IT_ADDR="+in.addr, "PICOGO_IT_PASSWORD="+itAdminPassword)
-	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.CombinedOutput()
-	t.Logf("tarantool -e <net.box script>:\n%s", out)
-	if err != nil {
-		t.Fatalf("tarantool: %v", err)
-	}
+	out := runTarantool(t, tarantool, []string{"PICOGO_IT_ADDR=" + in.addr, "PICOGO_IT_PASSWORD=" + itAdminPassword},
+		"-e", netboxScript)
 
 	// Index the output: step → its fields (PEER may repeat).
 	lines := map[string][][]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Split(line, "\t")
 		lines[f[0]] = append(lines[f[0]], f[1:])
 	}
@@ -168,17 +160,29 @@ func TestIntegrationNetBoxDocsExample(t *testing.T) {
 			break
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tarantool, "../../docs/examples/global-table.lua", leader.addr, other.addr)
-	cmd.Env = append(os.Environ(), "PICOGO_ADMIN_PASSWORD="+itAdminPassword)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("global-table.lua: %v\n%s", err, out)
-	}
+	out := runTarantool(t, tarantool, []string{"PICOGO_ADMIN_PASSWORD=" + itAdminPassword},
+		"../../docs/examples/global-table.lua", leader.addr, other.addr)
 	for _, want := range []string{"table id\t1024", `select	[["apple",5],["pear",5]]`, "on " + other.addr + "\t[\"pear\",5]"} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("global-table.lua printed no %q:\n%s", want, out)
 		}
 	}
+}
+
+// runTarantool runs Debian's tarantool with args (-e SCRIPT, or a file and
+// its arguments) and env added, within 30 s, and returns what it printed;
+// a tarantool that fails fails the test.
+func runTarantool(t *testing.T, tarantool string, env []string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tarantool, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.WaitDelay = 2 * time.Second
+	out, err := cmd.CombinedOutput()
+	t.Logf("tarantool:\n%s", out)
+	if err != nil {
+		t.Fatalf("tarantool: %v", err)
+	}
+	return string(out)
 }

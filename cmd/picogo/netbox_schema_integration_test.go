@@ -3,12 +3,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/picogo/picogo/internal/testbin"
 )
@@ -46,18 +42,10 @@ func TestIntegrationNetBoxSeesNewTable(t *testing.T) {
 	tarantool := testbin.Tarantool(t)
 	in := startOne(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tarantool, "-e", netboxSchemaScript)
-	cmd.Env = append(os.Environ(), "PICOGO_IT_ADDR="+in.addr, "PICOGO_IT_PASSWORD="+itAdminPassword)
-	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.CombinedOutput()
-	t.Logf("tarantool -e <net.box script>:\n%s", out)
-	if err != nil {
-		t.Fatalf("tarantool: %v", err)
-	}
+	out := runTarantool(t, tarantool, []string{"PICOGO_IT_ADDR=" + in.addr, "PICOGO_IT_PASSWORD=" + itAdminPassword},
+		"-e", netboxSchemaScript)
 	for _, want := range []string{"BEFORE\tnil\n", "CREATED\ttrue\t", "AFTER\ttrue\t1024\n"} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("net.box printed no line starting %q", want)
 		}
 	}
