@@ -63,7 +63,7 @@ func TestServicePasswordFromEnv(t *testing.T) {
 		require.Equal(t, c.want, pw, "%v", c.env)
 	}
 	_, err := servicePasswordFromEnv(env(map[string]string{"PICOGO_SERVICE_PASSWORD_FILE": filepath.Join(dir, "missing")}))
-	require.ErrorContains(t, err, "PICOGO_SERVICE_PASSWORD_FILE")
+	require.ErrorContains(t, err, "service-password-file", "the error names what to fix (PICOGO_SERVICE_PASSWORD_FILE is the flag's variable)")
 }
 
 func TestClientHost(t *testing.T) {
@@ -87,6 +87,6 @@ func TestUnlockArguments(t *testing.T) {
 
 	errOut.Reset()
 	require.Equal(t, 2, runUnlock([]string{"127.0.0.1:3301", "admin"}, noEnv, &out, &errOut))
-	require.Contains(t, errOut.String(), "no password for admin: set PICOGO_PASSWORD (for admin, PICOGO_ADMIN_PASSWORD)")
+	require.Contains(t, errOut.String(), "no password for admin: set PICOGO_ADMIN_PASSWORD")
 	require.Empty(t, out.String(), "nothing is tried without a password")
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
@@ -114,6 +115,34 @@ func (c *client) rows(addr string, table uint32) ([][]any, error) {
 		return nil, e
 	}
 	return rows, nil
+}
+
+// peerAddresses is _pico_peer_address as the instance at addr has applied
+// it: raft id -> address.
+func peerAddresses(c *client, addr string) (map[uint64]string, error) {
+	rows, err := c.rows(addr, tables.TablePicoPeerAddress)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint64]string{}
+	for _, r := range rows {
+		var id uint64
+		a, ok := "", len(r) == 2
+		if ok {
+			id, ok = tables.AsUint64(r[0])
+		}
+		if ok {
+			a, ok = r[1].(string)
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s row %v is not [raft_id, address]", tables.TablePicoPeerAddressName, r)
+		}
+		out[id] = a
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s is empty (the instance has no cluster yet)", tables.TablePicoPeerAddressName)
+	}
+	return out, nil
 }
 
 // dialArg opens a client for a command's optional [user@]host:port

@@ -465,32 +465,44 @@ func (d *daemon) stop() {
 // machine, never in production (a warning says so).
 const devCookie = "picogo-development-cookie"
 
-// servicePassword: --service-password-file's content, else
-// --service-password, else the data directory's cookie, else the
-// development default (written to the cookie).
+// servicePassword is the instance's service password (serviceSecret);
+// without one it writes the development default to the data directory's
+// cookie, with a warning.
 func servicePassword(cfg *runConfig, log *slog.Logger) (string, error) {
-	if cfg.ServicePasswordFile != "" {
-		b, err := os.ReadFile(cfg.ServicePasswordFile)
-		if err != nil {
-			return "", usageError{fmt.Errorf("--service-password-file: %w", err)}
-		}
-		pw := strings.TrimSpace(string(b))
-		if pw == "" {
-			return "", usageError{fmt.Errorf("--service-password-file %s is empty", cfg.ServicePasswordFile)}
-		}
-		return pw, nil
-	}
-	if cfg.ServicePassword != "" {
-		return cfg.ServicePassword, nil
-	}
-	path := filepath.Join(cfg.DataDir, "cookie")
-	if b, err := os.ReadFile(path); err == nil {
-		return strings.TrimSpace(string(b)), nil
-	} else if !os.IsNotExist(err) {
-		return "", err
+	pw, found, err := serviceSecret(cfg.ServicePasswordFile, cfg.ServicePassword, cfg.DataDir)
+	if err != nil || found {
+		return pw, err
 	}
 	log.Warn("no --service-password-file or --service-password: instances use the development default; give every instance the same secret in production")
-	return devCookie, os.WriteFile(path, []byte(devCookie+"\n"), 0o600)
+	return pw, os.WriteFile(filepath.Join(cfg.DataDir, "cookie"), []byte(pw+"\n"), 0o600)
+}
+
+// serviceSecret is the service password as every picogo command finds it:
+// the content of file, else password, else the cookie of dataDir; found is
+// false when none of them gives one, and pw is then the development
+// default. A file that cannot be read or is empty is a usage error.
+func serviceSecret(file, password, dataDir string) (pw string, found bool, err error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", false, usageError{fmt.Errorf("--service-password-file: %w", err)}
+		}
+		if pw = strings.TrimSpace(string(b)); pw == "" {
+			return "", false, usageError{fmt.Errorf("--service-password-file %s is empty", file)}
+		}
+		return pw, true, nil
+	}
+	if password != "" {
+		return password, true, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, "cookie"))
+	switch {
+	case err == nil && strings.TrimSpace(string(b)) != "":
+		return strings.TrimSpace(string(b)), true, nil
+	case err != nil && !os.IsNotExist(err):
+		return "", false, err
+	}
+	return devCookie, false, nil
 }
 
 // instanceUUID is a stable uuid for the greeting, derived from the cluster

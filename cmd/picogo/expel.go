@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -28,8 +26,8 @@ The last instance of a cluster cannot be expelled.
 The command calls .proc_expel_redirect on --peer (any instance of the
 cluster: it forwards to the leader) and waits until the instance is
 Expelled, at most --timeout. It logs in as pico_service with the service
-password: --service-password, else PICOGO_SERVICE_PASSWORD, else the
-'cookie' file of --data-dir (what 'picogo run' uses without one), else the
+password as 'picogo run' finds it: --service-password-file, else
+--service-password, else the 'cookie' file of --data-dir, else the
 development default. It exits with 0 once the instance is Expelled, with 1
 on an error (printed), with 2 on bad arguments.
 
@@ -52,6 +50,7 @@ func runExpel(args []string, env func(string) string, stdout, stderr io.Writer) 
 	})
 	clusterID := fs.String("cluster-id", "demo", "the cluster's id; the instance refuses another")
 	password := fs.String("service-password", "", "pico_service's password (see above)")
+	passwordFile := fs.String("service-password-file", "", "a file holding pico_service's password (see above)")
 	dataDir := fs.String("data-dir", "./picogo-data", "a data directory whose cookie holds the service password (see above)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait until the instance is Expelled")
 	if err := fs.Parse(args); err != nil {
@@ -63,7 +62,7 @@ func runExpel(args []string, env func(string) string, stdout, stderr io.Writer) 
 	// Flags not given come from the variables `picogo run` uses.
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, name := range []string{"peer", "cluster-id", "service-password", "data-dir"} {
+	for _, name := range []string{"peer", "cluster-id", "service-password", "service-password-file", "data-dir"} {
 		v := env("PICOGO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
 		if !given[name] && v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -84,13 +83,13 @@ func runExpel(args []string, env func(string) string, stdout, stderr io.Writer) 
 		peers = []string{"127.0.0.1:3301"}
 	}
 	id := fs.Arg(0)
-	pw := *password
-	if pw == "" {
-		pw = cookiePassword(*dataDir)
+	pw, _, err := serviceSecret(*passwordFile, *password, *dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "picogo expel:", err)
+		return 2
 	}
 	c := newClient(proc.PicoService, pw)
 	defer c.close()
-	var err error
 	for k, addr := range peers {
 		var done bool
 		if done, err = expel(c, addr, *clusterID, id, *timeout, stdout); done {
@@ -105,17 +104,6 @@ func runExpel(args []string, env func(string) string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stderr, "picogo expel: %s is not expelled: %v\n", id, err)
 	return 1
-}
-
-// cookiePassword is the service password of a data directory: its
-// cookie, else the development default.
-func cookiePassword(dataDir string) string {
-	if b, err := os.ReadFile(filepath.Join(dataDir, "cookie")); err == nil {
-		if pw := strings.TrimSpace(string(b)); pw != "" {
-			return pw
-		}
-	}
-	return devCookie
 }
 
 // unreachable: the call did not get an answer from the instance (another

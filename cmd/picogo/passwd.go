@@ -154,16 +154,12 @@ func leaderAddress(c *client, addr string, leader uint64) (string, error) {
 	if leader == 0 {
 		return "", &remoteError{Code: node.CodeLeaderUnknown, Message: "no leader known"}
 	}
-	rows, err := c.rows(addr, tables.TablePicoPeerAddress)
+	byID, err := peerAddresses(c, addr)
 	if err != nil {
 		return "", err
 	}
-	for _, r := range rows {
-		if id, ok := tables.AsUint64(r[0]); ok && id == leader && len(r) == 2 {
-			if a, ok := r[1].(string); ok {
-				return a, nil
-			}
-		}
+	if a, ok := byID[leader]; ok {
+		return a, nil
 	}
 	return "", &remoteError{Code: node.CodeLeaderUnknown, Message: fmt.Sprintf("the address of leader %d is unknown", leader)}
 }

@@ -5,13 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/picogo/picogo/core/auth"
-	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/proc"
 )
 
@@ -63,17 +61,24 @@ func runUnlock(args []string, env func(string) string, stdout, stderr io.Writer)
 		}
 	}
 	if password == "" {
-		fmt.Fprintf(stderr, "picogo unlock: no password for %s: set PICOGO_PASSWORD (for admin, PICOGO_ADMIN_PASSWORD)\n", user)
+		fmt.Fprintln(stderr, "picogo unlock:", missingPassword(user))
 		return 2
 	}
 	target := fs.Arg(1)
 	c := newClient(user, password)
 	defer c.close()
-	addrs, err := peerAddresses(c, addr)
+	byID, err := peerAddresses(c, addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "picogo unlock: reading the instances' addresses from %s: %v\n", addr, err)
 		return 1
 	}
+	var addrs []string
+	for _, a := range byID {
+		if !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	slices.Sort(addrs)
 	failed := 0
 	for _, a := range addrs {
 		var wasLocked bool
@@ -95,50 +100,13 @@ func runUnlock(args []string, env func(string) string, stdout, stderr io.Writer)
 	return 0
 }
 
-// peerAddresses are the instances' addresses as _pico_peer_address at
-// addr has them, sorted.
-func peerAddresses(c *client, addr string) ([]string, error) {
-	rows, err := c.rows(addr, tables.TablePicoPeerAddress)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, r := range rows {
-		a, ok := "", len(r) == 2
-		if ok {
-			a, ok = r[1].(string)
-		}
-		if !ok {
-			return nil, fmt.Errorf("%s row %v is not [raft_id, address]", tables.TablePicoPeerAddressName, r)
-		}
-		if !slices.Contains(out, a) {
-			out = append(out, a)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s is empty (the instance has no cluster yet)", tables.TablePicoPeerAddressName)
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
 // servicePasswordFromEnv is the service password as 'picogo run' finds it
-// through its variables: PICOGO_SERVICE_PASSWORD_FILE's content, else
-// PICOGO_SERVICE_PASSWORD, else the cookie of PICOGO_DATA_DIR.
+// through its variables (serviceSecret).
 func servicePasswordFromEnv(env func(string) string) (string, error) {
-	if path := env("PICOGO_SERVICE_PASSWORD_FILE"); path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("PICOGO_SERVICE_PASSWORD_FILE: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	if pw := env("PICOGO_SERVICE_PASSWORD"); pw != "" {
-		return pw, nil
-	}
 	dir := env("PICOGO_DATA_DIR")
 	if dir == "" {
 		dir = "./picogo-data"
 	}
-	return cookiePassword(dir), nil
+	pw, _, err := serviceSecret(env("PICOGO_SERVICE_PASSWORD_FILE"), env("PICOGO_SERVICE_PASSWORD"), dir)
+	return pw, err
 }
