@@ -12,15 +12,16 @@ import (
 	"strings"
 
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Users with a fixed role.
 const (
-	Guest       = "guest"
-	Admin       = "admin"
-	PicoService = "pico_service"
+	Guest       = tables.GuestName
+	Admin       = tables.AdminName
+	PicoService = tables.PicoServiceName
 )
 
 // spec describes one procedure.

@@ -64,15 +64,15 @@ func TestPasswords(t *testing.T) {
 		{"admin, wrong password", users, nil, "admin", "initial", iproto.CodePasswordMismatch},
 		{"admin's initial password is ignored once _pico_user holds one", users, &initial, "admin", "initial", iproto.CodePasswordMismatch},
 		{"an ordinary user", users, nil, "alice", "alice-pw", 0},
-		{"pico_service with the service password", users, nil, PicoService, servicePassword, 0},
-		{"pico_service with another", users, nil, PicoService, adminPassword, iproto.CodePasswordMismatch},
+		{"pico_service with the service password", users, nil, tables.PicoServiceName, servicePassword, 0},
+		{"pico_service with another", users, nil, tables.PicoServiceName, adminPassword, iproto.CodePasswordMismatch},
 		{"guest with the empty password", users, nil, "guest", "", 0},
 		{"guest with a password", users, nil, "guest", "x", iproto.CodePasswordMismatch},
 		{"unknown user", users, nil, "nobody", "", iproto.CodeNoSuchUser},
 		{"before the tables: admin with the initial password", tables.New(), &initial, "admin", "initial", 0},
 		{"before the tables: admin without an initial password", tables.New(), nil, "admin", "", iproto.CodeAccessDenied},
 		{"before the tables: guest", tables.New(), nil, "guest", "", 0},
-		{"before the tables: pico_service", tables.New(), nil, PicoService, servicePassword, 0},
+		{"before the tables: pico_service", tables.New(), nil, tables.PicoServiceName, servicePassword, 0},
 		{"before the tables: no other users", tables.New(), nil, "alice", "alice-pw", iproto.CodeNoSuchUser},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,7 +111,7 @@ func TestLockAfterFourFailures(t *testing.T) {
 			require.Contains(t, v.Err.Message, "unblocked in 4m54s")
 			require.NotZero(t, v.Delay, "a refusal is held back, whatever the password")
 			// Other users are not affected.
-			require.Nil(t, l.Login(users, attempt(PicoService, servicePassword, attacker), 10*time.Second).Err)
+			require.Nil(t, l.Login(users, attempt(tables.PicoServiceName, servicePassword, attacker), 10*time.Second).Err)
 		})
 	}
 }
@@ -167,11 +167,11 @@ func TestPicoServiceIsNeverLocked(t *testing.T) {
 	users := cluster(t)
 	l := newLogins()
 	for i := range 100 {
-		v := l.Login(users, attempt(PicoService, "guess", attacker), time.Duration(i)*time.Millisecond)
+		v := l.Login(users, attempt(tables.PicoServiceName, "guess", attacker), time.Duration(i)*time.Millisecond)
 		require.Equal(t, iproto.CodePasswordMismatch, code(v))
 		require.False(t, v.Locked)
 	}
-	v := l.Login(users, attempt(PicoService, servicePassword, attacker), time.Second)
+	v := l.Login(users, attempt(tables.PicoServiceName, servicePassword, attacker), time.Second)
 	require.Nil(t, v.Err, "the instances' logins still succeed, even from the attacker's address")
 	require.Zero(t, v.Delay)
 }
@@ -188,7 +188,7 @@ func TestThrottlingGrowsAndResets(t *testing.T) {
 		require.Equal(t, iproto.CodeNoSuchUser, code(v))
 		require.Equal(t, d, v.Delay, "failure %d", i+1)
 	}
-	v := l.Login(users, attempt(PicoService, "guess", operator), now)
+	v := l.Login(users, attempt(tables.PicoServiceName, "guess", operator), now)
 	require.Equal(t, FirstDelay, v.Delay, "another address has its own count")
 
 	v = l.Login(users, attempt("nobody", "x", attacker), now+QuietPeriod-ms)
@@ -203,7 +203,7 @@ func TestSuccessIsNotDelayed(t *testing.T) {
 	for i := range 20 {
 		l.Login(users, attempt("alice", "wrong", attacker), time.Duration(i))
 	}
-	for _, a := range []Attempt{attempt("admin", adminPassword, attacker), attempt(PicoService, servicePassword, attacker),
+	for _, a := range []Attempt{attempt("admin", adminPassword, attacker), attempt(tables.PicoServiceName, servicePassword, attacker),
 		attempt("guest", "", attacker)} {
 		v := l.Login(users, a, 20)
 		require.Nil(t, v.Err, a.User)

@@ -1,6 +1,10 @@
 package auth
 
-import "time"
+import (
+	"time"
+
+	"github.com/picogo/picogo/core/tables"
+)
 
 const (
 	// MaxFailures failed logins in a row lock a user (Picodata's rule).
@@ -33,7 +37,7 @@ func (l *Logins) locked(user string, now time.Duration) (remaining time.Duration
 // countFailure records a failed login of user (a user that exists) and
 // reports whether it locked the user. pico_service is never locked.
 func (l *Logins) countFailure(user string, now time.Duration) bool {
-	if user == PicoService {
+	if user == tables.PicoServiceName {
 		return false
 	}
 	f := l.users[user]

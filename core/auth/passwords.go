@@ -6,15 +6,6 @@ import (
 	"github.com/picogo/picogo/net/iproto"
 )
 
-// PicoService is the user instances log in as.
-const PicoService = "pico_service"
-
-// Built-in users whose password may not be in _pico_user.
-const (
-	admin = "admin"
-	guest = "guest"
-)
-
 // passwordOf is the chap-sha1 hash of user's password: pico_service's is
 // the service password; other users' are in _pico_user. admin without one
 // there yet has the initial password this instance was started with, if
@@ -23,7 +14,7 @@ const (
 // discovering or joining) the built-in users exist all the same. ok is
 // false for a user that does not exist.
 func (l *Logins) passwordOf(users *tables.Store, user string) (hash [20]byte, ok bool, refusal *net.Error) {
-	if user == PicoService {
+	if user == tables.PicoServiceName {
 		return l.service, true, nil
 	}
 	u, found, err := users.UserByName(user)
@@ -31,7 +22,7 @@ func (l *Logins) passwordOf(users *tables.Store, user string) (hash [20]byte, ok
 	case err != nil:
 		return hash, false, &net.Error{Code: iproto.CodeUnknown, Message: err.Error()}
 	case !found:
-		if rows, _ := users.Scan(tables.TablePicoUser); len(rows) == 0 && (user == admin || user == guest) {
+		if rows, _ := users.Scan(tables.TablePicoUser); len(rows) == 0 && (user == tables.AdminName || user == tables.GuestName) {
 			return l.withoutPassword(user)
 		}
 		return hash, false, nil
@@ -52,7 +43,7 @@ var emptyPassword = iproto.Hash2("")
 // withoutPassword is the hash of a user that has no password in the
 // tables.
 func (l *Logins) withoutPassword(user string) ([20]byte, bool, *net.Error) {
-	if user == admin {
+	if user == tables.AdminName {
 		if l.initialAdmin == nil {
 			return [20]byte{}, false, &net.Error{Code: iproto.CodeAccessDenied,
 				Message: "User 'admin' has no password yet: start the cluster with PICOGO_ADMIN_PASSWORD"}

@@ -174,7 +174,7 @@ func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*Error)) {
 			}
 		}
 		if rpc.RaftID == st.ID {
-			n.handle("pico_service", req, func(_ []any, err *Error) { finish(err) })
+			n.handle(tables.PicoServiceName, req, func(_ []any, err *Error) { finish(err) })
 			continue
 		}
 		n.call(rpc.Address, req, func(_ any, err *Error) { finish(err) })

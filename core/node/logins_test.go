@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/auth"
+	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/stretchr/testify/require"
 )
@@ -24,10 +25,10 @@ func TestLoginLockAndUnlockUser(t *testing.T) {
 	lock := func() {
 		for range auth.MaxFailures {
 			require.NotNil(t, login("admin", "wrong").Err)
-			require.NotNil(t, login(auth.PicoService, "wrong").Err)
+			require.NotNil(t, login(tables.PicoServiceName, "wrong").Err)
 		}
 		require.Equal(t, uint32(iproto.CodeAccessDenied), login("admin", "admin-pw").Err.Code)
-		require.Nil(t, login(auth.PicoService, "service-pw").Err, "pico_service is never locked")
+		require.Nil(t, login(tables.PicoServiceName, "service-pw").Err, "pico_service is never locked")
 	}
 
 	lock()

@@ -338,7 +338,7 @@ func (n *Node) toLeader(req Request, then func(result any, err *Error)) {
 	st := n.ra.BasicStatus()
 	switch {
 	case st.State == raft.StateLeader:
-		n.handle("pico_service", req, func(values []any, err *Error) {
+		n.handle(tables.PicoServiceName, req, func(values []any, err *Error) {
 			if err != nil {
 				then(nil, err)
 				return

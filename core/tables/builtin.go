@@ -7,6 +7,15 @@ const (
 	PicoServiceID uint32 = 32
 )
 
+// The built-in users' names: the one definition every layer uses
+// (instances log in to each other as PicoServiceName).
+const (
+	GuestName       = "guest"
+	AdminName       = "admin"
+	PublicRoleName  = "public"
+	PicoServiceName = "pico_service"
+)
+
 // Privileges a grant may name.
 const (
 	PrivAll    = "all"
@@ -26,7 +35,8 @@ func BuiltinUsers() []Dml {
 		return Insert(TablePicoPrivilege, uint64(AdminID), uint64(grantee), PrivAll, "universe", int64(0), uint64(0))
 	}
 	return []Dml{
-		user(GuestID, "guest"), user(AdminID, "admin"), user(PublicRoleID, "public"), user(PicoServiceID, "pico_service"),
+		user(GuestID, GuestName), user(AdminID, AdminName), user(PublicRoleID, PublicRoleName),
+		user(PicoServiceID, PicoServiceName),
 		universe(AdminID), universe(PicoServiceID),
 	}
 }
