@@ -170,18 +170,18 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		// The header may be intact: answer it rather than leave the caller
 		// waiting.
 		h.observeRequest("malformed")(iproto.CodeInvalidMsgpack)
-		reply(iproto.EncodeError(req.Sync, h.node.SchemaVersion(), iproto.CodeInvalidMsgpack, "Invalid MsgPack - "+err.Error()))
+		reply(iproto.EncodeError(req.Sync, h.SchemaVersion(), iproto.CodeInvalidMsgpack, "Invalid MsgPack - "+err.Error()))
 		return
 	}
 	var done func(code uint32)
 	fail := func(e *node.Error) {
 		done(e.Code)
-		reply(encodeError(req.Sync, h.node.SchemaVersion(), e))
+		reply(encodeError(req.Sync, h.SchemaVersion(), e))
 	}
 	switch req.Type {
 	case iproto.TypePing:
 		h.observeRequest("ping")(0)
-		reply(iproto.EncodeOK(req.Sync, h.node.SchemaVersion(), nil))
+		reply(iproto.EncodeOK(req.Sync, h.SchemaVersion(), nil))
 	case iproto.TypeCall, iproto.TypeCall16:
 		name, err := req.FunctionName()
 		if err != nil {
@@ -236,8 +236,10 @@ func (h *Host) call(user string, r node.Request, in incoming) {
 func (h *Host) pump() {
 	for !h.stopped {
 		effects := h.node.TakeEffects()
+		// Once per batch, not per reply: the effects were made on the
+		// state this reads.
+		h.schema.Store(h.node.SchemaVersion())
 		if len(effects) == 0 {
-			h.schema.Store(h.node.SchemaVersion())
 			return
 		}
 		for _, e := range effects {
@@ -259,7 +261,7 @@ func (h *Host) carryOut(e node.Effect) {
 			code = e.Err.Code
 		}
 		in.done(code)
-		in.reply(encodeReply(in.sync, h.node.SchemaVersion(), in.call16, e))
+		in.reply(encodeReply(in.sync, h.SchemaVersion(), in.call16, e))
 	case node.OutCall:
 		if ri, ok := e.Request.(node.RaftInteract); ok && h.batching > 0 {
 			h.hold(e, ri)
