@@ -17,13 +17,7 @@ func TestIntegrationNotALeaderNamesTheLeader(t *testing.T) {
 	ins := startCluster(t, 3)
 	leader, infos := waitLeader(t, ins...)
 	waitAdminPassword(t, leader)
-	var follower *instance
-	for _, in := range ins {
-		if in != leader {
-			follower = in
-			break
-		}
-	}
+	follower := others(ins, leader)[0]
 	conn := adminConn(t, follower)
 	info, err := raftInfoOf(conn)
 	if err != nil {

@@ -107,13 +107,9 @@ func waitRow(t *testing.T, in *instance, id string, timeout time.Duration, want 
 	t.Helper()
 	var row instanceRow
 	eventually(t, timeout, fmt.Sprintf("%s sees %s %s", in.name, id, want), []*instance{in}, func() error {
-		rows, err := instanceRows(in)
+		r, err := rowOf(in, id)
 		if err != nil {
 			return err
-		}
-		r, found := rows[id]
-		if !found {
-			return fmt.Errorf("no row for %s", id)
 		}
 		if !ok(r) {
 			return fmt.Errorf("%s is %s/%s", id, r.Current, r.Target)
@@ -122,6 +118,19 @@ func waitRow(t *testing.T, in *instance, id string, timeout time.Duration, want 
 		return nil
 	})
 	return row
+}
+
+// rowOf is id's _pico_instance row as in has applied it.
+func rowOf(in *instance, id string) (instanceRow, error) {
+	rows, err := instanceRows(in)
+	if err != nil {
+		return instanceRow{}, err
+	}
+	r, ok := rows[id]
+	if !ok {
+		return instanceRow{}, fmt.Errorf("no row for %s", id)
+	}
+	return r, nil
 }
 
 func bothAre(variant string) func(instanceRow) bool {
@@ -427,13 +436,9 @@ func gradeHistory(t *testing.T, in *instance, id string, timeout time.Duration, 
 	t.Helper()
 	var history []string
 	eventually(t, timeout, fmt.Sprintf("%s sees %s back Online", in.name, id), []*instance{in}, func() error {
-		rows, err := instanceRows(in)
+		r, err := rowOf(in, id)
 		if err != nil {
 			return err
-		}
-		r, ok := rows[id]
-		if !ok {
-			return fmt.Errorf("no row for %s", id)
 		}
 		if seen := r.Current.String() + "/" + r.Target.String(); len(history) == 0 || history[len(history)-1] != seen {
 			history = append(history, seen)

@@ -153,13 +153,7 @@ func TestIntegrationNetBoxDocsExample(t *testing.T) {
 	ins := startCluster(t, 3)
 	leader, _ := waitLeader(t, ins...)
 	waitAdminPassword(t, leader)
-	var other *instance
-	for _, in := range ins {
-		if in != leader {
-			other = in
-			break
-		}
-	}
+	other := others(ins, leader)[0]
 	out := runTarantool(t, tarantool, []string{"PICOGO_ADMIN_PASSWORD=" + itAdminPassword},
 		"../../docs/examples/global-table.lua", leader.addr, other.addr)
 	for _, want := range []string{"table id\t1024", `select	[["apple",5],["pear",5]]`, "on " + other.addr + "\t[\"pear\",5]"} {

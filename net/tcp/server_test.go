@@ -319,31 +319,29 @@ func TestOversizedFrame(t *testing.T) {
 	log, logs := newTestLogger()
 	_, addr := startServer(t, ServerConfig{MaxFrame: 1024, Serve: echoServe, Logger: log})
 
-	t.Run("header readable: error reply, then closed", func(t *testing.T) {
-		c := dialRaw(t, addr)
-		big := iproto.EncodeCall(9, "echo", mp([]any{strings.Repeat("x", 4096)}))
-		c.send(big[:200]) // the server must not wait for the rest
-		resp := c.recv()
-		require.NotNil(t, resp.Err)
-		assert.Equal(t, uint64(9), resp.Sync)
-		assert.EqualValues(t, iproto.CodeProtocol, resp.Err.Code)
-		assert.Contains(t, resp.Err.Message, "exceeds the limit of 1024 bytes")
-		c.expectClosed()
-	})
-
-	t.Run("whole frame sent: the client reads the reply", func(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// sent is how much of the frame the client writes before it reads.
+		sent func(frame []byte) []byte
+		size int
+	}{
+		// The server must not wait for the rest.
+		{"header readable: error reply, then closed", func(f []byte) []byte { return f[:200] }, 4096},
 		// More than the server reads ahead: closing with it unread would
 		// reset the connection and lose the reply.
-		c := dialRaw(t, addr)
-		big := iproto.EncodeCall(9, "echo", mp([]any{strings.Repeat("x", 4<<20)}))
-		c.send(big) // all of it, before reading: the server must read it
-		resp := c.recv()
-		require.NotNil(t, resp.Err)
-		assert.Equal(t, uint64(9), resp.Sync)
-		assert.EqualValues(t, iproto.CodeProtocol, resp.Err.Code)
-		assert.Contains(t, resp.Err.Message, "exceeds the limit of 1024 bytes")
-		c.expectClosed()
-	})
+		{"whole frame sent: the client reads the reply", func(f []byte) []byte { return f }, 4 << 20},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn := dialRaw(t, addr)
+			conn.send(c.sent(iproto.EncodeCall(9, "echo", mp([]any{strings.Repeat("x", c.size)}))))
+			resp := conn.recv()
+			require.NotNil(t, resp.Err)
+			assert.Equal(t, uint64(9), resp.Sync)
+			assert.EqualValues(t, iproto.CodeProtocol, resp.Err.Code)
+			assert.Contains(t, resp.Err.Message, "exceeds the limit of 1024 bytes")
+			conn.expectClosed()
+		})
+	}
 
 	t.Run("header unreadable: closed", func(t *testing.T) {
 		c := dialRaw(t, addr)
