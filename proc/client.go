@@ -68,7 +68,7 @@ func DecodeRows(packet []byte) ([][]any, *node.Error) {
 	return rows, nil
 }
 
-func decodeSelect(req iproto.Request) (node.Select, *node.Error) {
+func DecodeSelect(req iproto.Request) (node.Select, *node.Error) {
 	bad := func(err error) (node.Select, *node.Error) {
 		return node.Select{}, &node.Error{Code: node.CodeIllegalParams, Message: "select: " + err.Error()}
 	}
@@ -104,9 +104,9 @@ func decodeSelect(req iproto.Request) (node.Select, *node.Error) {
 
 // encodeReply is the reply frame to a CALL (CALL_16 when call16), with
 // schema in its header.
-func encodeReply(sync, schema uint64, call16 bool, r node.Reply) []byte {
+func EncodeReply(sync, schema uint64, call16 bool, r node.Reply) []byte {
 	if r.Err != nil {
-		return encodeError(sync, schema, r.Err)
+		return EncodeError(sync, schema, r.Err)
 	}
 	values := make([]msgpack.RawMessage, len(r.Values))
 	for i, v := range r.Values {
@@ -116,7 +116,7 @@ func encodeReply(sync, schema uint64, call16 bool, r node.Reply) []byte {
 		}
 		b, err := msgpack.Marshal(v)
 		if err != nil {
-			return encodeError(sync, schema, &node.Error{Code: node.CodeProcLua, Message: "encoding the reply: " + err.Error()})
+			return EncodeError(sync, schema, &node.Error{Code: node.CodeProcLua, Message: "encoding the reply: " + err.Error()})
 		}
 		values[i] = b
 	}
@@ -127,7 +127,7 @@ func encodeReply(sync, schema uint64, call16 bool, r node.Reply) []byte {
 }
 
 // encodeError carries a redirect's leader in MP_ERROR's fields.
-func encodeError(sync, schema uint64, e *node.Error) []byte {
+func EncodeError(sync, schema uint64, e *node.Error) []byte {
 	var fields map[string]any
 	if e.LeaderID != 0 {
 		fields = map[string]any{"leader_id": e.LeaderID}

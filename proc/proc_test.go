@@ -1,18 +1,13 @@
 package proc
 
 import (
-	"errors"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/node"
-	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
-	"github.com/picogo/picogo/disk"
-	"github.com/picogo/picogo/net/iproto"
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -122,118 +117,8 @@ func TestAuthorize(t *testing.T) {
 	}
 }
 
-// soloHost is a single-voter instance behind a Host whose disk writes
-// complete at once and whose calls to itself (i1) loop back in; it has no
-// peers.
-type soloHost struct {
-	h       *Host
-	pending []func()
-}
-
-func (s *soloHost) Write(_ *disk.Batch, _ bool, done func(error)) {
-	s.pending = append(s.pending, func() { done(nil) })
-}
-
-func (s *soloHost) Roundtrip(to string, frame []byte, _ time.Duration, done func([]byte, error)) {
-	s.pending = append(s.pending, func() {
-		if to != "i1" {
-			done(nil, errors.New("no route to "+to))
-			return
-		}
-		s.h.Handle(PicoService, frame[5:], func(b []byte) { done(b[5:], nil) })
-	})
-}
-
-func (s *soloHost) settle() {
-	for len(s.pending) > 0 {
-		w := s.pending[0]
-		s.pending = s.pending[1:]
-		w()
-	}
-}
-
-// newSoloHost starts a first instance as the daemon would: an empty disk,
-// discovery of itself, boot.
-func newSoloHost(t *testing.T) *soloHost {
-	t.Helper()
-	n, err := node.New(node.Config{ClusterID: "c", Tick: 10 * time.Millisecond,
-		Self: node.Self{Address: "i1"}, Peers: []string{"i1"},
-		Raft: raft.Config{ElectionTick: 10, HeartbeatTick: 1, MaxMsgEntries: 8, MaxInflightMsgs: 8,
-			Rand: rand.New(rand.NewPCG(1, 1))}}, ra.DiskState{})
-	require.NoError(t, err)
-	s := &soloHost{}
-	s.h = NewHost(n, s, s, func(node.Effect) {})
-	s.settle()
-	require.Equal(t, node.PhaseRunning, n.Phase())
-	return s
-}
-
-// call sends a packet as user and returns the decoded response.
-func (s *soloHost) call(t *testing.T, user string, frame []byte) iproto.Response {
-	t.Helper()
-	var got []byte
-	s.h.Handle(user, frame[5:], func(b []byte) { got = b })
-	s.settle()
-	require.NotNil(t, got, "no reply")
-	resp, err := iproto.DecodeResponse(got[5:])
-	require.NoError(t, err)
-	return resp
-}
-
-func TestHostHandlesEachRequestType(t *testing.T) {
-	s := newSoloHost(t)
-
-	require.Nil(t, s.call(t, Guest, iproto.EncodePing(1)).Err)
-
-	resp := s.call(t, Guest, iproto.EncodeCall(2, ".proc_version_info", args(t)))
-	require.Nil(t, resp.Err)
-	var vals []map[string]any
-	require.NoError(t, msgpack.Unmarshal(resp.Data, &vals))
-	require.Equal(t, node.Version, vals[0]["picodata_version"])
-
-	// CALL_16 wraps the result in a tuple.
-	resp = s.call(t, Guest, iproto.EncodeCall16(3, ".proc_version_info", args(t)))
-	var tuples [][]map[string]any
-	require.NoError(t, msgpack.Unmarshal(resp.Data, &tuples))
-	require.Equal(t, node.Version, tuples[0][0]["picodata_version"])
-
-	resp = s.call(t, Guest, iproto.EncodeCall(4, ".proc_raft_info", args(t)))
-	require.NotNil(t, resp.Err)
-	require.Equal(t, node.CodeAccessDenied, resp.Err.Code)
-
-	resp = s.call(t, Admin, iproto.EncodeCall(5, ".proc_wait_index", args(t, "x", 1)))
-	require.Equal(t, node.CodeIllegalParams, resp.Err.Code)
-
-	sel, err := EncodeSelect(6, 9999, nil)
-	require.NoError(t, err)
-	resp = s.call(t, Guest, sel)
-	require.Equal(t, node.CodeAccessDenied, resp.Err.Code)
-	resp = s.call(t, Admin, sel)
-	require.Equal(t, node.CodeNoSuchSpace, resp.Err.Code)
-
-	sel, _ = EncodeSelect(7, tables.TablePicoPeerAddress, []any{uint64(1)})
-	var got []byte
-	s.h.Handle(Admin, sel[5:], func(b []byte) { got = b })
-	rows, e := DecodeRows(got[5:])
-	require.Nil(t, e)
-	require.Equal(t, "i1", rows[0][1])
-
-	resp = s.call(t, Admin, iproto.EncodeExecute(8, "select 1", args(t)))
-	require.Equal(t, uint32(iproto.CodeUnsupported), resp.Err.Code)
-
-	resp = s.call(t, Admin, iproto.EncodeWatch(9, "box.status"))
-	require.Equal(t, uint32(iproto.CodeUnknownRequestType), resp.Err.Code)
-
-	// A packet that is not msgpack: answered, not crashed on.
-	var broken []byte
-	s.h.Handle(Admin, []byte{0x82, 0x00, 0x0a, 0x01}, func(b []byte) { broken = b })
-	r, err := iproto.DecodeResponse(broken[5:])
-	require.NoError(t, err)
-	require.NotNil(t, r.Err)
-}
-
 func TestRedirectCarriesTheLeader(t *testing.T) {
-	frame := encodeError(3, 80, &node.Error{Code: node.CodeNotALeader, Message: "not a leader", LeaderID: 2})
+	frame := EncodeError(3, 80, &node.Error{Code: node.CodeNotALeader, Message: "not a leader", LeaderID: 2})
 	_, e := DecodeReply(node.RaftInfo{}, frame[5:])
 	require.NotNil(t, e)
 	require.Equal(t, uint64(2), e.LeaderID)

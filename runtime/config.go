@@ -1,6 +1,7 @@
 // Package runtime is what the two drivers of a node — the production daemon
 // (cmd/picogo) and the simulator (sim) — share, so that the simulator runs
-// production's configuration and paths. Today: the node's configuration.
+// production's configuration and paths: the node's configuration (config.go)
+// and the Host that carries a node's effects out (host.go).
 package runtime
 
 import (

@@ -15,7 +15,7 @@ import (
 )
 
 // Cluster is a simulated cluster driven by a test, event by event: the
-// same instances (the production core behind proc.Host), simulated disks
+// same instances (the production core behind runtime.Host), simulated disks
 // and network as a seed's world, and the same invariant checks after every
 // event — but no random faults: the test starts, stops, kills, isolates
 // and calls instances, and runs virtual time forward.

@@ -13,7 +13,7 @@ import (
 	"github.com/picogo/picogo/runtime"
 )
 
-// instance is one simulated process: a node driven by a proc.Host, its disk,
+// instance is one simulated process: a node driven by a runtime.Host, its disk,
 // and its clock. A crash drops the process and every event scheduled for it;
 // the disk stays (minus what was not synced).
 type instance struct {
@@ -21,7 +21,7 @@ type instance struct {
 	id     uint64
 	addr   string
 	disk   *simdisk.Store
-	host   *proc.Host // nil while down
+	host   *runtime.Host // nil while down
 	epoch  int        // bumped by each crash: events of an older epoch are void
 	paused bool
 	// held are deliveries that arrived while paused; a paused process reads
@@ -124,7 +124,7 @@ func (in *instance) start() error {
 	}
 	in.epoch++
 	in.paused, in.held, in.writing = false, nil, nil
-	in.host = proc.NewHost(n, &transport{w: w, from: in.addr, user: proc.PicoService, epoch: in.epochGuard()},
+	in.host = runtime.NewHost(n, &transport{w: w, from: in.addr, user: proc.PicoService, epoch: in.epochGuard()},
 		&writer{in: in}, in.observe)
 	w.trace.printf("i%d start (incarnation %d, %s, applied %d)", in.id, in.incarnations, n.Phase(), n.Status().Applied)
 	in.scheduleTick()
@@ -191,7 +191,7 @@ func (in *instance) resume() {
 	}
 	// A process that was stopped finds its input queued and handles it in
 	// one go, as the daemon's loop drains its queue: the Raft messages it
-	// sends meanwhile leave merged, one call per peer (proc.Host.Batch).
+	// sends meanwhile leave merged, one call per peer (runtime.Host.Batch).
 	in.host.Batch(func() {
 		for _, d := range held {
 			d()

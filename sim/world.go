@@ -1,6 +1,6 @@
 // Package sim is picogo's deterministic simulator. One seed builds a world —
 // a cluster of instances running the production core (core/node through
-// proc.Host), simulated disks, a simulated network, clients — and drives it
+// runtime.Host), simulated disks, a simulated network, clients — and drives it
 // in virtual time on one goroutine: a fault phase (message loss,
 // duplication, reordering, partitions, crashes with torn writes, pauses,
 // clock skew, all at rates drawn from the seed), then a liveness phase

@@ -36,7 +36,7 @@ type daemon struct {
 	store    disk.Store
 	identity node.Identity
 	node     *node.Node // read only on the event loop
-	host     *proc.Host
+	host     *runtime.Host
 	pool     *tcp.Pool
 	server   *tcp.Server
 	http     *http.Server
@@ -240,7 +240,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 	d.expelledMessage = expelled().Error()
 	d.pool = tcp.NewPool(tcp.PoolConfig{User: proc.PicoService, Password: servicePassword, Logger: log.With("part", "pool")})
 	d.node = n // before NewHost, which may already report effects
-	d.host = proc.NewHost(n, d, d, d.observe)
+	d.host = runtime.NewHost(n, d, d, d.observe)
 	d.metrics = newMetrics(d)
 	d.host.ObserveRequests(func(what string) func(uint32) { return d.metrics.request(what, d.arrived) })
 
@@ -322,7 +322,7 @@ func (d *daemon) diskLoop() {
 	}
 }
 
-// Write implements proc.Writer.
+// Write implements runtime.Writer.
 func (d *daemon) Write(b *disk.Batch, sync bool, done func(error)) {
 	d.writes <- diskWrite{batch: b, sync: sync, done: done}
 }

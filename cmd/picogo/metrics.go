@@ -55,7 +55,7 @@ func newMetrics(d *daemon) *metrics {
 // "other", so that a client cannot grow the label set.
 var knownProcs = append(proc.Names(), "ping", "select", "execute", "unknown", "malformed")
 
-// request observes one request (proc.RequestObserver), from arrived.
+// request observes one request (runtime.RequestObserver), from arrived.
 func (m *metrics) request(what string, arrived time.Time) func(code uint32) {
 	if !slices.Contains(knownProcs, what) {
 		what = "other"

@@ -1,4 +1,4 @@
-package proc
+package runtime
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/net"
 	"github.com/picogo/picogo/net/iproto"
+	"github.com/picogo/picogo/proc"
 )
 
 // Writer makes disk batches durable for a Host: the simulator with virtual
@@ -176,7 +177,7 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 	var done func(code uint32)
 	fail := func(e *node.Error) {
 		done(e.Code)
-		reply(encodeError(req.Sync, h.SchemaVersion(), e))
+		reply(proc.EncodeError(req.Sync, h.SchemaVersion(), e))
 	}
 	switch req.Type {
 	case iproto.TypePing:
@@ -195,11 +196,11 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 			fail(&node.Error{Code: node.CodeIllegalParams, Message: name + ": " + err.Error()})
 			return
 		}
-		if e := Authorize(user, name); e != nil {
+		if e := proc.Authorize(user, name); e != nil {
 			fail(e)
 			return
 		}
-		r, e := Decode(name, args)
+		r, e := proc.Decode(name, args)
 		if e != nil {
 			fail(e)
 			return
@@ -207,8 +208,8 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		h.call(user, r, incoming{sync: req.Sync, call16: req.Type == iproto.TypeCall16, reply: reply, done: done})
 	case iproto.TypeSelect:
 		done = h.observeRequest("select")
-		r, e := decodeSelect(req)
-		if e == nil && user != Admin && user != PicoService && !node.IsSchemaView(r.Table) {
+		r, e := proc.DecodeSelect(req)
+		if e == nil && user != proc.Admin && user != proc.PicoService && !node.IsSchemaView(r.Table) {
 			e = &node.Error{Code: node.CodeAccessDenied, Message: fmt.Sprintf("Read access to space '%d' is denied for user '%s'", r.Table, user)}
 		}
 		if e != nil {
@@ -261,7 +262,7 @@ func (h *Host) carryOut(e node.Effect) {
 			code = e.Err.Code
 		}
 		in.done(code)
-		in.reply(encodeReply(in.sync, h.SchemaVersion(), in.call16, e))
+		in.reply(proc.EncodeReply(in.sync, h.SchemaVersion(), in.call16, e))
 	case node.OutCall:
 		if ri, ok := e.Request.(node.RaftInteract); ok && h.batching > 0 {
 			h.hold(e, ri)
@@ -304,7 +305,7 @@ func (h *Host) hold(c node.OutCall, ri node.RaftInteract) {
 
 // send makes the call c; the calls merged into it complete with it.
 func (h *Host) send(c node.OutCall, merged []node.CallID) {
-	frame, err := EncodeCall(uint64(c.ID), c.Request)
+	frame, err := proc.EncodeCall(uint64(c.ID), c.Request)
 	if err != nil {
 		h.observe(node.FailStop{Err: err}) // a request the codec cannot encode: a bug
 		return
@@ -324,7 +325,7 @@ func (h *Host) send(c node.OutCall, merged []node.CallID) {
 		if err != nil {
 			e = &node.Error{Code: iproto.CodeNoConnection, Message: err.Error()}
 		} else {
-			result, e = DecodeReply(out.req, resp)
+			result, e = proc.DecodeReply(out.req, resp)
 		}
 		h.node.CallDone(c.ID, result, e)
 		for _, id := range out.merged {
