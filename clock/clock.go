@@ -2,7 +2,7 @@
 //
 // The deterministic core never sees a clock: it sees Tick events. A driver
 // turns the passage of time into those events through a Clock, which is the
-// real clock in production (clock/realclock, with its issue) and virtual time
+// real clock in production (clock/realclock) and virtual time
 // in the simulator, where one seed decides every instant.
 package clock
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -64,12 +65,15 @@ type Instance struct {
 	AdminAuth   []byte
 	ServiceAuth [20]byte
 	Limits      Limits
+	// Mutants are the deliberate bugs the simulator switches on (an empty
+	// struct, always off, outside a -tags mutants build).
+	Mutants mutant.Set
 }
 
 // NodeConfig is the node configuration both drivers start an instance
 // with.
 func NodeConfig(in Instance) node.Config {
-	return node.Config{
+	c := node.Config{
 		ClusterID: in.ClusterID, Identity: in.Identity, Self: in.Self, Peers: in.Peers, InitTiers: in.InitTiers,
 		Raft: raft.Config{
 			ElectionTick: ElectionTick, HeartbeatTick: HeartbeatTick, PreVote: true, CheckQuorum: true,
@@ -83,4 +87,6 @@ func NodeConfig(in Instance) node.Config {
 		AdminAuth:          in.AdminAuth,
 		ServiceAuth:        in.ServiceAuth,
 	}
+	setMutants(&c, in.Mutants)
+	return c
 }

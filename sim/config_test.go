@@ -17,7 +17,7 @@ func TestWorldsRunProductionsConfig(t *testing.T) {
 	for seed := uint64(1); seed <= 300; seed++ {
 		p := drawParams(rand.New(rand.NewPCG(seed, 1)))
 		w := &World{seed: seed, params: p}
-		got := (&instance{w: w, id: 1, addr: "i1"}).nodeConfig()
+		got := runtime.NodeConfig((&instance{w: w, id: 1, addr: "i1"}).runtimeInstance())
 		want := runtime.NodeConfig(runtime.Instance{Tick: p.Tick, Limits: runtime.ProductionLimits})
 
 		require.Equal(t, want.Raft.ElectionTick, got.Raft.ElectionTick)

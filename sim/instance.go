@@ -3,7 +3,11 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"time"
+
+	"github.com/picogo/picogo/clock"
 
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
@@ -24,9 +28,11 @@ type instance struct {
 	host   *runtime.Host // nil while down
 	epoch  int        // bumped by each crash: events of an older epoch are void
 	paused bool
-	// held are deliveries that arrived while paused; a paused process reads
-	// its socket when it resumes.
-	held []func()
+	// inbox is what waits for the process's loop (post); waking: the loop
+	// is due to drain it.
+	inbox  []func()
+	waking bool
+	ticker *runtime.Ticker
 	// tickEvery is this instance's tick period, skewed.
 	tickEvery int64
 	// writing is the disk write in flight, torn or lost if a crash comes
@@ -80,54 +86,45 @@ func (in *instance) node() *node.Node {
 	return in.host.Node()
 }
 
-// start runs the process from what its disk holds.
+// start runs the process from what its disk holds, through production's
+// start-up sequence (runtime.Start).
 func (in *instance) start() error {
 	w := in.w
 	if _, err := in.disk.Recover(); err != nil {
 		return fmt.Errorf("i%d: disk recovery: %w", in.id, err)
 	}
-	state, _, err := node.Load(in.disk)
-	if err != nil {
-		return fmt.Errorf("i%d: %w", in.id, err)
-	}
-	identity, found, err := node.LoadIdentity(in.disk)
-	if err != nil {
-		return fmt.Errorf("i%d: %w", in.id, err)
-	}
-	if p, hs := in.promised, state.HardState; hs.Term < p.term || (hs.Term == p.term && hs.Vote != p.candidate) {
-		return fmt.Errorf("durability: i%d granted its vote in term %d to i%d, but after a crash its disk holds term %d vote %d",
-			in.id, p.term, p.candidate, hs.Term, hs.Vote)
-	}
 	in.incarnations++
-	cfg := in.nodeConfig()
-	if in.spec.Peers != nil {
-		cfg.Peers = in.spec.Peers
-	}
-	if found {
-		cfg.Identity = &identity
-		in.raftID = identity.RaftID
-	}
-	w.switchMutantsOn(&cfg)
-	n, err := node.New(cfg, state)
+	s, err := runtime.Start(in.disk, in.runtimeInstance(), nil)
 	if err != nil && w.scripted {
 		w.trace.printf("i%d refuses to start: %v", in.id, err)
 		in.fatal, in.terminated = err, true
 		return nil
 	}
 	if err != nil {
-		if found && in.w.expelledRow(in.raftID) {
+		if errors.As(err, new(*runtime.ExpelledError)) && in.w.expelledRow(in.raftID) {
 			in.terminated = true
 			w.trace.printf("i%d refuses to start: %v", in.id, err)
 			return nil
 		}
 		return fmt.Errorf("i%d: start: %w", in.id, err)
 	}
+	if p, hs := in.promised, s.Disk.HardState; hs.Term < p.term || (hs.Term == p.term && hs.Vote != p.candidate) {
+		return fmt.Errorf("durability: i%d granted its vote in term %d to i%d, but after a crash its disk holds term %d vote %d",
+			in.id, p.term, p.candidate, hs.Term, hs.Vote)
+	}
+	if s.Identity != nil {
+		in.raftID = s.Identity.RaftID
+	}
+	n := s.Node
 	in.epoch++
-	in.paused, in.held, in.writing = false, nil, nil
+	in.paused, in.inbox, in.waking, in.writing = false, nil, false, nil
 	in.host = runtime.NewHost(n, &transport{w: w, from: in.addr, user: proc.PicoService, epoch: in.epochGuard()},
 		&writer{in: in}, in.observe)
 	w.trace.printf("i%d start (incarnation %d, %s, applied %d)", in.id, in.incarnations, n.Phase(), n.Status().Applied)
-	in.scheduleTick()
+	in.ticker = runtime.StartTicker(in.clock(), w.params.Tick, func() {
+		in.host.Tick()
+		in.w.afterEvent(in)
+	})
 	return nil
 }
 
@@ -136,20 +133,6 @@ func (in *instance) start() error {
 func (in *instance) epochGuard() func() bool {
 	e := in.epoch
 	return func() bool { return in.host != nil && in.epoch == e }
-}
-
-func (in *instance) scheduleTick() {
-	alive := in.epochGuard()
-	in.w.sched.after(in.tickEvery, func() {
-		if !alive() {
-			return
-		}
-		if !in.paused {
-			in.host.Tick()
-			in.w.afterEvent(in)
-		}
-		in.scheduleTick()
-	})
 }
 
 // crash stops the process at once: the write in flight reaches the disk
@@ -164,7 +147,8 @@ func (in *instance) crash(tear bool) {
 	if p := in.writing; p != nil {
 		_ = in.disk.Commit(p.batch, false)
 	}
-	in.writing, in.held, in.paused = nil, nil, false
+	in.ticker.Stop()
+	in.writing, in.inbox, in.waking, in.paused = nil, nil, false, false
 	in.disk.Crash(in.w.diskRng, tear)
 	how := ""
 	if tear {
@@ -183,29 +167,91 @@ func (in *instance) resume() {
 		return
 	}
 	in.paused = false
-	in.w.trace.printf("i%d resume (%d deliveries held)", in.id, len(in.held))
-	held := in.held
-	in.held = nil
-	if in.host == nil {
+	in.w.trace.printf("i%d resume (%d events queued)", in.id, len(in.inbox))
+	in.wake()
+}
+
+// post queues an event for the process's loop — a delivery, a disk
+// completion, a timer — as the daemon's sockets, disk writer and clock post
+// to its loop. A paused process queues and does not run.
+func (in *instance) post(fn func()) {
+	in.inbox = append(in.inbox, fn)
+	in.wake()
+}
+
+// wake has the loop come around, LoopDelay from now, and drain the inbox
+// (runtime.Host.Drain: production's batching policy): what arrives
+// meanwhile goes in the same batch, as on a busy daemon.
+func (in *instance) wake() {
+	if in.waking || in.paused || in.host == nil || len(in.inbox) == 0 {
 		return
 	}
-	// A process that was stopped finds its input queued and handles it in
-	// one go, as the daemon's loop drains its queue: the Raft messages it
-	// sends meanwhile leave merged, one call per peer (runtime.Host.Batch).
-	in.host.Batch(func() {
-		for _, d := range held {
-			d()
+	in.waking = true
+	alive := in.epochGuard()
+	in.w.sched.after(int64(in.w.params.LoopDelay), func() {
+		if !alive() {
+			return
 		}
+		in.waking = false
+		if in.paused {
+			return
+		}
+		in.host.Drain(in.pop(), func() (func(), bool) {
+			if len(in.inbox) == 0 {
+				return nil, false
+			}
+			return in.pop(), true
+		})
+		in.wake()
 	})
 }
 
-// deliver runs a delivery now, or holds it while paused.
-func (in *instance) deliver(fn func()) {
-	if in.paused {
-		in.held = append(in.held, fn)
-		return
-	}
-	fn()
+func (in *instance) pop() func() {
+	fn := in.inbox[0]
+	in.inbox[0] = nil
+	in.inbox = in.inbox[1:]
+	return fn
+}
+
+// clock is the process's clock (clock.Clock), in virtual time and skewed:
+// its period passes in tickEvery of world time. Its callbacks are events
+// on the process's loop.
+func (in *instance) clock() clock.Clock { return &instanceClock{in: in, alive: in.epochGuard()} }
+
+type instanceClock struct {
+	in    *instance
+	alive func() bool
+}
+
+func (c *instanceClock) Now() time.Time {
+	p := c.in.w.params
+	return time.Unix(0, 0).Add(time.Duration(float64(c.in.w.sched.now) * float64(p.Tick) / float64(c.in.tickEvery)))
+}
+
+func (c *instanceClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	in := c.in
+	t := &simTimer{}
+	world := int64(math.Ceil(float64(d) * float64(in.tickEvery) / float64(in.w.params.Tick)))
+	in.w.sched.after(world, func() {
+		if t.stopped || !c.alive() {
+			return
+		}
+		t.fired = true
+		in.post(func() {
+			if c.alive() {
+				f()
+			}
+		})
+	})
+	return t
+}
+
+type simTimer struct{ stopped, fired bool }
+
+func (t *simTimer) Stop() bool {
+	was := !t.stopped && !t.fired
+	t.stopped = true
+	return was
 }
 
 // observe receives the node's effects: notes, fatal errors, termination —
@@ -274,17 +320,18 @@ func (wr *writer) Write(b *disk.Batch, sync bool, done func(error)) {
 			return
 		}
 		in.writing = nil
-		if in.diskFails {
-			done(errDiskFailed)
-			w.afterEvent(in)
-			return
+		err := errDiskFailed
+		if !in.diskFails {
+			err = in.disk.Commit(b, sync)
 		}
-		if err := in.disk.Commit(b, sync); err != nil {
-			done(err)
-			return
-		}
-		done(nil)
-		w.afterEvent(in)
+		// The completion is an event on the process's loop, as the
+		// daemon's disk writer posts it.
+		in.post(func() {
+			if alive() {
+				done(err)
+				w.afterEvent(in)
+			}
+		})
 	})
 }
 
@@ -293,18 +340,23 @@ func (p Params) tickOf(r *rand.Rand) int64 {
 	return int64(float64(p.Tick) * skew)
 }
 
-// nodeConfig is the configuration of the instance's next start: production's
-// (runtime.NodeConfig), with the world's limits.
-func (in *instance) nodeConfig() node.Config {
+// runtimeInstance is what the instance's next start is: production's
+// configuration (runtime.NodeConfig), with the world's limits.
+func (in *instance) runtimeInstance() runtime.Instance {
 	w := in.w
-	return runtime.NodeConfig(runtime.Instance{
+	peers := w.peers
+	if in.spec.Peers != nil {
+		peers = in.spec.Peers
+	}
+	return runtime.Instance{
 		ClusterID: in.cluster(),
 		Self: node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain,
 			InstanceID: in.spec.InstanceID, ReplicasetID: in.spec.ReplicasetID},
-		Peers:     w.peers,
+		Peers:     peers,
 		InitTiers: w.params.Tiers,
 		Tick:      w.params.Tick,
 		Rand:      rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
 		Limits:    w.params.Limits,
-	})
+		Mutants:   w.mutants,
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/picogo/picogo/core/mutant"
-	"github.com/picogo/picogo/core/node"
 )
 
 // Mutant is a known bug the simulator can switch on, to prove its checks
@@ -58,5 +57,3 @@ func ParseMutant(name string) (mutant.Set, error) {
 	return mutant.Set{}, fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(names, ", "))
 }
 
-// switchMutantsOn gives an instance's config the run's mutants.
-func (w *World) switchMutantsOn(cfg *node.Config) { cfg.SetMutants(w.mutants) }

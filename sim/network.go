@@ -100,7 +100,7 @@ func (w *World) roundtrip(from, to, user string, request []byte, timeout time.Du
 				return
 			}
 			alive := dst.epochGuard()
-			dst.deliver(func() {
+			dst.post(func() {
 				if !alive() {
 					return
 				}
@@ -137,7 +137,7 @@ func (w *World) respond(from, to string, frame []byte, settle func([]byte, error
 			// The caller is an instance: it must still be the process that
 			// asked, and a paused one reads its socket later.
 			alive := src.epochGuard()
-			src.deliver(func() {
+			src.post(func() {
 				if alive() {
 					settle(resp, nil)
 					w.afterEvent(src)

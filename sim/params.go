@@ -24,6 +24,10 @@ type Params struct {
 	Zones int
 
 	Tick time.Duration // one Raft tick; elections and heartbeats are production's, in ticks
+	// LoopDelay is how long an instance's loop takes to come around to
+	// what arrived: what arrives meanwhile is handed to the node in the
+	// same batch (runtime.Host.Drain), as on a busy daemon.
+	LoopDelay time.Duration
 	Skew float64       // per-instance tick period skew, up to ±Skew
 
 	NetLatencyMin, NetLatencyMax time.Duration
@@ -157,6 +161,7 @@ func drawParams(r *rand.Rand) Params {
 		p.Limits.MaxInflightBytes = uint64(between(r, 64<<10, 1<<20))
 		p.Limits.SnapshotChunkBytes = 512
 	}
+	p.LoopDelay = time.Duration(pick(r, 0, float64(between(r, 10*time.Microsecond, 2*time.Millisecond))))
 	return p
 }
 
@@ -183,8 +188,8 @@ func (p Params) String() string {
 	for _, t := range p.Tiers {
 		tiers += fmt.Sprintf(" %s(rf %d, vote %v)", t.Name, t.ReplicationFactor, t.CanVote)
 	}
-	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d limits=msg %dB/%d entries, inflight %d msgs/%dB, chunk %dB fault-phase=%v",
-		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
+	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f loop-delay=%v drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d limits=msg %dB/%d entries, inflight %d msgs/%dB, chunk %dB fault-phase=%v",
+		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.LoopDelay, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
 		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.Limits.SnapshotEvery,
 		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.FaultPhase)

@@ -8,7 +8,6 @@ import (
 	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/net/tcp"
-	"github.com/picogo/picogo/proc"
 )
 
 // authenticator checks AUTH with the node's login rules (core/auth) on the
@@ -20,11 +19,11 @@ type authenticator struct{ d *daemon }
 func (a authenticator) Authenticate(s *tcp.Session, user string, salt, scramble []byte) error {
 	attempt := auth.Attempt{User: user, Address: clientHost(s.RemoteAddr), Salt: salt, Scramble: scramble}
 	res := make(chan auth.Verdict, 1)
-	a.d.post(func() { res <- a.d.node.Login(attempt) })
+	a.d.post(func() { res <- a.d.proc.Host().Node().Login(attempt) })
 	var v auth.Verdict
 	select {
 	case v = <-res:
-	case <-a.d.done:
+	case <-a.d.proc.Done():
 		return errors.New("the instance is stopping")
 	}
 	switch {
@@ -56,33 +55,4 @@ func clientHost(addr string) string {
 		return host
 	}
 	return addr
-}
-
-// adminPasswordCheck warns, once, that PICOGO_ADMIN_PASSWORD is ignored
-// because the cluster holds another admin password: the variable sets the
-// password only when the cluster has none. It looks once the instance has
-// applied what it had committed on disk at start, and admin has a password.
-type adminPasswordCheck struct {
-	initial          [20]byte
-	committedAtStart uint64
-}
-
-// check runs on the event loop; it reports whether it is done.
-func (c adminPasswordCheck) check(d *daemon) bool {
-	if d.node.Status().Applied < c.committedAtStart {
-		return false
-	}
-	admin, ok, err := d.node.Tables().UserByName(proc.Admin)
-	if err != nil || !ok {
-		return false
-	}
-	hash, has, err := admin.ChapSha1()
-	if err != nil || !has {
-		return err != nil
-	}
-	if hash != c.initial {
-		d.log.Warn("PICOGO_ADMIN_PASSWORD is ignored: the cluster already has another admin password " +
-			"(the variable sets it only when the cluster has none; see Security in docs/operators.md)")
-	}
-	return true
 }

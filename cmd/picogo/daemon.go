@@ -28,44 +28,25 @@ import (
 	"github.com/picogo/picogo/runtime"
 )
 
-// daemon is one running instance. Its event loop is the only goroutine that
-// touches the node; sockets, the disk and the clock post closures to it.
+// daemon is one running instance: the production runtime (runtime.Process:
+// the node, its loop, its disk writer, its ticks) wired to TCP, Pebble,
+// HTTP, logs and signals.
 type daemon struct {
 	cfg      *runConfig
 	log      *slog.Logger
 	store    disk.Store
-	identity node.Identity
-	node     *node.Node // read only on the event loop
-	host     *runtime.Host
+	identity node.Identity // loop-owned
+	proc     *runtime.Process
 	pool     *tcp.Pool
 	server   *tcp.Server
 	http     *http.Server
-	events   chan func()
-	writes   chan diskWrite
-	diskDone chan struct{} // closed when the disk writer stops
-	quit     chan struct{} // asks the loop to stop
-	done     chan struct{} // closed when the loop stops
-	// adminCheck, until done, looks whether PICOGO_ADMIN_PASSWORD is
-	// ignored (loop-owned).
-	adminCheck *adminPasswordCheck
-	metrics    *metrics
+	metrics  *metrics
 	// arrived is when the request being handed to the host arrived on its
 	// connection (loop-owned; read by the request observer).
 	arrived time.Time
-	// terminated receives the node's Terminate (once): the process stops.
-	terminated chan termination
 	// expelledMessage: what to say when the instance turns out to have
 	// been expelled before this start.
 	expelledMessage string
-}
-
-// termination is the node's Terminate, and whether it says the instance
-// was already expelled when this process started.
-type termination struct {
-	node.Terminate
-	expelledAtStart bool
-	// failed is why the instance fail-stopped (node.FailStop).
-	failed error
 }
 
 // usageError is a start refused because of what the operator gave
@@ -73,12 +54,6 @@ type termination struct {
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
-
-type diskWrite struct {
-	batch *disk.Batch
-	sync  bool
-	done  func(error)
-}
 
 // defaultGCPercent is the daemon's GOGC unless the environment sets one.
 const defaultGCPercent = 400
@@ -156,45 +131,10 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 		undo()
 		return nil, fmt.Errorf("opening %s: %w", cfg.DataDir, err)
 	}
-	d := &daemon{cfg: cfg, log: log, store: store,
-		events: make(chan func(), 4096), writes: make(chan diskWrite, 64),
-		diskDone: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{}),
-		terminated: make(chan termination, 1)}
+	d := &daemon{cfg: cfg, log: log, store: store}
 	fail := func(err error) (*daemon, error) { store.Close(); undo(); return nil, err }
 
-	identity, found, err := node.LoadIdentity(store)
-	if err != nil {
-		return fail(err)
-	}
-	var known *node.Identity
-	var initTiers []tables.Tier
-	if found {
-		known = &identity
-		if cfg.InitCfg != "" {
-			log.Info("--init-cfg is ignored: this instance already belongs to a cluster, whose tiers are in _pico_tier",
-				"init_cfg", cfg.InitCfg, "instance", identity.InstanceID)
-		}
-		if identity.ClusterID != cfg.ClusterID {
-			return fail(fmt.Errorf("%s belongs to cluster %q, not --cluster-id %q", cfg.DataDir, identity.ClusterID, cfg.ClusterID))
-		}
-		if identity.Address != cfg.Advertise {
-			log.Warn("advertise address differs from the one this instance joined with; peers know it by the old one",
-				"joined", identity.Address, "advertise", cfg.Advertise)
-		}
-		d.identity = identity
-	} else {
-		// Used only if this instance turns out to boot the cluster; read
-		// now so that a bad file is refused at once.
-		if initTiers, err = cfg.initTiers(); err != nil {
-			return fail(usageError{err})
-		}
-	}
 	servicePassword, err := servicePassword(cfg, log)
-	if err != nil {
-		return fail(err)
-	}
-
-	state, _, err := node.Load(store)
 	if err != nil {
 		return fail(err)
 	}
@@ -202,7 +142,6 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 	if pw := os.Getenv("PICOGO_ADMIN_PASSWORD"); pw != "" {
 		h := iproto.Hash2(pw)
 		adminAuth = h[:]
-		d.adminCheck = &adminPasswordCheck{initial: h, committedAtStart: state.HardState.Commit}
 	} else {
 		log.Warn("PICOGO_ADMIN_PASSWORD is not set: admin cannot log in until an instance started with it has set it")
 	}
@@ -210,127 +149,89 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 	if len(peers) == 0 {
 		peers = []string{cfg.Advertise}
 	}
+	d.pool = tcp.NewPool(tcp.PoolConfig{User: proc.PicoService, Password: servicePassword, Logger: log.With("part", "pool")})
+	d.metrics = newMetrics(d)
 	seed := uint64(time.Now().UnixNano())
-	n, err := node.New(runtime.NodeConfig(runtime.Instance{
-		ClusterID: cfg.ClusterID,
-		Identity:  known,
-		Self: node.Self{Address: cfg.Advertise, InstanceID: cfg.InstanceID, ReplicasetID: cfg.ReplicasetID,
-			Tier: cfg.Tier, FailureDomain: cfg.FailureDomain},
-		Peers:       peers,
-		InitTiers:   initTiers,
-		Tick:        cfg.Tick,
-		Rand:        mrand.New(mrand.NewPCG(seed, uint64(os.Getpid()))),
-		AdminAuth:   adminAuth,
-		ServiceAuth: iproto.Hash2(servicePassword),
-		Limits:      runtime.ProductionLimits,
-	}), state)
-	expelled := func() error {
-		return fmt.Errorf("instance %s is expelled; its data dir cannot run again (remove %s to start a new instance there)",
-			identity.InstanceID, cfg.DataDir)
-	}
+	p, s, err := runtime.StartProcess(runtime.ProcessConfig{
+		Store: store,
+		Instance: runtime.Instance{
+			ClusterID: cfg.ClusterID,
+			Self: node.Self{Address: cfg.Advertise, InstanceID: cfg.InstanceID, ReplicasetID: cfg.ReplicasetID,
+				Tier: cfg.Tier, FailureDomain: cfg.FailureDomain},
+			Peers:       peers,
+			Tick:        cfg.Tick,
+			Rand:        mrand.New(mrand.NewPCG(seed, uint64(os.Getpid()))),
+			AdminAuth:   adminAuth,
+			ServiceAuth: iproto.Hash2(servicePassword),
+			Limits:      runtime.ProductionLimits,
+		},
+		InitTiers: func() ([]tables.Tier, error) {
+			tiers, err := cfg.initTiers()
+			if err != nil {
+				return nil, usageError{err}
+			}
+			return tiers, nil
+		},
+		Transport: d.pool,
+		Observe:   d.observe,
+		Written:   d.metrics.diskWrite,
+	})
 	if err != nil {
-		if found && errors.Is(err, node.ErrExpelled) {
-			err = expelled()
+		d.pool.Close()
+		var expelled *runtime.ExpelledError
+		switch {
+		case errors.As(err, &expelled):
+			err = fmt.Errorf("%w (remove %s to start a new instance there)", err, cfg.DataDir)
+		case errors.Is(err, runtime.ErrWrongCluster):
+			err = fmt.Errorf("%s: %w (--cluster-id)", cfg.DataDir, err)
 		}
 		return fail(err)
+	}
+	d.proc = p
+	var instanceID string
+	if s.Identity != nil {
+		instanceID = s.Identity.InstanceID
+		if cfg.InitCfg != "" {
+			log.Info("--init-cfg is ignored: this instance already belongs to a cluster, whose tiers are in _pico_tier",
+				"init_cfg", cfg.InitCfg, "instance", instanceID)
+		}
+		if s.Identity.Address != cfg.Advertise {
+			log.Warn("advertise address differs from the one this instance joined with; peers know it by the old one",
+				"joined", s.Identity.Address, "advertise", cfg.Advertise)
+		}
 	}
 	// node.New refuses an instance whose row it has applied Expelled, but
 	// it applies the entries on disk only once running: a Terminate
 	// (Expelled) before this start's activation says the same.
-	d.expelledMessage = expelled().Error()
-	d.pool = tcp.NewPool(tcp.PoolConfig{User: proc.PicoService, Password: servicePassword, Logger: log.With("part", "pool")})
-	d.node = n // before NewHost, which may already report effects
-	d.host = runtime.NewHost(n, d, d, d.observe)
-	d.metrics = newMetrics(d)
-	d.host.ObserveRequests(func(what string) func(uint32) { return d.metrics.request(what, d.arrived) })
-
+	d.expelledMessage = (&runtime.ExpelledError{InstanceID: instanceID}).Error() +
+		fmt.Sprintf(" (remove %s to start a new instance there)", cfg.DataDir)
+	st, phase := s.Node.Status(), s.Node.Phase() // the loop may run already: read what Start returned only
+	p.Post(func() {
+		if s.Identity != nil {
+			d.identity = *s.Identity
+		}
+		p.Host().ObserveRequests(func(what string) func(uint32) { return d.metrics.request(what, d.arrived) })
+	})
 	d.server = tcp.NewServer(tcp.ServerConfig{
 		Listener: ln, UUID: instanceUUID(cfg.ClusterID, cfg.Advertise), Auth: authenticator{d}, Serve: d.serve,
-		SchemaVersion: d.host.SchemaVersion, Logger: log.With("part", "server"),
+		SchemaVersion: p.Host().SchemaVersion, Logger: log.With("part", "server"),
 	})
 	if hl != nil {
 		d.http = d.serveHTTP(hl)
 	}
-	st, phase := n.Status(), n.Phase() // read before the loop owns the node
-	go d.diskLoop()
-	go d.eventLoop()
 	go func() {
 		if err := d.server.Serve(); err != nil {
 			log.Error("server stopped", "err", err)
 		}
 	}()
-	log.Info("started", "phase", phase.String(), "instance", identity.InstanceID, "raft_id", identity.RaftID,
+	log.Info("started", "phase", phase.String(), "instance", instanceID, "raft_id", st.ID,
 		"cluster", cfg.ClusterID, "listen", cfg.Listen, "peers", strings.Join(peers, ","), "data_dir", cfg.DataDir,
 		"term", st.Term, "applied", st.Applied)
 	return d, nil
 }
 
 // post runs fn on the event loop.
-func (d *daemon) post(fn func()) {
-	select {
-	case d.events <- fn:
-	case <-d.done:
-	}
-}
-
-func (d *daemon) eventLoop() {
-	ticker := time.NewTicker(d.cfg.Tick)
-	defer ticker.Stop()
-	for {
-		select {
-		case fn := <-d.events:
-			// Whatever else is queued goes in the same batch (bounded, so
-			// that ticks keep their pace): the Raft messages all those
-			// events make leave as one call per peer.
-			d.host.Batch(func() {
-				fn()
-				for range maxBatchEvents - 1 {
-					select {
-					case fn := <-d.events:
-						fn()
-					default:
-						return
-					}
-				}
-			})
-		case <-ticker.C:
-			d.host.Tick()
-			if d.adminCheck != nil && d.adminCheck.check(d) {
-				d.adminCheck = nil
-			}
-		case <-d.quit:
-			close(d.done)
-			return
-		}
-	}
-}
-
-// maxBatchEvents bounds how many queued events the loop hands the node
-// before it sends the Raft messages they made.
-const maxBatchEvents = 256
-
-// diskLoop is the one disk writer: writes are applied in order, and their
-// completions go back to the event loop.
-func (d *daemon) diskLoop() {
-	defer close(d.diskDone)
-	for w := range d.writes {
-		start := time.Now()
-		err := d.store.Commit(w.batch, w.sync)
-		d.metrics.diskWrite(w.batch, w.sync, time.Since(start))
-		done := w.done
-		d.post(func() { done(err) })
-	}
-}
-
-// Write implements runtime.Writer.
-func (d *daemon) Write(b *disk.Batch, sync bool, done func(error)) {
-	d.writes <- diskWrite{batch: b, sync: sync, done: done}
-}
-
-// Roundtrip implements net.Transport over the pool, answering on the loop.
-func (d *daemon) Roundtrip(addr string, frame []byte, timeout time.Duration, done func([]byte, error)) {
-	d.pool.Roundtrip(addr, frame, timeout, func(p []byte, err error) { d.post(func() { done(p, err) }) })
-}
+func (d *daemon) post(fn func()) { d.proc.Post(fn) }
 
 // serve hands a request to the node, on the loop.
 func (d *daemon) serve(s *tcp.Session, packet []byte, reply func([]byte)) {
@@ -338,11 +239,11 @@ func (d *daemon) serve(s *tcp.Session, packet []byte, reply func([]byte)) {
 	arrived := time.Now()
 	d.post(func() {
 		d.arrived = arrived
-		d.host.Handle(user, packet, reply)
+		d.proc.Host().Handle(user, packet, reply)
 	})
 }
 
-// observe logs what the node reports.
+// observe logs what the node reports (on the loop).
 func (d *daemon) observe(e node.Effect) {
 	switch e := e.(type) {
 	case node.Note:
@@ -351,21 +252,10 @@ func (d *daemon) observe(e node.Effect) {
 		d.log.Warn("alert", "err", e.Err)
 	case node.FailStop:
 		d.log.Error("the instance cannot go on: stopping", "err", e.Err)
-		select {
-		case d.terminated <- termination{failed: e.Err}:
-		default:
-		}
 	case node.Terminate:
 		d.log.Info("the instance stops", "reason", e.Reason, "delete_data", e.Delete)
-		// Expelled before this start: the cluster never took it back
-		// (Activated: its target Online was accepted).
-		t := termination{Terminate: e, expelledAtStart: e.Expelled && !d.node.Activated()}
-		select {
-		case d.terminated <- t:
-		default:
-		}
 	case node.Started:
-		d.identity = e.Identity // on the event loop, like every reader
+		d.identity = e.Identity
 		d.log.Info("running", "instance", e.Identity.InstanceID, "raft_id", e.Identity.RaftID,
 			"replicaset", e.Identity.ReplicasetID, "tier", e.Identity.Tier)
 	}
@@ -377,8 +267,9 @@ func (d *daemon) observe(e node.Effect) {
 //     for target Offline and says Terminate once it is Offline (a leader
 //     hands its leadership over first), at most --shutdown-timeout; a
 //     second signal exits at once;
-//   - the node stops by itself (expelled): exit 0 after logging why — or
-//     1 when it was expelled before this start.
+//   - the node stops by itself (expelled, or it cannot go on): exit 0 after
+//     logging why — or 1 when it was expelled before this start or
+//     fail-stopped.
 func (d *daemon) run() int {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -391,19 +282,19 @@ func (d *daemon) run() int {
 			os.Exit(1)
 		}()
 		d.shutdown(s)
-	case t := <-d.terminated:
+	case x := <-d.proc.Exited():
 		d.stop()
-		if t.failed != nil {
-			fmt.Fprintln(os.Stderr, "picogo run: the instance cannot go on:", t.failed)
+		if x.FailStop != nil {
+			fmt.Fprintln(os.Stderr, "picogo run: the instance cannot go on:", x.FailStop)
 			return 1
 		}
-		if t.expelledAtStart {
+		if x.ExpelledAtStart {
 			d.log.Error("cannot run", "err", d.expelledMessage)
 			fmt.Fprintln(os.Stderr, "picogo run:", d.expelledMessage)
 			return 1
 		}
-		d.log.Info("stopped by itself", "reason", t.Reason)
-		if t.Delete {
+		d.log.Info("stopped by itself", "reason", x.Terminate.Reason)
+		if x.Terminate.Delete {
 			d.deleteData()
 		}
 	}
@@ -415,12 +306,12 @@ func (d *daemon) run() int {
 func (d *daemon) shutdown(s os.Signal) {
 	timeout := d.cfg.ShutdownTimeout
 	d.log.Info("stopping: asking the cluster to set this instance Offline", "signal", s.String(), "timeout", timeout)
-	d.post(d.host.Shutdown)
+	d.proc.Shutdown()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
-	case t := <-d.terminated:
-		d.log.Info("stopping", "reason", t.Reason)
+	case x := <-d.proc.Exited():
+		d.log.Info("stopping", "reason", x.Terminate.Reason)
 	case <-timer.C:
 		d.log.Warn("not Offline within --shutdown-timeout: stopping anyway (the leader's sentinel will set it Offline)",
 			"timeout", timeout)
@@ -447,15 +338,7 @@ func (d *daemon) stop() {
 	}
 	d.server.Close()
 	d.pool.Close()
-	// Writes are queued by the loop; queue nothing more, then let the
-	// writer finish what is queued.
-	stopped := make(chan struct{})
-	d.post(func() { d.host.Stop(); close(stopped) })
-	<-stopped
-	close(d.writes)
-	<-d.diskDone
-	close(d.quit)
-	<-d.done
+	d.proc.Stop()
 	if err := d.store.Close(); err != nil {
 		d.log.Error("closing the store", "err", err)
 	}

@@ -22,7 +22,7 @@ func (d *daemon) onLoop(fn func() any) (any, bool) {
 	select {
 	case v := <-res:
 		return v, true
-	case <-d.done:
+	case <-d.proc.Done():
 	case <-timer.C:
 	}
 	return nil, false
@@ -58,7 +58,7 @@ func (d *daemon) ready(w http.ResponseWriter, _ *http.Request) {
 
 // readiness is why the instance is not ready ("" when it is); on the loop.
 func (d *daemon) readiness() string {
-	n := d.node
+	n := d.proc.Host().Node()
 	id, ok := n.Identity()
 	if !ok {
 		return "the instance has not joined a cluster yet (" + n.Phase().String() + ")"

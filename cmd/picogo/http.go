@@ -42,7 +42,7 @@ type peerView struct {
 // snapshotView reads the node on the event loop.
 func (d *daemon) snapshotView() (view, error) {
 	v, ok := d.onLoop(func() any {
-		n := d.host.Node()
+		n := d.proc.Host().Node()
 		st := n.Status()
 		v := view{Instance: d.identity.InstanceID, Cluster: d.identity.ClusterID, RaftID: st.ID, State: st.State.String(),
 			Term: st.Term, Commit: st.Commit, Applied: st.Applied, LeaderID: st.Lead,

@@ -130,7 +130,7 @@ func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	s, ok := c.d.onLoop(func() any {
-		n := c.d.node
+		n := c.d.proc.Host().Node()
 		st := n.Status()
 		s := nodeState{stats: n.Stats(), step: n.GovernorStep(), grades: map[string]int{},
 			status: nodeStatus{term: st.Term, commit: st.Commit, applied: st.Applied, leader: st.Lead, leading: st.State.String() == "Leader"}}

@@ -103,6 +103,10 @@ type Node struct {
 	// adminAuthAt is the tick an admin-auth proposal was made (0: none
 	// pending).
 	adminAuthAt int
+	// committedAtStart is the commit index the disk held at start;
+	// adminAuthChecked: checkAdminAuth has looked.
+	committedAtStart uint64
+	adminAuthChecked bool
 	gov         governorState
 	stats       Stats
 	local       localState
@@ -148,7 +152,7 @@ func New(cfg Config, disk ra.DiskState) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, tables: st, waiting: map[ra.ReqID]waitingCall{},
 		outCalls: map[CallID]func(any, *Error){}, addressBook: map[uint64]string{},
-		logins: auth.New(cfg.ServiceAuth, initialAdmin)}
+		logins: auth.New(cfg.ServiceAuth, initialAdmin), committedAtStart: disk.HardState.Commit}
 	if cfg.Identity == nil {
 		if len(disk.Entries) > 0 || disk.Snapshot != nil || !disk.HardState.IsEmpty() {
 			return nil, errors.New("node: a disk with Raft state but no identity")
@@ -199,6 +203,7 @@ func (n *Node) Tick() {
 		n.ra.Tick()
 		n.runNextTick()
 		n.maybeSetAdminAuth()
+		n.checkAdminAuth()
 		n.activate()
 		n.sentinel()
 		n.govern()

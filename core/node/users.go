@@ -1,6 +1,8 @@
 package node
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/picogo/picogo/core/ra"
@@ -30,4 +32,31 @@ func (n *Node) maybeSetAdminAuth() {
 	n.adminAuthAt = n.ticks
 	n.emit(Note{Event: "users", Detail: "proposing the admin password given at start"})
 	n.proposeOp(op, nil, n.ra.BasicStatus().Applied, "set admin password", func([]any, *Error) {}, func(ra.Reply) ([]any, *Error) { return nil, nil })
+}
+
+// ErrAdminPasswordIgnored is the alert of an instance given an admin
+// password (PICOGO_ADMIN_PASSWORD) when the cluster already holds another:
+// the password given at start sets admin's only while admin has none.
+var ErrAdminPasswordIgnored = errors.New("PICOGO_ADMIN_PASSWORD is ignored: the cluster already has another admin password " +
+	"(the variable sets it only when the cluster has none; see Security in docs/operators.md)")
+
+// checkAdminAuth alerts, once, that the admin password given at start is
+// not admin's: it looks once the instance has applied what its disk had
+// committed at start, and admin has a password.
+func (n *Node) checkAdminAuth() {
+	if n.adminAuthChecked || len(n.cfg.AdminAuth) == 0 || n.ra.BasicStatus().Applied < n.committedAtStart {
+		return
+	}
+	admin, ok, err := n.tables.UserByName(tables.AdminName)
+	if err != nil || !ok {
+		return
+	}
+	hash, has, err := admin.ChapSha1()
+	if err == nil && !has {
+		return
+	}
+	n.adminAuthChecked = true
+	if err == nil && !bytes.Equal(hash[:], n.cfg.AdminAuth) {
+		n.emit(Alert{Err: ErrAdminPasswordIgnored})
+	}
 }

@@ -1,0 +1,70 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/disk"
+)
+
+// Started is an instance built from its disk, not yet driven.
+type Started struct {
+	Node *node.Node
+	// Identity is who the disk says the instance is; nil for a new one.
+	Identity *node.Identity
+	// Disk is the Raft state the node was built from.
+	Disk ra.DiskState
+}
+
+// ErrWrongCluster: the disk belongs to another cluster than the one the
+// instance is started in.
+var ErrWrongCluster = errors.New("the data belongs to another cluster")
+
+// ExpelledError: the disk is of an instance its own state says is
+// expelled; it cannot run again.
+type ExpelledError struct{ InstanceID string }
+
+func (e *ExpelledError) Error() string {
+	return fmt.Sprintf("instance %s is expelled; its data cannot run again", e.InstanceID)
+}
+
+func (e *ExpelledError) Unwrap() error { return node.ErrExpelled }
+
+// Start is the start-up sequence of an instance, the same in both drivers,
+// on a disk the driver has opened (and recovered): read the identity and
+// the Raft state, check the disk is the cluster's, build the node's
+// configuration (NodeConfig) and the node. An instance with an identity
+// keeps it; a new one discovers its peers, and if it boots the cluster,
+// starts it with the tiers initTiers gives — read only for a new instance,
+// so that a bad file is refused at once and an old one ignored.
+func Start(store disk.Store, in Instance, initTiers func() ([]tables.Tier, error)) (Started, error) {
+	identity, found, err := node.LoadIdentity(store)
+	if err != nil {
+		return Started{}, err
+	}
+	var s Started
+	if found {
+		if identity.ClusterID != in.ClusterID {
+			return Started{}, fmt.Errorf("%w: %q, not %q", ErrWrongCluster, identity.ClusterID, in.ClusterID)
+		}
+		s.Identity = &identity
+		in.Identity = s.Identity
+	} else if initTiers != nil {
+		if in.InitTiers, err = initTiers(); err != nil {
+			return Started{}, err
+		}
+	}
+	if s.Disk, _, err = node.Load(store); err != nil {
+		return Started{}, err
+	}
+	if s.Node, err = node.New(NodeConfig(in), s.Disk); err != nil {
+		if found && errors.Is(err, node.ErrExpelled) {
+			return Started{}, &ExpelledError{InstanceID: identity.InstanceID}
+		}
+		return Started{}, err
+	}
+	return s, nil
+}
