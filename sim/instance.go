@@ -26,7 +26,7 @@ type instance struct {
 	addr   string
 	disk   *simdisk.Store
 	host   *runtime.Host // nil while down
-	epoch  int        // bumped by each crash: events of an older epoch are void
+	epoch  int           // bumped by each crash: events of an older epoch are void
 	paused bool
 	// inbox is what waits for the process's loop (post); waking: the loop
 	// is due to drain it.

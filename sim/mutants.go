@@ -56,4 +56,3 @@ func ParseMutant(name string) (mutant.Set, error) {
 	}
 	return mutant.Set{}, fmt.Errorf("unknown mutant %q (known: %s)", name, strings.Join(names, ", "))
 }
-

@@ -28,7 +28,7 @@ type Params struct {
 	// what arrived: what arrives meanwhile is handed to the node in the
 	// same batch (runtime.Host.Drain), as on a busy daemon.
 	LoopDelay time.Duration
-	Skew float64       // per-instance tick period skew, up to ±Skew
+	Skew      float64 // per-instance tick period skew, up to ±Skew
 
 	NetLatencyMin, NetLatencyMax time.Duration
 	Drop, Duplicate              float64 // per message

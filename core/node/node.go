@@ -107,9 +107,9 @@ type Node struct {
 	// adminAuthChecked: checkAdminAuth has looked.
 	committedAtStart uint64
 	adminAuthChecked bool
-	gov         governorState
-	stats       Stats
-	local       localState
+	gov              governorState
+	stats            Stats
+	local            localState
 }
 
 // responder answers a request: return values, or an error.
