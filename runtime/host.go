@@ -13,11 +13,11 @@ import (
 )
 
 // Writer makes disk batches durable for a Host: the simulator with virtual
-// latency, the runtime with a disk goroutine.
+// latency, production with a disk goroutine per stream.
 type Writer interface {
-	// Write applies b (synced when sync) and then runs done on the driver's
-	// loop.
-	Write(b *disk.Batch, sync bool, done func(error))
+	// Write applies b (synced when sync) after the writes issued before it
+	// on the same stream, and then runs done on the driver's loop.
+	Write(stream node.Stream, b *disk.Batch, sync bool, done func(error))
 }
 
 // Host runs one node: it carries the node's effects out through a transport
@@ -271,17 +271,17 @@ func (h *Host) carryOut(e node.Effect) {
 		}
 		h.observe(e)
 	case node.Persist:
-		id := e.ID
-		h.writer.Write(e.Batch, e.Sync, func(err error) {
+		stream, id := e.Stream, e.ID
+		h.writer.Write(stream, e.Batch, e.Sync, func(err error) {
 			if h.stopped {
 				return
 			}
 			if err != nil {
-				h.node.PersistFailed(id, err)
+				h.node.PersistFailed(stream, id, err)
 				h.pump()
 				return
 			}
-			h.node.PersistDone(id)
+			h.node.PersistDone(stream, id)
 			h.pump()
 		})
 	default:

@@ -25,7 +25,7 @@ type soloHost struct {
 	pending []func()
 }
 
-func (s *soloHost) Write(_ *disk.Batch, _ bool, done func(error)) {
+func (s *soloHost) Write(_ node.Stream, _ *disk.Batch, _ bool, done func(error)) {
 	s.pending = append(s.pending, func() { done(nil) })
 }
 

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"sync"
 	"time"
 
 	"github.com/picogo/picogo/clock/realclock"
@@ -22,8 +23,8 @@ type Process struct {
 	host     *Host
 	ticker   *Ticker
 	events   chan func()
-	writes   chan diskWrite
-	diskDone chan struct{} // closed when the disk writer stops
+	writes   [node.Streams]chan diskWrite
+	diskDone chan struct{} // closed when the disk writers stop
 	quit     chan struct{} // asks the loop to stop
 	done     chan struct{} // closed when the loop stops
 	exit     chan Exit
@@ -80,15 +81,22 @@ func StartProcess(cfg ProcessConfig) (*Process, Started, error) {
 	if err != nil {
 		return nil, Started{}, err
 	}
-	p := &Process{store: cfg.Store, events: make(chan func(), queueLength), writes: make(chan diskWrite, 64),
+	p := &Process{store: cfg.Store, events: make(chan func(), queueLength),
 		diskDone: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{}),
 		exit: make(chan Exit, 1), observe: cfg.Observe, written: cfg.Written}
+	for i := range p.writes {
+		p.writes[i] = make(chan diskWrite, 64)
+	}
 	if p.observe == nil {
 		p.observe = func(node.Effect) {}
 	}
 	p.host = NewHost(s.Node, postingTransport{p, cfg.Transport}, p, p.observeEffect)
 	p.ticker = StartTicker(realclock.New(p.Post), cfg.Instance.Tick, p.host.Tick)
-	go p.diskLoop()
+	var writers sync.WaitGroup
+	for _, w := range p.writes {
+		writers.Go(func() { p.diskLoop(w) })
+	}
+	go func() { writers.Wait(); close(p.diskDone) }()
 	go p.loop()
 	return p, s, nil
 }
@@ -125,7 +133,9 @@ func (p *Process) Stop() {
 	case <-p.done:
 		return
 	}
-	close(p.writes)
+	for _, w := range p.writes {
+		close(w)
+	}
 	<-p.diskDone
 	close(p.quit)
 	<-p.done
@@ -151,11 +161,11 @@ func (p *Process) loop() {
 	}
 }
 
-// diskLoop is the one disk writer: writes are applied in order, and their
-// completions go back to the loop.
-func (p *Process) diskLoop() {
-	defer close(p.diskDone)
-	for w := range p.writes {
+// diskLoop is the disk writer of one stream: its writes are applied in
+// order, and their completions go back to the loop. Streams write
+// concurrently (the store commits batches atomically).
+func (p *Process) diskLoop(writes <-chan diskWrite) {
+	for w := range writes {
 		start := time.Now()
 		err := p.store.Commit(w.batch, w.sync)
 		if p.written != nil {
@@ -166,10 +176,10 @@ func (p *Process) diskLoop() {
 	}
 }
 
-// Write implements Writer: on the loop, it queues the write for the disk
-// writer.
-func (p *Process) Write(b *disk.Batch, sync bool, done func(error)) {
-	p.writes <- diskWrite{batch: b, sync: sync, done: done}
+// Write implements Writer: on the loop, it queues the write for its
+// stream's disk writer.
+func (p *Process) Write(stream node.Stream, b *disk.Batch, sync bool, done func(error)) {
+	p.writes[stream] <- diskWrite{batch: b, sync: sync, done: done}
 }
 
 // observeEffect reports the node's effects to the driver, and ends the

@@ -28,7 +28,7 @@ var ErrWrongCluster = errors.New("the data belongs to another cluster")
 type ExpelledError struct{ InstanceID string }
 
 func (e *ExpelledError) Error() string {
-	return fmt.Sprintf("instance %s is expelled; its data cannot run again", e.InstanceID)
+	return fmt.Sprintf("instance %s is expelled; its data dir cannot run again", e.InstanceID)
 }
 
 func (e *ExpelledError) Unwrap() error { return node.ErrExpelled }

@@ -35,9 +35,9 @@ type instance struct {
 	ticker *runtime.Ticker
 	// tickEvery is this instance's tick period, skewed.
 	tickEvery int64
-	// writing is the disk write in flight, torn or lost if a crash comes
-	// first.
-	writing *pendingWrite
+	// writing is the disk write in flight on each stream, torn or lost if
+	// a crash comes first.
+	writing [node.Streams]*pendingWrite
 	// incarnations counts starts, to seed each one differently.
 	incarnations uint64
 	// terminated: the node stopped itself (expelled, cluster deleted).
@@ -117,7 +117,7 @@ func (in *instance) start() error {
 	}
 	n := s.Node
 	in.epoch++
-	in.paused, in.inbox, in.waking, in.writing = false, nil, false, nil
+	in.paused, in.inbox, in.waking, in.writing = false, nil, false, [node.Streams]*pendingWrite{}
 	in.host = runtime.NewHost(n, &transport{w: w, from: in.addr, user: proc.PicoService, epoch: in.epochGuard()},
 		&writer{in: in}, in.observe)
 	w.trace.printf("i%d start (incarnation %d, %s, applied %d)", in.id, in.incarnations, n.Phase(), n.Status().Applied)
@@ -144,11 +144,13 @@ func (in *instance) crash(tear bool) {
 	in.host.Stop()
 	in.host = nil
 	in.epoch++
-	if p := in.writing; p != nil {
-		_ = in.disk.Commit(p.batch, false)
+	for _, p := range in.writing {
+		if p != nil {
+			_ = in.disk.Commit(p.batch, false)
+		}
 	}
 	in.ticker.Stop()
-	in.writing, in.inbox, in.waking, in.paused = nil, nil, false, false
+	in.writing, in.inbox, in.waking, in.paused = [node.Streams]*pendingWrite{}, nil, false, false
 	in.disk.Crash(in.w.diskRng, tear)
 	how := ""
 	if tear {
@@ -301,11 +303,15 @@ func (in *instance) observe(e node.Effect) {
 // disk (synced as asked) after the latency, then the node hears it is done.
 type writer struct{ in *instance }
 
-func (wr *writer) Write(b *disk.Batch, sync bool, done func(error)) {
+func (wr *writer) Write(stream node.Stream, b *disk.Batch, sync bool, done func(error)) {
 	in := wr.in
 	w := in.w
 	alive := in.epochGuard()
-	in.writing = &pendingWrite{batch: b, sync: sync}
+	if in.writing[stream] != nil {
+		w.fail(fmt.Errorf("i%d wrote on the %s with a write in flight there: a stream has one at a time", in.id, stream))
+		return
+	}
+	in.writing[stream] = &pendingWrite{batch: b, sync: sync}
 	latency := int64(between(w.diskRng, w.params.DiskLatencyMin, w.params.DiskLatencyMax))
 	if w.faulty() && w.faultRng.Float64() < w.params.CrashInWrite {
 		// Power fails while this write is in flight.
@@ -319,7 +325,7 @@ func (wr *writer) Write(b *disk.Batch, sync bool, done func(error)) {
 		if !alive() {
 			return
 		}
-		in.writing = nil
+		in.writing[stream] = nil
 		err := errDiskFailed
 		if !in.diskFails {
 			err = in.disk.Commit(b, sync)

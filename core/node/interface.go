@@ -12,8 +12,8 @@
 //	Tick()                          one period of the instance's clock passed
 //	Call(id, user, req)             a request arrived from a client or an instance
 //	CallDone(id, result, err)       the answer to an OutCall this instance made
-//	PersistDone(id)                 a Persist is durable
-//	PersistFailed(id, err)          a Persist failed: the instance fail-stops
+//	PersistDone(stream, id)         a Persist is durable
+//	PersistFailed(stream, id, err)  a Persist failed: the instance fail-stops
 //	Shutdown()                      stop gracefully: Offline first
 //	Login(attempt)                  a client logs in (answered at once, see logins.go)
 //
@@ -21,7 +21,7 @@
 //
 //	Reply      answer request id
 //	OutCall    call a procedure on another instance
-//	Persist    write a batch to this instance's disk (synced when Sync)
+//	Persist    write a batch to this instance's disk, on a stream (synced when Sync)
 //	Note       something an operator would want in the log or trace
 //	FailStop   the instance cannot go on: the driver stops it, saying why
 //	Alert      an operator must see this; the instance goes on
@@ -288,12 +288,40 @@ type OutCall struct {
 	Timeout time.Duration
 }
 
-// Persist is one atomic write; PersistDone(ID) reports it durable. Writes are
-// issued one at a time.
+// Persist is one atomic write on a stream; PersistDone(Stream, ID) reports
+// it durable. A stream has one write outstanding at a time.
 type Persist struct {
-	ID    uint64
-	Batch *disk.Batch
-	Sync  bool
+	Stream Stream
+	ID     uint64
+	Batch  *disk.Batch
+	Sync   bool
+}
+
+// Stream is an ordered sequence of writes: the driver makes a stream's
+// writes durable in the order issued; writes of different streams are
+// independent, so that one stream's fsyncs never hold another's writes
+// back (the replicaset's data must not wait behind Raft's log).
+type Stream uint8
+
+const (
+	// StreamRaftLog: the Raft log, hard state and snapshots, and the
+	// instance's identity.
+	StreamRaftLog Stream = iota
+	// StreamReplicasetLog: the replicaset's log of row changes (written
+	// by the storage of user data).
+	StreamReplicasetLog
+	// Streams is how many there are.
+	Streams
+)
+
+func (s Stream) String() string {
+	switch s {
+	case StreamRaftLog:
+		return "raft-log"
+	case StreamReplicasetLog:
+		return "replicaset-log"
+	}
+	return fmt.Sprintf("stream-%d", uint8(s))
 }
 
 // Note is a meaningful event, for logs and traces.

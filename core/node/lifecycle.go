@@ -253,7 +253,7 @@ func (n *Node) writeFirstState(id Identity, state ra.DiskState, campaign bool) {
 	n.nextWrite++
 	wid := nodeWrite + n.nextWrite
 	n.pendingFirst = &firstState{write: wid, identity: id, state: state, campaign: campaign}
-	n.emit(Persist{ID: wid, Batch: b, Sync: true})
+	n.emit(Persist{Stream: StreamRaftLog, ID: wid, Batch: b, Sync: true})
 }
 
 type firstState struct {
@@ -440,8 +440,8 @@ func (n *Node) failStop(err error) {
 // PersistFailed reports that a Persist could not be made durable: the
 // instance cannot go on (as etcd and TigerBeetle, it does not guess what
 // reached the disk).
-func (n *Node) PersistFailed(id uint64, err error) {
-	n.failStop(fmt.Errorf("disk write %d: %w", id, err))
+func (n *Node) PersistFailed(stream Stream, id uint64, err error) {
+	n.failStop(fmt.Errorf("disk write %d on the %s: %w", id, stream, err))
 }
 
 func (n *Node) stop(del bool, reason string) {

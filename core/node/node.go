@@ -212,7 +212,12 @@ func (n *Node) Tick() {
 }
 
 // PersistDone reports a Persist durable.
-func (n *Node) PersistDone(id uint64) {
+func (n *Node) PersistDone(stream Stream, id uint64) {
+	if stream != StreamRaftLog {
+		// Nothing writes another stream yet: a completion for one is the
+		// driver's bug.
+		panic(fmt.Sprintf("node: PersistDone on the %s, which nothing writes", stream))
+	}
 	switch {
 	case id > nodeWrite:
 		n.firstStateDone(id)
@@ -411,7 +416,7 @@ func (n *Node) translate(e ra.Effect) {
 		}
 		n.call(addr, RaftInteract{Messages: e.Messages, SenderAddress: n.cfg.Self.Address}, func(any, *Error) {})
 	case ra.Persist:
-		n.emit(Persist{ID: e.ID, Batch: persistBatch(e, n.storedLast), Sync: e.Sync})
+		n.emit(Persist{Stream: StreamRaftLog, ID: e.ID, Batch: persistBatch(e, n.storedLast), Sync: e.Sync})
 		if e.Snapshot != nil && e.ReplacesLog {
 			n.storedLast = e.Snapshot.Meta.Index
 		}

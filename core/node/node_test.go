@@ -70,7 +70,7 @@ func (s *solo) settle() {
 		for _, e := range effects {
 			switch e := e.(type) {
 			case Persist:
-				s.n.PersistDone(e.ID)
+				s.n.PersistDone(e.Stream, e.ID)
 			case Reply:
 				if out, ok := s.loops[e.ID]; ok {
 					delete(s.loops, e.ID)
