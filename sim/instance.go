@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/disk"
@@ -22,7 +23,7 @@ type instance struct {
 	addr   string
 	disk   *simdisk.Store
 	host   *runtime.Host // nil while down
-	epoch  int        // bumped by each crash: events of an older epoch are void
+	epoch  int           // bumped by each crash: events of an older epoch are void
 	paused bool
 	// held are deliveries that arrived while paused; a paused process reads
 	// its socket when it resumes.
@@ -213,7 +214,7 @@ func (in *instance) deliver(fn func()) {
 func (in *instance) observe(e node.Effect) {
 	switch e := e.(type) {
 	case node.OutCall:
-		if ri, ok := e.Request.(node.RaftInteract); ok {
+		if ri, ok := e.Request.(api.RaftInteract); ok {
 			for _, m := range ri.Messages {
 				if m.Type == raft.MsgVoteResp && !m.Reject && m.Term >= in.promised.term {
 					in.promised = votePromise{term: m.Term, candidate: m.To}
