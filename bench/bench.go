@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/internal/procs"
 )
 
@@ -533,7 +533,7 @@ func firstLine(bin string, args ...string) string {
 // picogoVersion is the version of the binary the bench starts, with this
 // build's commit when the bench runs from the same binary.
 func picogoVersion(bin string) string {
-	v := node.Version
+	v := api.Version
 	if bin != "" {
 		if exe, _ := os.Executable(); exe != bin {
 			return firstLine(bin, "version")

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-tarantool/v2"
@@ -119,7 +119,7 @@ func connectTarantool(ctx context.Context, addr, user, password string) (*tarant
 }
 
 // raftInfo is .proc_raft_info's result.
-type raftInfo = node.RaftInfoResult
+type raftInfo = api.RaftInfoResult
 
 func callOne[T any](conn tarantool.Connector, fn string, args ...any) (T, error) {
 	var res []T

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/workload"
 	"io"
 	"math/rand/v2"
@@ -15,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/picogo/picogo/proc"
 )
@@ -424,7 +424,7 @@ func (r *runner) finish(ctx context.Context) (evidence, error) {
 		return ev, fmt.Errorf("the leader's raft info after the final reads: %v", err)
 	}
 	for _, in := range r.c.ins {
-		if _, e, err := final.call(in.addr, node.WaitIndex{Target: info.Applied, Timeout: 10 * time.Second}, 11*time.Second); err != nil || e != nil {
+		if _, e, err := final.call(in.addr, api.WaitIndex{Target: info.Applied, Timeout: 10 * time.Second}, 11*time.Second); err != nil || e != nil {
 			return ev, fmt.Errorf("%s: waiting for index %d: %v%v", in.name, info.Applied, err, e)
 		}
 		rows, e, err := final.rows(in.addr, workload.Table, nil, 5*time.Second)

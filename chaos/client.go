@@ -2,13 +2,13 @@ package chaos
 
 import (
 	"fmt"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/workload"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/picogo/picogo/proc"
@@ -144,7 +144,7 @@ func (c *client) operate() bool {
 }
 
 // retarget moves to the leader e names, or to any instance.
-func (c *client) retarget(e *node.Error) {
+func (c *client) retarget(e *api.Error) {
 	if e != nil && e.LeaderID != 0 {
 		if in := c.w.c.byRaftID(e.LeaderID); in != nil {
 			c.target = in
@@ -174,9 +174,9 @@ func (c *client) read(key string) bool {
 
 // readOnce is read_index → wait_index → SELECT on addr; Unknown (with the
 // instance's error, if it answered one) unless all three succeed.
-func readOnce(r *rpc, addr, key string) (lin.Outcome, *node.Error) {
+func readOnce(r *rpc, addr, key string) (lin.Outcome, *api.Error) {
 	unknown := lin.Outcome{Kind: lin.Unknown}
-	res, e, err := r.call(addr, node.ReadIndex{Timeout: readWait}, readTimeout)
+	res, e, err := r.call(addr, api.ReadIndex{Timeout: readWait}, readTimeout)
 	if err != nil || e != nil {
 		return unknown, e
 	}
@@ -184,7 +184,7 @@ func readOnce(r *rpc, addr, key string) (lin.Outcome, *node.Error) {
 	if !ok {
 		return unknown, nil
 	}
-	if _, e, err := r.call(addr, node.WaitIndex{Target: idx, Timeout: readWait}, readTimeout); err != nil || e != nil {
+	if _, e, err := r.call(addr, api.WaitIndex{Target: idx, Timeout: readWait}, readTimeout); err != nil || e != nil {
 		return unknown, e
 	}
 	v, found, e, err := r.get(addr, key, callTimeout)
@@ -204,12 +204,12 @@ func (c *client) write(key string, kind workload.WriteKind) bool {
 		}
 		info, err := c.rpc.raftInfo(c.target.addr, callTimeout)
 		if err != nil {
-			e, _ := err.(*node.Error)
+			e, _ := err.(*api.Error)
 			c.retarget(e)
 			continue
 		}
 		if info.State != "Leader" {
-			c.retarget(&node.Error{LeaderID: info.LeaderID})
+			c.retarget(&api.Error{LeaderID: info.LeaderID})
 			continue
 		}
 		var expect string
@@ -232,7 +232,7 @@ func (c *client) write(key string, kind workload.WriteKind) bool {
 // term], Exists, Conflict, Failed for the instance's other refusals, and
 // Unknown when it timed out or the connection failed after the request
 // may have been sent.
-func (c *client) propose(key string, kind workload.WriteKind, expect string, found bool, info node.RaftInfoResult) {
+func (c *client) propose(key string, kind workload.WriteKind, expect string, found bool, info api.RaftInfoResult) {
 	val := c.value()
 	// An update (rather than a replace) half the time a CaS saw the row.
 	update := kind == workload.Cas && found && c.rng.IntN(2) == 0
@@ -284,7 +284,7 @@ func createTable(r *rpc, leader *instance) error {
 	if info.State != "Leader" {
 		return fmt.Errorf("%s is %s (leader %d)", target.name, info.State, info.LeaderID)
 	}
-	req := node.Cas{ClusterID: clusterID, Predicate: node.Predicate{Index: info.Applied, Term: info.Term},
+	req := api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: info.Applied, Term: info.Term},
 		Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID}
 	_, e, err := r.call(target.addr, req, casTimeout)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/proc"
 )
@@ -60,7 +60,7 @@ func (c *cluster) byRaftID(id uint64) *instance {
 }
 
 // learnIDs records each instance's raft id (they never change).
-func (c *cluster) learnIDs(infos map[*instance]node.RaftInfoResult) {
+func (c *cluster) learnIDs(infos map[*instance]api.RaftInfoResult) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for in, info := range infos {
@@ -81,9 +81,9 @@ func (c *cluster) killAll() {
 
 // infos asks every running, unpaused instance for its raft info, in
 // parallel.
-func (c *cluster) infos(ins []*instance) (map[*instance]node.RaftInfoResult, map[*instance]error) {
+func (c *cluster) infos(ins []*instance) (map[*instance]api.RaftInfoResult, map[*instance]error) {
 	var mu sync.Mutex
-	infos, errs := map[*instance]node.RaftInfoResult{}, map[*instance]error{}
+	infos, errs := map[*instance]api.RaftInfoResult{}, map[*instance]error{}
 	var wg sync.WaitGroup
 	for _, in := range ins {
 		wg.Go(func() {
@@ -128,7 +128,7 @@ func (c *cluster) up() []*instance {
 
 // agreedLeader checks that exactly one of ins is Leader and every one of
 // them follows it in the same term.
-func (c *cluster) agreedLeader(ins []*instance) (*instance, map[*instance]node.RaftInfoResult, error) {
+func (c *cluster) agreedLeader(ins []*instance) (*instance, map[*instance]api.RaftInfoResult, error) {
 	infos, errs := c.infos(ins)
 	for _, in := range ins {
 		if err := errs[in]; err != nil {
@@ -157,7 +157,7 @@ func (c *cluster) agreedLeader(ins []*instance) (*instance, map[*instance]node.R
 	return leader, infos, nil
 }
 
-func describe(ins []*instance, infos map[*instance]node.RaftInfoResult) string {
+func describe(ins []*instance, infos map[*instance]api.RaftInfoResult) string {
 	var b strings.Builder
 	for _, in := range ins {
 		info := infos[in]
@@ -168,14 +168,14 @@ func describe(ins []*instance, infos map[*instance]node.RaftInfoResult) string {
 
 // grades is an instance's own current and target grade variants.
 func (c *cluster) grades(in *instance) (current, target string, err error) {
-	res, e, err := c.probe.call(in.addr, node.InstanceInfo{}, probeTimeout)
+	res, e, err := c.probe.call(in.addr, api.InstanceInfo{}, probeTimeout)
 	if err == nil && e != nil {
 		err = e
 	}
 	if err != nil {
 		return "", "", err
 	}
-	info, ok := res.(node.InstanceInfoResult)
+	info, ok := res.(api.InstanceInfoResult)
 	if !ok {
 		return "", "", fmt.Errorf(".proc_instance_info returned %T", res)
 	}
@@ -184,7 +184,7 @@ func (c *cluster) grades(in *instance) (current, target string, err error) {
 
 // governor is the status of the governor loop on in.
 func (c *cluster) governor(in *instance) (string, error) {
-	res, e, err := c.probe.call(in.addr, node.RuntimeInfo{}, probeTimeout)
+	res, e, err := c.probe.call(in.addr, api.RuntimeInfo{}, probeTimeout)
 	if err == nil && e != nil {
 		err = e
 	}
@@ -203,7 +203,7 @@ func (c *cluster) governor(in *instance) (string, error) {
 
 // settled checks that one leader is agreed on by every instance, every
 // instance is current and target Online, and the leader's governor is idle.
-func (c *cluster) settled() (*instance, map[*instance]node.RaftInfoResult, error) {
+func (c *cluster) settled() (*instance, map[*instance]api.RaftInfoResult, error) {
 	leader, infos, err := c.agreedLeader(c.ins)
 	if err != nil {
 		return nil, nil, err

@@ -3,11 +3,11 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/workload"
 	"sync/atomic"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
@@ -44,7 +44,7 @@ func (r *rpc) roundtrip(addr string, frame []byte, timeout time.Duration) ([]byt
 // call calls the procedure of req on addr. It returns the decoded result
 // (see proc.DecodeResult), or the error the instance answered (e), or a
 // transport error (err) after which the outcome is unknown.
-func (r *rpc) call(addr string, req node.Request, timeout time.Duration) (res any, e *node.Error, err error) {
+func (r *rpc) call(addr string, req api.Request, timeout time.Duration) (res any, e *api.Error, err error) {
 	frame, err := proc.EncodeCall(r.sync.Add(1), req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encoding %s: %w", req.Proc(), err)
@@ -59,7 +59,7 @@ func (r *rpc) call(addr string, req node.Request, timeout time.Duration) (res an
 
 // rows reads table on addr with a SELECT: the rows with primary key key, or
 // every row when key is nil.
-func (r *rpc) rows(addr string, table uint32, key []any, timeout time.Duration) ([][]any, *node.Error, error) {
+func (r *rpc) rows(addr string, table uint32, key []any, timeout time.Duration) ([][]any, *api.Error, error) {
 	frame, err := proc.EncodeSelect(r.sync.Add(1), table, key)
 	if err != nil {
 		return nil, nil, err
@@ -73,7 +73,7 @@ func (r *rpc) rows(addr string, table uint32, key []any, timeout time.Duration) 
 }
 
 // get reads key from the kv table on addr, without any consistency step.
-func (r *rpc) get(addr, key string, timeout time.Duration) (value string, found bool, e *node.Error, err error) {
+func (r *rpc) get(addr, key string, timeout time.Duration) (value string, found bool, e *api.Error, err error) {
 	rows, e, err := r.rows(addr, workload.Table, []any{key}, timeout)
 	if e != nil || err != nil {
 		return "", false, e, err
@@ -82,27 +82,27 @@ func (r *rpc) get(addr, key string, timeout time.Duration) (value string, found 
 		return "", false, nil, nil
 	}
 	if len(rows) != 1 || len(rows[0]) != 2 {
-		return "", false, &node.Error{Message: fmt.Sprintf("kv[%s]: unexpected rows %v", key, rows)}, nil
+		return "", false, &api.Error{Message: fmt.Sprintf("kv[%s]: unexpected rows %v", key, rows)}, nil
 	}
 	v, ok := rows[0][1].(string)
 	if !ok {
-		return "", false, &node.Error{Message: fmt.Sprintf("kv[%s]: value %#v is not a string", key, rows[0][1])}, nil
+		return "", false, &api.Error{Message: fmt.Sprintf("kv[%s]: value %#v is not a string", key, rows[0][1])}, nil
 	}
 	return v, true, nil, nil
 }
 
 // raftInfo calls .proc_raft_info on addr.
-func (r *rpc) raftInfo(addr string, timeout time.Duration) (node.RaftInfoResult, error) {
-	res, e, err := r.call(addr, node.RaftInfo{}, timeout)
+func (r *rpc) raftInfo(addr string, timeout time.Duration) (api.RaftInfoResult, error) {
+	res, e, err := r.call(addr, api.RaftInfo{}, timeout)
 	if err != nil {
-		return node.RaftInfoResult{}, err
+		return api.RaftInfoResult{}, err
 	}
 	if e != nil {
-		return node.RaftInfoResult{}, e
+		return api.RaftInfoResult{}, e
 	}
 	info, ok := raftInfoOf(res)
 	if !ok {
-		return node.RaftInfoResult{}, fmt.Errorf(".proc_raft_info returned %v", res)
+		return api.RaftInfoResult{}, fmt.Errorf(".proc_raft_info returned %v", res)
 	}
 	return info, nil
 }
@@ -124,8 +124,8 @@ func uintOf(v any) (uint64, bool) {
 	return tables.AsUint64(x)
 }
 
-func raftInfoOf(v any) (node.RaftInfoResult, bool) {
-	r, ok := v.(node.RaftInfoResult)
+func raftInfoOf(v any) (api.RaftInfoResult, bool) {
+	r, ok := v.(api.RaftInfoResult)
 	return r, ok && r.ID != 0
 }
 

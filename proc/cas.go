@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
 func init() {
 	register(&spec{
-		name: node.Cas{}.Proc(), params: []string{"cluster_id", "predicate", "op", "as_user"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.Cas
+		name: api.Cas{}.Proc(), params: []string{"cluster_id", "predicate", "op", "as_user"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.Cas
 			if err := arg(a, 0, "cluster_id", &r.ClusterID); err != nil {
 				return nil, err
 			}
@@ -36,8 +36,8 @@ func init() {
 			}
 			return r, nil
 		},
-		encode: func(r node.Request) []any {
-			c := r.(node.Cas)
+		encode: func(r api.Request) []any {
+			c := r.(api.Cas)
 			var user any = c.AsUser
 			if c.AsUserName != "" {
 				user = c.AsUserName

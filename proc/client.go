@@ -3,7 +3,7 @@ package proc
 import (
 	"fmt"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
@@ -14,7 +14,7 @@ import (
 // becomes the result the request expects.
 
 // EncodeCall is the CALL frame of req.
-func EncodeCall(sync uint64, req node.Request) ([]byte, error) {
+func EncodeCall(sync uint64, req api.Request) ([]byte, error) {
 	args, err := EncodeArgs(req)
 	if err != nil {
 		return nil, err
@@ -24,17 +24,17 @@ func EncodeCall(sync uint64, req node.Request) ([]byte, error) {
 
 // DecodeReply decodes the reply packet to req: the result (see DecodeResult)
 // or the error the server answered.
-func DecodeReply(req node.Request, packet []byte) (any, *node.Error) {
+func DecodeReply(req api.Request, packet []byte) (any, *api.Error) {
 	resp, err := iproto.DecodeResponse(packet)
 	if err != nil {
-		return nil, &node.Error{Code: iproto.CodeInvalidMsgpack, Message: "reply: " + err.Error()}
+		return nil, &api.Error{Code: iproto.CodeInvalidMsgpack, Message: "reply: " + err.Error()}
 	}
 	if resp.Err != nil {
-		return nil, nodeError(resp.Err)
+		return nil, apiError(resp.Err)
 	}
 	result, err := DecodeResult(req, resp.Data)
 	if err != nil {
-		return nil, &node.Error{Code: iproto.CodeInvalidMsgpack, Message: err.Error()}
+		return nil, &api.Error{Code: iproto.CodeInvalidMsgpack, Message: err.Error()}
 	}
 	return result, nil
 }
@@ -53,24 +53,24 @@ func EncodeSelect(sync uint64, table uint32, key []any) ([]byte, error) {
 }
 
 // DecodeRows decodes the reply packet to a SELECT: the rows.
-func DecodeRows(packet []byte) ([][]any, *node.Error) {
+func DecodeRows(packet []byte) ([][]any, *api.Error) {
 	resp, err := iproto.DecodeResponse(packet)
 	if err != nil {
-		return nil, &node.Error{Code: iproto.CodeInvalidMsgpack, Message: "reply: " + err.Error()}
+		return nil, &api.Error{Code: iproto.CodeInvalidMsgpack, Message: "reply: " + err.Error()}
 	}
 	if resp.Err != nil {
-		return nil, nodeError(resp.Err)
+		return nil, apiError(resp.Err)
 	}
 	var rows [][]any
 	if err := msgpack.Unmarshal(resp.Data, &rows); err != nil {
-		return nil, &node.Error{Code: iproto.CodeInvalidMsgpack, Message: "rows: " + err.Error()}
+		return nil, &api.Error{Code: iproto.CodeInvalidMsgpack, Message: "rows: " + err.Error()}
 	}
 	return rows, nil
 }
 
-func DecodeSelect(req iproto.Request) (node.Select, *node.Error) {
-	bad := func(err error) (node.Select, *node.Error) {
-		return node.Select{}, &node.Error{Code: node.CodeIllegalParams, Message: "select: " + err.Error()}
+func DecodeSelect(req iproto.Request) (api.Select, *api.Error) {
+	bad := func(err error) (api.Select, *api.Error) {
+		return api.Select{}, &api.Error{Code: api.CodeIllegalParams, Message: "select: " + err.Error()}
 	}
 	space, err := req.SpaceID()
 	if err != nil {
@@ -99,24 +99,24 @@ func DecodeSelect(req iproto.Request) (node.Select, *node.Error) {
 	if space > 0xffffffff {
 		return bad(fmt.Errorf("space id %d out of range", space))
 	}
-	return node.Select{Table: uint32(space), Key: key, Limit: uint32(min(limit, 0xffffffff))}, nil
+	return api.Select{Table: uint32(space), Key: key, Limit: uint32(min(limit, 0xffffffff))}, nil
 }
 
-// encodeReply is the reply frame to a CALL (CALL_16 when call16), with
-// schema in its header.
-func EncodeReply(sync, schema uint64, call16 bool, r node.Reply) []byte {
-	if r.Err != nil {
-		return EncodeError(sync, schema, r.Err)
+// EncodeReply is the reply frame to a CALL (CALL_16 when call16), with
+// schema in its header: the procedure's return values, or e.
+func EncodeReply(sync, schema uint64, call16 bool, results []any, e *api.Error) []byte {
+	if e != nil {
+		return EncodeError(sync, schema, e)
 	}
-	values := make([]msgpack.RawMessage, len(r.Values))
-	for i, v := range r.Values {
-		if c, ok := v.(node.ChunkResult); ok {
+	values := make([]msgpack.RawMessage, len(results))
+	for i, v := range results {
+		if c, ok := v.(api.ChunkResult); ok {
 			values[i] = c.Data
 			continue
 		}
 		b, err := msgpack.Marshal(v)
 		if err != nil {
-			return EncodeError(sync, schema, &node.Error{Code: node.CodeProcLua, Message: "encoding the reply: " + err.Error()})
+			return EncodeError(sync, schema, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()})
 		}
 		values[i] = b
 	}
@@ -126,8 +126,8 @@ func EncodeReply(sync, schema uint64, call16 bool, r node.Reply) []byte {
 	return iproto.EncodeCallReply(sync, schema, values...)
 }
 
-// encodeError carries a redirect's leader in MP_ERROR's fields.
-func EncodeError(sync, schema uint64, e *node.Error) []byte {
+// EncodeError carries a redirect's leader in MP_ERROR's fields.
+func EncodeError(sync, schema uint64, e *api.Error) []byte {
 	var fields map[string]any
 	if e.LeaderID != 0 {
 		fields = map[string]any{"leader_id": e.LeaderID}
@@ -135,8 +135,8 @@ func EncodeError(sync, schema uint64, e *node.Error) []byte {
 	return iproto.EncodeErrorFields(sync, schema, e.Code, e.Message, fields)
 }
 
-func nodeError(e *iproto.Error) *node.Error {
-	ne := &node.Error{Code: e.Code, Message: e.Message}
+func apiError(e *iproto.Error) *api.Error {
+	ne := &api.Error{Code: e.Code, Message: e.Message}
 	if id, ok := e.Fields["leader_id"]; ok {
 		ne.LeaderID, _ = tables.AsUint64(id)
 	}

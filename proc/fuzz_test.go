@@ -3,7 +3,7 @@ package proc
 import (
 	"testing"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/vmihailenco/msgpack/v5"
@@ -13,11 +13,11 @@ import (
 // them never panics, and what decodes encodes back to arguments that decode
 // to the same request.
 func FuzzDecode(f *testing.F) {
-	seeds := []node.Request{
-		node.VersionInfo{}, node.ReadIndex{Timeout: 1e9}, node.WaitIndex{Target: 3, Timeout: 1e9},
-		node.RaftInteract{Messages: []raft.Message{{Type: raft.MsgHeartbeat, To: 2, From: 1, Term: 3, Commit: 4}}},
-		node.SnapshotNextChunk{Term: 2, Index: 5, Position: tables.SnapshotPosition{TableID: 516, TupleOffset: 1}},
-		node.Cas{ClusterID: "demo", Predicate: node.Predicate{Index: 1, Term: 1},
+	seeds := []api.Request{
+		api.VersionInfo{}, api.ReadIndex{Timeout: 1e9}, api.WaitIndex{Target: 3, Timeout: 1e9},
+		api.RaftInteract{Messages: []raft.Message{{Type: raft.MsgHeartbeat, To: 2, From: 1, Term: 3, Commit: 4}}},
+		api.SnapshotNextChunk{Term: 2, Index: 5, Position: tables.SnapshotPosition{TableID: 516, TupleOffset: 1}},
+		api.Cas{ClusterID: "demo", Predicate: api.Predicate{Index: 1, Term: 1},
 			Op: tables.DmlOp(tables.Insert(516, "k", "v")), AsUser: 1},
 	}
 	for i, r := range seeds {

@@ -1,7 +1,7 @@
 package proc
 
 import (
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -9,23 +9,23 @@ import (
 // The procedures of the cluster lifecycle and the governor (seeds/000).
 func init() {
 	register(&spec{
-		name: node.Discover{}.Proc(), params: []string{"request", "receiver"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.Discover
+		name: api.Discover{}.Proc(), params: []string{"request", "receiver"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.Discover
 			if err := arg(a, 0, "request", &r.Request); err != nil {
 				return nil, err
 			}
 			return r, arg(a, 1, "receiver", &r.Receiver)
 		},
-		encode: func(r node.Request) []any { d := r.(node.Discover); return []any{d.Request, d.Receiver} },
+		encode: func(r api.Request) []any { d := r.(api.Discover); return []any{d.Request, d.Receiver} },
 	})
 	register(&spec{
-		name:   node.RaftJoin{}.Proc(),
+		name:   api.RaftJoin{}.Proc(),
 		params: []string{"cluster_id", "instance_id", "replicaset_id", "advertise_address", "failure_domain", "tier", "instance_uuid"},
 		// instance_uuid is picogo's: a retried join names the uuid it got.
 		optional: 1,
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.RaftJoin
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.RaftJoin
 			var instanceID, replicasetID, uuid *string
 			if err := firstErr(
 				arg(a, 0, "cluster_id", &r.ClusterID), arg(a, 1, "instance_id", &instanceID),
@@ -37,17 +37,17 @@ func init() {
 			r.InstanceID, r.ReplicasetID, r.InstanceUUID = deref(instanceID), deref(replicasetID), deref(uuid)
 			return r, nil
 		},
-		encode: func(r node.Request) []any {
-			j := r.(node.RaftJoin)
+		encode: func(r api.Request) []any {
+			j := r.(api.RaftJoin)
 			return []any{j.ClusterID, orNil(j.InstanceID), orNil(j.ReplicasetID), j.Address, fdMap(j.FailureDomain), j.Tier, orNil(j.InstanceUUID)}
 		},
 	})
 	register(&spec{
-		name:   node.UpdateInstance{}.Proc(),
+		name:   api.UpdateInstance{}.Proc(),
 		params: []string{"instance_id", "cluster_id", "current_grade", "target_grade", "failure_domain", "dont_retry"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.UpdateInstance
-			var current *node.GradeResult
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.UpdateInstance
+			var current *api.GradeResult
 			var target *string
 			if err := firstErr(
 				arg(a, 0, "instance_id", &r.InstanceID), arg(a, 1, "cluster_id", &r.ClusterID),
@@ -61,11 +61,11 @@ func init() {
 			r.TargetGrade = deref(target)
 			return r, nil
 		},
-		encode: func(r node.Request) []any {
-			u := r.(node.UpdateInstance)
+		encode: func(r api.Request) []any {
+			u := r.(api.UpdateInstance)
 			var current any
 			if u.CurrentGrade != nil {
-				current = node.GradeResult{Variant: u.CurrentGrade.Variant, Incarnation: u.CurrentGrade.Incarnation}
+				current = api.GradeResult{Variant: u.CurrentGrade.Variant, Incarnation: u.CurrentGrade.Incarnation}
 			}
 			var fd any
 			if u.FailureDomain != nil {
@@ -75,47 +75,47 @@ func init() {
 		},
 	})
 	register(&spec{
-		name: node.Expel{}.Proc(), params: []string{"cluster_id", "instance_id"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.Expel
+		name: api.Expel{}.Proc(), params: []string{"cluster_id", "instance_id"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.Expel
 			return r, firstErr(arg(a, 0, "cluster_id", &r.ClusterID), arg(a, 1, "instance_id", &r.InstanceID))
 		},
-		encode: func(r node.Request) []any { e := r.(node.Expel); return []any{e.ClusterID, e.InstanceID} },
+		encode: func(r api.Request) []any { e := r.(api.Expel); return []any{e.ClusterID, e.InstanceID} },
 	})
 	register(&spec{
-		name: node.ExpelRedirect{}.Proc(), params: []string{"cluster_id", "instance_id"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.ExpelRedirect
+		name: api.ExpelRedirect{}.Proc(), params: []string{"cluster_id", "instance_id"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.ExpelRedirect
 			return r, firstErr(arg(a, 0, "cluster_id", &r.ClusterID), arg(a, 1, "instance_id", &r.InstanceID))
 		},
-		encode: func(r node.Request) []any { e := r.(node.ExpelRedirect); return []any{e.ClusterID, e.InstanceID} },
+		encode: func(r api.Request) []any { e := r.(api.ExpelRedirect); return []any{e.ClusterID, e.InstanceID} },
 	})
 	register(&spec{
-		name: node.InstanceInfo{}.Proc(), params: []string{"instance_id"}, optional: 1,
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
+		name: api.InstanceInfo{}.Proc(), params: []string{"instance_id"}, optional: 1,
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
 			var id *string
 			err := arg(a, 0, "instance_id", &id)
-			return node.InstanceInfo{InstanceID: deref(id)}, err
+			return api.InstanceInfo{InstanceID: deref(id)}, err
 		},
-		encode: func(r node.Request) []any { return []any{orNil(r.(node.InstanceInfo).InstanceID)} },
+		encode: func(r api.Request) []any { return []any{orNil(r.(api.InstanceInfo).InstanceID)} },
 	})
 	register(&spec{
-		name:   node.RuntimeInfo{}.Proc(),
-		decode: func([]msgpack.RawMessage) (node.Request, error) { return node.RuntimeInfo{}, nil },
-		encode: func(node.Request) []any { return []any{} },
+		name:   api.RuntimeInfo{}.Proc(),
+		decode: func([]msgpack.RawMessage) (api.Request, error) { return api.RuntimeInfo{}, nil },
+		encode: func(api.Request) []any { return []any{} },
 	})
 	register(&spec{
-		name: node.Replication{}.Proc(), params: []string{"is_master", "replicaset_peers"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.Replication
+		name: api.Replication{}.Proc(), params: []string{"is_master", "replicaset_peers"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.Replication
 			return r, firstErr(arg(a, 0, "is_master", &r.IsMaster), arg(a, 1, "replicaset_peers", &r.Peers))
 		},
-		encode: func(r node.Request) []any { x := r.(node.Replication); return []any{x.IsMaster, x.Peers} },
+		encode: func(r api.Request) []any { x := r.(api.Replication); return []any{x.IsMaster, x.Peers} },
 	})
 	register(&spec{
-		name: node.Sharding{}.Proc(), params: []string{"raft_term", "raft_index", "timeout", "do_reconfigure"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.Sharding
+		name: api.Sharding{}.Proc(), params: []string{"raft_term", "raft_index", "timeout", "do_reconfigure"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.Sharding
 			if err := firstErr(arg(a, 0, "raft_term", &r.Term), arg(a, 1, "raft_index", &r.Index)); err != nil {
 				return nil, err
 			}
@@ -123,15 +123,15 @@ func init() {
 			r.Timeout = t
 			return r, firstErr(err, arg(a, 3, "do_reconfigure", &r.DoReconfigure))
 		},
-		encode: func(r node.Request) []any {
-			x := r.(node.Sharding)
+		encode: func(r api.Request) []any {
+			x := r.(api.Sharding)
 			return []any{x.Term, x.Index, x.Timeout.Seconds(), x.DoReconfigure}
 		},
 	})
 	register(&spec{
-		name: node.ShardingBootstrap{}.Proc(), params: []string{"raft_term", "raft_index", "timeout"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.ShardingBootstrap
+		name: api.ShardingBootstrap{}.Proc(), params: []string{"raft_term", "raft_index", "timeout"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.ShardingBootstrap
 			if err := firstErr(arg(a, 0, "raft_term", &r.Term), arg(a, 1, "raft_index", &r.Index)); err != nil {
 				return nil, err
 			}
@@ -139,8 +139,8 @@ func init() {
 			r.Timeout = t
 			return r, err
 		},
-		encode: func(r node.Request) []any {
-			x := r.(node.ShardingBootstrap)
+		encode: func(r api.Request) []any {
+			x := r.(api.ShardingBootstrap)
 			return []any{x.Term, x.Index, x.Timeout.Seconds()}
 		},
 	})

@@ -1,7 +1,7 @@
 // Package proc is the Proc API on the wire: which procedures an instance
 // serves, who may call them, and how their arguments and results are
 // encoded in msgpack (shapes: seeds/000). What a procedure does is
-// core/node's business; this package turns bytes into node.Requests and
+// core/node's business; this package turns bytes into api.Requests and
 // results back into bytes, for clients and instances alike, so every call
 // between simulated instances goes through the same encoding as on a socket.
 package proc
@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
@@ -34,8 +34,8 @@ type spec struct {
 	// be left out.
 	params   []string
 	optional int
-	decode   func(args []msgpack.RawMessage) (node.Request, error)
-	encode   func(req node.Request) []any
+	decode   func(args []msgpack.RawMessage) (api.Request, error)
+	encode   func(req api.Request) []any
 }
 
 var specs = map[string]*spec{}
@@ -54,22 +54,22 @@ func Names() []string {
 
 // Authorize checks that user may call procedure name: one place for the
 // rule. Unknown procedures are reported by Decode.
-func Authorize(user, name string) *node.Error {
+func Authorize(user, name string) *api.Error {
 	s, ok := specs[name]
 	if !ok || s.public || user == Admin || user == PicoService {
 		return nil
 	}
-	return &node.Error{Code: node.CodeAccessDenied,
+	return &api.Error{Code: api.CodeAccessDenied,
 		Message: fmt.Sprintf("Execute access to function '%s' is denied for user '%s'", name, user)}
 }
 
 // Decode turns a call of procedure name with its msgpack argument array into
-// a node.Request, or an error naming the procedure and the argument at
+// an api.Request, or an error naming the procedure and the argument at
 // fault.
-func Decode(name string, args []byte) (node.Request, *node.Error) {
+func Decode(name string, args []byte) (api.Request, *api.Error) {
 	s, ok := specs[name]
 	if !ok {
-		return nil, &node.Error{Code: node.CodeNoSuchProc, Message: fmt.Sprintf("Procedure '%s' is not defined", name)}
+		return nil, &api.Error{Code: api.CodeNoSuchProc, Message: fmt.Sprintf("Procedure '%s' is not defined", name)}
 	}
 	var list []msgpack.RawMessage
 	if len(args) > 0 {
@@ -107,7 +107,7 @@ func Decode(name string, args []byte) (node.Request, *node.Error) {
 
 // EncodeArgs encodes a request's arguments as the msgpack array a call
 // carries.
-func EncodeArgs(req node.Request) ([]byte, error) {
+func EncodeArgs(req api.Request) ([]byte, error) {
 	s, ok := specs[req.Proc()]
 	if !ok {
 		return nil, fmt.Errorf("proc: no procedure %s", req.Proc())
@@ -115,8 +115,8 @@ func EncodeArgs(req node.Request) ([]byte, error) {
 	return msgpack.Marshal(s.encode(req))
 }
 
-func illegal(name, format string, a ...any) *node.Error {
-	return &node.Error{Code: node.CodeIllegalParams, Message: name + ": " + fmt.Sprintf(format, a...)}
+func illegal(name, format string, a ...any) *api.Error {
+	return &api.Error{Code: api.CodeIllegalParams, Message: name + ": " + fmt.Sprintf(format, a...)}
 }
 
 func joinParams(p []string) string {

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/discovery"
-	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/stretchr/testify/require"
@@ -29,24 +29,24 @@ func TestDecodeNamesTheProcAndTheArgument(t *testing.T) {
 		code uint32
 		want string
 	}{
-		{".proc_cas", args(t, "c", map[string]any{}), node.CodeIllegalParams,
+		{".proc_cas", args(t, "c", map[string]any{}), api.CodeIllegalParams,
 			".proc_cas: expected 4 arguments (cluster_id, predicate, op, as_user), got 2"},
-		{".proc_wait_index", args(t, "ten", 1), node.CodeIllegalParams, ".proc_wait_index: argument 1 (target): ten is not a raft index"},
-		{".proc_wait_index", args(t, -1, 0.1), node.CodeIllegalParams, ".proc_wait_index: argument 1 (target): -1 is not a raft index (an integer, 0 or more)"},
-		{".proc_wait_index", args(t, 10, -1), node.CodeIllegalParams, ".proc_wait_index: argument 2 (timeout): -1 seconds is not a valid timeout"},
-		{".proc_read_index", args(t, "soon"), node.CodeIllegalParams, ".proc_read_index: argument 1 (timeout)"},
-		{".proc_cas", args(t, 5, map[string]any{}, map[string]any{}, 1), node.CodeIllegalParams, ".proc_cas: argument 1 (cluster_id)"},
-		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "explode"}, 1), node.CodeIllegalParams, ".proc_cas: argument 3 (op)"},
-		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "nop"}, true), node.CodeIllegalParams,
+		{".proc_wait_index", args(t, "ten", 1), api.CodeIllegalParams, ".proc_wait_index: argument 1 (target): ten is not a raft index"},
+		{".proc_wait_index", args(t, -1, 0.1), api.CodeIllegalParams, ".proc_wait_index: argument 1 (target): -1 is not a raft index (an integer, 0 or more)"},
+		{".proc_wait_index", args(t, 10, -1), api.CodeIllegalParams, ".proc_wait_index: argument 2 (timeout): -1 seconds is not a valid timeout"},
+		{".proc_read_index", args(t, "soon"), api.CodeIllegalParams, ".proc_read_index: argument 1 (timeout)"},
+		{".proc_cas", args(t, 5, map[string]any{}, map[string]any{}, 1), api.CodeIllegalParams, ".proc_cas: argument 1 (cluster_id)"},
+		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "explode"}, 1), api.CodeIllegalParams, ".proc_cas: argument 3 (op)"},
+		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "nop"}, true), api.CodeIllegalParams,
 			".proc_cas: argument 4 (as_user): true is not a user id or name"},
-		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "nop"}, ""), node.CodeIllegalParams,
+		{".proc_cas", args(t, "c", map[string]any{"index": 1, "term": 1}, map[string]any{"kind": "nop"}, ""), api.CodeIllegalParams,
 			".proc_cas: argument 4 (as_user): empty user name; want a user id or name"},
-		{".proc_raft_interact", args(t, []any{[]any{1, 2}}), node.CodeIllegalParams, ".proc_raft_interact: argument 1 (raft_messages)"},
-		{".proc_raft_info", args(t, 1), node.CodeIllegalParams, ".proc_raft_info: expected 0 arguments (none), got 1"},
-		{".proc_version_info", []byte{0xc1}, node.CodeIllegalParams, ".proc_version_info: arguments are not msgpack"},
-		{".proc_version_info", []byte{0xdd, 0xb9, 0x16, 0x3d, 0xed}, node.CodeIllegalParams, ".proc_version_info: arguments are not msgpack"},
-		{".proc_version_info", []byte{0x81, 0x01, 0x02}, node.CodeIllegalParams, ".proc_version_info: arguments must be an array"},
-		{".proc_nope", args(t), node.CodeNoSuchProc, "Procedure '.proc_nope' is not defined"},
+		{".proc_raft_interact", args(t, []any{[]any{1, 2}}), api.CodeIllegalParams, ".proc_raft_interact: argument 1 (raft_messages)"},
+		{".proc_raft_info", args(t, 1), api.CodeIllegalParams, ".proc_raft_info: expected 0 arguments (none), got 1"},
+		{".proc_version_info", []byte{0xc1}, api.CodeIllegalParams, ".proc_version_info: arguments are not msgpack"},
+		{".proc_version_info", []byte{0xdd, 0xb9, 0x16, 0x3d, 0xed}, api.CodeIllegalParams, ".proc_version_info: arguments are not msgpack"},
+		{".proc_version_info", []byte{0x81, 0x01, 0x02}, api.CodeIllegalParams, ".proc_version_info: arguments must be an array"},
+		{".proc_nope", args(t), api.CodeNoSuchProc, "Procedure '.proc_nope' is not defined"},
 	}
 	for _, tt := range tests {
 		_, e := Decode(tt.proc, tt.args)
@@ -57,30 +57,30 @@ func TestDecodeNamesTheProcAndTheArgument(t *testing.T) {
 }
 
 func TestRequestsRoundTrip(t *testing.T) {
-	reqs := []node.Request{
-		node.VersionInfo{}, node.RaftInfo{}, node.GetIndex{}, node.RaftPromote{},
-		node.ReadIndex{Timeout: 1500 * time.Millisecond},
-		node.WaitIndex{Target: 42, Timeout: 2 * time.Second},
-		node.RaftInteract{Messages: []raft.Message{{Type: raft.MsgApp, To: 2, From: 1, Term: 3, Index: 4,
+	reqs := []api.Request{
+		api.VersionInfo{}, api.RaftInfo{}, api.GetIndex{}, api.RaftPromote{},
+		api.ReadIndex{Timeout: 1500 * time.Millisecond},
+		api.WaitIndex{Target: 42, Timeout: 2 * time.Second},
+		api.RaftInteract{Messages: []raft.Message{{Type: raft.MsgApp, To: 2, From: 1, Term: 3, Index: 4,
 			Entries: []raft.Entry{{Term: 3, Index: 5, Data: []byte("x")}}}}},
-		node.SnapshotNextChunk{Term: 2, Index: 9, Position: tables.SnapshotPosition{TableID: 516, TupleOffset: 3}},
-		node.Cas{ClusterID: "c", Predicate: node.Predicate{Index: 7, Term: 2,
+		api.SnapshotNextChunk{Term: 2, Index: 9, Position: tables.SnapshotPosition{TableID: 516, TupleOffset: 3}},
+		api.Cas{ClusterID: "c", Predicate: api.Predicate{Index: 7, Term: 2,
 			Ranges: []tables.Range{{Table: 1024, Key: msgpack.RawMessage{0x91, 0x01}}}},
 			Op: tables.DmlOp(tables.Insert(1024, 1, "x")), AsUser: 1},
-		node.Cas{ClusterID: "c", Op: tables.DmlOp(tables.Insert(1024, 1, "x")), AsUserName: "admin"},
-		node.Discover{Request: discovery.Request{TmpID: "t1", Peers: []string{"a:1", "b:2"}}, Receiver: "b:2"},
-		node.RaftJoin{ClusterID: "c", Address: "a:1", FailureDomain: map[string]string{"DC": "1"}, Tier: "storage"},
-		node.RaftJoin{ClusterID: "c", InstanceID: "i1", ReplicasetID: "r1", Address: "a:1",
+		api.Cas{ClusterID: "c", Op: tables.DmlOp(tables.Insert(1024, 1, "x")), AsUserName: "admin"},
+		api.Discover{Request: discovery.Request{TmpID: "t1", Peers: []string{"a:1", "b:2"}}, Receiver: "b:2"},
+		api.RaftJoin{ClusterID: "c", Address: "a:1", FailureDomain: map[string]string{"DC": "1"}, Tier: "storage"},
+		api.RaftJoin{ClusterID: "c", InstanceID: "i1", ReplicasetID: "r1", Address: "a:1",
 			FailureDomain: map[string]string{}, Tier: "storage", InstanceUUID: "u"},
-		node.UpdateInstance{InstanceID: "i1", ClusterID: "c", TargetGrade: "Online"},
-		node.UpdateInstance{InstanceID: "i1", ClusterID: "c", CurrentGrade: &tables.Grade{Variant: "Offline", Incarnation: 2},
+		api.UpdateInstance{InstanceID: "i1", ClusterID: "c", TargetGrade: "Online"},
+		api.UpdateInstance{InstanceID: "i1", ClusterID: "c", CurrentGrade: &tables.Grade{Variant: "Offline", Incarnation: 2},
 			FailureDomain: map[string]string{"DC": "2"}, DontRetry: true},
-		node.Expel{ClusterID: "c", InstanceID: "i2"}, node.ExpelRedirect{ClusterID: "c", InstanceID: "i2"},
-		node.InstanceInfo{}, node.InstanceInfo{InstanceID: "i3"}, node.RuntimeInfo{},
-		node.Replication{IsMaster: true, Peers: []string{"a:1", "b:2"}},
-		node.Sharding{Term: 3, Index: 9, Timeout: 2 * time.Second, DoReconfigure: true},
-		node.ShardingBootstrap{Term: 3, Index: 9, Timeout: time.Second},
-		node.UnlockUser{Name: "admin"},
+		api.Expel{ClusterID: "c", InstanceID: "i2"}, api.ExpelRedirect{ClusterID: "c", InstanceID: "i2"},
+		api.InstanceInfo{}, api.InstanceInfo{InstanceID: "i3"}, api.RuntimeInfo{},
+		api.Replication{IsMaster: true, Peers: []string{"a:1", "b:2"}},
+		api.Sharding{Term: 3, Index: 9, Timeout: 2 * time.Second, DoReconfigure: true},
+		api.ShardingBootstrap{Term: 3, Index: 9, Timeout: time.Second},
+		api.UnlockUser{Name: "admin"},
 	}
 	seen := map[string]bool{}
 	for _, r := range reqs {
@@ -89,12 +89,12 @@ func TestRequestsRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		back, e := Decode(r.Proc(), a)
 		require.Nil(t, e, "%s: %v", r.Proc(), e)
-		if c, ok := r.(node.Cas); ok {
+		if c, ok := r.(api.Cas); ok {
 			// Ops compare by their encoding.
-			bc := back.(node.Cas)
+			bc := back.(api.Cas)
 			require.Equal(t, c.Op.Encode(), bc.Op.Encode())
 			c.Op, bc.Op = tables.Op{}, tables.Op{}
-			require.Equal(t, node.Request(c), node.Request(bc))
+			require.Equal(t, api.Request(c), api.Request(bc))
 			continue
 		}
 		require.Equal(t, r, back, r.Proc())
@@ -108,7 +108,7 @@ func TestAuthorize(t *testing.T) {
 	require.Nil(t, Authorize(Guest, ".proc_version_info"))
 	e := Authorize(Guest, ".proc_raft_info")
 	require.NotNil(t, e)
-	require.Equal(t, node.CodeAccessDenied, e.Code)
+	require.Equal(t, api.CodeAccessDenied, e.Code)
 	require.Equal(t, "Execute access to function '.proc_raft_info' is denied for user 'guest'", e.Message)
 	for _, u := range []string{Admin, PicoService} {
 		for _, p := range Names() {
@@ -118,8 +118,8 @@ func TestAuthorize(t *testing.T) {
 }
 
 func TestRedirectCarriesTheLeader(t *testing.T) {
-	frame := EncodeError(3, 80, &node.Error{Code: node.CodeNotALeader, Message: "not a leader", LeaderID: 2})
-	_, e := DecodeReply(node.RaftInfo{}, frame[5:])
+	frame := EncodeError(3, 80, &api.Error{Code: api.CodeNotALeader, Message: "not a leader", LeaderID: 2})
+	_, e := DecodeReply(api.RaftInfo{}, frame[5:])
 	require.NotNil(t, e)
 	require.Equal(t, uint64(2), e.LeaderID)
 }

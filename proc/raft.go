@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -13,26 +13,26 @@ import (
 // The procedures of the Raft layer and the public ones that need no
 // arguments.
 func init() {
-	noArgs := func(req node.Request) func([]msgpack.RawMessage) (node.Request, error) {
-		return func([]msgpack.RawMessage) (node.Request, error) { return req, nil }
+	noArgs := func(req api.Request) func([]msgpack.RawMessage) (api.Request, error) {
+		return func([]msgpack.RawMessage) (api.Request, error) { return req, nil }
 	}
-	none := func(node.Request) []any { return []any{} }
-	register(&spec{name: node.VersionInfo{}.Proc(), public: true, decode: noArgs(node.VersionInfo{}), encode: none})
-	register(&spec{name: node.RaftInfo{}.Proc(), decode: noArgs(node.RaftInfo{}), encode: none})
-	register(&spec{name: node.GetIndex{}.Proc(), decode: noArgs(node.GetIndex{}), encode: none})
-	register(&spec{name: node.RaftPromote{}.Proc(), decode: noArgs(node.RaftPromote{}), encode: none})
+	none := func(api.Request) []any { return []any{} }
+	register(&spec{name: api.VersionInfo{}.Proc(), public: true, decode: noArgs(api.VersionInfo{}), encode: none})
+	register(&spec{name: api.RaftInfo{}.Proc(), decode: noArgs(api.RaftInfo{}), encode: none})
+	register(&spec{name: api.GetIndex{}.Proc(), decode: noArgs(api.GetIndex{}), encode: none})
+	register(&spec{name: api.RaftPromote{}.Proc(), decode: noArgs(api.RaftPromote{}), encode: none})
 	register(&spec{
-		name: node.ReadIndex{}.Proc(), params: []string{"timeout"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
+		name: api.ReadIndex{}.Proc(), params: []string{"timeout"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
 			t, err := timeoutArg(a, 0)
-			return node.ReadIndex{Timeout: t}, err
+			return api.ReadIndex{Timeout: t}, err
 		},
-		encode: func(r node.Request) []any { return []any{r.(node.ReadIndex).Timeout.Seconds()} },
+		encode: func(r api.Request) []any { return []any{r.(api.ReadIndex).Timeout.Seconds()} },
 	})
 	register(&spec{
-		name: node.WaitIndex{}.Proc(), params: []string{"target", "timeout"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.WaitIndex
+		name: api.WaitIndex{}.Proc(), params: []string{"target", "timeout"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.WaitIndex
 			target, err := indexArg(a, 0, "target")
 			if err != nil {
 				return nil, err
@@ -42,17 +42,17 @@ func init() {
 			r.Timeout = t
 			return r, err
 		},
-		encode: func(r node.Request) []any {
-			w := r.(node.WaitIndex)
+		encode: func(r api.Request) []any {
+			w := r.(api.WaitIndex)
 			return []any{w.Target, w.Timeout.Seconds()}
 		},
 	})
 	register(&spec{
-		name: node.RaftInteract{}.Proc(), params: []string{"raft_messages", "sender_address"},
-		// sender_address is picogo's: see node.RaftInteract.
+		name: api.RaftInteract{}.Proc(), params: []string{"raft_messages", "sender_address"},
+		// sender_address is picogo's: see api.RaftInteract.
 		optional: 1,
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.RaftInteract
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.RaftInteract
 			var from *string
 			msgs, err := decodeMessages(a[0])
 			if err != nil {
@@ -63,15 +63,15 @@ func init() {
 			r.SenderAddress = deref(from)
 			return r, err
 		},
-		encode: func(r node.Request) []any {
-			ri := r.(node.RaftInteract)
+		encode: func(r api.Request) []any {
+			ri := r.(api.RaftInteract)
 			return []any{wireMessages(ri.Messages), orNil(ri.SenderAddress)}
 		},
 	})
 	register(&spec{
-		name: node.SnapshotNextChunk{}.Proc(), params: []string{"raft_term", "raft_index", "snapshot_position"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.SnapshotNextChunk
+		name: api.SnapshotNextChunk{}.Proc(), params: []string{"raft_term", "raft_index", "snapshot_position"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.SnapshotNextChunk
 			if err := arg(a, 0, "raft_term", &r.Term); err != nil {
 				return nil, err
 			}
@@ -81,8 +81,8 @@ func init() {
 			err := arg(a, 2, "snapshot_position", &r.Position)
 			return r, err
 		},
-		encode: func(r node.Request) []any {
-			c := r.(node.SnapshotNextChunk)
+		encode: func(r api.Request) []any {
+			c := r.(api.SnapshotNextChunk)
 			return []any{c.Term, c.Index, c.Position}
 		},
 	})

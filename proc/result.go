@@ -3,31 +3,31 @@ package proc
 import (
 	"fmt"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/discovery"
-	"github.com/picogo/picogo/core/node"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
 // DecodeResult decodes the DATA array answering req into what the caller
 // expects: the result type of the procedures callers read field by field
-// (discovery, join, instance and raft info), node.ChunkResult for a
+// (discovery, join, instance and raft info), api.ChunkResult for a
 // snapshot chunk, []any of the return values otherwise.
-func DecodeResult(req node.Request, data []byte) (any, error) {
+func DecodeResult(req api.Request, data []byte) (any, error) {
 	var values []msgpack.RawMessage
 	if err := msgpack.Unmarshal(data, &values); err != nil {
 		return nil, fmt.Errorf("%s: reply is not an array: %v", req.Proc(), err)
 	}
 	switch req.(type) {
-	case node.Discover:
+	case api.Discover:
 		return decodeOne[discovery.Response](req, values)
-	case node.RaftJoin:
-		return decodeOne[node.JoinResult](req, values)
-	case node.InstanceInfo:
-		return decodeOne[node.InstanceInfoResult](req, values)
-	case node.RaftInfo:
-		return decodeOne[node.RaftInfoResult](req, values)
+	case api.RaftJoin:
+		return decodeOne[api.JoinResult](req, values)
+	case api.InstanceInfo:
+		return decodeOne[api.InstanceInfoResult](req, values)
+	case api.RaftInfo:
+		return decodeOne[api.RaftInfoResult](req, values)
 	}
-	if _, ok := req.(node.SnapshotNextChunk); ok {
+	if _, ok := req.(api.SnapshotNextChunk); ok {
 		if len(values) != 1 {
 			return nil, fmt.Errorf("%s: %d values in reply, want 1", req.Proc(), len(values))
 		}
@@ -35,7 +35,7 @@ func DecodeResult(req node.Request, data []byte) (any, error) {
 		if err := msgpack.Unmarshal(values[0], &head); err != nil {
 			return nil, fmt.Errorf("%s: reply is not SnapshotData: %v", req.Proc(), err)
 		}
-		return node.ChunkResult{Data: append([]byte(nil), values[0]...), Next: head.NextPosition}, nil
+		return api.ChunkResult{Data: append([]byte(nil), values[0]...), Next: head.NextPosition}, nil
 	}
 	out := make([]any, len(values))
 	for i, v := range values {
@@ -47,7 +47,7 @@ func DecodeResult(req node.Request, data []byte) (any, error) {
 }
 
 // decodeOne decodes a reply of exactly one value of type T.
-func decodeOne[T any](req node.Request, values []msgpack.RawMessage) (any, error) {
+func decodeOne[T any](req api.Request, values []msgpack.RawMessage) (any, error) {
 	if len(values) != 1 {
 		return nil, fmt.Errorf("%s: %d values in reply, want 1", req.Proc(), len(values))
 	}

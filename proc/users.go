@@ -3,16 +3,16 @@ package proc
 import (
 	"errors"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
 // The procedures about users.
 func init() {
 	register(&spec{
-		name: node.UnlockUser{}.Proc(), params: []string{"name"},
-		decode: func(a []msgpack.RawMessage) (node.Request, error) {
-			var r node.UnlockUser
+		name: api.UnlockUser{}.Proc(), params: []string{"name"},
+		decode: func(a []msgpack.RawMessage) (api.Request, error) {
+			var r api.UnlockUser
 			if err := arg(a, 0, "name", &r.Name); err != nil {
 				return nil, err
 			}
@@ -21,6 +21,6 @@ func init() {
 			}
 			return r, nil
 		},
-		encode: func(r node.Request) []any { return []any{r.(node.UnlockUser).Name} },
+		encode: func(r api.Request) []any { return []any{r.(api.UnlockUser).Name} },
 	})
 }

@@ -3,14 +3,14 @@ package proc
 import (
 	"testing"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/stretchr/testify/require"
 )
 
 func TestUnlockUserArguments(t *testing.T) {
 	req, e := Decode(".proc_unlock_user", args(t, "admin"))
 	require.Nil(t, e)
-	require.Equal(t, node.UnlockUser{Name: "admin"}, req)
+	require.Equal(t, api.UnlockUser{Name: "admin"}, req)
 	for _, c := range []struct {
 		args []byte
 		want string
@@ -21,7 +21,7 @@ func TestUnlockUserArguments(t *testing.T) {
 	} {
 		_, e := Decode(".proc_unlock_user", c.args)
 		require.NotNil(t, e, "%x", c.args)
-		require.Equal(t, node.CodeIllegalParams, e.Code)
+		require.Equal(t, api.CodeIllegalParams, e.Code)
 		require.Contains(t, e.Message, c.want)
 	}
 	// Only admin and pico_service lift locks.
@@ -30,6 +30,6 @@ func TestUnlockUserArguments(t *testing.T) {
 	for _, u := range []string{Guest, "alice"} {
 		e := Authorize(u, ".proc_unlock_user")
 		require.NotNil(t, e, u)
-		require.Equal(t, node.CodeAccessDenied, e.Code)
+		require.Equal(t, api.CodeAccessDenied, e.Code)
 	}
 }

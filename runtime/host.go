@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/disk"
@@ -50,7 +51,7 @@ type Host struct {
 // (Raft messages to the same address held during a Batch), which complete
 // with it.
 type outgoing struct {
-	req    node.Request
+	req    api.Request
 	merged []node.CallID
 }
 
@@ -60,7 +61,7 @@ type heldSend struct {
 	to      string
 	first   node.OutCall
 	ids     []node.CallID
-	message node.RaftInteract
+	message api.RaftInteract
 }
 
 type incoming struct {
@@ -175,7 +176,7 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		return
 	}
 	var done func(code uint32)
-	fail := func(e *node.Error) {
+	fail := func(e *api.Error) {
 		done(e.Code)
 		reply(proc.EncodeError(req.Sync, h.SchemaVersion(), e))
 	}
@@ -187,13 +188,13 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		name, err := req.FunctionName()
 		if err != nil {
 			done = h.observeRequest("malformed")
-			fail(&node.Error{Code: node.CodeIllegalParams, Message: err.Error()})
+			fail(&api.Error{Code: api.CodeIllegalParams, Message: err.Error()})
 			return
 		}
 		done = h.observeRequest(name)
 		args, err := req.Tuple()
 		if err != nil {
-			fail(&node.Error{Code: node.CodeIllegalParams, Message: name + ": " + err.Error()})
+			fail(&api.Error{Code: api.CodeIllegalParams, Message: name + ": " + err.Error()})
 			return
 		}
 		if e := proc.Authorize(user, name); e != nil {
@@ -210,7 +211,7 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		done = h.observeRequest("select")
 		r, e := proc.DecodeSelect(req)
 		if e == nil && user != proc.Admin && user != proc.PicoService && !node.IsSchemaView(r.Table) {
-			e = &node.Error{Code: node.CodeAccessDenied, Message: fmt.Sprintf("Read access to space '%d' is denied for user '%s'", r.Table, user)}
+			e = &api.Error{Code: api.CodeAccessDenied, Message: fmt.Sprintf("Read access to space '%d' is denied for user '%s'", r.Table, user)}
 		}
 		if e != nil {
 			fail(e)
@@ -219,14 +220,14 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		h.call(user, r, incoming{sync: req.Sync, reply: reply, done: done})
 	case iproto.TypeExecute:
 		done = h.observeRequest("execute")
-		fail(&node.Error{Code: iproto.CodeUnsupported, Message: "picogo does not support SQL yet"})
+		fail(&api.Error{Code: iproto.CodeUnsupported, Message: "picogo does not support SQL yet"})
 	default:
 		done = h.observeRequest("unknown")
-		fail(&node.Error{Code: iproto.CodeUnknownRequestType, Message: fmt.Sprintf("Unknown request type %d", req.Type)})
+		fail(&api.Error{Code: iproto.CodeUnknownRequestType, Message: fmt.Sprintf("Unknown request type %d", req.Type)})
 	}
 }
 
-func (h *Host) call(user string, r node.Request, in incoming) {
+func (h *Host) call(user string, r api.Request, in incoming) {
 	h.nextIn++
 	h.incoming[h.nextIn] = in
 	h.node.Call(h.nextIn, user, r)
@@ -262,9 +263,9 @@ func (h *Host) carryOut(e node.Effect) {
 			code = e.Err.Code
 		}
 		in.done(code)
-		in.reply(proc.EncodeReply(in.sync, h.SchemaVersion(), in.call16, e))
+		in.reply(proc.EncodeReply(in.sync, h.SchemaVersion(), in.call16, e.Values, e.Err))
 	case node.OutCall:
-		if ri, ok := e.Request.(node.RaftInteract); ok && h.batching > 0 {
+		if ri, ok := e.Request.(api.RaftInteract); ok && h.batching > 0 {
 			h.hold(e, ri)
 		} else {
 			h.send(e, nil)
@@ -291,7 +292,7 @@ func (h *Host) carryOut(e node.Effect) {
 
 // hold keeps a Raft message call for the end of the Batch, merged with
 // the others to the same address (and from the same sender address).
-func (h *Host) hold(c node.OutCall, ri node.RaftInteract) {
+func (h *Host) hold(c node.OutCall, ri api.RaftInteract) {
 	for _, s := range h.held {
 		if s.to == c.To && s.message.SenderAddress == ri.SenderAddress {
 			s.ids = append(s.ids, c.ID)
@@ -321,9 +322,9 @@ func (h *Host) send(c node.OutCall, merged []node.CallID) {
 		}
 		delete(h.outgoing, c.ID)
 		var result any
-		var e *node.Error
+		var e *api.Error
 		if err != nil {
-			e = &node.Error{Code: iproto.CodeNoConnection, Message: err.Error()}
+			e = &api.Error{Code: iproto.CodeNoConnection, Message: err.Error()}
 		} else {
 			result, e = proc.DecodeReply(out.req, resp)
 		}

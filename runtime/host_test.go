@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
@@ -84,27 +85,27 @@ func TestHostHandlesEachRequestType(t *testing.T) {
 	require.Nil(t, resp.Err)
 	var vals []map[string]any
 	require.NoError(t, msgpack.Unmarshal(resp.Data, &vals))
-	require.Equal(t, node.Version, vals[0]["picodata_version"])
+	require.Equal(t, api.Version, vals[0]["picodata_version"])
 
 	// CALL_16 wraps the result in a tuple.
 	resp = s.call(t, proc.Guest, iproto.EncodeCall16(3, ".proc_version_info", args(t)))
 	var tuples [][]map[string]any
 	require.NoError(t, msgpack.Unmarshal(resp.Data, &tuples))
-	require.Equal(t, node.Version, tuples[0][0]["picodata_version"])
+	require.Equal(t, api.Version, tuples[0][0]["picodata_version"])
 
 	resp = s.call(t, proc.Guest, iproto.EncodeCall(4, ".proc_raft_info", args(t)))
 	require.NotNil(t, resp.Err)
-	require.Equal(t, node.CodeAccessDenied, resp.Err.Code)
+	require.Equal(t, api.CodeAccessDenied, resp.Err.Code)
 
 	resp = s.call(t, proc.Admin, iproto.EncodeCall(5, ".proc_wait_index", args(t, "x", 1)))
-	require.Equal(t, node.CodeIllegalParams, resp.Err.Code)
+	require.Equal(t, api.CodeIllegalParams, resp.Err.Code)
 
 	sel, err := proc.EncodeSelect(6, 9999, nil)
 	require.NoError(t, err)
 	resp = s.call(t, proc.Guest, sel)
-	require.Equal(t, node.CodeAccessDenied, resp.Err.Code)
+	require.Equal(t, api.CodeAccessDenied, resp.Err.Code)
 	resp = s.call(t, proc.Admin, sel)
-	require.Equal(t, node.CodeNoSuchSpace, resp.Err.Code)
+	require.Equal(t, api.CodeNoSuchSpace, resp.Err.Code)
 
 	sel, _ = proc.EncodeSelect(7, tables.TablePicoPeerAddress, []any{uint64(1)})
 	var got []byte

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/workload"
 	"slices"
 	"testing"
@@ -138,9 +139,9 @@ func TestReplicationFactorShapesReplicasets(t *testing.T) {
 func TestAWrongClusterIDIsRefused(t *testing.T) {
 	c := newTestCluster(t)
 	ms := startN(t, c, 1, nil)
-	_, err := c.Call(ms[0], node.RaftJoin{ClusterID: "other", Address: "x", Tier: "storage"})
+	_, err := c.Call(ms[0], api.RaftJoin{ClusterID: "other", Address: "x", Tier: "storage"})
 	require.NotNil(t, err)
-	require.Equal(t, node.CodeJoinRefused, err.Code)
+	require.Equal(t, api.CodeJoinRefused, err.Code)
 	require.Contains(t, err.Message, "cluster_id mismatch")
 
 	stranger := c.Start(Spec{ClusterID: "other", Peers: []string{ms[0].Addr()}})
@@ -236,15 +237,15 @@ func writeThroughCas(t *testing.T, c *Cluster, key, value string) {
 		return ok && term == st.Term
 	}))
 	l := c.Leader()
-	pred := func() node.Predicate {
+	pred := func() api.Predicate {
 		st := l.Node().Status()
-		return node.Predicate{Index: st.Applied, Term: st.Term}
+		return api.Predicate{Index: st.Applied, Term: st.Term}
 	}
 	if _, ok := l.Node().Tables().Table(workload.Table); !ok {
-		_, err := c.Call(l, node.Cas{ClusterID: clusterID, Predicate: pred(), Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID})
+		_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: pred(), Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID})
 		require.Nil(t, err, "create table through .proc_cas on %s", l.Addr())
 	}
-	_, err := c.Call(l, node.Cas{ClusterID: clusterID, Predicate: pred(),
+	_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: pred(),
 		Op: tables.DmlOp(tables.Insert(workload.Table, key, value)), AsUser: tables.AdminID})
 	require.Nil(t, err, "insert through .proc_cas on %s", l.Addr())
 	row, ok, gerr := l.Node().Tables().Get(workload.Table, []any{key})
@@ -263,9 +264,9 @@ func TestAJoinMissingAFailureDomainKeyIsRefused(t *testing.T) {
 	c := newTestCluster(t)
 	startN(t, c, 2, func(i int) Spec { return Spec{FailureDomain: zone(fmt.Sprint("z", i+1))} })
 
-	_, err := c.Call(c.Leader(), node.RaftJoin{ClusterID: clusterID, Address: "x", Tier: "storage"})
+	_, err := c.Call(c.Leader(), api.RaftJoin{ClusterID: clusterID, Address: "x", Tier: "storage"})
 	require.NotNil(t, err)
-	require.Equal(t, node.CodeJoinRefused, err.Code)
+	require.Equal(t, api.CodeJoinRefused, err.Code)
 	require.Contains(t, err.Message, "missing failure domain names: ZONE")
 
 	newcomer := c.Start(Spec{})
@@ -306,9 +307,9 @@ func TestReusingALiveInstanceNameIsRefused(t *testing.T) {
 	name := row(t, ms[1]).InstanceID
 	require.Equal(t, "storage_2_1", name)
 
-	_, err := c.Call(ms[0], node.RaftJoin{ClusterID: clusterID, InstanceID: name, Address: "x", Tier: "storage"})
+	_, err := c.Call(ms[0], api.RaftJoin{ClusterID: clusterID, InstanceID: name, Address: "x", Tier: "storage"})
 	require.NotNil(t, err)
-	require.Equal(t, node.CodeJoinRefused, err.Code)
+	require.Equal(t, api.CodeJoinRefused, err.Code)
 	require.Contains(t, err.Message, `"storage_2_1" is already joined`)
 
 	dup := c.Start(Spec{InstanceID: name})
@@ -327,11 +328,11 @@ func TestARepeatedJoinWithTheSameUUIDIsIdempotent(t *testing.T) {
 	c := newTestCluster(t)
 	ms := startN(t, c, 1, nil)
 	const uuid = "6f1c6c2e-1111-4222-8333-444455556666"
-	join := node.RaftJoin{ClusterID: clusterID, Address: "x1", Tier: "storage", InstanceUUID: uuid}
+	join := api.RaftJoin{ClusterID: clusterID, Address: "x1", Tier: "storage", InstanceUUID: uuid}
 
 	first, err := c.Call(ms[0], join)
 	require.Nil(t, err)
-	res := first.(node.JoinResult)
+	res := first.(api.JoinResult)
 	require.Equal(t, uint64(2), res.Instance.RaftID)
 	require.Equal(t, uuid, res.Instance.InstanceUUID)
 	require.Equal(t, "storage_2_1", res.Instance.InstanceID)
@@ -340,7 +341,7 @@ func TestARepeatedJoinWithTheSameUUIDIsIdempotent(t *testing.T) {
 
 	again, err := c.Call(ms[0], join)
 	require.Nil(t, err)
-	require.Equal(t, res.Instance, again.(node.JoinResult).Instance)
+	require.Equal(t, res.Instance, again.(api.JoinResult).Instance)
 	c.Run(time.Second)
 	top := c.Topology()
 	require.Len(t, top.Instances, 2, "no new row")
@@ -452,7 +453,7 @@ func TestExpellingAFollowerRemovesItForGood(t *testing.T) {
 	require.NotEqual(t, victim.RaftID(), c.Leader().RaftID(), "raft id 3 is a follower")
 	name := row(t, victim).InstanceID
 
-	_, err := c.Call(c.Leader(), node.Expel{ClusterID: clusterID, InstanceID: name})
+	_, err := c.Call(c.Leader(), api.Expel{ClusterID: clusterID, InstanceID: name})
 	require.Nil(t, err)
 	untilRow(t, c, victim, "Expelled", settle, func(r tables.Instance) bool {
 		return r.Current.Variant == tables.GradeExpelled
@@ -505,7 +506,7 @@ func TestAnExpelledInstanceRefusesToRestart(t *testing.T) {
 			ms := startN(t, c, 3, nil)
 			victim := byID(t, ms, 3)
 			name := row(t, victim).InstanceID
-			_, err := c.Call(c.Leader(), node.Expel{ClusterID: clusterID, InstanceID: name})
+			_, err := c.Call(c.Leader(), api.Expel{ClusterID: clusterID, InstanceID: name})
 			require.Nil(t, err)
 			if tc.killedMidway {
 				// Demoted to a learner, it has applied (and durably knows
@@ -550,7 +551,7 @@ func TestExpellingTheLeaderHandsLeadershipOver(t *testing.T) {
 	old := c.Leader()
 	name := row(t, old).InstanceID
 
-	_, err := c.Call(old, node.Expel{ClusterID: clusterID, InstanceID: name})
+	_, err := c.Call(old, api.Expel{ClusterID: clusterID, InstanceID: name})
 	require.Nil(t, err)
 	// Handed over: another leads while the old one still runs.
 	require.NoError(t, c.Until("another leader while the old one runs", settle, func() bool {
@@ -578,9 +579,9 @@ func TestExpellingTheLeaderHandsLeadershipOver(t *testing.T) {
 func TestTheLastInstanceCannotBeExpelled(t *testing.T) {
 	c := newTestCluster(t)
 	ms := startN(t, c, 1, nil)
-	_, err := c.Call(ms[0], node.Expel{ClusterID: clusterID, InstanceID: row(t, ms[0]).InstanceID})
+	_, err := c.Call(ms[0], api.Expel{ClusterID: clusterID, InstanceID: row(t, ms[0]).InstanceID})
 	require.NotNil(t, err)
-	require.Equal(t, node.CodeTopology, err.Code)
+	require.Equal(t, api.CodeTopology, err.Code)
 	require.Contains(t, err.Message, "cannot expel the last instance")
 	require.NoError(t, c.Settle(settle))
 	require.Equal(t, grade(tables.GradeOnline, 1), row(t, ms[0]).Target)
@@ -853,7 +854,7 @@ func TestRaisingTheReplicationFactorFillsExistingReplicasets(t *testing.T) {
 	startN(t, c, 2, nil)
 	l := c.Leader()
 	st := l.Node().Status()
-	_, err := c.Call(l, node.Cas{ClusterID: clusterID, Predicate: node.Predicate{Index: st.Applied, Term: st.Term},
+	_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: st.Applied, Term: st.Term},
 		Op:     tables.DmlOp(tables.Update(tables.TablePicoTier, []any{"storage"}, []any{"=", "replication_factor", uint64(2)})),
 		AsUser: tables.AdminID})
 	require.Nil(t, err, "raise the replication factor through .proc_cas")
@@ -930,7 +931,7 @@ func TestAFailedDiskWriteStopsTheInstance(t *testing.T) {
 	m.FailDisk()
 	l := c.Leader()
 	st := l.Node().Status()
-	_, err := c.Call(l, node.Cas{ClusterID: clusterID, Predicate: node.Predicate{Index: st.Applied, Term: st.Term},
+	_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: st.Applied, Term: st.Term},
 		Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID}) // a write for m's disk to fail
 	require.Nil(t, err)
 	require.NoError(t, c.Until("the instance stops", settle, func() bool { return !m.Up() }))

@@ -2,10 +2,10 @@ package sim
 
 import (
 	"fmt"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/workload"
 	"math/rand/v2"
 
-	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/picogo/picogo/proc"
@@ -32,7 +32,7 @@ type client struct {
 }
 
 // call sends one request frame and decodes the reply for it.
-func (c *client) call(req node.Request, then func(result any, err *node.Error)) {
+func (c *client) call(req api.Request, then func(result any, err *api.Error)) {
 	c.sync++
 	frame, err := proc.EncodeCall(c.sync, req)
 	if err != nil {
@@ -40,7 +40,7 @@ func (c *client) call(req node.Request, then func(result any, err *node.Error)) 
 	}
 	c.w.roundtrip(c.addr, c.conn.to, proc.Admin, frame, c.w.params.OpTimeout, c.conn, func(resp []byte, err error) {
 		if err != nil {
-			then(nil, &node.Error{Code: node.CodeTimeout, Message: err.Error()})
+			then(nil, &api.Error{Code: api.CodeTimeout, Message: err.Error()})
 			return
 		}
 		then(proc.DecodeReply(req, resp))
@@ -48,7 +48,7 @@ func (c *client) call(req node.Request, then func(result any, err *node.Error)) 
 }
 
 // get reads key on the current target without any consistency step.
-func (c *client) get(key string, then func(value string, found bool, err *node.Error)) {
+func (c *client) get(key string, then func(value string, found bool, err *api.Error)) {
 	c.sync++
 	frame, err := proc.EncodeSelect(c.sync, workload.Table, []any{key})
 	if err != nil {
@@ -56,7 +56,7 @@ func (c *client) get(key string, then func(value string, found bool, err *node.E
 	}
 	c.w.roundtrip(c.addr, c.conn.to, proc.Admin, frame, c.w.params.OpTimeout, c.conn, func(resp []byte, err error) {
 		if err != nil {
-			then("", false, &node.Error{Code: node.CodeTimeout, Message: err.Error()})
+			then("", false, &api.Error{Code: api.CodeTimeout, Message: err.Error()})
 			return
 		}
 		rows, e := proc.DecodeRows(resp)
@@ -123,7 +123,7 @@ func (c *client) finish() {
 
 // retarget moves to the named leader (as a client would: the leader's
 // address is in _pico_peer_address), or any other instance.
-func (c *client) retarget(e *node.Error) {
+func (c *client) retarget(e *api.Error) {
 	if e != nil && e.LeaderID != 0 {
 		for i, in := range c.w.instances {
 			if in.raftID == e.LeaderID {
@@ -140,19 +140,19 @@ func (c *client) retarget(e *node.Error) {
 // by this or an earlier attempt whose answer was lost).
 func (c *client) createTable(def tables.TableDef, then func(ok bool)) {
 	c.connect()
-	c.call(node.RaftInfo{}, func(res any, e *node.Error) {
+	c.call(api.RaftInfo{}, func(res any, e *api.Error) {
 		info, ok := raftInfoOf(res)
 		if e != nil || !ok || info.State != "Leader" {
 			if e == nil {
-				e = &node.Error{LeaderID: info.LeaderID}
+				e = &api.Error{LeaderID: info.LeaderID}
 			}
 			c.retarget(e)
 			then(false)
 			return
 		}
-		req := node.Cas{ClusterID: clusterID, Predicate: node.Predicate{Index: info.Applied, Term: info.Term},
+		req := api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: info.Applied, Term: info.Term},
 			Op: tables.CreateTableOp(def), AsUser: tables.AdminID}
-		c.call(req, func(_ any, e *node.Error) {
+		c.call(req, func(_ any, e *api.Error) {
 			c.w.trace.printf("c%d create table %s: %v", c.id, def.Name, e)
 			if e != nil && e.Code != tables.CodeSpaceExists {
 				c.retarget(e)
@@ -170,29 +170,29 @@ func (c *client) read(key string, then func(ok bool)) {
 	c.connect()
 	id := c.w.history.Call(c.id, lin.Get(key), c.now())
 	c.w.trace.printf("c%d get %s ...", c.id, key)
-	fail := func(e *node.Error) {
+	fail := func(e *api.Error) {
 		c.w.history.Return(id, lin.Outcome{Kind: lin.Unknown}, c.now())
 		c.w.trace.printf("c%d get %s failed: %s", c.id, key, e.Message)
 		c.retarget(e)
 		then(false)
 	}
 	timeout := 2 * c.w.params.OpTimeout / 5
-	c.call(node.ReadIndex{Timeout: timeout}, func(res any, e *node.Error) {
+	c.call(api.ReadIndex{Timeout: timeout}, func(res any, e *api.Error) {
 		if e != nil {
 			fail(e)
 			return
 		}
 		idx, ok := uintOf(res)
 		if !ok {
-			fail(&node.Error{Message: fmt.Sprintf("read_index returned %v", res)})
+			fail(&api.Error{Message: fmt.Sprintf("read_index returned %v", res)})
 			return
 		}
-		c.call(node.WaitIndex{Target: idx, Timeout: timeout}, func(_ any, e *node.Error) {
+		c.call(api.WaitIndex{Target: idx, Timeout: timeout}, func(_ any, e *api.Error) {
 			if e != nil {
 				fail(e)
 				return
 			}
-			c.get(key, func(v string, found bool, e *node.Error) {
+			c.get(key, func(v string, found bool, e *api.Error) {
 				if e != nil {
 					fail(e)
 					return
@@ -217,7 +217,7 @@ func (c *client) write(key string, kind workload.WriteKind) {
 			return
 		}
 		c.connect()
-		c.call(node.RaftInfo{}, func(res any, e *node.Error) {
+		c.call(api.RaftInfo{}, func(res any, e *api.Error) {
 			if e != nil {
 				c.retarget(e)
 				try()
@@ -225,7 +225,7 @@ func (c *client) write(key string, kind workload.WriteKind) {
 			}
 			info, ok := raftInfoOf(res)
 			if !ok || info.State != "Leader" {
-				c.retarget(&node.Error{LeaderID: info.LeaderID})
+				c.retarget(&api.Error{LeaderID: info.LeaderID})
 				try()
 				return
 			}
@@ -233,7 +233,7 @@ func (c *client) write(key string, kind workload.WriteKind) {
 				c.propose(key, kind, "", false, info)
 				return
 			}
-			c.get(key, func(v string, found bool, e *node.Error) {
+			c.get(key, func(v string, found bool, e *api.Error) {
 				if e != nil {
 					c.retarget(e)
 					try()
@@ -247,7 +247,7 @@ func (c *client) write(key string, kind workload.WriteKind) {
 }
 
 // propose sends the CaS and records its outcome.
-func (c *client) propose(key string, kind workload.WriteKind, expect string, found bool, info node.RaftInfoResult) {
+func (c *client) propose(key string, kind workload.WriteKind, expect string, found bool, info api.RaftInfoResult) {
 	val := c.value()
 	// An update (rather than a replace) half the time a CaS saw the row.
 	update := kind == workload.Cas && found && c.rng.IntN(2) == 0
@@ -255,7 +255,7 @@ func (c *client) propose(key string, kind workload.WriteKind, expect string, fou
 	req := workload.CasRequest(clusterID, info, dml, ranges)
 	id := c.w.history.Call(c.id, op, c.now())
 	c.w.trace.printf("c%d %s ... (i%d, predicate %d/%d)", c.id, op, c.target+1, req.Predicate.Index, req.Predicate.Term)
-	c.call(req, func(res any, e *node.Error) {
+	c.call(req, func(res any, e *api.Error) {
 		out := lin.Outcome{Kind: lin.Ok}
 		switch {
 		case e == nil:
@@ -283,8 +283,8 @@ func uintOf(v any) (uint64, bool) {
 	return tables.AsUint64(vals[0])
 }
 
-func raftInfoOf(v any) (node.RaftInfoResult, bool) {
-	r, ok := v.(node.RaftInfoResult)
+func raftInfoOf(v any) (api.RaftInfoResult, bool) {
+	r, ok := v.(api.RaftInfoResult)
 	return r, ok && r.ID != 0
 }
 

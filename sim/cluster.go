@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -140,9 +141,9 @@ func (c *Cluster) Failure() error { return c.w.failure }
 
 // Call sends req from the operator's console to m, as admin, and runs
 // until the answer (or the call's timeout).
-func (c *Cluster) Call(m *Member, req node.Request) (result any, err *node.Error) {
+func (c *Cluster) Call(m *Member, req api.Request) (result any, err *api.Error) {
 	done := false
-	c.w.operatorCall(m.in, req, func(r any, e *node.Error) { result, err, done = r, e, true })
+	c.w.operatorCall(m.in, req, func(r any, e *api.Error) { result, err, done = r, e, true })
 	for !done && c.w.sched.step(c.w.sched.now+int64(time.Minute)) {
 	}
 	return result, err

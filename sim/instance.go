@@ -9,6 +9,7 @@ import (
 
 	"github.com/picogo/picogo/clock"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/disk"
@@ -261,7 +262,7 @@ func (t *simTimer) Stop() bool {
 func (in *instance) observe(e node.Effect) {
 	switch e := e.(type) {
 	case node.OutCall:
-		if ri, ok := e.Request.(node.RaftInteract); ok {
+		if ri, ok := e.Request.(api.RaftInteract); ok {
 			for _, m := range ri.Messages {
 				if m.Type == raft.MsgVoteResp && !m.Reject && m.Term >= in.promised.term {
 					in.promised = votePromise{term: m.Term, candidate: m.To}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/proc"
@@ -130,7 +131,7 @@ func (w *World) expelOne() {
 	victim := victims[r.IntN(len(victims))]
 	via := cands[r.IntN(len(cands))]
 	w.trace.printf("operator: expel %s (raft id %d) via i%d", victim.InstanceID, victim.RaftID, via.id)
-	w.operatorCall(via, node.Expel{ClusterID: clusterID, InstanceID: victim.InstanceID}, func(_ any, e *node.Error) {
+	w.operatorCall(via, api.Expel{ClusterID: clusterID, InstanceID: victim.InstanceID}, func(_ any, e *api.Error) {
 		if e != nil {
 			w.trace.printf("operator: expel %s: %s", victim.InstanceID, e.Message)
 			return
@@ -169,7 +170,7 @@ func (w *World) stopAll() {
 
 // operatorCall is one call from the operator's console to an instance, as
 // admin; then gets the decoded result.
-func (w *World) operatorCall(to *instance, req node.Request, then func(any, *node.Error)) {
+func (w *World) operatorCall(to *instance, req api.Request, then func(any, *api.Error)) {
 	w.operatorSync++
 	frame, err := proc.EncodeCall(w.operatorSync, req)
 	if err != nil {
@@ -178,7 +179,7 @@ func (w *World) operatorCall(to *instance, req node.Request, then func(any, *nod
 	c := &conn{to: to.addr, epoch: to.epoch}
 	w.roundtrip("operator", to.addr, proc.Admin, frame, w.params.OpTimeout, c, func(resp []byte, err error) {
 		if err != nil {
-			then(nil, &node.Error{Code: node.CodeTimeout, Message: err.Error()})
+			then(nil, &api.Error{Code: api.CodeTimeout, Message: err.Error()})
 			return
 		}
 		then(proc.DecodeReply(req, resp))

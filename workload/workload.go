@@ -6,7 +6,7 @@
 package workload
 
 import (
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/vmihailenco/msgpack/v5"
@@ -69,10 +69,10 @@ func Write(kind WriteKind, key, val, expect string, found, update bool) (lin.Op,
 // CasRequest is the `.proc_cas` that makes a write's dml as admin,
 // predicated on the [index, term] the client last saw (seen) and on the
 // write's ranges.
-func CasRequest(clusterID string, seen node.RaftInfoResult, dml tables.Dml, ranges []tables.Range) node.Cas {
-	return node.Cas{
+func CasRequest(clusterID string, seen api.RaftInfoResult, dml tables.Dml, ranges []tables.Range) api.Cas {
+	return api.Cas{
 		ClusterID: clusterID,
-		Predicate: node.Predicate{Index: seen.Applied, Term: seen.Term, Ranges: ranges},
+		Predicate: api.Predicate{Index: seen.Applied, Term: seen.Term, Ranges: ranges},
 		Op:        tables.DmlOp(dml),
 		AsUser:    tables.AdminID,
 	}
@@ -82,13 +82,13 @@ func CasRequest(clusterID string, seen node.RaftInfoResult, dml tables.Dml, rang
 // (Exists), the predicate found a conflict (Conflict), the call timed out
 // or its connection failed — it may still happen (Unknown) — or another
 // refusal: it did not happen (Failed).
-func Refused(e *node.Error) lin.OutcomeKind {
+func Refused(e *api.Error) lin.OutcomeKind {
 	switch e.Code {
 	case tables.CodeTupleFound:
 		return lin.Exists
-	case node.CodeConflictFound:
+	case api.CodeConflictFound:
 		return lin.Conflict
-	case node.CodeTimeout, node.CodeNoConnection:
+	case api.CodeTimeout, api.CodeNoConnection:
 		return lin.Unknown
 	default:
 		return lin.Failed

@@ -3,7 +3,7 @@ package workload
 import (
 	"testing"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/stretchr/testify/assert"
@@ -35,13 +35,13 @@ func TestWrite(t *testing.T) {
 
 func TestRefused(t *testing.T) {
 	for code, want := range map[uint32]lin.OutcomeKind{
-		tables.CodeTupleFound:  lin.Exists,
-		node.CodeConflictFound: lin.Conflict,
-		node.CodeTimeout:       lin.Unknown,
-		node.CodeNoConnection:  lin.Unknown,
-		node.CodeNotALeader:    lin.Failed,
-		node.CodeTermMismatch:  lin.Failed,
+		tables.CodeTupleFound: lin.Exists,
+		api.CodeConflictFound: lin.Conflict,
+		api.CodeTimeout:       lin.Unknown,
+		api.CodeNoConnection:  lin.Unknown,
+		api.CodeNotALeader:    lin.Failed,
+		api.CodeTermMismatch:  lin.Failed,
 	} {
-		assert.Equal(t, want, Refused(&node.Error{Code: code}), "code %d", code)
+		assert.Equal(t, want, Refused(&api.Error{Code: code}), "code %d", code)
 	}
 }

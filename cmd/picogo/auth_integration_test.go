@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/tarantool/go-iproto"
 	"github.com/tarantool/go-tarantool/v2"
 )
@@ -71,8 +71,8 @@ func TestIntegrationAuth(t *testing.T) {
 		if err := callTyped(conn, &vi, ".proc_version_info"); err != nil {
 			t.Fatalf("guest calls the public .proc_version_info: %v", err)
 		}
-		if len(vi) != 1 || vi[0]["picodata_version"] != node.Version {
-			t.Fatalf(".proc_version_info as guest = %v; want picodata_version %q", vi, node.Version)
+		if len(vi) != 1 || vi[0]["picodata_version"] != api.Version {
+			t.Fatalf(".proc_version_info as guest = %v; want picodata_version %q", vi, api.Version)
 		}
 		_, err := call(conn, ".proc_raft_info")
 		requireCode(t, err, iproto.ER_ACCESS_DENIED, "Execute access to function '.proc_raft_info' is denied for user 'guest'")

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/net/tcp"
@@ -87,14 +87,14 @@ func (c *client) callInto(addr, fn string, res any, timeout time.Duration, args 
 	return nil
 }
 
-func (c *client) raftInfo(addr string) (node.RaftInfoResult, error) {
+func (c *client) raftInfo(addr string) (api.RaftInfoResult, error) {
 	data, err := c.call(addr, ".proc_raft_info", []byte{0x90}, 2*time.Second)
 	if err != nil {
-		return node.RaftInfoResult{}, err
+		return api.RaftInfoResult{}, err
 	}
-	var v []node.RaftInfoResult
+	var v []api.RaftInfoResult
 	if err := msgpack.Unmarshal(data, &v); err != nil || len(v) != 1 {
-		return node.RaftInfoResult{}, fmt.Errorf("unexpected reply to .proc_raft_info")
+		return api.RaftInfoResult{}, fmt.Errorf("unexpected reply to .proc_raft_info")
 	}
 	return v[0], nil
 }

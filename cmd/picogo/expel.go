@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/proc"
 )
@@ -121,7 +121,7 @@ type refusal struct{ error }
 // Expelled there.
 func expel(c *client, addr, clusterID, id string, timeout time.Duration, out io.Writer) (bool, error) {
 	deadline := time.Now().Add(timeout)
-	var before node.InstanceInfoResult
+	var before api.InstanceInfoResult
 	if err := c.callInto(addr, ".proc_instance_info", &before, min(timeout, 5*time.Second), id); err != nil {
 		return false, err
 	}
@@ -137,11 +137,11 @@ func expel(c *client, addr, clusterID, id string, timeout time.Duration, out io.
 	for {
 		err := c.callInto(addr, ".proc_expel_redirect", nil, time.Until(deadline), clusterID, id)
 		var re *remoteError
-		if err == nil || errors.As(err, &re) && re.Code == node.CodeTimeout {
+		if err == nil || errors.As(err, &re) && re.Code == api.CodeTimeout {
 			break
 		}
 		// No leader right now (an election): ask again.
-		if !errors.As(err, &re) || !node.Retriable(re.Code) || time.Now().After(deadline) {
+		if !errors.As(err, &re) || !api.Retriable(re.Code) || time.Now().After(deadline) {
 			return false, err
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -149,7 +149,7 @@ func expel(c *client, addr, clusterID, id string, timeout time.Duration, out io.
 	// Expelled, or asked for and not done yet: the governor removes the
 	// instance from Raft first. Watch its row until it is Expelled.
 	for {
-		var now node.InstanceInfoResult
+		var now api.InstanceInfoResult
 		if err := c.callInto(addr, ".proc_instance_info", &now, min(time.Until(deadline), 5*time.Second)+time.Millisecond, id); err == nil &&
 			now.CurrentGrade.Variant == tables.GradeExpelled {
 			fmt.Fprintf(out, "%s (raft id %d) is expelled: %s/%s\n", id, now.RaftID, gradeString(now.CurrentGrade), gradeString(now.TargetGrade))
@@ -165,4 +165,4 @@ func expel(c *client, addr, clusterID, id string, timeout time.Duration, out io.
 	}
 }
 
-func gradeString(g node.GradeResult) string { return fmt.Sprintf("%s(%d)", g.Variant, g.Incarnation) }
+func gradeString(g api.GradeResult) string { return fmt.Sprintf("%s(%d)", g.Variant, g.Incarnation) }

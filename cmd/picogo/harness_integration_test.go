@@ -28,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-iproto"
 	"github.com/tarantool/go-tarantool/v2"
@@ -459,7 +459,7 @@ func single(t *testing.T, what string, data []any) any {
 // ---- cluster state ----
 
 // raftInfo is .proc_raft_info's result.
-type raftInfo = node.RaftInfoResult
+type raftInfo = api.RaftInfoResult
 
 // probe asks an instance for its raft info as pico_service on a fresh
 // connection, within 1 s.

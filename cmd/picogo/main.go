@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 )
 
 const usage = `picogo — a distributed database and cluster manager in the design of Picodata
@@ -52,7 +52,7 @@ func main() {
 	case "chaos":
 		os.Exit(runChaos(os.Args[2:]))
 	case "version", "--version":
-		fmt.Println(node.Version)
+		fmt.Println(api.Version)
 	default:
 		fmt.Fprintf(os.Stderr, "picogo: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/internal/testbin"
 )
 
@@ -112,8 +112,8 @@ func TestNetBoxInterop(t *testing.T) {
 	if f := get("CONNECTED", 2); f[0] != "true" {
 		t.Fatalf("net.box did not connect as admin: %v", f)
 	}
-	if f := get("VERSION", 2); f[0] != node.Version || f[1] != node.ProcAPIVersion {
-		t.Errorf(".proc_version_info via net.box = %v; want %s %s", f, node.Version, node.ProcAPIVersion)
+	if f := get("VERSION", 2); f[0] != api.Version || f[1] != api.ProcAPIVersion {
+		t.Errorf(".proc_version_info via net.box = %v; want %s %s", f, api.Version, api.ProcAPIVersion)
 	}
 	f := get("RAFT", 5)
 	if num("id", f[0]) != 1 || num("term", f[1]) < 1 || num("applied", f[2]) < 3 || num("leader_id", f[3]) != 1 || f[4] != "Leader" {
@@ -132,7 +132,7 @@ func TestNetBoxInterop(t *testing.T) {
 	if peers := lines["PEER"]; len(peers) != 1 || len(peers[0]) != 2 || peers[0][0] != "1" || peers[0][1] != in.addr {
 		t.Errorf("_pico_peer_address via net.box = %q; want raft_id 1 at %s (read by field name)", peers, in.addr)
 	}
-	if f := get("GUEST", 2); f[0] != "true" || f[1] != node.Version {
+	if f := get("GUEST", 2); f[0] != "true" || f[1] != api.Version {
 		t.Errorf("guest via net.box: %v; want connected and the version", f)
 	}
 	if f := get("GUESTDENIED", 3); f[0] != "false" || f[1] != "42" || !strings.Contains(f[2], "denied for user 'guest'") {

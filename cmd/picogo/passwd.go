@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/proc"
@@ -85,7 +85,7 @@ func runPasswd(args []string, env func(string) string, stdin io.Reader, stdout, 
 // changePassword proposes the change on the leader, retrying while the
 // leader or its term moves, until timeout.
 func changePassword(c *client, addr, name, password string, timeout time.Duration) error {
-	var self node.InstanceInfoResult
+	var self api.InstanceInfoResult
 	if err := c.callInto(addr, ".proc_instance_info", &self, 5*time.Second); err != nil {
 		return fmt.Errorf("%s: %w", addr, err)
 	}
@@ -109,7 +109,7 @@ func changePassword(c *client, addr, name, password string, timeout time.Duratio
 	for {
 		err := casOnLeader(c, addr, self.ClusterID, op)
 		var re *remoteError
-		retry := errors.As(err, &re) && node.Retriable(re.Code) || err != nil && !errors.As(err, &re)
+		retry := errors.As(err, &re) && api.Retriable(re.Code) || err != nil && !errors.As(err, &re)
 		if err == nil || !retry || time.Now().After(deadline) {
 			return err
 		}
@@ -131,8 +131,8 @@ func casOnLeader(c *client, addr, clusterID string, op tables.Op) error {
 	if info, err = c.raftInfo(leader); err != nil {
 		return err
 	}
-	args, err := proc.EncodeArgs(node.Cas{ClusterID: clusterID,
-		Predicate: node.Predicate{Index: info.Applied, Term: info.Term}, Op: op, AsUser: tables.AdminID})
+	args, err := proc.EncodeArgs(api.Cas{ClusterID: clusterID,
+		Predicate: api.Predicate{Index: info.Applied, Term: info.Term}, Op: op, AsUser: tables.AdminID})
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func casOnLeader(c *client, addr, clusterID string, op tables.Op) error {
 // _pico_peer_address.
 func leaderAddress(c *client, addr string, leader uint64) (string, error) {
 	if leader == 0 {
-		return "", &remoteError{Code: node.CodeLeaderUnknown, Message: "no leader known"}
+		return "", &remoteError{Code: api.CodeLeaderUnknown, Message: "no leader known"}
 	}
 	byID, err := peerAddresses(c, addr)
 	if err != nil {
@@ -161,5 +161,5 @@ func leaderAddress(c *client, addr string, leader uint64) (string, error) {
 	if a, ok := byID[leader]; ok {
 		return a, nil
 	}
-	return "", &remoteError{Code: node.CodeLeaderUnknown, Message: fmt.Sprintf("the address of leader %d is unknown", leader)}
+	return "", &remoteError{Code: api.CodeLeaderUnknown, Message: fmt.Sprintf("the address of leader %d is unknown", leader)}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/tarantool/go-iproto"
 	"github.com/tarantool/go-tarantool/v2"
 )
@@ -77,11 +77,11 @@ func TestIntegrationProcResultShapes(t *testing.T) {
 		}
 		m := stringMap(t, "version info", single(t, ".proc_version_info", data))
 		requireKeys(t, "version info", m, "picodata_version", "proc_api_version")
-		if v := requireString(t, "picodata_version", m["picodata_version"]); v != node.Version {
-			t.Errorf("picodata_version = %q; want %q", v, node.Version)
+		if v := requireString(t, "picodata_version", m["picodata_version"]); v != api.Version {
+			t.Errorf("picodata_version = %q; want %q", v, api.Version)
 		}
-		if v := requireString(t, "proc_api_version", m["proc_api_version"]); v != node.ProcAPIVersion {
-			t.Errorf("proc_api_version = %q; want %q", v, node.ProcAPIVersion)
+		if v := requireString(t, "proc_api_version", m["proc_api_version"]); v != api.ProcAPIVersion {
+			t.Errorf("proc_api_version = %q; want %q", v, api.ProcAPIVersion)
 		}
 	})
 
@@ -97,8 +97,8 @@ func TestIntegrationProcResultShapes(t *testing.T) {
 			t.Fatalf("CALL_16 reply %#v; want [[{...}]]", data)
 		}
 		m := stringMap(t, "CALL_16 version info", tuple[0])
-		if m["picodata_version"] != node.Version {
-			t.Fatalf("CALL_16 picodata_version = %#v; want %q", m["picodata_version"], node.Version)
+		if m["picodata_version"] != api.Version {
+			t.Fatalf("CALL_16 picodata_version = %#v; want %q", m["picodata_version"], api.Version)
 		}
 	})
 
@@ -249,7 +249,7 @@ func TestIntegrationProcResultShapes(t *testing.T) {
 		// The same insert with the same predicate: the entry written since
 		// the predicate's index wrote that very key.
 		_, err = call(conn, ".proc_cas", itClusterID, casPredicate(pred), op, 1)
-		requireCode(t, err, iproto.Error(node.CodeConflictFound), "ConflictFound")
+		requireCode(t, err, iproto.Error(api.CodeConflictFound), "ConflictFound")
 
 		// With a fresh predicate it reaches the table: a duplicate key.
 		fresh, err := raftInfoOf(conn)

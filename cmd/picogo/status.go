@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -95,7 +95,7 @@ func collectStatus(c *client, addr string, timeout time.Duration) (*clusterStatu
 	if err != nil {
 		return nil, err
 	}
-	var self node.InstanceInfoResult
+	var self api.InstanceInfoResult
 	if err := c.callInto(addr, ".proc_instance_info", &self, timeout); err != nil {
 		return nil, err
 	}

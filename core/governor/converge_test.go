@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -276,7 +277,7 @@ func checkFixpoint(t *testing.T, s *sim, strict bool, msg string) {
 			}
 			online = online || i.Current.Variant == tables.GradeOnline
 			for _, c := range s.got[i.InstanceID] {
-				if _, ok := c.(ShardingBootstrap); ok {
+				if _, ok := c.(api.ShardingBootstrap); ok {
 					bootstraps++
 				}
 			}
@@ -298,11 +299,11 @@ func checkFixpoint(t *testing.T, s *sim, strict bool, msg string) {
 	}
 }
 
-func lastReplication(calls []Call) (Replication, bool) {
+func lastReplication(calls []api.Request) (api.Replication, bool) {
 	for _, c := range slices.Backward(calls) {
-		if r, ok := c.(Replication); ok {
+		if r, ok := c.(api.Replication); ok {
 			return r, true
 		}
 	}
-	return Replication{}, false
+	return api.Replication{}, false
 }

@@ -55,6 +55,7 @@
 package governor
 
 import (
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -97,31 +98,11 @@ type RPC struct {
 	InstanceID string
 	RaftID     uint64
 	Address    string
-	Call       Call
+	// Call is the procedure: api.Replication, api.Sharding or
+	// api.ShardingBootstrap. The executor fills in what is its own: the
+	// (term, index) the receiver waits for, and the timeout.
+	Call api.Request
 }
-
-// Call is the procedure an RPC calls: Replication, Sharding or
-// ShardingBootstrap.
-type Call interface{ isCall() }
-
-// Replication is .proc_replication(is_master, peers).
-type Replication struct {
-	IsMaster bool
-	Peers    []string
-}
-
-// Sharding is .proc_sharding(term, index, timeout, do_reconfigure); the
-// term, index and timeout are the executor's.
-type Sharding struct {
-	DoReconfigure bool
-}
-
-// ShardingBootstrap is .proc_sharding_bootstrap(term, index, timeout).
-type ShardingBootstrap struct{}
-
-func (Replication) isCall()       {}
-func (Sharding) isCall()          {}
-func (ShardingBootstrap) isCall() {}
 
 // Plan returns the governor's next step. It is pure: the same Input always
 // gives the same Action.

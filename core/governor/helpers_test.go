@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -111,13 +112,13 @@ type sim struct {
 	self        uint64
 	conf        raft.ConfState
 	unreachable map[string]bool
-	got         map[string][]Call
+	got         map[string][]api.Request
 	trace       []string
 }
 
 func newSim(t testing.TB, top *topo, self uint64, conf raft.ConfState) *sim {
 	s := &sim{t: t, store: tables.New(), self: self, conf: conf, unreachable: map[string]bool{},
-		got: map[string][]Call{}}
+		got: map[string][]api.Request{}}
 	var ops []tables.Dml
 	for _, x := range top.Tiers {
 		ops = append(ops, tables.Replace(tables.TablePicoTier, x.Tuple()...))

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -25,10 +26,10 @@ func TestLadderFreshCluster(t *testing.T) {
 		"online: storage_1_1: ShardingInitialized(1) -> Online(1)",
 		"idle: nothing to do",
 	}, s.run(10))
-	assert.Equal(t, []Call{
-		Replication{IsMaster: true, Peers: []string{addr(1)}},
-		Sharding{DoReconfigure: true},
-		ShardingBootstrap{},
+	assert.Equal(t, []api.Request{
+		api.Replication{IsMaster: true, Peers: []string{addr(1)}},
+		api.Sharding{DoReconfigure: true},
+		api.ShardingBootstrap{},
 	}, s.got["storage_1_1"])
 	top2 := s.topology()
 	tier, _ := top2.Tier("storage")
@@ -79,17 +80,17 @@ func TestLadderJoinRF2(t *testing.T) {
 	assert.Equal(t, []tables.Grade{rep(1), shi(1), shi(1), on(1), on(1), on(1)}, grades)
 	assert.Equal(t, tables.ReplicasetReady, rs().State)
 	assert.Equal(t, 1.0, rs().Weight)
-	assert.Equal(t, []Call{
-		Replication{IsMaster: false, Peers: []string{addr(1), addr(2)}},
-		Sharding{DoReconfigure: true},
+	assert.Equal(t, []api.Request{
+		api.Replication{IsMaster: false, Peers: []string{addr(1), addr(2)}},
+		api.Sharding{DoReconfigure: true},
 	}, s.got["storage_1_2"])
-	assert.Equal(t, []Call{
-		Replication{IsMaster: true, Peers: []string{addr(1)}},
-		Sharding{DoReconfigure: true},
-		Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}},
-		Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}},
-		Sharding{DoReconfigure: true},
-		ShardingBootstrap{},
+	assert.Equal(t, []api.Request{
+		api.Replication{IsMaster: true, Peers: []string{addr(1)}},
+		api.Sharding{DoReconfigure: true},
+		api.Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}},
+		api.Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}},
+		api.Sharding{DoReconfigure: true},
+		api.ShardingBootstrap{},
 	}, s.got["storage_1_1"])
 }
 
@@ -106,8 +107,8 @@ func TestReincarnation(t *testing.T) {
 	}, s.run(10))
 	assert.Equal(t, on(2), s.instance("s2").Current)
 	assert.Equal(t, voters(1, 2, 3), s.conf, "a climbing voter keeps its seat")
-	assert.Equal(t, []Call{Sharding{}}, s.got["s1"], "the others keep their sharding config")
-	assert.Equal(t, []Call{Replication{IsMaster: true, Peers: []string{addr(2)}}, Sharding{DoReconfigure: true}},
+	assert.Equal(t, []api.Request{api.Sharding{}}, s.got["s1"], "the others keep their sharding config")
+	assert.Equal(t, []api.Request{api.Replication{IsMaster: true, Peers: []string{addr(2)}}, api.Sharding{DoReconfigure: true}},
 		s.got["s2"])
 }
 
@@ -164,11 +165,11 @@ func TestMasterReelection(t *testing.T) {
 		"replication: r1: master s2, peers [10.0.0.1:3301 10.0.0.2:3301]",
 		"idle: nothing to do",
 	}, s.run(10))
-	assert.Equal(t, []Call{Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}}}, s.got["s2"])
+	assert.Equal(t, []api.Request{api.Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}}}, s.got["s2"])
 
 	s.goOnline("s1")
 	s.run(10)
-	assert.Equal(t, Replication{IsMaster: false, Peers: []string{addr(1), addr(2)}}, s.got["s1"][0])
+	assert.Equal(t, api.Replication{IsMaster: false, Peers: []string{addr(1), addr(2)}}, s.got["s1"][0])
 	top2 := s.topology()
 	rs, _ := top2.Replicaset("r1")
 	assert.Equal(t, "s2", rs.CurrentMasterID)

@@ -3,6 +3,7 @@ package governor
 import (
 	"slices"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -119,7 +120,7 @@ func (p *planner) replication() (Action, bool) {
 		var rpcs []RPC
 		for k, m := range targets {
 			rpcs = append(rpcs, RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: addrs[k],
-				Call: Replication{IsMaster: m.InstanceID == rs.TargetMasterID, Peers: peers}})
+				Call: api.Replication{IsMaster: m.InstanceID == rs.TargetMasterID, Peers: peers}})
 		}
 
 		// The members' new grades, and how many are now replicated.
@@ -202,7 +203,7 @@ next:
 			fresh = fresh || atReplicated
 			targets = append(targets, i)
 			rpcs = append(rpcs, RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: a,
-				Call: Sharding{DoReconfigure: behind || atReplicated}})
+				Call: api.Sharding{DoReconfigure: behind || atReplicated}})
 		}
 		if len(targets) == 0 || !behind && !fresh {
 			continue
@@ -254,7 +255,7 @@ func (p *planner) shardingBootstrap() (Action, bool) {
 			tier.VshardBootstrapped = true
 			r.putTier(tier)
 			return BootstrapSharding{Tier: tier.Name, Replicaset: rs.ReplicasetID, Master: m.InstanceID,
-				RPC: RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: a, Call: ShardingBootstrap{}}, CaS: r.cas()}, true
+				RPC: RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: a, Call: api.ShardingBootstrap{}}, CaS: r.cas()}, true
 		}
 	}
 	return nil, false

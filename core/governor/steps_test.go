@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -38,9 +39,9 @@ func rangeKeys(t *testing.T, a Action) []string {
 
 func steps2(a Action) string { return a.Step() + ": " + a.Detail() }
 
-func calls(t *testing.T, a Action) map[string]Call {
+func calls(t *testing.T, a Action) map[string]api.Request {
 	rpcs, _ := as[Batch](t, a).Batch()
-	out := map[string]Call{}
+	out := map[string]api.Request{}
 	for _, r := range rpcs {
 		out[r.InstanceID] = r.Call
 	}
@@ -149,7 +150,7 @@ func TestReplication(t *testing.T) {
 		r := as[ConfigureReplication](t, a)
 		assert.Equal(t, ConfigureReplication{Replicaset: "r1", Master: "s1", Peers: []string{addr(1)},
 			RPCs: []RPC{{InstanceID: "s1", RaftID: 1, Address: addr(1),
-				Call: Replication{IsMaster: true, Peers: []string{addr(1)}}}},
+				Call: api.Replication{IsMaster: true, Peers: []string{addr(1)}}}},
 			Ready: true, Tier: "storage", VshardConfigVersion: 1, CaS: r.CaS}, r)
 		assert.Equal(t, "r1: master s1, peers [10.0.0.1:3301], ready (storage target vshard config version 1)", a.Detail())
 		assert.Equal(t, rep(1), s.instance("s1").Current)
@@ -173,7 +174,7 @@ func TestReplication(t *testing.T) {
 		require.Equal(t, StepReplication, a.Step())
 		assert.Equal(t, "r1: master s1, peers [10.0.0.1:3301 10.0.0.2:3301]", a.Detail(),
 			"peers are every member not expelled, Offline ones too")
-		assert.Equal(t, map[string]Call{"s1": Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}}}, calls(t, a))
+		assert.Equal(t, map[string]api.Request{"s1": api.Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}}}, calls(t, a))
 		top2 := s.topology()
 		rs, _ := top2.Replicaset("r1")
 		assert.Equal(t, tables.ReplicasetNotReady, rs.State)
@@ -187,9 +188,9 @@ func TestReplication(t *testing.T) {
 		s := newSim(t, top, 1, voters(1, 2))
 		a := s.step()
 		require.Equal(t, StepReplication, a.Step())
-		assert.Equal(t, map[string]Call{
-			"s1": Replication{IsMaster: false, Peers: []string{addr(1), addr(2)}},
-			"s2": Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}},
+		assert.Equal(t, map[string]api.Request{
+			"s1": api.Replication{IsMaster: false, Peers: []string{addr(1), addr(2)}},
+			"s2": api.Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}},
 		}, calls(t, a))
 		top2 := s.topology()
 		rs, _ := top2.Replicaset("r1")
@@ -203,7 +204,7 @@ func TestReplication(t *testing.T) {
 		s := newSim(t, top, 1, voters(1))
 		a := s.step()
 		require.Equal(t, StepReplication, a.Step())
-		assert.Equal(t, map[string]Call{"s1": Replication{IsMaster: true, Peers: []string{addr(1)}}}, calls(t, a))
+		assert.Equal(t, map[string]api.Request{"s1": api.Replication{IsMaster: true, Peers: []string{addr(1)}}}, calls(t, a))
 	})
 	t.Run("an unreachable member is skipped, and the step does not repeat for it", func(t *testing.T) {
 		top := pair().grade("s1", off(1), on(2)).grade("s2", off(1), on(2))
@@ -257,7 +258,7 @@ func TestSharding(t *testing.T) {
 		a := s.step()
 		require.Equal(t, StepSharding, a.Step())
 		assert.Equal(t, "storage: vshard config version 2 to [s1 s2]", a.Detail())
-		assert.Equal(t, map[string]Call{"s1": Sharding{DoReconfigure: true}, "s2": Sharding{DoReconfigure: true}}, calls(t, a))
+		assert.Equal(t, map[string]api.Request{"s1": api.Sharding{DoReconfigure: true}, "s2": api.Sharding{DoReconfigure: true}}, calls(t, a))
 		top2 := s.topology()
 		tier, _ := top2.Tier("storage")
 		assert.Equal(t, uint64(2), tier.CurrentVshardConfigVersion)
@@ -268,7 +269,7 @@ func TestSharding(t *testing.T) {
 		s := newSim(t, storage(3).grade("s3", rep(2), on(2)), 1, voters(1, 2, 3))
 		a := s.step()
 		require.Equal(t, StepSharding, a.Step())
-		assert.Equal(t, map[string]Call{"s1": Sharding{}, "s2": Sharding{}, "s3": Sharding{DoReconfigure: true}}, calls(t, a))
+		assert.Equal(t, map[string]api.Request{"s1": api.Sharding{}, "s2": api.Sharding{}, "s3": api.Sharding{DoReconfigure: true}}, calls(t, a))
 		assert.Equal(t, shi(2), s.instance("s3").Current)
 		assert.Equal(t, on(1), s.instance("s1").Current)
 		assert.Contains(t, rangeKeys(t, a), "tier:storage")
@@ -278,7 +279,7 @@ func TestSharding(t *testing.T) {
 		s.unreachable["s2"] = true
 		a := s.step()
 		require.Equal(t, StepSharding, a.Step())
-		assert.Equal(t, map[string]Call{"s1": Sharding{}, "s3": Sharding{DoReconfigure: true}}, calls(t, a))
+		assert.Equal(t, map[string]api.Request{"s1": api.Sharding{}, "s3": api.Sharding{DoReconfigure: true}}, calls(t, a))
 		assert.Equal(t, rep(2), s.instance("s2").Current)
 		assert.Equal(t, "online: s3: ShardingInitialized(2) -> Online(2)", steps2(s.step()))
 		assert.Equal(t, StepIdle, s.plan().Step(), "no repeat for the unreachable one")
@@ -307,7 +308,7 @@ func TestSharding(t *testing.T) {
 		s.unreachable["s2"] = true // so step 5 waits for it
 		a := s.step()
 		require.Equal(t, StepSharding, a.Step())
-		assert.Equal(t, map[string]Call{"s1": Sharding{DoReconfigure: true}}, calls(t, a))
+		assert.Equal(t, map[string]api.Request{"s1": api.Sharding{DoReconfigure: true}}, calls(t, a))
 	})
 	t.Run("each tier on its own", func(t *testing.T) {
 		top := newTopo().tier("a", 1, true).add("a1", 1, "ra1", rep(1), on(1)).
@@ -327,7 +328,7 @@ func TestShardingBootstrap(t *testing.T) {
 		a := s.step()
 		b := as[BootstrapSharding](t, a)
 		assert.Equal(t, BootstrapSharding{Tier: "storage", Replicaset: "r1", Master: "s1",
-			RPC: RPC{InstanceID: "s1", RaftID: 1, Address: addr(1), Call: ShardingBootstrap{}}, CaS: b.CaS}, b)
+			RPC: RPC{InstanceID: "s1", RaftID: 1, Address: addr(1), Call: api.ShardingBootstrap{}}, CaS: b.CaS}, b)
 		assert.Equal(t, "storage: bootstrap buckets on r1 master s1", a.Detail())
 		top := s.topology()
 		tier, _ := top.Tier("storage")

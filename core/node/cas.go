@@ -3,6 +3,7 @@ package node
 import (
 	"strconv"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
@@ -21,19 +22,19 @@ const maxOpBytes = 1 << 20
 // check. The reply comes once the entry is applied here: [index, term], or
 // the operation's own error (a duplicate key, say), or ProposalDropped if
 // another entry took its place. Only a timeout leaves the outcome unknown.
-func (n *Node) cas(r Cas, respond responder) {
+func (n *Node) cas(r api.Cas, respond responder) {
 	if err := n.checkCas(r); err != nil {
 		respond(nil, err)
 		return
 	}
 	data := r.Op.Encode()
 	if len(data) > maxOpBytes {
-		respond(nil, errorf(CodeTooLarge, "proc_cas: Too much data to replicate: %d bytes (at most %d)", len(data), maxOpBytes))
+		respond(nil, api.Errorf(api.CodeTooLarge, "proc_cas: Too much data to replicate: %d bytes (at most %d)", len(data), maxOpBytes))
 		return
 	}
-	req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *Error) {
+	req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *api.Error) {
 		if res, _ := rep.Result.(tables.Result); res.Err != nil {
-			return nil, &Error{Code: res.Err.Code, Message: res.Err.Message}
+			return nil, &api.Error{Code: res.Err.Code, Message: res.Err.Message}
 		}
 		return []any{rep.Index, rep.Term}, nil
 	})
@@ -41,16 +42,16 @@ func (n *Node) cas(r Cas, respond responder) {
 }
 
 // checkCas runs Picodata's checks in Picodata's order.
-func (n *Node) checkCas(r Cas) *Error {
+func (n *Node) checkCas(r api.Cas) *api.Error {
 	st := n.ra.BasicStatus()
 	p := r.Predicate
 	switch {
 	case r.ClusterID != n.cfg.ClusterID:
-		return errorf(CodeClusterIDMis, "cluster_id mismatch: request is for %q, this is %q", r.ClusterID, n.cfg.ClusterID)
+		return api.Errorf(api.CodeClusterIDMis, "cluster_id mismatch: request is for %q, this is %q", r.ClusterID, n.cfg.ClusterID)
 	case p.Term != st.Term:
-		return errorf(CodeTermMismatch, "TermMismatch: operation request from different term %d, current term is %d", p.Term, st.Term)
+		return api.Errorf(api.CodeTermMismatch, "TermMismatch: operation request from different term %d, current term is %d", p.Term, st.Term)
 	case st.State != raft.StateLeader && st.Lead == raft.None:
-		return errorf(CodeLeaderUnknown, "LeaderUnknown: leader is unknown")
+		return api.Errorf(api.CodeLeaderUnknown, "LeaderUnknown: leader is unknown")
 	case st.State != raft.StateLeader:
 		return n.notALeader("NotALeader", st.Lead)
 	}
@@ -58,12 +59,12 @@ func (n *Node) checkCas(r Cas) *Error {
 	last := prev + uint64(len(ents))
 	switch {
 	case p.Index > last:
-		return errorf(CodeNoSuchIndex, "NoSuchIndex: raft entry at index %d does not exist yet, the last is %d", p.Index, last)
+		return api.Errorf(api.CodeNoSuchIndex, "NoSuchIndex: raft entry at index %d does not exist yet, the last is %d", p.Index, last)
 	case p.Index < prev:
-		return errorf(CodeCompacted, "Compacted: raft index %d is compacted at %d", p.Index, prev)
+		return api.Errorf(api.CodeCompacted, "Compacted: raft index %d is compacted at %d", p.Index, prev)
 	}
 	if entryTerm, _ := n.ra.Term(p.Index); entryTerm != st.Term {
-		return errorf(CodeEntryTermMis, "EntryTermMismatch: entry at index %d has term %d, request implies term %d", p.Index, entryTerm, st.Term)
+		return api.Errorf(api.CodeEntryTermMis, "EntryTermMismatch: entry at index %d has term %d, request implies term %d", p.Index, entryTerm, st.Term)
 	}
 	if err := n.checkAccess(r); err != nil {
 		return err
@@ -76,19 +77,19 @@ func (n *Node) checkCas(r Cas) *Error {
 
 // checkAccess: as_user must exist and hold the privilege the operation
 // needs: write on each table it changes, create on the universe for DDL.
-func (n *Node) checkAccess(r Cas) *Error {
+func (n *Node) checkAccess(r api.Cas) *api.Error {
 	user := r.AsUser
 	if r.AsUserName != "" {
 		u, ok, _ := n.tables.UserByName(r.AsUserName)
 		if !ok {
-			return errorf(CodeAccessDenied, "AccessDenied: user '%s' does not exist", r.AsUserName)
+			return api.Errorf(api.CodeAccessDenied, "AccessDenied: user '%s' does not exist", r.AsUserName)
 		}
 		user = uint32(u.ID)
 	} else if _, ok, _ := n.tables.Get(tables.TablePicoUser, []any{uint64(user)}); !ok {
-		return errorf(CodeAccessDenied, "AccessDenied: user %d does not exist", user)
+		return api.Errorf(api.CodeAccessDenied, "AccessDenied: user %d does not exist", user)
 	}
-	deny := func(priv, obj string) *Error {
-		return errorf(CodeAccessDenied, "AccessDenied: %s access to %s is denied for user %d", priv, obj, user)
+	deny := func(priv, obj string) *api.Error {
+		return api.Errorf(api.CodeAccessDenied, "AccessDenied: %s access to %s is denied for user %d", priv, obj, user)
 	}
 	switch r.Op.Kind {
 	case tables.OpDdlCreateTable, tables.OpDdlDropTable:
@@ -107,26 +108,26 @@ func (n *Node) checkAccess(r Cas) *Error {
 // checkOp refuses operations that may never go through CaS: plain DML into
 // tables only DDL and ACL may change, ranges over them, tables that are not
 // operable, empty batches.
-func (n *Node) checkOp(r Cas) *Error {
+func (n *Node) checkOp(r api.Cas) *api.Error {
 	for _, rg := range r.Predicate.Ranges {
 		if !tables.DmlAllowed(rg.Table) {
-			return errorf(CodeTableNotAllowed, "TableNotAllowed: table %s is prohibited for use in a predicate", n.tableName(rg.Table))
+			return api.Errorf(api.CodeTableNotAllowed, "TableNotAllowed: table %s is prohibited for use in a predicate", n.tableName(rg.Table))
 		}
 	}
 	dmls := r.Op.Dmls()
 	if r.Op.Kind == tables.OpBatch && len(dmls) == 0 {
-		return errorf(CodeEmptyBatch, "EmptyBatch: batch of no operations")
+		return api.Errorf(api.CodeEmptyBatch, "EmptyBatch: batch of no operations")
 	}
 	for _, d := range dmls {
 		if !tables.DmlAllowed(d.Table) {
-			return errorf(CodeTableNotAllowed, "TableNotAllowed: table %s cannot be modified by DML directly", n.tableName(d.Table))
+			return api.Errorf(api.CodeTableNotAllowed, "TableNotAllowed: table %s cannot be modified by DML directly", n.tableName(d.Table))
 		}
 		def, ok := n.tables.Table(d.Table)
 		if !ok {
-			return errorf(CodeNoSuchSpace, "Space '%d' does not exist", d.Table)
+			return api.Errorf(api.CodeNoSuchSpace, "Space '%d' does not exist", d.Table)
 		}
 		if !def.Operable {
-			return errorf(CodeTableNotOper, "TableNotOperable: table %s is not operable", def.Name)
+			return api.Errorf(api.CodeTableNotOper, "TableNotOperable: table %s is not operable", def.Name)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -31,17 +32,17 @@ func (n *Node) fetchChunk(f ra.FetchChunk) {
 		pos = p
 	}
 	req := f.Req
-	n.call(addr, SnapshotNextChunk{Term: f.Term, Index: f.Index, Position: pos}, func(result any, err *Error) {
+	n.call(addr, api.SnapshotNextChunk{Term: f.Term, Index: f.Index, Position: pos}, func(result any, err *api.Error) {
 		n.chunkArrived(req, result, err)
 	})
 }
 
-func (n *Node) chunkArrived(fetch uint64, result any, callErr *Error) {
+func (n *Node) chunkArrived(fetch uint64, result any, callErr *api.Error) {
 	if callErr != nil {
 		n.ra.ChunkArrived(fetch, ra.Chunk{}, callErr)
 		return
 	}
-	c, ok := result.(ChunkResult)
+	c, ok := result.(api.ChunkResult)
 	if !ok {
 		n.ra.ChunkArrived(fetch, ra.Chunk{}, fmt.Errorf("snapshot chunk reply of type %T", result))
 		return
@@ -54,21 +55,21 @@ func (n *Node) chunkArrived(fetch uint64, result any, callErr *Error) {
 }
 
 // serveChunk answers a follower fetching this leader's snapshot.
-func (n *Node) serveChunk(r SnapshotNextChunk, respond responder) {
+func (n *Node) serveChunk(r api.SnapshotNextChunk, respond responder) {
 	var pos []byte
 	if r.Position != (tables.SnapshotPosition{}) {
 		pos = tables.EncodePosition(r.Position)
 	}
 	c, err := n.ra.ServeChunk(r.Term, r.Index, pos)
 	if err != nil {
-		respond(nil, errorf(CodeProcLua, "%s: %v", r.Proc(), err))
+		respond(nil, api.Errorf(api.CodeProcLua, "%s: %v", r.Proc(), err))
 		return
 	}
-	res := ChunkResult{Data: c.Data}
+	res := api.ChunkResult{Data: c.Data}
 	if c.Next != nil {
 		p, err := tables.DecodePosition(c.Next)
 		if err != nil {
-			respond(nil, errorf(CodeProcLua, "%s: %v", r.Proc(), err))
+			respond(nil, api.Errorf(api.CodeProcLua, "%s: %v", r.Proc(), err))
 			return
 		}
 		res.Next = &p

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/stretchr/testify/require"
 )
@@ -11,7 +12,7 @@ import (
 func TestNotALeaderNamesTheLeader(t *testing.T) {
 	s := newSolo(t)
 	e := s.n.notALeader("NotALeader", 1)
-	require.Equal(t, CodeNotALeader, e.Code)
+	require.Equal(t, api.CodeNotALeader, e.Code)
 	require.Equal(t, "NotALeader: not a leader, the leader is raft id 1 at i1", e.Message)
 	require.Equal(t, uint64(1), e.LeaderID)
 	// An id with no known address: the id alone.
@@ -32,13 +33,13 @@ func TestCasOfATupleOfTheWrongFieldCount(t *testing.T) {
 func TestCasAsAUserGivenByName(t *testing.T) {
 	s := newSolo(t)
 	cas := func(user string, k string) Reply {
-		return s.do(Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.DmlOp(tables.Insert(kv, k, "1")), AsUserName: user})
+		return s.do(api.Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.DmlOp(tables.Insert(kv, k, "1")), AsUserName: user})
 	}
 	require.Nil(t, cas("admin", "a").Err)
 	r := cas("guest", "b")
-	requireCode(t, r, CodeAccessDenied)
+	requireCode(t, r, api.CodeAccessDenied)
 	require.Equal(t, fmt.Sprintf("AccessDenied: Write access to table kv is denied for user %d", tables.GuestID), r.Err.Message)
 	r = cas("nobody", "c")
-	requireCode(t, r, CodeAccessDenied)
+	requireCode(t, r, api.CodeAccessDenied)
 	require.Equal(t, "AccessDenied: user 'nobody' does not exist", r.Err.Message)
 }

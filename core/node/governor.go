@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/governor"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
@@ -104,7 +105,7 @@ func (n *Node) govern() {
 }
 
 func (n *Node) execute(act governor.Action, st raft.Status) {
-	done := func(err *Error) {
+	done := func(err *api.Error) {
 		if n.gov.term != st.Term {
 			return // this leadership is over
 		}
@@ -121,25 +122,25 @@ func (n *Node) execute(act governor.Action, st raft.Status) {
 	switch a := act.(type) {
 	case governor.TransferLeadership:
 		if err := n.ra.TransferLeader(a.ToRaftID); err != nil {
-			done(errorf(CodeProcLua, "%v", err))
+			done(api.Errorf(api.CodeProcLua, "%v", err))
 			return
 		}
 		n.gov.pauseUntil = n.ticks + n.cfg.Raft.ElectionTick
 		done(nil)
 	case governor.ConfChange:
-		req := n.await(func(_ []any, err *Error) { done(err) }, a.Step(), func(ra.Reply) ([]any, *Error) { return nil, nil })
+		req := n.await(func(_ []any, err *api.Error) { done(err) }, a.Step(), func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 		n.ra.ChangeConf(req, a.Change)
 	case governor.Batch:
 		rpcs, cas := a.Batch()
-		n.rpcs(rpcs, st, func(err *Error) {
+		n.rpcs(rpcs, st, func(err *api.Error) {
 			if err != nil {
 				done(err)
 				return
 			}
 			// Checked against everything after the state planned on,
 			// including what was applied while the RPCs ran.
-			n.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, a.Step(), func(_ []any, err *Error) { done(err) },
-				func(ra.Reply) ([]any, *Error) { return nil, nil })
+			n.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, a.Step(), func(_ []any, err *api.Error) { done(err) },
+				func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 		})
 	default:
 		panic(fmt.Sprintf("node: unknown governor step %T", act))
@@ -147,7 +148,7 @@ func (n *Node) execute(act governor.Action, st raft.Status) {
 }
 
 // rpcs sends a step's RPCs in parallel; then hears whether all succeeded.
-func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*Error)) {
+func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*api.Error)) {
 	if len(rpcs) == 0 {
 		then(nil)
 		return
@@ -156,7 +157,7 @@ func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*Error)) {
 	for _, rpc := range rpcs {
 		rpc := rpc
 		req := n.rpcRequest(rpc.Call, st)
-		finish := func(err *Error) {
+		finish := func(err *api.Error) {
 			if n.gov.term != st.Term {
 				return
 			}
@@ -167,35 +168,35 @@ func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*Error)) {
 			if pending--; pending == 0 {
 				if len(failed) > 0 {
 					slices.Sort(failed)
-					then(errorf(CodeProcLua, "%d of %d RPCs failed: %s", len(failed), len(rpcs), failed[0]))
+					then(api.Errorf(api.CodeProcLua, "%d of %d RPCs failed: %s", len(failed), len(rpcs), failed[0]))
 					return
 				}
 				then(nil)
 			}
 		}
 		if rpc.RaftID == st.ID {
-			n.handle(tables.PicoServiceName, req, func(_ []any, err *Error) { finish(err) })
+			n.handle(tables.PicoServiceName, req, func(_ []any, err *api.Error) { finish(err) })
 			continue
 		}
-		n.call(rpc.Address, req, func(_ any, err *Error) { finish(err) })
+		n.call(rpc.Address, req, func(_ any, err *api.Error) { finish(err) })
 	}
 }
 
-// rpcRequest is the procedure call for a governor RPC, carrying the
-// (term, index) of the entry the plan was made at where the procedure
-// waits for it: the receiver applies up to index and checks the entry
-// there has that term (the same history the governor saw).
-func (n *Node) rpcRequest(c governor.Call, st raft.Status) Request {
+// rpcRequest is the procedure call for a governor RPC, with the (term,
+// index) of the entry the plan was made at where the procedure waits for
+// it: the receiver applies up to index and checks the entry there has that
+// term (the same history the governor saw).
+func (n *Node) rpcRequest(c api.Request, st raft.Status) api.Request {
 	term, _ := n.ra.Term(st.Applied)
 	switch c := c.(type) {
-	case governor.Replication:
-		return Replication{IsMaster: c.IsMaster, Peers: c.Peers}
-	case governor.Sharding:
-		return Sharding{Term: term, Index: st.Applied, Timeout: n.cfg.CallTimeout, DoReconfigure: c.DoReconfigure}
-	case governor.ShardingBootstrap:
-		return ShardingBootstrap{Term: term, Index: st.Applied, Timeout: n.cfg.CallTimeout}
+	case api.Sharding:
+		c.Term, c.Index, c.Timeout = term, st.Applied, n.cfg.CallTimeout
+		return c
+	case api.ShardingBootstrap:
+		c.Term, c.Index, c.Timeout = term, st.Applied, n.cfg.CallTimeout
+		return c
 	}
-	panic(fmt.Sprintf("node: unknown governor call %T", c))
+	return c
 }
 
 // sentinel, on the leader: an instance with target Online that has not
@@ -243,12 +244,12 @@ func (n *Node) sentinel() {
 		n.stats.SentinelOfflines++
 		n.emit(Note{Event: "sentinel", Detail: fmt.Sprintf("%s unreachable for %d ticks: target %s", id, n.ticks-heard, plan.Target)})
 		term := n.gov.term
-		n.proposeOp(tables.BatchOp(ops...), nil, st.Applied, "sentinel", func([]any, *Error) {
+		n.proposeOp(tables.BatchOp(ops...), nil, st.Applied, "sentinel", func([]any, *api.Error) {
 			if n.gov.term == term {
 				delete(n.gov.offlining, id)
 			}
 		},
-			func(ra.Reply) ([]any, *Error) { return nil, nil })
+			func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 	}
 }
 

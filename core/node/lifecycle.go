@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
@@ -85,7 +86,7 @@ func (n *Node) discoverRound() {
 	}
 	n.retryAt = n.ticks + retryTicks
 	for _, addr := range n.discovery.Round() {
-		n.call(addr, Discover{Request: n.discovery.Request(), Receiver: addr}, func(result any, err *Error) {
+		n.call(addr, api.Discover{Request: n.discovery.Request(), Receiver: addr}, func(result any, err *api.Error) {
 			if n.phase != PhaseDiscovering {
 				return
 			}
@@ -165,19 +166,19 @@ func orDefault(s, def string) string {
 func (n *Node) join() {
 	self := n.cfg.Self
 	n.retryAt = n.ticks + retryTicks
-	req := RaftJoin{ClusterID: n.cfg.ClusterID, InstanceID: self.InstanceID, ReplicasetID: self.ReplicasetID,
+	req := api.RaftJoin{ClusterID: n.cfg.ClusterID, InstanceID: self.InstanceID, ReplicasetID: self.ReplicasetID,
 		Address: self.Address, FailureDomain: self.FailureDomain, Tier: orDefault(self.Tier, DefaultTier),
 		InstanceUUID: n.joinUUID}
-	n.call(n.joinVia, req, func(result any, err *Error) {
+	n.call(n.joinVia, req, func(result any, err *api.Error) {
 		if n.phase != PhaseJoining {
 			return
 		}
 		if err != nil {
 			n.emit(Note{Event: "lifecycle", Detail: "join via " + n.joinVia + " failed: " + err.Message})
 			switch err.Code {
-			case CodeJoinRefused:
+			case api.CodeJoinRefused:
 				n.failStop(fmt.Errorf("join refused: %s", err.Message))
-			case CodeConflictFound:
+			case api.CodeConflictFound:
 				// The leader decided on changed tables: ask it again.
 			default:
 				// Whom discovery named may be gone, or not know the
@@ -186,7 +187,7 @@ func (n *Node) join() {
 			}
 			return
 		}
-		res, ok := result.(JoinResult)
+		res, ok := result.(api.JoinResult)
 		if !ok {
 			return
 		}
@@ -227,7 +228,7 @@ func (n *Node) nextPeer(addr string) string {
 	return peers[(slices.Index(peers, addr)+1)%len(peers)]
 }
 
-func (n *Node) joined(res JoinResult) {
+func (n *Node) joined(res api.JoinResult) {
 	i := res.Instance
 	n.joinUUID = i.InstanceUUID
 	peers := map[uint64]string{}
@@ -390,12 +391,12 @@ func (n *Node) Activated() bool { return n.activated }
 // askTarget asks the leader to set this instance's target grade.
 func (n *Node) askTarget(variant string) {
 	n.retryAt = n.ticks + retryTicks
-	req := UpdateInstance{InstanceID: n.identity.InstanceID, ClusterID: n.cfg.ClusterID, TargetGrade: variant}
-	answer := func(_ any, err *Error) {
+	req := api.UpdateInstance{InstanceID: n.identity.InstanceID, ClusterID: n.cfg.ClusterID, TargetGrade: variant}
+	answer := func(_ any, err *api.Error) {
 		switch {
 		case err == nil && variant == tables.GradeOnline:
 			n.activated = true
-		case err != nil && err.Code == CodeExpelled:
+		case err != nil && err.Code == api.CodeExpelled:
 			// Expelled while it was away: its log may never say so (it
 			// is no member any more), the leader does.
 			n.phase = PhaseStopped

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/tables"
@@ -47,7 +48,7 @@ func (n *Node) runNextTick() {
 	}
 }
 
-func (n *Node) replication(r Replication, respond responder) {
+func (n *Node) replication(r api.Replication, respond responder) {
 	n.local.replication = &ReplicationState{IsMaster: r.IsMaster, Peers: slices.Clone(r.Peers)}
 	role := "replica"
 	if r.IsMaster {
@@ -62,13 +63,13 @@ func (n *Node) replication(r Replication, respond responder) {
 // sharding serves `.proc_sharding` and `.proc_sharding_bootstrap`: first
 // apply (term, index) — the governor's view — then act on the tables.
 func (n *Node) sharding(term, index uint64, timeout time.Duration, _ /*reconfigure*/, bootstrap bool, respond responder) {
-	proc := Sharding{}.Proc()
+	proc := api.Sharding{}.Proc()
 	if bootstrap {
-		proc = ShardingBootstrap{}.Proc()
+		proc = api.ShardingBootstrap{}.Proc()
 	}
-	req := n.await(respond, proc, func(ra.Reply) ([]any, *Error) {
+	req := n.await(respond, proc, func(ra.Reply) ([]any, *api.Error) {
 		if t, ok := n.ra.Term(index); ok && t != term {
-			return nil, errorf(CodeEntryTermMis, "%s: entry %d has term %d, the governor saw %d", proc, index, t, term)
+			return nil, api.Errorf(api.CodeEntryTermMis, "%s: entry %d has term %d, the governor saw %d", proc, index, t, term)
 		}
 		n.local.buckets = n.bucketMap()
 		if bootstrap {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/auth"
 )
 
@@ -19,14 +20,14 @@ func (n *Node) Login(a auth.Attempt) auth.Verdict {
 
 // unlockUser lifts the lock failed logins put on a user, on this instance.
 // A name that is neither locked nor in _pico_user is a mistake to report.
-func (n *Node) unlockUser(caller string, r UnlockUser, respond responder) {
+func (n *Node) unlockUser(caller string, r api.UnlockUser, respond responder) {
 	if n.logins.Unlock(r.Name, n.loginClock()) {
 		n.emit(Note{Event: "users", Detail: fmt.Sprintf("user %s unlocked by %s", r.Name, caller)})
 		respond([]any{true}, nil)
 		return
 	}
 	if _, ok, err := n.tables.UserByName(r.Name); err != nil || !ok {
-		respond(nil, errorf(CodeNoSuchUser, "%s: user '%s' is not found", r.Proc(), r.Name))
+		respond(nil, api.Errorf(api.CodeNoSuchUser, "%s: user '%s' is not found", r.Proc(), r.Name))
 		return
 	}
 	respond([]any{false}, nil)

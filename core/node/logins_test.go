@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/net/iproto"
@@ -32,12 +33,12 @@ func TestLoginLockAndUnlockUser(t *testing.T) {
 	}
 
 	lock()
-	require.Equal(t, []any{true}, s.do(UnlockUser{Name: "admin"}).Values)
+	require.Equal(t, []any{true}, s.do(api.UnlockUser{Name: "admin"}).Values)
 	require.Nil(t, login("admin", "admin-pw").Err)
-	require.Equal(t, []any{false}, s.do(UnlockUser{Name: "admin"}).Values, "not locked any more")
-	r := s.do(UnlockUser{Name: "nobody"})
+	require.Equal(t, []any{false}, s.do(api.UnlockUser{Name: "admin"}).Values, "not locked any more")
+	r := s.do(api.UnlockUser{Name: "nobody"})
 	require.NotNil(t, r.Err)
-	require.Equal(t, CodeNoSuchUser, r.Err.Code)
+	require.Equal(t, api.CodeNoSuchUser, r.Err.Code)
 
 	lock()
 	for range int(auth.LockDuration / (10 * time.Millisecond)) { // the solo's tick

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/mutant"
@@ -13,12 +14,6 @@ import (
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/topology"
-)
-
-// Version is what `.proc_version_info` reports.
-const (
-	Version        = "picogo-0.1.0"
-	ProcAPIVersion = "1.0.0"
 )
 
 // Config configures an instance.
@@ -98,7 +93,7 @@ type Node struct {
 	// deleted first.
 	storedLast uint64
 	nextOut    CallID
-	outCalls   map[CallID]func(result any, err *Error)
+	outCalls   map[CallID]func(result any, err *api.Error)
 
 	// adminAuthAt is the tick an admin-auth proposal was made (0: none
 	// pending).
@@ -113,12 +108,12 @@ type Node struct {
 }
 
 // responder answers a request: return values, or an error.
-type responder func(values []any, err *Error)
+type responder func(values []any, err *api.Error)
 
 type waitingCall struct {
 	respond responder
 	kind    string // the procedure being answered
-	then    func(ra.Reply) ([]any, *Error)
+	then    func(ra.Reply) ([]any, *api.Error)
 }
 
 // New starts an instance: from its disk if it has an identity, else by
@@ -151,7 +146,7 @@ func New(cfg Config, disk ra.DiskState) (*Node, error) {
 		initialAdmin = (*[20]byte)(cfg.AdminAuth)
 	}
 	n := &Node{cfg: cfg, tables: st, waiting: map[ra.ReqID]waitingCall{},
-		outCalls: map[CallID]func(any, *Error){}, addressBook: map[uint64]string{},
+		outCalls: map[CallID]func(any, *api.Error){}, addressBook: map[uint64]string{},
 		logins: auth.New(cfg.ServiceAuth, initialAdmin), committedAtStart: disk.HardState.Commit}
 	if cfg.Identity == nil {
 		if len(disk.Entries) > 0 || disk.Snapshot != nil || !disk.HardState.IsEmpty() {
@@ -231,63 +226,63 @@ func (n *Node) PersistDone(stream Stream, id uint64) {
 
 // Call handles a request. user is the authenticated session user; the proc
 // layer has already checked the user may call it.
-func (n *Node) Call(id CallID, user string, req Request) {
-	n.handle(user, req, func(values []any, err *Error) { n.emit(Reply{ID: id, Values: values, Err: err}) })
+func (n *Node) Call(id CallID, user string, req api.Request) {
+	n.handle(user, req, func(values []any, err *api.Error) { n.emit(Reply{ID: id, Values: values, Err: err}) })
 	n.collect()
 }
 
 // handle serves a request, answering through respond (now or later).
-func (n *Node) handle(user string, req Request, respond responder) {
+func (n *Node) handle(user string, req api.Request, respond responder) {
 	ok := func(values ...any) { respond(values, nil) }
-	fail := func(err *Error) { respond(nil, err) }
+	fail := func(err *api.Error) { respond(nil, err) }
 	switch r := req.(type) {
-	case VersionInfo:
-		ok(VersionInfoResult{PicodataVersion: Version, ProcAPIVersion: ProcAPIVersion})
+	case api.VersionInfo:
+		ok(api.VersionInfoResult{PicodataVersion: api.Version, ProcAPIVersion: api.ProcAPIVersion})
 		return
-	case Discover:
+	case api.Discover:
 		ok(n.discover(r))
 		return
-	case Select:
+	case api.Select:
 		// A local read: whatever this instance has, in any phase (a
 		// connector reads the schema views as it connects).
 		n.selectRows(r, respond)
 		return
-	case UnlockUser:
+	case api.UnlockUser:
 		// Logins are checked in every phase, and so are their locks.
 		n.unlockUser(user, r, respond)
 		return
 	}
 	if n.phase != PhaseRunning {
-		fail(errorf(CodeNotReady, "%s: this instance is %s", req.Proc(), n.phase))
+		fail(api.Errorf(api.CodeNotReady, "%s: this instance is %s", req.Proc(), n.phase))
 		return
 	}
 	switch r := req.(type) {
-	case RaftInfo:
+	case api.RaftInfo:
 		ok(n.raftInfo())
-	case RuntimeInfo:
-		ok(RuntimeInfoResult{Raft: n.raftInfo(), VersionInfo: VersionInfoResult{PicodataVersion: Version, ProcAPIVersion: ProcAPIVersion},
+	case api.RuntimeInfo:
+		ok(api.RuntimeInfoResult{Raft: n.raftInfo(), VersionInfo: api.VersionInfoResult{PicodataVersion: api.Version, ProcAPIVersion: api.ProcAPIVersion},
 			Internal: n.internalInfo()})
-	case InstanceInfo:
+	case api.InstanceInfo:
 		n.instanceInfo(r, respond)
-	case GetIndex:
+	case api.GetIndex:
 		ok(n.ra.BasicStatus().Applied)
-	case ReadIndex:
-		req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *Error) {
+	case api.ReadIndex:
+		req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *api.Error) {
 			return []any{rep.Result.(ra.QueryResult).ReadIndex}, nil
 		})
 		n.ra.ConsistentQuery(req, func(ra.StateMachine) any { return nil })
 		n.ra.SetDeadline(req, n.cfg.ticks(r.Timeout))
-	case WaitIndex:
-		req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *Error) { return []any{rep.Result}, nil })
+	case api.WaitIndex:
+		req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *api.Error) { return []any{rep.Result}, nil })
 		n.ra.WaitApplied(req, r.Target)
 		n.ra.SetDeadline(req, n.cfg.ticks(r.Timeout))
-	case RaftPromote:
+	case api.RaftPromote:
 		if err := n.ra.Elect(); err != nil {
-			fail(errorf(CodeProcLua, "%v", err))
+			fail(api.Errorf(api.CodeProcLua, "%v", err))
 		} else {
 			ok()
 		}
-	case RaftInteract:
+	case api.RaftInteract:
 		if len(r.Messages) > 0 {
 			n.heardFrom(r.Messages[0].From)
 		}
@@ -300,33 +295,33 @@ func (n *Node) handle(user string, req Request, respond responder) {
 		// sender learns nothing it could act on, as with a lost message.
 		_ = n.ra.Receive(r.Messages)
 		ok()
-	case SnapshotNextChunk:
+	case api.SnapshotNextChunk:
 		n.serveChunk(r, respond)
-	case Cas:
+	case api.Cas:
 		n.cas(r, respond)
-	case UpdateInstance:
+	case api.UpdateInstance:
 		// The instance asking (directly or through a follower) is alive:
 		// the sentinel counts from here.
 		n.heardFromInstance(r.InstanceID)
 		n.topologyChange(req, respond)
-	case RaftJoin, Expel:
+	case api.RaftJoin, api.Expel:
 		n.topologyChange(req, respond)
-	case ExpelRedirect:
+	case api.ExpelRedirect:
 		n.expelRedirect(r, respond)
-	case Replication:
+	case api.Replication:
 		n.replication(r, respond)
-	case Sharding:
+	case api.Sharding:
 		n.sharding(r.Term, r.Index, r.Timeout, r.DoReconfigure, false, respond)
-	case ShardingBootstrap:
+	case api.ShardingBootstrap:
 		n.sharding(r.Term, r.Index, r.Timeout, false, true, respond)
 	default:
-		fail(errorf(CodeNoSuchProc, "Procedure '%s' is not defined", req.Proc()))
+		fail(api.Errorf(api.CodeNoSuchProc, "Procedure '%s' is not defined", req.Proc()))
 	}
 }
 
 // CallDone delivers the answer to an OutCall: result is the decoded result
 // (see proc.DecodeResult), or err.
-func (n *Node) CallDone(id CallID, result any, err *Error) {
+func (n *Node) CallDone(id CallID, result any, err *api.Error) {
 	then, ok := n.outCalls[id]
 	if !ok {
 		return
@@ -337,18 +332,18 @@ func (n *Node) CallDone(id CallID, result any, err *Error) {
 }
 
 // call makes an OutCall to the instance at addr; then receives the answer.
-func (n *Node) call(addr string, req Request, then func(result any, err *Error)) {
+func (n *Node) call(addr string, req api.Request, then func(result any, err *api.Error)) {
 	n.nextOut++
 	n.outCalls[n.nextOut] = then
 	n.emit(OutCall{ID: n.nextOut, To: addr, Request: req, Timeout: n.cfg.CallTimeout})
 }
 
 // toLeader sends req to the leader — handled here if this instance leads.
-func (n *Node) toLeader(req Request, then func(result any, err *Error)) {
+func (n *Node) toLeader(req api.Request, then func(result any, err *api.Error)) {
 	st := n.ra.BasicStatus()
 	switch {
 	case st.State == raft.StateLeader:
-		n.handle(tables.PicoServiceName, req, func(values []any, err *Error) {
+		n.handle(tables.PicoServiceName, req, func(values []any, err *api.Error) {
 			if err != nil {
 				then(nil, err)
 				return
@@ -356,20 +351,20 @@ func (n *Node) toLeader(req Request, then func(result any, err *Error)) {
 			then(values, nil)
 		})
 	case st.Lead == raft.None:
-		then(nil, errorf(CodeLeaderUnknown, "%s: leader unknown", req.Proc()))
+		then(nil, api.Errorf(api.CodeLeaderUnknown, "%s: leader unknown", req.Proc()))
 	default:
 		addr, ok := n.address(st.Lead)
 		if !ok {
-			then(nil, errorf(CodeLeaderUnknown, "%s: address of leader %d unknown", req.Proc(), st.Lead))
+			then(nil, api.Errorf(api.CodeLeaderUnknown, "%s: address of leader %d unknown", req.Proc(), st.Lead))
 			return
 		}
 		n.call(addr, req, then)
 	}
 }
 
-func (n *Node) internalInfo() InternalInfo {
+func (n *Node) internalInfo() api.InternalInfo {
 	cs := n.ra.Status().ConfState
-	return InternalInfo{MainLoopStatus: n.phase.String(), GovernorLoopStatus: n.gov.status(),
+	return api.InternalInfo{MainLoopStatus: n.phase.String(), GovernorLoopStatus: n.gov.status(),
 		RaftVoters: union(cs.Voters, cs.VotersOutgoing), RaftLearners: union(cs.Learners, cs.LearnersNext)}
 }
 
@@ -380,14 +375,14 @@ func union(a, b []uint64) []uint64 {
 	return slices.Compact(out)
 }
 
-func (n *Node) raftInfo() RaftInfoResult {
+func (n *Node) raftInfo() api.RaftInfoResult {
 	st := n.ra.BasicStatus()
-	return RaftInfoResult{ID: st.ID, Term: st.Term, Applied: st.Applied, LeaderID: st.Lead, State: st.State.String()}
+	return api.RaftInfoResult{ID: st.ID, Term: st.Term, Applied: st.Applied, LeaderID: st.Lead, State: st.State.String()}
 }
 
 // await registers that the ra request about to be made answers respond;
 // then turns a successful ra reply into the return values.
-func (n *Node) await(respond responder, kind string, then func(ra.Reply) ([]any, *Error)) ra.ReqID {
+func (n *Node) await(respond responder, kind string, then func(ra.Reply) ([]any, *api.Error)) ra.ReqID {
 	n.nextReq++
 	n.waiting[n.nextReq] = waitingCall{respond: respond, kind: kind, then: then}
 	return n.nextReq
@@ -414,7 +409,7 @@ func (n *Node) translate(e ra.Effect) {
 			n.emit(Note{Event: "no address", Detail: fmt.Sprintf("raft messages to %d dropped: its address is unknown", e.To)})
 			return
 		}
-		n.call(addr, RaftInteract{Messages: e.Messages, SenderAddress: n.cfg.Self.Address}, func(any, *Error) {})
+		n.call(addr, api.RaftInteract{Messages: e.Messages, SenderAddress: n.cfg.Self.Address}, func(any, *api.Error) {})
 	case ra.Persist:
 		n.emit(Persist{Stream: StreamRaftLog, ID: e.ID, Batch: persistBatch(e, n.storedLast), Sync: e.Sync})
 		if e.Snapshot != nil && e.ReplacesLog {
@@ -458,31 +453,31 @@ func (n *Node) answer(r ra.Reply) {
 }
 
 // raError maps the ra layer's refusals to error replies.
-func (n *Node) raError(err error, proc string) *Error {
+func (n *Node) raError(err error, proc string) *api.Error {
 	var nl *ra.NotLeaderError
 	switch {
 	case errors.As(err, &nl):
 		if nl.Leader == raft.None {
-			return errorf(CodeLeaderUnknown, "%s: leader unknown", proc)
+			return api.Errorf(api.CodeLeaderUnknown, "%s: leader unknown", proc)
 		}
 		return n.notALeader(proc, nl.Leader)
 	case errors.Is(err, ra.ErrTimeout):
-		return errorf(CodeTimeout, "%s: timeout", proc)
+		return api.Errorf(api.CodeTimeout, "%s: timeout", proc)
 	case errors.Is(err, ra.ErrProposalDropped), errors.Is(err, raft.ErrProposalDropped):
-		return errorf(CodeProposalDropped, "%s: proposal dropped: %v", proc, err)
+		return api.Errorf(api.CodeProposalDropped, "%s: proposal dropped: %v", proc, err)
 	}
-	return errorf(CodeProcLua, "%s: %v", proc, err)
+	return api.Errorf(api.CodeProcLua, "%s: %v", proc, err)
 }
 
 // notALeader is the redirect a follower answers with: the message names
 // the leader's raft id and, when known, its address, so that a client can
 // go there; LeaderID carries the id in the error's fields.
-func (n *Node) notALeader(prefix string, leader uint64) *Error {
+func (n *Node) notALeader(prefix string, leader uint64) *api.Error {
 	where := fmt.Sprintf("raft id %d", leader)
 	if addr, ok := n.address(leader); ok {
 		where += " at " + addr
 	}
-	return &Error{Code: CodeNotALeader, Message: prefix + ": not a leader, the leader is " + where, LeaderID: leader}
+	return &api.Error{Code: api.CodeNotALeader, Message: prefix + ": not a leader, the leader is " + where, LeaderID: leader}
 }
 
 // address is where raft id listens: _pico_peer_address, or what a join
@@ -497,21 +492,21 @@ func (n *Node) address(id uint64) (string, bool) {
 	return addr, ok
 }
 
-func (n *Node) selectRows(r Select, respond responder) {
+func (n *Node) selectRows(r api.Select, respond responder) {
 	if IsSchemaView(r.Table) {
 		respond(n.viewRows(r.Table, r.Key), nil)
 		return
 	}
 	def, ok := n.tables.Table(r.Table)
 	if !ok {
-		respond(nil, errorf(CodeNoSuchSpace, "Space '%d' does not exist", r.Table))
+		respond(nil, api.Errorf(api.CodeNoSuchSpace, "Space '%d' does not exist", r.Table))
 		return
 	}
 	var rows []any
 	if len(r.Key) > 0 {
 		row, found, err := n.tables.Get(r.Table, r.Key)
 		if err != nil {
-			respond(nil, errorf(CodeKeyTypeMismatch, "select from %s: %v", def.Name, err))
+			respond(nil, api.Errorf(api.CodeKeyTypeMismatch, "select from %s: %v", def.Name, err))
 			return
 		}
 		if found {
@@ -520,7 +515,7 @@ func (n *Node) selectRows(r Select, respond responder) {
 	} else {
 		all, err := n.tables.Scan(r.Table)
 		if err != nil {
-			respond(nil, errorf(CodeProcLua, "select from %s: %v", def.Name, err))
+			respond(nil, api.Errorf(api.CodeProcLua, "select from %s: %v", def.Name, err))
 			return
 		}
 		for _, row := range all {

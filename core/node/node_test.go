@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -84,7 +85,7 @@ func (s *solo) settle() {
 				s.replies[e.ID] = e
 			case OutCall:
 				if e.To != "i1" {
-					s.n.CallDone(e.ID, nil, &Error{Code: CodeNoConnection, Message: "no route to " + e.To})
+					s.n.CallDone(e.ID, nil, &api.Error{Code: api.CodeNoConnection, Message: "no route to " + e.To})
 					continue
 				}
 				s.next++
@@ -98,7 +99,7 @@ func (s *solo) settle() {
 }
 
 // do sends a request and returns its reply (failing if none came).
-func (s *solo) do(r Request) Reply {
+func (s *solo) do(r api.Request) Reply {
 	s.t.Helper()
 	s.next++
 	s.n.Call(s.next, "admin", r)
@@ -109,13 +110,13 @@ func (s *solo) do(r Request) Reply {
 }
 
 // pred is a predicate as of the applied index now.
-func (s *solo) pred(ranges ...tables.Range) Predicate {
+func (s *solo) pred(ranges ...tables.Range) api.Predicate {
 	st := s.n.Status()
-	return Predicate{Index: st.Applied, Term: st.Term, Ranges: ranges}
+	return api.Predicate{Index: st.Applied, Term: st.Term, Ranges: ranges}
 }
 
-func (s *solo) cas(p Predicate, op tables.Op) Reply {
-	return s.do(Cas{ClusterID: "c1", Predicate: p, Op: op, AsUser: 1})
+func (s *solo) cas(p api.Predicate, op tables.Op) Reply {
+	return s.do(api.Cas{ClusterID: "c1", Predicate: p, Op: op, AsUser: 1})
 }
 
 func key(k string) msgpack.RawMessage {
@@ -146,32 +147,32 @@ func TestCasErrors(t *testing.T) {
 	op := tables.DmlOp(tables.Insert(kv, "a", "1"))
 	p := s.pred()
 
-	r := s.do(Cas{ClusterID: "other", Predicate: p, Op: op})
-	requireCode(t, r, CodeClusterIDMis)
+	r := s.do(api.Cas{ClusterID: "other", Predicate: p, Op: op})
+	requireCode(t, r, api.CodeClusterIDMis)
 
 	bad := p
 	bad.Term++
-	requireCode(t, s.cas(bad, op), CodeTermMismatch)
+	requireCode(t, s.cas(bad, op), api.CodeTermMismatch)
 
 	bad = p
 	bad.Index = p.Index + 10
-	requireCode(t, s.cas(bad, op), CodeNoSuchIndex)
+	requireCode(t, s.cas(bad, op), api.CodeNoSuchIndex)
 
 	// The bootstrap entries are of term 1; this leader's term is 2.
 	bad = p
 	bad.Index = 1
-	requireCode(t, s.cas(bad, op), CodeEntryTermMis)
+	requireCode(t, s.cas(bad, op), api.CodeEntryTermMis)
 
-	requireCode(t, s.cas(p, tables.DmlOp(tables.Insert(tables.TablePicoTable, uint64(5000), "x"))), CodeTableNotAllowed)
-	requireCode(t, s.cas(s.pred(tables.Range{Table: tables.TablePicoUser}), op), CodeTableNotAllowed)
-	requireCode(t, s.cas(p, tables.BatchOp()), CodeEmptyBatch)
+	requireCode(t, s.cas(p, tables.DmlOp(tables.Insert(tables.TablePicoTable, uint64(5000), "x"))), api.CodeTableNotAllowed)
+	requireCode(t, s.cas(s.pred(tables.Range{Table: tables.TablePicoUser}), op), api.CodeTableNotAllowed)
+	requireCode(t, s.cas(p, tables.BatchOp()), api.CodeEmptyBatch)
 
 	// Access: an unknown user, and guest (no grants), may not write.
 	for _, user := range []uint32{7, tables.GuestID} {
-		r := s.do(Cas{ClusterID: "c1", Predicate: s.pred(), Op: op, AsUser: user})
-		requireCode(t, r, CodeAccessDenied)
+		r := s.do(api.Cas{ClusterID: "c1", Predicate: s.pred(), Op: op, AsUser: user})
+		requireCode(t, r, api.CodeAccessDenied)
 	}
-	r = s.do(Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.DmlOp(tables.Insert(kv, "svc", "1")), AsUser: tables.PicoServiceID})
+	r = s.do(api.Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.DmlOp(tables.Insert(kv, "svc", "1")), AsUser: tables.PicoServiceID})
 	require.Nil(t, r.Err, "pico_service holds the universe")
 
 	// An operation that fails when applied is a definite error: the row
@@ -190,7 +191,7 @@ func TestCasCompacted(t *testing.T) {
 	require.NoError(t, s.n.ra.PurgeLog(1000))
 	s.n.collect()
 	s.settle()
-	requireCode(t, s.cas(old, tables.DmlOp(tables.Insert(kv, "z", "1"))), CodeCompacted)
+	requireCode(t, s.cas(old, tables.DmlOp(tables.Insert(kv, "z", "1"))), api.CodeCompacted)
 }
 
 func TestCasStaleIndex(t *testing.T) {
@@ -200,16 +201,16 @@ func TestCasStaleIndex(t *testing.T) {
 
 	// The same key was written after the predicate's index: conflict.
 	r := s.cas(stale, tables.DmlOp(tables.Replace(kv, "a", "mine")))
-	requireCode(t, r, CodeConflictFound)
+	requireCode(t, r, api.CodeConflictFound)
 	// An unrelated key with the same stale index goes through.
 	stale.Ranges = []tables.Range{{Table: kv, Key: key("b")}}
 	require.Nil(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "b", "mine"))).Err)
 	// Without explicit ranges the operation's own key still conflicts.
 	stale.Ranges = nil
-	requireCode(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "a", "again"))), CodeConflictFound)
+	requireCode(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "a", "again"))), api.CodeConflictFound)
 	// A range over the whole table conflicts with any write into it.
 	stale.Ranges = []tables.Range{{Table: kv}}
-	requireCode(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "zzz", "x"))), CodeConflictFound)
+	requireCode(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "zzz", "x"))), api.CodeConflictFound)
 	row, _, _ := s.n.Tables().Get(kv, []any{"a"})
 	require.Equal(t, "new", row.Values()[1])
 }
@@ -240,15 +241,15 @@ func TestCasUncommittedEntriesConflict(t *testing.T) {
 	s := newSolo(t)
 	second := s.casTwiceOnOnePredicate()
 	require.NotNil(t, second, "the conflict is found at once")
-	requireCode(t, *second, CodeConflictFound)
+	requireCode(t, *second, api.CodeConflictFound)
 }
 
 // casTwiceOnOnePredicate sends two CaS writes of key "a" under the same
 // predicate and returns the second one's reply, if it came at once.
 func (s *solo) casTwiceOnOnePredicate() *Reply {
 	p := s.pred(tables.Range{Table: kv, Key: key("a")})
-	s.n.Call(100, "admin", Cas{ClusterID: "c1", Predicate: p, Op: tables.DmlOp(tables.Replace(kv, "a", "pending")), AsUser: 1})
-	s.n.Call(101, "admin", Cas{ClusterID: "c1", Predicate: p, Op: tables.DmlOp(tables.Replace(kv, "a", "mine")), AsUser: 1})
+	s.n.Call(100, "admin", api.Cas{ClusterID: "c1", Predicate: p, Op: tables.DmlOp(tables.Replace(kv, "a", "pending")), AsUser: 1})
+	s.n.Call(101, "admin", api.Cas{ClusterID: "c1", Predicate: p, Op: tables.DmlOp(tables.Replace(kv, "a", "mine")), AsUser: 1})
 	for _, e := range s.n.TakeEffects() {
 		if r, ok := e.(Reply); ok && r.ID == 101 {
 			return &r
@@ -259,32 +260,32 @@ func (s *solo) casTwiceOnOnePredicate() *Reply {
 
 func TestRaftInfoAndIndexProcs(t *testing.T) {
 	s := newSolo(t)
-	info := s.do(RaftInfo{}).Values[0].(RaftInfoResult)
+	info := s.do(api.RaftInfo{}).Values[0].(api.RaftInfoResult)
 	require.Equal(t, uint64(1), info.ID)
 	require.Equal(t, uint64(1), info.LeaderID)
 	require.Equal(t, "Leader", info.State)
-	require.Equal(t, info.Applied, s.do(GetIndex{}).Values[0])
-	ri := s.do(ReadIndex{Timeout: time.Second})
+	require.Equal(t, info.Applied, s.do(api.GetIndex{}).Values[0])
+	ri := s.do(api.ReadIndex{Timeout: time.Second})
 	require.Nil(t, ri.Err)
 	require.Equal(t, info.Applied, ri.Values[0])
-	wi := s.do(WaitIndex{Target: info.Applied, Timeout: time.Second})
+	wi := s.do(api.WaitIndex{Target: info.Applied, Timeout: time.Second})
 	require.Equal(t, info.Applied, wi.Values[0])
-	v := s.do(VersionInfo{}).Values[0].(VersionInfoResult)
-	require.Equal(t, Version, v.PicodataVersion)
+	v := s.do(api.VersionInfo{}).Values[0].(api.VersionInfoResult)
+	require.Equal(t, api.Version, v.PicodataVersion)
 }
 
 func TestWaitIndexTimesOut(t *testing.T) {
 	s := newSolo(t)
 	s.next++
 	id := s.next
-	s.n.Call(id, "admin", WaitIndex{Target: 1000, Timeout: 30 * time.Millisecond})
+	s.n.Call(id, "admin", api.WaitIndex{Target: 1000, Timeout: 30 * time.Millisecond})
 	for range 3 {
 		s.n.Tick()
 		s.settle()
 	}
 	r, ok := s.replies[id]
 	require.True(t, ok)
-	requireCode(t, r, CodeTimeout)
+	requireCode(t, r, api.CodeTimeout)
 }
 
 func TestStorageRoundTrip(t *testing.T) {
@@ -416,27 +417,27 @@ func TestFirstInstanceBootsAndTheGovernorBringsItOnline(t *testing.T) {
 	require.True(t, rep.IsMaster)
 	require.True(t, bootstrapped)
 	require.Equal(t, []BucketRange{{Replicaset: "storage_1", First: 1, Last: tables.DefaultBucketCount}}, buckets)
-	info := s.do(RuntimeInfo{})
+	info := s.do(api.RuntimeInfo{})
 	require.Nil(t, info.Err)
-	require.Equal(t, "idle", info.Values[0].(RuntimeInfoResult).Internal.GovernorLoopStatus)
+	require.Equal(t, "idle", info.Values[0].(api.RuntimeInfoResult).Internal.GovernorLoopStatus)
 }
 
 func TestUpdateAndExpelAreCheckedAndForwardedToTheRules(t *testing.T) {
 	s := newSolo(t)
-	requireCode(t, s.do(UpdateInstance{InstanceID: "storage_1_1", ClusterID: "other", TargetGrade: tables.GradeOffline}), CodeTopology)
-	requireCode(t, s.do(Expel{ClusterID: "other", InstanceID: "storage_1_1"}), CodeTopology)
-	requireCode(t, s.do(Expel{ClusterID: "c1", InstanceID: "nobody"}), CodeTopology)
+	requireCode(t, s.do(api.UpdateInstance{InstanceID: "storage_1_1", ClusterID: "other", TargetGrade: tables.GradeOffline}), api.CodeTopology)
+	requireCode(t, s.do(api.Expel{ClusterID: "other", InstanceID: "storage_1_1"}), api.CodeTopology)
+	requireCode(t, s.do(api.Expel{ClusterID: "c1", InstanceID: "nobody"}), api.CodeTopology)
 	// The last instance cannot be expelled.
-	requireCode(t, s.do(Expel{ClusterID: "c1", InstanceID: "storage_1_1"}), CodeTopology)
+	requireCode(t, s.do(api.Expel{ClusterID: "c1", InstanceID: "storage_1_1"}), api.CodeTopology)
 	// A join is refused for a wrong cluster, planned otherwise.
-	requireCode(t, s.do(RaftJoin{ClusterID: "other", Address: "i2", Tier: "storage"}), CodeJoinRefused)
-	r := s.do(RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage"})
+	requireCode(t, s.do(api.RaftJoin{ClusterID: "other", Address: "i2", Tier: "storage"}), api.CodeJoinRefused)
+	r := s.do(api.RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage"})
 	require.Nil(t, r.Err)
-	res := r.Values[0].(JoinResult)
+	res := r.Values[0].(api.JoinResult)
 	require.Equal(t, uint64(2), res.Instance.RaftID)
-	require.Equal(t, []PeerAddress{{RaftID: 1, Address: "i1"}, {RaftID: 2, Address: "i2"}}, res.PeerAddresses)
+	require.Equal(t, []api.PeerAddress{{RaftID: 1, Address: "i1"}, {RaftID: 2, Address: "i2"}}, res.PeerAddresses)
 	// Retried with the uuid it got, the join changes nothing.
-	again := s.do(RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage", InstanceUUID: res.Instance.InstanceUUID})
+	again := s.do(api.RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage", InstanceUUID: res.Instance.InstanceUUID})
 	require.Nil(t, again.Err)
-	require.Equal(t, res.Instance, again.Values[0].(JoinResult).Instance)
+	require.Equal(t, res.Instance, again.Values[0].(api.JoinResult).Instance)
 }

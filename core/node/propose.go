@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -12,14 +13,14 @@ import (
 // again). The answer comes once the entry is applied: then turns it into
 // return values.
 func (n *Node) proposeOp(op tables.Op, ranges []tables.Range, readAt uint64, kind string, respond responder,
-	then func(ra.Reply) ([]any, *Error)) {
+	then func(ra.Reply) ([]any, *api.Error)) {
 	if err := n.scanConflicts(readAt, ranges, op, false); err != nil {
 		respond(nil, err)
 		return
 	}
-	req := n.await(respond, kind, func(rep ra.Reply) ([]any, *Error) {
+	req := n.await(respond, kind, func(rep ra.Reply) ([]any, *api.Error) {
 		if res, _ := rep.Result.(tables.Result); res.Err != nil {
-			return nil, &Error{Code: res.Err.Code, Message: res.Err.Message}
+			return nil, &api.Error{Code: res.Err.Code, Message: res.Err.Message}
 		}
 		return then(rep)
 	})
@@ -49,14 +50,14 @@ func (n *Node) propose(req ra.ReqID, data []byte, op tables.Op, kind string) {
 
 // scanConflicts looks for an entry after index that writes into ranges or
 // into op's own keys; committedOnly is the mutant that skips the rest.
-func (n *Node) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, committedOnly bool) *Error {
+func (n *Node) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, committedOnly bool) *api.Error {
 	implicit, e := n.tables.OpKeys(op)
 	if e != nil {
-		return &Error{Code: e.Code, Message: e.Message}
+		return &api.Error{Code: e.Code, Message: e.Message}
 	}
 	prev, ents := n.ra.Log()
 	if index < prev {
-		return errorf(CodeCompacted, "Compacted: raft index %d is compacted at %d", index, prev)
+		return api.Errorf(api.CodeCompacted, "Compacted: raft index %d is compacted at %d", index, prev)
 	}
 	last := prev + uint64(len(ents))
 	if committedOnly {
@@ -66,10 +67,10 @@ func (n *Node) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, 
 	for i := max(index, prev) + 1; i <= last; i++ {
 		conflict, err := n.conflicts(ents[i-prev-1], schema, ranges, implicit)
 		if err != nil {
-			return errorf(CodeKeyTypeMismatch, "KeyTypeMismatch: failed comparing predicate ranges: %v", err)
+			return api.Errorf(api.CodeKeyTypeMismatch, "KeyTypeMismatch: failed comparing predicate ranges: %v", err)
 		}
 		if conflict {
-			return errorf(CodeConflictFound, "ConflictFound: found a conflicting entry at index %d", i)
+			return api.Errorf(api.CodeConflictFound, "ConflictFound: found a conflicting entry at index %d", i)
 		}
 	}
 	return nil

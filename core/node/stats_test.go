@@ -3,6 +3,7 @@ package node
 import (
 	"testing"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/stretchr/testify/require"
 )
@@ -21,7 +22,7 @@ func TestStatsCountWhatHappened(t *testing.T) {
 
 	stale := s.pred()
 	require.Nil(t, s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "b", "1"))).Err)
-	requireCode(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "b", "2"))), CodeConflictFound)
+	requireCode(t, s.cas(stale, tables.DmlOp(tables.Replace(kv, "b", "2"))), api.CodeConflictFound)
 	require.Equal(t, after.Proposals+1, s.n.Stats().Proposals, "a write refused by its predicate proposes nothing")
 
 	require.Zero(t, s.n.Stats().GovernorSteps)

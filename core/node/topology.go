@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
@@ -17,16 +18,16 @@ import (
 // like a CaS); a follower forwards them there.
 
 // topologyChange handles RaftJoin, UpdateInstance and Expel.
-func (n *Node) topologyChange(req Request, respond responder) {
+func (n *Node) topologyChange(req api.Request, respond responder) {
 	if n.ra.BasicStatus().State == raft.StateLeader && !n.leaderCaughtUp() {
 		// A new leader decides only on the whole history: until it has
 		// applied an entry of its own term it may lack the tiers, or
 		// the rows a join must see.
-		respond(nil, errorf(CodeNotReady, "%s: the leader is catching up, retry", req.Proc()))
+		respond(nil, api.Errorf(api.CodeNotReady, "%s: the leader is catching up, retry", req.Proc()))
 		return
 	}
 	if n.ra.BasicStatus().State != raft.StateLeader {
-		n.toLeader(req, func(result any, err *Error) {
+		n.toLeader(req, func(result any, err *api.Error) {
 			if err != nil {
 				respond(nil, err)
 				return
@@ -37,18 +38,18 @@ func (n *Node) topologyChange(req Request, respond responder) {
 	}
 	top, err := n.tables.ReadTopology()
 	if err != nil {
-		respond(nil, errorf(CodeProcLua, "%s: reading the topology: %v", req.Proc(), err))
+		respond(nil, api.Errorf(api.CodeProcLua, "%s: reading the topology: %v", req.Proc(), err))
 		return
 	}
 	switch r := req.(type) {
-	case RaftJoin:
+	case api.RaftJoin:
 		n.leaderJoin(top, r, respond)
-	case UpdateInstance:
+	case api.UpdateInstance:
 		update := topology.UpdateRequest{
 			InstanceID: r.InstanceID, ClusterID: r.ClusterID, TargetGrade: r.TargetGrade, FailureDomain: r.FailureDomain}
 		inst, ops, err := topology.PlanUpdate(top, n.cfg.ClusterID, update)
 		n.writeTopology(r.Proc(), inst, ops, topology.UpdateRanges(update), err, respond)
-	case Expel:
+	case api.Expel:
 		var inst tables.Instance
 		var ops []tables.Dml
 		err := topology.CheckClusterID(n.cfg.ClusterID, r.ClusterID)
@@ -79,26 +80,26 @@ func resultValues(result any) []any {
 	return []any{result}
 }
 
-func (n *Node) leaderJoin(top tables.Topology, r RaftJoin, respond responder) {
+func (n *Node) leaderJoin(top tables.Topology, r api.RaftJoin, respond responder) {
 	req := topology.JoinRequest{
 		ClusterID: r.ClusterID, InstanceID: r.InstanceID, ReplicasetID: r.ReplicasetID, Address: r.Address,
 		FailureDomain: r.FailureDomain, Tier: r.Tier, InstanceUUID: r.InstanceUUID}
 	n.passMutants(&req)
 	plan, err := topology.PlanJoin(top, n.cfg.ClusterID, req, n.newUUID)
 	if err != nil {
-		respond(nil, errorf(CodeJoinRefused, "%s: %v", r.Proc(), err))
+		respond(nil, api.Errorf(api.CodeJoinRefused, "%s: %v", r.Proc(), err))
 		return
 	}
 	answer := func() []any {
-		res := JoinResult{Instance: RowOf(plan.Instance), BoxReplication: plan.BoxReplication}
+		res := api.JoinResult{Instance: api.RowOf(plan.Instance), BoxReplication: plan.BoxReplication}
 		if next, err := n.tables.ReadTopology(); err == nil {
 			top = next
 		}
 		for _, id := range sortedIDs(top.Addresses) {
-			res.PeerAddresses = append(res.PeerAddresses, PeerAddress{RaftID: id, Address: top.Addresses[id]})
+			res.PeerAddresses = append(res.PeerAddresses, api.PeerAddress{RaftID: id, Address: top.Addresses[id]})
 		}
-		if !slices.ContainsFunc(res.PeerAddresses, func(p PeerAddress) bool { return p.RaftID == plan.Instance.RaftID }) {
-			res.PeerAddresses = append(res.PeerAddresses, PeerAddress{RaftID: plan.Instance.RaftID, Address: r.Address})
+		if !slices.ContainsFunc(res.PeerAddresses, func(p api.PeerAddress) bool { return p.RaftID == plan.Instance.RaftID }) {
+			res.PeerAddresses = append(res.PeerAddresses, api.PeerAddress{RaftID: plan.Instance.RaftID, Address: r.Address})
 		}
 		return []any{res}
 	}
@@ -107,18 +108,18 @@ func (n *Node) leaderJoin(top tables.Topology, r RaftJoin, respond responder) {
 		return
 	}
 	n.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("join: %s (raft id %d) into %s", plan.Instance.InstanceID, plan.Instance.RaftID, plan.Instance.ReplicasetID)})
-	n.proposeOp(tables.BatchOp(plan.Ops...), plan.Ranges, n.ra.BasicStatus().Applied, r.Proc(), respond, func(ra.Reply) ([]any, *Error) { return answer(), nil })
+	n.proposeOp(tables.BatchOp(plan.Ops...), plan.Ranges, n.ra.BasicStatus().Applied, r.Proc(), respond, func(ra.Reply) ([]any, *api.Error) { return answer(), nil })
 }
 
 // writeTopology writes a planned change of one instance row, guarded by the
 // ranges a concurrent change must not have touched since it was planned.
 func (n *Node) writeTopology(proc string, inst tables.Instance, ops []tables.Dml, ranges []tables.Range, err error, respond responder) {
 	if errors.Is(err, topology.ErrExpelled) {
-		respond(nil, errorf(CodeExpelled, "%s: %v", proc, err))
+		respond(nil, api.Errorf(api.CodeExpelled, "%s: %v", proc, err))
 		return
 	}
 	if err != nil {
-		respond(nil, errorf(CodeTopology, "%s: %v", proc, err))
+		respond(nil, api.Errorf(api.CodeTopology, "%s: %v", proc, err))
 		return
 	}
 	if len(ops) == 0 {
@@ -126,13 +127,13 @@ func (n *Node) writeTopology(proc string, inst tables.Instance, ops []tables.Dml
 		return
 	}
 	n.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("%s: %s target %s", proc, inst.InstanceID, inst.Target)})
-	n.proposeOp(tables.BatchOp(ops...), ranges, n.ra.BasicStatus().Applied, proc, respond, func(ra.Reply) ([]any, *Error) { return nil, nil })
+	n.proposeOp(tables.BatchOp(ops...), ranges, n.ra.BasicStatus().Applied, proc, respond, func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 }
 
 // expelRedirect has the leader expel an instance and answers once this
 // instance has applied it Expelled.
-func (n *Node) expelRedirect(r ExpelRedirect, respond responder) {
-	n.toLeader(Expel(r), func(_ any, err *Error) {
+func (n *Node) expelRedirect(r api.ExpelRedirect, respond responder) {
+	n.toLeader(api.Expel(r), func(_ any, err *api.Error) {
 		if err != nil {
 			respond(nil, err)
 			return
@@ -151,7 +152,7 @@ func (n *Node) whenExpelled(id string, respond responder, deadline int) {
 		}
 	}
 	if n.ticks >= deadline {
-		respond(nil, errorf(CodeTimeout, ".proc_expel_redirect: %s is not expelled yet", id))
+		respond(nil, api.Errorf(api.CodeTimeout, ".proc_expel_redirect: %s is not expelled yet", id))
 		return
 	}
 	n.afterTick(func() { n.whenExpelled(id, respond, deadline) })
@@ -162,7 +163,7 @@ func (n *Node) afterTick(fn func()) { n.local.nextTick = append(n.local.nextTick
 
 // discover answers `.proc_discover`: a running instance names its leader;
 // a discovering one takes part.
-func (n *Node) discover(r Discover) discovery.Response {
+func (n *Node) discover(r api.Discover) discovery.Response {
 	if n.phase == PhaseDiscovering {
 		return n.discovery.Handle(r.Request, r.Receiver)
 	}
@@ -179,22 +180,22 @@ func (n *Node) discover(r Discover) discovery.Response {
 }
 
 // instanceInfo answers `.proc_instance_info(instance_id?)`.
-func (n *Node) instanceInfo(r InstanceInfo, respond responder) {
+func (n *Node) instanceInfo(r api.InstanceInfo, respond responder) {
 	id := orDefault(r.InstanceID, n.identity.InstanceID)
 	row, ok, _ := n.tables.Get(tables.TablePicoInstance, []any{id})
 	if !ok {
-		respond(nil, errorf(CodeProcLua, "instance %q not found", id))
+		respond(nil, api.Errorf(api.CodeProcLua, "instance %q not found", id))
 		return
 	}
 	inst, err := tables.InstanceFrom(row.Values())
 	if err != nil {
-		respond(nil, errorf(CodeProcLua, "%v", err))
+		respond(nil, api.Errorf(api.CodeProcLua, "%v", err))
 		return
 	}
 	addr, _ := n.address(inst.RaftID)
-	respond([]any{InstanceInfoResult{RaftID: inst.RaftID, AdvertiseAddress: addr, InstanceID: inst.InstanceID,
+	respond([]any{api.InstanceInfoResult{RaftID: inst.RaftID, AdvertiseAddress: addr, InstanceID: inst.InstanceID,
 		InstanceUUID: inst.InstanceUUID, ReplicasetID: inst.ReplicasetID, ReplicasetUUID: inst.ReplicasetUUID,
-		ClusterID: n.cfg.ClusterID, CurrentGrade: RowOf(inst).CurrentGrade, TargetGrade: RowOf(inst).TargetGrade,
+		ClusterID: n.cfg.ClusterID, CurrentGrade: api.RowOf(inst).CurrentGrade, TargetGrade: api.RowOf(inst).TargetGrade,
 		Tier: inst.Tier, FailureDomain: inst.FailureDomain}}, nil)
 }
 

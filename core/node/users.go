@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -31,7 +32,7 @@ func (n *Node) maybeSetAdminAuth() {
 	op := tables.DmlOp(tables.Replace(tables.TablePicoUser, admin.Tuple()...))
 	n.adminAuthAt = n.ticks
 	n.emit(Note{Event: "users", Detail: "proposing the admin password given at start"})
-	n.proposeOp(op, nil, n.ra.BasicStatus().Applied, "set admin password", func([]any, *Error) {}, func(ra.Reply) ([]any, *Error) { return nil, nil })
+	n.proposeOp(op, nil, n.ra.BasicStatus().Applied, "set admin password", func([]any, *api.Error) {}, func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 }
 
 // ErrAdminPasswordIgnored is the alert of an instance given an admin

@@ -1,0 +1,67 @@
+package api
+
+import "fmt"
+
+// Error is an error reply: a stable code, a message, and for redirects the
+// leader to try.
+type Error struct {
+	Code     uint32
+	Message  string
+	LeaderID uint64
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Error codes. CaS codes follow Picodata (base 10000); the rest are
+// Tarantool's.
+const (
+	CodeIllegalParams   uint32 = 1
+	CodeTimeout         uint32 = 78
+	CodeNoConnection    uint32 = 77
+	CodeProcLua         uint32 = 32
+	CodeNoSuchProc      uint32 = 33
+	CodeNoSuchSpace     uint32 = 36
+	CodeAccessDenied    uint32 = 42
+	CodeNoSuchUser      uint32 = 45
+	CodeNotALeader      uint32 = 10001
+	CodeClusterIDMis    uint32 = 10002
+	CodeTermMismatch    uint32 = 10003
+	CodeCompacted       uint32 = 10005
+	CodeNoSuchIndex     uint32 = 10006
+	CodeConflictFound   uint32 = 10007
+	CodeEntryTermMis    uint32 = 10008
+	CodeTableNotAllowed uint32 = 10009
+	CodeKeyTypeMismatch uint32 = 10010
+	CodeEmptyBatch      uint32 = 10011
+	CodeTooLarge        uint32 = 10012
+	CodeLeaderUnknown   uint32 = 10018
+	CodeTableNotOper    uint32 = 10023
+	CodeProposalDropped uint32 = 10027
+	// CodeNotReady: the instance does not run Raft yet (discovering,
+	// joining); try another.
+	CodeNotReady uint32 = 10030
+	// CodeJoinRefused: the cluster will not take this instance (its request
+	// breaks a rule); retrying does not help.
+	CodeJoinRefused uint32 = 10031
+	// CodeTopology: a topology change breaks a rule (expel the last
+	// instance, update an expelled one).
+	CodeTopology uint32 = 10032
+	// CodeExpelled: the instance asked about is expelled.
+	CodeExpelled uint32 = 10033
+)
+
+// Retriable reports whether a request that failed with code may succeed if
+// tried again (after re-reading, or at the leader).
+func Retriable(code uint32) bool {
+	switch code {
+	case CodeNotALeader, CodeLeaderUnknown, CodeTermMismatch, CodeCompacted, CodeEntryTermMis,
+		CodeConflictFound, CodeProposalDropped:
+		return true
+	}
+	return false
+}
+
+// Errorf is an error reply with code and a formatted message.
+func Errorf(code uint32, format string, a ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...)}
+}
