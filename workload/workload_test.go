@@ -5,6 +5,7 @@ import (
 
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/stretchr/testify/assert"
 )
@@ -35,7 +36,7 @@ func TestWrite(t *testing.T) {
 
 func TestRefused(t *testing.T) {
 	for code, want := range map[uint32]lin.OutcomeKind{
-		tables.CodeTupleFound:  lin.Exists,
+		tuple.CodeTupleFound:   lin.Exists,
 		node.CodeConflictFound: lin.Conflict,
 		node.CodeTimeout:       lin.Unknown,
 		node.CodeNoConnection:  lin.Unknown,
