@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-tarantool/v2"
 	"github.com/vmihailenco/msgpack/v5"
@@ -45,8 +47,8 @@ const (
 
 // benchTableDef is the table the writes go into, created through CaS as an
 // application's DDL would (the simulator's kv table).
-var benchTableDef = tables.TableDef{ID: benchTable, Name: "bench_kv", Distribution: "global", Operable: true, Engine: "memtx",
-	Format:     []tables.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
+var benchTableDef = schema.TableDef{ID: benchTable, Name: "bench_kv", Distribution: "global", Operable: true, Engine: "memtx",
+	Format:     []schema.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
 	PrimaryKey: []uint32{0}}
 
 // picogoInstance is one `picogo run` process.
@@ -338,7 +340,7 @@ func (w *casWriter) createTable() error {
 			return nil
 		}
 		var te tarantool.Error
-		if errors.As(err, &te) && uint32(te.Code) == tables.CodeSpaceExists {
+		if errors.As(err, &te) && uint32(te.Code) == tuple.CodeSpaceExists {
 			return nil
 		}
 		if attempt < 10 && staleCas(err) {

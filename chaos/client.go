@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/picogo/picogo/proc"
 )
@@ -290,7 +291,7 @@ func createTable(r *rpc, leader *instance) error {
 	if err != nil {
 		return err
 	}
-	if e != nil && e.Code != tables.CodeSpaceExists {
+	if e != nil && e.Code != tuple.CodeSpaceExists {
 		return e
 	}
 	return nil

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
 )
@@ -121,7 +121,7 @@ func uintOf(v any) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return tables.AsUint64(x)
+	return tuple.AsUint64(x)
 }
 
 func raftInfoOf(v any) (api.RaftInfoResult, bool) {
@@ -135,7 +135,7 @@ func casResult(v any) (index, term uint64, ok bool) {
 	if len(vals) != 2 {
 		return 0, 0, false
 	}
-	index, ok1 := tables.AsUint64(vals[0])
-	term, ok2 := tables.AsUint64(vals[1])
+	index, ok1 := tuple.AsUint64(vals[0])
+	term, ok2 := tuple.AsUint64(vals[1])
 	return index, term, ok1 && ok2
 }

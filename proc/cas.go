@@ -7,6 +7,7 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -56,7 +57,7 @@ func asUser(v any) (id uint32, name string, err error) {
 		}
 		return 0, s, nil
 	}
-	if u, ok := tables.AsUint64(v); ok && u <= math.MaxUint32 {
+	if u, ok := tuple.AsUint64(v); ok && u <= math.MaxUint32 {
 		return uint32(u), "", nil
 	}
 	return 0, "", fmt.Errorf("%v is not a user id or name", v)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/picogo/picogo/core/api"
-	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -138,7 +138,7 @@ func EncodeError(sync, schema uint64, e *api.Error) []byte {
 func apiError(e *iproto.Error) *api.Error {
 	ne := &api.Error{Code: e.Code, Message: e.Message}
 	if id, ok := e.Fields["leader_id"]; ok {
-		ne.LeaderID, _ = tables.AsUint64(id)
+		ne.LeaderID, _ = tuple.AsUint64(id)
 	}
 	return ne
 }

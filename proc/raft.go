@@ -7,6 +7,7 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -108,7 +109,7 @@ func indexArg(a []msgpack.RawMessage, i int, name string) (uint64, error) {
 	if err := arg(a, i, name, &v); err != nil {
 		return 0, err
 	}
-	if u, ok := tables.AsUint64(v); ok {
+	if u, ok := tuple.AsUint64(v); ok {
 		return u, nil
 	}
 	return 0, fmt.Errorf("argument %d (%s): %v is not a raft index (an integer, 0 or more)", i+1, name, v)

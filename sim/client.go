@@ -6,7 +6,9 @@ import (
 	"github.com/picogo/picogo/workload"
 	"math/rand/v2"
 
+	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/picogo/picogo/proc"
 )
@@ -138,7 +140,7 @@ func (c *client) retarget(e *api.Error) {
 // createTable creates def through CaS, as an application's DDL would: find
 // the leader, propose. then learns whether the table exists now (created
 // by this or an earlier attempt whose answer was lost).
-func (c *client) createTable(def tables.TableDef, then func(ok bool)) {
+func (c *client) createTable(def schema.TableDef, then func(ok bool)) {
 	c.connect()
 	c.call(api.RaftInfo{}, func(res any, e *api.Error) {
 		info, ok := raftInfoOf(res)
@@ -154,10 +156,10 @@ func (c *client) createTable(def tables.TableDef, then func(ok bool)) {
 			Op: tables.CreateTableOp(def), AsUser: tables.AdminID}
 		c.call(req, func(_ any, e *api.Error) {
 			c.w.trace.printf("c%d create table %s: %v", c.id, def.Name, e)
-			if e != nil && e.Code != tables.CodeSpaceExists {
+			if e != nil && e.Code != tuple.CodeSpaceExists {
 				c.retarget(e)
 			}
-			then(e == nil || e.Code == tables.CodeSpaceExists)
+			then(e == nil || e.Code == tuple.CodeSpaceExists)
 		})
 	})
 }
@@ -280,7 +282,7 @@ func uintOf(v any) (uint64, bool) {
 	if !ok || len(vals) != 1 {
 		return 0, false
 	}
-	return tables.AsUint64(vals[0])
+	return tuple.AsUint64(vals[0])
 }
 
 func raftInfoOf(v any) (api.RaftInfoResult, bool) {
@@ -291,8 +293,8 @@ func raftInfoOf(v any) (api.RaftInfoResult, bool) {
 func casResult(v any) (index, term uint64) {
 	vals, _ := v.([]any)
 	if len(vals) == 2 {
-		index, _ = tables.AsUint64(vals[0])
-		term, _ = tables.AsUint64(vals[1])
+		index, _ = tuple.AsUint64(vals[0])
+		term, _ = tuple.AsUint64(vals[1])
 	}
 	return index, term
 }

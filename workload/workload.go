@@ -7,7 +7,9 @@ package workload
 
 import (
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -17,8 +19,8 @@ const Table uint32 = 1024
 
 // Def is the kv table: key and value strings, GLOBAL, created through CaS
 // as an application's DDL would be.
-var Def = tables.TableDef{ID: Table, Name: "kv", Distribution: "global", Operable: true, Engine: "memtx",
-	Format:     []tables.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
+var Def = schema.TableDef{ID: Table, Name: "kv", Distribution: "global", Operable: true, Engine: "memtx",
+	Format:     []schema.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
 	PrimaryKey: []uint32{0}}
 
 // WriteKind is what a client's write does.
@@ -84,7 +86,7 @@ func CasRequest(clusterID string, seen api.RaftInfoResult, dml tables.Dml, range
 // refusal: it did not happen (Failed).
 func Refused(e *api.Error) lin.OutcomeKind {
 	switch e.Code {
-	case tables.CodeTupleFound:
+	case tuple.CodeTupleFound:
 		return lin.Exists
 	case api.CodeConflictFound:
 		return lin.Conflict

@@ -5,6 +5,7 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	lin "github.com/picogo/picogo/linearizability"
 	"github.com/stretchr/testify/assert"
 )
@@ -35,7 +36,7 @@ func TestWrite(t *testing.T) {
 
 func TestRefused(t *testing.T) {
 	for code, want := range map[uint32]lin.OutcomeKind{
-		tables.CodeTupleFound: lin.Exists,
+		tuple.CodeTupleFound:  lin.Exists,
 		api.CodeConflictFound: lin.Conflict,
 		api.CodeTimeout:       lin.Unknown,
 		api.CodeNoConnection:  lin.Unknown,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
@@ -129,7 +130,7 @@ func peerAddresses(c *client, addr string) (map[uint64]string, error) {
 		var id uint64
 		a, ok := "", len(r) == 2
 		if ok {
-			id, ok = tables.AsUint64(r[0])
+			id, ok = tuple.AsUint64(r[0])
 		}
 		if ok {
 			a, ok = r[1].(string)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -49,7 +50,7 @@ func (d *daemon) snapshotView() (view, error) {
 			Voters: st.ConfState.Voters, Learners: st.ConfState.Learners}
 		if rows, err := n.Tables().Scan(tables.TablePicoPeerAddress); err == nil {
 			for _, r := range rows {
-				id, _ := tables.AsUint64(r.Values()[0])
+				id, _ := tuple.AsUint64(r.Values()[0])
 				addr, _ := r.Values()[1].(string)
 				v.Peers = append(v.Peers, peerView{RaftID: id, Address: addr})
 			}

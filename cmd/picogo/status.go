@@ -11,6 +11,7 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 const statusUsage = `Usage: picogo status [--json] [--timeout D] [user@]host:port (default admin@127.0.0.1:3301)
@@ -199,7 +200,7 @@ func readTopology(c *client, addr string) (tables.Topology, error) {
 		if len(r) < 2 {
 			return fmt.Errorf("row %v", r)
 		}
-		id, _ := tables.AsUint64(r[0])
+		id, _ := tuple.AsUint64(r[0])
 		top.Addresses[id], _ = r[1].(string)
 		return nil
 	}))

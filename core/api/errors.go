@@ -1,6 +1,10 @@
 package api
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/picogo/picogo/core/tuple"
+)
 
 // Error is an error reply: a stable code, a message, and for redirects the
 // leader to try.
@@ -13,16 +17,17 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // Error codes. CaS codes follow Picodata (base 10000); the rest are
-// Tarantool's.
+// Tarantool's (box errors about data are core/tuple's, which names each
+// once).
 const (
-	CodeIllegalParams   uint32 = 1
+	CodeIllegalParams          = tuple.CodeIllegalParams
 	CodeTimeout         uint32 = 78
 	CodeNoConnection    uint32 = 77
 	CodeProcLua         uint32 = 32
 	CodeNoSuchProc      uint32 = 33
-	CodeNoSuchSpace     uint32 = 36
+	CodeNoSuchSpace            = tuple.CodeNoSuchSpace
 	CodeAccessDenied    uint32 = 42
-	CodeNoSuchUser      uint32 = 45
+	CodeNoSuchUser             = tuple.CodeNoSuchUser
 	CodeNotALeader      uint32 = 10001
 	CodeClusterIDMis    uint32 = 10002
 	CodeTermMismatch    uint32 = 10003

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // planner is one Plan call: the input, sorted, with lookups.
@@ -132,7 +133,7 @@ type rowKey struct {
 }
 
 func keyOf(table uint32, key any) rowKey {
-	raw, err := tables.Marshal([]any{key})
+	raw, err := tuple.Marshal([]any{key})
 	if err != nil {
 		panic(fmt.Sprintf("governor: encoding key %v: %v", key, err))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // pair is a one-tier topology with RF 2 and one replicaset r1 = {s1
@@ -30,7 +31,7 @@ func rangeKeys(t *testing.T, a Action) []string {
 		tables.TablePicoTier: "tier", tables.TablePicoPeerAddress: "address"}
 	var out []string
 	for _, r := range cas.Ranges {
-		tup, err := tables.NewTuple(r.Key)
+		tup, err := tuple.New(r.Key)
 		require.NoError(t, err)
 		out = append(out, fmt.Sprintf("%s:%v", names[r.Table], tup.Values()[0]))
 	}
@@ -517,9 +518,9 @@ func TestDeterminism(t *testing.T) {
 			}
 			got := Plan(shuffled)
 			require.True(t, reflect.DeepEqual(want, got), "%s: %s\nvs %s: %s", want.Step(), want.Detail(), got.Step(), got.Detail())
-			wantBytes, err := tables.Marshal(want)
+			wantBytes, err := tuple.Marshal(want)
 			require.NoError(t, err)
-			gotBytes, err := tables.Marshal(got)
+			gotBytes, err := tuple.Marshal(got)
 			require.NoError(t, err)
 			require.Equal(t, wantBytes, gotBytes, "byte for byte")
 		}

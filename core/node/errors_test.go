@@ -6,6 +6,7 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/stretchr/testify/require"
 )
 
@@ -22,11 +23,11 @@ func TestNotALeaderNamesTheLeader(t *testing.T) {
 func TestCasOfATupleOfTheWrongFieldCount(t *testing.T) {
 	s := newSolo(t)
 	r := s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "a")))
-	requireCode(t, r, tables.CodeExactFieldCount)
+	requireCode(t, r, tuple.CodeExactFieldCount)
 	require.Equal(t, "Tuple field count 1 does not match space field count 2", r.Err.Message)
 
 	r = s.cas(s.pred(), tables.BatchOp(tables.Insert(kv, "a", "1"), tables.Insert(kv, "b", "2", "3")))
-	requireCode(t, r, tables.CodeExactFieldCount)
+	requireCode(t, r, tuple.CodeExactFieldCount)
 	require.Equal(t, "batch op 1: Tuple field count 3 does not match space field count 2", r.Err.Message)
 }
 

@@ -9,7 +9,9 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/disk"
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
@@ -48,12 +50,12 @@ func newSoloWith(t *testing.T, cfg Config) *solo {
 	s.settle()
 	require.Equal(t, PhaseRunning, n.Phase())
 	require.Equal(t, raft.StateLeader, n.Status().State)
-	def := tables.TableDef{ID: kv, Name: "kv", Operable: true,
-		Format:     []tables.Field{{Name: "key", Type: tables.TypeString}, {Name: "value", Type: tables.TypeString}},
+	def := schema.TableDef{ID: kv, Name: "kv", Operable: true,
+		Format:     []schema.Field{{Name: "key", Type: tuple.TypeString}, {Name: "value", Type: tuple.TypeString}},
 		PrimaryKey: []uint32{0}}
 	other := def
 	other.ID, other.Name = kv+1, "other"
-	for _, d := range []tables.TableDef{def, other} {
+	for _, d := range []schema.TableDef{def, other} {
 		r := s.cas(s.pred(), tables.CreateTableOp(d))
 		require.Nil(t, r.Err, "create %s: %v", d.Name, r.Err)
 	}
@@ -178,7 +180,7 @@ func TestCasErrors(t *testing.T) {
 	// An operation that fails when applied is a definite error: the row
 	// exists.
 	require.Nil(t, s.cas(s.pred(), op).Err)
-	requireCode(t, s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "a", "2"))), tables.CodeTupleFound)
+	requireCode(t, s.cas(s.pred(), tables.DmlOp(tables.Insert(kv, "a", "2"))), tuple.CodeTupleFound)
 }
 
 func TestCasCompacted(t *testing.T) {
@@ -225,7 +227,7 @@ func TestCasBatchIsAtomic(t *testing.T) {
 		tables.Insert(kv+1, "o", "1"),
 		tables.Insert(kv, "taken", "y"),
 		tables.Insert(kv, "fresh", "z")))
-	requireCode(t, r, tables.CodeTupleFound)
+	requireCode(t, r, tuple.CodeTupleFound)
 	require.Equal(t, before, s.n.Tables().StateHash())
 	r = s.cas(s.pred(), tables.BatchOp(tables.Insert(kv+1, "o", "1"), tables.Insert(kv, "fresh", "z")))
 	require.Nil(t, r.Err)

@@ -1,6 +1,6 @@
 package node
 
-import "github.com/picogo/picogo/core/tables"
+import "github.com/picogo/picogo/core/tuple"
 
 // Tarantool's schema views, which clients read on connect: net.box selects
 // _vspace, _vindex and _vcollation (and _vspace_sequence from 2.10.5) and
@@ -28,7 +28,7 @@ func IsSchemaView(id uint32) bool {
 func (n *Node) viewRows(view uint32, key []any) []any {
 	var want *uint64
 	if len(key) > 0 {
-		if id, ok := tables.AsUint64(key[0]); ok {
+		if id, ok := tuple.AsUint64(key[0]); ok {
 			want = &id
 		}
 	}

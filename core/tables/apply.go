@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 var _ ra.StateMachine = (*Store)(nil)
@@ -18,9 +20,9 @@ func (s *Store) Apply(cmds []ra.Command) []any {
 	for i, c := range cmds {
 		op, err := DecodeOp(c.Data)
 		if err != nil {
-			var e *Error
+			var e *tuple.Error
 			if !errors.As(err, &e) {
-				e = errorf(CodeIllegalParams, "undecodable command: %v", err)
+				e = tuple.Errorf(tuple.CodeIllegalParams, "undecodable command: %v", err)
 			}
 			out[i] = Result{Err: e}
 			continue
@@ -41,7 +43,7 @@ func (s *Store) ApplyOp(op Op) Result {
 		return s.applyDmls([]Dml{*op.Dml}, false)
 	case OpBatch:
 		if len(op.Ops) == 0 {
-			return Result{Err: errorf(CodeIllegalParams, "empty batch")}
+			return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "empty batch")}
 		}
 		return s.applyDmls(op.Ops, true)
 	case OpDdlCreateTable:
@@ -56,13 +58,13 @@ func (s *Store) ApplyOp(op Op) Result {
 
 // applyDmls applies DML operations atomically.
 func (s *Store) applyDmls(ds []Dml, batch bool) Result {
-	tx := txn{s: s, writes: map[uint32]map[string]*Tuple{}}
+	tx := txn{s: s, writes: map[uint32]map[string]*tuple.Tuple{}}
 	var n uint64
 	for i := range ds {
 		c, e := tx.dml(&ds[i])
 		if e != nil {
 			if batch {
-				e = errorf(e.Code, "batch op %d: %s", i, e.Message)
+				e = tuple.Errorf(e.Code, "batch op %d: %s", i, e.Message)
 			}
 			return Result{Err: e}
 		}
@@ -75,13 +77,13 @@ func (s *Store) applyDmls(ds []Dml, batch bool) Result {
 // txn stages writes over the store so that a batch is all or nothing.
 type txn struct {
 	s      *Store
-	writes map[uint32]map[string]*Tuple // nil Tuple: deleted
+	writes map[uint32]map[string]*tuple.Tuple // nil Tuple: deleted
 }
 
-func (tx *txn) get(t *table, key string) (Tuple, bool) {
+func (tx *txn) get(t *table, key string) (tuple.Tuple, bool) {
 	if w, ok := tx.writes[t.def.ID][key]; ok {
 		if w == nil {
-			return Tuple{}, false
+			return tuple.Tuple{}, false
 		}
 		return *w, true
 	}
@@ -89,10 +91,10 @@ func (tx *txn) get(t *table, key string) (Tuple, bool) {
 	return tup, ok
 }
 
-func (tx *txn) set(t *table, key string, tup *Tuple) {
+func (tx *txn) set(t *table, key string, tup *tuple.Tuple) {
 	w := tx.writes[t.def.ID]
 	if w == nil {
-		w = map[string]*Tuple{}
+		w = map[string]*tuple.Tuple{}
 		tx.writes[t.def.ID] = w
 	}
 	w[key] = tup
@@ -119,27 +121,28 @@ func (tx *txn) commit() {
 }
 
 // dml applies one operation to the transaction and returns its row count.
-func (tx *txn) dml(d *Dml) (uint64, *Error) {
+func (tx *txn) dml(d *Dml) (uint64, *tuple.Error) {
 	t, ok := tx.s.tables[d.Table]
 	if !ok {
 		return 0, errNoSuchTable(d.Table)
 	}
 	def := &t.def
 	if definesTables(d.Table) {
-		return 0, errorf(CodeIllegalParams, "space '%s' is changed only by DDL", def.Name)
+		return 0, tuple.Errorf(tuple.CodeIllegalParams, "space '%s' is changed only by DDL", def.Name)
 	}
 	switch d.Kind {
 	case DmlInsert, DmlReplace:
 		if len(d.Tuple) == 0 || len(d.Key) != 0 || len(d.Ops) != 0 {
-			return 0, errorf(CodeIllegalParams, "%s takes a tuple only", d.Kind)
+			return 0, tuple.Errorf(tuple.CodeIllegalParams, "%s takes a tuple only", d.Kind)
 		}
 		tup, e := newRow(def, d.Tuple)
 		if e != nil {
 			return 0, e
 		}
-		key, _ := pkOf(def, tup.vals) // checkTuple has checked the key types
+		k, _ := def.RowKey(tup.Values()) // CheckTuple has checked the key types
+		key := string(k)
 		if old, exists := tx.get(t, key); exists && d.Kind == DmlInsert {
-			return 0, errorf(CodeTupleFound,
+			return 0, tuple.Errorf(tuple.CodeTupleFound,
 				"Duplicate key exists in unique index \"%s\" in space \"%s\" with old tuple - %s and new tuple - %s",
 				def.PkName(), def.Name, old, tup)
 		}
@@ -147,13 +150,13 @@ func (tx *txn) dml(d *Dml) (uint64, *Error) {
 		return 1, nil
 	case DmlUpdate, DmlDelete:
 		if len(d.Key) == 0 || len(d.Tuple) != 0 || (d.Kind == DmlDelete && len(d.Ops) != 0) {
-			return 0, errorf(CodeIllegalParams, "%s takes a key only", d.Kind)
+			return 0, tuple.Errorf(tuple.CodeIllegalParams, "%s takes a key only", d.Kind)
 		}
-		keyVals, e := decodeArray(d.Key)
+		keyVals, e := tuple.DecodeArray(d.Key)
 		if e != nil {
 			return 0, e
 		}
-		k, e := def.encodeKey(keyVals)
+		k, e := def.EncodeKey(keyVals)
 		if e != nil {
 			return 0, e
 		}
@@ -165,7 +168,7 @@ func (tx *txn) dml(d *Dml) (uint64, *Error) {
 			tx.set(t, key, nil)
 			return 1, nil
 		}
-		ups, e := parseUpdateOps(def, d.Ops)
+		up, e := tuple.ParseUpdate(d.Ops, def.FieldNames())
 		if e != nil {
 			return 0, e
 		}
@@ -173,28 +176,31 @@ func (tx *txn) dml(d *Dml) (uint64, *Error) {
 		if !exists {
 			return 0, nil // Tarantool: updating a missing row is no error
 		}
-		tup, e := applyUpdate(def, old, ups)
+		tup, e := up.Apply(old)
 		if e != nil {
 			return 0, e
 		}
-		if newKey, _ := pkOf(def, tup.vals); newKey != key {
-			return 0, errorf(CodeCantUpdatePrimaryKey,
+		if e := def.CheckTuple(tup.Values()); e != nil {
+			return 0, e
+		}
+		if newKey, _ := def.RowKey(tup.Values()); string(newKey) != key {
+			return 0, tuple.Errorf(tuple.CodeCantUpdatePrimaryKey,
 				"Attempt to modify a tuple field which is part of primary index in space '%s'", def.Name)
 		}
 		tx.set(t, key, &tup)
 		return 1, nil
 	}
-	return 0, errorf(CodeIllegalParams, "unknown dml kind %q", d.Kind)
+	return 0, tuple.Errorf(tuple.CodeIllegalParams, "unknown dml kind %q", d.Kind)
 }
 
 // newRow decodes and checks a tuple for the table.
-func newRow(def *TableDef, raw []byte) (Tuple, *Error) {
-	vals, e := decodeArray(raw)
-	if e != nil {
-		return Tuple{}, e
+func newRow(def *schema.TableDef, raw []byte) (tuple.Tuple, *tuple.Error) {
+	tup, err := tuple.New(raw)
+	if err != nil {
+		return tuple.Tuple{}, err.(*tuple.Error) // see tuple.New
 	}
-	if e := checkTuple(def, vals); e != nil {
-		return Tuple{}, e
+	if e := def.CheckTuple(tup.Values()); e != nil {
+		return tuple.Tuple{}, e
 	}
-	return Tuple{vals: vals, raw: raw}, nil
+	return tup, nil
 }

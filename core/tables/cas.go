@@ -4,12 +4,14 @@ import (
 	"bytes"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // Primitives for the leader's CaS check (.proc_cas): the keys an op writes,
 // and whether a predicate's range contains a key.
 
-// KeyRef is one written row: a table and the EncodeKey encoding of its
+// KeyRef is one written row: a table and the tuple.EncodeKey encoding of its
 // primary key. A nil Key means "some row of Table, key unknown": OpKeys
 // returns it for DML on a table this store does not know yet (one created
 // by a log entry not applied here), and every range of that table contains
@@ -43,7 +45,7 @@ type Bound struct {
 // malformed op (an undecodable tuple or key, a key of the wrong types) is
 // an error, with the code applying it would fail with: it would write
 // nothing when applied.
-func (s *Store) OpKeys(op Op) ([]KeyRef, *Error) {
+func (s *Store) OpKeys(op Op) ([]KeyRef, *tuple.Error) {
 	if e := op.checkShape(); e != nil {
 		return nil, e
 	}
@@ -59,7 +61,7 @@ func (s *Store) OpKeys(op Op) ([]KeyRef, *Error) {
 		for i := range op.Ops {
 			k, err := s.dmlKey(&op.Ops[i])
 			if err != nil {
-				return nil, errorf(err.Code, "batch op %d: %s", i, err.Message)
+				return nil, tuple.Errorf(err.Code, "batch op %d: %s", i, err.Message)
 			}
 			out = append(out, k)
 		}
@@ -73,15 +75,15 @@ func (s *Store) OpKeys(op Op) ([]KeyRef, *Error) {
 	case OpDdlDropTable:
 		return ddlKeys(op.TableID), nil
 	case OpAclChangeAuth:
-		key, _ := EncodeKey([]any{uint64(op.ChangeAuth.UserID)})
+		key, _ := tuple.EncodeKey([]any{uint64(op.ChangeAuth.UserID)})
 		return []KeyRef{{Table: TablePicoUser, Key: key}}, nil
 	}
 	return nil, nil // OpNop
 }
 
 func ddlKeys(id uint32) []KeyRef {
-	tableKey, _ := EncodeKey([]any{uint64(id)})
-	indexKey, _ := EncodeKey([]any{uint64(id), uint64(0)})
+	tableKey, _ := tuple.EncodeKey([]any{uint64(id)})
+	indexKey, _ := tuple.EncodeKey([]any{uint64(id), uint64(0)})
 	return []KeyRef{
 		{Table: TablePicoProperty, Key: []byte(propKey(PropGlobalSchemaVersion))},
 		{Table: TablePicoTable, Key: tableKey},
@@ -90,7 +92,7 @@ func ddlKeys(id uint32) []KeyRef {
 }
 
 // dmlKey is the key a DML operation writes.
-func (s *Store) dmlKey(d *Dml) (KeyRef, *Error) {
+func (s *Store) dmlKey(d *Dml) (KeyRef, *tuple.Error) {
 	t, ok := s.tables[d.Table]
 	if !ok {
 		return KeyRef{Table: d.Table}, nil // unknown key: see KeyRef
@@ -99,27 +101,27 @@ func (s *Store) dmlKey(d *Dml) (KeyRef, *Error) {
 	var key []any
 	switch d.Kind {
 	case DmlInsert, DmlReplace:
-		vals, e := decodeArray(d.Tuple)
+		vals, e := tuple.DecodeArray(d.Tuple)
 		if e != nil {
 			return KeyRef{}, e
 		}
 		if len(vals) != len(def.Format) {
-			return KeyRef{}, errorf(CodeExactFieldCount, "Tuple field count %d does not match space field count %d",
+			return KeyRef{}, tuple.Errorf(tuple.CodeExactFieldCount, "Tuple field count %d does not match space field count %d",
 				len(vals), len(def.Format))
 		}
 		for _, pos := range def.PrimaryKey {
 			key = append(key, vals[pos])
 		}
 	case DmlUpdate, DmlDelete:
-		vals, e := decodeArray(d.Key)
+		vals, e := tuple.DecodeArray(d.Key)
 		if e != nil {
 			return KeyRef{}, e
 		}
 		key = vals
 	default:
-		return KeyRef{}, errorf(CodeIllegalParams, "unknown dml kind %q", d.Kind)
+		return KeyRef{}, tuple.Errorf(tuple.CodeIllegalParams, "unknown dml kind %q", d.Kind)
 	}
-	k, e := def.encodeKey(key)
+	k, e := def.EncodeKey(key)
 	if e != nil {
 		return KeyRef{}, e
 	}
@@ -138,7 +140,7 @@ type compiledRange struct {
 
 // CheckRange checks a range: well formed, and its keys of the types of the
 // table's primary key (for a table this store does not know, only that the
-// keys encode). Errors are *Error: KEY_PART_TYPE, EXACT_MATCH,
+// keys encode). Errors are *tuple.Error: KEY_PART_TYPE, EXACT_MATCH,
 // KEY_PART_COUNT, INVALID_MSGPACK, TUPLE_NOT_ARRAY, ILLEGAL_PARAMS.
 func (s *Store) CheckRange(r Range) error {
 	if _, e := s.compileRange(r); e != nil {
@@ -147,11 +149,11 @@ func (s *Store) CheckRange(r Range) error {
 	return nil
 }
 
-func (s *Store) compileRange(r Range) (compiledRange, *Error) {
+func (s *Store) compileRange(r Range) (compiledRange, *tuple.Error) {
 	c := compiledRange{table: r.Table}
 	if len(r.Key) != 0 {
 		if r.Min != nil || r.Max != nil {
-			return c, errorf(CodeIllegalParams, "a range has either a key or bounds")
+			return c, tuple.Errorf(tuple.CodeIllegalParams, "a range has either a key or bounds")
 		}
 		k, e := s.rangeKey(r.Table, r.Key, false)
 		c.key = k
@@ -161,7 +163,7 @@ func (s *Store) compileRange(r Range) (compiledRange, *Error) {
 		c.whole = true
 		return c, nil
 	}
-	var e *Error
+	var e *tuple.Error
 	if r.Min != nil {
 		c.minIncl = r.Min.Included
 		if c.min, e = s.rangeKey(r.Table, r.Min.Key, true); e != nil {
@@ -179,26 +181,26 @@ func (s *Store) compileRange(r Range) (compiledRange, *Error) {
 
 // rangeKey decodes and encodes a range key: the full primary key, or a
 // non-empty prefix of it for a bound.
-func (s *Store) rangeKey(table uint32, raw []byte, prefix bool) ([]byte, *Error) {
-	vals, e := decodeArray(raw)
+func (s *Store) rangeKey(table uint32, raw []byte, prefix bool) ([]byte, *tuple.Error) {
+	vals, e := tuple.DecodeArray(raw)
 	if e != nil {
 		return nil, e
 	}
 	if prefix && len(vals) == 0 {
-		return nil, errorf(CodeIllegalParams, "a range bound needs at least one key part")
+		return nil, tuple.Errorf(tuple.CodeIllegalParams, "a range bound needs at least one key part")
 	}
 	t, ok := s.tables[table]
 	if !ok {
-		k, err := EncodeKey(vals)
+		k, err := tuple.EncodeKey(vals)
 		if err != nil {
-			return nil, errorf(CodeKeyPartType, "%v", err)
+			return nil, tuple.Errorf(tuple.CodeKeyPartType, "%v", err)
 		}
 		return k, nil
 	}
 	if prefix {
-		return t.def.encodeKeyPrefix(vals)
+		return t.def.EncodeKeyPrefix(vals)
 	}
-	return t.def.encodeKey(vals)
+	return t.def.EncodeKey(vals)
 }
 
 // RangeContains reports whether the range contains the key. The range is

@@ -5,6 +5,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 func TestOpKeys(t *testing.T) {
@@ -32,7 +35,7 @@ func TestOpKeys(t *testing.T) {
 		{"batch", BatchOp(Insert(kvID, 1, "a", 1, nil), Delete(multiID, "b", 2), Update(kvID, []any{1}, []any{"+", 2, 1})),
 			[]KeyRef{{kvID, key(t, 1)}, {multiID, key(t, "b", 2)}, {kvID, key(t, 1)}}},
 		{"unknown table", DmlOp(Insert(9999, 1, 2)), []KeyRef{{Table: 9999}}},
-		{"create", CreateTableOp(TableDef{Name: "new"}), ddl(1026)},
+		{"create", CreateTableOp(schema.TableDef{Name: "new"}), ddl(1026)},
 		{"create with id", CreateTableOp(explicit), ddl(3000)},
 		{"drop", DropTableOp(kvID), ddl(kvID)},
 		{"nop", Op{Kind: OpNop}, nil},
@@ -106,30 +109,30 @@ func TestRangeContains(t *testing.T) {
 		r    Range
 		code uint32
 	}{
-		{"key type", Range{Table: kvID, Key: raw(t, []any{"5"})}, CodeKeyPartType},
-		{"bound type", Range{Table: multiID, Min: b(true, 1)}, CodeKeyPartType},
-		{"nil key part", Range{Table: kvID, Key: raw(t, []any{nil})}, CodeKeyPartType},
-		{"partial exact key", Range{Table: multiID, Key: raw(t, []any{"a"})}, CodeExactMatch},
-		{"bound too long", Range{Table: kvID, Max: b(true, 1, 2)}, CodeKeyPartCount},
-		{"empty bound", Range{Table: kvID, Max: b(true)}, CodeIllegalParams},
-		{"key and bounds", Range{Table: kvID, Key: raw(t, []any{1}), Min: b(true, 1)}, CodeIllegalParams},
-		{"key not array", Range{Table: kvID, Key: raw(t, 1)}, CodeTupleNotArray},
-		{"garbage key", Range{Table: kvID, Key: []byte{0x91, 0xc1}}, CodeInvalidMsgpack},
-		{"unknown table, map key", Range{Table: 4242, Key: raw(t, []any{map[string]any{}})}, CodeKeyPartType},
+		{"key type", Range{Table: kvID, Key: raw(t, []any{"5"})}, tuple.CodeKeyPartType},
+		{"bound type", Range{Table: multiID, Min: b(true, 1)}, tuple.CodeKeyPartType},
+		{"nil key part", Range{Table: kvID, Key: raw(t, []any{nil})}, tuple.CodeKeyPartType},
+		{"partial exact key", Range{Table: multiID, Key: raw(t, []any{"a"})}, tuple.CodeExactMatch},
+		{"bound too long", Range{Table: kvID, Max: b(true, 1, 2)}, tuple.CodeKeyPartCount},
+		{"empty bound", Range{Table: kvID, Max: b(true)}, tuple.CodeIllegalParams},
+		{"key and bounds", Range{Table: kvID, Key: raw(t, []any{1}), Min: b(true, 1)}, tuple.CodeIllegalParams},
+		{"key not array", Range{Table: kvID, Key: raw(t, 1)}, tuple.CodeTupleNotArray},
+		{"garbage key", Range{Table: kvID, Key: []byte{0x91, 0xc1}}, tuple.CodeInvalidMsgpack},
+		{"unknown table, map key", Range{Table: 4242, Key: raw(t, []any{map[string]any{}})}, tuple.CodeKeyPartType},
 	}
 	for _, c := range errs {
-		require.Equal(t, c.code, s.CheckRange(c.r).(*Error).Code, c.name)
+		require.Equal(t, c.code, s.CheckRange(c.r).(*tuple.Error).Code, c.name)
 		// An error whatever the key, even of another table.
 		for _, k := range []KeyRef{kv(1), mk("a", 1)} {
 			_, err := s.RangeContains(c.r, k)
-			require.Equal(t, c.code, err.(*Error).Code, c.name)
+			require.Equal(t, c.code, err.(*tuple.Error).Code, c.name)
 		}
 	}
 }
 
 func TestRangeWireShape(t *testing.T) {
 	r := Range{Table: kvID, Min: &Bound{Key: raw(t, []any{1}), Included: true}, Max: &Bound{Key: raw(t, []any{9})}}
-	enc := mustMarshal(r)
+	enc := tuple.MustMarshal(r)
 	var m map[string]any
 	require.NoError(t, msgpack.Unmarshal(enc, &m))
 	require.Equal(t, map[string]any{
@@ -142,6 +145,6 @@ func TestRangeWireShape(t *testing.T) {
 	require.Equal(t, r, back)
 
 	whole := Range{Table: kvID}
-	require.NoError(t, msgpack.Unmarshal(mustMarshal(whole), &m))
+	require.NoError(t, msgpack.Unmarshal(tuple.MustMarshal(whole), &m))
 	require.Equal(t, map[string]any{"table": uint16(kvID)}, m)
 }

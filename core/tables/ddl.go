@@ -3,6 +3,9 @@ package tables
 import (
 	"bytes"
 	"slices"
+
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // Direct DDL. Until the governor drives two-phase DDL (DdlPrepare, then
@@ -13,29 +16,29 @@ import (
 func (s *Store) createTable(op Op) Result {
 	def := op.Def.Clone()
 	if def.Distribution == "" {
-		def.Distribution = DistributionGlobal
+		def.Distribution = schema.DistributionGlobal
 	}
 	if def.Engine == "" {
-		def.Engine = EngineMemtx
+		def.Engine = schema.EngineMemtx
 	}
 	if _, ok := s.byName[def.Name]; ok {
-		return Result{Err: errorf(CodeSpaceExists, "Space '%s' already exists", def.Name)}
+		return Result{Err: tuple.Errorf(tuple.CodeSpaceExists, "Space '%s' already exists", def.Name)}
 	}
 	switch {
 	case def.ID == 0:
 		def.ID = s.nextTableID()
 		if def.ID < FirstUserTableID { // wrapped around
-			return Result{Err: errorf(CodeCreateSpace, "Failed to create space '%s': no table id left", def.Name)}
+			return Result{Err: tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': no table id left", def.Name)}
 		}
 	case def.ID < FirstUserTableID:
-		return Result{Err: errorf(CodeCreateSpace, "Failed to create space '%s': id %d is reserved for system tables",
+		return Result{Err: tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': id %d is reserved for system tables",
 			def.Name, def.ID)}
 	default:
 		if t, ok := s.tables[def.ID]; ok {
-			return Result{Err: errorf(CodeSpaceExists, "Space '%s' already exists with id %d", t.def.Name, def.ID)}
+			return Result{Err: tuple.Errorf(tuple.CodeSpaceExists, "Space '%s' already exists with id %d", t.def.Name, def.ID)}
 		}
 	}
-	if e := def.validate(); e != nil {
+	if e := validateGlobal(&def); e != nil {
 		return Result{Err: e}
 	}
 	ver, e := s.newSchemaVersion(op.SchemaVersion)
@@ -57,13 +60,13 @@ func (s *Store) dropTable(op Op) Result {
 		return Result{Err: errNoSuchTable(op.TableID)}
 	}
 	if op.TableID < FirstUserTableID {
-		return Result{Err: errorf(CodeDropSpace, "Can't drop space '%s': it is a system space", t.def.Name)}
+		return Result{Err: tuple.Errorf(tuple.CodeDropSpace, "Can't drop space '%s': it is a system space", t.def.Name)}
 	}
 	ver, e := s.newSchemaVersion(op.SchemaVersion)
 	if e != nil {
 		return Result{Err: e}
 	}
-	tableKey, _ := EncodeKey([]any{uint64(op.TableID)})
+	tableKey, _ := tuple.EncodeKey([]any{uint64(op.TableID)})
 	s.tables[TablePicoTable].set(string(tableKey), nil)
 	// Every _pico_index row of the table: keys (table_id, index_id) start
 	// with the encoding of table_id.
@@ -79,19 +82,37 @@ func (s *Store) dropTable(op Op) Result {
 	return Result{}
 }
 
+// validateGlobal checks a definition of a global table: a valid
+// definition (schema.TableDef.Validate), distributed globally, in memtx.
+// The result is a CREATE_SPACE error.
+func validateGlobal(def *schema.TableDef) *tuple.Error {
+	if e := def.Validate(); e != nil {
+		return e
+	}
+	switch {
+	case def.Distribution != schema.DistributionGlobal:
+		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': distribution %q: only global tables are replicated by Raft",
+			def.Name, def.Distribution)
+	case def.Engine != schema.EngineMemtx:
+		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': engine %q: global tables use %q",
+			def.Name, def.Engine, schema.EngineMemtx)
+	}
+	return nil
+}
+
 // newSchemaVersion is the version a DDL op moves to: requested, or the
 // current one + 1 if requested is 0.
-func (s *Store) newSchemaVersion(requested uint64) (uint64, *Error) {
+func (s *Store) newSchemaVersion(requested uint64) (uint64, *tuple.Error) {
 	cur := s.SchemaVersion()
 	if requested == 0 {
 		return cur + 1, nil
 	}
 	if requested <= cur {
-		return 0, errorf(CodeWrongSchemaVersion, "Wrong schema version, current: %d, in request: %d", cur, requested)
+		return 0, tuple.Errorf(tuple.CodeWrongSchemaVersion, "Wrong schema version, current: %d, in request: %d", cur, requested)
 	}
 	return requested, nil
 }
 
 func (s *Store) setProperty(key string, value any) {
-	s.putRow(TablePicoProperty, mustTuple([]any{key, value}))
+	s.putRow(TablePicoProperty, tuple.FromValues([]any{key, value}))
 }

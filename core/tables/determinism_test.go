@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/stretchr/testify/require"
 )
 
@@ -83,7 +85,7 @@ func (g opGen) op() []byte {
 		}
 		return BatchOp(ds...).Encode()
 	case n < 89:
-		def := TableDef{ID: 2000, Name: "tmp", Format: []Field{{Name: "k", Type: TypeUnsigned}, {Name: "v", Type: TypeString}}, PrimaryKey: []uint32{0}}
+		def := schema.TableDef{ID: 2000, Name: "tmp", Format: []schema.Field{{Name: "k", Type: tuple.TypeUnsigned}, {Name: "v", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}
 		return CreateTableOp(def).Encode()
 	case n < 92:
 		return DropTableOp(2000).Encode()
@@ -142,8 +144,8 @@ func TestDeterminism(t *testing.T) {
 	require.Greater(t, ok, uint64(800))
 	require.Greater(t, failed, uint64(200))
 	require.Greater(t, rows, uint64(500))
-	for _, code := range []uint32{CodeTupleFound, CodeNoSuchSpace, CodeFieldType, CodeKeyPartType,
-		CodeIllegalParams, CodeCantUpdatePrimaryKey, CodeUpdateArgType, CodeSpaceExists} {
+	for _, code := range []uint32{tuple.CodeTupleFound, tuple.CodeNoSuchSpace, tuple.CodeFieldType, tuple.CodeKeyPartType,
+		tuple.CodeIllegalParams, tuple.CodeCantUpdatePrimaryKey, tuple.CodeUpdateArgType, tuple.CodeSpaceExists} {
 		require.True(t, codes[code], "code %d never seen", code)
 	}
 	require.NotEqual(t, newTestStore(t).StateHash(), a.StateHash())

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
 
 	"github.com/stretchr/testify/require"
 )
@@ -14,21 +16,21 @@ const (
 )
 
 // kvDef: id unsigned (pk), name string, score number, tags array (nullable).
-func kvDef() TableDef {
-	return TableDef{Name: "kv", Format: []Field{
-		{Name: "id", Type: TypeUnsigned},
-		{Name: "name", Type: TypeString},
-		{Name: "score", Type: TypeNumber},
-		{Name: "tags", Type: TypeArray, Nullable: true},
+func kvDef() schema.TableDef {
+	return schema.TableDef{Name: "kv", Format: []schema.Field{
+		{Name: "id", Type: tuple.TypeUnsigned},
+		{Name: "name", Type: tuple.TypeString},
+		{Name: "score", Type: tuple.TypeNumber},
+		{Name: "tags", Type: tuple.TypeArray, Nullable: true},
 	}, PrimaryKey: []uint32{0}}
 }
 
 // multiDef: a string, b integer, c any; pk (a, b).
-func multiDef() TableDef {
-	return TableDef{Name: "multi", Format: []Field{
-		{Name: "a", Type: TypeString},
-		{Name: "b", Type: TypeInteger},
-		{Name: "c", Type: TypeAny, Nullable: true},
+func multiDef() schema.TableDef {
+	return schema.TableDef{Name: "multi", Format: []schema.Field{
+		{Name: "a", Type: tuple.TypeString},
+		{Name: "b", Type: tuple.TypeInteger},
+		{Name: "c", Type: tuple.TypeAny, Nullable: true},
 	}, PrimaryKey: []uint32{0, 1}}
 }
 
@@ -50,14 +52,14 @@ func mustApply(t *testing.T, s *Store, op Op) Result {
 
 func raw(t *testing.T, v any) []byte {
 	t.Helper()
-	b, err := Marshal(v)
+	b, err := tuple.Marshal(v)
 	require.NoError(t, err)
 	return b
 }
 
 func key(t *testing.T, vals ...any) []byte {
 	t.Helper()
-	k, err := EncodeKey(vals)
+	k, err := tuple.EncodeKey(vals)
 	require.NoError(t, err)
 	return k
 }

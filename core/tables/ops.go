@@ -5,6 +5,9 @@ import (
 	"fmt"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // OpKind discriminates Ops.
@@ -54,7 +57,7 @@ type Op struct {
 	// user table id; Distribution "" means global and Engine "" memtx. Its
 	// SchemaVersion and Operable are set by the op (the new schema version,
 	// true).
-	Def *TableDef `msgpack:"def,omitempty"`
+	Def *schema.TableDef `msgpack:"def,omitempty"`
 	// TableID is the table of an OpDdlDropTable.
 	TableID uint32 `msgpack:"table_id,omitempty"`
 	// ChangeAuth is the password of an OpAclChangeAuth.
@@ -62,6 +65,12 @@ type Op struct {
 	// SchemaVersion is the schema version a DDL op moves to; 0 means the
 	// current global_schema_version + 1. It must be newer than the current.
 	SchemaVersion uint64 `msgpack:"schema_version,omitempty"`
+}
+
+// Result is the reply to one applied Op.
+type Result struct {
+	RowCount uint64       `msgpack:"row_count"`
+	Err      *tuple.Error `msgpack:"error,omitempty"`
 }
 
 // ChangeAuth gives user UserID the password Hash, kept by Method (only
@@ -90,7 +99,7 @@ type Dml struct {
 // always encodes the same). It panics if an update argument holds a Go value
 // msgpack cannot encode (a channel, a function), which is a programming
 // error.
-func (op Op) Encode() []byte { return mustMarshal(op) }
+func (op Op) Encode() []byte { return tuple.MustMarshal(op) }
 
 // DecodeOp decodes an Op. It checks the shape (a known kind with its part
 // present, no unknown fields, no trailing bytes); everything else is checked
@@ -113,28 +122,28 @@ func DecodeOp(data []byte) (Op, error) {
 }
 
 // checkShape checks that the op's kind is known and its part is present.
-func (op *Op) checkShape() *Error {
+func (op *Op) checkShape() *tuple.Error {
 	switch op.Kind {
 	case OpDml:
 		if op.Dml == nil {
-			return errorf(CodeIllegalParams, "op %q without dml", op.Kind)
+			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without dml", op.Kind)
 		}
 	case OpBatch:
 	case OpDdlCreateTable:
 		if op.Def == nil {
-			return errorf(CodeIllegalParams, "op %q without def", op.Kind)
+			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without def", op.Kind)
 		}
 	case OpDdlDropTable:
 		if op.TableID == 0 {
-			return errorf(CodeIllegalParams, "op %q without table_id", op.Kind)
+			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without table_id", op.Kind)
 		}
 	case OpAclChangeAuth:
 		if op.ChangeAuth == nil {
-			return errorf(CodeIllegalParams, "op %q without change_auth", op.Kind)
+			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without change_auth", op.Kind)
 		}
 	case OpNop:
 	default:
-		return errorf(CodeIllegalParams, "unknown op kind %q", op.Kind)
+		return tuple.Errorf(tuple.CodeIllegalParams, "unknown op kind %q", op.Kind)
 	}
 	return nil
 }
@@ -158,22 +167,22 @@ func (op Op) Dmls() []Dml {
 
 // Insert is an insert of a row given by its field values.
 func Insert(table uint32, fields ...any) Dml {
-	return Dml{Kind: DmlInsert, Table: table, Tuple: mustMarshal(fields)}
+	return Dml{Kind: DmlInsert, Table: table, Tuple: tuple.MustMarshal(fields)}
 }
 
 // Replace is a replace of a row given by its field values.
 func Replace(table uint32, fields ...any) Dml {
-	return Dml{Kind: DmlReplace, Table: table, Tuple: mustMarshal(fields)}
+	return Dml{Kind: DmlReplace, Table: table, Tuple: tuple.MustMarshal(fields)}
 }
 
 // Update updates the row with primary key key by ops ([op, field, arg]).
 func Update(table uint32, key []any, ops ...[]any) Dml {
-	return Dml{Kind: DmlUpdate, Table: table, Key: mustMarshal(key), Ops: ops}
+	return Dml{Kind: DmlUpdate, Table: table, Key: tuple.MustMarshal(key), Ops: ops}
 }
 
 // Delete deletes the row with the given primary key values.
 func Delete(table uint32, key ...any) Dml {
-	return Dml{Kind: DmlDelete, Table: table, Key: mustMarshal(key)}
+	return Dml{Kind: DmlDelete, Table: table, Key: tuple.MustMarshal(key)}
 }
 
 // DmlOp wraps one Dml in an Op.
@@ -183,7 +192,7 @@ func DmlOp(d Dml) Op { return Op{Kind: OpDml, Dml: &d} }
 func BatchOp(ds ...Dml) Op { return Op{Kind: OpBatch, Ops: ds} }
 
 // CreateTableOp is a direct ddl_create_table.
-func CreateTableOp(def TableDef) Op { return Op{Kind: OpDdlCreateTable, Def: &def} }
+func CreateTableOp(def schema.TableDef) Op { return Op{Kind: OpDdlCreateTable, Def: &def} }
 
 // DropTableOp is a direct ddl_drop_table.
 func DropTableOp(id uint32) Op { return Op{Kind: OpDdlDropTable, TableID: id} }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -90,7 +91,7 @@ func TestDecodeOpGarbage(t *testing.T) {
 		s := newTestStore(t)
 		before := s.StateHash()
 		res := s.Apply([]ra.Command{{Index: 1, Data: b}})
-		require.Equal(t, CodeIllegalParams, res[0].(Result).Err.Code, name)
+		require.Equal(t, tuple.CodeIllegalParams, res[0].(Result).Err.Code, name)
 		require.Equal(t, before, s.StateHash())
 	}
 	// Random bytes never panic, and decode only into a well-formed op.

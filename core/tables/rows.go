@@ -3,6 +3,8 @@ package tables
 import (
 	"fmt"
 	"slices"
+
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // Typed rows of the topology tables: what the lifecycle and the governor
@@ -35,7 +37,7 @@ func gradeFrom(v any) (Grade, error) {
 		return Grade{}, fmt.Errorf("grade %v is not [variant, incarnation]", v)
 	}
 	variant, ok1 := a[0].(string)
-	inc, ok2 := AsUint64(a[1])
+	inc, ok2 := tuple.AsUint64(a[1])
 	if !ok1 || !ok2 {
 		return Grade{}, fmt.Errorf("grade %v is not [variant, incarnation]", v)
 	}
@@ -79,7 +81,7 @@ func InstanceFrom(v []any) (Instance, error) {
 	var err error
 	i.InstanceID, _ = v[0].(string)
 	i.InstanceUUID, _ = v[1].(string)
-	i.RaftID, _ = AsUint64(v[2])
+	i.RaftID, _ = tuple.AsUint64(v[2])
 	i.ReplicasetID, _ = v[3].(string)
 	i.ReplicasetUUID, _ = v[4].(string)
 	if i.Current, err = gradeFrom(v[5]); err != nil {
@@ -139,10 +141,10 @@ func ReplicasetFrom(v []any) (Replicaset, error) {
 	r.CurrentMasterID, _ = v[2].(string)
 	r.TargetMasterID, _ = v[3].(string)
 	r.Tier, _ = v[4].(string)
-	r.Weight, _ = AsFloat64(v[5])
+	r.Weight, _ = tuple.AsFloat64(v[5])
 	r.State, _ = v[6].(string)
-	r.CurrentConfigVersion, _ = AsUint64(v[7])
-	r.TargetConfigVersion, _ = AsUint64(v[8])
+	r.CurrentConfigVersion, _ = tuple.AsUint64(v[7])
+	r.TargetConfigVersion, _ = tuple.AsUint64(v[8])
 	r.PromotionVclock, _ = v[9].(map[string]any)
 	return r, nil
 }
@@ -174,12 +176,12 @@ func TierFrom(v []any) (Tier, error) {
 		return t, fmt.Errorf("_pico_tier row of %d fields", len(v))
 	}
 	t.Name, _ = v[0].(string)
-	t.ReplicationFactor, _ = AsUint64(v[1])
+	t.ReplicationFactor, _ = tuple.AsUint64(v[1])
 	t.CanVote, _ = v[2].(bool)
-	t.CurrentVshardConfigVersion, _ = AsUint64(v[3])
-	t.TargetVshardConfigVersion, _ = AsUint64(v[4])
+	t.CurrentVshardConfigVersion, _ = tuple.AsUint64(v[3])
+	t.TargetVshardConfigVersion, _ = tuple.AsUint64(v[4])
 	t.VshardBootstrapped, _ = v[5].(bool)
-	t.BucketCount, _ = AsUint64(v[6])
+	t.BucketCount, _ = tuple.AsUint64(v[6])
 	return t, nil
 }
 
@@ -231,7 +233,7 @@ func (s *Store) ReadTopology() (Topology, error) {
 		return t, err
 	}
 	for _, r := range rows {
-		id, _ := AsUint64(r.Values()[0])
+		id, _ := tuple.AsUint64(r.Values()[0])
 		t.Addresses[id], _ = r.Values()[1].(string)
 	}
 	return t, nil

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -27,7 +29,7 @@ type SnapshotPosition struct {
 
 // EncodePosition is the msgpack encoding of a position, as in Chunk.Pos
 // and Chunk.Next.
-func EncodePosition(p SnapshotPosition) []byte { return mustMarshal(p) }
+func EncodePosition(p SnapshotPosition) []byte { return tuple.MustMarshal(p) }
 
 // DecodePosition decodes a Chunk.Pos or Chunk.Next.
 func DecodePosition(b []byte) (SnapshotPosition, error) {
@@ -79,7 +81,7 @@ func (s *Store) Snapshot() ra.Snapshotter {
 		keys := t.keys()
 		rows := make([]msgpack.RawMessage, len(keys))
 		for i, k := range keys {
-			rows[i] = t.rows[k].raw
+			rows[i] = t.rows[k].Raw()
 		}
 		sn.tables = append(sn.tables, snapTable{id: id, rows: rows})
 	}
@@ -118,7 +120,7 @@ func (sn *snapshot) Chunk(pos []byte) (ra.Chunk, error) {
 	}
 	// The tuples are raw msgpack, copied as they are; around them, a few
 	// bytes per tuple and per table.
-	c := ra.Chunk{Pos: pos, Data: mustMarshalSized(data, size+5*count+64*len(data.SpaceDumps)+64)}
+	c := ra.Chunk{Pos: pos, Data: tuple.MustMarshalSized(data, size+5*count+64*len(data.SpaceDumps)+64)}
 	if data.NextPosition != nil {
 		c.Next = EncodePosition(*data.NextPosition)
 	}
@@ -226,11 +228,11 @@ func rebuild(rows map[uint32][]msgpack.RawMessage) (*Store, error) {
 			if e != nil {
 				return nil, fmt.Errorf("table %s: %w", t.def.Name, e)
 			}
-			key, _ := pkOf(&t.def, tup.vals)
-			if _, dup := t.rows[key]; dup {
+			key, _ := t.def.RowKey(tup.Values())
+			if _, dup := t.rows[string(key)]; dup {
 				return nil, fmt.Errorf("table %s: duplicate key in tuple %s", t.def.Name, tup)
 			}
-			t.rows[key] = tup
+			t.rows[string(key)] = tup
 		}
 	}
 	return s, nil
@@ -238,17 +240,17 @@ func rebuild(rows map[uint32][]msgpack.RawMessage) (*Store, error) {
 
 // defsFromRows parses _pico_table rows and completes them with the primary
 // keys of their _pico_index rows.
-func defsFromRows(tableRows, indexRows []msgpack.RawMessage) ([]TableDef, error) {
+func defsFromRows(tableRows, indexRows []msgpack.RawMessage) ([]schema.TableDef, error) {
 	if len(tableRows) == 0 {
 		return nil, fmt.Errorf("the snapshot has no _pico_table rows")
 	}
-	pks := map[uint32]IndexDef{}
+	pks := map[uint32]schema.IndexDef{}
 	for _, raw := range indexRows {
-		tup, err := NewTuple(raw)
+		tup, err := tuple.New(raw)
 		if err != nil {
 			return nil, fmt.Errorf("_pico_index: %w", err)
 		}
-		x, err := IndexDefFromTuple(tup.vals)
+		x, err := IndexDefFrom(tup.Values())
 		if err != nil {
 			return nil, err
 		}
@@ -256,13 +258,13 @@ func defsFromRows(tableRows, indexRows []msgpack.RawMessage) ([]TableDef, error)
 			pks[x.TableID] = x
 		}
 	}
-	defs := make([]TableDef, 0, len(tableRows))
+	defs := make([]schema.TableDef, 0, len(tableRows))
 	for _, raw := range tableRows {
-		tup, err := NewTuple(raw)
+		tup, err := tuple.New(raw)
 		if err != nil {
 			return nil, fmt.Errorf("_pico_table: %w", err)
 		}
-		def, err := TableDefFromTuple(tup.vals)
+		def, err := TableDefFrom(tup.Values())
 		if err != nil {
 			return nil, err
 		}
@@ -273,13 +275,13 @@ func defsFromRows(tableRows, indexRows []msgpack.RawMessage) ([]TableDef, error)
 		if def.PrimaryKey, err = x.PrimaryKeyOf(&def); err != nil {
 			return nil, err
 		}
-		if e := def.validate(); e != nil {
+		if e := validateGlobal(&def); e != nil {
 			return nil, e
 		}
 		defs = append(defs, def)
 	}
 	for _, id := range []uint32{TablePicoTable, TablePicoIndex, TablePicoProperty} {
-		if !slices.ContainsFunc(defs, func(d TableDef) bool { return d.ID == id }) {
+		if !slices.ContainsFunc(defs, func(d schema.TableDef) bool { return d.ID == id }) {
 			return nil, fmt.Errorf("the snapshot does not define system table %d", id)
 		}
 	}

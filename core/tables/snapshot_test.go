@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -54,7 +56,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 			}
 
 			dst := New()
-			mustApply(t, dst, CreateTableOp(TableDef{Name: "gone", Format: []Field{{Name: "a", Type: TypeString}}, PrimaryKey: []uint32{0}}))
+			mustApply(t, dst, CreateTableOp(schema.TableDef{Name: "gone", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}))
 			mustApply(t, dst, DmlOp(Insert(1024, "x")))
 			require.NoError(t, dst.Restore(chunks))
 
@@ -75,7 +77,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 			for _, op := range []Op{
 				DmlOp(Insert(kvID, 1000, "dup", 1, nil)),
 				DmlOp(Update(kvID, []any{999}, []any{"+", "score", 1})),
-				CreateTableOp(TableDef{Name: "later", Format: []Field{{Name: "a", Type: TypeString}}, PrimaryKey: []uint32{0}}),
+				CreateTableOp(schema.TableDef{Name: "later", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}),
 			} {
 				require.Equal(t, src.ApplyOp(op), dst.ApplyOp(op))
 				require.Equal(t, src.StateHash(), dst.StateHash())
@@ -138,7 +140,7 @@ func TestSnapshotChunks(t *testing.T) {
 			require.Equal(t, len(chunks)-1, i)
 		} else {
 			require.NotNil(t, data.NextPosition)
-			require.Equal(t, mustMarshal(data.NextPosition), []byte(c.Next))
+			require.Equal(t, tuple.MustMarshal(data.NextPosition), []byte(c.Next))
 			// The position: the last table returned and how many of its
 			// tuples have been returned so far.
 			require.Equal(t, last.TableID, data.NextPosition.TableID)
@@ -167,7 +169,7 @@ func TestSnapshotServedByPosition(t *testing.T) {
 
 	// A position at the very end of a table continues with the next table.
 	rows, _ := s.Scan(TablePicoTable)
-	c, err := sn.Chunk(mustMarshal(SnapshotPosition{TableID: TablePicoTable, TupleOffset: uint64(len(rows))}))
+	c, err := sn.Chunk(tuple.MustMarshal(SnapshotPosition{TableID: TablePicoTable, TupleOffset: uint64(len(rows))}))
 	require.NoError(t, err)
 	var data SnapshotData
 	require.NoError(t, unmarshalStrict(c.Data, &data))
@@ -175,11 +177,11 @@ func TestSnapshotServedByPosition(t *testing.T) {
 
 	for name, pos := range map[string][]byte{
 		"garbage":        {0xc1},
-		"not a position": mustMarshal([]any{1, 2}),
-		"unknown field":  mustMarshal(map[string]any{"table_id": 512, "tuple_offset": 0, "x": 1}),
-		"unknown table":  mustMarshal(SnapshotPosition{TableID: 9999}),
-		"empty table":    mustMarshal(SnapshotPosition{TableID: TablePicoUser}),
-		"beyond":         mustMarshal(SnapshotPosition{TableID: kvID, TupleOffset: 301}),
+		"not a position": tuple.MustMarshal([]any{1, 2}),
+		"unknown field":  tuple.MustMarshal(map[string]any{"table_id": 512, "tuple_offset": 0, "x": 1}),
+		"unknown table":  tuple.MustMarshal(SnapshotPosition{TableID: 9999}),
+		"empty table":    tuple.MustMarshal(SnapshotPosition{TableID: TablePicoUser}),
+		"beyond":         tuple.MustMarshal(SnapshotPosition{TableID: kvID, TupleOffset: 301}),
 	} {
 		_, err := sn.Chunk(pos)
 		require.Error(t, err, name)
@@ -237,7 +239,7 @@ func TestRestoreErrors(t *testing.T) {
 
 	withData := func(i int, data SnapshotData) []ra.Chunk {
 		out := append([]ra.Chunk(nil), chunks...)
-		out[i].Data = mustMarshal(data)
+		out[i].Data = tuple.MustMarshal(data)
 		return out
 	}
 	first := func() SnapshotData {
@@ -250,9 +252,9 @@ func TestRestoreErrors(t *testing.T) {
 	dupRow := first()
 	dupRow.SpaceDumps[0].Tuples = append(dupRow.SpaceDumps[0].Tuples, dupRow.SpaceDumps[0].Tuples[0])
 	undefined := first()
-	undefined.SpaceDumps = append(undefined.SpaceDumps, SpaceDump{TableID: 7777, Tuples: []msgpack.RawMessage{mustMarshal([]any{1})}})
+	undefined.SpaceDumps = append(undefined.SpaceDumps, SpaceDump{TableID: 7777, Tuples: []msgpack.RawMessage{tuple.MustMarshal([]any{1})}})
 	badRow := first()
-	badRow.SpaceDumps = append(badRow.SpaceDumps, SpaceDump{TableID: kvID, Tuples: []msgpack.RawMessage{mustMarshal([]any{"x"})}})
+	badRow.SpaceDumps = append(badRow.SpaceDumps, SpaceDump{TableID: kvID, Tuples: []msgpack.RawMessage{tuple.MustMarshal([]any{"x"})}})
 
 	cases := map[string][]ra.Chunk{
 		"none":            nil,

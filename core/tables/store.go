@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"slices"
+
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // DefaultChunkBytes is the default snapshot chunk size.
@@ -12,8 +15,8 @@ const DefaultChunkBytes = 1 << 20
 // Store holds every global table; make one with New. It is not safe for
 // concurrent use (like all of core/, it is driven by one caller).
 //
-// Rows live in a Go map per table, keyed by the EncodeKey encoding of their
-// primary key: point reads and writes are O(key size). Ordered reads (Scan,
+// Rows live in a Go map per table, keyed by the encoding of their primary
+// key (schema.TableDef.RowKey): point reads and writes are O(key size). Ordered reads (Scan,
 // Snapshot, StateHash) sort the keys of a table once, O(n log n), and reuse
 // the order until the table is written again.
 type Store struct {
@@ -27,8 +30,8 @@ type Store struct {
 
 // table is a table's definition and rows.
 type table struct {
-	def    TableDef
-	rows   map[string]Tuple
+	def    schema.TableDef
+	rows   map[string]tuple.Tuple
 	sorted []string // row keys in order; nil when stale
 }
 
@@ -51,41 +54,32 @@ func (s *Store) reset() {
 	s.byName = map[string]uint32{}
 }
 
-func (s *Store) addTable(def TableDef) *table {
-	t := &table{def: def, rows: map[string]Tuple{}}
+func (s *Store) addTable(def schema.TableDef) *table {
+	t := &table{def: def, rows: map[string]tuple.Tuple{}}
 	s.tables[def.ID] = t
 	s.byName[def.Name] = def.ID
 	return t
 }
 
 // putDefRows writes the table's _pico_table and _pico_index rows.
-func (s *Store) putDefRows(def *TableDef) {
+func (s *Store) putDefRows(def *schema.TableDef) {
 	idx := def.PkIndex()
-	s.putRow(TablePicoTable, mustTuple(def.ToTuple()))
-	s.putRow(TablePicoIndex, mustTuple(idx.ToTuple()))
+	s.putRow(TablePicoTable, tuple.FromValues(TableRow(def)))
+	s.putRow(TablePicoIndex, tuple.FromValues(IndexRow(&idx)))
 }
 
 // putRow stores a row built by this package, which fits its table.
-func (s *Store) putRow(id uint32, tup Tuple) {
+func (s *Store) putRow(id uint32, tup tuple.Tuple) {
 	t := s.tables[id]
-	key, err := pkOf(&t.def, tup.vals)
+	key, err := t.def.RowKey(tup.Values())
 	if err != nil {
 		panic("tables: internal row does not fit " + t.def.Name + ": " + err.Error())
 	}
-	t.set(key, &tup)
-}
-
-func mustTuple(vals []any) Tuple {
-	raw := mustMarshal(vals)
-	t, err := NewTuple(raw)
-	if err != nil {
-		panic("tables: " + err.Error())
-	}
-	return t
+	t.set(string(key), &tup)
 }
 
 // set writes (tup != nil) or deletes a row.
-func (t *table) set(key string, tup *Tuple) {
+func (t *table) set(key string, tup *tuple.Tuple) {
 	if tup == nil {
 		if _, ok := t.rows[key]; !ok {
 			return
@@ -115,9 +109,9 @@ func (t *table) keys() []string {
 }
 
 // ordered returns the rows in primary key order.
-func (t *table) ordered() []Tuple {
+func (t *table) ordered() []tuple.Tuple {
 	keys := t.keys()
-	out := make([]Tuple, len(keys))
+	out := make([]tuple.Tuple, len(keys))
 	for i, k := range keys {
 		out[i] = t.rows[k]
 	}
@@ -134,20 +128,8 @@ func (s *Store) ids() []uint32 {
 	return ids
 }
 
-// pkOf encodes the primary key of a tuple's values (which fit def).
-func pkOf(def *TableDef, vals []any) (string, error) {
-	parts := make([]any, len(def.PrimaryKey))
-	for i, pos := range def.PrimaryKey {
-		if int(pos) < len(vals) {
-			parts[i] = vals[pos]
-		}
-	}
-	k, err := EncodeKey(parts)
-	return string(k), err
-}
-
 // Table returns a table's definition.
-func (s *Store) Table(id uint32) (*TableDef, bool) {
+func (s *Store) Table(id uint32) (*schema.TableDef, bool) {
 	t, ok := s.tables[id]
 	if !ok {
 		return nil, false
@@ -157,7 +139,7 @@ func (s *Store) Table(id uint32) (*TableDef, bool) {
 }
 
 // TableByName returns a table's definition by name.
-func (s *Store) TableByName(name string) (*TableDef, bool) {
+func (s *Store) TableByName(name string) (*schema.TableDef, bool) {
 	id, ok := s.byName[name]
 	if !ok {
 		return nil, false
@@ -166,9 +148,9 @@ func (s *Store) TableByName(name string) (*TableDef, bool) {
 }
 
 // Tables returns every table's definition in id order.
-func (s *Store) Tables() []TableDef {
+func (s *Store) Tables() []schema.TableDef {
 	ids := s.ids()
-	out := make([]TableDef, len(ids))
+	out := make([]schema.TableDef, len(ids))
 	for i, id := range ids {
 		out[i] = s.tables[id].def.Clone()
 	}
@@ -182,7 +164,7 @@ func (s *Store) KeyOf(table uint32, key []any) ([]byte, error) {
 	if !ok {
 		return nil, errNoSuchTable(table)
 	}
-	k, e := t.def.encodeKey(key)
+	k, e := t.def.EncodeKey(key)
 	if e != nil {
 		return nil, e
 	}
@@ -190,17 +172,17 @@ func (s *Store) KeyOf(table uint32, key []any) ([]byte, error) {
 }
 
 // Get returns the row with the given primary key.
-func (s *Store) Get(table uint32, key []any) (Tuple, bool, error) {
+func (s *Store) Get(table uint32, key []any) (tuple.Tuple, bool, error) {
 	k, err := s.KeyOf(table, key)
 	if err != nil {
-		return Tuple{}, false, err
+		return tuple.Tuple{}, false, err
 	}
 	tup, ok := s.tables[table].rows[string(k)]
 	return tup, ok, nil
 }
 
 // Scan returns every row of a table in primary key order.
-func (s *Store) Scan(table uint32) ([]Tuple, error) {
+func (s *Store) Scan(table uint32) ([]tuple.Tuple, error) {
 	t, ok := s.tables[table]
 	if !ok {
 		return nil, errNoSuchTable(table)
@@ -220,13 +202,13 @@ func (s *Store) Property(key string) (any, bool) {
 // SchemaVersion is the global_schema_version property (0 if unset).
 func (s *Store) SchemaVersion() uint64 {
 	v, _ := s.Property(PropGlobalSchemaVersion)
-	u, _ := AsUint64(v)
+	u, _ := tuple.AsUint64(v)
 	return u
 }
 
 // propKey is the encoded primary key of a _pico_property row.
 func propKey(key string) string {
-	k, _ := EncodeKey([]any{key}) // a string always encodes
+	k, _ := tuple.EncodeKey([]any{key}) // a string always encodes
 	return string(k)
 }
 
@@ -255,7 +237,7 @@ func (s *Store) StateHash() [32]byte {
 		binary.BigEndian.PutUint64(n[:], uint64(len(t.rows)))
 		h.Write(n[:])
 		for _, k := range t.keys() {
-			raw := t.rows[k].raw
+			raw := t.rows[k].Raw()
 			binary.BigEndian.PutUint64(n[:], uint64(len(raw)))
 			h.Write(n[:])
 			h.Write(raw)
@@ -266,35 +248,6 @@ func (s *Store) StateHash() [32]byte {
 	return sum
 }
 
-func errNoSuchTable(id uint32) *Error {
-	return errorf(CodeNoSuchSpace, "Space '%d' does not exist", id)
-}
-
-// encodeKey validates key values against the primary key and encodes them.
-func (d *TableDef) encodeKey(key []any) ([]byte, *Error) {
-	if len(key) != len(d.PrimaryKey) {
-		return nil, errorf(CodeExactMatch, "Invalid key part count in an exact match (expected %d, got %d)",
-			len(d.PrimaryKey), len(key))
-	}
-	return d.encodeKeyPrefix(key)
-}
-
-// encodeKeyPrefix validates the first len(key) primary key parts.
-func (d *TableDef) encodeKeyPrefix(key []any) ([]byte, *Error) {
-	if len(key) > len(d.PrimaryKey) {
-		return nil, errorf(CodeKeyPartCount, "Invalid key part count (expected [0..%d], got %d)",
-			len(d.PrimaryKey), len(key))
-	}
-	for i, v := range key {
-		f := d.Format[d.PrimaryKey[i]]
-		if v == nil || !valueMatches(f.Type, v) {
-			return nil, errorf(CodeKeyPartType, "Supplied key type of part %d does not match index part type: expected %s, got %s",
-				i, f.Type, valueTypeName(v))
-		}
-	}
-	k, err := EncodeKey(key)
-	if err != nil {
-		return nil, errorf(CodeKeyPartType, "%v", err)
-	}
-	return k, nil
+func errNoSuchTable(id uint32) *tuple.Error {
+	return tuple.Errorf(tuple.CodeNoSuchSpace, "Space '%d' does not exist", id)
 }

@@ -1,5 +1,10 @@
 package tables
 
+import (
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
+)
+
 // System table ids and names.
 const (
 	TablePicoTable       uint32 = 512
@@ -40,47 +45,47 @@ const AdminID uint32 = 1
 
 // SystemTables returns the definitions of the system tables, in id order.
 // A fresh Store has their _pico_table and _pico_index rows.
-func SystemTables() []TableDef {
-	sys := func(id uint32, name string, pk []uint32, format ...Field) TableDef {
-		return TableDef{ID: id, Name: name, Distribution: DistributionGlobal, Format: format,
-			PrimaryKey: pk, Operable: true, Engine: EngineMemtx, Owner: AdminID}
+func SystemTables() []schema.TableDef {
+	sys := func(id uint32, name string, pk []uint32, format ...schema.Field) schema.TableDef {
+		return schema.TableDef{ID: id, Name: name, Distribution: schema.DistributionGlobal, Format: format,
+			PrimaryKey: pk, Operable: true, Engine: schema.EngineMemtx, Owner: AdminID}
 	}
-	f := func(name string, t FieldType) Field { return Field{Name: name, Type: t} }
-	return []TableDef{
+	f := func(name string, t tuple.FieldType) schema.Field { return schema.Field{Name: name, Type: t} }
+	return []schema.TableDef{
 		sys(TablePicoTable, TablePicoTableName, []uint32{0},
-			f("id", TypeUnsigned), f("name", TypeString), f("distribution", TypeString),
-			f("format", TypeArray), f("schema_version", TypeUnsigned), f("operable", TypeBoolean),
-			f("engine", TypeString), f("owner", TypeUnsigned), f("description", TypeString)),
+			f("id", tuple.TypeUnsigned), f("name", tuple.TypeString), f("distribution", tuple.TypeString),
+			f("format", tuple.TypeArray), f("schema_version", tuple.TypeUnsigned), f("operable", tuple.TypeBoolean),
+			f("engine", tuple.TypeString), f("owner", tuple.TypeUnsigned), f("description", tuple.TypeString)),
 		sys(TablePicoIndex, TablePicoIndexName, []uint32{0, 1},
-			f("table_id", TypeUnsigned), f("id", TypeUnsigned), f("name", TypeString),
-			f("type", TypeString), f("opts", TypeMap), f("parts", TypeArray),
-			f("operable", TypeBoolean), f("schema_version", TypeUnsigned)),
+			f("table_id", tuple.TypeUnsigned), f("id", tuple.TypeUnsigned), f("name", tuple.TypeString),
+			f("type", tuple.TypeString), f("opts", tuple.TypeMap), f("parts", tuple.TypeArray),
+			f("operable", tuple.TypeBoolean), f("schema_version", tuple.TypeUnsigned)),
 		sys(TablePicoPeerAddress, TablePicoPeerAddressName, []uint32{0},
-			f("raft_id", TypeUnsigned), f("address", TypeString)),
+			f("raft_id", tuple.TypeUnsigned), f("address", tuple.TypeString)),
 		sys(TablePicoInstance, TablePicoInstanceName, []uint32{0},
-			f("instance_id", TypeString), f("instance_uuid", TypeString), f("raft_id", TypeUnsigned),
-			f("replicaset_id", TypeString), f("replicaset_uuid", TypeString),
-			f("current_grade", TypeArray), f("target_grade", TypeArray),
-			f("failure_domain", TypeMap), f("tier", TypeString)),
+			f("instance_id", tuple.TypeString), f("instance_uuid", tuple.TypeString), f("raft_id", tuple.TypeUnsigned),
+			f("replicaset_id", tuple.TypeString), f("replicaset_uuid", tuple.TypeString),
+			f("current_grade", tuple.TypeArray), f("target_grade", tuple.TypeArray),
+			f("failure_domain", tuple.TypeMap), f("tier", tuple.TypeString)),
 		sys(TablePicoProperty, TablePicoPropertyName, []uint32{0},
-			f("key", TypeString), f("value", TypeAny)),
+			f("key", tuple.TypeString), f("value", tuple.TypeAny)),
 		sys(TablePicoReplicaset, TablePicoReplicasetName, []uint32{0},
-			f("replicaset_id", TypeString), f("replicaset_uuid", TypeString),
-			f("current_master_id", TypeString), f("target_master_id", TypeString),
-			f("tier", TypeString), f("weight", TypeDouble), f("state", TypeString),
-			f("current_config_version", TypeUnsigned), f("target_config_version", TypeUnsigned),
-			f("promotion_vclock", TypeMap)),
+			f("replicaset_id", tuple.TypeString), f("replicaset_uuid", tuple.TypeString),
+			f("current_master_id", tuple.TypeString), f("target_master_id", tuple.TypeString),
+			f("tier", tuple.TypeString), f("weight", tuple.TypeDouble), f("state", tuple.TypeString),
+			f("current_config_version", tuple.TypeUnsigned), f("target_config_version", tuple.TypeUnsigned),
+			f("promotion_vclock", tuple.TypeMap)),
 		sys(TablePicoUser, TablePicoUserName, []uint32{0},
-			f("id", TypeUnsigned), f("name", TypeString), f("schema_version", TypeUnsigned),
-			Field{Name: "auth", Type: TypeAny, Nullable: true}, f("owner", TypeUnsigned)),
+			f("id", tuple.TypeUnsigned), f("name", tuple.TypeString), f("schema_version", tuple.TypeUnsigned),
+			schema.Field{Name: "auth", Type: tuple.TypeAny, Nullable: true}, f("owner", tuple.TypeUnsigned)),
 		// pk (grantee_id, object_type, object_id, privilege)
 		sys(TablePicoPrivilege, TablePicoPrivilegeName, []uint32{1, 3, 4, 2},
-			f("grantor_id", TypeUnsigned), f("grantee_id", TypeUnsigned), f("privilege", TypeString),
-			f("object_type", TypeString), f("object_id", TypeInteger), f("schema_version", TypeUnsigned)),
+			f("grantor_id", tuple.TypeUnsigned), f("grantee_id", tuple.TypeUnsigned), f("privilege", tuple.TypeString),
+			f("object_type", tuple.TypeString), f("object_id", tuple.TypeInteger), f("schema_version", tuple.TypeUnsigned)),
 		sys(TablePicoTier, TablePicoTierName, []uint32{0},
-			f("name", TypeString), f("replication_factor", TypeUnsigned), f("can_vote", TypeBoolean),
-			f("current_vshard_config_version", TypeUnsigned), f("target_vshard_config_version", TypeUnsigned),
-			f("vshard_bootstrapped", TypeBoolean), f("bucket_count", TypeUnsigned)),
+			f("name", tuple.TypeString), f("replication_factor", tuple.TypeUnsigned), f("can_vote", tuple.TypeBoolean),
+			f("current_vshard_config_version", tuple.TypeUnsigned), f("target_vshard_config_version", tuple.TypeUnsigned),
+			f("vshard_bootstrapped", tuple.TypeBoolean), f("bucket_count", tuple.TypeUnsigned)),
 	}
 }
 

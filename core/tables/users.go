@@ -3,6 +3,8 @@ package tables
 import (
 	"encoding/hex"
 	"fmt"
+
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // AuthChapSha1 is how a user's password is kept in _pico_user.auth:
@@ -59,10 +61,10 @@ func UserFrom(v []any) (User, error) {
 		return u, fmt.Errorf("_pico_user row of %d fields", len(v))
 	}
 	var ok1, ok2, ok3, ok4 bool
-	u.ID, ok1 = AsUint64(v[0])
+	u.ID, ok1 = tuple.AsUint64(v[0])
 	u.Name, ok2 = v[1].(string)
-	u.SchemaVersion, ok3 = AsUint64(v[2])
-	u.Owner, ok4 = AsUint64(v[4])
+	u.SchemaVersion, ok3 = tuple.AsUint64(v[2])
+	u.Owner, ok4 = tuple.AsUint64(v[4])
 	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return u, fmt.Errorf("_pico_user row %v: want [id, name, schema_version, auth, owner]", v)
 	}
@@ -99,24 +101,24 @@ func (s *Store) UserByName(name string) (u User, ok bool, err error) {
 // but its auth.
 func (s *Store) changeAuth(c ChangeAuth) Result {
 	if c.Method != AuthChapSha1 {
-		return Result{Err: errorf(CodeIllegalParams, "change_auth: method %q is not %s", c.Method, AuthChapSha1)}
+		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: method %q is not %s", c.Method, AuthChapSha1)}
 	}
 	if b, err := hex.DecodeString(c.Hash); err != nil || len(b) != 20 {
-		return Result{Err: errorf(CodeIllegalParams, "change_auth: hash %q is not 20 bytes of hex", c.Hash)}
+		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: hash %q is not 20 bytes of hex", c.Hash)}
 	}
 	switch c.UserID {
 	case PublicRoleID:
-		return Result{Err: errorf(CodeIllegalParams, "change_auth: public is a role, not a user")}
+		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: public is a role, not a user")}
 	case PicoServiceID:
-		return Result{Err: errorf(CodeIllegalParams, "change_auth: pico_service logs in with the service password each instance is given, not one in _pico_user")}
+		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: pico_service logs in with the service password each instance is given, not one in _pico_user")}
 	}
 	row, ok, err := s.Get(TablePicoUser, []any{uint64(c.UserID)})
 	if err != nil || !ok {
-		return Result{Err: errorf(CodeNoSuchUser, "change_auth: no user with id %d", c.UserID)}
+		return Result{Err: tuple.Errorf(tuple.CodeNoSuchUser, "change_auth: no user with id %d", c.UserID)}
 	}
 	u, err := UserFrom(row.Values())
 	if err != nil {
-		return Result{Err: errorf(CodeIllegalParams, "change_auth: %v", err)}
+		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: %v", err)}
 	}
 	u.Auth = &UserAuth{Method: c.Method, Hash: c.Hash}
 	return s.applyDmls([]Dml{Replace(TablePicoUser, u.Tuple()...)}, false)

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/picogo/picogo/core/tuple"
 )
 
 func TestUserRows(t *testing.T) {
@@ -55,7 +57,7 @@ func TestChangeAuth(t *testing.T) {
 	s := New()
 	require.Nil(t, s.ApplyOp(BatchOp(BuiltinUsers()...)).Err)
 	hash := strings.Repeat("ab", 20)
-	change := func(id uint32, method, hash string) *Error {
+	change := func(id uint32, method, hash string) *tuple.Error {
 		op := Op{Kind: OpAclChangeAuth, ChangeAuth: &ChangeAuth{UserID: id, Method: method, Hash: hash}}
 		decoded, err := DecodeOp(op.Encode())
 		require.Nil(t, err, "the op survives its encoding")
@@ -73,12 +75,12 @@ func TestChangeAuth(t *testing.T) {
 		method, hash string
 		code         uint32
 	}{
-		"unknown user": {99, AuthChapSha1, hash, CodeNoSuchUser},
-		"another way":  {AdminID, "md5", hash, CodeIllegalParams},
-		"not a hash":   {AdminID, AuthChapSha1, "secret", CodeIllegalParams},
-		"a role":       {PublicRoleID, AuthChapSha1, hash, CodeIllegalParams},
-		"pico_service": {PicoServiceID, AuthChapSha1, hash, CodeIllegalParams},
-		"short hash":   {AdminID, AuthChapSha1, "abcd", CodeIllegalParams},
+		"unknown user": {99, AuthChapSha1, hash, tuple.CodeNoSuchUser},
+		"another way":  {AdminID, "md5", hash, tuple.CodeIllegalParams},
+		"not a hash":   {AdminID, AuthChapSha1, "secret", tuple.CodeIllegalParams},
+		"a role":       {PublicRoleID, AuthChapSha1, hash, tuple.CodeIllegalParams},
+		"pico_service": {PicoServiceID, AuthChapSha1, hash, tuple.CodeIllegalParams},
+		"short hash":   {AdminID, AuthChapSha1, "abcd", tuple.CodeIllegalParams},
 	} {
 		e := change(c.id, c.method, c.hash)
 		require.NotNil(t, e, name)
@@ -89,6 +91,6 @@ func TestChangeAuth(t *testing.T) {
 
 	keys, kerr := s.OpKeys(Op{Kind: OpAclChangeAuth, ChangeAuth: &ChangeAuth{UserID: AdminID}})
 	require.Nil(t, kerr)
-	key, _ := EncodeKey([]any{uint64(AdminID)})
+	key, _ := tuple.EncodeKey([]any{uint64(AdminID)})
 	require.Equal(t, []KeyRef{{Table: TablePicoUser, Key: key}}, keys, "a CaS on admin's row conflicts with it")
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // ErrExpelled: the instance is expelled (or being expelled); it may never
@@ -129,7 +130,7 @@ func domainValue(fd map[string]string) map[string]any {
 // key is a primary key, encoded for a tables.Range. Strings and integers
 // always encode.
 func key(parts ...any) []byte {
-	b, err := tables.Marshal(parts)
+	b, err := tuple.Marshal(parts)
 	if err != nil {
 		panic(fmt.Sprintf("topology: encoding key %v: %v", parts, err))
 	}

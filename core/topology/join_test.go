@@ -5,6 +5,7 @@ import (
 
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/topology"
+	"github.com/picogo/picogo/core/tuple"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -453,7 +454,7 @@ func TestConcurrentJoinsConflict(t *testing.T) {
 
 func mustMarshal(t *testing.T, v any) []byte {
 	t.Helper()
-	b, err := tables.Marshal(v)
+	b, err := tuple.Marshal(v)
 	require.NoError(t, err)
 	return b
 }

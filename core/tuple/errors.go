@@ -1,9 +1,12 @@
-package tables
+package tuple
 
 import "fmt"
 
 // Error codes, Tarantool's box error codes (src/box/errcode.h) where one
-// fits. They are stable: clients and CaS callers may switch on them.
+// fits. They are stable: clients and CaS callers may switch on them. The
+// whole list lives here, in the package every layer of data builds on, so
+// that tuples, schemas, the global tables and the storage engine report a
+// failure with the same code.
 //
 //	code  name                         when
 //	   1  ILLEGAL_PARAMS               malformed op (unknown kind, missing part, empty batch,
@@ -51,21 +54,17 @@ const (
 	CodeNoSuchFieldName       uint32 = 201
 )
 
-// Error is a deterministic failure of an operation: the same on every
-// instance. It is also returned (as error) by reads and CaS helpers.
+// Error is a deterministic failure of an operation on data: the same on
+// every instance. Functions that can only fail this way return *Error;
+// reads and CaS helpers return it as error.
 type Error struct {
 	Code    uint32 `msgpack:"code"`
 	Message string `msgpack:"message"`
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("tables error %d: %s", e.Code, e.Message) }
+func (e *Error) Error() string { return fmt.Sprintf("box error %d: %s", e.Code, e.Message) }
 
-func errorf(code uint32, format string, args ...any) *Error {
+// Errorf makes an Error with a formatted message.
+func Errorf(code uint32, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// Result is the reply to one applied Op.
-type Result struct {
-	RowCount uint64 `msgpack:"row_count"`
-	Err      *Error `msgpack:"error,omitempty"`
 }

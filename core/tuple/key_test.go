@@ -1,4 +1,4 @@
-package tables
+package tuple
 
 import (
 	"bytes"
@@ -160,4 +160,11 @@ func TestEncodeKeyRejectsNonScalars(t *testing.T) {
 		_, err := EncodeKey([]any{"x", v})
 		require.Error(t, err, "%T", v)
 	}
+}
+
+func key(t *testing.T, vals ...any) []byte {
+	t.Helper()
+	k, err := EncodeKey(vals)
+	require.NoError(t, err)
+	return k
 }

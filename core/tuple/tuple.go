@@ -1,4 +1,4 @@
-package tables
+package tuple
 
 import (
 	"bytes"
@@ -12,22 +12,33 @@ import (
 )
 
 // Tuple is a stored row: its raw msgpack array and the values decoded from
-// it. Both are read-only: a Tuple is shared by the store and the snapshots
-// taken from it.
+// it. Both are read-only: a Tuple is shared by whoever stores it and the
+// snapshots taken from it.
 type Tuple struct {
 	vals []any
 	raw  []byte
 }
 
-// NewTuple decodes a raw msgpack array. Integers decode as int8..int64 or
+// New decodes a raw msgpack array. Integers decode as int8..int64 or
 // uint8..uint64 (see AsUint64, AsInt64, AsFloat64), maps as map[string]any,
-// arrays as []any.
-func NewTuple(raw []byte) (Tuple, error) {
-	vals, err := decodeArray(raw)
-	if err != nil {
-		return Tuple{}, err
+// arrays as []any. The error is a *Error: INVALID_MSGPACK or
+// TUPLE_NOT_ARRAY.
+func New(raw []byte) (Tuple, error) {
+	vals, e := DecodeArray(raw)
+	if e != nil {
+		return Tuple{}, e
 	}
 	return Tuple{vals: vals, raw: raw}, nil
+}
+
+// FromValues encodes values (see Marshal) into a tuple. It panics if a
+// value cannot be encoded, which is a programming error.
+func FromValues(vals []any) Tuple {
+	t, err := New(MustMarshal(vals))
+	if err != nil {
+		panic("tuple: " + err.Error())
+	}
+	return t
 }
 
 // Raw is the tuple's msgpack encoding, exactly as written.
@@ -68,36 +79,37 @@ func marshalSized(v any, sizeHint int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// mustMarshal is Marshal for values built by this package, which always
-// encode.
-func mustMarshal(v any) []byte { return mustMarshalSized(v, 0) }
+// MustMarshal is Marshal for values that always encode (built by the
+// caller, not received): it panics otherwise, a programming error.
+func MustMarshal(v any) []byte { return MustMarshalSized(v, 0) }
 
-func mustMarshalSized(v any, sizeHint int) []byte {
+// MustMarshalSized is MustMarshal into a buffer of about sizeHint bytes.
+func MustMarshalSized(v any, sizeHint int) []byte {
 	b, err := marshalSized(v, sizeHint)
 	if err != nil {
-		panic(fmt.Sprintf("tables: encoding %T: %v", v, err))
+		panic(fmt.Sprintf("tuple: encoding %T: %v", v, err))
 	}
 	return b
 }
 
-// decodeArray decodes a raw value that must be exactly one msgpack array.
-// Errors are INVALID_MSGPACK or TUPLE_NOT_ARRAY.
-func decodeArray(raw []byte) ([]any, *Error) {
+// DecodeArray decodes a raw value that must be exactly one msgpack array
+// (a tuple or a key). Errors are INVALID_MSGPACK or TUPLE_NOT_ARRAY.
+func DecodeArray(raw []byte) ([]any, *Error) {
 	r := bytes.NewReader(raw)
 	d := msgpack.NewDecoder(r)
 	c, err := d.PeekCode()
 	if err != nil {
-		return nil, errorf(CodeInvalidMsgpack, "Invalid MsgPack - %v", err)
+		return nil, Errorf(CodeInvalidMsgpack, "Invalid MsgPack - %v", err)
 	}
 	if !msgpcode.IsFixedArray(c) && c != msgpcode.Array16 && c != msgpcode.Array32 {
-		return nil, errorf(CodeTupleNotArray, "Tuple/Key must be MsgPack array")
+		return nil, Errorf(CodeTupleNotArray, "Tuple/Key must be MsgPack array")
 	}
 	vals, err := d.DecodeSlice()
 	if err != nil {
-		return nil, errorf(CodeInvalidMsgpack, "Invalid MsgPack - %v", err)
+		return nil, Errorf(CodeInvalidMsgpack, "Invalid MsgPack - %v", err)
 	}
 	if r.Len() != 0 {
-		return nil, errorf(CodeInvalidMsgpack, "Invalid MsgPack - %d trailing bytes", r.Len())
+		return nil, Errorf(CodeInvalidMsgpack, "Invalid MsgPack - %d trailing bytes", r.Len())
 	}
 	if vals == nil {
 		vals = []any{}
@@ -136,67 +148,8 @@ func joinArray(elems []msgpack.RawMessage) []byte {
 	return buf.Bytes()
 }
 
-// valueMatches reports whether a decoded value fits a non-nil field type.
-// "double" accepts integers too (a Go client may well encode 1.0 as 1);
-// "uuid" accepts the canonical 36-character string form.
-func valueMatches(t FieldType, v any) bool {
-	switch t {
-	case TypeAny:
-		return true
-	case TypeUnsigned:
-		_, ok := AsUint64(v)
-		return ok
-	case TypeInteger:
-		n, ok := toNumber(v)
-		return ok && n.isInteger()
-	case TypeDouble, TypeNumber:
-		_, ok := toNumber(v)
-		return ok
-	case TypeString:
-		_, ok := v.(string)
-		return ok
-	case TypeBoolean:
-		_, ok := v.(bool)
-		return ok
-	case TypeMap:
-		switch v.(type) {
-		case map[string]any, map[any]any:
-			return true
-		}
-		return false
-	case TypeArray:
-		_, ok := v.([]any)
-		return ok
-	case TypeUUID:
-		s, ok := v.(string)
-		return ok && isUUID(s)
-	}
-	return false
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// valueTypeName is the msgpack type of a decoded value in Tarantool's
-// words.
-func valueTypeName(v any) string {
+// TypeName is the msgpack type of a decoded value in Tarantool's words.
+func TypeName(v any) string {
 	if n, ok := toNumber(v); ok {
 		switch n.kind {
 		case numUint:
@@ -221,28 +174,6 @@ func valueTypeName(v any) string {
 		return "map"
 	}
 	return "extension"
-}
-
-// checkTuple validates decoded values against a table format: exact field
-// count, types, nullability.
-func checkTuple(def *TableDef, vals []any) *Error {
-	if len(vals) != len(def.Format) {
-		return errorf(CodeExactFieldCount, "Tuple field count %d does not match space field count %d",
-			len(vals), len(def.Format))
-	}
-	for i, f := range def.Format {
-		v := vals[i]
-		if v == nil {
-			if f.Nullable {
-				continue
-			}
-		} else if valueMatches(f.Type, v) {
-			continue
-		}
-		return errorf(CodeFieldType, "Tuple field %s type does not match one required by operation: expected %s, got %s",
-			def.fieldLabel(i), f.Type, valueTypeName(v))
-	}
-	return nil
 }
 
 // formatValue renders a decoded value for messages, deterministically
@@ -300,6 +231,6 @@ func writeValue(b *strings.Builder, v any) {
 		}
 		b.WriteByte('}')
 	default:
-		fmt.Fprintf(b, "<%s>", valueTypeName(v))
+		fmt.Fprintf(b, "<%s>", TypeName(v))
 	}
 }

@@ -1,4 +1,4 @@
-package tables
+package tuple
 
 import (
 	"encoding/binary"
@@ -73,7 +73,7 @@ func appendKeyPart(b []byte, v any) ([]byte, error) {
 	}
 	n, ok := toNumber(v)
 	if !ok {
-		return nil, fmt.Errorf("a value of type %s cannot be a key part", valueTypeName(v))
+		return nil, fmt.Errorf("a value of type %s cannot be a key part", TypeName(v))
 	}
 	return appendNumber(append(b, tagNumber), n), nil
 }

@@ -1,0 +1,85 @@
+package tuple
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// update parses ops for a format with fields a, b, c and applies them to
+// ["a", 1, {"x": 1}].
+func update(t *testing.T, ops ...[]any) (Tuple, *Error) {
+	t.Helper()
+	up, e := ParseUpdate(ops, []string{"a", "b", "c"})
+	if e != nil {
+		return Tuple{}, e
+	}
+	return up.Apply(FromValues([]any{"a", 1, map[string]any{"x": 1}}))
+}
+
+func TestUpdateOps(t *testing.T) {
+	cases := []struct {
+		name string
+		ops  [][]any
+		want []any
+	}{
+		{"set by position", [][]any{{"=", 2, "v"}}, []any{"a", int8(1), "v"}},
+		{"set by name", [][]any{{"=", "c", []any{1, "x"}}}, []any{"a", int8(1), []any{int8(1), "x"}}},
+		{"set map", [][]any{{"=", "c", map[string]any{"k": true}}}, []any{"a", int8(1), map[string]any{"k": true}}},
+		{"set nil", [][]any{{"=", "c", nil}}, []any{"a", int8(1), nil}},
+		{"set then add", [][]any{{"=", 2, 5}, {"+", 2, 3}}, []any{"a", int8(1), int8(8)}},
+		{"sub to negative", [][]any{{"=", 2, 5}, {"-", 2, 7}}, []any{"a", int8(1), int8(-2)}},
+		{"int plus float", [][]any{{"=", 2, 5}, {"+", 2, 0.5}}, []any{"a", int8(1), 5.5}},
+		{"uint plus negative", [][]any{{"=", 2, uint64(math.MaxUint64)}, {"+", 2, int64(math.MinInt64)}}, []any{"a", int8(1), uint64(math.MaxInt64)}},
+		{"big negative", [][]any{{"=", 2, int64(math.MinInt64 + 1)}, {"-", 2, 1}}, []any{"a", int8(1), int64(math.MinInt64)}},
+		{"set to the same value", [][]any{{"=", "b", 1}}, []any{"a", int8(1), map[string]any{"x": int8(1)}}},
+		{"no ops", nil, []any{"a", int8(1), map[string]any{"x": int8(1)}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tup, e := update(t, c.ops...)
+			require.Nil(t, e)
+			require.Equal(t, c.want, tup.Values())
+			again, err := New(tup.Raw())
+			require.NoError(t, err)
+			require.Equal(t, tup.Values(), again.Values(), "values match the raw tuple")
+		})
+	}
+}
+
+func TestUpdateErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		ops  [][]any
+		code uint32
+	}{
+		{"overflow", [][]any{{"=", 2, int64(math.MinInt64)}, {"-", 2, 1}}, CodeUpdateIntegerOverflow},
+		{"unknown op", [][]any{{"*", 2, 1}}, CodeUnknownUpdateOp},
+		{"too few arguments", [][]any{{"=", 2}}, CodeUnknownUpdateOp},
+		{"unknown field name", [][]any{{"=", "d", 1}}, CodeNoSuchFieldName},
+		{"field position out of range", [][]any{{"=", 3, 1}}, CodeNoSuchFieldNo},
+		{"field neither number nor string", [][]any{{"=", true, 1}}, CodeIllegalParams},
+		{"non-numeric argument", [][]any{{"+", 2, "x"}}, CodeUpdateArgType},
+		{"arithmetic on a non-number", [][]any{{"+", 0, 1}}, CodeUpdateArgType},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, e := update(t, c.ops...)
+			require.NotNil(t, e)
+			require.Equal(t, c.code, e.Code, e.Message)
+		})
+	}
+}
+
+// Fields an update does not touch keep their raw bytes.
+func TestUpdateKeepsRawFields(t *testing.T) {
+	// name encoded as str8 rather than fixstr: not what Marshal would write.
+	old, err := New([]byte{0x94, 0x01, 0xd9, 0x01, 'x', 0x05, 0xc0})
+	require.NoError(t, err)
+	up, e := ParseUpdate([][]any{{"+", "score", 1}}, []string{"id", "name", "score", "tags"})
+	require.Nil(t, e)
+	tup, e := up.Apply(old)
+	require.Nil(t, e)
+	require.Equal(t, []byte{0x94, 0x01, 0xd9, 0x01, 'x', 0x06, 0xc0}, tup.Raw())
+}
