@@ -68,12 +68,14 @@ func (t FieldType) Matches(v any) bool {
 		return ok
 	case TypeUUID:
 		s, ok := v.(string)
-		return ok && isUUID(s)
+		return ok && IsUUID(s)
 	}
 	return false
 }
 
-func isUUID(s string) bool {
+// IsUUID reports whether s is a uuid in its canonical text form:
+// 8-4-4-4-12 hex digits.
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

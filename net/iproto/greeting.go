@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // Greeting layout: two 64-byte lines, each padded with spaces to 63 bytes
@@ -36,7 +38,7 @@ func CheckGreetingArgs(version, uuid string) error {
 	if !validVersion(version) {
 		return fmt.Errorf("iproto: greeting version %q must look like X.Y.Z (fewer than 20 chars, no spaces)", version)
 	}
-	if !validUUID(uuid) {
+	if !tuple.IsUUID(uuid) {
 		return fmt.Errorf("iproto: greeting uuid %q is not a uuid", uuid)
 	}
 	if len(greetingLine1(version, uuid)) > greetingLine-1 {
@@ -54,7 +56,7 @@ func greetingLine1(version, uuid string) string {
 // NilUUID, so that clients can always parse it; check the arguments with
 // CheckGreetingArgs at startup.
 func Greeting(version string, uuid string, salt [32]byte) [GreetingSize]byte {
-	if !validUUID(uuid) {
+	if !tuple.IsUUID(uuid) {
 		uuid = NilUUID
 	}
 	if CheckGreetingArgs(version, uuid) != nil {
@@ -93,7 +95,7 @@ func ParseGreeting(b []byte) (version, uuid string, salt []byte, err error) {
 	if len(fields) < 2 || fields[1] != binaryProtocol {
 		return bad("not the binary protocol")
 	}
-	if len(fields) < 3 || len(fields[2]) < uuidLen || !validUUID(fields[2][:uuidLen]) {
+	if len(fields) < 3 || len(fields[2]) < uuidLen || !tuple.IsUUID(fields[2][:uuidLen]) {
 		return bad("no uuid")
 	}
 	enc := strings.TrimRight(line2, " \n")
@@ -141,23 +143,3 @@ func versionPrefix(v string) bool {
 	return true
 }
 
-// validUUID: 8-4-4-4-12 hex digits.
-func validUUID(u string) bool {
-	if len(u) != uuidLen {
-		return false
-	}
-	for i := 0; i < len(u); i++ {
-		c := u[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
