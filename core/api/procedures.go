@@ -68,6 +68,7 @@ var Procedures = []Procedure{
 	{Sharding{}, Admin},
 	{ShardingBootstrap{}, Admin},
 	{UnlockUser{}, Admin},
+	{GetPeerAddress{}, Admin},
 }
 
 // ArgError is argument i (from 0) named name that is not what the

@@ -147,6 +147,13 @@ type (
 	UnlockUser struct {
 		Name string `arg:"name"`
 	}
+	// GetPeerAddress: `.proc_get_peer_address(raft_id)` (picogo's) — where
+	// this instance reaches raft_id: its _pico_peer_address row, or the
+	// address it learnt before its tables had one (a join's answer, a Raft
+	// message's sender); nil if it knows none.
+	GetPeerAddress struct {
+		RaftID uint64 `arg:"raft_id"`
+	}
 )
 
 func (VersionInfo) Proc() string       { return ".proc_version_info" }
@@ -170,6 +177,7 @@ func (Replication) Proc() string       { return ".proc_replication" }
 func (Sharding) Proc() string          { return ".proc_sharding" }
 func (ShardingBootstrap) Proc() string { return ".proc_sharding_bootstrap" }
 func (UnlockUser) Proc() string        { return ".proc_unlock_user" }
+func (GetPeerAddress) Proc() string    { return ".proc_get_peer_address" }
 
 // Predicate is a CaS predicate: the caller read the state as of Index (an
 // entry of Term) and expects nothing in Ranges to have changed since.

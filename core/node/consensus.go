@@ -21,6 +21,7 @@ func (m *consensus) register(r *registry) {
 	serve(r, running, m.promote)
 	serve(r, running, m.interact)
 	serve(r, running, m.serveChunk)
+	serve(r, anyPhase, m.peerAddress)
 	r.tick(tickRaft, running, func() { m.ra.Tick() })
 }
 
@@ -73,4 +74,15 @@ func (m *consensus) interact(_ string, r api.RaftInteract, respond responder) {
 	// sender learns nothing it could act on, as with a lost message.
 	_ = m.ra.Receive(r.Messages)
 	respond(nil, nil)
+}
+
+// peerAddress answers `.proc_get_peer_address`: where Raft messages to
+// raft_id go from here. In any phase: a joining instance knows the
+// addresses its join's answer gave.
+func (m *consensus) peerAddress(_ string, r api.GetPeerAddress, respond responder) {
+	if addr, ok := m.address(r.RaftID); ok {
+		respond([]any{addr}, nil)
+		return
+	}
+	respond([]any{nil}, nil)
 }

@@ -16,7 +16,7 @@ import (
 //	cas        cas.go propose.go writtenkeys.go    .proc_cas
 //	consensus  consensus.go chunks.go              .proc_raft_info .proc_get_index .proc_read_index
 //	                                               .proc_wait_index .proc_raft_promote .proc_raft_interact
-//	                                               .proc_raft_snapshot_next_chunk
+//	                                               .proc_raft_snapshot_next_chunk .proc_get_peer_address
 //	governor   governor.go local.go                .proc_replication .proc_sharding .proc_sharding_bootstrap
 //	reads      reads.go views.go                   select .proc_version_info .proc_runtime_info
 //	                                               .proc_instance_info
