@@ -51,3 +51,33 @@ func TestSenderAddressIsLearnt(t *testing.T) {
 	require.Nil(t, s.do(api.RaftInteract{Messages: []raft.Message{msg}, SenderAddress: "elsewhere"}).Err)
 	require.Equal(t, []any{"i1"}, s.do(api.GetPeerAddress{RaftID: 1}).Values)
 }
+
+func TestRaftInfoAndIndexProcs(t *testing.T) {
+	s := newSolo(t)
+	info := s.do(api.RaftInfo{}).Values[0].(api.RaftInfoResult)
+	require.Equal(t, uint64(1), info.ID)
+	require.Equal(t, uint64(1), info.LeaderID)
+	require.Equal(t, "Leader", info.State)
+	require.Equal(t, info.Applied, s.do(api.GetIndex{}).Values[0])
+	ri := s.do(api.ReadIndex{Timeout: time.Second})
+	require.Nil(t, ri.Err)
+	require.Equal(t, info.Applied, ri.Values[0])
+	wi := s.do(api.WaitIndex{Target: info.Applied, Timeout: time.Second})
+	require.Equal(t, info.Applied, wi.Values[0])
+	v := s.do(api.VersionInfo{}).Values[0].(api.VersionInfoResult)
+	require.Equal(t, api.Version, v.PicodataVersion)
+}
+
+func TestWaitIndexTimesOut(t *testing.T) {
+	s := newSolo(t)
+	s.next++
+	id := s.next
+	s.n.Call(id, "admin", api.WaitIndex{Target: 1000, Timeout: 30 * time.Millisecond})
+	for range 3 {
+		s.n.Tick()
+		s.settle()
+	}
+	r, ok := s.replies[id]
+	require.True(t, ok)
+	requireCode(t, r, api.CodeTimeout)
+}

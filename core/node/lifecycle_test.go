@@ -72,3 +72,53 @@ func TestShutdownGoesOfflineThenStops(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, tables.GradeOffline, row.Current.Variant)
 }
+
+func TestFirstInstanceBootsAndTheGovernorBringsItOnline(t *testing.T) {
+	s := newSolo(t)
+	id, ok := s.n.Identity()
+	require.True(t, ok)
+	require.Equal(t, Identity{ClusterID: "c1", RaftID: 1, InstanceID: "storage_1_1", Address: "i1",
+		Tier: "storage", ReplicasetID: "storage_1", FailureDomain: map[string]string{}}, id)
+	for range 100 {
+		s.n.Tick()
+		s.settle()
+	}
+	top, err := s.n.Tables().ReadTopology()
+	require.NoError(t, err)
+	require.Len(t, top.Instances, 1)
+	inst := top.Instances[0]
+	require.Equal(t, tables.Grade{Variant: tables.GradeOnline, Incarnation: 1}, inst.Current)
+	require.Equal(t, inst.Target, inst.Current)
+	rs, ok := top.Replicaset("storage_1")
+	require.True(t, ok)
+	require.Equal(t, "storage_1_1", rs.CurrentMasterID)
+	require.Equal(t, tables.ReplicasetReady, rs.State)
+	rep, buckets, bootstrapped := s.n.Local()
+	require.NotNil(t, rep)
+	require.True(t, rep.IsMaster)
+	require.True(t, bootstrapped)
+	require.Equal(t, []BucketRange{{Replicaset: "storage_1", First: 1, Last: tables.DefaultBucketCount}}, buckets)
+	info := s.do(api.RuntimeInfo{})
+	require.Nil(t, info.Err)
+	require.Equal(t, "idle", info.Values[0].(api.RuntimeInfoResult).Internal.GovernorLoopStatus)
+}
+
+func TestUpdateAndExpelAreCheckedAndForwardedToTheRules(t *testing.T) {
+	s := newSolo(t)
+	requireCode(t, s.do(api.UpdateInstance{InstanceID: "storage_1_1", ClusterID: "other", TargetGrade: tables.GradeOffline}), api.CodeTopology)
+	requireCode(t, s.do(api.Expel{ClusterID: "other", InstanceID: "storage_1_1"}), api.CodeTopology)
+	requireCode(t, s.do(api.Expel{ClusterID: "c1", InstanceID: "nobody"}), api.CodeTopology)
+	// The last instance cannot be expelled.
+	requireCode(t, s.do(api.Expel{ClusterID: "c1", InstanceID: "storage_1_1"}), api.CodeTopology)
+	// A join is refused for a wrong cluster, planned otherwise.
+	requireCode(t, s.do(api.RaftJoin{ClusterID: "other", Address: "i2", Tier: "storage"}), api.CodeJoinRefused)
+	r := s.do(api.RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage"})
+	require.Nil(t, r.Err)
+	res := r.Values[0].(api.JoinResult)
+	require.Equal(t, uint64(2), res.Instance.RaftID)
+	require.Equal(t, []api.PeerAddress{{RaftID: 1, Address: "i1"}, {RaftID: 2, Address: "i2"}}, res.PeerAddresses)
+	// Retried with the uuid it got, the join changes nothing.
+	again := s.do(api.RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage", InstanceUUID: res.Instance.InstanceUUID})
+	require.Nil(t, again.Err)
+	require.Equal(t, res.Instance, again.Values[0].(api.JoinResult).Instance)
+}
