@@ -1,13 +1,16 @@
-// Package proc is the Proc API on the wire: which procedures an instance
-// serves, who may call them, and how their arguments and results are
-// encoded in msgpack (shapes: seeds/000). What a procedure does is
-// core/node's business; this package turns bytes into api.Requests and
-// results back into bytes, for clients and instances alike, so every call
-// between simulated instances goes through the same encoding as on a socket.
+// Package proc is the Proc API on the wire: how the arguments and results
+// of the procedures in api.Procedures are encoded in msgpack (shapes:
+// seeds/000), and the one rule of who may call them. Each procedure's codec
+// is derived from its request struct's `arg` tags (args.go); nothing here is
+// written per procedure. What a procedure does is core/node's business;
+// this package turns bytes into api.Requests and results back into bytes,
+// for clients and instances alike, so every call between simulated
+// instances goes through the same encoding as on a socket.
 package proc
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -24,23 +27,31 @@ const (
 	PicoService = tables.PicoServiceName
 )
 
-// spec describes one procedure.
+// spec describes one procedure, derived from its entry in api.Procedures.
 type spec struct {
-	name string
-	// public procedures need only a session; the others need admin or
-	// pico_service.
-	public bool
-	// params names the arguments, for errors; the last optional ones may
-	// be left out.
-	params   []string
+	name   string
+	typ    reflect.Type
+	access api.Access
+	// params are the arguments, for decoding and errors; the last
+	// optional ones may be left out.
+	params   []param
 	optional int
-	decode   func(args []msgpack.RawMessage) (api.Request, error)
-	encode   func(req api.Request) []any
 }
 
+// specs are api.Procedures by name.
 var specs = map[string]*spec{}
 
-func register(s *spec) { specs[s.name] = s }
+func init() {
+	for _, p := range api.Procedures {
+		t := reflect.TypeOf(p.Request)
+		s := &spec{name: p.Request.Proc(), typ: t, access: p.Access}
+		s.params, s.optional = paramsOf(t)
+		if _, dup := specs[s.name]; dup {
+			panic("proc: procedure " + s.name + " listed twice")
+		}
+		specs[s.name] = s
+	}
+}
 
 // Names lists the procedures, sorted.
 func Names() []string {
@@ -56,7 +67,7 @@ func Names() []string {
 // rule. Unknown procedures are reported by Decode.
 func Authorize(user, name string) *api.Error {
 	s, ok := specs[name]
-	if !ok || s.public || user == Admin || user == PicoService {
+	if !ok || s.access == api.Public || user == Admin || user == PicoService {
 		return nil
 	}
 	return &api.Error{Code: api.CodeAccessDenied,
@@ -92,13 +103,13 @@ func Decode(name string, args []byte) (api.Request, *api.Error) {
 		if s.optional > 0 {
 			want = fmt.Sprintf("%d to %d", len(s.params)-s.optional, len(s.params))
 		}
-		return nil, illegal(name, "expected %s arguments (%s), got %d", want, joinParams(s.params), n)
+		return nil, illegal(name, "expected %s arguments (%s), got %d", want, joinParams(s.paramNames()), n)
 	}
 	// Optional arguments left out decode from nil.
 	for len(list) < len(s.params) {
 		list = append(list, msgpack.RawMessage{0xc0})
 	}
-	req, err := s.decode(list)
+	req, err := s.decodeArgs(list)
 	if err != nil {
 		return nil, illegal(name, "%v", err)
 	}
@@ -112,7 +123,10 @@ func EncodeArgs(req api.Request) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("proc: no procedure %s", req.Proc())
 	}
-	return msgpack.Marshal(s.encode(req))
+	if reflect.TypeOf(req) != s.typ {
+		return nil, fmt.Errorf("proc: %s takes a %s, not a %T", req.Proc(), s.typ, req)
+	}
+	return msgpack.Marshal(s.encodeArgs(req))
 }
 
 func illegal(name, format string, a ...any) *api.Error {
@@ -126,18 +140,6 @@ func joinParams(p []string) string {
 	return strings.Join(p, ", ")
 }
 
-// arg decodes argument i into v, naming it in the error.
-func arg(args []msgpack.RawMessage, i int, name string, v any) error {
-	if err := msgpack.Unmarshal(args[i], v); err != nil {
-		return argErr(i, name, err)
-	}
-	return nil
-}
-
-func argErr(i int, name string, err error) error {
-	return fmt.Errorf("argument %d (%s): %v", i+1, name, err)
-}
-
 // Signature is how procedure name is called, for help texts:
 // ".proc_wait_index(target, timeout)", optional arguments in brackets.
 func Signature(name string) string {
@@ -145,10 +147,11 @@ func Signature(name string) string {
 	if !ok {
 		return name
 	}
-	required := s.params[:len(s.params)-s.optional]
+	names := s.paramNames()
+	required := names[:len(names)-s.optional]
 	sig := name + "(" + strings.Join(required, ", ")
 	if s.optional > 0 {
-		rest := strings.Join(s.params[len(required):], ", ")
+		rest := strings.Join(names[len(required):], ", ")
 		if len(required) > 0 {
 			rest = ", " + rest
 		}
@@ -166,4 +169,12 @@ func Callable(user string) []string {
 		}
 	}
 	return out
+}
+
+func (s *spec) paramNames() []string {
+	names := make([]string, len(s.params))
+	for i, p := range s.params {
+		names[i] = p.name
+	}
+	return names
 }

@@ -47,6 +47,8 @@ func TestDecodeNamesTheProcAndTheArgument(t *testing.T) {
 		{".proc_version_info", []byte{0xdd, 0xb9, 0x16, 0x3d, 0xed}, api.CodeIllegalParams, ".proc_version_info: arguments are not msgpack"},
 		{".proc_version_info", []byte{0x81, 0x01, 0x02}, api.CodeIllegalParams, ".proc_version_info: arguments must be an array"},
 		{".proc_nope", args(t), api.CodeNoSuchProc, "Procedure '.proc_nope' is not defined"},
+		{".proc_get_peer_address", args(t, "i1"), api.CodeIllegalParams, ".proc_get_peer_address: argument 1 (raft_id)"},
+		{".proc_get_peer_address", args(t), api.CodeIllegalParams, ".proc_get_peer_address: expected 1 arguments (raft_id), got 0"},
 	}
 	for _, tt := range tests {
 		_, e := Decode(tt.proc, tt.args)
@@ -81,6 +83,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.Sharding{Term: 3, Index: 9, Timeout: 2 * time.Second, DoReconfigure: true},
 		api.ShardingBootstrap{Term: 3, Index: 9, Timeout: time.Second},
 		api.UnlockUser{Name: "admin"},
+		api.GetPeerAddress{RaftID: 3},
 	}
 	seen := map[string]bool{}
 	for _, r := range reqs {

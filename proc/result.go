@@ -5,6 +5,7 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/discovery"
+	"github.com/picogo/picogo/core/tables"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -44,6 +45,11 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// chunkHead reads just the next position of an encoded SnapshotData.
+type chunkHead struct {
+	NextPosition *tables.SnapshotPosition `msgpack:"next_position"`
 }
 
 // decodeOne decodes a reply of exactly one value of type T.

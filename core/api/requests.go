@@ -25,8 +25,9 @@ const (
 // Request is a decoded procedure call.
 type Request interface{ Proc() string }
 
-// The requests an instance serves (argument shapes: seeds/000; decoding:
-// package proc).
+// The requests an instance serves. Each is its procedure's arguments, in
+// order: package proc derives the wire codec from the `arg` tags (see
+// "Arguments" below); core/node registers what the procedure does.
 type (
 	// VersionInfo: `.proc_version_info()`.
 	VersionInfo struct{}
@@ -36,12 +37,14 @@ type (
 	GetIndex struct{}
 	// ReadIndex: `.proc_read_index(timeout)` — a linearizable read index,
 	// answered once applied here.
-	ReadIndex struct{ Timeout time.Duration }
+	ReadIndex struct {
+		Timeout time.Duration `arg:"timeout"`
+	}
 	// WaitIndex: `.proc_wait_index(target, timeout)` — wait until target is
 	// applied here; answers the applied index.
 	WaitIndex struct {
-		Target  uint64
-		Timeout time.Duration
+		Target  uint64        `arg:"target,index"`
+		Timeout time.Duration `arg:"timeout"`
 	}
 	// RaftPromote: `.proc_raft_promote()` — campaign now.
 	RaftPromote struct{}
@@ -49,25 +52,27 @@ type (
 	// SenderAddress is picogo's addition: an instance that has not applied
 	// the sender's join yet still learns where to answer.
 	RaftInteract struct {
-		Messages      []raft.Message
-		SenderAddress string
+		Messages      []raft.Message `arg:"raft_messages"`
+		SenderAddress string         `arg:"sender_address,optional,nil"`
 	}
 	// SnapshotNextChunk: `.proc_raft_snapshot_next_chunk(term, index, position)`.
 	SnapshotNextChunk struct {
-		Term, Index uint64
-		Position    tables.SnapshotPosition
+		Term     uint64                  `arg:"raft_term"`
+		Index    uint64                  `arg:"raft_index"`
+		Position tables.SnapshotPosition `arg:"snapshot_position"`
 	}
 	// Cas: `.proc_cas(cluster_id, predicate, op, as_user)`; as_user is a
-	// user id (AsUser) or, when AsUserName is set, a user name.
+	// user id (AsUser) or, when AsUserName is set, a user name (its
+	// arguments are encoded by EncodeArgs and DecodeArgs, below).
 	Cas struct {
-		ClusterID  string
-		Predicate  Predicate
-		Op         tables.Op
-		AsUser     uint32
+		ClusterID  string    `arg:"cluster_id"`
+		Predicate  Predicate `arg:"predicate"`
+		Op         tables.Op `arg:"op"`
+		AsUser     uint32    `arg:"as_user"`
 		AsUserName string
 	}
-	// Select: a local read of a table by primary key (iproto SELECT); no
-	// Key reads the whole table in key order.
+	// Select: a local read of a table by primary key (iproto SELECT, not
+	// a procedure); no Key reads the whole table in key order.
 	Select struct {
 		Table uint32
 		Key   []any
@@ -75,61 +80,80 @@ type (
 	}
 	// Discover: `.proc_discover(request, receiver)`.
 	Discover struct {
-		Request  discovery.Request
-		Receiver string
+		Request  discovery.Request `arg:"request"`
+		Receiver string            `arg:"receiver"`
 	}
 	// RaftJoin: `.proc_raft_join(cluster_id, instance_id, replicaset_id,
 	// advertise_address, failure_domain, tier)`; instance_uuid is
 	// picogo's addition: a retried join names the uuid it was given.
 	RaftJoin struct {
-		ClusterID     string
-		InstanceID    string
-		ReplicasetID  string
-		Address       string
-		FailureDomain map[string]string
-		Tier          string
-		InstanceUUID  string
+		ClusterID     string            `arg:"cluster_id"`
+		InstanceID    string            `arg:"instance_id,nil"`
+		ReplicasetID  string            `arg:"replicaset_id,nil"`
+		Address       string            `arg:"advertise_address"`
+		FailureDomain map[string]string `arg:"failure_domain,empty"`
+		Tier          string            `arg:"tier"`
+		InstanceUUID  string            `arg:"instance_uuid,optional,nil"`
 	}
 	// UpdateInstance: `.proc_update_instance(instance_id, cluster_id,
 	// current_grade, target_grade, failure_domain, dont_retry)`.
 	UpdateInstance struct {
-		InstanceID    string
-		ClusterID     string
-		CurrentGrade  *tables.Grade
-		TargetGrade   string
-		FailureDomain map[string]string
-		DontRetry     bool
+		InstanceID    string            `arg:"instance_id"`
+		ClusterID     string            `arg:"cluster_id"`
+		CurrentGrade  *tables.Grade     `arg:"current_grade"`
+		TargetGrade   string            `arg:"target_grade,nil"`
+		FailureDomain map[string]string `arg:"failure_domain"`
+		DontRetry     bool              `arg:"dont_retry"`
 	}
 	// Expel: `.proc_expel(cluster_id, instance_id)`; ExpelRedirect
 	// forwards it to the leader and waits until the instance is expelled.
-	Expel         struct{ ClusterID, InstanceID string }
-	ExpelRedirect struct{ ClusterID, InstanceID string }
+	Expel struct {
+		ClusterID  string `arg:"cluster_id"`
+		InstanceID string `arg:"instance_id"`
+	}
+	ExpelRedirect struct {
+		ClusterID  string `arg:"cluster_id"`
+		InstanceID string `arg:"instance_id"`
+	}
 	// InstanceInfo: `.proc_instance_info(instance_id?)`.
-	InstanceInfo struct{ InstanceID string }
+	InstanceInfo struct {
+		InstanceID string `arg:"instance_id,optional,nil"`
+	}
 	// RuntimeInfo: `.proc_runtime_info()`.
 	RuntimeInfo struct{}
 	// Replication: `.proc_replication(is_master, replicaset_peers)`.
 	Replication struct {
-		IsMaster bool
-		Peers    []string
+		IsMaster bool     `arg:"is_master"`
+		Peers    []string `arg:"replicaset_peers"`
 	}
 	// Sharding: `.proc_sharding(raft_term, raft_index, timeout,
 	// do_reconfigure)`.
 	Sharding struct {
-		Term, Index   uint64
-		Timeout       time.Duration
-		DoReconfigure bool
+		Term          uint64        `arg:"raft_term"`
+		Index         uint64        `arg:"raft_index"`
+		Timeout       time.Duration `arg:"timeout"`
+		DoReconfigure bool          `arg:"do_reconfigure"`
 	}
 	// ShardingBootstrap: `.proc_sharding_bootstrap(raft_term, raft_index,
 	// timeout)`.
 	ShardingBootstrap struct {
-		Term, Index uint64
-		Timeout     time.Duration
+		Term    uint64        `arg:"raft_term"`
+		Index   uint64        `arg:"raft_index"`
+		Timeout time.Duration `arg:"timeout"`
 	}
 	// UnlockUser: `.proc_unlock_user(name)` (picogo's) — lift the lock
 	// failed logins put on user name on this instance; answers whether it
 	// was locked.
-	UnlockUser struct{ Name string }
+	UnlockUser struct {
+		Name string `arg:"name"`
+	}
+	// GetPeerAddress: `.proc_get_peer_address(raft_id)` (picogo's) — where
+	// this instance reaches raft_id: its _pico_peer_address row, or the
+	// address it learnt before its tables had one (a join's answer, a Raft
+	// message's sender); nil if it knows none.
+	GetPeerAddress struct {
+		RaftID uint64 `arg:"raft_id"`
+	}
 )
 
 func (VersionInfo) Proc() string       { return ".proc_version_info" }
@@ -153,6 +177,7 @@ func (Replication) Proc() string       { return ".proc_replication" }
 func (Sharding) Proc() string          { return ".proc_sharding" }
 func (ShardingBootstrap) Proc() string { return ".proc_sharding_bootstrap" }
 func (UnlockUser) Proc() string        { return ".proc_unlock_user" }
+func (GetPeerAddress) Proc() string    { return ".proc_get_peer_address" }
 
 // Predicate is a CaS predicate: the caller read the state as of Index (an
 // entry of Term) and expects nothing in Ranges to have changed since.

@@ -10,11 +10,23 @@ import (
 	"github.com/picogo/picogo/core/tables"
 )
 
+// casModule is the module of writes to the global tables: `.proc_cas`, and
+// proposeOp for the other modules' writes (propose.go), both checked
+// against the keys recent entries write (writtenkeys.go).
+type casModule struct {
+	*Node
+	written writtenKeys // the keys recent log entries write
+}
+
+func (m *casModule) register(r *registry) {
+	serve(r, running, m.compareAndSwap)
+}
+
 // maxOpBytes: an operation larger than this is refused rather than
 // replicated.
 const maxOpBytes = 1 << 20
 
-// cas is cluster-wide compare-and-swap (`.proc_cas`), on the leader only. The
+// compareAndSwap is cluster-wide compare-and-swap (`.proc_cas`), on the leader only. The
 // caller read the tables as of predicate.Index (an entry of the current
 // term) and names the key ranges it relied on; if no entry after that index
 // — committed or not — writes into those ranges or into the keys the
@@ -22,8 +34,8 @@ const maxOpBytes = 1 << 20
 // check. The reply comes once the entry is applied here: [index, term], or
 // the operation's own error (a duplicate key, say), or ProposalDropped if
 // another entry took its place. Only a timeout leaves the outcome unknown.
-func (n *Node) cas(r api.Cas, respond responder) {
-	if err := n.checkCas(r); err != nil {
+func (m *casModule) compareAndSwap(_ string, r api.Cas, respond responder) {
+	if err := m.checkCas(r); err != nil {
 		respond(nil, err)
 		return
 	}
@@ -32,30 +44,30 @@ func (n *Node) cas(r api.Cas, respond responder) {
 		respond(nil, api.Errorf(api.CodeTooLarge, "proc_cas: Too much data to replicate: %d bytes (at most %d)", len(data), maxOpBytes))
 		return
 	}
-	req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *api.Error) {
+	req := m.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *api.Error) {
 		if res, _ := rep.Result.(tables.Result); res.Err != nil {
 			return nil, &api.Error{Code: res.Err.Code, Message: res.Err.Message}
 		}
 		return []any{rep.Index, rep.Term}, nil
 	})
-	n.propose(req, data, r.Op, r.Proc())
+	m.propose(req, data, r.Op, r.Proc())
 }
 
 // checkCas runs Picodata's checks in Picodata's order.
-func (n *Node) checkCas(r api.Cas) *api.Error {
-	st := n.ra.BasicStatus()
+func (m *casModule) checkCas(r api.Cas) *api.Error {
+	st := m.ra.BasicStatus()
 	p := r.Predicate
 	switch {
-	case r.ClusterID != n.cfg.ClusterID:
-		return api.Errorf(api.CodeClusterIDMis, "cluster_id mismatch: request is for %q, this is %q", r.ClusterID, n.cfg.ClusterID)
+	case r.ClusterID != m.cfg.ClusterID:
+		return api.Errorf(api.CodeClusterIDMis, "cluster_id mismatch: request is for %q, this is %q", r.ClusterID, m.cfg.ClusterID)
 	case p.Term != st.Term:
 		return api.Errorf(api.CodeTermMismatch, "TermMismatch: operation request from different term %d, current term is %d", p.Term, st.Term)
 	case st.State != raft.StateLeader && st.Lead == raft.None:
 		return api.Errorf(api.CodeLeaderUnknown, "LeaderUnknown: leader is unknown")
 	case st.State != raft.StateLeader:
-		return n.notALeader("NotALeader", st.Lead)
+		return m.notALeader("NotALeader", st.Lead)
 	}
-	prev, ents := n.ra.Log()
+	prev, ents := m.ra.Log()
 	last := prev + uint64(len(ents))
 	switch {
 	case p.Index > last:
@@ -63,29 +75,29 @@ func (n *Node) checkCas(r api.Cas) *api.Error {
 	case p.Index < prev:
 		return api.Errorf(api.CodeCompacted, "Compacted: raft index %d is compacted at %d", p.Index, prev)
 	}
-	if entryTerm, _ := n.ra.Term(p.Index); entryTerm != st.Term {
+	if entryTerm, _ := m.ra.Term(p.Index); entryTerm != st.Term {
 		return api.Errorf(api.CodeEntryTermMis, "EntryTermMismatch: entry at index %d has term %d, request implies term %d", p.Index, entryTerm, st.Term)
 	}
-	if err := n.checkAccess(r); err != nil {
+	if err := m.checkAccess(r); err != nil {
 		return err
 	}
-	if err := n.checkOp(r); err != nil {
+	if err := m.checkOp(r); err != nil {
 		return err
 	}
-	return n.scanConflicts(p.Index, p.Ranges, r.Op, n.cfg.mutants.Has(mutant.CasSkipsUncommitted))
+	return m.scanConflicts(p.Index, p.Ranges, r.Op, m.cfg.mutants.Has(mutant.CasSkipsUncommitted))
 }
 
 // checkAccess: as_user must exist and hold the privilege the operation
 // needs: write on each table it changes, create on the universe for DDL.
-func (n *Node) checkAccess(r api.Cas) *api.Error {
+func (m *casModule) checkAccess(r api.Cas) *api.Error {
 	user := r.AsUser
 	if r.AsUserName != "" {
-		u, ok, _ := n.tables.UserByName(r.AsUserName)
+		u, ok, _ := m.tables.UserByName(r.AsUserName)
 		if !ok {
 			return api.Errorf(api.CodeAccessDenied, "AccessDenied: user '%s' does not exist", r.AsUserName)
 		}
 		user = uint32(u.ID)
-	} else if _, ok, _ := n.tables.Get(tables.TablePicoUser, []any{uint64(user)}); !ok {
+	} else if _, ok, _ := m.tables.Get(tables.TablePicoUser, []any{uint64(user)}); !ok {
 		return api.Errorf(api.CodeAccessDenied, "AccessDenied: user %d does not exist", user)
 	}
 	deny := func(priv, obj string) *api.Error {
@@ -93,13 +105,13 @@ func (n *Node) checkAccess(r api.Cas) *api.Error {
 	}
 	switch r.Op.Kind {
 	case tables.OpDdlCreateTable, tables.OpDdlDropTable:
-		if !n.tables.Granted(user, tables.PrivCreate, "universe", 0) {
+		if !m.tables.Granted(user, tables.PrivCreate, "universe", 0) {
 			return deny("Create", "universe")
 		}
 	}
 	for _, d := range r.Op.Dmls() {
-		if !n.tables.Granted(user, tables.PrivWrite, "table", int64(d.Table)) {
-			return deny("Write", "table "+n.tableName(d.Table))
+		if !m.tables.Granted(user, tables.PrivWrite, "table", int64(d.Table)) {
+			return deny("Write", "table "+m.tableName(d.Table))
 		}
 	}
 	return nil
@@ -108,10 +120,10 @@ func (n *Node) checkAccess(r api.Cas) *api.Error {
 // checkOp refuses operations that may never go through CaS: plain DML into
 // tables only DDL and ACL may change, ranges over them, tables that are not
 // operable, empty batches.
-func (n *Node) checkOp(r api.Cas) *api.Error {
+func (m *casModule) checkOp(r api.Cas) *api.Error {
 	for _, rg := range r.Predicate.Ranges {
 		if !tables.DmlAllowed(rg.Table) {
-			return api.Errorf(api.CodeTableNotAllowed, "TableNotAllowed: table %s is prohibited for use in a predicate", n.tableName(rg.Table))
+			return api.Errorf(api.CodeTableNotAllowed, "TableNotAllowed: table %s is prohibited for use in a predicate", m.tableName(rg.Table))
 		}
 	}
 	dmls := r.Op.Dmls()
@@ -120,9 +132,9 @@ func (n *Node) checkOp(r api.Cas) *api.Error {
 	}
 	for _, d := range dmls {
 		if !tables.DmlAllowed(d.Table) {
-			return api.Errorf(api.CodeTableNotAllowed, "TableNotAllowed: table %s cannot be modified by DML directly", n.tableName(d.Table))
+			return api.Errorf(api.CodeTableNotAllowed, "TableNotAllowed: table %s cannot be modified by DML directly", m.tableName(d.Table))
 		}
-		def, ok := n.tables.Table(d.Table)
+		def, ok := m.tables.Table(d.Table)
 		if !ok {
 			return api.Errorf(api.CodeNoSuchSpace, "Space '%d' does not exist", d.Table)
 		}
@@ -133,8 +145,8 @@ func (n *Node) checkOp(r api.Cas) *api.Error {
 	return nil
 }
 
-func (n *Node) tableName(id uint32) string {
-	if def, ok := n.tables.Table(id); ok {
+func (m *casModule) tableName(id uint32) string {
+	if def, ok := m.tables.Table(id); ok {
 		return def.Name
 	}
 	return "#" + strconv.FormatUint(uint64(id), 10)
@@ -142,10 +154,10 @@ func (n *Node) tableName(id uint32) string {
 
 // conflicts reports whether entry writes into one of the ranges or into one
 // of the keys the new operation writes.
-func (n *Node) conflicts(e raft.Entry, schema uint64, ranges []tables.Range, implicit []tables.KeyRef) (bool, error) {
-	for _, k := range n.entryKeys(e, schema) {
+func (m *casModule) conflicts(e raft.Entry, schema uint64, ranges []tables.Range, implicit []tables.KeyRef) (bool, error) {
+	for _, k := range m.entryKeys(e, schema) {
 		for _, rg := range ranges {
-			in, err := n.tables.RangeContains(rg, k)
+			in, err := m.tables.RangeContains(rg, k)
 			if err != nil {
 				return false, err
 			}

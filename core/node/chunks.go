@@ -14,53 +14,53 @@ import (
 // The ra layer names the start "no position"; this file translates.
 
 // fetchChunk calls the leader for the next chunk of the snapshot it offered.
-func (n *Node) fetchChunk(f ra.FetchChunk) {
-	addr, ok := n.address(f.From)
+func (m *consensus) fetchChunk(f ra.FetchChunk) {
+	addr, ok := m.address(f.From)
 	if !ok {
-		n.ra.ChunkArrived(f.Req, ra.Chunk{}, fmt.Errorf("address of %d unknown", f.From))
+		m.ra.ChunkArrived(f.Req, ra.Chunk{}, fmt.Errorf("address of %d unknown", f.From))
 		return
 	}
 	var pos tables.SnapshotPosition
 	if f.Pos == nil {
-		n.emit(Note{Event: "snapshot", Detail: fmt.Sprintf("fetching snapshot %d/%d from %d in chunks", f.Term, f.Index, f.From)})
+		m.emit(Note{Event: "snapshot", Detail: fmt.Sprintf("fetching snapshot %d/%d from %d in chunks", f.Term, f.Index, f.From)})
 	} else {
 		p, err := tables.DecodePosition(f.Pos)
 		if err != nil {
-			n.ra.ChunkArrived(f.Req, ra.Chunk{}, err)
+			m.ra.ChunkArrived(f.Req, ra.Chunk{}, err)
 			return
 		}
 		pos = p
 	}
 	req := f.Req
-	n.call(addr, api.SnapshotNextChunk{Term: f.Term, Index: f.Index, Position: pos}, func(result any, err *api.Error) {
-		n.chunkArrived(req, result, err)
+	m.call(addr, api.SnapshotNextChunk{Term: f.Term, Index: f.Index, Position: pos}, func(result any, err *api.Error) {
+		m.chunkArrived(req, result, err)
 	})
 }
 
-func (n *Node) chunkArrived(fetch uint64, result any, callErr *api.Error) {
+func (m *consensus) chunkArrived(fetch uint64, result any, callErr *api.Error) {
 	if callErr != nil {
-		n.ra.ChunkArrived(fetch, ra.Chunk{}, callErr)
+		m.ra.ChunkArrived(fetch, ra.Chunk{}, callErr)
 		return
 	}
 	c, ok := result.(api.ChunkResult)
 	if !ok {
-		n.ra.ChunkArrived(fetch, ra.Chunk{}, fmt.Errorf("snapshot chunk reply of type %T", result))
+		m.ra.ChunkArrived(fetch, ra.Chunk{}, fmt.Errorf("snapshot chunk reply of type %T", result))
 		return
 	}
 	chunk := ra.Chunk{Data: c.Data}
 	if c.Next != nil {
 		chunk.Next = tables.EncodePosition(*c.Next)
 	}
-	n.ra.ChunkArrived(fetch, chunk, nil)
+	m.ra.ChunkArrived(fetch, chunk, nil)
 }
 
 // serveChunk answers a follower fetching this leader's snapshot.
-func (n *Node) serveChunk(r api.SnapshotNextChunk, respond responder) {
+func (m *consensus) serveChunk(_ string, r api.SnapshotNextChunk, respond responder) {
 	var pos []byte
 	if r.Position != (tables.SnapshotPosition{}) {
 		pos = tables.EncodePosition(r.Position)
 	}
-	c, err := n.ra.ServeChunk(r.Term, r.Index, pos)
+	c, err := m.ra.ServeChunk(r.Term, r.Index, pos)
 	if err != nil {
 		respond(nil, api.Errorf(api.CodeProcLua, "%s: %v", r.Proc(), err))
 		return
@@ -74,6 +74,6 @@ func (n *Node) serveChunk(r api.SnapshotNextChunk, respond responder) {
 		}
 		res.Next = &p
 	}
-	n.stats.SnapshotChunksSent++
+	m.stats.SnapshotChunksSent++
 	respond([]any{res}, nil)
 }

@@ -20,6 +20,28 @@ import (
 // tables moved meanwhile. One step at a time; a failed RPC backs that
 // instance off.
 
+// governorModule is the module of the leader's work on the cluster: the
+// governor's executor and the sentinel, whose state lasts one leadership
+// (governorState); and the receiving side of the governor's RPCs, which
+// set this instance's replication role and bucket map (local.go).
+type governorModule struct {
+	*Node
+	gov   governorState
+	local localState
+}
+
+func (m *governorModule) register(r *registry) {
+	serve(r, running, m.replication)
+	serve(r, running, func(_ string, req api.Sharding, respond responder) {
+		m.sharding(req.Term, req.Index, req.Timeout, req.DoReconfigure, false, respond)
+	})
+	serve(r, running, func(_ string, req api.ShardingBootstrap, respond responder) {
+		m.sharding(req.Term, req.Index, req.Timeout, false, true, respond)
+	})
+	r.tick(tickSentinel, running, m.sentinel)
+	r.tick(tickGovern, running, m.govern)
+}
+
 type governorState struct {
 	busy        bool
 	step        string
@@ -59,87 +81,87 @@ func (g *governorState) status() string {
 
 // GovernorStatus is `.proc_runtime_info`'s governor_loop_status: "not a
 // leader", "idle", "busy: <step>", or "idle, last error: ...".
-func (n *Node) GovernorStatus() string { return n.gov.status() }
+func (n *Node) GovernorStatus() string { return n.governor.gov.status() }
 
 // backoffTicks is how long an instance whose RPC failed is skipped.
 const backoffTicks = 20
 
 // govern runs the next governor step if none is in flight.
-func (n *Node) govern() {
-	st := n.ra.Status()
+func (m *governorModule) govern() {
+	st := m.ra.Status()
 	if st.State != raft.StateLeader {
-		n.gov = governorState{}
+		m.gov = governorState{}
 		return
 	}
-	if !n.gov.leading || n.gov.term != st.Term {
-		n.gov = governorState{leading: true, term: st.Term, unreachable: map[string]int{}, lastHeard: map[uint64]int{},
+	if !m.gov.leading || m.gov.term != st.Term {
+		m.gov = governorState{leading: true, term: st.Term, unreachable: map[string]int{}, lastHeard: map[uint64]int{},
 			offlining: map[string]bool{}}
 	}
-	if n.gov.busy || n.ticks < n.gov.pauseUntil {
+	if m.gov.busy || m.ticks < m.gov.pauseUntil {
 		return
 	}
-	top, err := n.tables.ReadTopology()
+	top, err := m.tables.ReadTopology()
 	if err != nil {
-		n.gov.lastErr = err.Error()
+		m.gov.lastErr = err.Error()
 		return
 	}
 	unreachable := map[string]bool{}
-	n.gov.backingOff = n.gov.backingOff[:0]
-	for id, until := range n.gov.unreachable {
-		if n.ticks < until {
+	m.gov.backingOff = m.gov.backingOff[:0]
+	for id, until := range m.gov.unreachable {
+		if m.ticks < until {
 			unreachable[id] = true
-			n.gov.backingOff = append(n.gov.backingOff, id)
+			m.gov.backingOff = append(m.gov.backingOff, id)
 		}
 	}
-	slices.Sort(n.gov.backingOff)
+	slices.Sort(m.gov.backingOff)
 	in := governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable}
-	n.passMutants(&in)
+	m.passMutants(&in)
 	act := governor.Plan(in)
 	if _, idle := act.(governor.Idle); idle {
-		n.gov.step = act.Step()
+		m.gov.step = act.Step()
 		return
 	}
-	n.gov.busy, n.gov.step = true, act.Step()
-	n.emit(Note{Event: "governor", Detail: act.Step() + ": " + act.Detail()})
-	n.execute(act, st)
+	m.gov.busy, m.gov.step = true, act.Step()
+	m.emit(Note{Event: "governor", Detail: act.Step() + ": " + act.Detail()})
+	m.execute(act, st)
 }
 
-func (n *Node) execute(act governor.Action, st raft.Status) {
+func (m *governorModule) execute(act governor.Action, st raft.Status) {
 	done := func(err *api.Error) {
-		if n.gov.term != st.Term {
+		if m.gov.term != st.Term {
 			return // this leadership is over
 		}
-		n.gov.busy, n.gov.step = false, "" // the next tick plans again
-		n.stats.GovernorSteps++
+		m.gov.busy, m.gov.step = false, "" // the next tick plans again
+		m.stats.GovernorSteps++
 		if err != nil {
-			n.stats.GovernorStepFailures++
-			n.gov.lastErr = act.Step() + ": " + err.Message
-			n.emit(Note{Event: "governor", Detail: act.Step() + " failed: " + err.Message})
+			m.stats.GovernorStepFailures++
+			m.gov.lastErr = act.Step() + ": " + err.Message
+			m.emit(Note{Event: "governor", Detail: act.Step() + " failed: " + err.Message})
 		} else {
-			n.gov.lastErr = ""
+			m.gov.lastErr = ""
 		}
 	}
 	switch a := act.(type) {
 	case governor.TransferLeadership:
-		if err := n.ra.TransferLeader(a.ToRaftID); err != nil {
+		if err := m.ra.TransferLeader(a.ToRaftID); err != nil {
 			done(api.Errorf(api.CodeProcLua, "%v", err))
 			return
 		}
-		n.gov.pauseUntil = n.ticks + n.cfg.Raft.ElectionTick
+		m.gov.pauseUntil = m.ticks + m.cfg.Raft.ElectionTick
 		done(nil)
 	case governor.ConfChange:
-		req := n.await(func(_ []any, err *api.Error) { done(err) }, a.Step(), func(ra.Reply) ([]any, *api.Error) { return nil, nil })
-		n.ra.ChangeConf(req, a.Change)
+		req := m.await(func(_ []any, err *api.Error) { done(err) }, a.Step(), func(ra.Reply) ([]any, *api.Error) { return nil, nil })
+		m.ra.ChangeConf(req, a.Change)
 	case governor.Batch:
 		rpcs, cas := a.Batch()
-		n.rpcs(rpcs, st, func(err *api.Error) {
+		m.rpcs(rpcs, st, func(err *api.Error) {
 			if err != nil {
 				done(err)
 				return
 			}
 			// Checked against everything after the state planned on,
 			// including what was applied while the RPCs ran.
-			n.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, a.Step(), func(_ []any, err *api.Error) { done(err) },
+			m.cas.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, a.Step(), func(_ []any, err *api.Error) { done(err) },
 				func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 		})
 	default:
@@ -148,7 +170,7 @@ func (n *Node) execute(act governor.Action, st raft.Status) {
 }
 
 // rpcs sends a step's RPCs in parallel; then hears whether all succeeded.
-func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*api.Error)) {
+func (m *governorModule) rpcs(rpcs []governor.RPC, st raft.Status, then func(*api.Error)) {
 	if len(rpcs) == 0 {
 		then(nil)
 		return
@@ -156,14 +178,14 @@ func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*api.Error)) 
 	pending, failed := len(rpcs), []string{}
 	for _, rpc := range rpcs {
 		rpc := rpc
-		req := n.rpcRequest(rpc.Call, st)
+		req := m.rpcRequest(rpc.Call, st)
 		finish := func(err *api.Error) {
-			if n.gov.term != st.Term {
+			if m.gov.term != st.Term {
 				return
 			}
 			if err != nil {
 				failed = append(failed, rpc.InstanceID+": "+err.Message)
-				n.gov.unreachable[rpc.InstanceID] = n.ticks + backoffTicks
+				m.gov.unreachable[rpc.InstanceID] = m.ticks + backoffTicks
 			}
 			if pending--; pending == 0 {
 				if len(failed) > 0 {
@@ -175,10 +197,10 @@ func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*api.Error)) 
 			}
 		}
 		if rpc.RaftID == st.ID {
-			n.handle(tables.PicoServiceName, req, func(_ []any, err *api.Error) { finish(err) })
+			m.handle(tables.PicoServiceName, req, func(_ []any, err *api.Error) { finish(err) })
 			continue
 		}
-		n.call(rpc.Address, req, func(_ any, err *api.Error) { finish(err) })
+		m.call(rpc.Address, req, func(_ any, err *api.Error) { finish(err) })
 	}
 }
 
@@ -186,14 +208,14 @@ func (n *Node) rpcs(rpcs []governor.RPC, st raft.Status, then func(*api.Error)) 
 // index) of the entry the plan was made at where the procedure waits for
 // it: the receiver applies up to index and checks the entry there has that
 // term (the same history the governor saw).
-func (n *Node) rpcRequest(c api.Request, st raft.Status) api.Request {
-	term, _ := n.ra.Term(st.Applied)
+func (m *governorModule) rpcRequest(c api.Request, st raft.Status) api.Request {
+	term, _ := m.ra.Term(st.Applied)
 	switch c := c.(type) {
 	case api.Sharding:
-		c.Term, c.Index, c.Timeout = term, st.Applied, n.cfg.CallTimeout
+		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
 		return c
 	case api.ShardingBootstrap:
-		c.Term, c.Index, c.Timeout = term, st.Applied, n.cfg.CallTimeout
+		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
 		return c
 	}
 	return c
@@ -208,45 +230,45 @@ func (n *Node) rpcRequest(c api.Request, st raft.Status) api.Request {
 // then, not at the last contact before it went away. The leader may not
 // reach it back at once (its dials to a restarted process back off): that
 // must not set it Offline again before SentinelTimeout has passed.
-func (n *Node) sentinel() {
-	if !n.gov.leading {
+func (m *governorModule) sentinel() {
+	if !m.gov.leading {
 		return
 	}
-	st := n.ra.Status()
+	st := m.ra.Status()
 	for id, pr := range st.Progress {
 		if pr.RecentActive || id == st.ID {
-			n.heardFrom(id)
-		} else if _, seen := n.gov.lastHeard[id]; !seen {
-			n.heardFrom(id) // grace from the start of this leadership
+			m.heardFrom(id)
+		} else if _, seen := m.gov.lastHeard[id]; !seen {
+			m.heardFrom(id) // grace from the start of this leadership
 		}
 	}
-	top, err := n.tables.ReadTopology()
+	top, err := m.tables.ReadTopology()
 	if err != nil {
 		return
 	}
-	limit := n.cfg.ticks(n.cfg.SentinelTimeout)
+	limit := m.cfg.ticks(m.cfg.SentinelTimeout)
 	for _, inst := range top.Instances {
 		if inst.Target.Variant != tables.GradeOnline {
-			n.heardFrom(inst.RaftID) // not wanted Online: not missed
+			m.heardFrom(inst.RaftID) // not wanted Online: not missed
 			continue
 		}
-		heard, ok := n.gov.lastHeard[inst.RaftID]
-		if !ok || n.ticks-heard <= limit || n.gov.offlining[inst.InstanceID] {
+		heard, ok := m.gov.lastHeard[inst.RaftID]
+		if !ok || m.ticks-heard <= limit || m.gov.offlining[inst.InstanceID] {
 			continue
 		}
-		plan, ops, err := topology.PlanUpdate(top, n.cfg.ClusterID,
-			topology.UpdateRequest{InstanceID: inst.InstanceID, ClusterID: n.cfg.ClusterID, TargetGrade: tables.GradeOffline})
+		plan, ops, err := topology.PlanUpdate(top, m.cfg.ClusterID,
+			topology.UpdateRequest{InstanceID: inst.InstanceID, ClusterID: m.cfg.ClusterID, TargetGrade: tables.GradeOffline})
 		if err != nil || len(ops) == 0 {
 			continue
 		}
 		id := inst.InstanceID
-		n.gov.offlining[id] = true
-		n.stats.SentinelOfflines++
-		n.emit(Note{Event: "sentinel", Detail: fmt.Sprintf("%s unreachable for %d ticks: target %s", id, n.ticks-heard, plan.Target)})
-		term := n.gov.term
-		n.proposeOp(tables.BatchOp(ops...), nil, st.Applied, "sentinel", func([]any, *api.Error) {
-			if n.gov.term == term {
-				delete(n.gov.offlining, id)
+		m.gov.offlining[id] = true
+		m.stats.SentinelOfflines++
+		m.emit(Note{Event: "sentinel", Detail: fmt.Sprintf("%s unreachable for %d ticks: target %s", id, m.ticks-heard, plan.Target)})
+		term := m.gov.term
+		m.cas.proposeOp(tables.BatchOp(ops...), nil, st.Applied, "sentinel", func([]any, *api.Error) {
+			if m.gov.term == term {
+				delete(m.gov.offlining, id)
 			}
 		},
 			func(ra.Reply) ([]any, *api.Error) { return nil, nil })
@@ -255,23 +277,23 @@ func (n *Node) sentinel() {
 
 // heardFrom records contact with the instance raft id — its Raft messages
 // or its own requests — for the sentinel, on the leader.
-func (n *Node) heardFrom(id uint64) {
-	if n.gov.leading && id != raft.None {
-		n.gov.lastHeard[id] = n.ticks
+func (m *governorModule) heardFrom(id uint64) {
+	if m.gov.leading && id != raft.None {
+		m.gov.lastHeard[id] = m.ticks
 	}
 }
 
 // heardFromInstance records contact with the instance named id, if this
 // leader knows it.
-func (n *Node) heardFromInstance(id string) {
-	if !n.gov.leading {
+func (m *governorModule) heardFromInstance(id string) {
+	if !m.gov.leading {
 		return
 	}
-	row, ok, err := n.tables.Get(tables.TablePicoInstance, []any{id})
+	row, ok, err := m.tables.Get(tables.TablePicoInstance, []any{id})
 	if err != nil || !ok {
 		return
 	}
 	if inst, err := tables.InstanceFrom(row.Values()); err == nil {
-		n.heardFrom(inst.RaftID)
+		m.heardFrom(inst.RaftID)
 	}
 }

@@ -1,6 +1,8 @@
 // Package node is one picogo instance as a deterministic state machine: Raft
 // (through core/ra), the global tables (core/tables) and the Proc API's
-// behaviour, composed. It never does IO: everything it wants done comes out
+// behaviour, composed — a thin router over modules (lifecycle, cas,
+// consensus, governor, reads, users; see registry.go), each of which owns
+// its state and registers its procedures and tick work. It never does IO: everything it wants done comes out
 // as an Effect, and everything that happens to it comes in through the
 // methods listed here. The simulator and the production runtime drive it the
 // same way. The requests, results and error codes are package api's (shared

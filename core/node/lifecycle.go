@@ -33,6 +33,68 @@ func (p Phase) String() string {
 	return [...]string{"discovering", "joining", "starting", "running", "stopped"}[p]
 }
 
+// lifecycle is the module of an instance's life: discovery, boot and join
+// before Raft runs; then its own target grade (Online, Offline on
+// shutdown, stopping once expelled); and the topology procedures, decided
+// on the leader (topology.go).
+type lifecycle struct {
+	*Node
+	discovery    *discovery.State
+	joinVia      string
+	joinUUID     string
+	pendingFirst *firstState
+	nextWrite    uint64
+	retryAt      int
+	activated    bool
+	shuttingDown bool
+	askVia       string   // the peer last asked when no leader is known
+	deferred     []func() // what waits for the next tick
+}
+
+func (m *lifecycle) register(r *registry) {
+	// Discovery is answered in every phase: a discovering instance takes
+	// part, a running one names its leader.
+	serve(r, anyPhase, func(_ string, req api.Discover, respond responder) { respond([]any{m.discover(req)}, nil) })
+	serve(r, running, func(_ string, req api.RaftJoin, respond responder) { m.topologyChange(req, respond) })
+	serve(r, running, func(_ string, req api.UpdateInstance, respond responder) {
+		// The instance asking (directly or through a follower) is
+		// alive: the sentinel counts from here.
+		m.governor.heardFromInstance(req.InstanceID)
+		m.topologyChange(req, respond)
+	})
+	serve(r, running, func(_ string, req api.Expel, respond responder) { m.topologyChange(req, respond) })
+	serve(r, running, m.expelRedirect)
+	r.tick(tickRetry, anyPhase, m.retry)
+	r.tick(tickDeferred, running, m.runDeferred)
+	r.tick(tickActivate, running, m.activate)
+}
+
+// retry asks again, when it is time, while discovering or joining.
+func (m *lifecycle) retry() {
+	switch m.phase {
+	case PhaseDiscovering:
+		if m.ticks >= m.retryAt {
+			m.discoverRound()
+		}
+	case PhaseJoining:
+		if m.ticks >= m.retryAt {
+			m.join()
+		}
+	}
+}
+
+// runDeferred runs what waited for the next tick.
+func (m *lifecycle) runDeferred() {
+	fns := m.deferred
+	m.deferred = nil
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// afterTick runs fn at the next tick.
+func (m *lifecycle) afterTick(fn func()) { m.deferred = append(m.deferred, fn) }
+
 // Self is who an instance asks to be when it first starts.
 type Self struct {
 	Address       string
@@ -51,17 +113,17 @@ const nodeWrite = uint64(1) << 62
 const retryTicks = 5
 
 // startFresh begins discovery on an empty disk.
-func (n *Node) startFresh() {
-	n.phase = PhaseDiscovering
-	n.discovery = discovery.New(n.newUUID(), n.cfg.Peers, n.canVote())
-	n.discoverRound()
+func (m *lifecycle) startFresh() {
+	m.phase = PhaseDiscovering
+	m.discovery = discovery.New(m.newUUID(), m.cfg.Peers, m.canVote())
+	m.discoverRound()
 }
 
 // canVote reports whether this instance's tier votes, by the tiers a
 // booting cluster would start with.
-func (n *Node) canVote() bool {
-	tier := orDefault(n.cfg.Self.Tier, DefaultTier)
-	for _, t := range n.cfg.InitTiers {
+func (m *lifecycle) canVote() bool {
+	tier := orDefault(m.cfg.Self.Tier, DefaultTier)
+	for _, t := range m.cfg.InitTiers {
 		if t.Name == tier {
 			return t.CanVote
 		}
@@ -70,8 +132,8 @@ func (n *Node) canVote() bool {
 }
 
 // newUUID draws a uuid from the injected randomness.
-func (n *Node) newUUID() string {
-	r := n.cfg.Raft.Rand
+func (m *lifecycle) newUUID() string {
+	r := m.cfg.Raft.Rand
 	hi, lo := r.Uint64(), r.Uint64()
 	hi = hi&^0xf000 | 0x4000         // version 4
 	lo = lo&^(0xc<<60) | (0x8 << 60) // variant 10
@@ -79,58 +141,58 @@ func (n *Node) newUUID() string {
 }
 
 // discoverRound calls every peer not heard from yet.
-func (n *Node) discoverRound() {
-	if out, ok := n.discovery.Outcome(); ok {
-		n.discovered(out)
+func (m *lifecycle) discoverRound() {
+	if out, ok := m.discovery.Outcome(); ok {
+		m.discovered(out)
 		return
 	}
-	n.retryAt = n.ticks + retryTicks
-	for _, addr := range n.discovery.Round() {
-		n.call(addr, api.Discover{Request: n.discovery.Request(), Receiver: addr}, func(result any, err *api.Error) {
-			if n.phase != PhaseDiscovering {
+	m.retryAt = m.ticks + retryTicks
+	for _, addr := range m.discovery.Round() {
+		m.call(addr, api.Discover{Request: m.discovery.Request(), Receiver: addr}, func(result any, err *api.Error) {
+			if m.phase != PhaseDiscovering {
 				return
 			}
 			if err != nil {
-				n.discovery.Failed(addr)
+				m.discovery.Failed(addr)
 				return
 			}
 			if resp, ok := result.(discovery.Response); ok {
-				n.discovery.Answer(addr, resp)
+				m.discovery.Answer(addr, resp)
 			}
-			if out, ok := n.discovery.Outcome(); ok {
-				n.discovered(out)
+			if out, ok := m.discovery.Outcome(); ok {
+				m.discovered(out)
 			}
 		})
 	}
 }
 
-func (n *Node) discovered(out discovery.Outcome) {
+func (m *lifecycle) discovered(out discovery.Outcome) {
 	if out.Bootstrap {
-		n.emit(Note{Event: "lifecycle", Detail: "discovery: this instance boots the cluster"})
-		n.boot()
+		m.emit(Note{Event: "lifecycle", Detail: "discovery: this instance boots the cluster"})
+		m.boot()
 		return
 	}
-	n.emit(Note{Event: "lifecycle", Detail: "discovery: joining through " + out.JoinVia})
-	n.phase = PhaseJoining
-	n.joinVia = out.JoinVia
-	n.join()
+	m.emit(Note{Event: "lifecycle", Detail: "discovery: joining through " + out.JoinVia})
+	m.phase = PhaseJoining
+	m.joinVia = out.JoinVia
+	m.join()
 }
 
 // boot writes the cluster's first entries: this instance as the sole voter
 // and its rows — the same join the leader would plan on a topology of only
 // the tiers — then the tiers and the built-in users.
-func (n *Node) boot() {
-	self := n.cfg.Self
+func (m *lifecycle) boot() {
+	self := m.cfg.Self
 	tier := orDefault(self.Tier, DefaultTier)
-	tiers := n.cfg.InitTiers
+	tiers := m.cfg.InitTiers
 	if len(tiers) == 0 {
 		tiers = []tables.Tier{{Name: tier, ReplicationFactor: 1, CanVote: true, BucketCount: tables.DefaultBucketCount}}
 	}
-	plan, err := topology.PlanJoin(tables.Topology{Tiers: tiers}, n.cfg.ClusterID, topology.JoinRequest{
-		ClusterID: n.cfg.ClusterID, InstanceID: self.InstanceID, ReplicasetID: self.ReplicasetID,
-		Address: self.Address, FailureDomain: self.FailureDomain, Tier: tier}, n.newUUID)
+	plan, err := topology.PlanJoin(tables.Topology{Tiers: tiers}, m.cfg.ClusterID, topology.JoinRequest{
+		ClusterID: m.cfg.ClusterID, InstanceID: self.InstanceID, ReplicasetID: self.ReplicasetID,
+		Address: self.Address, FailureDomain: self.FailureDomain, Tier: tier}, m.newUUID)
 	if err != nil {
-		n.failStop(fmt.Errorf("boot: %w", err))
+		m.failStop(fmt.Errorf("boot: %w", err))
 		return
 	}
 	ops := plan.Ops
@@ -140,15 +202,15 @@ func (n *Node) boot() {
 	ops = append(ops, tables.BuiltinUsers()...)
 	state, err := ra.Bootstrap([]uint64{plan.Instance.RaftID}, tables.BatchOp(ops...).Encode())
 	if err != nil {
-		n.failStop(fmt.Errorf("boot: %w", err))
+		m.failStop(fmt.Errorf("boot: %w", err))
 		return
 	}
-	n.writeFirstState(n.identityOf(plan.Instance), state, true)
+	m.writeFirstState(m.identityOf(plan.Instance), state, true)
 }
 
 // identityOf is the identity this instance keeps for its row.
-func (n *Node) identityOf(i tables.Instance) Identity {
-	return Identity{ClusterID: n.cfg.ClusterID, RaftID: i.RaftID, InstanceID: i.InstanceID, Address: n.cfg.Self.Address,
+func (m *lifecycle) identityOf(i tables.Instance) Identity {
+	return Identity{ClusterID: m.cfg.ClusterID, RaftID: i.RaftID, InstanceID: i.InstanceID, Address: m.cfg.Self.Address,
 		Tier: i.Tier, ReplicasetID: i.ReplicasetID, FailureDomain: i.FailureDomain}
 }
 
@@ -163,27 +225,27 @@ func orDefault(s, def string) string {
 }
 
 // join asks the cluster, through joinVia, to take this instance in.
-func (n *Node) join() {
-	self := n.cfg.Self
-	n.retryAt = n.ticks + retryTicks
-	req := api.RaftJoin{ClusterID: n.cfg.ClusterID, InstanceID: self.InstanceID, ReplicasetID: self.ReplicasetID,
+func (m *lifecycle) join() {
+	self := m.cfg.Self
+	m.retryAt = m.ticks + retryTicks
+	req := api.RaftJoin{ClusterID: m.cfg.ClusterID, InstanceID: self.InstanceID, ReplicasetID: self.ReplicasetID,
 		Address: self.Address, FailureDomain: self.FailureDomain, Tier: orDefault(self.Tier, DefaultTier),
-		InstanceUUID: n.joinUUID}
-	n.call(n.joinVia, req, func(result any, err *api.Error) {
-		if n.phase != PhaseJoining {
+		InstanceUUID: m.joinUUID}
+	m.call(m.joinVia, req, func(result any, err *api.Error) {
+		if m.phase != PhaseJoining {
 			return
 		}
 		if err != nil {
-			n.emit(Note{Event: "lifecycle", Detail: "join via " + n.joinVia + " failed: " + err.Message})
+			m.emit(Note{Event: "lifecycle", Detail: "join via " + m.joinVia + " failed: " + err.Message})
 			switch err.Code {
 			case api.CodeJoinRefused:
-				n.failStop(fmt.Errorf("join refused: %s", err.Message))
+				m.failStop(fmt.Errorf("join refused: %s", err.Message))
 			case api.CodeConflictFound:
 				// The leader decided on changed tables: ask it again.
 			default:
 				// Whom discovery named may be gone, or not know the
 				// leader: any running peer forwards a join to the leader.
-				n.joinVia = n.nextPeer(n.joinVia)
+				m.joinVia = m.nextPeer(m.joinVia)
 			}
 			return
 		}
@@ -191,20 +253,20 @@ func (n *Node) join() {
 		if !ok {
 			return
 		}
-		n.joined(res)
+		m.joined(res)
 	})
 }
 
 // nextPeerAddress is the address in _pico_peer_address after addr (not
 // this instance's), or "" if there is none.
-func (n *Node) nextPeerAddress(addr string) string {
-	top, err := n.tables.ReadTopology()
+func (m *lifecycle) nextPeerAddress(addr string) string {
+	top, err := m.tables.ReadTopology()
 	if err != nil {
 		return ""
 	}
 	var addrs []string
 	for _, id := range sortedIDs(top.Addresses) {
-		if id != n.identity.RaftID && top.Addresses[id] != "" {
+		if id != m.identity.RaftID && top.Addresses[id] != "" {
 			addrs = append(addrs, top.Addresses[id])
 		}
 	}
@@ -215,10 +277,10 @@ func (n *Node) nextPeerAddress(addr string) string {
 }
 
 // nextPeer is the peer after addr in the peer list (not this instance).
-func (n *Node) nextPeer(addr string) string {
+func (m *lifecycle) nextPeer(addr string) string {
 	var peers []string
-	for _, p := range n.cfg.Peers {
-		if p != n.cfg.Self.Address {
+	for _, p := range m.cfg.Peers {
+		if p != m.cfg.Self.Address {
 			peers = append(peers, p)
 		}
 	}
@@ -228,33 +290,33 @@ func (n *Node) nextPeer(addr string) string {
 	return peers[(slices.Index(peers, addr)+1)%len(peers)]
 }
 
-func (n *Node) joined(res api.JoinResult) {
+func (m *lifecycle) joined(res api.JoinResult) {
 	i := res.Instance
-	n.joinUUID = i.InstanceUUID
+	m.joinUUID = i.InstanceUUID
 	peers := map[uint64]string{}
 	for _, p := range res.PeerAddresses {
 		peers[p.RaftID] = p.Address
 	}
-	n.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("joined as %s (raft id %d) in %s", i.InstanceID, i.RaftID, i.ReplicasetID)})
-	id := n.identityOf(tables.Instance{RaftID: i.RaftID, InstanceID: i.InstanceID, Tier: i.Tier,
+	m.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("joined as %s (raft id %d) in %s", i.InstanceID, i.RaftID, i.ReplicasetID)})
+	id := m.identityOf(tables.Instance{RaftID: i.RaftID, InstanceID: i.InstanceID, Tier: i.Tier,
 		ReplicasetID: i.ReplicasetID, FailureDomain: i.FailureDomain})
 	id.JoinPeers = peers
-	n.writeFirstState(id, ra.DiskState{}, false)
+	m.writeFirstState(id, ra.DiskState{}, false)
 }
 
 // writeFirstState makes the identity and the first state durable; the
 // instance runs once they are.
-func (n *Node) writeFirstState(id Identity, state ra.DiskState, campaign bool) {
-	n.phase = PhaseStarting
+func (m *lifecycle) writeFirstState(id Identity, state ra.DiskState, campaign bool) {
+	m.phase = PhaseStarting
 	b := &disk.Batch{}
 	if len(state.Entries) > 0 || !state.HardState.IsEmpty() {
 		b = BootstrapBatch(state)
 	}
 	SaveIdentity(b, id)
-	n.nextWrite++
-	wid := nodeWrite + n.nextWrite
-	n.pendingFirst = &firstState{write: wid, identity: id, state: state, campaign: campaign}
-	n.emit(Persist{Stream: StreamRaftLog, ID: wid, Batch: b, Sync: true})
+	m.nextWrite++
+	wid := nodeWrite + m.nextWrite
+	m.pendingFirst = &firstState{write: wid, identity: id, state: state, campaign: campaign}
+	m.emit(Persist{Stream: StreamRaftLog, ID: wid, Batch: b, Sync: true})
 }
 
 type firstState struct {
@@ -265,18 +327,18 @@ type firstState struct {
 }
 
 // firstStateDone starts the Raft server once the first state is durable.
-func (n *Node) firstStateDone(id uint64) {
-	f := n.pendingFirst
+func (m *lifecycle) firstStateDone(id uint64) {
+	f := m.pendingFirst
 	if f == nil || f.write != id {
 		return
 	}
-	n.pendingFirst = nil
-	if err := n.run(f.identity, f.state); err != nil {
-		n.failStop(err)
+	m.pendingFirst = nil
+	if err := m.run(f.identity, f.state); err != nil {
+		m.failStop(err)
 		return
 	}
 	if f.campaign {
-		_ = n.ra.Elect()
+		_ = m.ra.Elect()
 	}
 }
 
@@ -327,11 +389,11 @@ func (n *Node) selfRow() (tables.Instance, bool) {
 // activate keeps this instance's target grade where it wants it: Online
 // (with a new incarnation, once per start) unless it is shutting down, then
 // Offline. An expelled instance stops.
-func (n *Node) activate() {
-	if n.phase != PhaseRunning || n.ticks < n.retryAt {
+func (m *lifecycle) activate() {
+	if m.phase != PhaseRunning || m.ticks < m.retryAt {
 		return
 	}
-	row, ok := n.selfRow()
+	row, ok := m.selfRow()
 	if !ok {
 		return // not caught up with its own join yet
 	}
@@ -346,24 +408,24 @@ func (n *Node) activate() {
 		// Even the only voter waits: expelled, it would take the cluster's
 		// last vote with it for good (the governor promotes another and
 		// hands leadership over first).
-		if row.Current.Variant == tables.GradeExpelled || n.ra.RemovalSettled() {
-			n.phase = PhaseStopped
-			n.emit(Terminate{Expelled: true, Reason: "this instance is expelled"})
+		if row.Current.Variant == tables.GradeExpelled || m.ra.RemovalSettled() {
+			m.phase = PhaseStopped
+			m.emit(Terminate{Expelled: true, Reason: "this instance is expelled"})
 			return
 		}
-		n.askTarget(tables.GradeOnline)
-	case n.shuttingDown:
-		if row.Current.Variant == tables.GradeOffline && row.Target.Variant == tables.GradeOffline && n.mayLeave() {
-			n.stop(false, "graceful shutdown")
+		m.askTarget(tables.GradeOnline)
+	case m.shuttingDown:
+		if row.Current.Variant == tables.GradeOffline && row.Target.Variant == tables.GradeOffline && m.mayLeave() {
+			m.stop(false, "graceful shutdown")
 			return
 		}
 		if row.Target.Variant != tables.GradeOffline {
-			n.askTarget(tables.GradeOffline)
+			m.askTarget(tables.GradeOffline)
 		}
-	case !n.activated || row.Target.Variant != tables.GradeOnline:
+	case !m.activated || row.Target.Variant != tables.GradeOnline:
 		// Once per start (a new incarnation), and again whenever someone
 		// (the sentinel) set it Offline while it runs.
-		n.askTarget(tables.GradeOnline)
+		m.askTarget(tables.GradeOnline)
 	}
 }
 
@@ -372,61 +434,63 @@ func (n *Node) activate() {
 // Offline voters) and the voters left can prove it whatever crashes next
 // (raft.Node.RemovalSettled), or it is the only voter — then nobody could
 // take its place.
-func (n *Node) mayLeave() bool {
-	cs := n.ra.BasicStatus().ConfState
-	return n.ra.RemovalSettled() || (len(cs.Voters) == 1 && len(cs.VotersOutgoing) == 0 && n.isVoter())
+func (m *lifecycle) mayLeave() bool {
+	cs := m.ra.BasicStatus().ConfState
+	return m.ra.RemovalSettled() || (len(cs.Voters) == 1 && len(cs.VotersOutgoing) == 0 && m.isVoter())
 }
 
 // isVoter reports whether this instance votes in the configuration it has
 // applied (incoming or outgoing).
-func (n *Node) isVoter() bool {
-	cs := n.ra.BasicStatus().ConfState
-	return slices.Contains(cs.Voters, n.identity.RaftID) || slices.Contains(cs.VotersOutgoing, n.identity.RaftID)
+func (m *lifecycle) isVoter() bool {
+	cs := m.ra.BasicStatus().ConfState
+	return slices.Contains(cs.Voters, m.identity.RaftID) || slices.Contains(cs.VotersOutgoing, m.identity.RaftID)
 }
 
 // Activated reports whether this instance, since it started, has had its
 // request for target Online accepted.
-func (n *Node) Activated() bool { return n.activated }
+func (n *Node) Activated() bool { return n.lifecycle.activated }
 
 // askTarget asks the leader to set this instance's target grade.
-func (n *Node) askTarget(variant string) {
-	n.retryAt = n.ticks + retryTicks
-	req := api.UpdateInstance{InstanceID: n.identity.InstanceID, ClusterID: n.cfg.ClusterID, TargetGrade: variant}
+func (m *lifecycle) askTarget(variant string) {
+	m.retryAt = m.ticks + retryTicks
+	req := api.UpdateInstance{InstanceID: m.identity.InstanceID, ClusterID: m.cfg.ClusterID, TargetGrade: variant}
 	answer := func(_ any, err *api.Error) {
 		switch {
 		case err == nil && variant == tables.GradeOnline:
-			n.activated = true
+			m.activated = true
 		case err != nil && err.Code == api.CodeExpelled:
 			// Expelled while it was away: its log may never say so (it
 			// is no member any more), the leader does.
-			n.phase = PhaseStopped
-			n.emit(Terminate{Expelled: true, Reason: "this instance is expelled: " + err.Message})
+			m.phase = PhaseStopped
+			m.emit(Terminate{Expelled: true, Reason: "this instance is expelled: " + err.Message})
 		}
 	}
-	if n.ra.BasicStatus().Lead == raft.None {
+	if m.ra.BasicStatus().Lead == raft.None {
 		// No leader heard of — perhaps because this instance is no
 		// member any more: any peer forwards to the leader.
-		n.askVia = n.nextPeerAddress(n.askVia)
-		if n.askVia != "" {
-			n.call(n.askVia, req, answer)
+		m.askVia = m.nextPeerAddress(m.askVia)
+		if m.askVia != "" {
+			m.call(m.askVia, req, answer)
 		}
 		return
 	}
-	n.toLeader(req, answer)
+	m.toLeader(req, answer)
 }
 
 // Shutdown asks the cluster to take this instance Offline, then stops it
 // (Terminate) once it is; a leader hands leadership over first (the
 // governor sees its target).
-func (n *Node) Shutdown() {
-	if n.phase != PhaseRunning {
-		n.stop(false, "shutdown")
+func (n *Node) Shutdown() { n.lifecycle.shutdown() }
+
+func (m *lifecycle) shutdown() {
+	if m.phase != PhaseRunning {
+		m.stop(false, "shutdown")
 		return
 	}
-	n.shuttingDown = true
-	n.retryAt = 0
-	n.activate()
-	n.collect()
+	m.shuttingDown = true
+	m.retryAt = 0
+	m.activate()
+	m.collect()
 }
 
 // failStop stops the instance for good on an error it cannot go on from.

@@ -16,7 +16,6 @@ import (
 // tier's bucket map (`.proc_sharding`, `.proc_sharding_bootstrap`). Data
 // shipping comes with sharded data; the state is real already.
 type localState struct {
-	nextTick     []func()
 	replication  *ReplicationState
 	buckets      []BucketRange
 	bootstrapped bool
@@ -36,64 +35,56 @@ type BucketRange struct {
 
 // Local is this instance's replication role and bucket map.
 func (n *Node) Local() (rep *ReplicationState, buckets []BucketRange, bootstrapped bool) {
-	return n.local.replication, slices.Clone(n.local.buckets), n.local.bootstrapped
+	l := &n.governor.local
+	return l.replication, slices.Clone(l.buckets), l.bootstrapped
 }
 
-// runNextTick runs what waited for the next tick.
-func (n *Node) runNextTick() {
-	fns := n.local.nextTick
-	n.local.nextTick = nil
-	for _, fn := range fns {
-		fn()
-	}
-}
-
-func (n *Node) replication(r api.Replication, respond responder) {
-	n.local.replication = &ReplicationState{IsMaster: r.IsMaster, Peers: slices.Clone(r.Peers)}
+func (m *governorModule) replication(_ string, r api.Replication, respond responder) {
+	m.local.replication = &ReplicationState{IsMaster: r.IsMaster, Peers: slices.Clone(r.Peers)}
 	role := "replica"
 	if r.IsMaster {
 		role = "master"
 	}
-	n.emit(Note{Event: "replication", Detail: role + ", peers " + joinStrings(r.Peers)})
+	m.emit(Note{Event: "replication", Detail: role + ", peers " + joinStrings(r.Peers)})
 	// The LSN: this instance's applied index stands for it until data
 	// replication exists.
-	respond([]any{n.ra.BasicStatus().Applied}, nil)
+	respond([]any{m.ra.BasicStatus().Applied}, nil)
 }
 
 // sharding serves `.proc_sharding` and `.proc_sharding_bootstrap`: first
 // apply (term, index) — the governor's view — then act on the tables.
-func (n *Node) sharding(term, index uint64, timeout time.Duration, _ /*reconfigure*/, bootstrap bool, respond responder) {
+func (m *governorModule) sharding(term, index uint64, timeout time.Duration, _ /*reconfigure*/, bootstrap bool, respond responder) {
 	proc := api.Sharding{}.Proc()
 	if bootstrap {
 		proc = api.ShardingBootstrap{}.Proc()
 	}
-	req := n.await(respond, proc, func(ra.Reply) ([]any, *api.Error) {
-		if t, ok := n.ra.Term(index); ok && t != term {
+	req := m.await(respond, proc, func(ra.Reply) ([]any, *api.Error) {
+		if t, ok := m.ra.Term(index); ok && t != term {
 			return nil, api.Errorf(api.CodeEntryTermMis, "%s: entry %d has term %d, the governor saw %d", proc, index, t, term)
 		}
-		n.local.buckets = n.bucketMap()
+		m.local.buckets = m.bucketMap()
 		if bootstrap {
-			n.local.bootstrapped = true
+			m.local.bootstrapped = true
 		}
-		n.emit(Note{Event: "sharding", Detail: proc + ": " + bucketsString(n.local.buckets)})
+		m.emit(Note{Event: "sharding", Detail: proc + ": " + bucketsString(m.local.buckets)})
 		return nil, nil
 	})
 	wait := index
-	if n.cfg.mutants.Has(mutant.ShardingSkipsWait) {
+	if m.cfg.mutants.Has(mutant.ShardingSkipsWait) {
 		wait = 0
 	}
-	n.ra.WaitApplied(req, wait)
-	n.ra.SetDeadline(req, n.cfg.ticks(timeout))
+	m.ra.WaitApplied(req, wait)
+	m.ra.SetDeadline(req, m.cfg.ticks(timeout))
 }
 
 // bucketMap spreads this instance's tier's buckets over its ready
 // replicasets by weight, in contiguous ranges, in replicaset name order.
-func (n *Node) bucketMap() []BucketRange {
-	top, err := n.tables.ReadTopology()
+func (m *governorModule) bucketMap() []BucketRange {
+	top, err := m.tables.ReadTopology()
 	if err != nil {
 		return nil
 	}
-	self, ok := top.Instance(n.identity.InstanceID)
+	self, ok := top.Instance(m.identity.InstanceID)
 	if !ok {
 		return nil
 	}

@@ -3,12 +3,9 @@ package node
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/picogo/picogo/core/api"
-	"github.com/picogo/picogo/core/auth"
-	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
@@ -63,48 +60,31 @@ type Config struct {
 // it stops with Terminate{Expelled}.)
 var ErrExpelled = topology.ErrExpelled
 
-// Node is one instance.
+// Node is one instance: a router over its modules (registry.go) and the
+// plumbing they share.
 type Node struct {
-	cfg     Config
-	phase   Phase
-	ra      *ra.Server // nil until the instance runs
-	tables  *tables.Store
-	effects []Effect
-	ticks   int
-	logins  *auth.Logins
-
-	identity     Identity
-	discovery    *discovery.State
-	joinVia      string
-	joinUUID     string
-	addressBook  map[uint64]string // addresses learnt before the tables have them
-	pendingFirst *firstState
-	nextWrite    uint64
-	retryAt      int
-	activated    bool
-	shuttingDown bool
-	askVia       string // the peer last asked when no leader is known
+	cfg      Config
+	phase    Phase
+	ra       *ra.Server // nil until the instance runs
+	tables   *tables.Store
+	effects  []Effect
+	ticks    int
+	identity Identity
+	// addressBook holds addresses learnt before the tables have them.
+	addressBook map[uint64]string
 
 	nextReq ra.ReqID
 	waiting map[ra.ReqID]waitingCall // our ra requests, by what answers them
-	written writtenKeys              // the keys recent log entries write
 	// storedLast is the last log index on disk once the writes issued so
 	// far are done: entries at or below it that a new write replaces are
 	// deleted first.
 	storedLast uint64
 	nextOut    CallID
 	outCalls   map[CallID]func(result any, err *api.Error)
+	stats      Stats
 
-	// adminAuthAt is the tick an admin-auth proposal was made (0: none
-	// pending).
-	adminAuthAt int
-	// committedAtStart is the commit index the disk held at start;
-	// adminAuthChecked: checkAdminAuth has looked.
-	committedAtStart uint64
-	adminAuthChecked bool
-	gov              governorState
-	stats            Stats
-	local            localState
+	modules
+	registry registry
 }
 
 // responder answers a request: return values, or an error.
@@ -141,18 +121,15 @@ func New(cfg Config, disk ra.DiskState) (*Node, error) {
 	if cfg.SnapshotChunkBytes > 0 {
 		st.ChunkBytes = cfg.SnapshotChunkBytes
 	}
-	var initialAdmin *[20]byte
-	if len(cfg.AdminAuth) == 20 {
-		initialAdmin = (*[20]byte)(cfg.AdminAuth)
-	}
 	n := &Node{cfg: cfg, tables: st, waiting: map[ra.ReqID]waitingCall{},
-		outCalls: map[CallID]func(any, *api.Error){}, addressBook: map[uint64]string{},
-		logins: auth.New(cfg.ServiceAuth, initialAdmin), committedAtStart: disk.HardState.Commit}
+		outCalls: map[CallID]func(any, *api.Error){}, addressBook: map[uint64]string{}}
+	n.compose()
+	n.users.committedAtStart = disk.HardState.Commit
 	if cfg.Identity == nil {
 		if len(disk.Entries) > 0 || disk.Snapshot != nil || !disk.HardState.IsEmpty() {
 			return nil, errors.New("node: a disk with Raft state but no identity")
 		}
-		n.startFresh()
+		n.lifecycle.startFresh()
 		return n, nil
 	}
 	if err := n.run(*cfg.Identity, disk); err != nil {
@@ -182,30 +159,6 @@ func (n *Node) TakeEffects() []Effect {
 
 func (n *Node) emit(e Effect) { n.effects = append(n.effects, e) }
 
-// Tick advances the instance's clock by one period.
-func (n *Node) Tick() {
-	n.ticks++
-	switch n.phase {
-	case PhaseDiscovering:
-		if n.ticks >= n.retryAt {
-			n.discoverRound()
-		}
-	case PhaseJoining:
-		if n.ticks >= n.retryAt {
-			n.join()
-		}
-	case PhaseRunning:
-		n.ra.Tick()
-		n.runNextTick()
-		n.maybeSetAdminAuth()
-		n.checkAdminAuth()
-		n.activate()
-		n.sentinel()
-		n.govern()
-	}
-	n.collect()
-}
-
 // PersistDone reports a Persist durable.
 func (n *Node) PersistDone(stream Stream, id uint64) {
 	if stream != StreamRaftLog {
@@ -215,7 +168,7 @@ func (n *Node) PersistDone(stream Stream, id uint64) {
 	}
 	switch {
 	case id > nodeWrite:
-		n.firstStateDone(id)
+		n.lifecycle.firstStateDone(id)
 	case n.ra != nil:
 		if err := n.ra.PersistDone(id); err != nil {
 			n.failStop(fmt.Errorf("persist %d: %w", id, err))
@@ -229,94 +182,6 @@ func (n *Node) PersistDone(stream Stream, id uint64) {
 func (n *Node) Call(id CallID, user string, req api.Request) {
 	n.handle(user, req, func(values []any, err *api.Error) { n.emit(Reply{ID: id, Values: values, Err: err}) })
 	n.collect()
-}
-
-// handle serves a request, answering through respond (now or later).
-func (n *Node) handle(user string, req api.Request, respond responder) {
-	ok := func(values ...any) { respond(values, nil) }
-	fail := func(err *api.Error) { respond(nil, err) }
-	switch r := req.(type) {
-	case api.VersionInfo:
-		ok(api.VersionInfoResult{PicodataVersion: api.Version, ProcAPIVersion: api.ProcAPIVersion})
-		return
-	case api.Discover:
-		ok(n.discover(r))
-		return
-	case api.Select:
-		// A local read: whatever this instance has, in any phase (a
-		// connector reads the schema views as it connects).
-		n.selectRows(r, respond)
-		return
-	case api.UnlockUser:
-		// Logins are checked in every phase, and so are their locks.
-		n.unlockUser(user, r, respond)
-		return
-	}
-	if n.phase != PhaseRunning {
-		fail(api.Errorf(api.CodeNotReady, "%s: this instance is %s", req.Proc(), n.phase))
-		return
-	}
-	switch r := req.(type) {
-	case api.RaftInfo:
-		ok(n.raftInfo())
-	case api.RuntimeInfo:
-		ok(api.RuntimeInfoResult{Raft: n.raftInfo(), VersionInfo: api.VersionInfoResult{PicodataVersion: api.Version, ProcAPIVersion: api.ProcAPIVersion},
-			Internal: n.internalInfo()})
-	case api.InstanceInfo:
-		n.instanceInfo(r, respond)
-	case api.GetIndex:
-		ok(n.ra.BasicStatus().Applied)
-	case api.ReadIndex:
-		req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *api.Error) {
-			return []any{rep.Result.(ra.QueryResult).ReadIndex}, nil
-		})
-		n.ra.ConsistentQuery(req, func(ra.StateMachine) any { return nil })
-		n.ra.SetDeadline(req, n.cfg.ticks(r.Timeout))
-	case api.WaitIndex:
-		req := n.await(respond, r.Proc(), func(rep ra.Reply) ([]any, *api.Error) { return []any{rep.Result}, nil })
-		n.ra.WaitApplied(req, r.Target)
-		n.ra.SetDeadline(req, n.cfg.ticks(r.Timeout))
-	case api.RaftPromote:
-		if err := n.ra.Elect(); err != nil {
-			fail(api.Errorf(api.CodeProcLua, "%v", err))
-		} else {
-			ok()
-		}
-	case api.RaftInteract:
-		if len(r.Messages) > 0 {
-			n.heardFrom(r.Messages[0].From)
-		}
-		if r.SenderAddress != "" && len(r.Messages) > 0 {
-			if _, known := n.address(r.Messages[0].From); !known {
-				n.addressBook[r.Messages[0].From] = r.SenderAddress
-			}
-		}
-		// Messages that do not fit are refused one by one inside; the
-		// sender learns nothing it could act on, as with a lost message.
-		_ = n.ra.Receive(r.Messages)
-		ok()
-	case api.SnapshotNextChunk:
-		n.serveChunk(r, respond)
-	case api.Cas:
-		n.cas(r, respond)
-	case api.UpdateInstance:
-		// The instance asking (directly or through a follower) is alive:
-		// the sentinel counts from here.
-		n.heardFromInstance(r.InstanceID)
-		n.topologyChange(req, respond)
-	case api.RaftJoin, api.Expel:
-		n.topologyChange(req, respond)
-	case api.ExpelRedirect:
-		n.expelRedirect(r, respond)
-	case api.Replication:
-		n.replication(r, respond)
-	case api.Sharding:
-		n.sharding(r.Term, r.Index, r.Timeout, r.DoReconfigure, false, respond)
-	case api.ShardingBootstrap:
-		n.sharding(r.Term, r.Index, r.Timeout, false, true, respond)
-	default:
-		fail(api.Errorf(api.CodeNoSuchProc, "Procedure '%s' is not defined", req.Proc()))
-	}
 }
 
 // CallDone delivers the answer to an OutCall: result is the decoded result
@@ -362,24 +227,6 @@ func (n *Node) toLeader(req api.Request, then func(result any, err *api.Error)) 
 	}
 }
 
-func (n *Node) internalInfo() api.InternalInfo {
-	cs := n.ra.Status().ConfState
-	return api.InternalInfo{MainLoopStatus: n.phase.String(), GovernorLoopStatus: n.gov.status(),
-		RaftVoters: union(cs.Voters, cs.VotersOutgoing), RaftLearners: union(cs.Learners, cs.LearnersNext)}
-}
-
-// union is the sorted set of ids in a and b.
-func union(a, b []uint64) []uint64 {
-	out := slices.Concat(a, b)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-func (n *Node) raftInfo() api.RaftInfoResult {
-	st := n.ra.BasicStatus()
-	return api.RaftInfoResult{ID: st.ID, Term: st.Term, Applied: st.Applied, LeaderID: st.Lead, State: st.State.String()}
-}
-
 // await registers that the ra request about to be made answers respond;
 // then turns a successful ra reply into the return values.
 func (n *Node) await(respond responder, kind string, then func(ra.Reply) ([]any, *api.Error)) ra.ReqID {
@@ -421,7 +268,7 @@ func (n *Node) translate(e ra.Effect) {
 	case ra.Reply:
 		n.answer(e)
 	case ra.FetchChunk:
-		n.fetchChunk(e)
+		n.consensus.fetchChunk(e)
 	case ra.LeaderChanged:
 		n.stats.LeaderChanges++
 		n.emit(Note{Event: "raft", Detail: fmt.Sprintf("%s, term %d, leader %d", e.State, e.Term, e.Leader)})
@@ -490,42 +337,6 @@ func (n *Node) address(id uint64) (string, bool) {
 	}
 	addr, ok := n.addressBook[id]
 	return addr, ok
-}
-
-func (n *Node) selectRows(r api.Select, respond responder) {
-	if IsSchemaView(r.Table) {
-		respond(n.viewRows(r.Table, r.Key), nil)
-		return
-	}
-	def, ok := n.tables.Table(r.Table)
-	if !ok {
-		respond(nil, api.Errorf(api.CodeNoSuchSpace, "Space '%d' does not exist", r.Table))
-		return
-	}
-	var rows []any
-	if len(r.Key) > 0 {
-		row, found, err := n.tables.Get(r.Table, r.Key)
-		if err != nil {
-			respond(nil, api.Errorf(api.CodeKeyTypeMismatch, "select from %s: %v", def.Name, err))
-			return
-		}
-		if found {
-			rows = append(rows, row.Values())
-		}
-	} else {
-		all, err := n.tables.Scan(r.Table)
-		if err != nil {
-			respond(nil, api.Errorf(api.CodeProcLua, "select from %s: %v", def.Name, err))
-			return
-		}
-		for _, row := range all {
-			if r.Limit > 0 && uint32(len(rows)) >= r.Limit {
-				break
-			}
-			rows = append(rows, row.Values())
-		}
-	}
-	respond(rows, nil)
 }
 
 // Status is the Raft status, for checks and `.proc_raft_info` (zero before

@@ -12,60 +12,60 @@ import (
 // into ranges or into the keys op writes is a conflict (the caller decides
 // again). The answer comes once the entry is applied: then turns it into
 // return values.
-func (n *Node) proposeOp(op tables.Op, ranges []tables.Range, readAt uint64, kind string, respond responder,
+func (m *casModule) proposeOp(op tables.Op, ranges []tables.Range, readAt uint64, kind string, respond responder,
 	then func(ra.Reply) ([]any, *api.Error)) {
-	if err := n.scanConflicts(readAt, ranges, op, false); err != nil {
+	if err := m.scanConflicts(readAt, ranges, op, false); err != nil {
 		respond(nil, err)
 		return
 	}
-	req := n.await(respond, kind, func(rep ra.Reply) ([]any, *api.Error) {
+	req := m.await(respond, kind, func(rep ra.Reply) ([]any, *api.Error) {
 		if res, _ := rep.Result.(tables.Result); res.Err != nil {
 			return nil, &api.Error{Code: res.Err.Code, Message: res.Err.Message}
 		}
 		return then(rep)
 	})
-	n.propose(req, op.Encode(), op, kind)
+	m.propose(req, op.Encode(), op, kind)
 }
 
 // propose appends data, the encoding of op, on this leader for the waiting
 // request req, and remembers which keys the new entry writes. A refusal
 // answers req at once.
-func (n *Node) propose(req ra.ReqID, data []byte, op tables.Op, kind string) {
-	index, term, err := n.ra.ProposeHere(req, data)
+func (m *casModule) propose(req ra.ReqID, data []byte, op tables.Op, kind string) {
+	index, term, err := m.ra.ProposeHere(req, data)
 	if err != nil {
-		n.stats.ProposalsRefused++
-		w := n.waiting[req]
-		delete(n.waiting, req)
-		w.respond(nil, n.raError(err, kind))
+		m.stats.ProposalsRefused++
+		w := m.waiting[req]
+		delete(m.waiting, req)
+		w.respond(nil, m.raError(err, kind))
 		return
 	}
-	n.stats.Proposals++
-	schema := n.tables.SchemaVersion()
-	keys, kerr := n.tables.OpKeys(op)
+	m.stats.Proposals++
+	schema := m.tables.SchemaVersion()
+	keys, kerr := m.tables.OpKeys(op)
 	if kerr != nil {
 		keys = nil
 	}
-	n.written.remember(index, term, schema, keys)
+	m.written.remember(index, term, schema, keys)
 }
 
 // scanConflicts looks for an entry after index that writes into ranges or
 // into op's own keys; committedOnly is the mutant that skips the rest.
-func (n *Node) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, committedOnly bool) *api.Error {
-	implicit, e := n.tables.OpKeys(op)
+func (m *casModule) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, committedOnly bool) *api.Error {
+	implicit, e := m.tables.OpKeys(op)
 	if e != nil {
 		return &api.Error{Code: e.Code, Message: e.Message}
 	}
-	prev, ents := n.ra.Log()
+	prev, ents := m.ra.Log()
 	if index < prev {
 		return api.Errorf(api.CodeCompacted, "Compacted: raft index %d is compacted at %d", index, prev)
 	}
 	last := prev + uint64(len(ents))
 	if committedOnly {
-		last = min(last, n.ra.BasicStatus().Commit)
+		last = min(last, m.ra.BasicStatus().Commit)
 	}
-	schema := n.tables.SchemaVersion()
+	schema := m.tables.SchemaVersion()
 	for i := max(index, prev) + 1; i <= last; i++ {
-		conflict, err := n.conflicts(ents[i-prev-1], schema, ranges, implicit)
+		conflict, err := m.conflicts(ents[i-prev-1], schema, ranges, implicit)
 		if err != nil {
 			return api.Errorf(api.CodeKeyTypeMismatch, "KeyTypeMismatch: failed comparing predicate ranges: %v", err)
 		}

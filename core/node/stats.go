@@ -36,8 +36,8 @@ func (n *Node) GovernorStep() string {
 	switch {
 	case n.ra == nil || n.ra.BasicStatus().State != raft.StateLeader:
 		return "not a leader"
-	case n.gov.busy:
-		return n.gov.step
+	case n.governor.gov.busy:
+		return n.governor.gov.step
 	}
 	return "idle"
 }

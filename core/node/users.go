@@ -6,21 +6,52 @@ import (
 	"fmt"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 )
 
+// users is the module of users and logins: the login rules' state
+// (core/auth: failures, locks), admin's password given at start, and
+// `.proc_unlock_user`.
+type users struct {
+	*Node
+	logins *auth.Logins
+	// adminAuthAt is the tick an admin-auth proposal was made (0: none
+	// pending).
+	adminAuthAt int
+	// committedAtStart is the commit index the disk held at start;
+	// adminAuthChecked: checkAdminAuth has looked.
+	committedAtStart uint64
+	adminAuthChecked bool
+}
+
+func newUsers(n *Node) *users {
+	var initialAdmin *[20]byte
+	if len(n.cfg.AdminAuth) == 20 {
+		initialAdmin = (*[20]byte)(n.cfg.AdminAuth)
+	}
+	return &users{Node: n, logins: auth.New(n.cfg.ServiceAuth, initialAdmin)}
+}
+
+func (m *users) register(r *registry) {
+	// Logins are checked in every phase, and so are their locks.
+	serve(r, anyPhase, m.unlockUser)
+	r.tick(tickAdminAuth, running, m.maybeSetAdminAuth)
+	r.tick(tickAdminAuth, running, m.checkAdminAuth)
+}
+
 // maybeSetAdminAuth: a leader that was given an admin password and finds
 // admin without one proposes it (again, if an earlier try came to nothing).
-func (n *Node) maybeSetAdminAuth() {
-	if len(n.cfg.AdminAuth) == 0 || n.ra.BasicStatus().State != raft.StateLeader {
+func (m *users) maybeSetAdminAuth() {
+	if len(m.cfg.AdminAuth) == 0 || m.ra.BasicStatus().State != raft.StateLeader {
 		return
 	}
-	if n.adminAuthAt != 0 && n.ticks-n.adminAuthAt < n.cfg.ticks(n.cfg.RequestTimeout) {
+	if m.adminAuthAt != 0 && m.ticks-m.adminAuthAt < m.cfg.ticks(m.cfg.RequestTimeout) {
 		return
 	}
-	row, ok, err := n.tables.Get(tables.TablePicoUser, []any{uint64(tables.AdminID)})
+	row, ok, err := m.tables.Get(tables.TablePicoUser, []any{uint64(tables.AdminID)})
 	if err != nil || !ok {
 		return
 	}
@@ -28,11 +59,11 @@ func (n *Node) maybeSetAdminAuth() {
 	if err != nil || admin.Auth != nil {
 		return
 	}
-	admin.Auth = &tables.UserAuth{Method: tables.AuthChapSha1, Hash: fmt.Sprintf("%x", n.cfg.AdminAuth)}
+	admin.Auth = &tables.UserAuth{Method: tables.AuthChapSha1, Hash: fmt.Sprintf("%x", m.cfg.AdminAuth)}
 	op := tables.DmlOp(tables.Replace(tables.TablePicoUser, admin.Tuple()...))
-	n.adminAuthAt = n.ticks
-	n.emit(Note{Event: "users", Detail: "proposing the admin password given at start"})
-	n.proposeOp(op, nil, n.ra.BasicStatus().Applied, "set admin password", func([]any, *api.Error) {}, func(ra.Reply) ([]any, *api.Error) { return nil, nil })
+	m.adminAuthAt = m.ticks
+	m.emit(Note{Event: "users", Detail: "proposing the admin password given at start"})
+	m.cas.proposeOp(op, nil, m.ra.BasicStatus().Applied, "set admin password", func([]any, *api.Error) {}, func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 }
 
 // ErrAdminPasswordIgnored is the alert of an instance given an admin
@@ -44,11 +75,11 @@ var ErrAdminPasswordIgnored = errors.New("PICOGO_ADMIN_PASSWORD is ignored: the 
 // checkAdminAuth alerts, once, that the admin password given at start is
 // not admin's: it looks once the instance has applied what its disk had
 // committed at start, and admin has a password.
-func (n *Node) checkAdminAuth() {
-	if n.adminAuthChecked || len(n.cfg.AdminAuth) == 0 || n.ra.BasicStatus().Applied < n.committedAtStart {
+func (m *users) checkAdminAuth() {
+	if m.adminAuthChecked || len(m.cfg.AdminAuth) == 0 || m.ra.BasicStatus().Applied < m.committedAtStart {
 		return
 	}
-	admin, ok, err := n.tables.UserByName(tables.AdminName)
+	admin, ok, err := m.tables.UserByName(tables.AdminName)
 	if err != nil || !ok {
 		return
 	}
@@ -56,8 +87,8 @@ func (n *Node) checkAdminAuth() {
 	if err == nil && !has {
 		return
 	}
-	n.adminAuthChecked = true
-	if err == nil && !bytes.Equal(hash[:], n.cfg.AdminAuth) {
-		n.emit(Alert{Err: ErrAdminPasswordIgnored})
+	m.adminAuthChecked = true
+	if err == nil && !bytes.Equal(hash[:], m.cfg.AdminAuth) {
+		m.emit(Alert{Err: ErrAdminPasswordIgnored})
 	}
 }

@@ -25,7 +25,7 @@ func IsSchemaView(id uint32) bool {
 
 // viewRows computes a schema view's rows; a key selects by the first field
 // (the space id).
-func (n *Node) viewRows(view uint32, key []any) []any {
+func (m *reads) viewRows(view uint32, key []any) []any {
 	var want *uint64
 	if len(key) > 0 {
 		if id, ok := tuple.AsUint64(key[0]); ok {
@@ -33,7 +33,7 @@ func (n *Node) viewRows(view uint32, key []any) []any {
 		}
 	}
 	var rows []any
-	for _, def := range n.tables.Tables() {
+	for _, def := range m.tables.Tables() {
 		if want != nil && uint64(def.ID) != *want {
 			continue
 		}

@@ -47,16 +47,16 @@ func (c *writtenKeys) lookup(index, term, schema uint64) ([]tables.KeyRef, bool)
 // entryKeys is the keys entry e writes: none for an entry that is not a
 // command or whose operation does not decode or check (it applies as a
 // failed no-op).
-func (n *Node) entryKeys(e raft.Entry, schema uint64) []tables.KeyRef {
-	if keys, ok := n.written.lookup(e.Index, e.Term, schema); ok {
+func (m *casModule) entryKeys(e raft.Entry, schema uint64) []tables.KeyRef {
+	if keys, ok := m.written.lookup(e.Index, e.Term, schema); ok {
 		return keys
 	}
 	var keys []tables.KeyRef
 	if data, ok := ra.CommandData(e); ok {
 		if op, err := tables.DecodeOp(data); err == nil {
-			keys, _ = n.tables.OpKeys(op)
+			keys, _ = m.tables.OpKeys(op)
 		}
 	}
-	n.written.remember(e.Index, e.Term, schema, keys)
+	m.written.remember(e.Index, e.Term, schema, keys)
 	return keys
 }

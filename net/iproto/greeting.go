@@ -142,4 +142,3 @@ func versionPrefix(v string) bool {
 	}
 	return true
 }
-
