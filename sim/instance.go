@@ -9,7 +9,6 @@ import (
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/simdisk"
-	"github.com/picogo/picogo/proc"
 	"github.com/picogo/picogo/runtime"
 )
 
@@ -22,7 +21,7 @@ type instance struct {
 	addr   string
 	disk   *simdisk.Store
 	host   *runtime.Host // nil while down
-	epoch  int        // bumped by each crash: events of an older epoch are void
+	epoch  int           // bumped by each crash: events of an older epoch are void
 	paused bool
 	// held are deliveries that arrived while paused; a paused process reads
 	// its socket when it resumes.
@@ -124,7 +123,7 @@ func (in *instance) start() error {
 	}
 	in.epoch++
 	in.paused, in.held, in.writing = false, nil, nil
-	in.host = runtime.NewHost(n, &transport{w: w, from: in.addr, user: proc.PicoService, epoch: in.epochGuard()},
+	in.host = runtime.NewHost(n, &transport{w: w, from: in.addr, conns: map[string]*conn{}},
 		&writer{in: in}, in.observe)
 	w.trace.printf("i%d start (incarnation %d, %s, applied %d)", in.id, in.incarnations, n.Phase(), n.Status().Applied)
 	in.scheduleTick()
@@ -294,17 +293,20 @@ func (p Params) tickOf(r *rand.Rand) int64 {
 }
 
 // nodeConfig is the configuration of the instance's next start: production's
-// (runtime.NodeConfig), with the world's limits.
+// (runtime.NodeConfig), with the world's limits and passwords.
 func (in *instance) nodeConfig() node.Config {
 	w := in.w
+	admin, service := w.authOf()
 	return runtime.NodeConfig(runtime.Instance{
 		ClusterID: in.cluster(),
 		Self: node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain,
 			InstanceID: in.spec.InstanceID, ReplicasetID: in.spec.ReplicasetID},
-		Peers:     w.peers,
-		InitTiers: w.params.Tiers,
-		Tick:      w.params.Tick,
-		Rand:      rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
-		Limits:    w.params.Limits,
+		Peers:       w.peers,
+		InitTiers:   w.params.Tiers,
+		Tick:        w.params.Tick,
+		Rand:        rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
+		Limits:      w.params.Limits,
+		AdminAuth:   admin,
+		ServiceAuth: service,
 	})
 }
