@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/disk"
@@ -160,6 +161,11 @@ func (h *Host) Tick() {
 	h.node.Tick()
 	h.pump()
 }
+
+// Login checks a client's login (an AUTH) by the node's login rules
+// (core/auth). The driver answers it: at once on success, after the
+// verdict's Delay on a refusal, off its loop.
+func (h *Host) Login(a auth.Attempt) auth.Verdict { return h.node.Login(a) }
 
 // Handle serves one request packet of a session authenticated as user;
 // reply takes the response frame.

@@ -10,6 +10,7 @@ import (
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
 	lin "github.com/picogo/picogo/linearizability"
+	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
 )
 
@@ -27,10 +28,13 @@ type client struct {
 	// conn is the connection the current operation uses: all its calls go
 	// to one process, or fail.
 	conn *conn
-	sync uint64
-	seq  int
-	busy bool
-	done int // operations completed
+	// conns are the connections it keeps, one per instance (a driver's
+	// pool): the next operation there uses it too, until it is lost.
+	conns map[string]*conn
+	sync  uint64
+	seq   int
+	busy  bool
+	done  int // operations completed
 }
 
 // call sends one request frame and decodes the reply for it.
@@ -40,9 +44,9 @@ func (c *client) call(req api.Request, then func(result any, err *api.Error)) {
 	if err != nil {
 		panic(fmt.Sprintf("sim: client cannot encode %T: %v", req, err))
 	}
-	c.w.roundtrip(c.addr, c.conn.to, proc.Admin, frame, c.w.params.OpTimeout, c.conn, func(resp []byte, err error) {
+	c.w.call(c.addr, c.conn.to, c.open, frame, c.w.params.OpTimeout, func(resp []byte, err error) {
 		if err != nil {
-			then(nil, &api.Error{Code: api.CodeTimeout, Message: err.Error()})
+			then(nil, errorOf(err))
 			return
 		}
 		then(proc.DecodeReply(req, resp))
@@ -56,9 +60,9 @@ func (c *client) get(key string, then func(value string, found bool, err *api.Er
 	if err != nil {
 		panic(err)
 	}
-	c.w.roundtrip(c.addr, c.conn.to, proc.Admin, frame, c.w.params.OpTimeout, c.conn, func(resp []byte, err error) {
+	c.w.call(c.addr, c.conn.to, c.open, frame, c.w.params.OpTimeout, func(resp []byte, err error) {
 		if err != nil {
-			then("", false, &api.Error{Code: api.CodeTimeout, Message: err.Error()})
+			then("", false, errorOf(err))
 			return
 		}
 		rows, e := proc.DecodeRows(resp)
@@ -73,12 +77,21 @@ func (c *client) get(key string, then func(value string, found bool, err *api.Er
 
 func (c *client) now() int64 { return c.w.sched.now }
 
-// connect opens a connection to the current target (to whichever process
-// runs there now).
+// connect picks the connection to the current target for an operation:
+// the one it has there, unless it was lost (the process it reached
+// restarted, or the login failed) — then a new one, which logs in as admin
+// with the world's admin password, to whichever process runs there now.
 func (c *client) connect() {
-	in := c.w.instances[c.target]
-	c.conn = &conn{to: in.addr, epoch: in.epoch}
+	addr := c.w.instances[c.target].addr
+	c.conn = c.conns[addr]
+	if c.conn == nil || c.conn.state == connLost {
+		c.conn = c.w.dial(c.addr, addr, proc.Admin, c.w.adminPassword, tcp.DefaultDialTimeout)
+		c.conns[addr] = c.conn
+	}
 }
+
+// open is the connection the operation's calls go on.
+func (c *client) open() *conn { return c.conn }
 
 // next schedules the client's next operation after a think time.
 func (c *client) next() {

@@ -12,6 +12,7 @@ import (
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk/simdisk"
 	lin "github.com/picogo/picogo/linearizability"
+	"github.com/picogo/picogo/proc"
 	"github.com/picogo/picogo/runtime"
 )
 
@@ -70,12 +71,16 @@ func NewCluster(o ClusterOptions) *Cluster {
 			OpTimeout: 500 * time.Millisecond, ShutdownTimeout: 2 * time.Second,
 			LivenessBound: 8 * time.Second,
 		},
-		byAddr:  map[string]*instance{},
-		cut:     map[[2]string]bool{},
-		noDial:  map[[2]string]bool{},
-		history: &lin.History{},
+		byAddr:   map[string]*instance{},
+		cut:      map[[2]string]bool{},
+		noDial:   map[[2]string]bool{},
+		history:  &lin.History{},
+		locks:    map[lockKey]bool{},
+		refusals: map[hostKey]int{},
 	}
 	w.netRng, w.diskRng, w.faultRng = sub(), sub(), sub()
+	w.authRng = sub()
+	w.drawPasswords()
 	w.trace = newTrace(o.Trace, func() int64 { return w.sched.now })
 	w.newCheckers()
 	return &Cluster{w: w}
@@ -139,15 +144,46 @@ func (c *Cluster) Settle(limit time.Duration) error {
 // Failure is the first invariant violation seen, if any.
 func (c *Cluster) Failure() error { return c.w.failure }
 
-// Call sends req from the operator's console to m, as admin, and runs
-// until the answer (or the call's timeout).
+// Call sends req from the operator's console to m, logged in as admin
+// with the cluster's admin password, and runs until the answer (or the
+// call's timeout).
 func (c *Cluster) Call(m *Member, req api.Request) (result any, err *api.Error) {
+	return c.CallAs(m, proc.Admin, c.w.adminPassword, req)
+}
+
+// CallAs sends req from the operator's console to m on a connection that
+// logs in as user with password (a refused login is the call's error), and
+// runs until the answer (or the call's timeout).
+func (c *Cluster) CallAs(m *Member, user, password string, req api.Request) (result any, err *api.Error) {
 	done := false
-	c.w.operatorCall(m.in, req, func(r any, e *api.Error) { result, err, done = r, e, true })
+	c.w.operatorCallAs(m.in, user, password, req, func(r any, e *api.Error) { result, err, done = r, e, true })
 	for !done && c.w.sched.step(c.w.sched.now+int64(time.Minute)) {
 	}
 	return result, err
 }
+
+// Login opens a connection from host to m and logs in as user with
+// password, as a client would, and runs until the instance answers (or the
+// login times out). refused is the instance's refusal (nil: logged in);
+// heldBack is how long the instance held it back.
+func (c *Cluster) Login(host string, m *Member, user, password string) (refused *api.Error, heldBack time.Duration) {
+	conn := c.w.dial(host, m.in.addr, user, password, strangerTimeout)
+	done := false
+	var err error
+	conn.whenReady(func(e error) { done, err = true, e })
+	for !done && c.w.sched.step(c.w.sched.now+int64(time.Minute)) {
+	}
+	if err != nil {
+		return errorOf(err), conn.heldBack
+	}
+	return nil, 0
+}
+
+// AdminPassword and ServicePassword are the cluster's passwords: every
+// instance starts with them; Call logs in as admin, instances log in to
+// each other as pico_service.
+func (c *Cluster) AdminPassword() string   { return c.w.adminPassword }
+func (c *Cluster) ServicePassword() string { return c.w.servicePassword }
 
 // Leader is the member that leads (in the highest term), or nil.
 func (c *Cluster) Leader() *Member {

@@ -14,7 +14,6 @@ import (
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/simdisk"
-	"github.com/picogo/picogo/proc"
 	"github.com/picogo/picogo/runtime"
 )
 
@@ -119,7 +118,7 @@ func (in *instance) start() error {
 	n := s.Node
 	in.epoch++
 	in.paused, in.inbox, in.waking, in.writing = false, nil, false, [node.Streams]*pendingWrite{}
-	in.host = runtime.NewHost(n, &transport{w: w, from: in.addr, user: proc.PicoService, epoch: in.epochGuard()},
+	in.host = runtime.NewHost(n, &transport{w: w, from: in.addr, conns: map[string]*conn{}},
 		&writer{in: in}, in.observe)
 	w.trace.printf("i%d start (incarnation %d, %s, applied %d)", in.id, in.incarnations, n.Phase(), n.Status().Applied)
 	in.ticker = runtime.StartTicker(in.clock(), w.params.Tick, func() {
@@ -348,9 +347,10 @@ func (p Params) tickOf(r *rand.Rand) int64 {
 }
 
 // runtimeInstance is what the instance's next start is: production's
-// configuration (runtime.NodeConfig), with the world's limits.
+// configuration (runtime.NodeConfig), with the world's limits and passwords.
 func (in *instance) runtimeInstance() runtime.Instance {
 	w := in.w
+	admin, service := w.authOf()
 	peers := w.peers
 	if in.spec.Peers != nil {
 		peers = in.spec.Peers
@@ -359,11 +359,13 @@ func (in *instance) runtimeInstance() runtime.Instance {
 		ClusterID: in.cluster(),
 		Self: node.Self{Address: in.addr, Tier: in.tier, FailureDomain: in.failureDomain,
 			InstanceID: in.spec.InstanceID, ReplicasetID: in.spec.ReplicasetID},
-		Peers:     peers,
-		InitTiers: w.params.Tiers,
-		Tick:      w.params.Tick,
-		Rand:      rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
-		Limits:    w.params.Limits,
-		Mutants:   w.mutants,
+		Peers:       peers,
+		InitTiers:   w.params.Tiers,
+		Tick:        w.params.Tick,
+		Rand:        rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
+		Limits:      w.params.Limits,
+		Mutants:     w.mutants,
+		AdminAuth:   admin,
+		ServiceAuth: service,
 	}
 }

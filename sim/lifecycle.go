@@ -7,6 +7,7 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
 )
 
@@ -171,20 +172,29 @@ func (w *World) stopAll() {
 // operatorCall is one call from the operator's console to an instance, as
 // admin; then gets the decoded result.
 func (w *World) operatorCall(to *instance, req api.Request, then func(any, *api.Error)) {
+	w.operatorCallAs(to, proc.Admin, w.adminPassword, req, then)
+}
+
+// operatorCallAs is one call from the operator's console on a connection of
+// its own that logs in as user with password, as each picogo command does.
+func (w *World) operatorCallAs(to *instance, user, password string, req api.Request, then func(any, *api.Error)) {
 	w.operatorSync++
 	frame, err := proc.EncodeCall(w.operatorSync, req)
 	if err != nil {
 		panic(fmt.Sprintf("sim: operator cannot encode %T: %v", req, err))
 	}
-	c := &conn{to: to.addr, epoch: to.epoch}
-	w.roundtrip("operator", to.addr, proc.Admin, frame, w.params.OpTimeout, c, func(resp []byte, err error) {
+	open := func() *conn { return w.dial(operatorAddr, to.addr, user, password, tcp.DefaultDialTimeout) }
+	w.call(operatorAddr, to.addr, open, frame, w.params.OpTimeout, func(resp []byte, err error) {
 		if err != nil {
-			then(nil, &api.Error{Code: api.CodeTimeout, Message: err.Error()})
+			then(nil, errorOf(err))
 			return
 		}
 		then(proc.DecodeReply(req, resp))
 	})
 }
+
+// operatorAddr is the operator's host.
+const operatorAddr = "operator"
 
 // expelledRow reports whether the cluster, as the most advanced running
 // instance knows it, has expelled raft id.

@@ -71,6 +71,10 @@ type Params struct {
 	// by count).
 	Limits runtime.Limits
 
+	// Stranger is how many wrong-password logins a stranger tries from its
+	// own host during the fault phase (0: no stranger; see auth.go).
+	Stranger int
+
 	FaultPhase    time.Duration // faults are injected this long
 	LivenessBound time.Duration // then everything must settle within this
 }
@@ -162,6 +166,9 @@ func drawParams(r *rand.Rand) Params {
 		p.Limits.SnapshotChunkBytes = 512
 	}
 	p.LoopDelay = time.Duration(pick(r, 0, float64(between(r, 10*time.Microsecond, 2*time.Millisecond))))
+	if r.IntN(3) == 0 {
+		p.Stranger = 8 + r.IntN(40)
+	}
 	return p
 }
 
@@ -188,9 +195,9 @@ func (p Params) String() string {
 	for _, t := range p.Tiers {
 		tiers += fmt.Sprintf(" %s(rf %d, vote %v)", t.Name, t.ReplicationFactor, t.CanVote)
 	}
-	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f loop-delay=%v drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d limits=msg %dB/%d entries, inflight %d msgs/%dB, chunk %dB fault-phase=%v",
+	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f loop-delay=%v drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d limits=msg %dB/%d entries, inflight %d msgs/%dB, chunk %dB stranger=%d fault-phase=%v",
 		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.LoopDelay, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
 		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.Limits.SnapshotEvery,
-		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.FaultPhase)
+		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.Stranger, p.FaultPhase)
 }

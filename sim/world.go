@@ -63,6 +63,17 @@ type World struct {
 	trace   *trace
 
 	netRng, diskRng, faultRng *rand.Rand
+	// authRng draws the passwords, the greetings' salts, and the
+	// stranger's and the operator's choices (auth.go).
+	authRng *rand.Rand
+
+	// The world's passwords, drawn from the seed: every instance starts
+	// with them.
+	adminPassword, servicePassword string
+	// locks are the users failed logins locked, per incarnation of an
+	// instance; refusals count each host's refused logins there.
+	locks    map[lockKey]bool
+	refusals map[hostKey]int
 
 	instances []*instance
 	byAddr    map[string]*instance
@@ -96,11 +107,13 @@ func Run(o Options) Result {
 	root := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	sub := func() *rand.Rand { return rand.New(rand.NewPCG(root.Uint64(), root.Uint64())) }
 	w := &World{
-		seed:    o.Seed,
-		params:  drawParams(sub()),
-		byAddr:  map[string]*instance{},
-		cut:     map[[2]string]bool{},
-		history: &lin.History{},
+		seed:     o.Seed,
+		params:   drawParams(sub()),
+		byAddr:   map[string]*instance{},
+		cut:      map[[2]string]bool{},
+		history:  &lin.History{},
+		locks:    map[lockKey]bool{},
+		refusals: map[hostKey]int{},
 	}
 	w.mutants = o.Mutants
 	if o.fiveInstances {
@@ -108,6 +121,8 @@ func Run(o Options) Result {
 	}
 	w.netRng, w.diskRng, w.faultRng = sub(), sub(), sub()
 	clientRng := sub()
+	w.authRng = sub()
+	w.drawPasswords()
 	w.trace = newTrace(o.Trace, func() int64 { return w.sched.now })
 	w.newCheckers()
 	res := Result{Seed: o.Seed, Params: w.params}
@@ -192,7 +207,7 @@ func (w *World) build(clientRng *rand.Rand) error {
 		}
 	}
 	for i := range w.params.Clients {
-		c := &client{w: w, id: i + 1, addr: fmt.Sprintf("c%d", i+1),
+		c := &client{w: w, id: i + 1, addr: fmt.Sprintf("c%d", i+1), conns: map[string]*conn{},
 			rng: rand.New(rand.NewPCG(clientRng.Uint64(), uint64(i))), target: clientRng.IntN(w.params.Instances)}
 		w.clients = append(w.clients, c)
 	}
@@ -249,6 +264,7 @@ func (w *World) run() {
 	}
 	w.scheduleFaults()
 	w.scheduleLifecycle()
+	w.scheduleStranger()
 	faultEnd := w.sched.now + int64(w.params.FaultPhase)
 	w.runUntil(faultEnd)
 	if w.failure != nil {

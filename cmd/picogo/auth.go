@@ -19,7 +19,7 @@ type authenticator struct{ d *daemon }
 func (a authenticator) Authenticate(s *tcp.Session, user string, salt, scramble []byte) error {
 	attempt := auth.Attempt{User: user, Address: clientHost(s.RemoteAddr), Salt: salt, Scramble: scramble}
 	res := make(chan auth.Verdict, 1)
-	a.d.post(func() { res <- a.d.proc.Host().Node().Login(attempt) })
+	a.d.post(func() { res <- a.d.proc.Host().Login(attempt) })
 	var v auth.Verdict
 	select {
 	case v = <-res:
