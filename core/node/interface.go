@@ -2,9 +2,9 @@
 // (through core/ra), the global tables (core/tables) and the Proc API's
 // behaviour, composed — a thin router over modules (lifecycle, cas,
 // consensus, governor, reads, users; see registry.go), each of which owns
-// its state and registers its procedures and tick work. It never does IO: everything it wants done comes out
-// as an Effect, and everything that happens to it comes in through the
-// methods listed here. The simulator and the production runtime drive it the
+// its state and registers its procedures and tick work. It never does IO:
+// everything it wants done comes out as an Effect, and everything that
+// happens to it comes in through the methods listed here. The simulator and the production runtime drive it the
 // same way. The requests, results and error codes are package api's (shared
 // with clients); their wire format belongs to package proc.
 //
