@@ -29,12 +29,10 @@ func TestConsensusProcedures(t *testing.T) {
 		{req: api.SnapshotNextChunk{Term: 1, Index: 99}, code: api.CodeProcLua}, // no such snapshot
 	}
 	for _, tt := range tests {
-		r := s.do(tt.req)
-		if tt.code != 0 {
-			requireCode(t, r, tt.code)
+		r, ok := s.expect(t, tt.req.Proc(), tt.req, tt.code)
+		if !ok {
 			continue
 		}
-		require.Nil(t, r.Err, "%s: %v", tt.req.Proc(), r.Err)
 		require.Equal(t, tt.want, r.Values, tt.req.Proc())
 	}
 }

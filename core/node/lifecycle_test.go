@@ -28,12 +28,10 @@ func TestLifecycleProcedures(t *testing.T) {
 		{"join into an unknown tier", api.RaftJoin{ClusterID: "c1", Address: "i2", Tier: "nowhere"}, api.CodeJoinRefused, nil},
 	}
 	for _, tt := range tests {
-		r := s.do(tt.req)
-		if tt.code != 0 {
-			requireCode(t, r, tt.code)
+		r, ok := s.expect(t, tt.name, tt.req, tt.code)
+		if !ok {
 			continue
 		}
-		require.Nil(t, r.Err, "%s: %v", tt.name, r.Err)
 		require.Equal(t, tt.want, r.Values, tt.name)
 	}
 }

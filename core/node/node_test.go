@@ -126,6 +126,19 @@ func key(k string) msgpack.RawMessage {
 	return b
 }
 
+// expect sends req and requires it to fail with code, or with code 0 to
+// succeed; ok says it succeeded, for the caller to check what it answered.
+func (s *solo) expect(t *testing.T, name string, req api.Request, code uint32) (r Reply, ok bool) {
+	t.Helper()
+	r = s.do(req)
+	if code != 0 {
+		requireCode(t, r, code)
+		return r, false
+	}
+	require.Nil(t, r.Err, "%s: %v", name, r.Err)
+	return r, true
+}
+
 func requireCode(t *testing.T, r Reply, code uint32) {
 	t.Helper()
 	require.NotNil(t, r.Err, "expected error %d, got %v", code, r.Values)
