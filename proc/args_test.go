@@ -12,13 +12,13 @@ import (
 // at start rather than on the wire.
 func TestParamsOfTags(t *testing.T) {
 	type good struct {
-		A       string `arg:"a,nil"`
-		skipped int
-		Untaged string
-		M       map[string]string `arg:"m,empty"`
-		I       uint64            `arg:"i,index"`
-		T       time.Duration     `arg:"timeout,optional"`
-		O       string            `arg:"o,optional,nil"`
+		A        string `arg:"a,nil"`
+		_        int    // unexported: skipped
+		Untagged string
+		M        map[string]string `arg:"m,empty"`
+		I        uint64            `arg:"i,index"`
+		T        time.Duration     `arg:"timeout,optional"`
+		O        string            `arg:"o,optional,nil"`
 	}
 	params, optional := paramsOf(reflect.TypeFor[good]())
 	require.Equal(t, 2, optional)
