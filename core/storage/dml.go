@@ -67,8 +67,10 @@ func (e *Engine) Delete(table, index uint32, key []any) (Change, *tuple.Error) {
 // Update applies update operations (tuple.ParseUpdate's) to the tuple with
 // a key of a unique index. A missing tuple is no error (an empty Change),
 // and then the operations are not even checked, as in Tarantool. Errors:
-// those of Delete, of the operations, CANT_UPDATE_PRIMARY_KEY, FIELD_TYPE
-// and TUPLE_FOUND for the result.
+// those of Delete, of the operations, FIELD_TYPE for the result, and for a
+// result with another primary key TUPLE_FOUND if that key is taken,
+// CANT_UPDATE_PRIMARY_KEY if not (Tarantool's replace_check_dup); then
+// TUPLE_FOUND from a secondary unique index.
 func (e *Engine) Update(table, index uint32, key []any, ops [][]any) (Change, *tuple.Error) {
 	s, old, err := e.find(table, index, key)
 	if err != nil || !present(old) {
@@ -86,6 +88,9 @@ func (e *Engine) Update(table, index uint32, key []any, ops [][]any) (Change, *t
 		return Change{}, err
 	}
 	if !samePK(s, old, t) {
+		if taken, ok := s.lookupPK(t); ok {
+			return Change{}, duplicate(s, s.pk(), taken, t)
+		}
 		return Change{}, cantUpdatePK(s)
 	}
 	return s.replace(old, t)

@@ -261,15 +261,10 @@ func duplicate(s *space, x *index, old, new tuple.Tuple) *tuple.Error {
 // validate checks tuple values against the space's format and the parts
 // of its indexes, as Tarantool does: fields beyond the format are allowed
 // (and unchecked unless indexed), trailing nullable fields may be absent.
+// The fields present are type-checked before absent ones are missed (a
+// tuple that lost its first field to "#" fails on the type of the field
+// that moved there), as in Tarantool.
 func (s *space) validate(vals []any) *tuple.Error {
-	if len(vals) < s.minimum {
-		missing := len(vals)
-		for s.def.Format[missing].Nullable {
-			missing++
-		}
-		return tuple.Errorf(tuple.CodeFieldMissing, "Tuple field %s required by space format is missing",
-			tuple.FieldLabel(s.names, missing))
-	}
 	for i, f := range s.def.Format {
 		if i >= len(vals) {
 			break
@@ -283,20 +278,29 @@ func (s *space) validate(vals []any) *tuple.Error {
 			return err
 		}
 	}
+	if len(vals) < s.minimum {
+		missing := len(vals)
+		for s.def.Format[missing].Nullable {
+			missing++
+		}
+		return tuple.Errorf(tuple.CodeFieldMissing, "Tuple field %s required by space format is missing",
+			tuple.FieldLabel(s.names, missing))
+	}
 	return nil
 }
 
-// checkParts checks the fields an index covers against its parts' types.
+// checkParts checks the fields an index covers against its parts' types;
+// an absent field is NULL (validate reports a missing required one).
 func checkParts(s *space, x *index, vals []any) *tuple.Error {
 	for _, p := range x.parts {
-		var v any
-		if p.field < len(vals) {
-			v = vals[p.field]
-		} else if !p.nullable {
+		if p.field >= len(vals) {
+			if p.nullable {
+				continue
+			}
 			return tuple.Errorf(tuple.CodeFieldMissing, "Tuple field %s required by space format is missing",
 				tuple.FieldLabel(s.names, p.field))
 		}
-		if err := checkField(s, p.field, p.typ, p.nullable, v); err != nil {
+		if err := checkField(s, p.field, p.typ, p.nullable, vals[p.field]); err != nil {
 			return err
 		}
 	}
@@ -313,7 +317,9 @@ func checkField(s *space, i int, typ tuple.FieldType, nullable bool, v any) *tup
 
 // checkKey validates a search key against an index's parts: at most as
 // many parts (KEY_PART_COUNT), exactly as many if exact (EXACT_MATCH), each
-// of its part's type, NULL only in a nullable part (KEY_PART_TYPE).
+// of its part's type (KEY_PART_TYPE). NULL is allowed in a nullable part of
+// a select's key, never in an exact key (get, delete, update), as in
+// Tarantool's exact_key_validate.
 func checkKey(x *index, key []any, exact bool) *tuple.Error {
 	if exact && len(key) != len(x.parts) {
 		return tuple.Errorf(tuple.CodeExactMatch, "Invalid key part count in an exact match (expected %d, got %d)",
@@ -325,7 +331,7 @@ func checkKey(x *index, key []any, exact bool) *tuple.Error {
 	}
 	for i, v := range key {
 		p := x.parts[i]
-		if v == nil && p.nullable || v != nil && p.typ.Matches(v) {
+		if v == nil && p.nullable && !exact || v != nil && p.typ.Matches(v) {
 			continue
 		}
 		return tuple.Errorf(tuple.CodeKeyPartType, "Supplied key type of part %d does not match index part type: expected %s, got %s",

@@ -68,8 +68,24 @@ func (e *Engine) Select(table, index uint32, key []any, it Iterator, offset, lim
 	return out, err
 }
 
-// Count is how many tuples Select would return without offset and limit.
+// Count is how many tuples Select would return without offset and limit,
+// except that ALL counts every tuple whatever the key, as Tarantool's TREE
+// index does.
 func (e *Engine) Count(table, index uint32, key []any, it Iterator) (int, *tuple.Error) {
+	if it == IterALL {
+		s, err := e.space(table)
+		if err != nil {
+			return 0, err
+		}
+		x, err := s.index(index)
+		if err != nil {
+			return 0, err
+		}
+		if err := checkKey(x, key, false); err != nil {
+			return 0, err
+		}
+		return x.tree.Len(), nil
+	}
 	n := 0
 	err := e.iterate(table, index, key, it, func(tuple.Tuple) bool { n++; return true })
 	return n, err

@@ -28,6 +28,11 @@ import (
 // the tuple the update applies to: a tuple may have fields beyond its
 // format, as in Tarantool. Splice (":") is not supported.
 //
+// A field may be set ("=") any number of times, the last one wins; an
+// arithmetic or bitwise operation on a field an earlier operation of the
+// same update changed fails (UPDATE_FIELD, "double update of the same
+// field"), as Tarantool has it.
+//
 // Integers add exactly and fail on overflow of [-2^63, 2^64); a float makes
 // the result a double; a decimal makes it a decimal (a double converted to
 // a decimal through its 15 significant digits, as Tarantool's
@@ -41,6 +46,7 @@ type Update struct {
 type updateOp struct {
 	op    string
 	field int64              // as given (a negative one counts from the end)
+	name  string             // the field's name, if given by name
 	arg   msgpack.RawMessage // the argument of "=" and "!", encoded
 	val   any                // and decoded back
 	num   any                // the argument of "+", "-" (a number) or "&", "|", "^", "#" (uint64)
@@ -69,7 +75,7 @@ func ParseUpdate(ops [][]any, names []string) (*Update, *Error) {
 			if pos < 0 {
 				return nil, Errorf(CodeNoSuchFieldName, "Field '%s' was not found in the tuple", f)
 			}
-			u.field = int64(pos)
+			u.field, u.name = int64(pos), f
 		default:
 			pos, ok := AsInt64(f)
 			if !ok {
@@ -139,18 +145,18 @@ func isNumberValue(v any) bool {
 // encoding. The result is not checked against a format: that is the
 // caller's (see schema.TableDef.CheckTuple).
 func (up *Update) Apply(old Tuple) (Tuple, *Error) {
-	elems, vals, e := up.start(old)
+	f, e := up.start(old)
 	if e != nil {
 		return Tuple{}, e
 	}
 	for _, u := range up.ops {
-		if elems, vals, e = up.applyOne(u, elems, vals); e != nil {
+		if f, e = up.applyOne(u, f); e != nil {
 			return Tuple{}, e
 		}
 	}
 	// Decode what was encoded, so that the row's values have the types
 	// msgpack decodes into, whichever way the row was written.
-	tup, err := New(joinArray(elems))
+	tup, err := New(joinArray(f.elems))
 	if err != nil {
 		return Tuple{}, Errorf(CodeInvalidMsgpack, "Invalid MsgPack - updated tuple: %v", err)
 	}
@@ -163,94 +169,112 @@ func (up *Update) Apply(old Tuple) (Tuple, *Error) {
 // operations, in order.
 func (up *Update) ApplyUpsert(old Tuple) (Tuple, []*Error) {
 	var skipped []*Error
-	elems, vals, e := up.start(old)
+	f, e := up.start(old)
 	if e != nil {
 		return Tuple{}, []*Error{e}
 	}
 	for _, u := range up.ops {
-		ne, nv, e := up.applyOne(u, elems, vals)
+		nf, e := up.applyOne(u, f)
 		if e != nil {
 			skipped = append(skipped, e)
 			continue
 		}
-		elems, vals = ne, nv
+		f = nf
 	}
-	tup, err := New(joinArray(elems))
+	tup, err := New(joinArray(f.elems))
 	if err != nil {
 		return Tuple{}, append(skipped, Errorf(CodeInvalidMsgpack, "Invalid MsgPack - updated tuple: %v", err))
 	}
 	return tup, skipped
 }
 
-func (up *Update) start(old Tuple) ([]msgpack.RawMessage, []any, *Error) {
+// fields is a tuple being updated: each field's encoding, its value and
+// whether an operation has changed it (Tarantool refuses a second one).
+type fields struct {
+	elems   []msgpack.RawMessage
+	vals    []any
+	touched []bool
+}
+
+func (up *Update) start(old Tuple) (fields, *Error) {
 	elems, err := splitArray(old.raw)
 	if err != nil || len(elems) != len(old.vals) {
-		return nil, nil, Errorf(CodeInvalidMsgpack, "Invalid MsgPack - stored tuple: %v", err)
+		return fields{}, Errorf(CodeInvalidMsgpack, "Invalid MsgPack - stored tuple: %v", err)
 	}
-	return elems, slices.Clone(old.vals), nil
+	return fields{elems: elems, vals: slices.Clone(old.vals), touched: make([]bool, len(elems))}, nil
 }
 
-// position resolves a field number against a tuple of size fields, with
-// limit the first invalid position (size, or size+1 where an operation
-// may append).
-func position(field int64, limit int) (int, *Error) {
+func (f fields) clone() fields {
+	return fields{elems: slices.Clone(f.elems), vals: slices.Clone(f.vals), touched: slices.Clone(f.touched)}
+}
+
+// position resolves an operation's field against a tuple of size fields,
+// with limit the first invalid position (size, or size+1 where an
+// operation may append).
+func (u updateOp) position(limit int) (int, *Error) {
 	switch {
-	case field >= 0 && field < int64(limit):
-		return int(field), nil
-	case field < 0 && field+int64(limit) >= 0:
-		return int(field + int64(limit)), nil
+	case u.field >= 0 && u.field < int64(limit):
+		return int(u.field), nil
+	case u.field < 0 && u.field+int64(limit) >= 0:
+		return int(u.field + int64(limit)), nil
+	case u.name != "":
+		return 0, Errorf(CodeNoSuchFieldName, "Field '%s' was not found in the tuple", u.name)
 	}
-	return 0, Errorf(CodeNoSuchFieldNo, "Field %d was not found in the tuple", field)
+	return 0, Errorf(CodeNoSuchFieldNo, "Field %d was not found in the tuple", u.field)
 }
 
-// applyOne applies one operation to the fields, returning them changed
-// (the slices are the caller's to replace; on error they are unchanged in
-// length, but the caller drops them).
-func (up *Update) applyOne(u updateOp, elems []msgpack.RawMessage, vals []any) ([]msgpack.RawMessage, []any, *Error) {
-	size := len(vals)
+// applyOne applies one operation to a copy of the fields.
+func (up *Update) applyOne(u updateOp, f fields) (fields, *Error) {
+	size := len(f.vals)
 	switch u.op {
 	case "=":
 		if u.field >= int64(size) {
-			return up.applyOne(updateOp{op: "!", field: u.field, arg: u.arg, val: u.val}, elems, vals)
+			u.op = "!"
+			return up.applyOne(u, f)
 		}
-		i, e := position(u.field, size)
-		if e != nil {
-			return nil, nil, e
-		}
-		elems, vals = slices.Clone(elems), slices.Clone(vals)
-		elems[i], vals[i] = u.arg, u.val
-		return elems, vals, nil
 	case "!":
-		i, e := position(u.field, size+1)
+		i, e := u.position(size + 1)
 		if e != nil {
-			return nil, nil, e
+			return fields{}, e
 		}
-		return slices.Insert(slices.Clone(elems), i, u.arg), slices.Insert(slices.Clone(vals), i, u.val), nil
+		return fields{elems: slices.Insert(slices.Clone(f.elems), i, u.arg),
+			vals:    slices.Insert(slices.Clone(f.vals), i, u.val),
+			touched: slices.Insert(slices.Clone(f.touched), i, false)}, nil
 	case "#":
-		i, e := position(u.field, size)
+		i, e := u.position(size)
 		if e != nil {
-			return nil, nil, e
+			return fields{}, e
 		}
 		n := u.num.(uint64)
 		end := size
 		if uint64(size-i) > n {
 			end = i + int(n)
 		}
-		return slices.Delete(slices.Clone(elems), i, end), slices.Delete(slices.Clone(vals), i, end), nil
+		return fields{elems: slices.Delete(slices.Clone(f.elems), i, end),
+			vals:    slices.Delete(slices.Clone(f.vals), i, end),
+			touched: slices.Delete(slices.Clone(f.touched), i, end)}, nil
 	}
-	i, e := position(u.field, size)
+	i, e := u.position(size)
 	if e != nil {
-		return nil, nil, e
+		return fields{}, e
 	}
 	label := FieldLabel(up.names, i)
+	if u.op == "=" { // a set replaces whatever came before it
+		f = f.clone()
+		f.elems[i], f.vals[i], f.touched[i] = u.arg, u.val, true
+		return f, nil
+	}
+	if f.touched[i] { // arithmetic on a field already changed
+		return fields{}, Errorf(CodeUpdateField, "Field %s UPDATE error: double update of the same field", label)
+	}
 	var r any
 	switch u.op {
 	case "+", "-":
-		r, e = arithValues(vals[i], u.num, u.op, label)
+		r, e = arithValues(f.vals[i], u.num, u.op, label)
 	default:
-		cur, ok := AsUint64(vals[i])
+		cur, ok := AsUint64(f.vals[i])
 		if !ok {
-			return nil, nil, Errorf(CodeUpdateArgType,
+			return fields{}, Errorf(CodeUpdateArgType,
 				"Argument type in operation '%s' on field %s does not match field type: expected a positive integer",
 				u.op, label)
 		}
@@ -265,15 +289,15 @@ func (up *Update) applyOne(u updateOp, elems []msgpack.RawMessage, vals []any) (
 		}
 	}
 	if e != nil {
-		return nil, nil, e
+		return fields{}, e
 	}
 	b, err := Marshal(r)
 	if err != nil {
-		return nil, nil, Errorf(CodeUpdateDecimalOverflow, "Decimal overflow when performing operation '%s' on field %s", u.op, label)
+		return fields{}, Errorf(CodeUpdateDecimalOverflow, "Decimal overflow when performing operation '%s' on field %s", u.op, label)
 	}
-	elems, vals = slices.Clone(elems), slices.Clone(vals)
-	elems[i], vals[i] = b, r
-	return elems, vals, nil
+	f = f.clone()
+	f.elems[i], f.vals[i], f.touched[i] = b, r, true
+	return f, nil
 }
 
 // decimalContext is the precision of Tarantool's decimal arithmetic.
