@@ -87,6 +87,15 @@ type op struct {
 	Iterator string  `json:"iterator,omitempty"`
 	Offset   uint32  `json:"offset"`
 	Limit    uint32  `json:"limit"`
+	// try_index: build a secondary index over the rows, then drop it.
+	Unique bool        `json:"unique"`
+	Parts  []indexPart `json:"parts,omitempty"`
+}
+
+type indexPart struct {
+	Field    int    `json:"field"`
+	Type     string `json:"type"`
+	Nullable bool   `json:"nullable"`
 }
 
 // result is one operation's outcome: tuples rendered with their types, or
@@ -190,6 +199,19 @@ func runEngine(e *storage.Engine, o op) result {
 			r.Tuples = append(r.Tuples, render(t))
 		}
 		return r
+	case "try_index":
+		def := schema.IndexDef{TableID: sp, ID: 9, Name: "tmp", Opts: map[string]any{"unique": o.Unique}}
+		tdef, _ := e.Table(sp)
+		for _, p := range o.Parts {
+			def.Parts = append(def.Parts, schema.IndexPart{Field: tdef.Format[p.Field].Name, Type: tuple.FieldType(p.Type), Nullable: p.Nullable})
+		}
+		if err := e.CreateIndex(def); err != nil {
+			return result{Code: err.Code, Msg: err.Message}
+		}
+		if err := e.DropIndex(sp, 9); err != nil {
+			return result{Code: err.Code, Msg: err.Message}
+		}
+		return result{}
 	case "count":
 		it, _ := storage.ParseIterator(o.Iterator)
 		n, err := e.Count(sp, idx, goValues(o.Key), it)
@@ -365,6 +387,13 @@ func (g gen) op() op {
 	space := []string{"a", "b", "c"}[g.rng.IntN(3)]
 	uniq := uniqueIndexes[space][g.rng.IntN(len(uniqueIndexes[space]))]
 	anyIdx := allIndexes[space][g.rng.IntN(len(allIndexes[space]))]
+	if g.chance(0.01) { // a unique index over city, or a narrower type over score
+		parts := map[bool][]indexPart{
+			true:  {{Field: 2, Type: "string", Nullable: true}},
+			false: {{Field: 3, Type: "integer", Nullable: true}},
+		}[g.chance(0.5)]
+		return op{Op: "try_index", Space: "a", Unique: g.chance(0.7), Parts: parts}
+	}
 	switch k := g.rng.IntN(20); {
 	case k < 5:
 		return op{Op: "insert", Space: space, Tuple: g.tuple(space)}

@@ -6,8 +6,8 @@
 -- Values arrive tagged, so that every msgpack type survives JSON and Lua:
 -- {"u": "123"} unsigned, {"i": "-5"} negative integer, {"d": 1.5} double,
 -- {"s": "x"} string, {"n": true} nil, {"b": true} boolean, {"dec": "1.5"}
--- decimal, {"uuid": "..."} uuid. Field numbers in update operations are
--- 0-based (picogo's), converted here to Lua's 1-based.
+-- decimal, {"uuid": "..."} uuid. Field numbers in update operations and
+-- index parts are 0-based (picogo's), converted here to Lua's 1-based.
 local json = require('json')
 local msgpack = require('msgpack')
 local decimal = require('decimal')
@@ -116,6 +116,15 @@ local function run(op)
         return {s.index[op.index]:get(key)}
     elseif op.op == 'select' then
         return s.index[op.index]:select(key, {iterator = op.iterator, offset = op.offset, limit = op.limit})
+    elseif op.op == 'try_index' then
+        -- Build a secondary index over the rows, then drop it again.
+        local parts = {}
+        for i, p in ipairs(op.parts) do
+            parts[i] = {field = p.field + 1, type = p.type, is_nullable = p.nullable}
+        end
+        local x = s:create_index('tmp', {unique = op.unique, parts = parts})
+        x:drop()
+        return {}
     elseif op.op == 'count' then
         return {box.tuple.new({s.index[op.index]:count(key, {iterator = op.iterator})})}
     end
