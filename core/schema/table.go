@@ -144,7 +144,9 @@ type IndexPart struct {
 }
 
 // IndexDef defines an index; the global tables keep it as a row of
-// _pico_index. Only primary indexes (ID 0, type "tree") exist so far.
+// _pico_index. The global tables have primary indexes only (ID 0, type
+// "tree"); core/storage's tables also have secondary ones, unique or not
+// (IsUnique).
 type IndexDef struct {
 	TableID       uint32
 	ID            uint32
@@ -154,6 +156,17 @@ type IndexDef struct {
 	Parts         []IndexPart
 	Operable      bool
 	SchemaVersion uint64
+}
+
+// IsUnique reports whether the index is unique: a primary index always is;
+// a secondary one unless its options say {"unique": false}, Tarantool's
+// default.
+func (x *IndexDef) IsUnique() bool {
+	if x.ID == 0 {
+		return true
+	}
+	u, ok := x.Opts["unique"].(bool)
+	return !ok || u
 }
 
 // PkIndex is the definition of the table's primary index.

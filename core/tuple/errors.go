@@ -11,31 +11,47 @@ import "fmt"
 //	code  name                         when
 //	   1  ILLEGAL_PARAMS               malformed op (unknown kind, missing part, empty batch,
 //	                                   undecodable command, plain DML into _pico_table/_pico_index)
-//	   3  TUPLE_FOUND                  insert of a key that exists
+//	   3  TUPLE_FOUND                  a key that exists in a unique index (insert, replace,
+//	                                   update; a unique index built over duplicates)
+//	   5  UNSUPPORTED                  an index or iterator feature the engine lacks
 //	   9  CREATE_SPACE                 invalid table definition in ddl_create_table
 //	  10  SPACE_EXISTS                 ddl_create_table of a name (or id) that exists
 //	  11  DROP_SPACE                   ddl_drop_table of a system table
+//	  14  MODIFY_INDEX                 invalid index definition
+//	  17  DROP_PRIMARY_KEY             dropping a primary index while secondary ones exist
 //	  18  KEY_PART_TYPE                key value of the wrong type for the primary key part
 //	  19  EXACT_MATCH                  key with a wrong number of parts
 //	  20  INVALID_MSGPACK              tuple or key bytes that are not msgpack
 //	  22  TUPLE_NOT_ARRAY              tuple or key that is not a msgpack array
 //	  23  FIELD_TYPE                   field of the wrong type, or nil in a non-nullable field
 //	  26  UPDATE_ARG_TYPE              arithmetic on a non-number (field or argument)
-//	  28  UNKNOWN_UPDATE_OP            update operation other than "=", "+", "-", or malformed
+//	  28  UNKNOWN_UPDATE_OP            update operation not in "= + - & | ^ # !", or malformed
+//	  29  UPDATE_FIELD                 "#" deleting 0 fields
 //	  31  KEY_PART_COUNT               range bound with more parts than the primary key
+//	  35  NO_SUCH_INDEX_ID             unknown index id
 //	  36  NO_SUCH_SPACE                unknown table
 //	  37  NO_SUCH_FIELD_NO             update of a field position outside the format
 //	  38  EXACT_FIELD_COUNT            tuple arity differs from the table format
+//	  39  FIELD_MISSING                tuple shorter than its format's last non-nullable field
+//	                                   (Tarantool 2.6 calls it MIN_FIELD_COUNT)
+//	  41  MORE_THAN_ONE_TUPLE          get, delete or update through a non-unique index
+//	  72  ITERATOR_TYPE                unknown iterator
+//	  85  INDEX_EXISTS                 create_index of a name or id that exists
 //	  94  CANT_UPDATE_PRIMARY_KEY      update that changes a primary key field
 //	  95  UPDATE_INTEGER_OVERFLOW      integer "+"/"-" outside [-2^63, 2^64)
 //	 109  WRONG_SCHEMA_VERSION         DDL whose schema version is not newer than the current one
+//	 148  NO_SUCH_INDEX_NAME           unknown index name
+//	 160  UPDATE_DECIMAL_OVERFLOW      decimal "+"/"-" beyond 38 digits
 //	 201  NO_SUCH_FIELD_NAME           update of a field name not in the format
 const (
 	CodeIllegalParams         uint32 = 1
 	CodeTupleFound            uint32 = 3
+	CodeUnsupported           uint32 = 5
 	CodeCreateSpace           uint32 = 9
 	CodeSpaceExists           uint32 = 10
 	CodeDropSpace             uint32 = 11
+	CodeModifyIndex           uint32 = 14
+	CodeDropPrimaryKey        uint32 = 17
 	CodeKeyPartType           uint32 = 18
 	CodeExactMatch            uint32 = 19
 	CodeInvalidMsgpack        uint32 = 20
@@ -43,14 +59,22 @@ const (
 	CodeFieldType             uint32 = 23
 	CodeUpdateArgType         uint32 = 26
 	CodeUnknownUpdateOp       uint32 = 28
+	CodeUpdateField           uint32 = 29
 	CodeKeyPartCount          uint32 = 31
+	CodeNoSuchIndexID         uint32 = 35
 	CodeNoSuchSpace           uint32 = 36
 	CodeNoSuchUser            uint32 = 45
 	CodeNoSuchFieldNo         uint32 = 37
 	CodeExactFieldCount       uint32 = 38
+	CodeFieldMissing          uint32 = 39
+	CodeMoreThanOneTuple      uint32 = 41
+	CodeIteratorType          uint32 = 72
+	CodeIndexExists           uint32 = 85
 	CodeCantUpdatePrimaryKey  uint32 = 94
 	CodeUpdateIntegerOverflow uint32 = 95
 	CodeWrongSchemaVersion    uint32 = 109
+	CodeNoSuchIndexName       uint32 = 148
+	CodeUpdateDecimalOverflow uint32 = 160
 	CodeNoSuchFieldName       uint32 = 201
 )
 

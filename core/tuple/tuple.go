@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cockroachdb/apd/v3"
+	"github.com/google/uuid"
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
@@ -21,8 +23,9 @@ type Tuple struct {
 
 // New decodes a raw msgpack array. Integers decode as int8..int64 or
 // uint8..uint64 (see AsUint64, AsInt64, AsFloat64), maps as map[string]any,
-// arrays as []any. The error is a *Error: INVALID_MSGPACK or
-// TUPLE_NOT_ARRAY.
+// arrays as []any, Tarantool's decimal, uuid and datetime extensions as
+// *apd.Decimal, uuid.UUID and Datetime. The error is a *Error:
+// INVALID_MSGPACK or TUPLE_NOT_ARRAY.
 func New(raw []byte) (Tuple, error) {
 	vals, e := DecodeArray(raw)
 	if e != nil {
@@ -61,13 +64,19 @@ func (t Tuple) Field(i int) any {
 func (t Tuple) String() string { return formatValue(t.vals) }
 
 // Marshal encodes v as msgpack deterministically: map[string]... keys
-// sorted, integers in their most compact form, floats as floats.
+// sorted, integers in their most compact form, floats as floats, and
+// *apd.Decimal, uuid.UUID and Datetime (in []any and map[string]any, or
+// alone) as Tarantool's extension types.
 func Marshal(v any) ([]byte, error) { return marshalSized(v, 0) }
 
 // marshalSized is Marshal into a buffer of about sizeHint bytes from the
 // start: a snapshot chunk of a megabyte grown by doubling cost as much
 // again in copying and clearing as its encoding (docs/BENCHMARKS.md).
 func marshalSized(v any, sizeHint int) ([]byte, error) {
+	v, err := withExt(v)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	buf.Grow(sizeHint)
 	enc := msgpack.NewEncoder(&buf)
@@ -104,10 +113,11 @@ func DecodeArray(raw []byte) ([]any, *Error) {
 	if !msgpcode.IsFixedArray(c) && c != msgpcode.Array16 && c != msgpcode.Array32 {
 		return nil, Errorf(CodeTupleNotArray, "Tuple/Key must be MsgPack array")
 	}
-	vals, err := d.DecodeSlice()
+	v, err := decodeAny(d)
 	if err != nil {
 		return nil, Errorf(CodeInvalidMsgpack, "Invalid MsgPack - %v", err)
 	}
+	vals, _ := v.([]any)
 	if r.Len() != 0 {
 		return nil, Errorf(CodeInvalidMsgpack, "Invalid MsgPack - %d trailing bytes", r.Len())
 	}
@@ -168,6 +178,12 @@ func TypeName(v any) string {
 		return "string"
 	case []byte:
 		return "varbinary"
+	case *apd.Decimal:
+		return "decimal"
+	case uuid.UUID:
+		return "uuid"
+	case Datetime:
+		return "datetime"
 	case []any:
 		return "array"
 	case map[string]any, map[any]any:
@@ -205,6 +221,12 @@ func writeValue(b *strings.Builder, v any) {
 		b.WriteString(strconv.Quote(v))
 	case []byte:
 		fmt.Fprintf(b, "bin:%x", v)
+	case *apd.Decimal:
+		b.WriteString(formatDecimal(v))
+	case uuid.UUID:
+		b.WriteString(v.String())
+	case Datetime:
+		b.WriteString(v.String())
 	case []any:
 		b.WriteByte('[')
 		for i, e := range v {

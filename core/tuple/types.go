@@ -1,43 +1,58 @@
 package tuple
 
+import (
+	"github.com/cockroachdb/apd/v3"
+	"github.com/google/uuid"
+)
+
 // FieldType is the type of a field, as in Tarantool's space format.
 type FieldType string
 
 const (
-	TypeUnsigned FieldType = "unsigned"
-	TypeInteger  FieldType = "integer"
-	TypeDouble   FieldType = "double"
-	TypeNumber   FieldType = "number"
-	TypeString   FieldType = "string"
-	TypeBoolean  FieldType = "boolean"
-	TypeMap      FieldType = "map"
-	TypeArray    FieldType = "array"
-	TypeAny      FieldType = "any"
-	TypeUUID     FieldType = "uuid"
+	TypeUnsigned  FieldType = "unsigned"
+	TypeInteger   FieldType = "integer"
+	TypeDouble    FieldType = "double"
+	TypeNumber    FieldType = "number"
+	TypeDecimal   FieldType = "decimal"
+	TypeString    FieldType = "string"
+	TypeBoolean   FieldType = "boolean"
+	TypeVarbinary FieldType = "varbinary"
+	TypeUUID      FieldType = "uuid"
+	TypeDatetime  FieldType = "datetime"
+	TypeScalar    FieldType = "scalar"
+	TypeMap       FieldType = "map"
+	TypeArray     FieldType = "array"
+	TypeAny       FieldType = "any"
 )
 
 // Valid reports whether t is a known field type.
 func (t FieldType) Valid() bool {
 	switch t {
-	case TypeUnsigned, TypeInteger, TypeDouble, TypeNumber, TypeString,
-		TypeBoolean, TypeMap, TypeArray, TypeAny, TypeUUID:
+	case TypeUnsigned, TypeInteger, TypeDouble, TypeNumber, TypeDecimal, TypeString,
+		TypeBoolean, TypeVarbinary, TypeUUID, TypeDatetime, TypeScalar,
+		TypeMap, TypeArray, TypeAny:
 		return true
 	}
 	return false
 }
 
-// Indexable reports whether an index part may have type t.
+// Indexable reports whether an index part may have type t: every type but
+// map, array and any, as in Tarantool's TREE indexes.
 func (t FieldType) Indexable() bool {
 	switch t {
-	case TypeUnsigned, TypeInteger, TypeDouble, TypeNumber, TypeString, TypeBoolean, TypeUUID:
+	case TypeUnsigned, TypeInteger, TypeDouble, TypeNumber, TypeDecimal, TypeString,
+		TypeBoolean, TypeVarbinary, TypeUUID, TypeDatetime, TypeScalar:
 		return true
 	}
 	return false
 }
 
-// Matches reports whether a decoded non-nil value fits the field type.
-// "double" accepts integers too (a Go client may well encode 1.0 as 1);
-// "uuid" accepts the canonical 36-character string form.
+// Matches reports whether a decoded non-nil value fits the field type, as
+// Tarantool's field_mp_type_is_compatible has it, with two allowances:
+// "double" accepts integers too (a Go client may well encode 1.0 as 1),
+// and "uuid" accepts the canonical 36-character string form (the global
+// tables keep uuids as text). "number" is any integer, float or decimal;
+// "scalar" anything but an array or a map.
 func (t FieldType) Matches(v any) bool {
 	switch t {
 	case TypeAny:
@@ -48,15 +63,48 @@ func (t FieldType) Matches(v any) bool {
 	case TypeInteger:
 		n, ok := toNumber(v)
 		return ok && n.isInteger()
-	case TypeDouble, TypeNumber:
+	case TypeDouble:
 		_, ok := toNumber(v)
 		return ok
+	case TypeNumber:
+		if d, ok := v.(*apd.Decimal); ok {
+			return d.Form == apd.Finite
+		}
+		_, ok := toNumber(v)
+		return ok
+	case TypeDecimal:
+		d, ok := v.(*apd.Decimal)
+		return ok && d.Form == apd.Finite
 	case TypeString:
 		_, ok := v.(string)
 		return ok
 	case TypeBoolean:
 		_, ok := v.(bool)
 		return ok
+	case TypeVarbinary:
+		_, ok := v.([]byte)
+		return ok
+	case TypeUUID:
+		switch v := v.(type) {
+		case uuid.UUID:
+			return true
+		case string:
+			return IsUUID(v)
+		}
+		return false
+	case TypeDatetime:
+		_, ok := v.(Datetime)
+		return ok
+	case TypeScalar:
+		switch c := classOf(v); c {
+		case classArray, classMap, classOther:
+			return false
+		case classNumber:
+			if d, ok := v.(*apd.Decimal); ok {
+				return d.Form == apd.Finite
+			}
+		}
+		return v != nil
 	case TypeMap:
 		switch v.(type) {
 		case map[string]any, map[any]any:
@@ -66,9 +114,6 @@ func (t FieldType) Matches(v any) bool {
 	case TypeArray:
 		_, ok := v.([]any)
 		return ok
-	case TypeUUID:
-		s, ok := v.(string)
-		return ok && IsUUID(s)
 	}
 	return false
 }

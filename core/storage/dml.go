@@ -1,0 +1,279 @@
+package storage
+
+import (
+	"github.com/picogo/picogo/core/tuple"
+)
+
+// Change is what one write did to one table: the tuple it removed (Old)
+// and the one it stored (New); a missing side is the zero Tuple (Raw() is
+// nil). Insert has New only, delete Old only, replace, update and upsert
+// both (or New only if nothing was replaced). A write that changed nothing
+// (a delete or update of a missing key, an upsert whose operations all
+// failed) is an empty Change. A Change is the unit a write-ahead log
+// records and a replica applies (Apply); Undo reverses it.
+type Change struct {
+	Table uint32
+	Old   tuple.Tuple
+	New   tuple.Tuple
+}
+
+// Empty reports whether the change changed nothing.
+func (c Change) Empty() bool { return c.Old.Raw() == nil && c.New.Raw() == nil }
+
+func present(t tuple.Tuple) bool { return t.Raw() != nil }
+
+// Insert stores a tuple whose primary key is new. Errors: NO_SUCH_SPACE,
+// FIELD_MISSING, FIELD_TYPE (the tuple does not fit the format),
+// TUPLE_FOUND (its key exists in a unique index).
+func (e *Engine) Insert(table uint32, t tuple.Tuple) (Change, *tuple.Error) {
+	s, err := e.space(table)
+	if err != nil {
+		return Change{}, err
+	}
+	if err := s.validate(t.Values()); err != nil {
+		return Change{}, err
+	}
+	if old, ok := s.lookupPK(t); ok {
+		return Change{}, duplicate(s, s.pk(), old, t)
+	}
+	return s.replace(tuple.Tuple{}, t)
+}
+
+// Replace stores a tuple, replacing the one with its primary key if any.
+// Errors as Insert's; TUPLE_FOUND only from a secondary unique index.
+func (e *Engine) Replace(table uint32, t tuple.Tuple) (Change, *tuple.Error) {
+	s, err := e.space(table)
+	if err != nil {
+		return Change{}, err
+	}
+	if err := s.validate(t.Values()); err != nil {
+		return Change{}, err
+	}
+	old, _ := s.lookupPK(t)
+	return s.replace(old, t)
+}
+
+// Delete removes the tuple with a key of a unique index. A missing tuple is
+// no error (an empty Change). Errors: NO_SUCH_SPACE, NO_SUCH_INDEX_ID,
+// MORE_THAN_ONE_TUPLE (a non-unique index), EXACT_MATCH, KEY_PART_TYPE.
+func (e *Engine) Delete(table, index uint32, key []any) (Change, *tuple.Error) {
+	s, old, err := e.find(table, index, key)
+	if err != nil || !present(old) {
+		return Change{}, err
+	}
+	return s.replace(old, tuple.Tuple{})
+}
+
+// Update applies update operations (tuple.ParseUpdate's) to the tuple with
+// a key of a unique index. A missing tuple is no error (an empty Change),
+// and then the operations are not even checked, as in Tarantool. Errors:
+// those of Delete, of the operations, FIELD_TYPE for the result, and for a
+// result with another primary key TUPLE_FOUND if that key is taken,
+// CANT_UPDATE_PRIMARY_KEY if not (Tarantool's replace_check_dup); then
+// TUPLE_FOUND from a secondary unique index.
+func (e *Engine) Update(table, index uint32, key []any, ops [][]any) (Change, *tuple.Error) {
+	s, old, err := e.find(table, index, key)
+	if err != nil || !present(old) {
+		return Change{}, err
+	}
+	up, err := tuple.ParseUpdate(ops, s.names)
+	if err != nil {
+		return Change{}, err
+	}
+	t, err := up.Apply(old)
+	if err != nil {
+		return Change{}, err
+	}
+	if err := s.validate(t.Values()); err != nil {
+		return Change{}, err
+	}
+	if !samePK(s, old, t) {
+		if taken, ok := s.lookupPK(t); ok {
+			return Change{}, duplicate(s, s.pk(), taken, t)
+		}
+		return Change{}, cantUpdatePK(s)
+	}
+	return s.replace(old, t)
+}
+
+// Upsert inserts the tuple if its primary key is new; otherwise it applies
+// the operations to the stored tuple, as Tarantool does: an operation that
+// fails on the stored tuple is skipped (reported to OnUpsertError) and the
+// others apply; a result that changes the primary key is dropped (reported
+// too) and the stored tuple stays. Errors: the tuple's format errors and
+// the operations' parse errors (whether or not the key exists), the
+// result's FIELD_TYPE, TUPLE_FOUND from a secondary unique index.
+func (e *Engine) Upsert(table uint32, t tuple.Tuple, ops [][]any) (Change, *tuple.Error) {
+	s, err := e.space(table)
+	if err != nil {
+		return Change{}, err
+	}
+	if err := s.validate(t.Values()); err != nil {
+		return Change{}, err
+	}
+	up, err := tuple.ParseUpdate(ops, s.names)
+	if err != nil {
+		return Change{}, err
+	}
+	old, ok := s.lookupPK(t)
+	if !ok {
+		return s.replace(tuple.Tuple{}, t)
+	}
+	nt, skipped := up.ApplyUpsert(old)
+	for _, se := range skipped {
+		e.upsertError(table, se)
+	}
+	if !present(nt) {
+		return Change{}, nil
+	}
+	if err := s.validate(nt.Values()); err != nil {
+		return Change{}, err
+	}
+	if !samePK(s, old, nt) {
+		e.upsertError(table, cantUpdatePK(s))
+		return Change{}, nil
+	}
+	return s.replace(old, nt)
+}
+
+func (e *Engine) upsertError(table uint32, err *tuple.Error) {
+	if e.OnUpsertError != nil {
+		e.OnUpsertError(table, err)
+	}
+}
+
+func cantUpdatePK(s *space) *tuple.Error {
+	return tuple.Errorf(tuple.CodeCantUpdatePrimaryKey,
+		"Attempt to modify a tuple field which is part of primary index in space '%s'", s.def.Name)
+}
+
+func samePK(s *space, a, b tuple.Tuple) bool {
+	return tuple.CompareValues(s.pk().keyOf(a.Values()), s.pk().keyOf(b.Values())) == 0
+}
+
+// Get returns the tuple with a key of a unique index. Errors: as Delete's.
+func (e *Engine) Get(table, index uint32, key []any) (tuple.Tuple, bool, *tuple.Error) {
+	_, t, err := e.find(table, index, key)
+	return t, present(t), err
+}
+
+// find resolves a unique index and a full key to the tuple (zero if none).
+func (e *Engine) find(table, id uint32, key []any) (*space, tuple.Tuple, *tuple.Error) {
+	s, err := e.space(table)
+	if err != nil {
+		return nil, tuple.Tuple{}, err
+	}
+	x, err := s.index(id)
+	if err != nil {
+		return nil, tuple.Tuple{}, err
+	}
+	if !x.unique {
+		return nil, tuple.Tuple{}, tuple.Errorf(tuple.CodeMoreThanOneTuple, "Get() doesn't support partial keys and non-unique indexes")
+	}
+	if err := checkKey(x, key, true); err != nil {
+		return nil, tuple.Tuple{}, err
+	}
+	en, ok := x.first(key)
+	if !ok {
+		return s, tuple.Tuple{}, nil
+	}
+	return s, en.tup, nil
+}
+
+// lookupPK finds the stored tuple with t's primary key.
+func (s *space) lookupPK(t tuple.Tuple) (tuple.Tuple, bool) {
+	en, ok := s.pk().tree.Get(entry{key: s.pk().keyOf(t.Values())})
+	return en.tup, ok
+}
+
+// replace swaps old (if present: the stored tuple with new's primary key,
+// or the tuple to delete) for new (if present) in every index, after
+// checking new against the unique secondary indexes. new has been
+// validated. It is all or nothing.
+func (s *space) replace(old, new tuple.Tuple) (Change, *tuple.Error) {
+	pk := s.pk()
+	if present(new) {
+		for _, x := range s.indexes[1:] {
+			if !x.unique {
+				continue
+			}
+			k := x.keyOf(new.Values())
+			if x.nullable && hasNull(k) {
+				continue
+			}
+			dup, ok := x.first(k)
+			if ok && !(present(old) && samePK(s, dup.tup, old)) {
+				return Change{}, duplicate(s, x, dup.tup, new)
+			}
+		}
+	}
+	for i, x := range s.indexes {
+		var pkx *index
+		if i > 0 {
+			pkx = pk
+		}
+		if present(old) {
+			x.tree.Delete(x.entryOf(old, pkx))
+		}
+		if present(new) {
+			x.tree.Set(x.entryOf(new, pkx))
+		}
+	}
+	if present(old) {
+		s.bytes -= int64(len(old.Raw()))
+	}
+	if present(new) {
+		s.bytes += int64(len(new.Raw()))
+	}
+	return Change{Table: s.def.ID, Old: old, New: new}, nil
+}
+
+// Apply replays a change made by an engine with the same tables (a
+// write-ahead log's record, a master's row on its replica): Old must be
+// the stored tuple with its primary key (or absent, and then no tuple may
+// have New's key), New is stored as it is after the format checks. An
+// error means the engines have diverged: TUPLE_FOUND, or ILLEGAL_PARAMS
+// when Old is not what is stored.
+func (e *Engine) Apply(c Change) *tuple.Error {
+	s, err := e.space(c.Table)
+	if err != nil {
+		return err
+	}
+	if c.Empty() {
+		return nil
+	}
+	key := c.New
+	if present(c.Old) {
+		key = c.Old
+		if present(c.New) && !samePK(s, c.Old, c.New) {
+			return tuple.Errorf(tuple.CodeIllegalParams, "change of space '%s' moves a tuple to another primary key", s.def.Name)
+		}
+	}
+	stored, ok := s.lookupPK(key)
+	switch {
+	case present(c.Old) && (!ok || string(stored.Raw()) != string(c.Old.Raw())):
+		return tuple.Errorf(tuple.CodeIllegalParams, "change of space '%s' replaces %s, but %s is stored", s.def.Name, c.Old, describe(stored, ok))
+	case !present(c.Old) && ok:
+		return duplicate(s, s.pk(), stored, c.New)
+	}
+	if present(c.New) {
+		if err := s.validate(c.New.Values()); err != nil {
+			return err
+		}
+	}
+	_, err = s.replace(stored, c.New)
+	return err
+}
+
+func describe(t tuple.Tuple, ok bool) string {
+	if !ok {
+		return "nothing"
+	}
+	return t.String()
+}
+
+// Undo reverses a change that was the last one made to its table's rows
+// with those keys (a statement of an aborted transaction, say).
+func (e *Engine) Undo(c Change) *tuple.Error {
+	return e.Apply(Change{Table: c.Table, Old: c.New, New: c.Old})
+}
