@@ -543,6 +543,7 @@ func randomized(t *testing.T, d Disk, seed uint64, st *stats) {
 			if rec.Checkpoint != nil {
 				st.CheckpointRecoveries++
 			}
+			require.Zero(t, rec.Report.StaleRecords, "step %d: records below the checkpoint outlived it", step)
 			require.LessOrEqual(t, len(got), len(hist), "step %d: recovered more than was appended", step)
 			for i := range got {
 				require.Equal(t, hist[i], got[i], "step %d: LSN %d is not what was appended", step, i+1)
@@ -573,8 +574,9 @@ func randomized(t *testing.T, d Disk, seed uint64, st *stats) {
 	CheckCompacted(t, d.Store(), rec.CheckpointLSN)
 }
 
-// damage damages one record in the store (flips a byte, or deletes it)
-// and returns the smaller of limit and the LSN before it.
+// damage damages one record in the store (flips a byte, deletes it, or
+// writes another record's value under its key) and returns the smaller of
+// limit and the LSN before it.
 func damage(t *testing.T, s disk.Store, r *rand.Rand, limit uint64) uint64 {
 	t.Helper()
 	recs := keys(t, s, "wal/r/")
@@ -583,12 +585,22 @@ func damage(t *testing.T, s disk.Store, r *rand.Rand, limit uint64) uint64 {
 	}
 	k := []byte(recs[r.IntN(len(recs))])
 	lsn := binary.BigEndian.Uint64(k[len("wal/r/"):])
-	if r.IntN(2) == 0 {
+	b := &disk.Batch{}
+	switch r.IntN(3) {
+	case 0: // a flipped byte
 		corrupt(t, s, k, r.IntN(1<<20))
-	} else {
-		b := &disk.Batch{}
+		return min(limit, lsn-1)
+	case 1: // a lost record
 		b.Delete(k)
-		require.NoError(t, s.Commit(b, true))
+	case 2: // a misdirected write: another record's value under k
+		v, _, err := s.Get([]byte(recs[r.IntN(len(recs))]))
+		require.NoError(t, err)
+		if len(v) >= 12 && binary.BigEndian.Uint64(v[4:]) == lsn {
+			// The same record, or one an earlier damage moved here.
+			return limit
+		}
+		b.Set(k, v)
 	}
+	require.NoError(t, s.Commit(b, true))
 	return min(limit, lsn-1)
 }
