@@ -1,6 +1,7 @@
 package wal_test
 
 import (
+	"flag"
 	"math/rand/v2"
 	"testing"
 
@@ -24,8 +25,10 @@ func (d *simDisk) Crash(t *testing.T, r *rand.Rand, tear bool) {
 	require.NoError(t, err)
 }
 
+var seeds = flag.Int("wal.seeds", 300, "how many seeds the randomized recovery test runs")
+
 func TestRecoverySimdisk(t *testing.T) {
 	waltest.Run(t, func(t *testing.T) waltest.Disk {
 		return &simDisk{simdisk.New(simdisk.Options{CompactAt: 4 << 10})}
-	}, 300)
+	}, *seeds)
 }

@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"math/rand/v2"
 	"testing"
 
@@ -320,6 +321,13 @@ func corrupt(t *testing.T, s disk.Store, key []byte, at int) {
 	require.NoError(t, s.Commit(b, true))
 }
 
+// intactRecord reports whether v frames the record at lsn intactly (the
+// layout core/wal keeps: crc32c:4 lsn:8 payload).
+func intactRecord(lsn uint64, v []byte) bool {
+	return len(v) >= 12 && binary.BigEndian.Uint32(v) == crc32.Checksum(v[4:], crc32.MakeTable(crc32.Castagnoli)) &&
+		binary.BigEndian.Uint64(v[4:]) == lsn
+}
+
 // RecordKey is the key of the record at lsn (the layout core/wal keeps).
 func RecordKey(lsn uint64) []byte { return binary.BigEndian.AppendUint64([]byte("wal/r/"), lsn) }
 
@@ -588,7 +596,16 @@ func damage(t *testing.T, s disk.Store, r *rand.Rand, limit uint64) uint64 {
 	b := &disk.Batch{}
 	switch r.IntN(3) {
 	case 0: // a flipped byte
-		corrupt(t, s, k, r.IntN(1<<20))
+		for at := r.IntN(1 << 20); ; at++ {
+			corrupt(t, s, k, at)
+			v, _, err := s.Get(k)
+			require.NoError(t, err)
+			if !intactRecord(lsn, v) {
+				break
+			}
+			// It undid an earlier flip of the same byte, which would
+			// bring back a record recovery dropped: flip another.
+		}
 		return min(limit, lsn-1)
 	case 1: // a lost record
 		b.Delete(k)
