@@ -124,19 +124,27 @@ type Log struct {
 
 	seq uint64
 	out *Write // the outstanding write
+	// syncOwed: the records recovered past the checkpoint may never have
+	// been synced (a process crash keeps unsynced writes); the next write
+	// is synced, even empty, and only then are they durable.
+	syncOwed bool
 }
 
-// New returns the log that goes on from what Recover found: the next
-// append gets rec.Last()+1, everything recovered counts as durable, and
-// the first write deletes what recovery did not use (a dropped tail, so
-// that the LSNs stay contiguous; stale records and chunks).
+// New returns the log that goes on from what Recover found (nil: an empty
+// store): the next append gets rec.Last()+1; the first write is synced
+// (Next has one to give at once, empty if need be), because the records
+// recovered after the checkpoint may have outlived a process crash without
+// ever being synced: they are durable once it is done. It also deletes
+// what recovery did not use (a dropped tail, so that the LSNs stay
+// contiguous; stale records and chunks).
 func New(rec *Recovered, opts Options) *Log {
 	l := &Log{opts: opts.withDefaults()}
 	if rec == nil {
 		return l
 	}
 	last := rec.Last()
-	l.last, l.written, l.durable, l.checkpoint = last, last, last, rec.CheckpointLSN
+	l.last, l.written, l.durable, l.checkpoint = last, last, rec.CheckpointLSN, rec.CheckpointLSN
+	l.syncOwed = last > rec.CheckpointLSN
 	rep := rec.Report
 	if rep.Dropped > 0 {
 		l.cleanup = append(l.cleanup, disk.Op{Kind: disk.OpDeleteRange, Key: recordKey(last + 1), End: prefixEnd(prefixRecord)})
@@ -204,11 +212,12 @@ func (l *Log) Checkpoint(lsn uint64, snapshot []byte) error {
 // LSN is in this write or an earlier one — and deletes the records up to it
 // and the previous checkpoint.
 func (l *Log) Next() (Write, bool) {
-	if l.out != nil || len(l.pending) == 0 && len(l.cleanup) == 0 && (l.job == nil || l.job.final) {
+	if l.out != nil || len(l.pending) == 0 && len(l.cleanup) == 0 && (l.job == nil || l.job.final) && !l.syncOwed {
 		return Write{}, false
 	}
 	l.seq++
-	w := Write{Seq: l.seq, Batch: &disk.Batch{}, Sync: !l.opts.NoSync}
+	w := Write{Seq: l.seq, Batch: &disk.Batch{}, Sync: !l.opts.NoSync || l.syncOwed}
+	l.syncOwed = false
 	b := w.Batch
 	b.Ops = append(b.Ops, l.cleanup...)
 	l.cleanup = nil

@@ -247,7 +247,7 @@ func TestNewFromRecovered(t *testing.T) {
 	}
 	l := wal.New(rec, wal.Options{})
 	require.Equal(t, uint64(12), l.Last())
-	require.Equal(t, uint64(12), l.Durable())
+	require.Equal(t, uint64(10), l.Durable(), "the recovered records wait for a sync")
 	require.Equal(t, uint64(10), l.CheckpointLSN())
 	require.Equal(t, uint64(13), l.Append([]byte("x")))
 	w, ok := l.Next()
@@ -256,10 +256,38 @@ func TestNewFromRecovered(t *testing.T) {
 	require.Equal(t, binary.BigEndian.AppendUint64([]byte("wal/r/"), 13), w.Batch.Ops[0].Key)
 	require.Equal(t, 3, countOps(w.Batch, disk.OpDeleteRange, "wal/"), "the tail and the stray chunks around the checkpoint")
 	require.Equal(t, []uint64{13}, recordLSNs(w.Batch))
+	require.True(t, w.Sync)
 	require.NoError(t, l.Done(w.Seq))
+	require.Equal(t, uint64(13), l.Durable())
 
 	// Only once.
 	l.Append([]byte("y"))
 	w, _ = l.Next()
 	require.Zero(t, countOps(w.Batch, disk.OpDeleteRange, ""))
+}
+
+// A recovered store may hold records a process crash kept without a sync:
+// the first write syncs them, even with nothing to write and NoSync.
+func TestRecoveredRecordsAreSyncedFirst(t *testing.T) {
+	rec := &wal.Recovered{CheckpointLSN: 4, Checkpoint: []byte{}, Records: []wal.Record{{LSN: 5}, {LSN: 6}}}
+	l := wal.New(rec, wal.Options{NoSync: true})
+	require.Equal(t, uint64(4), l.Durable())
+	require.Equal(t, uint64(6), l.Written())
+	w, ok := l.Next()
+	require.True(t, ok, "a sync is owed")
+	require.True(t, w.Batch.Empty())
+	require.True(t, w.Sync)
+	require.NoError(t, l.Done(w.Seq))
+	require.Equal(t, uint64(6), l.Durable())
+	_, ok = l.Next()
+	require.False(t, ok)
+	l.Append(nil)
+	w, _ = l.Next()
+	require.False(t, w.Sync, "NoSync again")
+
+	// Nothing past the checkpoint: nothing owed.
+	l = wal.New(&wal.Recovered{CheckpointLSN: 4, Checkpoint: []byte{}}, wal.Options{})
+	require.Equal(t, uint64(4), l.Durable())
+	_, ok = l.Next()
+	require.False(t, ok)
 }
