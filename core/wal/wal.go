@@ -85,7 +85,8 @@ type Write struct {
 	// Checkpoint is the LSN of the checkpoint this write completes (its
 	// manifest), or 0.
 	Checkpoint uint64
-	// Bytes is the size of its keys and values.
+	// Bytes is the size of the keys and values it sets (the bound
+	// Options.MaxBatchBytes applies to).
 	Bytes int
 }
 
@@ -210,7 +211,7 @@ func (l *Log) Checkpoint(lsn uint64, snapshot []byte) error {
 // the bound (at least one); the write that holds the last chunk, or a later
 // one, holds the manifest — only once every record up to the checkpoint's
 // LSN is in this write or an earlier one — and deletes the records up to it
-// and the previous checkpoint.
+// and every chunk of another checkpoint; it is always synced.
 func (l *Log) Next() (Write, bool) {
 	if l.out != nil || len(l.pending) == 0 && len(l.cleanup) == 0 && (l.job == nil || l.job.final) && !l.syncOwed {
 		return Write{}, false
@@ -267,7 +268,7 @@ func (l *Log) Next() (Write, bool) {
 				LSN: job.lsn, Chunks: job.chunks, Size: uint64(len(job.data)), Sum: job.sum,
 			}))
 			w.Bytes += len(keyManifest) + manifestLen
-			b.Ops = append(b.Ops, deleteChunksBut(job.lsn, true)[0])
+			b.Ops = append(b.Ops, deleteChunksBut(job.lsn, true)...)
 			b.DeleteRange(recordKey(0), recordKey(job.lsn+1))
 			w.Checkpoint = job.lsn
 			w.Sync = true
