@@ -50,6 +50,12 @@ func (s *Store) ApplyOp(op Op) Result {
 		return s.createTable(op)
 	case OpDdlDropTable:
 		return s.dropTable(op)
+	case OpDdlPrepare:
+		return s.ddlPrepare(op)
+	case OpDdlCommit:
+		return s.ddlFinish(op, true)
+	case OpDdlAbort:
+		return s.ddlFinish(op, false)
 	case OpAclChangeAuth:
 		return s.changeAuth(*op.ChangeAuth)
 	}
@@ -129,6 +135,9 @@ func (tx *txn) dml(d *Dml) (uint64, *tuple.Error) {
 	def := &t.def
 	if definesTables(d.Table) {
 		return 0, tuple.Errorf(tuple.CodeIllegalParams, "space '%s' is changed only by DDL", def.Name)
+	}
+	if !def.Operable {
+		return 0, errNotOperable(def.Name)
 	}
 	switch d.Kind {
 	case DmlInsert, DmlReplace:

@@ -74,6 +74,18 @@ func (s *Store) OpKeys(op Op) ([]KeyRef, *tuple.Error) {
 		return ddlKeys(id), nil
 	case OpDdlDropTable:
 		return ddlKeys(op.TableID), nil
+	case OpDdlPrepare:
+		id := op.Ddl.TableOf()
+		if op.Ddl.Kind == DdlCreateTable && id == 0 {
+			id = s.nextTableID()
+		}
+		return append(ddlKeys(id), pendingKeys()...), nil
+	case OpDdlCommit, OpDdlAbort:
+		keys := pendingKeys()
+		if ddl, _, ok := s.PendingSchemaChange(); ok {
+			keys = append(ddlKeys(ddl.TableOf()), keys...)
+		}
+		return keys, nil
 	case OpAclChangeAuth:
 		key, _ := tuple.EncodeKey([]any{uint64(op.ChangeAuth.UserID)})
 		return []KeyRef{{Table: TablePicoUser, Key: key}}, nil
@@ -89,6 +101,16 @@ func ddlKeys(id uint32) []KeyRef {
 		{Table: TablePicoTable, Key: tableKey},
 		{Table: TablePicoIndex, Key: indexKey},
 	}
+}
+
+// pendingKeys are the _pico_property keys two-phase DDL writes besides
+// global_schema_version.
+func pendingKeys() []KeyRef {
+	var out []KeyRef
+	for _, k := range []string{PropNextSchemaVersion, PropPendingSchemaChange, PropPendingSchemaVersion} {
+		out = append(out, KeyRef{Table: TablePicoProperty, Key: []byte(propKey(k))})
+	}
+	return out
 }
 
 // dmlKey is the key a DML operation writes.

@@ -1,9 +1,6 @@
 package tables
 
 import (
-	"bytes"
-	"slices"
-
 	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tuple"
 )
@@ -14,29 +11,12 @@ import (
 
 // createTable applies OpDdlCreateTable.
 func (s *Store) createTable(op Op) Result {
+	if e := s.refusePending(op.Kind); e != nil {
+		return Result{Err: e}
+	}
 	def := op.Def.Clone()
-	if def.Distribution == "" {
-		def.Distribution = schema.DistributionGlobal
-	}
-	if def.Engine == "" {
-		def.Engine = schema.EngineMemtx
-	}
-	if _, ok := s.byName[def.Name]; ok {
-		return Result{Err: tuple.Errorf(tuple.CodeSpaceExists, "Space '%s' already exists", def.Name)}
-	}
-	switch {
-	case def.ID == 0:
-		def.ID = s.nextTableID()
-		if def.ID < FirstUserTableID { // wrapped around
-			return Result{Err: tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': no table id left", def.Name)}
-		}
-	case def.ID < FirstUserTableID:
-		return Result{Err: tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': id %d is reserved for system tables",
-			def.Name, def.ID)}
-	default:
-		if t, ok := s.tables[def.ID]; ok {
-			return Result{Err: tuple.Errorf(tuple.CodeSpaceExists, "Space '%s' already exists with id %d", t.def.Name, def.ID)}
-		}
+	if e := s.checkNewTable(&def); e != nil {
+		return Result{Err: e}
 	}
 	if e := validateGlobal(&def); e != nil {
 		return Result{Err: e}
@@ -55,6 +35,9 @@ func (s *Store) createTable(op Op) Result {
 
 // dropTable applies OpDdlDropTable.
 func (s *Store) dropTable(op Op) Result {
+	if e := s.refusePending(op.Kind); e != nil {
+		return Result{Err: e}
+	}
 	t, ok := s.tables[op.TableID]
 	if !ok {
 		return Result{Err: errNoSuchTable(op.TableID)}
@@ -66,18 +49,7 @@ func (s *Store) dropTable(op Op) Result {
 	if e != nil {
 		return Result{Err: e}
 	}
-	tableKey, _ := tuple.EncodeKey([]any{uint64(op.TableID)})
-	s.tables[TablePicoTable].set(string(tableKey), nil)
-	// Every _pico_index row of the table: keys (table_id, index_id) start
-	// with the encoding of table_id.
-	idx := s.tables[TablePicoIndex]
-	for _, k := range slices.Clone(idx.keys()) {
-		if bytes.HasPrefix([]byte(k), tableKey) {
-			idx.set(k, nil)
-		}
-	}
-	delete(s.tables, op.TableID)
-	delete(s.byName, t.def.Name)
+	s.removeTable(op.TableID)
 	s.setProperty(PropGlobalSchemaVersion, ver)
 	return Result{}
 }
@@ -115,4 +87,13 @@ func (s *Store) newSchemaVersion(requested uint64) (uint64, *tuple.Error) {
 
 func (s *Store) setProperty(key string, value any) {
 	s.putRow(TablePicoProperty, tuple.FromValues([]any{key, value}))
+}
+
+// refusePending refuses a direct DDL op while a two-phase change is
+// pending.
+func (s *Store) refusePending(kind OpKind) *tuple.Error {
+	if _, v, ok := s.PendingSchemaChange(); ok {
+		return tuple.Errorf(tuple.CodeIllegalParams, "%s: a schema change is pending (schema version %d): retry once it is committed or aborted", kind, v)
+	}
+	return nil
 }

@@ -27,6 +27,15 @@ const (
 	// OpDdlDropTable drops a user table (Op.TableID) with all its rows; also
 	// the direct form of DDL.
 	OpDdlDropTable OpKind = "ddl_drop_table"
+	// OpDdlPrepare starts a two-phase schema change (Op.Ddl, to schema
+	// version Op.SchemaVersion): Picodata's DdlPrepare. See twophase.go.
+	OpDdlPrepare OpKind = "ddl_prepare"
+	// OpDdlCommit finishes the pending schema change (Picodata's
+	// DdlCommit); Op.SchemaVersion, if not 0, must be the pending version.
+	OpDdlCommit OpKind = "ddl_commit"
+	// OpDdlAbort reverts the pending schema change (Picodata's DdlAbort);
+	// Op.SchemaVersion, if not 0, must be the pending version.
+	OpDdlAbort OpKind = "ddl_abort"
 	// OpAclChangeAuth sets a user's password (Op.ChangeAuth): the ACL
 	// operation Picodata's ALTER USER ... PASSWORD makes. _pico_user takes
 	// no plain DML.
@@ -60,6 +69,8 @@ type Op struct {
 	Def *schema.TableDef `msgpack:"def,omitempty"`
 	// TableID is the table of an OpDdlDropTable.
 	TableID uint32 `msgpack:"table_id,omitempty"`
+	// Ddl is the schema change of an OpDdlPrepare.
+	Ddl *Ddl `msgpack:"ddl,omitempty"`
 	// ChangeAuth is the password of an OpAclChangeAuth.
 	ChangeAuth *ChangeAuth `msgpack:"change_auth,omitempty"`
 	// SchemaVersion is the schema version a DDL op moves to; 0 means the
@@ -137,6 +148,14 @@ func (op *Op) checkShape() *tuple.Error {
 		if op.TableID == 0 {
 			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without table_id", op.Kind)
 		}
+	case OpDdlPrepare:
+		if op.Ddl == nil {
+			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without ddl", op.Kind)
+		}
+		if e := op.Ddl.checkShape(); e != nil {
+			return e
+		}
+	case OpDdlCommit, OpDdlAbort:
 	case OpAclChangeAuth:
 		if op.ChangeAuth == nil {
 			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without change_auth", op.Kind)
@@ -196,3 +215,22 @@ func CreateTableOp(def schema.TableDef) Op { return Op{Kind: OpDdlCreateTable, D
 
 // DropTableOp is a direct ddl_drop_table.
 func DropTableOp(id uint32) Op { return Op{Kind: OpDdlDropTable, TableID: id} }
+
+// PrepareCreateTableOp is a ddl_prepare creating a global table (version 0:
+// the next one).
+func PrepareCreateTableOp(def schema.TableDef, version uint64) Op {
+	return Op{Kind: OpDdlPrepare, Ddl: &Ddl{Kind: DdlCreateTable, Def: &def}, SchemaVersion: version}
+}
+
+// PrepareDropTableOp is a ddl_prepare dropping a table.
+func PrepareDropTableOp(id uint32, version uint64) Op {
+	return Op{Kind: OpDdlPrepare, Ddl: &Ddl{Kind: DdlDropTable, TableID: id}, SchemaVersion: version}
+}
+
+// DdlCommitOp commits the pending change of the given version (0: whatever
+// is pending).
+func DdlCommitOp(version uint64) Op { return Op{Kind: OpDdlCommit, SchemaVersion: version} }
+
+// DdlAbortOp aborts the pending change of the given version (0: whatever is
+// pending).
+func DdlAbortOp(version uint64) Op { return Op{Kind: OpDdlAbort, SchemaVersion: version} }
