@@ -82,6 +82,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.Replication{IsMaster: true, Peers: []string{"a:1", "b:2"}},
 		api.Sharding{Term: 3, Index: 9, Timeout: 2 * time.Second, DoReconfigure: true},
 		api.ShardingBootstrap{Term: 3, Index: 9, Timeout: time.Second},
+		api.ApplySchemaChange{Term: 3, Index: 9, Timeout: 30 * time.Second},
 		api.UnlockUser{Name: "admin"},
 		api.GetPeerAddress{RaftID: 3},
 	}

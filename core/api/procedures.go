@@ -68,6 +68,7 @@ var Procedures = []Procedure{
 	{Replication{}, Admin},
 	{Sharding{}, Admin},
 	{ShardingBootstrap{}, Admin},
+	{ApplySchemaChange{}, Admin},
 	{UnlockUser{}, Admin},
 	{GetPeerAddress{}, Admin},
 }

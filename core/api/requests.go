@@ -141,6 +141,15 @@ type (
 		Index   uint64        `arg:"raft_index"`
 		Timeout time.Duration `arg:"timeout"`
 	}
+	// ApplySchemaChange: `.proc_apply_schema_change(raft_term, raft_index,
+	// timeout)` — once raft_index is applied (with raft_term), "Ok" if the
+	// pending schema change can be applied here, {"Abort": {"reason":
+	// ...}} if not (SchemaChangeResult).
+	ApplySchemaChange struct {
+		Term    uint64        `arg:"raft_term"`
+		Index   uint64        `arg:"raft_index"`
+		Timeout time.Duration `arg:"timeout"`
+	}
 	// UnlockUser: `.proc_unlock_user(name)` (picogo's) — lift the lock
 	// failed logins put on user name on this instance; answers whether it
 	// was locked.
@@ -176,6 +185,7 @@ func (RuntimeInfo) Proc() string       { return ".proc_runtime_info" }
 func (Replication) Proc() string       { return ".proc_replication" }
 func (Sharding) Proc() string          { return ".proc_sharding" }
 func (ShardingBootstrap) Proc() string { return ".proc_sharding_bootstrap" }
+func (ApplySchemaChange) Proc() string { return ".proc_apply_schema_change" }
 func (UnlockUser) Proc() string        { return ".proc_unlock_user" }
 func (GetPeerAddress) Proc() string    { return ".proc_get_peer_address" }
 

@@ -38,6 +38,7 @@ func (m *governorModule) register(r *registry) {
 	serve(r, running, func(_ string, req api.ShardingBootstrap, respond responder) {
 		m.sharding(req.Term, req.Index, req.Timeout, false, true, respond)
 	})
+	serve(r, running, m.applySchemaChange)
 	r.tick(tickSentinel, running, m.sentinel)
 	r.tick(tickGovern, running, m.govern)
 }
@@ -215,6 +216,9 @@ func (m *governorModule) rpcRequest(c api.Request, st raft.Status) api.Request {
 		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
 		return c
 	case api.ShardingBootstrap:
+		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
+		return c
+	case api.ApplySchemaChange:
 		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
 		return c
 	}
