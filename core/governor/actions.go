@@ -121,6 +121,19 @@ type Expel struct {
 	CaS
 }
 
+// ApplySchemaChange is two-phase DDL's second phase (Picodata's step
+// 12): .proc_apply_schema_change on the current master of every
+// replicaset; if all answer "Ok", Commit is proposed, if any answers
+// {Abort: {reason}}, Abort; either with Ranges as the CaS predicate. An RPC
+// that fails (unreachable, timeout) fails the step, which is retried.
+type ApplySchemaChange struct {
+	SchemaVersion uint64
+	Masters       []string
+	RPCs          []RPC
+	Commit, Abort tables.Op
+	Ranges        []tables.Range
+}
+
 // Idle is step 9: nothing to do.
 type Idle struct{}
 
@@ -133,6 +146,7 @@ func (ConfigureSharding) Step() string    { return StepSharding }
 func (BootstrapSharding) Step() string    { return StepShardingBootstrap }
 func (Online) Step() string               { return StepOnline }
 func (Expel) Step() string                { return StepExpel }
+func (ApplySchemaChange) Step() string    { return StepSchemaChange }
 func (Idle) Step() string                 { return StepIdle }
 
 func (a TransferLeadership) Detail() string {
@@ -162,7 +176,10 @@ func (a BootstrapSharding) Detail() string {
 }
 func (a Online) Detail() string { return gradeChange(a.Instance, a.From, a.To) }
 func (a Expel) Detail() string  { return gradeChange(a.Instance, a.From, a.To) }
-func (Idle) Detail() string     { return "nothing to do" }
+func (a ApplySchemaChange) Detail() string {
+	return fmt.Sprintf("schema version %d: ask masters %v", a.SchemaVersion, a.Masters)
+}
+func (Idle) Detail() string { return "nothing to do" }
 
 func gradeChange(instance string, from, to tables.Grade) string {
 	return fmt.Sprintf("%s: %s -> %s", instance, from, to)
@@ -185,4 +202,5 @@ func (ConfigureSharding) isAction()    {}
 func (BootstrapSharding) isAction()    {}
 func (Online) isAction()               {}
 func (Expel) isAction()                {}
+func (ApplySchemaChange) isAction()    {}
 func (Idle) isAction()                 {}

@@ -46,6 +46,11 @@
 //     still has one from before a partition).
 //   - Sharding bootstrap goes to the first ready replicaset (by name) whose
 //     master is reachable and has its sharding initialized.
+//   - Two-phase DDL (schemaChange, after step 8): a pending schema change
+//     goes to the current master of every replicaset that is not expelled
+//     (global tables concern them all). A master that is unreachable, or
+//     has no address, is never skipped: the step waits (falls through)
+//     until the executor's backoff lets it back, and then asks it again.
 //   - Each of steps 3, 4, 5, 6, 7 and 8 handles one instance, replicaset or
 //     tier per Action, the first by name; the CaS predicate's ranges are the
 //     rows the plan read (by primary key) that the batch does not write.
@@ -73,6 +78,7 @@ const (
 	StepShardingBootstrap  = "sharding bootstrap"
 	StepOnline             = "online"
 	StepExpel              = "expel"
+	StepSchemaChange       = "apply schema change"
 	StepIdle               = "idle"
 )
 
@@ -118,11 +124,12 @@ func Plan(in Input) Action {
 		p.shardingBootstrap,  // 6, once per tier
 		p.online,             // 7
 		p.expel,              // 8
+		p.schemaChange,       // Picodata's 12: two-phase DDL
 	}
 	for _, step := range steps {
 		if a, ok := step(); ok {
 			return a
 		}
 	}
-	return Idle{} // 9
+	return Idle{}
 }

@@ -114,6 +114,9 @@ type sim struct {
 	unreachable map[string]bool
 	got         map[string][]api.Request
 	trace       []string
+	// answers are what instances answer .proc_apply_schema_change ("Ok"
+	// if not set).
+	answers map[string]any
 }
 
 func newSim(t testing.TB, top *topo, self uint64, conf raft.ConfState) *sim {
@@ -207,6 +210,27 @@ func (s *sim) exec(a Action) {
 			require.NoError(t, s.store.CheckRange(r))
 		}
 		res := s.store.ApplyOp(tables.BatchOp(cas.Ops...))
+		require.Nil(t, res.Err, "%s: %s", a.Step(), a.Detail())
+	case ApplySchemaChange:
+		var answers []any
+		for _, rpc := range a.RPCs {
+			i, ok := top.Instance(rpc.InstanceID)
+			require.True(t, ok, "RPC to unknown %s", rpc.InstanceID)
+			require.False(t, s.unreachable[i.InstanceID], "RPC to unreachable %s", i.InstanceID)
+			require.Equal(t, top.Addresses[i.RaftID], rpc.Address)
+			s.got[i.InstanceID] = append(s.got[i.InstanceID], rpc.Call)
+			ans, ok := s.answers[i.InstanceID]
+			if !ok {
+				ans = api.SchemaChangeOk
+			}
+			answers = append(answers, []any{ans})
+		}
+		for _, r := range a.Ranges {
+			require.NoError(t, s.store.CheckRange(r))
+		}
+		op, _, err := a.SchemaChangeOutcome(answers)
+		require.NoError(t, err)
+		res := s.store.ApplyOp(op)
 		require.Nil(t, res.Err, "%s: %s", a.Step(), a.Detail())
 	default:
 		t.Fatalf("unknown step %T", a)

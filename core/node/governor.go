@@ -155,7 +155,7 @@ func (m *governorModule) execute(act governor.Action, st raft.Status) {
 		m.ra.ChangeConf(req, a.Change)
 	case governor.Batch:
 		rpcs, cas := a.Batch()
-		m.rpcs(rpcs, st, func(err *api.Error) {
+		m.rpcs(rpcs, st, func(_ []any, err *api.Error) {
 			if err != nil {
 				done(err)
 				return
@@ -165,25 +165,47 @@ func (m *governorModule) execute(act governor.Action, st raft.Status) {
 			m.cas.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, a.Step(), func(_ []any, err *api.Error) { done(err) },
 				func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 		})
+	case governor.ApplySchemaChange:
+		m.rpcs(a.RPCs, st, func(answers []any, err *api.Error) {
+			if err != nil {
+				done(err)
+				return
+			}
+			op, reason, e := a.SchemaChangeOutcome(answers)
+			if e != nil {
+				done(api.Errorf(api.CodeProcLua, "%v", e))
+				return
+			}
+			detail := fmt.Sprintf("schema version %d: %s", a.SchemaVersion, op.Kind)
+			if reason != "" {
+				detail += ": " + reason
+			}
+			m.emit(Note{Event: "ddl", Detail: detail})
+			m.cas.proposeOp(op, a.Ranges, st.Applied, a.Step(), func(_ []any, err *api.Error) { done(err) },
+				func(ra.Reply) ([]any, *api.Error) { return nil, nil })
+		})
 	default:
 		panic(fmt.Sprintf("node: unknown governor step %T", act))
 	}
 }
 
-// rpcs sends a step's RPCs in parallel; then hears whether all succeeded.
-func (m *governorModule) rpcs(rpcs []governor.RPC, st raft.Status, then func(*api.Error)) {
+// rpcs sends a step's RPCs in parallel; then hears whether all succeeded,
+// and their answers (in RPC order).
+func (m *governorModule) rpcs(rpcs []governor.RPC, st raft.Status, then func([]any, *api.Error)) {
 	if len(rpcs) == 0 {
-		then(nil)
+		then(nil, nil)
 		return
 	}
 	pending, failed := len(rpcs), []string{}
-	for _, rpc := range rpcs {
+	answers := make([]any, len(rpcs))
+	for k, rpc := range rpcs {
 		rpc := rpc
 		req := m.rpcRequest(rpc.Call, st)
-		finish := func(err *api.Error) {
+		finish := func(answer any, err *api.Error) {
 			if m.gov.term != st.Term {
 				return
 			}
+			answers[k] = answer
 			if err != nil {
 				failed = append(failed, rpc.InstanceID+": "+err.Message)
 				m.gov.unreachable[rpc.InstanceID] = m.ticks + backoffTicks
@@ -191,17 +213,17 @@ func (m *governorModule) rpcs(rpcs []governor.RPC, st raft.Status, then func(*ap
 			if pending--; pending == 0 {
 				if len(failed) > 0 {
 					slices.Sort(failed)
-					then(api.Errorf(api.CodeProcLua, "%d of %d RPCs failed: %s", len(failed), len(rpcs), failed[0]))
+					then(nil, api.Errorf(api.CodeProcLua, "%d of %d RPCs failed: %s", len(failed), len(rpcs), failed[0]))
 					return
 				}
-				then(nil)
+				then(answers, nil)
 			}
 		}
 		if rpc.RaftID == st.ID {
-			m.handle(tables.PicoServiceName, req, func(_ []any, err *api.Error) { finish(err) })
+			m.handle(tables.PicoServiceName, req, func(values []any, err *api.Error) { finish(values, err) })
 			continue
 		}
-		m.call(rpc.Address, req, func(_ any, err *api.Error) { finish(err) })
+		m.call(rpc.Address, req, finish)
 	}
 }
 

@@ -192,6 +192,9 @@ type Topology struct {
 	Replicasets []Replicaset
 	Tiers       []Tier
 	Addresses   map[uint64]string // raft id -> address
+	// PendingSchemaVersion is _pico_property's pending_schema_version: the
+	// version of the pending two-phase schema change, 0 if none is.
+	PendingSchemaVersion uint64
 }
 
 // ReadTopology reads the topology tables.
@@ -235,6 +238,9 @@ func (s *Store) ReadTopology() (Topology, error) {
 	for _, r := range rows {
 		id, _ := tuple.AsUint64(r.Values()[0])
 		t.Addresses[id], _ = r.Values()[1].(string)
+	}
+	if _, v, ok := s.PendingSchemaChange(); ok {
+		t.PendingSchemaVersion = v
 	}
 	return t, nil
 }

@@ -1,0 +1,57 @@
+package governor
+
+import (
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// schemaChange is two-phase DDL's governor step: with a schema change
+// pending, ask the current master of every replicaset not expelled
+// whether it can apply it. Every such master must be asked: if one is
+// unreachable (or has no address), the step waits for it rather than go
+// without it. A replicaset whose current master is expelled is left out
+// (it has no master to ask and serves nothing).
+func (p *planner) schemaChange() (Action, bool) {
+	ver := p.in.Topology.PendingSchemaVersion
+	if ver == 0 {
+		return nil, false
+	}
+	var r rows
+	r.read = append(r.read, keyOf(tables.TablePicoProperty, tables.PropPendingSchemaVersion))
+	a := ApplySchemaChange{SchemaVersion: ver, Commit: tables.DdlCommitOp(ver), Abort: tables.DdlAbortOp(ver)}
+	for _, rs := range p.replicasets {
+		m, ok := p.instance(rs.CurrentMasterID)
+		if !ok || expelled(m) {
+			continue
+		}
+		r.readReplicaset(rs)
+		addr, ok := p.address(m)
+		if !ok {
+			return nil, false // wait for it: never skipped
+		}
+		a.Masters = append(a.Masters, m.InstanceID)
+		a.RPCs = append(a.RPCs, RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: addr, Call: api.ApplySchemaChange{}})
+	}
+	if len(a.RPCs) == 0 {
+		return nil, false
+	}
+	a.Ranges = r.ranges()
+	return a, true
+}
+
+// SchemaChangeOutcome is the op to propose once every master answered
+// (answers in RPC order, each a reply of .proc_apply_schema_change): the
+// Abort op if any answered Abort (and the first reason, by master), else
+// Commit. A reply of the wrong shape is an error.
+func (a ApplySchemaChange) SchemaChangeOutcome(answers []any) (op tables.Op, reason string, err error) {
+	for _, v := range answers {
+		abort, why, err := api.SchemaChangeResult(v)
+		if err != nil {
+			return tables.Op{}, "", err
+		}
+		if abort {
+			return a.Abort, why, nil
+		}
+	}
+	return a.Commit, "", nil
+}
