@@ -273,9 +273,12 @@ func (c *client) propose(key string, kind workload.WriteKind, expect string, fou
 	}
 }
 
-// createTable creates the kv table through CaS at the leader, as an
-// application's DDL would; done once the table exists (created now or by
-// an earlier attempt whose answer was lost).
+// createTable creates the kv table through two-phase DDL at the leader, as
+// an application's DDL would: ddl_prepare, then done once the table's
+// _pico_table row on the leader says it is operable (the governor
+// committed this prepare or an earlier one whose answer was lost). A
+// prepare refused because the table exists or a change is pending is no
+// failure: the row says how far it got.
 func createTable(r *rpc, leader *instance) error {
 	target := leader
 	info, err := r.raftInfo(target.addr, callTimeout)
@@ -286,13 +289,24 @@ func createTable(r *rpc, leader *instance) error {
 		return fmt.Errorf("%s is %s (leader %d)", target.name, info.State, info.LeaderID)
 	}
 	req := api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: info.Applied, Term: info.Term},
-		Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID}
+		Op: tables.PrepareCreateTableOp(workload.Def, 0), AsUser: tables.AdminID}
 	_, e, err := r.call(target.addr, req, casTimeout)
 	if err != nil {
 		return err
 	}
-	if e != nil && e.Code != tuple.CodeSpaceExists {
+	if e != nil && e.Code != tuple.CodeSpaceExists && e.Code != tuple.CodeIllegalParams {
 		return e
+	}
+	rows, e, err := r.rows(target.addr, tables.TablePicoTable, []any{uint64(workload.Table)}, callTimeout)
+	switch {
+	case err != nil:
+		return err
+	case e != nil:
+		return e
+	case len(rows) != 1 || len(rows[0]) <= 5:
+		return fmt.Errorf("table kv: prepared, no _pico_table row on %s yet", target.name)
+	case rows[0][5] != true:
+		return fmt.Errorf("table kv: prepared, not committed yet")
 	}
 	return nil
 }

@@ -222,7 +222,7 @@ func coversAllBuckets(t *testing.T, bs []node.BucketRange, count uint64) {
 	require.Equal(t, count+1, next, "bucket map %v", bs)
 }
 
-// writeThroughCas creates the kv table and inserts one row through
+// writeThroughCas creates the kv table (two-phase DDL) and inserts one row through
 // `.proc_cas` on the leader, as an application would; then reads the row
 // back from the leader's tables.
 func writeThroughCas(t *testing.T, c *Cluster, key, value string) {
@@ -242,9 +242,13 @@ func writeThroughCas(t *testing.T, c *Cluster, key, value string) {
 		return api.Predicate{Index: st.Applied, Term: st.Term}
 	}
 	if _, ok := l.Node().Tables().Table(workload.Table); !ok {
-		_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: pred(), Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID})
-		require.Nil(t, err, "create table through .proc_cas on %s", l.Addr())
+		_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: pred(), Op: tables.PrepareCreateTableOp(workload.Def, 0), AsUser: tables.AdminID})
+		require.Nil(t, err, "ddl_prepare through .proc_cas on %s", l.Addr())
 	}
+	require.NoError(t, c.Until("the kv table committed", settle, func() bool {
+		def, ok := l.Node().Tables().Table(workload.Table)
+		return ok && def.Operable
+	}))
 	_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: pred(),
 		Op: tables.DmlOp(tables.Insert(workload.Table, key, value)), AsUser: tables.AdminID})
 	require.Nil(t, err, "insert through .proc_cas on %s", l.Addr())

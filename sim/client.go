@@ -150,9 +150,12 @@ func (c *client) retarget(e *api.Error) {
 	c.target = c.rng.IntN(len(c.w.instances))
 }
 
-// createTable creates def through CaS, as an application's DDL would: find
-// the leader, propose. then learns whether the table exists now (created
-// by this or an earlier attempt whose answer was lost).
+// createTable creates def through two-phase DDL, as an application's DDL
+// would: find the leader, propose ddl_prepare, then read the table's
+// _pico_table row there. then learns whether the table exists and is
+// operable now (the governor committed this prepare, or an earlier one
+// whose answer was lost); a prepare refused because the table exists or a
+// change is pending is no failure: the row says how far it got.
 func (c *client) createTable(def schema.TableDef, then func(ok bool)) {
 	c.connect()
 	c.call(api.RaftInfo{}, func(res any, e *api.Error) {
@@ -166,14 +169,34 @@ func (c *client) createTable(def schema.TableDef, then func(ok bool)) {
 			return
 		}
 		req := api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: info.Applied, Term: info.Term},
-			Op: tables.CreateTableOp(def), AsUser: tables.AdminID}
+			Op: tables.PrepareCreateTableOp(def, 0), AsUser: tables.AdminID}
 		c.call(req, func(_ any, e *api.Error) {
-			c.w.trace.printf("c%d create table %s: %v", c.id, def.Name, e)
-			if e != nil && e.Code != tuple.CodeSpaceExists {
+			c.w.trace.printf("c%d prepare create table %s: %v", c.id, def.Name, e)
+			if e != nil && e.Code != tuple.CodeSpaceExists && e.Code != tuple.CodeIllegalParams {
 				c.retarget(e)
+				then(false)
+				return
 			}
-			then(e == nil || e.Code == tuple.CodeSpaceExists)
+			c.tableOperable(def.ID, then)
 		})
+	})
+}
+
+// tableOperable reads table id's _pico_table row on the target: then
+// learns whether it exists and is operable.
+func (c *client) tableOperable(id uint32, then func(ok bool)) {
+	c.sync++
+	frame, err := proc.EncodeSelect(c.sync, tables.TablePicoTable, []any{uint64(id)})
+	if err != nil {
+		panic(err)
+	}
+	c.w.call(c.addr, c.conn.to, c.open, frame, c.w.params.OpTimeout, func(resp []byte, err error) {
+		if err != nil {
+			then(false)
+			return
+		}
+		rows, e := proc.DecodeRows(resp)
+		then(e == nil && len(rows) == 1 && len(rows[0]) > 5 && rows[0][5] == true)
 	})
 }
 

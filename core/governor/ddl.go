@@ -6,11 +6,14 @@ import (
 )
 
 // schemaChange is two-phase DDL's governor step: with a schema change
-// pending, ask the current master of every replicaset not expelled
-// whether it can apply it. Every such master must be asked: if one is
+// pending, ask the current master of every replicaset whether it can apply
+// it. Every master whose target grade is Online must be asked: if one is
 // unreachable (or has no address), the step waits for it rather than go
-// without it. A replicaset whose current master is expelled is left out
-// (it has no master to ask and serves nothing).
+// without it. A master whose target is Offline or Expelled is left out, as
+// Picodata's plan does ("replicaset master is going offline"): the
+// sentinel or an operator has taken it out, steps 4 and 5 move its
+// replicaset to a new master first when there is one, and for a global
+// table the change reaches it through the Raft log when it returns.
 func (p *planner) schemaChange() (Action, bool) {
 	ver := p.in.Topology.PendingSchemaVersion
 	if ver == 0 {
@@ -21,7 +24,7 @@ func (p *planner) schemaChange() (Action, bool) {
 	a := ApplySchemaChange{SchemaVersion: ver, Commit: tables.DdlCommitOp(ver), Abort: tables.DdlAbortOp(ver)}
 	for _, rs := range p.replicasets {
 		m, ok := p.instance(rs.CurrentMasterID)
-		if !ok || expelled(m) {
+		if !ok || !onlineBound(m) {
 			continue
 		}
 		r.readReplicaset(rs)

@@ -47,10 +47,12 @@
 //   - Sharding bootstrap goes to the first ready replicaset (by name) whose
 //     master is reachable and has its sharding initialized.
 //   - Two-phase DDL (schemaChange, after step 8): a pending schema change
-//     goes to the current master of every replicaset that is not expelled
-//     (global tables concern them all). A master that is unreachable, or
-//     has no address, is never skipped: the step waits (falls through)
-//     until the executor's backoff lets it back, and then asks it again.
+//     goes to the current master of every replicaset whose target grade is
+//     Online (global tables concern them all). A master that is
+//     unreachable, or has no address, is never skipped: the step waits
+//     (falls through) until the executor's backoff lets it back, and then
+//     asks it again. A master bound for Offline or Expelled is left out,
+//     as in Picodata.
 //   - Each of steps 3, 4, 5, 6, 7 and 8 handles one instance, replicaset or
 //     tier per Action, the first by name; the CaS predicate's ranges are the
 //     rows the plan read (by primary key) that the batch does not write.

@@ -1,0 +1,128 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
+	"github.com/picogo/picogo/workload"
+)
+
+// Two-phase DDL on global tables, scripted.
+
+// prepare proposes a ddl_prepare through `.proc_cas` on the leader.
+func prepare(t *testing.T, c *Cluster, op tables.Op) *api.Error {
+	t.Helper()
+	l := c.Leader()
+	require.NotNil(t, l)
+	st := l.Node().Status()
+	_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: st.Applied, Term: st.Term},
+		Op: op, AsUser: tables.AdminID})
+	return err
+}
+
+// settledDDL: on every member, nothing pending.
+func settledDDL(ms []*Member) bool {
+	for _, m := range ms {
+		if _, _, pending := m.Node().Tables().PendingSchemaChange(); pending {
+			return false
+		}
+	}
+	return true
+}
+
+func TestDDLCreateTableCommitsOnEveryInstance(t *testing.T) {
+	c := newTestCluster(t, storageTier(1)) // three replicasets: three masters
+	ms := startN(t, c, 3, nil)
+	require.Nil(t, prepare(t, c, tables.PrepareCreateTableOp(workload.Def, 0)))
+
+	// A second change waits for the first.
+	if _, _, pending := c.Leader().Node().Tables().PendingSchemaChange(); pending {
+		err := prepare(t, c, tables.PrepareDropTableOp(workload.Table, 0))
+		require.NotNil(t, err)
+		require.Contains(t, err.Message, "another schema change is pending")
+	}
+
+	require.NoError(t, c.Until("the table committed everywhere", settle, func() bool {
+		for _, m := range ms {
+			def, ok := m.Node().Tables().Table(workload.Table)
+			if !ok || !def.Operable || m.Node().Tables().SchemaVersion() != 1 {
+				return false
+			}
+		}
+		return settledDDL(ms)
+	}))
+	writeThroughCas(t, c, "k", "v")
+
+	// Drop it the same way.
+	require.Nil(t, prepare(t, c, tables.PrepareDropTableOp(workload.Table, 0)))
+	require.NoError(t, c.Until("the table dropped everywhere", settle, func() bool {
+		for _, m := range ms {
+			if _, ok := m.Node().Tables().Table(workload.Table); ok || m.Node().Tables().SchemaVersion() != 2 {
+				return false
+			}
+		}
+		return settledDDL(ms)
+	}))
+}
+
+func TestDDLAbortsWhenAMasterCannotApplyIt(t *testing.T) {
+	c := newTestCluster(t, storageTier(1))
+	ms := startN(t, c, 3, nil)
+	def := workload.Def
+	def.Distribution = "sharded" // not a table the Raft-replicated store can keep
+	require.Nil(t, prepare(t, c, tables.PrepareCreateTableOp(def, 0)))
+	require.NoError(t, c.Until("the change aborted everywhere", settle, func() bool { return settledDDL(ms) }))
+	for _, m := range ms {
+		_, ok := m.Node().Tables().Table(workload.Table)
+		require.False(t, ok, "%s keeps an aborted table", m.Addr())
+		require.Equal(t, uint64(0), m.Node().Tables().SchemaVersion())
+		next, _ := m.Node().Tables().Property(tables.PropNextSchemaVersion)
+		v, _ := tuple.AsUint64(next)
+		require.Equal(t, uint64(2), v, "the aborted version is not reused")
+	}
+	require.NoError(t, c.Settle(settle))
+}
+
+// A master the governor cannot reach holds the change back: the table is
+// not writable (TableNotOperable, retryable) until it answers.
+func TestDDLWaitsForAnUnreachableMaster(t *testing.T) {
+	c := newTestCluster(t, storageTier(1))
+	ms := startN(t, c, 3, nil)
+	l := c.Leader()
+	var other *Member
+	for _, m := range ms {
+		if m.RaftID() != l.RaftID() {
+			other = m
+			break
+		}
+	}
+	c.FailDials(l, other)
+	require.Nil(t, prepare(t, c, tables.PrepareCreateTableOp(workload.Def, 0)))
+	c.Run(3 * time.Second)
+	require.Equal(t, l.RaftID(), c.Leader().RaftID())
+	def, ok := l.Node().Tables().Table(workload.Table)
+	require.True(t, ok)
+	require.False(t, def.Operable, "committed without asking %s", other.Addr())
+
+	st := l.Node().Status()
+	_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: st.Applied, Term: st.Term},
+		Op: tables.DmlOp(tables.Insert(workload.Table, "k", "v")), AsUser: tables.AdminID})
+	require.NotNil(t, err)
+	require.Equal(t, api.CodeTableNotOper, err.Code)
+
+	c.Heal()
+	require.NoError(t, c.Until("the table committed everywhere", 30*time.Second, func() bool {
+		for _, m := range ms {
+			def, ok := m.Node().Tables().Table(workload.Table)
+			if !ok || !def.Operable {
+				return false
+			}
+		}
+		return true
+	}))
+}
