@@ -325,23 +325,25 @@ func (w *casWriter) predicate() casPredicate {
 	return w.pred
 }
 
-// createTable creates the bench's table through CaS (or finds it there).
+// createTable creates the bench's table through two-phase DDL (or finds
+// it there): ddl_prepare through CaS, then wait until the governor has
+// committed it (its _pico_table row says operable).
 func (w *casWriter) createTable() error {
 	conn := w.conns[0]
 	for attempt := 0; ; attempt++ {
 		p := w.predicate()
 		var res []uint64
 		err := conn.Do(tarantool.NewCallRequest(".proc_cas").Args([]any{picogoClusterID, p,
-			rawOp(tables.CreateTableOp(benchTableDef)), uint32(tables.AdminID)})).GetTyped(&res)
+			rawOp(tables.PrepareCreateTableOp(benchTableDef, 0)), uint32(tables.AdminID)})).GetTyped(&res)
 		if err == nil {
 			if len(res) == 2 {
 				w.advance(res[0], res[1])
 			}
-			return nil
+			return w.awaitOperable(conn)
 		}
 		var te tarantool.Error
-		if errors.As(err, &te) && uint32(te.Code) == tuple.CodeSpaceExists {
-			return nil
+		if errors.As(err, &te) && (uint32(te.Code) == tuple.CodeSpaceExists || uint32(te.Code) == tuple.CodeIllegalParams) {
+			return w.awaitOperable(conn) // created, or a change is pending
 		}
 		if attempt < 10 && staleCas(err) {
 			if err := w.refresh(conn); err != nil {
@@ -351,6 +353,25 @@ func (w *casWriter) createTable() error {
 			continue
 		}
 		return fmt.Errorf("picogo: creating table %s: %w", benchTableDef.Name, err)
+	}
+}
+
+// awaitOperable waits (10 s at most) until the bench table's _pico_table
+// row says operable: the two-phase DDL committed.
+func (w *casWriter) awaitOperable(conn *tarantool.Connection) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, err := conn.Do(tarantool.NewSelectRequest(tables.TablePicoTable).Iterator(tarantool.IterEq).
+			Key([]any{uint64(benchTable)})).Get()
+		if err == nil && len(rows) == 1 {
+			if row, ok := rows[0].([]any); ok && len(row) > 5 && row[5] == true {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("picogo: table %s not committed within 10s (last error: %v)", benchTableDef.Name, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

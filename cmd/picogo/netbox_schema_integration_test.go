@@ -26,11 +26,13 @@ local def = {id = 0, name = 'fruit', distribution = 'global', engine = 'memtx', 
     format = {{name = 'name', type = 'string', is_nullable = false}},
     primary_key = {0}, schema_version = 0, operable = true, description = ''}
 local ok, err = pcall(creator.call, creator, '.proc_cas',
-    {'demo', {index = info.applied, term = info.term, ranges = {}}, {kind = 'ddl_create_table', def = def}, 1})
+    {'demo', {index = info.applied, term = info.term, ranges = {}}, {kind = 'ddl_prepare', schema_version = 0, ddl = {kind = 'create_table', def = def}}, 1})
 print('CREATED', tostring(ok), tostring(err))
+-- Two-phase DDL: the table appears once the governor commits; every reply
+-- carries the schema version, and net.box reloads when it moves.
 watcher:ping()
 local deadline = fiber.clock() + 5
-while watcher.space.fruit == nil and fiber.clock() < deadline do fiber.sleep(0.01) end
+while watcher.space.fruit == nil and fiber.clock() < deadline do fiber.sleep(0.01); watcher:ping() end
 print('AFTER', tostring(watcher.space.fruit ~= nil), watcher.space.fruit and watcher.space.fruit.id or '')
 os.exit(0)
 `

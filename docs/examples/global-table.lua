@@ -15,8 +15,17 @@ local def = {id = 0, name = 'fruit', distribution = 'global', engine = 'memtx', 
     format = {{name = 'name', type = 'string', is_nullable = false},
               {name = 'qty', type = 'unsigned', is_nullable = false}},
     primary_key = {0}, schema_version = 0, operable = true, description = ''}
-print('create', json.encode({conn:call('.proc_cas', {'demo', predicate(), {kind = 'ddl_create_table', def = def}, 1})}))
-conn:ping() -- the reply carries the new schema version: net.box loads the new table
+-- Two-phase DDL: ddl_prepare; the governor asks every replicaset master,
+-- then commits (or aborts). Wait for the commit: every reply carries the
+-- global schema version, and net.box loads the new table when it moves.
+print('prepare', json.encode({conn:call('.proc_cas', {'demo', predicate(), {kind = 'ddl_prepare', schema_version = 0,
+    ddl = {kind = 'create_table', def = def}}, 1})}))
+local fiber = require('fiber')
+for _ = 1, 100 do
+    if conn.space.fruit ~= nil then break end
+    fiber.sleep(0.05)
+    conn:ping()
+end
 local id = conn.space.fruit.id
 print('table id', id)
 -- Two rows in one atomic batch.
