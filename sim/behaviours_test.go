@@ -936,7 +936,7 @@ func TestAFailedDiskWriteStopsTheInstance(t *testing.T) {
 	l := c.Leader()
 	st := l.Node().Status()
 	_, err := c.Call(l, api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: st.Applied, Term: st.Term},
-		Op: tables.CreateTableOp(workload.Def), AsUser: tables.AdminID}) // a write for m's disk to fail
+		Op: tables.PrepareCreateTableOp(workload.Def, 0), AsUser: tables.AdminID}) // a write for m's disk to fail
 	require.Nil(t, err)
 	require.NoError(t, c.Until("the instance stops", settle, func() bool { return !m.Up() }))
 	require.ErrorContains(t, m.Fatal(), "disk write")

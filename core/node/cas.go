@@ -104,7 +104,7 @@ func (m *casModule) checkAccess(r api.Cas) *api.Error {
 		return api.Errorf(api.CodeAccessDenied, "AccessDenied: %s access to %s is denied for user %d", priv, obj, user)
 	}
 	switch r.Op.Kind {
-	case tables.OpDdlCreateTable, tables.OpDdlDropTable, tables.OpDdlPrepare, tables.OpDdlCommit, tables.OpDdlAbort:
+	case tables.OpDdlPrepare, tables.OpDdlCommit, tables.OpDdlAbort:
 		if !m.tables.Granted(user, tables.PrivCreate, "universe", 0) {
 			return deny("Create", "universe")
 		}

@@ -56,8 +56,11 @@ func newSoloWith(t *testing.T, cfg Config) *solo {
 	other := def
 	other.ID, other.Name = kv+1, "other"
 	for _, d := range []schema.TableDef{def, other} {
-		r := s.cas(s.pred(), tables.CreateTableOp(d))
-		require.Nil(t, r.Err, "create %s: %v", d.Name, r.Err)
+		// Two-phase DDL; no ticks, so no governor: the test commits.
+		r := s.cas(s.pred(), tables.PrepareCreateTableOp(d, 0))
+		require.Nil(t, r.Err, "prepare create %s: %v", d.Name, r.Err)
+		r = s.cas(s.pred(), tables.DdlCommitOp(0))
+		require.Nil(t, r.Err, "commit create %s: %v", d.Name, r.Err)
 	}
 	return s
 }

@@ -46,10 +46,6 @@ func (s *Store) ApplyOp(op Op) Result {
 			return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "empty batch")}
 		}
 		return s.applyDmls(op.Ops, true)
-	case OpDdlCreateTable:
-		return s.createTable(op)
-	case OpDdlDropTable:
-		return s.dropTable(op)
 	case OpDdlPrepare:
 		return s.ddlPrepare(op)
 	case OpDdlCommit:

@@ -69,26 +69,26 @@ func TestApplyErrorsLeaveStoreUnchanged(t *testing.T) {
 		{"dml into _pico_index", DmlOp(Delete(TablePicoIndex, uint64(kvID), 0)), tuple.CodeIllegalParams, "_pico_index"},
 		{"unknown op kind", Op{Kind: "alter"}, tuple.CodeIllegalParams, `unknown op kind "alter"`},
 		{"dml op without dml", Op{Kind: OpDml}, tuple.CodeIllegalParams, "without dml"},
-		{"create without def", Op{Kind: OpDdlCreateTable}, tuple.CodeIllegalParams, "without def"},
-		{"create existing name", CreateTableOp(kvDef()), tuple.CodeSpaceExists, "Space 'kv' already exists"},
-		{"create system name", CreateTableOp(schema.TableDef{Name: "_pico_tier", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeSpaceExists, "_pico_tier"},
-		{"create existing id", CreateTableOp(schema.TableDef{ID: multiID, Name: "m2", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeSpaceExists, "'multi' already exists with id 1025"},
-		{"create reserved id", CreateTableOp(schema.TableDef{ID: 600, Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "reserved"},
-		{"create no name", CreateTableOp(schema.TableDef{Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "name is empty"},
-		{"create no format", CreateTableOp(schema.TableDef{Name: "t", PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "no fields"},
-		{"create no pk", CreateTableOp(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}}), tuple.CodeCreateSpace, "no parts"},
-		{"create sharded", CreateTableOp(schema.TableDef{Name: "t", Distribution: schema.DistributionSharded, Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "only global"},
-		{"create vinyl", CreateTableOp(schema.TableDef{Name: "t", Engine: "vinyl", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "vinyl"},
-		{"create bad type", CreateTableOp(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: "text"}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, `unknown type "text"`},
-		{"create dup field", CreateTableOp(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}, {Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "duplicate"},
-		{"create pk out of range", CreateTableOp(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{1}}), tuple.CodeCreateSpace, "refers to field 1"},
-		{"create pk twice", CreateTableOp(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0, 0}}), tuple.CodeCreateSpace, "twice"},
-		{"create nullable pk", CreateTableOp(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString, Nullable: true}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "nullable"},
-		{"create map pk", CreateTableOp(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeMap}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "cannot be indexed"},
-		{"create old schema version", Op{Kind: OpDdlCreateTable, SchemaVersion: 2, Def: &schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}}, tuple.CodeWrongSchemaVersion, "current: 2, in request: 2"},
-		{"drop unknown", DropTableOp(5000), tuple.CodeNoSuchSpace, "5000"},
-		{"drop system", DropTableOp(TablePicoTier), tuple.CodeDropSpace, "Can't drop space '_pico_tier'"},
-		{"drop old schema version", Op{Kind: OpDdlDropTable, TableID: kvID, SchemaVersion: 1}, tuple.CodeWrongSchemaVersion, "Wrong schema version"},
+		{"create without def", Op{Kind: OpDdlPrepare, Ddl: &Ddl{Kind: DdlCreateTable}}, tuple.CodeIllegalParams, "without def"},
+		{"prepare without ddl", Op{Kind: OpDdlPrepare}, tuple.CodeIllegalParams, "without ddl"},
+		{"commit with nothing pending", DdlCommitOp(0), tuple.CodeIllegalParams, "no schema change is pending"},
+		{"create existing name", prepCreate(kvDef()), tuple.CodeSpaceExists, "Space 'kv' already exists"},
+		{"create system name", prepCreate(schema.TableDef{Name: "_pico_tier", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeSpaceExists, "_pico_tier"},
+		{"create existing id", prepCreate(schema.TableDef{ID: multiID, Name: "m2", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeSpaceExists, "'multi' already exists with id 1025"},
+		{"create reserved id", prepCreate(schema.TableDef{ID: 600, Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "reserved"},
+		{"create no name", prepCreate(schema.TableDef{Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "name is empty"},
+		{"create no format", prepCreate(schema.TableDef{Name: "t", PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "no fields"},
+		{"create no pk", prepCreate(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}}), tuple.CodeCreateSpace, "no parts"},
+		{"create bad type", prepCreate(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: "text"}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, `unknown type "text"`},
+		{"create dup field", prepCreate(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}, {Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "duplicate"},
+		{"create pk out of range", prepCreate(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{1}}), tuple.CodeCreateSpace, "refers to field 1"},
+		{"create pk twice", prepCreate(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0, 0}}), tuple.CodeCreateSpace, "twice"},
+		{"create nullable pk", prepCreate(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString, Nullable: true}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "nullable"},
+		{"create map pk", prepCreate(schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeMap}}, PrimaryKey: []uint32{0}}), tuple.CodeCreateSpace, "cannot be indexed"},
+		{"create old schema version", Op{Kind: OpDdlPrepare, SchemaVersion: 2, Ddl: &Ddl{Kind: DdlCreateTable, Def: &schema.TableDef{Name: "t", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}}}, tuple.CodeWrongSchemaVersion, "current: 2, in request: 2"},
+		{"drop unknown", prepDrop(5000), tuple.CodeNoSuchSpace, "5000"},
+		{"drop system", prepDrop(TablePicoTier), tuple.CodeDropSpace, "Can't drop space '_pico_tier'"},
+		{"drop old schema version", PrepareDropTableOp(kvID, 1), tuple.CodeWrongSchemaVersion, "Wrong schema version"},
 		{"batch third op fails", BatchOp(
 			Insert(kvID, 10, "ten", 1, nil),
 			Delete(multiID, "a", 1),
@@ -195,7 +195,7 @@ func TestDDL(t *testing.T) {
 	s := New()
 	require.Zero(t, s.SchemaVersion())
 
-	mustApply(t, s, CreateTableOp(kvDef()))
+	createTable(t, s, kvDef(), 0)
 	def, ok := s.TableByName("kv")
 	require.True(t, ok)
 	require.Equal(t, kvID, def.ID)
@@ -227,7 +227,7 @@ func TestDDL(t *testing.T) {
 	// Explicit id and schema version.
 	other := multiDef()
 	other.ID = 2000
-	mustApply(t, s, Op{Kind: OpDdlCreateTable, Def: &other, SchemaVersion: 10})
+	createTable(t, s, other, 10)
 	require.EqualValues(t, 10, s.SchemaVersion())
 	def, _ = s.Table(2000)
 	require.EqualValues(t, 10, def.SchemaVersion)
@@ -235,7 +235,7 @@ func TestDDL(t *testing.T) {
 
 	// The next id follows the largest.
 	third := schema.TableDef{Name: "third", Format: []schema.Field{{Name: "k", Type: tuple.TypeUUID}}, PrimaryKey: []uint32{0}}
-	mustApply(t, s, CreateTableOp(third))
+	createTable(t, s, third, 0)
 	def, _ = s.TableByName("third")
 	require.EqualValues(t, 2001, def.ID)
 	require.EqualValues(t, 11, s.SchemaVersion())
@@ -253,7 +253,7 @@ func TestDDL(t *testing.T) {
 	require.Equal(t, []uint32{512, 513, 514, 515, 516, 517, 520, 521, 523, 1024, 2000, 2001}, ids())
 
 	// Drop.
-	mustApply(t, s, DropTableOp(kvID))
+	dropTable(t, s, kvID)
 	require.EqualValues(t, 12, s.SchemaVersion())
 	_, ok = s.Table(kvID)
 	require.False(t, ok)
@@ -270,7 +270,7 @@ func TestDDL(t *testing.T) {
 	require.Equal(t, []uint32{512, 513, 514, 515, 516, 517, 520, 521, 523, 2000, 2001}, ids())
 
 	// The name is free again; a new table starts empty.
-	mustApply(t, s, CreateTableOp(kvDef()))
+	createTable(t, s, kvDef(), 0)
 	def, _ = s.TableByName("kv")
 	require.EqualValues(t, 2002, def.ID)
 	require.Empty(t, scanValues(t, s, 2002))
@@ -361,3 +361,6 @@ func TestTableDefTupleRoundTrip(t *testing.T) {
 	_, err = TableDefFrom(bad)
 	require.ErrorContains(t, err, "field 4")
 }
+
+func prepCreate(def schema.TableDef) Op { return PrepareCreateTableOp(def, 0) }
+func prepDrop(id uint32) Op             { return PrepareDropTableOp(id, 0) }

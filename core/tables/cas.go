@@ -66,14 +66,6 @@ func (s *Store) OpKeys(op Op) ([]KeyRef, *tuple.Error) {
 			out = append(out, k)
 		}
 		return out, nil
-	case OpDdlCreateTable:
-		id := op.Def.ID
-		if id == 0 {
-			id = s.nextTableID()
-		}
-		return ddlKeys(id), nil
-	case OpDdlDropTable:
-		return ddlKeys(op.TableID), nil
 	case OpDdlPrepare:
 		id := op.Ddl.TableOf()
 		if op.Ddl.Kind == DdlCreateTable && id == 0 {

@@ -18,6 +18,9 @@ func TestOpKeys(t *testing.T) {
 			{Table: TablePicoProperty, Key: propKey},
 			{Table: TablePicoTable, Key: key(t, id)},
 			{Table: TablePicoIndex, Key: key(t, id, 0)},
+			{Table: TablePicoProperty, Key: key(t, PropNextSchemaVersion)},
+			{Table: TablePicoProperty, Key: key(t, PropPendingSchemaChange)},
+			{Table: TablePicoProperty, Key: key(t, PropPendingSchemaVersion)},
 		}
 	}
 	explicit := kvDef()
@@ -35,9 +38,9 @@ func TestOpKeys(t *testing.T) {
 		{"batch", BatchOp(Insert(kvID, 1, "a", 1, nil), Delete(multiID, "b", 2), Update(kvID, []any{1}, []any{"+", 2, 1})),
 			[]KeyRef{{kvID, key(t, 1)}, {multiID, key(t, "b", 2)}, {kvID, key(t, 1)}}},
 		{"unknown table", DmlOp(Insert(9999, 1, 2)), []KeyRef{{Table: 9999}}},
-		{"create", CreateTableOp(schema.TableDef{Name: "new"}), ddl(1026)},
-		{"create with id", CreateTableOp(explicit), ddl(3000)},
-		{"drop", DropTableOp(kvID), ddl(kvID)},
+		{"create", PrepareCreateTableOp(schema.TableDef{Name: "new"}, 0), ddl(1026)},
+		{"create with id", PrepareCreateTableOp(explicit, 0), ddl(3000)},
+		{"drop", PrepareDropTableOp(kvID, 0), ddl(kvID)},
 		{"nop", Op{Kind: OpNop}, nil},
 		{"empty batch", BatchOp(), []KeyRef{}},
 	}

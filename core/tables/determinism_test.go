@@ -84,11 +84,16 @@ func (g opGen) op() []byte {
 			ds = append(ds, g.dml())
 		}
 		return BatchOp(ds...).Encode()
-	case n < 89:
+	case n < 87:
 		def := schema.TableDef{ID: 2000, Name: "tmp", Format: []schema.Field{{Name: "k", Type: tuple.TypeUnsigned}, {Name: "v", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}
-		return CreateTableOp(def).Encode()
+		return PrepareCreateTableOp(def, 0).Encode()
+	case n < 89:
+		if g.rng.IntN(3) == 0 {
+			return DdlAbortOp(0).Encode()
+		}
+		return DdlCommitOp(0).Encode()
 	case n < 92:
-		return DropTableOp(2000).Encode()
+		return PrepareDropTableOp(2000, 0).Encode()
 	case n < 95:
 		return Op{Kind: OpNop}.Encode()
 	}

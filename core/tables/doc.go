@@ -5,7 +5,7 @@
 // core/schema (what a table is) and core/tuple (rows, keys, updates).
 //
 // A Store holds every table and is the Raft state machine (ra.StateMachine):
-// committed commands are Ops (DML, atomic batches, direct DDL, ACL, nop)
+// committed commands are Ops (DML, atomic batches, two-phase DDL, ACL, nop)
 // that it applies deterministically, returning a Result each. Constraint
 // violations are Results with a Tarantool-like error code (a tuple.Error)
 // and leave the store unchanged, so every instance reaches the same state

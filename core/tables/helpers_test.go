@@ -38,9 +38,23 @@ func multiDef() schema.TableDef {
 func newTestStore(t *testing.T) *Store {
 	t.Helper()
 	s := New()
-	mustApply(t, s, CreateTableOp(kvDef()))
-	mustApply(t, s, CreateTableOp(multiDef()))
+	createTable(t, s, kvDef(), 0)
+	createTable(t, s, multiDef(), 0)
 	return s
+}
+
+// createTable creates a table by two-phase DDL: ddl_prepare, ddl_commit.
+func createTable(t *testing.T, s *Store, def schema.TableDef, version uint64) {
+	t.Helper()
+	mustApply(t, s, PrepareCreateTableOp(def, version))
+	mustApply(t, s, DdlCommitOp(0))
+}
+
+// dropTable drops a table by two-phase DDL.
+func dropTable(t *testing.T, s *Store, id uint32) {
+	t.Helper()
+	mustApply(t, s, PrepareDropTableOp(id, 0))
+	mustApply(t, s, DdlCommitOp(0))
 }
 
 func mustApply(t *testing.T, s *Store, op Op) Result {

@@ -19,14 +19,6 @@ const (
 	// OpBatch is several DML operations (Op.Ops), on any tables, applied
 	// atomically: all or nothing.
 	OpBatch OpKind = "batch"
-	// OpDdlCreateTable creates a global table (Op.Def). It is the direct,
-	// one-step form of DDL used until the governor runs the two-phase
-	// DdlPrepare/DdlCommit/DdlAbort protocol: it writes the table's
-	// _pico_table and _pico_index rows and bumps global_schema_version.
-	OpDdlCreateTable OpKind = "ddl_create_table"
-	// OpDdlDropTable drops a user table (Op.TableID) with all its rows; also
-	// the direct form of DDL.
-	OpDdlDropTable OpKind = "ddl_drop_table"
 	// OpDdlPrepare starts a two-phase schema change (Op.Ddl, to schema
 	// version Op.SchemaVersion): Picodata's DdlPrepare. See twophase.go.
 	OpDdlPrepare OpKind = "ddl_prepare"
@@ -62,13 +54,6 @@ type Op struct {
 	Dml *Dml `msgpack:"dml,omitempty"`
 	// Ops are the operations of an OpBatch.
 	Ops []Dml `msgpack:"ops,omitempty"`
-	// Def is the table of an OpDdlCreateTable. ID 0 asks for the next free
-	// user table id; Distribution "" means global and Engine "" memtx. Its
-	// SchemaVersion and Operable are set by the op (the new schema version,
-	// true).
-	Def *schema.TableDef `msgpack:"def,omitempty"`
-	// TableID is the table of an OpDdlDropTable.
-	TableID uint32 `msgpack:"table_id,omitempty"`
 	// Ddl is the schema change of an OpDdlPrepare.
 	Ddl *Ddl `msgpack:"ddl,omitempty"`
 	// ChangeAuth is the password of an OpAclChangeAuth.
@@ -140,14 +125,6 @@ func (op *Op) checkShape() *tuple.Error {
 			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without dml", op.Kind)
 		}
 	case OpBatch:
-	case OpDdlCreateTable:
-		if op.Def == nil {
-			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without def", op.Kind)
-		}
-	case OpDdlDropTable:
-		if op.TableID == 0 {
-			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without table_id", op.Kind)
-		}
 	case OpDdlPrepare:
 		if op.Ddl == nil {
 			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without ddl", op.Kind)
@@ -209,12 +186,6 @@ func DmlOp(d Dml) Op { return Op{Kind: OpDml, Dml: &d} }
 
 // BatchOp wraps Dmls in an atomic batch Op.
 func BatchOp(ds ...Dml) Op { return Op{Kind: OpBatch, Ops: ds} }
-
-// CreateTableOp is a direct ddl_create_table.
-func CreateTableOp(def schema.TableDef) Op { return Op{Kind: OpDdlCreateTable, Def: &def} }
-
-// DropTableOp is a direct ddl_drop_table.
-func DropTableOp(id uint32) Op { return Op{Kind: OpDdlDropTable, TableID: id} }
 
 // PrepareCreateTableOp is a ddl_prepare creating a global table (version 0:
 // the next one).

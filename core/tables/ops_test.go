@@ -18,9 +18,11 @@ func sampleOps() []Op {
 		DmlOp(Update(kvID, []any{1}, []any{"=", "name", "uno"}, []any{"+", 2, 1}, []any{"-", 2, 0.5})),
 		DmlOp(Delete(multiID, "k", -3)),
 		BatchOp(Insert(kvID, 2, "two", 2, nil), Delete(kvID, 1)),
-		CreateTableOp(def),
-		{Kind: OpDdlCreateTable, Def: &def, SchemaVersion: 9},
-		DropTableOp(kvID),
+		PrepareCreateTableOp(def, 0),
+		PrepareCreateTableOp(def, 9),
+		PrepareDropTableOp(kvID, 0),
+		DdlCommitOp(9),
+		DdlAbortOp(0),
 		{Kind: OpNop},
 	}
 }
@@ -33,9 +35,8 @@ func TestOpRoundTrip(t *testing.T) {
 		require.NoError(t, err, op.Kind)
 		require.Equal(t, enc, dec.Encode(), op.Kind)
 		require.Equal(t, op.Kind, dec.Kind)
-		require.Equal(t, op.TableID, dec.TableID)
 		require.Equal(t, op.SchemaVersion, dec.SchemaVersion)
-		require.Equal(t, op.Def, dec.Def)
+		require.Equal(t, op.Ddl, dec.Ddl)
 		require.Equal(t, len(op.Ops), len(dec.Ops))
 		if op.Dml != nil {
 			require.Equal(t, op.Dml.Kind, dec.Dml.Kind)
@@ -78,8 +79,9 @@ func TestDecodeOpGarbage(t *testing.T) {
 		"kind not str":   raw(t, map[string]any{"kind": 1}),
 		"unknown field":  raw(t, map[string]any{"kind": "nop", "extra": 1}),
 		"dml without":    raw(t, map[string]any{"kind": "dml"}),
-		"create without": raw(t, map[string]any{"kind": "ddl_create_table"}),
-		"drop without":   raw(t, map[string]any{"kind": "ddl_drop_table"}),
+		"direct create":  raw(t, map[string]any{"kind": "ddl_create_table"}),
+		"prep without":   raw(t, map[string]any{"kind": "ddl_prepare"}),
+		"drop without":   raw(t, map[string]any{"kind": "ddl_prepare", "ddl": map[string]any{"kind": "drop_table"}}),
 		"trailing":       append(Op{Kind: OpNop}.Encode(), 0),
 		"truncated":      DmlOp(Insert(kvID, 1, "one", 1, nil)).Encode()[:10],
 		"dml wrong type": raw(t, map[string]any{"kind": "dml", "dml": "insert"}),
@@ -115,8 +117,8 @@ func TestOpDmls(t *testing.T) {
 	require.Equal(t, []Dml{ins}, DmlOp(ins).Dmls())
 	require.Equal(t, []Dml{ins, del}, BatchOp(ins, del).Dmls())
 	require.Empty(t, BatchOp().Dmls())
-	require.Nil(t, CreateTableOp(kvDef()).Dmls())
-	require.Nil(t, DropTableOp(kvID).Dmls())
+	require.Nil(t, PrepareCreateTableOp(kvDef(), 0).Dmls())
+	require.Nil(t, PrepareDropTableOp(kvID, 0).Dmls())
 	require.Nil(t, Op{Kind: OpNop}.Dmls())
 	require.Nil(t, Op{Kind: OpDml}.Dmls())
 }

@@ -56,7 +56,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 			}
 
 			dst := New()
-			mustApply(t, dst, CreateTableOp(schema.TableDef{Name: "gone", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}))
+			createTable(t, dst, schema.TableDef{Name: "gone", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}, 0)
 			mustApply(t, dst, DmlOp(Insert(1024, "x")))
 			require.NoError(t, dst.Restore(chunks))
 
@@ -77,7 +77,8 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 			for _, op := range []Op{
 				DmlOp(Insert(kvID, 1000, "dup", 1, nil)),
 				DmlOp(Update(kvID, []any{999}, []any{"+", "score", 1})),
-				CreateTableOp(schema.TableDef{Name: "later", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}),
+				PrepareCreateTableOp(schema.TableDef{Name: "later", Format: []schema.Field{{Name: "a", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}, 0),
+				DdlCommitOp(0),
 			} {
 				require.Equal(t, src.ApplyOp(op), dst.ApplyOp(op))
 				require.Equal(t, src.StateHash(), dst.StateHash())
@@ -201,7 +202,7 @@ func TestSnapshotIsImmutable(t *testing.T) {
 		Delete(kvID, 999),
 		Replace(multiID, "k0", 0, "replaced"),
 	))
-	mustApply(t, s, DropTableOp(multiID))
+	dropTable(t, s, multiID)
 	s.ChunkBytes = 10
 	require.NotEqual(t, hash, s.StateHash())
 

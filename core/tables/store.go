@@ -212,7 +212,7 @@ func propKey(key string) string {
 	return string(k)
 }
 
-// nextTableID is the id ddl_create_table assigns: one more than the largest
+// nextTableID is the id a ddl_prepare creating a table assigns: one more than the largest
 // user table id, at least FirstUserTableID. It depends only on the state,
 // so it is the same on every instance (a dropped last id is reused).
 func (s *Store) nextTableID() uint32 {

@@ -14,9 +14,9 @@ import "fmt"
 //	   3  TUPLE_FOUND                  a key that exists in a unique index (insert, replace,
 //	                                   update; a unique index built over duplicates)
 //	   5  UNSUPPORTED                  an index or iterator feature the engine lacks
-//	   9  CREATE_SPACE                 invalid table definition in ddl_create_table
-//	  10  SPACE_EXISTS                 ddl_create_table of a name (or id) that exists
-//	  11  DROP_SPACE                   ddl_drop_table of a system table
+//	   9  CREATE_SPACE                 invalid table definition in ddl_prepare (create_table)
+//	  10  SPACE_EXISTS                 ddl_prepare creating a name (or id) that exists
+//	  11  DROP_SPACE                   ddl_prepare dropping a system table
 //	  14  MODIFY_INDEX                 invalid index definition
 //	  17  DROP_PRIMARY_KEY             dropping a primary index while secondary ones exist
 //	  18  KEY_PART_TYPE                key value of the wrong type for the primary key part
