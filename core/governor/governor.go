@@ -7,7 +7,8 @@
 // one struct per step, holding exactly what that step needs.
 //
 // The plan follows docs/lifecycle.md, section "The governor": nine steps in
-// order, the first that has something to do wins. The governor runs the plan
+// order (and two-phase DDL after step 8), the first that has something to
+// do wins. The governor runs the plan
 // again after every step (and on every committed change), so each Action
 // moves the cluster one step towards the state the target grades ask for and
 // the next Plan sees the result.
