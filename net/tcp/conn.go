@@ -57,16 +57,20 @@ type conn struct {
 
 	closeOnce   sync.Once
 	flushReason atomic.Pointer[error] // why lingerAfterFlush closes
+	// flushed is closed by the writer once the last reply is written
+	// (lingerAfterFlush).
+	flushed chan struct{}
 }
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
 	remote := nc.RemoteAddr().String()
 	c := &conn{
-		srv:  s,
-		nc:   nc,
-		sess: newSession(id, remote),
-		log:  s.log.With("conn", id, "remote", remote),
-		out:  make(chan []byte, s.cfg.WriteQueue+1),
+		srv:     s,
+		nc:      nc,
+		sess:    newSession(id, remote),
+		log:     s.log.With("conn", id, "remote", remote),
+		out:     make(chan []byte, s.cfg.WriteQueue+1),
+		flushed: make(chan struct{}),
 	}
 	c.done = c.sess.done
 	rand.Read(c.salt[:]) // never fails (crypto/rand)
@@ -139,6 +143,7 @@ func (c *conn) writeLoop() {
 	switch {
 	case err == nil: // closed
 	case errors.Is(err, errFlushed): // the last reply is out (lingerAfterFlush)
+		close(c.flushed)
 		if hc, ok := c.nc.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
 			return // the reader closes
 		}
@@ -205,7 +210,17 @@ func (c *conn) lingerAfterFlush(br *bufio.Reader, limit int64, reason error) {
 		c.close(reason)
 		return
 	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(flushGrace))
+	deadline := time.Now().Add(flushGrace)
+	_ = c.nc.SetReadDeadline(deadline)
 	_, _ = io.CopyN(io.Discard, br, limit)
+	// The client may have sent everything before the writer got to the
+	// reply: closing now would drop the reply unwritten.
+	wait := time.NewTimer(max(time.Until(deadline), 0))
+	defer wait.Stop()
+	select {
+	case <-c.flushed:
+	case <-c.done:
+	case <-wait.C:
+	}
 	c.close(reason)
 }
