@@ -38,9 +38,9 @@ type Host struct {
 	incoming map[node.CallID]incoming
 	outgoing map[node.CallID]outgoing
 
-	// batching > 0: inside Batch, Raft messages wait in held, per address
+	// batching: inside Drain, Raft messages wait in held, per address
 	// in the order first seen, and go as one call each when it ends.
-	batching int
+	batching bool
 	held     []*heldSend
 
 	// schema is the node's schema version as of the last pump, for
@@ -120,23 +120,6 @@ func (h *Host) Shutdown() {
 	}
 	h.node.Shutdown()
 	h.pump()
-}
-
-// Batch runs fn — the driver handing the node several events in a row —
-// holding the Raft messages the node sends meanwhile, and then sends them
-// as one `.proc_raft_interact` per address, in order: under load, one call
-// (one frame, one decoding, one Raft step loop on the receiver) carries
-// what would have been a call per client request. Messages are neither
-// reordered per address nor delayed past fn.
-func (h *Host) Batch(fn func()) {
-	h.batching++
-	defer func() {
-		h.batching--
-		if h.batching == 0 {
-			h.flush()
-		}
-	}()
-	fn()
 }
 
 // flush sends the held Raft messages.
@@ -271,7 +254,7 @@ func (h *Host) carryOut(e node.Effect) {
 		in.done(code)
 		in.reply(proc.EncodeReply(in.sync, h.SchemaVersion(), in.call16, e.Values, e.Err))
 	case node.OutCall:
-		if ri, ok := e.Request.(api.RaftInteract); ok && h.batching > 0 {
+		if ri, ok := e.Request.(api.RaftInteract); ok && h.batching {
 			h.hold(e, ri)
 		} else {
 			h.send(e, nil)

@@ -137,3 +137,61 @@ func args(t *testing.T, a ...any) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// recordingTransport keeps the calls a host makes, unanswered.
+type recordingTransport struct{ calls []recordedCall }
+
+type recordedCall struct {
+	to    string
+	frame []byte
+}
+
+func (r *recordingTransport) Roundtrip(to string, frame []byte, _ time.Duration, _ func([]byte, error)) {
+	r.calls = append(r.calls, recordedCall{to, frame})
+}
+
+// TestDrainMergesRaftMessagesPerPeer: the Raft messages a batch of events
+// makes leave as one `.proc_raft_interact` per address, in the order they
+// were sent; outside a batch each goes at once.
+func TestDrainMergesRaftMessagesPerPeer(t *testing.T) {
+	s := newSoloHost(t)
+	rec := &recordingTransport{}
+	s.h.transport = rec
+	msg := func(id node.CallID, to string, index uint64) node.OutCall {
+		return node.OutCall{ID: id, To: to, Timeout: time.Second, Request: api.RaftInteract{
+			SenderAddress: "i1", Messages: []raft.Message{{Type: raft.MsgApp, From: 1, Index: index}}}}
+	}
+	s.h.Drain(func() { s.h.carryOut(msg(101, "i2", 1)) }, func() func() (func(), bool) {
+		queued := []node.OutCall{msg(102, "i3", 2), msg(103, "i2", 3)}
+		return func() (func(), bool) {
+			if len(queued) == 0 {
+				return nil, false
+			}
+			c := queued[0]
+			queued = queued[1:]
+			return func() { s.h.carryOut(c) }, true
+		}
+	}())
+	require.Len(t, rec.calls, 2, "one call per address")
+	indexes := func(c recordedCall) []uint64 {
+		t.Helper()
+		req, err := iproto.DecodeRequest(c.frame[5:])
+		require.NoError(t, err)
+		args, err := req.Tuple()
+		require.NoError(t, err)
+		r, e := proc.Decode(".proc_raft_interact", args)
+		require.Nil(t, e)
+		var out []uint64
+		for _, m := range r.(api.RaftInteract).Messages {
+			out = append(out, m.Index)
+		}
+		return out
+	}
+	require.Equal(t, "i2", rec.calls[0].to)
+	require.Equal(t, []uint64{1, 3}, indexes(rec.calls[0]), "i2's messages merged, in order")
+	require.Equal(t, "i3", rec.calls[1].to)
+	require.Equal(t, []uint64{2}, indexes(rec.calls[1]))
+
+	s.h.carryOut(msg(104, "i2", 4))
+	require.Len(t, rec.calls, 3, "outside a batch a message goes at once")
+}

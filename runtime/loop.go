@@ -14,20 +14,27 @@ const MaxBatch = 256
 
 // Drain is the one batching policy of both drivers: the loop hands the node
 // first and then whatever else is already queued (next says, without
-// waiting), at most MaxBatch events, inside one Host.Batch. The daemon's
+// waiting), at most MaxBatch events, holding the Raft messages the node
+// sends meanwhile; then they leave as one `.proc_raft_interact` per
+// address, in order (one frame, one decoding, one Raft step loop on the
+// receiver, where each request would have made its own). Messages are
+// neither reordered per address nor delayed past the batch. The daemon's
 // queue is a channel; the simulator's is an instance's inbox in virtual
 // time.
 func (h *Host) Drain(first func(), next func() (func(), bool)) {
-	h.Batch(func() {
-		first()
-		for range MaxBatch - 1 {
-			fn, ok := next()
-			if !ok {
-				return
-			}
-			fn()
+	h.batching = true
+	defer func() {
+		h.batching = false
+		h.flush()
+	}()
+	first()
+	for range MaxBatch - 1 {
+		fn, ok := next()
+		if !ok {
+			return
 		}
-	})
+		fn()
+	}
 }
 
 // Ticker passes the node's ticks: every period of the clock, tick runs on
