@@ -83,8 +83,9 @@ const (
 	// StreamRaftLog: the Raft log, hard state and snapshots, and the
 	// instance's identity.
 	StreamRaftLog Stream = iota
-	// StreamReplicasetLog: the replicaset's log of row changes (written
-	// by the storage of user data).
+	// StreamReplicasetLog: the replicaset's log of row changes (core/wal's
+	// writes). Nothing writes it until the storage engine is wired into
+	// the node: PersistDone on it panics until then.
 	StreamReplicasetLog
 	// Streams is how many there are.
 	Streams
