@@ -7,7 +7,7 @@
 // core/node: core/ itself, runtime (the host both drivers share), sim and
 // cmd/picogo. And core/api stays a leaf: of picogo's packages it imports only
 // those whose values travel in requests (core/tables, core/tuple,
-// core/raft, core/discovery).
+// core/raft, core/discovery, core/vclock).
 //
 // The guard reads the imports of every Go file in the module, tests included.
 package core_test
@@ -30,7 +30,7 @@ import (
 var nodeImporters = []string{"core", "runtime", "sim", "cmd/picogo"}
 
 // apiImports are the only picogo packages core/api may import.
-var apiImports = []string{"core/tables", "core/tuple", "core/raft", "core/discovery"}
+var apiImports = []string{"core/tables", "core/tuple", "core/raft", "core/discovery", "core/vclock"}
 
 // layering says why a file in dir (a folder relative to the module root)
 // may not import path, or "" if it may.

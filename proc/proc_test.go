@@ -8,6 +8,7 @@ import (
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/vclock"
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -85,6 +86,10 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.ApplySchemaChange{Term: 3, Index: 9, Timeout: 30 * time.Second},
 		api.UnlockUser{Name: "admin"},
 		api.GetPeerAddress{RaftID: 3},
+		api.GetVClock{},
+		api.WaitVClock{Target: vclock.VClock{1: 4, 2: 9}, Timeout: 1500 * time.Millisecond},
+		api.ReplicationDemote{},
+		api.ReplicationPromote{VClock: vclock.VClock{3: 1}, Timeout: 2 * time.Second},
 	}
 	seen := map[string]bool{}
 	for _, r := range reqs {

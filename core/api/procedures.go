@@ -69,6 +69,10 @@ var Procedures = []Procedure{
 	{Sharding{}, Admin},
 	{ShardingBootstrap{}, Admin},
 	{ApplySchemaChange{}, Admin},
+	{GetVClock{}, Admin},
+	{WaitVClock{}, Admin},
+	{ReplicationDemote{}, Admin},
+	{ReplicationPromote{}, Admin},
 	{UnlockUser{}, Admin},
 	{GetPeerAddress{}, Admin},
 }

@@ -5,7 +5,7 @@
 // workload, the CLI) and the instance (core/node) share these types; what a
 // procedure does is core/node's business, how it is encoded on the wire is
 // package proc's. It is a leaf: it imports only the core packages whose
-// values travel in requests (tables, raft, discovery).
+// values travel in requests (tables, raft, discovery, vclock).
 package api
 
 import (
@@ -14,6 +14,7 @@ import (
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/vclock"
 )
 
 // Version is what `.proc_version_info` reports.
@@ -150,6 +151,28 @@ type (
 		Index   uint64        `arg:"raft_index"`
 		Timeout time.Duration `arg:"timeout"`
 	}
+	// GetVClock: `.proc_get_vclock()` — this instance's vclock (a map
+	// {raft_id: lsn}).
+	GetVClock struct{}
+	// WaitVClock: `.proc_wait_vclock(target, timeout)` — wait until this
+	// instance's vclock reaches target in every component; answers the
+	// vclock (which may be ahead of target). A timeout is an error.
+	WaitVClock struct {
+		Target  vclock.VClock `arg:"target,empty"`
+		Timeout time.Duration `arg:"timeout"`
+	}
+	// ReplicationDemote: `.proc_replication_demote()` — read-only at once;
+	// answers the vclock, which covers every write this instance accepted
+	// as master.
+	ReplicationDemote struct{}
+	// ReplicationPromote: `.proc_replication_promote(vclock, timeout)` —
+	// wait until this instance's vclock reaches vclock (the demoted
+	// master's), then accept writes; a timeout is an error and leaves it
+	// read-only.
+	ReplicationPromote struct {
+		VClock  vclock.VClock `arg:"vclock,empty"`
+		Timeout time.Duration `arg:"timeout"`
+	}
 	// UnlockUser: `.proc_unlock_user(name)` (picogo's) — lift the lock
 	// failed logins put on user name on this instance; answers whether it
 	// was locked.
@@ -186,8 +209,14 @@ func (Replication) Proc() string       { return ".proc_replication" }
 func (Sharding) Proc() string          { return ".proc_sharding" }
 func (ShardingBootstrap) Proc() string { return ".proc_sharding_bootstrap" }
 func (ApplySchemaChange) Proc() string { return ".proc_apply_schema_change" }
-func (UnlockUser) Proc() string        { return ".proc_unlock_user" }
-func (GetPeerAddress) Proc() string    { return ".proc_get_peer_address" }
+func (GetVClock) Proc() string         { return ".proc_get_vclock" }
+func (WaitVClock) Proc() string        { return ".proc_wait_vclock" }
+func (ReplicationDemote) Proc() string { return ".proc_replication_demote" }
+func (ReplicationPromote) Proc() string {
+	return ".proc_replication_promote"
+}
+func (UnlockUser) Proc() string     { return ".proc_unlock_user" }
+func (GetPeerAddress) Proc() string { return ".proc_get_peer_address" }
 
 // Predicate is a CaS predicate: the caller read the state as of Index (an
 // entry of Term) and expects nothing in Ranges to have changed since.
