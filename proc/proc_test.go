@@ -89,6 +89,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.GetVClock{},
 		api.WaitVClock{Target: vclock.VClock{1: 4, 2: 9}, Timeout: 1500 * time.Millisecond},
 		api.ReplicationDemote{},
+		api.ReplicasetShip{From: 2, Payload: []byte{0x93, 1, 2, 3}},
 		api.ReplicationPromote{VClock: vclock.VClock{3: 1}, Timeout: 2 * time.Second},
 	}
 	seen := map[string]bool{}

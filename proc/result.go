@@ -6,6 +6,7 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/vclock"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -27,6 +28,8 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 		return decodeOne[api.InstanceInfoResult](req, values)
 	case api.RaftInfo:
 		return decodeOne[api.RaftInfoResult](req, values)
+	case api.GetVClock, api.WaitVClock, api.ReplicationDemote:
+		return decodeOne[vclock.VClock](req, values)
 	}
 	if _, ok := req.(api.SnapshotNextChunk); ok {
 		if len(values) != 1 {

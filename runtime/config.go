@@ -5,6 +5,7 @@
 package runtime
 
 import (
+	"github.com/picogo/picogo/core/wal"
 	"math/rand/v2"
 	"time"
 
@@ -42,6 +43,9 @@ type Limits struct {
 	// SnapshotChunkBytes bounds one snapshot chunk (0: the tables'
 	// default).
 	SnapshotChunkBytes int
+	// Replication bounds the user data's shipping, window and
+	// checkpoints (zero fields: core/replication's defaults).
+	Replication node.ReplicationConfig
 }
 
 // ProductionLimits are the limits `picogo run` uses.
@@ -68,6 +72,9 @@ type Instance struct {
 	// Mutants are the deliberate bugs the simulator switches on (an empty
 	// struct, always off, outside a -tags mutants build).
 	Mutants mutant.Set
+	// Recovered is what the instance's replicaset log holds (Start reads
+	// it).
+	Recovered *wal.Recovered
 }
 
 // NodeConfig is the node configuration both drivers start an instance
@@ -86,6 +93,8 @@ func NodeConfig(in Instance) node.Config {
 		SnapshotChunkBytes: in.Limits.SnapshotChunkBytes,
 		AdminAuth:          in.AdminAuth,
 		ServiceAuth:        in.ServiceAuth,
+		Replication:        in.Limits.Replication,
+		Recovered:          in.Recovered,
 	}
 	setMutants(&c, in.Mutants)
 	return c

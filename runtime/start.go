@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/core/wal"
 
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/ra"
@@ -59,6 +60,9 @@ func Start(store disk.Store, in Instance, initTiers func() ([]tables.Tier, error
 	}
 	if s.Disk, _, err = node.Load(store); err != nil {
 		return Started{}, err
+	}
+	if in.Recovered, err = wal.Recover(store); err != nil {
+		return Started{}, fmt.Errorf("user data: %w", err)
 	}
 	if s.Node, err = node.New(NodeConfig(in), s.Disk); err != nil {
 		if found && errors.Is(err, node.ErrExpelled) {

@@ -73,6 +73,7 @@ var Procedures = []Procedure{
 	{WaitVClock{}, Admin},
 	{ReplicationDemote{}, Admin},
 	{ReplicationPromote{}, Admin},
+	{ReplicasetShip{}, Admin},
 	{UnlockUser{}, Admin},
 	{GetPeerAddress{}, Admin},
 }

@@ -173,6 +173,14 @@ type (
 		VClock  vclock.VClock `arg:"vclock,empty"`
 		Timeout time.Duration `arg:"timeout"`
 	}
+	// ReplicasetShip: `.proc_replicaset_ship(from, payload)` (picogo's) —
+	// row changes (or a part of a full copy) shipped by raft id from to a
+	// member of its replicaset; answers one binary value. Both payloads
+	// are core/replication's, opaque to everything in between.
+	ReplicasetShip struct {
+		From    uint64 `arg:"from"`
+		Payload []byte `arg:"payload"`
+	}
 	// UnlockUser: `.proc_unlock_user(name)` (picogo's) — lift the lock
 	// failed logins put on user name on this instance; answers whether it
 	// was locked.
@@ -215,6 +223,7 @@ func (ReplicationDemote) Proc() string { return ".proc_replication_demote" }
 func (ReplicationPromote) Proc() string {
 	return ".proc_replication_promote"
 }
+func (ReplicasetShip) Proc() string { return ".proc_replicaset_ship" }
 func (UnlockUser) Proc() string     { return ".proc_unlock_user" }
 func (GetPeerAddress) Proc() string { return ".proc_get_peer_address" }
 

@@ -83,9 +83,9 @@ const (
 	// StreamRaftLog: the Raft log, hard state and snapshots, and the
 	// instance's identity.
 	StreamRaftLog Stream = iota
-	// StreamReplicasetLog: the replicaset's log of row changes (core/wal's
-	// writes). Nothing writes it until the storage engine is wired into
-	// the node: PersistDone on it panics until then.
+	// StreamReplicasetLog: the user data's log of row changes and its
+	// checkpoints (core/wal's writes, made by the data module's
+	// replication.Member).
 	StreamReplicasetLog
 	// Streams is how many there are.
 	Streams

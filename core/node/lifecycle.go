@@ -355,6 +355,9 @@ func (n *Node) run(id Identity, state ra.DiskState) error {
 		return err
 	}
 	n.identity, n.ra, n.phase = id, srv, PhaseRunning
+	if err := n.data.start(n.cfg.Recovered); err != nil {
+		return err
+	}
 	n.storedLast = 0
 	if k := len(state.Entries); k > 0 {
 		n.storedLast = state.Entries[k-1].Index

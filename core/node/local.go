@@ -13,8 +13,8 @@ import (
 
 // What an instance keeps of its own configuration, set by the governor's
 // RPCs: its replication role and peers (`.proc_replication`), and its
-// tier's bucket map (`.proc_sharding`, `.proc_sharding_bootstrap`). Data
-// shipping comes with sharded data; the state is real already.
+// tier's bucket map (`.proc_sharding`, `.proc_sharding_bootstrap`). The
+// role also reaches the data module, which ships the row changes.
 type localState struct {
 	replication  *ReplicationState
 	buckets      []BucketRange
@@ -41,14 +41,15 @@ func (n *Node) Local() (rep *ReplicationState, buckets []BucketRange, bootstrapp
 
 func (m *governorModule) replication(_ string, r api.Replication, respond responder) {
 	m.local.replication = &ReplicationState{IsMaster: r.IsMaster, Peers: slices.Clone(r.Peers)}
+	m.data.setMaster(r.IsMaster)
 	role := "replica"
 	if r.IsMaster {
 		role = "master"
 	}
 	m.emit(Note{Event: "replication", Detail: role + ", peers " + joinStrings(r.Peers)})
-	// The LSN: this instance's applied index stands for it until data
-	// replication exists.
-	respond([]any{m.ra.BasicStatus().Applied}, nil)
+	// The LSN, as Tarantool's box.info.lsn: the last row change this
+	// instance made as a master.
+	respond([]any{m.data.member.VClock().Get(m.identity.RaftID)}, nil)
 }
 
 // sharding serves `.proc_sharding` and `.proc_sharding_bootstrap`: first

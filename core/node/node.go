@@ -9,8 +9,10 @@ import (
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/topology"
+	"github.com/picogo/picogo/core/wal"
 )
 
 // Config configures an instance.
@@ -53,6 +55,22 @@ type Config struct {
 	// ServiceAuth is the chap-sha1 hash of the service password: instances
 	// log in to this one as pico_service with it.
 	ServiceAuth [20]byte
+	// Replication configures the replicaset member that holds the user
+	// data (its ID is the instance's raft id, set by the node).
+	Replication ReplicationConfig
+	// Recovered is what the replicaset log on disk holds (wal.Recover):
+	// nil for an empty disk.
+	Recovered *wal.Recovered
+}
+
+// ReplicationConfig is replication.Config without the raft id, which the
+// node learns at boot or join.
+type ReplicationConfig replication.Config
+
+func (c ReplicationConfig) withID(id uint64) replication.Config {
+	r := replication.Config(c)
+	r.ID = id
+	return r
 }
 
 // ErrExpelled: New refuses to run an instance its own state says is
@@ -161,12 +179,9 @@ func (n *Node) emit(e Effect) { n.effects = append(n.effects, e) }
 
 // PersistDone reports a Persist durable.
 func (n *Node) PersistDone(stream Stream, id uint64) {
-	if stream != StreamRaftLog {
-		// Nothing writes another stream yet: a completion for one is the
-		// driver's bug.
-		panic(fmt.Sprintf("node: PersistDone on the %s, which nothing writes", stream))
-	}
 	switch {
+	case stream == StreamReplicasetLog:
+		n.data.persistDone(id)
 	case id > nodeWrite:
 		n.lifecycle.firstStateDone(id)
 	case n.ra != nil:
@@ -235,15 +250,16 @@ func (n *Node) await(respond responder, kind string, then func(ra.Reply) ([]any,
 	return n.nextReq
 }
 
-// collect turns what the ra server wants done into the node's effects.
+// collect turns what the ra server and the replicaset member want done
+// into the node's effects, until neither wants more.
 func (n *Node) collect() {
 	for n.ra != nil {
 		effects := n.ra.TakeEffects()
-		if len(effects) == 0 {
-			return
-		}
 		for _, e := range effects {
 			n.translate(e)
+		}
+		if !n.data.pump() && len(effects) == 0 {
+			return
 		}
 	}
 }

@@ -71,6 +71,10 @@ func (m *reads) selectRows(_ string, r api.Select, respond responder) {
 		respond(m.viewRows(r.Table, r.Key), nil)
 		return
 	}
+	if def, ok := m.data.userTable(r.Table); ok {
+		m.data.selectRows(def, r, respond)
+		return
+	}
 	def, ok := m.tables.Table(r.Table)
 	if !ok {
 		respond(nil, api.Errorf(api.CodeNoSuchSpace, "Space '%d' does not exist", r.Table))

@@ -21,13 +21,16 @@ import (
 //	reads      reads.go views.go                   select .proc_version_info .proc_runtime_info
 //	                                               .proc_instance_info
 //	users      users.go logins.go                  .proc_unlock_user
+//	data       data.go dataprocs.go                .proc_get_vclock .proc_wait_vclock .proc_replication_demote
+//	                                               .proc_replication_promote .proc_replicaset_ship
+//	                                               insert replace update upsert delete (Tarantool's requests)
 //
 // A module embeds *Node for the plumbing every module shares — the Raft
 // server, the tables, effects, calls to other instances, awaited Raft
 // requests, addresses — and reaches another module through its field of
-// Node (n.cas.proposeOp, n.governor.heardFrom). No module applies entries
-// itself yet: the tables are the Raft state machine, so there are no apply
-// hooks to register.
+// Node (n.cas.proposeOp, n.governor.heardFrom). The tables are the Raft
+// state machine; the data module follows what they apply (its pump runs
+// after every event, in collect) rather than applying entries itself.
 //
 // Adding a procedure: its request type in core/api (listed in
 // api.Procedures, with who may call it; proc derives the wire codec from
@@ -77,6 +80,9 @@ const (
 	tickSentinel
 	// tickGovern: the leader's governor takes its next step (governor).
 	tickGovern
+	// tickData: the replicaset member's clock — reshipping, timeouts of
+	// promotions and waits (data).
+	tickData
 	tickSteps
 )
 
@@ -117,6 +123,7 @@ type modules struct {
 	governor  *governorModule
 	reads     *reads
 	users     *users
+	data      *data
 }
 
 // compose makes n's modules and registers what they serve and do.
@@ -127,8 +134,9 @@ func (n *Node) compose() {
 	n.governor = &governorModule{Node: n}
 	n.reads = &reads{Node: n}
 	n.users = newUsers(n)
+	n.data = newData(n)
 	n.registry = registry{procs: map[string]procedure{}}
-	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users} {
+	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data} {
 		m.register(&n.registry)
 	}
 }

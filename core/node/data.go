@@ -1,0 +1,302 @@
+package node
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/replication"
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
+	"github.com/picogo/picogo/core/wal"
+)
+
+// data is the module that holds this instance's user data: a
+// replication.Member (the storage engine, the replicaset log on the
+// replicaset-log stream, the vclock, shipping to the replicas), the role
+// the global tables give it, and the schema the Raft log commits. It
+// carries the member's effects out and feeds it the node's events; what a
+// write, a shipment or a promotion means is core/replication's.
+//
+// The role: the member relays its log when the tables name it its
+// replicaset's current master, and accepts writes only while, besides,
+// the governor made it master (`.proc_replication(is_master)`, or a
+// promotion) and did not demote it since. A member the tables no longer
+// name master never writes, whatever it was told: so two members of a
+// replicaset are never both writable in the governor's view.
+//
+// The schema: every instance applies the committed DDL on the sharded
+// tables of its tier to its own engine, from the Raft log (not from its
+// master's log: the Raft log is what every instance already applies in one
+// order, and a replica then never depends on its master for its schema).
+// Row changes carry the schema version they were written at; a replica
+// applies them once it has applied that version (replication.Member).
+type data struct {
+	*Node
+	member *replication.Member // nil until the instance runs
+	// master: the governor made this instance master (`.proc_replication`
+	// or a promotion) and has not demoted it since.
+	master bool
+	role   replication.Role
+	// reconciled is the applied index whose tables the role and the
+	// engine's schema were last brought in line with.
+	reconciled uint64
+	next       replication.ReqID
+	done       map[replication.ReqID]func(replication.Done)
+	answers    map[replication.ReqID]responder
+}
+
+func newData(n *Node) *data {
+	return &data{Node: n, done: map[replication.ReqID]func(replication.Done){}, answers: map[replication.ReqID]responder{}}
+}
+
+func (m *data) register(r *registry) {
+	serve(r, running, m.getVClock)
+	serve(r, running, m.waitVClock)
+	serve(r, running, m.demote)
+	serve(r, running, m.promote)
+	serve(r, running, m.ship)
+	serve(r, running, m.insert)
+	serve(r, running, m.replace)
+	serve(r, running, m.update)
+	serve(r, running, m.upsert)
+	serve(r, running, m.delete)
+	r.tick(tickData, running, func() {
+		m.member.Tick()
+	})
+}
+
+// start recovers the member from what the replicaset log holds, once the
+// instance has its raft id.
+func (m *data) start(recovered *wal.Recovered) error {
+	if recovered == nil {
+		recovered = &wal.Recovered{}
+	}
+	mem, err := replication.Recover(m.cfg.Replication.withID(m.identity.RaftID), recovered)
+	if err != nil {
+		return fmt.Errorf("user data: %w", err)
+	}
+	m.member = mem
+	m.reconciled = 0
+	return nil
+}
+
+// pump brings the role and the schema in line with newly applied tables,
+// and carries out what the member wants done. It reports whether it did
+// anything.
+func (m *data) pump() bool {
+	if m.member == nil {
+		return false
+	}
+	if applied := m.ra.BasicStatus().Applied; applied != m.reconciled {
+		m.reconciled = applied
+		m.reconcileSchema()
+		m.configure()
+	}
+	effects := m.member.TakeEffects()
+	for _, e := range effects {
+		m.carryOut(e)
+	}
+	return len(effects) > 0
+}
+
+func (m *data) carryOut(e replication.Effect) {
+	switch e := e.(type) {
+	case replication.Persist:
+		m.emit(Persist{Stream: StreamReplicasetLog, ID: e.Write.Seq, Batch: e.Write.Batch, Sync: e.Write.Sync})
+	case replication.Ship:
+		to := e.To
+		addr, ok := m.address(to)
+		if !ok {
+			m.member.Response(to, nil, fmt.Errorf("address of %d unknown", to))
+			return
+		}
+		m.call(addr, api.ReplicasetShip{From: m.identity.RaftID, Payload: e.Payload}, func(result any, err *api.Error) {
+			if err != nil {
+				m.member.Response(to, nil, err)
+				return
+			}
+			payload, perr := shipAnswer(result)
+			m.member.Response(to, payload, perr)
+		})
+	case replication.Answer:
+		if respond, ok := m.answers[e.ID]; ok {
+			delete(m.answers, e.ID)
+			respond([]any{e.Payload}, nil)
+		}
+	case replication.Done:
+		if then, ok := m.done[e.ID]; ok {
+			delete(m.done, e.ID)
+			then(e)
+		}
+	case replication.Note:
+		m.emit(Note{Event: e.Event, Detail: e.Detail})
+	default:
+		panic(fmt.Sprintf("node: unknown replication effect %T", e))
+	}
+}
+
+// shipAnswer is the payload of `.proc_replicaset_ship`'s reply.
+func shipAnswer(result any) ([]byte, error) {
+	values, ok := result.([]any)
+	if ok && len(values) == 1 {
+		if b, ok := values[0].([]byte); ok {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf(".proc_replicaset_ship: a reply of %T, want one binary value", result)
+}
+
+// persistDone: a write of the replicaset log is durable.
+func (m *data) persistDone(id uint64) {
+	if m.member == nil {
+		panic(fmt.Sprintf("node: PersistDone(%d) on the replicaset log before it is open", id))
+	}
+	if err := m.member.PersistDone(id); err != nil {
+		m.failStop(fmt.Errorf("replicaset log write %d: %w", id, err))
+	}
+}
+
+// request registers then as the end of the member request about to be
+// made.
+func (m *data) request(then func(replication.Done)) replication.ReqID {
+	m.next++
+	m.done[m.next] = then
+	return m.next
+}
+
+// tier is this instance's tier ("" before the tables have its row).
+func (m *data) tier() string {
+	if row, ok := m.selfRow(); ok {
+		return row.Tier
+	}
+	return ""
+}
+
+// configure gives the member the role the tables and the governor give
+// this instance.
+func (m *data) configure() {
+	topo, err := m.tables.ReadTopology()
+	if err != nil {
+		return
+	}
+	self, ok := topo.Instance(m.identity.InstanceID)
+	if !ok {
+		return
+	}
+	role := replication.Role{}
+	if rs, ok := topo.Replicaset(self.ReplicasetID); ok {
+		if master, ok := topo.Instance(rs.CurrentMasterID); ok {
+			role.Master = master.RaftID
+		}
+		if tier, ok := topo.Tier(rs.Tier); ok {
+			role.Sync = tier.Synchronous
+		}
+	}
+	for _, inst := range topo.Instances {
+		if inst.ReplicasetID == self.ReplicasetID && inst.RaftID != self.RaftID && inst.Target.Variant != tables.GradeExpelled {
+			role.Peers = append(role.Peers, inst.RaftID)
+		}
+	}
+	slices.Sort(role.Peers)
+	role.Writable = m.master && role.Master == m.identity.RaftID
+	if role.Master == m.role.Master && role.Writable == m.role.Writable && role.Sync == m.role.Sync &&
+		slices.Equal(role.Peers, m.role.Peers) {
+		return
+	}
+	m.role = role
+	m.member.Configure(role)
+	m.emit(Note{Event: "replication", Detail: fmt.Sprintf("master %d, peers %v, writable %t, sync %t",
+		role.Master, role.Peers, role.Writable, role.Sync)})
+}
+
+// setMaster records the governor's word on whether this instance is its
+// replicaset's master, and reconfigures the member.
+func (m *data) setMaster(master bool) {
+	m.master = master
+	m.configure()
+}
+
+// reconcileSchema brings the engine's tables and indexes in line with the
+// committed schema of this instance's tier: a table is created once its
+// creation is committed (operable), dropped once its drop is (its row is
+// gone); an index likewise. A table or index being dropped stays until the
+// drop commits.
+func (m *data) reconcileSchema() {
+	version := m.tables.SchemaVersion()
+	tier := m.tier()
+	engine := m.member.Engine()
+	want := map[uint32]bool{}
+	for _, def := range m.tables.Tables() {
+		if !def.Sharded() || def.Tier != tier {
+			continue
+		}
+		_, have := engine.Table(def.ID)
+		if !def.Operable && !have {
+			continue
+		}
+		want[def.ID] = true
+		if !have {
+			d := def.Clone()
+			m.applySchema(version, replication.SchemaChange{CreateTable: &d})
+		}
+		m.reconcileIndexes(version, def.ID)
+	}
+	for _, id := range engine.Tables() {
+		if !want[id] {
+			m.applySchema(version, replication.SchemaChange{DropTable: id})
+		}
+	}
+	m.member.SetSchemaVersion(version)
+}
+
+// reconcileIndexes does for table's secondary indexes what reconcileSchema
+// does for tables.
+func (m *data) reconcileIndexes(version uint64, table uint32) {
+	engine := m.member.Engine()
+	have, err := engine.Indexes(table)
+	if err != nil {
+		return
+	}
+	committed := m.tables.Indexes(table)
+	for _, def := range committed {
+		if def.ID == 0 || slices.ContainsFunc(have, func(h schema.IndexDef) bool { return h.ID == def.ID }) || !def.Operable {
+			continue
+		}
+		d := def
+		m.applySchema(version, replication.SchemaChange{CreateIndex: &d})
+	}
+	for _, h := range have {
+		if h.ID != 0 && !slices.ContainsFunc(committed, func(c schema.IndexDef) bool { return c.ID == h.ID }) {
+			m.applySchema(version, replication.SchemaChange{DropIndex: &replication.IndexRef{Table: table, Index: h.ID}})
+		}
+	}
+}
+
+func (m *data) applySchema(version uint64, ch replication.SchemaChange) {
+	if err := m.member.ApplySchema(version, ch); err != nil {
+		// The change was committed: every master said it applies. An
+		// engine that refuses it cannot follow the cluster's schema.
+		m.failStop(fmt.Errorf("applying committed schema version %d: %s", version, err.Message))
+	}
+}
+
+// userTable is a sharded table this instance's engine holds, with its
+// definition from the tables.
+func (m *data) userTable(id uint32) (schema.TableDef, bool) {
+	if m.member == nil {
+		return schema.TableDef{}, false
+	}
+	if _, ok := m.member.Engine().Table(id); !ok {
+		return schema.TableDef{}, false
+	}
+	def, ok := m.tables.Table(id)
+	if !ok {
+		return schema.TableDef{}, false
+	}
+	return *def, true
+}
+
+// boxError is an engine error as a reply.
+func boxError(e *tuple.Error) *api.Error { return &api.Error{Code: e.Code, Message: e.Message} }
