@@ -300,3 +300,7 @@ func (m *data) userTable(id uint32) (schema.TableDef, bool) {
 
 // boxError is an engine error as a reply.
 func boxError(e *tuple.Error) *api.Error { return &api.Error{Code: e.Code, Message: e.Message} }
+
+// Member is this instance's replicaset member (nil before the instance
+// runs), for local reads and the simulator's checks. Read only.
+func (n *Node) Member() *replication.Member { return n.data.member }
