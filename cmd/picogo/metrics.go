@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
@@ -83,8 +84,9 @@ func (m *metrics) diskWrite(b *disk.Batch, sync bool, took time.Duration) {
 type nodeState struct {
 	status nodeStatus
 	stats  node.Stats
-	step   string
-	grades map[string]int
+	step    string
+	grades  map[string]int
+	storage api.StorageInfo
 }
 
 type nodeStatus struct {
@@ -116,6 +118,10 @@ var (
 	descInstances      = desc("instances", "Instances by current grade, as this instance has applied _pico_instance.", "grade")
 	descConnsOpen      = desc("connections_open", "Open iproto connections.")
 	descConnsAccepted  = desc("connections_accepted_total", "iproto connections accepted.")
+	descTableRows      = desc("table_rows", "Rows of a sharded table held here.", "table")
+	descTableMemory    = desc("table_memory_bytes", "Estimated memory of a sharded table held here, by kind (tuples, indexes).", "table", "kind")
+	descVClock         = desc("vclock_lsn", "This instance's vclock: the last row change of each master (by raft id) applied here.", "raft_id")
+	descWritable       = desc("replication_writable", "1 if this instance takes writes for its replicaset (its master, not demoted).")
 )
 
 var grades = []string{tables.GradeOffline, tables.GradeReplicated, tables.GradeShardingInitialized, tables.GradeOnline, tables.GradeExpelled}
@@ -123,7 +129,7 @@ var grades = []string{tables.GradeOffline, tables.GradeReplicated, tables.GradeS
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTerm, descCommit, descApplied, descLeader, descIsLeader, descProposals,
 		descRefused, descLeaderChanges, descSnapshotChunks, descGovSteps, descGovFailures, descGovStep, descSentinel,
-		descInstances, descConnsOpen, descConnsAccepted} {
+		descInstances, descConnsOpen, descConnsAccepted, descTableRows, descTableMemory, descVClock, descWritable} {
 		ch <- d
 	}
 }
@@ -132,7 +138,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	s, ok := c.d.onLoop(func() any {
 		n := c.d.proc.Host().Node()
 		st := n.Status()
-		s := nodeState{stats: n.Stats(), step: n.GovernorStep(), grades: map[string]int{},
+		s := nodeState{stats: n.Stats(), step: n.GovernorStep(), grades: map[string]int{}, storage: n.StorageInfo(),
 			status: nodeStatus{term: st.Term, commit: st.Commit, applied: st.Applied, leader: st.Lead, leading: st.State.String() == "Leader"}}
 		if top, err := n.Tables().ReadTopology(); err == nil {
 			for _, i := range top.Instances {
@@ -170,6 +176,15 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, g := range grades {
 		gauge(descInstances, uint64(st.grades[g]), g)
 	}
+	for _, t := range st.storage.Tables {
+		gauge(descTableRows, uint64(t.Rows), t.Name)
+		gauge(descTableMemory, uint64(t.TupleBytes), t.Name, "tuples")
+		gauge(descTableMemory, uint64(t.IndexBytes), t.Name, "indexes")
+	}
+	for _, id := range st.storage.VClock.IDs() {
+		gauge(descVClock, st.storage.VClock[id], strconv.FormatUint(id, 10))
+	}
+	gauge(descWritable, b2u(st.storage.Writable))
 }
 
 func b2u(b bool) uint64 {

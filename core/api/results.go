@@ -1,6 +1,9 @@
 package api
 
-import "github.com/picogo/picogo/core/tables"
+import (
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/vclock"
+)
 
 // Results of requests (msgpack shapes: seeds/000).
 type (
@@ -66,6 +69,33 @@ type (
 		Raft        RaftInfoResult    `msgpack:"raft"`
 		VersionInfo VersionInfoResult `msgpack:"version_info"`
 		Internal    InternalInfo      `msgpack:"internal"`
+		// Storage is the user data this instance holds (picogo's).
+		Storage StorageInfo `msgpack:"storage"`
+	}
+	// StorageInfo is the user data of an instance: its replication state
+	// and the memory of each sharded table it holds (estimated from sizes,
+	// so that members holding the same rows report the same numbers).
+	StorageInfo struct {
+		VClock vclock.VClock `msgpack:"vclock"`
+		// MasterRaftID is the replicaset's current master as this
+		// instance has applied the tables (0: none yet).
+		MasterRaftID uint64 `msgpack:"master_raft_id"`
+		// Writable: this instance takes writes (it is the master and was
+		// not demoted).
+		Writable bool `msgpack:"writable"`
+		// Stale: it diverged from its master and waits for a full copy;
+		// it serves no reads meanwhile.
+		Stale       bool          `msgpack:"stale"`
+		Tables      []TableMemory `msgpack:"tables"`
+		MemoryBytes int64         `msgpack:"memory_bytes"`
+	}
+	// TableMemory is one table's rows and estimated memory.
+	TableMemory struct {
+		ID         uint32 `msgpack:"id"`
+		Name       string `msgpack:"name"`
+		Rows       int    `msgpack:"rows"`
+		TupleBytes int64  `msgpack:"tuple_bytes"`
+		IndexBytes int64  `msgpack:"index_bytes"`
 	}
 	InternalInfo struct {
 		MainLoopStatus     string `msgpack:"main_loop_status"`

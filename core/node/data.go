@@ -304,3 +304,20 @@ func boxError(e *tuple.Error) *api.Error { return &api.Error{Code: e.Code, Messa
 // Member is this instance's replicaset member (nil before the instance
 // runs), for local reads and the simulator's checks. Read only.
 func (n *Node) Member() *replication.Member { return n.data.member }
+
+// StorageInfo is the user data this instance holds: its replication state
+// and each table's memory (`.proc_runtime_info`, /metrics).
+func (n *Node) StorageInfo() api.StorageInfo {
+	m := n.data
+	if m.member == nil {
+		return api.StorageInfo{}
+	}
+	info := api.StorageInfo{VClock: m.member.VClock(), MasterRaftID: m.role.Master, Writable: m.role.Writable,
+		Stale: m.member.Stale()}
+	for _, t := range m.member.Engine().MemoryAll() {
+		info.Tables = append(info.Tables, api.TableMemory{ID: t.Table, Name: t.Name, Rows: t.Rows,
+			TupleBytes: t.TupleBytes, IndexBytes: t.IndexBytes})
+		info.MemoryBytes += t.Total()
+	}
+	return info
+}

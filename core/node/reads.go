@@ -35,7 +35,8 @@ func (m *reads) runtimeInfo(_ string, _ api.RuntimeInfo, respond responder) {
 	cs := m.ra.Status().ConfState
 	internal := api.InternalInfo{MainLoopStatus: m.phase.String(), GovernorLoopStatus: m.governor.gov.status(),
 		RaftVoters: union(cs.Voters, cs.VotersOutgoing), RaftLearners: union(cs.Learners, cs.LearnersNext)}
-	respond([]any{api.RuntimeInfoResult{Raft: m.consensus.info(), VersionInfo: versionInfo(), Internal: internal}}, nil)
+	respond([]any{api.RuntimeInfoResult{Raft: m.consensus.info(), VersionInfo: versionInfo(), Internal: internal,
+		Storage: m.StorageInfo()}}, nil)
 }
 
 // union is the sorted set of ids in a and b.
