@@ -82,8 +82,8 @@ func (m *metrics) diskWrite(b *disk.Batch, sync bool, took time.Duration) {
 
 // nodeState is what one scrape reads of the node, on the event loop.
 type nodeState struct {
-	status nodeStatus
-	stats  node.Stats
+	status  nodeStatus
+	stats   node.Stats
 	step    string
 	grades  map[string]int
 	storage api.StorageInfo
