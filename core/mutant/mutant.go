@@ -9,7 +9,7 @@
 package mutant
 
 // Bug is one mutant.
-type Bug uint16
+type Bug uint32
 
 // The mutants, by the package whose code they break.
 const (
@@ -50,4 +50,21 @@ const (
 	// instance into a replicaset whose members share a failure domain with
 	// it.
 	JoinIgnoresFailureDomains
+	// PromoteWithoutWait (replication): `.proc_replication_promote` makes
+	// the instance writable at once, without waiting for its vclock to
+	// reach the old master's.
+	PromoteWithoutWait
+	// SyncAckBeforeQuorum (replication): in a synchronous tier the master
+	// acknowledges a write once it is durable locally, before a majority
+	// of the replicaset has it.
+	SyncAckBeforeQuorum
+	// ReplicaAcceptsWrites (node): a replica takes a write instead of
+	// refusing it.
+	ReplicaAcceptsWrites
+	// SchemaBeforeCommit (node): an instance applies a pending schema
+	// change to its engine before the change is committed.
+	SchemaBeforeCommit
+	// DdlSkipsUnreachableMaster (governor): the DDL step leaves out a
+	// master it cannot reach instead of waiting for it.
+	DdlSkipsUnreachableMaster
 )
