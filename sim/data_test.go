@@ -89,7 +89,7 @@ func row(def schema.TableDef, id uint64, value string) []any {
 			out[i] = id
 		case "value":
 			out[i] = value
-		case schema.BucketIDColumn:
+		case schema.BucketIDField:
 			out[i] = id%tables.DefaultBucketCount + 1
 		}
 	}
@@ -138,7 +138,7 @@ func TestDataReplicatesFromMasterToReplica(t *testing.T) {
 
 	// A tuple with a bucket id outside the tier's is refused.
 	bad := row(def, 101, "x")
-	if pos, ok := def.FieldIndex(schema.BucketIDColumn); ok {
+	if pos, ok := def.FieldIndex(schema.BucketIDField); ok {
 		bad[pos] = uint64(tables.DefaultBucketCount + 1)
 		_, err = c.Call(master, api.Insert{Table: def.ID, Tuple: bad})
 		require.NotNil(t, err)

@@ -43,7 +43,7 @@ if step == 'create' then
         description = '', primary_key = {0},
         format = {{name = 'id', type = 'unsigned', is_nullable = false},
                   {name = 'item', type = 'string', is_nullable = false}},
-        distribution = DISTRIBUTION}
+        distribution = 'sharded', sharding_key = {'id'}, sharding_fn = 'murmur3', tier = 'storage'}
     local ok, err = pcall(c.call, c, '.proc_cas',
         {'demo', {index = info.applied, term = info.term, ranges = {}},
          {kind = 'ddl_prepare', schema_version = 0, ddl = {kind = 'create_table', def = def}}, 1}, opts)
@@ -71,10 +71,9 @@ os.exit(0)
 // netboxData runs one step of netboxDataScript against in.
 func netboxData(t *testing.T, tarantool string, in *instance, step string, from, to int) string {
 	t.Helper()
-	script := strings.Replace(netboxDataScript, "DISTRIBUTION", netboxShardedDistribution, 1)
 	return runTarantool(t, tarantool, []string{"PICOGO_IT_ADDR=" + in.addr, "PICOGO_IT_PASSWORD=" + itAdminPassword,
 		"PICOGO_IT_STEP=" + step, fmt.Sprintf("PICOGO_IT_FROM=%d", from), fmt.Sprintf("PICOGO_IT_TO=%d", to)},
-		"-e", script)
+		"-e", netboxDataScript)
 }
 
 // requireLine fails unless out has a line starting with prefix.

@@ -229,7 +229,7 @@ func (m *data) reconcileSchema() {
 	engine := m.member.Engine()
 	want := map[uint32]bool{}
 	for _, def := range m.tables.Tables() {
-		if !def.Sharded() || def.Tier != tier {
+		if !def.IsSharded() || def.Tier != tier {
 			continue
 		}
 		_, have := engine.Table(def.ID)

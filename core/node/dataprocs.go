@@ -135,7 +135,7 @@ func (m *data) checkBucket(def schema.TableDef, op storage.Op) *api.Error {
 	if op.Tuple == nil {
 		return nil
 	}
-	pos, ok := def.FieldIndex(schema.BucketIDColumn)
+	pos, ok := def.FieldIndex(schema.BucketIDField)
 	if !ok || pos >= len(op.Tuple) {
 		return nil // the engine refuses the tuple's shape
 	}
