@@ -26,12 +26,13 @@ import (
 
 // The phases, in the order they run.
 const (
-	PhaseWrites = "writes"
-	PhaseCalls  = "calls"
-	PhaseSim    = "sim"
+	PhaseWrites  = "writes"
+	PhaseCalls   = "calls"
+	PhaseInserts = "inserts"
+	PhaseSim     = "sim"
 )
 
-var phases = []string{PhaseWrites, PhaseCalls, PhaseSim}
+var phases = []string{PhaseWrites, PhaseCalls, PhaseInserts, PhaseSim}
 
 // Config is what `picogo bench` is asked to do.
 type Config struct {
@@ -89,7 +90,7 @@ func RegisterFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.Var(listFlag{
 		set: func(s string) (err error) { cfg.Only, err = ParseOnly(s); return err },
 		get: func() string { return strings.Join(cfg.Only, ",") },
-	}, "only", "run only these phases: writes, calls, sim (comma-separated; default all)")
+	}, "only", "run only these phases: "+strings.Join(phases, ", ")+" (comma-separated; default all)")
 	fs.IntVar(&cfg.Conns, "conns", cfg.Conns, "connections per system, shared by its clients round-robin")
 	fs.IntVar(&cfg.KeySize, "key-size", cfg.KeySize, "bytes per key written")
 	fs.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "bytes per value written")
@@ -129,7 +130,7 @@ func ParseOnly(s string) ([]string, error) {
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		if !slices.Contains(phases, f) {
-			return nil, fmt.Errorf("only: unknown phase %q (writes, calls, sim)", f)
+			return nil, fmt.Errorf("only: unknown phase %q (%s)", f, strings.Join(phases, ", "))
 		}
 		if !slices.Contains(out, f) {
 			out = append(out, f)
@@ -215,7 +216,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		return err
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05"), s) }
-	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls)) {
+	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) && picogoInserts != nil) {
 		if cfg.Picogo, err = os.Executable(); err != nil {
 			return err
 		}
@@ -223,7 +224,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 	for _, need := range []struct {
 		bin   *string
 		phase string
-	}{{&cfg.Etcd, PhaseWrites}, {&cfg.Tarantool, PhaseCalls}} {
+	}{{&cfg.Etcd, PhaseWrites}, {&cfg.Tarantool, PhaseCalls}, {&cfg.Tarantool, PhaseInserts}} {
 		if cfg.runs(need.phase) {
 			path, err := exec.LookPath(*need.bin)
 			if err != nil {
@@ -296,6 +297,16 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		rep.Comparisons = append(rep.Comparisons, c)
 		if err := runCalls(ctx, cfg, ps, filepath.Join(dir, "calls"), c, progress); err != nil {
 			return fmt.Errorf("calls: %w", err)
+		}
+		if err := ps.KillAll(); err != nil {
+			return err
+		}
+	}
+	if cfg.runs(PhaseInserts) {
+		c := insertsComparison(cfg)
+		rep.Comparisons = append(rep.Comparisons, c)
+		if err := runInserts(ctx, cfg, ps, filepath.Join(dir, "inserts"), c, progress); err != nil {
+			return fmt.Errorf("inserts: %w", err)
 		}
 		if err := ps.KillAll(); err != nil {
 			return err
@@ -449,10 +460,10 @@ func header(cfg Config, dir string) []string {
 	if cfg.runs(PhaseWrites) {
 		h = append(h, "- etcd: "+firstLine(cfg.Etcd, "--version"))
 	}
-	if cfg.runs(PhaseCalls) {
+	if cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) {
 		h = append(h, "- tarantool: "+firstLine(cfg.Tarantool, "--version"))
 	}
-	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) {
+	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) {
 		h = append(h,
 			fmt.Sprintf("- load: %s per system at each client count, the systems alternating; %v measured per round after %v of warm-up; "+
 				"a client is a goroutine doing one operation at a time; %s per system, shared by its clients",

@@ -11,6 +11,14 @@
 //   - calls: trivial iproto calls. picogo's `.proc_version_info` on a
 //     single instance, against a Tarantool instance serving a Lua function
 //     that returns the same map, through the same client (go-tarantool v2).
+//   - inserts: durable inserts into a replicaset of a master and one
+//     replica (issue 13): iproto INSERTs of {id, bucket_id, value} rows
+//     acknowledged once the master has written them with fsync, and after
+//     each round the replica's lag behind the last acknowledgement and a
+//     check that it has every acknowledged row. Tarantool's side is a
+//     master and a replica with wal_mode = 'fsync'; picogo's side is
+//     picogoInserts, nil until picogo has a replicaset data plane, and the
+//     report says so instead of a figure.
 //   - sim: the simulator's speed (virtual seconds per wall second, seeds
 //     per minute) and porcupine's check time per 10k operations.
 //

@@ -19,6 +19,13 @@ type Comparison struct {
 	// twice the rival's"), 0 for none beyond 1.
 	Goal   float64
 	Rounds []Round
+	// Missing says, per system, why it has no rounds (picogo's durable
+	// inserts: "not yet measurable (issue 13)"); the report says so where
+	// its figures would be.
+	Missing map[string]string
+	// Notes are lines printed under the details (the replica lag of every
+	// round).
+	Notes []string
 }
 
 // Row aggregates one system's rounds at one client count.
@@ -157,6 +164,10 @@ func (c *Comparison) Details() string {
 			if i > 0 {
 				b.WriteString(";")
 			}
+			if why := c.Missing[sys]; why != "" {
+				fmt.Fprintf(&b, " %s %s", sys, why)
+				continue
+			}
 			rates := make([]string, len(r.Rates))
 			for j, x := range r.Rates {
 				rates[j] = fmtRate(x)
@@ -177,6 +188,9 @@ func (c *Comparison) Details() string {
 // Behind lists, one line each, where A is behind B: fewer operations per
 // second (or fewer than Goal times B's), or a worse p99.
 func (c *Comparison) Behind() []string {
+	if why := c.Missing[c.A]; why != "" {
+		return []string{fmt.Sprintf("%s: %s %s", c.Title, c.A, why)}
+	}
 	var out []string
 	for _, n := range c.clientCounts() {
 		a, o := c.row(c.A, n), c.row(c.B, n)
@@ -230,9 +244,17 @@ func (r *Report) Markdown() string {
 		if c.How != "" {
 			b.WriteString(c.How + "\n\n")
 		}
+		for _, sys := range []string{c.A, c.B} {
+			if why := c.Missing[sys]; why != "" {
+				fmt.Fprintf(&b, "%s: %s\n\n", sys, why)
+			}
+		}
 		b.WriteString(c.Table())
 		fmt.Fprintf(&b, "\nRatios are %s/%s: above 1× %s does more per second; for latencies, below 1× %s answers sooner.\n\n", c.A, c.B, c.A, c.A)
 		b.WriteString(c.Details())
+		for _, l := range c.Notes {
+			b.WriteString(l + "\n")
+		}
 	}
 	if s := r.Sim; s != nil {
 		b.WriteString("\n## Simulator and checker\n\n")
