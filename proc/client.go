@@ -1,8 +1,6 @@
 package proc
 
 import (
-	"fmt"
-
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/net/iproto"
@@ -66,40 +64,6 @@ func DecodeRows(packet []byte) ([][]any, *api.Error) {
 		return nil, &api.Error{Code: iproto.CodeInvalidMsgpack, Message: "rows: " + err.Error()}
 	}
 	return rows, nil
-}
-
-func DecodeSelect(req iproto.Request) (api.Select, *api.Error) {
-	bad := func(err error) (api.Select, *api.Error) {
-		return api.Select{}, &api.Error{Code: api.CodeIllegalParams, Message: "select: " + err.Error()}
-	}
-	space, err := req.SpaceID()
-	if err != nil {
-		return bad(err)
-	}
-	if idx, err := req.IndexID(); err != nil || idx != 0 {
-		return bad(fmt.Errorf("only the primary index (0) can be read, not %d", idx))
-	}
-	if it, err := req.Iterator(); err != nil || (it != iproto.IterEQ && it != iproto.IterAll) {
-		return bad(fmt.Errorf("only EQ and ALL iterators are supported"))
-	}
-	raw, err := req.Key()
-	if err != nil {
-		return bad(err)
-	}
-	var key []any
-	if len(raw) > 0 {
-		if err := msgpack.Unmarshal(raw, &key); err != nil {
-			return bad(err)
-		}
-	}
-	limit, err := req.Limit()
-	if err != nil {
-		return bad(err)
-	}
-	if space > 0xffffffff {
-		return bad(fmt.Errorf("space id %d out of range", space))
-	}
-	return api.Select{Table: uint32(space), Key: key, Limit: uint32(min(limit, 0xffffffff))}, nil
 }
 
 // EncodeReply is the reply frame to a CALL (CALL_16 when call16), with

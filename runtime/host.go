@@ -74,7 +74,8 @@ type incoming struct {
 
 // RequestObserver hears of every request a Host serves: it is called when
 // one arrives, with what it asks for (a procedure's name, or "ping",
-// "select", "execute", "unknown" for another request type, "malformed"),
+// "select", "insert", "replace", "update", "upsert", "delete", "execute",
+// "unknown" for another request type, "malformed"),
 // and the function it returns when the request is answered, with the error
 // code (0: success). It runs on the driver's loop.
 type RequestObserver func(what string) (done func(code uint32))
@@ -207,6 +208,17 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 			return
 		}
 		h.call(user, r, incoming{sync: req.Sync, reply: reply, done: done})
+	case iproto.TypeInsert, iproto.TypeReplace, iproto.TypeUpdate, iproto.TypeUpsert, iproto.TypeDelete:
+		done = h.observeRequest(proc.DMLNames[req.Type])
+		r, e := proc.DecodeDML(req)
+		if e == nil && user != proc.Admin && user != proc.PicoService {
+			e = &api.Error{Code: api.CodeAccessDenied, Message: fmt.Sprintf("Write access to space '%d' is denied for user '%s'", dmlTable(r), user)}
+		}
+		if e != nil {
+			fail(e)
+			return
+		}
+		h.call(user, r, incoming{sync: req.Sync, reply: reply, done: done})
 	case iproto.TypeExecute:
 		done = h.observeRequest("execute")
 		fail(&api.Error{Code: iproto.CodeUnsupported, Message: "picogo does not support SQL yet"})
@@ -214,6 +226,23 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		done = h.observeRequest("unknown")
 		fail(&api.Error{Code: iproto.CodeUnknownRequestType, Message: fmt.Sprintf("Unknown request type %d", req.Type)})
 	}
+}
+
+// dmlTable is the table a DML request writes.
+func dmlTable(r api.Request) uint32 {
+	switch r := r.(type) {
+	case api.Insert:
+		return r.Table
+	case api.Replace:
+		return r.Table
+	case api.Update:
+		return r.Table
+	case api.Upsert:
+		return r.Table
+	case api.Delete:
+		return r.Table
+	}
+	return 0
 }
 
 func (h *Host) call(user string, r api.Request, in incoming) {

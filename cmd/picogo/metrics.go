@@ -54,7 +54,7 @@ func newMetrics(d *daemon) *metrics {
 
 // knownProcs is the label values a request may take: anything else is
 // "other", so that a client cannot grow the label set.
-var knownProcs = append(proc.Names(), "ping", "select", "execute", "unknown", "malformed")
+var knownProcs = append(proc.Names(), "ping", "select", "insert", "replace", "update", "upsert", "delete", "execute", "unknown", "malformed")
 
 // request observes one request (runtime.RequestObserver), from arrived.
 func (m *metrics) request(what string, arrived time.Time) func(code uint32) {

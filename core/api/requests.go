@@ -72,12 +72,48 @@ type (
 		AsUser     uint32    `arg:"as_user"`
 		AsUserName string
 	}
-	// Select: a local read of a table by primary key (iproto SELECT, not
-	// a procedure); no Key reads the whole table in key order.
+	// Select: a local read of a table (iproto SELECT, not a procedure):
+	// the tuples Iterator yields over index Index (0, the primary key, by
+	// default) from Key, skipping Offset of them, at most Limit (0: no
+	// limit). Iterator is Tarantool's code (IterEQ, the zero value, ...
+	// IterGT); with no Key, EQ reads the whole table in key order, as ALL
+	// does (Tarantool's rule).
 	Select struct {
+		Table    uint32
+		Key      []any
+		Limit    uint32
+		Index    uint32
+		Iterator uint8
+		Offset   uint32
+	}
+	// Insert, Replace, Update, Upsert, Delete: Tarantool's DML on a table
+	// (iproto INSERT, REPLACE, UPDATE, UPSERT, DELETE; not procedures).
+	// Tuple is the tuple to store, Key a full key of index Index (a unique
+	// one), Ops the update operations ([op, field, arg] each, field
+	// numbers 0-based).
+	Insert struct {
 		Table uint32
+		Tuple []any
+	}
+	Replace struct {
+		Table uint32
+		Tuple []any
+	}
+	Update struct {
+		Table uint32
+		Index uint32
 		Key   []any
-		Limit uint32
+		Ops   [][]any
+	}
+	Upsert struct {
+		Table uint32
+		Tuple []any
+		Ops   [][]any
+	}
+	Delete struct {
+		Table uint32
+		Index uint32
+		Key   []any
 	}
 	// Discover: `.proc_discover(request, receiver)`.
 	Discover struct {
@@ -206,6 +242,11 @@ func (RaftInteract) Proc() string      { return ".proc_raft_interact" }
 func (SnapshotNextChunk) Proc() string { return ".proc_raft_snapshot_next_chunk" }
 func (Cas) Proc() string               { return ".proc_cas" }
 func (Select) Proc() string            { return "select" }
+func (Insert) Proc() string            { return "insert" }
+func (Replace) Proc() string           { return "replace" }
+func (Update) Proc() string            { return "update" }
+func (Upsert) Proc() string            { return "upsert" }
+func (Delete) Proc() string            { return "delete" }
 func (Discover) Proc() string          { return ".proc_discover" }
 func (RaftJoin) Proc() string          { return ".proc_raft_join" }
 func (UpdateInstance) Proc() string    { return ".proc_update_instance" }
@@ -226,6 +267,17 @@ func (ReplicationPromote) Proc() string {
 func (ReplicasetShip) Proc() string { return ".proc_replicaset_ship" }
 func (UnlockUser) Proc() string     { return ".proc_unlock_user" }
 func (GetPeerAddress) Proc() string { return ".proc_get_peer_address" }
+
+// Select's iterators: Tarantool's codes (IPROTO_ITERATOR).
+const (
+	IterEQ  uint8 = 0 // keys equal to Key (a prefix for a partial key), ascending
+	IterREQ uint8 = 1 // the same, descending
+	IterALL uint8 = 2 // every tuple, ascending (from Key, if any: as GE)
+	IterLT  uint8 = 3 // keys less than Key, descending
+	IterLE  uint8 = 4 // keys less than or equal, descending
+	IterGE  uint8 = 5 // keys greater than or equal, ascending
+	IterGT  uint8 = 6 // keys greater, ascending
+)
 
 // Predicate is a CaS predicate: the caller read the state as of Index (an
 // entry of Term) and expects nothing in Ranges to have changed since.

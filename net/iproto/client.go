@@ -73,6 +73,38 @@ func EncodeSelect(sync, space, index, iterator, offset, limit uint64, key msgpac
 		uintField(KeyLimit, limit), arrayField(KeyKey, key))
 }
 
+// EncodeInsert is INSERT {SPACE_ID: space, TUPLE: tuple}.
+func EncodeInsert(sync, space uint64, tuple msgpack.RawMessage) []byte {
+	return request(TypeInsert, sync, uintField(KeySpaceID, space), arrayField(KeyTuple, tuple))
+}
+
+// EncodeReplace is REPLACE {SPACE_ID: space, TUPLE: tuple}.
+func EncodeReplace(sync, space uint64, tuple msgpack.RawMessage) []byte {
+	return request(TypeReplace, sync, uintField(KeySpaceID, space), arrayField(KeyTuple, tuple))
+}
+
+// EncodeUpdate is UPDATE {SPACE_ID: space, INDEX_ID: index, KEY: key,
+// TUPLE: ops}: as in Tarantool, the operations go under TUPLE. Their field
+// numbers are 0-based (no INDEX_BASE; net.box sends INDEX_BASE 1 and
+// 1-based numbers).
+func EncodeUpdate(sync, space, index uint64, key, ops msgpack.RawMessage) []byte {
+	return request(TypeUpdate, sync, uintField(KeySpaceID, space), uintField(KeyIndexID, index),
+		arrayField(KeyKey, key), arrayField(KeyTuple, ops))
+}
+
+// EncodeUpsert is UPSERT {SPACE_ID: space, TUPLE: tuple, OPS: ops}, field
+// numbers 0-based as EncodeUpdate's.
+func EncodeUpsert(sync, space uint64, tuple, ops msgpack.RawMessage) []byte {
+	return request(TypeUpsert, sync, uintField(KeySpaceID, space), arrayField(KeyTuple, tuple),
+		arrayField(KeyOps, ops))
+}
+
+// EncodeDelete is DELETE {SPACE_ID: space, INDEX_ID: index, KEY: key}.
+func EncodeDelete(sync, space, index uint64, key msgpack.RawMessage) []byte {
+	return request(TypeDelete, sync, uintField(KeySpaceID, space), uintField(KeyIndexID, index),
+		arrayField(KeyKey, key))
+}
+
 // EncodeExecute is EXECUTE {SQL_TEXT: sql, SQL_BIND: binds, OPTIONS: []}.
 func EncodeExecute(sync uint64, sql string, binds msgpack.RawMessage) []byte {
 	return request(TypeExecute, sync, strField(KeySQLText, sql),

@@ -88,10 +88,11 @@ func (r Request) auth() (string, []byte, error) {
 	return method, append([]byte(nil), scramble...), nil
 }
 
-// SpaceID is SELECT's SPACE_ID.
+// SpaceID is the SPACE_ID of SELECT and the DML requests.
 func (r Request) SpaceID() (uint64, error) { return bodyUintRequired(r.Body, KeySpaceID) }
 
-// IndexID is SELECT's INDEX_ID, 0 (the primary key) when absent.
+// IndexID is the INDEX_ID of SELECT, UPDATE and DELETE, 0 (the primary
+// key) when absent.
 func (r Request) IndexID() (uint64, error) { return bodyUint(r.Body, KeyIndexID, 0) }
 
 // Limit is SELECT's LIMIT, 2^32-1 when absent.
@@ -105,6 +106,17 @@ func (r Request) Iterator() (uint64, error) { return bodyUint(r.Body, KeyIterato
 
 // Key is SELECT's raw KEY array, [] when absent.
 func (r Request) Key() (msgpack.RawMessage, error) { return bodyArray(r.Body, KeyKey, emptyArray) }
+
+// RequiredKey is UPDATE's and DELETE's raw KEY array, which they must have.
+func (r Request) RequiredKey() (msgpack.RawMessage, error) { return bodyArray(r.Body, KeyKey, nil) }
+
+// Ops is UPSERT's raw OPS array, which it must have. (UPDATE's operations
+// are its TUPLE.)
+func (r Request) Ops() (msgpack.RawMessage, error) { return bodyArray(r.Body, KeyOps, nil) }
+
+// IndexBase is UPDATE's and UPSERT's INDEX_BASE, 0 when absent: the number
+// of the first field in the operations (net.box sends 1).
+func (r Request) IndexBase() (uint64, error) { return bodyUint(r.Body, KeyIndexBase, 0) }
 
 // SQL is EXECUTE's SQL_TEXT and raw SQL_BIND array ([] when absent).
 // Prepared statements (STMT_ID) are not supported: they lack SQL_TEXT.
