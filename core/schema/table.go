@@ -267,11 +267,8 @@ func (x *IndexDef) PrimaryKeyOf(d *TableDef) ([]uint32, error) {
 
 // Validate checks a definition: a name, a known distribution, a format of
 // distinct named fields of known types, and a primary key of distinct,
-// non-nullable, indexable fields. A sharded table also needs a sharding key
-// of distinct fields of the format (nullable ones allowed, as Picodata
-// allows them), the murmur3 sharding function, a tier, and its
-// BucketIDField (unsigned, not nullable, in neither key); a global table
-// has none of these. The result is a CREATE_SPACE error.
+// non-nullable, indexable fields. The result is a CREATE_SPACE error. How
+// the cluster distributes the table is ValidateDistribution's.
 func (d *TableDef) Validate() *tuple.Error {
 	bad := func(format string, args ...any) *tuple.Error {
 		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': %s", d.Name, fmt.Sprintf(format, args...))
@@ -312,10 +309,19 @@ func (d *TableDef) Validate() *tuple.Error {
 			return bad("primary key field %q has type %q, which cannot be indexed", f.Name, f.Type)
 		}
 	}
-	return d.validateDistribution(bad)
+	return nil
 }
 
-func (d *TableDef) validateDistribution(bad func(format string, args ...any) *tuple.Error) *tuple.Error {
+// ValidateDistribution checks a definition's distribution as the cluster
+// keeps it: a sharded table needs a sharding key of distinct fields of the
+// format (nullable ones allowed, as Picodata allows them), the murmur3
+// sharding function, a tier, and its BucketIDField (unsigned, not
+// nullable, in neither key); a global table has none of these. The result
+// is a CREATE_SPACE error.
+func (d *TableDef) ValidateDistribution() *tuple.Error {
+	bad := func(format string, args ...any) *tuple.Error {
+		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': %s", d.Name, fmt.Sprintf(format, args...))
+	}
 	if !d.IsSharded() {
 		if len(d.ShardingKey) != 0 || d.ShardingFn != "" || d.Tier != "" {
 			return bad("a global table has no sharding key, sharding function or tier")

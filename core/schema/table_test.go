@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/picogo/picogo/core/tuple"
@@ -20,13 +21,9 @@ func kv() TableDef {
 func TestValidate(t *testing.T) {
 	d := kv()
 	require.Nil(t, d.Validate())
-	sharded := shardedKV()
-	require.Nil(t, sharded.Validate())
-	noBucket := shardedKV()
-	noBucket.Format = noBucket.Format[:2]
-	e := noBucket.Validate()
-	require.NotNil(t, e, "a sharded table without its bucket_id")
-	require.Contains(t, e.Message, `has a "bucket_id" field`)
+	sharded := kv()
+	sharded.Distribution = DistributionSharded
+	require.Nil(t, sharded.Validate(), "what a table is does not depend on how it is replicated")
 
 	cases := map[string]struct {
 		change func(*TableDef)
@@ -83,12 +80,17 @@ func TestValidateSharded(t *testing.T) {
 		"bucket_id in pk":       {func(d *TableDef) { d.PrimaryKey = []uint32{1, 2} }, `primary key cannot include "bucket_id"`},
 		"global with a key":     {func(d *TableDef) { d.Distribution = DistributionGlobal }, "a global table has no sharding key"},
 		"global with only tier": {func(d *TableDef) { *d = kv(); d.Tier = "storage" }, "a global table has no sharding key"},
+		"no bucket_id":          {func(d *TableDef) { d.Format = slices.Delete(d.Format, 2, 3) }, `has a "bucket_id" field`},
 	}
+	g, sh := kv(), shardedKV()
+	require.Nil(t, g.ValidateDistribution())
+	require.Nil(t, sh.ValidateDistribution())
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			d := shardedKV()
 			c.change(&d)
-			e := d.Validate()
+			require.Nil(t, d.Validate(), "the structure is fine")
+			e := d.ValidateDistribution()
 			require.NotNil(t, e)
 			require.Equal(t, tuple.CodeCreateSpace, e.Code)
 			require.Contains(t, e.Message, c.want)
@@ -97,7 +99,7 @@ func TestValidateSharded(t *testing.T) {
 	// A nullable sharding key field is allowed, as in Picodata.
 	d := shardedKV()
 	d.ShardingKey = []string{"note"}
-	require.Nil(t, d.Validate())
+	require.Nil(t, d.ValidateDistribution())
 }
 
 // bucket_id goes right after the last primary key field (Picodata's

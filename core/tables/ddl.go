@@ -7,11 +7,19 @@ import (
 
 // Helpers of two-phase DDL (twophase.go).
 
+// validateDef checks a definition and its distribution.
+func validateDef(def *schema.TableDef) *tuple.Error {
+	if e := def.Validate(); e != nil {
+		return e
+	}
+	return def.ValidateDistribution()
+}
+
 // validateKept checks a definition the global tables keep: a valid
-// definition (schema.TableDef.Validate) in memtx. The result is a
+// definition and distribution (validateDef) in memtx. The result is a
 // CREATE_SPACE error.
 func validateKept(def *schema.TableDef) *tuple.Error {
-	if e := def.Validate(); e != nil {
+	if e := validateDef(def); e != nil {
 		return e
 	}
 	if def.Engine != schema.EngineMemtx {
@@ -25,7 +33,7 @@ func validateKept(def *schema.TableDef) *tuple.Error {
 // definition (schema.TableDef.Validate), distributed globally, in memtx.
 // The result is a CREATE_SPACE error.
 func validateGlobal(def *schema.TableDef) *tuple.Error {
-	if e := def.Validate(); e != nil {
+	if e := validateDef(def); e != nil {
 		return e
 	}
 	switch {

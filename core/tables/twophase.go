@@ -172,7 +172,7 @@ func (s *Store) ddlPrepare(op Op) Result {
 		// Only the definition's structure is checked here; whether this
 		// kind of table can be created is the masters' answer to
 		// .proc_apply_schema_change (ApplicableHere).
-		if e := def.Validate(); e != nil {
+		if e := validateDef(&def); e != nil {
 			return Result{Err: e}
 		}
 		def.SchemaVersion = ver
