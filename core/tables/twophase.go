@@ -322,7 +322,10 @@ func (s *Store) checkNewIndex(x schema.IndexDef) (schema.IndexDef, *tuple.Error)
 	existing := s.Indexes(x.TableID)
 	switch {
 	case x.ID == 0:
-		x.ID = existing[len(existing)-1].ID + 1 // the primary index always exists
+		x.ID = 1
+		if n := len(existing); n > 0 { // the primary index always exists
+			x.ID = existing[n-1].ID + 1
+		}
 	case slices.ContainsFunc(existing, func(o schema.IndexDef) bool { return o.ID == x.ID }):
 		return x, tuple.Errorf(tuple.CodeIndexExists, "Index id %d already exists in space '%s'", x.ID, t.def.Name)
 	}
