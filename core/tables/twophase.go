@@ -13,23 +13,32 @@ import (
 
 // Two-phase DDL, as Picodata: ddl_prepare records a pending schema change
 // in _pico_property (pending_schema_change, pending_schema_version; and
-// next_schema_version = that version + 1) and writes the table's rows with
-// operable = false; the governor asks every replicaset master to apply it
-// (`.proc_apply_schema_change`), then proposes ddl_commit (the table becomes
-// operable, or is dropped; global_schema_version = the pending version) or
-// ddl_abort (the prepare is undone; global_schema_version is unchanged, and
-// next_schema_version stays ahead so the aborted version is never reused).
-// One change is pending at a time. DML into a table that is not operable is
-// refused with TableNotOperable (10023, retryable).
+// next_schema_version = that version + 1) and writes the table's or the
+// index's rows with operable = false; the governor asks the master of
+// every replicaset of the tiers the change concerns (TiersConcerned) to
+// apply it (`.proc_apply_schema_change`), then proposes ddl_commit (the
+// table or index becomes operable, or is dropped; global_schema_version =
+// the pending version) or ddl_abort (the prepare is undone;
+// global_schema_version is unchanged, and next_schema_version stays ahead
+// so the aborted version is never reused). One change is pending at a
+// time. DML into a table that is not operable is refused with
+// TableNotOperable (10023, retryable). A created table's id is never one
+// an earlier create took (next_table_id).
+//
+// A sharded table (schema.TableDef.IsSharded) is defined here like a
+// global one, plus its bucket_id field and index (docs/ddl.md); its rows
+// are not the global tables' (DML into it is refused).
 //
 // Encoding: an op is {"kind": "ddl_prepare", "schema_version": v, "ddl":
 // {"kind": "create_table", "def": {...}} | {"kind": "drop_table",
-// "table_id": id}}, {"kind": "ddl_commit"} and {"kind": "ddl_abort"}, each
-// with an optional "schema_version" that must be the pending one. Picodata's
-// Op is tagged the same way (kind ddl_prepare, ddl_commit, ddl_abort);
-// its Ddl's fields are its own (picogo keeps the table as a schema.TableDef).
-// The pending_schema_change value is the Ddl's encoding as a msgpack map,
-// with the table's id and defaults filled in.
+// "table_id": id} | {"kind": "create_index", "index": {...}} | {"kind":
+// "drop_index", "table_id": id, "index_id": n}}, {"kind": "ddl_commit"}
+// and {"kind": "ddl_abort"}, each with an optional "schema_version" that
+// must be the pending one. Picodata's Op is tagged the same way (kind
+// ddl_prepare, ddl_commit, ddl_abort); its Ddl's fields are its own
+// (picogo keeps the table as a schema.TableDef, the index as a
+// schema.IndexDef). The pending_schema_change value is the Ddl's encoding
+// as a msgpack map, with the ids and defaults filled in.
 
 // DdlKind discriminates Ddls.
 type DdlKind string
