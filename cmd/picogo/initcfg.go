@@ -24,7 +24,12 @@ import (
 //	      replication_factor: 2       # optional: default_replication_factor
 //	      can_vote: true              # optional, default true
 //	      bucket_count: 3000          # optional: default_bucket_count
+//	      replication_mode: sync      # optional, default async
 //
+// replication_mode is Picodata's tier option (async | sync): a sync tier
+// replicates synchronously (Tarantool's is_sync: a write returns once a
+// quorum of its replicaset confirmed it). It is kept as _pico_tier's
+// is_sync column (tables.Tier.IsSync).
 // It is read by an instance that has no identity yet and used only if that
 // instance boots the cluster. The file is walked as a yaml.Node tree so
 // that every error names the file and the line.
@@ -76,12 +81,14 @@ func defaultTiers(self string, replicationFactor uint64) []tables.Tier {
 var (
 	rootKeys    = []string{"cluster"}
 	clusterKeys = []string{"default_replication_factor", "default_bucket_count", "tiers"}
-	tierKeys    = []string{"replication_factor", "can_vote", "bucket_count"}
+	tierKeys    = []string{"replication_factor", "can_vote", "bucket_count", "replication_mode"}
 	// keyHints answer the keys one would write from Picodata's
 	// documentation or older picogo habits.
 	keyHints = map[string]string{
-		"raft_voter": "can_vote",
-		"tier":       "tiers",
+		"raft_voter":  "can_vote",
+		"synchronous": "replication_mode",
+		"is_sync":     "replication_mode",
+		"tier":        "tiers",
 	}
 )
 
@@ -150,6 +157,8 @@ func parseInitCfg(file string, data []byte) (*initConfig, error) {
 				t.CanVote, err = p.boolean(v, path+"."+key)
 			case "bucket_count":
 				t.BucketCount, err = p.positive(v, path+"."+key)
+			case "replication_mode":
+				t.IsSync, err = p.replicationMode(v, path+"."+key)
 			}
 			return err
 		})
@@ -275,6 +284,20 @@ func (p cfgParser) positive(n *yaml.Node, path string) (uint64, error) {
 		return 0, p.errorf(n, "%s must be an integer of at least 1, not %s", path, describeNode(n))
 	}
 	return v, nil
+}
+
+// replicationMode reads async (false) or sync (true).
+func (p cfgParser) replicationMode(n *yaml.Node, path string) (bool, error) {
+	n = resolve(n)
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		switch n.Value {
+		case "async":
+			return false, nil
+		case "sync":
+			return true, nil
+		}
+	}
+	return false, p.errorf(n, "%s must be async or sync, not %s", path, describeNode(n))
 }
 
 // boolean reads true or false.

@@ -17,6 +17,10 @@ func TestInitCfgParses(t *testing.T) {
 	tier := func(name string, rf uint64, vote bool, buckets uint64) tables.Tier {
 		return tables.Tier{Name: name, ReplicationFactor: rf, CanVote: vote, BucketCount: buckets}
 	}
+	sync := func(t tables.Tier) tables.Tier {
+		t.IsSync = true
+		return t
+	}
 	for _, tt := range []struct {
 		name string
 		file string
@@ -50,6 +54,14 @@ func TestInitCfgParses(t *testing.T) {
 			"  default_replication_factor: 2",
 		), []tables.Tier{tier("storage", 2, true, 3000)}},
 		{"an empty cluster section", cfg("cluster:"), []tables.Tier{tier("storage", 1, true, 3000)}},
+		{"replication_mode", cfg(
+			"cluster:",
+			"  tiers:",
+			"    storage:",
+			"      replication_mode: sync",
+			"    router:",
+			"      replication_mode: async",
+		), []tables.Tier{sync(tier("storage", 1, true, 3000)), tier("router", 1, true, 3000)}},
 		{"anchors and aliases", cfg(
 			"cluster:",
 			"  tiers:",
@@ -87,9 +99,9 @@ func TestInitCfgErrors(t *testing.T) {
 		{"Picodata's tier", cfg("cluster:", "  tier:", "    storage:"),
 			"init.yaml:2: unknown key cluster.tier; picogo calls it tiers (known keys: default_replication_factor, default_bucket_count, tiers)"},
 		{"unknown tier key", cfg("cluster:", "  tiers:", "    storage:", "      replicas: 2"),
-			"init.yaml:4: unknown key cluster.tiers.storage.replicas (known keys: replication_factor, can_vote, bucket_count)"},
+			"init.yaml:4: unknown key cluster.tiers.storage.replicas (known keys: replication_factor, can_vote, bucket_count, replication_mode)"},
 		{"raft_voter", cfg("cluster:", "  tiers:", "    storage:", "      raft_voter: false"),
-			"init.yaml:4: unknown key cluster.tiers.storage.raft_voter; picogo calls it can_vote (known keys: replication_factor, can_vote, bucket_count)"},
+			"init.yaml:4: unknown key cluster.tiers.storage.raft_voter; picogo calls it can_vote (known keys: replication_factor, can_vote, bucket_count, replication_mode)"},
 		{"replication factor 0", cfg("cluster:", "  tiers:", "    storage:", "      replication_factor: 0"),
 			"init.yaml:4: cluster.tiers.storage.replication_factor must be an integer of at least 1, not 0"},
 		{"negative replication factor", cfg("cluster:", "  tiers:", "    storage:", "      replication_factor: -1"),
@@ -108,6 +120,12 @@ func TestInitCfgErrors(t *testing.T) {
 			"init.yaml:2: cluster.default_replication_factor must be an integer of at least 1, not 0"},
 		{"bucket count 0", cfg("cluster:", "  tiers:", "    storage:", "      bucket_count: 0"),
 			"init.yaml:4: cluster.tiers.storage.bucket_count must be an integer of at least 1, not 0"},
+		{"replication_mode true", cfg("cluster:", "  tiers:", "    storage:", "      replication_mode: true"),
+			"init.yaml:4: cluster.tiers.storage.replication_mode must be async or sync, not true"},
+		{"replication_mode SYNC", cfg("cluster:", "  tiers:", "    storage:", "      replication_mode: SYNC"),
+			`init.yaml:4: cluster.tiers.storage.replication_mode must be async or sync, not "SYNC"`},
+		{"synchronous", cfg("cluster:", "  tiers:", "    storage:", "      synchronous: true"),
+			"init.yaml:4: unknown key cluster.tiers.storage.synchronous; picogo calls it replication_mode (known keys: replication_factor, can_vote, bucket_count, replication_mode)"},
 		{"can_vote yes", cfg("cluster:", "  tiers:", "    storage:", "      can_vote: yes"),
 			`init.yaml:4: cluster.tiers.storage.can_vote must be true or false, not "yes"`},
 		{"can_vote 1", cfg("cluster:", "  tiers:", "    storage:", "      can_vote: 1"),

@@ -1,13 +1,19 @@
 package governor
 
 import (
+	"slices"
+
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
 )
 
 // schemaChange is two-phase DDL's governor step: with a schema change
-// pending, ask the current master of every replicaset whether it can apply
-// it. Every master whose target grade is Online must be asked: if one is
+// pending, ask the current master of every replicaset of the tiers it
+// concerns (Topology.PendingSchemaTiers, from tables.Store.TiersConcerned:
+// every tier for a global table, the table's tier for a sharded one or an
+// index on it) whether it can apply it; replicasets of other tiers are not
+// asked. (A topology that names no tiers — built by hand — asks every
+// replicaset.) Every master whose target grade is Online must be asked: if one is
 // unreachable (or has no address), the step waits for it rather than go
 // without it. A master whose target is Offline or Expelled is left out, as
 // Picodata's plan does ("replicaset master is going offline"): the
@@ -22,7 +28,11 @@ func (p *planner) schemaChange() (Action, bool) {
 	var r rows
 	r.read = append(r.read, keyOf(tables.TablePicoProperty, tables.PropPendingSchemaVersion))
 	a := ApplySchemaChange{SchemaVersion: ver, Commit: tables.DdlCommitOp(ver), Abort: tables.DdlAbortOp(ver)}
+	tiers := p.in.Topology.PendingSchemaTiers
 	for _, rs := range p.replicasets {
+		if len(tiers) > 0 && !slices.Contains(tiers, rs.Tier) {
+			continue
+		}
 		m, ok := p.instance(rs.CurrentMasterID)
 		if !ok || !onlineBound(m) {
 			continue

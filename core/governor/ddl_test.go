@@ -1,6 +1,7 @@
 package governor
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -103,4 +104,118 @@ func TestSchemaChangeAfterTopology(t *testing.T) {
 	st := steps(trace)
 	require.Equal(t, StepSchemaChange, st[len(st)-2])
 	require.Contains(t, trace[len(trace)-2], "[s1 s3 s5]")
+}
+
+// twoTiers: storage r1 = {s1 (master), s2}, r2 = {s3 (master)}; compute
+// r3 = {c1 (master), c2}; settled.
+func twoTiers() *topo {
+	return newTopo().tier("storage", 2, true).
+		add("s1", 1, "r1", on(1), on(1)).
+		add("s2", 2, "r1", on(1), on(1)).
+		add("s3", 3, "r2", on(1), on(1)).
+		tier("compute", 2, false).
+		add("c1", 4, "r3", on(1), on(1)).
+		add("c2", 5, "r3", on(1), on(1)).settled()
+}
+
+func shardedDef(name, tier string) schema.TableDef {
+	def := ddlDef(name)
+	def.Distribution, def.Tier = schema.DistributionSharded, tier
+	return def
+}
+
+// A change is asked of the masters of the tiers it concerns only: a
+// global table of every tier's, a sharded table (and an index on it, and
+// its drop) of its tier's.
+func TestSchemaChangeAsksTheTiersConcerned(t *testing.T) {
+	cases := []struct {
+		name    string
+		prepare func(t *testing.T, s *sim)
+		masters []string
+		tiers   []string
+	}{
+		{"global table", func(t *testing.T, s *sim) {
+			require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(ddlDef("g"), 0)).Err)
+		}, []string{"s1", "s3", "c1"}, []string{"compute", "storage"}},
+		{"sharded in storage", func(t *testing.T, s *sim) {
+			require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(shardedDef("s", "storage"), 0)).Err)
+		}, []string{"s1", "s3"}, []string{"storage"}},
+		{"sharded in compute", func(t *testing.T, s *sim) {
+			require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(shardedDef("s", "compute"), 0)).Err)
+		}, []string{"c1"}, []string{"compute"}},
+		{"index on a sharded table", func(t *testing.T, s *sim) {
+			require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(shardedDef("s", "compute"), 0)).Err)
+			require.Nil(t, s.store.ApplyOp(tables.DdlCommitOp(0)).Err)
+			def, _ := s.store.TableByName("s")
+			require.Nil(t, s.store.ApplyOp(tables.PrepareCreateIndexOp(schema.IndexDef{TableID: def.ID, Name: "i",
+				Parts: []schema.IndexPart{{Field: "id"}}}, 0)).Err)
+		}, []string{"c1"}, []string{"compute"}},
+		{"drop of a sharded table", func(t *testing.T, s *sim) {
+			require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(shardedDef("s", "storage"), 0)).Err)
+			require.Nil(t, s.store.ApplyOp(tables.DdlCommitOp(0)).Err)
+			def, _ := s.store.TableByName("s")
+			require.Nil(t, s.store.ApplyOp(tables.PrepareDropTableOp(def.ID, 0)).Err)
+		}, []string{"s1", "s3"}, []string{"storage"}},
+		{"index on a global table", func(t *testing.T, s *sim) {
+			require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(ddlDef("g"), 0)).Err)
+			require.Nil(t, s.store.ApplyOp(tables.DdlCommitOp(0)).Err)
+			def, _ := s.store.TableByName("g")
+			require.Nil(t, s.store.ApplyOp(tables.PrepareCreateIndexOp(schema.IndexDef{TableID: def.ID, Name: "i",
+				Opts: map[string]any{"unique": false}, Parts: []schema.IndexPart{{Field: "id"}}}, 0)).Err)
+		}, []string{"s1", "s3", "c1"}, []string{"compute", "storage"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSim(t, twoTiers(), 1, withLearners(voters(1, 2, 3), 4, 5))
+			c.prepare(t, s)
+			require.Equal(t, c.tiers, s.input().Topology.PendingSchemaTiers)
+			a := as[ApplySchemaChange](t, s.plan())
+			require.ElementsMatch(t, c.masters, a.Masters)
+			var asked []string
+			for _, r := range a.RPCs {
+				asked = append(asked, r.InstanceID)
+			}
+			require.Equal(t, a.Masters, asked)
+			require.Len(t, a.Ranges, 1+len(c.masters), "pending_schema_version and the replicasets asked")
+
+			s.run(5)
+			_, _, pending := s.store.PendingSchemaChange()
+			require.False(t, pending, "committed")
+			for _, id := range []string{"s1", "s2", "s3", "c1", "c2"} {
+				got := slices.ContainsFunc(s.got[id], func(r api.Request) bool { _, ok := r.(api.ApplySchemaChange); return ok })
+				require.Equal(t, slices.Contains(c.masters, id), got, "%s asked", id)
+			}
+		})
+	}
+}
+
+// Within the tiers concerned nothing changes: an unreachable master is
+// waited for, one bound for Offline or Expelled is left out; another
+// tier's unreachable master does not hold the change back.
+func TestSchemaChangeTierMastersOnly(t *testing.T) {
+	s := newSim(t, twoTiers(), 1, withLearners(voters(1, 2, 3), 4, 5))
+	require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(shardedDef("s", "storage"), 0)).Err)
+	s.unreachable["c1"] = true
+	require.Equal(t, []string{"s1", "s3"}, as[ApplySchemaChange](t, s.plan()).Masters)
+	s.unreachable["s3"] = true
+	require.IsType(t, Idle{}, s.plan(), "s3 is waited for")
+
+	top := twoTiers()
+	top.add("s6", 6, "r4", on(1), off(1))
+	s = newSim(t, top, 1, withLearners(voters(1, 2, 3), 4, 5))
+	require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(shardedDef("s", "compute"), 0)).Err)
+	a, ok := newPlanner(s.input()).schemaChange()
+	require.True(t, ok)
+	require.Equal(t, []string{"c1"}, a.(ApplySchemaChange).Masters)
+}
+
+// A topology with no tiers named (built by hand) asks every replicaset.
+func TestSchemaChangeWithoutTiersAsksEveryone(t *testing.T) {
+	s := newSim(t, twoTiers(), 1, withLearners(voters(1, 2, 3), 4, 5))
+	require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(shardedDef("s", "storage"), 0)).Err)
+	in := s.input()
+	in.Topology.PendingSchemaTiers = nil
+	a, ok := newPlanner(in).schemaChange()
+	require.True(t, ok)
+	require.ElementsMatch(t, []string{"s1", "s3", "c1"}, a.(ApplySchemaChange).Masters)
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/picogo/picogo/core/tuple"
@@ -48,6 +49,118 @@ func TestValidate(t *testing.T) {
 			require.NotNil(t, e)
 			require.Equal(t, tuple.CodeCreateSpace, e.Code)
 			require.Contains(t, e.Message, "Failed to create space '"+d.Name+"'")
+			require.Contains(t, e.Message, c.want)
+		})
+	}
+}
+
+// shardedKV: kv sharded by name in tier "storage", with its bucket_id
+// where the cluster puts it (after the last primary key field, name).
+func shardedKV() TableDef {
+	d := kv()
+	d.Format = d.Format[:2]
+	d.Distribution, d.ShardingKey, d.ShardingFn, d.Tier = DistributionSharded, []string{"name"}, ShardingFnMurmur3, "storage"
+	d.AddBucketID()
+	d.Format = append(d.Format, Field{Name: "note", Type: tuple.TypeAny, Nullable: true})
+	return d
+}
+
+func TestValidateSharded(t *testing.T) {
+	cases := map[string]struct {
+		change func(*TableDef)
+		want   string
+	}{
+		"no sharding key":       {func(d *TableDef) { d.ShardingKey = nil }, "needs a sharding key"},
+		"unknown key field":     {func(d *TableDef) { d.ShardingKey = []string{"nope"} }, `sharding key field "nope" is not in the format`},
+		"key twice":             {func(d *TableDef) { d.ShardingKey = []string{"name", "name"} }, `uses field "name" twice`},
+		"key has bucket_id":     {func(d *TableDef) { d.ShardingKey = []string{"bucket_id"} }, `cannot include "bucket_id"`},
+		"other fn":              {func(d *TableDef) { d.ShardingFn = "crc32" }, `sharding function "crc32"`},
+		"no tier":               {func(d *TableDef) { d.Tier = "" }, "needs a tier"},
+		"nullable bucket_id":    {func(d *TableDef) { d.Format[2].Nullable = true }, "must be unsigned and not nullable"},
+		"bucket_id in pk":       {func(d *TableDef) { d.PrimaryKey = []uint32{1, 2} }, `primary key cannot include "bucket_id"`},
+		"global with a key":     {func(d *TableDef) { d.Distribution = DistributionGlobal }, "a global table has no sharding key"},
+		"global with only tier": {func(d *TableDef) { *d = kv(); d.Tier = "storage" }, "a global table has no sharding key"},
+		"no bucket_id":          {func(d *TableDef) { d.Format = slices.Delete(d.Format, 2, 3) }, `has a "bucket_id" field`},
+	}
+	g, sh := kv(), shardedKV()
+	require.Nil(t, g.ValidateDistribution())
+	require.Nil(t, sh.ValidateDistribution())
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := shardedKV()
+			c.change(&d)
+			require.Nil(t, d.Validate(), "the structure is fine")
+			e := d.ValidateDistribution()
+			require.NotNil(t, e)
+			require.Equal(t, tuple.CodeCreateSpace, e.Code)
+			require.Contains(t, e.Message, c.want)
+		})
+	}
+	// A nullable sharding key field is allowed, as in Picodata.
+	d := shardedKV()
+	d.ShardingKey = []string{"note"}
+	require.Nil(t, d.ValidateDistribution())
+}
+
+// bucket_id goes right after the last primary key field (Picodata's
+// index_of_bucket_id_column); the primary key's positions do not move.
+func TestAddBucketID(t *testing.T) {
+	d := kv() // pk (name, id): positions 1, 0
+	require.Equal(t, 2, d.BucketIDPosition())
+	d.AddBucketID()
+	require.Equal(t, []string{"id", "name", "bucket_id", "note"}, d.FieldNames())
+	require.Equal(t, Field{Name: "bucket_id", Type: tuple.TypeUnsigned}, d.Format[2])
+	require.Equal(t, []uint32{1, 0}, d.PrimaryKey)
+	d.AddBucketID()
+	require.Len(t, d.Format, 4, "added once")
+
+	d = kv()
+	d.PrimaryKey = []uint32{0}
+	d.AddBucketID()
+	require.Equal(t, []string{"id", "bucket_id", "name", "note"}, d.FieldNames())
+	orig := kv()
+	orig.PrimaryKey = []uint32{0}
+	clone := orig.Clone()
+	clone.AddBucketID()
+	require.Len(t, orig.Format, 3, "AddBucketID does not write through a shared format")
+
+	x := d.BucketIDIndex()
+	require.Equal(t, uint32(1), x.ID)
+	require.Equal(t, "bucket_id", x.Name)
+	require.False(t, x.IsUnique())
+	require.Equal(t, []IndexPart{{Field: "bucket_id", Type: tuple.TypeUnsigned}}, x.Parts)
+}
+
+func TestIndexResolve(t *testing.T) {
+	d := kv()
+	d.Format[2].Type = tuple.TypeString // note: a nullable string
+	x := IndexDef{TableID: 1024, ID: 1, Name: "by_note", Type: "TREE", Opts: map[string]any{"unique": false},
+		Parts: []IndexPart{{Field: "note"}, {Field: "id"}}}
+	require.Nil(t, x.Resolve(&d))
+	require.Equal(t, IndexTypeTree, x.Type)
+	require.Equal(t, []IndexPart{{Field: "note", Type: tuple.TypeString, Nullable: true}, {Field: "id", Type: tuple.TypeUnsigned}}, x.Parts)
+
+	cases := map[string]struct {
+		change func(*IndexDef)
+		want   string
+	}{
+		"no name":         {func(x *IndexDef) { x.Name = "" }, "name is empty"},
+		"hash":            {func(x *IndexDef) { x.Type = "hash" }, `index type "hash"`},
+		"no parts":        {func(x *IndexDef) { x.Parts = nil }, "no parts"},
+		"unknown field":   {func(x *IndexDef) { x.Parts = []IndexPart{{Field: "nope"}} }, `field "nope" is not in the format`},
+		"twice":           {func(x *IndexDef) { x.Parts = []IndexPart{{Field: "id"}, {Field: "id"}} }, `field "id" is used twice`},
+		"wrong type":      {func(x *IndexDef) { x.Parts = []IndexPart{{Field: "id", Type: tuple.TypeString}} }, `part "id" is given as string`},
+		"unknown opt":     {func(x *IndexDef) { x.Opts = map[string]any{"unique": true, "zz": 1, "aa": 2} }, `option "aa"`},
+		"unique not bool": {func(x *IndexDef) { x.Opts = map[string]any{"unique": "yes"} }, `option "unique"`},
+		"nullable pk":     {func(x *IndexDef) { x.ID = 0; x.Parts = []IndexPart{{Field: "note"}} }, `primary key field "note" is nullable`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			x := IndexDef{TableID: 1024, ID: 1, Name: "i", Parts: []IndexPart{{Field: "name"}}}
+			c.change(&x)
+			e := x.Resolve(&d)
+			require.NotNil(t, e)
+			require.Equal(t, tuple.CodeModifyIndex, e.Code)
 			require.Contains(t, e.Message, c.want)
 		})
 	}

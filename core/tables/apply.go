@@ -135,6 +135,10 @@ func (tx *txn) dml(d *Dml) (uint64, *tuple.Error) {
 	if !def.Operable {
 		return 0, errNotOperable(def.Name)
 	}
+	if def.IsSharded() {
+		return 0, tuple.Errorf(tuple.CodeUnsupported,
+			"space '%s' is sharded: its rows live in the storage of tier %s, not in the global tables", def.Name, def.Tier)
+	}
 	switch d.Kind {
 	case DmlInsert, DmlReplace:
 		if len(d.Tuple) == 0 || len(d.Key) != 0 || len(d.Ops) != 0 {

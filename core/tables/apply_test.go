@@ -326,7 +326,7 @@ func TestSystemTableRows(t *testing.T) {
 			map[string]any{"dc": "msk"}, "default"),
 		Insert(TablePicoReplicaset, "default_1", "6f3c3a70-0000-4000-8000-000000000002", "default_1_1",
 			"default_1_1", "default", 1.0, "not-ready", 0, 0, map[string]any{}),
-		Insert(TablePicoTier, "default", 1, true, 0, 0, false, 3000),
+		Insert(TablePicoTier, "default", 1, true, 0, 0, false, 3000, false),
 		Insert(TablePicoProperty, "max_heartbeat_period", 5.0),
 		Insert(TablePicoUser, 32, "pico_service", 0, nil, 1),
 		Insert(TablePicoPrivilege, 1, 32, "read", "table", -1, 0),

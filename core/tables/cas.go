@@ -2,9 +2,11 @@ package tables
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tuple"
 )
 
@@ -67,15 +69,11 @@ func (s *Store) OpKeys(op Op) ([]KeyRef, *tuple.Error) {
 		}
 		return out, nil
 	case OpDdlPrepare:
-		id := op.Ddl.TableOf()
-		if op.Ddl.Kind == DdlCreateTable && id == 0 {
-			id = s.nextTableID()
-		}
-		return append(ddlKeys(id), pendingKeys()...), nil
+		return append(s.ddlKeys(*op.Ddl), pendingKeys()...), nil
 	case OpDdlCommit, OpDdlAbort:
 		keys := pendingKeys()
 		if ddl, _, ok := s.PendingSchemaChange(); ok {
-			keys = append(ddlKeys(ddl.TableOf()), keys...)
+			keys = append(s.ddlKeys(ddl), keys...)
 		}
 		return keys, nil
 	case OpAclChangeAuth:
@@ -85,14 +83,48 @@ func (s *Store) OpKeys(op Op) ([]KeyRef, *tuple.Error) {
 	return nil, nil // OpNop
 }
 
-func ddlKeys(id uint32) []KeyRef {
+// ddlKeys are the keys a schema change writes (or, for a prepare whose
+// id is to be chosen, would write in the current state): its table's
+// _pico_table row and _pico_index rows (the primary index, the table's
+// other indexes, the index created or dropped, a sharded table's bucket_id
+// index), global_schema_version, and a create_table's next_table_id.
+func (s *Store) ddlKeys(ddl Ddl) []KeyRef {
+	id := ddl.TableOf()
+	if ddl.Kind == DdlCreateTable && id == 0 {
+		id = s.nextTableID()
+	}
 	tableKey, _ := tuple.EncodeKey([]any{uint64(id)})
-	indexKey, _ := tuple.EncodeKey([]any{uint64(id), uint64(0)})
-	return []KeyRef{
+	keys := []KeyRef{
 		{Table: TablePicoProperty, Key: []byte(propKey(PropGlobalSchemaVersion))},
 		{Table: TablePicoTable, Key: tableKey},
-		{Table: TablePicoIndex, Key: indexKey},
 	}
+	indexIDs := []uint32{0}
+	for _, x := range s.Indexes(id) {
+		if x.ID != 0 {
+			indexIDs = append(indexIDs, x.ID)
+		}
+	}
+	switch ddl.Kind {
+	case DdlCreateTable:
+		keys = append(keys, KeyRef{Table: TablePicoProperty, Key: []byte(propKey(PropNextTableID))})
+		if ddl.Def != nil && ddl.Def.IsSharded() {
+			indexIDs = append(indexIDs, schema.BucketIDIndexID)
+		}
+	case DdlCreateIndex:
+		if ddl.Index != nil && ddl.Index.ID != 0 {
+			indexIDs = append(indexIDs, ddl.Index.ID)
+		} else {
+			indexIDs = append(indexIDs, indexIDs[len(indexIDs)-1]+1)
+		}
+	case DdlDropIndex:
+		indexIDs = append(indexIDs, ddl.IndexID)
+	}
+	slices.Sort(indexIDs)
+	for _, x := range slices.Compact(indexIDs) {
+		k, _ := tuple.EncodeKey([]any{uint64(id), uint64(x)})
+		keys = append(keys, KeyRef{Table: TablePicoIndex, Key: k})
+	}
+	return keys
 }
 
 // pendingKeys are the _pico_property keys two-phase DDL writes besides

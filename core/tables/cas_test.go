@@ -13,16 +13,29 @@ import (
 func TestOpKeys(t *testing.T) {
 	s := newTestStore(t)
 	propKey := key(t, PropGlobalSchemaVersion)
-	ddl := func(id uint32) []KeyRef {
-		return []KeyRef{
+	// ddl: the keys of a change on table id, a create (which moves
+	// next_table_id) or not, writing the index rows indexIDs.
+	ddl := func(id uint32, create bool, indexIDs ...uint32) []KeyRef {
+		out := []KeyRef{
 			{Table: TablePicoProperty, Key: propKey},
 			{Table: TablePicoTable, Key: key(t, id)},
-			{Table: TablePicoIndex, Key: key(t, id, 0)},
-			{Table: TablePicoProperty, Key: key(t, PropNextSchemaVersion)},
-			{Table: TablePicoProperty, Key: key(t, PropPendingSchemaChange)},
-			{Table: TablePicoProperty, Key: key(t, PropPendingSchemaVersion)},
 		}
+		if create {
+			out = append(out, KeyRef{Table: TablePicoProperty, Key: key(t, PropNextTableID)})
+		}
+		for _, x := range indexIDs {
+			out = append(out, KeyRef{Table: TablePicoIndex, Key: key(t, id, x)})
+		}
+		return append(out,
+			KeyRef{Table: TablePicoProperty, Key: key(t, PropNextSchemaVersion)},
+			KeyRef{Table: TablePicoProperty, Key: key(t, PropPendingSchemaChange)},
+			KeyRef{Table: TablePicoProperty, Key: key(t, PropPendingSchemaVersion)})
 	}
+	mustApply(t, s, PrepareCreateIndexOp(schema.IndexDef{TableID: multiID, Name: "by_b", Opts: map[string]any{"unique": false},
+		Parts: []schema.IndexPart{{Field: "b"}}}, 0))
+	mustApply(t, s, DdlCommitOp(0))
+	sharded := kvDef()
+	sharded.Name, sharded.Distribution, sharded.Tier = "s", schema.DistributionSharded, "storage"
 	explicit := kvDef()
 	explicit.ID, explicit.Name = 3000, "t"
 	cases := []struct {
@@ -38,9 +51,14 @@ func TestOpKeys(t *testing.T) {
 		{"batch", BatchOp(Insert(kvID, 1, "a", 1, nil), Delete(multiID, "b", 2), Update(kvID, []any{1}, []any{"+", 2, 1})),
 			[]KeyRef{{kvID, key(t, 1)}, {multiID, key(t, "b", 2)}, {kvID, key(t, 1)}}},
 		{"unknown table", DmlOp(Insert(9999, 1, 2)), []KeyRef{{Table: 9999}}},
-		{"create", PrepareCreateTableOp(schema.TableDef{Name: "new"}, 0), ddl(1026)},
-		{"create with id", PrepareCreateTableOp(explicit, 0), ddl(3000)},
-		{"drop", PrepareDropTableOp(kvID, 0), ddl(kvID)},
+		{"create", PrepareCreateTableOp(schema.TableDef{Name: "new"}, 0), ddl(1026, true, 0)},
+		{"create with id", PrepareCreateTableOp(explicit, 0), ddl(3000, true, 0)},
+		{"create sharded", PrepareCreateTableOp(sharded, 0), ddl(1026, true, 0, 1)},
+		{"drop", PrepareDropTableOp(kvID, 0), ddl(kvID, false, 0)},
+		{"drop with an index", PrepareDropTableOp(multiID, 0), ddl(multiID, false, 0, 1)},
+		{"create index", PrepareCreateIndexOp(schema.IndexDef{TableID: multiID, Name: "x"}, 0), ddl(multiID, false, 0, 1, 2)},
+		{"create index with id", PrepareCreateIndexOp(schema.IndexDef{TableID: kvID, ID: 5, Name: "x"}, 0), ddl(kvID, false, 0, 5)},
+		{"drop index", PrepareDropIndexOp(multiID, 1, 0), ddl(multiID, false, 0, 1)},
 		{"nop", Op{Kind: OpNop}, nil},
 		{"empty batch", BatchOp(), []KeyRef{}},
 	}

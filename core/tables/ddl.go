@@ -7,16 +7,39 @@ import (
 
 // Helpers of two-phase DDL (twophase.go).
 
+// validateDef checks a definition and its distribution.
+func validateDef(def *schema.TableDef) *tuple.Error {
+	if e := def.Validate(); e != nil {
+		return e
+	}
+	return def.ValidateDistribution()
+}
+
+// validateKept checks a definition the global tables keep: a valid
+// definition and distribution (validateDef) in memtx. The result is a
+// CREATE_SPACE error.
+func validateKept(def *schema.TableDef) *tuple.Error {
+	if e := validateDef(def); e != nil {
+		return e
+	}
+	if def.Engine != schema.EngineMemtx {
+		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': engine %q: tables use %q",
+			def.Name, def.Engine, schema.EngineMemtx)
+	}
+	return nil
+}
+
 // validateGlobal checks a definition of a global table: a valid
 // definition (schema.TableDef.Validate), distributed globally, in memtx.
 // The result is a CREATE_SPACE error.
 func validateGlobal(def *schema.TableDef) *tuple.Error {
-	if e := def.Validate(); e != nil {
+	if e := validateDef(def); e != nil {
 		return e
 	}
 	switch {
 	case def.Distribution != schema.DistributionGlobal:
-		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': distribution %q: only global tables are replicated by Raft",
+		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': distribution %q: only global tables are kept so far "+
+			"(a sharded table's rows need the storage engine on its tier's masters, which is not wired in yet)",
 			def.Name, def.Distribution)
 	case def.Engine != schema.EngineMemtx:
 		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': engine %q: global tables use %q",

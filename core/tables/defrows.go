@@ -12,14 +12,70 @@ import (
 
 // TableRow is the table's _pico_table row: id, name, distribution, format,
 // schema_version, operable, engine, owner, description. The format is an
-// array of maps {name, type, is_nullable}.
+// array of maps {name, type, is_nullable}. The distribution is a map of one
+// key, as Picodata encodes its Distribution: {"Global": nil} or
+// {"ShardedImplicitly": [sharding_key, sharding_fn, tier]}.
 func TableRow(d *schema.TableDef) []any {
 	format := make([]any, len(d.Format))
 	for i, f := range d.Format {
 		format[i] = map[string]any{"name": f.Name, "type": string(f.Type), "is_nullable": f.Nullable}
 	}
-	return []any{uint64(d.ID), d.Name, d.Distribution, format, d.SchemaVersion,
+	return []any{uint64(d.ID), d.Name, DistributionValue(d), format, d.SchemaVersion,
 		d.Operable, d.Engine, uint64(d.Owner), d.Description}
+}
+
+// Keys of the distribution column's map (Picodata's Distribution variants).
+const (
+	distGlobal            = "Global"
+	distShardedImplicitly = "ShardedImplicitly"
+)
+
+// DistributionValue is the value of the table's _pico_table.distribution
+// column (see TableRow).
+func DistributionValue(d *schema.TableDef) map[string]any {
+	if !d.IsSharded() {
+		return map[string]any{distGlobal: nil}
+	}
+	key := make([]any, len(d.ShardingKey))
+	for i, k := range d.ShardingKey {
+		key[i] = k
+	}
+	return map[string]any{distShardedImplicitly: []any{key, d.ShardingFn, d.Tier}}
+}
+
+// parseDistribution reads a distribution column into d. Besides the map it
+// accepts the plain string "global" that picogo wrote before.
+func parseDistribution(v any, d *schema.TableDef) bool {
+	if s, ok := v.(string); ok {
+		d.Distribution = s
+		return s == schema.DistributionGlobal
+	}
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return false
+	}
+	if g, ok := m[distGlobal]; ok {
+		d.Distribution = schema.DistributionGlobal
+		return g == nil
+	}
+	arr, ok := m[distShardedImplicitly].([]any)
+	if !ok || len(arr) != 3 {
+		return false
+	}
+	keys, ok1 := arr[0].([]any)
+	fn, ok2 := arr[1].(string)
+	tier, ok3 := arr[2].(string)
+	if !ok1 || !ok2 || !ok3 {
+		return false
+	}
+	d.ShardingKey = make([]string, len(keys))
+	for i, k := range keys {
+		if d.ShardingKey[i], ok = k.(string); !ok {
+			return false
+		}
+	}
+	d.Distribution, d.ShardingFn, d.Tier = schema.DistributionSharded, fn, tier
+	return true
 }
 
 // TableDefFrom parses a _pico_table row. PrimaryKey is left empty: it
@@ -32,7 +88,9 @@ func TableDefFrom(v []any) (schema.TableDef, error) {
 	p := fieldParser{row: v, table: TablePicoTableName}
 	d.ID = p.uint32(0)
 	d.Name = p.string(1)
-	d.Distribution = p.string(2)
+	if !parseDistribution(v[2], &d) {
+		p.fail(2, `{"Global": nil} or {"ShardedImplicitly": [sharding_key, sharding_fn, tier]}`)
+	}
 	d.Format = p.format(3)
 	d.SchemaVersion = p.uint64(4)
 	d.Operable = p.bool(5)

@@ -1,7 +1,8 @@
 // Package tables owns the global tables that Raft replicates: the system
 // tables (_pico_table, _pico_index, _pico_peer_address, _pico_instance,
 // _pico_property, _pico_replicaset, _pico_user, _pico_privilege, _pico_tier)
-// and user tables created GLOBAL. It is the Raft state machine over
+// and user tables created GLOBAL (and the definitions, not the rows, of
+// SHARDED ones). It is the Raft state machine over
 // core/schema (what a table is) and core/tuple (rows, keys, updates).
 //
 // A Store holds every table and is the Raft state machine (ra.StateMachine):

@@ -187,7 +187,7 @@ func DmlOp(d Dml) Op { return Op{Kind: OpDml, Dml: &d} }
 // BatchOp wraps Dmls in an atomic batch Op.
 func BatchOp(ds ...Dml) Op { return Op{Kind: OpBatch, Ops: ds} }
 
-// PrepareCreateTableOp is a ddl_prepare creating a global table (version 0:
+// PrepareCreateTableOp is a ddl_prepare creating a table (version 0:
 // the next one).
 func PrepareCreateTableOp(def schema.TableDef, version uint64) Op {
 	return Op{Kind: OpDdlPrepare, Ddl: &Ddl{Kind: DdlCreateTable, Def: &def}, SchemaVersion: version}
@@ -196,6 +196,18 @@ func PrepareCreateTableOp(def schema.TableDef, version uint64) Op {
 // PrepareDropTableOp is a ddl_prepare dropping a table.
 func PrepareDropTableOp(id uint32, version uint64) Op {
 	return Op{Kind: OpDdlPrepare, Ddl: &Ddl{Kind: DdlDropTable, TableID: id}, SchemaVersion: version}
+}
+
+// PrepareCreateIndexOp is a ddl_prepare creating an index (x.TableID;
+// x.ID 0: the table's next free index id; parts name fields, whose type
+// and nullability come from the table's format).
+func PrepareCreateIndexOp(x schema.IndexDef, version uint64) Op {
+	return Op{Kind: OpDdlPrepare, Ddl: &Ddl{Kind: DdlCreateIndex, Index: &x}, SchemaVersion: version}
+}
+
+// PrepareDropIndexOp is a ddl_prepare dropping index indexID of a table.
+func PrepareDropIndexOp(table, indexID uint32, version uint64) Op {
+	return Op{Kind: OpDdlPrepare, Ddl: &Ddl{Kind: DdlDropIndex, TableID: table, IndexID: indexID}, SchemaVersion: version}
 }
 
 // DdlCommitOp commits the pending change of the given version (0: whatever

@@ -158,6 +158,11 @@ type Tier struct {
 	TargetVshardConfigVersion  uint64
 	VshardBootstrapped         bool
 	BucketCount                uint64
+	// IsSync is whether the tier replicates synchronously: a write to a
+	// table of the tier returns once a quorum of the replicaset confirmed
+	// it (Tarantool's is_sync; Picodata's tier option replication_mode:
+	// sync). Default false.
+	IsSync bool
 }
 
 // DefaultBucketCount is a tier's number of buckets unless configured.
@@ -166,14 +171,17 @@ const DefaultBucketCount = 3000
 // Tuple is the row as stored.
 func (t Tier) Tuple() []any {
 	return []any{t.Name, t.ReplicationFactor, t.CanVote, t.CurrentVshardConfigVersion, t.TargetVshardConfigVersion,
-		t.VshardBootstrapped, t.BucketCount}
+		t.VshardBootstrapped, t.BucketCount, t.IsSync}
 }
 
 // TierFrom reads a _pico_tier row.
 func TierFrom(v []any) (Tier, error) {
 	var t Tier
-	if len(v) != 7 {
+	if len(v) != 7 && len(v) != 8 { // 7: written before is_sync
 		return t, fmt.Errorf("_pico_tier row of %d fields", len(v))
+	}
+	if len(v) == 8 {
+		t.IsSync, _ = v[7].(bool)
 	}
 	t.Name, _ = v[0].(string)
 	t.ReplicationFactor, _ = tuple.AsUint64(v[1])
@@ -195,6 +203,9 @@ type Topology struct {
 	// PendingSchemaVersion is _pico_property's pending_schema_version: the
 	// version of the pending two-phase schema change, 0 if none is.
 	PendingSchemaVersion uint64
+	// PendingSchemaTiers are the tiers that change concerns
+	// (Store.TiersConcerned), sorted; empty if none is pending.
+	PendingSchemaTiers []string
 }
 
 // ReadTopology reads the topology tables.
@@ -239,8 +250,9 @@ func (s *Store) ReadTopology() (Topology, error) {
 		id, _ := tuple.AsUint64(r.Values()[0])
 		t.Addresses[id], _ = r.Values()[1].(string)
 	}
-	if _, v, ok := s.PendingSchemaChange(); ok {
+	if ddl, v, ok := s.PendingSchemaChange(); ok {
 		t.PendingSchemaVersion = v
+		t.PendingSchemaTiers = s.TiersConcerned(ddl)
 	}
 	return t, nil
 }

@@ -275,7 +275,7 @@ func defsFromRows(tableRows, indexRows []msgpack.RawMessage) ([]schema.TableDef,
 		if def.PrimaryKey, err = x.PrimaryKeyOf(&def); err != nil {
 			return nil, err
 		}
-		if e := validateGlobal(&def); e != nil {
+		if e := validateKept(&def); e != nil {
 			return nil, e
 		}
 		defs = append(defs, def)

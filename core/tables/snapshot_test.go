@@ -21,7 +21,7 @@ func populated(t *testing.T) *Store {
 	for i := range 50 {
 		ds = append(ds, Insert(multiID, fmt.Sprintf("k%d", i%7), i, map[string]any{"i": i}))
 	}
-	ds = append(ds, Insert(TablePicoTier, "default", 1, true, 0, 0, false, 3000))
+	ds = append(ds, Insert(TablePicoTier, "default", 1, true, 0, 0, false, 3000, false))
 	mustApply(t, s, BatchOp(ds...))
 	return s
 }

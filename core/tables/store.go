@@ -61,11 +61,16 @@ func (s *Store) addTable(def schema.TableDef) *table {
 	return t
 }
 
-// putDefRows writes the table's _pico_table and _pico_index rows.
+// putDefRows writes a new table's _pico_table row and _pico_index rows:
+// its primary index, and a sharded table's bucket_id index.
 func (s *Store) putDefRows(def *schema.TableDef) {
 	idx := def.PkIndex()
 	s.putRow(TablePicoTable, tuple.FromValues(TableRow(def)))
-	s.putRow(TablePicoIndex, tuple.FromValues(IndexRow(&idx)))
+	s.putIndex(&idx)
+	if def.IsSharded() {
+		b := def.BucketIDIndex()
+		s.putIndex(&b)
+	}
 }
 
 // putRow stores a row built by this package, which fits its table.
@@ -212,17 +217,21 @@ func propKey(key string) string {
 	return string(k)
 }
 
-// nextTableID is the id a ddl_prepare creating a table assigns: one more than the largest
-// user table id, at least FirstUserTableID. It depends only on the state,
-// so it is the same on every instance (a dropped last id is reused).
+// nextTableID is the id a ddl_prepare creating a table assigns: one more
+// than the largest table id, at least FirstUserTableID and at least
+// _pico_property's next_table_id, which every prepared create moves past
+// its id, so that an id is never handed out twice, even once its table is
+// dropped or its create aborted. It depends only on the state, so it is
+// the same on every instance. 0 when no id is left.
 func (s *Store) nextTableID() uint32 {
-	next := FirstUserTableID
+	next := max(uint64(FirstUserTableID), s.propUint(PropNextTableID))
 	for _, id := range s.ids() {
-		if id >= next {
-			next = id + 1
-		}
+		next = max(next, uint64(id)+1)
 	}
-	return next
+	if next > 1<<32-1 {
+		return 0
+	}
+	return uint32(next)
 }
 
 // StateHash is a SHA-256 over every table's rows in (table id, primary key)

@@ -38,6 +38,11 @@ const (
 	PropNextSchemaVersion    = "next_schema_version"
 	PropPendingSchemaChange  = "pending_schema_change"
 	PropPendingSchemaVersion = "pending_schema_version"
+	// PropNextTableID is the smallest id a create_table may assign: one more
+	// than any id a prepared create ever took, so that the id of a dropped
+	// (or aborted) table is never handed out again. Picodata has no such
+	// key (it takes the smallest id above the largest existing one).
+	PropNextTableID = "next_table_id"
 )
 
 // AdminID is the id of the admin user, owner of the system tables.
@@ -53,7 +58,7 @@ func SystemTables() []schema.TableDef {
 	f := func(name string, t tuple.FieldType) schema.Field { return schema.Field{Name: name, Type: t} }
 	return []schema.TableDef{
 		sys(TablePicoTable, TablePicoTableName, []uint32{0},
-			f("id", tuple.TypeUnsigned), f("name", tuple.TypeString), f("distribution", tuple.TypeString),
+			f("id", tuple.TypeUnsigned), f("name", tuple.TypeString), f("distribution", tuple.TypeMap),
 			f("format", tuple.TypeArray), f("schema_version", tuple.TypeUnsigned), f("operable", tuple.TypeBoolean),
 			f("engine", tuple.TypeString), f("owner", tuple.TypeUnsigned), f("description", tuple.TypeString)),
 		sys(TablePicoIndex, TablePicoIndexName, []uint32{0, 1},
@@ -85,7 +90,8 @@ func SystemTables() []schema.TableDef {
 		sys(TablePicoTier, TablePicoTierName, []uint32{0},
 			f("name", tuple.TypeString), f("replication_factor", tuple.TypeUnsigned), f("can_vote", tuple.TypeBoolean),
 			f("current_vshard_config_version", tuple.TypeUnsigned), f("target_vshard_config_version", tuple.TypeUnsigned),
-			f("vshard_bootstrapped", tuple.TypeBoolean), f("bucket_count", tuple.TypeUnsigned)),
+			f("vshard_bootstrapped", tuple.TypeBoolean), f("bucket_count", tuple.TypeUnsigned),
+			f("is_sync", tuple.TypeBoolean)),
 	}
 }
 

@@ -111,14 +111,30 @@ func TestTwoPhaseDrop(t *testing.T) {
 
 func TestTwoPhaseApplicableHere(t *testing.T) {
 	s := newTestStore(t)
+	addTier(t, s, "storage", 3000)
 	def := kvDef()
 	def.Name = "sharded"
 	def.Distribution = "sharded"
 	mustApply(t, s, PrepareCreateTableOp(def, 0))
 	ddl, _, _ := s.PendingSchemaChange()
 	e := s.ApplicableHere(ddl)
-	require.NotNil(t, e)
+	require.NotNil(t, e, "sharded tables need the storage engine, which the node does not run yet")
 	require.Contains(t, e.Message, "only global tables")
+	mustApply(t, s, DdlAbortOp(0))
+
+	// A unique secondary index of a global table is not enforced by the
+	// global tables yet; a non-unique one is only a definition.
+	mustApply(t, s, PrepareCreateIndexOp(schema.IndexDef{TableID: kvID, Name: "by_name", Parts: []schema.IndexPart{{Field: "name"}}}, 0))
+	ddl, _, _ = s.PendingSchemaChange()
+	e = s.ApplicableHere(ddl)
+	require.NotNil(t, e)
+	require.Equal(t, tuple.CodeUnsupported, e.Code)
+	require.Contains(t, e.Message, "unique secondary indexes of global tables")
+	mustApply(t, s, DdlAbortOp(0))
+	mustApply(t, s, PrepareCreateIndexOp(schema.IndexDef{TableID: kvID, Name: "by_name", Opts: map[string]any{"unique": false},
+		Parts: []schema.IndexPart{{Field: "name"}}}, 0))
+	ddl, _, _ = s.PendingSchemaChange()
+	require.Nil(t, s.ApplicableHere(ddl))
 	mustApply(t, s, DdlAbortOp(0))
 	def.Distribution = ""
 	mustApply(t, s, PrepareCreateTableOp(def, 0))
