@@ -74,7 +74,7 @@ func TestDDLAbortsWhenAMasterCannotApplyIt(t *testing.T) {
 	c := newTestCluster(t, storageTier(1))
 	ms := startN(t, c, 3, nil)
 	def := workload.Def
-	def.Distribution = "sharded" // not a table the Raft-replicated store can keep
+	def.Engine = "vinyl" // not a table the Raft-replicated store can keep
 	require.Nil(t, prepare(t, c, tables.PrepareCreateTableOp(def, 0)))
 	require.NoError(t, c.Until("the change aborted everywhere", settle, func() bool { return settledDDL(ms) }))
 	for _, m := range ms {

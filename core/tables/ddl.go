@@ -38,8 +38,7 @@ func validateGlobal(def *schema.TableDef) *tuple.Error {
 	}
 	switch {
 	case def.Distribution != schema.DistributionGlobal:
-		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': distribution %q: only global tables are kept so far "+
-			"(a sharded table's rows need the storage engine on its tier's masters, which is not wired in yet)",
+		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': distribution %q is not global",
 			def.Name, def.Distribution)
 	case def.Engine != schema.EngineMemtx:
 		return tuple.Errorf(tuple.CodeCreateSpace, "Failed to create space '%s': engine %q: global tables use %q",

@@ -472,14 +472,18 @@ func (s *Store) removeTable(id uint32) {
 
 // ApplicableHere says whether this instance can apply the change: nil, or
 // the reason it cannot, which is deterministic (the same on every instance
-// at the same applied index). A created table must be one this instance
-// can keep: so far a global table in memtx (sharded tables need the
-// storage engine on their tier's masters, which the node does not run
-// yet: their creation is answered with an abort). A created index must
-// not be a unique secondary index of a global table: the Raft-replicated
-// store does not enforce those yet. Dropping is always applicable.
+// at the same applied index). A created global table must be one the
+// Raft-replicated store keeps (memtx); a sharded table's definition must
+// be valid — what its rows allow (a unique index over duplicates) is
+// checked by the node against its engine. A created index must not be a
+// unique secondary index of a global table: the Raft-replicated store does
+// not enforce those yet. Dropping is always applicable.
 func (s *Store) ApplicableHere(ddl Ddl) *tuple.Error {
 	switch {
+	case ddl.Kind == DdlCreateTable && ddl.Def != nil && ddl.Def.IsSharded():
+		// Its rows live in the tier's engines: the node's data module
+		// checks the change against them.
+		return validateDef(ddl.Def)
 	case ddl.Kind == DdlCreateTable && ddl.Def != nil:
 		return validateGlobal(ddl.Def)
 	case ddl.Kind == DdlCreateIndex && ddl.Index != nil:

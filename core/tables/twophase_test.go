@@ -117,9 +117,15 @@ func TestTwoPhaseApplicableHere(t *testing.T) {
 	def.Distribution = "sharded"
 	mustApply(t, s, PrepareCreateTableOp(def, 0))
 	ddl, _, _ := s.PendingSchemaChange()
+	require.Nil(t, s.ApplicableHere(ddl), "a valid sharded table: its rows are the engines' business")
+	mustApply(t, s, DdlAbortOp(0))
+	global := kvDef()
+	global.Name, global.Engine = "vinyl_kv", "vinyl"
+	mustApply(t, s, PrepareCreateTableOp(global, 0))
+	ddl, _, _ = s.PendingSchemaChange()
 	e := s.ApplicableHere(ddl)
-	require.NotNil(t, e, "sharded tables need the storage engine, which the node does not run yet")
-	require.Contains(t, e.Message, "only global tables")
+	require.NotNil(t, e, "a global table must be one the Raft-replicated store keeps")
+	require.Contains(t, e.Message, "global tables use")
 	mustApply(t, s, DdlAbortOp(0))
 
 	// A unique secondary index of a global table is not enforced by the
