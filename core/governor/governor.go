@@ -119,9 +119,11 @@ type RPC struct {
 	InstanceID string
 	RaftID     uint64
 	Address    string
-	// Call is the procedure: api.Replication, api.Sharding or
-	// api.ShardingBootstrap. The executor fills in what is its own: the
-	// (term, index) the receiver waits for, and the timeout.
+	// Call is the procedure: api.Replication, api.Sharding,
+	// api.ShardingBootstrap, api.ApplySchemaChange, or a switchover's
+	// api.ReplicationDemote, api.GetVClock, api.ReplicationPromote. The
+	// executor fills in what is its own: the (term, index) the receiver
+	// waits for, and the timeout.
 	Call api.Request
 }
 
