@@ -10,7 +10,8 @@ import (
 // Action is one governor step: one struct per step, each holding what that
 // step needs, as Picodata's Plan enum. The node carries out the three kinds
 // of work: a TransferLeadership, a ConfChange, or a Batch (RPCs, then one
-// CaS batch).
+// CaS batch); ApplySchemaChange and Switchover are RPCs whose answers decide
+// what comes next (pure methods of theirs say what).
 type Action interface {
 	// Step is the step's name, one of the Step constants.
 	Step() string
@@ -84,6 +85,9 @@ type ConfigureReplication struct {
 	VshardConfigVersion uint64
 	CaS
 }
+
+// Switchover (switchover.go) is the rest of step 5: a replicaset's master
+// changes, demote then promote (or a failover), then a CaS.
 
 // ConfigureSharding is step 6: .proc_sharding on Instances of a tier, then
 // the tier's current vshard config version is VshardConfigVersion and the

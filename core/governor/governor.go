@@ -40,7 +40,13 @@
 //     another incarnation), so a stopped instance's row reads Offline/Offline
 //     with the same incarnation.
 //   - Step 5 skips a replicaset whose target master is unreachable: the
-//     master must hear is_master before the tables say it is one.
+//     master must hear is_master before the tables say it is one. A
+//     replicaset whose current master is set and is not its target master
+//     gets a Switchover instead (switchover.go): demote the old master,
+//     promote the new one, then record it; or, the old master unreachable,
+//     a failover to the member with the greatest vclock. At most one
+//     writable master per replicaset: the new one is never promoted before
+//     the old one is demoted or known unreachable.
 //   - Step 6 sends do_reconfigure=true to everyone when the tier's vshard
 //     config version moved, and otherwise only to the instances at
 //     Replicated (a (re)started instance must apply the config even if it
@@ -77,6 +83,7 @@ const (
 	StepOffline            = "offline"
 	StepTargetMaster       = "target master"
 	StepReplication        = "replication"
+	StepSwitchover         = "master switchover"
 	StepSharding           = "sharding"
 	StepShardingBootstrap  = "sharding bootstrap"
 	StepOnline             = "online"
@@ -100,6 +107,11 @@ type Input struct {
 	// skipped as RPC targets, and never picked as a new voter, transfer
 	// target or target master, until the executor's backoff lets them back.
 	Unreachable map[string]bool
+	// SyncTiers are the tiers with synchronous replication, whose master
+	// failover waits for a majority's vclocks (switchover.go). Temporary:
+	// read only through planner.tierIsSync, which moves to the tier's row
+	// once tables.Tier has the flag (branch h-ddl).
+	SyncTiers map[string]bool
 }
 
 // RPC is one call to an instance.
@@ -107,9 +119,11 @@ type RPC struct {
 	InstanceID string
 	RaftID     uint64
 	Address    string
-	// Call is the procedure: api.Replication, api.Sharding or
-	// api.ShardingBootstrap. The executor fills in what is its own: the
-	// (term, index) the receiver waits for, and the timeout.
+	// Call is the procedure: api.Replication, api.Sharding,
+	// api.ShardingBootstrap, api.ApplySchemaChange, or a switchover's
+	// api.ReplicationDemote, api.GetVClock, api.ReplicationPromote. The
+	// executor fills in what is its own: the (term, index) the receiver
+	// waits for, and the timeout.
 	Call api.Request
 }
 

@@ -1,6 +1,7 @@
 package governor
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"reflect"
@@ -9,10 +10,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/vclock"
 )
 
 // Grades.
@@ -117,11 +120,22 @@ type sim struct {
 	// answers are what instances answer .proc_apply_schema_change ("Ok"
 	// if not set).
 	answers map[string]any
+	// vclocks are what instances answer .proc_replication_demote and
+	// .proc_get_vclock (empty if not set); sync are the tiers with
+	// synchronous replication.
+	vclocks map[string]vclock.VClock
+	sync    map[string]bool
+	// writable are the instances told is_master or promoted, and not
+	// told otherwise since; log is every RPC ("instance proc") and CaS
+	// ("cas: step"), in order.
+	writable map[string]bool
+	log      []string
 }
 
 func newSim(t testing.TB, top *topo, self uint64, conf raft.ConfState) *sim {
 	s := &sim{t: t, store: tables.New(), self: self, conf: conf, unreachable: map[string]bool{},
-		got: map[string][]api.Request{}}
+		got: map[string][]api.Request{}, vclocks: map[string]vclock.VClock{}, sync: map[string]bool{},
+		writable: map[string]bool{}}
 	var ops []tables.Dml
 	for _, x := range top.Tiers {
 		ops = append(ops, tables.Replace(tables.TablePicoTier, x.Tuple()...))
@@ -147,7 +161,7 @@ func (s *sim) topology() tables.Topology {
 }
 
 func (s *sim) input() Input {
-	return Input{Self: s.self, Topology: s.topology(), Conf: s.conf, Unreachable: s.unreachable}
+	return Input{Self: s.self, Topology: s.topology(), Conf: s.conf, Unreachable: s.unreachable, SyncTiers: s.sync}
 }
 
 // plan plans, and checks the plan is deterministic: planned again, and
@@ -205,12 +219,15 @@ func (s *sim) exec(a Action) {
 			require.Equal(t, i.RaftID, rpc.RaftID)
 			require.Equal(t, top.Addresses[i.RaftID], rpc.Address)
 			s.got[i.InstanceID] = append(s.got[i.InstanceID], rpc.Call)
+			s.log = append(s.log, i.InstanceID+" "+rpc.Call.Proc())
+			if r, ok := rpc.Call.(api.Replication); ok {
+				s.writable[i.InstanceID] = r.IsMaster
+			}
 		}
-		for _, r := range cas.Ranges {
-			require.NoError(t, s.store.CheckRange(r))
-		}
-		res := s.store.ApplyOp(tables.BatchOp(cas.Ops...))
-		require.Nil(t, res.Err, "%s: %s", a.Step(), a.Detail())
+		s.applyCaS(a, cas)
+		s.oneMaster()
+	case Switchover:
+		s.switchover(a, top)
 	case ApplySchemaChange:
 		var answers []any
 		for _, rpc := range a.RPCs {
@@ -238,6 +255,86 @@ func (s *sim) exec(a Action) {
 	if wasJoint {
 		s.conf = raft.ConfState{Voters: s.conf.Voters, Learners: union(s.conf.Learners, s.conf.LearnersNext)}
 	}
+}
+
+func (s *sim) applyCaS(a Action, cas CaS) {
+	s.t.Helper()
+	for _, r := range cas.Ranges {
+		require.NoError(s.t, s.store.CheckRange(r))
+	}
+	res := s.store.ApplyOp(tables.BatchOp(cas.Ops...))
+	require.Nil(s.t, res.Err, "%s: %s", a.Step(), a.Detail())
+	s.log = append(s.log, "cas: "+a.Step())
+}
+
+// switchover carries out a Switchover as core/node does: the demote or the
+// vclock survey, then the promote if any, then the CaS; each instance
+// answers its vclock as msgpack decodes it.
+func (s *sim) switchover(a Switchover, top tables.Topology) {
+	t := s.t
+	t.Helper()
+	call := func(rpc RPC) any {
+		i, ok := top.Instance(rpc.InstanceID)
+		require.True(t, ok, "RPC to unknown %s", rpc.InstanceID)
+		require.False(t, s.unreachable[i.InstanceID], "RPC to unreachable %s", i.InstanceID)
+		require.Equal(t, i.RaftID, rpc.RaftID)
+		require.Equal(t, top.Addresses[i.RaftID], rpc.Address)
+		s.got[i.InstanceID] = append(s.got[i.InstanceID], rpc.Call)
+		s.log = append(s.log, i.InstanceID+" "+rpc.Call.Proc())
+		return []any{wireVClock(s.vclocks[i.InstanceID])}
+	}
+	var p Promotion
+	var err error
+	if a.Demote != nil {
+		require.Equal(t, a.From, a.Demote.InstanceID, "demote goes to the old master")
+		ans := call(*a.Demote)
+		s.writable[a.From] = false
+		p, err = a.AfterDemote(ans)
+	} else {
+		var answers []any
+		for _, rpc := range a.Survey {
+			answers = append(answers, call(rpc))
+		}
+		p, err = a.AfterSurvey(answers)
+	}
+	require.NoError(t, err)
+	if p.Promote != nil {
+		call(*p.Promote)
+		s.writable[p.Master] = true
+	}
+	s.applyCaS(a, p.CaS)
+	s.oneMaster()
+}
+
+// oneMaster fails the test if a replicaset has two writable members
+// (unreachable ones aside: a failover cannot tell them).
+func (s *sim) oneMaster() {
+	top := s.topology()
+	masters := map[string][]string{}
+	for _, i := range top.Instances {
+		if s.writable[i.InstanceID] && !s.unreachable[i.InstanceID] {
+			masters[i.ReplicasetID] = append(masters[i.ReplicasetID], i.InstanceID)
+		}
+	}
+	for _, rs := range slices.Sorted(maps.Keys(masters)) {
+		require.LessOrEqual(s.t, len(masters[rs]), 1, "%s has writable masters %v", rs, masters[rs])
+	}
+}
+
+// wireVClock is a vclock as msgpack decodes it into an interface: a
+// map[any]any of the smallest integer types.
+func wireVClock(vc vclock.VClock) any {
+	raw, err := msgpack.Marshal(vc)
+	if err != nil {
+		panic(err)
+	}
+	dec := msgpack.NewDecoder(bytes.NewReader(raw))
+	dec.SetMapDecoder(func(d *msgpack.Decoder) (any, error) { return d.DecodeUntypedMap() })
+	v, err := dec.DecodeInterface()
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // as is the step a is, failing the test if it is another.
@@ -281,18 +378,23 @@ func (s *sim) set(id string, edit func(*tables.Instance)) {
 	require.Nil(s.t, s.store.ApplyOp(tables.DmlOp(tables.Replace(tables.TablePicoInstance, i.Tuple()...))).Err)
 }
 
-// goOnline asks for target Online as .proc_update_instance does.
+// goOnline asks for target Online as .proc_update_instance does: a
+// restart, so the instance is read-only until told otherwise (goOffline
+// and expel stop it).
 func (s *sim) goOnline(id string) {
+	s.writable[id] = false
 	s.set(id, func(i *tables.Instance) {
 		i.Target = on(max(i.Current.Incarnation, i.Target.Incarnation) + 1)
 	})
 }
 
 func (s *sim) goOffline(id string) {
+	s.writable[id] = false
 	s.set(id, func(i *tables.Instance) { i.Target = off(i.Target.Incarnation) })
 }
 
 func (s *sim) expel(id string) {
+	s.writable[id] = false
 	s.set(id, func(i *tables.Instance) { i.Target = expd(i.Target.Incarnation) })
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/vclock"
 )
 
 // Whole flows through the in-test executor: each Action's CaS applied to a
@@ -162,14 +163,18 @@ func TestMasterReelection(t *testing.T) {
 		"offline: s1: Online(1) -> Offline(1)",
 		"conf change: voters [2 3 4], learners [1]: l1 v4",
 		`target master: r1: target master "s1" -> "s2", target config version 2`,
+		"master switchover: r1: master s1 -> s2: demote s1, promote s2",
 		"replication: r1: master s2, peers [10.0.0.1:3301 10.0.0.2:3301]",
 		"idle: nothing to do",
 	}, s.run(10))
-	assert.Equal(t, []api.Request{api.Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}}}, s.got["s2"])
+	assert.Equal(t, []api.Request{api.ReplicationPromote{VClock: vclock.VClock{}},
+		api.Replication{IsMaster: true, Peers: []string{addr(1), addr(2)}}}, s.got["s2"])
+	assert.Equal(t, []api.Request{api.ReplicationDemote{}}, s.got["s1"],
+		"going Offline but still reachable: demoted first")
 
 	s.goOnline("s1")
 	s.run(10)
-	assert.Equal(t, api.Replication{IsMaster: false, Peers: []string{addr(1), addr(2)}}, s.got["s1"][0])
+	assert.Equal(t, api.Replication{IsMaster: false, Peers: []string{addr(1), addr(2)}}, s.got["s1"][1])
 	top2 := s.topology()
 	rs, _ := top2.Replicaset("r1")
 	assert.Equal(t, "s2", rs.CurrentMasterID)

@@ -76,9 +76,17 @@ func (p *planner) targetMaster() (Action, bool) {
 // master is unreachable, or with no reachable member bound for Online, is
 // skipped for now; so is one whose config version moved while a member
 // bound for Online is unreachable — recording the version would leave that
-// member with the old configuration for good.
+// member with the old configuration for good. A replicaset whose current
+// master is set and is not its target master gets a Switchover first
+// (switchover.go), or waits.
 func (p *planner) replication() (Action, bool) {
 	for _, rs := range p.replicasets {
+		if needsSwitchover(rs) {
+			if a, ok := p.switchover(rs); ok {
+				return a, true
+			}
+			continue
+		}
 		members := p.members(rs.ReplicasetID)
 		versionBehind := rs.CurrentConfigVersion < rs.TargetConfigVersion
 		needed := versionBehind

@@ -184,9 +184,10 @@ func TestReplication(t *testing.T) {
 		assert.Equal(t, []string{"address:1", "address:2", "instance:s1", "instance:s2", "tier:storage"},
 			rangeKeys(t, a), "what it read, not what it wrote")
 	})
-	t.Run("a new target master: current master follows, is_master to it only", func(t *testing.T) {
+	t.Run("a new target master: switchover, then is_master to it only", func(t *testing.T) {
 		top := pair().rs("r1", func(r *tables.Replicaset) { r.TargetMasterID, r.TargetConfigVersion = "s2", 2 })
 		s := newSim(t, top, 1, voters(1, 2))
+		require.Equal(t, StepSwitchover, s.step().Step())
 		a := s.step()
 		require.Equal(t, StepReplication, a.Step())
 		assert.Equal(t, map[string]api.Request{

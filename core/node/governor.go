@@ -153,6 +153,8 @@ func (m *governorModule) execute(act governor.Action, st raft.Status) {
 	case governor.ConfChange:
 		req := m.await(func(_ []any, err *api.Error) { done(err) }, a.Step(), func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 		m.ra.ChangeConf(req, a.Change)
+	case governor.Switchover:
+		m.switchover(a, st, done)
 	case governor.Batch:
 		rpcs, cas := a.Batch()
 		m.rpcs(rpcs, st, func(_ []any, err *api.Error) {
@@ -187,6 +189,53 @@ func (m *governorModule) execute(act governor.Action, st raft.Status) {
 	default:
 		panic(fmt.Sprintf("node: unknown governor step %T", act))
 	}
+}
+
+// switchover carries out a master switchover in three stages, each after
+// the previous one succeeded: the demote of the old master (or, it being
+// unreachable, .proc_get_vclock on the members), then the promote their
+// answers decide (governor.Promotion: none when the failover first makes
+// another member the target master), then the CaS. A failure ends the
+// step, the instance that failed backed off: the next plan starts again
+// from the tables (a demote that failed sends it the failover way; a
+// demoted old master still recorded as master is demoted again).
+func (m *governorModule) switchover(a governor.Switchover, st raft.Status, done func(*api.Error)) {
+	next := func(p governor.Promotion, err error) {
+		if err != nil {
+			done(api.Errorf(api.CodeProcLua, "%v", err))
+			return
+		}
+		m.emit(Note{Event: "governor", Detail: a.Step() + ": " + a.Replicaset + ": " + p.Detail()})
+		var rpcs []governor.RPC
+		if p.Promote != nil {
+			rpcs = []governor.RPC{*p.Promote}
+		}
+		m.rpcs(rpcs, st, func(_ []any, err *api.Error) {
+			if err != nil {
+				done(err)
+				return
+			}
+			m.cas.proposeOp(tables.BatchOp(p.CaS.Ops...), p.CaS.Ranges, st.Applied, a.Step(),
+				func(_ []any, err *api.Error) { done(err) }, func(ra.Reply) ([]any, *api.Error) { return nil, nil })
+		})
+	}
+	if a.Demote != nil {
+		m.rpcs([]governor.RPC{*a.Demote}, st, func(answers []any, err *api.Error) {
+			if err != nil {
+				done(err)
+				return
+			}
+			next(a.AfterDemote(answers[0]))
+		})
+		return
+	}
+	m.rpcs(a.Survey, st, func(answers []any, err *api.Error) {
+		if err != nil {
+			done(err)
+			return
+		}
+		next(a.AfterSurvey(answers))
+	})
 }
 
 // rpcs sends a step's RPCs in parallel; then hears whether all succeeded,
@@ -242,6 +291,9 @@ func (m *governorModule) rpcRequest(c api.Request, st raft.Status) api.Request {
 		return c
 	case api.ApplySchemaChange:
 		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
+		return c
+	case api.ReplicationPromote:
+		c.Timeout = m.cfg.CallTimeout
 		return c
 	}
 	return c

@@ -1,11 +1,13 @@
 package node
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/vclock"
 	"github.com/stretchr/testify/require"
 )
 
@@ -69,4 +71,157 @@ func TestGovernorStatus(t *testing.T) {
 	for _, tt := range tests {
 		require.Equal(t, tt.want, tt.st.status())
 	}
+}
+
+// switchoverSolo is a solo instance whose tables also hold a replicaset r2
+// of a tier that does not vote, on two instances elsewhere: i2 (raft id
+// 2) its current master, i3 (raft id 3) its target master. Calls to i2 and
+// i3 are answered by answer; what they were asked is logged with r2's
+// current master at the time.
+type switchoverSolo struct {
+	*solo
+	log    []string
+	answer func(to string, req api.Request) (any, *api.Error)
+}
+
+func newSwitchoverSolo(t *testing.T) *switchoverSolo {
+	s := &switchoverSolo{solo: newSoloWith(t, Config{SentinelTimeout: time.Hour, CallTimeout: 3 * time.Second})}
+	for range 100 {
+		s.n.Tick()
+		s.settle()
+	}
+	tier := tables.Tier{Name: "cold", ReplicationFactor: 2, CurrentVshardConfigVersion: 1, TargetVshardConfigVersion: 1,
+		VshardBootstrapped: true, BucketCount: 30}
+	rs := tables.Replicaset{ReplicasetID: "r2", ReplicasetUUID: "r2-uuid", CurrentMasterID: "i2", TargetMasterID: "i3",
+		Tier: "cold", Weight: 1, State: tables.ReplicasetReady, CurrentConfigVersion: 1, TargetConfigVersion: 2}
+	ops := []tables.Dml{tables.Replace(tables.TablePicoTier, tier.Tuple()...),
+		tables.Replace(tables.TablePicoReplicaset, rs.Tuple()...)}
+	for _, id := range []uint64{2, 3} {
+		name := fmt.Sprintf("i%d", id)
+		i := tables.Instance{InstanceID: name, InstanceUUID: name + "-uuid", RaftID: id, ReplicasetID: "r2",
+			ReplicasetUUID: "r2-uuid", Current: tables.Grade{Variant: tables.GradeOnline, Incarnation: 1},
+			Target: tables.Grade{Variant: tables.GradeOnline, Incarnation: 1}, FailureDomain: map[string]string{}, Tier: "cold"}
+		ops = append(ops, tables.Replace(tables.TablePicoInstance, i.Tuple()...),
+			tables.Replace(tables.TablePicoPeerAddress, id, name))
+	}
+	r := s.cas(s.pred(), tables.BatchOp(ops...))
+	require.Nil(t, r.Err, "%v", r.Err)
+	return s
+}
+
+func (s *switchoverSolo) r2() tables.Replicaset {
+	top, err := s.n.Tables().ReadTopology()
+	require.NoError(s.t, err)
+	rs, ok := top.Replicaset("r2")
+	require.True(s.t, ok)
+	return rs
+}
+
+// run ticks n times, carrying out effects as solo.settle does, except
+// calls to i2 and i3.
+func (s *switchoverSolo) run(n int) {
+	for range n {
+		s.n.Tick()
+		for {
+			effects := s.n.TakeEffects()
+			if len(effects) == 0 {
+				break
+			}
+			for _, e := range effects {
+				switch e := e.(type) {
+				case Persist:
+					s.n.PersistDone(e.Stream, e.ID)
+				case Reply:
+					if out, ok := s.loops[e.ID]; ok {
+						delete(s.loops, e.ID)
+						var result any = e.Values
+						if len(e.Values) == 1 {
+							result = e.Values[0]
+						}
+						s.n.CallDone(out, result, e.Err)
+						continue
+					}
+					s.replies[e.ID] = e
+				case OutCall:
+					switch {
+					case e.To == "i1":
+						s.next++
+						s.loops[s.next] = e.ID
+						s.n.Call(s.next, "pico_service", e.Request)
+					case (e.To == "i2" || e.To == "i3") && e.Request.Proc() != ".proc_raft_interact":
+						s.log = append(s.log, fmt.Sprintf("%s %s, master %s", e.To, e.Request.Proc(), s.r2().CurrentMasterID))
+						result, err := s.answer(e.To, e.Request)
+						s.n.CallDone(e.ID, result, err)
+					default:
+						s.n.CallDone(e.ID, nil, &api.Error{Code: api.CodeNoConnection, Message: "no route to " + e.To})
+					}
+				case FailStop:
+					s.t.Fatalf("fatal: %v", e.Err)
+				}
+			}
+		}
+	}
+}
+
+// The governor's executor switches a replicaset's master in order: the
+// demote of the old master, the promote of the new one with the old one's
+// vclock, then the CaS; and when the demote fails, a failover: the vclocks
+// of the members it can reach, then the promote, then the CaS.
+func TestGovernorSwitchover(t *testing.T) {
+	// A vclock as a result arrives: the array of results, a map as msgpack
+	// decodes it.
+	wire := func(m map[any]any) any { return []any{m} }
+	var promoted []api.Request
+	answer := func(demote *api.Error) func(to string, req api.Request) (any, *api.Error) {
+		return func(to string, req api.Request) (any, *api.Error) {
+			switch req.(type) {
+			case api.ReplicationDemote:
+				if demote != nil {
+					return nil, demote
+				}
+				return wire(map[any]any{int8(2): int8(12), int8(3): int8(1)}), nil
+			case api.GetVClock:
+				return wire(map[any]any{int8(2): int8(10), int8(3): int8(1)}), nil
+			case api.ReplicationPromote:
+				promoted = append(promoted, req)
+				return []any{}, nil
+			}
+			return []any{}, nil
+		}
+	}
+
+	t.Run("demote, promote, CaS", func(t *testing.T) {
+		promoted = nil
+		s := newSwitchoverSolo(t)
+		s.answer = answer(nil)
+		s.run(30)
+		require.Equal(t, []string{
+			"i2 .proc_replication_demote, master i2",
+			"i3 .proc_replication_promote, master i2",
+			"i2 .proc_replication, master i3",
+			"i3 .proc_replication, master i3",
+		}, s.log)
+		require.Equal(t, []api.Request{api.ReplicationPromote{VClock: vclock.VClock{2: 12, 3: 1}, Timeout: 3 * time.Second}}, promoted)
+		rs := s.r2()
+		require.Equal(t, "i3", rs.CurrentMasterID)
+		require.Equal(t, uint64(2), rs.CurrentConfigVersion)
+		require.Len(t, rs.PromotionVclock, 2)
+		require.Equal(t, "idle", s.n.GovernorStatus())
+	})
+
+	t.Run("the demote fails: a failover to the reachable member", func(t *testing.T) {
+		promoted = nil
+		s := newSwitchoverSolo(t)
+		s.answer = answer(&api.Error{Code: api.CodeNoConnection, Message: "i2 is gone"})
+		s.run(30)
+		require.Equal(t, []string{
+			"i2 .proc_replication_demote, master i2",
+			"i3 .proc_get_vclock, master i2",
+			"i3 .proc_replication_promote, master i2",
+			"i2 .proc_replication, master i3",
+			"i3 .proc_replication, master i3",
+		}, s.log, "step 5 waits for i2's backoff to end: the old master hears it is a replica")
+		require.Equal(t, []api.Request{api.ReplicationPromote{VClock: vclock.VClock{2: 10, 3: 1}, Timeout: 3 * time.Second}}, promoted)
+		require.Equal(t, "i3", s.r2().CurrentMasterID)
+	})
 }
