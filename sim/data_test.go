@@ -223,7 +223,7 @@ func TestDataAReturningOldMasterRejoinsFromTheNewOne(t *testing.T) {
 // acknowledge.
 func TestDataSynchronousWriteWaitsForItsMajority(t *testing.T) {
 	tier := storageTier(2)
-	tier.Synchronous = true
+	tier.IsSync = true
 	c, ms, def := dataCluster(t, tier)
 	master, replicas := replicasetOf(t, c, ms, ms[0])
 	insertRows(t, c, master, def, 1, 3)

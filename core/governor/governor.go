@@ -107,11 +107,6 @@ type Input struct {
 	// skipped as RPC targets, and never picked as a new voter, transfer
 	// target or target master, until the executor's backoff lets them back.
 	Unreachable map[string]bool
-	// SyncTiers are the tiers with synchronous replication, whose master
-	// failover waits for a majority's vclocks (switchover.go). Temporary:
-	// read only through planner.tierIsSync, which moves to the tier's row
-	// once tables.Tier has the flag (branch h-ddl).
-	SyncTiers map[string]bool
 }
 
 // RPC is one call to an instance.

@@ -157,11 +157,16 @@ func newSim(t testing.TB, top *topo, self uint64, conf raft.ConfState) *sim {
 func (s *sim) topology() tables.Topology {
 	top, err := s.store.ReadTopology()
 	require.NoError(s.t, err)
+	// The tiers the test made synchronous (as `replication_mode: sync`
+	// would have at boot).
+	for i := range top.Tiers {
+		top.Tiers[i].IsSync = top.Tiers[i].IsSync || s.sync[top.Tiers[i].Name]
+	}
 	return top
 }
 
 func (s *sim) input() Input {
-	return Input{Self: s.self, Topology: s.topology(), Conf: s.conf, Unreachable: s.unreachable, SyncTiers: s.sync}
+	return Input{Self: s.self, Topology: s.topology(), Conf: s.conf, Unreachable: s.unreachable}
 }
 
 // plan plans, and checks the plan is deterministic: planned again, and

@@ -127,10 +127,12 @@ func rpcTargets(rpcs []RPC) []string {
 	return out
 }
 
-// tierIsSync reports whether a tier replicates synchronously. Until
-// tables.Tier has the flag (branch h-ddl adds it), it is read from
-// Input.SyncTiers; then this is the one place to switch to the tier's row.
-func (p *planner) tierIsSync(name string) bool { return p.in.SyncTiers[name] }
+// tierIsSync reports whether a tier replicates synchronously (_pico_tier
+// is_sync).
+func (p *planner) tierIsSync(name string) bool {
+	t, ok := p.tier(name)
+	return ok && t.IsSync
+}
 
 // needsSwitchover reports a replicaset whose current master is set and is
 // not its target master.

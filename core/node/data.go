@@ -191,7 +191,7 @@ func (m *data) configure() {
 			role.Master = master.RaftID
 		}
 		if tier, ok := topo.Tier(rs.Tier); ok {
-			role.Sync = tier.Synchronous
+			role.Sync = tier.IsSync
 		}
 	}
 	for _, inst := range topo.Instances {
