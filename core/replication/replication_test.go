@@ -1,0 +1,416 @@
+package replication
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
+)
+
+func TestCodes(t *testing.T) {
+	require.Equal(t, api.CodeTimeout, CodeTimeout)
+}
+
+// start: n members, member 1 the master, testTable created at version 1.
+func start(t *testing.T, cfg Config, n int, sync bool) *cluster {
+	c := newCluster(t, cfg, n)
+	c.setMaster(1, sync)
+	def := testTable.Clone()
+	c.ddl(1, SchemaChange{CreateTable: &def})
+	return c
+}
+
+func TestReplicatesInOrder(t *testing.T) {
+	c := start(t, Config{}, 3, false)
+	for i := range uint64(50) {
+		c.writeOK(1, i%20, fmt.Sprint("v", i))
+	}
+	c.run()
+	c.converged()
+	require.Equal(t, "{1: 50}", c.m(2).VClock().String())
+	require.Len(t, c.rows(3, testTable.ID), 20)
+	require.Equal(t, `[19, "v39"]`, c.rows(3, testTable.ID)[19], "the last write of a key wins: applied in order")
+	require.False(t, c.noted("full copy"))
+}
+
+func TestReplicaRefusesWrites(t *testing.T) {
+	c := start(t, Config{}, 3, false)
+	r := c.write(2, testTable.ID, 1, "x")
+	d, ok := c.done(r)
+	require.True(t, ok)
+	require.Equal(t, CodeReadonly, errCode(d))
+	require.Equal(t, "Can't modify data on a read-only instance", d.Err.Message)
+	require.Equal(t, "{}", c.m(2).VClock().String())
+
+	// An engine error is the write's, with nothing logged.
+	r = c.write(1, 999, 1, "x")
+	d, _ = c.done(r)
+	require.Equal(t, tuple.CodeNoSuchSpace, errCode(d))
+	require.Equal(t, "{}", c.m(1).VClock().String())
+}
+
+func TestReplicaRejectsShipmentsFromANonMaster(t *testing.T) {
+	c := start(t, Config{}, 3, false)
+	c.writeOK(1, 1, "a")
+	// Member 2 thinks 3 is the master: 1's shipments are refused.
+	c.configure(2, Role{Master: 3, Peers: []uint64{1, 3}})
+	c.writeOK(1, 2, "b")
+	c.tick(3)
+	require.Equal(t, "{1: 1}", c.m(2).VClock().String())
+	require.Equal(t, "{1: 2}", c.m(3).VClock().String())
+	c.configure(2, Role{Master: 1, Peers: []uint64{1, 3}})
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	c.converged()
+}
+
+func TestCatchUpAfterRestart(t *testing.T) {
+	c := start(t, Config{}, 3, false)
+	for i := range uint64(10) {
+		c.writeOK(1, i, "a")
+	}
+	c.crash(3)
+	for i := range uint64(20) {
+		c.writeOK(1, 100+i, "b")
+	}
+	rec := c.restart(3)
+	require.Equal(t, 11, len(rec.Records), "the table and ten rows were durable")
+	c.tick(c.cfg.withDefaults().RetryTicks + 1)
+	c.converged()
+	require.Equal(t, "{1: 30}", c.m(3).VClock().String())
+	require.False(t, c.noted("full copy"), "the window holds what 3 missed")
+}
+
+func TestFullCopyWhenBehindTheWindow(t *testing.T) {
+	cfg := Config{WindowBytes: 600, CopyChunkBytes: 100}
+	c := start(t, cfg, 3, false)
+	for i := range uint64(5) {
+		c.writeOK(1, i, "a")
+	}
+	c.crash(3)
+	for i := range uint64(100) {
+		c.writeOK(1, 100+i, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
+	}
+	require.Greater(t, c.m(1).winBase, uint64(5), "the window moved past 3")
+	c.restart(3)
+	c.tick(cfg.withDefaults().RetryTicks + 1)
+	require.True(t, c.noted("full copy"), "notes: %v", c.notes)
+	require.True(t, c.noted("full copy installed"))
+	require.False(t, c.stale[3], "behind is not diverged")
+	c.converged()
+	require.Equal(t, "{1: 105}", c.m(3).VClock().String())
+	require.LessOrEqual(t, c.maxFl, cfg.CopyChunkBytes, "one chunk in flight")
+
+	// It goes on streaming after the copy, and survives a restart.
+	c.writeOK(1, 7, "after")
+	c.converged()
+	c.crash(3)
+	c.restart(3)
+	c.converged()
+}
+
+func TestBytesInFlightBounded(t *testing.T) {
+	for _, bound := range []int{1, 100, 300, 5000} {
+		t.Run(fmt.Sprint(bound), func(t *testing.T) {
+			cfg := Config{MaxBytesInFlight: bound}
+			c := start(t, cfg, 3, false)
+			// Writes pile up while the replicas are cut off.
+			c.ms[2].cut, c.ms[3].cut = true, true
+			for i := range uint64(100) {
+				c.writeOK(1, i, "0123456789012345678901234567890123456789")
+			}
+			c.ms[2].cut, c.ms[3].cut = false, false
+			c.maxFl, c.ships = 0, 0
+			c.tick(cfg.withDefaults().RetryTicks + 1)
+			c.converged()
+			entry := 60 // an entry is about this many bytes: one of them is always allowed
+			require.LessOrEqual(t, c.maxFl, max(bound, entry), "bytes in flight to one replica")
+			if bound < 5000 {
+				require.Greater(t, c.ships, 2*(100*50/max(bound, entry))/2, "many small shipments")
+			} else {
+				require.Greater(t, c.maxFl, 2000, "big shipments when allowed")
+			}
+		})
+	}
+}
+
+func TestDemotePromote(t *testing.T) {
+	c := start(t, Config{}, 3, false)
+	c.writeOK(1, 1, "a")
+	c.ms[2].cut = true
+	for i := range uint64(5) {
+		c.writeOK(1, 10+i, "b")
+	}
+	target := c.m(1).Demote()
+	require.Equal(t, "{1: 6}", target.String())
+	r := c.write(1, testTable.ID, 99, "late")
+	d, _ := c.done(r)
+	require.Equal(t, CodeReadonly, errCode(d), "a demoted master refuses writes at once")
+
+	p := c.req()
+	c.m(2).Promote(p, target, 100)
+	c.tick(3)
+	_, ok := c.done(p)
+	require.False(t, ok, "2 is behind: the promote waits")
+	require.False(t, c.m(2).Role().Writable)
+
+	c.ms[2].cut = false
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	d, ok = c.done(p)
+	require.True(t, ok)
+	require.Nil(t, d.Err)
+	require.Equal(t, "{1: 6}", d.VClock.String())
+	require.True(t, c.m(2).Role().Writable)
+
+	// The governor records the new master; writes go on there.
+	for _, id := range c.ids {
+		r := c.ms[id].m.Role()
+		c.configure(id, Role{Master: 2, Peers: c.others(id), Writable: r.Writable})
+	}
+	c.writeOK(2, 50, "new")
+	c.run()
+	c.converged()
+	require.Equal(t, "{1: 6, 2: 1}", c.m(1).VClock().String())
+}
+
+func TestPromoteTimesOut(t *testing.T) {
+	c := start(t, Config{}, 3, false)
+	c.writeOK(1, 1, "a")
+	c.ms[2].cut = true
+	c.writeOK(1, 2, "b")
+	target := c.m(1).Demote()
+	p := c.req()
+	c.m(2).Promote(p, target, 5)
+	c.tick(4)
+	_, ok := c.done(p)
+	require.False(t, ok)
+	c.tick(1)
+	d, ok := c.done(p)
+	require.True(t, ok)
+	require.Equal(t, CodeTimeout, errCode(d))
+	require.False(t, c.m(2).Role().Writable)
+	r := c.write(2, testTable.ID, 3, "x")
+	d, _ = c.done(r)
+	require.Equal(t, CodeReadonly, errCode(d), "still read-only")
+}
+
+func TestWaitVClock(t *testing.T) {
+	c := start(t, Config{}, 2, false)
+	w := c.req()
+	c.m(2).WaitVClock(w, vc(1, 2), 10)
+	c.writeOK(1, 1, "a")
+	_, ok := c.done(w)
+	require.False(t, ok)
+	c.writeOK(1, 2, "b")
+	d, ok := c.done(w)
+	require.True(t, ok)
+	require.Nil(t, d.Err)
+	require.Equal(t, "{1: 2}", d.VClock.String())
+
+	w = c.req()
+	c.m(2).WaitVClock(w, vc(1, 3), 2)
+	c.tick(2)
+	d, _ = c.done(w)
+	require.Equal(t, CodeTimeout, errCode(d))
+}
+
+func TestDivergedOldMasterGetsAFullCopy(t *testing.T) {
+	c := start(t, Config{CopyChunkBytes: 200}, 3, false)
+	for i := range uint64(10) {
+		c.writeOK(1, i, "a")
+	}
+	c.converged()
+	// 1 is cut off and goes on writing (async: done when durable locally).
+	c.ms[1].cut = true
+	for i := range uint64(5) {
+		c.writeOK(1, 100+i, "lost")
+	}
+	// The governor cannot reach 1: it promotes the most advanced replica.
+	p := c.req()
+	c.m(2).Promote(p, c.m(2).VClock(), 10)
+	d, _ := c.done(p)
+	require.Nil(t, d.Err)
+	c.configure(2, Role{Master: 2, Peers: []uint64{1, 3}, Writable: true})
+	c.configure(3, Role{Master: 2, Peers: []uint64{1, 2}})
+	for i := range uint64(3) {
+		c.writeOK(2, 200+i, "new")
+	}
+	// 1 comes back and learns the new master.
+	c.ms[1].cut = false
+	c.configure(1, Role{Master: 2, Peers: []uint64{2, 3}})
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	require.True(t, c.stale[1], "the old master learned it diverged")
+	require.True(t, c.noted("full copy installed"))
+	c.converged()
+	require.Equal(t, "{1: 10, 2: 3}", c.m(1).VClock().String())
+	require.NotContains(t, fmt.Sprint(c.rows(1, testTable.ID)), "lost")
+
+	// Even strictly ahead (the new master wrote nothing), it is diverged.
+	c.ms[2].cut = true
+	c.writeOK(2, 300, "lost too")
+	c.configure(3, Role{Master: 3, Peers: []uint64{1, 2}, Writable: true})
+	c.configure(1, Role{Master: 3, Peers: []uint64{2, 3}})
+	c.ms[2].cut = false
+	c.configure(2, Role{Master: 3, Peers: []uint64{1, 3}})
+	c.stale = map[uint64]bool{}
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	require.True(t, c.stale[2])
+	c.converged()
+	require.Equal(t, "{1: 10, 2: 3}", c.m(2).VClock().String())
+}
+
+func TestSyncQuorum(t *testing.T) {
+	c := start(t, Config{}, 3, true)
+	// One replica cut: the other makes the majority.
+	c.ms[3].cut = true
+	c.writeOK(1, 1, "a")
+
+	// The write waits for the replica's disk, not only the master's.
+	c.ms[2].hold = true
+	r := c.write(1, testTable.ID, 2, "b")
+	c.tick(2)
+	_, ok := c.done(r)
+	require.False(t, ok, "durable on the master alone is not a majority")
+	require.Equal(t, "{1: 2}", c.m(2).VClock().String(), "2 applied it, not yet durably")
+	c.ms[2].hold = false
+	c.run()
+	d, ok := c.done(r)
+	require.True(t, ok)
+	require.Nil(t, d.Err)
+
+	// Both cut: no majority, no Done.
+	c.ms[2].cut = true
+	r = c.write(1, testTable.ID, 3, "c")
+	c.tick(30)
+	_, ok = c.done(r)
+	require.False(t, ok)
+	c.ms[3].cut = false
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	_, ok = c.done(r)
+	require.True(t, ok, "3 came back: a majority")
+	c.ms[2].cut = false
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	c.converged()
+
+	// A master that loses its role answers its unconfirmed writes.
+	c.ms[2].cut, c.ms[3].cut = true, true
+	r = c.write(1, testTable.ID, 4, "d")
+	c.configure(1, Role{Master: 2, Peers: []uint64{2, 3}, Sync: true})
+	c.run()
+	d, _ = c.done(r)
+	require.Equal(t, CodeTimeout, errCode(d))
+}
+
+func TestRecoveryWithATornTail(t *testing.T) {
+	c := start(t, Config{}, 1, false)
+	for i := range uint64(20) {
+		c.writeOK(1, i, "a")
+	}
+	// Five more writes whose persist the crash loses.
+	c.ms[1].hold = true
+	for i := range uint64(5) {
+		r := c.write(1, testTable.ID, 100+i, "gone")
+		_, ok := c.done(r)
+		require.False(t, ok)
+	}
+	c.crash(1)
+	c.ms[1].store.tearLastRecord(t)
+	rec := c.restart(1)
+	require.Equal(t, 1, rec.Report.Dropped)
+	require.Equal(t, "{1: 19}", c.m(1).VClock().String())
+	rows := c.rows(1, testTable.ID)
+	require.Len(t, rows, 19)
+	require.NotContains(t, fmt.Sprint(rows), "gone")
+	// It writes on from there.
+	c.writeOK(1, 19, "again")
+	require.Equal(t, "{1: 20}", c.m(1).VClock().String())
+}
+
+func TestSchemaWaitAndDroppedTable(t *testing.T) {
+	c := start(t, Config{}, 3, false)
+	c.writeOK(1, 1, "a")
+	// The master has applied version 2 (a new table), the replicas not yet.
+	t2 := tableDef(600, "t2")
+	c.ddl(2, SchemaChange{CreateTable: &t2}, 1)
+	r := c.write(1, 600, 1, "x")
+	d, _ := c.done(r)
+	require.Nil(t, d.Err)
+	c.writeOK(1, 2, "b")
+	c.tick(c.m(1).cfg.RetryTicks * 2)
+	require.Equal(t, "{1: 1}", c.m(2).VClock().String(), "the entry of version 2 waits")
+	c.ddl(2, SchemaChange{CreateTable: &t2}, 2, 3)
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	c.converged()
+	require.Equal(t, "{1: 3}", c.m(3).VClock().String())
+
+	// 3 is cut off while rows go into t2, which is then dropped.
+	c.ms[3].cut = true
+	for i := range uint64(3) {
+		c.write(1, 600, 10+i, "y")
+	}
+	c.ddl(3, SchemaChange{DropTable: 600})
+	c.writeOK(1, 3, "c")
+	c.ms[3].cut = false
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	c.converged()
+	require.Equal(t, "{1: 7}", c.m(3).VClock().String(), "the entries of the dropped table advanced the vclock")
+	_, exists := c.m(3).Engine().Table(600)
+	require.False(t, exists)
+
+	// A replica restarted replays the DDL and the skipped entries alike.
+	c.crash(3)
+	c.restart(3)
+	c.converged()
+}
+
+func TestCheckpointAndReplay(t *testing.T) {
+	cfg := Config{CheckpointEvery: 7}
+	c := start(t, cfg, 2, false)
+	for i := range uint64(30) {
+		c.writeOK(1, i%12, fmt.Sprint("v", i))
+		if i == 15 {
+			idx := schema.IndexDef{TableID: testTable.ID, ID: 1, Name: "by_v", Type: "tree",
+				Opts: map[string]any{"unique": false}, Parts: []schema.IndexPart{{Field: "v", Type: "string"}}}
+			c.ddl(2, SchemaChange{CreateIndex: &idx})
+		}
+	}
+	c.converged()
+	for _, id := range c.ids {
+		before := engineSnapshot(c.m(id).Engine())
+		v := c.m(id).VClock().String()
+		c.crash(id)
+		rec := c.restart(id)
+		require.Positive(t, rec.CheckpointLSN, "a checkpoint was taken")
+		require.NotEmpty(t, rec.Records, "records after it are replayed")
+		require.Equal(t, before, engineSnapshot(c.m(id).Engine()), "member %d", id)
+		require.Equal(t, v, c.m(id).VClock().String())
+		require.Equal(t, uint64(2), c.m(id).SchemaVersion())
+	}
+	c.setMaster(1, false)
+	c.writeOK(1, 100, "more")
+	c.converged()
+}
+
+func TestCheckSchema(t *testing.T) {
+	c := start(t, Config{}, 1, false)
+	c.writeOK(1, 1, "same")
+	c.writeOK(1, 2, "same")
+	before := engineSnapshot(c.m(1).Engine())
+	unique := schema.IndexDef{TableID: testTable.ID, ID: 1, Name: "by_v", Type: "tree",
+		Parts: []schema.IndexPart{{Field: "v", Type: "string"}}}
+	require.Equal(t, tuple.CodeTupleFound, c.m(1).CheckSchema(SchemaChange{CreateIndex: &unique}).Code)
+	require.Equal(t, before, engineSnapshot(c.m(1).Engine()), "nothing changed")
+	nonUnique := unique
+	nonUnique.Opts = map[string]any{"unique": false}
+	require.Nil(t, c.m(1).CheckSchema(SchemaChange{CreateIndex: &nonUnique}))
+	require.Equal(t, before, engineSnapshot(c.m(1).Engine()), "nothing changed")
+	def := testTable.Clone()
+	require.Equal(t, tuple.CodeSpaceExists, c.m(1).CheckSchema(SchemaChange{CreateTable: &def}).Code)
+	require.Equal(t, tuple.CodeNoSuchSpace, c.m(1).CheckSchema(SchemaChange{DropTable: 7}).Code)
+	require.Equal(t, tuple.CodeIllegalParams, c.m(1).CheckSchema(SchemaChange{}).Code)
+	// ApplySchema is idempotent per version.
+	require.Nil(t, c.m(1).ApplySchema(1, SchemaChange{CreateTable: &def}))
+}
