@@ -260,6 +260,7 @@ func (m *Member) replay(lsn uint64, p []byte) error {
 			return err
 		}
 		m.undurable = append(m.undurable, undurableRec{walLSN: lsn, vc: m.vc.Clone()})
+		m.wantCkpt = true // its checkpoint did not complete: take one
 	case recStale:
 		m.stale = true
 	default:

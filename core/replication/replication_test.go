@@ -9,6 +9,7 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tuple"
+	"github.com/picogo/picogo/core/wal"
 )
 
 func TestCodes(t *testing.T) {
@@ -357,6 +358,8 @@ func TestSchemaWaitAndDroppedTable(t *testing.T) {
 	c.tick(c.m(1).cfg.RetryTicks + 1)
 	c.converged()
 	require.Equal(t, "{1: 7}", c.m(3).VClock().String(), "the entries of the dropped table advanced the vclock")
+	require.False(t, c.stale[3], "skipped, not diverged")
+	require.False(t, c.noted("full copy"), "skipped, not copied")
 	_, exists := c.m(3).Engine().Table(600)
 	require.False(t, exists)
 
@@ -413,4 +416,153 @@ func TestCheckSchema(t *testing.T) {
 	require.Equal(t, tuple.CodeIllegalParams, c.m(1).CheckSchema(SchemaChange{}).Code)
 	// ApplySchema is idempotent per version.
 	require.Nil(t, c.m(1).ApplySchema(1, SchemaChange{CreateTable: &def}))
+}
+
+// A full copy's crash cases: the replica crashes with its marker durable
+// and the checkpoint at it not, or with neither; recovery gives the copy
+// or the old state, never old records on top of the copy.
+func TestFullCopyCrashCases(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		commit    int    // wal writes of the replica completed after the copy arrived
+		wantVC    string // what the replica recovers
+		wantMarks bool   // the marker was replayed (not a checkpoint)
+	}{
+		{"marker not durable", 0, "{1: 5}", false},
+		{"marker durable, checkpoint not", 1, "{1: 105}", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{WindowBytes: 600, WAL: wal.Options{MaxBatchBytes: 1024, ChunkBytes: 256}}
+			c := start(t, cfg, 2, false)
+			for i := range uint64(5) {
+				c.writeOK(1, i, "a")
+			}
+			c.crash(2)
+			for i := range uint64(100) {
+				c.writeOK(1, 100+i, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
+			}
+			master := engineSnapshot(c.m(1).Engine())
+			c.restart(2)
+			c.ms[2].hold = true
+			c.tick(cfg.withDefaults().RetryTicks + 1)
+			require.True(t, c.noted("full copy installed"))
+			require.Equal(t, "{1: 105}", c.m(2).VClock().String(), "installed, applied")
+			require.Equal(t, "{1: 5}", c.m(2).DurableVClock().String(), "not durable yet")
+			require.True(t, c.m(2).log.Checkpointing())
+			c.ms[2].commit = tc.commit
+			c.run()
+			require.True(t, c.m(2).log.Checkpointing(), "the checkpoint is not complete")
+			c.crash(2)
+			rec := c.restart(2)
+			require.Zero(t, rec.CheckpointLSN)
+			require.Equal(t, tc.wantVC, c.m(2).VClock().String())
+			if tc.wantMarks {
+				require.Equal(t, recCopy, rec.Records[len(rec.Records)-1].Payload[0])
+				require.Equal(t, master, engineSnapshot(c.m(2).Engine()), "the copy, nothing else")
+			}
+			c.tick(cfg.withDefaults().RetryTicks + 1)
+			c.converged()
+			// Once the checkpoint is complete, recovery starts from it.
+			c.crash(2)
+			rec = c.restart(2)
+			require.Positive(t, rec.CheckpointLSN)
+			c.converged()
+		})
+	}
+}
+
+// Duplicates are skipped, a delayed shipment does not make a replica
+// stale, and shipments from anyone but the master are refused.
+func TestDuplicateAndDelayedShipments(t *testing.T) {
+	c := start(t, Config{}, 2, false)
+	insert := func(k uint64) {
+		r := c.req()
+		c.m(1).Write(r, 0, Op{Kind: OpInsert, Table: testTable.ID, Tuple: []any{k, "x"}})
+	}
+	// Capture the shipments instead of delivering them.
+	c.collect()
+	insert(1)
+	insert(2)
+	var ships [][]byte
+	for range 10 {
+		c.collect()
+		for _, mb := range []*member{c.ms[1]} {
+			for len(mb.queue) > 0 {
+				w := mb.queue[0]
+				mb.queue = mb.queue[1:]
+				mb.store.commit(w.Batch)
+				require.NoError(t, mb.m.PersistDone(w.Seq))
+			}
+		}
+		c.collect()
+		for _, msg := range c.net {
+			if !msg.reply && msg.to == 2 {
+				ships = append(ships, msg.payload)
+			}
+		}
+	}
+	require.NotEmpty(t, ships)
+	c.run()
+	c.converged()
+	before := c.m(2).VClock().String()
+	for i, p := range ships {
+		c.m(2).Receive(ReqID(1000+i), 1, p)
+	}
+	c.run()
+	require.False(t, c.m(2).Stale(), "an old shipment is no divergence")
+	require.Equal(t, before, c.m(2).VClock().String(), "duplicates skipped")
+	c.converged()
+
+	// From someone who is not the master: refused, whatever it says.
+	c.m(2).Receive(2000, 7, ships[0])
+	effs := c.m(2).TakeEffects()
+	require.Len(t, effs, 1)
+	a, err := decodeAnswer(effs[0].(Answer).Payload)
+	require.NoError(t, err)
+	require.Equal(t, statusNotMaster, a.status)
+}
+
+// A master ships only what is durable on its own disk: a replica never
+// has what a crash of the master may lose.
+func TestShipsOnlyDurableEntries(t *testing.T) {
+	c := start(t, Config{}, 2, false)
+	c.ms[1].hold = true
+	c.write(1, testTable.ID, 1, "a")
+	c.tick(3)
+	require.Equal(t, "{1: 1}", c.m(1).VClock().String())
+	require.Equal(t, "{}", c.m(2).VClock().String())
+	c.crash(1)
+	c.restart(1)
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	c.converged()
+	require.Equal(t, "{}", c.m(2).VClock().String())
+	require.False(t, c.stale[2])
+}
+
+// A batch that overlaps what the replica has applies from where it is; a
+// probe whose vclock is concurrent with the replica's makes it Stale at
+// once, before any copy.
+func TestOverlapAndConcurrentProbe(t *testing.T) {
+	c := start(t, Config{}, 2, false)
+	c.writeOK(1, 1, "a")
+	c.ms[2].cut = true
+	c.writeOK(1, 2, "b")
+	c.writeOK(1, 3, "c")
+	w := c.m(1).win
+	require.Len(t, w, 3)
+	msg := message{kind: msgEntries, seq: 77, vc: c.m(1).VClock(), first: 1, entries: [][]byte{w[0].data, w[1].data, w[2].data}}
+	c.m(2).Receive(5000, 1, encodeMessage(msg))
+	require.Equal(t, "{1: 3}", c.m(2).VClock().String(), "the first entry skipped, the others applied")
+	require.False(t, c.m(2).Stale())
+
+	probe := message{kind: msgProbe, seq: 78, vc: vc(1, 2, 9, 1)}
+	c.m(2).Receive(5001, 1, encodeMessage(probe))
+	require.True(t, c.m(2).Stale(), "{1: 3} and {1: 2, 9: 1} are concurrent")
+	c.collect()
+	require.True(t, c.noted("diverged"), "%v", c.notes)
+	c.ms[2].cut = false
+	c.run()
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	require.True(t, c.noted("full copy installed"), "%v", c.notes)
+	c.converged()
 }
