@@ -566,3 +566,52 @@ func TestOverlapAndConcurrentProbe(t *testing.T) {
 	require.True(t, c.noted("full copy installed"), "%v", c.notes)
 	c.converged()
 }
+
+// A full copy too carries only what is durable on the master.
+func TestCopyWaitsForTheMastersDisk(t *testing.T) {
+	cfg := Config{WindowBytes: 300}
+	c := start(t, cfg, 2, false)
+	c.crash(2)
+	for i := range uint64(30) {
+		c.writeOK(1, i, "aaaaaaaaaaaaaaaaaaaa")
+	}
+	c.ms[1].hold = true
+	c.write(1, testTable.ID, 99, "not durable")
+	c.restart(2)
+	c.tick(cfg.withDefaults().RetryTicks + 1)
+	require.Equal(t, "{}", c.m(2).VClock().String(), "no copy while the master's log is not durable")
+	c.crash(1)
+	c.restart(1)
+	c.tick(cfg.withDefaults().RetryTicks + 1)
+	c.converged()
+	require.Equal(t, "{1: 30}", c.m(2).VClock().String())
+	require.False(t, c.stale[2])
+}
+
+// An answer to a shipment the master gave up on is ignored: it does not
+// release a second shipment while one is outstanding.
+func TestStaleAnswerIgnored(t *testing.T) {
+	c := start(t, Config{}, 2, false)
+	c.writeOK(1, 1, "a")
+	c.ms[2].cut = true
+	c.writeOK(1, 2, "b") // the shipment fails: a probe after RetryTicks
+	c.ms[2].cut = false
+	// Keep the probe outstanding: take it out of the network.
+	for range c.m(1).cfg.RetryTicks {
+		for _, id := range c.ids {
+			c.m(id).Tick()
+		}
+	}
+	c.collect()
+	require.Len(t, c.net, 1, "the probe")
+	c.net = nil
+	p := c.m(1).peer(2)
+	require.True(t, p.outstanding)
+	old := encodeAnswer(answer{seq: p.seq - 1, status: statusOK, vc: vc(1, 1)})
+	c.m(1).Response(2, old, nil)
+	require.True(t, p.outstanding, "still waiting for the probe's answer")
+	require.Empty(t, c.m(1).TakeEffects())
+	// The probe is lost; after RetryTicks the master probes again.
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	c.converged()
+}
