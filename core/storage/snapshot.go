@@ -1,0 +1,376 @@
+package storage
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/tuple"
+)
+
+// Snapshot format.
+//
+// A snapshot is one msgpack array:
+//
+//	["picogo storage snapshot", 1, [table...]]
+//	table = [def, [index...], [row...]]
+//	def   = [id, name, distribution, [[field, type, is_nullable]...], [pk field positions],
+//	         schema_version, operable, engine, owner, description]
+//	index = [table_id, id, name, type, {opts}, [[field, type, is_nullable]...], operable,
+//	         schema_version]
+//
+// Tables come in id order, a table's indexes in id order (the primary
+// first), its rows in primary key order, each row its raw msgpack
+// verbatim. Definitions are encoded by tuple.Marshal (map keys sorted), so
+// the same engine state always gives the same bytes.
+const (
+	snapshotMagic   = "picogo storage snapshot"
+	snapshotVersion = 1
+)
+
+// Snapshot encodes every table: its definition, its indexes' definitions
+// and its rows in primary key order. Engines with the same tables, indexes
+// and rows give the same bytes, whatever calls built them. Restore reads
+// it back.
+func (e *Engine) Snapshot() []byte {
+	ids := e.Tables()
+	size := 64
+	for _, id := range ids {
+		size += int(e.spaces[id].bytes) + 256
+	}
+	var buf bytes.Buffer
+	buf.Grow(size)
+	enc := msgpack.NewEncoder(&buf)
+	enc.UseCompactInts(true)
+	// A bytes.Buffer does not fail; the definitions were validated when
+	// they were created, so they encode.
+	_ = enc.EncodeArrayLen(3)
+	_ = enc.EncodeString(snapshotMagic)
+	_ = enc.EncodeUint(snapshotVersion)
+	_ = enc.EncodeArrayLen(len(ids))
+	for _, id := range ids {
+		s := e.spaces[id]
+		_ = enc.EncodeArrayLen(3)
+		buf.Write(encodeTableDef(s.def))
+		_ = enc.EncodeArrayLen(len(s.indexes))
+		for _, x := range s.indexes {
+			buf.Write(encodeIndexDef(x.def))
+		}
+		_ = enc.EncodeArrayLen(s.pk().tree.Len())
+		s.pk().tree.Scan(func(en entry) bool {
+			buf.Write(en.tup.Raw())
+			return true
+		})
+	}
+	return buf.Bytes()
+}
+
+func encodeParts(parts []schema.IndexPart) []any {
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		out[i] = []any{p.Field, string(p.Type), p.Nullable}
+	}
+	return out
+}
+
+func encodeTableDef(d schema.TableDef) []byte {
+	format := make([]any, len(d.Format))
+	for i, f := range d.Format {
+		format[i] = []any{f.Name, string(f.Type), f.Nullable}
+	}
+	pk := make([]any, len(d.PrimaryKey))
+	for i, p := range d.PrimaryKey {
+		pk[i] = p
+	}
+	return tuple.MustMarshal([]any{d.ID, d.Name, d.Distribution, format, pk,
+		d.SchemaVersion, d.Operable, d.Engine, d.Owner, d.Description})
+}
+
+func encodeIndexDef(x schema.IndexDef) []byte {
+	opts := x.Opts
+	if opts == nil {
+		opts = map[string]any{}
+	}
+	return tuple.MustMarshal([]any{x.TableID, x.ID, x.Name, x.Type, opts, encodeParts(x.Parts),
+		x.Operable, x.SchemaVersion})
+}
+
+// Restore rebuilds an engine from a snapshot. Every row is checked as an
+// insert checks it (the format, unique keys) and the order of tables,
+// indexes and rows must be the snapshot's, so that Snapshot of the result
+// gives the same bytes. Anything else (truncated, corrupt or trailing
+// bytes) is an error.
+func Restore(b []byte) (*Engine, error) {
+	r := bytes.NewReader(b)
+	d := msgpack.NewDecoder(r)
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("storage snapshot: "+format, args...)
+	}
+	if n, err := d.DecodeArrayLen(); err != nil || n != 3 {
+		return nil, bad("not a snapshot (an array of 3 elements): %v", orCount(err, n))
+	}
+	if magic, err := d.DecodeString(); err != nil || magic != snapshotMagic {
+		return nil, bad("not a snapshot (no magic string): %v", orValue(err, magic))
+	}
+	if v, err := d.DecodeUint64(); err != nil || v != snapshotVersion {
+		return nil, bad("unknown version: %v", orValue(err, v))
+	}
+	tables, err := d.DecodeArrayLen()
+	if err != nil || tables < 0 {
+		return nil, bad("tables: not an array: %v", orValue(err, "nil"))
+	}
+	e := New()
+	var last uint32
+	for i := range tables {
+		if n, err := d.DecodeArrayLen(); err != nil || n != 3 {
+			return nil, bad("table #%d: want [def, indexes, rows]: %v", i+1, orCount(err, n))
+		}
+		def, err := decodeTableDef(d)
+		if err != nil {
+			return nil, bad("table #%d: %v", i+1, err)
+		}
+		if i > 0 && def.ID <= last {
+			return nil, bad("table %d comes after table %d", def.ID, last)
+		}
+		last = def.ID
+		if err := e.CreateTable(def); err != nil {
+			return nil, bad("table %d: %v", def.ID, err)
+		}
+		s := e.spaces[def.ID]
+		if err := restoreIndexes(d, e, s); err != nil {
+			return nil, bad("table %d: %v", def.ID, err)
+		}
+		if err := restoreRows(d, s); err != nil {
+			return nil, bad("table %d: %v", def.ID, err)
+		}
+	}
+	if r.Len() != 0 {
+		return nil, bad("%d trailing bytes", r.Len())
+	}
+	return e, nil
+}
+
+func orCount(err error, n int) any {
+	if err != nil {
+		return err
+	}
+	return fmt.Sprintf("%d elements", n)
+}
+
+func orValue(err error, v any) any {
+	if err != nil {
+		return err
+	}
+	return v
+}
+
+// restoreIndexes reads a table's index definitions: the primary one, which
+// must be the one CreateTable made, then the secondary ones in id order,
+// created over the (still empty) table.
+func restoreIndexes(d *msgpack.Decoder, e *Engine, s *space) error {
+	n, err := d.DecodeArrayLen()
+	if err != nil {
+		return fmt.Errorf("indexes: %w", err)
+	}
+	if n < 1 {
+		return fmt.Errorf("indexes: %d, want the primary one at least", n)
+	}
+	for i := range n {
+		raw, err := d.DecodeRaw()
+		if err != nil {
+			return fmt.Errorf("index #%d: %w", i+1, err)
+		}
+		if i == 0 {
+			if !bytes.Equal(raw, encodeIndexDef(s.pk().def)) {
+				return fmt.Errorf("index #1 is not the primary index of the table")
+			}
+			continue
+		}
+		def, err := decodeIndexDef(raw)
+		if err != nil {
+			return fmt.Errorf("index #%d: %w", i+1, err)
+		}
+		if prev := s.indexes[len(s.indexes)-1].def.ID; def.ID <= prev {
+			return fmt.Errorf("index %d comes after index %d", def.ID, prev)
+		}
+		if def.TableID != s.def.ID {
+			return fmt.Errorf("index %d belongs to table %d", def.ID, def.TableID)
+		}
+		if err := e.CreateIndex(def); err != nil {
+			return fmt.Errorf("index %d: %w", def.ID, err)
+		}
+	}
+	return nil
+}
+
+// restoreRows reads a table's rows, inserting each, in strictly ascending
+// primary key order.
+func restoreRows(d *msgpack.Decoder, s *space) error {
+	n, err := d.DecodeArrayLen()
+	if err != nil || n < 0 {
+		return fmt.Errorf("rows: not an array: %v", orValue(err, "nil"))
+	}
+	var prev tuple.Tuple
+	for i := range n {
+		raw, err := d.DecodeRaw()
+		if err != nil {
+			return fmt.Errorf("row #%d: %w", i+1, err)
+		}
+		t, err := tuple.New(raw)
+		if err != nil {
+			return fmt.Errorf("row #%d: %w", i+1, err)
+		}
+		if err := s.validate(t.Values()); err != nil {
+			return fmt.Errorf("row #%d %s: %w", i+1, t, err)
+		}
+		if i > 0 && tuple.CompareValues(s.pk().keyOf(prev.Values()), s.pk().keyOf(t.Values())) >= 0 {
+			return fmt.Errorf("row #%d %s is not after %s in primary key order", i+1, t, prev)
+		}
+		if _, err := s.replace(tuple.Tuple{}, t); err != nil {
+			return fmt.Errorf("row #%d: %w", i+1, err)
+		}
+		prev = t
+	}
+	return nil
+}
+
+// decodeTableDef reads a table definition (see the snapshot format).
+func decodeTableDef(d *msgpack.Decoder) (schema.TableDef, error) {
+	raw, err := d.DecodeRaw()
+	if err != nil {
+		return schema.TableDef{}, err
+	}
+	v, terr := tuple.DecodeArray(raw)
+	if terr != nil {
+		return schema.TableDef{}, terr
+	}
+	f := fieldReader{what: "table definition", vals: v}
+	if len(v) != 10 {
+		return schema.TableDef{}, fmt.Errorf("table definition of %d fields, want 10", len(v))
+	}
+	def := schema.TableDef{
+		ID:           f.uint32(0),
+		Name:         f.string(1),
+		Distribution: f.string(2),
+	}
+	for i, fv := range f.array(3) {
+		p := fieldReader{what: fmt.Sprintf("field #%d", i+1), vals: asArray(fv)}
+		if p.err = p.count(3); p.err == nil {
+			def.Format = append(def.Format, schema.Field{Name: p.string(0), Type: tuple.FieldType(p.string(1)), Nullable: p.bool(2)})
+		}
+		if p.err != nil {
+			return schema.TableDef{}, p.err
+		}
+	}
+	for i, pv := range f.array(4) {
+		u, ok := tuple.AsUint64(pv)
+		if !ok || u > 1<<32-1 {
+			return schema.TableDef{}, fmt.Errorf("primary key part #%d: not a field position", i+1)
+		}
+		def.PrimaryKey = append(def.PrimaryKey, uint32(u))
+	}
+	def.SchemaVersion = f.uint64(5)
+	def.Operable = f.bool(6)
+	def.Engine = f.string(7)
+	def.Owner = f.uint32(8)
+	def.Description = f.string(9)
+	return def, f.err
+}
+
+// decodeIndexDef reads an index definition (see the snapshot format).
+func decodeIndexDef(raw []byte) (schema.IndexDef, error) {
+	v, terr := tuple.DecodeArray(raw)
+	if terr != nil {
+		return schema.IndexDef{}, terr
+	}
+	if len(v) != 8 {
+		return schema.IndexDef{}, fmt.Errorf("index definition of %d fields, want 8", len(v))
+	}
+	f := fieldReader{what: "index definition", vals: v}
+	def := schema.IndexDef{TableID: f.uint32(0), ID: f.uint32(1), Name: f.string(2), Type: f.string(3)}
+	opts, ok := v[4].(map[string]any)
+	if !ok {
+		return schema.IndexDef{}, fmt.Errorf("index definition: opts are %s, not a map", tuple.TypeName(v[4]))
+	}
+	def.Opts = opts
+	for i, pv := range f.array(5) {
+		p := fieldReader{what: fmt.Sprintf("part #%d", i+1), vals: asArray(pv)}
+		if p.err = p.count(3); p.err == nil {
+			def.Parts = append(def.Parts, schema.IndexPart{Field: p.string(0), Type: tuple.FieldType(p.string(1)), Nullable: p.bool(2)})
+		}
+		if p.err != nil {
+			return schema.IndexDef{}, p.err
+		}
+	}
+	def.Operable = f.bool(6)
+	def.SchemaVersion = f.uint64(7)
+	return def, f.err
+}
+
+func asArray(v any) []any {
+	a, _ := v.([]any)
+	return a
+}
+
+// fieldReader reads typed fields of a decoded array, keeping the first
+// error.
+type fieldReader struct {
+	what string
+	vals []any
+	err  error
+}
+
+func (f *fieldReader) count(n int) error {
+	if len(f.vals) != n {
+		return fmt.Errorf("%s: %d fields, want %d", f.what, len(f.vals), n)
+	}
+	return nil
+}
+
+func (f *fieldReader) fail(i int, want string) {
+	if f.err == nil {
+		f.err = fmt.Errorf("%s: field %d is %s, want %s", f.what, i, tuple.TypeName(f.vals[i]), want)
+	}
+}
+
+func (f *fieldReader) uint64(i int) uint64 {
+	u, ok := tuple.AsUint64(f.vals[i])
+	if !ok {
+		f.fail(i, "unsigned")
+	}
+	return u
+}
+
+func (f *fieldReader) uint32(i int) uint32 {
+	u := f.uint64(i)
+	if u > 1<<32-1 {
+		f.fail(i, "a 32-bit unsigned")
+	}
+	return uint32(u)
+}
+
+func (f *fieldReader) string(i int) string {
+	s, ok := f.vals[i].(string)
+	if !ok {
+		f.fail(i, "string")
+	}
+	return s
+}
+
+func (f *fieldReader) bool(i int) bool {
+	b, ok := f.vals[i].(bool)
+	if !ok {
+		f.fail(i, "boolean")
+	}
+	return b
+}
+
+func (f *fieldReader) array(i int) []any {
+	a, ok := f.vals[i].([]any)
+	if !ok {
+		f.fail(i, "array")
+	}
+	return a
+}
