@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -281,4 +282,15 @@ func decodeAnswer(b []byte) (answer, error) {
 		a.copyID, a.next = r.uvarint(), r.uvarint()
 	}
 	return a, r.err
+}
+
+// marshalSorted is msgpack with map keys sorted: deterministic bytes.
+func marshalSorted(v any) []byte {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.SetSortMapKeys(true)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("replication: %T does not encode: %v", v, err))
+	}
+	return buf.Bytes()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/storage"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/core/vclock"
 	"github.com/picogo/picogo/core/wal"
@@ -363,7 +364,7 @@ func (c *cluster) ddl(version uint64, ch SchemaChange, ids ...uint64) {
 
 func (c *cluster) write(id uint64, table uint32, key uint64, val string) ReqID {
 	r := c.req()
-	c.m(id).Write(r, 0, Op{Kind: OpReplace, Table: table, Tuple: []any{key, val}})
+	c.m(id).Write(r, 0, storage.Op{Kind: storage.OpReplace, Table: table, Tuple: []any{key, val}})
 	c.run()
 	return r
 }
@@ -394,7 +395,7 @@ func (c *cluster) converged(ids ...uint64) {
 		require.Equal(c.t, first.VClock().String(), m.VClock().String(), "vclock of %d vs %d", id, ids[0])
 		require.Equal(c.t, m.VClock().String(), m.DurableVClock().String(), "durable vclock of %d", id)
 		require.False(c.t, m.Stale(), "%d is stale", id)
-		require.True(c.t, bytes.Equal(engineSnapshot(first.Engine()), engineSnapshot(m.Engine())), "engine of %d differs from %d's", id, ids[0])
+		require.True(c.t, bytes.Equal(first.Engine().Snapshot(), m.Engine().Snapshot()), "engine of %d differs from %d's", id, ids[0])
 	}
 }
 

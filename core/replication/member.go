@@ -221,7 +221,7 @@ func (m *Member) install(blob []byte) error {
 	if err != nil {
 		return err
 	}
-	eng, err := restoreEngine(s.engine)
+	eng, err := storage.Restore(s.engine)
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func (m *Member) applyEntry(e entry) error {
 	if want := m.vc[e.origin] + 1; e.lsn != want {
 		return fmt.Errorf("an entry %d:%d where %d:%d comes next", e.origin, e.lsn, e.origin, want)
 	}
-	ch, err := decodeChange(e.change)
+	ch, err := storage.DecodeChange(e.change)
 	if err != nil {
 		return err
 	}
@@ -383,7 +383,7 @@ func (m *Member) SetSchemaVersion(v uint64) {
 // schemaVersion newer than the member's (the op was bound against a
 // schema it has not applied) fails with WRONG_SCHEMA_VERSION. The engine's
 // error fails it with nothing written.
-func (m *Member) Write(id ReqID, schemaVersion uint64, op Op) {
+func (m *Member) Write(id ReqID, schemaVersion uint64, op storage.Op) {
 	defer m.flush()
 	if !m.role.Writable || m.stale {
 		m.emit(Done{ID: id, VClock: m.vc.Clone(), Err: tuple.Errorf(CodeReadonly, "Can't modify data on a read-only instance")})
@@ -394,7 +394,7 @@ func (m *Member) Write(id ReqID, schemaVersion uint64, op Op) {
 			"Wrong schema version, current: %d, in request: %d", sv, schemaVersion)})
 		return
 	}
-	ch, res, terr := execOp(m.eng, op)
+	ch, res, terr := m.eng.Exec(op)
 	if terr != nil {
 		m.emit(Done{ID: id, VClock: m.vc.Clone(), Err: terr})
 		return
@@ -407,7 +407,7 @@ func (m *Member) Write(id ReqID, schemaVersion uint64, op Op) {
 		m.settle()
 		return
 	}
-	e := entry{origin: me, lsn: m.vc[me] + 1, schema: m.schemaVersion(), change: encodeChange(ch)}
+	e := entry{origin: me, lsn: m.vc[me] + 1, schema: m.schemaVersion(), change: storage.EncodeChange(ch)}
 	m.vc[me] = e.lsn
 	data := encodeEntry(e)
 	walLSN := m.appendRecord(recData, data)
@@ -670,7 +670,7 @@ func (m *Member) maybeCheckpoint() {
 }
 
 func (m *Member) stateBlob() []byte {
-	return encodeState(state{vc: m.vc, schema: m.schemaApplied, stale: m.stale, engine: engineSnapshot(m.eng)})
+	return encodeState(state{vc: m.vc, schema: m.schemaApplied, stale: m.stale, engine: m.eng.Snapshot()})
 }
 
 // flush hands the wal's next write to the node, if it has one.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/storage"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/core/wal"
 )
@@ -219,7 +220,7 @@ func TestWaitVClock(t *testing.T) {
 }
 
 func TestDivergedOldMasterGetsAFullCopy(t *testing.T) {
-	c := start(t, Config{CopyChunkBytes: 200}, 3, false)
+	c := start(t, Config{CopyChunkBytes: 50}, 3, false)
 	for i := range uint64(10) {
 		c.writeOK(1, i, "a")
 	}
@@ -258,7 +259,7 @@ func TestDivergedOldMasterGetsAFullCopy(t *testing.T) {
 	c.configure(2, Role{Master: 3, Peers: []uint64{1, 3}})
 	c.stale = map[uint64]bool{}
 	c.tick(c.m(1).cfg.RetryTicks + 1)
-	require.True(t, c.stale[2])
+	require.True(t, c.stale[2], "%v", c.notes)
 	c.converged()
 	require.Equal(t, "{1: 10, 2: 3}", c.m(2).VClock().String())
 }
@@ -382,13 +383,13 @@ func TestCheckpointAndReplay(t *testing.T) {
 	}
 	c.converged()
 	for _, id := range c.ids {
-		before := engineSnapshot(c.m(id).Engine())
+		before := c.m(id).Engine().Snapshot()
 		v := c.m(id).VClock().String()
 		c.crash(id)
 		rec := c.restart(id)
 		require.Positive(t, rec.CheckpointLSN, "a checkpoint was taken")
 		require.NotEmpty(t, rec.Records, "records after it are replayed")
-		require.Equal(t, before, engineSnapshot(c.m(id).Engine()), "member %d", id)
+		require.Equal(t, before, c.m(id).Engine().Snapshot(), "member %d", id)
 		require.Equal(t, v, c.m(id).VClock().String())
 		require.Equal(t, uint64(2), c.m(id).SchemaVersion())
 	}
@@ -401,15 +402,15 @@ func TestCheckSchema(t *testing.T) {
 	c := start(t, Config{}, 1, false)
 	c.writeOK(1, 1, "same")
 	c.writeOK(1, 2, "same")
-	before := engineSnapshot(c.m(1).Engine())
+	before := c.m(1).Engine().Snapshot()
 	unique := schema.IndexDef{TableID: testTable.ID, ID: 1, Name: "by_v", Type: "tree",
 		Parts: []schema.IndexPart{{Field: "v", Type: "string"}}}
 	require.Equal(t, tuple.CodeTupleFound, c.m(1).CheckSchema(SchemaChange{CreateIndex: &unique}).Code)
-	require.Equal(t, before, engineSnapshot(c.m(1).Engine()), "nothing changed")
+	require.Equal(t, before, c.m(1).Engine().Snapshot(), "nothing changed")
 	nonUnique := unique
 	nonUnique.Opts = map[string]any{"unique": false}
 	require.Nil(t, c.m(1).CheckSchema(SchemaChange{CreateIndex: &nonUnique}))
-	require.Equal(t, before, engineSnapshot(c.m(1).Engine()), "nothing changed")
+	require.Equal(t, before, c.m(1).Engine().Snapshot(), "nothing changed")
 	def := testTable.Clone()
 	require.Equal(t, tuple.CodeSpaceExists, c.m(1).CheckSchema(SchemaChange{CreateTable: &def}).Code)
 	require.Equal(t, tuple.CodeNoSuchSpace, c.m(1).CheckSchema(SchemaChange{DropTable: 7}).Code)
@@ -441,7 +442,7 @@ func TestFullCopyCrashCases(t *testing.T) {
 			for i := range uint64(100) {
 				c.writeOK(1, 100+i, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
 			}
-			master := engineSnapshot(c.m(1).Engine())
+			master := c.m(1).Engine().Snapshot()
 			c.restart(2)
 			c.ms[2].hold = true
 			c.tick(cfg.withDefaults().RetryTicks + 1)
@@ -458,7 +459,7 @@ func TestFullCopyCrashCases(t *testing.T) {
 			require.Equal(t, tc.wantVC, c.m(2).VClock().String())
 			if tc.wantMarks {
 				require.Equal(t, recCopy, rec.Records[len(rec.Records)-1].Payload[0])
-				require.Equal(t, master, engineSnapshot(c.m(2).Engine()), "the copy, nothing else")
+				require.Equal(t, master, c.m(2).Engine().Snapshot(), "the copy, nothing else")
 			}
 			c.tick(cfg.withDefaults().RetryTicks + 1)
 			c.converged()
@@ -477,7 +478,7 @@ func TestDuplicateAndDelayedShipments(t *testing.T) {
 	c := start(t, Config{}, 2, false)
 	insert := func(k uint64) {
 		r := c.req()
-		c.m(1).Write(r, 0, Op{Kind: OpInsert, Table: testTable.ID, Tuple: []any{k, "x"}})
+		c.m(1).Write(r, 0, storage.Op{Kind: storage.OpInsert, Table: testTable.ID, Tuple: []any{k, "x"}})
 	}
 	// Capture the shipments instead of delivering them.
 	c.collect()
