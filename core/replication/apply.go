@@ -24,6 +24,7 @@ func (m *Member) Receive(id ReqID, from uint64, payload []byte) {
 		m.answerNow(id, msg.seq, statusNotMaster)
 		return
 	}
+	m.seen, m.seenSchema = msg.vc, msg.schema
 	// Concurrent clocks cannot come of a delayed shipment (that one is
 	// behind ours): this member has what its master never saw.
 	if !m.vc.LessEq(msg.vc) && !msg.vc.LessEq(m.vc) {
@@ -39,6 +40,7 @@ func (m *Member) Receive(id ReqID, from uint64, payload []byte) {
 		if msg.kind == msgEntries {
 			status = m.receiveEntries(msg)
 		}
+		m.applyReadyDDL()
 	}
 	m.answers = append(m.answers, pendingAnswer{id: id, walLSN: m.log.Last(), seq: msg.seq, status: status})
 	m.maybeCheckpoint()
@@ -62,6 +64,9 @@ func (m *Member) receiveEntries(msg message) byte {
 		}
 		if e.schema > m.schemaVersion() {
 			return statusSchema
+		}
+		if !m.applyDDLUpTo(e.schema) {
+			return statusDiverged
 		}
 		if err := m.applyEntry(e); err != nil {
 			m.markStale(fmt.Sprintf("the entry at %d does not apply: %v", sig, err))
@@ -110,7 +115,7 @@ func (m *Member) receiveCopy(id ReqID, from uint64, msg message) {
 		return
 	}
 	if err == nil {
-		err = m.install(in.buf)
+		err = m.install(in.buf, true)
 	}
 	if err != nil {
 		m.emit(Note{Event: "bad full copy", Detail: fmt.Sprintf("from %d: %v", from, err)})

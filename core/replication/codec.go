@@ -22,6 +22,7 @@ const (
 	recSchema byte = 'S' // a DDL applied: version, change
 	recCopy   byte = 'M' // a full copy's marker: the whole state it installed
 	recStale  byte = 'X' // this member learned it diverged from its master
+	recDefer  byte = 'P' // a DDL deferred: version, change (applied later, then logged as S)
 )
 
 var errShort = errors.New("replication: truncated encoding")
@@ -131,10 +132,11 @@ func decodeEntry(b []byte) (entry, error) {
 // it reflects, the last DDL version applied to it, and whether the member
 // knew itself diverged.
 type state struct {
-	vc     vclock.VClock
-	schema uint64
-	stale  bool
-	engine []byte // engineSnapshot
+	vc      vclock.VClock
+	schema  uint64
+	stale   bool
+	pending []pendingDDL // DDL deferred (a checkpoint's; a copy has none)
+	engine  []byte       // storage.Engine.Snapshot
 }
 
 func encodeState(s state) []byte {
@@ -145,19 +147,40 @@ func encodeState(s state) []byte {
 		st = 1
 	}
 	b = append(b, st)
+	b = binary.AppendUvarint(b, uint64(len(s.pending)))
+	for _, d := range s.pending {
+		b = binary.AppendUvarint(b, d.version)
+		b = appendBytes(b, marshalSorted(d.ch))
+	}
 	return append(b, s.engine...)
 }
 
 func decodeState(b []byte) (state, error) {
 	r := reader{b: b}
 	s := state{vc: r.vclock(), schema: r.uvarint(), stale: r.byte() == 1}
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		return s, errShort
+	}
+	for range n {
+		d := pendingDDL{version: r.uvarint()}
+		raw := r.bytes()
+		if r.err != nil {
+			return s, r.err
+		}
+		if err := msgpack.Unmarshal(raw, &d.ch); err != nil {
+			return s, err
+		}
+		s.pending = append(s.pending, d)
+	}
 	s.engine = r.b
 	return s, r.err
 }
 
-// encodeSchemaRecord: version, then the change (msgpack, sorted keys).
-func encodeSchemaRecord(version uint64, ch SchemaChange) []byte {
-	b := []byte{recSchema}
+// encodeSchemaRecord (kind recSchema or recDefer): version, then the
+// change (msgpack, sorted keys).
+func encodeSchemaRecord(kind byte, version uint64, ch SchemaChange) []byte {
+	b := []byte{kind}
 	b = binary.AppendUvarint(b, version)
 	return append(b, marshalSorted(ch)...)
 }
@@ -175,9 +198,9 @@ func decodeSchemaRecord(b []byte) (uint64, SchemaChange, error) {
 
 // Messages. A shipment (Ship.Payload, master → replica) is one of:
 const (
-	msgProbe   byte = 'P' // seq, master vclock
-	msgEntries byte = 'E' // seq, master vclock, sig of the first entry, entries
-	msgCopy    byte = 'C' // seq, master vclock, copy id, diverged, offset, total, chunk
+	msgProbe   byte = 'P' // seq, master vclock, master schema
+	msgEntries byte = 'E' // ..., sig of the first entry, entries
+	msgCopy    byte = 'C' // ..., copy id, diverged, offset, total, chunk
 )
 
 // An answer (Answer.Payload, replica → master) is: seq, status, the
@@ -195,6 +218,7 @@ type message struct {
 	kind     byte
 	seq      uint64
 	vc       vclock.VClock // the master's applied vclock
+	schema   uint64        // the last DDL version the master applied
 	first    uint64        // msgEntries: sig of the first entry
 	entries  [][]byte      // msgEntries: encodeEntry each
 	copyID   uint64        // msgCopy
@@ -208,6 +232,7 @@ func encodeMessage(m message) []byte {
 	b := []byte{m.kind}
 	b = binary.AppendUvarint(b, m.seq)
 	b = appendVClock(b, m.vc)
+	b = binary.AppendUvarint(b, m.schema)
 	switch m.kind {
 	case msgEntries:
 		b = binary.AppendUvarint(b, m.first)
@@ -232,6 +257,7 @@ func encodeMessage(m message) []byte {
 func decodeMessage(b []byte) (message, error) {
 	r := reader{b: b}
 	m := message{kind: r.byte(), seq: r.uvarint(), vc: r.vclock()}
+	m.schema = r.uvarint()
 	switch m.kind {
 	case msgProbe:
 	case msgEntries:

@@ -120,6 +120,11 @@ type undurableRec struct {
 	vc          vclock.VClock
 }
 
+type pendingDDL struct {
+	version uint64
+	ch      SchemaChange
+}
+
 type pendingWrite struct {
 	id     ReqID
 	walLSN uint64
@@ -163,6 +168,14 @@ type Member struct {
 	schemaSet     uint64 // SetSchemaVersion
 	schemaApplied uint64 // the last DDL version applied to the engine
 	stale         bool
+	// pending: committed DDL a replica could not apply yet (it does not
+	// fit the data at the replica's position: a unique index over rows the
+	// master changed before its DDL). Applied in order, at the master's
+	// point: before the first entry of its version or newer, or once the
+	// replica has everything the master had when it had applied it (seen).
+	pending    []pendingDDL
+	seen       vclock.VClock // the master's vclock and schema, from its last shipment
+	seenSchema uint64
 
 	win      []winEntry
 	winBase  uint64 // the sig before the window's first entry
@@ -196,7 +209,7 @@ func Recover(cfg Config, rec *wal.Recovered) (*Member, error) {
 	}
 	m := &Member{cfg: cfg.withDefaults(), eng: storage.New(), vc: vclock.VClock{}}
 	if rec != nil && rec.Checkpoint != nil {
-		if err := m.install(rec.Checkpoint); err != nil {
+		if err := m.install(rec.Checkpoint, false); err != nil {
 			return nil, fmt.Errorf("replication: the checkpoint at %d: %w", rec.CheckpointLSN, err)
 		}
 	}
@@ -215,8 +228,9 @@ func Recover(cfg Config, rec *wal.Recovered) (*Member, error) {
 }
 
 // install replaces the engine, vclock, schema and stale flag with a state
-// (a checkpoint's or a full copy's) and empties the window.
-func (m *Member) install(blob []byte) error {
+// (a checkpoint's or a full copy's) and empties the window. A copy keeps
+// the deferred DDL newer than it.
+func (m *Member) install(blob []byte, copy bool) error {
 	s, err := decodeState(blob)
 	if err != nil {
 		return err
@@ -226,6 +240,11 @@ func (m *Member) install(blob []byte) error {
 		return err
 	}
 	m.eng, m.vc, m.schemaApplied, m.stale = eng, s.vc.Clone(), s.schema, s.stale
+	if copy {
+		m.pending = slices.DeleteFunc(m.pending, func(d pendingDDL) bool { return d.version <= s.schema })
+	} else {
+		m.pending = s.pending
+	}
 	m.win, m.winBytes, m.winBase = nil, 0, m.vc.Sum()
 	return nil
 }
@@ -255,8 +274,17 @@ func (m *Member) replay(lsn uint64, p []byte) error {
 			return terr
 		}
 		m.schemaApplied = v
+		m.pending = slices.DeleteFunc(m.pending, func(d pendingDDL) bool { return d.version <= v })
+	case recDefer:
+		v, ch, err := decodeSchemaRecord(p[1:])
+		if err != nil {
+			return err
+		}
+		if v > m.knownSchema() {
+			m.pending = append(m.pending, pendingDDL{version: v, ch: ch})
+		}
 	case recCopy:
-		if err := m.install(bytes.Clone(p[1:])); err != nil {
+		if err := m.install(bytes.Clone(p[1:]), true); err != nil {
 			return err
 		}
 		m.undurable = append(m.undurable, undurableRec{walLSN: lsn, vc: m.vc.Clone()})
@@ -310,7 +338,15 @@ func (m *Member) appendRecord(kind byte, body []byte) uint64 {
 
 // schemaVersion is the version entries are checked against and stamped
 // with: the newer of SetSchemaVersion's and the last DDL applied.
-func (m *Member) schemaVersion() uint64 { return max(m.schemaSet, m.schemaApplied) }
+func (m *Member) schemaVersion() uint64 { return max(m.schemaSet, m.knownSchema()) }
+
+// knownSchema is the last DDL version applied or deferred.
+func (m *Member) knownSchema() uint64 {
+	if n := len(m.pending); n > 0 {
+		return m.pending[n-1].version
+	}
+	return m.schemaApplied
+}
 
 // Role is the member's role as it is now (Writable as Demote and Promote
 // left it).
@@ -335,6 +371,9 @@ func (m *Member) Configure(r Role) {
 	slices.Sort(peers)
 	peers = slices.Compact(peers)
 	wasMaster := m.role.Master == m.cfg.ID
+	if r.Master != m.role.Master {
+		m.seen, m.seenSchema = nil, 0 // another master, another log
+	}
 	m.role = Role{Master: r.Master, Peers: peers, Writable: r.Writable && !m.stale, Sync: r.Sync}
 	if r.Master != m.cfg.ID {
 		m.peers = nil
@@ -342,6 +381,9 @@ func (m *Member) Configure(r Role) {
 			m.failUnconfirmed()
 		}
 	} else {
+		// A new master's data is the reference: what it deferred, it
+		// applies now.
+		m.applyDDLUpTo(m.knownSchema())
 		old := m.peers
 		if !wasMaster {
 			old = nil
@@ -451,22 +493,68 @@ func (m *Member) Promote(id ReqID, target vclock.VClock, timeoutTicks int) {
 }
 
 // ApplySchema applies a committed DDL to the engine and logs it (replay
-// reproduces it). A version at or below the last applied is ignored. An
-// error leaves the engine and the version as they were: the DDL does not
-// fit this member's data (its data diverged).
+// reproduces it). A version at or below the last applied (or deferred) is
+// ignored. On the master an error leaves the engine and the version as
+// they were. A replica whose data does not fit the DDL yet — it lags, and
+// the master changed those rows before its DDL (a unique index over keys
+// that were duplicate then) — defers it, logged, and applies it at the
+// point of the master's log where the master did (before the first entry
+// of that schema version, or once it has everything the master had then);
+// it returns nil. Every DDL after a deferred one waits behind it.
 func (m *Member) ApplySchema(version uint64, ch SchemaChange) *tuple.Error {
 	defer m.flush()
-	if version <= m.schemaApplied {
+	if version <= m.knownSchema() {
 		return nil
 	}
-	if err := m.applySchemaChange(ch); err != nil {
-		return err
+	if ch.count() != 1 {
+		return tuple.Errorf(tuple.CodeIllegalParams, "a schema change must set exactly one of its fields, not %d", ch.count())
 	}
-	m.schemaApplied = version
+	if len(m.pending) == 0 {
+		err := m.applySchemaChange(ch)
+		if err == nil {
+			m.schemaApplied = version
+			m.sinceCkpt++
+			m.log.Append(encodeSchemaRecord(recSchema, version, ch))
+			m.maybeCheckpoint()
+			m.pump() // tell the replicas (a probe carries the version)
+			return nil
+		}
+		if m.role.Master == m.cfg.ID {
+			return err
+		}
+		m.emit(Note{Event: "schema change deferred", Detail: fmt.Sprintf("version %d at %s: %v", version, m.vc, err)})
+	}
+	m.pending = append(m.pending, pendingDDL{version: version, ch: ch})
 	m.sinceCkpt++
-	m.log.Append(encodeSchemaRecord(version, ch))
-	m.maybeCheckpoint()
+	m.log.Append(encodeSchemaRecord(recDefer, version, ch))
+	m.applyReadyDDL()
 	return nil
+}
+
+// applyDDLUpTo applies the deferred DDL up to version, in order; one that
+// still does not apply means this member's data diverged (Stale).
+func (m *Member) applyDDLUpTo(version uint64) bool {
+	for len(m.pending) > 0 && m.pending[0].version <= version {
+		d := m.pending[0]
+		if err := m.applySchemaChange(d.ch); err != nil {
+			m.markStale(fmt.Sprintf("schema version %d does not apply at %s: %v", d.version, m.vc, err))
+			return false
+		}
+		m.pending = m.pending[1:]
+		m.schemaApplied = d.version
+		m.sinceCkpt++
+		m.log.Append(encodeSchemaRecord(recSchema, d.version, d.ch))
+	}
+	return true
+}
+
+// applyReadyDDL applies the deferred DDL the master had applied when this
+// member had all the master had (the master's point of that DDL is then
+// this member's position).
+func (m *Member) applyReadyDDL() {
+	if m.seen != nil && !m.stale && len(m.pending) > 0 && m.vc.Equal(m.seen) {
+		m.applyDDLUpTo(m.seenSchema)
+	}
 }
 
 func (ch SchemaChange) count() int {
@@ -670,7 +758,7 @@ func (m *Member) maybeCheckpoint() {
 }
 
 func (m *Member) stateBlob() []byte {
-	return encodeState(state{vc: m.vc, schema: m.schemaApplied, stale: m.stale, engine: m.eng.Snapshot()})
+	return encodeState(state{vc: m.vc, schema: m.schemaApplied, stale: m.stale, pending: m.pending, engine: m.eng.Snapshot()})
 }
 
 // flush hands the wal's next write to the node, if it has one.

@@ -20,6 +20,7 @@ type peer struct {
 	id    uint64
 	mode  int
 	next  uint64        // modeStream: the sig of the next entry to ship
+	told  uint64        // the master's schema version its last shipment carried
 	acked vclock.VClock // the replica's durable vclock, as it last answered
 
 	seq         uint64 // the outstanding shipment's
@@ -86,8 +87,13 @@ func (m *Member) pump() {
 				ents = append(ents, w.data)
 				size += len(w.data)
 			}
-			if len(ents) > 0 {
+			switch {
+			case len(ents) > 0:
 				m.send(p, message{kind: msgEntries, first: p.next, entries: ents}, size)
+			case p.told < m.schemaApplied:
+				// Nothing to ship, but a DDL it may have deferred can
+				// apply now that the master has applied it.
+				m.send(p, message{kind: msgProbe}, 0)
 			}
 		case modeCopy:
 			if p.copy == nil && !m.startCopy(p) {
@@ -119,7 +125,8 @@ func (m *Member) startCopy(p *peer) bool {
 
 func (m *Member) send(p *peer, msg message, size int) {
 	m.nextSeq++
-	msg.seq, msg.vc = m.nextSeq, m.vc
+	msg.seq, msg.vc, msg.schema = m.nextSeq, m.vc, m.schemaApplied
+	p.told = m.schemaApplied
 	p.seq, p.outstanding, p.waited, p.inflight = m.nextSeq, true, 0, size
 	m.emit(Ship{To: p.id, Payload: encodeMessage(msg)})
 }

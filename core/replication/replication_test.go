@@ -616,3 +616,56 @@ func TestStaleAnswerIgnored(t *testing.T) {
 	c.tick(c.m(1).cfg.RetryTicks + 1)
 	c.converged()
 }
+
+// A replica that lags when a unique index is created over rows the master
+// had made unique just before: the index does not fit the replica's rows
+// yet, so it defers it and applies it where the master did — even across
+// a restart.
+func TestDeferredUniqueIndex(t *testing.T) {
+	for _, tc := range []struct{ restart, entryAfter bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+		restart := tc.restart
+		t.Run(fmt.Sprintf("restart=%v,entryAfter=%v", tc.restart, tc.entryAfter), func(t *testing.T) {
+			c := start(t, Config{}, 3, false)
+			c.writeOK(1, 1, "x")
+			c.writeOK(1, 2, "x")
+			c.ms[3].cut = true
+			c.writeOK(1, 2, "y") // no duplicate on the master any more
+			idx := schema.IndexDef{TableID: testTable.ID, ID: 1, Name: "by_v", Type: "tree",
+				Parts: []schema.IndexPart{{Field: "v", Type: "string"}}}
+			require.Nil(t, c.m(1).CheckSchema(SchemaChange{CreateIndex: &idx}))
+			c.ddl(2, SchemaChange{CreateIndex: &idx}) // 3 still has two "x"
+			require.True(t, c.noted("schema change deferred"))
+			require.Equal(t, uint64(1), c.m(3).SchemaVersion())
+			require.Equal(t, uint64(2), c.m(2).SchemaVersion())
+			if tc.entryAfter {
+				c.writeOK(1, 5, "w") // applied on 3 right after the DDL
+				// A table created behind the deferred DDL: its rows must
+				// not be taken for rows of a dropped table.
+				t3 := tableDef(700, "t3")
+				c.ddl(3, SchemaChange{CreateTable: &t3})
+				_, ok := c.m(3).Engine().Table(700)
+				require.False(t, ok, "waits behind version 2")
+				r := c.write(1, 700, 1, "t3")
+				d, _ := c.done(r)
+				require.Nil(t, d.Err)
+			}
+			if restart {
+				c.crash(3)
+				c.restart(3)
+				require.Equal(t, uint64(1), c.m(3).SchemaVersion())
+			}
+			c.ms[3].cut = false
+			c.tick(c.m(1).cfg.RetryTicks + 1)
+			require.Equal(t, c.m(1).SchemaVersion(), c.m(3).SchemaVersion())
+			c.converged()
+			c.writeOK(1, 3, "z") // an entry of version 2
+			c.converged()
+			r := c.write(1, testTable.ID, 4, "z")
+			d, _ := c.done(r)
+			require.Equal(t, tuple.CodeTupleFound, errCode(d), "the index is unique")
+			c.crash(3)
+			c.restart(3)
+			c.converged()
+		})
+	}
+}
