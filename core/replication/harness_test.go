@@ -332,6 +332,21 @@ func (c *cluster) restart(id uint64) *wal.Recovered {
 
 func (c *cluster) m(id uint64) *Member { return c.ms[id].m }
 
+// logf logs an action with every member's vclock.
+func (c *cluster) logf(format string, args ...any) {
+	c.t.Helper()
+	s := fmt.Sprintf(format, args...)
+	for _, id := range c.ids {
+		mb := c.ms[id]
+		if mb.down {
+			s += fmt.Sprintf(" | %d down", id)
+			continue
+		}
+		s += fmt.Sprintf(" | %d %s d%s", id, mb.m.VClock(), mb.m.DurableVClock())
+	}
+	c.t.Log(s)
+}
+
 // Requests.
 
 var testTable = schema.TableDef{

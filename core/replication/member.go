@@ -477,9 +477,12 @@ func (m *Member) Demote() vclock.VClock {
 	return m.vc.Clone()
 }
 
-// Promote: once VClock() >= target, the member turns writable and Done;
-// after timeoutTicks ticks without, Done with CodeTimeout and it stays
-// read-only. A Stale member cannot be promoted (CodeReadonly).
+// Promote: once DurableVClock() >= target, the member turns writable and
+// Done; after timeoutTicks ticks without, Done with CodeTimeout and it
+// stays read-only. A Stale member cannot be promoted (CodeReadonly). It
+// waits for durability, not only for the applied vclock: a new master that
+// crashed and came back without what it had applied would wipe, by full
+// copies, what its replicas have durable — writes a quorum confirmed.
 func (m *Member) Promote(id ReqID, target vclock.VClock, timeoutTicks int) {
 	defer m.flush()
 	if m.stale {
@@ -713,7 +716,11 @@ func (m *Member) settle() {
 		return true
 	})
 	m.waiters = slices.DeleteFunc(m.waiters, func(w waiter) bool {
-		if !w.target.LessEq(m.vc) {
+		reached := m.vc
+		if w.promote {
+			reached = m.durVC
+		}
+		if !w.target.LessEq(reached) {
 			return false
 		}
 		if w.promote {
