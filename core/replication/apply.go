@@ -123,7 +123,7 @@ func (m *Member) receiveCopy(id ReqID, from uint64, msg message) {
 		return
 	}
 	walLSN := m.appendRecord(recCopy, in.buf)
-	m.undurable = append(m.undurable, undurableRec{walLSN: walLSN, vc: m.vc.Clone()})
+	m.undurable = append(m.undurable, undurableRec{walLSN: walLSN, vc: m.vc.Clone(), schema: m.schemaApplied})
 	m.wantCkpt = true
 	m.emit(Note{Event: "full copy installed", Detail: fmt.Sprintf("from %d at %s", from, m.vc)})
 	m.answers = append(m.answers, pendingAnswer{id: id, walLSN: walLSN, seq: msg.seq, status: statusOK})

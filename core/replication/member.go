@@ -116,8 +116,9 @@ type winEntry struct {
 // a data entry (origin, lsn) or a full copy's marker (vc).
 type undurableRec struct {
 	walLSN      uint64
-	origin, lsn uint64
-	vc          vclock.VClock
+	origin, lsn uint64        // a data entry
+	vc          vclock.VClock // a copy's marker (with schema)
+	schema      uint64        // a DDL record (or a marker's)
 }
 
 type pendingDDL struct {
@@ -163,6 +164,7 @@ type Member struct {
 
 	vc    vclock.VClock // applied
 	durVC vclock.VClock // durable (every record that moved it is durable)
+	durSchema uint64    // the last DDL version whose record is durable
 	role  Role
 
 	schemaSet     uint64 // SetSchemaVersion
@@ -213,7 +215,7 @@ func Recover(cfg Config, rec *wal.Recovered) (*Member, error) {
 			return nil, fmt.Errorf("replication: the checkpoint at %d: %w", rec.CheckpointLSN, err)
 		}
 	}
-	m.durVC = m.vc.Clone()
+	m.durVC, m.durSchema = m.vc.Clone(), m.schemaApplied
 	if rec != nil {
 		for _, r := range rec.Records {
 			if err := m.replay(r.LSN, r.Payload); err != nil {
@@ -275,6 +277,7 @@ func (m *Member) replay(lsn uint64, p []byte) error {
 		}
 		m.schemaApplied = v
 		m.pending = slices.DeleteFunc(m.pending, func(d pendingDDL) bool { return d.version <= v })
+		m.undurable = append(m.undurable, undurableRec{walLSN: lsn, schema: v})
 	case recDefer:
 		v, ch, err := decodeSchemaRecord(p[1:])
 		if err != nil {
@@ -287,7 +290,7 @@ func (m *Member) replay(lsn uint64, p []byte) error {
 		if err := m.install(bytes.Clone(p[1:]), true); err != nil {
 			return err
 		}
-		m.undurable = append(m.undurable, undurableRec{walLSN: lsn, vc: m.vc.Clone()})
+		m.undurable = append(m.undurable, undurableRec{walLSN: lsn, vc: m.vc.Clone(), schema: m.schemaApplied})
 		m.wantCkpt = true // its checkpoint did not complete: take one
 	case recStale:
 		m.stale = true
@@ -517,7 +520,7 @@ func (m *Member) ApplySchema(version uint64, ch SchemaChange) *tuple.Error {
 		if err == nil {
 			m.schemaApplied = version
 			m.sinceCkpt++
-			m.log.Append(encodeSchemaRecord(recSchema, version, ch))
+			m.schemaRecord(version, ch)
 			m.maybeCheckpoint()
 			m.pump() // tell the replicas (a probe carries the version)
 			return nil
@@ -534,6 +537,19 @@ func (m *Member) ApplySchema(version uint64, ch SchemaChange) *tuple.Error {
 	return nil
 }
 
+// schemaRecord logs an applied DDL; DurableSchemaVersion reaches it once
+// the record is durable.
+func (m *Member) schemaRecord(version uint64, ch SchemaChange) {
+	lsn := m.log.Append(encodeSchemaRecord(recSchema, version, ch))
+	m.undurable = append(m.undurable, undurableRec{walLSN: lsn, schema: version})
+}
+
+// DurableSchemaVersion is the last DDL version applied here whose record
+// is durable. A master's node answers .proc_apply_schema_change only once
+// it reaches the change's version: a crash before would lose the DDL, and
+// perhaps the rows that made it fit, while the cluster commits it.
+func (m *Member) DurableSchemaVersion() uint64 { return m.durSchema }
+
 // applyDDLUpTo applies the deferred DDL up to version, in order; one that
 // still does not apply means this member's data diverged (Stale).
 func (m *Member) applyDDLUpTo(version uint64) bool {
@@ -546,7 +562,7 @@ func (m *Member) applyDDLUpTo(version uint64) bool {
 		m.pending = m.pending[1:]
 		m.schemaApplied = d.version
 		m.sinceCkpt++
-		m.log.Append(encodeSchemaRecord(recSchema, d.version, d.ch))
+		m.schemaRecord(d.version, d.ch)
 	}
 	return true
 }
@@ -692,10 +708,13 @@ func (m *Member) settle() {
 	n := 0
 	for ; n < len(m.undurable) && m.undurable[n].walLSN <= durable; n++ {
 		u := m.undurable[n]
-		if u.vc != nil {
-			m.durVC = u.vc.Clone()
-		} else {
+		switch {
+		case u.vc != nil:
+			m.durVC, m.durSchema = u.vc.Clone(), u.schema
+		case u.origin != 0:
 			m.durVC[u.origin] = u.lsn
+		default:
+			m.durSchema = u.schema
 		}
 	}
 	if n > 0 {
