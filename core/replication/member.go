@@ -272,7 +272,9 @@ func (m *Member) replay(lsn uint64, p []byte) error {
 		if err != nil {
 			return err
 		}
-		if terr := m.applySchemaChange(ch); terr != nil {
+		if ch.count() == 0 {
+			// Skipped: see applyDDLAsMaster.
+		} else if terr := m.applySchemaChange(ch); terr != nil {
 			return terr
 		}
 		m.schemaApplied = v
@@ -385,8 +387,8 @@ func (m *Member) Configure(r Role) {
 		}
 	} else {
 		// A new master's data is the reference: what it deferred, it
-		// applies now.
-		m.applyDDLUpTo(m.knownSchema())
+		// applies now; what still does not apply is lost (below).
+		m.applyDDLAsMaster()
 		old := m.peers
 		if !wasMaster {
 			old = nil
@@ -565,6 +567,25 @@ func (m *Member) applyDDLUpTo(version uint64) bool {
 		m.schemaRecord(d.version, d.ch)
 	}
 	return true
+}
+
+// applyDDLAsMaster applies every deferred DDL on a member that becomes the
+// master. One that does not fit its data — an asynchronous failover lost
+// the master's writes that made it fit — cannot be applied by anyone: it
+// is skipped with a Note, and logged as skipped (an empty change) so that
+// replay skips it too. Its replicas, copies of this data, end the same.
+func (m *Member) applyDDLAsMaster() {
+	for len(m.pending) > 0 {
+		d := m.pending[0]
+		m.pending = m.pending[1:]
+		if err := m.applySchemaChange(d.ch); err != nil {
+			m.emit(Note{Event: "schema change lost", Detail: fmt.Sprintf("version %d does not apply to the new master's data at %s: %v", d.version, m.vc, err)})
+			d.ch = SchemaChange{}
+		}
+		m.schemaApplied = d.version
+		m.sinceCkpt++
+		m.schemaRecord(d.version, d.ch)
+	}
 }
 
 // applyReadyDDL applies the deferred DDL the master had applied when this
