@@ -561,6 +561,14 @@ func TestOverlapAndConcurrentProbe(t *testing.T) {
 	require.True(t, c.m(2).Stale(), "{1: 3} and {1: 2, 9: 1} are concurrent")
 	c.collect()
 	require.True(t, c.noted("diverged"), "%v", c.notes)
+	// It knows it across a restart.
+	c.run()
+	c.crash(2)
+	c.restart(2)
+	require.True(t, c.m(2).Stale(), "Stale is logged")
+	r := c.write(2, testTable.ID, 9, "x")
+	d, _ := c.done(r)
+	require.Equal(t, CodeReadonly, errCode(d))
 	c.ms[2].cut = false
 	c.run()
 	c.tick(c.m(1).cfg.RetryTicks + 1)
