@@ -721,11 +721,21 @@ func (m *Member) expire() {
 	})
 }
 
+// durableLSN is the local LSN up to which records count as durable: synced
+// — or, with WAL.NoSync (Tarantool's wal_mode = write), written: a power
+// loss may then lose what was acknowledged, which is what NoSync means.
+func (m *Member) durableLSN() uint64 {
+	if m.cfg.WAL.NoSync {
+		return m.log.Written()
+	}
+	return m.log.Durable()
+}
+
 // settle moves the durable vclock and ends what can end: writes durable
 // (or confirmed by a quorum), answers whose entries are durable, waits
 // whose vclock is reached.
 func (m *Member) settle() {
-	durable := m.log.Durable()
+	durable := m.durableLSN()
 	n := 0
 	for ; n < len(m.undurable) && m.undurable[n].walLSN <= durable; n++ {
 		u := m.undurable[n]

@@ -65,7 +65,7 @@ func (m *Member) pump() {
 	if m.role.Master != m.cfg.ID {
 		return
 	}
-	durable := m.log.Durable()
+	durable := m.durableLSN()
 	for _, p := range m.peers {
 		if p.outstanding || p.pause > 0 {
 			continue
@@ -110,7 +110,7 @@ func (m *Member) pump() {
 // startCopy takes the snapshot a full copy sends, once everything logged
 // is durable (a copy, like an entry, carries only what is durable).
 func (m *Member) startCopy(p *peer) bool {
-	if m.log.Durable() < m.log.Last() {
+	if m.durableLSN() < m.log.Last() {
 		return false
 	}
 	m.nextCopyID++

@@ -677,3 +677,12 @@ func TestDeferredUniqueIndex(t *testing.T) {
 		})
 	}
 }
+
+// With WAL.NoSync, "durable" is "written": replication still flows.
+func TestNoSync(t *testing.T) {
+	c := start(t, Config{WAL: wal.Options{NoSync: true}}, 3, true)
+	for i := range uint64(10) {
+		c.writeOK(1, i, "a")
+	}
+	c.converged()
+}
