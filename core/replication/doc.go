@@ -36,7 +36,11 @@
 //     and replays the records after it.
 //   - With Role.Sync a write is Done once a majority of {self}+Peers have
 //     it durable.
+//   - Demote turns read-only at once and returns the applied vclock;
+//     Promote waits until the durable vclock reaches it, then turns
+//     writable (or times out: CodeTimeout).
 //   - DDL comes from the Raft log (ApplySchema, SetSchemaVersion); entries
 //     of a newer schema version wait, entries for a dropped table are
-//     skipped.
+//     skipped; a replica whose data does not fit a DDL yet defers it to
+//     the master's point in the log.
 package replication
