@@ -162,10 +162,10 @@ type Member struct {
 	eng *storage.Engine
 	log *wal.Log
 
-	vc    vclock.VClock // applied
-	durVC vclock.VClock // durable (every record that moved it is durable)
-	durSchema uint64    // the last DDL version whose record is durable
-	role  Role
+	vc        vclock.VClock // applied
+	durVC     vclock.VClock // durable (every record that moved it is durable)
+	durSchema uint64        // the last DDL version whose record is durable
+	role      Role
 
 	schemaSet     uint64 // SetSchemaVersion
 	schemaApplied uint64 // the last DDL version applied to the engine
