@@ -41,6 +41,9 @@ func (m *Member) Receive(id ReqID, from uint64, payload []byte) {
 			status = m.receiveEntries(msg)
 		}
 		m.applyReadyDDL()
+		if m.stale {
+			status = statusDiverged // a deferred DDL did not apply
+		}
 	}
 	m.answers = append(m.answers, pendingAnswer{id: id, walLSN: m.log.Last(), seq: msg.seq, status: status})
 	m.maybeCheckpoint()

@@ -409,7 +409,7 @@ func (c *cluster) converged(ids ...uint64) {
 		m := c.m(id)
 		require.Equal(c.t, first.VClock().String(), m.VClock().String(), "vclock of %d vs %d", id, ids[0])
 		require.Equal(c.t, m.VClock().String(), m.DurableVClock().String(), "durable vclock of %d", id)
-		require.False(c.t, m.Stale(), "%d is stale", id)
+		require.False(c.t, m.Stale(), "%d is stale; notes: %v", id, c.notes)
 		require.True(c.t, bytes.Equal(first.Engine().Snapshot(), m.Engine().Snapshot()), "engine of %d differs from %d's", id, ids[0])
 	}
 }

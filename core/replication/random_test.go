@@ -77,6 +77,7 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 	sync := r.IntN(2) == 0
 	c := start(t, cfg, 3, sync)
 	master := uint64(1)
+	history := []uint64{1} // masters, oldest first
 	type ack struct {
 		id   ReqID
 		to   uint64
@@ -237,6 +238,7 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 				break
 			}
 			master = to
+			history = append(history, master)
 			c.logf("switchover to %d at %s", to, target)
 			for _, id := range c.ids {
 				if reachable(id) {
@@ -259,12 +261,21 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 			if len(cands) < 2 {
 				break // no majority without the master
 			}
-			// The most advanced in the last master's log first (what a
-			// quorum confirmed is there), then by vclock.
+			// The most advanced in the log of the latest master first (what
+			// a quorum confirmed is there; an old master's own entries that
+			// nobody confirmed count less), then of the one before, and so
+			// on: what a governor with terms would do.
+			ahead := func(a, b vclock.VClock) bool {
+				for i := len(history) - 1; i >= 0; i-- {
+					if m := history[i]; a[m] != b[m] {
+						return a[m] > b[m]
+					}
+				}
+				return vclock.Compare(a, b) > 0
+			}
 			best := cands[0]
 			for _, id := range cands[1:] {
-				a, b := c.m(id).VClock(), c.m(best).VClock()
-				if a[master] > b[master] || a[master] == b[master] && vclock.Compare(a, b) > 0 {
+				if ahead(c.m(id).VClock(), c.m(best).VClock()) {
 					best = id
 				}
 			}
@@ -278,6 +289,7 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 				break
 			}
 			master = best
+			history = append(history, master)
 			c.logf("failover to %d at %s", best, c.m(best).VClock())
 			for _, id := range cands {
 				c.configure(id, Role{Master: master, Peers: c.others(id), Writable: id == master, Sync: sync})
