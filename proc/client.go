@@ -20,6 +20,84 @@ func EncodeCall(sync uint64, req api.Request) ([]byte, error) {
 	return iproto.EncodeCall(sync, req.Proc(), args), nil
 }
 
+// EncodeRequest is the frame of req: Tarantool's own request for a SELECT,
+// INSERT, REPLACE, UPDATE, UPSERT or DELETE, a CALL for a procedure. (A
+// select's zero Limit is no limit, as api.Select says.)
+func EncodeRequest(sync uint64, req api.Request) ([]byte, error) {
+	enc := func(v any) (msgpack.RawMessage, error) {
+		switch a := v.(type) {
+		case []any:
+			if a == nil {
+				v = []any{}
+			}
+		case [][]any:
+			if a == nil {
+				v = []any{}
+			}
+		}
+		return tuple.Marshal(v)
+	}
+	switch r := req.(type) {
+	case api.Select:
+		key, err := enc(r.Key)
+		if err != nil {
+			return nil, err
+		}
+		limit := uint64(r.Limit)
+		if limit == 0 {
+			limit = 0xffffffff
+		}
+		return iproto.EncodeSelect(sync, uint64(r.Table), uint64(r.Index), uint64(r.Iterator), uint64(r.Offset), limit, key), nil
+	case api.Insert, api.Replace:
+		table, vals := dmlTuple(r)
+		t, err := enc(vals)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := r.(api.Insert); ok {
+			return iproto.EncodeInsert(sync, uint64(table), t), nil
+		}
+		return iproto.EncodeReplace(sync, uint64(table), t), nil
+	case api.Update:
+		key, err := enc(r.Key)
+		if err != nil {
+			return nil, err
+		}
+		ops, err := enc(r.Ops)
+		if err != nil {
+			return nil, err
+		}
+		return iproto.EncodeUpdate(sync, uint64(r.Table), uint64(r.Index), key, ops), nil
+	case api.Upsert:
+		t, err := enc(r.Tuple)
+		if err != nil {
+			return nil, err
+		}
+		ops, err := enc(r.Ops)
+		if err != nil {
+			return nil, err
+		}
+		return iproto.EncodeUpsert(sync, uint64(r.Table), t, ops), nil
+	case api.Delete:
+		key, err := enc(r.Key)
+		if err != nil {
+			return nil, err
+		}
+		return iproto.EncodeDelete(sync, uint64(r.Table), uint64(r.Index), key), nil
+	}
+	return EncodeCall(sync, req)
+}
+
+func dmlTuple(r api.Request) (uint32, []any) {
+	switch r := r.(type) {
+	case api.Insert:
+		return r.Table, r.Tuple
+	case api.Replace:
+		return r.Table, r.Tuple
+	}
+	return 0, nil
+}
+
 // DecodeReply decodes the reply packet to req: the result (see DecodeResult)
 // or the error the server answered.
 func DecodeReply(req api.Request, packet []byte) (any, *api.Error) {

@@ -79,9 +79,9 @@ func instanceName(t *testing.T, m *Member) string {
 	return row.InstanceID
 }
 
-// row is a tuple of rowsTable with its bucket id where the definition has
+// rowOf is a tuple of rowsTable with its bucket id where the definition has
 // the column.
-func row(def schema.TableDef, id uint64, value string) []any {
+func rowOf(def schema.TableDef, id uint64, value string) []any {
 	out := make([]any, len(def.Format))
 	for i, f := range def.Format {
 		switch f.Name {
@@ -99,7 +99,7 @@ func row(def schema.TableDef, id uint64, value string) []any {
 func insertRows(t *testing.T, c *Cluster, m *Member, def schema.TableDef, from, to uint64) {
 	t.Helper()
 	for id := from; id <= to; id++ {
-		_, err := c.Call(m, api.Insert{Table: def.ID, Tuple: row(def, id, fmt.Sprintf("v%d", id))})
+		_, err := c.Call(m, api.Insert{Table: def.ID, Tuple: rowOf(def, id, fmt.Sprintf("v%d", id))})
 		require.Nil(t, err, "insert %d on %s", id, m.Addr())
 	}
 }
@@ -131,13 +131,13 @@ func TestDataReplicatesFromMasterToReplica(t *testing.T) {
 	require.Len(t, selectAll(t, c, replica, def), 20)
 
 	// A replica refuses a write and names its master.
-	_, err = c.Call(replica, api.Insert{Table: def.ID, Tuple: row(def, 100, "no")})
+	_, err = c.Call(replica, api.Insert{Table: def.ID, Tuple: rowOf(def, 100, "no")})
 	require.NotNil(t, err)
 	require.Equal(t, replication.CodeReadonly, err.Code)
 	require.Contains(t, err.Message, master.Addr())
 
 	// A tuple with a bucket id outside the tier's is refused.
-	bad := row(def, 101, "x")
+	bad := rowOf(def, 101, "x")
 	if pos, ok := def.FieldIndex(schema.BucketIDField); ok {
 		bad[pos] = uint64(tables.DefaultBucketCount + 1)
 		_, err = c.Call(master, api.Insert{Table: def.ID, Tuple: bad})
@@ -163,7 +163,7 @@ func TestDataFailoverPromotesTheReplica(t *testing.T) {
 		return m == replica && replica.Node().Member() != nil
 	}))
 	require.NoError(t, c.Until("the new master takes a write", 30*time.Second, func() bool {
-		_, err := c.Call(replica, api.Insert{Table: def.ID, Tuple: row(def, 11, "v11")})
+		_, err := c.Call(replica, api.Insert{Table: def.ID, Tuple: rowOf(def, 11, "v11")})
 		return err == nil
 	}))
 	require.Len(t, selectAll(t, c, replica, def), 11)
@@ -173,7 +173,7 @@ func TestDataFailoverPromotesTheReplica(t *testing.T) {
 		return master.Up() && master.Node().Member() != nil && vclockOf(master).Equal(vclockOf(replica))
 	}))
 	require.Equal(t, selectAll(t, c, replica, def), selectAll(t, c, master, def))
-	_, err = c.Call(master, api.Insert{Table: def.ID, Tuple: row(def, 12, "v12")})
+	_, err = c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, 12, "v12")})
 	require.NotNil(t, err, "the old master must not take writes")
 	require.NoError(t, c.Settle(settle))
 }
@@ -196,14 +196,14 @@ func TestDataAReturningOldMasterRejoinsFromTheNewOne(t *testing.T) {
 	c.Isolate(master)
 	// The isolated master still believes it is one: these are lost.
 	for id := uint64(100); id < 103; id++ {
-		_, _ = c.Call(master, api.Insert{Table: def.ID, Tuple: row(def, id, "lost")})
+		_, _ = c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, id, "lost")})
 	}
 	require.NoError(t, c.Until("the replica is the master", 60*time.Second, func() bool {
 		m, _ := replicasetOfQuiet(c, ms, replica)
 		return m == replica
 	}))
 	require.NoError(t, c.Until("the new master takes a write", 30*time.Second, func() bool {
-		_, err := c.Call(replica, api.Insert{Table: def.ID, Tuple: row(def, 6, "v6")})
+		_, err := c.Call(replica, api.Insert{Table: def.ID, Tuple: rowOf(def, 6, "v6")})
 		return err == nil
 	}))
 	c.Heal()
@@ -230,7 +230,7 @@ func TestDataSynchronousWriteWaitsForItsMajority(t *testing.T) {
 	require.True(t, vclockOf(master).LessEq(vclockOf(replicas[0])), "acknowledged before the replica had it")
 
 	c.FailDials(master, replicas[0])
-	_, err := c.Call(master, api.Insert{Table: def.ID, Tuple: row(def, 4, "v4")})
+	_, err := c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, 4, "v4")})
 	require.NotNil(t, err, "acknowledged without a majority")
 	c.Heal()
 	require.NoError(t, c.Settle(settle))

@@ -179,7 +179,7 @@ func (w *World) operatorCall(to *instance, req api.Request, then func(any, *api.
 // its own that logs in as user with password, as each picogo command does.
 func (w *World) operatorCallAs(to *instance, user, password string, req api.Request, then func(any, *api.Error)) {
 	w.operatorSync++
-	frame, err := proc.EncodeCall(w.operatorSync, req)
+	frame, err := proc.EncodeRequest(w.operatorSync, req)
 	if err != nil {
 		panic(fmt.Sprintf("sim: operator cannot encode %T: %v", req, err))
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tables"
@@ -39,6 +40,8 @@ type data struct {
 	// or a promotion) and has not demoted it since.
 	master bool
 	role   replication.Role
+	// buckets is each tier's bucket count, as of the last configure.
+	buckets map[string]uint64
 	// reconciled is the applied index whose tables the role and the
 	// engine's schema were last brought in line with.
 	reconciled uint64
@@ -181,6 +184,10 @@ func (m *data) configure() {
 	if err != nil {
 		return
 	}
+	m.buckets = map[string]uint64{}
+	for _, t := range topo.Tiers {
+		m.buckets[t.Name] = t.BucketCount
+	}
 	self, ok := topo.Instance(m.identity.InstanceID)
 	if !ok {
 		return
@@ -200,7 +207,7 @@ func (m *data) configure() {
 		}
 	}
 	slices.Sort(role.Peers)
-	role.Writable = m.master && role.Master == m.identity.RaftID
+	role.Writable = m.master && role.Master == m.identity.RaftID || m.cfg.mutants.Has(mutant.ReplicaAcceptsWrites)
 	if role.Master == m.role.Master && role.Writable == m.role.Writable && role.Sync == m.role.Sync &&
 		slices.Equal(role.Peers, m.role.Peers) {
 		return
@@ -233,7 +240,7 @@ func (m *data) reconcileSchema() {
 			continue
 		}
 		_, have := engine.Table(def.ID)
-		if !def.Operable && !have {
+		if !def.Operable && !have && !m.cfg.mutants.Has(mutant.SchemaBeforeCommit) {
 			continue
 		}
 		want[def.ID] = true
@@ -261,7 +268,8 @@ func (m *data) reconcileIndexes(version uint64, table uint32) {
 	}
 	committed := m.tables.Indexes(table)
 	for _, def := range committed {
-		if def.ID == 0 || slices.ContainsFunc(have, func(h schema.IndexDef) bool { return h.ID == def.ID }) || !def.Operable {
+		if def.ID == 0 || slices.ContainsFunc(have, func(h schema.IndexDef) bool { return h.ID == def.ID }) ||
+			!def.Operable && !m.cfg.mutants.Has(mutant.SchemaBeforeCommit) {
 			continue
 		}
 		d := def
@@ -269,9 +277,27 @@ func (m *data) reconcileIndexes(version uint64, table uint32) {
 	}
 	for _, h := range have {
 		if h.ID != 0 && !slices.ContainsFunc(committed, func(c schema.IndexDef) bool { return c.ID == h.ID }) {
-			m.applySchema(version, replication.SchemaChange{DropIndex: &replication.IndexRef{Table: table, Index: h.ID}})
+			m.applySchema(version, replication.SchemaChange{DropIndex: &struct{ Table, Index uint32 }{table, h.ID}})
 		}
 	}
+}
+
+// checkSchema is a master's dry run of a pending change on the sharded
+// tables of its tier: nil if its engine can take it. The table being
+// changed is not writable meanwhile, so the answer holds until the commit.
+func (m *data) checkSchema(ddl tables.Ddl) *tuple.Error {
+	if m.member == nil || !slices.Contains(m.tables.TiersConcerned(ddl), m.tier()) {
+		return nil
+	}
+	switch {
+	case ddl.Kind == tables.DdlCreateTable && ddl.Def != nil && ddl.Def.IsSharded():
+		return m.member.CheckSchema(replication.SchemaChange{CreateTable: ddl.Def})
+	case ddl.Kind == tables.DdlCreateIndex && ddl.Index != nil:
+		if _, ok := m.member.Engine().Table(ddl.Index.TableID); ok {
+			return m.member.CheckSchema(replication.SchemaChange{CreateIndex: ddl.Index})
+		}
+	}
+	return nil
 }
 
 func (m *data) applySchema(version uint64, ch replication.SchemaChange) {

@@ -147,12 +147,7 @@ func (m *data) checkBucket(def schema.TableDef, op storage.Op) *api.Error {
 	return nil
 }
 
-func (m *data) bucketCount(tier string) uint64 {
-	if t, ok := m.tables.Tier(tier); ok && t.BucketCount > 0 {
-		return t.BucketCount
-	}
-	return 0
-}
+func (m *data) bucketCount(tier string) uint64 { return m.buckets[tier] }
 
 // readOnly is a replica's refusal of a write: it names the master, so that
 // the client can go there.

@@ -11,11 +11,12 @@ import (
 // timeout)`: once this instance has applied index (whose entry must have
 // term: the governor's history), it answers "Ok" if the pending schema
 // change can be applied here, or {"Abort": {"reason": ...}} for a
-// deterministic conflict (tables.Store.ApplicableHere). With nothing
-// pending (committed or aborted meanwhile), "Ok": the governor's CaS will
-// find the change gone. Global tables live in the Raft-replicated tables,
-// so applying a committed change here is applying ddl_commit: there is no
-// separate local step yet.
+// deterministic conflict (tables.Store.ApplicableHere), or one with the
+// sharded data this master holds (data.checkSchema: a unique index over
+// rows with equal keys). With nothing pending (committed or aborted
+// meanwhile), "Ok": the governor's CaS will find the change gone. A
+// committed change is applied from the Raft log: global tables by the
+// tables themselves, sharded ones by every member's data module.
 func (m *governorModule) applySchemaChange(_ string, r api.ApplySchemaChange, respond responder) {
 	proc := r.Proc()
 	req := m.await(respond, proc, func(ra.Reply) ([]any, *api.Error) {
@@ -26,7 +27,11 @@ func (m *governorModule) applySchemaChange(_ string, r api.ApplySchemaChange, re
 		if !ok {
 			return []any{api.SchemaChangeOk}, nil
 		}
-		if e := m.tables.ApplicableHere(ddl); e != nil {
+		e := m.tables.ApplicableHere(ddl)
+		if e == nil {
+			e = m.data.checkSchema(ddl)
+		}
+		if e != nil {
 			m.emit(Note{Event: "ddl", Detail: fmt.Sprintf("%s: schema version %d: abort: %s", proc, ver, e.Message)})
 			return []any{api.SchemaChangeAbort(e.Message)}, nil
 		}

@@ -22,7 +22,7 @@ func TestApplySchemaChange(t *testing.T) {
 		term, _ := s.n.Term(st.Applied)
 		return s.do(api.ApplySchemaChange{Term: term, Index: st.Applied, Timeout: time.Second})
 	}
-	def := schema.TableDef{Name: "t", Distribution: schema.DistributionSharded,
+	def := schema.TableDef{Name: "t", Distribution: schema.DistributionGlobal, Engine: "vinyl",
 		Format: []schema.Field{{Name: "k", Type: tuple.TypeString}}, PrimaryKey: []uint32{0}}
 
 	r := ask()
@@ -36,7 +36,7 @@ func TestApplySchemaChange(t *testing.T) {
 	abort, reason, err := api.SchemaChangeResult(r.Values)
 	require.NoError(t, err)
 	require.True(t, abort)
-	require.Contains(t, reason, "only global tables")
+	require.Contains(t, reason, "global tables use")
 
 	id := s.n.Tables().Tables()
 	tid := id[len(id)-1].ID
@@ -44,7 +44,7 @@ func TestApplySchemaChange(t *testing.T) {
 		api.CodeTableNotOper)
 	s.expect(t, "abort", api.Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.DdlAbortOp(0), AsUser: 1}, 0)
 
-	def.Distribution = ""
+	def.Engine = ""
 	s.expect(t, "prepare", api.Cas{ClusterID: "c1", Predicate: s.pred(), Op: tables.PrepareCreateTableOp(def, 0), AsUser: 1}, 0)
 	r = ask()
 	require.Nil(t, r.Err)

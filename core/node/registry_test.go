@@ -13,7 +13,8 @@ import (
 )
 
 // Every procedure of the Proc API is served by exactly one module, and the
-// modules serve nothing else but iproto SELECT.
+// modules serve nothing else but Tarantool's own requests (SELECT and the
+// writes).
 func TestEveryProcedureHasAModule(t *testing.T) {
 	s := newSolo(t)
 	served := map[string]bool{}
@@ -24,7 +25,9 @@ func TestEveryProcedureHasAModule(t *testing.T) {
 		require.True(t, served[p.Request.Proc()], "%s has no module", p.Request.Proc())
 		delete(served, p.Request.Proc())
 	}
-	require.Equal(t, map[string]bool{api.Select{}.Proc(): true}, served, "served but not in api.Procedures")
+	require.Equal(t, map[string]bool{api.Select{}.Proc(): true, api.Insert{}.Proc(): true, api.Replace{}.Proc(): true,
+		api.Update{}.Proc(): true, api.Upsert{}.Proc(): true, api.Delete{}.Proc(): true}, served,
+		"served but not in api.Procedures")
 }
 
 // The tick's steps, in order, and how much work each module put at each.
@@ -34,8 +37,8 @@ func TestTickSteps(t *testing.T) {
 	for _, works := range s.n.registry.ticks {
 		counts = append(counts, len(works))
 	}
-	// retry, raft, deferred, admin auth (set, check), activate, sentinel, govern
-	require.Equal(t, []int{1, 1, 1, 2, 1, 1, 1}, counts)
+	// retry, raft, deferred, admin auth (set, check), activate, sentinel, govern, data
+	require.Equal(t, []int{1, 1, 1, 2, 1, 1, 1, 1}, counts)
 }
 
 // discovering is an instance still discovering its peers (nobody answers).
