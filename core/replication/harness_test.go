@@ -20,7 +20,8 @@ import (
 
 // The harness: members connected by an in-memory network that delivers
 // Ship → Receive and Answer → Response (in order, one at a time), with
-// links cut per member; an in-memory disk per member that commits the
+// members cut off (calls fail), slow (messages to them wait) and messages
+// silently dropped; an in-memory disk per member that commits the
 // member's wal writes one at a time and reports them done; a crash loses
 // the writes not done yet and recovers from what the store holds.
 
