@@ -112,6 +112,13 @@ func (m *Member) receiveCopy(id ReqID, from uint64, msg message) {
 	}
 	m.copyIn = nil
 	s, err := decodeState(in.buf)
+	if err == nil && !m.stale && !m.vc.LessEq(s.vc) {
+		// An old copy (a delayed message): this member has more. Taking
+		// it would move the vclock back under what it acknowledged.
+		m.emit(Note{Event: "old full copy refused", Detail: fmt.Sprintf("from %d at %s, this member at %s", from, s.vc, m.vc)})
+		m.answerNow(id, msg.seq, statusOK)
+		return
+	}
 	if err == nil && s.schema < m.schemaApplied {
 		// The master has not applied a DDL this member has: wait for it.
 		m.answerNow(id, msg.seq, statusSchema)

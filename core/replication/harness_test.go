@@ -20,7 +20,8 @@ import (
 
 // The harness: members connected by an in-memory network that delivers
 // Ship → Receive and Answer → Response (in order, one at a time), with
-// links cut per member; an in-memory disk per member that commits the
+// members cut off (calls fail), slow (messages to them wait) and messages
+// silently dropped; an in-memory disk per member that commits the
 // member's wal writes one at a time and reports them done; a crash loses
 // the writes not done yet and recovers from what the store holds.
 
@@ -87,7 +88,8 @@ type member struct {
 	hold   bool        // the disk does not complete writes
 	commit int         // with hold: how many writes to complete anyway
 	down   bool
-	cut    bool // no message reaches or leaves it
+	cut    bool // no message reaches or leaves it: calls fail
+	slow   bool // messages to it wait in the network (delayed, in order)
 	role   Role
 }
 
@@ -117,6 +119,7 @@ type cluster struct {
 	inflght map[uint64]int  // bytes shipped to a member and not answered
 	maxFl   int
 	ships   int
+	drop    int // the next this many messages vanish: no answer, no failure
 }
 
 var errUnreachable = errors.New("unreachable")
@@ -226,13 +229,23 @@ func (c *cluster) step() bool {
 		require.NoError(c.t, mb.m.PersistDone(w.Seq))
 		return true
 	}
-	if len(c.net) == 0 {
-		return false
+	for i, msg := range c.net {
+		if c.ms[msg.to].slow {
+			continue
+		}
+		c.net = slices.Delete(c.net, i, i+1)
+		if c.drop > 0 {
+			c.drop-- // the caller hears nothing: its own timeout must act
+			if cl, ok := c.calls[msg.id]; ok {
+				delete(c.calls, msg.id)
+				c.inflght[cl.to] -= cl.bytes
+			}
+			return true
+		}
+		c.deliver(msg)
+		return true
 	}
-	msg := c.net[0]
-	c.net = c.net[1:]
-	c.deliver(msg)
-	return true
+	return false
 }
 
 func (c *cluster) deliver(msg netMsg) {

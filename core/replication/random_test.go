@@ -185,6 +185,16 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 			c.run()
 		case x < 65:
 			c.tick(1)
+		case x < 70:
+			if r.IntN(2) == 0 {
+				c.drop = 1 + r.IntN(3)
+				c.logf("drop %d", c.drop)
+			} else {
+				id := uint64(1 + r.IntN(3))
+				c.ms[id].slow = !c.ms[id].slow
+				c.logf("slow %d: %v", id, c.ms[id].slow)
+				c.run()
+			}
 		case x < 72:
 			id := uint64(1 + r.IntN(3))
 			c.ms[id].cut = !c.ms[id].cut
@@ -299,7 +309,7 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 	}
 	// Heal: every member up, connected, with a disk, told the master.
 	for _, id := range c.ids {
-		c.ms[id].cut, c.ms[id].hold = false, false
+		c.ms[id].cut, c.ms[id].hold, c.ms[id].slow = false, false, false
 		if c.ms[id].down {
 			c.ms[id].role = Role{Master: master, Peers: c.others(id), Writable: id == master, Sync: sync}
 			c.restart(id)

@@ -687,3 +687,19 @@ func TestNoSync(t *testing.T) {
 	}
 	c.converged()
 }
+
+// A delayed, complete full copy older than what the replica has is
+// refused: its vclock never moves back.
+func TestOldCopyRefused(t *testing.T) {
+	c := start(t, Config{}, 2, false)
+	c.writeOK(1, 1, "a")
+	old := c.m(1).stateBlob()
+	c.writeOK(1, 2, "b")
+	c.converged()
+	msg := message{kind: msgCopy, seq: 99, vc: c.m(1).VClock(), copyID: 12345, total: uint64(len(old)), chunk: old}
+	c.m(2).Receive(7000, 1, encodeMessage(msg))
+	c.run()
+	require.True(t, c.noted("old full copy refused"))
+	require.Equal(t, "{1: 2}", c.m(2).VClock().String())
+	c.converged()
+}
