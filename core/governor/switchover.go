@@ -34,7 +34,8 @@ import (
 //     — a failed demote backs it off, so the next plan comes here). The
 //     governor cannot know what the old one wrote last; it asks every
 //     reachable member bound for Online .proc_get_vclock, and the most
-//     advanced one (vclock.Compare, ties to the first by instance name)
+//     advanced one (the most of the old master's writes, then
+//     vclock.Compare, ties to the first by instance name: see rank)
 //     becomes master: if it is not the target master, this step's CaS
 //     makes it the target master (as step 4 would, config version bumped)
 //     and the next plan does the failover again towards it; if it is,
@@ -87,6 +88,8 @@ type Switchover struct {
 
 	rs    tables.Replicaset // the row as planned
 	reads []rowKey          // the rows read, for the CaS predicate
+	// fromRaftID is the old master's raft id (0 if its row is gone).
+	fromRaftID uint64
 }
 
 // Promotion is how a Switchover goes on once its first RPCs answered:
@@ -150,6 +153,7 @@ func (p *planner) switchover(rs tables.Replicaset) (Action, bool) {
 		Sync: p.tierIsSync(rs.Tier), rs: rs}
 
 	if old, ok := p.instance(rs.CurrentMasterID); ok {
+		a.fromRaftID = old.RaftID
 		r.readInstance(old)
 		r.readAddress(old.RaftID)
 		if oldAddr, ok := p.address(old); ok {
@@ -233,7 +237,7 @@ func (a Switchover) AfterSurvey(answers []any) (Promotion, error) {
 			return Promotion{}, fmt.Errorf("%s: vclock of %s: %w", a.Replicaset, a.Survey[k].InstanceID, err)
 		}
 		heard++
-		if c := vclock.Compare(vc, bestVC); best < 0 || c > 0 ||
+		if c := a.rank(vc, bestVC); best < 0 || c > 0 ||
 			c == 0 && cmp.Less(a.Survey[k].InstanceID, a.Survey[best].InstanceID) {
 			best, bestVC = k, vc
 		}
@@ -252,6 +256,19 @@ func (a Switchover) AfterSurvey(answers []any) (Promotion, error) {
 		return Promotion{Master: elected.InstanceID, VClock: bestVC, CaS: r.cas()}, nil
 	}
 	return a.promote(elected, bestVC), nil
+}
+
+// rank orders two members' vclocks for a failover: first by how much of
+// the old master's writes each has applied — the old master is the one
+// whose writes a synchronous quorum may have acknowledged — then by
+// vclock.Compare. Sum alone could prefer a member that an even older
+// master, cut off, kept writing to: it would be "ahead" by writes nobody
+// acknowledged and behind by ones a quorum did.
+func (a Switchover) rank(v, w vclock.VClock) int {
+	if x, y := v.Get(a.fromRaftID), w.Get(a.fromRaftID); x != y {
+		return cmp.Compare(x, y)
+	}
+	return vclock.Compare(v, w)
 }
 
 // promote is the promote of to with vc, then the CaS recording the master.

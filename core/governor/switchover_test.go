@@ -123,6 +123,19 @@ func TestSwitchoverPlanned(t *testing.T) {
 }
 
 func TestFailover(t *testing.T) {
+	t.Run("the most of the old master's writes wins over a greater sum", func(t *testing.T) {
+		s := newSim(t, trioFailover(), 2, withLearners(voters(2, 3), 1))
+		s.unreachable["s1"] = true
+		// s3 holds writes of an even older master (raft id 4) that s2
+		// never saw — but fewer of s1's, which a quorum may have
+		// acknowledged.
+		s.vclocks["s2"] = vclock.VClock{1: 7}
+		s.vclocks["s3"] = vclock.VClock{1: 5, 4: 9}
+		sw := as[Switchover](t, s.plan())
+		p, err := sw.AfterSurvey([]any{wireVClock(s.vclocks["s2"]), wireVClock(s.vclocks["s3"])})
+		require.NoError(t, err)
+		assert.Equal(t, "s2", p.Master)
+	})
 	t.Run("the greatest vclock is not the target master: it becomes the target, then is promoted", func(t *testing.T) {
 		s := newSim(t, trioFailover(), 2, withLearners(voters(2, 3), 1))
 		s.unreachable["s1"] = true
