@@ -1,6 +1,7 @@
 package governor
 
 import (
+	"github.com/picogo/picogo/core/mutant"
 	"slices"
 
 	"github.com/picogo/picogo/core/api"
@@ -40,6 +41,9 @@ func (p *planner) schemaChange() (Action, bool) {
 		r.readReplicaset(rs)
 		addr, ok := p.address(m)
 		if !ok {
+			if p.in.mutants.Has(mutant.DdlSkipsUnreachableMaster) {
+				continue
+			}
 			return nil, false // wait for it: never skipped
 		}
 		a.Masters = append(a.Masters, m.InstanceID)

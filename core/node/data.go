@@ -76,7 +76,7 @@ func (m *data) start(recovered *wal.Recovered) error {
 	if recovered == nil {
 		recovered = &wal.Recovered{}
 	}
-	mem, err := replication.Recover(m.cfg.Replication.withID(m.identity.RaftID), recovered)
+	mem, err := replication.Recover(m.cfg.Replication.withID(m.identity.RaftID, m.cfg.mutants), recovered)
 	if err != nil {
 		return fmt.Errorf("user data: %w", err)
 	}

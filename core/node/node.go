@@ -67,9 +67,9 @@ type Config struct {
 // node learns at boot or join.
 type ReplicationConfig replication.Config
 
-func (c ReplicationConfig) withID(id uint64) replication.Config {
+func (c ReplicationConfig) withID(id uint64, mutants mutant.Set) replication.Config {
 	r := replication.Config(c)
-	r.ID = id
+	r.ID, r.Mutants = id, mutants
 	return r
 }
 

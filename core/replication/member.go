@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/core/mutant"
 	"slices"
 
 	"github.com/picogo/picogo/core/schema"
@@ -53,6 +54,9 @@ type Config struct {
 	// RetryTicks: resend or re-probe a peer after this many ticks without
 	// an answer, and wait this long after a failure or a refusal.
 	RetryTicks int
+	// Mutants are the deliberate bugs the simulator switches on (always
+	// none outside a -tags mutants build).
+	Mutants mutant.Set
 }
 
 func (c Config) withDefaults() Config {
@@ -752,7 +756,7 @@ func (m *Member) settle() {
 		m.undurable = slices.Delete(m.undurable, 0, n)
 	}
 	m.writes = slices.DeleteFunc(m.writes, func(w pendingWrite) bool {
-		if w.walLSN > durable || m.role.Sync && !m.confirmed(w.lsn) {
+		if w.walLSN > durable || m.role.Sync && !m.confirmed(w.lsn) && !m.cfg.Mutants.Has(mutant.SyncAckBeforeQuorum) {
 			return false
 		}
 		m.emit(Done{ID: w.id, Result: w.result, VClock: w.vc})
@@ -770,7 +774,7 @@ func (m *Member) settle() {
 		if w.promote {
 			reached = m.durVC
 		}
-		if !w.target.LessEq(reached) {
+		if !w.target.LessEq(reached) && !(w.promote && m.cfg.Mutants.Has(mutant.PromoteWithoutWait)) {
 			return false
 		}
 		if w.promote {
