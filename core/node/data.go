@@ -42,9 +42,10 @@ type data struct {
 	role   replication.Role
 	// buckets is each tier's bucket count, as of the last configure.
 	buckets map[string]uint64
-	// reconciled is the applied index whose tables the role and the
+	// reconciled is the stamp of the tables (roleTables) the role and the
 	// engine's schema were last brought in line with.
-	reconciled uint64
+	reconciled tables.Stamp
+	started    bool // reconciled once since start
 	next       replication.ReqID
 	done       map[replication.ReqID]func(replication.Done)
 	answers    map[replication.ReqID]responder
@@ -70,6 +71,10 @@ func (m *data) register(r *registry) {
 	})
 }
 
+// roleTables are the tables the role and the schema are read from.
+var roleTables = []uint32{tables.TablePicoInstance, tables.TablePicoReplicaset, tables.TablePicoTier,
+	tables.TablePicoTable, tables.TablePicoIndex, tables.TablePicoProperty}
+
 // start recovers the member from what the replicaset log holds, once the
 // instance has its raft id.
 func (m *data) start(recovered *wal.Recovered) error {
@@ -81,7 +86,7 @@ func (m *data) start(recovered *wal.Recovered) error {
 		return fmt.Errorf("user data: %w", err)
 	}
 	m.member = mem
-	m.reconciled = 0
+	m.started = false
 	return nil
 }
 
@@ -92,8 +97,8 @@ func (m *data) pump() bool {
 	if m.member == nil {
 		return false
 	}
-	if applied := m.ra.BasicStatus().Applied; applied != m.reconciled {
-		m.reconciled = applied
+	if stamp := m.tables.Stamp(roleTables...); stamp != m.reconciled || !m.started {
+		m.reconciled, m.started = stamp, true
 		m.reconcileSchema()
 		m.configure()
 	}

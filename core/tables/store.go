@@ -26,6 +26,7 @@ type Store struct {
 
 	tables map[uint32]*table
 	byName map[string]uint32
+	resets uint64 // how many times the store was emptied (a snapshot restored)
 }
 
 // table is a table's definition and rows.
@@ -33,6 +34,7 @@ type table struct {
 	def    schema.TableDef
 	rows   map[string]tuple.Tuple
 	sorted []string // row keys in order; nil when stale
+	writes uint64   // rows set or deleted so far
 }
 
 // New returns a store holding the system tables, whose definitions are
@@ -52,6 +54,25 @@ func New() *Store {
 func (s *Store) reset() {
 	s.tables = map[uint32]*table{}
 	s.byName = map[string]uint32{}
+	s.resets++
+}
+
+// Stamp identifies the contents of some tables: it is different after any
+// of them was written, or the store restored from a snapshot. A reader
+// that derives state from a few tables (core/node's data module, from the
+// topology and the schema) compares stamps instead of re-reading them
+// after every entry.
+type Stamp struct{ resets, writes uint64 }
+
+// Stamp is the stamp of the tables ids (a missing table counts as empty).
+func (s *Store) Stamp(ids ...uint32) Stamp {
+	st := Stamp{resets: s.resets}
+	for _, id := range ids {
+		if t, ok := s.tables[id]; ok {
+			st.writes += t.writes
+		}
+	}
+	return st
 }
 
 func (s *Store) addTable(def schema.TableDef) *table {
@@ -85,6 +106,7 @@ func (s *Store) putRow(id uint32, tup tuple.Tuple) {
 
 // set writes (tup != nil) or deletes a row.
 func (t *table) set(key string, tup *tuple.Tuple) {
+	t.writes++
 	if tup == nil {
 		if _, ok := t.rows[key]; !ok {
 			return

@@ -1,0 +1,28 @@
+package tables
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A stamp moves when one of its tables is written or the store restored,
+// and only then.
+func TestStampMovesOnWritesToItsTablesAndOnRestore(t *testing.T) {
+	s := newTestStore(t)
+	before := s.Stamp(TablePicoTable, TablePicoIndex)
+	mustApply(t, s, DmlOp(Insert(kvID, uint64(1), "a", 1, nil)))
+	require.Equal(t, before, s.Stamp(TablePicoTable, TablePicoIndex), "a write to another table")
+
+	kv := s.Stamp(kvID)
+	mustApply(t, s, DmlOp(Replace(kvID, uint64(1), "b", 2, nil)))
+	require.NotEqual(t, kv, s.Stamp(kvID), "a replace of the same row")
+
+	dropTable(t, s, kvID)
+	require.NotEqual(t, before, s.Stamp(TablePicoTable, TablePicoIndex), "a drop")
+
+	after := s.Stamp(TablePicoTable)
+	chunks := readChunks(t, s.Snapshot())
+	require.NoError(t, s.Restore(chunks))
+	require.NotEqual(t, after, s.Stamp(TablePicoTable), "a restore, even of the same contents")
+}
