@@ -271,4 +271,3 @@ func otherReplicaset(t *testing.T, c *Cluster, ms []*Member, m *Member) *Member 
 	t.Fatal("one replicaset only")
 	return nil
 }
-

@@ -245,4 +245,3 @@ func TestIntegrationNetBoxReplicasetFailover(t *testing.T) {
 	})
 	requireLine(t, netboxData(t, tarantool, master, "select", 25, 0), "ROWS\t30\t30")
 }
-
