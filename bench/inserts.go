@@ -100,7 +100,7 @@ type startInsertTarget func(ctx context.Context, cfg Config, ps *procs.Registry,
 // Tarantool alone and the report says picogo is "not yet measurable (issue
 // 13)". If picogo serves iproto INSERT into `bench` and its vclock and row
 // count as functions, newIprotoReplicaset is the whole target.
-var picogoInserts startInsertTarget
+var picogoInserts startInsertTarget = startPicogoReplicaset
 
 // tarantoolInserts is Tarantool's side.
 var tarantoolInserts startInsertTarget = startTarantoolReplicaset
