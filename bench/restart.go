@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/picogo/picogo/core/wal"
+	"github.com/picogo/picogo/disk/pebble"
 	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-tarantool/v2"
 )
@@ -44,6 +46,9 @@ type RestartResult struct {
 	Online     time.Duration // start until current and target grade Online
 	AllRows    time.Duration // start until Online with every row in the engine
 	Checkpoint string        // what the instance's log says about checkpoints
+	// Log is what the replicaset log on disk held after the stop (read
+	// with wal.Recover, as picogo run does at start).
+	Log string
 }
 
 // Markdown is the report's section.
@@ -65,8 +70,11 @@ func (r *RestartResult) Markdown() string {
 		verdict = "over the goal"
 	}
 	fmt.Fprintf(&b, "| **start to Online with every row** | **%s** (%s of %v) |\n", fmtDur(r.AllRows), verdict, restartGoal)
+	if r.Log != "" {
+		fmt.Fprintf(&b, "\nThe replicaset log on disk after the stop (read by the bench with wal.Recover before the restart): %s\n", r.Log)
+	}
 	if r.Checkpoint != "" {
-		fmt.Fprintf(&b, "\nCheckpoints: %s\n", r.Checkpoint)
+		fmt.Fprintf(&b, "\nThe instance's log on checkpoints: %s\n", r.Checkpoint)
 	}
 	return b.String()
 }
@@ -120,6 +128,11 @@ func runRestart(ctx context.Context, cfg Config, ps *procs.Registry, dir string,
 	_ = in.proc.Kill() // exited: only marks it as stopped on purpose
 	res.DataBytes = dirSize(filepath.Join(in.dir, "data"))
 	res.Checkpoint = checkpointNote(sinceLog(in.logPath, 0, logBefore))
+	if rec, err := replicasetLog(filepath.Join(in.dir, "data", "db")); err != nil {
+		res.Log = "unread: " + err.Error()
+	} else {
+		res.Log = rec
+	}
 
 	progress(fmt.Sprintf("restart: stopped in %s, data dir %.1f MiB; starting again", fmtDur(res.Stop), float64(res.DataBytes)/(1<<20)))
 	start = time.Now()
@@ -319,4 +332,29 @@ func checkpointNote(log string) string {
 		return ""
 	}
 	return fmt.Sprintf("%d log lines mention checkpoints; the last: `%s`.", n, lastLine)
+}
+
+// replicasetLog opens the stopped instance's store and says what its
+// replicaset log holds: the checkpoint's LSN and size, and the records
+// after it.
+func replicasetLog(path string) (string, error) {
+	store, err := pebble.Open(path, pebble.Options{})
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	rec, err := wal.Recover(store)
+	if err != nil {
+		return "", err
+	}
+	var bytes int
+	for _, r := range rec.Records {
+		bytes += len(r.Payload)
+	}
+	ckpt := "no checkpoint"
+	if rec.Checkpoint != nil {
+		ckpt = fmt.Sprintf("a checkpoint at LSN %d (a %.1f MiB snapshot)", rec.CheckpointLSN, float64(len(rec.Checkpoint))/(1<<20))
+	}
+	return fmt.Sprintf("%s, then %d records (LSN %d to %d, %.1f MiB of payload)", ckpt, len(rec.Records),
+		rec.CheckpointLSN+1, rec.Last(), float64(bytes)/(1<<20)), nil
 }
