@@ -29,10 +29,11 @@ const (
 	PhaseWrites  = "writes"
 	PhaseCalls   = "calls"
 	PhaseInserts = "inserts"
+	PhaseRestart = "restart"
 	PhaseSim     = "sim"
 )
 
-var phases = []string{PhaseWrites, PhaseCalls, PhaseInserts, PhaseSim}
+var phases = []string{PhaseWrites, PhaseCalls, PhaseInserts, PhaseRestart, PhaseSim}
 
 // Config is what `picogo bench` is asked to do.
 type Config struct {
@@ -45,6 +46,8 @@ type Config struct {
 	KeySize   int
 	ValueSize int
 	SimSeeds  int // seeds of the simulator phase
+	// RestartRows: rows in the table the restart phase restarts with.
+	RestartRows int
 
 	Picogo, Etcd, Tarantool string // binaries (Picogo empty: this executable)
 
@@ -60,7 +63,7 @@ type Config struct {
 // DefaultConfig is `picogo bench` without flags.
 func DefaultConfig() Config {
 	return Config{Duration: 10 * time.Second, Warmup: time.Second, Rounds: 2, Clients: []int{1, 16, 64},
-		Conns: 1, KeySize: 16, ValueSize: 100, SimSeeds: 100, Etcd: "etcd", Tarantool: "tarantool"}
+		Conns: 1, KeySize: 16, ValueSize: 100, SimSeeds: 100, RestartRows: 1_000_000, Etcd: "etcd", Tarantool: "tarantool"}
 }
 
 // listFlag is a comma-separated flag value.
@@ -95,6 +98,7 @@ func RegisterFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.IntVar(&cfg.KeySize, "key-size", cfg.KeySize, "bytes per key written")
 	fs.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "bytes per value written")
 	fs.IntVar(&cfg.SimSeeds, "sim-seeds", cfg.SimSeeds, "simulator seeds to run (from seed 1)")
+	fs.IntVar(&cfg.RestartRows, "restart-rows", cfg.RestartRows, "rows loaded before the restart phase restarts picogo")
 	fs.StringVar(&cfg.Picogo, "picogo", cfg.Picogo, "picogo binary to start (default: this one)")
 	fs.StringVar(&cfg.Etcd, "etcd", cfg.Etcd, "etcd binary")
 	fs.StringVar(&cfg.Tarantool, "tarantool", cfg.Tarantool, "tarantool binary")
@@ -166,6 +170,8 @@ func (c Config) Validate() error {
 		return errors.New("value-size must be within 1..65536")
 	case c.SimSeeds < 1:
 		return errors.New("sim-seeds must be at least 1")
+	case c.RestartRows < 1:
+		return errors.New("restart-rows must be at least 1")
 	}
 	return nil
 }
@@ -216,7 +222,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		return err
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05"), s) }
-	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) && picogoInserts != nil) {
+	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) && picogoInserts != nil || cfg.runs(PhaseRestart)) {
 		if cfg.Picogo, err = os.Executable(); err != nil {
 			return err
 		}
@@ -307,6 +313,15 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		rep.Comparisons = append(rep.Comparisons, c)
 		if err := runInserts(ctx, cfg, ps, filepath.Join(dir, "inserts"), c, progress); err != nil {
 			return fmt.Errorf("inserts: %w", err)
+		}
+		if err := ps.KillAll(); err != nil {
+			return err
+		}
+	}
+	if cfg.runs(PhaseRestart) {
+		rep.Restart = &RestartResult{}
+		if err := runRestart(ctx, cfg, ps, filepath.Join(dir, "restart"), rep.Restart, progress); err != nil {
+			return fmt.Errorf("restart: %w", err)
 		}
 		if err := ps.KillAll(); err != nil {
 			return err
@@ -463,7 +478,7 @@ func header(cfg Config, dir string) []string {
 	if cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) {
 		h = append(h, "- tarantool: "+firstLine(cfg.Tarantool, "--version"))
 	}
-	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) {
+	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) || cfg.runs(PhaseRestart) {
 		h = append(h,
 			fmt.Sprintf("- load: %s per system at each client count, the systems alternating; %v measured per round after %v of warm-up; "+
 				"a client is a goroutine doing one operation at a time; %s per system, shared by its clients",

@@ -16,9 +16,22 @@
 //     acknowledged once the master has written them with fsync, and after
 //     each round the replica's lag behind the last acknowledgement and a
 //     check that it has every acknowledged row. Tarantool's side is a
-//     master and a replica with wal_mode = 'fsync'; picogo's side is
-//     picogoInserts, nil until picogo has a replicaset data plane, and the
-//     report says so instead of a figure.
+//     master and a replica with wal_mode = 'fsync'; picogo's side
+//     (picogoInserts, bench/picogo_inserts.go) is two `picogo run` with
+//     --init-replication-factor 2: one replicaset of the tier storage, the
+//     table `bench` created sharded through `.proc_cas` ddl_prepare (picogo
+//     adds its bucket_id column, so the rows are the same bytes), INSERTs
+//     on the writable master, `.proc_get_vclock` for the lag and
+//     `.proc_runtime_info`'s storage rows for the check.
+//   - restart: picogo alone (bench/restart.go). A single instance
+//     (replication factor 1) gets the sharded table `bench` with
+//     --restart-rows rows (a million by default), loaded by 256 concurrent
+//     INSERTs (the load time is reported); it is stopped with SIGTERM,
+//     its data dir measured, its replicaset log read with wal.Recover (is
+//     there a checkpoint, how many records after it), and started again
+//     with the same flags: the report gives the time from the start to the
+//     first iproto answer, to Online, and to Online with every row in the
+//     engine (goal: under 5 s).
 //   - sim: the simulator's speed (virtual seconds per wall second, seeds
 //     per minute) and porcupine's check time per 10k operations.
 //

@@ -95,12 +95,10 @@ type insertTarget interface {
 type startInsertTarget func(ctx context.Context, cfg Config, ps *procs.Registry, dir string) (insertTarget, error)
 
 // picogoInserts is picogo's side: a function that starts a 2-instance
-// replicaset and returns a target (see startInsertTarget). It is nil while
-// picogo has no replicaset data plane (issue 13): the comparison then runs
-// Tarantool alone and the report says picogo is "not yet measurable (issue
-// 13)". If picogo serves iproto INSERT into `bench` and its vclock and row
-// count as functions, newIprotoReplicaset is the whole target.
-var picogoInserts startInsertTarget
+// replicaset and returns a target (see startInsertTarget and
+// bench/picogo_inserts.go). Were it nil, the comparison would run Tarantool
+// alone and the report say picogo is "not yet measurable (issue 13)".
+var picogoInserts startInsertTarget = startPicogoReplicaset
 
 // tarantoolInserts is Tarantool's side.
 var tarantoolInserts startInsertTarget = startTarantoolReplicaset
@@ -321,6 +319,8 @@ func insertsComparison(cfg Config) *Comparison {
 		How: fmt.Sprintf("A replicaset of a master and one replica on 127.0.0.1; each insert one iproto INSERT of a row "+
 			"{id unsigned, bucket_id unsigned, value string} with a unique id and a %d-byte value into the table `bench` "+
 			"(memtx, primary key id) on the master, through go-tarantool v2, answered once the master has written it with fsync. "+
+			"picogo: two `picogo run` with --init-replication-factor 2, the table sharded by id (picogo adds bucket_id after the primary key, "+
+			"so the rows are the same bytes), the master answering once its replicaset log is fsynced. "+
 			"Tarantool: `box.cfg{wal_mode = 'fsync'}` on both, `replication` naming both, the replica `read_only`. "+
 			"Replica lag: after each round, the time from the last acknowledged insert until the replica's vclock "+
 			"reached the master's (polled every %v); then the replica's row count is checked against the master's and the acknowledged inserts.",

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -73,7 +75,7 @@ func TestParseOnlyInserts(t *testing.T) {
 	assert.False(t, cfg.runs(PhaseCalls))
 	assert.True(t, DefaultConfig().runs(PhaseInserts), "in the default set")
 	_, err = ParseOnly("insert")
-	assert.ErrorContains(t, err, "writes, calls, inserts, sim")
+	assert.ErrorContains(t, err, "writes, calls, inserts, restart, sim")
 }
 
 // fakeReplicaset is an insertTarget in memory whose replica applies the
@@ -201,4 +203,40 @@ func TestTarantoolReplicasetInserts(t *testing.T) {
 	// Inserting an id twice is an error, not an acknowledgement.
 	assert.Error(t, target.insert(ctx, 0, newInsertTuple(1, "x")))
 	assert.NoError(t, alive(ps)())
+}
+
+func TestRestartReport(t *testing.T) {
+	r := &RestartResult{Rows: 1000, Clients: 256, Load: 2 * time.Second, Stop: 300 * time.Millisecond, DataBytes: 3 << 20,
+		Listening: 30 * time.Millisecond, Online: 2500 * time.Millisecond, AllRows: 2500 * time.Millisecond,
+		Log: "a checkpoint at LSN 900 (a 0.1 MiB snapshot), then 100 records"}
+	md := (&Report{Restart: r}).Markdown()
+	assert.Contains(t, md, "## Restart to Online with a loaded table")
+	assert.Contains(t, md, "| load: 1000 rows | 2000 ms (500 inserts/s, 0 errors) |")
+	assert.Contains(t, md, "| data dir after the stop | 3.0 MiB |")
+	assert.Contains(t, md, "**2500 ms** (within the goal of 5s)")
+	assert.Contains(t, md, "a checkpoint at LSN 900")
+	r.AllRows = 6 * time.Second
+	assert.Contains(t, (&Report{Restart: r}).Markdown(), "(over the goal of 5s)")
+	assert.NotContains(t, (&Report{Restart: &RestartResult{}}).Markdown(), "Restart to Online", "nothing measured, nothing said")
+
+	assert.Equal(t, "", checkpointNote("a\nb\n"))
+	assert.Contains(t, checkpointNote("x\nwal: Checkpoint at 10\ny\n"), "1 log lines mention checkpoints")
+
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a"), make([]byte, 100), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "d"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "d", "b"), make([]byte, 23), 0o644))
+	assert.Equal(t, int64(123), dirSize(dir))
+}
+
+func TestPicogoInsertTable(t *testing.T) {
+	d := insertTableDef.Clone()
+	d.AddBucketID()
+	var names []string
+	for _, f := range d.Format {
+		names = append(names, f.Name)
+	}
+	assert.Equal(t, []string{"id", "bucket_id", "value"}, names, "picogo's stored format is Tarantool's")
+	assert.Equal(t, insertSpace, d.ID)
+	assert.NotNil(t, picogoInserts, "picogo's side exists")
 }

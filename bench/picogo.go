@@ -57,13 +57,30 @@ type picogoInstance struct {
 	addr string
 	http string // its --http-listen address, when profiled
 	proc *procs.Process
+	// How it was started, to start it again (restart).
+	ps      *procs.Registry
+	argv    []string
+	dir     string
+	logPath string
+}
+
+// restart starts the instance again with the same command line, after its
+// process has exited.
+func (in *picogoInstance) restart() error {
+	p, err := start(in.ps, in.name, in.logPath, []string{"PICOGO_ADMIN_PASSWORD=" + picogoAdminPassword}, in.dir, in.argv...)
+	if err != nil {
+		return err
+	}
+	in.proc = p
+	return nil
 }
 
 // startPicogo starts n instances of one cluster on free loopback ports
 // (data and logs under dir) and waits until it has a leader all agree on,
 // every instance is Online, the governor is idle and the admin password
-// is applied. It returns the instances and the leader.
-func startPicogo(ctx context.Context, ps *procs.Registry, bin, dir string, n int, profiled bool) ([]*picogoInstance, *picogoInstance, error) {
+// is applied. It returns the instances and the leader. extra is added to
+// every instance's `picogo run` arguments.
+func startPicogo(ctx context.Context, ps *procs.Registry, bin, dir string, n int, profiled bool, extra ...string) ([]*picogoInstance, *picogoInstance, error) {
 	addrs, err := procs.FreeAddrs(n)
 	if err != nil {
 		return nil, nil, err
@@ -84,18 +101,18 @@ func startPicogo(ctx context.Context, ps *procs.Registry, bin, dir string, n int
 		}
 		args := []string{"run", "--data-dir", filepath.Join(idir, "data"), "--listen", addr, "--advertise", addr,
 			"--peer", strings.Join(addrs, ","), "--service-password", picogoServicePassword}
-		in := &picogoInstance{name: name, addr: addr}
+		args = append(args, extra...)
+		in := &picogoInstance{name: name, addr: addr, ps: ps, dir: idir, logPath: filepath.Join(idir, "picogo.log")}
 		if profiled {
 			in.http = httpAddrs[i]
 			args = append(args, "--http-listen", in.http)
 		}
-		p, err := start(ps, name, filepath.Join(idir, "picogo.log"), []string{"PICOGO_ADMIN_PASSWORD=" + picogoAdminPassword}, idir, append([]string{bin}, args...)...)
-		if err != nil {
+		in.argv = append([]string{bin}, args...)
+		if err := in.restart(); err != nil {
 			return nil, nil, err
 		}
-		in.proc = p
 		ins = append(ins, in)
-		watch = append(watch, p)
+		watch = append(watch, in.proc)
 	}
 	var leader *picogoInstance
 	err = poll(ctx, readyTimeout, fmt.Sprintf("picogo: %d instances elect a leader all agree on", n), watch, func() (err error) {
@@ -328,22 +345,25 @@ func (w *casWriter) predicate() casPredicate {
 // createTable creates the bench's table through two-phase DDL (or finds
 // it there): ddl_prepare through CaS, then wait until the governor has
 // committed it (its _pico_table row says operable).
-func (w *casWriter) createTable() error {
+func (w *casWriter) createTable() error { return w.createTableDef(benchTableDef) }
+
+// createTableDef creates def (its ID set) as createTable does.
+func (w *casWriter) createTableDef(def schema.TableDef) error {
 	conn := w.conns[0]
 	for attempt := 0; ; attempt++ {
 		p := w.predicate()
 		var res []uint64
 		err := conn.Do(tarantool.NewCallRequest(".proc_cas").Args([]any{picogoClusterID, p,
-			rawOp(tables.PrepareCreateTableOp(benchTableDef, 0)), uint32(tables.AdminID)})).GetTyped(&res)
+			rawOp(tables.PrepareCreateTableOp(def, 0)), uint32(tables.AdminID)})).GetTyped(&res)
 		if err == nil {
 			if len(res) == 2 {
 				w.advance(res[0], res[1])
 			}
-			return w.awaitOperable(conn)
+			return w.awaitOperable(conn, def)
 		}
 		var te tarantool.Error
 		if errors.As(err, &te) && (uint32(te.Code) == tuple.CodeSpaceExists || uint32(te.Code) == tuple.CodeIllegalParams) {
-			return w.awaitOperable(conn) // created, or a change is pending
+			return w.awaitOperable(conn, def) // created, or a change is pending
 		}
 		if attempt < 10 && staleCas(err) {
 			if err := w.refresh(conn); err != nil {
@@ -352,24 +372,24 @@ func (w *casWriter) createTable() error {
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}
-		return fmt.Errorf("picogo: creating table %s: %w", benchTableDef.Name, err)
+		return fmt.Errorf("picogo: creating table %s: %w", def.Name, err)
 	}
 }
 
-// awaitOperable waits (10 s at most) until the bench table's _pico_table
-// row says operable: the two-phase DDL committed.
-func (w *casWriter) awaitOperable(conn *tarantool.Connection) error {
+// awaitOperable waits (10 s at most) until def's _pico_table row says
+// operable: the two-phase DDL committed.
+func (w *casWriter) awaitOperable(conn *tarantool.Connection, def schema.TableDef) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		rows, err := conn.Do(tarantool.NewSelectRequest(tables.TablePicoTable).Iterator(tarantool.IterEq).
-			Key([]any{uint64(benchTable)})).Get()
+			Key([]any{uint64(def.ID)})).Get()
 		if err == nil && len(rows) == 1 {
 			if row, ok := rows[0].([]any); ok && len(row) > 5 && row[5] == true {
 				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("picogo: table %s not committed within 10s (last error: %v)", benchTableDef.Name, err)
+			return fmt.Errorf("picogo: table %s not committed within 10s (last error: %v)", def.Name, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

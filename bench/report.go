@@ -230,6 +230,7 @@ type Report struct {
 	Comparisons []*Comparison
 	Sim         *SimResult
 	SimNote     string
+	Restart     *RestartResult // the restart phase's, when it ran
 }
 
 // Markdown renders the report.
@@ -255,6 +256,9 @@ func (r *Report) Markdown() string {
 		for _, l := range c.Notes {
 			b.WriteString(l + "\n")
 		}
+	}
+	if r.Restart != nil && r.Restart.AllRows > 0 {
+		b.WriteString(r.Restart.Markdown())
 	}
 	if s := r.Sim; s != nil {
 		b.WriteString("\n## Simulator and checker\n\n")

@@ -24,6 +24,13 @@ prints markdown tables with the ratios (docs/BENCHMARKS.md explains them):
           value sizes, fsync on, at each --clients count
   calls   trivial iproto calls: picogo's .proc_version_info against a
           Tarantool Lua function returning the same map, same client
+  inserts durable inserts into a replicaset (master + replica): 2 picogo
+          instances (--init-replication-factor 2, a sharded table, iproto
+          INSERT on the master) against a Tarantool master and replica
+          (wal_mode fsync); the replica's lag and rows after each round
+  restart one picogo instance with --restart-rows rows (default 1e6) in a
+          sharded table: SIGTERM, start again, time until Online with
+          every row (picogo only)
   sim     the simulator's speed and porcupine's check time per 10k ops
 
 The systems take turns, --rounds rounds each of --duration (after --warmup)
