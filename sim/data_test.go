@@ -271,3 +271,83 @@ func otherReplicaset(t *testing.T, c *Cluster, ms []*Member, m *Member) *Member 
 	t.Fatal("one replicaset only")
 	return nil
 }
+
+// A unique index over rows with equal keys on one master aborts the
+// change everywhere; the same index non-unique commits and every engine
+// of the tier builds it.
+func TestDataUniqueIndexOverDuplicatesAborts(t *testing.T) {
+	c, ms, def := dataCluster(t, storageTier(2))
+	master, _ := replicasetOf(t, c, ms, ms[0])
+	for id := uint64(1); id <= 2; id++ {
+		_, err := c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, id, "same")})
+		require.Nil(t, err)
+	}
+	byValue := schema.IndexDef{TableID: def.ID, Name: "by_value", Opts: map[string]any{"unique": true},
+		Parts: []schema.IndexPart{{Field: "value"}}}
+	version := c.Leader().Node().Tables().SchemaVersion()
+	require.Nil(t, prepare(t, c, tables.PrepareCreateIndexOp(byValue, 0)))
+	require.NoError(t, c.Until("the change settled", settle, func() bool { return settledDDL(ms) }))
+	for _, m := range ms {
+		require.Equal(t, version, m.Node().Tables().SchemaVersion(), "%s moved its schema version", m.Addr())
+		idx, err := m.Node().Member().Engine().Indexes(def.ID)
+		require.Nil(t, err)
+		require.Len(t, idx, 2, "%s: the primary and bucket_id indexes only", m.Addr())
+	}
+
+	byValue.Opts = map[string]any{"unique": false}
+	require.Nil(t, prepare(t, c, tables.PrepareCreateIndexOp(byValue, 0)))
+	require.NoError(t, c.Until("the index in every engine", settle, func() bool {
+		for _, m := range ms {
+			idx, err := m.Node().Member().Engine().Indexes(def.ID)
+			if err != nil || len(idx) != 3 {
+				return false
+			}
+		}
+		return settledDDL(ms)
+	}))
+	res, err := c.Call(master, api.Select{Table: def.ID, Index: 2, Key: []any{"same"}})
+	require.Nil(t, err)
+	require.Len(t, res, 2)
+	require.NoError(t, c.Settle(settle))
+}
+
+// While a change on a table is pending (the governor cannot reach one of
+// the masters), the table takes no writes on the others: TableNotOperable,
+// retryable. Once the held master answers, the drop commits and every
+// engine lets the table go.
+func TestDataPendingChangeRefusesWrites(t *testing.T) {
+	c, ms, def := dataCluster(t, storageTier(2))
+	l := c.Leader()
+	var held *Member
+	for _, m := range ms {
+		if master, _ := replicasetOf(t, c, ms, m); master != l && master.RaftID() != l.RaftID() {
+			held = master
+			break
+		}
+	}
+	require.NotNil(t, held, "every master is the leader")
+	other, _ := replicasetOf(t, c, ms, otherReplicaset(t, c, ms, held))
+	c.FailDials(l, held)
+	require.Nil(t, prepare(t, c, tables.PrepareDropTableOp(def.ID, 0)))
+	require.NoError(t, c.Until("the prepare applied on the other master", settle, func() bool {
+		d, ok := other.Node().Tables().Table(def.ID)
+		return ok && !d.Operable
+	}))
+	c.Run(time.Second)
+	_, _, pending := l.Node().Tables().PendingSchemaChange()
+	require.True(t, pending, "committed without asking %s", held.Addr())
+	_, err := c.Call(other, api.Insert{Table: def.ID, Tuple: rowOf(def, 1, "v1")})
+	require.NotNil(t, err)
+	require.Equal(t, api.CodeTableNotOper, err.Code)
+
+	c.Heal()
+	require.NoError(t, c.Until("the table gone from every engine", 30*time.Second, func() bool {
+		for _, m := range ms {
+			if _, ok := m.Node().Member().Engine().Table(def.ID); ok {
+				return false
+			}
+		}
+		return settledDDL(ms)
+	}))
+	require.NoError(t, c.Settle(settle))
+}

@@ -231,60 +231,62 @@ func (m *data) setMaster(master bool) {
 }
 
 // reconcileSchema brings the engine's tables and indexes in line with the
-// committed schema of this instance's tier: a table is created once its
-// creation is committed (operable), dropped once its drop is (its row is
-// gone); an index likewise. A table or index being dropped stays until the
-// drop commits.
+// committed schema of this instance's tier: a table is created (with its
+// secondary indexes) once its creation is committed (operable), dropped
+// once its drop is (its row is gone); an index likewise. A table or index
+// being dropped stays until the drop commits. The differences go to the
+// member as one change at the applied schema version — drops first — so
+// that a member that skipped versions (a Raft snapshot) catches up in one
+// step.
 func (m *data) reconcileSchema() {
 	version := m.tables.SchemaVersion()
 	tier := m.tier()
 	engine := m.member.Engine()
+	committed := func(operable bool) bool { return operable || m.cfg.mutants.Has(mutant.SchemaBeforeCommit) }
+	var drops, creates []replication.SchemaChange
 	want := map[uint32]bool{}
 	for _, def := range m.tables.Tables() {
 		if !def.IsSharded() || def.Tier != tier {
 			continue
 		}
 		_, have := engine.Table(def.ID)
-		if !def.Operable && !have && !m.cfg.mutants.Has(mutant.SchemaBeforeCommit) {
+		if !have && !committed(def.Operable) {
 			continue
 		}
 		want[def.ID] = true
-		if !have {
+		var haveIdx []schema.IndexDef
+		if have {
+			haveIdx, _ = engine.Indexes(def.ID)
+		} else {
 			d := def.Clone()
-			m.applySchema(version, replication.SchemaChange{CreateTable: &d})
+			creates = append(creates, replication.SchemaChange{CreateTable: &d})
 		}
-		m.reconcileIndexes(version, def.ID)
+		rows := m.tables.Indexes(def.ID)
+		for _, x := range rows {
+			if x.ID != 0 && committed(x.Operable) && !slices.ContainsFunc(haveIdx, func(h schema.IndexDef) bool { return h.ID == x.ID }) {
+				x := x.Clone()
+				creates = append(creates, replication.SchemaChange{CreateIndex: &x})
+			}
+		}
+		for _, h := range haveIdx {
+			if h.ID != 0 && !slices.ContainsFunc(rows, func(x schema.IndexDef) bool { return x.ID == h.ID }) {
+				drops = append(drops, replication.SchemaChange{DropIndex: &struct{ Table, Index uint32 }{def.ID, h.ID}})
+			}
+		}
 	}
 	for _, id := range engine.Tables() {
 		if !want[id] {
-			m.applySchema(version, replication.SchemaChange{DropTable: id})
+			drops = append(drops, replication.SchemaChange{DropTable: id})
 		}
+	}
+	switch steps := append(drops, creates...); len(steps) {
+	case 0:
+	case 1:
+		m.applySchema(version, steps[0])
+	default:
+		m.applySchema(version, replication.SchemaChange{Steps: steps})
 	}
 	m.member.SetSchemaVersion(version)
-}
-
-// reconcileIndexes does for table's secondary indexes what reconcileSchema
-// does for tables.
-func (m *data) reconcileIndexes(version uint64, table uint32) {
-	engine := m.member.Engine()
-	have, err := engine.Indexes(table)
-	if err != nil {
-		return
-	}
-	committed := m.tables.Indexes(table)
-	for _, def := range committed {
-		if def.ID == 0 || slices.ContainsFunc(have, func(h schema.IndexDef) bool { return h.ID == def.ID }) ||
-			!def.Operable && !m.cfg.mutants.Has(mutant.SchemaBeforeCommit) {
-			continue
-		}
-		d := def
-		m.applySchema(version, replication.SchemaChange{CreateIndex: &d})
-	}
-	for _, h := range have {
-		if h.ID != 0 && !slices.ContainsFunc(committed, func(c schema.IndexDef) bool { return c.ID == h.ID }) {
-			m.applySchema(version, replication.SchemaChange{DropIndex: &struct{ Table, Index uint32 }{table, h.ID}})
-		}
-	}
 }
 
 // checkSchema is a master's dry run of a pending change on the sharded

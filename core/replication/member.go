@@ -101,12 +101,19 @@ type Role struct {
 // shipment received) in the effects that answer it.
 type ReqID uint64
 
-// SchemaChange is one committed DDL; exactly one field is set.
+// SchemaChange is one committed DDL; exactly one field is set. Steps is a
+// change made of several, applied in order as one at one schema version:
+// a table with its secondary indexes, or everything a member that caught
+// up with the Raft log through a snapshot missed. A drop in Steps of what
+// is not there is no error (a step list may be applied again after a
+// deferral); if a step fails, the creations of the earlier steps are
+// undone (put drops first).
 type SchemaChange struct {
 	CreateTable *schema.TableDef
 	DropTable   uint32
 	CreateIndex *schema.IndexDef
 	DropIndex   *struct{ Table, Index uint32 }
+	Steps       []SchemaChange `msgpack:",omitempty"`
 }
 
 // winEntry is an entry of the in-memory window: the sig (vclock Sum after
@@ -603,7 +610,7 @@ func (m *Member) applyReadyDDL() {
 
 func (ch SchemaChange) count() int {
 	n := 0
-	for _, set := range []bool{ch.CreateTable != nil, ch.DropTable != 0, ch.CreateIndex != nil, ch.DropIndex != nil} {
+	for _, set := range []bool{ch.CreateTable != nil, ch.DropTable != 0, ch.CreateIndex != nil, ch.DropIndex != nil, len(ch.Steps) > 0} {
 		if set {
 			n++
 		}
@@ -616,6 +623,8 @@ func (m *Member) applySchemaChange(ch SchemaChange) *tuple.Error {
 		return tuple.Errorf(tuple.CodeIllegalParams, "a schema change must set exactly one of its fields, not %d", ch.count())
 	}
 	switch {
+	case len(ch.Steps) > 0:
+		return m.applySteps(ch.Steps)
 	case ch.CreateTable != nil:
 		return m.eng.CreateTable(*ch.CreateTable)
 	case ch.DropTable != 0:
@@ -627,12 +636,52 @@ func (m *Member) applySchemaChange(ch SchemaChange) *tuple.Error {
 	}
 }
 
+// applySteps applies a change's steps in order; on a failure it undoes the
+// tables and indexes the earlier steps created.
+func (m *Member) applySteps(steps []SchemaChange) *tuple.Error {
+	var undo []func()
+	for _, st := range steps {
+		if st.count() != 1 || len(st.Steps) > 0 {
+			return tuple.Errorf(tuple.CodeIllegalParams, "a step must set exactly one of the other fields")
+		}
+		switch {
+		case st.DropTable != 0:
+			if _, ok := m.eng.Table(st.DropTable); !ok {
+				continue
+			}
+		case st.DropIndex != nil:
+			if idx, err := m.eng.Indexes(st.DropIndex.Table); err != nil ||
+				!slices.ContainsFunc(idx, func(x schema.IndexDef) bool { return x.ID == st.DropIndex.Index }) {
+				continue
+			}
+		}
+		if err := m.applySchemaChange(st); err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+			return err
+		}
+		switch {
+		case st.CreateTable != nil:
+			id := st.CreateTable.ID
+			undo = append(undo, func() { _ = m.eng.DropTable(id) })
+		case st.CreateIndex != nil:
+			t, i := st.CreateIndex.TableID, st.CreateIndex.ID
+			undo = append(undo, func() { _ = m.eng.DropIndex(t, i) })
+		}
+	}
+	return nil
+}
+
 // CheckSchema is a dry run of a DDL on this member's engine (the master's
 // check for .proc_apply_schema_change): the error ApplySchema would give,
 // with nothing changed.
 func (m *Member) CheckSchema(ch SchemaChange) *tuple.Error {
 	if ch.count() != 1 {
 		return tuple.Errorf(tuple.CodeIllegalParams, "a schema change must set exactly one of its fields, not %d", ch.count())
+	}
+	if len(ch.Steps) > 0 {
+		return tuple.Errorf(tuple.CodeIllegalParams, "a dry run takes one change, not steps")
 	}
 	switch {
 	case ch.CreateTable != nil:
