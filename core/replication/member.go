@@ -46,7 +46,9 @@ type Config struct {
 	// shipping; a replica behind the window gets a full copy.
 	WindowBytes int
 	// CheckpointEvery: a checkpoint after this many records since the
-	// last one.
+	// last one — and once their bytes reach half the last checkpoint's
+	// size, so that checkpointing large tables costs each write a constant
+	// share (a checkpoint encodes every table).
 	CheckpointEvery int
 	// CopyChunkBytes is the size of a full copy's chunks (one in flight
 	// per replica).
@@ -196,6 +198,11 @@ type Member struct {
 
 	undurable []undurableRec
 	sinceCkpt int
+	// sinceCkptBytes are the bytes of data records since the last
+	// checkpoint, lastCkptBytes that checkpoint's size: a checkpoint is
+	// due only once the records outweigh half of it, so that the cost of
+	// checkpoints per write stays constant however large the tables grow.
+	sinceCkptBytes, lastCkptBytes int
 	wantCkpt  bool // a full copy was installed: checkpoint at the first chance
 
 	writes  []pendingWrite
@@ -234,6 +241,10 @@ func Recover(cfg Config, rec *wal.Recovered) (*Member, error) {
 			}
 		}
 		m.sinceCkpt = len(rec.Records)
+		m.lastCkptBytes = len(rec.Checkpoint)
+		for _, r := range rec.Records {
+			m.sinceCkptBytes += len(r.Payload)
+		}
 	}
 	m.log = wal.New(rec, m.cfg.WAL)
 	m.flush()
@@ -349,6 +360,7 @@ func (m *Member) appendRecord(kind byte, body []byte) uint64 {
 	p := make([]byte, 0, 1+len(body))
 	p = append(append(p, kind), body...)
 	m.sinceCkpt++
+	m.sinceCkptBytes += len(p)
 	return m.log.Append(p)
 }
 
@@ -852,7 +864,8 @@ func (m *Member) confirmed(lsn uint64) bool {
 // maybeCheckpoint starts a checkpoint when one is due and none is being
 // written.
 func (m *Member) maybeCheckpoint() {
-	if m.log.Checkpointing() || !m.wantCkpt && m.sinceCkpt < m.cfg.CheckpointEvery {
+	due := m.sinceCkpt >= m.cfg.CheckpointEvery && m.sinceCkptBytes >= m.lastCkptBytes/2
+	if m.log.Checkpointing() || !m.wantCkpt && !due {
 		return
 	}
 	last := m.log.Last()
@@ -860,11 +873,12 @@ func (m *Member) maybeCheckpoint() {
 		m.wantCkpt = false
 		return
 	}
-	if err := m.log.Checkpoint(last, m.stateBlob()); err != nil {
+	blob := m.stateBlob()
+	if err := m.log.Checkpoint(last, blob); err != nil {
 		m.emit(Note{Event: "checkpoint refused", Detail: err.Error()})
 		return
 	}
-	m.wantCkpt, m.sinceCkpt = false, 0
+	m.wantCkpt, m.sinceCkpt, m.sinceCkptBytes, m.lastCkptBytes = false, 0, 0, len(blob)
 }
 
 func (m *Member) stateBlob() []byte {
