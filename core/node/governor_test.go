@@ -117,49 +117,21 @@ func (s *switchoverSolo) r2() tables.Replicaset {
 	return rs
 }
 
-// run ticks n times, carrying out effects as solo.settle does, except
-// calls to i2 and i3.
+// run ticks n times, carrying out effects as solo.settle does; calls to i2
+// and i3 (but their Raft messages) go to answer.
 func (s *switchoverSolo) run(n int) {
+	s.elsewhere = func(e OutCall) bool {
+		if (e.To != "i2" && e.To != "i3") || e.Request.Proc() == ".proc_raft_interact" {
+			return false
+		}
+		s.log = append(s.log, fmt.Sprintf("%s %s, master %s", e.To, e.Request.Proc(), s.r2().CurrentMasterID))
+		result, err := s.answer(e.To, e.Request)
+		s.n.CallDone(e.ID, result, err)
+		return true
+	}
 	for range n {
 		s.n.Tick()
-		for {
-			effects := s.n.TakeEffects()
-			if len(effects) == 0 {
-				break
-			}
-			for _, e := range effects {
-				switch e := e.(type) {
-				case Persist:
-					s.n.PersistDone(e.Stream, e.ID)
-				case Reply:
-					if out, ok := s.loops[e.ID]; ok {
-						delete(s.loops, e.ID)
-						var result any = e.Values
-						if len(e.Values) == 1 {
-							result = e.Values[0]
-						}
-						s.n.CallDone(out, result, e.Err)
-						continue
-					}
-					s.replies[e.ID] = e
-				case OutCall:
-					switch {
-					case e.To == "i1":
-						s.next++
-						s.loops[s.next] = e.ID
-						s.n.Call(s.next, "pico_service", e.Request)
-					case (e.To == "i2" || e.To == "i3") && e.Request.Proc() != ".proc_raft_interact":
-						s.log = append(s.log, fmt.Sprintf("%s %s, master %s", e.To, e.Request.Proc(), s.r2().CurrentMasterID))
-						result, err := s.answer(e.To, e.Request)
-						s.n.CallDone(e.ID, result, err)
-					default:
-						s.n.CallDone(e.ID, nil, &api.Error{Code: api.CodeNoConnection, Message: "no route to " + e.To})
-					}
-				case FailStop:
-					s.t.Fatalf("fatal: %v", e.Err)
-				}
-			}
-		}
+		s.settle()
 	}
 }
 

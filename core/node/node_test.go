@@ -27,6 +27,9 @@ type solo struct {
 	replies map[CallID]Reply
 	next    CallID
 	loops   map[CallID]CallID // our calls to ourselves: incoming id -> OutCall id
+	// elsewhere, if set, answers the calls to other instances it takes
+	// (true); the others fail as if nobody listened.
+	elsewhere func(OutCall) bool
 }
 
 func newSolo(t *testing.T) *solo {
@@ -90,7 +93,9 @@ func (s *solo) settle() {
 				s.replies[e.ID] = e
 			case OutCall:
 				if e.To != "i1" {
-					s.n.CallDone(e.ID, nil, &api.Error{Code: api.CodeNoConnection, Message: "no route to " + e.To})
+					if s.elsewhere == nil || !s.elsewhere(e) {
+						s.n.CallDone(e.ID, nil, &api.Error{Code: api.CodeNoConnection, Message: "no route to " + e.To})
+					}
 					continue
 				}
 				s.next++
