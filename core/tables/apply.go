@@ -6,6 +6,7 @@ import (
 
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/storage"
 	"github.com/picogo/picogo/core/tuple"
 )
 
@@ -65,6 +66,7 @@ func (s *Store) applyDmls(ds []Dml, batch bool) Result {
 	for i := range ds {
 		c, e := tx.dml(&ds[i])
 		if e != nil {
+			tx.rollback()
 			if batch {
 				e = tuple.Errorf(e.Code, "batch op %d: %s", i, e.Message)
 			}
@@ -76,13 +78,21 @@ func (s *Store) applyDmls(ds []Dml, batch bool) Result {
 	return Result{RowCount: n}
 }
 
-// txn stages writes over the store so that a batch is all or nothing.
+// txn makes a batch all or nothing: it stages the writes to system tables
+// over the store, and applies those to engine tables at once, keeping
+// their changes to undo.
 type txn struct {
-	s      *Store
-	writes map[uint32]map[string]*tuple.Tuple // nil Tuple: deleted
+	s       *Store
+	writes  map[uint32]map[string]*tuple.Tuple // nil Tuple: deleted
+	changes []storage.Change                   // applied to the engine, in order
 }
 
-func (tx *txn) get(t *table, key string) (tuple.Tuple, bool) {
+// get reads the row with encoded primary key key (values pk).
+func (tx *txn) get(t *table, key string, pk []any) (tuple.Tuple, bool) {
+	if t.inEngine() {
+		tup, ok, _ := tx.s.eng.Get(t.def.ID, 0, pk) // the key has been checked
+		return tup, ok
+	}
 	if w, ok := tx.writes[t.def.ID][key]; ok {
 		if w == nil {
 			return tuple.Tuple{}, false
@@ -93,16 +103,45 @@ func (tx *txn) get(t *table, key string) (tuple.Tuple, bool) {
 	return tup, ok
 }
 
-func (tx *txn) set(t *table, key string, tup *tuple.Tuple) {
+// set writes (tup != nil) or deletes the row with encoded primary key key
+// (values pk). Writing to an engine table fails with TUPLE_FOUND when a
+// unique secondary index has the row's key.
+func (tx *txn) set(t *table, key string, pk []any, tup *tuple.Tuple) *tuple.Error {
+	if t.inEngine() {
+		var c storage.Change
+		var e *tuple.Error
+		if tup == nil {
+			c, e = tx.s.eng.Delete(t.def.ID, 0, pk)
+		} else {
+			c, e = tx.s.eng.Replace(t.def.ID, *tup)
+		}
+		if e == nil {
+			tx.changes = append(tx.changes, c)
+		}
+		return e
+	}
 	w := tx.writes[t.def.ID]
 	if w == nil {
 		w = map[string]*tuple.Tuple{}
 		tx.writes[t.def.ID] = w
 	}
 	w[key] = tup
+	return nil
+}
+
+// rollback undoes the changes applied to the engine, the last first.
+func (tx *txn) rollback() {
+	for i := len(tx.changes) - 1; i >= 0; i-- {
+		if e := tx.s.eng.Undo(tx.changes[i]); e != nil {
+			panic("tables: undoing a change of a failed batch: " + e.Message)
+		}
+	}
 }
 
 func (tx *txn) commit() {
+	for _, c := range tx.changes {
+		tx.s.tables[c.Table].writes++
+	}
 	ids := make([]uint32, 0, len(tx.writes))
 	for id := range tx.writes {
 		ids = append(ids, id)
@@ -149,13 +188,15 @@ func (tx *txn) dml(d *Dml) (uint64, *tuple.Error) {
 			return 0, e
 		}
 		k, _ := def.RowKey(tup.Values()) // CheckTuple has checked the key types
-		key := string(k)
-		if old, exists := tx.get(t, key); exists && d.Kind == DmlInsert {
+		key, pk := string(k), pkOf(def, tup.Values())
+		if old, exists := tx.get(t, key, pk); exists && d.Kind == DmlInsert {
 			return 0, tuple.Errorf(tuple.CodeTupleFound,
 				"Duplicate key exists in unique index \"%s\" in space \"%s\" with old tuple - %s and new tuple - %s",
 				def.PkName(), def.Name, old, tup)
 		}
-		tx.set(t, key, &tup)
+		if e := tx.set(t, key, pk, &tup); e != nil {
+			return 0, e
+		}
 		return 1, nil
 	case DmlUpdate, DmlDelete:
 		if len(d.Key) == 0 || len(d.Tuple) != 0 || (d.Kind == DmlDelete && len(d.Ops) != 0) {
@@ -171,17 +212,19 @@ func (tx *txn) dml(d *Dml) (uint64, *tuple.Error) {
 		}
 		key := string(k)
 		if d.Kind == DmlDelete {
-			if _, exists := tx.get(t, key); !exists {
+			if _, exists := tx.get(t, key, keyVals); !exists {
 				return 0, nil
 			}
-			tx.set(t, key, nil)
+			if e := tx.set(t, key, keyVals, nil); e != nil {
+				return 0, e
+			}
 			return 1, nil
 		}
 		up, e := tuple.ParseUpdate(d.Ops, def.FieldNames())
 		if e != nil {
 			return 0, e
 		}
-		old, exists := tx.get(t, key)
+		old, exists := tx.get(t, key, keyVals)
 		if !exists {
 			return 0, nil // Tarantool: updating a missing row is no error
 		}
@@ -196,10 +239,21 @@ func (tx *txn) dml(d *Dml) (uint64, *tuple.Error) {
 			return 0, tuple.Errorf(tuple.CodeCantUpdatePrimaryKey,
 				"Attempt to modify a tuple field which is part of primary index in space '%s'", def.Name)
 		}
-		tx.set(t, key, &tup)
+		if e := tx.set(t, key, keyVals, &tup); e != nil {
+			return 0, e
+		}
 		return 1, nil
 	}
 	return 0, tuple.Errorf(tuple.CodeIllegalParams, "unknown dml kind %q", d.Kind)
+}
+
+// pkOf is the primary key of tuple values that fit the table.
+func pkOf(def *schema.TableDef, vals []any) []any {
+	pk := make([]any, len(def.PrimaryKey))
+	for i, pos := range def.PrimaryKey {
+		pk[i] = vals[pos]
+	}
+	return pk
 }
 
 // newRow decodes and checks a tuple for the table.

@@ -22,6 +22,8 @@
 //
 // Like everything in core/, the package is single-threaded and
 // deterministic: wherever an order is observable (scans, snapshots, hashes)
-// rows are sorted by their order-preserving primary key encoding (see
-// tuple.EncodeKey), never taken in map order.
+// rows come in primary key order — a system table's sorted by their
+// order-preserving primary key encoding (see tuple.EncodeKey), never taken
+// in map order; a global user table's from the B-tree of the
+// core/storage engine that holds them, which orders keys the same way.
 package tables

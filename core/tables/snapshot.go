@@ -74,14 +74,13 @@ func (s *Store) Snapshot() ra.Snapshotter {
 		sn.chunkBytes = DefaultChunkBytes
 	}
 	for _, id := range s.ids() {
-		t := s.tables[id]
-		if len(t.rows) == 0 {
+		tups := s.ordered(s.tables[id])
+		if len(tups) == 0 {
 			continue
 		}
-		keys := t.keys()
-		rows := make([]msgpack.RawMessage, len(keys))
-		for i, k := range keys {
-			rows[i] = t.rows[k].Raw()
+		rows := make([]msgpack.RawMessage, len(tups))
+		for i, tup := range tups {
+			rows[i] = tup.Raw()
 		}
 		sn.tables = append(sn.tables, snapTable{id: id, rows: rows})
 	}
@@ -185,7 +184,7 @@ func (s *Store) Restore(chunks []ra.Chunk) error {
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	s.tables, s.byName = next.tables, next.byName
+	s.tables, s.byName, s.eng = next.tables, next.byName, next.eng
 	return nil
 }
 
@@ -218,24 +217,73 @@ func rebuild(rows map[uint32][]msgpack.RawMessage) (*Store, error) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	for _, id := range ids {
-		t, ok := s.tables[id]
-		if !ok {
-			return nil, fmt.Errorf("tuples of table %d, which _pico_table does not define", id)
+	// The system tables first (they define what the engine holds), then
+	// the global user tables, in the engine.
+	for _, engine := range []bool{false, true} {
+		if engine {
+			if e := s.fillEngine(); e != nil {
+				return nil, e
+			}
 		}
-		for _, raw := range rows[id] {
-			tup, e := newRow(&t.def, raw)
-			if e != nil {
-				return nil, fmt.Errorf("table %s: %w", t.def.Name, e)
+		for _, id := range ids {
+			t, ok := s.tables[id]
+			if !ok {
+				return nil, fmt.Errorf("tuples of table %d, which _pico_table does not define", id)
 			}
-			key, _ := t.def.RowKey(tup.Values())
-			if _, dup := t.rows[string(key)]; dup {
-				return nil, fmt.Errorf("table %s: duplicate key in tuple %s", t.def.Name, tup)
+			if t.inEngine() != engine {
+				continue
 			}
-			t.rows[string(key)] = tup
+			for _, raw := range rows[id] {
+				if err := s.restoreRow(t, raw); err != nil {
+					return nil, fmt.Errorf("table %s: %w", t.def.Name, err)
+				}
+			}
 		}
 	}
 	return s, nil
+}
+
+// restoreRow checks and places one row of a snapshot.
+func (s *Store) restoreRow(t *table, raw []byte) error {
+	tup, e := newRow(&t.def, raw)
+	if e != nil {
+		return e
+	}
+	if t.inEngine() {
+		if _, e := s.eng.Insert(t.def.ID, tup); e != nil {
+			return e
+		}
+		return nil
+	}
+	key, _ := t.def.RowKey(tup.Values())
+	if _, dup := t.rows[string(key)]; dup {
+		return fmt.Errorf("duplicate key in tuple %s", tup)
+	}
+	t.rows[string(key)] = tup
+	return nil
+}
+
+// fillEngine creates, in a rebuilt store's engine, the global user tables
+// and their secondary indexes as the committed DDL has them: all but the
+// table or the index whose create is pending.
+func (s *Store) fillEngine() *tuple.Error {
+	ddl, _, pending := s.PendingSchemaChange()
+	for _, id := range s.ids() {
+		t := s.tables[id]
+		switch {
+		case !t.inEngine():
+		case pending && ddl.Kind == DdlCreateTable && ddl.TableOf() == id:
+		case pending && ddl.Kind == DdlCreateIndex && ddl.Index != nil && ddl.Index.TableID == id:
+			if e := s.createInEngine(t, ddl.Index.ID); e != nil {
+				return e
+			}
+		default:
+			if e := s.createInEngine(t, 0); e != nil {
+				return e
+			}
+		}
+	}
+	return nil
 }
 
 // defsFromRows parses _pico_table rows and completes them with the primary

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/storage"
 	"github.com/picogo/picogo/core/tuple"
 )
 
@@ -15,10 +16,19 @@ const DefaultChunkBytes = 1 << 20
 // Store holds every global table; make one with New. It is not safe for
 // concurrent use (like all of core/, it is driven by one caller).
 //
-// Rows live in a Go map per table, keyed by the encoding of their primary
-// key (schema.TableDef.RowKey): point reads and writes are O(key size). Ordered reads (Scan,
-// Snapshot, StateHash) sort the keys of a table once, O(n log n), and reuse
-// the order until the table is written again.
+// The rows of a system table live in a Go map per table, keyed by the
+// encoding of their primary key (schema.TableDef.RowKey): point reads and
+// writes are O(key size). Ordered reads (Scan, Snapshot, StateHash) sort
+// the keys of a table once, O(n log n), and reuse the order until the
+// table is written again.
+//
+// The rows of a global user table live in a storage.Engine, the engine
+// sharded tables use (B-tree indexes, unique secondary indexes enforced,
+// Tarantool's DML semantics): a table is a table whichever way it is
+// replicated. The engine has a table from its ddl_commit to its drop, with
+// its committed secondary indexes. table.inEngine decides which is which.
+// Both kinds read the same: rows in primary key order, so a Store's
+// outputs (Scan, StateHash, Snapshot) do not depend on where rows live.
 type Store struct {
 	// ChunkBytes is the size after which a snapshot chunk is cut (at least
 	// one tuple per chunk). Zero or less means DefaultChunkBytes.
@@ -26,15 +36,16 @@ type Store struct {
 
 	tables map[uint32]*table
 	byName map[string]uint32
-	resets uint64 // how many times the store was emptied (a snapshot restored)
+	eng    *storage.Engine // the rows of the global user tables
+	resets uint64          // how many times the store was emptied (a snapshot restored)
 }
 
-// table is a table's definition and rows.
+// table is a table's definition and, for a system table, its rows.
 type table struct {
 	def    schema.TableDef
-	rows   map[string]tuple.Tuple
-	sorted []string // row keys in order; nil when stale
-	writes uint64   // rows set or deleted so far
+	rows   map[string]tuple.Tuple // a system table's rows; empty for the others
+	sorted []string               // row keys in order; nil when stale
+	writes uint64                 // rows set or deleted so far
 }
 
 // New returns a store holding the system tables, whose definitions are
@@ -54,6 +65,7 @@ func New() *Store {
 func (s *Store) reset() {
 	s.tables = map[uint32]*table{}
 	s.byName = map[string]uint32{}
+	s.eng = storage.New()
 	s.resets++
 }
 
@@ -104,7 +116,26 @@ func (s *Store) putRow(id uint32, tup tuple.Tuple) {
 	t.set(string(key), &tup)
 }
 
-// set writes (tup != nil) or deletes a row.
+// inEngine is the one place that decides where a table's rows live: a
+// global user table's in the engine (Store.eng), a system table's in
+// table.rows. A sharded table's rows are not the global tables' at all
+// (DML into it is refused), so it has none here.
+func (t *table) inEngine() bool {
+	return t.def.ID >= FirstUserTableID && !t.def.IsSharded()
+}
+
+// ordered returns a table's rows in primary key order, wherever they
+// live. A global table whose create is pending is not in the engine yet:
+// it has no rows.
+func (s *Store) ordered(t *table) []tuple.Tuple {
+	if !t.inEngine() {
+		return t.ordered()
+	}
+	rows, _ := s.eng.Select(t.def.ID, 0, nil, storage.IterALL, 0, storage.NoLimit)
+	return rows
+}
+
+// set writes (tup != nil) or deletes a row of a system table.
 func (t *table) set(key string, tup *tuple.Tuple) {
 	t.writes++
 	if tup == nil {
@@ -204,6 +235,10 @@ func (s *Store) Get(table uint32, key []any) (tuple.Tuple, bool, error) {
 	if err != nil {
 		return tuple.Tuple{}, false, err
 	}
+	if t := s.tables[table]; t.inEngine() {
+		tup, ok, _ := s.eng.Get(table, 0, key) // KeyOf has checked the key; no table (a pending create): no row
+		return tup, ok, nil
+	}
 	tup, ok := s.tables[table].rows[string(k)]
 	return tup, ok, nil
 }
@@ -214,7 +249,7 @@ func (s *Store) Scan(table uint32) ([]tuple.Tuple, error) {
 	if !ok {
 		return nil, errNoSuchTable(table)
 	}
-	return t.ordered(), nil
+	return s.ordered(t), nil
 }
 
 // Property returns the value of a _pico_property key.
@@ -262,13 +297,13 @@ func (s *Store) StateHash() [32]byte {
 	h := sha256.New()
 	var n [8]byte
 	for _, id := range s.ids() {
-		t := s.tables[id]
+		rows := s.ordered(s.tables[id])
 		binary.BigEndian.PutUint64(n[:], uint64(id))
 		h.Write(n[:])
-		binary.BigEndian.PutUint64(n[:], uint64(len(t.rows)))
+		binary.BigEndian.PutUint64(n[:], uint64(len(rows)))
 		h.Write(n[:])
-		for _, k := range t.keys() {
-			raw := t.rows[k].Raw()
+		for _, row := range rows {
+			raw := row.Raw()
 			binary.BigEndian.PutUint64(n[:], uint64(len(raw)))
 			h.Write(n[:])
 			h.Write(raw)

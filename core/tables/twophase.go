@@ -143,7 +143,7 @@ func (s *Store) TiersConcerned(ddl Ddl) []string {
 // tierNames are the names of _pico_tier's rows, in order.
 func (s *Store) tierNames() []string {
 	var names []string
-	for _, tup := range s.tables[TablePicoTier].ordered() {
+	for _, tup := range s.tables[TablePicoTier].ordered() { // a system table
 		if name, ok := tup.Field(0).(string); ok {
 			names = append(names, name)
 		}
@@ -378,6 +378,15 @@ func (s *Store) ddlFinish(op Op, commit bool) Result {
 	id := ddl.TableOf()
 	t, exists := s.tables[id]
 	create := ddl.Kind == DdlCreateTable || ddl.Kind == DdlCreateIndex
+	if commit && exists && t.inEngine() {
+		// First, as it may fail: a unique index over rows written since
+		// the masters' dry run (ApplicableHere) have equal keys. Then the
+		// commit is refused and the change stays pending: asked again,
+		// the masters answer abort.
+		if e := s.commitInEngine(t, ddl); e != nil {
+			return Result{Err: e}
+		}
+	}
 	switch {
 	case !exists: // cannot happen: the table is not dropped while a change on it is pending
 	case ddl.Kind == DdlCreateTable || ddl.Kind == DdlDropTable:
@@ -407,6 +416,59 @@ func (s *Store) ddlFinish(op Op, commit bool) Result {
 		s.setProperty(PropGlobalSchemaVersion, ver)
 	}
 	return Result{}
+}
+
+// commitInEngine applies a committed change to the engine, which holds
+// the committed tables and indexes only (an aborted change never reached
+// it). It fails, changing nothing, only if an index does not build.
+func (s *Store) commitInEngine(t *table, ddl Ddl) *tuple.Error {
+	id := t.def.ID
+	switch ddl.Kind {
+	case DdlCreateTable:
+		return s.createInEngine(t, 0)
+	case DdlDropTable:
+		_ = s.eng.DropTable(id) // it is there: created at its commit
+	case DdlCreateIndex:
+		if ddl.Index == nil {
+			return nil // written by ddlPrepare, which sets it: does not happen
+		}
+		if x, ok := s.index(id, ddl.Index.ID); ok {
+			return s.eng.CreateIndex(x)
+		}
+	case DdlDropIndex:
+		_ = s.eng.DropIndex(id, ddl.IndexID) // it is there: created at its commit
+	}
+	return nil
+}
+
+// createInEngine creates a global table in the engine with its secondary
+// indexes (its _pico_index rows), but for index skip (0: none, as the
+// primary index comes with the table). Either all is created or nothing.
+func (s *Store) createInEngine(t *table, skip uint32) *tuple.Error {
+	if e := s.eng.CreateTable(t.def); e != nil {
+		return e
+	}
+	for _, x := range s.Indexes(t.def.ID) {
+		if x.ID == 0 || x.ID == skip {
+			continue
+		}
+		if e := s.eng.CreateIndex(x); e != nil {
+			_ = s.eng.DropTable(t.def.ID)
+			return e
+		}
+	}
+	return nil
+}
+
+// tryIndex is a dry run of creating an index in the engine: the error the
+// commit would get (TUPLE_FOUND for a unique index over rows with equal
+// keys), the engine left as it was. As core/replication's CheckSchema, it
+// builds the index and drops it again.
+func (s *Store) tryIndex(x schema.IndexDef) *tuple.Error {
+	if e := s.eng.CreateIndex(x); e != nil {
+		return e
+	}
+	return s.eng.DropIndex(x.TableID, x.ID)
 }
 
 // setOperable sets the operable flag of a table and of its indexes, as
@@ -475,9 +537,10 @@ func (s *Store) removeTable(id uint32) {
 // at the same applied index). A created global table must be one the
 // Raft-replicated store keeps (memtx); a sharded table's definition must
 // be valid — what its rows allow (a unique index over duplicates) is
-// checked by the node against its engine. A created index must not be a
-// unique secondary index of a global table: the Raft-replicated store does
-// not enforce those yet. Dropping is always applicable.
+// checked by the node against its engine. A created index on a global
+// table must build over the table's rows (tryIndex: a unique one over
+// rows with equal keys answers TUPLE_FOUND). Dropping is always
+// applicable.
 func (s *Store) ApplicableHere(ddl Ddl) *tuple.Error {
 	switch {
 	case ddl.Kind == DdlCreateTable && ddl.Def != nil && ddl.Def.IsSharded():
@@ -487,11 +550,8 @@ func (s *Store) ApplicableHere(ddl Ddl) *tuple.Error {
 	case ddl.Kind == DdlCreateTable && ddl.Def != nil:
 		return validateGlobal(ddl.Def)
 	case ddl.Kind == DdlCreateIndex && ddl.Index != nil:
-		t, ok := s.tables[ddl.Index.TableID]
-		if ok && !t.def.IsSharded() && ddl.Index.IsUnique() {
-			return tuple.Errorf(tuple.CodeUnsupported, "Can't create or modify index '%s' in space '%s': "+
-				"unique secondary indexes of global tables are not enforced yet (create it with unique = false)",
-				ddl.Index.Name, t.def.Name)
+		if t, ok := s.tables[ddl.Index.TableID]; ok && t.inEngine() {
+			return s.tryIndex(*ddl.Index)
 		}
 	}
 	return nil
