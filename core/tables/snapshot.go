@@ -185,6 +185,7 @@ func (s *Store) Restore(chunks []ra.Chunk) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	s.tables, s.byName, s.eng = next.tables, next.byName, next.eng
+	s.resets++ // every Stamp taken before is stale
 	return nil
 }
 
