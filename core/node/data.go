@@ -281,6 +281,13 @@ func (m *data) reconcileSchema() {
 	}
 	switch steps := append(drops, creates...); len(steps) {
 	case 0:
+		// Nothing changes in this engine, but the version is recorded
+		// all the same: members compare versions (a full copy from a
+		// master behind this member's schema is refused), so they must
+		// count the same ones whatever their engines needed.
+		if version > m.member.SchemaVersion() {
+			m.applySchema(version, replication.SchemaChange{})
+		}
 	case 1:
 		m.applySchema(version, steps[0])
 	default:

@@ -525,7 +525,10 @@ func (m *Member) Promote(id ReqID, target vclock.VClock, timeoutTicks int) {
 
 // ApplySchema applies a committed DDL to the engine and logs it (replay
 // reproduces it). A version at or below the last applied (or deferred) is
-// ignored. On the master an error leaves the engine and the version as
+// ignored. An empty change records a version that changed nothing in this
+// engine (DDL on global tables, or another tier's): every member then
+// counts the same versions, whatever it applied — a full copy from a
+// master is refused only when the master is really behind. On the master an error leaves the engine and the version as
 // they were. A replica whose data does not fit the DDL yet — it lags, and
 // the master changed those rows before its DDL (a unique index over keys
 // that were duplicate then) — defers it, logged, and applies it at the
@@ -537,7 +540,7 @@ func (m *Member) ApplySchema(version uint64, ch SchemaChange) *tuple.Error {
 	if version <= m.knownSchema() {
 		return nil
 	}
-	if ch.count() != 1 {
+	if ch.count() > 1 {
 		return tuple.Errorf(tuple.CodeIllegalParams, "a schema change must set exactly one of its fields, not %d", ch.count())
 	}
 	if len(m.pending) == 0 {
@@ -631,7 +634,11 @@ func (ch SchemaChange) count() int {
 }
 
 func (m *Member) applySchemaChange(ch SchemaChange) *tuple.Error {
-	if ch.count() != 1 {
+	switch ch.count() {
+	case 0:
+		return nil // a version that changed nothing here (see ApplySchema)
+	case 1:
+	default:
 		return tuple.Errorf(tuple.CodeIllegalParams, "a schema change must set exactly one of its fields, not %d", ch.count())
 	}
 	switch {
