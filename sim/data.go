@@ -57,6 +57,13 @@ type dataPlane struct {
 // that a seed's other parameters stay what they were).
 func drawData(r *rand.Rand, p *Params) {
 	p.Tiers[0].IsSync = r.IntN(2) == 0
+	if p.Tiers[0].IsSync {
+		// A synchronous replicaset fails over only once a majority of its
+		// members answer: one stopped for good and not expelled could
+		// leave it without a master for good (by design; the operator
+		// expels it). The simulator's operator does not retire there.
+		p.Retire = false
+	}
 	if r.IntN(3) == 0 {
 		p.Tiers[0].ReplicationFactor = uint64(2 + r.IntN(2))
 	}
