@@ -26,9 +26,9 @@ import (
 //     indexes: see TestDataSecondShardedTable for why they may differ);
 //     every engine holds exactly the operable sharded tables of its tier;
 //   - the writes and a read of every key on its master at rest are
-//     linearizable (data.go): in a synchronous tier always; in an
-//     asynchronous one, for the replicasets the governor never began a
-//     failover in.
+//     linearizable (data.go), for the replicasets the governor never
+//     began a failover in — in a synchronous tier, only a failover away
+//     from a master being expelled is excluded.
 
 // checkData runs the per-event checks on in.
 func (w *World) checkData(in *instance) error {
@@ -61,7 +61,13 @@ func (w *World) observeNote(in *instance, event, detail string) {
 		return
 	}
 	if rest, ok := strings.CutPrefix(detail, "master switchover: "); ok && strings.Contains(detail, " unreachable, ask vclocks") {
-		if rs, _, ok := strings.Cut(rest, ":"); ok && w.data.lossy != nil {
+		rs, rest, _ := strings.Cut(rest, ": master ")
+		old, _, _ := strings.Cut(rest, " ->")
+		if w.data.lossy != nil && (!w.dataTier().IsSync || w.expelledName(in, old)) {
+			// An asynchronous failover may lose acknowledged writes; so
+			// may a synchronous one away from a master being expelled
+			// (what only it had goes with it: the quorum counts the
+			// members not expelled).
 			w.data.lossy[rs] = true
 		}
 	}
@@ -181,4 +187,14 @@ func engineRows(e *storage.Engine) string {
 		}
 	}
 	return b.String()
+}
+
+// expelledName: in's tables say instance name is expelled or on its way.
+func (w *World) expelledName(in *instance, name string) bool {
+	top, err := in.node().Tables().ReadTopology()
+	if err != nil {
+		return false
+	}
+	i, ok := top.Instance(name)
+	return ok && (i.Current.Variant == tables.GradeExpelled || i.Target.Variant == tables.GradeExpelled)
 }
