@@ -73,6 +73,11 @@ func drawData(r *rand.Rand, p *Params) {
 	if r.IntN(3) == 0 {
 		p.Tiers[0].ReplicationFactor = uint64(2 + r.IntN(2))
 	}
+	if p.Tiers[0].IsSync && r.IntN(3) > 0 {
+		// A synchronous replicaset of three: a failover is possible with
+		// a member down (a majority of two answers).
+		p.Tiers[0].ReplicationFactor = 3
+	}
 	p.DataShare = 0.2 + r.Float64()*0.4
 	if p.Limits.MaxMsgBytes == 64<<10 && r.IntN(2) == 0 {
 		// Bounded shipping, a small window (a replica behind it gets a
@@ -92,12 +97,15 @@ func drawData(r *rand.Rand, p *Params) {
 		// core/replication's: docs/simulator.md, "Known bugs").
 		p.DdlEvery = between(r, 200*time.Millisecond, 1500*time.Millisecond)
 	}
+	if r.IntN(3) > 0 {
+		p.MasterFaultEvery = between(r, 500*time.Millisecond, 2*time.Second)
+	}
 }
 
 func (p Params) dataString() string {
 	rl := p.Limits.Replication
-	return fmt.Sprintf(" data=%.2f sync=%v repl-limits=%d/%d/%d/%d ddl=%v", p.DataShare, p.Tiers[0].IsSync,
-		rl.MaxBytesInFlight, rl.WindowBytes, rl.CheckpointEvery, rl.CopyChunkBytes, p.DdlEvery)
+	return fmt.Sprintf(" data=%.2f sync=%v repl-limits=%d/%d/%d/%d ddl=%v master-faults=%v", p.DataShare, p.Tiers[0].IsSync,
+		rl.MaxBytesInFlight, rl.WindowBytes, rl.CheckpointEvery, rl.CopyChunkBytes, p.DdlEvery, p.MasterFaultEvery)
 }
 
 // dataTier is the tier the sharded tables live in.
@@ -332,6 +340,74 @@ func (w *World) namedMaster(msg string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// scheduleMasterFaults aims faults at the data tier's masters, about every
+// MasterFaultEvery: a master crashes, or is cut off from every other
+// instance (clients still reach it), for 0.8–2 s — long enough for the
+// sentinel to take it Offline and the governor to fail over while clients
+// write to it.
+func (w *World) scheduleMasterFaults() {
+	if !w.data.ready || w.params.MasterFaultEvery <= 0 {
+		return
+	}
+	w.every(w.params.MasterFaultEvery, func() {
+		r := w.faultRng
+		l := w.leader()
+		if l == nil {
+			return
+		}
+		top, err := l.node().Tables().ReadTopology()
+		if err != nil {
+			return
+		}
+		var masters []*instance
+		for _, rs := range top.Replicasets {
+			if rs.Tier != w.dataTier().Name {
+				continue
+			}
+			if i := w.masterOf(rs.ReplicasetID); i >= 0 && w.instances[i].up() {
+				masters = append(masters, w.instances[i])
+			}
+		}
+		if len(masters) == 0 {
+			return
+		}
+		in := masters[r.IntN(len(masters))]
+		down := 0
+		for _, o := range w.instances {
+			if !o.up() {
+				down++
+			}
+		}
+		if r.IntN(2) == 0 && down+1 <= (len(w.instances)-1)/2 {
+			in.crash(r.Float64() < w.params.Torn)
+			w.sched.after(int64(between(r, 800*time.Millisecond, 2*time.Second)), func() {
+				if !in.up() && !in.terminated && w.failure == nil {
+					if err := in.start(); err != nil {
+						w.fail(err)
+					}
+				}
+			})
+			return
+		}
+		var cuts [][2]string
+		for _, o := range w.instances {
+			if o != in {
+				cuts = append(cuts, [2]string{in.addr, o.addr}, [2]string{o.addr, in.addr})
+			}
+		}
+		for _, c := range cuts {
+			w.cut[c] = true
+		}
+		w.trace.printf("partition: master i%d cut off", in.id)
+		w.sched.after(int64(between(r, 800*time.Millisecond, 2*time.Second)), func() {
+			for _, c := range cuts {
+				delete(w.cut, c)
+			}
+			w.trace.printf("partition healed: master i%d", in.id)
+		})
+	})
 }
 
 // scheduleDDL arms the DDL client: about every DdlEvery, it creates the

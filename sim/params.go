@@ -81,10 +81,13 @@ type Params struct {
 	// User data (data.go): the share of client operations that write or
 	// read the sharded table in the first tier (whose IsSync and
 	// replication factor the seed draws, with Tiers), and how often the
-	// DDL client creates or drops a second sharded table during the fault
-	// phase (0: never).
+	// DDL client creates or drops a GLOBAL table during the fault phase
+	// (0: never).
 	DataShare float64
 	DdlEvery  time.Duration
+	// MasterFaultEvery: about this often a master of the data tier
+	// crashes or is cut off for 0.8–2 s (0: never; data.go).
+	MasterFaultEvery time.Duration
 }
 
 func between(r *rand.Rand, lo, hi time.Duration) time.Duration {

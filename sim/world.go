@@ -275,6 +275,7 @@ func (w *World) run() {
 	w.scheduleLifecycle()
 	w.scheduleStranger()
 	w.scheduleDDL()
+	w.scheduleMasterFaults()
 	faultEnd := w.sched.now + int64(w.params.FaultPhase)
 	w.runUntil(faultEnd)
 	if w.failure != nil {
