@@ -57,6 +57,11 @@ type dataPlane struct {
 	ddlBusy  bool
 	ddlAsked int // schema-change steps checked (datacheck.go)
 	fresh    int // fresh row ids handed out
+	// The topology last read (topology).
+	top      tables.Topology
+	topOf    *instance
+	topAt    uint64
+	topEpoch int
 }
 
 // drawData draws the data plane's parameters, after every other one (so
@@ -178,7 +183,7 @@ func (w *World) replicasetOf(in *instance) (string, bool) {
 	if in.raftID == 0 {
 		return "", false
 	}
-	top, ok := w.latestTopology()
+	top, ok := w.data.topology(w)
 	if !ok {
 		return "", false
 	}
@@ -188,6 +193,29 @@ func (w *World) replicasetOf(in *instance) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// topology is latestTopology, read again only once the most advanced
+// running instance or its applied index changed.
+func (d *dataPlane) topology(w *World) (tables.Topology, bool) {
+	var best *instance
+	for _, in := range w.running() {
+		if best == nil || in.node().Status().Applied > best.node().Status().Applied {
+			best = in
+		}
+	}
+	if best == nil {
+		return tables.Topology{}, false
+	}
+	applied := best.node().Status().Applied
+	if d.topOf != best || d.topAt != applied || d.topEpoch != best.epoch {
+		top, err := best.node().Tables().ReadTopology()
+		if err != nil {
+			return tables.Topology{}, false
+		}
+		d.top, d.topOf, d.topAt, d.topEpoch = top, best, applied, best.epoch
+	}
+	return d.top, true
 }
 
 // rowTuple is a row of def: id, its bucket, value.
