@@ -115,6 +115,10 @@ func (c *client) operate() {
 		c.busy = false
 		return
 	}
+	if c.w.data.ready && c.rng.Float64() < c.w.params.DataShare {
+		c.dataOp()
+		return
+	}
 	key := c.key()
 	switch x := c.rng.IntN(10); {
 	case x < 4:

@@ -270,6 +270,7 @@ func (in *instance) observe(e node.Effect) {
 		}
 	case node.Note:
 		in.w.trace.printf("i%d %s: %s", in.id, e.Event, e.Detail)
+		in.w.observeNote(in, e.Event, e.Detail)
 	case node.FailStop:
 		if in.w.scripted {
 			// A test may expect it (a refused join, a failed disk): the

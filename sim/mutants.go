@@ -41,6 +41,16 @@ var MutantList = []Mutant{
 		mutant.Of(mutant.JoinIgnoresFailureDomains)},
 	{"sharding-skips-wait", "an instance configures sharding without first applying the governor's (term, index)",
 		mutant.Of(mutant.ShardingSkipsWait)},
+	{"promote-without-wait", "a promoted replica turns writable at once, without first reaching the old master's vclock",
+		mutant.Of(mutant.PromoteWithoutWait)},
+	{"sync-ack-before-quorum", "a synchronous master acknowledges a write once durable locally, before a majority of its replicaset has it",
+		mutant.Of(mutant.SyncAckBeforeQuorum)},
+	{"replica-accepts-writes", "a replica takes a write instead of refusing it",
+		mutant.Of(mutant.ReplicaAcceptsWrites)},
+	{"schema-before-commit", "an instance applies a pending schema change to its engine before the change commits",
+		mutant.Of(mutant.SchemaBeforeCommit)},
+	{"ddl-skips-unreachable-master", "the governor decides a schema change without the masters it cannot reach",
+		mutant.Of(mutant.DdlSkipsUnreachableMaster)},
 }
 
 // ParseMutant finds a mutant by name.

@@ -77,6 +77,17 @@ type Params struct {
 
 	FaultPhase    time.Duration // faults are injected this long
 	LivenessBound time.Duration // then everything must settle within this
+
+	// User data (data.go): the share of client operations that write or
+	// read the sharded table in the first tier (whose IsSync and
+	// replication factor the seed draws, with Tiers), and how often the
+	// DDL client creates or drops a GLOBAL table during the fault phase
+	// (0: never).
+	DataShare float64
+	DdlEvery  time.Duration
+	// MasterFaultEvery: about this often a master of the data tier
+	// crashes or is cut off for 0.8–2 s (0: never; data.go).
+	MasterFaultEvery time.Duration
 }
 
 func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
@@ -169,6 +180,7 @@ func drawParams(r *rand.Rand) Params {
 	if r.IntN(3) == 0 {
 		p.Stranger = 8 + r.IntN(40)
 	}
+	drawData(r, &p)
 	return p
 }
 
@@ -199,5 +211,5 @@ func (p Params) String() string {
 		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.LoopDelay, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
 		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.Limits.SnapshotEvery,
-		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.Stranger, p.FaultPhase)
+		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.Stranger, p.FaultPhase) + p.dataString()
 }

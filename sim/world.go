@@ -96,6 +96,9 @@ type World struct {
 	// scripted: a Cluster driven by a test, not a seed's random events.
 	scripted bool
 
+	// data is the user-data workload and its checks (data.go).
+	data dataPlane
+
 	expels       int    // expels asked for
 	retiredOne   bool   // an instance was stopped for good
 	operatorSync uint64 // the operator console's request ids
@@ -144,6 +147,7 @@ func Run(o Options) Result {
 			w.fail(fmt.Errorf("linearizability check timed out: %s", res.Lin))
 		}
 	}
+	w.checkDataHistory()
 	res.Err = w.failure
 	w.trace.printf("verdict: %v", errOr(w.failure, "ok"))
 	res.TraceHash = w.trace.sum()
@@ -174,6 +178,10 @@ func (w *World) afterEvent(in *instance) {
 		return
 	}
 	if err := w.checkerOf(in).after(in); err != nil {
+		w.fail(err)
+		return
+	}
+	if err := w.checkData(in); err != nil {
 		w.fail(err)
 		return
 	}
@@ -236,6 +244,7 @@ func (w *World) setup() {
 		}
 	}
 	w.trace.printf("setup: table kv exists")
+	w.setupData()
 }
 
 // run: the setup, the fault phase, then the liveness phase, then final
@@ -265,6 +274,8 @@ func (w *World) run() {
 	w.scheduleFaults()
 	w.scheduleLifecycle()
 	w.scheduleStranger()
+	w.scheduleDDL()
+	w.scheduleMasterFaults()
 	faultEnd := w.sched.now + int64(w.params.FaultPhase)
 	w.runUntil(faultEnd)
 	if w.failure != nil {
@@ -301,6 +312,7 @@ func (w *World) run() {
 		return
 	}
 	w.finalReads()
+	w.finalDataReads()
 	if w.failure == nil {
 		if err := w.checker.finalChecks(); err != nil {
 			w.fail(err)
@@ -378,7 +390,7 @@ func (w *World) unsettled() string {
 				in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
 		}
 	}
-	return ""
+	return w.dataUnsettled(leader, top)
 }
 
 // finalReads reads every key linearizably once the cluster settled, so that

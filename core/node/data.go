@@ -213,8 +213,10 @@ func (m *data) configure() {
 	}
 	slices.Sort(role.Peers)
 	role.Writable = m.master && role.Master == m.identity.RaftID || m.cfg.mutants.Has(mutant.ReplicaAcceptsWrites)
+	// The member's own Writable counts too: a promotion makes it writable
+	// before the tables name it master; until they do, it must not be.
 	if role.Master == m.role.Master && role.Writable == m.role.Writable && role.Sync == m.role.Sync &&
-		slices.Equal(role.Peers, m.role.Peers) {
+		slices.Equal(role.Peers, m.role.Peers) && role.Writable == m.member.Role().Writable {
 		return
 	}
 	m.role = role

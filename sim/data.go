@@ -1,0 +1,621 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/replication"
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/storage"
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
+	lin "github.com/picogo/picogo/linearizability"
+	"github.com/picogo/picogo/proc"
+)
+
+// User data in a seed's world (docs/simulator.md, "User data"): the setup
+// creates a sharded table in the first tier through two-phase DDL; clients
+// replace rows on the replicasets' masters (following a replica's refusal
+// to the master it names) and select them anywhere; in some seeds a DDL
+// client creates and drops further sharded tables during the fault phase.
+// The writes, and a read of every key on its replicaset's master once the
+// world is at rest, form a history of their own: in a synchronous tier it
+// must be linearizable (an asynchronous tier may lose acknowledged writes
+// on a failover, by design, and is checked for convergence only:
+// datacheck.go).
+
+// Table ids the simulator gives its sharded tables.
+const (
+	rowsTableID  uint32 = 1100
+	extraTableID uint32 = 1200 // + n for the DDL client's n-th table
+)
+
+// dataPlane is a world's user-data workload and what the checks need.
+type dataPlane struct {
+	// def is the sharded table's committed definition (zero before the
+	// setup created it).
+	def   schema.TableDef
+	ready bool
+	// history is the data plane's own linearizability history: keys are
+	// "<replicaset>/k<id>" (a row lives in the replicaset whose master
+	// took it: buckets do not move between replicasets yet).
+	ops  []dataOp
+	keys map[string]bool
+	// lossy are the replicasets where the governor began a failover (an
+	// unreachable master): an asynchronous tier may lose acknowledged
+	// writes there, by design.
+	lossy map[string]bool
+	// ddl creates and drops the extra tables.
+	ddl      *client
+	extras   int    // extra tables created so far (ids extraTableID+n)
+	extraID  uint32 // the extra table that may exist now (0: none)
+	ddlBusy  bool
+	ddlAsked int // schema-change steps checked (datacheck.go)
+	fresh    int // fresh row ids handed out
+	// The topology last read (topology).
+	top      tables.Topology
+	topOf    *instance
+	topAt    uint64
+	topEpoch int
+}
+
+// drawData draws the data plane's parameters, after every other one (so
+// that a seed's other parameters stay what they were).
+func drawData(r *rand.Rand, p *Params) {
+	p.Tiers[0].IsSync = r.IntN(2) == 0
+	if p.Tiers[0].IsSync {
+		// A synchronous replicaset fails over only once a majority of its
+		// members answer: one stopped for good and not expelled could
+		// leave it without a master for good (by design; the operator
+		// expels it). The simulator's operator does not retire there.
+		p.Retire = false
+	}
+	if r.IntN(3) == 0 {
+		p.Tiers[0].ReplicationFactor = uint64(2 + r.IntN(2))
+	}
+	if p.Tiers[0].IsSync && r.IntN(3) > 0 {
+		// A synchronous replicaset of three: a failover is possible with
+		// a member down (a majority of two answers).
+		p.Tiers[0].ReplicationFactor = 3
+	}
+	p.DataShare = 0.2 + r.Float64()*0.4
+	if p.Limits.MaxMsgBytes == 64<<10 && r.IntN(2) == 0 {
+		// Bounded shipping, a small window (a replica behind it gets a
+		// full copy), frequent checkpoints and small copy chunks.
+		p.Limits.Replication = node.ReplicationConfig{
+			MaxBytesInFlight: 64 + r.IntN(2048),
+			WindowBytes:      256 + r.IntN(8<<10),
+			CheckpointEvery:  4 + r.IntN(60),
+			CopyChunkBytes:   64 + r.IntN(1024),
+		}
+	}
+	if r.IntN(2) == 0 && p.LateInstances == 0 {
+		// Not with late instances: one that joins after a DDL that did
+		// not concern the engines creates the sharded table at a later
+		// schema version than its master recorded, and then refuses the
+		// master's full copies for good (a bug of core/node's and
+		// core/replication's: docs/simulator.md, "Known bugs").
+		p.DdlEvery = between(r, 200*time.Millisecond, 1500*time.Millisecond)
+	}
+	if r.IntN(3) > 0 {
+		p.MasterFaultEvery = between(r, 500*time.Millisecond, 2*time.Second)
+	}
+}
+
+func (p Params) dataString() string {
+	rl := p.Limits.Replication
+	return fmt.Sprintf(" data=%.2f sync=%v repl-limits=%d/%d/%d/%d ddl=%v master-faults=%v", p.DataShare, p.Tiers[0].IsSync,
+		rl.MaxBytesInFlight, rl.WindowBytes, rl.CheckpointEvery, rl.CopyChunkBytes, p.DdlEvery, p.MasterFaultEvery)
+}
+
+// dataTier is the tier the sharded tables live in.
+func (w *World) dataTier() tables.Tier { return w.params.Tiers[0] }
+
+// shardedDef is a sharded table of the data tier.
+func (w *World) shardedDef(id uint32, name string) schema.TableDef {
+	return schema.TableDef{ID: id, Name: name, Distribution: schema.DistributionSharded,
+		Format:      []schema.Field{{Name: "id", Type: "unsigned"}, {Name: "value", Type: "string"}},
+		PrimaryKey:  []uint32{0},
+		ShardingKey: []string{"id"}, Tier: w.dataTier().Name, Engine: schema.EngineMemtx, Operable: true}
+}
+
+// extraDef is a table the DDL client creates: GLOBAL, so that every
+// tier's masters are asked. (A second sharded table would meet a bug of
+// core/node's: see data_world_test.go, TestDataSecondShardedTable.)
+func (w *World) extraDef(id uint32, name string) schema.TableDef {
+	return schema.TableDef{ID: id, Name: name, Distribution: schema.DistributionGlobal, Engine: schema.EngineMemtx, Operable: true,
+		Format:     []schema.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
+		PrimaryKey: []uint32{0}}
+}
+
+// setupData creates the sharded table and waits until the leader's tables
+// say it is operable; its definition (with the bucket_id column the
+// cluster added) is the committed one.
+func (w *World) setupData() {
+	w.data.keys = map[string]bool{}
+	w.data.lossy = map[string]bool{}
+	c := w.clients[0]
+	def := w.shardedDef(rowsTableID, "rows")
+	deadline := w.sched.now + int64(w.params.LivenessBound)
+	for w.failure == nil {
+		done, created := false, false
+		c.createTable(def, func(ok bool) { done, created = true, ok })
+		for !done && w.failure == nil && w.sched.step(deadline) {
+		}
+		if created {
+			if l := w.leader(); l != nil {
+				if d, ok := l.node().Tables().Table(rowsTableID); ok && d.Operable {
+					w.data.def, w.data.ready = d.Clone(), true
+					w.trace.printf("setup: sharded table rows exists in tier %s (sync %v)", w.dataTier().Name, w.dataTier().IsSync)
+					return
+				}
+			}
+		}
+		if w.sched.now >= deadline {
+			w.fail(fmt.Errorf("liveness: the sharded table was not created within %v (%s)", w.params.LivenessBound, w.unsettled()))
+			return
+		}
+		w.sched.after(int64(50*time.Millisecond), func() {})
+		w.sched.step(deadline)
+	}
+}
+
+// tierInstances are the indexes (in w.instances) of the data tier's
+// instances.
+func (w *World) tierInstances() []int {
+	var out []int
+	for i, in := range w.instances {
+		if in.tier == w.dataTier().Name {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// replicasetOf is the replicaset of the instance with raft id id, per the
+// most advanced running instance's tables.
+func (w *World) replicasetOf(in *instance) (string, bool) {
+	if in.raftID == 0 {
+		return "", false
+	}
+	top, ok := w.data.topology(w)
+	if !ok {
+		return "", false
+	}
+	for _, i := range top.Instances {
+		if i.RaftID == in.raftID {
+			return i.ReplicasetID, i.ReplicasetID != ""
+		}
+	}
+	return "", false
+}
+
+// topology is latestTopology, read again only once the most advanced
+// running instance or its applied index changed.
+func (d *dataPlane) topology(w *World) (tables.Topology, bool) {
+	var best *instance
+	for _, in := range w.running() {
+		if best == nil || in.node().Status().Applied > best.node().Status().Applied {
+			best = in
+		}
+	}
+	if best == nil {
+		return tables.Topology{}, false
+	}
+	applied := best.node().Status().Applied
+	if d.topOf != best || d.topAt != applied || d.topEpoch != best.epoch {
+		top, err := best.node().Tables().ReadTopology()
+		if err != nil {
+			return tables.Topology{}, false
+		}
+		d.top, d.topOf, d.topAt, d.topEpoch = top, best, applied, best.epoch
+	}
+	return d.top, true
+}
+
+// rowTuple is a row of def: id, its bucket, value.
+func (w *World) rowTuple(def schema.TableDef, id uint64, value string) []any {
+	out := make([]any, len(def.Format))
+	for i, f := range def.Format {
+		switch f.Name {
+		case "id":
+			out[i] = id
+		case "value":
+			out[i] = value
+		case schema.BucketIDField:
+			out[i] = id%w.dataTier().BucketCount + 1
+		}
+	}
+	return out
+}
+
+// dataCall sends a Tarantool request (or a proc call) on the operation's
+// connection.
+func (c *client) dataCall(req api.Request, then func(result any, err *api.Error)) {
+	c.sync++
+	frame, err := proc.EncodeRequest(c.sync, req)
+	if err != nil {
+		panic(fmt.Sprintf("sim: client cannot encode %T: %v", req, err))
+	}
+	c.w.call(c.addr, c.conn.to, c.open, frame, c.w.params.OpTimeout, func(resp []byte, err error) {
+		if err != nil {
+			then(nil, errorOf(err))
+			return
+		}
+		then(proc.DecodeReply(req, resp))
+	})
+}
+
+// dataOp is a client's operation on the sharded table: a replace sent to a
+// random instance of the tier (two in three), or a select there.
+func (c *client) dataOp() {
+	w := c.w
+	tier := w.tierInstances()
+	c.target = tier[c.rng.IntN(len(tier))]
+	// Half the rows are hot (few keys, overwritten), half fresh (written
+	// once: a lost acknowledged write shows in the final read).
+	k := uint64(c.rng.IntN(w.params.Keys))
+	if c.rng.IntN(2) == 0 {
+		w.data.fresh++
+		k = uint64(1000 + w.data.fresh)
+	}
+	rs, ok := w.replicasetOf(w.instances[c.target])
+	if !ok {
+		c.finish()
+		return
+	}
+	c.connect()
+	def := w.data.def
+	if c.rng.IntN(3) == 0 {
+		// A select anywhere: a replica may lag; not recorded.
+		c.dataCall(api.Select{Table: def.ID, Key: []any{k}, Limit: 1}, func(_ any, e *api.Error) {
+			w.trace.printf("c%d select rows %d on i%d: %v", c.id, k, c.target+1, e)
+			c.finish()
+		})
+		return
+	}
+	key := fmt.Sprintf("%s/k%d", rs, k)
+	val := c.value()
+	w.data.keys[key] = true
+	id := w.data.call(c.id, lin.Put(key, val), c.now())
+	req := api.Replace{Table: def.ID, Tuple: w.rowTuple(def, k, val)}
+	var attempt func(retry bool)
+	attempt = func(retry bool) {
+		at := c.target
+		c.dataCall(req, func(_ any, e *api.Error) {
+			if e != nil && e.Code == replication.CodeReadonly && retry {
+				if i, ok := w.namedMaster(e.Message); ok {
+					w.trace.printf("c%d replace %s=%s on i%d refused, to the master i%d", c.id, key, val, at+1, i+1)
+					c.target = i
+					c.connect()
+					attempt(false)
+					return
+				}
+			}
+			out := lin.Outcome{Kind: lin.Ok}
+			msg := "ok"
+			if e != nil {
+				out.Kind, msg = dataRefused(e), e.Message
+			}
+			w.data.ret(id, out, c.now())
+			w.trace.printf("c%d replace %s=%s on i%d → %s: %s", c.id, key, val, at+1, out.Kind, msg)
+			c.finish()
+		})
+	}
+	attempt(true)
+}
+
+// dataOp is one operation of the data history.
+type dataOp struct {
+	client    int
+	op        lin.Op
+	call, ret int64
+	out       lin.Outcome
+	returned  bool
+}
+
+func (d *dataPlane) call(client int, op lin.Op, at int64) int {
+	d.ops = append(d.ops, dataOp{client: client, op: op, call: at})
+	return len(d.ops) - 1
+}
+
+func (d *dataPlane) ret(id int, out lin.Outcome, at int64) {
+	d.ops[id].out, d.ops[id].ret, d.ops[id].returned = out, at, true
+}
+
+// history is the data history of the replicasets keep says to check.
+func (d *dataPlane) history(keep func(rs string) bool) *lin.History {
+	h := &lin.History{}
+	for _, o := range d.ops {
+		if !keep(o.op.Key[:strings.LastIndex(o.op.Key, "/k")]) {
+			continue
+		}
+		id := h.Call(o.client, o.op, o.call)
+		if o.returned {
+			h.Return(id, o.out, o.ret)
+		}
+	}
+	return h
+}
+
+// dataRefused is what a refused write means: a refusal before anything was
+// written (a replica's, a table that is not there or not operable, the
+// engine's) had no effect; a timeout or a lost connection may have had.
+func dataRefused(e *api.Error) lin.OutcomeKind {
+	switch e.Code {
+	case replication.CodeReadonly, api.CodeNoSuchSpace, api.CodeTableNotOper, api.CodeTableNotAllowed,
+		api.CodeIllegalParams, tuple.CodeWrongSchemaVersion:
+		return lin.Failed
+	}
+	return lin.Unknown
+}
+
+// namedMaster is the instance a replica's refusal names ("... at i3").
+func (w *World) namedMaster(msg string) (int, bool) {
+	at := strings.LastIndex(msg, " at ")
+	if at < 0 {
+		return 0, false
+	}
+	addr := strings.TrimSpace(msg[at+4:])
+	for i, in := range w.instances {
+		if in.addr == addr {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// scheduleMasterFaults aims faults at the data tier's masters, about every
+// MasterFaultEvery: a master crashes, or is cut off from every other
+// instance (clients still reach it), for 0.8–2 s — long enough for the
+// sentinel to take it Offline and the governor to fail over while clients
+// write to it.
+func (w *World) scheduleMasterFaults() {
+	if !w.data.ready || w.params.MasterFaultEvery <= 0 {
+		return
+	}
+	w.every(w.params.MasterFaultEvery, func() {
+		r := w.faultRng
+		l := w.leader()
+		if l == nil {
+			return
+		}
+		top, err := l.node().Tables().ReadTopology()
+		if err != nil {
+			return
+		}
+		var masters []*instance
+		for _, rs := range top.Replicasets {
+			if rs.Tier != w.dataTier().Name {
+				continue
+			}
+			if i := w.masterOf(rs.ReplicasetID); i >= 0 && w.instances[i].up() {
+				masters = append(masters, w.instances[i])
+			}
+		}
+		if len(masters) == 0 {
+			return
+		}
+		in := masters[r.IntN(len(masters))]
+		down := 0
+		for _, o := range w.instances {
+			if !o.up() {
+				down++
+			}
+		}
+		if r.IntN(2) == 0 && down+1 <= (len(w.instances)-1)/2 {
+			in.crash(r.Float64() < w.params.Torn)
+			w.sched.after(int64(between(r, 800*time.Millisecond, 2*time.Second)), func() {
+				if !in.up() && !in.terminated && w.failure == nil {
+					if err := in.start(); err != nil {
+						w.fail(err)
+					}
+				}
+			})
+			return
+		}
+		var cuts [][2]string
+		for _, o := range w.instances {
+			if o != in {
+				cuts = append(cuts, [2]string{in.addr, o.addr}, [2]string{o.addr, in.addr})
+			}
+		}
+		for _, c := range cuts {
+			w.cut[c] = true
+		}
+		w.trace.printf("partition: master i%d cut off", in.id)
+		w.sched.after(int64(between(r, 800*time.Millisecond, 2*time.Second)), func() {
+			for _, c := range cuts {
+				delete(w.cut, c)
+			}
+			w.trace.printf("partition healed: master i%d", in.id)
+		})
+	})
+}
+
+// scheduleDDL arms the DDL client: about every DdlEvery, it creates the
+// next extra table, or drops the one there is: the governor asks the
+// masters of every replicaset while faults make some unreachable.
+func (w *World) scheduleDDL() {
+	if !w.data.ready || w.params.DdlEvery <= 0 {
+		return
+	}
+	w.data.ddl = &client{w: w, id: len(w.clients) + 1, addr: "ddl", conns: map[string]*conn{},
+		rng: rand.New(rand.NewPCG(w.faultRng.Uint64(), 0xdd1)), target: w.faultRng.IntN(w.params.Instances)}
+	w.every(w.params.DdlEvery, func() {
+		d := &w.data
+		if d.ddlBusy {
+			return
+		}
+		d.ddlBusy = true
+		c := d.ddl
+		c.target = c.rng.IntN(len(w.instances))
+		if d.extraID == 0 {
+			d.extras++
+			def := w.extraDef(extraTableID+uint32(d.extras), fmt.Sprintf("extra%d", d.extras))
+			d.extraID = def.ID
+			c.createTable(def, func(bool) { d.ddlBusy = false })
+			return
+		}
+		id := d.extraID
+		c.dropTable(id, func(ok bool) {
+			d.ddlBusy = false
+			if ok {
+				d.extraID = 0
+			}
+		})
+	})
+}
+
+// dropTable proposes a ddl_prepare dropping table id on the leader; then
+// learns whether the table is gone (or its drop was prepared).
+func (c *client) dropTable(id uint32, then func(ok bool)) {
+	c.connect()
+	c.call(api.RaftInfo{}, func(res any, e *api.Error) {
+		info, ok := raftInfoOf(res)
+		if e != nil || !ok || info.State != "Leader" {
+			if e == nil {
+				e = &api.Error{LeaderID: info.LeaderID}
+			}
+			c.retarget(e)
+			then(false)
+			return
+		}
+		req := api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: info.Applied, Term: info.Term},
+			Op: tables.PrepareDropTableOp(id, 0), AsUser: tables.AdminID}
+		c.call(req, func(_ any, e *api.Error) {
+			c.w.trace.printf("ddl prepare drop table %d: %v", id, e)
+			if e != nil {
+				c.retarget(e)
+			}
+			then(e == nil || e.Code == tuple.CodeNoSuchSpace)
+		})
+	})
+}
+
+// finalDataReads reads every key written, once the world is at rest, on
+// its replicaset's current master: one select of the whole table per
+// replicaset, which reads every key of it at once.
+func (w *World) finalDataReads() {
+	if !w.data.ready {
+		return
+	}
+	c := w.clients[0]
+	byRS := map[string][]uint64{}
+	var sets []string
+	for key := range w.data.keys {
+		slash := strings.LastIndex(key, "/k")
+		rs := key[:slash]
+		var k uint64
+		fmt.Sscanf(key[slash+2:], "%d", &k)
+		if byRS[rs] == nil {
+			sets = append(sets, rs)
+		}
+		byRS[rs] = append(byRS[rs], k)
+	}
+	slices.Sort(sets)
+	for _, rs := range sets {
+		ks := byRS[rs]
+		slices.Sort(ks)
+		master := w.masterOf(rs)
+		if master < 0 || !w.instances[master].up() {
+			continue // its members are gone: nothing to read
+		}
+		at := w.sched.now
+		var rows map[uint64]string
+		for attempt := 0; attempt < 5 && w.failure == nil && rows == nil; attempt++ {
+			c.target = master
+			c.connect()
+			done := false
+			c.dataCall(api.Select{Table: w.data.def.ID, Iterator: uint8(storage.IterALL), Limit: ^uint32(0)}, func(res any, e *api.Error) {
+				done = true
+				if e != nil {
+					w.trace.printf("final read of %s on i%d: %s", rs, master+1, e.Message)
+					return
+				}
+				rows = w.rowValues(res)
+			})
+			deadline := w.sched.now + int64(2*w.params.OpTimeout)
+			for !done && w.failure == nil && w.sched.step(deadline) {
+			}
+		}
+		for _, k := range ks {
+			key := fmt.Sprintf("%s/k%d", rs, k)
+			id := w.data.call(c.id, lin.Get(key), at)
+			out := lin.Outcome{Kind: lin.Unknown}
+			if rows != nil {
+				out.Kind = lin.Ok
+				out.Value, out.Found = rows[k]
+			}
+			w.data.ret(id, out, w.sched.now)
+		}
+		w.trace.printf("final read of %s on i%d: %d rows for %d keys written", rs, master+1, len(rows), len(ks))
+	}
+}
+
+// rowValues is the id → value of the rows a select returned.
+func (w *World) rowValues(res any) map[uint64]string {
+	out := map[uint64]string{}
+	idPos, _ := w.data.def.FieldIndex("id")
+	valPos, _ := w.data.def.FieldIndex("value")
+	rows, _ := res.([]any)
+	for _, r := range rows {
+		row, ok := r.([]any)
+		if !ok || idPos >= len(row) || valPos >= len(row) {
+			continue
+		}
+		id, _ := tuple.AsUint64(row[idPos])
+		out[id], _ = row[valPos].(string)
+	}
+	return out
+}
+
+// masterOf is the index of replicaset rs's current master per the
+// leader's tables (-1: none).
+func (w *World) masterOf(rs string) int {
+	l := w.leader()
+	if l == nil {
+		return -1
+	}
+	top, err := l.node().Tables().ReadTopology()
+	if err != nil {
+		return -1
+	}
+	r, ok := top.Replicaset(rs)
+	if !ok {
+		return -1
+	}
+	m, ok := top.Instance(r.CurrentMasterID)
+	if !ok {
+		return -1
+	}
+	for i, in := range w.instances {
+		if in.raftID == m.RaftID {
+			return i
+		}
+	}
+	return -1
+}
+
+// checkDataHistory: the data history must be linearizable, but for the
+// replicasets where a failover may have lost acknowledged writes by design
+// (lossy; a graceful switchover loses nothing).
+func (w *World) checkDataHistory() {
+	if !w.data.ready || w.failure != nil {
+		return
+	}
+	sync := w.dataTier().IsSync
+	h := w.data.history(func(rs string) bool { return !w.data.lossy[rs] })
+	res := lin.Check(h, time.Minute)
+	switch res.Verdict {
+	case lin.VerdictIllegal:
+		w.fail(fmt.Errorf("user data in tier %s (sync %v) not linearizable: %s", w.dataTier().Name, sync, res))
+	case lin.VerdictUnknown:
+		w.fail(fmt.Errorf("user data linearizability check timed out: %s", res))
+	}
+}
