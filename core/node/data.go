@@ -243,6 +243,12 @@ func (m *data) setMaster(master bool) {
 func (m *data) reconcileSchema() {
 	version := m.tables.SchemaVersion()
 	tier := m.tier()
+	if tier == "" {
+		// Not before this instance's row is applied: which tables are
+		// its tier's is not known yet, and a version recorded now with
+		// nothing to do would swallow the tier's tables.
+		return
+	}
 	engine := m.member.Engine()
 	committed := func(operable bool) bool { return operable || m.cfg.mutants.Has(mutant.SchemaBeforeCommit) }
 	var drops, creates []replication.SchemaChange
