@@ -90,6 +90,9 @@ type Switchover struct {
 	reads []rowKey          // the rows read, for the CaS predicate
 	// fromRaftID is the old master's raft id (0 if its row is gone).
 	fromRaftID uint64
+	// followed says, per Survey RPC, whether that member's current grade
+	// is Replicated or above: it has followed a master.
+	followed []bool
 }
 
 // Promotion is how a Switchover goes on once its first RPCs answered:
@@ -190,6 +193,7 @@ func (p *planner) switchover(rs tables.Replicaset) (Action, bool) {
 		}
 		if addr, ok := p.address(m); ok {
 			a.Survey = append(a.Survey, RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: addr, Call: api.GetVClock{}})
+			a.followed = append(a.followed, rank(m.Current.Variant) >= rank(tables.GradeReplicated))
 		}
 	}
 	a.Quorum = 1
@@ -235,6 +239,14 @@ func (a Switchover) AfterSurvey(answers []any) (Promotion, error) {
 		vc, err := VClockFrom(ans)
 		if err != nil {
 			return Promotion{}, fmt.Errorf("%s: vclock of %s: %w", a.Replicaset, a.Survey[k].InstanceID, err)
+		}
+		if len(vc) == 0 && (k >= len(a.followed) || !a.followed[k]) {
+			// A member that never followed a master and holds nothing
+			// (one that joined while the master was down) neither counts
+			// towards the quorum nor may become master: a majority of
+			// such members would "elect" an empty replicaset and lose
+			// every write a quorum of the old members acknowledged.
+			continue
 		}
 		heard++
 		if c := a.rank(vc, bestVC); best < 0 || c > 0 ||

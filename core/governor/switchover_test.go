@@ -259,6 +259,26 @@ func TestFailoverSyncTier(t *testing.T) {
 		require.ErrorContains(t, err, "1 of 2 members answered their vclock, need 2")
 	})
 
+	t.Run("members that never followed a master and hold nothing do not count", func(t *testing.T) {
+		// s3 joined while the master was down: empty and below
+		// Replicated. With it, a "majority" of two would promote without
+		// any member that had the acknowledged writes.
+		s := setup(true)
+		delete(s.unreachable, "s3")
+		sw := as[Switchover](t, s.plan())
+		for k, rpc := range sw.Survey {
+			if rpc.InstanceID == "s3" {
+				sw.followed[k] = false
+			}
+		}
+		answers := make([]any, len(sw.Survey))
+		for k, rpc := range sw.Survey {
+			answers[k] = wireVClock(s.vclocks[rpc.InstanceID])
+		}
+		_, err := sw.AfterSurvey(answers)
+		require.ErrorContains(t, err, "1 of 2 members answered their vclock, need 2")
+	})
+
 	t.Run("expelled members do not count", func(t *testing.T) {
 		top := trioFailover().add("s4", 4, "r1", expd(1), expd(1)).add("s5", 5, "r1", expd(1), expd(1))
 		s := newSim(t, top, 2, withLearners(voters(2, 3), 1))
