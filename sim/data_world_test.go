@@ -54,12 +54,11 @@ func TestDataWorldsRunTheDataPlane(t *testing.T) {
 	require.Contains(t, out, "final read of storage_")
 }
 
-// TestDataSecondShardedTable pins a bug of core/node (docs/simulator.md,
-// "Known bugs"): the first sharded table's bucket_id index is applied at
-// the next schema version, and the change of that version — here a
-// second sharded table — never reaches the engines.
+// TestDataSecondShardedTable pins a bug the data worlds found (fixed): the
+// first sharded table's bucket_id index was applied at the next schema
+// version, and the change of that version — here a second sharded table —
+// never reached the engines.
 func TestDataSecondShardedTable(t *testing.T) {
-	t.Skip("core/node bug: reconcileIndexes takes the next DDL's schema version (docs/simulator.md, Known bugs)")
 	c, ms, _ := dataCluster(t, storageTier(2))
 	second := rowsTable
 	second.Name = "rows2"

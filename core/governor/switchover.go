@@ -240,12 +240,16 @@ func (a Switchover) AfterSurvey(answers []any) (Promotion, error) {
 		if err != nil {
 			return Promotion{}, fmt.Errorf("%s: vclock of %s: %w", a.Replicaset, a.Survey[k].InstanceID, err)
 		}
-		if len(vc) == 0 && (k >= len(a.followed) || !a.followed[k]) {
-			// A member that never followed a master and holds nothing
-			// (one that joined while the master was down) neither counts
-			// towards the quorum nor may become master: a majority of
-			// such members would "elect" an empty replicaset and lose
-			// every write a quorum of the old members acknowledged.
+		if a.Sync && len(vc) == 0 && (k >= len(a.followed) || !a.followed[k]) {
+			// In a synchronous tier a member that never followed a
+			// master and holds nothing (one that joined while the master
+			// was down) neither counts towards the quorum nor may become
+			// master: a majority of such members would "elect" an empty
+			// replicaset and lose every write a quorum of the old members
+			// acknowledged. (An asynchronous tier promotes it when nobody
+			// else answers, as it promotes any lagging replica: its
+			// failovers may lose writes, and it must not stay without a
+			// master.)
 			continue
 		}
 		heard++
