@@ -203,7 +203,7 @@ type Member struct {
 	// due only once the records outweigh half of it, so that the cost of
 	// checkpoints per write stays constant however large the tables grow.
 	sinceCkptBytes, lastCkptBytes int
-	wantCkpt  bool // a full copy was installed: checkpoint at the first chance
+	wantCkpt                      bool // a full copy was installed: checkpoint at the first chance
 
 	writes  []pendingWrite
 	waiters []waiter
