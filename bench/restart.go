@@ -205,7 +205,7 @@ func restartState(ctx context.Context, in *picogoInstance, res *RestartResult, e
 		return false, err
 	}
 	if got := s.rowsOf(insertTableName); got != int64(res.Rows) {
-		return false, fmt.Errorf("Online with %d rows of %d", got, res.Rows)
+		return false, fmt.Errorf("online with %d rows of %d", got, res.Rows)
 	}
 	res.AllRows = elapsed
 	return true, nil
