@@ -93,6 +93,9 @@ type Switchover struct {
 	// followed says, per Survey RPC, whether that member's current grade
 	// is Replicated or above: it has followed a master.
 	followed []bool
+	// fromGone: the old master is expelled (or its row is gone): what only
+	// it had, the operator gave up.
+	fromGone bool
 }
 
 // Promotion is how a Switchover goes on once its first RPCs answered:
@@ -155,8 +158,9 @@ func (p *planner) switchover(rs tables.Replicaset) (Action, bool) {
 	a := Switchover{Replicaset: rs.ReplicasetID, From: rs.CurrentMasterID, To: rs.TargetMasterID,
 		Sync: p.tierIsSync(rs.Tier), rs: rs}
 
+	a.fromGone = true
 	if old, ok := p.instance(rs.CurrentMasterID); ok {
-		a.fromRaftID = old.RaftID
+		a.fromRaftID, a.fromGone = old.RaftID, expelled(old)
 		r.readInstance(old)
 		r.readAddress(old.RaftID)
 		if oldAddr, ok := p.address(old); ok {
@@ -240,7 +244,7 @@ func (a Switchover) AfterSurvey(answers []any) (Promotion, error) {
 		if err != nil {
 			return Promotion{}, fmt.Errorf("%s: vclock of %s: %w", a.Replicaset, a.Survey[k].InstanceID, err)
 		}
-		if a.Sync && len(vc) == 0 && (k >= len(a.followed) || !a.followed[k]) {
+		if a.Sync && !a.fromGone && len(vc) == 0 && (k >= len(a.followed) || !a.followed[k]) {
 			// In a synchronous tier a member that never followed a
 			// master and holds nothing (one that joined while the master
 			// was down) neither counts towards the quorum nor may become
@@ -249,7 +253,8 @@ func (a Switchover) AfterSurvey(answers []any) (Promotion, error) {
 			// acknowledged. (An asynchronous tier promotes it when nobody
 			// else answers, as it promotes any lagging replica: its
 			// failovers may lose writes, and it must not stay without a
-			// master.)
+			// master. So does a synchronous one whose old master the
+			// operator expelled: what only it had went with it.)
 			continue
 		}
 		heard++
