@@ -161,28 +161,33 @@ func (c *client) retarget(e *api.Error) {
 // whose answer was lost); a prepare refused because the table exists or a
 // change is pending is no failure: the row says how far it got.
 func (c *client) createTable(def schema.TableDef, then func(ok bool)) {
+	c.prepareDDL(tables.PrepareCreateTableOp(def, 0), func(e *api.Error) {
+		c.w.trace.printf("c%d prepare create table %s: %v", c.id, def.Name, e)
+		if e != nil && e.Code != tuple.CodeSpaceExists && e.Code != tuple.CodeIllegalParams {
+			c.retarget(e)
+			then(false)
+			return
+		}
+		c.tableOperable(def.ID, then)
+	})
+}
+
+// prepareDDL proposes a ddl_prepare op through `.proc_cas` on the leader
+// (the target must be it: otherwise then gets a NotALeader naming the
+// leader, to retarget to); then gets the CaS's error.
+func (c *client) prepareDDL(op tables.Op, then func(e *api.Error)) {
 	c.connect()
 	c.call(api.RaftInfo{}, func(res any, e *api.Error) {
 		info, ok := raftInfoOf(res)
 		if e != nil || !ok || info.State != "Leader" {
 			if e == nil {
-				e = &api.Error{LeaderID: info.LeaderID}
+				e = &api.Error{Code: api.CodeNotALeader, Message: "not the leader", LeaderID: info.LeaderID}
 			}
-			c.retarget(e)
-			then(false)
+			then(e)
 			return
 		}
-		req := api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: info.Applied, Term: info.Term},
-			Op: tables.PrepareCreateTableOp(def, 0), AsUser: tables.AdminID}
-		c.call(req, func(_ any, e *api.Error) {
-			c.w.trace.printf("c%d prepare create table %s: %v", c.id, def.Name, e)
-			if e != nil && e.Code != tuple.CodeSpaceExists && e.Code != tuple.CodeIllegalParams {
-				c.retarget(e)
-				then(false)
-				return
-			}
-			c.tableOperable(def.ID, then)
-		})
+		req := api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: info.Applied, Term: info.Term}, Op: op, AsUser: tables.AdminID}
+		c.call(req, func(_ any, e *api.Error) { then(e) })
 	})
 }
 

@@ -196,12 +196,7 @@ func (w *World) replicasetOf(in *instance) (string, bool) {
 // topology is latestTopology, read again only once the most advanced
 // running instance or its applied index changed.
 func (d *dataPlane) topology(w *World) (tables.Topology, bool) {
-	var best *instance
-	for _, in := range w.running() {
-		if best == nil || in.node().Status().Applied > best.node().Status().Applied {
-			best = in
-		}
-	}
+	best := w.mostAdvanced()
 	if best == nil {
 		return tables.Topology{}, false
 	}
@@ -218,6 +213,13 @@ func (d *dataPlane) topology(w *World) (tables.Topology, bool) {
 
 // rowTuple is a row of def: id, its bucket, value.
 func (w *World) rowTuple(def schema.TableDef, id uint64, value string) []any {
+	return shardedRow(def, id, value, w.dataTier().BucketCount)
+}
+
+// shardedRow is a row {id, value} of def with its bucket id (id modulo
+// the tier's bucket count, plus one) wherever the definition has the
+// column.
+func shardedRow(def schema.TableDef, id uint64, value string, buckets uint64) []any {
 	out := make([]any, len(def.Format))
 	for i, f := range def.Format {
 		switch f.Name {
@@ -226,7 +228,7 @@ func (w *World) rowTuple(def schema.TableDef, id uint64, value string) []any {
 		case "value":
 			out[i] = value
 		case schema.BucketIDField:
-			out[i] = id%w.dataTier().BucketCount + 1
+			out[i] = id%buckets + 1
 		}
 	}
 	return out
@@ -532,26 +534,12 @@ func (w *World) scheduleDDL() {
 // dropTable proposes a ddl_prepare dropping table id on the leader; then
 // learns whether the table is gone (or its drop was prepared).
 func (c *client) dropTable(id uint32, then func(ok bool)) {
-	c.connect()
-	c.call(api.RaftInfo{}, func(res any, e *api.Error) {
-		info, ok := raftInfoOf(res)
-		if e != nil || !ok || info.State != "Leader" {
-			if e == nil {
-				e = &api.Error{LeaderID: info.LeaderID}
-			}
+	c.prepareDDL(tables.PrepareDropTableOp(id, 0), func(e *api.Error) {
+		c.w.trace.printf("ddl prepare drop table %d: %v", id, e)
+		if e != nil {
 			c.retarget(e)
-			then(false)
-			return
 		}
-		req := api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: info.Applied, Term: info.Term},
-			Op: tables.PrepareDropTableOp(id, 0), AsUser: tables.AdminID}
-		c.call(req, func(_ any, e *api.Error) {
-			c.w.trace.printf("ddl prepare drop table %d: %v", id, e)
-			if e != nil {
-				c.retarget(e)
-			}
-			then(e == nil || e.Code == tuple.CodeNoSuchSpace)
-		})
+		then(e == nil || e.Code == tuple.CodeNoSuchSpace)
 	})
 }
 

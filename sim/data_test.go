@@ -82,18 +82,7 @@ func instanceName(t *testing.T, m *Member) string {
 // rowOf is a tuple of rowsTable with its bucket id where the definition has
 // the column.
 func rowOf(def schema.TableDef, id uint64, value string) []any {
-	out := make([]any, len(def.Format))
-	for i, f := range def.Format {
-		switch f.Name {
-		case "id":
-			out[i] = id
-		case "value":
-			out[i] = value
-		case schema.BucketIDField:
-			out[i] = id%tables.DefaultBucketCount + 1
-		}
-	}
-	return out
+	return shardedRow(def, id, value, tables.DefaultBucketCount)
 }
 
 func insertRows(t *testing.T, c *Cluster, m *Member, def schema.TableDef, from, to uint64) {

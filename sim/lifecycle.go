@@ -211,15 +211,22 @@ func (w *World) expelledRow(raftID uint64) bool {
 // latestTopology is the topology of the running instance that has applied
 // the most.
 func (w *World) latestTopology() (tables.Topology, bool) {
+	best := w.mostAdvanced()
+	if best == nil {
+		return tables.Topology{}, false
+	}
+	top, err := best.node().Tables().ReadTopology()
+	return top, err == nil
+}
+
+// mostAdvanced is the running instance that has applied the most (nil if
+// none runs).
+func (w *World) mostAdvanced() *instance {
 	var best *instance
 	for _, in := range w.running() {
 		if best == nil || in.node().Status().Applied > best.node().Status().Applied {
 			best = in
 		}
 	}
-	if best == nil {
-		return tables.Topology{}, false
-	}
-	top, err := best.node().Tables().ReadTopology()
-	return top, err == nil
+	return best
 }
