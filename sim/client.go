@@ -37,10 +37,11 @@ type client struct {
 	done  int // operations completed
 }
 
-// call sends one request frame and decodes the reply for it.
+// call sends one request — a procedure call, or Tarantool's own request
+// for a select or a write — and decodes the reply for it.
 func (c *client) call(req api.Request, then func(result any, err *api.Error)) {
 	c.sync++
-	frame, err := proc.EncodeCall(c.sync, req)
+	frame, err := proc.EncodeRequest(c.sync, req)
 	if err != nil {
 		panic(fmt.Sprintf("sim: client cannot encode %T: %v", req, err))
 	}

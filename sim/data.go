@@ -15,7 +15,6 @@ import (
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
 	lin "github.com/picogo/picogo/linearizability"
-	"github.com/picogo/picogo/proc"
 )
 
 // User data in a seed's world (docs/simulator.md, "User data"): the setup
@@ -234,23 +233,6 @@ func shardedRow(def schema.TableDef, id uint64, value string, buckets uint64) []
 	return out
 }
 
-// dataCall sends a Tarantool request (or a proc call) on the operation's
-// connection.
-func (c *client) dataCall(req api.Request, then func(result any, err *api.Error)) {
-	c.sync++
-	frame, err := proc.EncodeRequest(c.sync, req)
-	if err != nil {
-		panic(fmt.Sprintf("sim: client cannot encode %T: %v", req, err))
-	}
-	c.w.call(c.addr, c.conn.to, c.open, frame, c.w.params.OpTimeout, func(resp []byte, err error) {
-		if err != nil {
-			then(nil, errorOf(err))
-			return
-		}
-		then(proc.DecodeReply(req, resp))
-	})
-}
-
 // dataOp is a client's operation on the sharded table: a replace sent to a
 // random instance of the tier (two in three), or a select there.
 func (c *client) dataOp() {
@@ -273,7 +255,7 @@ func (c *client) dataOp() {
 	def := w.data.def
 	if c.rng.IntN(3) == 0 {
 		// A select anywhere: a replica may lag; not recorded.
-		c.dataCall(api.Select{Table: def.ID, Key: []any{k}, Limit: 1}, func(_ any, e *api.Error) {
+		c.call(api.Select{Table: def.ID, Key: []any{k}, Limit: 1}, func(_ any, e *api.Error) {
 			w.trace.printf("c%d select rows %d on i%d: %v", c.id, k, c.target+1, e)
 			c.finish()
 		})
@@ -287,7 +269,7 @@ func (c *client) dataOp() {
 	var attempt func(retry bool)
 	attempt = func(retry bool) {
 		at := c.target
-		c.dataCall(req, func(_ any, e *api.Error) {
+		c.call(req, func(_ any, e *api.Error) {
 			if e != nil && e.Code == replication.CodeReadonly && retry {
 				if i, ok := w.namedMaster(e.Message); ok {
 					w.trace.printf("c%d replace %s=%s on i%d refused, to the master i%d", c.id, key, val, at+1, i+1)
@@ -577,7 +559,7 @@ func (w *World) finalDataReads() {
 			c.target = master
 			c.connect()
 			done := false
-			c.dataCall(api.Select{Table: w.data.def.ID, Iterator: uint8(storage.IterALL), Limit: ^uint32(0)}, func(res any, e *api.Error) {
+			c.call(api.Select{Table: w.data.def.ID, Iterator: uint8(storage.IterALL), Limit: ^uint32(0)}, func(res any, e *api.Error) {
 				done = true
 				if e != nil {
 					w.trace.printf("final read of %s on i%d: %s", rs, master+1, e.Message)

@@ -362,3 +362,23 @@ func TestVClockFrom(t *testing.T) {
 		assert.Equal(t, uint64(1), in[1])
 	})
 }
+
+// A synchronous failover may promote a member that never followed a master
+// and holds nothing only when the old master is expelled: what only it had,
+// the operator gave up; otherwise the replicaset waits for a member that
+// has the acknowledged writes.
+func TestFailoverAwayFromAnExpelledMaster(t *testing.T) {
+	survey := func(gone bool) (Promotion, error) {
+		sw := Switchover{Replicaset: "r1", From: "s1", To: "s3", Sync: true, Quorum: 1,
+			Survey: []RPC{{InstanceID: "s3", RaftID: 3, Call: api.GetVClock{}}}, followed: []bool{false},
+			fromRaftID: 1, fromGone: gone,
+			rs: tables.Replicaset{ReplicasetID: "r1", CurrentMasterID: "s1", TargetMasterID: "s3"}}
+		return sw.AfterSurvey([]any{wireVClock(vclock.VClock{})})
+	}
+	_, err := survey(false)
+	require.ErrorContains(t, err, "0 of 1 members answered their vclock")
+	p, err := survey(true)
+	require.NoError(t, err)
+	assert.Equal(t, "s3", p.Master)
+	assert.NotNil(t, p.Promote)
+}

@@ -44,8 +44,7 @@ type data struct {
 	buckets map[string]uint64
 	// reconciled is the stamp of the tables (roleTables) the role and the
 	// engine's schema were last brought in line with.
-	reconciled tables.Stamp
-	started    bool // reconciled once since start
+	reconciled tables.Stamp // the zero Stamp: never (a store's stamps are not zero)
 	next       replication.ReqID
 	done       map[replication.ReqID]func(replication.Done)
 	answers    map[replication.ReqID]responder
@@ -85,8 +84,7 @@ func (m *data) start(recovered *wal.Recovered) error {
 	if err != nil {
 		return fmt.Errorf("user data: %w", err)
 	}
-	m.member = mem
-	m.started = false
+	m.member, m.reconciled = mem, tables.Stamp{}
 	return nil
 }
 
@@ -97,8 +95,8 @@ func (m *data) pump() bool {
 	if m.member == nil {
 		return false
 	}
-	if stamp := m.tables.Stamp(roleTables...); stamp != m.reconciled || !m.started {
-		m.reconciled, m.started = stamp, true
+	if stamp := m.tables.Stamp(roleTables...); stamp != m.reconciled {
+		m.reconciled = stamp
 		m.reconcileSchema()
 		m.configure()
 	}

@@ -22,7 +22,7 @@ func (m *data) getVClock(_ string, _ api.GetVClock, respond responder) {
 func (m *data) waitVClock(_ string, r api.WaitVClock, respond responder) {
 	id := m.request(func(d replication.Done) {
 		if d.Err != nil {
-			respond(nil, api.Errorf(api.CodeTimeout, "%s: %s", r.Proc(), d.Err.Message))
+			respond(nil, &api.Error{Code: d.Err.Code, Message: r.Proc() + ": " + d.Err.Message})
 			return
 		}
 		respond([]any{d.VClock}, nil)
@@ -44,7 +44,7 @@ func (m *data) demote(_ string, _ api.ReplicationDemote, respond responder) {
 func (m *data) promote(_ string, r api.ReplicationPromote, respond responder) {
 	id := m.request(func(d replication.Done) {
 		if d.Err != nil {
-			respond(nil, api.Errorf(api.CodeTimeout, "%s: %s", r.Proc(), d.Err.Message))
+			respond(nil, &api.Error{Code: d.Err.Code, Message: r.Proc() + ": " + d.Err.Message})
 			return
 		}
 		m.master = true
@@ -55,6 +55,8 @@ func (m *data) promote(_ string, r api.ReplicationPromote, respond responder) {
 	m.member.Promote(id, r.VClock, m.cfg.ticks(r.Timeout))
 }
 
+// ship hands a shipment to the member; the member's Answer effect, under
+// the same request id, is the reply.
 func (m *data) ship(_ string, r api.ReplicasetShip, respond responder) {
 	m.next++
 	m.answers[m.next] = respond

@@ -16,12 +16,16 @@ import (
 // tier's bucket map (`.proc_sharding`, `.proc_sharding_bootstrap`). The
 // role also reaches the data module, which ships the row changes.
 type localState struct {
-	replication  *ReplicationState
+	// peers are `.proc_replication`'s replicaset peers (nil until it is
+	// called); whether this instance is master is the data module's.
+	peers        []string
 	buckets      []BucketRange
 	bootstrapped bool
 }
 
-// ReplicationState is what `.proc_replication` set.
+// ReplicationState is this instance's replication role: master or not (as
+// `.proc_replication`, demote and promote last left it) and the peers
+// `.proc_replication` gave.
 type ReplicationState struct {
 	IsMaster bool
 	Peers    []string
@@ -36,11 +40,14 @@ type BucketRange struct {
 // Local is this instance's replication role and bucket map.
 func (n *Node) Local() (rep *ReplicationState, buckets []BucketRange, bootstrapped bool) {
 	l := &n.governor.local
-	return l.replication, slices.Clone(l.buckets), l.bootstrapped
+	if l.peers != nil {
+		rep = &ReplicationState{IsMaster: n.data.master, Peers: slices.Clone(l.peers)}
+	}
+	return rep, slices.Clone(l.buckets), l.bootstrapped
 }
 
 func (m *governorModule) replication(_ string, r api.Replication, respond responder) {
-	m.local.replication = &ReplicationState{IsMaster: r.IsMaster, Peers: slices.Clone(r.Peers)}
+	m.local.peers = append([]string{}, r.Peers...)
 	m.data.setMaster(r.IsMaster)
 	role := "replica"
 	if r.IsMaster {

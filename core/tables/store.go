@@ -77,6 +77,7 @@ func (s *Store) reset() {
 type Stamp struct{ resets, writes uint64 }
 
 // Stamp is the stamp of the tables ids (a missing table counts as empty).
+// It is never the zero Stamp: a store counts its first reset (New).
 func (s *Store) Stamp(ids ...uint32) Stamp {
 	st := Stamp{resets: s.resets}
 	for _, id := range ids {
