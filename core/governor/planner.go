@@ -82,8 +82,7 @@ func (p *planner) address(i tables.Instance) (string, bool) {
 	if p.in.Unreachable[i.InstanceID] {
 		return "", false
 	}
-	a, ok := p.in.Topology.Addresses[i.RaftID]
-	return a, ok && a != ""
+	return p.in.Topology.Address(i.RaftID)
 }
 
 func (p *planner) unreachable(i tables.Instance) bool { return p.in.Unreachable[i.InstanceID] }

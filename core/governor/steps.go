@@ -121,7 +121,7 @@ func (p *planner) replication() (Action, bool) {
 				continue
 			}
 			r.readAddress(m.RaftID)
-			if a, ok := p.in.Topology.Addresses[m.RaftID]; ok && a != "" {
+			if a, ok := p.in.Topology.Address(m.RaftID); ok {
 				peers = append(peers, a)
 			}
 		}

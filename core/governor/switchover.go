@@ -31,7 +31,10 @@ import (
 //     reachable too, else the replicaset waits (the old one keeps
 //     writing).
 //   - Failover: the old master is not reachable (no address, RPCs failing
-//     — a failed demote backs it off, so the next plan comes here). The
+//     — a failed demote backs it off, so the next plan comes here), or it
+//     never started (tables.Instance.Started: it was made master when its
+//     replicaset was created and never came up, so it wrote nothing and
+//     is not asked anything: its address may be another process's). The
 //     governor cannot know what the old one wrote last; it asks every
 //     reachable member bound for Online .proc_get_vclock, and the most
 //     advanced one (the most of the old master's writes, then
@@ -42,7 +45,7 @@ import (
 //     .proc_replication_promote(its own vclock) on it, then the CaS. For
 //     a tier with synchronous replication (tierIsSync) the failover waits
 //     until a majority of the replicaset's members that are not expelled
-//     answer — one of any majority holds every write the synchronous quorum
+//     and started answer — one of any majority holds every write the synchronous quorum
 //     acknowledged, so the most advanced of them loses none.
 //
 // The CaS records current_master_id = target_master_id and
@@ -94,7 +97,7 @@ type Switchover struct {
 	// is Replicated or above: it has followed a master.
 	followed []bool
 	// fromGone: the old master is expelled (or its row is gone): what only
-	// it had, the operator gave up.
+	// it had, the operator gave up; or it never started, and had nothing.
 	fromGone bool
 }
 
@@ -160,10 +163,10 @@ func (p *planner) switchover(rs tables.Replicaset) (Action, bool) {
 
 	a.fromGone = true
 	if old, ok := p.instance(rs.CurrentMasterID); ok {
-		a.fromRaftID, a.fromGone = old.RaftID, expelled(old)
+		a.fromRaftID, a.fromGone = old.RaftID, expelled(old) || !old.Started()
 		r.readInstance(old)
 		r.readAddress(old.RaftID)
-		if oldAddr, ok := p.address(old); ok {
+		if oldAddr, ok := p.address(old); ok && old.Started() {
 			// Reachable: it must be demoted first, always.
 			target, ok := p.validMaster(rs, rs.TargetMasterID)
 			if !ok {
@@ -186,7 +189,7 @@ func (p *planner) switchover(rs tables.Replicaset) (Action, bool) {
 	// Failover.
 	n := 0
 	for _, m := range members {
-		if expelled(m) {
+		if expelled(m) || !m.Started() {
 			continue
 		}
 		n++
@@ -254,7 +257,8 @@ func (a Switchover) AfterSurvey(answers []any) (Promotion, error) {
 			// else answers, as it promotes any lagging replica: its
 			// failovers may lose writes, and it must not stay without a
 			// master. So does a synchronous one whose old master the
-			// operator expelled: what only it had went with it.)
+			// operator expelled — what only it had went with it — or that
+			// never started.)
 			continue
 		}
 		heard++

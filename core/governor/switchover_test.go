@@ -288,6 +288,17 @@ func TestFailoverSyncTier(t *testing.T) {
 		assert.Equal(t, 2, sw.Quorum, "a majority of s1, s2, s3")
 	})
 
+	t.Run("members that never started do not count", func(t *testing.T) {
+		// s4 joined and its process was gone before it asked to come
+		// online: no master ever shipped to it or counted its acks.
+		top := trioFailover().add("s4", 4, "r1", off(0), off(0)).add("s5", 5, "r1", off(0), off(0))
+		s := newSim(t, top, 2, withLearners(voters(2, 3), 1, 4, 5))
+		s.unreachable["s1"] = true
+		s.sync["storage"] = true
+		sw := as[Switchover](t, s.plan())
+		assert.Equal(t, 2, sw.Quorum, "a majority of s1, s2, s3")
+	})
+
 	t.Run("a planned switchover needs no majority: the old master's vclock covers every write", func(t *testing.T) {
 		top := trioFailover().grade("s1", on(1), on(1))
 		s := newSim(t, top, 2, voters(1, 2, 3))
@@ -381,4 +392,29 @@ func TestFailoverAwayFromAnExpelledMaster(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "s3", p.Master)
 	assert.NotNil(t, p.Promote)
+}
+
+// A replicaset's first instance is its master from the join on; if it never
+// started (a join retried under a new name leaves such a row behind), it
+// wrote nothing: it is not demoted — its address may be the new name's, and
+// the demote would act on that process — and the member that did start is
+// promoted even empty, in a synchronous tier too.
+func TestFailoverAwayFromAMasterThatNeverStarted(t *testing.T) {
+	top := newTopo().tier("storage", 2, true).
+		add("s1", 1, "r1", on(1), on(1)).
+		add("ghost", 2, "r2", off(0), off(0)).
+		add("s3", 3, "r1", on(1), on(1)).
+		add("s4", 4, "r2", rep(1), on(1)).settled().
+		rs("r2", func(r *tables.Replicaset) { r.TargetMasterID, r.TargetConfigVersion = "s4", 2 })
+	top.Addresses[2] = addr(3) // the process that was to be "ghost" joined again as s3
+	s := newSim(t, top, 1, withLearners(voters(1, 3), 2, 4))
+	s.sync["storage"] = true
+	sw := as[Switchover](t, s.plan())
+	assert.Nil(t, sw.Demote)
+	assert.Equal(t, []RPC{{InstanceID: "s4", RaftID: 4, Address: addr(4), Call: api.GetVClock{}}}, sw.Survey)
+	assert.Equal(t, 1, sw.Quorum)
+	s.exec(sw)
+	assert.Equal(t, []string{"s4 .proc_get_vclock", "s4 .proc_replication_promote", "cas: master switchover"}, s.log)
+	assert.Empty(t, s.got["s3"], "nothing reached the process at the ghost's address")
+	assert.Equal(t, "s4", replicaset(t, s, "r2").CurrentMasterID)
 }

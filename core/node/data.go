@@ -205,7 +205,8 @@ func (m *data) configure() {
 		}
 	}
 	for _, inst := range topo.Instances {
-		if inst.ReplicasetID == self.ReplicasetID && inst.RaftID != self.RaftID && inst.Target.Variant != tables.GradeExpelled {
+		if inst.ReplicasetID == self.ReplicasetID && inst.RaftID != self.RaftID && inst.Target.Variant != tables.GradeExpelled &&
+			inst.Started() {
 			role.Peers = append(role.Peers, inst.RaftID)
 		}
 	}

@@ -57,6 +57,13 @@ type Instance struct {
 	Tier           string
 }
 
+// Started reports whether the instance ever asked to come online (its
+// target incarnation moved past 0). One that did not — its process gone
+// between its join and its first .proc_update_instance, or a join retried
+// under a new name — was never configured as a replica or a master: it
+// holds no write and never will, so no replication quorum counts it.
+func (i Instance) Started() bool { return i.Target.Incarnation > 0 }
+
 // Tuple is the row as stored.
 func (i Instance) Tuple() []any {
 	return []any{i.InstanceID, i.InstanceUUID, i.RaftID, i.ReplicasetID, i.ReplicasetUUID,
@@ -264,6 +271,24 @@ func (t *Topology) Instance(id string) (Instance, bool) {
 		return Instance{}, false
 	}
 	return t.Instances[i], true
+}
+
+// Address is where to reach the instance with this raft id; false when it
+// has none, or when an instance that joined later (a greater raft id)
+// advertises the same one: a process that lost its data and joined again
+// under a new name listens there now, and an RPC meant for the old name
+// would act on it.
+func (t *Topology) Address(raftID uint64) (string, bool) {
+	a := t.Addresses[raftID]
+	if a == "" {
+		return "", false
+	}
+	for id, other := range t.Addresses {
+		if id > raftID && other == a {
+			return "", false
+		}
+	}
+	return a, true
 }
 
 // Replicaset finds a replicaset by name.

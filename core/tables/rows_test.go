@@ -3,6 +3,7 @@ package tables
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -35,4 +36,20 @@ func TestTopologyRowsRoundTrip(t *testing.T) {
 	require.Error(t, err)
 	_, err = InstanceFrom([]any{"i", "u", 1, "r", "ru", "Online", []any{"Online", 1}, map[string]any{}, "t"})
 	require.ErrorContains(t, err, "is not [variant, incarnation]")
+}
+
+// An address that an instance joined later advertises too is that one's: the
+// process that listened there for the older name lost its data and joined
+// again, so the older name has no address any more.
+func TestTopologyAddressTakenOverByALaterJoin(t *testing.T) {
+	top := Topology{Addresses: map[uint64]string{1: "a:1", 2: "b:1", 3: "a:1", 4: ""}}
+	for _, tc := range []struct {
+		id   uint64
+		want string
+		ok   bool
+	}{{1, "", false}, {2, "b:1", true}, {3, "a:1", true}, {4, "", false}, {5, "", false}} {
+		got, ok := top.Address(tc.id)
+		assert.Equal(t, tc.ok, ok, "raft id %d", tc.id)
+		assert.Equal(t, tc.want, got, "raft id %d", tc.id)
+	}
 }
