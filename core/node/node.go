@@ -12,6 +12,7 @@ import (
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/topology"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/core/wal"
 )
 
@@ -90,6 +91,9 @@ type Node struct {
 	identity Identity
 	// addressBook holds addresses learnt before the tables have them.
 	addressBook map[uint64]string
+	// peerAddrs is _pico_peer_address as of peerAddrsAt.
+	peerAddrs   map[uint64]string
+	peerAddrsAt tables.Stamp
 
 	nextReq ra.ReqID
 	waiting map[ra.ReqID]waitingCall // our ra requests, by what answers them
@@ -343,16 +347,33 @@ func (n *Node) notALeader(prefix string, leader uint64) *api.Error {
 	return &api.Error{Code: api.CodeNotALeader, Message: prefix + ": not a leader, the leader is " + where, LeaderID: leader}
 }
 
-// address is where raft id listens: _pico_peer_address, or what a join
-// answer said before the tables caught up.
+// address is where raft id listens: _pico_peer_address (none if a later
+// join took that address over: tables.TakenOver), or what a join answer
+// said before the tables caught up.
 func (n *Node) address(id uint64) (string, bool) {
-	if row, ok, err := n.tables.Get(tables.TablePicoPeerAddress, []any{id}); err == nil && ok {
-		if addr, ok := row.Values()[1].(string); ok {
-			return addr, true
-		}
+	if st := n.tables.Stamp(tables.TablePicoPeerAddress); st != n.peerAddrsAt {
+		n.peerAddrs, n.peerAddrsAt = n.readPeerAddresses(), st
+	}
+	if addr, ok := n.peerAddrs[id]; ok {
+		return addr, addr != "" && !tables.TakenOver(n.peerAddrs, id)
 	}
 	addr, ok := n.addressBook[id]
 	return addr, ok
+}
+
+// readPeerAddresses is _pico_peer_address as a map.
+func (n *Node) readPeerAddresses() map[uint64]string {
+	out := map[uint64]string{}
+	rows, err := n.tables.Scan(tables.TablePicoPeerAddress)
+	if err != nil {
+		return out
+	}
+	for _, r := range rows {
+		if id, ok := tuple.AsUint64(r.Values()[0]); ok {
+			out[id], _ = r.Values()[1].(string)
+		}
+	}
+	return out
 }
 
 // Status is the Raft status, for checks and `.proc_raft_info` (zero before

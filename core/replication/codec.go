@@ -22,6 +22,7 @@ const (
 	recSchema byte = 'S' // a DDL applied: version, change
 	recCopy   byte = 'M' // a full copy's marker: the whole state it installed
 	recStale  byte = 'X' // this member learned it diverged from its master
+	recAdopt  byte = 'A' // a failover promoted this member as it was: no longer stale
 	recDefer  byte = 'P' // a DDL deferred: version, change (applied later, then logged as S)
 )
 

@@ -318,6 +318,8 @@ func (m *Member) replay(lsn uint64, p []byte) error {
 		m.wantCkpt = true // its checkpoint did not complete: take one
 	case recStale:
 		m.stale = true
+	case recAdopt:
+		m.stale = false
 	default:
 		return fmt.Errorf("unknown record kind %q", p[0])
 	}
@@ -507,16 +509,28 @@ func (m *Member) Demote() vclock.VClock {
 
 // Promote: once DurableVClock() >= target, the member turns writable and
 // Done; after timeoutTicks ticks without, Done with CodeTimeout and it
-// stays read-only. A Stale member cannot be promoted (CodeReadonly). It
+// stays read-only. A Stale member cannot be promoted (CodeReadonly) unless
+// it already has target (a failover adopting its data as it is). It
 // waits for durability, not only for the applied vclock: a new master that
 // crashed and came back without what it had applied would wipe, by full
 // copies, what its replicas have durable — writes a quorum confirmed.
 func (m *Member) Promote(id ReqID, target vclock.VClock, timeoutTicks int) {
 	defer m.flush()
 	if m.stale {
-		m.emit(Done{ID: id, VClock: m.vc.Clone(), Err: tuple.Errorf(CodeReadonly,
-			"Can't promote an instance whose data diverged from its master's: it waits for a full copy")})
-		return
+		if !target.LessEq(m.vc) {
+			m.emit(Done{ID: id, VClock: m.vc.Clone(), Err: tuple.Errorf(CodeReadonly,
+				"Can't promote an instance whose data diverged from its master's: it waits for a full copy")})
+			return
+		}
+		// Asked for no more than it has: a failover chose this member's
+		// data as it is (its own vclock, from the survey), because the
+		// master it diverged from is out of reach — no full copy will
+		// come. Its data becomes the replicaset's; the others' diverged
+		// part goes (a failover may lose writes; the governor's ranking
+		// says which member loses the fewest).
+		m.stale = false
+		m.appendRecord(recAdopt, nil)
+		m.emit(Note{Event: "adopted", Detail: fmt.Sprintf("promoted as it is at %s", m.vc)})
 	}
 	m.waiters = append(m.waiters, waiter{id: id, target: target.Clone(), ticks: timeoutTicks, promote: true})
 	m.settle()

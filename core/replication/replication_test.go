@@ -2,6 +2,7 @@ package replication
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -702,4 +703,64 @@ func TestOldCopyRefused(t *testing.T) {
 	require.True(t, c.noted("old full copy refused"))
 	require.Equal(t, "{1: 2}", c.m(2).VClock().String())
 	c.converged()
+}
+
+// A diverged old master whose new master is gone for good (expelled) gets no
+// full copy: a failover's promote with its own vclock adopts its data as it
+// is; a promote asking for more still waits for the copy.
+func TestFailoverAdoptsAStaleMember(t *testing.T) {
+	c := start(t, Config{CopyChunkBytes: 20}, 2, false)
+	c.writeOK(1, 1, "a")
+	c.converged()
+	c.ms[1].cut = true
+	c.writeOK(1, 2, "lost")
+	p := c.req()
+	c.m(2).Promote(p, c.m(2).VClock(), 10)
+	d, _ := c.done(p)
+	require.Nil(t, d.Err)
+	c.configure(2, Role{Master: 2, Peers: []uint64{1}, Writable: true})
+	c.writeOK(2, 3, "new")
+	c.ms[1].cut, c.ms[1].slow = false, true // messages to 1 wait for the test
+	c.configure(1, Role{Master: 2, Peers: []uint64{2}})
+	// 2's first shipment reaches 1, and 2 is gone for good: its full copy
+	// never comes.
+	for i := 0; ; i++ {
+		require.Less(t, i, 1000, "2 never ships to 1")
+		c.collect()
+		k := slices.IndexFunc(c.net, func(m netMsg) bool { return !m.reply && m.from == 2 && m.to == 1 })
+		if k >= 0 {
+			msg := c.net[k]
+			c.net = slices.Delete(c.net, k, k+1)
+			c.deliver(msg)
+			break
+		}
+		c.tick(1)
+	}
+	c.crash(2)
+	c.ms[1].slow = false
+	c.run()
+	require.True(t, c.m(1).Stale(), "%v", c.notes)
+	require.False(t, c.noted("full copy installed"))
+
+	p = c.req()
+	c.m(1).Promote(p, c.m(2).VClock(), 10)
+	c.collect()
+	d, _ = c.done(p)
+	require.Equal(t, CodeReadonly, errCode(d), "asked for what it lacks: it waits for a full copy")
+	require.True(t, c.m(1).Stale())
+
+	own := c.m(1).VClock()
+	p = c.req()
+	c.m(1).Promote(p, own, 10)
+	c.tick(1)
+	d, ok := c.done(p)
+	require.True(t, ok)
+	require.Nil(t, d.Err)
+	require.False(t, c.m(1).Stale())
+	require.True(t, c.m(1).Role().Writable)
+	require.True(t, c.noted("adopted"))
+
+	c.restart(1)
+	require.False(t, c.m(1).Stale(), "the adoption is logged")
+	require.Contains(t, fmt.Sprint(c.rows(1, testTable.ID)), "lost")
 }

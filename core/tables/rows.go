@@ -274,21 +274,28 @@ func (t *Topology) Instance(id string) (Instance, bool) {
 }
 
 // Address is where to reach the instance with this raft id; false when it
-// has none, or when an instance that joined later (a greater raft id)
-// advertises the same one: a process that lost its data and joined again
-// under a new name listens there now, and an RPC meant for the old name
-// would act on it.
+// has none, or the address was taken over (TakenOver).
 func (t *Topology) Address(raftID uint64) (string, bool) {
 	a := t.Addresses[raftID]
-	if a == "" {
+	if a == "" || TakenOver(t.Addresses, raftID) {
 		return "", false
 	}
-	for id, other := range t.Addresses {
+	return a, true
+}
+
+// TakenOver reports whether an instance that joined later (a greater raft
+// id) advertises raftID's address too: a process that lost its data and
+// joined again under a new name listens there now, so the address is no
+// longer raftID's — an RPC, a shipment or a redirect meant for the old name
+// would reach the new one and act on it.
+func TakenOver(addrs map[uint64]string, raftID uint64) bool {
+	a := addrs[raftID]
+	for id, other := range addrs {
 		if id > raftID && other == a {
-			return "", false
+			return true
 		}
 	}
-	return a, true
+	return false
 }
 
 // Replicaset finds a replicaset by name.
