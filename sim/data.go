@@ -93,10 +93,7 @@ func drawData(r *rand.Rand, p *Params) {
 			CopyChunkBytes:   64 + r.IntN(1024),
 		}
 	}
-	if r.IntN(2) == 0 && p.LateInstances == 0 {
-		// Not with late instances: seed 243 (with them) stalls — a new
-		// member's promotion waits for its old master's vclock for good
-		// (docs/simulator.md, "Known bugs").
+	if r.IntN(2) == 0 {
 		p.DdlEvery = between(r, 200*time.Millisecond, 1500*time.Millisecond)
 	}
 	if r.IntN(3) > 0 {

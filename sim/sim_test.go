@@ -43,6 +43,11 @@ var foundSeeds = []uint64{
 	1475, // a leader demoted itself and stepped down with its commit unsynced (core/raft removal_settled.txt)
 	4891, // a demoted voter left; the leader restarted in the old configuration (conf_commit_synced.txt)
 	8160, // an expelled bootstrapper left a slow instance discovering (TestGoneLeaderIsAskedAround)
+	1312, // a never-started member blocked a synchronous failover (TestFailoverSyncTier)
+	1344, // a retried join's phantom master was demoted at another's address (TestFailoverAwayFromAMasterThatNeverStarted)
+	788,  // a replica redirected a write to a taken-over address (TestTopologyAddressTakenOverByALaterJoin)
+	103,  // a Stale member whose master was expelled waited for good (TestFailoverAdoptsAStaleMember)
+	399,  // two joins of one process (TestJoinRetriesCarryOneUUID)
 }
 
 func TestFoundSeeds(t *testing.T) {

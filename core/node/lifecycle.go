@@ -175,6 +175,12 @@ func (m *lifecycle) discovered(out discovery.Outcome) {
 	m.emit(Note{Event: "lifecycle", Detail: "discovery: joining through " + out.JoinVia})
 	m.phase = PhaseJoining
 	m.joinVia = out.JoinVia
+	if m.joinUUID == "" {
+		// Chosen here, sent from the first attempt: a retry whose first
+		// answer was lost is then the same join (topology's Idempotence),
+		// not a second instance whose row would claim this address.
+		m.joinUUID = m.newUUID()
+	}
 	m.join()
 }
 

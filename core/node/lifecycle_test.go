@@ -120,3 +120,39 @@ func TestUpdateAndExpelAreCheckedAndForwardedToTheRules(t *testing.T) {
 	require.Nil(t, again.Err)
 	require.Equal(t, res.Instance, again.Values[0].(api.JoinResult).Instance)
 }
+
+// A joiner chooses its instance uuid before its first join request and
+// sends the same one on every retry: a retry whose first answer was lost
+// (the leader committed it) is then the same join, not a second instance
+// claiming this address.
+func TestJoinRetriesCarryOneUUID(t *testing.T) {
+	n := discovering(t)
+	var joins []api.RaftJoin
+	answer := func(effects []Effect) {
+		for _, e := range effects {
+			c, ok := e.(OutCall)
+			if !ok {
+				continue
+			}
+			switch r := c.Request.(type) {
+			case api.Discover:
+				n.CallDone(c.ID, discovery.Response{Done: &discovery.Done{LeaderAddress: "i2"}}, nil)
+			case api.RaftJoin:
+				joins = append(joins, r)
+				n.CallDone(c.ID, nil, api.Errorf(api.CodeTimeout, "timeout"))
+			}
+		}
+	}
+	for range 200 {
+		n.Tick()
+		answer(n.TakeEffects())
+		if len(joins) >= 3 {
+			break
+		}
+	}
+	require.GreaterOrEqual(t, len(joins), 3, "the join is retried")
+	require.NotEmpty(t, joins[0].InstanceUUID)
+	for _, j := range joins[1:] {
+		require.Equal(t, joins[0].InstanceUUID, j.InstanceUUID)
+	}
+}
