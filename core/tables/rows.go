@@ -200,13 +200,81 @@ func TierFrom(v []any) (Tier, error) {
 	return t, nil
 }
 
+// Bucket range states (_pico_bucket state).
+const (
+	// BucketActive: the owner serves reads and writes.
+	BucketActive = "active"
+	// BucketSending: the owner serves reads and refuses writes (retryably)
+	// while the range is copied to its destination.
+	BucketSending = "sending"
+)
+
+// BucketRange is a _pico_bucket row: buckets First..Last of a tier, owned
+// by a replicaset. Destination is where a sending range goes ("" when
+// active). Garbage names a replicaset that may still hold rows of these
+// buckets although it does not own them — the source after a move, or the
+// destination of a move rolled back — until the governor has them deleted
+// ("" when none).
+type BucketRange struct {
+	Tier         string
+	First, Last  uint64
+	ReplicasetID string
+	State        string
+	Destination  string
+	Garbage      string
+}
+
+// Tuple is the row as stored.
+func (b BucketRange) Tuple() []any {
+	return []any{b.Tier, b.First, b.Last, b.ReplicasetID, b.State, b.Destination, b.Garbage}
+}
+
+// Key is the row's primary key.
+func (b BucketRange) Key() []any { return []any{b.Tier, b.First} }
+
+// Count is how many buckets the range holds.
+func (b BucketRange) Count() uint64 { return b.Last - b.First + 1 }
+
+func (b BucketRange) String() string {
+	s := fmt.Sprintf("%s %d-%d %s %s", b.Tier, b.First, b.Last, b.ReplicasetID, b.State)
+	if b.Destination != "" {
+		s += " to " + b.Destination
+	}
+	if b.Garbage != "" {
+		s += ", garbage on " + b.Garbage
+	}
+	return s
+}
+
+// BucketRangeFrom decodes a _pico_bucket row.
+func BucketRangeFrom(v []any) (BucketRange, error) {
+	var b BucketRange
+	if len(v) != 7 {
+		return b, fmt.Errorf("_pico_bucket row of %d fields", len(v))
+	}
+	b.Tier, _ = v[0].(string)
+	b.First, _ = tuple.AsUint64(v[1])
+	b.Last, _ = tuple.AsUint64(v[2])
+	b.ReplicasetID, _ = v[3].(string)
+	b.State, _ = v[4].(string)
+	b.Destination, _ = v[5].(string)
+	b.Garbage, _ = v[6].(string)
+	if b.First == 0 || b.Last < b.First {
+		return b, fmt.Errorf("_pico_bucket row %v: buckets %d-%d", v[:3], b.First, b.Last)
+	}
+	return b, nil
+}
+
 // Topology is a consistent read of the topology tables, each sorted by its
 // primary key.
 type Topology struct {
 	Instances   []Instance
 	Replicasets []Replicaset
 	Tiers       []Tier
-	Addresses   map[uint64]string // raft id -> address
+	// Buckets are the bucket ranges of every tier (_pico_bucket), by tier
+	// then first bucket.
+	Buckets   []BucketRange
+	Addresses map[uint64]string // raft id -> address
 	// PendingSchemaVersion is _pico_property's pending_schema_version: the
 	// version of the pending two-phase schema change, 0 if none is.
 	PendingSchemaVersion uint64
@@ -248,6 +316,16 @@ func (s *Store) ReadTopology() (Topology, error) {
 			return t, err
 		}
 		t.Tiers = append(t.Tiers, tier)
+	}
+	if rows, err = s.Scan(TablePicoBucket); err != nil {
+		return t, err
+	}
+	for _, r := range rows {
+		b, err := BucketRangeFrom(r.Values())
+		if err != nil {
+			return t, err
+		}
+		t.Buckets = append(t.Buckets, b)
 	}
 	t.Addresses = map[uint64]string{}
 	if rows, err = s.Scan(TablePicoPeerAddress); err != nil {

@@ -16,6 +16,9 @@ const (
 	TablePicoUser        uint32 = 520
 	TablePicoPrivilege   uint32 = 521
 	TablePicoTier        uint32 = 523
+	// TablePicoBucket is picogo's own (Picodata leaves bucket ownership to
+	// vshard's local _bucket spaces): who owns each bucket range.
+	TablePicoBucket uint32 = 540
 
 	TablePicoTableName       = "_pico_table"
 	TablePicoIndexName       = "_pico_index"
@@ -26,6 +29,7 @@ const (
 	TablePicoUserName        = "_pico_user"
 	TablePicoPrivilegeName   = "_pico_privilege"
 	TablePicoTierName        = "_pico_tier"
+	TablePicoBucketName      = "_pico_bucket"
 )
 
 // FirstUserTableID is the smallest id of a user table; ids below it are
@@ -92,6 +96,10 @@ func SystemTables() []schema.TableDef {
 			f("current_vshard_config_version", tuple.TypeUnsigned), f("target_vshard_config_version", tuple.TypeUnsigned),
 			f("vshard_bootstrapped", tuple.TypeBoolean), f("bucket_count", tuple.TypeUnsigned),
 			f("is_sync", tuple.TypeBoolean)),
+		sys(TablePicoBucket, TablePicoBucketName, []uint32{0, 1},
+			f("tier", tuple.TypeString), f("first", tuple.TypeUnsigned), f("last", tuple.TypeUnsigned),
+			f("replicaset_id", tuple.TypeString), f("state", tuple.TypeString),
+			f("destination", tuple.TypeString), f("garbage", tuple.TypeString)),
 	}
 }
 
