@@ -168,11 +168,18 @@ func EncodeReply(sync, schema uint64, call16 bool, results []any, e *api.Error) 
 	return iproto.EncodeCallReply(sync, schema, values...)
 }
 
-// EncodeError carries a redirect's leader in MP_ERROR's fields.
+// EncodeError carries a redirect's leader and a wrong bucket's Raft index in
+// MP_ERROR's fields.
 func EncodeError(sync, schema uint64, e *api.Error) []byte {
 	var fields map[string]any
 	if e.LeaderID != 0 {
 		fields = map[string]any{"leader_id": e.LeaderID}
+	}
+	if e.Index != 0 {
+		if fields == nil {
+			fields = map[string]any{}
+		}
+		fields["raft_index"] = e.Index
 	}
 	return iproto.EncodeErrorFields(sync, schema, e.Code, e.Message, fields)
 }
@@ -181,6 +188,9 @@ func apiError(e *iproto.Error) *api.Error {
 	ne := &api.Error{Code: e.Code, Message: e.Message}
 	if id, ok := e.Fields["leader_id"]; ok {
 		ne.LeaderID, _ = tuple.AsUint64(id)
+	}
+	if i, ok := e.Fields["raft_index"]; ok {
+		ne.Index, _ = tuple.AsUint64(i)
 	}
 	return ne
 }

@@ -134,6 +134,15 @@ func TestRedirectCarriesTheLeader(t *testing.T) {
 	require.Equal(t, uint64(2), e.LeaderID)
 }
 
+func TestWrongBucketCarriesTheIndex(t *testing.T) {
+	frame := EncodeError(3, 80, &api.Error{Code: api.CodeWrongBucket, Message: "wrong bucket", Index: 77})
+	_, e := DecodeReply(api.RaftInfo{}, frame[5:])
+	require.NotNil(t, e)
+	require.Equal(t, api.CodeWrongBucket, e.Code)
+	require.Equal(t, uint64(77), e.Index)
+	require.Zero(t, e.LeaderID)
+}
+
 func TestSignatureAndCallable(t *testing.T) {
 	require.Equal(t, ".proc_wait_index(target, timeout)", Signature(".proc_wait_index"))
 	require.Equal(t, ".proc_instance_info([instance_id])", Signature(".proc_instance_info"))

@@ -12,6 +12,10 @@ type Error struct {
 	Code     uint32
 	Message  string
 	LeaderID uint64
+	// Index is, for CodeWrongBucket, the Raft index the caller should
+	// have applied before it routes again (the refusing storage's applied
+	// index: its bucket map is at least that new).
+	Index uint64
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -53,6 +57,14 @@ const (
 	CodeTopology uint32 = 10032
 	// CodeExpelled: the instance asked about is expelled.
 	CodeExpelled uint32 = 10033
+	// CodeWrongBucket: this replicaset does not own the bucket (vshard's
+	// WRONG_BUCKET): route again from a bucket map at least as new as
+	// Error.Index. Nothing was done.
+	CodeWrongBucket uint32 = 10040
+	// CodeBucketMoving: the bucket is being sent to another replicaset
+	// (vshard's TRANSFER_IS_IN_PROGRESS): a write waits and retries; reads
+	// are served. Nothing was done.
+	CodeBucketMoving uint32 = 10041
 )
 
 // Retriable reports whether a request that failed with code may succeed if
