@@ -32,6 +32,10 @@ var nodeImporters = []string{"core", "runtime", "sim", "cmd/picogo"}
 // apiImports are the only picogo packages core/api may import.
 var apiImports = []string{"core/tables", "core/tuple", "core/raft", "core/discovery", "core/vclock"}
 
+// shardingImports are the only picogo packages core/sharding may import: it
+// is a leaf that computes from tuple values alone.
+var shardingImports = []string{"core/tuple"}
+
 // layering says why a file in dir (a folder relative to the module root)
 // may not import path, or "" if it may.
 func layering(dir, path string) string {
@@ -43,6 +47,9 @@ func layering(dir, path string) string {
 	case under(dir, "core/api") && !slices.Contains(apiImports, rel):
 		return fmt.Sprintf("core/api is a leaf: of picogo's packages it imports only %s",
 			strings.Join(apiImports, ", "))
+	case under(dir, "core/sharding") && !slices.Contains(shardingImports, rel):
+		return fmt.Sprintf("core/sharding is a leaf: of picogo's packages it imports only %s",
+			strings.Join(shardingImports, ", "))
 	case rel == "core/node" && !slices.ContainsFunc(nodeImporters, func(p string) bool { return under(dir, p) }):
 		return fmt.Sprintf("only %s run an instance and import core/node; a client uses core/api",
 			strings.Join(nodeImporters, ", "))
@@ -137,6 +144,10 @@ func TestLayeringRules(t *testing.T) {
 		{"core/api", module + "/core/discovery", false},
 		{"core/api", "time", false},
 		{"core/api", "github.com/vmihailenco/msgpack/v5", false},
+		{"core/sharding", module + "/core/tuple", false},
+		{"core/sharding", module + "/core/node", true},
+		{"core/sharding", module + "/core/tables", true},
+		{"core/sharding", "github.com/spaolacci/murmur3", false},
 	} {
 		if got := layering(c.dir, c.path) != ""; got != c.bad {
 			t.Errorf("%s importing %s: flagged %v, want %v", c.dir, c.path, got, c.bad)
