@@ -1,0 +1,51 @@
+package governor
+
+import (
+	"github.com/picogo/picogo/core/sharding"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// Buckets: the governor writes _pico_bucket, the global table of who owns
+// which buckets (core/sharding decides what; this file turns its decisions
+// into CaS batches).
+
+// shardingTargets are a tier's replicasets as core/sharding's plan sees
+// them: ready (reached the replication factor) with a master, and their
+// weight (0: being drained).
+func (p *planner) shardingTargets(tier string) []sharding.Target {
+	var out []sharding.Target
+	for _, rs := range p.replicasets {
+		if rs.Tier != tier {
+			continue
+		}
+		_, hasMaster := p.validMaster(rs, rs.CurrentMasterID)
+		out = append(out, sharding.Target{ID: rs.ReplicasetID, Weight: rs.Weight,
+			Ready: rs.State == tables.ReplicasetReady && hasMaster})
+	}
+	return out
+}
+
+// bucketRanges are a tier's _pico_bucket rows.
+func (p *planner) bucketRanges(tier string) []tables.BucketRange {
+	var out []tables.BucketRange
+	for _, b := range p.in.Topology.Buckets {
+		if b.Tier == tier {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// readBuckets makes the whole of _pico_bucket part of the CaS predicate:
+// any change to bucket ownership since the plan read it fails the CaS.
+func (r *rows) readBuckets() { r.read = append(r.read, rowKey{table: tables.TablePicoBucket}) }
+
+// changeBuckets writes a sharding.Change.
+func (r *rows) changeBuckets(c sharding.Change) {
+	for _, b := range c.Delete {
+		r.ops = append(r.ops, tables.Delete(tables.TablePicoBucket, b.Key()...))
+	}
+	for _, b := range c.Put {
+		r.ops = append(r.ops, tables.Replace(tables.TablePicoBucket, b.Tuple()...))
+	}
+}
