@@ -24,7 +24,10 @@ func (e *Error) Error() string { return e.Message }
 // Tarantool's (box errors about data are core/tuple's, which names each
 // once).
 const (
-	CodeIllegalParams          = tuple.CodeIllegalParams
+	CodeIllegalParams = tuple.CodeIllegalParams
+	// CodeReadonly: a replica refused a write (Tarantool's ER_READONLY;
+	// core/replication's CodeReadonly); the message names the master.
+	CodeReadonly        uint32 = 7
 	CodeTimeout         uint32 = 78
 	CodeNoConnection    uint32 = 77
 	CodeProcLua         uint32 = 32

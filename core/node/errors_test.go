@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/stretchr/testify/require"
@@ -43,4 +44,10 @@ func TestCasAsAUserGivenByName(t *testing.T) {
 	r = cas("nobody", "c")
 	requireCode(t, r, api.CodeAccessDenied)
 	require.Equal(t, "AccessDenied: user 'nobody' does not exist", r.Err.Message)
+}
+
+// The router (core/sharding) retries a replica's refusal by api's code; the
+// member refuses with replication's.
+func TestReadonlyCodeIsOne(t *testing.T) {
+	require.Equal(t, api.CodeReadonly, replication.CodeReadonly)
 }

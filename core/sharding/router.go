@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/picogo/picogo/core/api"
-	"github.com/picogo/picogo/core/replication"
 )
 
 // View is what the router reads of its instance's applied state whenever it
@@ -113,7 +112,7 @@ func (Done) isRouterEffect() {}
 //     the storage lags behind: routed again after RetryTicks.
 //   - CodeBucketMoving: a write to a bucket being sent away: after
 //     RetryTicks.
-//   - the read-only refusal (replication.CodeReadonly, Tarantool's
+//   - the read-only refusal (api.CodeReadonly, Tarantool's
 //     ER_READONLY: the call reached a member that is not the master): after
 //     RetryTicks, when the master has likely changed in View.
 //   - CodeNoConnection and CodeNotReady: after RetryTicks; a read with
@@ -249,7 +248,7 @@ func (r *Router) Answer(id CallID, result any, err *api.Error) {
 	case api.CodeBucketMoving:
 		refused("bucket moving")
 		r.retryLater(p, "waiting to retry")
-	case replication.CodeReadonly:
+	case api.CodeReadonly:
 		refused("read-only")
 		r.retryLater(p, "waiting to retry")
 	case api.CodeNoConnection:

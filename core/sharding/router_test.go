@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/picogo/picogo/core/api"
-	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -88,7 +87,7 @@ func ticks(r *Router, n int) {
 func refusal(code uint32) *api.Error { return &api.Error{Code: code} }
 
 func TestReadonlyIsTarantools(t *testing.T) {
-	require.Equal(t, uint32(7), replication.CodeReadonly, "ER_READONLY")
+	require.Equal(t, uint32(7), api.CodeReadonly, "ER_READONLY")
 }
 
 func TestWriteGoesToMaster(t *testing.T) {
@@ -190,7 +189,7 @@ func TestRetriedAfterRetryTicks(t *testing.T) {
 		code uint32
 	}{
 		{"moving", api.CodeBucketMoving},
-		{"readonly", replication.CodeReadonly},
+		{"readonly", api.CodeReadonly},
 		{"no connection", api.CodeNoConnection},
 		{"not ready", api.CodeNotReady},
 	} {
@@ -353,7 +352,7 @@ func TestScanPartRetried(t *testing.T) {
 	effs := r.TakeEffects()
 	require.Len(t, effs, 2)
 	c1, c2 := effs[0].(Call), effs[1].(Call)
-	r.Answer(c2.ID, nil, refusal(replication.CodeReadonly))
+	r.Answer(c2.ID, nil, refusal(api.CodeReadonly))
 	r.Answer(c1.ID, "rows of r1", nil)
 	require.Empty(t, r.TakeEffects())
 	v.masters["r2"] = "b2"
