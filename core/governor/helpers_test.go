@@ -149,6 +149,9 @@ func newSim(t testing.TB, top *topo, self uint64, conf raft.ConfState) *sim {
 	for _, id := range slices.Sorted(maps.Keys(top.Addresses)) {
 		ops = append(ops, tables.Replace(tables.TablePicoPeerAddress, id, top.Addresses[id]))
 	}
+	for _, b := range top.Buckets {
+		ops = append(ops, tables.Replace(tables.TablePicoBucket, b.Tuple()...))
+	}
 	res := s.store.ApplyOp(tables.BatchOp(ops...))
 	require.Nil(t, res.Err)
 	return s

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -262,6 +263,15 @@ func (p *planner) shardingBootstrap() (Action, bool) {
 			r.readAddress(m.RaftID)
 			tier.VshardBootstrapped = true
 			r.putTier(tier)
+			// The tier's first bucket ranges, over the replicasets ready
+			// now — unless it has some already: buckets are bootstrapped
+			// once (the CaS reads all of _pico_bucket).
+			r.readBuckets()
+			if len(p.bucketRanges(tier.Name)) == 0 {
+				var c sharding.Change
+				c.Put = sharding.Bootstrap(tier.Name, tier.BucketCount, p.shardingTargets(tier.Name))
+				r.changeBuckets(c)
+			}
 			return BootstrapSharding{Tier: tier.Name, Replicaset: rs.ReplicasetID, Master: m.InstanceID,
 				RPC: RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: a, Call: api.ShardingBootstrap{}}, CaS: r.cas()}, true
 		}

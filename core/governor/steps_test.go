@@ -31,6 +31,10 @@ func rangeKeys(t *testing.T, a Action) []string {
 		tables.TablePicoTier: "tier", tables.TablePicoPeerAddress: "address"}
 	var out []string
 	for _, r := range cas.Ranges {
+		if len(r.Key) == 0 {
+			out = append(out, fmt.Sprintf("whole table %d", r.Table))
+			continue
+		}
 		tup, err := tuple.New(r.Key)
 		require.NoError(t, err)
 		out = append(out, fmt.Sprintf("%s:%v", names[r.Table], tup.Values()[0]))
@@ -335,8 +339,21 @@ func TestShardingBootstrap(t *testing.T) {
 		top := s.topology()
 		tier, _ := top.Tier("storage")
 		assert.True(t, tier.VshardBootstrapped)
-		assert.Equal(t, []string{"address:1", "instance:s1", "replicaset:r1"}, rangeKeys(t, a))
+		assert.Equal(t, []string{"address:1", "instance:s1", "replicaset:r1", "whole table 540"}, rangeKeys(t, a))
+		var owners []string
+		for _, b := range top.Buckets {
+			owners = append(owners, b.String())
+		}
+		assert.Equal(t, []string{"storage 1-1000 r1 active", "storage 1001-2000 r2 active", "storage 2001-3000 r3 active"}, owners,
+			"the tier's buckets spread over its ready replicasets")
 		assert.Equal(t, StepIdle, s.plan().Step(), "once per tier")
+	})
+	t.Run("a tier whose buckets have owners keeps them", func(t *testing.T) {
+		top := unbootstrapped()
+		top.Buckets = []tables.BucketRange{{Tier: "storage", First: 1, Last: 3000, ReplicasetID: "r2", State: tables.BucketActive}}
+		s := newSim(t, top, 1, voters(1, 2, 3))
+		as[BootstrapSharding](t, s.step())
+		assert.Equal(t, top.Buckets, s.topology().Buckets)
 	})
 	t.Run("not-ready replicasets and unreachable masters are passed over", func(t *testing.T) {
 		top := unbootstrapped().rs("r1", func(r *tables.Replicaset) { r.State, r.Weight = tables.ReplicasetNotReady, 0 })

@@ -19,6 +19,10 @@ func casKeys(t *testing.T, cas CaS) []string {
 		tables.TablePicoTier: "tier", tables.TablePicoPeerAddress: "address"}
 	var out []string
 	for _, r := range cas.Ranges {
+		if len(r.Key) == 0 {
+			out = append(out, fmt.Sprintf("whole table %d", r.Table))
+			continue
+		}
 		tup, err := tuple.New(r.Key)
 		require.NoError(t, err)
 		out = append(out, fmt.Sprintf("%s:%v", names[r.Table], tup.Values()[0]))

@@ -8,7 +8,6 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
-	"github.com/picogo/picogo/core/tables"
 )
 
 // What an instance keeps of its own configuration, set by the governor's
@@ -19,7 +18,6 @@ type localState struct {
 	// peers are `.proc_replication`'s replicaset peers (nil until it is
 	// called); whether this instance is master is the data module's.
 	peers        []string
-	buckets      []BucketRange
 	bootstrapped bool
 }
 
@@ -43,7 +41,7 @@ func (n *Node) Local() (rep *ReplicationState, buckets []BucketRange, bootstrapp
 	if l.peers != nil {
 		rep = &ReplicationState{IsMaster: n.data.master, Peers: slices.Clone(l.peers)}
 	}
-	return rep, slices.Clone(l.buckets), l.bootstrapped
+	return rep, n.governor.bucketMap(), l.bootstrapped
 }
 
 func (m *governorModule) replication(_ string, r api.Replication, respond responder) {
@@ -70,11 +68,10 @@ func (m *governorModule) sharding(term, index uint64, timeout time.Duration, _ /
 		if t, ok := m.ra.Term(index); ok && t != term {
 			return nil, api.Errorf(api.CodeEntryTermMis, "%s: entry %d has term %d, the governor saw %d", proc, index, t, term)
 		}
-		m.local.buckets = m.bucketMap()
 		if bootstrap {
 			m.local.bootstrapped = true
 		}
-		m.emit(Note{Event: "sharding", Detail: proc + ": " + bucketsString(m.local.buckets)})
+		m.emit(Note{Event: "sharding", Detail: proc + ": " + bucketsString(m.bucketMap())})
 		return nil, nil
 	})
 	wait := index
@@ -85,8 +82,8 @@ func (m *governorModule) sharding(term, index uint64, timeout time.Duration, _ /
 	m.ra.SetDeadline(req, m.cfg.ticks(timeout))
 }
 
-// bucketMap spreads this instance's tier's buckets over its ready
-// replicasets by weight, in contiguous ranges, in replicaset name order.
+// bucketMap is this instance's tier's bucket ranges as _pico_bucket has
+// them (empty until the governor bootstrapped the tier's buckets).
 func (m *governorModule) bucketMap() []BucketRange {
 	top, err := m.tables.ReadTopology()
 	if err != nil {
@@ -96,30 +93,11 @@ func (m *governorModule) bucketMap() []BucketRange {
 	if !ok {
 		return nil
 	}
-	tier, ok := top.Tier(self.Tier)
-	if !ok || tier.BucketCount == 0 {
-		return nil
-	}
-	var rss []tables.Replicaset
-	total := 0.0
-	for _, rs := range top.Replicasets {
-		if rs.Tier == tier.Name && rs.Weight > 0 && rs.State == tables.ReplicasetReady {
-			rss = append(rss, rs)
-			total += rs.Weight
-		}
-	}
 	var out []BucketRange
-	next := uint64(1)
-	for i, rs := range rss {
-		share := uint64(float64(tier.BucketCount) * rs.Weight / total)
-		if i == len(rss)-1 {
-			share = tier.BucketCount - next + 1
+	for _, b := range top.Buckets {
+		if b.Tier == self.Tier {
+			out = append(out, BucketRange{Replicaset: b.ReplicasetID, First: b.First, Last: b.Last})
 		}
-		if share == 0 {
-			continue
-		}
-		out = append(out, BucketRange{Replicaset: rs.ReplicasetID, First: next, Last: next + share - 1})
-		next += share
 	}
 	return out
 }
