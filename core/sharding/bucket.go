@@ -1,8 +1,6 @@
-// Package sharding owns where a sharded table's rows live: a row's sharding
-// key picks one of a tier's buckets, and the buckets are spread over the
-// tier's replicasets. This file computes the bucket, bit for bit the way
-// Picodata does, so that a key lands in the same bucket in picogo as in
-// Picodata.
+// This file computes the bucket, bit for bit the way Picodata does, so that
+// a key lands in the same bucket in picogo as in Picodata.
+
 package sharding
 
 import (
