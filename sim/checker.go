@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/picogo/picogo/core/raft"
@@ -136,7 +137,7 @@ func (c *checker) appliedSame(in *instance, applied uint64) error {
 // older term, elected late, need not hold entries committed after it.)
 func (c *checker) leaderComplete(in *instance, term uint64) error {
 	prev, ents := in.node().Log()
-	for _, i := range sortedKeys(c.applied) {
+	for _, i := range slices.Sorted(maps.Keys(c.applied)) {
 		want := c.applied[i]
 		if i <= prev || want.committedBy >= term {
 			continue
@@ -232,13 +233,4 @@ func (c *checker) finalChecks() error {
 		hashes[applied] = h
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[uint64]V) []uint64 {
-	keys := make([]uint64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package sharding
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -94,7 +95,7 @@ func Bootstrap(tier string, count uint64, targets []Target) []tables.BucketRange
 	}
 	var out []tables.BucketRange
 	next := uint64(1)
-	for _, id := range sortedKeys(goal) {
+	for _, id := range slices.Sorted(maps.Keys(goal)) {
 		n := goal[id]
 		if n == 0 {
 			continue
@@ -317,7 +318,7 @@ func Plan(tier string, count uint64, ranges []tables.BucketRange, targets []Targ
 	}
 	var src, dst string
 	var excess, deficit uint64
-	for _, id := range sortedKeys(ids) {
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
 		h, g := have[id], goal[id]
 		if h > g && h-g > excess {
 			src, excess = id, h-g
@@ -351,14 +352,4 @@ func Plan(tier string, count uint64, ranges []tables.BucketRange, targets []Targ
 	}
 	n := min(excess, deficit, max(maxMove, 1), from.Count())
 	return Send{Range: *from, N: n, To: dst}
-}
-
-// sortedKeys are m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

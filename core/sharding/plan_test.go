@@ -513,7 +513,7 @@ func assertGoal(t *testing.T, rows []tables.BucketRange, count uint64, targets [
 	t.Helper()
 	goal := Goal(count, targets)
 	have := NewMap(rows).Counts(tier)
-	for _, id := range sortedKeys(goal) {
+	for _, id := range slices.Sorted(maps.Keys(goal)) {
 		if have[id] != goal[id] {
 			t.Fatalf("%s owns %d buckets, goal %d\n%s", id, have[id], goal[id], dump(rows))
 		}
