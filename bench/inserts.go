@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/vclock"
 	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-tarantool/v2"
@@ -51,10 +52,14 @@ type insertTuple struct {
 	Value    string
 }
 
-// newInsertTuple is the row with id: its bucket is id mod insertBuckets
-// (1-based, as bucket ids are).
+// newInsertTuple is the row with id: its bucket is Picodata's bucket of
+// id (the sharding key) among insertBuckets, which picogo's storage checks.
 func newInsertTuple(id uint64, value string) insertTuple {
-	return insertTuple{ID: id, BucketID: id%insertBuckets + 1, Value: value}
+	b, err := sharding.BucketID([]any{id}, insertBuckets)
+	if err != nil {
+		panic(err) // an unsigned key and a positive count always hash
+	}
+	return insertTuple{ID: id, BucketID: b, Value: value}
 }
 
 // insertTarget is one system's replicaset — a master and one replica,

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/vclock"
 	"github.com/picogo/picogo/internal/procs"
 	"github.com/picogo/picogo/internal/testbin"
@@ -90,7 +91,7 @@ type fakeReplicaset struct {
 func (f *fakeReplicaset) insert(_ context.Context, _ int, t insertTuple) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if t.Value == "" || t.BucketID != t.ID%insertBuckets+1 {
+	if want, _ := sharding.BucketID([]any{t.ID}, insertBuckets); t.Value == "" || t.BucketID != want {
 		return errors.New("bad tuple")
 	}
 	f.rows = append(f.rows, time.Now())

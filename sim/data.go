@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/storage"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
@@ -41,14 +43,17 @@ type dataPlane struct {
 	def   schema.TableDef
 	ready bool
 	// history is the data plane's own linearizability history: keys are
-	// "<replicaset>/k<id>" (a row lives in the replicaset whose master
-	// took it: buckets do not move between replicasets yet).
+	// "k<id>", a row's key in the table, wherever its bucket lives.
 	ops  []dataOp
-	keys map[string]bool
+	keys map[string]uint64 // key -> its bucket
 	// lossy are the replicasets where the governor began a failover (an
 	// unreachable master): an asynchronous tier may lose acknowledged
 	// writes there, by design.
 	lossy map[string]bool
+	// visited are, per bucket, the replicasets it lived on: the owner a
+	// write was sent to, and every destination a move named. A key whose
+	// bucket visited a lossy replicaset is left out of the check.
+	visited map[uint64]map[string]bool
 	// ddl creates and drops the extra tables.
 	ddl      *client
 	extras   int    // extra tables created so far (ids extraTableID+n)
@@ -131,8 +136,9 @@ func (w *World) extraDef(id uint32, name string) schema.TableDef {
 // say it is operable; its definition (with the bucket_id column the
 // cluster added) is the committed one.
 func (w *World) setupData() {
-	w.data.keys = map[string]bool{}
+	w.data.keys = map[string]uint64{}
 	w.data.lossy = map[string]bool{}
+	w.data.visited = map[uint64]map[string]bool{}
 	c := w.clients[0]
 	def := w.shardedDef(rowsTableID, "rows")
 	deadline := w.sched.now + int64(w.params.LivenessBound)
@@ -212,9 +218,9 @@ func (w *World) rowTuple(def schema.TableDef, id uint64, value string) []any {
 	return shardedRow(def, id, value, w.dataTier().BucketCount)
 }
 
-// shardedRow is a row {id, value} of def with its bucket id (id modulo
-// the tier's bucket count, plus one) wherever the definition has the
-// column.
+// shardedRow is a row {id, value} of def with its bucket id (the bucket
+// of id, its sharding key, as Picodata computes it) wherever the
+// definition has the column.
 func shardedRow(def schema.TableDef, id uint64, value string, buckets uint64) []any {
 	out := make([]any, len(def.Format))
 	for i, f := range def.Format {
@@ -224,14 +230,64 @@ func shardedRow(def schema.TableDef, id uint64, value string, buckets uint64) []
 		case "value":
 			out[i] = value
 		case schema.BucketIDField:
-			out[i] = id%buckets + 1
+			out[i] = bucketOf(id, buckets)
 		}
 	}
 	return out
 }
 
-// dataOp is a client's operation on the sharded table: a replace sent to a
-// random instance of the tier (two in three), or a select there.
+// bucketOf is the bucket of row id (the sharding key of the simulator's
+// tables).
+func bucketOf(id, buckets uint64) uint64 {
+	b, err := sharding.BucketID([]any{id}, buckets)
+	if err != nil {
+		panic(err) // an unsigned key and a positive count always hash
+	}
+	return b
+}
+
+// ownerOf is the replicaset owning bucket b of the data tier, and the index
+// (in w.instances) of its current master, as the most advanced running
+// instance has them applied; false if the tier has no bucket map yet or
+// the owner has no master there.
+func (w *World) ownerOf(b uint64) (rs string, master int, ok bool) {
+	top, ok := w.data.topology(w)
+	if !ok {
+		return "", 0, false
+	}
+	r, ok := sharding.NewMap(top.Buckets).Find(w.dataTier().Name, b)
+	if !ok {
+		return "", 0, false
+	}
+	row, ok := top.Replicaset(r.ReplicasetID)
+	if !ok {
+		return "", 0, false
+	}
+	m, ok := top.Instance(row.CurrentMasterID)
+	if !ok {
+		return "", 0, false
+	}
+	for i, in := range w.instances {
+		if in.raftID == m.RaftID {
+			return r.ReplicasetID, i, true
+		}
+	}
+	return "", 0, false
+}
+
+// visit records that bucket b lives (or may have lived) on replicaset rs.
+func (d *dataPlane) visit(b uint64, rs string) {
+	if d.visited[b] == nil {
+		d.visited[b] = map[string]bool{}
+	}
+	d.visited[b][rs] = true
+}
+
+// dataOp is a client's operation on the sharded table: a replace of a
+// row (two in three) sent to the master of the replicaset owning its
+// bucket — as the most advanced instance knows it; a refusal that names
+// another master, another owner or a moving bucket sends it again, twice
+// at most —, or a select on a random instance of the tier.
 func (c *client) dataOp() {
 	w := c.w
 	tier := w.tierInstances()
@@ -243,11 +299,6 @@ func (c *client) dataOp() {
 		w.data.fresh++
 		k = uint64(1000 + w.data.fresh)
 	}
-	rs, ok := w.replicasetOf(w.instances[c.target])
-	if !ok {
-		c.finish()
-		return
-	}
 	c.connect()
 	def := w.data.def
 	if c.rng.IntN(3) == 0 {
@@ -258,23 +309,35 @@ func (c *client) dataOp() {
 		})
 		return
 	}
-	key := fmt.Sprintf("%s/k%d", rs, k)
+	b := bucketOf(k, w.dataTier().BucketCount)
+	key := fmt.Sprintf("k%d", k)
 	val := c.value()
-	w.data.keys[key] = true
-	id := w.data.call(c.id, lin.Put(key, val), c.now())
+	id := -1 // the history's operation, once something was sent
 	req := api.Replace{Table: def.ID, Tuple: w.rowTuple(def, k, val)}
-	var attempt func(retry bool)
-	attempt = func(retry bool) {
-		at := c.target
+	var attempt func(left int)
+	attempt = func(left int) {
+		rs, master, ok := w.ownerOf(b)
+		if !ok {
+			if id >= 0 {
+				// Only refusals so far: the write did nothing.
+				w.data.ret(id, lin.Outcome{Kind: lin.Failed}, c.now())
+			}
+			c.finish()
+			return
+		}
+		if id < 0 {
+			w.data.keys[key] = b
+			id = w.data.call(c.id, lin.Put(key, val), c.now())
+		}
+		w.data.visit(b, rs)
+		c.target = master
+		c.connect()
 		c.call(req, func(_ any, e *api.Error) {
-			if e != nil && e.Code == replication.CodeReadonly && retry {
-				if i, ok := w.namedMaster(e.Message); ok {
-					w.trace.printf("c%d replace %s=%s on i%d refused, to the master i%d", c.id, key, val, at+1, i+1)
-					c.target = i
-					c.connect()
-					attempt(false)
-					return
-				}
+			if e != nil && left > 0 && redirect(e) {
+				w.trace.printf("c%d replace %s=%s (bucket %d) on i%d (%s) refused, routed again: %s", c.id, key, val, b,
+					master+1, rs, e.Message)
+				attempt(left - 1)
+				return
 			}
 			out := lin.Outcome{Kind: lin.Ok}
 			msg := "ok"
@@ -282,11 +345,21 @@ func (c *client) dataOp() {
 				out.Kind, msg = dataRefused(e), e.Message
 			}
 			w.data.ret(id, out, c.now())
-			w.trace.printf("c%d replace %s=%s on i%d → %s: %s", c.id, key, val, at+1, out.Kind, msg)
+			w.trace.printf("c%d replace %s=%s (bucket %d) on i%d (%s) → %s: %s", c.id, key, val, b, master+1, rs, out.Kind, msg)
 			c.finish()
 		})
 	}
-	attempt(true)
+	attempt(2)
+}
+
+// redirect reports a refusal that names where to go instead and did
+// nothing: a replica's, another replicaset's bucket, a moving one.
+func redirect(e *api.Error) bool {
+	switch e.Code {
+	case replication.CodeReadonly, api.CodeWrongBucket, api.CodeBucketMoving:
+		return true
+	}
+	return false
 }
 
 // dataOp is one operation of the data history.
@@ -307,11 +380,12 @@ func (d *dataPlane) ret(id int, out lin.Outcome, at int64) {
 	d.ops[id].out, d.ops[id].ret, d.ops[id].returned = out, at, true
 }
 
-// history is the data history of the replicasets keep says to check.
+// history is the data history of the keys whose buckets lived only on
+// replicasets keep says to check.
 func (d *dataPlane) history(keep func(rs string) bool) *lin.History {
 	h := &lin.History{}
 	for _, o := range d.ops {
-		if !keep(o.op.Key[:strings.LastIndex(o.op.Key, "/k")]) {
+		if slices.ContainsFunc(slices.Sorted(maps.Keys(d.visited[d.keys[o.op.Key]])), func(rs string) bool { return !keep(rs) }) {
 			continue
 		}
 		id := h.Call(o.client, o.op, o.call)
@@ -328,7 +402,7 @@ func (d *dataPlane) history(keep func(rs string) bool) *lin.History {
 func dataRefused(e *api.Error) lin.OutcomeKind {
 	switch e.Code {
 	case replication.CodeReadonly, api.CodeNoSuchSpace, api.CodeTableNotOper, api.CodeTableNotAllowed,
-		api.CodeIllegalParams, tuple.CodeWrongSchemaVersion:
+		api.CodeIllegalParams, tuple.CodeWrongSchemaVersion, api.CodeWrongBucket, api.CodeBucketMoving:
 		return lin.Failed
 	}
 	return lin.Unknown
@@ -522,37 +596,36 @@ func (c *client) dropTable(id uint32, then func(ok bool)) {
 	})
 }
 
-// finalDataReads reads every key written, once the world is at rest, on
-// its replicaset's current master: one select of the whole table per
-// replicaset, which reads every key of it at once.
+// finalDataReads reads every key written, once the world is at rest: one
+// select of the whole table on each replicaset's current master, which
+// shows the rows of the buckets that replicaset owns; together they read
+// every key at once. A key whose owner could not be read is left unknown;
+// a row shown by two replicasets fails the run (a bucket has one owner).
 func (w *World) finalDataReads() {
 	if !w.data.ready {
 		return
 	}
 	c := w.clients[0]
-	byRS := map[string][]uint64{}
-	var sets []string
-	for key := range w.data.keys {
-		slash := strings.LastIndex(key, "/k")
-		rs := key[:slash]
-		var k uint64
-		fmt.Sscanf(key[slash+2:], "%d", &k)
-		if byRS[rs] == nil {
-			sets = append(sets, rs)
-		}
-		byRS[rs] = append(byRS[rs], k)
+	top, ok := w.data.topology(w)
+	if !ok {
+		return
 	}
-	slices.Sort(sets)
-	for _, rs := range sets {
-		ks := byRS[rs]
-		slices.Sort(ks)
+	at := w.sched.now
+	rows := map[uint64]string{}
+	where := map[uint64]string{}
+	unread := map[string]bool{} // replicasets whose rows are unknown
+	for _, r := range top.Replicasets {
+		if r.Tier != w.dataTier().Name {
+			continue
+		}
+		rs := r.ReplicasetID
 		master := w.masterOf(rs)
 		if master < 0 || !w.instances[master].up() {
-			continue // its members are gone: nothing to read
+			unread[rs] = true
+			continue
 		}
-		at := w.sched.now
-		var rows map[uint64]string
-		for attempt := 0; attempt < 5 && w.failure == nil && rows == nil; attempt++ {
+		var got map[uint64]string
+		for attempt := 0; attempt < 5 && w.failure == nil && got == nil; attempt++ {
 			c.target = master
 			c.connect()
 			done := false
@@ -562,23 +635,36 @@ func (w *World) finalDataReads() {
 					w.trace.printf("final read of %s on i%d: %s", rs, master+1, e.Message)
 					return
 				}
-				rows = w.rowValues(res)
+				got = w.rowValues(res)
 			})
 			deadline := w.sched.now + int64(2*w.params.OpTimeout)
 			for !done && w.failure == nil && w.sched.step(deadline) {
 			}
 		}
-		for _, k := range ks {
-			key := fmt.Sprintf("%s/k%d", rs, k)
-			id := w.data.call(c.id, lin.Get(key), at)
-			out := lin.Outcome{Kind: lin.Unknown}
-			if rows != nil {
-				out.Kind = lin.Ok
-				out.Value, out.Found = rows[k]
-			}
-			w.data.ret(id, out, w.sched.now)
+		if got == nil {
+			unread[rs] = true
+			continue
 		}
-		w.trace.printf("final read of %s on i%d: %d rows for %d keys written", rs, master+1, len(rows), len(ks))
+		for id, v := range got {
+			if other, dup := where[id]; dup {
+				w.fail(fmt.Errorf("row k%d is visible on replicaset %s and on %s", id, other, rs))
+				return
+			}
+			rows[id], where[id] = v, rs
+		}
+		w.trace.printf("final read of %s on i%d: %d rows", rs, master+1, len(got))
+	}
+	bm := sharding.NewMap(top.Buckets)
+	for _, key := range slices.Sorted(maps.Keys(w.data.keys)) {
+		var k uint64
+		fmt.Sscanf(key, "k%d", &k)
+		id := w.data.call(c.id, lin.Get(key), at)
+		out := lin.Outcome{Kind: lin.Unknown}
+		if owner, ok := bm.Find(w.dataTier().Name, w.data.keys[key]); ok && !unread[owner.ReplicasetID] {
+			out.Kind = lin.Ok
+			out.Value, out.Found = rows[k]
+		}
+		w.data.ret(id, out, w.sched.now)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/vclock"
 )
@@ -44,9 +45,47 @@ func dataCluster(t *testing.T, tier tables.Tier) (*Cluster, []*Member, schema.Ta
 			}
 			def = *d
 		}
-		return settledDDL(ms)
+		return settledDDL(ms) && bucketsBalanced(c.Topology(), tier.Name)
 	}))
 	return c, ms, def
+}
+
+// bucketsBalanced reports a tier whose buckets are spread over all its
+// ready replicasets, none moving and no garbage left.
+func bucketsBalanced(top tables.Topology, tier string) bool {
+	owners := map[string]bool{}
+	for _, b := range top.Buckets {
+		if b.Tier != tier {
+			continue
+		}
+		if b.State != tables.BucketActive || b.Garbage != "" {
+			return false
+		}
+		owners[b.ReplicasetID] = true
+	}
+	for _, rs := range top.Replicasets {
+		if rs.Tier == tier && rs.State == tables.ReplicasetReady && rs.Weight > 0 && !owners[rs.ReplicasetID] {
+			return false
+		}
+	}
+	return len(owners) > 0
+}
+
+// ownedIDs are n row ids, from 1 up, whose buckets m's replicaset owns.
+func ownedIDs(t *testing.T, c *Cluster, m *Member, n int) []uint64 {
+	t.Helper()
+	top := c.Topology()
+	self, ok := top.Instance(instanceName(t, m))
+	require.True(t, ok)
+	bm := sharding.NewMap(top.Buckets)
+	var out []uint64
+	for id := uint64(1); len(out) < n && id < 1_000_000; id++ {
+		if r, ok := bm.Find(self.Tier, bucketOf(id, tables.DefaultBucketCount)); ok && r.ReplicasetID == self.ReplicasetID {
+			out = append(out, id)
+		}
+	}
+	require.Len(t, out, n, "replicaset %s owns too few buckets", self.ReplicasetID)
+	return out
 }
 
 // replicasetOf is the current master and the other members of m's
@@ -85,9 +124,9 @@ func rowOf(def schema.TableDef, id uint64, value string) []any {
 	return shardedRow(def, id, value, tables.DefaultBucketCount)
 }
 
-func insertRows(t *testing.T, c *Cluster, m *Member, def schema.TableDef, from, to uint64) {
+func insertRows(t *testing.T, c *Cluster, m *Member, def schema.TableDef, ids []uint64) {
 	t.Helper()
-	for id := from; id <= to; id++ {
+	for _, id := range ids {
 		_, err := c.Call(m, api.Insert{Table: def.ID, Tuple: rowOf(def, id, fmt.Sprintf("v%d", id))})
 		require.Nil(t, err, "insert %d on %s", id, m.Addr())
 	}
@@ -109,7 +148,8 @@ func TestDataReplicatesFromMasterToReplica(t *testing.T) {
 	require.Len(t, replicas, 1)
 	replica := replicas[0]
 
-	insertRows(t, c, master, def, 1, 20)
+	ids := ownedIDs(t, c, master, 23)
+	insertRows(t, c, master, def, ids[:20])
 	target := vclockOf(master)
 	require.Equal(t, uint64(20), target.Sum())
 
@@ -120,13 +160,30 @@ func TestDataReplicatesFromMasterToReplica(t *testing.T) {
 	require.Len(t, selectAll(t, c, replica, def), 20)
 
 	// A replica refuses a write and names its master.
-	_, err = c.Call(replica, api.Insert{Table: def.ID, Tuple: rowOf(def, 100, "no")})
+	_, err = c.Call(replica, api.Insert{Table: def.ID, Tuple: rowOf(def, ids[20], "no")})
 	require.NotNil(t, err)
 	require.Equal(t, replication.CodeReadonly, err.Code)
 	require.Contains(t, err.Message, master.Addr())
 
+	// A row of a bucket another replicaset owns is refused, naming the
+	// index the decision was made at; so is a bucket_id that is not the
+	// bucket of the row's key.
+	other, _ := replicasetOf(t, c, ms, otherReplicaset(t, c, ms, master))
+	_, err = c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, ownedIDs(t, c, other, 1)[0], "elsewhere")})
+	require.NotNil(t, err)
+	require.Equal(t, api.CodeWrongBucket, err.Code, err.Message)
+	require.NotZero(t, err.Index)
+	wrong := rowOf(def, ids[22], "x")
+	if pos, ok := def.FieldIndex(schema.BucketIDField); ok {
+		wrong[pos] = bucketOf(ids[22], tables.DefaultBucketCount)%tables.DefaultBucketCount + 1
+		_, err = c.Call(master, api.Insert{Table: def.ID, Tuple: wrong})
+		require.NotNil(t, err)
+		require.Equal(t, api.CodeIllegalParams, err.Code)
+		require.Contains(t, err.Message, "is not the bucket of the row's sharding key")
+	}
+
 	// A tuple with a bucket id outside the tier's is refused.
-	bad := rowOf(def, 101, "x")
+	bad := rowOf(def, ids[21], "x")
 	if pos, ok := def.FieldIndex(schema.BucketIDField); ok {
 		bad[pos] = uint64(tables.DefaultBucketCount + 1)
 		_, err = c.Call(master, api.Insert{Table: def.ID, Tuple: bad})
@@ -142,7 +199,8 @@ func TestDataFailoverPromotesTheReplica(t *testing.T) {
 	c, ms, def := dataCluster(t, storageTier(2))
 	master, replicas := replicasetOf(t, c, ms, ms[0])
 	replica := replicas[0]
-	insertRows(t, c, master, def, 1, 10)
+	ids := ownedIDs(t, c, master, 12)
+	insertRows(t, c, master, def, ids[:10])
 	_, err := c.Call(replica, api.WaitVClock{Target: vclockOf(master), Timeout: 5 * time.Second})
 	require.Nil(t, err)
 
@@ -152,7 +210,7 @@ func TestDataFailoverPromotesTheReplica(t *testing.T) {
 		return m == replica && replica.Node().Member() != nil
 	}))
 	require.NoError(t, c.Until("the new master takes a write", 30*time.Second, func() bool {
-		_, err := c.Call(replica, api.Insert{Table: def.ID, Tuple: rowOf(def, 11, "v11")})
+		_, err := c.Call(replica, api.Insert{Table: def.ID, Tuple: rowOf(def, ids[10], "v11")})
 		return err == nil
 	}))
 	require.Len(t, selectAll(t, c, replica, def), 11)
@@ -162,7 +220,7 @@ func TestDataFailoverPromotesTheReplica(t *testing.T) {
 		return master.Up() && master.Node().Member() != nil && vclockOf(master).Equal(vclockOf(replica))
 	}))
 	require.Equal(t, selectAll(t, c, replica, def), selectAll(t, c, master, def))
-	_, err = c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, 12, "v12")})
+	_, err = c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, ids[11], "v12")})
 	require.NotNil(t, err, "the old master must not take writes")
 	require.NoError(t, c.Settle(settle))
 }
@@ -178,13 +236,14 @@ func TestDataAReturningOldMasterRejoinsFromTheNewOne(t *testing.T) {
 		master, replicas = replicasetOf(t, c, ms, otherReplicaset(t, c, ms, master))
 	}
 	replica := replicas[0]
-	insertRows(t, c, master, def, 1, 5)
+	ids := ownedIDs(t, c, master, 9)
+	insertRows(t, c, master, def, ids[:5])
 	_, err := c.Call(replica, api.WaitVClock{Target: vclockOf(master), Timeout: 5 * time.Second})
 	require.Nil(t, err)
 
 	c.Isolate(master)
 	// The isolated master still believes it is one: these are lost.
-	for id := uint64(100); id < 103; id++ {
+	for _, id := range ids[6:9] {
 		_, _ = c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, id, "lost")})
 	}
 	require.NoError(t, c.Until("the replica is the master", 60*time.Second, func() bool {
@@ -192,7 +251,7 @@ func TestDataAReturningOldMasterRejoinsFromTheNewOne(t *testing.T) {
 		return m == replica
 	}))
 	require.NoError(t, c.Until("the new master takes a write", 30*time.Second, func() bool {
-		_, err := c.Call(replica, api.Insert{Table: def.ID, Tuple: rowOf(def, 6, "v6")})
+		_, err := c.Call(replica, api.Insert{Table: def.ID, Tuple: rowOf(def, ids[5], "v6")})
 		return err == nil
 	}))
 	c.Heal()
@@ -215,11 +274,12 @@ func TestDataSynchronousWriteWaitsForItsMajority(t *testing.T) {
 	tier.IsSync = true
 	c, ms, def := dataCluster(t, tier)
 	master, replicas := replicasetOf(t, c, ms, ms[0])
-	insertRows(t, c, master, def, 1, 3)
+	ids := ownedIDs(t, c, master, 4)
+	insertRows(t, c, master, def, ids[:3])
 	require.True(t, vclockOf(master).LessEq(vclockOf(replicas[0])), "acknowledged before the replica had it")
 
 	c.FailDials(master, replicas[0])
-	_, err := c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, 4, "v4")})
+	_, err := c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, ids[3], "v4")})
 	require.NotNil(t, err, "acknowledged without a majority")
 	c.Heal()
 	require.NoError(t, c.Settle(settle))
@@ -267,7 +327,7 @@ func otherReplicaset(t *testing.T, c *Cluster, ms []*Member, m *Member) *Member 
 func TestDataUniqueIndexOverDuplicatesAborts(t *testing.T) {
 	c, ms, def := dataCluster(t, storageTier(2))
 	master, _ := replicasetOf(t, c, ms, ms[0])
-	for id := uint64(1); id <= 2; id++ {
+	for _, id := range ownedIDs(t, c, master, 2) {
 		_, err := c.Call(master, api.Insert{Table: def.ID, Tuple: rowOf(def, id, "same")})
 		require.Nil(t, err)
 	}
@@ -325,7 +385,7 @@ func TestDataPendingChangeRefusesWrites(t *testing.T) {
 	c.Run(time.Second)
 	_, _, pending := l.Node().Tables().PendingSchemaChange()
 	require.True(t, pending, "committed without asking %s", held.Addr())
-	_, err := c.Call(other, api.Insert{Table: def.ID, Tuple: rowOf(def, 1, "v1")})
+	_, err := c.Call(other, api.Insert{Table: def.ID, Tuple: rowOf(def, ownedIDs(t, c, other, 1)[0], "v1")})
 	require.NotNil(t, err)
 	require.Equal(t, api.CodeTableNotOper, err.Code)
 

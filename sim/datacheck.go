@@ -3,7 +3,9 @@ package sim
 import (
 	"fmt"
 	"github.com/picogo/picogo/core/storage"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/picogo/picogo/core/node"
@@ -25,10 +27,12 @@ import (
 //     order; not Engine().Snapshot()'s bytes, which include the secondary
 //     indexes: see TestDataSecondShardedTable for why they may differ);
 //     every engine holds exactly the operable sharded tables of its tier;
-//   - the writes and a read of every key on its master at rest are
-//     linearizable (data.go), for the replicasets the governor never
+//   - the writes and a read of every key at rest (one select of the table
+//     on every replicaset's master: a row shows only where its bucket is
+//     owned, and on no two replicasets) are linearizable (data.go), for
+//     the keys whose buckets lived only on replicasets the governor never
 //     began a failover in — in a synchronous tier, only a failover away
-//     from a master being expelled is excluded.
+//     from a master being expelled counts.
 
 // checkData runs the per-event checks on in.
 func (w *World) checkData(in *instance) error {
@@ -56,12 +60,24 @@ func (w *World) checkData(in *instance) error {
 	return nil
 }
 
+// moveNote is a governor note starting a bucket move.
+var moveNote = regexp.MustCompile(`move \S+ (\d+)-(\d+) from \S+ to (\S+)`)
+
 // observeNote sees an instance's notes: the governor's schema-change step
 // must ask every master it must (governor.ApplySchemaChange's Detail
 // names them).
 func (w *World) observeNote(in *instance, event, detail string) {
 	if event != "governor" || w.failure != nil {
 		return
+	}
+	if m := moveNote.FindStringSubmatch(detail); m != nil && w.data.visited != nil {
+		// A move's destination receives the buckets' rows (core/sharding's
+		// Send: "move TIER F-L from A to B"): they live there too now.
+		first, _ := strconv.ParseUint(m[1], 10, 64)
+		last, _ := strconv.ParseUint(m[2], 10, 64)
+		for b := first; b <= last && last-first < 1<<20; b++ {
+			w.data.visit(b, m[3])
+		}
 	}
 	if rest, ok := strings.CutPrefix(detail, "master switchover: "); ok && strings.Contains(detail, " unreachable, ask vclocks") {
 		rs, rest, _ := strings.Cut(rest, ": master ")

@@ -14,27 +14,53 @@ import (
 
 // netboxDataScript is one step of the replicaset story, driven by
 // Tarantool's own net.box against PICOGO_IT_ADDR: PICOGO_IT_STEP says
-// which, PICOGO_IT_FROM and PICOGO_IT_TO the ids of the rows. Tuples are
-// built from the table's format as net.box reads it (the bucket_id column
-// is picogo's, added by the DDL), so the script does not hard-code where
-// it is.
+// which; PICOGO_IT_FROM and PICOGO_IT_TO say which rows: the FROM-th to
+// TO-th row ids (from 1 up) whose buckets the instance's replicaset owns
+// (_pico_bucket), so that they are its master's to write. A row's
+// bucket_id is Picodata's bucket of its id, computed here as Tarantool
+// computes it (digest.murmur, seed 13, over the key's msgpack: what
+// box_tuple_hash does for an unsigned part). Tuples are built from the
+// table's format as net.box reads it (the bucket_id column is picogo's,
+// added by the DDL), so the script does not hard-code where it is.
 const netboxDataScript = `
 local netbox = require('net.box')
+local digest, msgpack = require('digest'), require('msgpack')
 local addr, password = os.getenv('PICOGO_IT_ADDR'), os.getenv('PICOGO_IT_PASSWORD')
 local step = os.getenv('PICOGO_IT_STEP')
 local from, to = tonumber(os.getenv('PICOGO_IT_FROM') or '0'), tonumber(os.getenv('PICOGO_IT_TO') or '0')
 local opts = {timeout = 5}
 local c = netbox.connect('admin:' .. password .. '@' .. addr, {wait_connected = 5})
 
+local function bucket(id) return digest.murmur(msgpack.encode(id)) % 3000 + 1 end
+
 local function row(id)
     local t = {}
     for i, f in ipairs(c.space.orders:format()) do
         if f.name == 'id' then t[i] = id
         elseif f.name == 'item' then t[i] = 'item-' .. id
-        elseif f.name == 'bucket_id' then t[i] = id % 3000 + 1
+        elseif f.name == 'bucket_id' then t[i] = bucket(id)
         end
     end
     return t
+end
+
+-- owned(n): the n-th row id whose bucket this instance's replicaset owns.
+local mine = c:call('.proc_instance_info', {}, opts).replicaset_id
+local ranges = c.space._pico_bucket:select({}, opts)
+local function ours(id)
+    local b = bucket(id)
+    for _, r in ipairs(ranges) do
+        if r.first <= b and b <= r.last then return r.replicaset_id == mine end
+    end
+    return false
+end
+local function owned(n)
+    local id = 0
+    while n > 0 do
+        id = id + 1
+        if ours(id) then n = n - 1 end
+    end
+    return id
 end
 
 if step == 'create' then
@@ -48,21 +74,28 @@ if step == 'create' then
         {'demo', {index = info.applied, term = info.term, ranges = {}},
          {kind = 'ddl_prepare', schema_version = 0, ddl = {kind = 'create_table', def = def}}, 1}, opts)
     print('CREATED', tostring(ok), tostring(err))
+elseif step == 'owned' then
+    local n = 0
+    for _, r in ipairs(ranges) do
+        if r.replicaset_id == mine and r.state == 'active' and r.garbage == '' then n = n + r.last - r.first + 1 end
+        if r.state ~= 'active' or r.garbage ~= '' then n = -1; break end
+    end
+    print('OWNED', n)
 elseif step == 'insert' then
     local n = 0
-    for id = from, to do
-        c.space.orders:insert(row(id), opts)
+    for k = from, to do
+        c.space.orders:insert(row(owned(k)), opts)
         n = n + 1
     end
     print('INSERTED', n)
 elseif step == 'select' then
     local rows = c.space.orders:select({}, {iterator = 'GE', timeout = 5})
     local last = rows[#rows]
-    print('ROWS', #rows, last and last.id or 0)
-    local some = c.space.orders:select({from}, {iterator = 'GE', limit = 3, timeout = 5})
-    print('PAGE', #some, some[1] and some[1].id or 0)
+    print('ROWS', #rows, tostring(last and last.id == owned(#rows)))
+    local some = c.space.orders:select({owned(from)}, {iterator = 'GE', limit = 3, timeout = 5})
+    print('PAGE', #some, tostring(some[1] and some[1].id == owned(from)))
 elseif step == 'refuse' then
-    local ok, err = pcall(c.space.orders.insert, c.space.orders, row(from), opts)
+    local ok, err = pcall(c.space.orders.insert, c.space.orders, row(owned(from)), opts)
     print('REFUSED', tostring(not ok), err and err.code or 0, tostring(err))
 end
 os.exit(0)
@@ -201,14 +234,22 @@ func TestIntegrationNetBoxReplicasetFailover(t *testing.T) {
 	}
 	replica := replicasetPeer(t, ins, master)
 
+	// Both replicasets own their share of the buckets (the governor
+	// rebalanced them after the second one became ready).
+	eventually(t, 60*time.Second, "buckets split 1500/1500", []*instance{master}, func() error {
+		if out := netboxData(t, tarantool, master, "owned", 0, 0); !strings.Contains(out, "OWNED\t1500") {
+			return fmt.Errorf("%s's replicaset: %s", master.name, strings.TrimSpace(out))
+		}
+		return nil
+	})
 	requireLine(t, netboxData(t, tarantool, master, "insert", 1, 20), "INSERTED\t20")
 	ms, err := storageInfo(master)
 	must(t, err)
 	_, err = call(serviceConn(t, replica), ".proc_wait_vclock", ms.VClock, 5)
 	must(t, err)
 	out := netboxData(t, tarantool, replica, "select", 5, 0)
-	requireLine(t, out, "ROWS\t20\t20")
-	requireLine(t, out, "PAGE\t3\t5")
+	requireLine(t, out, "ROWS\t20\ttrue")
+	requireLine(t, out, "PAGE\t3\ttrue")
 	out = netboxData(t, tarantool, replica, "refuse", 21, 0)
 	requireLine(t, out, "REFUSED\ttrue")
 	if !strings.Contains(out, master.addr) {
@@ -243,5 +284,5 @@ func TestIntegrationNetBoxReplicasetFailover(t *testing.T) {
 		}
 		return nil
 	})
-	requireLine(t, netboxData(t, tarantool, master, "select", 25, 0), "ROWS\t30\t30")
+	requireLine(t, netboxData(t, tarantool, master, "select", 25, 0), "ROWS\t30\ttrue")
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/replication"
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
@@ -42,6 +43,9 @@ type data struct {
 	role   replication.Role
 	// buckets is each tier's bucket count, as of the last configure.
 	buckets map[string]uint64
+	// bmap is _pico_bucket as of bucketsAt (fence.go).
+	bmap      sharding.Map
+	bucketsAt tables.Stamp
 	// reconciled is the stamp of the tables (roleTables) the role and the
 	// engine's schema were last brought in line with.
 	reconciled tables.Stamp // the zero Stamp: never (a store's stamps are not zero)

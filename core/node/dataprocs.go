@@ -6,6 +6,7 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/storage"
 	"github.com/picogo/picogo/core/tuple"
 )
@@ -96,6 +97,15 @@ func (m *data) write(table uint32, op storage.Op, respond responder) {
 		respond(nil, e)
 		return
 	}
+	if b, ok, e := m.writeBucket(def, op); e != nil {
+		respond(nil, e)
+		return
+	} else if ok {
+		if e := m.fence(def, b, true); e != nil {
+			respond(nil, e)
+			return
+		}
+	}
 	id := m.request(func(d replication.Done) {
 		switch {
 		case d.Err != nil && d.Err.Code == replication.CodeReadonly:
@@ -130,9 +140,9 @@ func (m *data) writableTable(id uint32) (schema.TableDef, *api.Error) {
 }
 
 // checkBucket: a tuple written into a sharded table carries its bucket
-// id, 1 to the tier's bucket count. (Computing it from the sharding key
-// is the router's, issue 14: a Tarantool request names it, as vshard's
-// storages expect.)
+// id, 1 to the tier's bucket count (a Tarantool request names it, as
+// vshard's storages expect; writeBucket then checks it is the bucket of
+// the row's sharding key, and the fence that this replicaset owns it).
 func (m *data) checkBucket(def schema.TableDef, op storage.Op) *api.Error {
 	if op.Tuple == nil {
 		return nil
@@ -174,18 +184,43 @@ func (m *data) selectRows(def schema.TableDef, r api.Select, respond responder) 
 		return
 	}
 	it := storage.Iterator(r.Iterator)
+	if r.Index == 0 && (it == storage.IterEQ || it == storage.IterREQ) {
+		// A whole primary key fixes the bucket: a router that sent it
+		// here from an old map hears so, rather than "no such row".
+		if b, ok, _ := sharding.KeyBucket(def, r.Key, m.bucketCount(def.Tier)); ok {
+			if e := m.fence(def, b, false); e != nil {
+				respond(nil, e)
+				return
+			}
+		}
+	}
 	limit := r.Limit
 	if limit == 0 {
 		limit = ^uint32(0)
 	}
-	rows, err := m.member.Engine().Select(def.ID, r.Index, r.Key, it, r.Offset, limit)
+	// Rows of buckets this replicaset does not serve are invisible: the
+	// offset and limit count only the others.
+	rows, err := m.member.Engine().Select(def.ID, r.Index, r.Key, it, 0, ^uint32(0))
 	if err != nil {
 		respond(nil, boxError(err))
 		return
 	}
-	out := make([]any, len(rows))
-	for i, t := range rows {
-		out[i] = t.Values()
+	bm := m.bucketMap()
+	pos, _ := def.FieldIndex(schema.BucketIDField)
+	out := []any{}
+	skip := r.Offset
+	for _, t := range rows {
+		if uint32(len(out)) == limit {
+			break
+		}
+		if !m.readable(bm, def, pos, t) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		out = append(out, t.Values())
 	}
 	respond(out, nil)
 }

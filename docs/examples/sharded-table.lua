@@ -40,17 +40,32 @@ for i, c in ipairs(conns) do
     if i ~= master and c:call('.proc_instance_info').replicaset_id == rs then replica = i end
 end
 print('master', addrs[master], 'replica', addrs[replica])
--- Rows are written on the master: {id, bucket_id, item}. (bucket_id is
--- 1..3000; routing by key comes with the router.)
+-- Rows are written on the master of the replicaset that owns their
+-- bucket: {id, bucket_id, item}, bucket_id being Picodata's bucket of the
+-- sharding key — Tarantool's tuple hash, which digest.murmur (seed 13)
+-- over the key's msgpack computes for an unsigned key. _pico_bucket says
+-- which replicaset owns which buckets.
+local digest, msgpack = require('digest'), require('msgpack')
+local function bucket(id) return digest.murmur(msgpack.encode(id)) % 3000 + 1 end
+local ranges = conn.space._pico_bucket:select()
+local function owner(id)
+    for _, b in ipairs(ranges) do
+        if b.first <= bucket(id) and bucket(id) <= b.last then return b.replicaset_id end
+    end
+end
 local m, r = conns[master], conns[replica]
-for id = 1, 3 do m.space.orders:insert({id, id % 3000 + 1, 'item-' .. id}) end
-print('update', json.encode(m.space.orders:update({2}, {{'=', 'item', 'pear'}})))
+local ids = {}
+for id = 1, 100 do
+    if #ids < 4 and owner(id) == rs then table.insert(ids, id) end
+end
+for k = 1, 3 do m.space.orders:insert({ids[k], bucket(ids[k]), 'item-' .. ids[k]}) end
+print('update', json.encode(m.space.orders:update({ids[2]}, {{'=', 'item', 'pear'}})))
 -- The replica follows: wait for the master's vclock, then read there.
 local vclock = m:call('.proc_get_vclock')
 print('vclock', json.encode(vclock))
 r:call('.proc_wait_vclock', {vclock, 5})
 print('on the replica', json.encode(r.space.orders:select({}, {iterator = 'GE'})))
 -- A replica refuses writes, naming the master.
-local ok, err = pcall(r.space.orders.insert, r.space.orders, {4, 5, 'no'})
+local ok, err = pcall(r.space.orders.insert, r.space.orders, {ids[4], bucket(ids[4]), 'no'})
 print('refused', err.code, err.message)
 os.exit(0)
