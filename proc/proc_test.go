@@ -79,6 +79,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.UpdateInstance{InstanceID: "i1", ClusterID: "c", CurrentGrade: &tables.Grade{Variant: "Offline", Incarnation: 2},
 			FailureDomain: map[string]string{"DC": "2"}, DontRetry: true},
 		api.Expel{ClusterID: "c", InstanceID: "i2"}, api.ExpelRedirect{ClusterID: "c", InstanceID: "i2"},
+		api.ReplicasetWeight{ClusterID: "c", ReplicasetID: "storage_2", Weight: 0.5},
 		api.InstanceInfo{}, api.InstanceInfo{InstanceID: "i3"}, api.RuntimeInfo{},
 		api.Replication{IsMaster: true, Peers: []string{"a:1", "b:2"}},
 		api.Sharding{Term: 3, Index: 9, Timeout: 2 * time.Second, DoReconfigure: true},

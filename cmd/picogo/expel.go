@@ -39,71 +39,115 @@ func runExpel(args []string, env func(string) string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("expel", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, expelUsage); fs.PrintDefaults() }
-	var peers []string
-	fs.Func("peer", "address of an instance of the cluster; repeat it or separate by commas to try several in turn (default 127.0.0.1:3301)", func(v string) error {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" && !slices.Contains(peers, p) {
-				peers = append(peers, p)
-			}
-		}
-		return nil
-	})
-	clusterID := fs.String("cluster-id", "demo", "the cluster's id; the instance refuses another")
-	password := fs.String("service-password", "", "pico_service's password (see above)")
-	passwordFile := fs.String("service-password-file", "", "a file holding pico_service's password (see above)")
-	dataDir := fs.String("data-dir", "./picogo-data", "a data directory whose cookie holds the service password (see above)")
-	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait until the instance is Expelled")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	// Flags not given come from the variables `picogo run` uses.
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, name := range []string{"peer", "cluster-id", "service-password", "service-password-file", "data-dir"} {
-		v := env("PICOGO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
-		if !given[name] && v != "" {
-			if err := fs.Set(name, v); err != nil {
-				fmt.Fprintf(stderr, "picogo expel: PICOGO_%s: %v\n", strings.ToUpper(strings.ReplaceAll(name, "-", "_")), err)
-				return 2
-			}
-		}
+	o := addOperatorFlags(fs, 30*time.Second, "how long to wait until the instance is Expelled")
+	if code, ok := o.parse("expel", fs, args, env, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 1 || strings.TrimSpace(fs.Arg(0)) == "" {
 		fmt.Fprintln(stderr, "picogo expel: name one instance to expel (picogo expel --help)")
 		return 2
 	}
-	if *timeout <= 0 {
-		fmt.Fprintln(stderr, "picogo expel: --timeout must be positive")
-		return 2
-	}
-	if len(peers) == 0 {
-		peers = []string{"127.0.0.1:3301"}
-	}
 	id := fs.Arg(0)
-	pw, _, err := serviceSecret(*passwordFile, *password, *dataDir)
-	if err != nil {
-		fmt.Fprintln(stderr, "picogo expel:", err)
-		return 2
+	c, code, ok := o.client("expel", stderr)
+	if !ok {
+		return code
 	}
-	c := newClient(proc.PicoService, pw)
 	defer c.close()
-	for k, addr := range peers {
+	err := o.eachPeer("expel", stderr, func(addr string) (bool, error) {
+		return expel(c, addr, o.clusterID, id, o.timeout, stdout)
+	})
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "picogo expel: %s is not expelled: %v\n", id, err)
+	return 1
+}
+
+// operatorFlags are the flags of the commands that act on a cluster as
+// pico_service (expel, drain): where to reach it and with which password.
+type operatorFlags struct {
+	peers                            []string
+	clusterID                        string
+	password, passwordFile, dataDir string
+	timeout                          time.Duration
+}
+
+func addOperatorFlags(fs *flag.FlagSet, timeout time.Duration, timeoutUsage string) *operatorFlags {
+	o := &operatorFlags{}
+	fs.Func("peer", "address of an instance of the cluster; repeat it or separate by commas to try several in turn (default 127.0.0.1:3301)", func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(o.peers, p) {
+				o.peers = append(o.peers, p)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&o.clusterID, "cluster-id", "demo", "the cluster's id; the instance refuses another")
+	fs.StringVar(&o.password, "service-password", "", "pico_service's password (see above)")
+	fs.StringVar(&o.passwordFile, "service-password-file", "", "a file holding pico_service's password (see above)")
+	fs.StringVar(&o.dataDir, "data-dir", "./picogo-data", "a data directory whose cookie holds the service password (see above)")
+	fs.DurationVar(&o.timeout, "timeout", timeout, timeoutUsage)
+	return o
+}
+
+// parse parses args; flags not given come from the variables `picogo run`
+// uses (PICOGO_PEER, PICOGO_CLUSTER_ID, ...). ok false: exit with code.
+func (o *operatorFlags) parse(cmd string, fs *flag.FlagSet, args []string, env func(string) string, stderr io.Writer) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, name := range []string{"peer", "cluster-id", "service-password", "service-password-file", "data-dir"} {
+		variable := "PICOGO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if v := env(variable); !given[name] && v != "" {
+			if err := fs.Set(name, v); err != nil {
+				fmt.Fprintf(stderr, "picogo %s: %s: %v\n", cmd, variable, err)
+				return 2, false
+			}
+		}
+	}
+	if o.timeout <= 0 {
+		fmt.Fprintf(stderr, "picogo %s: --timeout must be positive\n", cmd)
+		return 2, false
+	}
+	if len(o.peers) == 0 {
+		o.peers = []string{"127.0.0.1:3301"}
+	}
+	return 0, true
+}
+
+// client logs in as pico_service with the password as 'picogo run' finds
+// it.
+func (o *operatorFlags) client(cmd string, stderr io.Writer) (*client, int, bool) {
+	pw, _, err := serviceSecret(o.passwordFile, o.password, o.dataDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "picogo %s: %v\n", cmd, err)
+		return nil, 2, false
+	}
+	return newClient(proc.PicoService, pw), 0, true
+}
+
+// eachPeer runs act on the peers in turn until one does it or answers
+// with a refusal (another peer would answer the same).
+func (o *operatorFlags) eachPeer(cmd string, stderr io.Writer, act func(addr string) (bool, error)) error {
+	var err error
+	for k, addr := range o.peers {
 		var done bool
-		if done, err = expel(c, addr, *clusterID, id, *timeout, stdout); done {
-			return 0
+		if done, err = act(addr); done {
+			return nil
 		}
 		if !unreachable(err) {
 			break
 		}
-		if k+1 < len(peers) {
-			fmt.Fprintf(stderr, "picogo expel: %s: %v; trying %s\n", addr, err, peers[k+1])
+		if k+1 < len(o.peers) {
+			fmt.Fprintf(stderr, "picogo %s: %s: %v; trying %s\n", cmd, addr, err, o.peers[k+1])
 		}
 	}
-	fmt.Fprintf(stderr, "picogo expel: %s is not expelled: %v\n", id, err)
-	return 1
+	return err
 }
 
 // unreachable: the call did not get an answer from the instance (another

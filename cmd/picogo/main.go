@@ -16,6 +16,7 @@ Usage:
   picogo run       start an instance (picogo run --help)
   picogo status    show the cluster: leader, governor, tiers, replicasets, instances and grades
   picogo expel     expel an instance from the cluster for good (picogo expel --help)
+  picogo drain     move a replicaset's buckets away (weight 0), or set its weight (picogo drain --help)
   picogo connect   a console that calls procedures on an instance
   picogo unlock    lift the lock failed logins put on a user (picogo unlock --help)
   picogo passwd    set a user's password for the whole cluster (picogo passwd --help)
@@ -39,6 +40,8 @@ func main() {
 		os.Exit(runStatus(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "expel":
 		os.Exit(runExpel(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
+	case "drain":
+		os.Exit(runDrain(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "passwd":
 		os.Exit(runPasswd(os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	case "unlock":

@@ -195,6 +195,11 @@ func readTopology(c *client, addr string) (tables.Topology, error) {
 			return err
 		}),
 	)
+	err = errors.Join(err, read(tables.TablePicoBucket, tables.TablePicoBucketName, func(r []any) error {
+		b, err := tables.BucketRangeFrom(r)
+		top.Buckets = append(top.Buckets, b)
+		return err
+	}))
 	top.Addresses = map[uint64]string{}
 	err = errors.Join(err, read(tables.TablePicoPeerAddress, tables.TablePicoPeerAddressName, func(r []any) error {
 		if len(r) < 2 {

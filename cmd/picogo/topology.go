@@ -20,6 +20,9 @@ type topologyView struct {
 	Tiers       []tierView       `json:"tiers"`
 	Replicasets []replicasetView `json:"replicasets"`
 	Instances   []instanceView   `json:"instances"`
+	// Moves are the bucket ranges being sent, or with rows left to
+	// delete somewhere (_pico_bucket rows not at rest).
+	Moves []string `json:"moves,omitempty"`
 }
 
 type tierView struct {
@@ -42,6 +45,8 @@ type replicasetView struct {
 	// their tier's.
 	Instances         int    `json:"instances"`
 	ReplicationFactor uint64 `json:"replication_factor"`
+	// Buckets: how many buckets of its tier it owns (_pico_bucket).
+	Buckets uint64 `json:"buckets"`
 }
 
 type gradeView struct {
@@ -98,12 +103,21 @@ func buildTopology(top tables.Topology, leader uint64, conf *raftConf) topologyV
 			members[i.ReplicasetID]++
 		}
 	}
+	owned := map[string]uint64{}
+	for _, b := range top.Buckets {
+		owned[b.ReplicasetID] += b.Count()
+	}
 	perTier := map[string]int{}
 	for _, r := range top.Replicasets {
 		perTier[r.Tier]++
 		v.Replicasets = append(v.Replicasets, replicasetView{Name: r.ReplicasetID, Tier: r.Tier,
 			CurrentMaster: r.CurrentMasterID, TargetMaster: r.TargetMasterID, State: r.State, Weight: r.Weight,
-			Instances: members[r.ReplicasetID], ReplicationFactor: rf[r.Tier]})
+			Instances: members[r.ReplicasetID], ReplicationFactor: rf[r.Tier], Buckets: owned[r.ReplicasetID]})
+	}
+	for _, b := range top.Buckets {
+		if b.State != tables.BucketActive || b.Garbage != "" {
+			v.Moves = append(v.Moves, b.String())
+		}
 	}
 	for _, t := range top.Tiers {
 		v.Tiers = append(v.Tiers, tierView{Name: t.Name, ReplicationFactor: t.ReplicationFactor, CanVote: t.CanVote,
@@ -148,15 +162,19 @@ func (v topologyView) print(w io.Writer) {
 	fmt.Fprintln(w)
 
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REPLICASET\tTIER\tMASTER\tSTATE\tINSTANCES")
+	fmt.Fprintln(tw, "REPLICASET\tTIER\tMASTER\tSTATE\tINSTANCES\tWEIGHT\tBUCKETS")
 	for _, r := range v.Replicasets {
 		master := orDash(r.CurrentMaster)
 		if r.TargetMaster != r.CurrentMaster && r.TargetMaster != "" {
 			master += " -> " + r.TargetMaster
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\n", r.Name, r.Tier, master, r.State, r.Instances, r.ReplicationFactor)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%g\t%d\n", r.Name, r.Tier, master, r.State, r.Instances, r.ReplicationFactor,
+			r.Weight, r.Buckets)
 	}
 	tw.Flush()
+	for _, m := range v.Moves {
+		fmt.Fprintln(w, "  moving:", m)
+	}
 	fmt.Fprintln(w)
 
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)

@@ -25,6 +25,10 @@ func testTopology() tables.Topology {
 			{InstanceID: "storage_1_2", RaftID: 2, ReplicasetID: "storage_1", Tier: "storage", Current: g("Offline", 1), Target: g("Online", 2)},
 			{InstanceID: "storage_2_2", RaftID: 4, ReplicasetID: "storage_2", Tier: "storage", Current: g("Online", 1), Target: g("Online", 1)},
 		},
+		Buckets: []tables.BucketRange{
+			{Tier: "storage", First: 1, Last: 2900, ReplicasetID: "storage_1", State: tables.BucketActive},
+			{Tier: "storage", First: 2901, Last: 3000, ReplicasetID: "storage_1", State: tables.BucketSending, Destination: "storage_2"},
+		},
 		Addresses: map[uint64]string{1: "10.0.0.1:3301", 2: "10.0.0.2:3301", 3: "10.0.0.3:3301", 4: "10.0.0.4:3301"},
 	}
 }
@@ -47,9 +51,10 @@ func TestStatusText(t *testing.T) {
 		"TIER     RF  CAN_VOTE  BUCKETS  REPLICASETS",
 		"storage  2   true      3000     2",
 		"",
-		"REPLICASET  TIER     MASTER                      STATE      INSTANCES",
-		"storage_1   storage  storage_1_1                 ready      2/2",
-		"storage_2   storage  storage_2_1 -> storage_2_2  not-ready  1/2",
+		"REPLICASET  TIER     MASTER                      STATE      INSTANCES  WEIGHT  BUCKETS",
+		"storage_1   storage  storage_1_1                 ready      2/2        1       3000",
+		"storage_2   storage  storage_2_1 -> storage_2_2  not-ready  1/2        0       0",
+		"  moving: storage 2901-3000 storage_1 sending to storage_2",
 		"",
 		"INSTANCE     RAFT_ID  ADDRESS        REPLICASET  TIER     CURRENT      TARGET       RAFT                  APPLIED",
 		"storage_1_1  1        10.0.0.1:3301  storage_1   storage  Online(1)    Online(1)    leader, voter         40",

@@ -63,6 +63,7 @@ var Procedures = []Procedure{
 	{UpdateInstance{}, Admin},
 	{Expel{}, Admin},
 	{ExpelRedirect{}, Admin},
+	{ReplicasetWeight{}, Admin},
 	{InstanceInfo{}, Admin},
 	{RuntimeInfo{}, Admin},
 	{Replication{}, Admin},

@@ -152,6 +152,15 @@ type (
 		ClusterID  string `arg:"cluster_id"`
 		InstanceID string `arg:"instance_id"`
 	}
+	// ReplicasetWeight: `.proc_replicaset_weight(cluster_id,
+	// replicaset_id, weight)` sets a ready replicaset's weight (on the
+	// leader; any instance forwards): its share of its tier's buckets. 0
+	// drains it — the governor moves its buckets away —; 1 is the default.
+	ReplicasetWeight struct {
+		ClusterID    string  `arg:"cluster_id"`
+		ReplicasetID string  `arg:"replicaset_id"`
+		Weight       float64 `arg:"weight"`
+	}
 	// InstanceInfo: `.proc_instance_info(instance_id?)`.
 	InstanceInfo struct {
 		InstanceID string `arg:"instance_id,optional,nil"`
@@ -252,6 +261,7 @@ func (RaftJoin) Proc() string          { return ".proc_raft_join" }
 func (UpdateInstance) Proc() string    { return ".proc_update_instance" }
 func (Expel) Proc() string             { return ".proc_expel" }
 func (ExpelRedirect) Proc() string     { return ".proc_expel_redirect" }
+func (ReplicasetWeight) Proc() string  { return ".proc_replicaset_weight" }
 func (InstanceInfo) Proc() string      { return ".proc_instance_info" }
 func (RuntimeInfo) Proc() string       { return ".proc_runtime_info" }
 func (Replication) Proc() string       { return ".proc_replication" }

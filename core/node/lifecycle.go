@@ -63,6 +63,7 @@ func (m *lifecycle) register(r *registry) {
 		m.topologyChange(req, respond)
 	})
 	serve(r, running, func(_ string, req api.Expel, respond responder) { m.topologyChange(req, respond) })
+	serve(r, running, func(_ string, req api.ReplicasetWeight, respond responder) { m.topologyChange(req, respond) })
 	serve(r, running, m.expelRedirect)
 	r.tick(tickRetry, anyPhase, m.retry)
 	r.tick(tickDeferred, running, m.runDeferred)

@@ -57,6 +57,19 @@ func (m *lifecycle) topologyChange(req api.Request, respond responder) {
 			inst, ops, err = topology.PlanExpel(top, m.cfg.ClusterID, r.InstanceID)
 		}
 		m.writeTopology(r.Proc(), inst, ops, topology.ExpelRanges(), err, respond)
+	case api.ReplicasetWeight:
+		ops, err := topology.PlanWeight(top, m.cfg.ClusterID, r.ClusterID, r.ReplicasetID, r.Weight)
+		if err != nil {
+			respond(nil, api.Errorf(api.CodeTopology, "%s: %v", r.Proc(), err))
+			return
+		}
+		if len(ops) == 0 {
+			respond(nil, nil)
+			return
+		}
+		m.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("%s: %s weight %g", r.Proc(), r.ReplicasetID, r.Weight)})
+		m.cas.proposeOp(tables.BatchOp(ops...), topology.WeightRanges(r.ReplicasetID), m.ra.BasicStatus().Applied, r.Proc(), respond,
+			func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 	}
 }
 

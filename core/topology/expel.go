@@ -42,6 +42,15 @@ func PlanExpel(t tables.Topology, clusterID, instanceID string) (tables.Instance
 		// Nobody could take its vote: the cluster would stop for good.
 		return tables.Instance{}, nil, errors.New("cannot expel the last instance of a tier that can vote")
 	}
+	if lastOf(t, old) {
+		if held := bucketsHeld(t, old.ReplicasetID); held != "" {
+			// Its rows would go with it: buckets move only between
+			// replicasets that run.
+			return tables.Instance{}, nil, fmt.Errorf("cannot expel %s, the last instance of replicaset %s: it %s; "+
+				"drain it first (picogo drain %s) and wait until it holds no buckets", old.InstanceID, old.ReplicasetID, held,
+				old.ReplicasetID)
+		}
+	}
 	upd := old
 	upd.Target = tables.Grade{Variant: tables.GradeExpelled, Incarnation: old.Target.Incarnation}
 	ops := []tables.Dml{
@@ -51,6 +60,41 @@ func PlanExpel(t tables.Topology, clusterID, instanceID string) (tables.Instance
 	return upd, ops, nil
 }
 
+// lastOf reports whether i is the last instance of its replicaset not
+// expelled.
+func lastOf(t tables.Topology, i tables.Instance) bool {
+	for _, x := range t.Instances {
+		if x.InstanceID != i.InstanceID && x.ReplicasetID == i.ReplicasetID && !expelled(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// bucketsHeld says how a replicaset still holds buckets ("" if it does
+// not): it owns some, some are being sent to it, or rows of buckets it no
+// longer owns are still to be deleted there.
+func bucketsHeld(t tables.Topology, rs string) string {
+	var owned uint64
+	for _, b := range t.Buckets {
+		switch {
+		case b.Destination == rs:
+			return fmt.Sprintf("is receiving buckets %d-%d", b.First, b.Last)
+		case b.Garbage == rs:
+			return fmt.Sprintf("still holds rows of buckets %d-%d to delete", b.First, b.Last)
+		case b.ReplicasetID == rs:
+			owned += b.Count()
+		}
+	}
+	if owned > 0 {
+		return fmt.Sprintf("owns %d buckets", owned)
+	}
+	return ""
+}
+
 // ExpelRanges is what the CaS of PlanExpel's ops must protect: every
-// instance row, since "not the last instance" reads them all.
-func ExpelRanges() []tables.Range { return []tables.Range{wholeInstanceTable()} }
+// instance row, since "not the last instance" reads them all, and every
+// bucket range, since "holds no buckets" reads them all.
+func ExpelRanges() []tables.Range {
+	return []tables.Range{wholeInstanceTable(), {Table: tables.TablePicoBucket}}
+}

@@ -32,6 +32,34 @@ func TestExpelRefusals(t *testing.T) {
 			row{name: "r", raftID: 2, rs: "router_1", tier: "router"},
 		), "a", "cannot expel the last instance of a tier that can vote"},
 	}
+	withBuckets := func(bs ...tables.BucketRange) tables.Topology {
+		top := build(storage,
+			row{name: "a", raftID: 1, rs: "storage_1"},
+			row{name: "b", raftID: 2, rs: "storage_2"},
+			row{name: "b2", raftID: 3, rs: "storage_2", cur: expelled(1), tgt: expelled(1)},
+		)
+		top.Buckets = bs
+		return top
+	}
+	br := func(first, last uint64, rs string) tables.BucketRange {
+		return tables.BucketRange{Tier: "storage", First: first, Last: last, ReplicasetID: rs, State: tables.BucketActive}
+	}
+	hint := "; drain it first (picogo drain storage_2) and wait until it holds no buckets"
+	tests = append(tests, []struct {
+		name     string
+		topo     tables.Topology
+		instance string
+		want     string
+	}{
+		{"the last of a replicaset owning buckets", withBuckets(br(1, 2000, "storage_1"), br(2001, 3000, "storage_2")), "b",
+			"cannot expel b, the last instance of replicaset storage_2: it owns 1000 buckets" + hint},
+		{"the last of a replicaset receiving buckets", withBuckets(tables.BucketRange{Tier: "storage", First: 1, Last: 3000,
+			ReplicasetID: "storage_1", State: tables.BucketSending, Destination: "storage_2"}), "b",
+			"cannot expel b, the last instance of replicaset storage_2: it is receiving buckets 1-3000" + hint},
+		{"the last of a replicaset with rows to delete", withBuckets(tables.BucketRange{Tier: "storage", First: 1, Last: 3000,
+			ReplicasetID: "storage_1", State: tables.BucketActive, Garbage: "storage_2"}), "b",
+			"cannot expel b, the last instance of replicaset storage_2: it still holds rows of buckets 1-3000 to delete" + hint},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, ops, err := topology.PlanExpel(tt.topo, cid, tt.instance)
@@ -39,6 +67,21 @@ func TestExpelRefusals(t *testing.T) {
 			assert.Nil(t, ops)
 		})
 	}
+}
+
+// A drained replicaset's last instance goes; so does one of two members of
+// a replicaset that owns buckets (the other keeps them).
+func TestExpelOfADrainedReplicaset(t *testing.T) {
+	top := build(storage,
+		row{name: "a", raftID: 1, rs: "storage_1"},
+		row{name: "b", raftID: 2, rs: "storage_2"},
+		row{name: "c", raftID: 3, rs: "storage_1"},
+	)
+	top.Buckets = []tables.BucketRange{{Tier: "storage", First: 1, Last: 3000, ReplicasetID: "storage_1", State: tables.BucketActive}}
+	_, _, err := topology.PlanExpel(top, cid, "b")
+	require.NoError(t, err)
+	_, _, err = topology.PlanExpel(top, cid, "c")
+	require.NoError(t, err)
 }
 
 func TestExpel(t *testing.T) {
@@ -91,7 +134,7 @@ func TestExpelAppliesAndBumpsTheReplicaset(t *testing.T) {
 }
 
 func TestExpelRanges(t *testing.T) {
-	assert.Equal(t, []tables.Range{{Table: tables.TablePicoInstance}}, topology.ExpelRanges())
+	assert.Equal(t, []tables.Range{{Table: tables.TablePicoInstance}, {Table: tables.TablePicoBucket}}, topology.ExpelRanges())
 
 	// Two expels planned on the same read of a two-instance cluster: each
 	// alone is fine, but once one commits the other's CaS must fail, or the

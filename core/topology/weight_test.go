@@ -1,0 +1,50 @@
+package topology_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/topology"
+)
+
+func TestPlanWeight(t *testing.T) {
+	top := build(storage, row{name: "a", raftID: 1, rs: "storage_1"}, row{name: "b", raftID: 2, rs: "storage_2"})
+	top.Replicasets[0].State, top.Replicasets[0].Weight = tables.ReplicasetReady, 1
+	top.Replicasets[1].State = tables.ReplicasetNotReady
+	for _, tc := range []struct {
+		name    string
+		rs      string
+		weight  float64
+		cluster string
+		want    []tables.Dml
+		err     string
+	}{
+		{name: "drain", rs: "storage_1", weight: 0,
+			want: []tables.Dml{tables.Update(tables.TablePicoReplicaset, []any{"storage_1"}, []any{"=", "weight", 0.0})}},
+		{name: "the same weight: nothing to write", rs: "storage_1", weight: 1},
+		{name: "a negative weight", rs: "storage_1", weight: -1, err: "weight -1: a weight is a finite number, 0 or more"},
+		{name: "NaN", rs: "storage_1", weight: math.NaN(), err: "weight NaN: a weight is a finite number, 0 or more"},
+		{name: "unknown replicaset", rs: "nope", weight: 1, err: "no such replicaset nope"},
+		{name: "not ready", rs: "storage_2", weight: 2, err: "replicaset storage_2 is not ready yet: its weight is the governor's until it is"},
+		{name: "another cluster", rs: "storage_1", weight: 2, cluster: "other", err: "cluster_id mismatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cluster := cid
+			if tc.cluster != "" {
+				cluster = tc.cluster
+			}
+			ops, err := topology.PlanWeight(top, cid, cluster, tc.rs, tc.weight)
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, ops)
+		})
+	}
+	require.Equal(t, []tables.Range{{Table: tables.TablePicoReplicaset, Key: topology.WeightRanges("storage_1")[0].Key}},
+		topology.WeightRanges("storage_1"))
+}
