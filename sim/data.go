@@ -2,8 +2,8 @@ package sim
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"

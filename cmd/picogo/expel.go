@@ -66,10 +66,10 @@ func runExpel(args []string, env func(string) string, stdout, stderr io.Writer) 
 // operatorFlags are the flags of the commands that act on a cluster as
 // pico_service (expel, drain): where to reach it and with which password.
 type operatorFlags struct {
-	peers                            []string
-	clusterID                        string
+	peers                           []string
+	clusterID                       string
 	password, passwordFile, dataDir string
-	timeout                          time.Duration
+	timeout                         time.Duration
 }
 
 func addOperatorFlags(fs *flag.FlagSet, timeout time.Duration, timeoutUsage string) *operatorFlags {
