@@ -2,14 +2,17 @@ package sim
 
 import (
 	"fmt"
-	"github.com/picogo/picogo/core/storage"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/sharding"
+	"github.com/picogo/picogo/core/storage"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // The data plane's invariants (docs/simulator.md, "What is checked"):
@@ -32,7 +35,10 @@ import (
 //     owned, and on no two replicasets) are linearizable (data.go), for
 //     the keys whose buckets lived only on replicasets the governor never
 //     began a failover in — in a synchronous tier, only a failover away
-//     from a master being expelled counts.
+//     from a master being expelled counts;
+//   - at rest, no bucket range is moving or has rows left to delete, and
+//     no member's engine holds a row of a bucket its replicaset does not
+//     own.
 
 // checkData runs the per-event checks on in.
 func (w *World) checkData(in *instance) error {
@@ -153,7 +159,15 @@ func (w *World) dataUnsettled(leader *instance, top tables.Topology) string {
 		if !slices.Equal(have, exp) {
 			return fmt.Sprintf("i%d's engine holds tables %v, the operable sharded tables of tier %s are %v (its schema version %d, the tables' %d)", in.id, have, row.Tier, exp, m.SchemaVersion(), n.Tables().SchemaVersion())
 		}
+		if why := strayRow(m.Engine(), n.Tables(), sharding.NewMap(top.Buckets), row.ReplicasetID); why != "" {
+			return fmt.Sprintf("i%d (replicaset %s) %s", in.id, row.ReplicasetID, why)
+		}
 		byRS[row.ReplicasetID] = append(byRS[row.ReplicasetID], in)
+	}
+	for _, b := range top.Buckets {
+		if b.State != tables.BucketActive || b.Garbage != "" {
+			return "buckets not at rest: " + b.String()
+		}
 	}
 	for _, rs := range top.Replicasets {
 		ins := byRS[rs.ReplicasetID]
@@ -216,4 +230,31 @@ func (w *World) expelledName(in *instance, name string) bool {
 	}
 	i, ok := top.Instance(name)
 	return ok && (i.Current.Variant == tables.GradeExpelled || i.Target.Variant == tables.GradeExpelled)
+}
+
+// strayRow names a row an engine holds in a bucket its replicaset does not
+// own ("" if none): at rest a bucket's rows live on its owner only — a
+// move deletes the source's copy, a rolled-back one the destination's.
+func strayRow(e *storage.Engine, defs *tables.Store, bm sharding.Map, rs string) string {
+	for _, id := range e.Tables() {
+		def, ok := defs.Table(id)
+		if !ok || !def.IsSharded() {
+			continue
+		}
+		pos, ok := def.FieldIndex(schema.BucketIDField)
+		if !ok {
+			continue
+		}
+		rows, err := e.Select(id, 0, nil, storage.IterALL, 0, ^uint32(0))
+		if err != nil {
+			return err.Error()
+		}
+		for _, r := range rows {
+			b, _ := tuple.AsUint64(r.Values()[pos])
+			if owner, ok := bm.Find(def.Tier, b); !ok || owner.ReplicasetID != rs {
+				return fmt.Sprintf("holds row %v of table %s in bucket %d, which replicaset %s owns", r.Values(), def.Name, b, owner.ReplicasetID)
+			}
+		}
+	}
+	return ""
 }
