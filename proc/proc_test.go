@@ -50,6 +50,15 @@ func TestDecodeNamesTheProcAndTheArgument(t *testing.T) {
 		{".proc_nope", args(t), api.CodeNoSuchProc, "Procedure '.proc_nope' is not defined"},
 		{".proc_get_peer_address", args(t, "i1"), api.CodeIllegalParams, ".proc_get_peer_address: argument 1 (raft_id)"},
 		{".proc_get_peer_address", args(t), api.CodeIllegalParams, ".proc_get_peer_address: expected 1 arguments (raft_id), got 0"},
+		{".proc_router_insert", args(t, "orders"), api.CodeIllegalParams, ".proc_router_insert: expected 2 arguments (table, tuple), got 1"},
+		{".proc_router_insert", args(t, true, []any{1}), api.CodeIllegalParams, ".proc_router_insert: argument 1 (table): true is not a table name or id"},
+		{".proc_router_insert", args(t, "", []any{1}), api.CodeIllegalParams, ".proc_router_insert: argument 1 (table): empty table name"},
+		{".proc_router_insert", args(t, "orders", 5), api.CodeIllegalParams, ".proc_router_insert: argument 2 (tuple)"},
+		{".proc_router_get", args(t, "orders", []any{1}, map[string]any{"prefer": true}), api.CodeIllegalParams,
+			`.proc_router_get: argument 3 (options): unknown option "prefer" (known: prefer_replica)`},
+		{".proc_router_get", args(t, "orders", []any{1}, map[string]any{"prefer_replica": 1}), api.CodeIllegalParams,
+			".proc_router_get: argument 3 (options): option prefer_replica: 1 is not a boolean"},
+		{".proc_router_scan", args(t, "orders", -1), api.CodeIllegalParams, ".proc_router_scan: argument 2 (limit)"},
 	}
 	for _, tt := range tests {
 		_, e := Decode(tt.proc, tt.args)
@@ -92,6 +101,13 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.ReplicationDemote{},
 		api.ReplicasetShip{From: 2, Payload: []byte{0x93, 1, 2, 3}},
 		api.ReplicationPromote{VClock: vclock.VClock{3: 1}, Timeout: 2 * time.Second},
+		api.RouterInsert{Table: "orders", Tuple: []any{"k", "apple"}},
+		api.RouterReplace{Table: "orders", Tuple: []any{"k", "pear"}},
+		api.RouterDelete{Table: "orders", Key: []any{"k"}},
+		api.RouterGet{Table: "orders", Key: []any{"k"}},
+		api.RouterGet{Table: "orders", Key: []any{"k"}, Options: map[string]any{"prefer_replica": true}},
+		api.RouterScan{Table: "orders"},
+		api.RouterScan{Table: "orders", Limit: 10},
 	}
 	seen := map[string]bool{}
 	for _, r := range reqs {

@@ -322,9 +322,11 @@ func (h *Host) hold(c node.OutCall, ri api.RaftInteract) {
 	h.held = append(h.held, &heldSend{to: c.To, first: c, ids: []node.CallID{c.ID}, message: ri})
 }
 
-// send makes the call c; the calls merged into it complete with it.
+// send makes the call c — a CALL, or Tarantool's own request for a SELECT
+// or a write (the router's calls to a storage); the calls merged into it
+// complete with it.
 func (h *Host) send(c node.OutCall, merged []node.CallID) {
-	frame, err := proc.EncodeCall(uint64(c.ID), c.Request)
+	frame, err := proc.EncodeRequest(uint64(c.ID), c.Request)
 	if err != nil {
 		h.observe(node.FailStop{Err: err}) // a request the codec cannot encode: a bug
 		return

@@ -77,6 +77,7 @@ var Procedures = []Procedure{
 	{ReplicasetShip{}, Admin},
 	{UnlockUser{}, Admin},
 	{GetPeerAddress{}, Admin},
+	{RouterInsert{}, Admin}, {RouterReplace{}, Admin}, {RouterDelete{}, Admin}, {RouterGet{}, Admin}, {RouterScan{}, Admin},
 }
 
 // ArgError is argument i (from 0) named name that is not what the

@@ -24,6 +24,8 @@ import (
 //	data       data.go dataprocs.go                .proc_get_vclock .proc_wait_vclock .proc_replication_demote
 //	                                               .proc_replication_promote .proc_replicaset_ship
 //	                                               insert replace update upsert delete (Tarantool's requests)
+//	router     router.go                           .proc_router_insert .proc_router_replace .proc_router_delete
+//	                                               .proc_router_get .proc_router_scan
 //
 // A module embeds *Node for the plumbing every module shares — the Raft
 // server, the tables, effects, calls to other instances, awaited Raft
@@ -83,6 +85,9 @@ const (
 	// tickData: the replicaset member's clock — reshipping, timeouts of
 	// promotions and waits (data).
 	tickData
+	// tickRoute: the router's clock — retries of redirected requests,
+	// their deadlines, routes waiting for a Raft index (router).
+	tickRoute
 	tickSteps
 )
 
@@ -124,6 +129,7 @@ type modules struct {
 	reads     *reads
 	users     *users
 	data      *data
+	router    *routerModule
 }
 
 // compose makes n's modules and registers what they serve and do.
@@ -135,8 +141,9 @@ func (n *Node) compose() {
 	n.reads = &reads{Node: n}
 	n.users = newUsers(n)
 	n.data = newData(n)
+	n.router = newRouter(n)
 	n.registry = registry{procs: map[string]procedure{}}
-	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data} {
+	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data, n.router} {
 		m.register(&n.registry)
 	}
 }
