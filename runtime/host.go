@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/net"
 	"github.com/picogo/picogo/net/iproto"
+	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
 )
 
@@ -344,7 +346,7 @@ func (h *Host) send(c node.OutCall, merged []node.CallID) {
 		var result any
 		var e *api.Error
 		if err != nil {
-			e = &api.Error{Code: iproto.CodeNoConnection, Message: err.Error()}
+			e = transportError(err)
 		} else {
 			result, e = proc.DecodeReply(out.req, resp)
 		}
@@ -354,4 +356,14 @@ func (h *Host) send(c node.OutCall, merged []node.CallID) {
 		}
 		h.pump()
 	})
+}
+
+// transportError is how a node hears of a call the transport could not
+// complete: a timeout as a timeout (the request may have been served: a
+// router must not send a write again), anything else as no connection.
+func transportError(err error) *api.Error {
+	if errors.Is(err, tcp.ErrTimeout) {
+		return &api.Error{Code: api.CodeTimeout, Message: err.Error()}
+	}
+	return &api.Error{Code: iproto.CodeNoConnection, Message: err.Error()}
 }

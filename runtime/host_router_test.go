@@ -1,12 +1,15 @@
 package runtime
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/net/iproto"
+	"github.com/picogo/picogo/net/tcp"
 	"github.com/stretchr/testify/require"
 )
 
@@ -32,5 +35,19 @@ func TestOutCallsOfTarantoolsRequests(t *testing.T) {
 		req, err := iproto.DecodeRequest(rec.calls[i].frame[5:])
 		require.NoError(t, err)
 		require.Equal(t, tt.want, req.Type, tt.req.Proc())
+	}
+}
+
+// A transport timeout reaches the node as a timeout (the request may have
+// been served: the router must not send a write again); a connection that
+// failed, as no connection.
+func TestTransportErrors(t *testing.T) {
+	timedOut := transportError(fmt.Errorf("%w: 127.0.0.1:3302, sync 7", tcp.ErrTimeout))
+	if timedOut.Code != api.CodeTimeout {
+		t.Fatalf("a timeout is code %d", timedOut.Code)
+	}
+	refused := transportError(errors.New("dial tcp 127.0.0.1:3302: connection refused"))
+	if refused.Code != api.CodeNoConnection {
+		t.Fatalf("a refused dial is code %d", refused.Code)
 	}
 }

@@ -39,9 +39,17 @@ func unframe(frame []byte) ([]byte, error) {
 // verdict) and which then carries requests as the user it logged in as.
 
 var (
-	errTimeout = errors.New("timeout")
+	// errTimeout is the transport's timeout: net/tcp's, for errors.Is
+	// (runtime tells a node a timeout from a connection that failed).
+	errTimeout error = timeoutError{}
 	errRefused = errors.New("connection refused")
 )
+
+// timeoutError reads "timeout" and is net/tcp's ErrTimeout.
+type timeoutError struct{}
+
+func (timeoutError) Error() string        { return "timeout" }
+func (timeoutError) Is(target error) bool { return target == tcp.ErrTimeout }
 
 // refusal is a login the instance refused: its error, as the AUTH reply
 // carries it.
