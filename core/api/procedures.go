@@ -76,6 +76,9 @@ var Procedures = []Procedure{
 	{ReplicasetShip{}, Admin},
 	{UnlockUser{}, Admin},
 	{GetPeerAddress{}, Admin},
+	{BucketExport{}, Admin},
+	{BucketImport{}, Admin},
+	{BucketDelete{}, Admin},
 }
 
 // ArgError is argument i (from 0) named name that is not what the

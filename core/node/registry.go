@@ -24,6 +24,7 @@ import (
 //	data       data.go dataprocs.go                .proc_get_vclock .proc_wait_vclock .proc_replication_demote
 //	                                               .proc_replication_promote .proc_replicaset_ship
 //	                                               insert replace update upsert delete (Tarantool's requests)
+//	buckets    buckets.go                          .proc_bucket_export .proc_bucket_import .proc_bucket_delete
 //
 // A module embeds *Node for the plumbing every module shares — the Raft
 // server, the tables, effects, calls to other instances, awaited Raft
@@ -124,6 +125,7 @@ type modules struct {
 	reads     *reads
 	users     *users
 	data      *data
+	buckets   *buckets
 }
 
 // compose makes n's modules and registers what they serve and do.
@@ -135,8 +137,9 @@ func (n *Node) compose() {
 	n.reads = &reads{Node: n}
 	n.users = newUsers(n)
 	n.data = newData(n)
+	n.buckets = &buckets{Node: n}
 	n.registry = registry{procs: map[string]procedure{}}
-	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data} {
+	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data, n.buckets} {
 		m.register(&n.registry)
 	}
 }
