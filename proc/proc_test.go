@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/vclock"
+	"github.com/picogo/picogo/net/iproto"
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -108,6 +110,10 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.RouterGet{Table: "orders", Key: []any{"k"}, Options: map[string]any{"prefer_replica": true}},
 		api.RouterScan{Table: "orders"},
 		api.RouterScan{Table: "orders", Limit: 10},
+		api.BucketExport{Tier: "storage", First: 1, Last: 100, After: 40, Term: 3, Index: 9, Timeout: time.Second},
+		api.BucketImport{Tier: "storage", First: 1, Last: 100, Rows: []api.BucketRow{{Table: 1024, Tuple: []any{int8(7), "x", 1.5}}},
+			Term: 3, Index: 9, Timeout: time.Second},
+		api.BucketDelete{Tier: "storage", First: 1, Last: 100, Term: 3, Index: 9, Timeout: time.Second},
 	}
 	seen := map[string]bool{}
 	for _, r := range reqs {
@@ -172,4 +178,16 @@ func TestSignatureAndCallable(t *testing.T) {
 	for _, name := range guest {
 		require.Nil(t, Authorize(Guest, name))
 	}
+}
+
+func TestBucketPageResult(t *testing.T) {
+	page := api.BucketPage{Rows: []api.BucketRow{{Table: 1024, Tuple: []any{int8(7), "x", 1.5}}, {Table: 1025, Tuple: []any{}}}, Next: 40}
+	packet, err := iproto.ReadFrame(bytes.NewReader(EncodeReply(1, 1, false, []any{page}, nil)), 0)
+	require.NoError(t, err)
+	back, e := DecodeReply(api.BucketExport{}, packet)
+	require.Nil(t, e)
+	require.Equal(t, page, back)
+	got, err := api.BucketPageFrom(back)
+	require.NoError(t, err)
+	require.Equal(t, page, got)
 }

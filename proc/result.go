@@ -12,8 +12,9 @@ import (
 
 // DecodeResult decodes the DATA array answering req into what the caller
 // expects: the result type of the procedures callers read field by field
-// (discovery, join, instance and raft info), api.ChunkResult for a
-// snapshot chunk, []any of the return values otherwise.
+// (discovery, join, instance and raft info, a vclock, a bucket page),
+// api.ChunkResult for a snapshot chunk, []any of the return values
+// otherwise.
 func DecodeResult(req api.Request, data []byte) (any, error) {
 	var values []msgpack.RawMessage
 	if err := msgpack.Unmarshal(data, &values); err != nil {
@@ -30,6 +31,8 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 		return decodeOne[api.RaftInfoResult](req, values)
 	case api.GetVClock, api.WaitVClock, api.ReplicationDemote:
 		return decodeOne[vclock.VClock](req, values)
+	case api.BucketExport:
+		return decodeOne[api.BucketPage](req, values)
 	}
 	if _, ok := req.(api.SnapshotNextChunk); ok {
 		if len(values) != 1 {

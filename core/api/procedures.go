@@ -78,6 +78,9 @@ var Procedures = []Procedure{
 	{UnlockUser{}, Admin},
 	{GetPeerAddress{}, Admin},
 	{RouterInsert{}, Admin}, {RouterReplace{}, Admin}, {RouterDelete{}, Admin}, {RouterGet{}, Admin}, {RouterScan{}, Admin},
+	{BucketExport{}, Admin},
+	{BucketImport{}, Admin},
+	{BucketDelete{}, Admin},
 }
 
 // ArgError is argument i (from 0) named name that is not what the

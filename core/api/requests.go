@@ -5,7 +5,7 @@
 // workload, the CLI) and the instance (core/node) share these types; what a
 // procedure does is core/node's business, how it is encoded on the wire is
 // package proc's. It is a leaf: it imports only the core packages whose
-// values travel in requests (tables, raft, discovery, vclock).
+// values travel in requests (tables, raft, discovery, vclock, tuple).
 package api
 
 import (

@@ -60,6 +60,10 @@
 //     (falls through) until the executor's backoff lets it back, and then
 //     asks it again. A master bound for Offline or Expelled is left out,
 //     as in Picodata.
+//   - Rebalancing (rebalance.go, last) moves buckets towards
+//     sharding.Goal, one tier and one step at a time, while no schema
+//     change is pending; a step whose replicaset master is unreachable or
+//     unknown waits.
 //   - Each of steps 3, 4, 5, 6, 7 and 8 handles one instance, replicaset or
 //     tier per Action, the first by name; the CaS predicate's ranges are the
 //     rows the plan read (by primary key) that the batch does not write.
@@ -89,6 +93,7 @@ const (
 	StepOnline             = "online"
 	StepExpel              = "expel"
 	StepSchemaChange       = "apply schema change"
+	StepRebalance          = "rebalance"
 	StepIdle               = "idle"
 )
 
@@ -115,8 +120,9 @@ type RPC struct {
 	RaftID     uint64
 	Address    string
 	// Call is the procedure: api.Replication, api.Sharding,
-	// api.ShardingBootstrap, api.ApplySchemaChange, or a switchover's
-	// api.ReplicationDemote, api.GetVClock, api.ReplicationPromote. The
+	// api.ShardingBootstrap, api.ApplySchemaChange, a switchover's
+	// api.ReplicationDemote, api.GetVClock, api.ReplicationPromote, or a
+	// move's api.BucketExport, api.BucketImport, api.BucketDelete. The
 	// executor fills in what is its own: the (term, index) the receiver
 	// waits for, and the timeout.
 	Call api.Request
@@ -137,6 +143,7 @@ func Plan(in Input) Action {
 		p.online,             // 7
 		p.expel,              // 8
 		p.schemaChange,       // Picodata's 12: two-phase DDL
+		p.rebalance,          // bucket moves (rebalance.go)
 	}
 	for _, step := range steps {
 		if a, ok := step(); ok {

@@ -236,6 +236,19 @@ func (s *sim) exec(a Action) {
 		s.oneMaster()
 	case Switchover:
 		s.switchover(a, top)
+	case MoveBuckets:
+		// The source answers one empty page (Next 0): nothing to import.
+		for _, rpc := range []RPC{a.Export, a.Import} {
+			i, ok := top.Instance(rpc.InstanceID)
+			require.True(t, ok, "RPC to unknown %s", rpc.InstanceID)
+			require.Equal(t, tables.GradeOnline, i.Target.Variant, "RPC to %s whose target is %s", i.InstanceID, i.Target)
+			require.False(t, s.unreachable[i.InstanceID], "RPC to unreachable %s", i.InstanceID)
+			require.Equal(t, i.RaftID, rpc.RaftID)
+			require.Equal(t, top.Addresses[i.RaftID], rpc.Address)
+		}
+		s.got[a.Export.InstanceID] = append(s.got[a.Export.InstanceID], a.Export.Call)
+		s.log = append(s.log, a.Export.InstanceID+" "+a.Export.Call.Proc())
+		s.applyCaS(a, a.Flip)
 	case ApplySchemaChange:
 		var answers []any
 		for _, rpc := range a.RPCs {

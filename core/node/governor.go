@@ -155,6 +155,8 @@ func (m *governorModule) execute(act governor.Action, st raft.Status) {
 		m.ra.ChangeConf(req, a.Change)
 	case governor.Switchover:
 		m.switchover(a, st, done)
+	case governor.MoveBuckets:
+		m.moveBuckets(a, st, done)
 	case governor.Batch:
 		rpcs, cas := a.Batch()
 		m.rpcs(rpcs, st, func(_ []any, err *api.Error) {
@@ -294,6 +296,15 @@ func (m *governorModule) rpcRequest(c api.Request, st raft.Status) api.Request {
 		return c
 	case api.ReplicationPromote:
 		c.Timeout = m.cfg.CallTimeout
+		return c
+	case api.BucketExport:
+		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
+		return c
+	case api.BucketImport:
+		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
+		return c
+	case api.BucketDelete:
+		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
 		return c
 	}
 	return c

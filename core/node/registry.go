@@ -26,6 +26,7 @@ import (
 //	                                               insert replace update upsert delete (Tarantool's requests)
 //	router     router.go                           .proc_router_insert .proc_router_replace .proc_router_delete
 //	                                               .proc_router_get .proc_router_scan
+//	buckets    buckets.go                          .proc_bucket_export .proc_bucket_import .proc_bucket_delete
 //
 // A module embeds *Node for the plumbing every module shares — the Raft
 // server, the tables, effects, calls to other instances, awaited Raft
@@ -130,6 +131,7 @@ type modules struct {
 	users     *users
 	data      *data
 	router    *routerModule
+	buckets   *buckets
 }
 
 // compose makes n's modules and registers what they serve and do.
@@ -142,8 +144,10 @@ func (n *Node) compose() {
 	n.users = newUsers(n)
 	n.data = newData(n)
 	n.router = newRouter(n)
+	n.buckets = &buckets{Node: n}
 	n.registry = registry{procs: map[string]procedure{}}
-	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data, n.router} {
+	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data,
+		n.router, n.buckets} {
 		m.register(&n.registry)
 	}
 }
