@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -167,6 +168,20 @@ func (w *World) dataUnsettled(leader *instance, top tables.Topology) string {
 	for _, b := range top.Buckets {
 		if b.State != tables.BucketActive || b.Garbage != "" {
 			return "buckets not at rest: " + b.String()
+		}
+	}
+	for _, tier := range top.Tiers {
+		if !tier.VshardBootstrapped {
+			continue
+		}
+		var ranges []node.BucketRange
+		for _, b := range top.Buckets {
+			if b.Tier == tier.Name {
+				ranges = append(ranges, node.BucketRange{Replicaset: b.ReplicasetID, First: b.First, Last: b.Last})
+			}
+		}
+		if got, want := ownedCounts(ranges), goal(top, tier); !maps.Equal(got, want) {
+			return fmt.Sprintf("tier %s's buckets are %v, the goal is %v", tier.Name, got, want)
 		}
 	}
 	for _, rs := range top.Replicasets {

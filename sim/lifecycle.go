@@ -64,7 +64,7 @@ func (w *World) shutdownOne() {
 	// Retiring one needs others to take its vote: at least three voters
 	// now (a sole voter leaving for good ends the cluster, by design).
 	if lead := w.leader(); w.params.Retire && !w.retiredOne && len(w.instances) >= 4 && r.IntN(2) == 0 &&
-		lead != nil && len(lead.node().Status().ConfState.Voters) >= 3 {
+		lead != nil && len(lead.node().Status().ConfState.Voters) >= 3 && !w.holdsBucketsAlone(lead, in) {
 		in.retired, w.retiredOne = true, true
 	}
 	what := "graceful shutdown"
@@ -229,4 +229,29 @@ func (w *World) mostAdvanced() *instance {
 		}
 	}
 	return best
+}
+
+// holdsBucketsAlone reports an instance whose replicaset holds buckets
+// (owns, receives, or has rows of some to delete) and has no other member
+// that is not expelled, as the leader's tables say: an operator stopping it
+// for good would strand that data (picogo refuses to expel it for the same
+// reason), so the simulator's operator never retires it.
+func (w *World) holdsBucketsAlone(lead, in *instance) bool {
+	top, err := lead.node().Tables().ReadTopology()
+	if err != nil || in.raftID == 0 {
+		return true
+	}
+	i := slices.IndexFunc(top.Instances, func(x tables.Instance) bool { return x.RaftID == in.raftID })
+	if i < 0 {
+		return false
+	}
+	rs := top.Instances[i].ReplicasetID
+	for _, x := range top.Instances {
+		if x.RaftID != in.raftID && x.ReplicasetID == rs && x.Target.Variant != tables.GradeExpelled {
+			return false
+		}
+	}
+	return slices.ContainsFunc(top.Buckets, func(b tables.BucketRange) bool {
+		return b.ReplicasetID == rs || b.Destination == rs || b.Garbage == rs
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -246,10 +247,9 @@ func masters(top tables.Topology, running map[string]*instance) error {
 
 // buckets: in a bootstrapped tier, every Online running instance holds the
 // same map (_pico_bucket as it applied it), covering buckets
-// 1..bucket_count exactly once, over ready replicasets of the tier with
-// non-zero weight. (Not yet over all of them: a replicaset that became
-// ready after the bootstrap owns buckets once rebalancing moves some to
-// it — issue 14's next step.)
+// 1..bucket_count exactly once, and each replicaset owns what the
+// rebalancing's goal gives it (sharding.Goal: its weight's share over the
+// tier's ready replicasets).
 func buckets(top tables.Topology, running map[string]*instance) error {
 	for _, tier := range top.Tiers {
 		if !tier.VshardBootstrapped {
@@ -287,6 +287,9 @@ func buckets(top tables.Topology, running map[string]*instance) error {
 			if slices.ContainsFunc(owners, func(o string) bool { return !slices.Contains(ready, o) }) {
 				return fmt.Errorf("tier %s: %s's map %v names %v; the ready replicasets are %v", tier.Name, i.InstanceID, bs, owners, ready)
 			}
+			if got, want := ownedCounts(bs), goal(top, tier); !maps.Equal(got, want) {
+				return fmt.Errorf("tier %s: %s's map %v gives %v; the goal is %v", tier.Name, i.InstanceID, bs, got, want)
+			}
 			if first == nil {
 				first, firstName = bs, i.InstanceID
 			} else if !slices.Equal(first, bs) {
@@ -314,6 +317,38 @@ func names(is []tables.Instance) []string {
 	out := make([]string, len(is))
 	for k, i := range is {
 		out[k] = i.InstanceID
+	}
+	return out
+}
+
+// ownedCounts is how many buckets each replicaset owns in bs.
+func ownedCounts(bs []node.BucketRange) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, b := range bs {
+		out[b.Replicaset] += b.Last - b.First + 1
+	}
+	return out
+}
+
+// goal is sharding.Goal for a tier: its ready replicasets whose master is
+// bound for Online (the governor's plan cannot move buckets to or from
+// one whose master is down for good), by weight; the replicasets it gives
+// none are left out.
+func goal(top tables.Topology, tier tables.Tier) map[string]uint64 {
+	var targets []sharding.Target
+	for _, rs := range top.Replicasets {
+		if rs.Tier != tier.Name {
+			continue
+		}
+		m, ok := top.Instance(rs.CurrentMasterID)
+		ready := rs.State == tables.ReplicasetReady && ok && m.Target.Variant == tables.GradeOnline
+		targets = append(targets, sharding.Target{ID: rs.ReplicasetID, Weight: rs.Weight, Ready: ready})
+	}
+	out := map[string]uint64{}
+	for id, n := range sharding.Goal(tier.BucketCount, targets) {
+		if n > 0 {
+			out[id] = n
+		}
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/governor"
 	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
 )
@@ -157,8 +158,18 @@ func TestBucketMoveProcedures(t *testing.T) {
 func TestMoveBucketsCopiesThenFlips(t *testing.T) {
 	s, def, tier, rs := bucketSolo(t)
 	setBuckets(t, s, tables.BucketRange{Tier: tier, First: 1, Last: 3000, ReplicasetID: rs, State: tables.BucketActive})
-	for id := uint64(1); id <= 300; id++ {
-		_, ok := s.expect(t, "replace", api.Replace{Table: def.ID, Tuple: row(def, id, 1+id%10)}, 0)
+	// 30 rows in each of buckets 1-10: ids whose key hashes there (the
+	// storage checks a row's bucket_id is its key's).
+	perBucket := map[uint64]int{}
+	for id, n := uint64(1), 0; n < 300; id++ {
+		b, err := sharding.BucketID([]any{id}, tables.DefaultBucketCount)
+		require.NoError(t, err)
+		if b > 10 || perBucket[b] == 30 {
+			continue
+		}
+		n++
+		perBucket[b]++
+		_, ok := s.expect(t, "replace", api.Replace{Table: def.ID, Tuple: row(def, id, b)}, 0)
 		require.True(t, ok)
 	}
 	sending := tables.BucketRange{Tier: tier, First: 1, Last: 10, ReplicasetID: rs, State: tables.BucketSending, Destination: "r2"}
