@@ -447,6 +447,23 @@ func TestVotersFollowTheOneThreeFiveRuleAndSpreadOverFailureDomains(t *testing.T
 // ---------------------------------------------------------------------------
 // Expel.
 
+// drain drains m's replicaset (weight 0) and waits until the governor has
+// moved all its buckets away: picogo refuses to expel the last instance of
+// a replicaset that still holds buckets.
+func drain(t *testing.T, c *Cluster, m *Member) {
+	t.Helper()
+	rs := row(t, m).ReplicasetID
+	require.NoError(t, c.Until("the weight set", settle, func() bool {
+		_, err := c.Call(c.Leader(), api.ReplicasetWeight{ClusterID: clusterID, ReplicasetID: rs, Weight: 0})
+		return err == nil
+	}))
+	require.NoError(t, c.Until("replicaset "+rs+" drained", settle, func() bool {
+		return !slices.ContainsFunc(c.Topology().Buckets, func(b tables.BucketRange) bool {
+			return b.ReplicasetID == rs || b.Destination == rs || b.Garbage == rs
+		})
+	}))
+}
+
 // Picodata: expelling a follower makes it Expelled/Expelled, takes it out
 // of the Raft configuration, and its process exits; its raft id is never
 // given to anyone else: the next instance to join gets raft id 4.
@@ -458,6 +475,10 @@ func TestExpellingAFollowerRemovesItForGood(t *testing.T) {
 	name := row(t, victim).InstanceID
 
 	_, err := c.Call(c.Leader(), api.Expel{ClusterID: clusterID, InstanceID: name})
+	require.NotNil(t, err, "its replicaset owns buckets")
+	require.Contains(t, err.Message, "drain it first")
+	drain(t, c, victim)
+	_, err = c.Call(c.Leader(), api.Expel{ClusterID: clusterID, InstanceID: name})
 	require.Nil(t, err)
 	untilRow(t, c, victim, "Expelled", settle, func(r tables.Instance) bool {
 		return r.Current.Variant == tables.GradeExpelled
@@ -510,6 +531,7 @@ func TestAnExpelledInstanceRefusesToRestart(t *testing.T) {
 			ms := startN(t, c, 3, nil)
 			victim := byID(t, ms, 3)
 			name := row(t, victim).InstanceID
+			drain(t, c, victim)
 			_, err := c.Call(c.Leader(), api.Expel{ClusterID: clusterID, InstanceID: name})
 			require.Nil(t, err)
 			if tc.killedMidway {
@@ -554,6 +576,7 @@ func TestExpellingTheLeaderHandsLeadershipOver(t *testing.T) {
 	ms := startN(t, c, 3, nil)
 	old := c.Leader()
 	name := row(t, old).InstanceID
+	drain(t, c, old)
 
 	_, err := c.Call(old, api.Expel{ClusterID: clusterID, InstanceID: name})
 	require.Nil(t, err)

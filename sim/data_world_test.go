@@ -54,7 +54,7 @@ func TestDataWorldsRunTheDataPlane(t *testing.T) {
 	require.NoError(t, r.Err)
 	out := trace.String()
 	require.Contains(t, out, "setup: sharded table rows exists")
-	require.Contains(t, out, "replace storage_")
+	require.Contains(t, out, " replace k")
 	require.Contains(t, out, "final read of storage_")
 }
 

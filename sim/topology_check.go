@@ -330,18 +330,18 @@ func ownedCounts(bs []node.BucketRange) map[string]uint64 {
 	return out
 }
 
-// goal is sharding.Goal for a tier: its ready replicasets whose master is
-// bound for Online (the governor's plan cannot move buckets to or from
-// one whose master is down for good), by weight; the replicasets it gives
-// none are left out.
+// goal is sharding.Goal for a tier: its ready replicasets with a member
+// not expelled, by weight (as the governor plans it); the replicasets it
+// gives none are left out.
 func goal(top tables.Topology, tier tables.Tier) map[string]uint64 {
 	var targets []sharding.Target
 	for _, rs := range top.Replicasets {
 		if rs.Tier != tier.Name {
 			continue
 		}
-		m, ok := top.Instance(rs.CurrentMasterID)
-		ready := rs.State == tables.ReplicasetReady && ok && m.Target.Variant == tables.GradeOnline
+		ready := rs.State == tables.ReplicasetReady && slices.ContainsFunc(top.Instances, func(i tables.Instance) bool {
+			return i.ReplicasetID == rs.ReplicasetID && i.Current.Variant != tables.GradeExpelled && i.Target.Variant != tables.GradeExpelled
+		})
 		targets = append(targets, sharding.Target{ID: rs.ReplicasetID, Weight: rs.Weight, Ready: ready})
 	}
 	out := map[string]uint64{}

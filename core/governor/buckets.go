@@ -1,6 +1,8 @@
 package governor
 
 import (
+	"slices"
+
 	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -10,17 +12,20 @@ import (
 // into CaS batches).
 
 // shardingTargets are a tier's replicasets as core/sharding's plan sees
-// them: ready (reached the replication factor) with a master, and their
-// weight (0: being drained).
+// them: ready (it reached the replication factor once, and has a member not
+// expelled), and their weight (0: being drained). An instance down, even
+// for long, changes no replicaset's share — the goal would move buckets
+// off a replicaset whose master is down, which no copy can do, and back
+// once it returns; moves wait for masters instead (rebalance.go).
 func (p *planner) shardingTargets(tier string) []sharding.Target {
 	var out []sharding.Target
 	for _, rs := range p.replicasets {
 		if rs.Tier != tier {
 			continue
 		}
-		_, hasMaster := p.validMaster(rs, rs.CurrentMasterID)
 		out = append(out, sharding.Target{ID: rs.ReplicasetID, Weight: rs.Weight,
-			Ready: rs.State == tables.ReplicasetReady && hasMaster})
+			Ready: rs.State == tables.ReplicasetReady && slices.ContainsFunc(p.members(rs.ReplicasetID),
+				func(i tables.Instance) bool { return !expelled(i) })})
 	}
 	return out
 }
