@@ -42,7 +42,7 @@ var (
 	// errTimeout is the transport's timeout: net/tcp's, for errors.Is
 	// (runtime tells a node a timeout from a connection that failed).
 	errTimeout error = timeoutError{}
-	errRefused = errors.New("connection refused")
+	errRefused       = errors.New("connection refused")
 )
 
 // timeoutError reads "timeout" and is net/tcp's ErrTimeout.
