@@ -291,3 +291,51 @@ func (m *buckets) tierTables(tier string) []schema.TableDef {
 	}
 	return out
 }
+
+// sweepStray deletes, on a member just become writable master, the rows of buckets
+// its replicaset neither owns nor is receiving. Such rows are garbage a
+// move left here whose deletion the promotion lost: a failover in an
+// asynchronous replicaset promotes a replica that may lack the old master's
+// last writes, among them a collect's deletes, while _pico_bucket already
+// says the garbage is gone. Invisible to clients (reads filter by
+// ownership), they would come back to life if the bucket moved here again;
+// swept now, in the log before any later import.
+func (m *buckets) sweepStray() {
+	tier := m.data.tier()
+	bm := m.data.bucketMap()
+	if !bm.Bootstrapped(tier) {
+		return
+	}
+	rs := m.identity.ReplicasetID
+	var ops []storage.Op
+	for _, def := range m.tierTables(tier) {
+		pos, ok := def.FieldIndex(schema.BucketIDField)
+		if !ok {
+			continue
+		}
+		rows, err := m.data.member.Engine().Select(def.ID, 0, nil, storage.IterALL, 0, storage.NoLimit)
+		if err != nil {
+			continue
+		}
+		for _, t := range rows {
+			b, _ := tuple.AsUint64(t.Field(pos))
+			if r, ok := bm.Find(tier, b); ok && (r.ReplicasetID == rs || r.Destination == rs) {
+				continue
+			}
+			key := make([]any, len(def.PrimaryKey))
+			for i, p := range def.PrimaryKey {
+				key[i] = t.Field(int(p))
+			}
+			ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: key})
+		}
+	}
+	if len(ops) == 0 {
+		return
+	}
+	m.emit(Note{Event: "buckets", Detail: fmt.Sprintf("new master: deleting %d rows of buckets replicaset %s neither owns nor receives", len(ops), rs)})
+	m.writeAll("sweep", ops, func(_ []any, err *api.Error) {
+		if err != nil {
+			m.emit(Note{Event: "buckets", Detail: "sweep failed: " + err.Message})
+		}
+	})
+}

@@ -210,3 +210,32 @@ func TestMoveBucketsCopiesThenFlips(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, flipped, top.Buckets[0], "flipped once copied")
 }
+
+// A new master deletes the rows of buckets its replicaset neither owns nor
+// receives — garbage whose collect a failover lost — and keeps the others.
+func TestSweepStrayOnANewMaster(t *testing.T) {
+	s, def, tier, rs := bucketSolo(t)
+	setBuckets(t, s, tables.BucketRange{Tier: tier, First: 1, Last: 3000, ReplicasetID: rs, State: tables.BucketActive})
+	ids := map[uint64]uint64{} // id -> bucket
+	for id := uint64(1); len(ids) < 40; id++ {
+		b, err := sharding.BucketID([]any{id}, tables.DefaultBucketCount)
+		require.NoError(t, err)
+		ids[id] = b
+		_, ok := s.expect(t, "replace", api.Replace{Table: def.ID, Tuple: row(def, id, b)}, 0)
+		require.True(t, ok)
+	}
+	// Buckets 1-1000 are another's now (a move whose collect was lost),
+	// 1001-2000 are being received here, 2001-3000 owned here.
+	setBuckets(t, s,
+		tables.BucketRange{Tier: tier, First: 1, Last: 1000, ReplicasetID: "r9", State: tables.BucketActive},
+		tables.BucketRange{Tier: tier, First: 1001, Last: 2000, ReplicasetID: "r9", State: tables.BucketSending, Destination: rs},
+		tables.BucketRange{Tier: tier, First: 2001, Last: 3000, ReplicasetID: rs, State: tables.BucketActive})
+	s.n.buckets.sweepStray()
+	s.n.collect()
+	s.settle()
+	for id, b := range ids {
+		_, found, err := s.n.Member().Engine().Get(def.ID, 0, []any{id})
+		require.Nil(t, err)
+		require.Equal(t, b > 1000, found, "row %d of bucket %d", id, b)
+	}
+}

@@ -41,8 +41,8 @@ type data struct {
 	// or a promotion) and has not demoted it since.
 	master bool
 	role   replication.Role
-	// buckets is each tier's bucket count, as of the last configure.
-	buckets map[string]uint64
+	// bucketCounts is each tier's bucket count, as of the last configure.
+	bucketCounts map[string]uint64
 	// bmap is _pico_bucket as of bucketsAt (fence.go).
 	bmap      sharding.Map
 	bucketsAt tables.Stamp
@@ -191,9 +191,9 @@ func (m *data) configure() {
 	if err != nil {
 		return
 	}
-	m.buckets = map[string]uint64{}
+	m.bucketCounts = map[string]uint64{}
 	for _, t := range topo.Tiers {
-		m.buckets[t.Name] = t.BucketCount
+		m.bucketCounts[t.Name] = t.BucketCount
 	}
 	self, ok := topo.Instance(m.identity.InstanceID)
 	if !ok {
@@ -222,8 +222,14 @@ func (m *data) configure() {
 		slices.Equal(role.Peers, m.role.Peers) && role.Writable == m.member.Role().Writable {
 		return
 	}
+	was := m.role.Writable
 	m.role = role
 	m.member.Configure(role)
+	if role.Writable && !was {
+		// A new master: what a failover lost may include a collect's
+		// deletes (buckets.sweepStray).
+		m.buckets.sweepStray()
+	}
 	m.emit(Note{Event: "replication", Detail: fmt.Sprintf("master %d, peers %v, writable %t, sync %t",
 		role.Master, role.Peers, role.Writable, role.Sync)})
 }
