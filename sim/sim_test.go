@@ -49,6 +49,7 @@ var foundSeeds = []uint64{
 	103,  // a Stale member whose master was expelled waited for good (TestFailoverAdoptsAStaleMember)
 	399,  // two joins of one process (TestJoinRetriesCarryOneUUID)
 	547,  // a failover lost a collect's deletes: stray rows on the new master (TestSweepStrayOnANewMaster)
+	1599, // a returning old master made its promoted successor Stale (TestPromotedMemberRefusesItsOldMaster)
 }
 
 func TestFoundSeeds(t *testing.T) {

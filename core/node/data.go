@@ -238,6 +238,9 @@ func (m *data) configure() {
 // replicaset's master, and reconfigures the member.
 func (m *data) setMaster(master bool) {
 	m.master = master
+	if !master && m.member != nil {
+		m.member.Demote() // the governor's word: a replica, whatever it was promoted to before
+	}
 	m.configure()
 }
 

@@ -183,6 +183,13 @@ type Member struct {
 	schemaSet     uint64 // SetSchemaVersion
 	schemaApplied uint64 // the last DDL version applied to the engine
 	stale         bool
+	// promotedOver is the master this member was promoted over (0: none):
+	// until a Configure names another master — itself, once the tables
+	// caught up, or anyone else — it takes no shipment from that one. A
+	// promoted member is the replicaset's reference even while the tables
+	// still name the old master; an old master that comes back believing it
+	// is one would otherwise make it Stale (and the replicaset masterless).
+	promotedOver uint64
 	// pending: committed DDL a replica could not apply yet (it does not
 	// fit the data at the replica's position: a unique index over rows the
 	// master changed before its DDL). Applied in order, at the master's
@@ -404,6 +411,9 @@ func (m *Member) Configure(r Role) {
 	if r.Master != m.role.Master {
 		m.seen, m.seenSchema = nil, 0 // another master, another log
 	}
+	if r.Master != m.promotedOver {
+		m.promotedOver = 0
+	}
 	m.role = Role{Master: r.Master, Peers: peers, Writable: r.Writable && !m.stale, Sync: r.Sync}
 	if r.Master != m.cfg.ID {
 		m.peers = nil
@@ -504,6 +514,7 @@ func (m *Member) WaitVClock(id ReqID, target vclock.VClock, timeoutTicks int) {
 // it is Role.Master, so that its replicas catch up with it.
 func (m *Member) Demote() vclock.VClock {
 	m.role.Writable = false
+	m.promotedOver = 0 // told it is not the master: it follows whom it is told
 	return m.vc.Clone()
 }
 
@@ -864,6 +875,9 @@ func (m *Member) settle() {
 				return false
 			}
 			m.role.Writable = true
+			if m.role.Master != m.cfg.ID {
+				m.promotedOver = m.role.Master
+			}
 		}
 		m.emit(Done{ID: w.id, VClock: m.vc.Clone()})
 		return true

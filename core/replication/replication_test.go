@@ -764,3 +764,29 @@ func TestFailoverAdoptsAStaleMember(t *testing.T) {
 	require.False(t, c.m(1).Stale(), "the adoption is logged")
 	require.Contains(t, fmt.Sprint(c.rows(1, testTable.ID)), "lost")
 }
+
+// A member promoted over its master takes no shipment from that one while
+// the tables still name it (they catch up after the promotion): the old
+// master, back and believing it is one, must not make the replicaset's new
+// reference Stale. Told it is a replica (Demote), it follows again.
+func TestPromotedMemberRefusesItsOldMaster(t *testing.T) {
+	c := start(t, Config{}, 2, false)
+	c.writeOK(1, 1, "a")
+	c.converged()
+	c.ms[2].cut = true
+	c.writeOK(1, 2, "only on 1")
+	p := c.req()
+	c.m(2).Promote(p, c.m(2).VClock(), 10)
+	c.collect()
+	d, _ := c.done(p)
+	require.Nil(t, d.Err)
+	c.configure(2, Role{Master: 1, Peers: []uint64{1}}) // the tables lag
+	c.ms[2].cut = false
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	require.False(t, c.stale[2], "the old master made its successor Stale: %v", c.notes)
+	require.Equal(t, "{1: 1}", c.m(2).VClock().String())
+
+	c.m(2).Demote()
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	require.Equal(t, "{1: 2}", c.m(2).VClock().String(), "a replica again, it follows")
+}
