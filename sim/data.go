@@ -5,7 +5,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/picogo/picogo/core/api"
@@ -406,21 +405,6 @@ func dataRefused(e *api.Error) lin.OutcomeKind {
 		return lin.Failed
 	}
 	return lin.Unknown
-}
-
-// namedMaster is the instance a replica's refusal names ("... at i3").
-func (w *World) namedMaster(msg string) (int, bool) {
-	at := strings.LastIndex(msg, " at ")
-	if at < 0 {
-		return 0, false
-	}
-	addr := strings.TrimSpace(msg[at+4:])
-	for i, in := range w.instances {
-		if in.addr == addr {
-			return i, true
-		}
-	}
-	return 0, false
 }
 
 // scheduleMasterFaults aims faults at the data tier's masters, about every
