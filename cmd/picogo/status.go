@@ -21,7 +21,8 @@ Shows the cluster as the instance at host:port has applied it:
     last error);
   - per tier: replication factor, whether its instances may vote, buckets;
   - per replicaset: tier, master (current -> target while it changes),
-    state, members / replication factor;
+    state, members / replication factor, weight, and the buckets it owns;
+    then the bucket ranges moving or with rows left to delete;
   - per instance: name, raft id, address, replicaset, tier, current and
     target grade as variant(incarnation), its part in Raft (leader, voter or
     learner when the instance reports the configuration, else its own Raft
