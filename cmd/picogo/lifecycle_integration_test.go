@@ -355,6 +355,17 @@ func TestIntegrationLifecycleExpel(t *testing.T) {
 		t.Errorf("picogo expel with a wrong password: exit %d, %q", code, errOut)
 	}
 
+	// The last instance of a replicaset that owns buckets: refused until
+	// `picogo drain` has moved them away.
+	if _, errOut, code := runCLI(t, 20*time.Second, svc, "expel", "--peer", survivor.addr, info.InstanceID); code != 1 ||
+		!strings.Contains(errOut, "drain it first (picogo drain "+info.ReplicasetID+")") {
+		t.Fatalf("picogo expel of a replicaset's last instance before a drain: exit %d, %q", code, errOut)
+	}
+	if out, errOut, code := runCLI(t, 60*time.Second, svc, "drain", "--peer", survivor.addr, info.ReplicasetID); code != 0 ||
+		!strings.Contains(out, "replicaset "+info.ReplicasetID+" holds no buckets") {
+		t.Fatalf("picogo drain %s: exit %d\n%s%s", info.ReplicasetID, code, out, errOut)
+	}
+
 	// Through the other follower, which forwards to the leader.
 	out, errOut, code := runCLI(t, 20*time.Second, svc, "expel", "--peer", survivor.addr, info.InstanceID)
 	if code != 0 || !strings.Contains(out, info.InstanceID+" (raft id "+fmt.Sprint(info.RaftID)+") is expelled") {
