@@ -217,9 +217,14 @@ func (n *Node) CallDone(id CallID, result any, err *api.Error) {
 
 // call makes an OutCall to the instance at addr; then receives the answer.
 func (n *Node) call(addr string, req api.Request, then func(result any, err *api.Error)) {
+	n.callWithin(addr, req, n.cfg.CallTimeout, then)
+}
+
+// callWithin is call with its own timeout.
+func (n *Node) callWithin(addr string, req api.Request, timeout time.Duration, then func(result any, err *api.Error)) {
 	n.nextOut++
 	n.outCalls[n.nextOut] = then
-	n.emit(OutCall{ID: n.nextOut, To: addr, Request: req, Timeout: n.cfg.CallTimeout})
+	n.emit(OutCall{ID: n.nextOut, To: addr, Request: req, Timeout: timeout})
 }
 
 // toLeader sends req to the leader — handled here if this instance leads.

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"time"
+
 	"fmt"
 	"math"
 	"slices"
@@ -305,7 +307,7 @@ func (m *routerModule) carryOut(e sharding.Effect) {
 			})
 			return
 		}
-		m.call(e.To, e.Request, answer)
+		m.callWithin(e.To, e.Request, time.Duration(e.Ticks)*m.cfg.Tick, answer)
 	case sharding.Done:
 		p, ok := m.pending[e.ID]
 		if !ok {

@@ -67,6 +67,11 @@ type Call struct {
 	ID      CallID
 	To      string
 	Request api.Request
+	// Ticks is how long the call may take: the ticks left until the
+	// route's deadline (at least 1). A storage that answers later than
+	// that is heard as a timeout, which ends the route — the write may
+	// have happened —, so a call must not time out before the route does.
+	Ticks int
 }
 
 // Done: the route ended. For a point request Results has one element (the
@@ -361,7 +366,7 @@ func (r *Router) send(rt *route, i int) {
 	id := r.next
 	p.state, p.call, p.to = partCall, id, to
 	r.calls[id] = callRef{route: rt.id, part: i}
-	r.emit(Call{ID: id, To: to, Request: rt.req.Call})
+	r.emit(Call{ID: id, To: to, Request: rt.req.Call, Ticks: max(rt.deadline-r.now, 1)})
 }
 
 // target is the address part p goes to, or "" and what it waits for.

@@ -487,3 +487,19 @@ func TestRetriesInRouteIDOrder(t *testing.T) {
 	}
 	require.Equal(t, []RouteID{1, 2, 3, 5, 7, 8, 9}, order, "the retries were sent in route id order")
 }
+
+// A call may take as long as the route has left: a storage slower than a
+// shorter call timeout would be heard as a timeout and end the route.
+func TestCallsTakeTheRoutesTimeLeft(t *testing.T) {
+	v := twoSets()
+	r := NewRouter(RouterConfig{RetryTicks: 3}, v)
+	req := write(17)
+	req.Deadline = 30
+	r.Route(1, req)
+	c := oneCall(t, r)
+	require.Equal(t, 30, c.Ticks)
+	r.Answer(c.ID, nil, &api.Error{Code: api.CodeBucketMoving})
+	ticks(r, 3)
+	c = oneCall(t, r)
+	require.Equal(t, 27, c.Ticks, "a retry has less time")
+}
