@@ -501,11 +501,16 @@ func header(cfg Config, dir string) []string {
 	if cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) {
 		h = append(h, "- tarantool: "+firstLine(cfg.Tarantool, "--version"))
 	}
-	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) || cfg.runs(PhaseRestart) || cfg.runs(PhaseSharding) {
+	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) || cfg.runs(PhaseRestart) {
 		h = append(h,
 			fmt.Sprintf("- load: %s per system at each client count, the systems alternating; %v measured per round after %v of warm-up; "+
 				"a client is a goroutine doing one operation at a time; %s per system, shared by its clients",
 				plural(cfg.Rounds, "round"), cfg.Duration, cfg.Warmup, plural(cfg.Conns, "connection")),
+			"- storage: the processes' data on "+fsType(dir)+" ("+dir+")")
+	} else if cfg.runs(PhaseSharding) {
+		h = append(h,
+			fmt.Sprintf("- load: one round per level; %v measured after %v of warm-up; a client is a goroutine doing one operation at a time",
+				cfg.Duration, cfg.Warmup),
 			"- storage: the processes' data on "+fsType(dir)+" ("+dir+")")
 	}
 	return append(h, "- command: `"+cfg.Command+"`")

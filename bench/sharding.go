@@ -41,6 +41,7 @@ type ShardingResult struct {
 	Rows          uint64        // rows loaded before the third replicaset joins
 	Load          time.Duration // their load time
 	LoadErrors    uint64
+	LoadErr       error         // the load's first failed insert (after its retries)
 	Before        Round         // the writer before the join
 	During        Round         // the writer from the join until at rest
 	Move          time.Duration // from the start of the joiners to 1000/1000/1000 at rest
@@ -128,6 +129,9 @@ func (r *ShardingResult) Markdown() string {
 			fmtDur(r.Before.Hist.Percentile(50)), fmtDur(r.Before.Hist.Percentile(99)), r.Before.Errors)
 		fmt.Fprintf(&b, "| writer during the move: rows/s, p50, p99 | %s, %s, %s (%d errors) |\n", fmtRate(r.During.Rate()),
 			fmtDur(r.During.Hist.Percentile(50)), fmtDur(r.During.Hist.Percentile(99)), r.During.Errors)
+		if r.LoadErr != nil {
+			fmt.Fprintf(&b, "\nFirst failed insert of the load (after 5 tries): %s\n", oneLine(r.LoadErr.Error()))
+		}
 		if r.During.FirstErr != nil {
 			fmt.Fprintf(&b, "\nFirst error during the move: %s\n", oneLine(r.During.FirstErr.Error()))
 		}
@@ -221,9 +225,10 @@ func runUntil(ctx context.Context, clients int, op opFunc, stop <-chan struct{})
 	return r
 }
 
-// loadRoutedRows inserts ids 1..n through w with clients goroutines.
-func loadRoutedRows(ctx context.Context, w *routedWriter, n uint64, clients int) (uint64, error) {
+// loadRoutedRows (errors, the first error, ctx's error) inserts ids 1..n through w with clients goroutines.
+func loadRoutedRows(ctx context.Context, w *routedWriter, n uint64, clients int) (uint64, error, error) {
 	var errs atomic.Uint64
+	var first atomic.Value
 	var wg sync.WaitGroup
 	for range clients {
 		wg.Add(1)
@@ -243,6 +248,7 @@ func loadRoutedRows(ctx context.Context, w *routedWriter, n uint64, clients int)
 					if err == nil || attempt >= 5 || ctx.Err() != nil {
 						if err != nil {
 							errs.Add(1)
+							first.CompareAndSwap(nil, err)
 						}
 						break
 					}
@@ -252,7 +258,8 @@ func loadRoutedRows(ctx context.Context, w *routedWriter, n uint64, clients int)
 		}()
 	}
 	wg.Wait()
-	return errs.Load(), ctx.Err()
+	firstErr, _ := first.Load().(error)
+	return errs.Load(), firstErr, ctx.Err()
 }
 
 // readBuckets reads _pico_bucket on in.
@@ -416,7 +423,7 @@ func runRebalance(ctx context.Context, cfg Config, ps *procs.Registry, dir strin
 	res.Rows = uint64(cfg.ShardingRows)
 	progress(fmt.Sprintf("sharding: rebalance: loading %d rows", res.Rows))
 	t0 := time.Now()
-	res.LoadErrors, err = loadRoutedRows(ctx, w, res.Rows, shardingLoaders)
+	res.LoadErrors, res.LoadErr, err = loadRoutedRows(ctx, w, res.Rows, shardingLoaders)
 	res.Load = time.Since(t0)
 	if err != nil {
 		return err
