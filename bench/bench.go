@@ -26,14 +26,15 @@ import (
 
 // The phases, in the order they run.
 const (
-	PhaseWrites  = "writes"
-	PhaseCalls   = "calls"
-	PhaseInserts = "inserts"
-	PhaseRestart = "restart"
-	PhaseSim     = "sim"
+	PhaseWrites   = "writes"
+	PhaseCalls    = "calls"
+	PhaseInserts  = "inserts"
+	PhaseRestart  = "restart"
+	PhaseSharding = "sharding"
+	PhaseSim      = "sim"
 )
 
-var phases = []string{PhaseWrites, PhaseCalls, PhaseInserts, PhaseRestart, PhaseSim}
+var phases = []string{PhaseWrites, PhaseCalls, PhaseInserts, PhaseRestart, PhaseSharding, PhaseSim}
 
 // Config is what `picogo bench` is asked to do.
 type Config struct {
@@ -48,6 +49,11 @@ type Config struct {
 	SimSeeds  int // seeds of the simulator phase
 	// RestartRows: rows in the table the restart phase restarts with.
 	RestartRows int
+	// ShardingRows: rows loaded before the sharding phase's rebalance (0:
+	// no rebalance); ShardingReplicasets: the replicaset counts its routed
+	// writes run at.
+	ShardingRows        int
+	ShardingReplicasets []int
 
 	Picogo, Etcd, Tarantool string // binaries (Picogo empty: this executable)
 
@@ -63,7 +69,8 @@ type Config struct {
 // DefaultConfig is `picogo bench` without flags.
 func DefaultConfig() Config {
 	return Config{Duration: 10 * time.Second, Warmup: time.Second, Rounds: 2, Clients: []int{1, 16, 64},
-		Conns: 1, KeySize: 16, ValueSize: 100, SimSeeds: 100, RestartRows: 1_000_000, Etcd: "etcd", Tarantool: "tarantool"}
+		Conns: 1, KeySize: 16, ValueSize: 100, SimSeeds: 100, RestartRows: 1_000_000,
+		ShardingRows: 1_000_000, ShardingReplicasets: []int{1, 2, 3}, Etcd: "etcd", Tarantool: "tarantool"}
 }
 
 // listFlag is a comma-separated flag value.
@@ -99,6 +106,11 @@ func RegisterFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "bytes per value written")
 	fs.IntVar(&cfg.SimSeeds, "sim-seeds", cfg.SimSeeds, "simulator seeds to run (from seed 1)")
 	fs.IntVar(&cfg.RestartRows, "restart-rows", cfg.RestartRows, "rows loaded before the restart phase restarts picogo")
+	fs.IntVar(&cfg.ShardingRows, "sharding-rows", cfg.ShardingRows, "rows loaded before the sharding phase's rebalance (0: no rebalance)")
+	fs.Var(listFlag{
+		set: func(s string) (err error) { cfg.ShardingReplicasets, err = ParseClients(s); return err },
+		get: func() string { return joinInts(cfg.ShardingReplicasets) },
+	}, "sharding-replicasets", "comma-separated replicaset counts (2 instances each) the sharding phase's routed writes run at")
 	fs.StringVar(&cfg.Picogo, "picogo", cfg.Picogo, "picogo binary to start (default: this one)")
 	fs.StringVar(&cfg.Etcd, "etcd", cfg.Etcd, "etcd binary")
 	fs.StringVar(&cfg.Tarantool, "tarantool", cfg.Tarantool, "tarantool binary")
@@ -172,6 +184,8 @@ func (c Config) Validate() error {
 		return errors.New("sim-seeds must be at least 1")
 	case c.RestartRows < 1:
 		return errors.New("restart-rows must be at least 1")
+	case c.ShardingRows < 0:
+		return errors.New("sharding-rows must not be negative")
 	}
 	return nil
 }
@@ -222,7 +236,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		return err
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05"), s) }
-	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) && picogoInserts != nil || cfg.runs(PhaseRestart)) {
+	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) && picogoInserts != nil || cfg.runs(PhaseRestart) || cfg.runs(PhaseSharding)) {
 		if cfg.Picogo, err = os.Executable(); err != nil {
 			return err
 		}
@@ -322,6 +336,15 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		rep.Restart = &RestartResult{}
 		if err := runRestart(ctx, cfg, ps, filepath.Join(dir, "restart"), rep.Restart, progress); err != nil {
 			return fmt.Errorf("restart: %w", err)
+		}
+		if err := ps.KillAll(); err != nil {
+			return err
+		}
+	}
+	if cfg.runs(PhaseSharding) {
+		rep.Sharding = &ShardingResult{}
+		if err := runSharding(ctx, cfg, ps, filepath.Join(dir, "sharding"), rep.Sharding, progress); err != nil {
+			return fmt.Errorf("sharding: %w", err)
 		}
 		if err := ps.KillAll(); err != nil {
 			return err
@@ -483,6 +506,11 @@ func header(cfg Config, dir string) []string {
 			fmt.Sprintf("- load: %s per system at each client count, the systems alternating; %v measured per round after %v of warm-up; "+
 				"a client is a goroutine doing one operation at a time; %s per system, shared by its clients",
 				plural(cfg.Rounds, "round"), cfg.Duration, cfg.Warmup, plural(cfg.Conns, "connection")),
+			"- storage: the processes' data on "+fsType(dir)+" ("+dir+")")
+	} else if cfg.runs(PhaseSharding) {
+		h = append(h,
+			fmt.Sprintf("- load: one round per level; %v measured after %v of warm-up; a client is a goroutine doing one operation at a time",
+				cfg.Duration, cfg.Warmup),
 			"- storage: the processes' data on "+fsType(dir)+" ("+dir+")")
 	}
 	return append(h, "- command: `"+cfg.Command+"`")

@@ -32,6 +32,13 @@
 //     with the same flags: the report gives the time from the start to the
 //     first iproto answer, to Online, and to Online with every row in the
 //     engine (goal: under 5 s).
+//   - sharding: picogo alone (bench/sharding.go). Routed writes
+//     (`.proc_router_insert` of unique ids through random instances) at
+//     --sharding-replicasets replicasets of 2 instances each, at every
+//     client count; then --sharding-rows rows loaded into 2 replicasets, a
+//     third replicaset joining under a 16-client writer, and the time until
+//     _pico_bucket is 1000/1000/1000 at rest, the rows moved, the writer's
+//     throughput and p99 during the move against before it.
 //   - sim: the simulator's speed (virtual seconds per wall second, seeds
 //     per minute) and porcupine's check time per 10k operations.
 //

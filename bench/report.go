@@ -231,6 +231,7 @@ type Report struct {
 	Sim         *SimResult
 	SimNote     string
 	Restart     *RestartResult // the restart phase's, when it ran
+	Sharding    *ShardingResult
 }
 
 // Markdown renders the report.
@@ -259,6 +260,9 @@ func (r *Report) Markdown() string {
 	}
 	if r.Restart != nil && r.Restart.AllRows > 0 {
 		b.WriteString(r.Restart.Markdown())
+	}
+	if r.Sharding != nil && (len(r.Sharding.Routed) > 0 || r.Sharding.Rows > 0) {
+		b.WriteString(r.Sharding.Markdown())
 	}
 	if s := r.Sim; s != nil {
 		b.WriteString("\n## Simulator and checker\n\n")

@@ -31,6 +31,10 @@ prints markdown tables with the ratios (docs/BENCHMARKS.md explains them):
   restart one picogo instance with --restart-rows rows (default 1e6) in a
           sharded table: SIGTERM, start again, time until Online with
           every row (picogo only)
+  sharding routed writes (.proc_router_insert through random instances) at
+          --sharding-replicasets replicasets of 2 instances, and a rebalance
+          of --sharding-rows rows from 2 to 3 replicasets under a writer
+          (picogo only)
   sim     the simulator's speed and porcupine's check time per 10k ops
 
 The systems take turns, --rounds rounds each of --duration (after --warmup)
