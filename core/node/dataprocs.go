@@ -222,5 +222,14 @@ func (m *data) selectRows(def schema.TableDef, r api.Select, respond responder) 
 		}
 		out = append(out, t.Values())
 	}
-	respond(out, nil)
+	// Answered once what it read can no longer be taken back
+	// (Member.ReadBarrier).
+	id := m.request(func(d replication.Done) {
+		if d.Err != nil {
+			respond(nil, boxError(d.Err))
+			return
+		}
+		respond(out, nil)
+	})
+	m.member.ReadBarrier(id)
 }

@@ -145,6 +145,9 @@ type pendingWrite struct {
 	lsn    uint64 // this member's own component right after the write
 	result tuple.Tuple
 	vc     vclock.VClock
+	// read: a ReadBarrier, not a write: on a member that is not the
+	// master it waits for local durability only.
+	read bool
 }
 
 type waiter struct {
@@ -548,6 +551,20 @@ func (m *Member) Promote(id ReqID, target vclock.VClock, timeoutTicks int) {
 	m.expire()
 }
 
+// ReadBarrier ends (Done) once everything this member has applied is
+// acknowledgeable: durable here, and on the master of a synchronous tier
+// confirmed by a quorum — what a write's Done waits for. A read answered
+// after it never shows a write that a crash (or a failover) may still take
+// back: the engine applies a write before it is durable, and a reader that
+// saw it while the writer got no answer would see it vanish (the sharded
+// chaos workload found it). On a master that stops being one meanwhile it
+// ends with CodeTimeout, like the writes it waited behind.
+func (m *Member) ReadBarrier(id ReqID) {
+	defer m.flush()
+	m.writes = append(m.writes, pendingWrite{id: id, walLSN: m.log.Last(), lsn: m.vc[m.cfg.ID], vc: m.vc.Clone(), read: true})
+	m.settle()
+}
+
 // ApplySchema applies a committed DDL to the engine and logs it (replay
 // reproduces it). A version at or below the last applied (or deferred) is
 // ignored. An empty change records a version that changed nothing in this
@@ -849,7 +866,8 @@ func (m *Member) settle() {
 		m.undurable = slices.Delete(m.undurable, 0, n)
 	}
 	m.writes = slices.DeleteFunc(m.writes, func(w pendingWrite) bool {
-		if w.walLSN > durable || m.role.Sync && !m.confirmed(w.lsn) && !m.cfg.Mutants.Has(mutant.SyncAckBeforeQuorum) {
+		quorum := m.role.Sync && !(w.read && m.role.Master != m.cfg.ID)
+		if w.walLSN > durable || quorum && !m.confirmed(w.lsn) && !m.cfg.Mutants.Has(mutant.SyncAckBeforeQuorum) {
 			return false
 		}
 		m.emit(Done{ID: w.id, Result: w.result, VClock: w.vc})

@@ -790,3 +790,38 @@ func TestPromotedMemberRefusesItsOldMaster(t *testing.T) {
 	c.tick(c.m(1).cfg.RetryTicks + 1)
 	require.Equal(t, "{1: 2}", c.m(2).VClock().String(), "a replica again, it follows")
 }
+
+// A read barrier ends once what the member applied cannot be taken back:
+// on the master of a synchronous tier, once a quorum confirmed it; on an
+// idle member at once.
+func TestReadBarrier(t *testing.T) {
+	c := start(t, Config{}, 3, true)
+	c.writeOK(1, 1, "a")
+	b := c.req()
+	c.m(1).ReadBarrier(b)
+	c.collect()
+	_, ok := c.done(b)
+	require.True(t, ok, "nothing unconfirmed: at once")
+
+	c.ms[2].cut, c.ms[3].cut = true, true
+	w := c.write(1, testTable.ID, 2, "unconfirmed")
+	b = c.req()
+	c.m(1).ReadBarrier(b)
+	c.tick(5)
+	_, ok = c.done(b)
+	require.False(t, ok, "a read must not show a write no quorum has")
+	c.ms[2].cut = false
+	c.tick(c.m(1).cfg.RetryTicks + 1)
+	_, ok = c.done(w)
+	require.True(t, ok)
+	d, ok := c.done(b)
+	require.True(t, ok, "confirmed: the read goes on")
+	require.Nil(t, d.Err)
+
+	// A replica waits for its own disk only.
+	r := c.req()
+	c.m(2).ReadBarrier(r)
+	c.run()
+	_, ok = c.done(r)
+	require.True(t, ok)
+}
