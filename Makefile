@@ -53,9 +53,10 @@ sim-mutants:
 	$(GO) build -tags mutants -o bin/picogo-mutants ./cmd/picogo
 	./bin/picogo-mutants sim --mutants --seeds 2000
 
-## chaos: SIGKILL/SIGSTOP real instances for CYCLES cycles (default 100) under load; check linearizability and lost writes
+## chaos: SIGKILL/SIGSTOP real instances for CYCLES cycles (default 100) under load, the global-table workload then the sharded one (--sharded); check linearizability and lost writes
 chaos: build
 	./bin/picogo chaos --cycles $(CYCLES)
+	./bin/picogo chaos --sharded --cycles $(CYCLES)
 
 ## bench-sim: simulator speed (virtual seconds per wall second, seeds per minute)
 bench-sim:

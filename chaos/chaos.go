@@ -52,6 +52,12 @@ type Config struct {
 	// CheckTimeout bounds the linearizability check (default 5 minutes);
 	// a check cut short fails the run.
 	CheckTimeout time.Duration
+	// Sharded runs the sharded workload instead: a synchronous tier of
+	// replication factor 2, 4 instances (2 replicasets) at the start, a
+	// sharded table written and read through the routers of random
+	// instances; during the cycles a third replicaset joins and later one
+	// of the first two is drained. Instances is then ignored.
+	Sharded bool
 	// Out receives progress lines (nil: discarded).
 	Out io.Writer
 }
@@ -59,6 +65,9 @@ type Config struct {
 func (c *Config) defaults() error {
 	if c.Binary == "" {
 		return errors.New("chaos: no picogo binary given")
+	}
+	if c.Sharded {
+		c.Instances = shardedInstances
 	}
 	if c.Instances == 0 {
 		c.Instances = 3
@@ -171,6 +180,15 @@ type runner struct {
 	servicePassword string
 	c               *cluster
 	w               *load
+
+	// The sharded workload's: the instances that join during the run,
+	// the harness's admin connections, its own dice, the replicaset
+	// drained, and the buckets' owners at rest.
+	extra   []*instance
+	admin   *rpc
+	rng     *rand.Rand
+	drained string
+	owners  map[string]uint64
 }
 
 // Run runs the chaos test. The error is for a run that could not be
@@ -196,11 +214,23 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			defer outMu.Unlock()
 			fmt.Fprintf(cfg.Out, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, a...))
 		}}
-	ins, err := newInstances(dir, cfg.Binary, cfg.Instances, cfg.Tick, r.servicePassword, r.adminPassword)
+	var more []string
+	extra := 0
+	if cfg.Sharded {
+		if more, err = writeInitCfg(dir); err != nil {
+			return rep, err
+		}
+		extra = shardedExtra
+	}
+	ins, extras, err := newInstances(dir, cfg.Binary, cfg.Instances, extra, cfg.Tick, r.servicePassword, r.adminPassword, more...)
 	if err != nil {
 		return rep, err
 	}
-	r.c = newCluster(ins, r.servicePassword)
+	r.extra = extras
+	r.rng = rand.New(rand.NewPCG(cfg.Seed, 0x5a4d))
+	r.admin = newRPC(proc.Admin, r.adminPassword)
+	defer r.admin.close()
+	r.c = newCluster(ins, extras, r.servicePassword)
 	collected := 0 // problems already in the report
 	defer func() {
 		r.c.killAll()
@@ -213,8 +243,12 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 			rep.Kept = true
 		}
 	}()
-	r.out("chaos: %d instances, %d clients, %d cycles, seed %d, tick %v; data and logs in %s",
-		cfg.Instances, cfg.Clients, cfg.Cycles, cfg.Seed, cfg.Tick, dir)
+	workloadName := "global table, CaS"
+	if cfg.Sharded {
+		workloadName = fmt.Sprintf("sharded table through the router, sync tier RF 2, +%d instances during the run", extra)
+	}
+	r.out("chaos (%s): %d instances, %d clients, %d cycles, seed %d, tick %v; data and logs in %s",
+		workloadName, cfg.Instances, cfg.Clients, cfg.Cycles, cfg.Seed, cfg.Tick, dir)
 	if err := r.setup(ctx); err != nil {
 		return rep, err
 	}
@@ -225,7 +259,11 @@ func Run(ctx context.Context, cfg Config) (rep Report, err error) {
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	ev, err := r.finish(ctx)
+	finish := r.finish
+	if cfg.Sharded {
+		finish = r.shardedFinish
+	}
+	ev, err := finish(ctx)
 	ev.writes = r.w.writeRecords()
 	if err != nil {
 		rep.Problems = append(rep.Problems, err.Error())
@@ -266,7 +304,7 @@ func secret() string {
 // password is applied everywhere, and creates the kv table.
 func (r *runner) setup(ctx context.Context) error {
 	began := time.Now()
-	for _, in := range r.c.ins {
+	for _, in := range r.c.members() {
 		if err := in.start(); err != nil {
 			return err
 		}
@@ -286,7 +324,7 @@ func (r *runner) setup(ctx context.Context) error {
 	if err != nil {
 		return r.withLogs(err)
 	}
-	for _, in := range r.c.ins {
+	for _, in := range r.c.members() {
 		if err := eventually(ctx, 20*time.Second, in.name+" applies admin's password", func() error {
 			return r.c.adminPasswordApplied(in)
 		}); err != nil {
@@ -299,10 +337,21 @@ func (r *runner) setup(ctx context.Context) error {
 		if l := r.c.leader(); l != nil {
 			leader = l
 		}
+		if r.cfg.Sharded {
+			return createShardedTable(admin, leader)
+		}
 		return createTable(admin, leader)
 	})
 	if err != nil {
 		return r.withLogs(err)
+	}
+	if r.cfg.Sharded {
+		err = eventually(ctx, 60*time.Second, "every instance routes to the sharded table", func() error {
+			return r.routable(admin)
+		})
+		if err != nil {
+			return r.withLogs(err)
+		}
 	}
 	r.out("cluster settled, leader %s, table kv created (%.1fs)", leader.name, time.Since(began).Seconds())
 	return nil
@@ -315,7 +364,7 @@ func (r *runner) withLogs(err error) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%v", err)
-	for _, in := range r.c.ins {
+	for _, in := range r.c.members() {
 		fmt.Fprintf(&b, "\n---- tail of %s ----\n%s", in.logPath, in.logTail(4<<10))
 	}
 	return errors.New(b.String())
@@ -324,7 +373,7 @@ func (r *runner) withLogs(err error) error {
 // chaos runs the clients and, meanwhile, the fault cycles; then stops the
 // clients and waits for them. It returns the cycles run.
 func (r *runner) chaos(ctx context.Context) (int, error) {
-	r.w = &load{c: r.c, keys: r.cfg.Keys, started: time.Now()}
+	r.w = &load{c: r.c, keys: r.cfg.Keys, sharded: r.cfg.Sharded, started: time.Now()}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range r.cfg.Clients {
@@ -342,11 +391,37 @@ func (r *runner) chaos(ctx context.Context) (int, error) {
 	}
 	cycles := 0
 	var err error
+	// The sharded workload's topology changes: a replicaset joins before
+	// cycle addAt, one is drained before cycle drainAt (after the last
+	// cycle when there are fewer).
+	addAt, drainAt := max(1, r.cfg.Cycles/3), max(2, 2*r.cfg.Cycles/3)
+	added, drained := !r.cfg.Sharded, !r.cfg.Sharded
+	topology := func(n int) error {
+		if !added && n >= addAt {
+			added = true
+			if err := r.addReplicaset(ctx); err != nil {
+				return err
+			}
+		}
+		if !drained && n >= drainAt {
+			drained = true
+			if err := r.drain(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for n := 1; n <= r.cfg.Cycles && ctx.Err() == nil; n++ {
+		if err = topology(n); err != nil {
+			break
+		}
 		if err = f.cycle(ctx, n, r.cfg.Cycles); err != nil {
 			break
 		}
 		cycles++
+	}
+	if err == nil && ctx.Err() == nil {
+		err = topology(max(addAt, drainAt))
 	}
 	if err == nil && ctx.Err() == nil {
 		// And after the last fault.
@@ -375,7 +450,7 @@ func (r *runner) chaos(ctx context.Context) (int, error) {
 // applied what the leader had.
 func (r *runner) finish(ctx context.Context) (evidence, error) {
 	ev := evidence{history: &r.w.history, final: map[string]finalValue{}, replicas: map[string]map[string]string{}}
-	for _, in := range r.c.ins {
+	for _, in := range r.c.members() {
 		if err := in.resume(); err != nil {
 			return ev, err
 		}
@@ -423,7 +498,7 @@ func (r *runner) finish(ctx context.Context) (evidence, error) {
 	if err != nil {
 		return ev, fmt.Errorf("the leader's raft info after the final reads: %v", err)
 	}
-	for _, in := range r.c.ins {
+	for _, in := range r.c.members() {
 		if _, e, err := final.call(in.addr, api.WaitIndex{Target: info.Applied, Timeout: 10 * time.Second}, 11*time.Second); err != nil || e != nil {
 			return ev, fmt.Errorf("%s: waiting for index %d: %v%v", in.name, info.Applied, err, e)
 		}

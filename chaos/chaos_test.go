@@ -26,6 +26,18 @@ func (w testWriter) Write(p []byte) (int, error) {
 // prints it) with every instance's data and log and, if the history is not
 // linearizable, history.html.
 func TestChaosShort(t *testing.T) {
+	runShort(t, Config{Instances: 3, Clients: 4, Cycles: 5, Seed: 1})
+}
+
+// TestChaosShardedShort is `picogo chaos --sharded` in small: a sync tier
+// of replication factor 2, 4 instances, the sharded table through the
+// router, 4 fault cycles, a replicaset added and one drained.
+func TestChaosShardedShort(t *testing.T) {
+	runShort(t, Config{Sharded: true, Clients: 4, Cycles: 4, Seed: 1})
+}
+
+// runShort runs cfg on a freshly built binary and fails t unless it passes.
+func runShort(t *testing.T, cfg Config) {
 	if testing.Short() {
 		t.Skip("chaos: starts picogo processes (skipped with -short)")
 	}
@@ -47,13 +59,14 @@ func TestChaosShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Run(ctx, Config{Binary: bin, Instances: 3, Clients: 4, Cycles: 5, Seed: 1, Dir: dir, Out: testWriter{t}})
+	cfg.Binary, cfg.Dir, cfg.Out = bin, dir, testWriter{t}
+	rep, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatalf("the run could not be carried out: %v (data and logs in %s)", err, dir)
 	}
 	t.Logf("\n%s", rep.Summary())
-	if rep.Cycles != 5 {
-		t.Errorf("%d cycles run; want 5", rep.Cycles)
+	if rep.Cycles != cfg.Cycles {
+		t.Errorf("%d cycles run; want %d", rep.Cycles, cfg.Cycles)
 	}
 	if rep.Acked == 0 || rep.Reads == 0 {
 		t.Errorf("%d acked writes, %d reads: the clients did not work", rep.Acked, rep.Reads)

@@ -50,7 +50,7 @@ func TestCheckWritesAcceptsFinalStateOfLastAckedWrite(t *testing.T) {
 		ended(1, lin.Cas("k0", "zz", "c1.2"), lin.Conflict),
 		acked(2, lin.Put("k1", "c2.2"), 11, 2),
 	}
-	lost, other := checkWrites(writes, map[string]finalValue{"k0": present("c1.1"), "k1": present("c2.2"), "k2": {}})
+	lost, other := checkWrites(writes, map[string]finalValue{"k0": present("c1.1"), "k1": present("c2.2"), "k2": {}}, false)
 	requireNone(t, "lost", lost)
 	requireNone(t, "other", other)
 }
@@ -62,14 +62,14 @@ func TestCheckWritesRefusesOlderValueAfterAckedWrite(t *testing.T) {
 		acked(0, lin.Put("k0", "c0.1"), 10, 2),
 		acked(1, lin.Put("k0", "c1.1"), 20, 3),
 	}
-	lost, other := checkWrites(writes, map[string]finalValue{"k0": present("c0.1")})
+	lost, other := checkWrites(writes, map[string]finalValue{"k0": present("c0.1")}, false)
 	requireOne(t, "lost", lost, `put(k0, "c1.1")`, "index 20", `"c0.1"`, "index 10")
 	requireNone(t, "other", other)
 }
 
 func TestCheckWritesRefusesAbsentKeyAfterAckedWrite(t *testing.T) {
 	writes := []writeRecord{acked(3, lin.Insert("k5", "c3.7"), 42, 4)}
-	lost, _ := checkWrites(writes, map[string]finalValue{"k5": {}})
+	lost, _ := checkWrites(writes, map[string]finalValue{"k5": {}}, false)
 	requireOne(t, "lost", lost, `insert(k5, "c3.7")`, "index 42", "absent")
 }
 
@@ -80,7 +80,7 @@ func TestCheckWritesRefusesTwoAcksAtOneIndex(t *testing.T) {
 		acked(0, lin.Put("k0", "c0.1"), 7, 2),
 		acked(1, lin.Put("k1", "c1.1"), 7, 3),
 	}
-	lost, _ := checkWrites(writes, map[string]finalValue{"k0": present("c0.1"), "k1": present("c1.1")})
+	lost, _ := checkWrites(writes, map[string]finalValue{"k0": present("c0.1"), "k1": present("c1.1")}, false)
 	requireOne(t, "lost", lost, "both acknowledged at index 7", "terms 2 and 3")
 }
 
@@ -90,13 +90,13 @@ func TestCheckWritesRefusesValueNobodyWroteOrARefusedWrite(t *testing.T) {
 		ended(1, lin.Cas("k0", "c0.1", "c1.1"), lin.Conflict),
 		ended(1, lin.Cas("k0", "c0.1", "c1.2"), lin.Failed),
 	}
-	_, other := checkWrites(writes, map[string]finalValue{"k0": present("c1.1")})
+	_, other := checkWrites(writes, map[string]finalValue{"k0": present("c1.1")}, false)
 	requireOne(t, "refused write visible", other, `"c1.1"`, "refused (conflict)")
-	_, other = checkWrites(writes, map[string]finalValue{"k0": present("c1.2")})
+	_, other = checkWrites(writes, map[string]finalValue{"k0": present("c1.2")}, false)
 	requireOne(t, "refused write visible", other, `"c1.2"`, "refused (failed)")
-	_, other = checkWrites(writes, map[string]finalValue{"k0": present("garbage")})
+	_, other = checkWrites(writes, map[string]finalValue{"k0": present("garbage")}, false)
 	requireOne(t, "unknown value", other, `"garbage" was never written`)
-	_, other = checkWrites(writes, map[string]finalValue{})
+	_, other = checkWrites(writes, map[string]finalValue{}, false)
 	requireOne(t, "no final read", other, "no final read")
 }
 
@@ -107,7 +107,7 @@ func TestCheckWritesAcceptsIndeterminateFinalWrite(t *testing.T) {
 		acked(0, lin.Put("k0", "c0.1"), 10, 2),
 		ended(1, lin.Put("k0", "c1.1"), lin.Unknown),
 	}
-	lost, other := checkWrites(writes, map[string]finalValue{"k0": present("c1.1")})
+	lost, other := checkWrites(writes, map[string]finalValue{"k0": present("c1.1")}, false)
 	requireNone(t, "lost", lost)
 	requireNone(t, "other", other)
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
 	lin "github.com/picogo/picogo/linearizability"
@@ -49,6 +50,7 @@ type stats struct {
 type load struct {
 	c       *cluster
 	keys    int
+	sharded bool // the sharded workload: router calls
 	started time.Time
 	history lin.History
 	stats   stats
@@ -88,7 +90,7 @@ type client struct {
 func newClient(w *load, id int, seed uint64, adminPassword string) *client {
 	rng := rand.New(rand.NewPCG(seed, uint64(id)))
 	return &client{w: w, id: id, rpc: newRPC(proc.Admin, adminPassword), rng: rng,
-		target: w.c.ins[rng.IntN(len(w.c.ins))]}
+		target: w.c.random(rng)}
 }
 
 func (c *client) close() { c.rpc.close() }
@@ -126,13 +128,16 @@ func (c *client) value() string {
 
 // operate does one operation and reports whether it got an answer.
 func (c *client) operate() bool {
+	if c.w.sharded {
+		return c.shardedOperate()
+	}
 	key := c.key()
 	switch x := c.rng.IntN(10); {
 	case x < 4:
 		if c.rng.IntN(10) < 3 {
 			// Reads go to any instance: followers forward the read
 			// index to the leader.
-			c.target = c.w.c.ins[c.rng.IntN(len(c.w.c.ins))]
+			c.target = c.w.c.random(c.rng)
 		}
 		return c.read(key)
 	case x < 7:
@@ -152,7 +157,7 @@ func (c *client) retarget(e *api.Error) {
 			return
 		}
 	}
-	c.target = c.w.c.ins[c.rng.IntN(len(c.w.c.ins))]
+	c.target = c.w.c.random(c.rng)
 }
 
 // read is a linearizable read on the current target: a read index
@@ -280,6 +285,11 @@ func (c *client) propose(key string, kind workload.WriteKind, expect string, fou
 // prepare refused because the table exists or a change is pending is no
 // failure: the row says how far it got.
 func createTable(r *rpc, leader *instance) error {
+	return createTableDef(r, leader, workload.Def)
+}
+
+// createTableDef creates def as createTable creates kv.
+func createTableDef(r *rpc, leader *instance, def schema.TableDef) error {
 	target := leader
 	info, err := r.raftInfo(target.addr, callTimeout)
 	if err != nil {
@@ -289,7 +299,7 @@ func createTable(r *rpc, leader *instance) error {
 		return fmt.Errorf("%s is %s (leader %d)", target.name, info.State, info.LeaderID)
 	}
 	req := api.Cas{ClusterID: clusterID, Predicate: api.Predicate{Index: info.Applied, Term: info.Term},
-		Op: tables.PrepareCreateTableOp(workload.Def, 0), AsUser: tables.AdminID}
+		Op: tables.PrepareCreateTableOp(def, 0), AsUser: tables.AdminID}
 	_, e, err := r.call(target.addr, req, casTimeout)
 	if err != nil {
 		return err
@@ -297,7 +307,7 @@ func createTable(r *rpc, leader *instance) error {
 	if e != nil && e.Code != tuple.CodeSpaceExists && e.Code != tuple.CodeIllegalParams {
 		return e
 	}
-	rows, e, err := r.rows(target.addr, tables.TablePicoTable, []any{uint64(workload.Table)}, callTimeout)
+	rows, e, err := r.rows(target.addr, tables.TablePicoTable, []any{uint64(def.ID)}, callTimeout)
 	switch {
 	case err != nil:
 		return err

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/net/iproto"
+	"github.com/vmihailenco/msgpack/v5"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -20,19 +23,22 @@ const probeTimeout = time.Second
 // cluster is the run's instances and the harness's connections to them
 // (as pico_service: its probes do not depend on admin's password).
 type cluster struct {
-	ins   []*instance
+	// all is every instance the run prepared, started or not: killAll
+	// kills them all.
+	all   []*instance
 	probe *rpc
 
 	closeOnce sync.Once
 
 	mu       sync.Mutex
 	byID     map[uint64]*instance
-	problems []string // things that must fail the run: an instance exiting by itself, ...
+	ins      []*instance // the members: started, part of the cluster (members())
+	problems []string    // things that must fail the run: an instance exiting by itself, ...
 }
 
-func newCluster(ins []*instance, servicePassword string) *cluster {
-	c := &cluster{ins: ins, probe: newRPC(proc.PicoService, servicePassword), byID: map[uint64]*instance{}}
-	for _, in := range ins {
+func newCluster(ins, extra []*instance, servicePassword string) *cluster {
+	c := &cluster{all: append(slices.Clone(ins), extra...), ins: slices.Clone(ins), probe: newRPC(proc.PicoService, servicePassword), byID: map[uint64]*instance{}}
+	for _, in := range c.all {
 		in.exitedByItself = func(in *instance, how string) {
 			c.problem("%s exited by itself (%s); its log: %s", in.name, how, in.logPath)
 		}
@@ -59,6 +65,27 @@ func (c *cluster) byRaftID(id uint64) *instance {
 	return c.byID[id]
 }
 
+// members is the cluster's instances: those it started with and those
+// added since (addMembers).
+func (c *cluster) members() []*instance {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.ins)
+}
+
+// addMembers makes ins members: clients, faults and checks see them.
+func (c *cluster) addMembers(ins ...*instance) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ins = append(c.ins, ins...)
+}
+
+// random is a member chosen by rng.
+func (c *cluster) random(rng *rand.Rand) *instance {
+	ins := c.members()
+	return ins[rng.IntN(len(ins))]
+}
+
 // learnIDs records each instance's raft id (they never change).
 func (c *cluster) learnIDs(infos map[*instance]api.RaftInfoResult) {
 	c.mu.Lock()
@@ -71,7 +98,7 @@ func (c *cluster) learnIDs(infos map[*instance]api.RaftInfoResult) {
 
 // killAll kills every process and closes the harness's connections.
 func (c *cluster) killAll() {
-	for _, in := range c.ins {
+	for _, in := range c.all {
 		if err := in.kill(); err != nil {
 			c.problem("%v", err)
 		}
@@ -118,7 +145,7 @@ func (c *cluster) leader() *instance {
 // up is the instances running and not paused.
 func (c *cluster) up() []*instance {
 	var out []*instance
-	for _, in := range c.ins {
+	for _, in := range c.members() {
 		if in.running() && !in.isPaused() {
 			out = append(out, in)
 		}
@@ -182,33 +209,48 @@ func (c *cluster) grades(in *instance) (current, target string, err error) {
 	return info.CurrentGrade.Variant, info.TargetGrade.Variant, nil
 }
 
-// governor is the status of the governor loop on in.
+// governor is the status of the governor loop on in. The reply is
+// decoded into just the field it needs: proc.DecodeResult's generic
+// decoding (into map[string]any) refuses a map with integer keys, which
+// .proc_runtime_info holds once a replicaset has replicas (vclocks).
 func (c *cluster) governor(in *instance) (string, error) {
-	res, e, err := c.probe.call(in.addr, api.RuntimeInfo{}, probeTimeout)
-	if err == nil && e != nil {
-		err = e
-	}
+	frame, err := proc.EncodeCall(c.probe.sync.Add(1), api.RuntimeInfo{})
 	if err != nil {
 		return "", err
 	}
-	x, _ := single(res)
-	m, _ := x.(map[string]any)
-	internal, _ := m["internal"].(map[string]any)
-	status, ok := internal["governor_loop_status"].(string)
-	if !ok {
-		return "", fmt.Errorf(".proc_runtime_info returned %v", res)
+	packet, err := c.probe.roundtrip(in.addr, frame, probeTimeout)
+	if err != nil {
+		return "", err
 	}
-	return status, nil
+	resp, err := iproto.DecodeResponse(packet)
+	if err != nil {
+		return "", err
+	}
+	if resp.Err != nil {
+		return "", fmt.Errorf(".proc_runtime_info: %s", resp.Err.Message)
+	}
+	var vals []struct {
+		Internal struct {
+			Status *string `msgpack:"governor_loop_status"`
+		} `msgpack:"internal"`
+	}
+	if err := msgpack.Unmarshal(resp.Data, &vals); err != nil {
+		return "", fmt.Errorf(".proc_runtime_info: %v", err)
+	}
+	if len(vals) != 1 || vals[0].Internal.Status == nil {
+		return "", fmt.Errorf(".proc_runtime_info returned no internal.governor_loop_status")
+	}
+	return *vals[0].Internal.Status, nil
 }
 
 // settled checks that one leader is agreed on by every instance, every
 // instance is current and target Online, and the leader's governor is idle.
 func (c *cluster) settled() (*instance, map[*instance]api.RaftInfoResult, error) {
-	leader, infos, err := c.agreedLeader(c.ins)
+	leader, infos, err := c.agreedLeader(c.members())
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, in := range c.ins {
+	for _, in := range c.members() {
 		cur, target, err := c.grades(in)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %v", in.name, err)

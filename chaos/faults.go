@@ -45,7 +45,8 @@ type faults struct {
 // a problem.
 func (f *faults) cycle(ctx context.Context, n, of int) error {
 	began := time.Now()
-	maxDown := (len(f.c.ins) - 1) / 2
+	members := f.c.members()
+	maxDown := (len(members) - 1) / 2
 	count := 1 + f.rng.IntN(maxDown)
 	leader := f.c.leader()
 	var victims []*instance
@@ -54,7 +55,7 @@ func (f *faults) cycle(ctx context.Context, n, of int) error {
 		victims = append(victims, leader)
 	}
 	for len(victims) < count {
-		in := f.c.ins[f.rng.IntN(len(f.c.ins))]
+		in := members[f.rng.IntN(len(members))]
 		if !slices.Contains(victims, in) {
 			victims = append(victims, in)
 		}
@@ -125,7 +126,7 @@ func (f *faults) cycle(ctx context.Context, n, of int) error {
 	restored := time.Now()
 	var newLeader *instance
 	err := eventually(ctx, recoverTimeout, "one leader agreed on by all", func() error {
-		l, _, err := f.c.agreedLeader(f.c.ins)
+		l, _, err := f.c.agreedLeader(f.c.members())
 		newLeader = l
 		return err
 	})

@@ -143,24 +143,31 @@ func (in *instance) logTail(n int) string {
 
 // newInstances prepares n instances under dir that form one cluster when
 // started: the same --peer list, each with its own data directory and
-// log. Nothing is started.
-func newInstances(dir, binary string, n int, tick time.Duration, servicePassword, adminPassword string) ([]*instance, error) {
-	addrs, err := procs.FreeAddrs(n)
+// log; and extra more, i(n+1)..., that join that cluster when started
+// (their --peer is the first n). more is added to every instance's flags.
+// Nothing is started.
+func newInstances(dir, binary string, n, extra int, tick time.Duration, servicePassword, adminPassword string, more ...string) (ins, extras []*instance, err error) {
+	addrs, err := procs.FreeAddrs(n + extra)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Sorted, so that i1 has the smallest address: it boots the cluster.
 	slices.Sort(addrs)
+	peers := strings.Join(addrs[:n], ",")
 	env := procs.Env("PICOGO_ADMIN_PASSWORD=" + adminPassword)
-	var out []*instance
 	for i, addr := range addrs {
 		name := fmt.Sprintf("i%d", i+1)
 		in := &instance{name: name, addr: addr,
 			dataDir: filepath.Join(dir, name), logPath: filepath.Join(dir, name+".log"), env: env}
 		in.args = []string{binary, "run",
-			"--data-dir", in.dataDir, "--listen", addr, "--advertise", addr, "--peer", strings.Join(addrs, ","),
+			"--data-dir", in.dataDir, "--listen", addr, "--advertise", addr, "--peer", peers,
 			"--tick", tick.String(), "--service-password", servicePassword, "--log-level", "info"}
-		out = append(out, in)
+		in.args = append(in.args, more...)
+		if i < n {
+			ins = append(ins, in)
+		} else {
+			extras = append(extras, in)
+		}
 	}
-	return out, nil
+	return ins, extras, nil
 }

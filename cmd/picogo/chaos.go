@@ -12,7 +12,7 @@ import (
 	"github.com/picogo/picogo/chaos"
 )
 
-const chaosUsage = `Usage: picogo chaos [--cycles N] [--instances N] [--clients N] [--seed S] [--keep] [--binary PATH]
+const chaosUsage = `Usage: picogo chaos [--sharded] [--cycles N] [--instances N] [--clients N] [--seed S] [--keep] [--binary PATH]
 
 Proves picogo on real processes (SPEC N3): starts a cluster of picogo
 instances on 127.0.0.1 (free ports, data and logs in a new temporary
@@ -24,6 +24,13 @@ minority at a time. Then it brings everything back, waits for the cluster to
 settle, reads every key, and checks the history with porcupine, every
 acknowledged write against the final state, and every replica against the
 leader.
+
+With --sharded the table is sharded instead (a synchronous tier of
+replication factor 2, two replicasets at the start): clients write and read
+it through the router of random instances, a third replicaset joins during
+the cycles and one of the first two is drained later; at the end the
+buckets must come to rest (nothing sending, no garbage, the drained
+replicaset owning none) before every key is read through the router.
 
 It prints the cycles run, the operations, the acknowledged writes, the
 indeterminate operations (timeouts, lost connections), the lost writes and
@@ -46,6 +53,7 @@ func runChaos(args []string) int {
 	keep := fs.Bool("keep", false, "keep the data directories and logs after a passing run (a failing run always keeps them)")
 	binary := fs.String("binary", "", "the picogo binary to start instances of (default: this executable)")
 	dir := fs.String("dir", "", "directory to make the run's directory in (default: the system's temporary directory)")
+	sharded := fs.Bool("sharded", false, "run the sharded workload instead: a synchronous tier of replication factor 2, 4 instances (2 replicasets), a sharded table written with .proc_router_replace and read with .proc_router_get through random instances; during the cycles a third replicaset joins (2 more instances) and later one is drained (weight 0); at the end the buckets must come to rest (--instances is ignored)")
 	tick := fs.Duration("tick", 0, "the instances' --tick, the period of the Raft clock (default 30ms: elections take 0.3–0.6 s)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -74,7 +82,7 @@ func runChaos(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := chaos.Config{Binary: *binary, Instances: *instances, Clients: *clients, Cycles: *cycles,
-		Seed: *seed, Keep: *keep, Dir: *dir, Tick: *tick, Out: os.Stdout}
+		Seed: *seed, Keep: *keep, Dir: *dir, Tick: *tick, Sharded: *sharded, Out: os.Stdout}
 	rep, err := chaos.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "picogo chaos:", err)
