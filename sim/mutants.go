@@ -51,6 +51,16 @@ var MutantList = []Mutant{
 		mutant.Of(mutant.SchemaBeforeCommit)},
 	{"ddl-skips-unreachable-master", "the governor decides a schema change without the masters it cannot reach",
 		mutant.Of(mutant.DdlSkipsUnreachableMaster)},
+	{"write-on-sending-bucket", "a storage takes writes to a bucket it is sending away",
+		mutant.Of(mutant.WriteOnSendingBucket)},
+	{"flip-before-copy", "the bucket copy flips a range without copying its rows",
+		mutant.Of(mutant.FlipBeforeCopy)},
+	{"delete-source-before-flip", "the source deletes the rows it exports before the range has flipped",
+		mutant.Of(mutant.DeleteSourceBeforeFlip)},
+	{"route-without-fencing", "a storage applies writes to buckets its replicaset does not own",
+		mutant.Of(mutant.RouteWithoutFencing)},
+	{"bootstrap-buckets-twice", "a replicaset joining a bootstrapped tier gets the tier's buckets bootstrapped again over the existing ranges",
+		mutant.Of(mutant.BootstrapBucketsTwice)},
 }
 
 // ParseMutant finds a mutant by name.

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -242,8 +243,12 @@ next:
 // vshard_bootstrapped.
 func (p *planner) shardingBootstrap() (Action, bool) {
 	for _, tier := range p.tiers {
+		again := false
 		if tier.VshardBootstrapped {
-			continue
+			if !p.in.mutants.Has(mutant.BootstrapBucketsTwice) || !p.bucketlessTarget(tier) {
+				continue
+			}
+			again = true
 		}
 		for _, rs := range p.replicasets {
 			if rs.Tier != tier.Name || rs.State != tables.ReplicasetReady {
@@ -266,8 +271,13 @@ func (p *planner) shardingBootstrap() (Action, bool) {
 			// The tier's first bucket ranges, over the replicasets ready
 			// now — unless it has some already: buckets are bootstrapped
 			// once (the CaS reads all of _pico_bucket).
-			r.readBuckets()
-			if len(p.bucketRanges(tier.Name)) == 0 {
+			if again {
+				// BootstrapBucketsTwice: a fresh layout over the
+				// existing ranges, _pico_bucket unread.
+				var c sharding.Change
+				c.Put = sharding.Bootstrap(tier.Name, tier.BucketCount, p.shardingTargets(tier.Name))
+				r.changeBuckets(c)
+			} else if r.readBuckets(); len(p.bucketRanges(tier.Name)) == 0 {
 				var c sharding.Change
 				c.Put = sharding.Bootstrap(tier.Name, tier.BucketCount, p.shardingTargets(tier.Name))
 				r.changeBuckets(c)
@@ -315,4 +325,23 @@ func (p *planner) expel() (Action, bool) {
 		return Expel{Instance: i.InstanceID, From: was, To: i.Current, CaS: r.cas()}, true
 	}
 	return nil, false
+}
+
+// bucketlessTarget reports whether a replicaset the tier's buckets should
+// go to owns none of its ranges (BootstrapBucketsTwice only).
+func (p *planner) bucketlessTarget(tier tables.Tier) bool {
+	ranges := p.bucketRanges(tier.Name)
+	if len(ranges) == 0 {
+		return false
+	}
+	owns := map[string]bool{}
+	for _, r := range ranges {
+		owns[r.ReplicasetID] = true
+	}
+	for _, r := range sharding.Bootstrap(tier.Name, tier.BucketCount, p.shardingTargets(tier.Name)) {
+		if !owns[r.ReplicasetID] {
+			return true
+		}
+	}
+	return false
 }

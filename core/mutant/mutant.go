@@ -67,4 +67,23 @@ const (
 	// DdlSkipsUnreachableMaster (governor): the DDL step leaves out a
 	// master it cannot reach instead of waiting for it.
 	DdlSkipsUnreachableMaster
+	// WriteOnSendingBucket (node): a storage takes writes to a bucket its
+	// replicaset owns while the bucket is being sent away (its fence
+	// treats sending as active), so a write can land after the copy read
+	// the bucket and be lost at the flip.
+	WriteOnSendingBucket
+	// FlipBeforeCopy (node): the bucket copy executor proposes the flip
+	// without copying the range's rows.
+	FlipBeforeCopy
+	// DeleteSourceBeforeFlip (node): `.proc_bucket_export` deletes the rows
+	// it exported from the source before the range has flipped.
+	DeleteSourceBeforeFlip
+	// RouteWithoutFencing (node): a storage applies writes to buckets its
+	// replicaset does not own instead of refusing them with WrongBucket.
+	RouteWithoutFencing
+	// BootstrapBucketsTwice (governor): a ready replicaset of an already
+	// bootstrapped tier that owns no buckets gets the tier bootstrapped
+	// again — a fresh layout written over the existing ranges, without
+	// reading _pico_bucket.
+	BootstrapBucketsTwice
 )

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/schema"
@@ -61,6 +62,16 @@ func (m *buckets) export(_ string, r api.BucketExport, respond responder) {
 		page, e := m.page(r.Proc(), r.Tier, from, r.Last)
 		if e != nil {
 			respond(nil, e)
+			return
+		}
+		if m.cfg.mutants.Has(mutant.DeleteSourceBeforeFlip) && len(page.Rows) > 0 {
+			m.writeAll(r.Proc(), m.deleteOps(page.Rows), func(_ []any, e *api.Error) {
+				if e != nil {
+					respond(nil, e)
+					return
+				}
+				respond([]any{page}, nil)
+			})
 			return
 		}
 		respond([]any{page}, nil)
@@ -338,4 +349,21 @@ func (m *buckets) sweepStray() {
 			m.emit(Note{Event: "buckets", Detail: "sweep failed: " + err.Message})
 		}
 	})
+}
+
+// deleteOps deletes exported rows by primary key (DeleteSourceBeforeFlip).
+func (m *buckets) deleteOps(rows []api.BucketRow) []storage.Op {
+	var ops []storage.Op
+	for _, row := range rows {
+		def, ok := m.data.userTable(row.Table)
+		if !ok {
+			continue
+		}
+		key := make([]any, len(def.PrimaryKey))
+		for i, pos := range def.PrimaryKey {
+			key[i] = row.Tuple[pos]
+		}
+		ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: key})
+	}
+	return ops
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/governor"
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
@@ -70,6 +71,10 @@ func (m *governorModule) moveBuckets(a governor.MoveBuckets, st raft.Status, don
 				next()
 			})
 		})
+	}
+	if m.cfg.mutants.Has(mutant.FlipBeforeCopy) {
+		flip()
+		return
 	}
 	page(0)
 }
