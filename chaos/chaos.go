@@ -444,33 +444,43 @@ func (r *runner) chaos(ctx context.Context) (int, error) {
 	return cycles, err
 }
 
+// bringBackAndSettle resumes and starts every member, and waits (at most
+// limit) until the cluster settles; it answers the leader.
+func (r *runner) bringBackAndSettle(ctx context.Context, limit time.Duration) (*instance, error) {
+	for _, in := range r.c.members() {
+		if err := in.resume(); err != nil {
+			return nil, err
+		}
+		if !in.running() {
+			if err := in.start(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	began := time.Now()
+	var leader *instance
+	err := eventually(ctx, limit, "the cluster settles after the faults", func() error {
+		l, _, err := r.c.settled()
+		leader = l
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.out("cluster settled after the faults (%.1fs), leader %s", time.Since(began).Seconds(), leader.name)
+	return leader, nil
+}
+
 // finish brings every instance back, waits for the cluster to settle, and
 // gathers the final state: each key read linearizably (into the history,
 // as one more client), and each instance's whole kv table once it has
 // applied what the leader had.
 func (r *runner) finish(ctx context.Context) (evidence, error) {
 	ev := evidence{history: &r.w.history, final: map[string]finalValue{}, replicas: map[string]map[string]string{}}
-	for _, in := range r.c.members() {
-		if err := in.resume(); err != nil {
-			return ev, err
-		}
-		if !in.running() {
-			if err := in.start(); err != nil {
-				return ev, err
-			}
-		}
-	}
-	began := time.Now()
-	var leader *instance
-	err := eventually(ctx, 90*time.Second, "the cluster settles after the faults", func() error {
-		l, _, err := r.c.settled()
-		leader = l
-		return err
-	})
+	leader, err := r.bringBackAndSettle(ctx, 90*time.Second)
 	if err != nil {
 		return ev, err
 	}
-	r.out("cluster settled after the faults (%.1fs), leader %s", time.Since(began).Seconds(), leader.name)
 
 	final := newRPC(proc.Admin, r.adminPassword)
 	defer final.close()

@@ -324,28 +324,11 @@ func (r *runner) atRest(leader *instance) error {
 // then read every key once through the router (into the history).
 func (r *runner) shardedFinish(ctx context.Context) (evidence, error) {
 	ev := evidence{history: &r.w.history, final: map[string]finalValue{}, replicas: map[string]map[string]string{}, unordered: true}
-	for _, in := range r.c.members() {
-		if err := in.resume(); err != nil {
-			return ev, err
-		}
-		if !in.running() {
-			if err := in.start(); err != nil {
-				return ev, err
-			}
-		}
-	}
-	began := time.Now()
-	var leader *instance
-	err := eventually(ctx, 2*time.Minute, "the cluster settles after the faults", func() error {
-		l, _, err := r.c.settled()
-		leader = l
-		return err
-	})
+	leader, err := r.bringBackAndSettle(ctx, 2*time.Minute)
 	if err != nil {
 		return ev, err
 	}
-	r.out("cluster settled after the faults (%.1fs), leader %s", time.Since(began).Seconds(), leader.name)
-	began = time.Now()
+	began := time.Now()
 	err = eventually(ctx, restTimeout, "the buckets come to rest", func() error {
 		if l := r.c.leader(); l != nil {
 			leader = l
