@@ -316,6 +316,13 @@ func (c *client) dataOp() {
 	var attempt func(left int)
 	attempt = func(left int) {
 		rs, master, ok := w.ownerOf(b)
+		if ok && !w.instances[master].up() {
+			// The owner's master is down: a client that knows it does
+			// not write there (each such write would be an unknown
+			// outcome, and a hot key's dozens of them make the history
+			// too costly to check).
+			ok = false
+		}
 		if !ok {
 			if id >= 0 {
 				// Only refusals so far: the write did nothing.
@@ -386,6 +393,9 @@ func (d *dataPlane) history(keep func(rs string) bool) *lin.History {
 	for _, o := range d.ops {
 		if slices.ContainsFunc(slices.Sorted(maps.Keys(d.visited[d.keys[o.op.Key]])), func(rs string) bool { return !keep(rs) }) {
 			continue
+		}
+		if o.returned && o.out.Kind == lin.Failed {
+			continue // no effect and nothing learned: nothing to order
 		}
 		id := h.Call(o.client, o.op, o.call)
 		if o.returned {
