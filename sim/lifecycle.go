@@ -232,10 +232,12 @@ func (w *World) mostAdvanced() *instance {
 }
 
 // holdsBucketsAlone reports an instance whose replicaset holds buckets
-// (owns, receives, or has rows of some to delete) and has no other member
-// that is not expelled, as the leader's tables say: an operator stopping it
-// for good would strand that data (picogo refuses to expel it for the same
-// reason), so the simulator's operator never retires it.
+// (owns, receives, or has rows of some to delete) or is to own some (ready,
+// weight > 0), and has no other member that is not expelled, as the
+// leader's tables say: an operator stopping it for good would strand that
+// data, or the buckets the rebalancing would move there (picogo refuses to
+// expel it for the same reason), so the simulator's operator never retires
+// it.
 func (w *World) holdsBucketsAlone(lead, in *instance) bool {
 	top, err := lead.node().Tables().ReadTopology()
 	if err != nil || in.raftID == 0 {
@@ -250,6 +252,9 @@ func (w *World) holdsBucketsAlone(lead, in *instance) bool {
 		if x.RaftID != in.raftID && x.ReplicasetID == rs && x.Target.Variant != tables.GradeExpelled {
 			return false
 		}
+	}
+	if r, ok := top.Replicaset(rs); ok && r.State == tables.ReplicasetReady && r.Weight > 0 {
+		return true // the rebalancing's goal gives it buckets, now or soon
 	}
 	return slices.ContainsFunc(top.Buckets, func(b tables.BucketRange) bool {
 		return b.ReplicasetID == rs || b.Destination == rs || b.Garbage == rs
