@@ -239,3 +239,11 @@ func TestSweepStrayOnANewMaster(t *testing.T) {
 		require.Equal(t, b > 1000, found, "row %d of bucket %d", id, b)
 	}
 }
+
+// A tuple too short to hold bucket_id is the engine's to refuse (a format
+// error), not a reason for the node to fall over.
+func TestAShortTupleIsRefused(t *testing.T) {
+	s, def, tier, rs := bucketSolo(t)
+	setBuckets(t, s, tables.BucketRange{Tier: tier, First: 1, Last: 3000, ReplicasetID: rs, State: tables.BucketActive})
+	s.expect(t, "a tuple of one field", api.Insert{Table: def.ID, Tuple: []any{uint64(1)}}, tuple.CodeFieldMissing)
+}

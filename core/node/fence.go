@@ -66,7 +66,10 @@ func (m *data) fence(def schema.TableDef, b uint64, write bool) *api.Error {
 func (m *data) writeBucket(def schema.TableDef, op storage.Op) (uint64, bool, *api.Error) {
 	count := m.bucketCount(def.Tier)
 	if op.Tuple != nil {
-		pos, _ := def.FieldIndex(schema.BucketIDField)
+		pos, ok := def.FieldIndex(schema.BucketIDField)
+		if !ok || pos >= len(op.Tuple) {
+			return 0, false, nil // a tuple of the wrong shape: the engine refuses it
+		}
 		b, _ := tuple.AsUint64(op.Tuple[pos])
 		want, err := sharding.RowBucket(def, op.Tuple, count)
 		if err != nil {
