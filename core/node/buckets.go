@@ -144,11 +144,7 @@ func (m *buckets) deleteRows(_ string, r api.BucketDelete, respond responder) {
 					return
 				}
 				for _, t := range rows {
-					key := make([]any, len(def.PrimaryKey))
-					for i, pos := range def.PrimaryKey {
-						key[i] = t.Field(int(pos))
-					}
-					ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: key})
+					ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: def.KeyValues(t.Values())})
 				}
 			}
 		}
@@ -333,11 +329,7 @@ func (m *buckets) sweepStray() {
 			if r, ok := bm.Find(tier, b); ok && (r.ReplicasetID == rs || r.Destination == rs) {
 				continue
 			}
-			key := make([]any, len(def.PrimaryKey))
-			for i, p := range def.PrimaryKey {
-				key[i] = t.Field(int(p))
-			}
-			ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: key})
+			ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: def.KeyValues(t.Values())})
 		}
 	}
 	if len(ops) == 0 {
@@ -359,11 +351,7 @@ func (m *buckets) deleteOps(rows []api.BucketRow) []storage.Op {
 		if !ok {
 			continue
 		}
-		key := make([]any, len(def.PrimaryKey))
-		for i, pos := range def.PrimaryKey {
-			key[i] = row.Tuple[pos]
-		}
-		ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: key})
+		ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: def.KeyValues(row.Tuple)})
 	}
 	return ops
 }

@@ -1,12 +1,11 @@
 package node
 
 import (
-	"time"
-
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/schema"
@@ -178,7 +177,7 @@ func (m *routerModule) scan(_ string, r api.RouterScan, respond responder) {
 					rows = append(rows, t)
 				}
 			}
-			slices.SortStableFunc(rows, func(a, b []any) int { return tuple.CompareValues(primaryKey(def, a), primaryKey(def, b)) })
+			slices.SortStableFunc(rows, func(a, b []any) int { return tuple.CompareValues(def.KeyValues(a), def.KeyValues(b)) })
 			if r.Limit > 0 && int64(len(rows)) > r.Limit {
 				rows = rows[:r.Limit]
 			}
@@ -188,17 +187,6 @@ func (m *routerModule) scan(_ string, r api.RouterScan, respond responder) {
 			}
 			return []any{out}, nil
 		})
-}
-
-// primaryKey is row's primary key values (nil for a field the row lacks).
-func primaryKey(def schema.TableDef, row []any) []any {
-	key := make([]any, len(def.PrimaryKey))
-	for i, pos := range def.PrimaryKey {
-		if int(pos) < len(row) {
-			key[i] = row[pos]
-		}
-	}
-	return key
 }
 
 // firstValues: a point request answers what its storage answered.

@@ -155,17 +155,21 @@ func (d *TableDef) CheckTuple(vals []any) *tuple.Error {
 	return nil
 }
 
-// RowKey encodes the primary key of a tuple's values (which fit the
-// format: see CheckTuple).
-func (d *TableDef) RowKey(vals []any) ([]byte, error) {
+// KeyValues are the primary key's values in a tuple's values (nil for a
+// field the values lack).
+func (d *TableDef) KeyValues(vals []any) []any {
 	parts := make([]any, len(d.PrimaryKey))
 	for i, pos := range d.PrimaryKey {
 		if int(pos) < len(vals) {
 			parts[i] = vals[pos]
 		}
 	}
-	return tuple.EncodeKey(parts)
+	return parts
 }
+
+// RowKey encodes the primary key of a tuple's values (which fit the
+// format: see CheckTuple).
+func (d *TableDef) RowKey(vals []any) ([]byte, error) { return tuple.EncodeKey(d.KeyValues(vals)) }
 
 // EncodeKey validates key values against the primary key (part count and
 // types) and encodes them.

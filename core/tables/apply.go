@@ -188,7 +188,7 @@ func (tx *txn) dml(d *Dml) (uint64, *tuple.Error) {
 			return 0, e
 		}
 		k, _ := def.RowKey(tup.Values()) // CheckTuple has checked the key types
-		key, pk := string(k), pkOf(def, tup.Values())
+		key, pk := string(k), def.KeyValues(tup.Values())
 		if old, exists := tx.get(t, key, pk); exists && d.Kind == DmlInsert {
 			return 0, tuple.Errorf(tuple.CodeTupleFound,
 				"Duplicate key exists in unique index \"%s\" in space \"%s\" with old tuple - %s and new tuple - %s",
@@ -245,15 +245,6 @@ func (tx *txn) dml(d *Dml) (uint64, *tuple.Error) {
 		return 1, nil
 	}
 	return 0, tuple.Errorf(tuple.CodeIllegalParams, "unknown dml kind %q", d.Kind)
-}
-
-// pkOf is the primary key of tuple values that fit the table.
-func pkOf(def *schema.TableDef, vals []any) []any {
-	pk := make([]any, len(def.PrimaryKey))
-	for i, pos := range def.PrimaryKey {
-		pk[i] = vals[pos]
-	}
-	return pk
 }
 
 // newRow decodes and checks a tuple for the table.
