@@ -2,11 +2,9 @@ package node
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/mutant"
-	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/schema"
 	"github.com/picogo/picogo/core/sharding"
@@ -42,7 +40,7 @@ func (m *buckets) register(r *registry) {
 const exportPageBytes = 64 << 10
 
 func (m *buckets) export(_ string, r api.BucketExport, respond responder) {
-	m.atIndex(r.Proc(), r.Term, r.Index, r.Timeout, respond, func(respond responder) {
+	m.atGovernorIndex(r.Proc(), r.Term, r.Index, r.Timeout, respond, func(respond responder) {
 		rg, e := m.bucketRange(r.Proc(), r.Tier, r.First, r.Last)
 		if e == nil {
 			e = m.sendingFrom(r.Proc(), rg)
@@ -104,7 +102,7 @@ func (m *buckets) page(proc, tier string, from, last uint64) (api.BucketPage, *a
 }
 
 func (m *buckets) importRows(_ string, r api.BucketImport, respond responder) {
-	m.atIndex(r.Proc(), r.Term, r.Index, r.Timeout, respond, func(respond responder) {
+	m.atGovernorIndex(r.Proc(), r.Term, r.Index, r.Timeout, respond, func(respond responder) {
 		rg, e := m.bucketRange(r.Proc(), r.Tier, r.First, r.Last)
 		if e == nil {
 			e = m.sendingTo(r.Proc(), rg)
@@ -126,7 +124,7 @@ func (m *buckets) importRows(_ string, r api.BucketImport, respond responder) {
 }
 
 func (m *buckets) deleteRows(_ string, r api.BucketDelete, respond responder) {
-	m.atIndex(r.Proc(), r.Term, r.Index, r.Timeout, respond, func(respond responder) {
+	m.atGovernorIndex(r.Proc(), r.Term, r.Index, r.Timeout, respond, func(respond responder) {
 		rg, e := m.bucketRange(r.Proc(), r.Tier, r.First, r.Last)
 		if e == nil {
 			e = m.garbageHere(r.Proc(), rg)
@@ -150,26 +148,6 @@ func (m *buckets) deleteRows(_ string, r api.BucketDelete, respond responder) {
 		}
 		m.writeAll(r.Proc(), ops, respond)
 	})
-}
-
-// atIndex runs then once (term, index) is applied here and the entry at
-// index has term — the history the governor planned on — or answers the
-// error (a timeout, another term).
-func (m *buckets) atIndex(proc string, term, index uint64, timeout time.Duration, respond responder, then func(responder)) {
-	req := m.await(func(_ []any, err *api.Error) {
-		if err != nil {
-			respond(nil, err)
-			return
-		}
-		then(respond)
-	}, proc, func(ra.Reply) ([]any, *api.Error) {
-		if t, ok := m.ra.Term(index); ok && t != term {
-			return nil, api.Errorf(api.CodeEntryTermMis, "%s: entry %d has term %d, the governor saw %d", proc, index, t, term)
-		}
-		return nil, nil
-	})
-	m.ra.WaitApplied(req, index)
-	m.ra.SetDeadline(req, m.cfg.ticks(timeout))
 }
 
 // writeAll writes ops through the replicaset member, all at once (they

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/picogo/picogo/core/api"
-	"github.com/picogo/picogo/core/ra"
 )
 
 // applySchemaChange serves `.proc_apply_schema_change(term, index,
@@ -19,13 +18,11 @@ import (
 // tables themselves, sharded ones by every member's data module.
 func (m *governorModule) applySchemaChange(_ string, r api.ApplySchemaChange, respond responder) {
 	proc := r.Proc()
-	req := m.await(respond, proc, func(ra.Reply) ([]any, *api.Error) {
-		if t, ok := m.ra.Term(r.Index); ok && t != r.Term {
-			return nil, api.Errorf(api.CodeEntryTermMis, "%s: entry %d has term %d, the governor saw %d", proc, r.Index, t, r.Term)
-		}
+	m.atGovernorIndex(proc, r.Term, r.Index, r.Timeout, respond, func(respond responder) {
 		ddl, ver, ok := m.tables.PendingSchemaChange()
 		if !ok {
-			return []any{api.SchemaChangeOk}, nil
+			respond([]any{api.SchemaChangeOk}, nil)
+			return
 		}
 		e := m.tables.ApplicableHere(ddl)
 		if e == nil {
@@ -33,10 +30,9 @@ func (m *governorModule) applySchemaChange(_ string, r api.ApplySchemaChange, re
 		}
 		if e != nil {
 			m.emit(Note{Event: "ddl", Detail: fmt.Sprintf("%s: schema version %d: abort: %s", proc, ver, e.Message)})
-			return []any{api.SchemaChangeAbort(e.Message)}, nil
+			respond([]any{api.SchemaChangeAbort(e.Message)}, nil)
+			return
 		}
-		return []any{api.SchemaChangeOk}, nil
+		respond([]any{api.SchemaChangeOk}, nil)
 	})
-	m.ra.WaitApplied(req, r.Index)
-	m.ra.SetDeadline(req, m.cfg.ticks(r.Timeout))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/governor"
@@ -276,6 +277,27 @@ func (m *governorModule) rpcs(rpcs []governor.RPC, st raft.Status, then func([]a
 		}
 		m.call(rpc.Address, req, finish)
 	}
+}
+
+// atGovernorIndex calls then once this instance has applied index and the
+// entry there has term — the history the governor planned on — or answers
+// the error (another term, a timeout): the receiving side of every governor
+// RPC that carries (term, index) (rpcRequest).
+func (n *Node) atGovernorIndex(proc string, term, index uint64, timeout time.Duration, respond responder, then func(responder)) {
+	req := n.await(func(_ []any, err *api.Error) {
+		if err != nil {
+			respond(nil, err)
+			return
+		}
+		then(respond)
+	}, proc, func(ra.Reply) ([]any, *api.Error) {
+		if t, ok := n.ra.Term(index); ok && t != term {
+			return nil, api.Errorf(api.CodeEntryTermMis, "%s: entry %d has term %d, the governor saw %d", proc, index, t, term)
+		}
+		return nil, nil
+	})
+	n.ra.WaitApplied(req, index)
+	n.ra.SetDeadline(req, n.cfg.ticks(timeout))
 }
 
 // rpcRequest is the procedure call for a governor RPC, with the (term,

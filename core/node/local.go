@@ -7,7 +7,6 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/mutant"
-	"github.com/picogo/picogo/core/ra"
 )
 
 // What an instance keeps of its own configuration, set by the governor's
@@ -64,22 +63,16 @@ func (m *governorModule) sharding(term, index uint64, timeout time.Duration, _ /
 	if bootstrap {
 		proc = api.ShardingBootstrap{}.Proc()
 	}
-	req := m.await(respond, proc, func(ra.Reply) ([]any, *api.Error) {
-		if t, ok := m.ra.Term(index); ok && t != term {
-			return nil, api.Errorf(api.CodeEntryTermMis, "%s: entry %d has term %d, the governor saw %d", proc, index, t, term)
-		}
+	if m.cfg.mutants.Has(mutant.ShardingSkipsWait) {
+		term, index = 0, 0 // whatever this instance has applied
+	}
+	m.atGovernorIndex(proc, term, index, timeout, respond, func(respond responder) {
 		if bootstrap {
 			m.local.bootstrapped = true
 		}
 		m.emit(Note{Event: "sharding", Detail: proc + ": " + bucketsString(m.bucketMap())})
-		return nil, nil
+		respond(nil, nil)
 	})
-	wait := index
-	if m.cfg.mutants.Has(mutant.ShardingSkipsWait) {
-		wait = 0
-	}
-	m.ra.WaitApplied(req, wait)
-	m.ra.SetDeadline(req, m.cfg.ticks(timeout))
 }
 
 // bucketMap is this instance's tier's bucket ranges as _pico_bucket has
