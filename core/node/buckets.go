@@ -7,7 +7,6 @@ import (
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/schema"
-	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/storage"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
@@ -183,11 +182,7 @@ func (m *buckets) writeAll(proc string, ops []storage.Op, respond responder) {
 // bucketRange is the tier's _pico_bucket row of exactly buckets
 // first..last, as applied here.
 func (m *buckets) bucketRange(proc, tier string, first, last uint64) (tables.BucketRange, *api.Error) {
-	top, err := m.tables.ReadTopology()
-	if err != nil {
-		return tables.BucketRange{}, api.Errorf(api.CodeProcLua, "%s: %v", proc, err)
-	}
-	rg, ok := sharding.NewMap(top.Buckets).Find(tier, first)
+	rg, ok := m.placement.Map().Find(tier, first)
 	if !ok || rg.First != first || rg.Last != last {
 		return tables.BucketRange{}, api.Errorf(api.CodeProcLua, "%s: buckets %d-%d of tier %s are not one range here (stale plan?)",
 			proc, first, last, tier)

@@ -8,7 +8,6 @@ import (
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/schema"
-	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/core/wal"
@@ -41,11 +40,6 @@ type data struct {
 	// or a promotion) and has not demoted it since.
 	master bool
 	role   replication.Role
-	// bucketCounts is each tier's bucket count, as of the last configure.
-	bucketCounts map[string]uint64
-	// bmap is _pico_bucket as of bucketsAt (fence.go).
-	bmap      sharding.Map
-	bucketsAt tables.Stamp
 	// reconciled is the stamp of the tables (roleTables) the role and the
 	// engine's schema were last brought in line with.
 	reconciled tables.Stamp // the zero Stamp: never (a store's stamps are not zero)
@@ -190,10 +184,6 @@ func (m *data) configure() {
 	topo, err := m.tables.ReadTopology()
 	if err != nil {
 		return
-	}
-	m.bucketCounts = map[string]uint64{}
-	for _, t := range topo.Tiers {
-		m.bucketCounts[t.Name] = t.BucketCount
 	}
 	self, ok := topo.Instance(m.identity.InstanceID)
 	if !ok {

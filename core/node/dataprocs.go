@@ -159,7 +159,7 @@ func (m *data) checkBucket(def schema.TableDef, op storage.Op) *api.Error {
 	return nil
 }
 
-func (m *data) bucketCount(tier string) uint64 { return m.bucketCounts[tier] }
+func (m *data) bucketCount(tier string) uint64 { return m.placement.BucketCount(tier) }
 
 // readOnly is a replica's refusal of a write: it names the master, so that
 // the client can go there.

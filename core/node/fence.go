@@ -20,16 +20,7 @@ import (
 // (docs/sharding.md).
 
 // bucketMap is _pico_bucket as this instance applied it.
-func (m *data) bucketMap() sharding.Map {
-	if st := m.tables.Stamp(tables.TablePicoBucket); st != m.bucketsAt {
-		top, err := m.tables.ReadTopology()
-		if err != nil {
-			return sharding.NewMap(nil)
-		}
-		m.bmap, m.bucketsAt = sharding.NewMap(top.Buckets), st
-	}
-	return m.bmap
-}
+func (m *data) bucketMap() sharding.Map { return m.placement.Map() }
 
 // fence is nil if this instance's replicaset serves bucket b of def's tier
 // for a read or a write, else the retryable refusal.

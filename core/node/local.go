@@ -78,10 +78,7 @@ func (m *governorModule) sharding(term, index uint64, timeout time.Duration, _ /
 // bucketMap is this instance's tier's bucket ranges as _pico_bucket has
 // them (empty until the governor bootstrapped the tier's buckets).
 func (m *governorModule) bucketMap() []BucketRange {
-	top, err := m.tables.ReadTopology()
-	if err != nil {
-		return nil
-	}
+	top := m.placement.topology()
 	self, ok := top.Instance(m.identity.InstanceID)
 	if !ok {
 		return nil

@@ -91,6 +91,8 @@ type Node struct {
 	identity Identity
 	// addressBook holds addresses learnt before the tables have them.
 	addressBook map[uint64]string
+	// placement is the applied topology and bucket map (placement.go).
+	placement *placement
 	// peerAddrs is _pico_peer_address as of peerAddrsAt.
 	peerAddrs   map[uint64]string
 	peerAddrsAt tables.Stamp

@@ -143,6 +143,7 @@ func (n *Node) compose() {
 	n.reads = &reads{Node: n}
 	n.users = newUsers(n)
 	n.data = newData(n)
+	n.placement = &placement{n: n}
 	n.router = newRouter(n)
 	n.buckets = &buckets{Node: n}
 	n.registry = registry{procs: map[string]procedure{}}

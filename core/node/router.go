@@ -22,8 +22,8 @@ import (
 // retrying redirects until the request's deadline (the instance's
 // RequestTimeout). Any instance routes, whatever its tier.
 //
-// The router reads this instance's applied tables through routerView; the
-// module carries its effects out: a Call to this instance's own address is
+// The router reads this instance's applied tables through the node's
+// placement (placement.go); the module carries its effects out: a Call to this instance's own address is
 // served here directly (as pico_service, like a call that came over the
 // wire), any other is an OutCall; its answer goes back to the router. A
 // Done answers the client that asked. The router's clock is the node's
@@ -36,7 +36,6 @@ import (
 // timeouts by default).
 type routerModule struct {
 	*Node
-	view *routerView
 	r    *sharding.Router
 	next sharding.RouteID
 	// pending are the routes not done yet: whom to answer, and how.
@@ -56,9 +55,8 @@ type routed struct {
 func routerRetryTicks(cfg Config) int { return max(1, cfg.Raft.ElectionTick/2) }
 
 func newRouter(n *Node) *routerModule {
-	v := &routerView{n: n}
-	return &routerModule{Node: n, view: v, pending: map[sharding.RouteID]routed{},
-		r: sharding.NewRouter(sharding.RouterConfig{RetryTicks: routerRetryTicks(n.cfg)}, v)}
+	return &routerModule{Node: n, pending: map[sharding.RouteID]routed{},
+		r: sharding.NewRouter(sharding.RouterConfig{RetryTicks: routerRetryTicks(n.cfg)}, n.placement)}
 }
 
 func (m *routerModule) register(r *registry) {
@@ -216,7 +214,7 @@ func (m *routerModule) shardedTable(proc string, table any, write bool) (schema.
 		return schema.TableDef{}, 0, api.Errorf(api.CodeTableNotOper,
 			"%s: TableNotOperable: table %s is not operable: a schema change on it is pending", proc, def.Name)
 	}
-	topo := m.view.topology()
+	topo := m.placement.topology()
 	tier, ok := topo.Tier(def.Tier)
 	if !ok || tier.BucketCount == 0 {
 		return schema.TableDef{}, 0, api.Errorf(api.CodeIllegalParams, "%s: table %s: its tier %s has no bucket count", proc, def.Name, def.Tier)
@@ -263,7 +261,7 @@ func (m *routerModule) drain() {
 	m.draining = true
 	defer func() { m.draining = false }()
 	for {
-		if a := m.view.Applied(); a != m.applied {
+		if a := m.placement.Applied(); a != m.applied {
 			m.applied = a
 			m.r.Applied()
 		}
@@ -321,77 +319,3 @@ func (m *routerModule) isSelf(addr string) bool {
 	return ok && own == addr
 }
 
-// routerView is what the router reads of this instance's applied tables:
-// the topology tables, read again whenever one of them changed.
-type routerView struct {
-	n    *Node
-	at   tables.Stamp // the zero Stamp: never read
-	topo tables.Topology
-	bmap sharding.Map
-}
-
-// routerTables are the tables the view reads.
-var routerTables = []uint32{tables.TablePicoInstance, tables.TablePicoReplicaset, tables.TablePicoTier, tables.TablePicoBucket}
-
-func (v *routerView) topology() *tables.Topology {
-	if st := v.n.tables.Stamp(routerTables...); st != v.at {
-		topo, err := v.n.tables.ReadTopology()
-		if err != nil {
-			// A row that does not convert: route nowhere rather than
-			// by a guess (the router waits, then times out).
-			topo = tables.Topology{}
-		}
-		v.topo, v.bmap, v.at = topo, sharding.NewMap(topo.Buckets), st
-	}
-	return &v.topo
-}
-
-// Map is _pico_bucket as applied.
-func (v *routerView) Map() sharding.Map {
-	v.topology()
-	return v.bmap
-}
-
-// Master is the address of the replicaset's current master.
-func (v *routerView) Master(replicaset string) (string, bool) {
-	topo := v.topology()
-	rs, ok := topo.Replicaset(replicaset)
-	if !ok || rs.CurrentMasterID == "" {
-		return "", false
-	}
-	inst, ok := topo.Instance(rs.CurrentMasterID)
-	if !ok {
-		return "", false
-	}
-	return v.n.address(inst.RaftID)
-}
-
-// Replicas are the addresses of the replicaset's other members that are
-// not expelled, by instance id.
-func (v *routerView) Replicas(replicaset string) []string {
-	topo := v.topology()
-	rs, _ := topo.Replicaset(replicaset)
-	var members []tables.Instance
-	for _, inst := range topo.Instances {
-		if inst.ReplicasetID == replicaset && inst.InstanceID != rs.CurrentMasterID &&
-			inst.Target.Variant != tables.GradeExpelled && inst.Current.Variant != tables.GradeExpelled {
-			members = append(members, inst)
-		}
-	}
-	slices.SortFunc(members, func(a, b tables.Instance) int { return strings.Compare(a.InstanceID, b.InstanceID) })
-	var out []string
-	for _, inst := range members {
-		if addr, ok := v.n.address(inst.RaftID); ok {
-			out = append(out, addr)
-		}
-	}
-	return out
-}
-
-// Applied is the Raft applied index.
-func (v *routerView) Applied() uint64 {
-	if v.n.ra == nil {
-		return 0
-	}
-	return v.n.ra.BasicStatus().Applied
-}
