@@ -318,4 +318,3 @@ func (m *routerModule) isSelf(addr string) bool {
 	own, ok := m.address(m.identity.RaftID)
 	return ok && own == addr
 }
-
