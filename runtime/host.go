@@ -359,10 +359,12 @@ func (h *Host) send(c node.OutCall, merged []node.CallID) {
 }
 
 // transportError is how a node hears of a call the transport could not
-// complete: a timeout as a timeout (the request may have been served: a
-// router must not send a write again), anything else as no connection.
+// complete: one that may have been served — a timeout, a connection lost
+// with the call on it — as a timeout (a router must not send a write
+// again), one that never left — a refused dial, a full queue — as no
+// connection.
 func transportError(err error) *api.Error {
-	if errors.Is(err, tcp.ErrTimeout) {
+	if errors.Is(err, tcp.ErrTimeout) || errors.Is(err, tcp.ErrConnLost) {
 		return &api.Error{Code: api.CodeTimeout, Message: err.Error()}
 	}
 	return &api.Error{Code: iproto.CodeNoConnection, Message: err.Error()}

@@ -38,13 +38,17 @@ func TestOutCallsOfTarantoolsRequests(t *testing.T) {
 	}
 }
 
-// A transport timeout reaches the node as a timeout (the request may have
-// been served: the router must not send a write again); a connection that
-// failed, as no connection.
+// A transport timeout, or a connection lost with the call on it, reaches
+// the node as a timeout (the request may have been served: the router must
+// not send a write again); a dial that failed, as no connection.
 func TestTransportErrors(t *testing.T) {
 	timedOut := transportError(fmt.Errorf("%w: 127.0.0.1:3302, sync 7", tcp.ErrTimeout))
 	if timedOut.Code != api.CodeTimeout {
 		t.Fatalf("a timeout is code %d", timedOut.Code)
+	}
+	lost := transportError(fmt.Errorf("%w: 127.0.0.1:3302: EOF", tcp.ErrConnLost))
+	if lost.Code != api.CodeTimeout {
+		t.Fatalf("a connection lost with the call on it is code %d", lost.Code)
 	}
 	refused := transportError(errors.New("dial tcp 127.0.0.1:3302: connection refused"))
 	if refused.Code != api.CodeNoConnection {

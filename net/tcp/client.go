@@ -103,7 +103,7 @@ func (cc *clientConn) close(err error) {
 	cc.once.Do(func() {
 		close(cc.done)
 		_ = cc.nc.Close()
-		cc.peer.lost(cc, fmt.Errorf("tcp: connection to %s lost: %w", cc.peer.addr, err))
+		cc.peer.lost(cc, fmt.Errorf("%w: %s: %w", ErrConnLost, cc.peer.addr, err))
 	})
 }
 

@@ -57,6 +57,9 @@ var (
 	// ErrQueueFull: the connection has too many requests waiting to be
 	// written.
 	ErrQueueFull = errors.New("tcp: send queue full")
+	// ErrConnLost: the connection ended with the call on it — written to
+	// the instance or not: like a timeout, the call may have been served.
+	ErrConnLost = errors.New("tcp: connection lost")
 )
 
 // Pool is a set of outgoing iproto connections, one per address, each
@@ -104,9 +107,9 @@ func NewPool(cfg PoolConfig) *Pool {
 // returns it; an error reply is a packet too) or with an error — the frame
 // is malformed, the pool is closed, the sync collides, the address is in
 // its backoff after a failed dial (the dial's error is wrapped), the dial
-// or AUTH fails, the connection is lost (whether or not the request got
-// there), the write queue is full, or timeout passes (ErrTimeout;
-// timeout <= 0 means no timeout).
+// or AUTH fails, the connection is lost (ErrConnLost: whether or not the
+// request got there), the write queue is full, or timeout passes
+// (ErrTimeout; timeout <= 0 means no timeout).
 //
 // frame is written as is, later: do not modify it afterwards.
 //
