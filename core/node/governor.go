@@ -305,28 +305,12 @@ func (n *Node) atGovernorIndex(proc string, term, index uint64, timeout time.Dur
 // it: the receiver applies up to index and checks the entry there has that
 // term (the same history the governor saw).
 func (m *governorModule) rpcRequest(c api.Request, st raft.Status) api.Request {
-	term, _ := m.ra.Term(st.Applied)
 	switch c := c.(type) {
-	case api.Sharding:
-		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
-		return c
-	case api.ShardingBootstrap:
-		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
-		return c
-	case api.ApplySchemaChange:
-		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
-		return c
+	case api.AtGovernorIndex:
+		term, _ := m.ra.Term(st.Applied)
+		return c.At(term, st.Applied, m.cfg.CallTimeout)
 	case api.ReplicationPromote:
 		c.Timeout = m.cfg.CallTimeout
-		return c
-	case api.BucketExport:
-		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
-		return c
-	case api.BucketImport:
-		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
-		return c
-	case api.BucketDelete:
-		c.Term, c.Index, c.Timeout = term, st.Applied, m.cfg.CallTimeout
 		return c
 	}
 	return c
