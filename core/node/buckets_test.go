@@ -247,3 +247,37 @@ func TestAShortTupleIsRefused(t *testing.T) {
 	setBuckets(t, s, tables.BucketRange{Tier: tier, First: 1, Last: 3000, ReplicasetID: rs, State: tables.BucketActive})
 	s.expect(t, "a tuple of one field", api.Insert{Table: def.ID, Tuple: []any{uint64(1)}}, tuple.CodeFieldMissing)
 }
+
+// A select shows only the rows of buckets this replicaset serves; its
+// offset and limit count those only, across the engine's pages.
+func TestSelectCountsOnlyVisibleRows(t *testing.T) {
+	s, def, tier, rs := bucketSolo(t)
+	setBuckets(t, s, tables.BucketRange{Tier: tier, First: 1, Last: 3000, ReplicasetID: rs, State: tables.BucketActive})
+	var visible []uint64
+	for id := uint64(1); id <= 2500; id++ {
+		b, err := sharding.BucketID([]any{id}, tables.DefaultBucketCount)
+		require.NoError(t, err)
+		_, ok := s.expect(t, "replace", api.Replace{Table: def.ID, Tuple: []any{id, b, "v"}}, 0)
+		require.True(t, ok)
+		if b > 1500 {
+			visible = append(visible, id)
+		}
+	}
+	setBuckets(t, s,
+		tables.BucketRange{Tier: tier, First: 1, Last: 1500, ReplicasetID: "r9", State: tables.BucketActive},
+		tables.BucketRange{Tier: tier, First: 1501, Last: 3000, ReplicasetID: rs, State: tables.BucketActive})
+	for _, tc := range []struct{ offset, limit uint32 }{{0, 0}, {100, 600}, {0, 1}, {uint32(len(visible)) - 3, 10}} {
+		r, ok := s.expect(t, "select", api.Select{Table: def.ID, Iterator: api.IterALL, Offset: tc.offset, Limit: tc.limit}, 0)
+		require.True(t, ok)
+		want := visible[tc.offset:]
+		if tc.limit > 0 && int(tc.limit) < len(want) {
+			want = want[:tc.limit]
+		}
+		var got []uint64
+		for _, row := range r.Values {
+			id, _ := tuple.AsUint64(row.([]any)[0])
+			got = append(got, id)
+		}
+		require.Equal(t, want, got, "offset %d limit %d", tc.offset, tc.limit)
+	}
+}

@@ -199,28 +199,36 @@ func (m *data) selectRows(def schema.TableDef, r api.Select, respond responder) 
 		limit = ^uint32(0)
 	}
 	// Rows of buckets this replicaset does not serve are invisible: the
-	// offset and limit count only the others.
-	rows, err := m.member.Engine().Select(def.ID, r.Index, r.Key, it, 0, ^uint32(0))
-	if err != nil {
-		respond(nil, boxError(err))
-		return
-	}
+	// offset and limit count only the others. Read in pages that double
+	// (an engine's offset is skipped row by row: the total stays linear),
+	// so that a small limit does not read the whole table.
 	bm := m.bucketMap()
 	pos, _ := def.FieldIndex(schema.BucketIDField)
 	out := []any{}
 	skip := r.Offset
-	for _, t := range rows {
-		if uint32(len(out)) == limit {
+	page := max(min(r.Offset+min(limit, 1<<20), 1024), 1)
+	for from := uint32(0); uint32(len(out)) < limit; from, page = from+page, min(page*2, 1<<20) {
+		rows, err := m.member.Engine().Select(def.ID, r.Index, r.Key, it, from, page)
+		if err != nil {
+			respond(nil, boxError(err))
+			return
+		}
+		for _, t := range rows {
+			if uint32(len(out)) == limit {
+				break
+			}
+			if !m.readable(bm, def, pos, t) {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			out = append(out, t.Values())
+		}
+		if uint32(len(rows)) < page {
 			break
 		}
-		if !m.readable(bm, def, pos, t) {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		out = append(out, t.Values())
 	}
 	// Answered once what it read can no longer be taken back
 	// (Member.ReadBarrier).
