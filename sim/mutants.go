@@ -39,8 +39,6 @@ var MutantList = []Mutant{
 		mutant.Of(mutant.KeepOfflineVoters)},
 	{"join-ignores-failure-domains", "automatic placement puts an instance beside one of its own failure domain",
 		mutant.Of(mutant.JoinIgnoresFailureDomains)},
-	{"sharding-skips-wait", "an instance configures sharding without first applying the governor's (term, index)",
-		mutant.Of(mutant.ShardingSkipsWait)},
 	{"promote-without-wait", "a promoted replica turns writable at once, without first reaching the old master's vclock",
 		mutant.Of(mutant.PromoteWithoutWait)},
 	{"sync-ack-before-quorum", "a synchronous master acknowledges a write once durable locally, before a majority of its replicaset has it",

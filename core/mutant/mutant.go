@@ -39,10 +39,6 @@ const (
 	// CasSkipsUncommitted (node): the CaS conflict scan looks at committed
 	// entries only.
 	CasSkipsUncommitted
-	// ShardingSkipsWait (node): `.proc_sharding` configures from whatever
-	// this instance has applied, without waiting for the governor's (term,
-	// index).
-	ShardingSkipsWait
 	// KeepOfflineVoters (governor): a voter that went Offline keeps its seat
 	// and is not replaced.
 	KeepOfflineVoters

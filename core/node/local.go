@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/api"
-	"github.com/picogo/picogo/core/mutant"
 )
 
 // What an instance keeps of its own configuration, set by the governor's
@@ -62,9 +61,6 @@ func (m *governorModule) sharding(term, index uint64, timeout time.Duration, _ /
 	proc := api.Sharding{}.Proc()
 	if bootstrap {
 		proc = api.ShardingBootstrap{}.Proc()
-	}
-	if m.cfg.mutants.Has(mutant.ShardingSkipsWait) {
-		term, index = 0, 0 // whatever this instance has applied
 	}
 	m.atGovernorIndex(proc, term, index, timeout, respond, func(respond responder) {
 		if bootstrap {
