@@ -588,20 +588,28 @@ func governorStatus(in *instance) (string, error) {
 	return res[0].Internal.Governor, nil
 }
 
+// allOnline is nil once every instance is current and target Online.
+func allOnline(ins []*instance) error {
+	for _, in := range ins {
+		cur, target, err := instanceGrades(in)
+		if err != nil {
+			return fmt.Errorf("%s: %v", in.name, err)
+		}
+		if cur != "Online" || target != "Online" {
+			return fmt.Errorf("%s is %s, target %s", in.name, cur, target)
+		}
+	}
+	return nil
+}
+
 // waitSettled waits until every instance is current and target Online and
 // the leader's governor is idle (so the voters are chosen too).
 func waitSettled(t *testing.T, ins ...*instance) *instance {
 	t.Helper()
 	leader, _ := waitLeader(t, ins...)
 	eventually(t, 20*time.Second, "every instance Online, the governor idle", ins, func() error {
-		for _, in := range ins {
-			cur, target, err := instanceGrades(in)
-			if err != nil {
-				return fmt.Errorf("%s: %v", in.name, err)
-			}
-			if cur != "Online" || target != "Online" {
-				return fmt.Errorf("%s is %s, target %s", in.name, cur, target)
-			}
+		if err := allOnline(ins); err != nil {
+			return err
 		}
 		status, err := governorStatus(leader)
 		if err != nil {

@@ -351,18 +351,7 @@ func TestIntegrationShardingRebalance(t *testing.T) {
 		in.start()
 		ins = append(ins, in)
 	}
-	eventually(t, 30*time.Second, "six instances Online", ins, func() error {
-		for _, in := range ins {
-			cur, target, err := instanceGrades(in)
-			if err != nil {
-				return fmt.Errorf("%s: %v", in.name, err)
-			}
-			if cur != "Online" || target != "Online" {
-				return fmt.Errorf("%s is %s, target %s", in.name, cur, target)
-			}
-		}
-		return nil
-	})
+	eventually(t, 30*time.Second, "six instances Online", ins, func() error { return allOnline(ins) })
 	t.Logf("%v: six instances Online", time.Since(began).Round(time.Millisecond))
 	waitBuckets(t, ins, 90*time.Second, 1000, 1000, 1000)
 	t.Logf("%v: buckets 1000/1000/1000", time.Since(began).Round(time.Millisecond))
