@@ -21,6 +21,7 @@ func (w *World) scheduleLifecycle() {
 	p := w.params
 	w.every(p.ShutdownEvery, w.shutdownOne)
 	w.every(p.ExpelEvery, w.expelOne)
+	w.every(p.ReweighEvery, w.reweighOne)
 	if p.StopAllAt > 0 {
 		w.sched.after(int64(p.StopAllAt), w.stopAll)
 	}
@@ -138,6 +139,44 @@ func (w *World) expelOne() {
 			return
 		}
 		w.trace.printf("operator: expel %s: ok", victim.InstanceID)
+	})
+}
+
+// reweighOne changes a ready replicaset's weight through
+// `.proc_replicaset_weight`, as `picogo drain [--weight W]` does: most
+// often to 0, a drain (after which its members may be expelled), else to
+// 1, 2 or 0.5. A replicaset whose members are all stopped for good is left
+// alone: the operator would give buckets to no one (picogo cannot tell a
+// member stopped for good from one restarting).
+func (w *World) reweighOne() {
+	r := w.faultRng
+	cands := w.running()
+	top, ok := w.latestTopology()
+	if len(cands) == 0 || !ok {
+		return
+	}
+	var ready []string
+	for _, rs := range top.Replicasets {
+		if rs.State == tables.ReplicasetReady && slices.ContainsFunc(w.instances, func(in *instance) bool {
+			i, ok := byRaftID(top, in.raftID)
+			return ok && in.raftID != 0 && !in.retired && !in.terminated && !isExpelled(i) && i.ReplicasetID == rs.ReplicasetID
+		}) {
+			ready = append(ready, rs.ReplicasetID)
+		}
+	}
+	if len(ready) == 0 {
+		return
+	}
+	rs := ready[r.IntN(len(ready))]
+	weight := []float64{0, 0, 0, 1, 2, 0.5}[r.IntN(6)]
+	via := cands[r.IntN(len(cands))]
+	w.trace.printf("operator: weight of %s to %v via i%d", rs, weight, via.id)
+	w.operatorCall(via, api.ReplicasetWeight{ClusterID: clusterID, ReplicasetID: rs, Weight: weight}, func(_ any, e *api.Error) {
+		if e != nil {
+			w.trace.printf("operator: weight of %s: %s", rs, e.Message)
+			return
+		}
+		w.trace.printf("operator: weight of %s: ok", rs)
 	})
 }
 

@@ -55,6 +55,9 @@ type Params struct {
 	Retire          bool          // one shut-down instance stays down for good
 	ExpelEvery      time.Duration // mean time between expels (0: none)
 	Expels          int           // at most this many
+	// ReweighEvery: mean time between changes of a replicaset's weight by
+	// the operator, drains most often (0: none).
+	ReweighEvery time.Duration
 	StopAllAt       time.Duration // the whole cluster stops then (0: never)
 
 	ClientThink time.Duration // pause between a client's operations
@@ -181,6 +184,16 @@ func drawParams(r *rand.Rand) Params {
 		p.Stranger = 8 + r.IntN(40)
 	}
 	drawData(r, &p)
+	// Drawn after everything else, so that a seed's other parameters stay
+	// what they were.
+	if r.IntN(3) == 0 {
+		p.ReweighEvery = between(r, 300*time.Millisecond, 2*time.Second)
+		if p.ExpelEvery == 0 && r.IntN(2) == 0 {
+			// Drained replicasets are then expelled.
+			p.ExpelEvery = between(r, 500*time.Millisecond, 2*time.Second)
+			p.Expels = 1 + r.IntN(3)
+		}
+	}
 	return p
 }
 
@@ -207,8 +220,8 @@ func (p Params) String() string {
 	for _, t := range p.Tiers {
 		tiers += fmt.Sprintf(" %s(rf %d, vote %v)", t.Name, t.ReplicationFactor, t.CanVote)
 	}
-	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f loop-delay=%v drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d limits=msg %dB/%d entries, inflight %d msgs/%dB, chunk %dB stranger=%d fault-phase=%v",
-		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.LoopDelay, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
+	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) reweigh=%v stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f loop-delay=%v drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d limits=msg %dB/%d entries, inflight %d msgs/%dB, chunk %dB stranger=%d fault-phase=%v",
+		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.ReweighEvery, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.LoopDelay, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
 		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.Limits.SnapshotEvery,
 		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.Stranger, p.FaultPhase) + p.dataString()

@@ -86,8 +86,12 @@ type nodeState struct {
 	stats   node.Stats
 	step    string
 	grades  map[string]int
+	buckets map[bucketSeries]uint64
 	storage api.StorageInfo
 }
+
+// bucketSeries is one series of picogo_buckets.
+type bucketSeries struct{ tier, replicaset, state string }
 
 type nodeStatus struct {
 	term, commit, applied, leader uint64
@@ -122,6 +126,10 @@ var (
 	descTableMemory    = desc("table_memory_bytes", "Estimated memory of a sharded table held here, by kind (tuples, indexes).", "table", "kind")
 	descVClock         = desc("vclock_lsn", "This instance's vclock: the last row change of each master (by raft id) applied here.", "raft_id")
 	descWritable       = desc("replication_writable", "1 if this instance takes writes for its replicaset (its master, not demoted).")
+	descBuckets        = desc("buckets", "Buckets by tier, replicaset and state, as this instance has applied _pico_bucket: active and sending count the owner's; garbage counts the old owner's rows of moved buckets not yet deleted.", "tier", "replicaset", "state")
+	descBucketsMoved   = desc("bucket_moves_total", "Buckets whose ownership this instance's governor flipped after copying their rows.")
+	descBucketRows     = desc("bucket_rows_copied_total", "Rows this instance's governor copied to the new owners of moved buckets.")
+	descBucketFailures = desc("bucket_move_failures_total", "Moves of buckets this instance's governor began that failed (retried by the next plan or rolled back).")
 )
 
 var grades = []string{tables.GradeOffline, tables.GradeReplicated, tables.GradeShardingInitialized, tables.GradeOnline, tables.GradeExpelled}
@@ -129,7 +137,8 @@ var grades = []string{tables.GradeOffline, tables.GradeReplicated, tables.GradeS
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTerm, descCommit, descApplied, descLeader, descIsLeader, descProposals,
 		descRefused, descLeaderChanges, descSnapshotChunks, descGovSteps, descGovFailures, descGovStep, descSentinel,
-		descInstances, descConnsOpen, descConnsAccepted, descTableRows, descTableMemory, descVClock, descWritable} {
+		descInstances, descConnsOpen, descConnsAccepted, descTableRows, descTableMemory, descVClock, descWritable,
+		descBuckets, descBucketsMoved, descBucketRows, descBucketFailures} {
 		ch <- d
 	}
 }
@@ -138,11 +147,18 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	s, ok := c.d.onLoop(func() any {
 		n := c.d.proc.Host().Node()
 		st := n.Status()
-		s := nodeState{stats: n.Stats(), step: n.GovernorStep(), grades: map[string]int{}, storage: n.StorageInfo(),
-			status: nodeStatus{term: st.Term, commit: st.Commit, applied: st.Applied, leader: st.Lead, leading: st.State.String() == "Leader"}}
+		s := nodeState{stats: n.Stats(), step: n.GovernorStep(), grades: map[string]int{}, buckets: map[bucketSeries]uint64{},
+			storage: n.StorageInfo(),
+			status:  nodeStatus{term: st.Term, commit: st.Commit, applied: st.Applied, leader: st.Lead, leading: st.State.String() == "Leader"}}
 		if top, err := n.Tables().ReadTopology(); err == nil {
 			for _, i := range top.Instances {
 				s.grades[i.Current.Variant]++
+			}
+			for _, b := range top.Buckets {
+				s.buckets[bucketSeries{b.Tier, b.ReplicasetID, b.State}] += b.Last - b.First + 1
+				if b.Garbage != "" {
+					s.buckets[bucketSeries{b.Tier, b.Garbage, "garbage"}] += b.Last - b.First + 1
+				}
 			}
 		}
 		return s
@@ -172,6 +188,12 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descGovSteps, st.stats.GovernorSteps)
 	counter(descGovFailures, st.stats.GovernorStepFailures)
 	counter(descSentinel, st.stats.SentinelOfflines)
+	counter(descBucketsMoved, st.stats.BucketsMoved)
+	counter(descBucketRows, st.stats.BucketRowsCopied)
+	counter(descBucketFailures, st.stats.BucketMoveFailures)
+	for k, v := range st.buckets {
+		gauge(descBuckets, v, k.tier, k.replicaset, k.state)
+	}
 	gauge(descGovStep, 1, st.step)
 	for _, g := range grades {
 		gauge(descInstances, uint64(st.grades[g]), g)

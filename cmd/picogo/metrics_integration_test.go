@@ -161,6 +161,36 @@ func TestIntegrationMetrics(t *testing.T) {
 		t.Errorf(`picogo_governor_step{step="idle"} = %v; want 1 once settled`, got)
 	}
 
+	if got := sum(after, "picogo_buckets", "tier=storage", "state=active"); got != 3000 {
+		t.Errorf(`picogo_buckets{tier="storage",state="active"} = %v; want all 3000`, got)
+	}
+
+	// A drain moves a replicaset's 1000 buckets away: the leader's
+	// governor counts them, and the gauges follow.
+	counts := waitBuckets(t, ins, 30*time.Second, 1000, 1000, 1000)
+	var drained string
+	for rs := range counts {
+		drained = max(drained, rs)
+	}
+	if out, errOut, code := runCLI(t, 60*time.Second, nil, "drain", "--peer", leader.addr,
+		"--service-password", itServicePassword, "--timeout", "50s", drained); code != 0 {
+		t.Fatalf("picogo drain %s: exit %d\n%s%s", drained, code, out, errOut)
+	}
+	waitBuckets(t, ins, 30*time.Second, 1500, 1500)
+	drainedMetrics := scrape(t, url[leader]+"/metrics")
+	if got := sum(drainedMetrics, "picogo_bucket_moves_total") - sum(after, "picogo_bucket_moves_total"); got != 1000 {
+		t.Errorf("picogo_bucket_moves_total moved by %v during the drain; want 1000", got)
+	}
+	if got := sum(drainedMetrics, "picogo_bucket_move_failures_total"); got != 0 {
+		t.Errorf("picogo_bucket_move_failures_total = %v; want 0 on a quiet cluster", got)
+	}
+	if got := sum(drainedMetrics, "picogo_buckets", "replicaset="+drained); got != 0 {
+		t.Errorf("picogo_buckets{replicaset=%q} = %v after its drain; want 0", drained, got)
+	}
+	if got := sum(drainedMetrics, "picogo_buckets", "state=active"); got != 3000 {
+		t.Errorf(`picogo_buckets{state="active"} = %v after the drain; want 3000`, got)
+	}
+
 	for _, in := range ins {
 		for _, path := range []string{"/health", "/ready"} {
 			code, body, err := httpGet(url[in] + path)

@@ -17,8 +17,17 @@ import (
 // RPC waits for the plan's (term, index) on its receiver, which checks the
 // range is still sending as planned. A failure ends the step: the next plan
 // copies the range again from its first bucket.
-func (m *governorModule) moveBuckets(a governor.MoveBuckets, st raft.Status, done func(*api.Error)) {
+func (m *governorModule) moveBuckets(a governor.MoveBuckets, st raft.Status, stepDone func(*api.Error)) {
 	copied := 0
+	done := func(err *api.Error) {
+		if err != nil {
+			m.stats.BucketMoveFailures++
+		} else {
+			m.stats.BucketsMoved += a.Range.Last - a.Range.First + 1
+			m.stats.BucketRowsCopied += uint64(copied)
+		}
+		stepDone(err)
+	}
 	flip := func() {
 		m.emit(Note{Event: "governor", Detail: a.Step() + ": " + a.CopyDone(copied)})
 		m.cas.proposeOp(tables.BatchOp(a.Flip.Ops...), a.Flip.Ranges, st.Applied, a.Step(),

@@ -24,6 +24,13 @@ type Stats struct {
 	GovernorStepFailures uint64
 	// SentinelOfflines is instances the sentinel set to target Offline.
 	SentinelOfflines uint64
+	// BucketsMoved is buckets whose ownership this instance's governor
+	// flipped after copying their rows (BucketRowsCopied, to the new
+	// owner); BucketMoveFailures is moves it began that failed (the copy
+	// or the flip: the next plan copies the range again or rolls it back).
+	BucketsMoved       uint64
+	BucketRowsCopied   uint64
+	BucketMoveFailures uint64
 }
 
 // Stats returns the counters so far.

@@ -68,7 +68,7 @@ func (m *lifecycle) topologyChange(req api.Request, respond responder) {
 			return
 		}
 		m.emit(Note{Event: "lifecycle", Detail: fmt.Sprintf("%s: %s weight %g", r.Proc(), r.ReplicasetID, r.Weight)})
-		m.cas.proposeOp(tables.BatchOp(ops...), topology.WeightRanges(r.ReplicasetID), m.ra.BasicStatus().Applied, r.Proc(), respond,
+		m.cas.proposeOp(tables.BatchOp(ops...), topology.WeightRanges(), m.ra.BasicStatus().Applied, r.Proc(), respond,
 			func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 	}
 }

@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/picogo/picogo/core/tables"
 )
@@ -29,11 +30,20 @@ func PlanWeight(t tables.Topology, clusterID, requested, replicaset string, weig
 	if rs.Weight == weight {
 		return nil, nil
 	}
+	if weight == 0 && !slices.ContainsFunc(t.Replicasets, func(o tables.Replicaset) bool {
+		return o.ReplicasetID != replicaset && o.Tier == rs.Tier && o.State == tables.ReplicasetReady && o.Weight > 0
+	}) {
+		// Draining it would leave the tier's buckets nowhere to go: the
+		// governor would keep them where they are and the drain would
+		// never end.
+		return nil, fmt.Errorf("replicaset %s is the last of tier %s with a weight above 0: give another replicaset of the tier a weight first", replicaset, rs.Tier)
+	}
 	return []tables.Dml{tables.Update(tables.TablePicoReplicaset, []any{replicaset}, []any{"=", "weight", weight})}, nil
 }
 
-// WeightRanges is what the CaS of PlanWeight's ops must protect: the
-// replicaset's row (its state).
-func WeightRanges(replicaset string) []tables.Range {
-	return []tables.Range{{Table: tables.TablePicoReplicaset, Key: key(replicaset)}}
+// WeightRanges is what the CaS of PlanWeight's ops must protect: every
+// replicaset's row (its state, and the weights of the others in its tier:
+// two drains at once must not both pass as "not the last").
+func WeightRanges() []tables.Range {
+	return []tables.Range{{Table: tables.TablePicoReplicaset}}
 }

@@ -11,9 +11,11 @@ import (
 )
 
 func TestPlanWeight(t *testing.T) {
-	top := build(storage, row{name: "a", raftID: 1, rs: "storage_1"}, row{name: "b", raftID: 2, rs: "storage_2"})
+	top := build(storage, row{name: "a", raftID: 1, rs: "storage_1"}, row{name: "b", raftID: 2, rs: "storage_2"},
+		row{name: "c", raftID: 3, rs: "storage_3"})
 	top.Replicasets[0].State, top.Replicasets[0].Weight = tables.ReplicasetReady, 1
 	top.Replicasets[1].State = tables.ReplicasetNotReady
+	top.Replicasets[2].State, top.Replicasets[2].Weight = tables.ReplicasetReady, 0
 	for _, tc := range []struct {
 		name    string
 		rs      string
@@ -22,8 +24,10 @@ func TestPlanWeight(t *testing.T) {
 		want    []tables.Dml
 		err     string
 	}{
-		{name: "drain", rs: "storage_1", weight: 0,
-			want: []tables.Dml{tables.Update(tables.TablePicoReplicaset, []any{"storage_1"}, []any{"=", "weight", 0.0})}},
+		{name: "weigh a drained one again", rs: "storage_3", weight: 2,
+			want: []tables.Dml{tables.Update(tables.TablePicoReplicaset, []any{"storage_3"}, []any{"=", "weight", 2.0})}},
+		{name: "drain the last with a weight", rs: "storage_1", weight: 0,
+			err: "replicaset storage_1 is the last of tier storage with a weight above 0: give another replicaset of the tier a weight first"},
 		{name: "the same weight: nothing to write", rs: "storage_1", weight: 1},
 		{name: "a negative weight", rs: "storage_1", weight: -1, err: "weight -1: a weight is a finite number, 0 or more"},
 		{name: "NaN", rs: "storage_1", weight: math.NaN(), err: "weight NaN: a weight is a finite number, 0 or more"},
@@ -45,6 +49,10 @@ func TestPlanWeight(t *testing.T) {
 			require.Equal(t, tc.want, ops)
 		})
 	}
-	require.Equal(t, []tables.Range{{Table: tables.TablePicoReplicaset, Key: topology.WeightRanges("storage_1")[0].Key}},
-		topology.WeightRanges("storage_1"))
+	top.Replicasets[2].Weight = 1
+	ops, err := topology.PlanWeight(top, cid, cid, "storage_1", 0)
+	require.NoError(t, err, "another replicaset of the tier has a weight now")
+	require.Equal(t, []tables.Dml{tables.Update(tables.TablePicoReplicaset, []any{"storage_1"}, []any{"=", "weight", 0.0})}, ops)
+	require.Equal(t, []tables.Range{{Table: tables.TablePicoReplicaset}}, topology.WeightRanges(),
+		"the whole table: two drains at once must not both pass as not the last")
 }
