@@ -56,7 +56,8 @@ type dataPlane struct {
 	// ddl creates and drops the extra tables.
 	ddl      *client
 	extras   int    // extra tables created so far (ids extraTableID+n)
-	extraID  uint32 // the extra table that may exist now (0: none)
+	extraID  uint32 // the extra table that exists now (0: none)
+	creating bool   // the create of extra table extras is under way
 	ddlBusy  bool
 	ddlAsked int // schema-change steps checked (datacheck.go)
 	fresh    int // fresh row ids handed out
@@ -122,10 +123,13 @@ func (w *World) shardedDef(id uint32, name string) schema.TableDef {
 		ShardingKey: []string{"id"}, Tier: w.dataTier().Name, Engine: schema.EngineMemtx, Operable: true}
 }
 
-// extraDef is a table the DDL client creates: GLOBAL, so that every
-// tier's masters are asked. (A second sharded table would meet a bug of
-// core/node's: see data_world_test.go, TestDataSecondShardedTable.)
-func (w *World) extraDef(id uint32, name string) schema.TableDef {
+// extraDef is the nth table the DDL client creates: every other one is
+// GLOBAL, so that every tier's masters are asked; the others are sharded
+// in the data tier, created and dropped while its buckets move.
+func (w *World) extraDef(n int, id uint32, name string) schema.TableDef {
+	if n%2 == 0 {
+		return w.shardedDef(id, name)
+	}
 	return schema.TableDef{ID: id, Name: name, Distribution: schema.DistributionGlobal, Engine: schema.EngineMemtx, Operable: true,
 		Format:     []schema.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},
 		PrimaryKey: []uint32{0}}
@@ -559,13 +563,23 @@ func (w *World) scheduleDDL() {
 			return
 		}
 		d.ddlBusy = true
-		c := d.ddl
-		c.target = c.rng.IntN(len(w.instances))
+		c := d.ddl // on the instance it last found leading (retarget)
 		if d.extraID == 0 {
-			d.extras++
-			def := w.extraDef(extraTableID+uint32(d.extras), fmt.Sprintf("extra%d", d.extras))
-			d.extraID = def.ID
-			c.createTable(def, func(bool) { d.ddlBusy = false })
+			if !d.creating {
+				d.extras++
+				d.creating = true
+			}
+			// A create that failed (the target was not the leader, the
+			// answer was lost, the governor has not committed it yet) is
+			// tried again with the same definition: a prepare of a table
+			// that exists just reads how far it got.
+			def := w.extraDef(d.extras, extraTableID+uint32(d.extras), fmt.Sprintf("extra%d", d.extras))
+			c.createTable(def, func(ok bool) {
+				d.ddlBusy = false
+				if ok {
+					d.extraID, d.creating = def.ID, false
+				}
+			})
 			return
 		}
 		id := d.extraID

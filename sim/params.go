@@ -58,7 +58,7 @@ type Params struct {
 	// ReweighEvery: mean time between changes of a replicaset's weight by
 	// the operator, drains most often (0: none).
 	ReweighEvery time.Duration
-	StopAllAt       time.Duration // the whole cluster stops then (0: never)
+	StopAllAt    time.Duration // the whole cluster stops then (0: never)
 
 	ClientThink time.Duration // pause between a client's operations
 	// ReadAnywhere is the chance that a read goes to a random instance
