@@ -53,6 +53,7 @@ type dataPlane struct {
 	// write was sent to, and every destination a move named. A key whose
 	// bucket visited a lossy replicaset is left out of the check.
 	visited map[uint64]map[string]bool
+	valueOf map[string]string // value -> the key it was written for
 	// ddl creates and drops the extra tables.
 	ddl      *client
 	extras   int    // extra tables created so far (ids extraTableID+n)
@@ -142,6 +143,7 @@ func (w *World) setupData() {
 	w.data.keys = map[string]uint64{}
 	w.data.lossy = map[string]bool{}
 	w.data.visited = map[uint64]map[string]bool{}
+	w.data.valueOf = map[string]string{}
 	c := w.clients[0]
 	def := w.shardedDef(rowsTableID, "rows")
 	deadline := w.sched.now + int64(w.params.LivenessBound)
@@ -302,6 +304,10 @@ func (c *client) dataOp() {
 		w.data.fresh++
 		k = uint64(1000 + w.data.fresh)
 	}
+	if c.rng.IntN(4) == 0 {
+		c.routedOp(k)
+		return
+	}
 	c.connect()
 	def := w.data.def
 	if c.rng.IntN(3) == 0 {
@@ -337,6 +343,7 @@ func (c *client) dataOp() {
 		}
 		if id < 0 {
 			w.data.keys[key] = b
+			w.data.valueOf[val] = key
 			id = w.data.call(c.id, lin.Put(key, val), c.now())
 		}
 		w.data.visit(b, rs)
@@ -360,6 +367,108 @@ func (c *client) dataOp() {
 		})
 	}
 	attempt(2)
+}
+
+// routedOp is an operation through the router of a random instance, of
+// any tier that runs (`.proc_router_replace` or `.proc_router_get`, by the table's
+// name): the instance finds the owner in the bucket map it has applied,
+// which may be behind, and retries redirects itself until its request
+// timeout.
+//
+// A replace is recorded in the history; it failing is an unknown outcome,
+// since an attempt may have landed before the router gave up. As every
+// owner the bucket ever had may have taken it, the key is checked only
+// if none of them is lossy: they are all in visited (the owners the
+// client saw, and every move's source and destination). Like dataOp it
+// does not write while the owner's master is known down.
+//
+// A get is not recorded (the master it reaches may have been replaced
+// without knowing it yet: its read may be stale, which is not a
+// linearizable read), but what it returns must be a value some client
+// wrote for that key.
+func (c *client) routedOp(k uint64) {
+	w := c.w
+	var up []int
+	for i, in := range w.instances {
+		if in.up() {
+			up = append(up, i)
+		}
+	}
+	if len(up) == 0 {
+		c.finish()
+		return
+	}
+	// One known to be down is not asked: its refusal to connect would be
+	// an unknown outcome, and many of them make the history costly.
+	c.target = up[c.rng.IntN(len(up))]
+	c.connect()
+	def := w.data.def
+	b := bucketOf(k, w.dataTier().BucketCount)
+	key := fmt.Sprintf("k%d", k)
+	via := c.target + 1
+	if c.rng.IntN(3) == 0 {
+		get := api.RouterGet{Table: def.Name, Key: []any{k}}
+		if c.rng.IntN(2) == 0 {
+			get.Options = map[string]any{api.RouterOptionPreferReplica: true}
+		}
+		c.call(get, func(res any, e *api.Error) {
+			if e == nil {
+				if err := w.routedRead(def, key, res); err != nil {
+					w.fail(fmt.Errorf("c%d routed get %s via i%d: %w", c.id, key, via, err))
+					return
+				}
+			}
+			w.trace.printf("c%d routed get %s via i%d (prefer replica %v): %v %v", c.id, key, via, get.PreferReplica(), res, e)
+			c.finish()
+		})
+		return
+	}
+	rs, master, ok := w.ownerOf(b)
+	if !ok || !w.instances[master].up() {
+		c.finish()
+		return
+	}
+	val := c.value()
+	w.data.keys[key] = b
+	w.data.valueOf[val] = key
+	w.data.visit(b, rs)
+	id := w.data.call(c.id, lin.Put(key, val), c.now())
+	c.call(api.RouterReplace{Table: def.Name, Tuple: []any{k, val}}, func(_ any, e *api.Error) {
+		if rs, _, ok := w.ownerOf(b); ok {
+			w.data.visit(b, rs)
+		}
+		out := lin.Outcome{Kind: lin.Ok}
+		msg := "ok"
+		if e != nil {
+			out.Kind, msg = lin.Unknown, e.Message
+		}
+		w.data.ret(id, out, c.now())
+		w.trace.printf("c%d routed replace %s=%s (bucket %d) via i%d → %s: %s", c.id, key, val, b, via, out.Kind, msg)
+		c.finish()
+	})
+}
+
+// routedRead checks what a routed get of key answered: nothing, or a row
+// of key whose value some client wrote for key.
+func (w *World) routedRead(def schema.TableDef, key string, res any) error {
+	rows, _ := res.([]any)
+	if len(rows) == 0 {
+		return nil
+	}
+	row, ok := rows[0].([]any)
+	if !ok || len(row) != len(def.Format) {
+		return fmt.Errorf("answered %v: not a row of %s", res, def.Name)
+	}
+	for i, f := range def.Format {
+		if f.Name != "value" {
+			continue
+		}
+		v, _ := row[i].(string)
+		if w.data.valueOf[v] != key {
+			return fmt.Errorf("answered %v: value %q was never written for %s", res, v, key)
+		}
+	}
+	return nil
 }
 
 // redirect reports a refusal that names where to go instead and did

@@ -68,7 +68,7 @@ func (w *World) checkData(in *instance) error {
 }
 
 // moveNote is a governor note starting a bucket move.
-var moveNote = regexp.MustCompile(`move \S+ (\d+)-(\d+) from \S+ to (\S+)`)
+var moveNote = regexp.MustCompile(`move \S+ (\d+)-(\d+) from (\S+) to (\S+)`)
 
 // observeNote sees an instance's notes: the governor's schema-change step
 // must ask every master it must (governor.ApplySchemaChange's Detail
@@ -79,11 +79,14 @@ func (w *World) observeNote(in *instance, event, detail string) {
 	}
 	if m := moveNote.FindStringSubmatch(detail); m != nil && w.data.visited != nil {
 		// A move's destination receives the buckets' rows (core/sharding's
-		// Send: "move TIER F-L from A to B"): they live there too now.
+		// Send: "move TIER F-L from A to B"): they live there too now;
+		// the source is named too, as a routed write may have gone to it
+		// before the client saw it own the bucket.
 		first, _ := strconv.ParseUint(m[1], 10, 64)
 		last, _ := strconv.ParseUint(m[2], 10, 64)
 		for b := first; b <= last && last-first < 1<<20; b++ {
 			w.data.visit(b, m[3])
+			w.data.visit(b, m[4])
 		}
 	}
 	if rest, ok := strings.CutPrefix(detail, "master switchover: "); ok && strings.Contains(detail, " unreachable, ask vclocks") {

@@ -3,6 +3,7 @@ package topology
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/picogo/picogo/core/tables"
 )
@@ -50,6 +51,14 @@ func PlanExpel(t tables.Topology, clusterID, instanceID string) (tables.Instance
 				"drain it first (picogo drain %s) and wait until it holds no buckets", old.InstanceID, old.ReplicasetID, held,
 				old.ReplicasetID)
 		}
+		if rs, ok := t.Replicaset(old.ReplicasetID); ok && rs.State == tables.ReplicasetReady && rs.Weight > 0 &&
+			bootstrapped(t, rs.Tier) && !otherWeighted(t, rs) {
+			// Its tier's buckets would have nowhere to be: the others
+			// are being drained (or there are none).
+			return tables.Instance{}, nil, fmt.Errorf("cannot expel %s, the last instance of replicaset %s: it is the last "+
+				"of tier %s with a weight above 0, its buckets would have nowhere to go; give another replicaset of the "+
+				"tier a weight first", old.InstanceID, old.ReplicasetID, rs.Tier)
+		}
 	}
 	upd := old
 	upd.Target = tables.Grade{Variant: tables.GradeExpelled, Incarnation: old.Target.Incarnation}
@@ -92,9 +101,15 @@ func bucketsHeld(t tables.Topology, rs string) string {
 	return ""
 }
 
+// bootstrapped reports whether tier's buckets have owners.
+func bootstrapped(t tables.Topology, tier string) bool {
+	return slices.ContainsFunc(t.Buckets, func(b tables.BucketRange) bool { return b.Tier == tier })
+}
+
 // ExpelRanges is what the CaS of PlanExpel's ops must protect: every
-// instance row, since "not the last instance" reads them all, and every
-// bucket range, since "holds no buckets" reads them all.
+// instance row, since "not the last instance" reads them all, every
+// bucket range, since "holds no buckets" reads them all, and every
+// replicaset, since "not the last with a weight" reads them all.
 func ExpelRanges() []tables.Range {
-	return []tables.Range{wholeInstanceTable(), {Table: tables.TablePicoBucket}}
+	return []tables.Range{wholeInstanceTable(), {Table: tables.TablePicoBucket}, {Table: tables.TablePicoReplicaset}}
 }

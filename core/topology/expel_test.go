@@ -82,6 +82,16 @@ func TestExpelOfADrainedReplicaset(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = topology.PlanExpel(top, cid, "c")
 	require.NoError(t, err)
+
+	// storage_1 being drained, storage_2 (no buckets yet, weight 1) is
+	// where they are to go: its last instance stays.
+	top.Replicasets[0].Weight = 0
+	_, _, err = topology.PlanExpel(top, cid, "b")
+	require.EqualError(t, err, "cannot expel b, the last instance of replicaset storage_2: it is the last of tier storage "+
+		"with a weight above 0, its buckets would have nowhere to go; give another replicaset of the tier a weight first")
+	top.Buckets = nil
+	_, _, err = topology.PlanExpel(top, cid, "b")
+	require.NoError(t, err, "before the bootstrap there are no buckets to place")
 }
 
 func TestExpel(t *testing.T) {
@@ -134,7 +144,7 @@ func TestExpelAppliesAndBumpsTheReplicaset(t *testing.T) {
 }
 
 func TestExpelRanges(t *testing.T) {
-	assert.Equal(t, []tables.Range{{Table: tables.TablePicoInstance}, {Table: tables.TablePicoBucket}}, topology.ExpelRanges())
+	assert.Equal(t, []tables.Range{{Table: tables.TablePicoInstance}, {Table: tables.TablePicoBucket}, {Table: tables.TablePicoReplicaset}}, topology.ExpelRanges())
 
 	// Two expels planned on the same read of a two-instance cluster: each
 	// alone is fine, but once one commits the other's CaS must fail, or the

@@ -30,9 +30,7 @@ func PlanWeight(t tables.Topology, clusterID, requested, replicaset string, weig
 	if rs.Weight == weight {
 		return nil, nil
 	}
-	if weight == 0 && !slices.ContainsFunc(t.Replicasets, func(o tables.Replicaset) bool {
-		return o.ReplicasetID != replicaset && o.Tier == rs.Tier && o.State == tables.ReplicasetReady && o.Weight > 0
-	}) {
+	if weight == 0 && !otherWeighted(t, rs) {
 		// Draining it would leave the tier's buckets nowhere to go: the
 		// governor would keep them where they are and the drain would
 		// never end.
@@ -41,9 +39,20 @@ func PlanWeight(t tables.Topology, clusterID, requested, replicaset string, weig
 	return []tables.Dml{tables.Update(tables.TablePicoReplicaset, []any{replicaset}, []any{"=", "weight", weight})}, nil
 }
 
+// otherWeighted reports whether rs's tier has another replicaset that may
+// own buckets: ready, with a weight above 0 and a member not expelled (as
+// the governor's rebalancing counts them).
+func otherWeighted(t tables.Topology, rs tables.Replicaset) bool {
+	return slices.ContainsFunc(t.Replicasets, func(o tables.Replicaset) bool {
+		return o.ReplicasetID != rs.ReplicasetID && o.Tier == rs.Tier && o.State == tables.ReplicasetReady && o.Weight > 0 &&
+			slices.ContainsFunc(t.Instances, func(i tables.Instance) bool { return i.ReplicasetID == o.ReplicasetID && !expelled(i) })
+	})
+}
+
 // WeightRanges is what the CaS of PlanWeight's ops must protect: every
-// replicaset's row (its state, and the weights of the others in its tier:
-// two drains at once must not both pass as "not the last").
+// replicaset's row and every instance's (its state, and whether another
+// replicaset of its tier may own buckets: two drains at once, or a drain
+// and an expel, must not both pass as "not the last").
 func WeightRanges() []tables.Range {
-	return []tables.Range{{Table: tables.TablePicoReplicaset}}
+	return []tables.Range{{Table: tables.TablePicoReplicaset}, wholeInstanceTable()}
 }

@@ -53,6 +53,9 @@ func TestPlanWeight(t *testing.T) {
 	ops, err := topology.PlanWeight(top, cid, cid, "storage_1", 0)
 	require.NoError(t, err, "another replicaset of the tier has a weight now")
 	require.Equal(t, []tables.Dml{tables.Update(tables.TablePicoReplicaset, []any{"storage_1"}, []any{"=", "weight", 0.0})}, ops)
-	require.Equal(t, []tables.Range{{Table: tables.TablePicoReplicaset}}, topology.WeightRanges(),
-		"the whole table: two drains at once must not both pass as not the last")
+	require.Equal(t, []tables.Range{{Table: tables.TablePicoReplicaset}, {Table: tables.TablePicoInstance}}, topology.WeightRanges(),
+		"the whole tables: two drains at once, or a drain and an expel, must not both pass as not the last")
+	top.Instances[2].Target = expelled(1)
+	_, err = topology.PlanWeight(top, cid, cid, "storage_1", 0)
+	require.ErrorContains(t, err, "the last of tier storage with a weight above 0", "storage_3's only member is being expelled")
 }
