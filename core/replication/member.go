@@ -546,6 +546,17 @@ func (m *Member) Promote(id ReqID, target vclock.VClock, timeoutTicks int) {
 		m.appendRecord(recAdopt, nil)
 		m.emit(Note{Event: "adopted", Detail: fmt.Sprintf("promoted as it is at %s", m.vc)})
 	}
+	if old := m.promotedOver; old != 0 && target.Get(old) > m.vc.Get(old) {
+		// Promoted over old by a failover whose tables change never
+		// committed, this member is now asked to wait for rows of old's
+		// it lacks: a switchover from old, which the governor demoted
+		// at target. A demoted master is no longer one that believes
+		// it takes writes: its rows up to target are the reference, and
+		// this member follows it, read-only, until it has them.
+		m.promotedOver = 0
+		m.role.Writable = false
+		m.emit(Note{Event: "promote", Detail: fmt.Sprintf("follows raft id %d again: asked for %s", old, target)})
+	}
 	m.waiters = append(m.waiters, waiter{id: id, target: target.Clone(), ticks: timeoutTicks, promote: true})
 	m.settle()
 	m.expire()

@@ -791,6 +791,38 @@ func TestPromotedMemberRefusesItsOldMaster(t *testing.T) {
 	require.Equal(t, "{1: 2}", c.m(2).VClock().String(), "a replica again, it follows")
 }
 
+// A failover promoted member 2 over master 1, but its change of the tables
+// never committed; master 1 comes back and the governor switches over from
+// it: 1 is demoted at {1: 2}, and 2 is asked to catch up with that. It
+// follows 1 again and becomes writable once it has it (seed 1062: it kept
+// refusing 1's shipments, and every switchover timed out for good).
+func TestPromotedMemberFollowsItsDemotedOldMaster(t *testing.T) {
+	c := start(t, Config{}, 2, false)
+	c.writeOK(1, 1, "a")
+	c.converged()
+	c.ms[2].cut = true
+	c.writeOK(1, 2, "only on 1")
+	p := c.req()
+	c.m(2).Promote(p, c.m(2).VClock(), 10)
+	c.collect()
+	d, _ := c.done(p)
+	require.Nil(t, d.Err)
+	c.ms[2].cut = false
+
+	at := c.m(1).Demote()
+	require.Equal(t, "{1: 2}", at.String())
+	p = c.req()
+	c.m(2).Promote(p, at, 10*(c.m(1).cfg.RetryTicks+1))
+	require.False(t, c.m(2).Role().Writable, "read-only until it has what 1 had")
+	c.tick(2 * (c.m(1).cfg.RetryTicks + 1))
+	d, ok := c.done(p)
+	require.True(t, ok, "the switchover's promote ended: %v", c.notes)
+	require.Nil(t, d.Err)
+	require.Equal(t, "{1: 2}", c.m(2).VClock().String())
+	require.True(t, c.m(2).Role().Writable)
+	require.False(t, c.stale[2])
+}
+
 // A read barrier ends once what the member applied cannot be taken back:
 // on the master of a synchronous tier, once a quorum confirmed it; on an
 // idle member at once.
