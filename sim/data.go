@@ -125,11 +125,13 @@ func (w *World) shardedDef(id uint32, name string) schema.TableDef {
 }
 
 // extraDef is the nth table the DDL client creates: every other one is
-// GLOBAL, so that every tier's masters are asked; the others are sharded
-// in the data tier, created and dropped while its buckets move.
+// GLOBAL, so that every tier's masters are asked; the others are sharded,
+// in each tier in turn, created and dropped while its buckets move.
 func (w *World) extraDef(n int, id uint32, name string) schema.TableDef {
 	if n%2 == 0 {
-		return w.shardedDef(id, name)
+		def := w.shardedDef(id, name)
+		def.Tier = w.params.Tiers[(n/2)%len(w.params.Tiers)].Name
+		return def
 	}
 	return schema.TableDef{ID: id, Name: name, Distribution: schema.DistributionGlobal, Engine: schema.EngineMemtx, Operable: true,
 		Format:     []schema.Field{{Name: "key", Type: "string"}, {Name: "value", Type: "string"}},

@@ -14,8 +14,11 @@ import (
 // faults, so rare combinations get exercised).
 type Params struct {
 	Instances int // founding instances: they discover each other
-	// LateInstances join during the fault phase.
-	LateInstances int
+	// LateInstances join during the fault phase, in a tier drawn for each;
+	// SecondTierLate more join it in the second tier, so that it too has
+	// several replicasets whose buckets move.
+	LateInstances  int
+	SecondTierLate int
 	Clients       int
 	Keys          int
 	// Tiers the cluster boots with; founding instances are in the first.
@@ -186,6 +189,9 @@ func drawParams(r *rand.Rand) Params {
 	drawData(r, &p)
 	// Drawn after everything else, so that a seed's other parameters stay
 	// what they were.
+	if len(p.Tiers) > 1 && r.IntN(2) == 0 {
+		p.SecondTierLate = 2 + r.IntN(3)
+	}
 	if r.IntN(3) == 0 {
 		p.ReweighEvery = between(r, 300*time.Millisecond, 2*time.Second)
 		if p.ExpelEvery == 0 && r.IntN(2) == 0 {
@@ -197,11 +203,15 @@ func drawParams(r *rand.Rand) Params {
 	return p
 }
 
-// placement draws a new instance's tier and failure domain: founding
-// instances are in the first tier, late ones in any.
-func (p Params) placement(r *rand.Rand, late bool) (string, map[string]string) {
+// placement draws the ith instance's tier and failure domain: founding
+// instances are in the first tier, late ones in any, the SecondTierLate
+// last ones in the second.
+func (p Params) placement(r *rand.Rand, i int) (string, map[string]string) {
 	tier := p.Tiers[0].Name
-	if late {
+	switch {
+	case i > p.Instances+p.LateInstances:
+		tier = p.Tiers[1].Name
+	case i > p.Instances:
 		tier = p.Tiers[r.IntN(len(p.Tiers))].Name
 	}
 	return tier, map[string]string{"zone": fmt.Sprintf("z%d", 1+r.IntN(p.Zones))}
@@ -220,8 +230,8 @@ func (p Params) String() string {
 	for _, t := range p.Tiers {
 		tiers += fmt.Sprintf(" %s(rf %d, vote %v)", t.Name, t.ReplicationFactor, t.CanVote)
 	}
-	return fmt.Sprintf("instances=%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) reweigh=%v stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f loop-delay=%v drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d limits=msg %dB/%d entries, inflight %d msgs/%dB, chunk %dB stranger=%d fault-phase=%v",
-		p.Instances, p.LateInstances, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.ReweighEvery, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.LoopDelay, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
+	return fmt.Sprintf("instances=%d+%d+%d late zones=%d tiers:%s shutdown=%v (retire %v) expel=%v (at most %d) reweigh=%v stop-all=%v clients=%d keys=%d read-anywhere=%.2f skew=%.2f loop-delay=%v drop=%.3f dup=%.3f lat=%v-%v partition=%v/%v (isolate-leader %.2f) crash=%v/%v (in-write %.3f) pause=%v/%v disk=%v-%v torn=%.2f snapshot-every=%d limits=msg %dB/%d entries, inflight %d msgs/%dB, chunk %dB stranger=%d fault-phase=%v",
+		p.Instances, p.LateInstances, p.SecondTierLate, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.ReweighEvery, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.LoopDelay, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
 		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.Limits.SnapshotEvery,
 		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.Stranger, p.FaultPhase) + p.dataString()

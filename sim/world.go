@@ -195,11 +195,11 @@ func (w *World) afterEvent(in *instance) {
 // clients.
 func (w *World) build(clientRng *rand.Rand) error {
 	r := w.faultRng
-	for i := 1; i <= w.params.Instances+w.params.LateInstances; i++ {
+	for i := 1; i <= w.params.Instances+w.params.LateInstances+w.params.SecondTierLate; i++ {
 		in := &instance{w: w, id: uint64(i), addr: fmt.Sprintf("i%d", i),
 			disk: simdisk.New(simdisk.Options{}), tickEvery: w.params.tickOf(r),
 			late: i > w.params.Instances}
-		in.tier, in.failureDomain = w.params.placement(r, in.late)
+		in.tier, in.failureDomain = w.params.placement(r, i)
 		w.instances = append(w.instances, in)
 		w.byAddr[in.addr] = in
 		if !in.late {
