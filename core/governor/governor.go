@@ -112,6 +112,10 @@ type Input struct {
 	// skipped as RPC targets, and never picked as a new voter, transfer
 	// target or target master, until the executor's backoff lets them back.
 	Unreachable map[string]bool
+	// MoveSizes is, per tier, how many buckets the next move may take
+	// (MoveSize of the rows the tier's last move copied per bucket; a tier
+	// not in it: FirstMoveBuckets).
+	MoveSizes map[string]uint64
 }
 
 // RPC is one call to an instance.

@@ -130,12 +130,15 @@ type sim struct {
 	// ("cas: step"), in order.
 	writable map[string]bool
 	log      []string
+	// moveSizes are the executor's: after each move, MoveSize of the rows
+	// it copied (none: the source answers one empty page).
+	moveSizes map[string]uint64
 }
 
 func newSim(t testing.TB, top *topo, self uint64, conf raft.ConfState) *sim {
 	s := &sim{t: t, store: tables.New(), self: self, conf: conf, unreachable: map[string]bool{},
 		got: map[string][]api.Request{}, vclocks: map[string]vclock.VClock{}, sync: map[string]bool{},
-		writable: map[string]bool{}}
+		writable: map[string]bool{}, moveSizes: map[string]uint64{}}
 	var ops []tables.Dml
 	for _, x := range top.Tiers {
 		ops = append(ops, tables.Replace(tables.TablePicoTier, x.Tuple()...))
@@ -169,7 +172,7 @@ func (s *sim) topology() tables.Topology {
 }
 
 func (s *sim) input() Input {
-	return Input{Self: s.self, Topology: s.topology(), Conf: s.conf, Unreachable: s.unreachable}
+	return Input{Self: s.self, Topology: s.topology(), Conf: s.conf, Unreachable: s.unreachable, MoveSizes: s.moveSizes}
 }
 
 // plan plans, and checks the plan is deterministic: planned again, and
@@ -249,6 +252,7 @@ func (s *sim) exec(a Action) {
 		s.got[a.Export.InstanceID] = append(s.got[a.Export.InstanceID], a.Export.Call)
 		s.log = append(s.log, a.Export.InstanceID+" "+a.Export.Call.Proc())
 		s.applyCaS(a, a.Flip)
+		s.moveSizes[a.Tier] = MoveSize(0, a.Range.Count())
 	case ApplySchemaChange:
 		var answers []any
 		for _, rpc := range a.RPCs {

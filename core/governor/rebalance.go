@@ -15,9 +15,39 @@ import (
 // owner then a CaS (collect), or the copy of a sending range then its flip
 // (MoveBuckets).
 
-// MaxMoveBuckets bounds the buckets of one move: a move's rows are copied
-// while writes to its buckets wait, so a small move keeps that wait short.
-const MaxMoveBuckets = 100
+// A move's rows are copied while writes to its buckets wait, so a move is
+// sized to copy about MoveRows rows: the executor reports the rows per
+// bucket its last move of the tier copied, and MoveSize turns that into the
+// next move's bucket count, between 1 and MaxMoveBuckets. A tier's first
+// move takes FirstMoveBuckets, since its rows per bucket are not known yet.
+// (Counting rows, not time, keeps the plan deterministic: the same data
+// moves the same way in the simulator and in production.)
+const (
+	MaxMoveBuckets   = 100
+	FirstMoveBuckets = 10
+	MoveRows         = 4000
+)
+
+// MoveSize is how many buckets a move may take after one that copied rows
+// rows of buckets buckets.
+func MoveSize(rows, buckets uint64) uint64 {
+	if buckets == 0 {
+		return FirstMoveBuckets
+	}
+	perBucket := rows / buckets
+	if perBucket == 0 {
+		return MaxMoveBuckets
+	}
+	return min(MaxMoveBuckets, max(1, MoveRows/perBucket))
+}
+
+// moveSize is the size of tier's next move.
+func (p *planner) moveSize(tier string) uint64 {
+	if n, ok := p.in.MoveSizes[tier]; ok && n > 0 {
+		return min(n, MaxMoveBuckets)
+	}
+	return FirstMoveBuckets
+}
 
 // Buckets is a rebalancing step that writes _pico_bucket, after the RPCs if
 // any (a collect's delete on the garbage replicaset's master).
@@ -79,7 +109,7 @@ func (p *planner) rebalance() (Action, bool) {
 		if len(ranges) == 0 {
 			continue
 		}
-		step := sharding.Plan(tier.Name, tier.BucketCount, ranges, p.shardingTargets(tier.Name), MaxMoveBuckets)
+		step := sharding.Plan(tier.Name, tier.BucketCount, ranges, p.shardingTargets(tier.Name), p.moveSize(tier.Name))
 		if step == nil {
 			continue
 		}

@@ -1,6 +1,8 @@
 package governor
 
 import (
+	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,44 +42,45 @@ func TestRebalanceAfterAJoin(t *testing.T) {
 	top.Buckets = []tables.BucketRange{owned(1, 1500, "r1"), owned(1501, 3000, "r2")}
 	s := newSim(t, top, 1, voters(1, 2, 3))
 
-	// Send: the tail of r1's range, 100 buckets, to r3.
+	// Send: the tail of r1's range to r3: 10 buckets, as the tier's first
+	// move (FirstMoveBuckets); the next ones take 100 (no rows copied).
 	a := s.step()
 	send := as[Buckets](t, a)
-	assert.Equal(t, "rebalance: storage: move storage 1401-1500 from r1 to r3", steps2(a))
+	assert.Equal(t, "rebalance: storage: move storage 1491-1500 from r1 to r3", steps2(a))
 	assert.Empty(t, send.RPCs)
 	assert.Equal(t, []string{"whole table 540"}, rangeKeys(t, a), "the CaS reads all of _pico_bucket")
-	sending := tables.BucketRange{Tier: "storage", First: 1401, Last: 1500, ReplicasetID: "r1",
+	sending := tables.BucketRange{Tier: "storage", First: 1491, Last: 1500, ReplicasetID: "r1",
 		State: tables.BucketSending, Destination: "r3"}
 	assert.Equal(t, []tables.Dml{
-		tables.Replace(tables.TablePicoBucket, owned(1, 1400, "r1").Tuple()...),
+		tables.Replace(tables.TablePicoBucket, owned(1, 1490, "r1").Tuple()...),
 		tables.Replace(tables.TablePicoBucket, sending.Tuple()...),
 	}, send.Ops)
-	assert.Equal(t, []string{"storage 1-1400 r1 active", "storage 1401-1500 r1 sending to r3", "storage 1501-3000 r2 active"}, owners(s))
+	assert.Equal(t, []string{"storage 1-1490 r1 active", "storage 1491-1500 r1 sending to r3", "storage 1501-3000 r2 active"}, owners(s))
 
 	// Copy: export from r1's master, import to r3's, then the flip.
 	a = s.plan()
 	mv := as[MoveBuckets](t, a)
-	assert.Equal(t, "rebalance: storage: copy storage 1401-1500 r1 -> r3", steps2(a))
+	assert.Equal(t, "rebalance: storage: copy storage 1491-1500 r1 -> r3", steps2(a))
 	assert.Equal(t, sending, mv.Range)
 	assert.Equal(t, RPC{InstanceID: "s1", RaftID: 1, Address: addr(1),
-		Call: api.BucketExport{Tier: "storage", First: 1401, Last: 1500}}, mv.Export)
+		Call: api.BucketExport{Tier: "storage", First: 1491, Last: 1500}}, mv.Export)
 	assert.Equal(t, RPC{InstanceID: "s3", RaftID: 3, Address: addr(3),
-		Call: api.BucketImport{Tier: "storage", First: 1401, Last: 1500}}, mv.Import)
-	flipped := owned(1401, 1500, "r3")
+		Call: api.BucketImport{Tier: "storage", First: 1491, Last: 1500}}, mv.Import)
+	flipped := owned(1491, 1500, "r3")
 	flipped.Garbage = "r1"
 	assert.Equal(t, []tables.Dml{tables.Replace(tables.TablePicoBucket, flipped.Tuple()...)}, mv.Flip.Ops)
 	assert.Len(t, mv.Flip.Ranges, 5, "_pico_bucket, both replicasets and both masters")
-	assert.Equal(t, "copied 7 rows of storage 1401-1500 from r1 to r3", mv.CopyDone(7))
+	assert.Equal(t, "copied 7 rows of storage 1491-1500 from r1 to r3", mv.CopyDone(7))
 	s.exec(a)
-	assert.Equal(t, []string{"storage 1-1400 r1 active", "storage 1401-1500 r3 active, garbage on r1", "storage 1501-3000 r2 active"}, owners(s))
+	assert.Equal(t, []string{"storage 1-1490 r1 active", "storage 1491-1500 r3 active, garbage on r1", "storage 1501-3000 r2 active"}, owners(s))
 
 	// Collect: the old owner's master deletes its copy.
 	a = s.step()
 	col := as[Buckets](t, a)
-	assert.Equal(t, "rebalance: storage: collect storage 1401-1500 on r1", steps2(a))
+	assert.Equal(t, "rebalance: storage: collect storage 1491-1500 on r1", steps2(a))
 	assert.Equal(t, []RPC{{InstanceID: "s1", RaftID: 1, Address: addr(1),
-		Call: api.BucketDelete{Tier: "storage", First: 1401, Last: 1500}}}, col.RPCs)
-	assert.Equal(t, []string{"storage 1-1400 r1 active", "storage 1401-1500 r3 active", "storage 1501-3000 r2 active"}, owners(s))
+		Call: api.BucketDelete{Tier: "storage", First: 1491, Last: 1500}}}, col.RPCs)
+	assert.Equal(t, []string{"storage 1-1490 r1 active", "storage 1491-1500 r3 active", "storage 1501-3000 r2 active"}, owners(s))
 
 	// And so on, to the goal.
 	s.run(200)
@@ -95,17 +98,21 @@ func TestRebalanceDrain(t *testing.T) {
 	s := newSim(t, top, 1, voters(1, 2, 3))
 	trace := s.run(200)
 	assert.Equal(t, map[string]uint64{"r1": 1500, "r3": 1500}, counts(t, s), "a replicaset of weight 0 is emptied")
-	moves, collects := 0, 0
+	copyLine := regexp.MustCompile(`^rebalance: storage: copy storage (\d+)-(\d+) r2 -> r[13]$`)
+	var sizes []int
 	for _, line := range trace {
-		if line == "rebalance: storage: copy storage 1901-2000 r2 -> r3" {
-			moves++
-		}
-		if line == "rebalance: storage: collect storage 1901-2000 on r2" {
-			collects++
+		if m := copyLine.FindStringSubmatch(line); m != nil {
+			first, _ := strconv.Atoi(m[1])
+			last, _ := strconv.Atoi(m[2])
+			sizes = append(sizes, last-first+1)
 		}
 	}
-	assert.Equal(t, 1, moves, "moves of at most 100 buckets: %v", trace)
-	assert.Equal(t, 1, collects)
+	require.NotEmpty(t, sizes, "%v", trace)
+	assert.Equal(t, FirstMoveBuckets, sizes[0], "the first move: %v", trace)
+	for _, n := range sizes[1:] {
+		assert.LessOrEqual(t, n, MaxMoveBuckets, "moves of at most 100 buckets: %v", trace)
+	}
+	assert.Contains(t, sizes, MaxMoveBuckets, "moves with no rows take the most: %v", trace)
 	assert.Equal(t, []string{"storage 1-1500 r1 active", "storage 1501-3000 r3 active"}, owners(s))
 	assert.Equal(t, StepIdle, s.plan().Step())
 }
@@ -119,7 +126,7 @@ func TestRebalanceWaitsForASchemaChange(t *testing.T) {
 	assert.Equal(t, StepIdle, s.plan().Step(), "no move while a schema change is pending")
 	delete(s.unreachable, "s3")
 	as[ApplySchemaChange](t, s.step())
-	assert.Equal(t, "rebalance: storage: move storage 2901-3000 from r1 to r2", steps2(s.plan()))
+	assert.Equal(t, "rebalance: storage: move storage 2991-3000 from r1 to r2", steps2(s.plan()))
 }
 
 func TestRebalanceRollback(t *testing.T) {
@@ -190,5 +197,25 @@ func TestRebalanceStartsMovesItCanCopy(t *testing.T) {
 	s.unreachable["s3"] = true
 	assert.Equal(t, StepIdle, s.plan().Step())
 	delete(s.unreachable, "s3")
-	assert.Equal(t, "rebalance: storage: move storage 1401-1500 from r1 to r3", steps2(s.plan()))
+	assert.Equal(t, "rebalance: storage: move storage 1491-1500 from r1 to r3", steps2(s.plan()))
+}
+
+// A move is sized by the rows per bucket the tier's last move copied: about
+// MoveRows rows, 1 to MaxMoveBuckets buckets.
+func TestMoveSize(t *testing.T) {
+	for _, c := range []struct{ rows, buckets, want uint64 }{
+		{0, 0, FirstMoveBuckets},   // no move yet
+		{0, 10, MaxMoveBuckets},    // empty buckets
+		{990, 100, MaxMoveBuckets}, // 9 rows a bucket: 444 buckets would do; capped
+		{34500, 100, 11},           // 345 rows a bucket (the 1M-row benchmark)
+		{4000, 1, 1},               // a bucket of MoveRows
+		{1000000, 10, 1},           // huge buckets: one at a time
+	} {
+		assert.Equal(t, c.want, MoveSize(c.rows, c.buckets), "%d rows of %d buckets", c.rows, c.buckets)
+	}
+	top := storage(3)
+	top.Buckets = []tables.BucketRange{owned(1, 1500, "r1"), owned(1501, 3000, "r2")}
+	s := newSim(t, top, 1, voters(1, 2, 3))
+	s.moveSizes["storage"] = MoveSize(34500, 100)
+	assert.Equal(t, "rebalance: storage: move storage 1490-1500 from r1 to r3", steps2(s.plan()))
 }

@@ -295,7 +295,7 @@ func TestVotersAsInstancesComeOnline(t *testing.T) {
 		s.run(50)
 		assert.Contains(t, s.conf.Learners, uint64(k), "a newcomer is a learner")
 		s.goOnline(id)
-		s.run(50)
+		s.run(80) // the rebalancing moves buckets to the newcomer too
 		assert.Equal(t, on(1), s.instance(id).Current)
 		assert.Equal(t, wantVoters[k], s.conf.Voters, "with %d Online", k)
 	}

@@ -52,6 +52,9 @@ type governorState struct {
 	// lastHeard is, per raft id, the last tick the sentinel knew it alive.
 	lastHeard map[uint64]int
 	offlining map[string]bool // sentinel proposals in flight
+	// moveSizes: per tier, the buckets the next move may take, from the
+	// rows the last one copied (governor.MoveSize).
+	moveSizes map[string]uint64
 	leading   bool
 	// term is the leadership this state belongs to: an answer arriving
 	// for an earlier one is ignored.
@@ -97,7 +100,7 @@ func (m *governorModule) govern() {
 	}
 	if !m.gov.leading || m.gov.term != st.Term {
 		m.gov = governorState{leading: true, term: st.Term, unreachable: map[string]int{}, lastHeard: map[uint64]int{},
-			offlining: map[string]bool{}}
+			offlining: map[string]bool{}, moveSizes: map[string]uint64{}}
 	}
 	if m.gov.busy || m.ticks < m.gov.pauseUntil {
 		return
@@ -116,7 +119,7 @@ func (m *governorModule) govern() {
 		}
 	}
 	slices.Sort(m.gov.backingOff)
-	in := governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable}
+	in := governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable, MoveSizes: m.gov.moveSizes}
 	m.passMutants(&in)
 	act := governor.Plan(in)
 	if _, idle := act.(governor.Idle); idle {

@@ -23,8 +23,11 @@ func (m *governorModule) moveBuckets(a governor.MoveBuckets, st raft.Status, ste
 		if err != nil {
 			m.stats.BucketMoveFailures++
 		} else {
-			m.stats.BucketsMoved += a.Range.Last - a.Range.First + 1
+			m.stats.BucketsMoved += a.Range.Count()
 			m.stats.BucketRowsCopied += uint64(copied)
+			if m.gov.term == st.Term && m.gov.moveSizes != nil {
+				m.gov.moveSizes[a.Tier] = governor.MoveSize(uint64(copied), a.Range.Count())
+			}
 		}
 		stepDone(err)
 	}

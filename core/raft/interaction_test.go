@@ -9,6 +9,7 @@ import (
 
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/raft/rafttest"
+	"github.com/picogo/picogo/core/script"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata scripts with the actual output")
@@ -34,7 +35,7 @@ func TestInteractions(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := rafttest.NewEnv(1)
-			out, bad, err := rafttest.RunScript(string(text), env.Handle)
+			out, bad, err := script.RunScript(string(text), env.Handle)
 			if err != nil {
 				t.Fatal(err)
 			}

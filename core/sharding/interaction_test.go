@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/picogo/picogo/core/raft/rafttest"
+	"github.com/picogo/picogo/core/script"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -42,7 +42,7 @@ func TestMoveScripts(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := &moveEnv{t: t}
-			out, bad, err := rafttest.RunScript(string(text), e.handle)
+			out, bad, err := script.RunScript(string(text), e.handle)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ type moveEnv struct {
 	step    Step
 }
 
-func (e *moveEnv) handle(d rafttest.Directive) string {
+func (e *moveEnv) handle(d script.Directive) string {
 	switch d.Cmd {
 	case "bootstrap":
 		e.count = e.uint(d, "count", 3000)
@@ -147,14 +147,14 @@ func (e *moveEnv) ranges() string {
 	return b.String()
 }
 
-func (e *moveEnv) word(d rafttest.Directive, key, def string) string {
+func (e *moveEnv) word(d script.Directive, key, def string) string {
 	if v, ok := d.Keyed(key); ok && len(v) == 1 {
 		return v[0]
 	}
 	return def
 }
 
-func (e *moveEnv) uint(d rafttest.Directive, key string, def uint64) uint64 {
+func (e *moveEnv) uint(d script.Directive, key string, def uint64) uint64 {
 	n, err := strconv.ParseUint(e.word(d, key, strconv.FormatUint(def, 10)), 10, 64)
 	if err != nil {
 		e.t.Fatalf("line %d: %s: %v", d.Line, key, err)

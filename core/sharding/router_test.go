@@ -419,9 +419,9 @@ func TestInvalidRequests(t *testing.T) {
 	require.Equal(t, Done{ID: 3, Results: []any{"ok"}}, oneDone(t, r), "the pending route is untouched")
 }
 
-// script routes many requests and retries them all at the same tick; it
+// manyRoutes routes many requests and retries them all at the same tick; it
 // returns every effect made.
-func script() []Effect {
+func manyRoutes() []Effect {
 	v := twoSets()
 	r := NewRouter(RouterConfig{RetryTicks: 2}, v)
 	var all []Effect
@@ -462,10 +462,10 @@ func script() []Effect {
 }
 
 func TestDeterminism(t *testing.T) {
-	first := script()
+	first := manyRoutes()
 	require.NotEmpty(t, first)
 	for range 5 {
-		require.Equal(t, first, script(), "the same events make the same effects")
+		require.Equal(t, first, manyRoutes(), "the same events make the same effects")
 	}
 }
 

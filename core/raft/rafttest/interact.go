@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/script"
 )
 
 // Env runs interaction scripts against a Cluster.
@@ -24,7 +25,7 @@ func NewEnv(seed uint64) *Env {
 }
 
 // Handle runs one directive and returns its output.
-func (e *Env) Handle(d Directive) string {
+func (e *Env) Handle(d script.Directive) string {
 	e.out.Reset()
 	if err := e.handle(d); err != nil {
 		fmt.Fprintf(&e.out, "error: %v\n", err)
@@ -32,7 +33,7 @@ func (e *Env) Handle(d Directive) string {
 	return e.out.String()
 }
 
-var commands = map[string]func(*Env, Directive) error{
+var commands = map[string]func(*Env, script.Directive) error{
 	"add-nodes":           (*Env).addNodes,
 	"campaign":            (*Env).campaign,
 	"propose":             (*Env).propose,
@@ -56,7 +57,7 @@ var commands = map[string]func(*Env, Directive) error{
 	"read-index":          (*Env).readIndex,
 	"isolate":             forEachID(func(c *Cluster, id uint64) error { c.Isolate(id); return nil }),
 	"cut":                 (*Env).cutLink,
-	"heal":                func(e *Env, _ Directive) error { e.C.Heal(); return nil },
+	"heal":                func(e *Env, _ script.Directive) error { e.C.Heal(); return nil },
 	"crash":               forEachID((*Cluster).Crash),
 	"restart":             forEachID((*Cluster).Restart),
 	"wipe":                forEachID((*Cluster).Wipe),
@@ -68,7 +69,7 @@ var commands = map[string]func(*Env, Directive) error{
 	"step":                (*Env).step,
 }
 
-func (e *Env) handle(d Directive) error {
+func (e *Env) handle(d script.Directive) error {
 	fn, ok := commands[d.Cmd]
 	if !ok {
 		return fmt.Errorf("unknown command %q", d.Cmd)
@@ -76,8 +77,8 @@ func (e *Env) handle(d Directive) error {
 	return fn(e, d)
 }
 
-func forEachID(fn func(*Cluster, uint64) error) func(*Env, Directive) error {
-	return func(e *Env, d Directive) error {
+func forEachID(fn func(*Cluster, uint64) error) func(*Env, script.Directive) error {
+	return func(e *Env, d script.Directive) error {
 		ids, err := d.IDs()
 		if err != nil {
 			return err
@@ -94,8 +95,8 @@ func forEachID(fn func(*Cluster, uint64) error) func(*Env, Directive) error {
 	}
 }
 
-func forEachIDOrAll(fn func(*Cluster, uint64) error) func(*Env, Directive) error {
-	return func(e *Env, d Directive) error {
+func forEachIDOrAll(fn func(*Cluster, uint64) error) func(*Env, script.Directive) error {
+	return func(e *Env, d script.Directive) error {
 		ids, err := d.IDs()
 		if err != nil {
 			return err
@@ -114,7 +115,7 @@ func forEachIDOrAll(fn func(*Cluster, uint64) error) func(*Env, Directive) error
 
 // oneID returns the single node id a command takes, plus the rest of the
 // positional words.
-func oneID(d Directive) (uint64, []string, error) {
+func oneID(d script.Directive) (uint64, []string, error) {
 	pos := d.Positional()
 	if len(pos) == 0 {
 		return 0, nil, fmt.Errorf("%s needs a node id", d.Cmd)
@@ -127,7 +128,7 @@ func oneID(d Directive) (uint64, []string, error) {
 }
 
 // oneNode is the running node a directive's single id names.
-func (e *Env) oneNode(d Directive) (*Node, error) {
+func (e *Env) oneNode(d script.Directive) (*Node, error) {
 	id, _, err := oneID(d)
 	if err != nil {
 		return nil, err
@@ -135,7 +136,7 @@ func (e *Env) oneNode(d Directive) (*Node, error) {
 	return e.node(id)
 }
 
-func keyedUint(d Directive, key string) (uint64, bool, error) {
+func keyedUint(d script.Directive, key string) (uint64, bool, error) {
 	v, ok := d.Keyed(key)
 	if !ok {
 		return 0, false, nil
@@ -147,7 +148,7 @@ func keyedUint(d Directive, key string) (uint64, bool, error) {
 	return n, true, err
 }
 
-func keyedIDs(d Directive, key string) ([]uint64, error) {
+func keyedIDs(d script.Directive, key string) ([]uint64, error) {
 	v, _ := d.Keyed(key)
 	var ids []uint64
 	for _, s := range v {
@@ -160,7 +161,7 @@ func keyedIDs(d Directive, key string) ([]uint64, error) {
 	return ids, nil
 }
 
-func keyedBool(d Directive, key string, def bool) (bool, error) {
+func keyedBool(d script.Directive, key string, def bool) (bool, error) {
 	v, ok := d.Keyed(key)
 	if !ok {
 		return def, nil
@@ -177,7 +178,7 @@ func keyedBool(d Directive, key string, def bool) (bool, error) {
 //
 // Creates N nodes numbered after the existing ones. Nodes named in voters
 // are founding members; the others start empty and must be added.
-func (e *Env) addNodes(d Directive) error {
+func (e *Env) addNodes(d script.Directive) error {
 	pos := d.Positional()
 	if len(pos) != 1 {
 		return fmt.Errorf("add-nodes takes a count")
@@ -213,7 +214,7 @@ func (e *Env) addNodes(d Directive) error {
 	return nil
 }
 
-func configure(cfg *raft.Config, d Directive) error {
+func configure(cfg *raft.Config, d script.Directive) error {
 	var err error
 	if cfg.PreVote, err = keyedBool(d, "prevote", cfg.PreVote); err != nil {
 		return err
@@ -261,7 +262,7 @@ func (e *Env) node(id uint64) (*Node, error) {
 	return n, nil
 }
 
-func (e *Env) campaign(d Directive) error {
+func (e *Env) campaign(d script.Directive) error {
 	n, err := e.oneNode(d)
 	if err != nil {
 		return err
@@ -270,7 +271,7 @@ func (e *Env) campaign(d Directive) error {
 }
 
 // propose ID DATA...
-func (e *Env) propose(d Directive) error {
+func (e *Env) propose(d script.Directive) error {
 	id, rest, err := oneID(d)
 	if err != nil {
 		return err
@@ -299,7 +300,7 @@ func (e *Env) propose(d Directive) error {
 }
 
 // propose-conf-change ID [transition=auto|joint|explicit] v1 l2 r3 | leave
-func (e *Env) proposeConfChange(d Directive) error {
+func (e *Env) proposeConfChange(d script.Directive) error {
 	id, rest, err := oneID(d)
 	if err != nil {
 		return err
@@ -370,7 +371,7 @@ func ParseConfChange(words []string) (raft.ConfChange, error) {
 }
 
 // tick ID [N]
-func (e *Env) tick(d Directive) error {
+func (e *Env) tick(d script.Directive) error {
 	id, rest, err := oneID(d)
 	if err != nil {
 		return err
@@ -391,14 +392,14 @@ func (e *Env) tick(d Directive) error {
 	return nil
 }
 
-func (e *Env) tickHeartbeat(d Directive) error {
+func (e *Env) tickHeartbeat(d script.Directive) error {
 	return e.tickN(d, func(n *Node) int { return n.Config.HeartbeatTick })
 }
 
 // tick-election ID ticks until node ID starts an election (at most the
 // longest randomized timeout); a leader ticks one election timeout (a quorum
 // check).
-func (e *Env) tickElection(d Directive) error {
+func (e *Env) tickElection(d script.Directive) error {
 	ids, err := d.IDs()
 	if err != nil {
 		return err
@@ -425,7 +426,7 @@ func (e *Env) tickElection(d Directive) error {
 	return nil
 }
 
-func (e *Env) tickN(d Directive, ticks func(*Node) int) error {
+func (e *Env) tickN(d script.Directive, ticks func(*Node) int) error {
 	ids, err := d.IDs()
 	if err != nil {
 		return err
@@ -442,7 +443,7 @@ func (e *Env) tickN(d Directive, ticks func(*Node) int) error {
 	return nil
 }
 
-func (e *Env) processReady(d Directive) error {
+func (e *Env) processReady(d script.Directive) error {
 	ids, err := d.IDs()
 	if err != nil {
 		return err
@@ -460,7 +461,7 @@ func (e *Env) processReady(d Directive) error {
 
 // ready ID: take the Ready, send what may leave now, keep the write
 // outstanding until `persist ID`.
-func (e *Env) ready(d Directive) error {
+func (e *Env) ready(d script.Directive) error {
 	ids, err := d.IDs()
 	if err != nil {
 		return err
@@ -473,7 +474,7 @@ func (e *Env) ready(d Directive) error {
 	return nil
 }
 
-func (e *Env) stabilize(d Directive) error {
+func (e *Env) stabilize(d script.Directive) error {
 	ids, err := d.IDs()
 	if err != nil {
 		return err
@@ -482,7 +483,7 @@ func (e *Env) stabilize(d Directive) error {
 }
 
 // status ID: the node's state and, on a leader, every member's progress.
-func (e *Env) status(d Directive) error {
+func (e *Env) status(d script.Directive) error {
 	n, err := e.oneNode(d)
 	if err != nil {
 		return err
@@ -499,7 +500,7 @@ func (e *Env) status(d Directive) error {
 	return nil
 }
 
-func (e *Env) raftState(Directive) error {
+func (e *Env) raftState(script.Directive) error {
 	for _, id := range e.C.IDs() {
 		n := e.C.Node(id)
 		if n.Down {
@@ -513,7 +514,7 @@ func (e *Env) raftState(Directive) error {
 
 // removalSettled prints whether node id, no voter any more, may stop for
 // good (raft.Node.RemovalSettled).
-func (e *Env) removalSettled(d Directive) error {
+func (e *Env) removalSettled(d script.Directive) error {
 	n, err := e.oneNode(d)
 	if err != nil {
 		return err
@@ -522,7 +523,7 @@ func (e *Env) removalSettled(d Directive) error {
 	return nil
 }
 
-func (e *Env) raftLog(d Directive) error {
+func (e *Env) raftLog(d script.Directive) error {
 	n, err := e.oneNode(d)
 	if err != nil {
 		return err
@@ -537,7 +538,7 @@ func (e *Env) raftLog(d Directive) error {
 	return nil
 }
 
-func (e *Env) disk(d Directive) error {
+func (e *Env) disk(d script.Directive) error {
 	id, _, err := oneID(d)
 	if err != nil {
 		return err
@@ -555,7 +556,7 @@ func (e *Env) disk(d Directive) error {
 	return nil
 }
 
-func (e *Env) sm(d Directive) error {
+func (e *Env) sm(d script.Directive) error {
 	n, err := e.oneNode(d)
 	if err != nil {
 		return err
@@ -565,7 +566,7 @@ func (e *Env) sm(d Directive) error {
 }
 
 // transfer-leadership from=ID to=ID
-func (e *Env) transferLeadership(d Directive) error {
+func (e *Env) transferLeadership(d script.Directive) error {
 	from, _, err := keyedUint(d, "from")
 	if err != nil {
 		return err
@@ -582,7 +583,7 @@ func (e *Env) transferLeadership(d Directive) error {
 }
 
 // read-index ID CTX
-func (e *Env) readIndex(d Directive) error {
+func (e *Env) readIndex(d script.Directive) error {
 	id, rest, err := oneID(d)
 	if err != nil {
 		return err
@@ -598,7 +599,7 @@ func (e *Env) readIndex(d Directive) error {
 }
 
 // cut A B: messages from A to B are lost.
-func (e *Env) cutLink(d Directive) error {
+func (e *Env) cutLink(d script.Directive) error {
 	ids, err := d.IDs()
 	if err != nil || len(ids) != 2 {
 		return fmt.Errorf("cut takes two node ids")
@@ -608,7 +609,7 @@ func (e *Env) cutLink(d Directive) error {
 }
 
 // purge-log ID UPTO
-func (e *Env) purgeLog(d Directive) error {
+func (e *Env) purgeLog(d script.Directive) error {
 	id, rest, err := oneID(d)
 	if err != nil {
 		return err
@@ -629,7 +630,7 @@ func (e *Env) purgeLog(d Directive) error {
 }
 
 // allow-next-revert LEADER TO [allow=false]
-func (e *Env) allowNextRevert(d Directive) error {
+func (e *Env) allowNextRevert(d script.Directive) error {
 	ids, err := d.IDs()
 	if err != nil || len(ids) != 2 {
 		return fmt.Errorf("allow-next-revert takes a leader and a follower")
@@ -645,7 +646,7 @@ func (e *Env) allowNextRevert(d Directive) error {
 	return n.Raft.AllowNextRevert(ids[1], allow)
 }
 
-func (e *Env) heartbeat(d Directive) error {
+func (e *Env) heartbeat(d script.Directive) error {
 	n, err := e.oneNode(d)
 	if err != nil {
 		return err
@@ -654,7 +655,7 @@ func (e *Env) heartbeat(d Directive) error {
 }
 
 // report-unreachable LEADER PEER
-func (e *Env) reportUnreachable(d Directive) error {
+func (e *Env) reportUnreachable(d script.Directive) error {
 	ids, err := d.IDs()
 	if err != nil || len(ids) != 2 {
 		return fmt.Errorf("report-unreachable takes a leader and a peer")
@@ -671,7 +672,7 @@ func (e *Env) reportUnreachable(d Directive) error {
 // entries=(TERM/INDEX,..)]: hand a node a hand-made message, as a faulty or
 // malicious peer would. T is a type name (MsgApp) or a number, so that
 // unknown types can be sent too; entries are Normal entries with data "bad".
-func (e *Env) step(d Directive) error {
+func (e *Env) step(d script.Directive) error {
 	to, _, err := oneID(d)
 	if err != nil {
 		return err

@@ -1,4 +1,8 @@
-package rafttest
+// Package script reads and runs interaction scripts, the tests written as
+// a sequence of commands each followed by the output it must produce
+// (core/raft/testdata, core/sharding/testdata); a test supplies the
+// handler that carries a command out.
+package script
 
 import (
 	"fmt"
