@@ -35,7 +35,7 @@ var apiImports = []string{"core/tables", "core/tuple", "core/raft", "core/discov
 // shardingImports are the only picogo packages core/sharding may import: it
 // decides from the tables' rows and speaks the API, below core/governor and
 // core/node, which use it.
-var shardingImports = []string{"core/tuple", "core/schema", "core/tables", "core/api", "core/script"}
+var shardingImports = []string{"core/tuple", "core/schema", "core/tables", "core/api", "core/script", "internal/testscript"}
 
 // layering says why a file in dir (a folder relative to the module root)
 // may not import path, or "" if it may.

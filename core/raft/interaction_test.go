@@ -2,14 +2,13 @@ package raft_test
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/raft/rafttest"
-	"github.com/picogo/picogo/core/script"
+	"github.com/picogo/picogo/internal/testscript"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata scripts with the actual output")
@@ -30,25 +29,7 @@ func TestInteractions(t *testing.T) {
 			if strings.HasSuffix(file, "_mutant.txt") && !mutant.Enabled {
 				t.Skip("switches mutants on: needs -tags mutants")
 			}
-			text, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			env := rafttest.NewEnv(1)
-			out, bad, err := script.RunScript(string(text), env.Handle)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if *rewrite {
-				if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for _, m := range bad {
-				t.Errorf("%s:%d: %s\n--- expected:\n%s\n--- got:\n%s", file, m.Directive.Line, m.Directive.Cmd,
-					m.Directive.Expected, m.Got)
-			}
+			out := testscript.RunFile(t, file, *rewrite, rafttest.NewEnv(1).Handle)
 			if strings.Contains(out, "SAFETY") {
 				t.Errorf("%s: a safety check failed", file)
 			}

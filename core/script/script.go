@@ -1,7 +1,8 @@
 // Package script reads and runs interaction scripts, the tests written as
 // a sequence of commands each followed by the output it must produce
 // (core/raft/testdata, core/sharding/testdata); a test supplies the
-// handler that carries a command out.
+// handler that carries a command out. Running a script file as a test is
+// internal/testscript's.
 package script
 
 import (
@@ -185,3 +186,4 @@ func RunScript(text string, handle func(Directive) string) (string, []Mismatch, 
 	}
 	return b.String(), bad, nil
 }
+

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/picogo/picogo/core/script"
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/internal/testscript"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata scripts with the actual output")
@@ -37,25 +37,7 @@ func TestMoveScripts(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			text, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e := &moveEnv{t: t}
-			out, bad, err := script.RunScript(string(text), e.handle)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if *rewrite {
-				if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for _, m := range bad {
-				t.Errorf("%s:%d: %s\n--- expected:\n%s\n--- got:\n%s", file, m.Directive.Line, m.Directive.Cmd,
-					m.Directive.Expected, m.Got)
-			}
+			testscript.RunFile(t, file, *rewrite, (&moveEnv{t: t}).handle)
 		})
 	}
 }
