@@ -2,7 +2,6 @@ package raft_test
 
 import (
 	"flag"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,19 +19,13 @@ var rewrite = flag.Bool("rewrite", false, "rewrite testdata scripts with the act
 // The *_mutant.txt scripts switch deliberate bugs on, so they run only in a
 // -tags mutants build (make test runs both).
 func TestInteractions(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts in testdata/ (%v)", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			if strings.HasSuffix(file, "_mutant.txt") && !mutant.Enabled {
-				t.Skip("switches mutants on: needs -tags mutants")
-			}
-			out := testscript.RunFile(t, file, *rewrite, rafttest.NewEnv(1).Handle)
-			if strings.Contains(out, "SAFETY") {
-				t.Errorf("%s: a safety check failed", file)
-			}
-		})
-	}
+	testscript.RunDir(t, "testdata/*.txt", func(t *testing.T, file string) {
+		if strings.HasSuffix(file, "_mutant.txt") && !mutant.Enabled {
+			t.Skip("switches mutants on: needs -tags mutants")
+		}
+		out := testscript.RunFile(t, file, *rewrite, rafttest.NewEnv(1).Handle)
+		if strings.Contains(out, "SAFETY") {
+			t.Errorf("%s: a safety check failed", file)
+		}
+	})
 }

@@ -769,7 +769,9 @@ func TestFailoverAdoptsAStaleMember(t *testing.T) {
 // the tables still name it (they catch up after the promotion): the old
 // master, back and believing it is one, must not make the replicaset's new
 // reference Stale. Told it is a replica (Demote), it follows again.
-func TestPromotedMemberRefusesItsOldMaster(t *testing.T) {
+// promotedOverOne is two members: master 1 wrote {1: 2}; member 2, cut
+// off (still), has {1: 1} and was promoted as it is (a failover).
+func promotedOverOne(t *testing.T) *cluster {
 	c := start(t, Config{}, 2, false)
 	c.writeOK(1, 1, "a")
 	c.converged()
@@ -780,6 +782,11 @@ func TestPromotedMemberRefusesItsOldMaster(t *testing.T) {
 	c.collect()
 	d, _ := c.done(p)
 	require.Nil(t, d.Err)
+	return c
+}
+
+func TestPromotedMemberRefusesItsOldMaster(t *testing.T) {
+	c := promotedOverOne(t)
 	c.configure(2, Role{Master: 1, Peers: []uint64{1}}) // the tables lag
 	c.ms[2].cut = false
 	c.tick(c.m(1).cfg.RetryTicks + 1)
@@ -797,21 +804,11 @@ func TestPromotedMemberRefusesItsOldMaster(t *testing.T) {
 // follows 1 again and becomes writable once it has it (seed 1062: it kept
 // refusing 1's shipments, and every switchover timed out for good).
 func TestPromotedMemberFollowsItsDemotedOldMaster(t *testing.T) {
-	c := start(t, Config{}, 2, false)
-	c.writeOK(1, 1, "a")
-	c.converged()
-	c.ms[2].cut = true
-	c.writeOK(1, 2, "only on 1")
-	p := c.req()
-	c.m(2).Promote(p, c.m(2).VClock(), 10)
-	c.collect()
-	d, _ := c.done(p)
-	require.Nil(t, d.Err)
+	c := promotedOverOne(t)
 	c.ms[2].cut = false
-
 	at := c.m(1).Demote()
 	require.Equal(t, "{1: 2}", at.String())
-	p = c.req()
+	p := c.req()
 	c.m(2).Promote(p, at, 10*(c.m(1).cfg.RetryTicks+1))
 	require.False(t, c.m(2).Role().Writable, "read-only until it has what 1 had")
 	c.tick(2 * (c.m(1).cfg.RetryTicks + 1))

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,15 +30,9 @@ var rewrite = flag.Bool("rewrite", false, "rewrite testdata scripts with the act
 //	fence ID bucket=B [write]         what replicaset ID answers for bucket B
 //	ranges                            the ranges as they are
 func TestMoveScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts in testdata/ (%v)", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			testscript.RunFile(t, file, *rewrite, (&moveEnv{t: t}).handle)
-		})
-	}
+	testscript.RunDir(t, "testdata/*.txt", func(t *testing.T, file string) {
+		testscript.RunFile(t, file, *rewrite, (&moveEnv{t: t}).handle)
+	})
 }
 
 type moveEnv struct {

@@ -4,6 +4,8 @@ package testscript
 
 import (
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/picogo/picogo/core/script"
@@ -35,4 +37,17 @@ func RunFile(t testing.TB, file string, rewrite bool, handle func(script.Directi
 			m.Directive.Expected, m.Got)
 	}
 	return out
+}
+
+// RunDir runs each script file matching glob (there must be one) as a
+// subtest named after the file: run gets the subtest and the file.
+func RunDir(t *testing.T, glob string, run func(t *testing.T, file string)) {
+	t.Helper()
+	files, err := filepath.Glob(glob)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts match %s (%v)", glob, err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), func(t *testing.T) { run(t, file) })
+	}
 }
