@@ -19,8 +19,8 @@ type Params struct {
 	// several replicasets whose buckets move.
 	LateInstances  int
 	SecondTierLate int
-	Clients       int
-	Keys          int
+	Clients        int
+	Keys           int
 	// Tiers the cluster boots with; founding instances are in the first.
 	Tiers []tables.Tier
 	// Zones is how many failure-domain zones instances spread over.

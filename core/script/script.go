@@ -186,4 +186,3 @@ func RunScript(text string, handle func(Directive) string) (string, []Mismatch, 
 	}
 	return b.String(), bad, nil
 }
-
