@@ -347,12 +347,32 @@ func (p Params) tickOf(r *rand.Rand) int64 {
 	return int64(float64(p.Tick) * skew)
 }
 
+// livePeers are the --peer an operator gives an instance joining late: the
+// members that joined and have not left for good (the founders if none
+// has): a founder expelled meanwhile would leave it discovering for ever
+// (seed 1117).
+func (w *World) livePeers(self *instance) []string {
+	var out []string
+	for _, in := range w.instances {
+		if in != self && in.raftID != 0 && !in.terminated && !in.retired {
+			out = append(out, in.addr)
+		}
+	}
+	if len(out) == 0 {
+		return w.peers
+	}
+	return out
+}
+
 // runtimeInstance is what the instance's next start is: production's
 // configuration (runtime.NodeConfig), with the world's limits and passwords.
 func (in *instance) runtimeInstance() runtime.Instance {
 	w := in.w
 	admin, service := w.authOf()
 	peers := w.peers
+	if in.late {
+		peers = w.livePeers(in)
+	}
 	if in.spec.Peers != nil {
 		peers = in.spec.Peers
 	}

@@ -47,6 +47,8 @@ var foundSeeds = []uint64{
 	1344, // a retried join's phantom master was demoted at another's address (TestFailoverAwayFromAMasterThatNeverStarted)
 	788,  // a replica redirected a write to a taken-over address (TestTopologyAddressTakenOverByALaterJoin)
 	40,   // a tier drained of every weight by a drain then an expel (TestExpelOfADrainedReplicaset)
+	1647, // a sharded table created in a tier with no replicaset stayed pending for good, and every move with it (TestSchemaChangeWithNobodyToAsk)
+	1117, // a late instance knew only an expelled founder and discovered for ever (sim: late instances get live peers)
 	1062, // a member promoted by a failover that never committed refused its old master for good (TestPromotedMemberFollowsItsDemotedOldMaster)
 	103,  // a Stale member whose master was expelled waited for good (TestFailoverAdoptsAStaleMember)
 	399,  // two joins of one process (TestJoinRetriesCarryOneUUID)

@@ -30,12 +30,14 @@ func (p *planner) schemaChange() (Action, bool) {
 	r.read = append(r.read, keyOf(tables.TablePicoProperty, tables.PropPendingSchemaVersion))
 	a := ApplySchemaChange{SchemaVersion: ver, Commit: tables.DdlCommitOp(ver), Abort: tables.DdlAbortOp(ver)}
 	tiers := p.in.Topology.PendingSchemaTiers
+	away := false // a master not asked now that may come back
 	for _, rs := range p.replicasets {
 		if len(tiers) > 0 && !slices.Contains(tiers, rs.Tier) {
 			continue
 		}
 		m, ok := p.instance(rs.CurrentMasterID)
 		if !ok || !onlineBound(m) {
+			away = away || ok && !expelled(m)
 			continue
 		}
 		r.readReplicaset(rs)
@@ -50,7 +52,14 @@ func (p *planner) schemaChange() (Action, bool) {
 		a.RPCs = append(a.RPCs, RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: addr, Call: api.ApplySchemaChange{}})
 	}
 	if len(a.RPCs) == 0 {
-		return nil, false
+		if away {
+			return nil, false // one of them comes back first
+		}
+		// Nobody to ask: the change concerns tiers without a replicaset
+		// (a table created in a tier no instance has joined yet), or
+		// whose masters are all expelled. It commits as it is; a
+		// replicaset that appears meanwhile conflicts with the CaS.
+		r.read = append(r.read, rowKey{table: tables.TablePicoReplicaset})
 	}
 	a.Ranges = r.ranges()
 	return a, true

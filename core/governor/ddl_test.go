@@ -219,3 +219,42 @@ func TestSchemaChangeWithoutTiersAsksEveryone(t *testing.T) {
 	require.True(t, ok)
 	require.ElementsMatch(t, []string{"s1", "s3", "c1"}, a.(ApplySchemaChange).Masters)
 }
+
+// A change for a tier with no replicaset (no instance joined it yet), or
+// whose masters are all expelled, has nobody to ask: it commits, with the
+// whole _pico_replicaset in its predicate. One whose master is only away
+// (Offline, may come back) still waits for it. (Simulator seed 1647: a
+// sharded table created in an empty tier stayed pending for good, and
+// with it every move of buckets.)
+func TestSchemaChangeWithNobodyToAsk(t *testing.T) {
+	top := twoSets().tier("router", 1, false)
+	s := newSim(t, top, 1, withLearners(voters(1, 2, 3), 4))
+	require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(shardedDef("s", "router"), 0)).Err)
+	a := as[ApplySchemaChange](t, s.plan())
+	require.Empty(t, a.Masters)
+	require.Contains(t, a.Ranges, tables.Range{Table: tables.TablePicoReplicaset}, "a replicaset joining meanwhile conflicts")
+	s.run(5)
+	_, _, pending := s.store.PendingSchemaChange()
+	require.False(t, pending, "committed")
+	def, ok := s.store.TableByName("s")
+	require.True(t, ok)
+	require.True(t, def.Operable)
+
+	for _, c := range []struct {
+		name    string
+		grade   tables.Grade
+		waits   bool
+		comment string
+	}{
+		{"offline", off(1), true, "its master may come back: it is waited for"},
+		{"expelled", expd(1), false, "its master is gone for good"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			top := twoSets().tier("router", 1, false).add("x1", 5, "r3", c.grade, c.grade)
+			s := newSim(t, top, 1, withLearners(voters(1, 2, 3), 4))
+			require.Nil(t, s.store.ApplyOp(tables.PrepareCreateTableOp(shardedDef("s", "router"), 0)).Err)
+			_, ok := newPlanner(s.input()).schemaChange()
+			require.Equal(t, c.waits, !ok, c.comment)
+		})
+	}
+}
