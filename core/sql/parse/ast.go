@@ -56,6 +56,9 @@ type Query struct {
 	OrderBy []*OrderItem
 	Limit   Expr // nil if absent
 	Offset  Expr // nil if absent
+	// Options are the statement's OPTION (...): only a query that is a
+	// whole statement has them.
+	Options []*Option
 }
 
 // CTE is one `name [(cols)] AS (query)` of a WITH.
@@ -275,6 +278,22 @@ type Exists struct {
 	Query *Query
 }
 
+// Trim is `TRIM([LEADING|TRAILING|BOTH] [chars] FROM x)` or `TRIM(x)`.
+type Trim struct {
+	Pos
+	Kind  string // "", "LEADING", "TRAILING" or "BOTH"
+	Chars Expr   // nil if absent
+	X     Expr
+}
+
+// Substring is `SUBSTRING(x FROM start [FOR length])`; the comma form
+// substring(x, a, b) is an ordinary FuncCall.
+type Substring struct {
+	Pos
+	X, From Expr
+	For     Expr // nil if absent
+}
+
 // Subquery is a scalar `(query)`.
 type Subquery struct {
 	Pos
@@ -299,14 +318,16 @@ type Insert struct {
 	Columns    []string
 	Source     *Query
 	OnConflict string // "", "NOTHING", "REPLACE" or "FAIL"
+	Options    []*Option
 }
 
 // Update is `UPDATE t SET col = expr, ... [WHERE ...]`.
 type Update struct {
 	Pos
-	Table string
-	Set   []*Assignment
-	Where Expr
+	Table   string
+	Set     []*Assignment
+	Where   Expr
+	Options []*Option
 }
 
 // Assignment is one `col = expr` of an UPDATE.
@@ -319,8 +340,9 @@ type Assignment struct {
 // Delete is `DELETE FROM t [WHERE ...]`.
 type Delete struct {
 	Pos
-	Table string
-	Where Expr
+	Table   string
+	Where   Expr
+	Options []*Option
 }
 
 // Nullability is what a column definition says about NULL.
@@ -409,13 +431,14 @@ type CreateUser struct {
 	Method      string
 }
 
-// AlterUser is ALTER USER: a new password, LOGIN or NOLOGIN.
+// AlterUser is ALTER USER: a new password, LOGIN, NOLOGIN or a new name.
 type AlterUser struct {
 	Pos
 	Name     string
-	Action   string // "PASSWORD", "LOGIN" or "NOLOGIN"
+	Action   string // "PASSWORD", "LOGIN", "NOLOGIN" or "RENAME"
 	Password string // for PASSWORD
 	Method   string // for PASSWORD, as in CreateUser
+	NewName  string // for RENAME
 }
 
 // DropUser is DROP USER.
@@ -502,6 +525,8 @@ func (*Cast) expr()      {}
 func (*Case) expr()      {}
 func (*Exists) expr()    {}
 func (*Subquery) expr()  {}
+func (*Trim) expr()      {}
+func (*Substring) expr() {}
 
 // ---- Printing ----
 //
@@ -602,6 +627,7 @@ func (q *Query) String() string {
 	if q.Offset != nil {
 		b.WriteString(" OFFSET " + q.Offset.String())
 	}
+	b.WriteString(options(q.Options))
 	return b.String()
 }
 
@@ -769,13 +795,18 @@ func (e *Like) String() string {
 }
 
 func (f *FuncCall) String() string {
+	name := Ident(f.Name)
+	if f.Name == "trim" || f.Name == "substring" {
+		// Bare, these would read back as the special forms.
+		name = `"` + f.Name + `"`
+	}
 	switch {
 	case f.Star:
-		return Ident(f.Name) + "(*)"
+		return name + "(*)"
 	case f.Distinct:
-		return Ident(f.Name) + "(DISTINCT " + exprs(f.Args) + ")"
+		return name + "(DISTINCT " + exprs(f.Args) + ")"
 	}
-	return Ident(f.Name) + "(" + exprs(f.Args) + ")"
+	return name + "(" + exprs(f.Args) + ")"
 }
 
 func (c *Cast) String() string { return "CAST(" + c.X.String() + " AS " + c.Type.String() + ")" }
@@ -800,6 +831,30 @@ func (w *When) String() string { return "WHEN " + w.Cond.String() + " THEN " + w
 
 func (e *Exists) String() string   { return "EXISTS (" + e.Query.String() + ")" }
 func (e *Subquery) String() string { return "(" + e.Query.String() + ")" }
+
+func (e *Trim) String() string {
+	var b strings.Builder
+	b.WriteString("TRIM(")
+	if e.Kind != "" {
+		b.WriteString(e.Kind + " ")
+	}
+	if e.Chars != nil {
+		b.WriteString(e.Chars.String() + " ")
+	}
+	if e.Kind != "" || e.Chars != nil {
+		b.WriteString("FROM ")
+	}
+	b.WriteString(e.X.String() + ")")
+	return b.String()
+}
+
+func (e *Substring) String() string {
+	s := "SUBSTRING(" + e.X.String() + " FROM " + e.From.String()
+	if e.For != nil {
+		s += " FOR " + e.For.String()
+	}
+	return s + ")"
+}
 
 func (t *Type) String() string {
 	if len(t.Args) == 0 {
@@ -826,7 +881,7 @@ func (s *Insert) String() string {
 	if s.OnConflict != "" {
 		out += " ON CONFLICT DO " + s.OnConflict
 	}
-	return out
+	return out + options(s.Options)
 }
 
 func (s *Update) String() string {
@@ -841,6 +896,7 @@ func (s *Update) String() string {
 	if s.Where != nil {
 		b.WriteString(" WHERE " + s.Where.String())
 	}
+	b.WriteString(options(s.Options))
 	return b.String()
 }
 
@@ -851,7 +907,7 @@ func (s *Delete) String() string {
 	if s.Where != nil {
 		out += " WHERE " + s.Where.String()
 	}
-	return out
+	return out + options(s.Options)
 }
 
 func (c *ColumnDef) String() string {
@@ -946,6 +1002,9 @@ func (s *CreateUser) String() string {
 }
 
 func (s *AlterUser) String() string {
+	if s.Action == "RENAME" {
+		return "ALTER USER " + Ident(s.Name) + " RENAME TO " + Ident(s.NewName)
+	}
 	if s.Action == "PASSWORD" {
 		return "ALTER USER " + Ident(s.Name) + " WITH PASSWORD " + quoteString(s.Password) + method(s.Method)
 	}

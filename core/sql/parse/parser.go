@@ -11,11 +11,11 @@ import (
 var reserved = map[string]bool{}
 
 func init() {
-	for _, w := range strings.Fields(`ALL AND AS ASC BETWEEN BY CASE CAST CREATE
+	for _, w := range strings.Fields(`ALL AND AS ASC BETWEEN BOTH BY CASE CAST CREATE
 		DELETE DESC DISTINCT DISTRIBUTED DROP ELSE END ESCAPE EXCEPT EXISTS
 		EXPLAIN FALSE FROM FULL GRANT GROUP HAVING ILIKE IN INNER INSERT INTO IS
-		JOIN LEFT LIKE LIMIT NOT NULL OFFSET ON OPTION OR ORDER OUTER REVOKE
-		RIGHT SELECT SET TABLE THEN TO TRUE UNION UPDATE USING VALUES WHEN
+		JOIN LEADING LEFT LIKE LIMIT NOT NULL OFFSET ON OPTION OR ORDER OUTER REVOKE
+		RIGHT SELECT SET TABLE THEN TO TRAILING TRUE UNION UPDATE USING VALUES WHEN
 		WHERE WITH`) {
 		reserved[w] = true
 	}
@@ -261,7 +261,9 @@ func (p *parser) statement() Stmt {
 	t := p.peek()
 	switch {
 	case isKw(t, "SELECT"), isKw(t, "VALUES"), isKw(t, "WITH"), t.kind == tPunct && t.text == "(":
-		return p.query()
+		q := p.query()
+		q.Options = p.options()
+		return q
 	case isKw(t, "INSERT"):
 		return p.insert()
 	case isKw(t, "UPDATE"):
@@ -307,6 +309,7 @@ func (p *parser) insert() Stmt {
 			p.fail("NOTHING, REPLACE or FAIL")
 		}
 	}
+	s.Options = p.options()
 	return s
 }
 
@@ -333,6 +336,7 @@ func (p *parser) update() Stmt {
 	if p.acceptKw("WHERE") {
 		s.Where = p.expr()
 	}
+	s.Options = p.options()
 	return s
 }
 
@@ -343,6 +347,7 @@ func (p *parser) delete() Stmt {
 	if p.acceptKw("WHERE") {
 		s.Where = p.expr()
 	}
+	s.Options = p.options()
 	return s
 }
 
@@ -546,11 +551,14 @@ func (p *parser) alterUser() Stmt {
 		s.Action = "LOGIN"
 	case p.acceptKw("NOLOGIN"):
 		s.Action = "NOLOGIN"
+	case p.acceptKw("RENAME"):
+		p.expectKw("TO")
+		s.Action, s.NewName = "RENAME", p.name("user name")
 	case p.isKw("PASSWORD"):
 		s.Action = "PASSWORD"
 		s.Password, s.Method = p.password()
 	default:
-		p.fail("PASSWORD, LOGIN or NOLOGIN")
+		p.fail("PASSWORD, LOGIN, NOLOGIN or RENAME")
 	}
 	return s
 }
@@ -1034,6 +1042,10 @@ func (p *parser) primary() Expr {
 	}
 	first := p.name("expression")
 	switch {
+	case first == "trim" && t.kind == tIdent && p.isPunct("("):
+		return p.trim(t.pos)
+	case first == "substring" && t.kind == tIdent && p.isPunct("("):
+		return p.substring(t.pos)
 	case p.isPunct("("):
 		return p.call(t.pos, first)
 	case p.isPunct("."):
@@ -1041,6 +1053,58 @@ func (p *parser) primary() Expr {
 		return &ColumnRef{Pos: t.pos, Table: first, Column: p.name("column name")}
 	}
 	return &ColumnRef{Pos: t.pos, Column: first}
+}
+
+// trim reads what follows TRIM: ([LEADING|TRAILING|BOTH] [chars] FROM x)
+// or (x).
+func (p *parser) trim(at Pos) Expr {
+	p.expectPunct("(")
+	e := &Trim{Pos: at}
+	for _, k := range []string{"LEADING", "TRAILING", "BOTH"} {
+		if p.acceptKw(k) {
+			e.Kind = k
+			break
+		}
+	}
+	if !p.acceptKw("FROM") {
+		x := p.expr()
+		if p.acceptKw("FROM") {
+			e.Chars = x
+		} else if e.Kind != "" {
+			p.fail("FROM")
+		} else {
+			e.X = x
+		}
+	}
+	if e.X == nil {
+		e.X = p.expr()
+	}
+	p.expectPunct(")")
+	return e
+}
+
+// substring reads SUBSTRING(x FROM a [FOR b]), or the plain call
+// substring(x, ...).
+func (p *parser) substring(at Pos) Expr {
+	p.expectPunct("(")
+	if p.acceptPunct(")") {
+		return &FuncCall{Pos: at, Name: "substring"}
+	}
+	x := p.expr()
+	if p.acceptKw("FROM") {
+		e := &Substring{Pos: at, X: x, From: p.expr()}
+		if p.acceptKw("FOR") {
+			e.For = p.expr()
+		}
+		p.expectPunct(")")
+		return e
+	}
+	f := &FuncCall{Pos: at, Name: "substring", Args: []Expr{x}}
+	for p.acceptPunct(",") {
+		f.Args = append(f.Args, p.expr())
+	}
+	p.expectPunct(")")
+	return f
 }
 
 func (p *parser) call(at Pos, name string) Expr {
