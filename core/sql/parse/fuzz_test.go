@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,18 @@ func FuzzParse(f *testing.F) {
 // keeps them fixed.
 var fuzzFindings = []string{
 	"CREATE TABLE A(PRIMARY KEY(A))", // no columns: the printer wrote "(, PRIMARY KEY"
+	// Parsed within the recursion limit, but its parenthesized print did
+	// not: the tree-depth limit now rejects it.
+	"SELECT " + strings.Repeat("- ", maxDepth*6/10) + "1",
+	"SELECT " + strings.Repeat("NOT ", maxDepth*6/10) + "1",
+	"SELECT " + strings.Repeat("1 + ", maxDepth*6/10) + "1",
+	"SELECT " + strings.Repeat("- ", maxTreeDepth-10) + "1",
+	"SELECT " + strings.Repeat("NOT ", maxTreeDepth-10) + "1",
+	"SELECT " + strings.Repeat("1 + ", maxTreeDepth-10) + "1",
+	"SELECT " + strings.Repeat("(SELECT ", maxTreeDepth/5) + "1" + strings.Repeat(")", maxTreeDepth/5),
+	"SELECT " + strings.Repeat("EXISTS (SELECT ", maxTreeDepth/5) + "1" + strings.Repeat(")", maxTreeDepth/5),
+	"SELECT 1 FROM " + strings.Repeat("(SELECT 1 FROM ", maxTreeDepth/5) + "t" + strings.Repeat(")", maxTreeDepth/5),
+	strings.Repeat("EXPLAIN ", maxDepth*6/10) + "SELECT 1",
 }
 
 func TestFuzzFindings(t *testing.T) {

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -369,14 +370,28 @@ var syntaxErrors = []struct{ in, want string }{
 	{"SELECT SUBSTRING(a FROM 1 FOR)", `syntax error at line 1, column 30: expected expression, found ")"`},
 	{"SELECT 1 UNION", `syntax error at line 1, column 15: expected SELECT, VALUES or "(", found end of input`},
 	{"SELECT 1;;\nSELECT FROM", `syntax error at line 2, column 8: expected expression, found "FROM"`},
-	{"SELECT " + strings.Repeat("(", 1000) + "1" + strings.Repeat(")", 1000), `syntax error at line 1, column 507: nesting too deep`},
-	{"SELECT " + strings.Repeat("- ", 1000) + "1", `syntax error at line 1, column 1006: nesting too deep`},
-	{"SELECT " + strings.Repeat("NOT ", 1000) + "1", `syntax error at line 1, column 2004: nesting too deep`},
-	{"SELECT 1 FROM " + strings.Repeat("(SELECT 1 FROM ", 1000), `syntax error at line 1, column 7493: nesting too deep`},
+}
+
+// Nesting limits: the recursion limit stops the parser before the stack
+// grows without bound; the tree-depth limit keeps every accepted tree's
+// printed form within the recursion limit.
+var nestingErrors = []struct{ in, want string }{
+	{"SELECT " + strings.Repeat("(", maxDepth) + "1" + strings.Repeat(")", maxDepth),
+		fmt.Sprintf("syntax error at line 1, column %d: nesting too deep", 7+maxDepth)},
+	{"SELECT " + strings.Repeat("- ", maxDepth) + "1",
+		fmt.Sprintf("syntax error at line 1, column %d: nesting too deep", 2*maxDepth+6)},
+	{"SELECT " + strings.Repeat("NOT ", maxDepth) + "1",
+		fmt.Sprintf("syntax error at line 1, column %d: nesting too deep", 4*maxDepth+4)},
+	{"SELECT 1 FROM " + strings.Repeat("(SELECT 1 FROM ", maxDepth),
+		fmt.Sprintf("syntax error at line 1, column %d: nesting too deep", 15*maxDepth-7)},
+	{"SELECT 1;\nSELECT " + strings.Repeat("NOT ", maxTreeDepth) + "1",
+		"syntax error at line 2, column 1: statement nests too deep"},
+	{"SELECT " + strings.Repeat("1 + ", maxTreeDepth) + "1",
+		"syntax error at line 1, column 1: statement nests too deep"},
 }
 
 func TestSyntaxErrors(t *testing.T) {
-	for _, c := range syntaxErrors {
+	for _, c := range append(syntaxErrors, nestingErrors...) {
 		_, err := Parse(c.in)
 		if err == nil {
 			t.Errorf("%q parsed", c.in)

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -21,9 +22,17 @@ func init() {
 	}
 }
 
-// maxDepth bounds nesting, so that hostile input gets an error rather than
-// exhausting the stack.
-const maxDepth = 500
+// maxDepth bounds the parser's recursion, so that hostile input gets an
+// error rather than exhausting the stack. maxTreeDepth bounds the depth of
+// the tree a statement parses to: the printer parenthesizes, so a tree's
+// printed form can nest more than the text it came from (NOT NOT x prints
+// as (NOT (NOT x))), and it must stay within maxDepth to parse back. Each
+// level of a tree costs at most two levels of recursion to parse from its
+// printed form.
+const (
+	maxDepth     = 10000
+	maxTreeDepth = 4000
+)
 
 // Parse parses statements separated by semicolons; empty statements (a
 // trailing semicolon, say) are skipped.
@@ -43,7 +52,12 @@ func Parse(src string) ([]Stmt, error) {
 				return
 			}
 			p.qmarks = 0
-			stmts = append(stmts, p.statement())
+			at := p.peek().pos
+			s := p.statement()
+			if treeDepth(reflect.ValueOf(s), 0) > maxTreeDepth {
+				p.errorAt(at, "statement nests too deep")
+			}
+			stmts = append(stmts, s)
 			if p.peek().kind != tEOF && !p.isPunct(";") {
 				p.fail(`";" or end of input`)
 			}
@@ -80,11 +94,52 @@ func ParseExpr(src string) (Expr, error) {
 		if p.peek().kind != tEOF {
 			p.fail("end of input")
 		}
+		if treeDepth(reflect.ValueOf(e), 0) > maxTreeDepth {
+			p.errorAt(e.Position(), "expression nests too deep")
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// treeDepth measures how deep nodes nest below v, counting each pointer
+// to a node; it stops counting past maxTreeDepth.
+func treeDepth(v reflect.Value, d int) int {
+	if d > maxTreeDepth {
+		return d
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		if !v.IsNil() {
+			return treeDepth(v.Elem(), d)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return treeDepth(v.Elem(), d+1)
+		}
+	case reflect.Slice:
+		max := d
+		for i := 0; i < v.Len(); i++ {
+			max = maxInt(max, treeDepth(v.Index(i), d))
+		}
+		return max
+	case reflect.Struct:
+		max := d
+		for i := 0; i < v.NumField(); i++ {
+			max = maxInt(max, treeDepth(v.Field(i), d))
+		}
+		return max
+	}
+	return d
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 type parser struct {
