@@ -16,9 +16,19 @@
 // grammar alone can decide, such as integer literals that fit no 64-bit
 // integer.
 //
-// Identifiers follow PostgreSQL, as Picodata does: unquoted names fold to
-// lower case, "quoted" names keep their case and may hold any character,
-// with "" standing for one quote. Keywords are case-insensitive.
+// Identifiers follow PostgreSQL, as current Picodata does (its older
+// releases folded to upper case instead): unquoted names fold to lower
+// case, "quoted" names keep their case and may hold any character, with ""
+// standing for one quote. Keywords are case-insensitive, in ASCII only. A
+// few keywords are reserved (see reserved in parser.go) and can be names
+// only when quoted; the printer quotes them.
+//
+// The grammar is a little wider than Picodata's where the rest can be left
+// to the binder: a SELECT may lack FROM, CREATE TABLE may lack a PRIMARY KEY
+// or a distribution, and OPTION (...) takes any option name. It is not
+// wider where Picodata's model differs from PostgreSQL's: privileges are
+// READ, WRITE, CREATE, ALTER, DROP, SESSION, USAGE and EXECUTE, not
+// SELECT, INSERT, UPDATE and DELETE.
 //
 // The package is pure and a leaf: it imports no other picogo package, and
 // it never panics on any input — a malformed or hostile text yields an

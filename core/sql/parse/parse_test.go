@@ -405,3 +405,29 @@ func TestSyntaxErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParseExpr(t *testing.T) {
+	e, err := ParseExpr("a + b * 2 >= 10 OR c IS NULL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.String(), "(((a + (b * 2)) >= 10) OR (c IS NULL))"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if _, err := ParseExpr("a b"); err == nil || err.Error() != `syntax error at line 1, column 3: expected end of input, found "b"` {
+		t.Fatalf("trailing token: %v", err)
+	}
+}
+
+// The printer quotes what would not read back as the same name.
+func TestIdent(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"a", "a"}, {"a_1", "a_1"}, {"_x", "_x"}, {"A", `"A"`}, {"1a", `"1a"`},
+		{"select", `"select"`}, {"leading", `"leading"`}, {"name", "name"},
+		{`a"b`, `"a""b"`}, {"a b", `"a b"`}, {"é", `"é"`},
+	} {
+		if got := Ident(c.in); got != c.want {
+			t.Errorf("Ident(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
