@@ -409,6 +409,7 @@ type CreateIndex struct {
 	IfNotExists bool
 	Name        string
 	Table       string
+	Using       string // "", "tree", "hash", "rtree" or "bitset"
 	Columns     []string
 	Options     []*Option
 }
@@ -982,7 +983,7 @@ func (s *CreateIndex) String() string {
 		u = "UNIQUE "
 	}
 	return "CREATE " + u + "INDEX " + ifNotExists(s.IfNotExists) + Ident(s.Name) +
-		" ON " + Ident(s.Table) + " (" + idents(s.Columns) + ")" + options(s.Options)
+		" ON " + Ident(s.Table) + method(s.Using) + " (" + idents(s.Columns) + ")" + options(s.Options)
 }
 
 func (s *DropIndex) String() string {

@@ -118,6 +118,7 @@ var canonical = []struct{ in, want string }{
 	{"CREATE UNIQUE INDEX IF NOT EXISTS i ON t (a, b) OPTION (TIMEOUT = 2)",
 		"CREATE UNIQUE INDEX IF NOT EXISTS i ON t (a, b) OPTION (TIMEOUT = 2)"},
 	{"CREATE INDEX i ON t (a)", "CREATE INDEX i ON t (a)"},
+	{"CREATE INDEX i ON t USING Hash (a, b)", "CREATE INDEX i ON t USING hash (a, b)"},
 	{"DROP INDEX IF EXISTS i", "DROP INDEX IF EXISTS i"},
 	{"DROP INDEX i", "DROP INDEX i"},
 	// Users, roles, privileges.
@@ -368,6 +369,7 @@ var syntaxErrors = []struct{ in, want string }{
 	{"DROP TABLE t OPTION (TIMEOUT = 'x')", `syntax error at line 1, column 32: expected number or parameter, found "'x'"`},
 	{"SELECT TRIM(LEADING a)", `syntax error at line 1, column 22: expected FROM, found ")"`},
 	{"SELECT SUBSTRING(a FROM 1 FOR)", `syntax error at line 1, column 30: expected expression, found ")"`},
+	{"CREATE INDEX i ON t USING btree (a)", `syntax error at line 1, column 27: expected tree, hash, rtree or bitset, found "btree"`},
 	{"SELECT 1 UNION", `syntax error at line 1, column 15: expected SELECT, VALUES or "(", found end of input`},
 	{"SELECT 1;;\nSELECT FROM", `syntax error at line 2, column 8: expected expression, found "FROM"`},
 }

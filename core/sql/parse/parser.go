@@ -571,6 +571,17 @@ func (p *parser) createIndex(at Pos, unique bool) Stmt {
 	s.Name = p.name("index name")
 	p.expectKw("ON")
 	s.Table = p.name("table name")
+	if p.acceptKw("USING") {
+		for _, m := range []string{"TREE", "HASH", "RTREE", "BITSET"} {
+			if p.acceptKw(m) {
+				s.Using = strings.ToLower(m)
+				break
+			}
+		}
+		if s.Using == "" {
+			p.fail("tree, hash, rtree or bitset")
+		}
+	}
 	s.Columns = p.nameList("column name")
 	s.Options = p.options()
 	return s
