@@ -294,6 +294,13 @@ type Substring struct {
 	For     Expr // nil if absent
 }
 
+// Row is a parenthesized list of two or more expressions, `(a, b)`, as in
+// `(a, b) IN (SELECT x, y FROM t)`.
+type Row struct {
+	Pos
+	Items []Expr
+}
+
 // Subquery is a scalar `(query)`.
 type Subquery struct {
 	Pos
@@ -528,6 +535,7 @@ func (*Exists) expr()    {}
 func (*Subquery) expr()  {}
 func (*Trim) expr()      {}
 func (*Substring) expr() {}
+func (*Row) expr()       {}
 
 // ---- Printing ----
 //
@@ -832,6 +840,7 @@ func (w *When) String() string { return "WHEN " + w.Cond.String() + " THEN " + w
 
 func (e *Exists) String() string   { return "EXISTS (" + e.Query.String() + ")" }
 func (e *Subquery) String() string { return "(" + e.Query.String() + ")" }
+func (e *Row) String() string      { return "(" + exprs(e.Items) + ")" }
 
 func (e *Trim) String() string {
 	var b strings.Builder

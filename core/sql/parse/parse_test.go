@@ -63,6 +63,8 @@ var canonical = []struct{ in, want string }{
 	{"SELECT EXISTS (SELECT 1 FROM t WHERE t.a = u.a)", "SELECT EXISTS (SELECT 1 FROM t WHERE (t.a = u.a))"},
 	{"SELECT (SELECT max(a) FROM t) + 1", "SELECT ((SELECT max(a) FROM t) + 1)"},
 	{"SELECT ((a))", "SELECT a"},
+	{"SELECT (a, b + 1) = (1, 2), (a, b) IN ((1, 2), (3, 4)), (a, b) NOT IN (SELECT x, y FROM t)",
+		"SELECT ((a, (b + 1)) = (1, 2)), ((a, b) IN ((1, 2), (3, 4))), ((a, b) NOT IN (SELECT x, y FROM t))"},
 	{"SELECT TRIM(a), trim(LEADING FROM a), TRIM(TRAILING 'x' FROM a), TRIM(both ' ' || 'y' FROM a), TRIM('z' FROM a)",
 		"SELECT TRIM(a), TRIM(LEADING FROM a), TRIM(TRAILING 'x' FROM a), TRIM(BOTH (' ' || 'y') FROM a), TRIM('z' FROM a)"},
 	{"SELECT SUBSTRING(a FROM 2), substring(a from 1 + 1 for 3), substring(a, 2, 3), substring()",

@@ -1075,6 +1075,13 @@ func (p *parser) primary() Expr {
 			return s
 		}
 		e := p.expr()
+		if p.isPunct(",") {
+			r := &Row{Pos: t.pos, Items: []Expr{e}}
+			for p.acceptPunct(",") {
+				r.Items = append(r.Items, p.expr())
+			}
+			e = r
+		}
 		p.expectPunct(")")
 		return e
 	case tIdent:
