@@ -84,7 +84,7 @@ func lex(src string) ([]token, *Error) {
 	}
 }
 
-// threeOps and twoOps are the operators longer than one byte.
+// twoOps are the operators two bytes long.
 var twoOps = []string{"<=", ">=", "<>", "!=", "||", "::"}
 
 func isIdentStart(r rune) bool { return r == '_' || unicode.IsLetter(r) }

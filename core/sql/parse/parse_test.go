@@ -333,6 +333,9 @@ var syntaxErrors = []struct{ in, want string }{
 	// FORM is taken for an alias, as PostgreSQL would.
 	{"SELECT a FORM t", `syntax error at line 1, column 15: expected ";" or end of input, found "t"`},
 	{"SELECT a FROM t WHRE a = 1", `syntax error at line 1, column 22: expected ";" or end of input, found "a"`},
+	{"DELETE FORM t", `syntax error at line 1, column 8: expected FROM, found "FORM"`},
+	{"SELECT a\nFROM t\nWHERE a = = 1", `syntax error at line 3, column 11: expected expression, found "="`},
+	{"INSERT INTO t (a, b VALUES (1)", `syntax error at line 1, column 21: expected ")", found "VALUES"`},
 	{"DELETE t", `syntax error at line 1, column 8: expected FROM, found "t"`},
 	{"SELECT a FROM t WHERE", `syntax error at line 1, column 22: expected expression, found end of input`},
 	{"SELECT a,\n  FROM t", `syntax error at line 2, column 3: expected expression, found "FROM"`},
