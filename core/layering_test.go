@@ -9,6 +9,9 @@
 // those whose values travel in requests (core/tables, core/tuple,
 // core/raft, core/discovery, core/vclock).
 //
+// The SQL parser, core/sql/parse, is a leaf too: it imports no picogo
+// package, so that anything may read SQL without pulling in the database.
+//
 // The guard reads the imports of every Go file in the module, tests included.
 package core_test
 
@@ -51,6 +54,8 @@ func layering(dir, path string) string {
 	case under(dir, "core/sharding") && !slices.Contains(shardingImports, rel):
 		return fmt.Sprintf("core/sharding sits below the governor and the node: of picogo's packages it imports only %s",
 			strings.Join(shardingImports, ", "))
+	case under(dir, "core/sql/parse"):
+		return "core/sql/parse is a leaf: it imports no picogo package"
 	case rel == "core/node" && !slices.ContainsFunc(nodeImporters, func(p string) bool { return under(dir, p) }):
 		return fmt.Sprintf("only %s run an instance and import core/node; a client uses core/api",
 			strings.Join(nodeImporters, ", "))
@@ -150,6 +155,9 @@ func TestLayeringRules(t *testing.T) {
 		{"core/sharding", module + "/core/tables", false},
 		{"core/sharding", module + "/core/governor", true},
 		{"core/sharding", "github.com/spaolacci/murmur3", false},
+		{"core/sql/parse", module + "/core/tuple", true},
+		{"core/sql/parse", module + "/core/api", true},
+		{"core/sql/parse", "strings", false},
 	} {
 		if got := layering(c.dir, c.path) != ""; got != c.bad {
 			t.Errorf("%s importing %s: flagged %v, want %v", c.dir, c.path, got, c.bad)
