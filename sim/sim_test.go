@@ -49,6 +49,7 @@ var foundSeeds = []uint64{
 	40,   // a tier drained of every weight by a drain then an expel (TestExpelOfADrainedReplicaset)
 	1647, // a sharded table created in a tier with no replicaset stayed pending for good, and every move with it (TestSchemaChangeWithNobodyToAsk)
 	1117, // a late instance knew only an expelled founder and discovered for ever (sim: late instances get live peers)
+	4635, // the check, not picogo: a restarted instance's engine held a table whose commit its Raft log had not applied again yet (schemaCommitted)
 	1062, // a member promoted by a failover that never committed refused its old master for good (TestPromotedMemberFollowsItsDemotedOldMaster)
 	103,  // a Stale member whose master was expelled waited for good (TestFailoverAdoptsAStaleMember)
 	399,  // two joins of one process (TestJoinRetriesCarryOneUUID)
