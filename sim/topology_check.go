@@ -334,16 +334,7 @@ func ownedCounts(bs []node.BucketRange) map[string]uint64 {
 // not expelled, by weight (as the governor plans it); the replicasets it
 // gives none are left out.
 func goal(top tables.Topology, tier tables.Tier) map[string]uint64 {
-	var targets []sharding.Target
-	for _, rs := range top.Replicasets {
-		if rs.Tier != tier.Name {
-			continue
-		}
-		ready := rs.State == tables.ReplicasetReady && slices.ContainsFunc(top.Instances, func(i tables.Instance) bool {
-			return i.ReplicasetID == rs.ReplicasetID && i.Current.Variant != tables.GradeExpelled && i.Target.Variant != tables.GradeExpelled
-		})
-		targets = append(targets, sharding.Target{ID: rs.ReplicasetID, Weight: rs.Weight, Ready: ready})
-	}
+	targets := sharding.Targets(top, tier.Name)
 	out := map[string]uint64{}
 	for id, n := range sharding.Goal(tier.BucketCount, targets) {
 		if n > 0 {

@@ -1,8 +1,6 @@
 package governor
 
 import (
-	"slices"
-
 	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/tables"
 )
@@ -18,16 +16,7 @@ import (
 // off a replicaset whose master is down, which no copy can do, and back
 // once it returns; moves wait for masters instead (rebalance.go).
 func (p *planner) shardingTargets(tier string) []sharding.Target {
-	var out []sharding.Target
-	for _, rs := range p.replicasets {
-		if rs.Tier != tier {
-			continue
-		}
-		out = append(out, sharding.Target{ID: rs.ReplicasetID, Weight: rs.Weight,
-			Ready: rs.State == tables.ReplicasetReady && slices.ContainsFunc(p.members(rs.ReplicasetID),
-				func(i tables.Instance) bool { return !expelled(i) })})
-	}
-	return out
+	return sharding.Targets(p.in.Topology, tier)
 }
 
 // bucketRanges are a tier's _pico_bucket rows.

@@ -18,9 +18,29 @@ type Target struct {
 	Ready  bool    // may receive buckets: it reached the replication factor and has a master
 }
 
-// owns reports whether t may own buckets: it is ready and has a positive,
+// Targets are tier's replicasets as the plan sees them: ready when the
+// replicaset is ready and has a member not expelled (one whose members are
+// all gone can neither receive buckets nor keep them). The governor plans
+// with them; expel and drain check against them.
+func Targets(top tables.Topology, tier string) []Target {
+	var out []Target
+	for _, rs := range top.Replicasets {
+		if rs.Tier != tier {
+			continue
+		}
+		out = append(out, Target{ID: rs.ReplicasetID, Weight: rs.Weight,
+			Ready: rs.State == tables.ReplicasetReady && slices.ContainsFunc(top.Instances, func(i tables.Instance) bool {
+				return i.ReplicasetID == rs.ReplicasetID &&
+					i.Current.Variant != tables.GradeExpelled && i.Target.Variant != tables.GradeExpelled
+			})})
+	}
+	slices.SortFunc(out, func(a, b Target) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Owns reports whether t may own buckets: it is ready and has a positive,
 // finite weight (a negative or NaN weight counts as 0).
-func (t Target) owns() bool {
+func (t Target) Owns() bool {
 	return t.Ready && t.Weight > 0 && !math.IsInf(t.Weight, 0)
 }
 
@@ -43,7 +63,7 @@ func Goal(count uint64, targets []Target) map[string]uint64 {
 	var shares []share
 	total := new(big.Rat)
 	for _, t := range targets {
-		if !t.owns() {
+		if !t.Owns() {
 			continue
 		}
 		w := new(big.Rat).SetFloat64(t.Weight)
@@ -298,7 +318,7 @@ func Plan(tier string, count uint64, ranges []tables.BucketRange, targets []Targ
 	}
 	for _, r := range rs {
 		if r.State == tables.BucketSending {
-			if t, ok := byID[r.Destination]; ok && t.owns() {
+			if t, ok := byID[r.Destination]; ok && t.Owns() {
 				return Copy{Range: r}
 			}
 			return Rollback{Range: r}

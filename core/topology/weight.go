@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/picogo/picogo/core/sharding"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -43,9 +44,8 @@ func PlanWeight(t tables.Topology, clusterID, requested, replicaset string, weig
 // own buckets: ready, with a weight above 0 and a member not expelled (as
 // the governor's rebalancing counts them).
 func otherWeighted(t tables.Topology, rs tables.Replicaset) bool {
-	return slices.ContainsFunc(t.Replicasets, func(o tables.Replicaset) bool {
-		return o.ReplicasetID != rs.ReplicasetID && o.Tier == rs.Tier && o.State == tables.ReplicasetReady && o.Weight > 0 &&
-			slices.ContainsFunc(t.Instances, func(i tables.Instance) bool { return i.ReplicasetID == o.ReplicasetID && !expelled(i) })
+	return slices.ContainsFunc(sharding.Targets(t, rs.Tier), func(o sharding.Target) bool {
+		return o.ID != rs.ReplicasetID && o.Owns()
 	})
 }
 
