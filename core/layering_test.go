@@ -11,6 +11,9 @@
 //
 // The SQL parser, core/sql/parse, is a leaf too: it imports no picogo
 // package, so that anything may read SQL without pulling in the database.
+// core/sql/value, the semantics of SQL values, sits just above core/tuple:
+// it imports no other picogo package (not the parser: the executor, the
+// planner and tests alike call it with plain values).
 //
 // The guard reads the imports of every Go file in the module, tests included.
 package core_test
@@ -56,6 +59,8 @@ func layering(dir, path string) string {
 			strings.Join(shardingImports, ", "))
 	case under(dir, "core/sql/parse"):
 		return "core/sql/parse is a leaf: it imports no picogo package"
+	case under(dir, "core/sql/value") && rel != "core/tuple":
+		return "core/sql/value sits just above core/tuple: of picogo's packages it imports only core/tuple"
 	case rel == "core/node" && !slices.ContainsFunc(nodeImporters, func(p string) bool { return under(dir, p) }):
 		return fmt.Sprintf("only %s run an instance and import core/node; a client uses core/api",
 			strings.Join(nodeImporters, ", "))
@@ -158,6 +163,10 @@ func TestLayeringRules(t *testing.T) {
 		{"core/sql/parse", module + "/core/tuple", true},
 		{"core/sql/parse", module + "/core/api", true},
 		{"core/sql/parse", "strings", false},
+		{"core/sql/value", module + "/core/tuple", false},
+		{"core/sql/value", module + "/core/sql/parse", true},
+		{"core/sql/value", module + "/core/schema", true},
+		{"core/sql/value", "github.com/cockroachdb/apd/v3", false},
 	} {
 		if got := layering(c.dir, c.path) != ""; got != c.bad {
 			t.Errorf("%s importing %s: flagged %v, want %v", c.dir, c.path, got, c.bad)

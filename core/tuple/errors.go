@@ -35,6 +35,7 @@ import "fmt"
 //	  39  FIELD_MISSING                tuple shorter than its format's last non-nullable field
 //	                                   (Tarantool 2.6 calls it MIN_FIELD_COUNT)
 //	  41  MORE_THAN_ONE_TUPLE          get, delete or update through a non-unique index
+//	  42  ACCESS_DENIED                SQL: a statement the caller has no privilege for
 //	  72  ITERATOR_TYPE                unknown iterator
 //	  85  INDEX_EXISTS                 create_index of a name or id that exists
 //	  94  CANT_UPDATE_PRIMARY_KEY      update that changes a primary key field
@@ -43,6 +44,34 @@ import "fmt"
 //	 148  NO_SUCH_INDEX_NAME           unknown index name
 //	 160  UPDATE_DECIMAL_OVERFLOW      decimal "+"/"-" beyond 38 digits
 //	 201  NO_SUCH_FIELD_NAME           update of a field name not in the format
+//
+// SQL (core/sql/...). Where Tarantool has a code for the failure its number
+// is used; Tarantool reports division by zero and integer overflow as
+// ER_SQL_EXECUTE (159) with a message, and has no code for the others, so
+// those take numbers of their own (10100 and up, above Picodata's 100xx
+// codes in core/api):
+//
+//	  23  FIELD_TYPE                   NULL into a NOT NULL column (CodeSQLNotNull)
+//	  36  NO_SUCH_SPACE                unknown table (CodeSQLUnknownTable)
+//	  42  ACCESS_DENIED                no privilege for the statement (CodeSQLPermissionDenied)
+//	  51  NO_SUCH_FUNCTION             unknown SQL function
+//	 171  SQL_TYPE_MISMATCH            operand of the wrong type (1 + 'a', 'a' < 1, NOT 5,
+//	                                   ABS('x')); unknown type name in a cast or a column
+//	 176  SQL_CANT_RESOLVE_FIELD       unknown column
+//	 179  SQL_SYNTAX_WITH_POS          syntax error (line, column, what was expected)
+//	 202  FUNC_WRONG_ARG_COUNT         SQL function or aggregate called with a wrong number
+//	                                   of arguments
+//	10100 SQL_DIVISION_BY_ZERO         x / 0, x % 0
+//	10101 SQL_INTEGER_OVERFLOW         integer result outside [-2^63, 2^64)
+//	10102 SQL_DECIMAL_OVERFLOW         decimal result of 10^38 or more
+//	10103 SQL_INVALID_CAST             CAST of a value to a type it cannot become
+//	                                   (CAST('x' AS INTEGER), CAST(true AS UUID), 1e30::int)
+//	10104 SQL_AMBIGUOUS_COLUMN         a column name several sources of the query have
+//	10105 SQL_MOTION_LIMIT             a motion (data moved between replicasets for a query)
+//	                                   over its row limit
+//	10106 SQL_INVALID_ARGUMENT         a function argument of the right type but a wrong
+//	                                   value (a negative SUBSTRING length, an ESCAPE of
+//	                                   two characters)
 const (
 	CodeIllegalParams         uint32 = 1
 	CodeTupleFound            uint32 = 3
@@ -68,6 +97,7 @@ const (
 	CodeExactFieldCount       uint32 = 38
 	CodeFieldMissing          uint32 = 39
 	CodeMoreThanOneTuple      uint32 = 41
+	CodeAccessDenied          uint32 = 42
 	CodeIteratorType          uint32 = 72
 	CodeIndexExists           uint32 = 85
 	CodeCantUpdatePrimaryKey  uint32 = 94
@@ -76,6 +106,25 @@ const (
 	CodeNoSuchIndexName       uint32 = 148
 	CodeUpdateDecimalOverflow uint32 = 160
 	CodeNoSuchFieldName       uint32 = 201
+)
+
+// SQL error codes (see the table above).
+const (
+	CodeSQLNotNull                 = CodeFieldType
+	CodeSQLUnknownTable            = CodeNoSuchSpace
+	CodeSQLPermissionDenied        = CodeAccessDenied
+	CodeSQLUnknownFunction  uint32 = 51
+	CodeSQLTypeMismatch     uint32 = 171
+	CodeSQLUnknownColumn    uint32 = 176
+	CodeSQLSyntax           uint32 = 179
+	CodeSQLWrongArgCount    uint32 = 202
+	CodeSQLDivisionByZero   uint32 = 10100
+	CodeSQLIntegerOverflow  uint32 = 10101
+	CodeSQLDecimalOverflow  uint32 = 10102
+	CodeSQLInvalidCast      uint32 = 10103
+	CodeSQLAmbiguousColumn  uint32 = 10104
+	CodeSQLMotionLimit      uint32 = 10105
+	CodeSQLInvalidArgument  uint32 = 10106
 )
 
 // Error is a deterministic failure of an operation on data: the same on
