@@ -33,6 +33,8 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 		return decodeOne[vclock.VClock](req, values)
 	case api.BucketExport:
 		return decodeOne[api.BucketPage](req, values)
+	case api.SQL, api.SQLLocal, api.SQLInsert:
+		return decodeOne[api.SQLResult](req, values)
 	}
 	if _, ok := req.(api.SnapshotNextChunk); ok {
 		if len(values) != 1 {

@@ -68,6 +68,9 @@ const (
 	// (vshard's TRANSFER_IS_IN_PROGRESS): a write waits and retries; reads
 	// are served. Nothing was done.
 	CodeBucketMoving uint32 = 10041
+	// CodeDdlAborted: an SQL schema change was aborted by the governor (a
+	// master could not apply it).
+	CodeDdlAborted uint32 = 10042
 )
 
 // Retriable reports whether a request that failed with code may succeed if

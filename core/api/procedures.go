@@ -81,6 +81,9 @@ var Procedures = []Procedure{
 	{BucketExport{}, Admin},
 	{BucketImport{}, Admin},
 	{BucketDelete{}, Admin},
+	{SQL{}, Public},
+	{SQLLocal{}, Admin},
+	{SQLInsert{}, Admin},
 }
 
 // ArgError is argument i (from 0) named name that is not what the

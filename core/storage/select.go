@@ -143,3 +143,9 @@ func (e *Engine) iterate(table, id uint32, key []any, it Iterator, fn func(tuple
 	}
 	return nil
 }
+
+// Each calls fn with every tuple of the table in primary key order until
+// fn returns false, without gathering them first (what SQL's scans read).
+func (e *Engine) Each(table uint32, fn func(tuple.Tuple) bool) *tuple.Error {
+	return e.iterate(table, 0, nil, IterALL, fn)
+}

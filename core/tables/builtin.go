@@ -22,6 +22,7 @@ const (
 	PrivRead   = "read"
 	PrivWrite  = "write"
 	PrivCreate = "create"
+	PrivDrop   = "drop"
 )
 
 // BuiltinUsers are the rows every cluster starts with: guest, admin, the
