@@ -256,9 +256,20 @@ func (a *avgAgg) Result() (any, *tuple.Error) {
 		f, _ := new(big.Float).SetInt(a.intTotal()).Float64()
 		return (f + a.f) / float64(a.count), nil
 	}
-	sum, err := a.total()
-	if err != nil {
-		return nil, err
+	var sum any
+	if a.hasDecimal {
+		var err *tuple.Error
+		if sum, err = a.total(); err != nil {
+			return nil, err
+		}
+	} else {
+		// The exact integer total, even beyond the integer range.
+		d := new(apd.Decimal)
+		cond, err := decimalCtx.Round(d, apd.NewWithBigInt(new(apd.BigInt).SetMathBigInt(a.intTotal()), 0))
+		if _, e := decimalResult(d, cond, err); e != nil {
+			return nil, e
+		}
+		sum = d
 	}
 	return AvgOf(sum, a.count)
 }

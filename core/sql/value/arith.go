@@ -63,10 +63,16 @@ func numKindOf(v any) numKind {
 // or a CodeSQLIntegerOverflow error; integer / integer truncates toward
 // zero and % has the sign of the dividend. An integer with a double gives
 // a double; a decimal with anything gives a decimal (38 digits;
-// CodeSQLDecimalOverflow at 10^38). % takes integers only. Division or %
+// CodeSQLDecimalOverflow at 10^38; a quotient drops its trailing zeros,
+// so 1/4 is 0.25 and 3.00/1 is 3). % takes integers only. Division or %
 // by zero is CodeSQLDivisionByZero for every kind. Double results follow
 // IEEE 754 otherwise (1e308 * 10 is +Inf).
 func Arith(op string, a, b any) (any, *tuple.Error) {
+	if _, ok := a.(int64); ok {
+		if _, ok := b.(int64); ok && op != "" {
+			return intArith(op, a, b) // the common case, first
+		}
+	}
 	a, b = Normalize(a), Normalize(b)
 	ka, kb := numKindOf(a), numKindOf(b)
 	if (ka == kNotNumber && a != nil) || (kb == kNotNumber && b != nil) {
@@ -176,6 +182,8 @@ func intArith(op string, a, b any) (any, *tuple.Error) {
 	bx, by := bigOf(a), bigOf(b)
 	r := new(big.Int)
 	switch op {
+	default:
+		return nil, tuple.Errorf(tuple.CodeIllegalParams, "unknown arithmetic operator %q", op)
 	case "+":
 		r.Add(bx, by)
 	case "-":

@@ -257,6 +257,33 @@ func TestLike(t *testing.T) {
 	}
 }
 
+func TestCompileLike(t *testing.T) {
+	m, err := CompileLike("a%c", DefaultEscape, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ s, want any }{{"abc", true}, {"ABXC", true}, {"abd", false}, {nil, nil}} {
+		if got, err := m.Match(c.s); got != c.want || err != nil {
+			t.Errorf("Match(%v) = %v, %v", c.s, got, err)
+		}
+	}
+	if _, err := m.Match(int64(1)); code(err) != tuple.CodeSQLTypeMismatch {
+		t.Errorf("Match(1): %v", err)
+	}
+	if m, err := CompileLike(nil, DefaultEscape, false); m != nil || err != nil {
+		t.Errorf("NULL pattern: %v, %v", m, err)
+	}
+	if _, err := CompileLike("a", "xy", false); code(err) != tuple.CodeSQLInvalidArgument {
+		t.Errorf("two-character escape: %v", err)
+	}
+	if _, err := CompileLike(`a\`+`\`, DefaultEscape, false); err != nil {
+		t.Errorf("escaped escapes: %v", err)
+	}
+	if _, err := CompileLike(int64(1), DefaultEscape, false); code(err) != tuple.CodeSQLTypeMismatch {
+		t.Errorf("integer pattern: %v", err)
+	}
+}
+
 // TestLikeLinear: a pattern of many % does not backtrack exponentially.
 func TestLikeLinear(t *testing.T) {
 	s := ""

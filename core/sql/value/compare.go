@@ -175,7 +175,9 @@ func Equal(a, b any) (eq, null bool, err *tuple.Error) {
 // first, and numerically equal numbers of different kinds are equal (1,
 // 1.0 and 1::decimal are one group). Values of different types order by
 // tuple.Compare's classes rather than failing. Two rows are one group
-// exactly when Key gives them the same string.
+// exactly when Key gives them the same string. It is also an order for
+// ORDER BY that never fails (NULLs first ascending, as in Tarantool and
+// SQLite).
 func CompareKeys(a, b []any) int {
 	return tuple.CompareValues(a, b)
 }
@@ -183,7 +185,8 @@ func CompareKeys(a, b []any) int {
 // Key encodes a row of grouping keys as a string for a hash map: two rows
 // have the same key exactly when CompareKeys says they are equal (NULLs
 // equal, 1 = 1.0 = 1::decimal, datetimes by instant whatever their zone,
-// -0.0 = 0, NaN = NaN).
+// -0.0 = 0, NaN = NaN). One exception: maps (never grouping keys in
+// practice) key by their encoding, so {a: 1} and {a: 1.0} differ.
 func Key(vals []any) string {
 	var sb strings.Builder
 	for _, v := range vals {

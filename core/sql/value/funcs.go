@@ -89,7 +89,8 @@ func UnknownFunction(name string) *tuple.Error {
 //	ABS(x)                          |x|; ABS(-2^63) is the unsigned 2^63
 //	LENGTH(s) CHAR_LENGTH(s)        characters of a string (bytes of a
 //	CHARACTER_LENGTH(s)             varbinary)
-//	LOWER(s) UPPER(s)               Unicode case mapping
+//	LOWER(s) UPPER(s)               Unicode case mapping, character by
+//	                                character (UPPER('ß') is 'ß')
 //	SUBSTR(s, from[, len])          characters from..from+len-1, 1-based;
 //	SUBSTRING(s, from[, len])       positions below 1 count but yield nothing
 //	                                (SUBSTRING('abc', 0, 2) is 'a'); a

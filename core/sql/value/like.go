@@ -23,28 +23,55 @@ const DefaultEscape = `\`
 // character, and the pattern must not end with a lone escape character
 // (CodeSQLInvalidArgument); non-strings are a type mismatch.
 func Like(s, pattern, escape any, ilike bool) (any, *tuple.Error) {
-	op := "LIKE"
-	if ilike {
-		op = "ILIKE"
+	if _, ok := s.(string); !ok && s != nil {
+		return nil, typeMismatch("type mismatch: LIKE takes strings, not %s", Describe(s))
 	}
-	for _, v := range []any{s, pattern, escape} {
+	m, err := CompileLike(pattern, escape, ilike)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return m.Match(s)
+}
+
+// LikeMatcher is a compiled LIKE pattern, for a pattern that is the same
+// for every row (a literal): CompileLike once, Match per row.
+type LikeMatcher struct{ p *likePattern }
+
+// CompileLike compiles pattern with its escape character (DefaultEscape
+// without an ESCAPE clause) for ILIKE when ilike, failing as Like does on a
+// bad escape. A nil matcher and nil error mean the result is NULL for
+// every row (a NULL pattern or escape).
+func CompileLike(pattern, escape any, ilike bool) (*LikeMatcher, *tuple.Error) {
+	for _, v := range []any{pattern, escape} {
 		if _, ok := v.(string); !ok && v != nil {
-			return nil, typeMismatch("type mismatch: %s takes strings, not %s", op, Describe(v))
+			return nil, typeMismatch("type mismatch: LIKE takes strings, not %s", Describe(v))
 		}
 	}
-	if s == nil || pattern == nil || escape == nil {
+	if pattern == nil || escape == nil {
 		return nil, nil
 	}
 	esc := escape.(string)
 	if utf8.RuneCountInString(esc) != 1 {
-		return nil, tuple.Errorf(tuple.CodeSQLInvalidArgument, "%s: ESCAPE must be a single character, not '%s'", op, esc)
+		return nil, tuple.Errorf(tuple.CodeSQLInvalidArgument, "ESCAPE must be a single character, not '%s'", esc)
 	}
-	escRune, _ := utf8.DecodeRuneInString(esc)
-	p, err := compileLike(pattern.(string), escRune, ilike)
+	r, _ := utf8.DecodeRuneInString(esc)
+	p, err := compileLike(pattern.(string), r, ilike)
 	if err != nil {
 		return nil, err
 	}
-	return p.match(s.(string)), nil
+	return &LikeMatcher{p: p}, nil
+}
+
+// Match is s LIKE the pattern: NULL for NULL, a type mismatch for a
+// non-string.
+func (m *LikeMatcher) Match(s any) (any, *tuple.Error) {
+	switch x := s.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return m.p.match(x), nil
+	}
+	return nil, typeMismatch("type mismatch: LIKE takes strings, not %s", Describe(s))
 }
 
 // likeItem is one element of a compiled pattern: a literal character, _
