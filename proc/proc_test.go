@@ -114,6 +114,10 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.BucketImport{Tier: "storage", First: 1, Last: 100, Rows: []api.BucketRow{{Table: 1024, Tuple: []any{int8(7), "x", 1.5}}},
 			Term: 3, Index: 9, Timeout: time.Second},
 		api.BucketDelete{Tier: "storage", First: 1, Last: 100, Term: 3, Index: 9, Timeout: time.Second},
+		api.SQL{Query: "SELECT 1"},
+		api.SQL{Query: "SELECT $1", Params: []any{int8(5)}, Options: map[string]any{"timeout": 1.5}},
+		api.SQLLocal{Query: "SELECT * FROM t", Params: []any{"x"}, Tier: "storage", Bucket: 7, RowMax: 5000},
+		api.SQLInsert{Table: 1024, Rows: [][]any{{int8(1), "a", int8(3)}}, OnConflict: "NOTHING"},
 	}
 	seen := map[string]bool{}
 	for _, r := range reqs {

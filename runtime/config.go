@@ -65,6 +65,9 @@ type Instance struct {
 	Tick time.Duration
 	// Rand is the instance's randomness (election jitter, uuids).
 	Rand *rand.Rand
+	// Clock is the wall clock SQL's NOW() reads (node.Config.Clock): the
+	// real one in production, the world's in the simulator.
+	Clock func() time.Time
 	// AdminAuth and ServiceAuth: see node.Config.
 	AdminAuth   []byte
 	ServiceAuth [20]byte
@@ -89,6 +92,7 @@ func NodeConfig(in Instance) node.Config {
 			Rand: in.Rand,
 		},
 		Tick:               in.Tick,
+		Clock:              in.Clock,
 		SnapshotEvery:      in.Limits.SnapshotEvery,
 		SnapshotChunkBytes: in.Limits.SnapshotChunkBytes,
 		AdminAuth:          in.AdminAuth,

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"github.com/vmihailenco/msgpack/v5"
 	"sync/atomic"
 
 	"github.com/picogo/picogo/core/api"
@@ -70,8 +71,11 @@ type heldSend struct {
 type incoming struct {
 	sync   uint64
 	call16 bool
-	reply  func([]byte)
-	done   func(code uint32) // the observer's, if any
+	// execute: an IPROTO_EXECUTE, answered with METADATA and DATA or
+	// SQL_INFO rather than a call's DATA.
+	execute bool
+	reply   func([]byte)
+	done    func(code uint32) // the observer's, if any
 }
 
 // RequestObserver hears of every request a Host serves: it is called when
@@ -223,11 +227,48 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		h.call(user, r, incoming{sync: req.Sync, reply: reply, done: done})
 	case iproto.TypeExecute:
 		done = h.observeRequest("execute")
-		fail(&api.Error{Code: iproto.CodeUnsupported, Message: "picogo does not support SQL yet"})
+		text, binds, err := req.SQL()
+		if err != nil {
+			fail(&api.Error{Code: api.CodeIllegalParams, Message: "execute: " + err.Error()})
+			return
+		}
+		var params []any
+		if err := msgpack.Unmarshal(binds, &params); err != nil {
+			fail(&api.Error{Code: api.CodeIllegalParams, Message: "execute: SQL_BIND: " + err.Error()})
+			return
+		}
+		for _, p := range params {
+			if _, named := p.(map[string]any); named {
+				fail(&api.Error{Code: api.CodeIllegalParams, Message: "execute: named parameters are not supported: bind by position ($1 or ?)"})
+				return
+			}
+		}
+		h.call(user, api.SQL{Query: text, Params: params}, incoming{sync: req.Sync, execute: true, reply: reply, done: done})
 	default:
 		done = h.observeRequest("unknown")
 		fail(&api.Error{Code: iproto.CodeUnknownRequestType, Message: fmt.Sprintf("Unknown request type %d", req.Type)})
 	}
+}
+
+// encodeExecute is EXECUTE's reply from `.proc_sql`'s answer: METADATA
+// and DATA for a query, SQL_INFO's row count for the rest.
+func encodeExecute(sync, schemaVersion uint64, values []any) []byte {
+	var res api.SQLResult
+	if len(values) == 1 {
+		res, _ = values[0].(api.SQLResult)
+	}
+	if !res.Query {
+		return iproto.EncodeSQLInfo(sync, schemaVersion, res.RowCount)
+	}
+	cols := make([]iproto.Column, len(res.Metadata))
+	for i, c := range res.Metadata {
+		cols[i] = iproto.Column{Name: c.Name, Type: c.Type}
+	}
+	rows := res.Rows
+	if rows == nil {
+		rows = [][]any{}
+	}
+	return iproto.EncodeSQLResult(sync, schemaVersion, cols, rows)
 }
 
 // dmlTable is the table a DML request writes.
@@ -283,6 +324,10 @@ func (h *Host) carryOut(e node.Effect) {
 			code = e.Err.Code
 		}
 		in.done(code)
+		if in.execute && e.Err == nil {
+			in.reply(encodeExecute(in.sync, h.SchemaVersion(), e.Values))
+			return
+		}
 		in.reply(proc.EncodeReply(in.sync, h.SchemaVersion(), in.call16, e.Values, e.Err))
 	case node.OutCall:
 		if ri, ok := e.Request.(api.RaftInteract); ok && h.batching {

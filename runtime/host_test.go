@@ -114,8 +114,11 @@ func TestHostHandlesEachRequestType(t *testing.T) {
 	require.Nil(t, e)
 	require.Equal(t, "i1", rows[0][1])
 
-	resp = s.call(t, proc.Admin, iproto.EncodeExecute(8, "select 1", args(t)))
-	require.Equal(t, uint32(iproto.CodeUnsupported), resp.Err.Code)
+	resp = s.call(t, proc.Admin, iproto.EncodeExecute(8, "select 1 as one", args(t)))
+	require.Nil(t, resp.Err)
+	meta, err := resp.Metadata()
+	require.NoError(t, err)
+	require.Equal(t, []iproto.Column{{Name: "one", Type: "integer"}}, meta)
 
 	resp = s.call(t, proc.Admin, iproto.EncodeWatch(9, "box.status"))
 	require.Equal(t, uint32(iproto.CodeUnknownRequestType), resp.Err.Code)

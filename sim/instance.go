@@ -384,6 +384,7 @@ func (in *instance) runtimeInstance() runtime.Instance {
 		InitTiers:   w.params.Tiers,
 		Tick:        w.params.Tick,
 		Rand:        rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
+		Clock:       in.clock().Now,
 		Limits:      w.params.Limits,
 		Mutants:     w.mutants,
 		AdminAuth:   admin,

@@ -161,6 +161,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 			Peers:       peers,
 			Tick:        cfg.Tick,
 			Rand:        mrand.New(mrand.NewPCG(seed, uint64(os.Getpid()))),
+			Clock:       time.Now,
 			AdminAuth:   adminAuth,
 			ServiceAuth: iproto.Hash2(servicePassword),
 			Limits:      runtime.ProductionLimits,

@@ -34,6 +34,10 @@ type Config struct {
 	// Tick is how long one Tick is: it turns timeouts given in time into
 	// ticks. The node never reads a clock.
 	Tick time.Duration
+	// Clock is the wall clock, injected: what SQL's NOW() reads (the
+	// simulator passes its simulated time). Nil: the instance's ticks
+	// since the Unix epoch.
+	Clock func() time.Time
 	// RequestTimeout bounds requests that carry no timeout of their own.
 	RequestTimeout time.Duration
 	// CallTimeout bounds calls to other instances.

@@ -89,6 +89,9 @@ const (
 	// tickRoute: the router's clock — retries of redirected requests,
 	// their deadlines, routes waiting for a Raft index (router).
 	tickRoute
+	// tickSQL: SQL statements waiting for their schema change to finish,
+	// or for their time to pass (sql).
+	tickSQL
 	tickSteps
 )
 
@@ -132,6 +135,7 @@ type modules struct {
 	data      *data
 	router    *routerModule
 	buckets   *buckets
+	sql       *sqlModule
 }
 
 // compose makes n's modules and registers what they serve and do.
@@ -146,9 +150,10 @@ func (n *Node) compose() {
 	n.placement = &placement{n: n}
 	n.router = newRouter(n)
 	n.buckets = &buckets{Node: n}
+	n.sql = newSQL(n)
 	n.registry = registry{procs: map[string]procedure{}}
 	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data,
-		n.router, n.buckets} {
+		n.router, n.buckets, n.sql} {
 		m.register(&n.registry)
 	}
 }

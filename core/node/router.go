@@ -244,8 +244,13 @@ func (m *routerModule) keyBucket(proc string, table any, key []any, write bool) 
 
 // route hands req to the router, finish answering respond when it is done.
 func (m *routerModule) route(req sharding.Request, respond responder, finish func([]any) ([]any, *api.Error)) {
+	m.routeWithin(req, m.cfg.ticks(m.cfg.RequestTimeout), respond, finish)
+}
+
+// routeWithin is route with a deadline of its own, in ticks.
+func (m *routerModule) routeWithin(req sharding.Request, ticks int, respond responder, finish func([]any) ([]any, *api.Error)) {
 	m.next++
-	req.Deadline = m.cfg.ticks(m.cfg.RequestTimeout)
+	req.Deadline = ticks
 	m.pending[m.next] = routed{respond: respond, finish: finish}
 	m.r.Route(m.next, req)
 	m.drain()

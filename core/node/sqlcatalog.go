@@ -106,7 +106,7 @@ func (c planCatalog) Table(name string) (plan.Table, bool) {
 	if !ok {
 		return plan.Table{}, false
 	}
-	return plan.Table{Name: def.Name, Columns: columns(def), Sharded: def.IsSharded(), Tier: def.Tier,
+	return plan.Table{Name: def.Name, Columns: columns(def), PrimaryKey: pkPositions(def), Sharded: def.IsSharded(), Tier: def.Tier,
 		ShardingKey: def.ShardingKey}, true
 }
 

@@ -1,0 +1,126 @@
+package runtime
+
+import (
+	"testing"
+
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/tuple"
+	"github.com/picogo/picogo/net/iproto"
+	"github.com/picogo/picogo/proc"
+	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// sqlHost is a solo instance whose clock runs: the governor makes its
+// replicaset ready and bootstraps its tier's buckets, and commits schema
+// changes.
+func sqlHost(t *testing.T) *soloHost {
+	s := newSoloHost(t)
+	for range 100 {
+		s.h.Tick()
+		s.settle()
+	}
+	return s
+}
+
+// sql runs one statement through `.proc_sql` as admin, ticking the clock
+// until it is answered (a schema change waits for the governor).
+func (s *soloHost) sql(t *testing.T, query string, params ...any) (api.SQLResult, *iproto.Error) {
+	t.Helper()
+	if params == nil {
+		params = []any{}
+	}
+	var got []byte
+	s.h.Handle(proc.Admin, iproto.EncodeCall(100, ".proc_sql", args(t, query, params))[5:], func(b []byte) { got = b })
+	for i := 0; got == nil && i < 1000; i++ {
+		s.settle()
+		if got == nil {
+			s.h.Tick()
+		}
+	}
+	require.NotNil(t, got, "%s: no answer", query)
+	resp, err := iproto.DecodeResponse(got[5:])
+	require.NoError(t, err)
+	if resp.Err != nil {
+		return api.SQLResult{}, resp.Err
+	}
+	var vals []api.SQLResult
+	require.NoError(t, msgpack.Unmarshal(resp.Data, &vals))
+	require.Len(t, vals, 1)
+	return vals[0], nil
+}
+
+// ints makes every integer of rows an int64 (msgpack decodes a small
+// integer as the narrowest kind).
+func ints(rows [][]any) [][]any {
+	for _, r := range rows {
+		for i, v := range r {
+			if n, ok := tuple.AsInt64(v); ok {
+				if _, isFloat := v.(float64); !isFloat {
+					r[i] = n
+				}
+			}
+		}
+	}
+	return rows
+}
+
+func (s *soloHost) mustSQL(t *testing.T, query string, params ...any) api.SQLResult {
+	t.Helper()
+	res, err := s.sql(t, query, params...)
+	require.Nil(t, err, "%s: %v", query, err)
+	return res
+}
+
+func TestHostSQL(t *testing.T) {
+	s := sqlHost(t)
+	require.Equal(t, uint64(1), s.mustSQL(t, `CREATE TABLE kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL) DISTRIBUTED GLOBALLY`).RowCount)
+	require.Equal(t, uint64(1), s.mustSQL(t, `CREATE TABLE orders (id INTEGER PRIMARY KEY, kind INTEGER, amount DOUBLE) DISTRIBUTED BY (id)`).RowCount)
+	require.Equal(t, uint64(2), s.mustSQL(t, `INSERT INTO kinds VALUES (1, 'book'), (2, 'pen')`).RowCount)
+	require.Equal(t, uint64(3), s.mustSQL(t, `INSERT INTO orders VALUES (1, 1, 9.5), (2, 2, 1.25), (3, 1, $1)`, 20.0).RowCount)
+
+	res := s.mustSQL(t, `SELECT k.name, COUNT(*) AS n, SUM(o.amount) AS total FROM orders o JOIN kinds k ON o.kind = k.id GROUP BY k.name ORDER BY 1`)
+	require.True(t, res.Query)
+	require.Equal(t, []api.SQLColumn{{Name: "name", Type: "string"}, {Name: "n", Type: "integer"}, {Name: "total", Type: "double"}}, res.Metadata)
+	require.Equal(t, [][]any{{"book", int64(2), 29.5}, {"pen", int64(1), 1.25}}, ints(res.Rows))
+
+	// The sharding key moves: the row goes to its new bucket.
+	require.Equal(t, uint64(1), s.mustSQL(t, `UPDATE orders SET id = 10 WHERE id = 1`).RowCount)
+	require.Equal(t, uint64(2), s.mustSQL(t, `UPDATE orders SET amount = amount * 2 WHERE kind = 1`).RowCount)
+	res = s.mustSQL(t, `SELECT id, amount FROM orders ORDER BY id`)
+	require.Equal(t, [][]any{{int64(2), 1.25}, {int64(3), 40.0}, {int64(10), 19.0}}, ints(res.Rows))
+	require.Equal(t, uint64(1), s.mustSQL(t, `DELETE FROM orders WHERE id = 2`).RowCount)
+	require.Equal(t, uint64(1), s.mustSQL(t, `DELETE FROM kinds WHERE name = 'pen'`).RowCount)
+
+	// Errors: a duplicate key, a syntax error with its position, an
+	// unknown column.
+	_, err := s.sql(t, `INSERT INTO orders VALUES (3, 1, 1.0)`)
+	require.NotNil(t, err)
+	require.Equal(t, tuple.CodeTupleFound, err.Code)
+	_, err = s.sql(t, "SELECT *\nFROM orders WHERE")
+	require.NotNil(t, err)
+	require.Contains(t, err.Message, "line 2")
+	_, err = s.sql(t, `SELECT nope FROM orders`)
+	require.Equal(t, tuple.CodeSQLUnknownColumn, err.Code)
+
+	res = s.mustSQL(t, `EXPLAIN SELECT amount FROM orders WHERE id = 3`)
+	require.Equal(t, "explain", res.Metadata[0].Name)
+	require.Contains(t, res.Rows[0][0], "bucket")
+
+	// EXECUTE runs the same SQL: METADATA and DATA for a query, SQL_INFO
+	// for DML.
+	resp := s.call(t, proc.Admin, iproto.EncodeExecute(200, "SELECT id FROM orders WHERE amount > ? ORDER BY id", args(t, 19.5)))
+	require.Nil(t, resp.Err)
+	var rows [][]any
+	require.NoError(t, msgpack.Unmarshal(resp.Data, &rows))
+	require.Equal(t, [][]any{{int64(3)}}, ints(rows))
+	resp = s.call(t, proc.Admin, iproto.EncodeExecute(201, "DELETE FROM orders", args(t)))
+	require.Nil(t, resp.Err)
+	n, err2 := resp.RowCount()
+	require.NoError(t, err2)
+	require.Equal(t, uint64(2), n)
+
+	require.Equal(t, uint64(1), s.mustSQL(t, `DROP TABLE orders`).RowCount)
+	_, err = s.sql(t, `SELECT * FROM orders`)
+	require.Equal(t, tuple.CodeSQLUnknownTable, err.Code)
+}
