@@ -401,4 +401,3 @@ func distinct(rows [][]any) [][]any {
 	}
 	return out
 }
-

@@ -83,7 +83,6 @@ func (s *scope) hasQualifier(q string) bool {
 	return false
 }
 
-
 func refName(ref *parse.ColumnRef) string {
 	if ref.Table != "" {
 		return ref.Table + "." + ref.Column
