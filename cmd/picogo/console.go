@@ -452,25 +452,33 @@ func describeTableText(def *schema.TableDef, indexes []schema.IndexDef) string {
 // quoteName writes a name as SQL quotes it: "name".
 func quoteName(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-const consoleHelp = `SQL statements end with ';' and may span lines (the prompt is host:port->
-while one continues); a ';' inside a 'string', a "quoted name" or a comment
-(-- to the end of the line, /* ... */) does not end one; several on a line
-run in order. A query prints its rows as a table (numbers right-aligned,
-NULL as NULL) and (N rows); INSERT, UPDATE and DELETE print their command
-and the rows they changed (INSERT 3); other statements their command
-(CREATE TABLE). Errors print as ERROR: message (code N).
+const consoleHelp = `SQL statements end with ';' and may span lines: while one continues the
+prompt is host:port-> (host:port'> inside a 'string', *> inside a /* comment).
+A ';' inside a 'string' ('it''s; fine'), a "quoted name" or a comment (--
+to the end of the line, /* ... */) does not end a statement; several
+statements on one line run in order. The last statement of -c, of stdin
+or of an \i file needs no ';'.
+
+What prints (results on stdout, errors on stderr):
+  a query (SELECT, VALUES, EXPLAIN)  its rows as a table: numbers right-
+                   aligned, the rest left-aligned, NULL as NULL; (N rows)
+  INSERT, UPDATE, DELETE             the command and the rows it changed:
+                   INSERT 3, UPDATE 2, DELETE 1
+  any other statement                its command: CREATE TABLE, DROP INDEX,
+                   GRANT
+  an error         ERROR: message (code N)
 
 Commands (one line each, no ';'):
-  \d              list the tables (\dS: the system tables too)
-  \d NAME         a table's columns, distribution and indexes
-  \i FILE         run the statements of FILE, stopping at its first error
-  \timing [on|off] print how long each statement took
-  \h, help        this help
-  \q, quit, exit  leave (so does ^D; ^C drops the statement being typed)
+  \d               list the tables (\dS: the system tables too)
+  \d NAME          a table's columns, distribution and indexes
+  \i FILE          run the statements of FILE, stopping at its first error
+  \timing [on|off] print how long each statement took (Time: 1.234 ms)
+  \h, help         this help
+  \q, quit, exit   leave (so does ^D; ^C drops the statement being typed)
 
 Lines starting with '.' call a procedure: its name, then its arguments as
-JSON values separated by spaces, e.g. .proc_version_info or
-.proc_wait_index 10 1.5; the result prints as JSON.
+JSON values separated by spaces (.proc_version_info, .proc_wait_index 10
+1.5); the result prints as JSON.
 `
 
 // help prints what the console does and the procedures the user may call.

@@ -18,7 +18,7 @@ import (
 //	 id | name  | score
 //	----+-------+-------
 //	  1 | alice |   2.5
-//	  2 | NULL  |
+//	  2 | NULL  |  NULL
 //	(2 rows)
 //
 // Column names are centered; numbers are right-aligned, everything else
