@@ -102,10 +102,21 @@ func (c *console) run(src source) (ok, quit bool) {
 				fmt.Fprintln(c.out)
 				return ok, false
 			}
-			if buf.Len() > 0 { // like psql: the last statement needs no ';'
-				if !c.statement(strings.TrimSpace(buf.String())) {
-					fail(bufLine)
+			if buf.Len() == 0 {
+				return ok, false
+			}
+			// Like psql, the last statement needs no ';'. (The text ends
+			// with a newline: a ';' after it ends no line comment.) An
+			// unfinished string or comment goes as it is, for the instance
+			// to say what is wrong with it.
+			last := statement{Text: strings.TrimSpace(buf.String()), Line: 1}
+			if state == inCode {
+				if stmts, _, _ := splitSQL(buf.String() + ";"); len(stmts) == 1 {
+					last = stmts[0]
 				}
+			}
+			if !c.statement(last.Text) {
+				fail(bufLine + last.Line - 1)
 			}
 			return ok, false
 		}

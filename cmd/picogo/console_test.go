@@ -249,9 +249,14 @@ func slicesContain(s []string, x string) bool {
 // TestConsoleEndOfInput: the last statement on stdin needs no ';', and
 // quit / \q end the script there.
 func TestConsoleEndOfInput(t *testing.T) {
-	code, f, _, _ := stdinScript(t, "SELECT 1;\nINSERT INTO t\nVALUES (1)")
-	if code != 0 || !reflect.DeepEqual(f.sent, []string{"SELECT 1", "INSERT INTO t\nVALUES (1)"}) {
+	code, f, _, _ := stdinScript(t, "SELECT 1;\nINSERT INTO t\nVALUES (1) -- the end")
+	if code != 0 || !reflect.DeepEqual(f.sent, []string{"SELECT 1", "INSERT INTO t\nVALUES (1) -- the end"}) {
 		t.Errorf("exit %d, sent %q", code, f.sent)
+	}
+	// Its line is where it starts, after the comments before it.
+	code, f, _, stderr := stdinScript(t, "SELECT 1; -- one\n/* two\n*/ SELECT\nboom")
+	if code != 1 || !reflect.DeepEqual(f.sent, []string{"SELECT 1", "SELECT\nboom"}) || !strings.Contains(stderr, "stopped at <stdin>:3") {
+		t.Errorf("exit %d, sent %q, stderr %q", code, f.sent, stderr)
 	}
 	for _, q := range []string{`\q`, "quit", "exit"} {
 		code, f, _, _ = stdinScript(t, "SELECT 1;\n"+q+"\nSELECT 2;\n")
