@@ -70,7 +70,7 @@ func testTables() ([]schema.TableDef, []schema.IndexDef) {
 	}
 	sys := tables.SystemTables()[0]
 	global := schema.TableDef{ID: 1025, Name: "warehouse", Distribution: schema.DistributionGlobal,
-		Format: []schema.Field{f("id", tuple.TypeUnsigned, false), f("name", tuple.TypeString, true)},
+		Format:     []schema.Field{f("id", tuple.TypeUnsigned, false), f("name", tuple.TypeString, true)},
 		PrimaryKey: []uint32{0}, Operable: true, Engine: schema.EngineMemtx, Owner: 1}
 	sharded := schema.TableDef{ID: 1024, Name: "orders", Distribution: schema.DistributionSharded,
 		Format: []schema.Field{f("id", tuple.TypeInteger, false), f("bucket_id", tuple.TypeUnsigned, false),
