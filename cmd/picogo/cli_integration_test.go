@@ -61,22 +61,29 @@ func TestIntegrationCLIWithoutPassword(t *testing.T) {
 }
 
 // TestIntegrationConsole: help lists what the user may call, a call prints
-// its result, a dead address is an error, --help exits 0.
+// its result, a failed call is an error that ends a script with exit 1, a
+// dead address is an error, --help exits 0.
 func TestIntegrationConsole(t *testing.T) {
 	skipIfShort(t)
 	in := startOne(t)
 	waitAdminPassword(t, in)
 	admin := []string{"PICOGO_ADMIN_PASSWORD=" + itAdminPassword}
 
-	stdout, stderr, code := runConsole(t, admin, "help\n.proc_raft_info\n.proc_nope\n", in.addr)
-	if code != 0 {
-		t.Fatalf("exit %d; stderr %q", code, stderr)
+	stdout, stderr, code := runConsole(t, admin, "help\n.proc_raft_info\n.proc_nope\n.proc_raft_info\n", in.addr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (.proc_nope failed); stderr %q", code, stderr)
 	}
 	for _, want := range []string{".proc_cas(cluster_id, predicate, op", ".proc_wait_index(target, timeout)",
-		".proc_version_info()", `"leader_id":1`, "Procedure '.proc_nope' is not defined"} {
+		".proc_version_info()", `"leader_id":1`} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("admin console output lacks %q:\n%s", want, stdout)
 		}
+	}
+	if strings.Count(stdout, `"leader_id":1`) != 1 {
+		t.Errorf("the call after the failed one ran:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "ERROR: Procedure '.proc_nope' is not defined (code ") || !strings.Contains(stderr, "stopped at <stdin>:3") {
+		t.Errorf("stderr %q", stderr)
 	}
 
 	stdout, _, code = runConsole(t, nil, "help\n", "guest@"+in.addr)

@@ -209,96 +209,118 @@ func credentials(target, defaultUser string, env func(string) string) (user, pas
 	return user, password, addr
 }
 
-const connectUsage = `Usage: picogo connect [user@]host:port (default admin@127.0.0.1:3301)
+const connectUsage = `Usage: picogo connect [user@]host:port [-c SQL]... [--timeout D]
+  (default admin@127.0.0.1:3301)
 
-A console: each line calls a procedure, its arguments as JSON values
-separated by spaces, e.g.
-  .proc_raft_info
-  .proc_wait_index 10 1.5
-and prints the result as JSON. 'help' lists the procedures you may call;
-\q, quit, exit or the end of input leaves. On a terminal, lines can be
-edited and earlier ones recalled (history in ~/.picogo_history). SQL comes
-with the SQL issue.
+An SQL console, like psql. On a terminal, statements are typed with line
+editing and history (~/.picogo_history), each ending with ';'; a statement
+may span lines. With -c, or with statements on stdin when it is not a
+terminal, it runs them in order and exits.
+
+  picogo connect 127.0.0.1:3301
+  picogo connect 127.0.0.1:3301 -c 'SELECT * FROM t; DELETE FROM t WHERE id = 1'
+  picogo connect guest@127.0.0.1:3301 < script.sql
+
+Options:
+  -c SQL        run SQL (statements, \ commands or .proc_ calls; repeat -c
+                for more) and exit, without reading stdin
+  --timeout D   how long to wait for each statement's answer (default 1m)
+
+What the console understands:
+` + consoleHelp + `
+Exit status: 0 when every statement succeeded; 1 when one failed (with -c
+or stdin, the console stops at the first failure, like psql with
+ON_ERROR_STOP: what follows is not run, and stderr names the line), or
+when the instance cannot be reached or refuses the login; 2 on bad
+arguments. On a terminal the status is 0 whatever failed. Results go to
+stdout, errors to stderr.
 
 The password comes from PICOGO_PASSWORD (for admin, PICOGO_ADMIN_PASSWORD);
-guest@host:port needs none. It exits with 1 when the instance cannot be
-reached or refuses the login, with 2 on bad arguments.
+guest@host:port needs none.
 `
 
-// runConnect is `picogo connect`: a console that calls procedures.
-func runConnect(args []string, env func(string) string, in io.Reader, out, stderr io.Writer) int {
+// stringList is a flag that may be repeated.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, "; ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// parseInterspersed parses flags before and after the positional
+// arguments (picogo connect ADDR -c SQL), which the flag package alone
+// does not.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// connectFlags are picogo connect's flags.
+type connectFlags struct {
+	set      *flag.FlagSet
+	commands *stringList
+	timeout  *time.Duration
+}
+
+func newConnectFlags(stderr io.Writer) connectFlags {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, connectUsage) }
-	c, addr, code := parseAndDial(fs, args, env, stderr)
-	if c == nil {
-		return code
+	f := connectFlags{set: fs, commands: &stringList{}}
+	fs.Var(f.commands, "c", "run these statements and exit")
+	f.timeout = fs.Duration("timeout", time.Minute, "how long to wait for each statement's answer")
+	return f
+}
+
+// runConnect is `picogo connect`: the SQL console.
+func runConnect(args []string, env func(string) string, in io.Reader, out, stderr io.Writer) int {
+	flags := newConnectFlags(stderr)
+	commands, timeout := flags.commands, flags.timeout
+	positional, err := parseInterspersed(flags.set, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
 	}
+	if len(positional) > 1 {
+		fmt.Fprintf(stderr, "picogo connect: unexpected argument %q\n", positional[1])
+		return 2
+	}
+	if *timeout <= 0 {
+		fmt.Fprintf(stderr, "picogo connect: --timeout must be positive, not %v\n", *timeout)
+		return 2
+	}
+	target := "127.0.0.1:3301"
+	if len(positional) == 1 {
+		target = positional[0]
+	}
+	user, password, addr := credentials(target, proc.Admin, env)
+	if password == "" && user != proc.Guest {
+		fmt.Fprintf(stderr, "picogo connect: %v\n", missingPassword(user))
+		return 2
+	}
+	c := newClient(user, password)
 	defer c.close()
-	user, _, _ := credentials(addrArg(fs), proc.Admin, env)
 	// Log in before the first prompt: a dead address or a refused login is
 	// an error now, not a console that fails every line.
 	if _, err := c.call(addr, ".proc_version_info", []byte{0x90}, 5*time.Second); err != nil {
 		fmt.Fprintf(stderr, "picogo connect: %s: %v\n", addr, err)
 		return 1
 	}
-	lines, err := newLineReader(in, out, addr+"> ")
-	if err != nil {
-		fmt.Fprintln(stderr, "picogo connect:", err)
-		return 1
-	}
-	defer lines.Close()
-	for {
-		line, err := lines.Readline()
-		if err != nil { // io.EOF, or ^D / ^C on a terminal
-			fmt.Fprintln(out)
-			return 0
-		}
-		line = strings.TrimSpace(line)
-		switch {
-		case line == "":
-			continue
-		case line == `\q` || line == "quit" || line == "exit":
-			return 0
-		case line == "help" || line == `\h` || line == "?":
-			printHelp(out, user)
-			continue
-		}
-		fn, argv, err := parseCallLine(line)
-		if err != nil {
-			fmt.Fprintln(out, "error:", err)
-			continue
-		}
-		data, err := c.call(addr, fn, argv, 10*time.Second)
-		if err != nil {
-			fmt.Fprintln(out, "error:", err)
-			continue
-		}
-		var v any
-		if err := msgpack.Unmarshal(data, &v); err != nil {
-			fmt.Fprintln(out, "error: undecodable reply:", err)
-			continue
-		}
-		b, _ := json.Marshal(jsonable(v))
-		fmt.Fprintln(out, string(b))
-	}
-}
-
-// addrArg is the [user@]host:port argument as given, or the default.
-func addrArg(fs *flag.FlagSet) string {
-	if fs.NArg() > 0 {
-		return fs.Arg(0)
-	}
-	return "127.0.0.1:3301"
-}
-
-// printHelp lists what user may call, with the arguments each takes.
-func printHelp(out io.Writer, user string) {
-	fmt.Fprintf(out, "Procedures %s may call (arguments as JSON values separated by spaces; [optional]):\n", user)
-	for _, name := range proc.Callable(user) {
-		fmt.Fprintln(out, "  "+proc.Signature(name))
-	}
-	fmt.Fprintln(out, `\q leaves.`)
+	con := &console{r: remoteRunner{c: c, addr: addr, timeout: *timeout}, out: out, errOut: stderr,
+		user: user, addr: addr, now: time.Now}
+	return con.main(*commands, func() (source, error) {
+		lines, interactive, err := newLineReader(in, out, addr+"> ")
+		return source{lines: lines, name: "<stdin>", interactive: interactive}, err
+	})
 }
 
 // parseCallLine reads "proc arg1 arg2": the arguments are JSON values.

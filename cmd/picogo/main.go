@@ -17,7 +17,7 @@ Usage:
   picogo status    show the cluster: leader, governor, tiers, replicasets, instances and grades
   picogo expel     expel an instance from the cluster for good (picogo expel --help)
   picogo drain     move a replicaset's buckets away (weight 0), or set its weight (picogo drain --help)
-  picogo connect   a console that calls procedures on an instance
+  picogo connect   an SQL console on an instance, and scripts (picogo connect --help)
   picogo unlock    lift the lock failed logins put on a user (picogo unlock --help)
   picogo passwd    set a user's password for the whole cluster (picogo passwd --help)
   picogo sim       run the seeded simulator (picogo sim --help)
