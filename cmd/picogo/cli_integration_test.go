@@ -101,6 +101,30 @@ func TestIntegrationConsole(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout+stderr, "Usage: picogo connect") {
 		t.Errorf("connect --help: exit %d, output %q", code, stdout+stderr)
 	}
+
+	// SQL on stdin: a statement over several lines, a ; inside a string,
+	// \d, and the first error stops the script with exit 1.
+	script := "CREATE TABLE pets (id INTEGER PRIMARY KEY,\n name TEXT) DISTRIBUTED BY (id);\n" +
+		"INSERT INTO pets VALUES (1, 'cat; dog'), (2, NULL);\n" +
+		"SELECT * FROM pets ORDER BY id;\n\\d pets\nSELECT nope FROM pets;\nSELECT 1;\n"
+	stdout, stderr, code = runConsole(t, admin, script, in.addr)
+	if code != 1 {
+		t.Errorf("SQL script: exit %d, want 1 (a statement failed); stderr %q", code, stderr)
+	}
+	for _, want := range []string{"CREATE TABLE\n", "INSERT 2\n",
+		" id |   name\n----+----------\n  1 | cat; dog\n  2 | NULL\n(2 rows)\n",
+		"Distribution: sharded by (id), tier"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("SQL script output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, `ERROR: column "nope" does not exist (line 1, column 8) (code 176)`) || !strings.Contains(stderr, "stopped at <stdin>:6") {
+		t.Errorf("SQL script stderr %q", stderr)
+	}
+	stdout, _, code = runConsole(t, admin, "", in.addr, "-c", "SELECT COUNT(*) AS n FROM pets")
+	if code != 0 || !strings.Contains(stdout, " n\n---\n 2\n(1 row)") {
+		t.Errorf("-c: exit %d, output %q", code, stdout)
+	}
 }
 
 // TestIntegrationStartOnBusyAddressLeavesNoDataDir: a start refused because
