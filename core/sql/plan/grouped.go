@@ -49,7 +49,7 @@ func scatterGrouped(cat Catalog, q *parse.Query, sel *parse.Select, items []pars
 		msel.Items = append(msel.Items, &parse.SelectItem{Expr: g.rewrite(e), Alias: names[i]})
 	}
 	for i := range g.keys {
-		msel.GroupBy = append(msel.GroupBy, col(colName("k", i)))
+		msel.GroupBy = append(msel.GroupBy, mcol(colName("k", i)))
 	}
 	if sel.Having != nil {
 		msel.Having = g.rewrite(sel.Having)
@@ -66,9 +66,9 @@ func scatterGrouped(cat Catalog, q *parse.Query, sel *parse.Select, items []pars
 		return nil, nil
 	}
 	fsel := &parse.Select{From: sel.From, Where: sel.Where, Items: g.frag}
-	for i := range g.keys {
-		fsel.GroupBy = append(fsel.GroupBy, col(colName("k", i)))
-	}
+	// The fragment groups by the expressions themselves: a bare k1 would
+	// be a column of the user's table, if it has one by that name.
+	fsel.GroupBy = g.keys
 	if len(g.frag) == 0 { // SELECT 1 ... GROUP BY nothing: a constant
 		return nil, nil
 	}
@@ -125,7 +125,7 @@ func (g *grouping) rewrite(e parse.Expr) parse.Expr {
 	}
 	for i, k := range g.keys {
 		if sameKey(k, e) {
-			return col(colName("k", i))
+			return mcol(colName("k", i))
 		}
 	}
 	switch x := e.(type) {
@@ -208,7 +208,7 @@ func (g *grouping) part(name string, args []parse.Expr, star bool) *parse.Column
 	alias := colName("a", g.nparts)
 	g.nparts++
 	g.frag = append(g.frag, &parse.SelectItem{Expr: &parse.FuncCall{Name: name, Args: args, Star: star}, Alias: alias})
-	return col(alias)
+	return mcol(alias)
 }
 
 func call(name string, args ...parse.Expr) *parse.FuncCall {

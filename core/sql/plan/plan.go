@@ -329,4 +329,8 @@ func and(list []parse.Expr) parse.Expr {
 
 func col(name string) *parse.ColumnRef { return &parse.ColumnRef{Column: name} }
 
+// mcol is a column of the motion a merge reads, qualified: no output alias
+// of the query can capture it.
+func mcol(name string) *parse.ColumnRef { return &parse.ColumnRef{Table: MotionName, Column: name} }
+
 func colName(prefix string, i int) string { return fmt.Sprintf("%s%d", prefix, i+1) }

@@ -43,13 +43,17 @@ func scatterRows(q *parse.Query, sel *parse.Select, items []parse.Expr, names []
 	msel := &parse.Select{Distinct: sel.Distinct, From: &parse.TableRef{Name: MotionName}}
 	for i, e := range items {
 		fsel.Items = append(fsel.Items, &parse.SelectItem{Expr: e, Alias: colName("c", i)})
-		msel.Items = append(msel.Items, &parse.SelectItem{Expr: col(colName("c", i)), Alias: names[i]})
+		msel.Items = append(msel.Items, &parse.SelectItem{Expr: mcol(colName("c", i)), Alias: names[i]})
 	}
-	var order []*parse.OrderItem
+	// The fragment orders by its own output names; the merge names the
+	// motion's columns qualified, so that an output alias of the user's
+	// never captures them.
+	var order, morder []*parse.OrderItem
 	hidden := 0
 	for _, o := range q.OrderBy {
 		if i, ok := outputColumn(names, o.Expr); ok {
 			order = append(order, &parse.OrderItem{Expr: col(colName("c", i)), Desc: o.Desc})
+			morder = append(morder, &parse.OrderItem{Expr: mcol(colName("c", i)), Desc: o.Desc})
 			continue
 		}
 		if sel.Distinct {
@@ -59,6 +63,7 @@ func scatterRows(q *parse.Query, sel *parse.Select, items []parse.Expr, names []
 		hidden++
 		fsel.Items = append(fsel.Items, &parse.SelectItem{Expr: o.Expr, Alias: name})
 		order = append(order, &parse.OrderItem{Expr: col(name), Desc: o.Desc})
+		morder = append(morder, &parse.OrderItem{Expr: mcol(name), Desc: o.Desc})
 	}
 	frag := &parse.Query{Body: fsel}
 	if q.Limit != nil {
@@ -68,7 +73,7 @@ func scatterRows(q *parse.Query, sel *parse.Select, items []parse.Expr, names []
 			frag.Limit = &parse.Binary{Op: "+", L: q.Limit, R: q.Offset}
 		}
 	}
-	merge := &parse.Query{Body: msel, OrderBy: order, Limit: q.Limit, Offset: q.Offset}
+	merge := &parse.Query{Body: msel, OrderBy: morder, Limit: q.Limit, Offset: q.Offset}
 	return frag, merge
 }
 
