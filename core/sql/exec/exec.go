@@ -160,25 +160,38 @@ func Assign(col Column, v any) (any, *tuple.Error) {
 		}
 		return nil, nil
 	}
-	if col.Type.Matches(v) {
-		return v, nil
-	}
 	from := value.TypeOf(v)
 	numeric := func(t tuple.FieldType) bool {
 		switch t {
-		case tuple.TypeInteger, tuple.TypeUnsigned, tuple.TypeDouble, tuple.TypeDecimal, tuple.TypeNumber:
+		case tuple.TypeInteger, tuple.TypeUnsigned, tuple.TypeDouble, tuple.TypeDecimal:
 			return true
 		}
 		return false
 	}
-	if (numeric(from) && numeric(col.Type)) || (from == tuple.TypeString && (col.Type == tuple.TypeUUID || col.Type == tuple.TypeDatetime)) {
+	// A number is stored as its column's kind: 7 in a double column is
+	// 7.0, 1.5 in an integer column is an error (CAST truncates; an
+	// assignment does not).
+	if numeric(col.Type) && numeric(from) && from != col.Type && !(from == tuple.TypeInteger && col.Type == tuple.TypeUnsigned) {
+		out, err := value.Cast(v, col.Type)
+		if err != nil {
+			return nil, tuple.Errorf(tuple.CodeSQLTypeMismatch, "column %q is %s: %s", col.Name, col.Type, err.Message)
+		}
+		if back, err := value.Cast(out, from); err != nil || value.Key([]any{back}) != value.Key([]any{v}) {
+			return nil, tuple.Errorf(tuple.CodeSQLTypeMismatch, "column %q is %s: %s does not fit", col.Name, col.Type, value.Describe(v))
+		}
+		return out, nil
+	}
+	if col.Type.Matches(v) {
+		return v, nil
+	}
+	if from == tuple.TypeString && (col.Type == tuple.TypeUUID || col.Type == tuple.TypeDatetime) {
 		out, err := value.Cast(v, col.Type)
 		if err != nil {
 			return nil, tuple.Errorf(tuple.CodeSQLTypeMismatch, "column %q is %s: %s", col.Name, col.Type, err.Message)
 		}
 		return out, nil
 	}
-	return nil, tuple.Errorf(tuple.CodeSQLTypeMismatch, "column %q is %s, the value %v is %s", col.Name, col.Type, v, from)
+	return nil, tuple.Errorf(tuple.CodeSQLTypeMismatch, "column %q is %s, not %s", col.Name, col.Type, value.Describe(v))
 }
 
 // InsertRows makes a table's rows from an INSERT's source rows: columns

@@ -35,6 +35,10 @@ func (c *compiler) expr(s *scope, e parse.Expr) (cexpr, *tuple.Error) {
 	switch x := e.(type) {
 	case *parse.ColumnRef:
 		ref, err := s.resolve(x)
+		if err != nil && x.Table == "" && (x.Column == "current_date" || x.Column == "current_timestamp") {
+			// SQL's niladic functions, written without parentheses.
+			return c.call(s, &parse.FuncCall{Pos: x.Pos, Name: x.Column})
+		}
 		if err != nil {
 			return cexpr{}, err
 		}
@@ -533,7 +537,7 @@ func (c *compiler) trim(s *scope, x *parse.Trim) (cexpr, *tuple.Error) {
 	if err != nil {
 		return cexpr{}, err
 	}
-	chars := constant(nil)
+	chars := constant(" ")
 	if x.Chars != nil {
 		if chars, err = c.expr(s, x.Chars); err != nil {
 			return cexpr{}, err
