@@ -71,12 +71,14 @@ func (m *Member) receiveEntries(msg message) byte {
 		if !m.applyDDLUpTo(e.schema) {
 			return statusDiverged
 		}
-		if err := m.applyEntry(e); err != nil {
+		rows, err := m.applyEntry(e)
+		if err != nil {
 			m.markStale(fmt.Sprintf("the entry at %d does not apply: %v", sig, err))
 			return statusDiverged
 		}
 		data := bytes.Clone(raw)
 		walLSN := m.appendRecord(recData, data)
+		m.sinceCkpt += extraRows(rows)
 		m.pushWindow(data, walLSN)
 		m.undurable = append(m.undurable, undurableRec{walLSN: walLSN, origin: e.origin, lsn: e.lsn})
 		pos++

@@ -34,6 +34,19 @@
 //   - Checkpoints every CheckpointEvery records hold the engine snapshot,
 //     vclock, schema version and stale flag; Recover restores the newest
 //     and replays the records after it.
+//   - A batch write (storage.OpBatch) is atomic on the replicaset: the
+//     master's engine runs it all or nothing (a failing op changes
+//     nothing anywhere; its error names the op, "row N: ..."), and its row
+//     changes are ONE entry — one LSN, one wal record, one window entry,
+//     shipped whole in one shipment (alone if bigger than
+//     MaxBytesInFlight) — that a replica applies whole (a replica where it
+//     does not apply undoes what it applied, turns Stale and gets a full
+//     copy), that recovery replays whole, and that a torn wal tail drops
+//     whole. Rows of a table dropped since are skipped, the others apply.
+//     Done.Rows counts its changed rows. Its change may encode to at most
+//     MaxBatchChangeBytes (so that it fits one message between members)
+//     and hold at most storage.MaxBatchOps ops; its rows count one each
+//     toward CheckpointEvery.
 //   - With Role.Sync a write is Done once a majority of {self}+Peers have
 //     it durable.
 //   - Demote turns read-only at once and returns the applied vclock;

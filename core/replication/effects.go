@@ -32,11 +32,14 @@ type Answer struct {
 
 // Done ends a Write, WaitVClock or Promote: Err is nil on success. Result
 // is what the write returns (Tarantool's: the new tuple of an insert,
-// replace or update, the old one of a delete, none for an upsert), VClock
-// the member's applied vclock (for a write: the one right after it).
+// replace or update, the old one of a delete, none for an upsert or a
+// batch), Rows the number of rows the write changed (a batch's changed
+// rows; 1 or 0 for a single op), VClock the member's applied vclock (for a
+// write: the one right after it).
 type Done struct {
 	ID     ReqID
 	Result tuple.Tuple
+	Rows   int
 	VClock vclock.VClock
 	Err    *tuple.Error
 }

@@ -23,6 +23,16 @@ const (
 	DefaultRetryTicks       = 10
 )
 
+// MaxBatchChangeBytes bounds the encoded change of one batch write
+// (storage.OpBatch; storage.MaxBatchOps bounds its ops): Write refuses a
+// bigger one with ILLEGAL_PARAMS, undone. A batch is one entry, and an
+// entry is never split: it is one wal record, one window entry and travels
+// whole in one shipment (alone if it outweighs MaxBytesInFlight), which
+// must fit the transport's frame (64 MiB in production, 16 MiB in the
+// simulator) with room to spare. An entry bigger than WindowBytes leaves
+// the window at once: a replica that has not taken it gets a full copy.
+const MaxBatchChangeBytes = 8 << 20
+
 // Error codes of Done.Err besides the engine's (core/tuple's).
 const (
 	// CodeReadonly: a write on a member that is not writable (Tarantool's
@@ -46,9 +56,10 @@ type Config struct {
 	// shipping; a replica behind the window gets a full copy.
 	WindowBytes int
 	// CheckpointEvery: a checkpoint after this many records since the
-	// last one — and once their bytes reach half the last checkpoint's
-	// size, so that checkpointing large tables costs each write a constant
-	// share (a checkpoint encodes every table).
+	// last one (a batch's record counts as many as its rows) — and once
+	// their bytes reach half the last checkpoint's size, so that
+	// checkpointing large tables costs each write a constant share (a
+	// checkpoint encodes every table).
 	CheckpointEvery int
 	// CopyChunkBytes is the size of a full copy's chunks (one in flight
 	// per replica).
@@ -144,6 +155,7 @@ type pendingWrite struct {
 	walLSN uint64
 	lsn    uint64 // this member's own component right after the write
 	result tuple.Tuple
+	rows   int // the rows it changed
 	vc     vclock.VClock
 	// read: a ReadBarrier, not a write: on a member that is not the
 	// master it waits for local durability only.
@@ -250,7 +262,7 @@ func Recover(cfg Config, rec *wal.Recovered) (*Member, error) {
 				return nil, fmt.Errorf("replication: record %d: %w", r.LSN, err)
 			}
 		}
-		m.sinceCkpt = len(rec.Records)
+		m.sinceCkpt += len(rec.Records) // replay counted a batch's rows beyond one
 		m.lastCkptBytes = len(rec.Checkpoint)
 		for _, r := range rec.Records {
 			m.sinceCkptBytes += len(r.Payload)
@@ -294,9 +306,11 @@ func (m *Member) replay(lsn uint64, p []byte) error {
 		if err != nil {
 			return err
 		}
-		if err := m.applyEntry(e); err != nil {
+		rows, err := m.applyEntry(e)
+		if err != nil {
 			return err
 		}
+		m.sinceCkpt += extraRows(rows)
 		m.pushWindow(data, lsn)
 		m.undurable = append(m.undurable, undurableRec{walLSN: lsn, origin: e.origin, lsn: e.lsn})
 	case recSchema:
@@ -336,25 +350,37 @@ func (m *Member) replay(lsn uint64, p []byte) error {
 	return nil
 }
 
-// applyEntry applies an entry to the engine and the vclock. An entry for a
-// table that does not exist is skipped (the table was dropped since: the
-// caller made sure the schema is at least the entry's).
-func (m *Member) applyEntry(e entry) error {
+// applyEntry applies an entry to the engine and the vclock, and returns
+// the rows it changed. An entry for a table that does not exist is skipped
+// (the table was dropped since: the caller made sure the schema is at
+// least the entry's); so are the row changes of a batch for such tables,
+// the others apply. A batch applies whole or not at all.
+func (m *Member) applyEntry(e entry) (int, error) {
 	if want := m.vc[e.origin] + 1; e.lsn != want {
-		return fmt.Errorf("an entry %d:%d where %d:%d comes next", e.origin, e.lsn, e.origin, want)
+		return 0, fmt.Errorf("an entry %d:%d where %d:%d comes next", e.origin, e.lsn, e.origin, want)
 	}
 	ch, err := storage.DecodeChange(e.change)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if _, ok := m.eng.Table(ch.Table); ok {
+	rows := ch.Rows()
+	dropped := func(c storage.Change) bool { _, ok := m.eng.Table(c.Table); return !ok }
+	if ch.IsBatch() {
+		ch.Batch = slices.DeleteFunc(ch.Batch, dropped) // still a batch, if empty
+	}
+	if ch.IsBatch() || !dropped(ch) {
 		if terr := m.eng.Apply(ch); terr != nil {
-			return terr
+			return 0, terr
 		}
 	}
 	m.vc[e.origin] = e.lsn
-	return nil
+	return rows, nil
 }
+
+// extraRows is what a data record of rows row changes counts toward the
+// next checkpoint beyond the one every record counts: a batch's rows
+// count as if each were a record.
+func extraRows(rows int) int { return max(0, rows-1) }
 
 func (m *Member) pushWindow(data []byte, walLSN uint64) {
 	sig := m.winBase + uint64(len(m.win)) + 1
@@ -468,6 +494,14 @@ func (m *Member) SetSchemaVersion(v uint64) {
 // schemaVersion newer than the member's (the op was bound against a
 // schema it has not applied) fails with WRONG_SCHEMA_VERSION. The engine's
 // error fails it with nothing written.
+//
+// A batch (storage.OpBatch) is one write: the engine runs its ops all or
+// nothing (an error names the failing op, "row N: ...", and nothing is
+// written), and its row changes are one entry — one LSN, one wal record —
+// that replicas and recovery apply whole, and that a torn wal tail drops
+// whole. Done.Rows counts its changed rows (Result is empty). A batch whose
+// change encodes to more than MaxBatchChangeBytes is refused with
+// ILLEGAL_PARAMS, nothing written.
 func (m *Member) Write(id ReqID, schemaVersion uint64, op storage.Op) {
 	defer m.flush()
 	if !m.role.Writable || m.stale {
@@ -492,13 +526,23 @@ func (m *Member) Write(id ReqID, schemaVersion uint64, op storage.Op) {
 		m.settle()
 		return
 	}
-	e := entry{origin: me, lsn: m.vc[me] + 1, schema: m.schemaVersion(), change: storage.EncodeChange(ch)}
+	change := storage.EncodeChange(ch)
+	if ch.IsBatch() && len(change) > MaxBatchChangeBytes {
+		if uerr := m.eng.Undo(ch); uerr != nil {
+			panic("replication: undoing a batch just made: " + uerr.Error())
+		}
+		m.emit(Done{ID: id, VClock: m.vc.Clone(), Err: tuple.Errorf(tuple.CodeIllegalParams,
+			"A batch that changes %d rows by %d bytes is more than the %d bytes one write may change", ch.Rows(), len(change), MaxBatchChangeBytes)})
+		return
+	}
+	e := entry{origin: me, lsn: m.vc[me] + 1, schema: m.schemaVersion(), change: change}
 	m.vc[me] = e.lsn
 	data := encodeEntry(e)
 	walLSN := m.appendRecord(recData, data)
+	m.sinceCkpt += extraRows(ch.Rows())
 	m.pushWindow(data, walLSN)
 	m.undurable = append(m.undurable, undurableRec{walLSN: walLSN, origin: me, lsn: e.lsn})
-	m.writes = append(m.writes, pendingWrite{id: id, walLSN: walLSN, lsn: e.lsn, result: res, vc: m.vc.Clone()})
+	m.writes = append(m.writes, pendingWrite{id: id, walLSN: walLSN, lsn: e.lsn, result: res, rows: ch.Rows(), vc: m.vc.Clone()})
 	m.maybeCheckpoint()
 	m.pump()
 }
@@ -881,7 +925,7 @@ func (m *Member) settle() {
 		if w.walLSN > durable || quorum && !m.confirmed(w.lsn) && !m.cfg.Mutants.Has(mutant.SyncAckBeforeQuorum) {
 			return false
 		}
-		m.emit(Done{ID: w.id, Result: w.result, VClock: w.vc})
+		m.emit(Done{ID: w.id, Result: w.result, Rows: w.rows, VClock: w.vc})
 		return true
 	})
 	m.answers = slices.DeleteFunc(m.answers, func(a pendingAnswer) bool {

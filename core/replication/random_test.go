@@ -40,9 +40,11 @@ func TestRandomized(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d seeds: %d full copies, %d divergences, %d deferred, %d DDL failed on a restarted master", seeds, copies, stales, deferred, masterDDLFailures)
+	t.Logf("%d seeds: %d full copies, %d divergences, %d deferred, %d DDL failed on a restarted master; batches: %d kept whole, %d failed", seeds, copies, stales, deferred, masterDDLFailures, batchesKept, batchesFailed)
 	if ran >= 100 && !t.Failed() {
 		require.Positive(t, copies, "no full copy happened")
+		require.Positive(t, batchesKept, "no batch was kept")
+		require.Positive(t, batchesFailed, "no batch failed")
 		require.Positive(t, stales, "no member diverged")
 	}
 }
@@ -60,7 +62,9 @@ func indexOf(s, sub string) int {
 
 var (
 	masterDDLFailures int
-	randomSeeds       = flag.Int("seeds", 300, "seeds of TestRandomized")
+	// batches refused (a failing row), and acknowledged ones all there
+	batchesFailed, batchesKept int
+	randomSeeds                = flag.Int("seeds", 300, "seeds of TestRandomized")
 )
 
 func randomRun(t *testing.T, seed uint64) *cluster {
@@ -84,6 +88,7 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 		sync bool
 	}
 	var writes []ack
+	var batches []batchWrite
 	reachable := func(id uint64) bool { return !c.ms[id].down && !c.ms[id].cut }
 	// The committed DDL (the Raft log): every member applies all of it, a
 	// member that is down when it restarts.
@@ -128,8 +133,29 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 			if r.IntN(8) == 0 {
 				val = "dup" // a unique index over v may or may not fit
 			}
-			c.m(to).Write(id, 0, storage.Op{Kind: storage.OpReplace, Table: table,
-				Tuple: []any{uint64(r.IntN(30)), val}})
+			op := storage.Op{Kind: storage.OpReplace, Table: table, Tuple: []any{uint64(r.IntN(30)), val}}
+			if r.IntN(4) == 0 {
+				// A batch: the write above, then fresh keys of its own,
+				// perhaps a row of the other table (which may be dropped
+				// later), perhaps a last row that fails (then none of it
+				// may be anywhere).
+				b := batchWrite{id: id, base: 1000 + 10*uint64(id), rows: 2 + r.IntN(3), sync: c.m(to).Role().Sync}
+				ops := []storage.Op{op}
+				for j := range b.rows {
+					ops = append(ops, storage.Op{Kind: storage.OpInsert, Table: testTable.ID,
+						Tuple: []any{b.base + uint64(j), fmt.Sprint(val, "-", j)}})
+				}
+				if len(tables) > 1 && r.IntN(2) == 0 {
+					ops = append(ops, storage.Op{Kind: storage.OpReplace, Table: tables[1], Tuple: []any{b.base, val}})
+				}
+				if r.IntN(5) == 0 {
+					b.fails = true
+					ops = append(ops, storage.Op{Kind: storage.OpInsert, Table: testTable.ID, Tuple: []any{b.base, "again"}})
+				}
+				batches = append(batches, b)
+				op = storage.Op{Kind: storage.OpBatch, Batch: ops}
+			}
+			c.m(to).Write(id, 0, op)
 			writes = append(writes, ack{id: id, to: to, sync: c.m(to).Role().Sync})
 			c.run()
 			d, ok := c.done(id)
@@ -295,6 +321,13 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 			p := c.req()
 			c.m(best).Promote(p, c.m(best).VClock(), 1)
 			c.run()
+			if _, ok := c.done(p); !ok {
+				// Its disk is stalled: the promote ends (times out, or
+				// completes) with the next tick. Left pending, it could
+				// complete later unseen — a member promoted that nobody
+				// names the master, refusing the real one's shipments.
+				c.tick(1)
+			}
 			if d, ok := c.done(p); !ok || d.Err != nil {
 				break
 			}
@@ -333,5 +366,47 @@ func randomRun(t *testing.T, seed uint64) *cluster {
 		// holds its entry (its writer's component reaches it).
 		require.GreaterOrEqual(t, final[w.to], d.VClock[w.to], "acknowledged write %d on %d at %s lost: final %s", w.id, w.to, d.VClock, final)
 	}
+	// A batch is all or nothing: its own keys are all there or none (on
+	// every member: they converged); a failed one left nothing.
+	have := map[uint64]bool{}
+	for _, row := range c.rows(master, testTable.ID) {
+		var k uint64
+		if _, err := fmt.Sscanf(row, "[%d,", &k); err == nil {
+			have[k] = true
+		}
+	}
+	for _, b := range batches {
+		n := 0
+		for j := range b.rows {
+			if have[b.base+uint64(j)] {
+				n++
+			}
+		}
+		d, ok := c.done(b.id)
+		switch {
+		case b.fails:
+			batchesFailed++
+			require.Zero(t, n, "batch %d failed (done %v: %v) but left rows", b.id, ok, d.Err)
+		case n != 0 && n != b.rows:
+			require.Failf(t, "half a batch", "batch %d: %d of its %d rows", b.id, n, b.rows)
+		case ok && d.Err == nil:
+			require.GreaterOrEqual(t, d.Rows, b.rows, "batch %d", b.id)
+			if n == b.rows {
+				batchesKept++
+			}
+			if b.sync {
+				require.Equal(t, b.rows, n, "acknowledged synchronous batch %d lost", b.id)
+			}
+		}
+	}
 	return c
+}
+
+// batchWrite is a batch of TestRandomized: rows inserts of keys base...
+type batchWrite struct {
+	id    ReqID
+	base  uint64
+	rows  int
+	fails bool
+	sync  bool
 }

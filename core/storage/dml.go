@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"fmt"
+
 	"github.com/picogo/picogo/core/tuple"
 )
 
@@ -11,14 +13,39 @@ import (
 // (a delete or update of a missing key, an upsert whose operations all
 // failed) is an empty Change. A Change is the unit a write-ahead log
 // records and a replica applies (Apply); Undo reverses it.
+//
+// A batch's change (Exec of an OpBatch) is a Change with Batch set: the
+// row changes of its ops, in order, each a single row's change (never
+// empty, never a batch itself); Table, Old and New are then unused. Apply
+// and Undo take it whole or not at all.
 type Change struct {
 	Table uint32
 	Old   tuple.Tuple
 	New   tuple.Tuple
+	// Batch: the row changes of a batch, in the order they were made (nil
+	// for a single row's change).
+	Batch []Change
 }
 
 // Empty reports whether the change changed nothing.
-func (c Change) Empty() bool { return c.Old.Raw() == nil && c.New.Raw() == nil }
+func (c Change) Empty() bool {
+	return c.Old.Raw() == nil && c.New.Raw() == nil && len(c.Batch) == 0
+}
+
+// IsBatch reports whether the change is a batch's (Batch is not nil).
+func (c Change) IsBatch() bool { return c.Batch != nil }
+
+// Rows is the number of rows the change changed: a batch's row changes, 1
+// for a single row's change, 0 for an empty one.
+func (c Change) Rows() int {
+	switch {
+	case c.IsBatch():
+		return len(c.Batch)
+	case c.Empty():
+		return 0
+	}
+	return 1
+}
 
 func present(t tuple.Tuple) bool { return t.Raw() != nil }
 
@@ -234,7 +261,15 @@ func (s *space) replace(old, new tuple.Tuple) (Change, *tuple.Error) {
 // have New's key), New is stored as it is after the format checks. An
 // error means the engines have diverged: TUPLE_FOUND, or ILLEGAL_PARAMS
 // when Old is not what is stored.
+//
+// A batch's change applies its row changes in order, all or nothing: if
+// one fails, those applied before it are undone and the error (its code
+// kept) names the failing one's position, "row N: ..." (from 1). A batch
+// inside a batch is ILLEGAL_PARAMS.
 func (e *Engine) Apply(c Change) *tuple.Error {
+	if c.IsBatch() {
+		return e.applyBatch(c.Batch, nil)
+	}
 	s, err := e.space(c.Table)
 	if err != nil {
 		return err
@@ -273,7 +308,58 @@ func describe(t tuple.Tuple, ok bool) string {
 }
 
 // Undo reverses a change that was the last one made to its table's rows
-// with those keys (a statement of an aborted transaction, say).
+// with those keys (a statement of an aborted transaction, say). A batch's
+// change is undone whole, its rows the last first, or not at all (an
+// error names the row by its position in the batch).
 func (e *Engine) Undo(c Change) *tuple.Error {
-	return e.Apply(Change{Table: c.Table, Old: c.New, New: c.Old})
+	if c.IsBatch() {
+		n := len(c.Batch)
+		inv := make([]Change, n)
+		for i, r := range c.Batch {
+			inv[n-1-i] = inverse(r)
+		}
+		return e.applyBatch(inv, func(i int) int { return n - 1 - i })
+	}
+	return e.Apply(inverse(c))
+}
+
+func inverse(c Change) Change {
+	return Change{Table: c.Table, Old: c.New, New: c.Old, Batch: c.Batch}
+}
+
+// applyBatch applies row changes in order, all or nothing; pos, if set,
+// maps a position in rows to the one an error names.
+func (e *Engine) applyBatch(rows []Change, pos func(int) int) *tuple.Error {
+	for i, r := range rows {
+		var err *tuple.Error
+		if r.IsBatch() {
+			err = tuple.Errorf(tuple.CodeIllegalParams, "a batch inside a batch")
+		} else {
+			err = e.Apply(r)
+		}
+		if err != nil {
+			e.undoRows(rows[:i])
+			if pos != nil {
+				i = pos(i)
+			}
+			return rowError(i, err)
+		}
+	}
+	return nil
+}
+
+// undoRows undoes row changes just made, the last first. They are the
+// last changes to their rows, so this cannot fail short of a bug.
+func (e *Engine) undoRows(rows []Change) {
+	for i := len(rows) - 1; i >= 0; i-- {
+		if err := e.Apply(inverse(rows[i])); err != nil {
+			panic("storage: undoing a batch's row change: " + err.Message)
+		}
+	}
+}
+
+// rowError is err with the position (from 1) of the batch's op or row
+// change that failed, its code kept.
+func rowError(i int, err *tuple.Error) *tuple.Error {
+	return &tuple.Error{Code: err.Code, Message: fmt.Sprintf("row %d: %s", i+1, err.Message)}
 }

@@ -14,6 +14,18 @@
 // unique index) and DropIndex change the schema. Memory reports each
 // table's bytes.
 //
+// A batch (Op{Kind: OpBatch, Batch: ops}, run by Exec) is one write of
+// several ops, all or nothing: they run in order, each seeing the rows the
+// ones before it changed; if one fails, the changes before it are undone,
+// the engine is exactly as it was, and the error keeps the failing op's
+// code and names its position ("row 3: Duplicate key exists ..."). A
+// successful batch returns one Change holding every row change in order
+// (Change.Batch; Change.Rows counts them), which EncodeChange encodes as
+// one record and Apply and Undo take whole or not at all — so a log that
+// records it as one record replays it whole or, torn, not at all. A batch
+// holds at most MaxBatchOps ops and no batch; an empty one changes
+// nothing. A single op's Change encodes as it always did.
+//
 // Tuples are validated as Tarantool validates them: the format's types and
 // nullability, trailing nullable fields may be absent, fields beyond the
 // format are allowed.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -10,7 +11,8 @@ import (
 
 // OpKind is the kind of a DML request, numbered as IPROTO's request types
 // (IPROTO_INSERT 2, IPROTO_REPLACE 3, IPROTO_UPDATE 4, IPROTO_DELETE 5,
-// IPROTO_UPSERT 9). The zero OpKind is no operation.
+// IPROTO_UPSERT 9); OpBatch, several requests as one, is no IPROTO type.
+// The zero OpKind is no operation.
 type OpKind uint8
 
 const (
@@ -19,7 +21,13 @@ const (
 	OpUpdate  OpKind = 4
 	OpDelete  OpKind = 5
 	OpUpsert  OpKind = 9
+	OpBatch   OpKind = 128
 )
+
+// MaxBatchOps is the most ops one batch may hold: Exec refuses a bigger
+// one with ILLEGAL_PARAMS, changing nothing. It bounds what one batch's
+// change — one write-ahead log record, one replicated entry — holds.
+const MaxBatchOps = 10000
 
 func (k OpKind) String() string {
 	switch k {
@@ -33,6 +41,8 @@ func (k OpKind) String() string {
 		return "delete"
 	case OpUpsert:
 		return "upsert"
+	case OpBatch:
+		return "batch"
 	}
 	return fmt.Sprintf("OpKind(%d)", uint8(k))
 }
@@ -41,6 +51,10 @@ func (k OpKind) String() string {
 // carry Tuple, Update and Upsert carry Ops (tuple.ParseUpdate's
 // operations), Update and Delete carry Index and Key. The fields a kind
 // does not use are ignored.
+//
+// An OpBatch carries Batch: single ops (no batch inside a batch), at most
+// MaxBatchOps, run in order as one write that is all or nothing (Exec);
+// its other fields are ignored.
 //
 // An Op encodes as a msgpack map with the keys of its tags; its values
 // (Key, Tuple, Ops) encode as tuple.Marshal does, so that Tarantool's
@@ -52,6 +66,7 @@ type Op struct {
 	Key   []any   `msgpack:"key"`
 	Tuple []any   `msgpack:"tuple"`
 	Ops   [][]any `msgpack:"ops"`
+	Batch []Op    `msgpack:"batch"`
 }
 
 var (
@@ -60,9 +75,16 @@ var (
 )
 
 // EncodeMsgpack writes the op as a map {kind, table, index, key, tuple,
-// ops}, in that order; a nil slice is nil, an empty one an empty array.
+// ops}, in that order; a nil slice is nil, an empty one an empty array. An
+// op with Batch set (or of kind OpBatch) has a seventh key, batch: the
+// array of its ops, each encoded so.
 func (o Op) EncodeMsgpack(enc *msgpack.Encoder) error {
-	if err := enc.EncodeMapLen(6); err != nil {
+	batch := o.Batch != nil || o.Kind == OpBatch
+	n := 6
+	if batch {
+		n = 7
+	}
+	if err := enc.EncodeMapLen(n); err != nil {
 		return err
 	}
 	var ops any
@@ -94,6 +116,23 @@ func (o Op) EncodeMsgpack(enc *msgpack.Encoder) error {
 			return err
 		}
 	}
+	if !batch {
+		return nil
+	}
+	if err := enc.EncodeString("batch"); err != nil {
+		return err
+	}
+	if o.Batch == nil {
+		return enc.EncodeNil()
+	}
+	if err := enc.EncodeArrayLen(len(o.Batch)); err != nil {
+		return err
+	}
+	for i, op := range o.Batch {
+		if err := op.EncodeMsgpack(enc); err != nil {
+			return fmt.Errorf("op batch: #%d: %w", i+1, err)
+		}
+	}
 	return nil
 }
 
@@ -106,8 +145,13 @@ func nilSlice(s []any) any {
 }
 
 // DecodeMsgpack reads what EncodeMsgpack writes; keys may come in any
-// order, unknown keys are skipped.
+// order, unknown keys are skipped. A batch's ops may not have a batch key
+// themselves (an error: no batch inside a batch).
 func (o *Op) DecodeMsgpack(dec *msgpack.Decoder) error {
+	return o.decode(dec, false)
+}
+
+func (o *Op) decode(dec *msgpack.Decoder, inBatch bool) error {
 	n, err := dec.DecodeMapLen()
 	if err != nil {
 		return err
@@ -160,6 +204,27 @@ func (o *Op) DecodeMsgpack(dec *msgpack.Decoder) error {
 					o.Ops[i] = op
 				}
 			}
+		case "batch":
+			if inBatch {
+				return errors.New("op batch: a batch inside a batch")
+			}
+			l, err := dec.DecodeArrayLen()
+			if err != nil {
+				return fmt.Errorf("op batch: %w", err)
+			}
+			if l < 0 { // nil
+				o.Batch = nil
+				continue
+			}
+			// Not preallocated beyond a little: the length may be garbage.
+			o.Batch = make([]Op, 0, min(l, 64))
+			for i := range l {
+				var op Op
+				if err := op.decode(dec, true); err != nil {
+					return fmt.Errorf("op batch: #%d: %w", i+1, err)
+				}
+				o.Batch = append(o.Batch, op)
+			}
 		default:
 			if err := dec.Skip(); err != nil {
 				return err
@@ -178,7 +243,23 @@ func (o *Op) DecodeMsgpack(dec *msgpack.Decoder) error {
 // Errors: those of Insert, Replace, Update, Upsert and Delete;
 // ILLEGAL_PARAMS for an unknown kind, INVALID_MSGPACK for a tuple whose
 // values cannot be encoded.
+//
+// An OpBatch runs its ops in order, all or nothing. It returns a batch's
+// Change (Batch: the row change of every op that changed a row, in order;
+// Rows() counts them) and the zero Tuple; a batch that changed nothing
+// (no ops, or only deletes and updates of missing keys) returns the empty
+// zero Change. If an op fails, the changes of the ops before it are
+// undone — the engine is as it was — and its error is returned with its
+// code and its position in the batch (from 1): "row 3: Duplicate key
+// exists ...". ILLEGAL_PARAMS, before anything runs, for more than
+// MaxBatchOps ops or a batch inside the batch. Upserts report their
+// skipped operations to OnUpsertError as they run, even in a batch that
+// fails later.
 func (e *Engine) Exec(op Op) (Change, tuple.Tuple, *tuple.Error) {
+	if op.Kind == OpBatch {
+		c, err := e.execBatch(op.Batch)
+		return c, tuple.Tuple{}, err
+	}
 	var t tuple.Tuple
 	switch op.Kind {
 	case OpInsert, OpReplace, OpUpsert:
@@ -193,6 +274,32 @@ func (e *Engine) Exec(op Op) (Change, tuple.Tuple, *tuple.Error) {
 	}
 	c.Table = op.Table // an empty change too names its table
 	return c, ret, nil
+}
+
+func (e *Engine) execBatch(ops []Op) (Change, *tuple.Error) {
+	if len(ops) > MaxBatchOps {
+		return Change{}, tuple.Errorf(tuple.CodeIllegalParams, "A batch of %d ops is more than the %d one batch may hold", len(ops), MaxBatchOps)
+	}
+	for i, op := range ops {
+		if op.Kind == OpBatch {
+			return Change{}, rowError(i, tuple.Errorf(tuple.CodeIllegalParams, "a batch inside a batch"))
+		}
+	}
+	var rows []Change
+	for i, op := range ops {
+		c, _, err := e.Exec(op)
+		if err != nil {
+			e.undoRows(rows)
+			return Change{}, rowError(i, err)
+		}
+		if !c.Empty() {
+			rows = append(rows, c)
+		}
+	}
+	if len(rows) == 0 {
+		return Change{}, nil
+	}
+	return Change{Batch: rows}, nil
 }
 
 func (e *Engine) exec(op Op, t tuple.Tuple) (Change, tuple.Tuple, *tuple.Error) {
