@@ -160,24 +160,15 @@ func (m *data) writeBatch(def schema.TableDef, ops []storage.Op, rows int, respo
 			}
 		}
 	}
-	// TEMPORARY until the batch op lands: one write after another.
-	var next func(i int)
-	next = func(i int) {
-		if i == len(ops) {
+	id := m.request(func(d replication.Done) {
+		switch {
+		case d.Err != nil && d.Err.Code == replication.CodeReadonly:
+			respond(nil, m.readOnly(d.Err))
+		case d.Err != nil:
+			respond(nil, boxError(d.Err))
+		default:
 			respond([]any{api.SQLResult{RowCount: uint64(rows)}}, nil)
-			return
 		}
-		id := m.request(func(d replication.Done) {
-			switch {
-			case d.Err != nil && d.Err.Code == replication.CodeReadonly:
-				respond(nil, m.readOnly(d.Err))
-			case d.Err != nil:
-				respond(nil, boxError(d.Err))
-			default:
-				next(i + 1)
-			}
-		})
-		m.member.Write(id, m.tables.SchemaVersion(), ops[i])
-	}
-	next(0)
+	})
+	m.member.Write(id, m.tables.SchemaVersion(), storage.Op{Kind: storage.OpBatch, Batch: ops})
 }
