@@ -247,6 +247,13 @@ func (m *lifecycle) join() {
 			switch err.Code {
 			case api.CodeJoinRefused:
 				m.failStop(fmt.Errorf("join refused: %s", err.Message))
+			case api.CodeExpelled:
+				// Its uuid is expelled: a join the leader took in (its
+				// answer lost), then expelled before this retry. The
+				// cluster is done with this instance: it stops as
+				// expelled, not as failed.
+				m.phase = PhaseStopped
+				m.emit(Terminate{Expelled: true, Reason: "this instance is expelled: " + err.Message})
 			case api.CodeConflictFound:
 				// The leader decided on changed tables: ask it again.
 			default:

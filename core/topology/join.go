@@ -151,7 +151,10 @@ func rejoin(t tables.Topology, instances []tables.Instance, req JoinRequest, i t
 			i.InstanceUUID, what, stored, requested)
 	}
 	if expelled(i) {
-		return JoinPlan{}, fmt.Errorf("instance %q with uuid %s is expelled", i.InstanceID, i.InstanceUUID)
+		// ErrExpelled, not a refusal like the others: the joiner is this
+		// instance (its uuid), and it must stop as expelled — say a
+		// retry whose first answer was lost, expelled meanwhile.
+		return JoinPlan{}, fmt.Errorf("instance %q with uuid %s is %w", i.InstanceID, i.InstanceUUID, ErrExpelled)
 	}
 	if req.InstanceID != "" && req.InstanceID != i.InstanceID {
 		return JoinPlan{}, differs("name", fmt.Sprintf("%q", i.InstanceID), fmt.Sprintf("%q", req.InstanceID))
