@@ -165,7 +165,7 @@ func (m *lifecycle) expelRedirect(_ string, r api.ExpelRedirect, respond respond
 // or with a timeout.
 func (m *lifecycle) whenExpelled(id string, respond responder, deadline int) {
 	if row, ok, _ := m.tables.Get(tables.TablePicoInstance, []any{id}); ok {
-		if inst, err := tables.InstanceFrom(row.Values()); err == nil && inst.Current.Variant == tables.GradeExpelled {
+		if inst, err := tables.InstanceFrom(row.Values()); err == nil && inst.ExpelDone() {
 			respond(nil, nil)
 			return
 		}
