@@ -193,8 +193,11 @@ func (p *Process) observeEffect(e node.Effect) {
 	case node.Terminate:
 		x.Terminate = e
 		// Expelled before this start: its target Online was never
-		// accepted this time.
-		x.ExpelledAtStart = e.Expelled && !p.host.Node().Activated()
+		// accepted this time. An instance with no identity yet was
+		// expelled while it joined (its answer lost, a retry refused):
+		// its data dir holds nothing of it and may start again.
+		_, joined := p.host.Node().Identity()
+		x.ExpelledAtStart = e.Expelled && joined && !p.host.Node().Activated()
 	default:
 		return
 	}

@@ -133,7 +133,7 @@ func (w *World) observeNote(in *instance, event, detail string) {
 			continue
 		}
 		m, ok := top.Instance(rs.CurrentMasterID)
-		if !ok || m.Target.Variant != tables.GradeOnline || m.Current.Variant == tables.GradeExpelled {
+		if !ok || m.Target.Variant != tables.GradeOnline || m.ExpelDone() {
 			continue
 		}
 		if !slices.Contains(asked, m.InstanceID) {
@@ -163,7 +163,7 @@ func (w *World) dataUnsettled(leader *instance, top tables.Topology) string {
 			continue
 		}
 		i := slices.IndexFunc(top.Instances, func(i tables.Instance) bool { return i.RaftID == n.ID() })
-		if i < 0 || top.Instances[i].Current.Variant == tables.GradeExpelled || top.Instances[i].Target.Variant == tables.GradeExpelled {
+		if i < 0 || top.Instances[i].Expelled() {
 			continue
 		}
 		row := top.Instances[i]
@@ -262,7 +262,7 @@ func (w *World) expelledName(in *instance, name string) bool {
 		return false
 	}
 	i, ok := top.Instance(name)
-	return ok && (i.Current.Variant == tables.GradeExpelled || i.Target.Variant == tables.GradeExpelled)
+	return ok && i.Expelled()
 }
 
 // strayRow names a row an engine holds in a bucket its replicaset does not

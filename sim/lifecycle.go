@@ -122,7 +122,7 @@ func (w *World) expelOne() {
 	}
 	var victims []tables.Instance
 	for _, i := range top.Instances {
-		if i.Target.Variant != tables.GradeExpelled && i.Current.Variant != tables.GradeExpelled {
+		if !i.Expelled() {
 			victims = append(victims, i)
 		}
 	}
@@ -159,7 +159,7 @@ func (w *World) reweighOne() {
 	for _, rs := range top.Replicasets {
 		if rs.State == tables.ReplicasetReady && slices.ContainsFunc(w.instances, func(in *instance) bool {
 			i, ok := byRaftID(top, in.raftID)
-			return ok && in.raftID != 0 && !in.retired && !in.terminated && !isExpelled(i) && i.ReplicasetID == rs.ReplicasetID
+			return ok && in.raftID != 0 && !in.retired && !in.terminated && !i.Expelled() && i.ReplicasetID == rs.ReplicasetID
 		}) {
 			ready = append(ready, rs.ReplicasetID)
 		}
@@ -243,8 +243,7 @@ func (w *World) expelledRow(raftID uint64) bool {
 		return false
 	}
 	i := slices.IndexFunc(top.Instances, func(i tables.Instance) bool { return i.RaftID == raftID })
-	return i >= 0 && (top.Instances[i].Current.Variant == tables.GradeExpelled ||
-		top.Instances[i].Target.Variant == tables.GradeExpelled)
+	return i >= 0 && top.Instances[i].Expelled()
 }
 
 // latestTopology is the topology of the running instance that has applied

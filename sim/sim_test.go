@@ -55,6 +55,7 @@ var foundSeeds = []uint64{
 	399,  // two joins of one process (TestJoinRetriesCarryOneUUID)
 	547,  // a failover lost a collect's deletes: stray rows on the new master (TestSweepStrayOnANewMaster)
 	1599, // a returning old master made its promoted successor Stale (TestPromotedMemberRefusesItsOldMaster)
+	3548, // a joiner expelled before its join's answer arrived fail-stopped on its retry (TestJoinRetriedAfterItsExpelStopsAsExpelled)
 }
 
 func TestFoundSeeds(t *testing.T) {

@@ -112,7 +112,7 @@ func (t *topologyChecker) raftIDs(top tables.Topology) error {
 func replicasets(top tables.Topology) error {
 	members := map[string][]tables.Instance{}
 	for _, i := range top.Instances {
-		if !isExpelled(i) {
+		if !i.Expelled() {
 			members[i.ReplicasetID] = append(members[i.ReplicasetID], i)
 		}
 	}
@@ -186,7 +186,7 @@ func voterRule(top tables.Topology, voters []uint64) error {
 	var eligible []uint64
 	for _, i := range top.Instances {
 		tier, ok := top.Tier(i.Tier)
-		if ok && tier.CanVote && !isExpelled(i) && i.Current.Variant == tables.GradeOnline {
+		if ok && tier.CanVote && !i.Expelled() && i.Current.Variant == tables.GradeOnline {
 			eligible = append(eligible, i.RaftID)
 		}
 	}
@@ -298,10 +298,6 @@ func buckets(top tables.Topology, running map[string]*instance) error {
 		}
 	}
 	return nil
-}
-
-func isExpelled(i tables.Instance) bool {
-	return i.Current.Variant == tables.GradeExpelled || i.Target.Variant == tables.GradeExpelled
 }
 
 func byRaftID(top tables.Topology, id uint64) (tables.Instance, bool) {

@@ -364,7 +364,7 @@ func (w *World) unsettled() string {
 			return fmt.Sprintf("i%d has not asked to be Online yet", in.id)
 		}
 		for _, i := range top.Instances {
-			if i.RaftID == in.node().ID() && i.Current.Variant != tables.GradeExpelled &&
+			if i.RaftID == in.node().ID() && !i.ExpelDone() &&
 				(i.Current.Variant != tables.GradeOnline || i.Target != i.Current) {
 				return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
 			}

@@ -121,7 +121,7 @@ func collectStatus(c *client, addr string, timeout time.Duration) (*clusterStatu
 	var mu sync.Mutex
 	for _, i := range top.Instances {
 		a, ok := top.Addresses[i.RaftID]
-		if !ok || isExpelled(i) {
+		if !ok || i.Expelled() {
 			continue
 		}
 		wg.Add(1)

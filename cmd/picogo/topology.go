@@ -99,7 +99,7 @@ func buildTopology(top tables.Topology, leader uint64, conf *raftConf) topologyV
 	}
 	members := map[string]int{}
 	for _, i := range top.Instances {
-		if !isExpelled(i) {
+		if !i.Expelled() {
 			members[i.ReplicasetID]++
 		}
 	}
@@ -145,10 +145,6 @@ func buildTopology(top tables.Topology, leader uint64, conf *raftConf) topologyV
 	// By raft id: the order instances joined in.
 	slices.SortFunc(v.Instances, func(a, b instanceView) int { return cmp.Compare(a.RaftID, b.RaftID) })
 	return v
-}
-
-func isExpelled(i tables.Instance) bool {
-	return i.Current.Variant == tables.GradeExpelled || i.Target.Variant == tables.GradeExpelled
 }
 
 // print writes the three tables, aligned.

@@ -58,7 +58,8 @@ const (
 	// CodeTopology: a topology change breaks a rule (expel the last
 	// instance, update an expelled one).
 	CodeTopology uint32 = 10032
-	// CodeExpelled: the instance asked about is expelled.
+	// CodeExpelled: the instance asked about is expelled (an update of its
+	// grade, or a join retried with its uuid).
 	CodeExpelled uint32 = 10033
 	// CodeWrongBucket: this replicaset does not own the bucket (vshard's
 	// WRONG_BUCKET): route again from a bucket map at least as new as

@@ -116,7 +116,7 @@ func TestConverge(t *testing.T) {
 		// unreachable (never the anchor, its replicaset or the leader).
 		anchor = anchorOf(s, rng, votingTier)
 		for _, i := range s.topology().Instances {
-			if expelled(i) {
+			if i.Expelled() {
 				continue
 			}
 			switch r := rng.IntN(10); {
@@ -154,7 +154,7 @@ func TestConverge(t *testing.T) {
 func anchorOf(s *sim, rng *rand.Rand, votingTier string) tables.Instance {
 	var candidates []tables.Instance
 	for _, i := range s.topology().Instances {
-		if i.Tier == votingTier && !expelled(i) {
+		if i.Tier == votingTier && !i.Expelled() {
 			if i.Target.Variant == tables.GradeOnline {
 				return i
 			}
@@ -222,7 +222,7 @@ func checkFixpoint(t *testing.T, s *sim, strict bool, msg string) {
 	require.Contains(t, conf.Voters, s.self, msg)
 	eligible := 0
 	for _, i := range top.Instances {
-		canVote := tierOf(i.Tier).CanVote && !expelled(i)
+		canVote := tierOf(i.Tier).CanVote && !i.Expelled()
 		climbing := in(conf.Voters, i.RaftID) && i.Current.Variant != tables.GradeOffline // keeps its seat
 		if canVote && (i.Current.Variant == tables.GradeOnline || climbing) {
 			eligible++
@@ -236,7 +236,7 @@ func checkFixpoint(t *testing.T, s *sim, strict bool, msg string) {
 					require.Equal(t, tables.GradeOnline, i.Current.Variant, "voter %s\n%s", i.InstanceID, msg)
 				}
 			}
-		case !expelled(i):
+		case !i.Expelled():
 			require.True(t, in(conf.Learners, i.RaftID), "%s is neither voter nor learner\n%s", i.InstanceID, msg)
 		}
 	}

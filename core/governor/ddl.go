@@ -37,7 +37,7 @@ func (p *planner) schemaChange() (Action, bool) {
 		}
 		m, ok := p.instance(rs.CurrentMasterID)
 		if !ok || !onlineBound(m) {
-			away = away || ok && !expelled(m)
+			away = away || ok && !m.Expelled()
 			continue
 		}
 		r.readReplicaset(rs)

@@ -87,15 +87,9 @@ func (p *planner) address(i tables.Instance) (string, bool) {
 
 func (p *planner) unreachable(i tables.Instance) bool { return p.in.Unreachable[i.InstanceID] }
 
-// expelled reports an instance on its way out or out: its rows say Expelled,
-// current or target.
-func expelled(i tables.Instance) bool {
-	return i.Current.Variant == tables.GradeExpelled || i.Target.Variant == tables.GradeExpelled
-}
-
 // onlineBound reports an instance whose target is Online.
 func onlineBound(i tables.Instance) bool {
-	return i.Target.Variant == tables.GradeOnline && i.Current.Variant != tables.GradeExpelled
+	return i.Target.Variant == tables.GradeOnline && !i.ExpelDone()
 }
 
 // rank orders the variants an instance climbs; Expelled is not on the

@@ -17,7 +17,7 @@ import (
 // incarnation) gets current = target.
 func (p *planner) offline() (Action, bool) {
 	for _, i := range p.instances {
-		if i.Target.Variant != tables.GradeOffline || i.Current == i.Target || i.Current.Variant == tables.GradeExpelled {
+		if i.Target.Variant != tables.GradeOffline || i.Current == i.Target || i.ExpelDone() {
 			continue
 		}
 		var r rows
@@ -119,7 +119,7 @@ func (p *planner) replication() (Action, bool) {
 		var peers []string
 		for _, m := range members {
 			r.readInstance(m)
-			if expelled(m) {
+			if m.Expelled() {
 				continue
 			}
 			r.readAddress(m.RaftID)
@@ -312,7 +312,7 @@ func (p *planner) online() (Action, bool) {
 func (p *planner) expel() (Action, bool) {
 	cs := p.in.Conf
 	for _, i := range p.instances {
-		if i.Target.Variant != tables.GradeExpelled || i.Current.Variant == tables.GradeExpelled {
+		if !i.Expelled() || i.ExpelDone() {
 			continue
 		}
 		if slices.Contains(cs.Voters, i.RaftID) || slices.Contains(cs.VotersOutgoing, i.RaftID) {

@@ -163,7 +163,7 @@ func (p *planner) switchover(rs tables.Replicaset) (Action, bool) {
 
 	a.fromGone = true
 	if old, ok := p.instance(rs.CurrentMasterID); ok {
-		a.fromRaftID, a.fromGone = old.RaftID, expelled(old) || !old.Started()
+		a.fromRaftID, a.fromGone = old.RaftID, old.Expelled() || !old.Started()
 		r.readInstance(old)
 		r.readAddress(old.RaftID)
 		if oldAddr, ok := p.address(old); ok && old.Started() {
@@ -189,7 +189,7 @@ func (p *planner) switchover(rs tables.Replicaset) (Action, bool) {
 	// Failover.
 	n := 0
 	for _, m := range members {
-		if expelled(m) || !m.Started() {
+		if m.Expelled() || !m.Started() {
 			continue
 		}
 		n++

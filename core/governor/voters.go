@@ -27,7 +27,7 @@ func (p *planner) transferLeadership() (Action, bool) {
 			continue
 		}
 		i, ok := p.byRaftID(id)
-		if !ok || expelled(i) || p.unreachable(i) ||
+		if !ok || i.Expelled() || p.unreachable(i) ||
 			i.Current.Variant != tables.GradeOnline || i.Target.Variant != tables.GradeOnline {
 			continue
 		}
@@ -141,11 +141,11 @@ func (p *planner) confChange() (Action, bool) {
 			if !isVoter(id) {
 				change(raft.AddVoter, id)
 			}
-		case i.Current.Variant == tables.GradeExpelled:
+		case i.ExpelDone():
 			if isVoter(id) || isLearner(id) {
 				change(raft.RemoveNode, id)
 			}
-		case expelled(i) && !isVoter(id):
+		case i.Expelled() && !isVoter(id):
 			// Being expelled: stays a learner if it is one, is never added.
 			if isLearner(id) {
 				learners = append(learners, id)
@@ -168,7 +168,7 @@ func (p *planner) confChange() (Action, bool) {
 // and not expelled.
 func (p *planner) canVote(i tables.Instance) bool {
 	t, ok := p.tier(i.Tier)
-	return ok && t.CanVote && !expelled(i)
+	return ok && t.CanVote && !i.Expelled()
 }
 
 // wantedVoters is how many voters n eligible instances call for.

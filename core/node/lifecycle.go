@@ -247,6 +247,13 @@ func (m *lifecycle) join() {
 			switch err.Code {
 			case api.CodeJoinRefused:
 				m.failStop(fmt.Errorf("join refused: %s", err.Message))
+			case api.CodeExpelled:
+				// Its uuid is expelled: a join the leader took in (its
+				// answer lost), then expelled before this retry. The
+				// cluster is done with this instance: it stops as
+				// expelled, not as failed.
+				m.phase = PhaseStopped
+				m.emit(Terminate{Expelled: true, Reason: "this instance is expelled: " + err.Message})
 			case api.CodeConflictFound:
 				// The leader decided on changed tables: ask it again.
 			default:
@@ -408,7 +415,7 @@ func (m *lifecycle) activate() {
 		return // not caught up with its own join yet
 	}
 	switch {
-	case row.Target.Variant == tables.GradeExpelled || row.Current.Variant == tables.GradeExpelled:
+	case row.Expelled():
 		// A target Expelled is never undone: the instance stops once it
 		// no longer votes (the governor demotes it first) and the voters
 		// left have synced that (raft.Node.RemovalSettled). If it does not
@@ -418,7 +425,7 @@ func (m *lifecycle) activate() {
 		// Even the only voter waits: expelled, it would take the cluster's
 		// last vote with it for good (the governor promotes another and
 		// hands leadership over first).
-		if row.Current.Variant == tables.GradeExpelled || m.ra.RemovalSettled() {
+		if row.ExpelDone() || m.ra.RemovalSettled() {
 			m.phase = PhaseStopped
 			m.emit(Terminate{Expelled: true, Reason: "this instance is expelled"})
 			return

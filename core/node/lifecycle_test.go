@@ -156,3 +156,55 @@ func TestJoinRetriesCarryOneUUID(t *testing.T) {
 		require.Equal(t, joins[0].InstanceUUID, j.InstanceUUID)
 	}
 }
+
+// Seed 3548: the leader took a join in, its answer was lost, and the
+// operator expelled the new instance before the joiner's retry (same uuid)
+// arrived. The leader answers the retry CodeExpelled, and the joiner stops
+// as expelled (Terminate, Expelled) — the cluster is done with it — not as
+// an instance that cannot go on (FailStop).
+func TestJoinRetriedAfterItsExpelStopsAsExpelled(t *testing.T) {
+	n := discovering(t)
+	var joins int
+	var stop []Effect
+	for range 200 {
+		n.Tick()
+		for _, e := range n.TakeEffects() {
+			switch e := e.(type) {
+			case OutCall:
+				switch e.Request.(type) {
+				case api.Discover:
+					n.CallDone(e.ID, discovery.Response{Done: &discovery.Done{LeaderAddress: "i2"}}, nil)
+				case api.RaftJoin:
+					joins++
+					n.CallDone(e.ID, nil, api.Errorf(api.CodeExpelled,
+						`.proc_raft_join: instance "storage_1_2" with uuid u is expelled`))
+				}
+			case Terminate, FailStop:
+				stop = append(stop, e)
+			}
+		}
+	}
+	require.Equal(t, 1, joins, "an expelled joiner does not ask again")
+	require.Equal(t, PhaseStopped, n.Phase())
+	require.Len(t, stop, 1)
+	term, ok := stop[0].(Terminate)
+	require.True(t, ok, "it terminates, it does not fail-stop: %#v", stop[0])
+	require.True(t, term.Expelled)
+	require.False(t, term.Delete)
+}
+
+// The leader's side of seed 3548: a join retried with the uuid of a row
+// being expelled (or expelled) is answered CodeExpelled — the joiner
+// itself is expelled — while a new instance asking for that name is only
+// refused.
+func TestJoinWithAnExpelledUUIDIsAnsweredExpelled(t *testing.T) {
+	s := newSolo(t)
+	r := s.do(api.RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage"})
+	require.Nil(t, r.Err)
+	joined := r.Values[0].(api.JoinResult).Instance
+	require.Nil(t, s.do(api.Expel{ClusterID: "c1", InstanceID: joined.InstanceID}).Err)
+	requireCode(t, s.do(api.RaftJoin{ClusterID: "c1", Address: "i2", Tier: "storage", InstanceUUID: joined.InstanceUUID}),
+		api.CodeExpelled)
+	requireCode(t, s.do(api.RaftJoin{ClusterID: "c1", InstanceID: joined.InstanceID, Address: "i3", Tier: "storage"}),
+		api.CodeJoinRefused)
+}

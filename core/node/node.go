@@ -164,7 +164,7 @@ func New(cfg Config, disk ra.DiskState) (*Node, error) {
 		return nil, err
 	}
 	n.collect()
-	if row, ok := n.selfRow(); ok && row.Current.Variant == tables.GradeExpelled {
+	if row, ok := n.selfRow(); ok && row.ExpelDone() {
 		return nil, fmt.Errorf("instance %s is %w", row.InstanceID, ErrExpelled)
 	}
 	return n, nil

@@ -63,8 +63,7 @@ func (v *placement) Replicas(replicaset string) []string {
 	rs, _ := topo.Replicaset(replicaset)
 	var members []tables.Instance
 	for _, inst := range topo.Instances {
-		if inst.ReplicasetID == replicaset && inst.InstanceID != rs.CurrentMasterID &&
-			inst.Target.Variant != tables.GradeExpelled && inst.Current.Variant != tables.GradeExpelled {
+		if inst.ReplicasetID == replicaset && inst.InstanceID != rs.CurrentMasterID && !inst.Expelled() {
 			members = append(members, inst)
 		}
 	}

@@ -99,6 +99,12 @@ func (m *lifecycle) leaderJoin(top tables.Topology, r api.RaftJoin, respond resp
 		FailureDomain: r.FailureDomain, Tier: r.Tier, InstanceUUID: r.InstanceUUID}
 	m.passMutants(&req)
 	plan, err := topology.PlanJoin(top, m.cfg.ClusterID, req, m.newUUID)
+	if errors.Is(err, topology.ErrExpelled) {
+		// Its uuid's row is expelled: the joiner itself is (its
+		// answer lost, a retry), and terminates as expelled.
+		respond(nil, api.Errorf(api.CodeExpelled, "%s: %v", r.Proc(), err))
+		return
+	}
 	if err != nil {
 		respond(nil, api.Errorf(api.CodeJoinRefused, "%s: %v", r.Proc(), err))
 		return
@@ -159,7 +165,7 @@ func (m *lifecycle) expelRedirect(_ string, r api.ExpelRedirect, respond respond
 // or with a timeout.
 func (m *lifecycle) whenExpelled(id string, respond responder, deadline int) {
 	if row, ok, _ := m.tables.Get(tables.TablePicoInstance, []any{id}); ok {
-		if inst, err := tables.InstanceFrom(row.Values()); err == nil && inst.Current.Variant == tables.GradeExpelled {
+		if inst, err := tables.InstanceFrom(row.Values()); err == nil && inst.ExpelDone() {
 			respond(nil, nil)
 			return
 		}

@@ -30,8 +30,7 @@ func Targets(top tables.Topology, tier string) []Target {
 		}
 		out = append(out, Target{ID: rs.ReplicasetID, Weight: rs.Weight,
 			Ready: rs.State == tables.ReplicasetReady && slices.ContainsFunc(top.Instances, func(i tables.Instance) bool {
-				return i.ReplicasetID == rs.ReplicasetID &&
-					i.Current.Variant != tables.GradeExpelled && i.Target.Variant != tables.GradeExpelled
+				return i.ReplicasetID == rs.ReplicasetID && !i.Expelled()
 			})})
 	}
 	slices.SortFunc(out, func(a, b Target) int { return cmp.Compare(a.ID, b.ID) })

@@ -64,6 +64,25 @@ type Instance struct {
 // holds no write and never will, so no replication quorum counts it.
 func (i Instance) Started() bool { return i.Target.Incarnation > 0 }
 
+// Expelled reports whether the instance is expelled or on its way out: its
+// target or its current grade is Expelled. A target Expelled is never
+// undone, so from the moment it is set the instance counts nowhere any
+// more — no replicaset member, bucket owner, voter or quorum of tomorrow —
+// and never runs again. This is what "is it expelled" almost always means.
+func (i Instance) Expelled() bool {
+	return i.Target.Variant == GradeExpelled || i.Current.Variant == GradeExpelled
+}
+
+// ExpelDone reports whether the expel is finished: the current grade is
+// Expelled (the governor's last step, once the instance votes no more).
+// It is apart from Expelled because a few decisions must tell "being
+// expelled" from "expelled": the governor's steps (expel, offline, the
+// removal from the Raft configuration), the instance stopping itself or
+// refusing to start, `.proc_expel_redirect` answering, a new instance
+// taking the name, an update refused as expelled rather than as being
+// expelled.
+func (i Instance) ExpelDone() bool { return i.Current.Variant == GradeExpelled }
+
 // Tuple is the row as stored.
 func (i Instance) Tuple() []any {
 	return []any{i.InstanceID, i.InstanceUUID, i.RaftID, i.ReplicasetID, i.ReplicasetUUID,

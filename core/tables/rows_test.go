@@ -53,3 +53,23 @@ func TestTopologyAddressTakenOverByALaterJoin(t *testing.T) {
 		assert.Equal(t, tc.want, got, "raft id %d", tc.id)
 	}
 }
+
+// Expelled: target or current Expelled (on its way out, or out);
+// ExpelDone: current Expelled only.
+func TestInstanceExpelled(t *testing.T) {
+	for _, tt := range []struct {
+		current, target string
+		expelled, done  bool
+	}{
+		{GradeOnline, GradeOnline, false, false},
+		{GradeOffline, GradeOffline, false, false},
+		{GradeOnline, GradeExpelled, true, false},  // being expelled
+		{GradeOffline, GradeExpelled, true, false}, // being expelled
+		{GradeExpelled, GradeExpelled, true, true}, // expelled
+		{GradeExpelled, GradeOnline, true, true},   // no rule writes it; both still say so
+	} {
+		i := Instance{Current: Grade{Variant: tt.current}, Target: Grade{Variant: tt.target}}
+		assert.Equal(t, tt.expelled, i.Expelled(), "%s/%s", tt.current, tt.target)
+		assert.Equal(t, tt.done, i.ExpelDone(), "%s/%s", tt.current, tt.target)
+	}
+}

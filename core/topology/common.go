@@ -26,11 +26,6 @@ func CheckClusterID(cluster, requested string) error {
 	return nil
 }
 
-// expelled reports whether the instance is expelled or being expelled.
-func expelled(i tables.Instance) bool {
-	return i.Target.Variant == tables.GradeExpelled || i.Current.Variant == tables.GradeExpelled
-}
-
 // sortedInstances is a copy of the instances in name order.
 func sortedInstances(is []tables.Instance) []tables.Instance {
 	return slices.SortedStableFunc(slices.Values(is), func(a, b tables.Instance) int {
@@ -71,7 +66,7 @@ func upper(fd map[string]string) map[string]string {
 func namesInUse(is []tables.Instance, skip string) map[string]bool {
 	names := map[string]bool{}
 	for _, i := range is {
-		if expelled(i) || (skip != "" && i.InstanceID == skip) {
+		if i.Expelled() || (skip != "" && i.InstanceID == skip) {
 			continue
 		}
 		for k := range upper(i.FailureDomain) {

@@ -20,7 +20,7 @@ func PlanExpel(t tables.Topology, clusterID, instanceID string) (tables.Instance
 	if !ok {
 		return tables.Instance{}, nil, fmt.Errorf("no such instance %s", instanceID)
 	}
-	if expelled(old) {
+	if old.Expelled() {
 		return old, nil, nil
 	}
 	live, voters := 0, 0
@@ -29,7 +29,7 @@ func PlanExpel(t tables.Topology, clusterID, instanceID string) (tables.Instance
 		return ok && tier.CanVote
 	}
 	for _, i := range t.Instances {
-		if !expelled(i) {
+		if !i.Expelled() {
 			live++
 			if canVote(i) {
 				voters++
@@ -73,7 +73,7 @@ func PlanExpel(t tables.Topology, clusterID, instanceID string) (tables.Instance
 // expelled.
 func lastOf(t tables.Topology, i tables.Instance) bool {
 	for _, x := range t.Instances {
-		if x.InstanceID != i.InstanceID && x.ReplicasetID == i.ReplicasetID && !expelled(x) {
+		if x.InstanceID != i.InstanceID && x.ReplicasetID == i.ReplicasetID && !x.Expelled() {
 			return false
 		}
 	}

@@ -150,8 +150,11 @@ func rejoin(t tables.Topology, instances []tables.Instance, req JoinRequest, i t
 		return fmt.Errorf("instance with uuid %s is already joined with %s %s, not %s",
 			i.InstanceUUID, what, stored, requested)
 	}
-	if expelled(i) {
-		return JoinPlan{}, fmt.Errorf("instance %q with uuid %s is expelled", i.InstanceID, i.InstanceUUID)
+	if i.Expelled() {
+		// ErrExpelled, not a refusal like the others: the joiner is this
+		// instance (its uuid), and it must stop as expelled — say a
+		// retry whose first answer was lost, expelled meanwhile.
+		return JoinPlan{}, fmt.Errorf("instance %q with uuid %s is %w", i.InstanceID, i.InstanceUUID, ErrExpelled)
 	}
 	if req.InstanceID != "" && req.InstanceID != i.InstanceID {
 		return JoinPlan{}, differs("name", fmt.Sprintf("%q", i.InstanceID), fmt.Sprintf("%q", req.InstanceID))
@@ -186,9 +189,9 @@ func checkRequestedName(t tables.Topology, name string) (replace bool, err error
 	switch {
 	case !ok:
 		return false, nil
-	case holder.Current.Variant == tables.GradeExpelled:
+	case holder.ExpelDone():
 		return true, nil
-	case holder.Target.Variant == tables.GradeExpelled:
+	case holder.Expelled():
 		return false, fmt.Errorf("%q is still being expelled", name)
 	default:
 		return false, fmt.Errorf("%q is already joined", name)
@@ -214,7 +217,7 @@ func chooseReplicaset(t tables.Topology, instances []tables.Instance, tier table
 	rf := max(tier.ReplicationFactor, 1)
 	members := map[string][]tables.Instance{} // replicaset -> non-expelled members
 	for _, i := range instances {
-		if !expelled(i) {
+		if !i.Expelled() {
 			members[i.ReplicasetID] = append(members[i.ReplicasetID], i)
 		}
 	}
@@ -270,7 +273,7 @@ func nextRaftID(t tables.Topology) uint64 {
 func replicationAddresses(t tables.Topology, instances []tables.Instance, replicaset string) []string {
 	var live []tables.Instance
 	for _, i := range instances {
-		if i.ReplicasetID == replicaset && !expelled(i) {
+		if i.ReplicasetID == replicaset && !i.Expelled() {
 			live = append(live, i)
 		}
 	}

@@ -31,9 +31,9 @@ func PlanUpdate(t tables.Topology, clusterID string, req UpdateRequest) (tables.
 		return tables.Instance{}, nil, fmt.Errorf("no such instance %s", req.InstanceID)
 	}
 	switch {
-	case old.Current.Variant == tables.GradeExpelled:
+	case old.ExpelDone():
 		return tables.Instance{}, nil, fmt.Errorf("instance %s is %w", req.InstanceID, ErrExpelled)
-	case old.Target.Variant == tables.GradeExpelled:
+	case old.Expelled():
 		return tables.Instance{}, nil, fmt.Errorf("instance %s is being expelled", req.InstanceID)
 	}
 	upd := old
@@ -83,7 +83,7 @@ func checkDomainChange(t tables.Topology, i tables.Instance, fd map[string]strin
 		return err
 	}
 	for _, m := range instances {
-		if m.InstanceID == i.InstanceID || m.ReplicasetID != i.ReplicasetID || expelled(m) {
+		if m.InstanceID == i.InstanceID || m.ReplicasetID != i.ReplicasetID || m.Expelled() {
 			continue
 		}
 		if pair, clash := shared(fd, upper(m.FailureDomain)); clash {
