@@ -66,7 +66,7 @@ bench-sim:
 FUZZTIME ?= 60s
 FUZZ_TARGETS = ./net/iproto:FuzzReadFrame ./net/iproto:FuzzDecodeRequest ./net/iproto:FuzzDecodeResponse \
 	./net/tcp:FuzzReadHeader ./proc:FuzzDecode ./disk/simdisk:FuzzRecover ./disk/simdisk:FuzzDecodePayload
-FUZZ_TARGETS += ./core/sql/value:FuzzArith
+FUZZ_TARGETS += ./core/sql/value:FuzzArith ./core/sql/parse:FuzzParse ./core/sql/plan:FuzzPlan
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg), $(FUZZTIME)"; \
 	  out=$$($(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) 2>&1); rc=$$?; \

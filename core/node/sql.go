@@ -37,11 +37,12 @@ func (m *sqlModule) register(r *registry) {
 
 // statement is one `.proc_sql` call being served.
 type statement struct {
-	m       *sqlModule
-	user    string
-	env     exec.Env
-	timeout time.Duration
-	rowMax  int64
+	m             *sqlModule
+	user          string
+	env           exec.Env
+	timeout       time.Duration
+	rowMax        int64
+	preferReplica bool
 	// respond answers the caller; answered: it has been (a statement
 	// whose fragments fail answers the first failure only).
 	respond  responder
@@ -62,6 +63,9 @@ func (s *statement) reply(values []any, err *api.Error) {
 const (
 	optionTimeout      = "timeout"
 	optionMotionRowMax = "sql_motion_row_max"
+	// optionPreferReplica: a query's fragments read from a replica of
+	// each replicaset (which may lag its master) rather than the master.
+	optionPreferReplica = "prefer_replica"
 )
 
 // defaultDDLTimeout bounds a schema change that names no TIMEOUT.
@@ -140,8 +144,14 @@ func (s *statement) options(call map[string]any, opts []*parse.Option) *api.Erro
 				return api.Errorf(tuple.CodeSQLInvalidArgument, "sql: option %s must be a positive integer, not %v", name, v)
 			}
 			s.rowMax = n
+		case optionPreferReplica:
+			b, ok := v.(bool)
+			if !ok {
+				return api.Errorf(tuple.CodeSQLInvalidArgument, "sql: option %s must be true or false, not %v", name, v)
+			}
+			s.preferReplica = b
 		default:
-			return api.Errorf(tuple.CodeSQLInvalidArgument, "sql: unknown option %s (known: %s, %s)", name, optionTimeout, optionMotionRowMax)
+			return api.Errorf(tuple.CodeSQLInvalidArgument, "sql: unknown option %s (known: %s, %s, %s)", name, optionTimeout, optionMotionRowMax, optionPreferReplica)
 		}
 		return nil
 	}

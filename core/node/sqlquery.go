@@ -80,7 +80,7 @@ func (s *statement) runPlan(p *plan.Query, done func(*exec.Result)) {
 // answers the statement (once, however many fragments fail).
 func (s *statement) fragment(tier string, bucket uint64, q *parse.Query, done func(*exec.Result)) {
 	call := api.SQLLocal{Query: q.String(), Params: s.env.Params, Tier: tier, Bucket: bucket, RowMax: s.rowMax}
-	req := sharding.Request{Tier: tier, Bucket: bucket, Scan: bucket == 0, Call: call}
+	req := sharding.Request{Tier: tier, Bucket: bucket, Scan: bucket == 0, Call: call, PreferReplica: s.preferReplica}
 	s.m.router.routeWithin(req, s.m.cfg.ticks(s.timeout), s.once(), func(results []any) ([]any, *api.Error) {
 		out := &exec.Result{}
 		for _, r := range results {

@@ -100,7 +100,8 @@ func (Done) isRouterEffect() {}
 // every RetryTicks.
 //
 // A scan sends its Call to the master of every replicaset that owns at
-// least one bucket of the tier (all at once), and is done once every one
+// least one bucket of the tier (a read with PreferReplica: to one of its
+// replicas, as a point read does), all at once, and is done once every one
 // answered, with their answers in replicaset ID order. The replicasets are
 // those of the map when the scan started (re-read every RetryTicks while the
 // tier has no owners): a scan is not a snapshot across replicasets — rows of
@@ -380,7 +381,7 @@ func (r *Router) target(rt *route, p *part) (string, string) {
 		rs = br.ReplicasetID
 	}
 	master, ok := r.view.Master(rs)
-	if !rt.req.Scan && !rt.req.Write && rt.req.PreferReplica {
+	if !rt.req.Write && rt.req.PreferReplica {
 		candidates := slices.Clone(r.view.Replicas(rs))
 		if ok {
 			candidates = append(candidates, master)
