@@ -49,6 +49,9 @@ type Host struct {
 	// schema is the node's schema version as of the last pump, for
 	// readers off the loop (SchemaVersion).
 	schema atomic.Uint64
+
+	// prepared are the SQL statements PREPARE named.
+	prepared preparedStatements
 }
 
 // outgoing is a call in flight: its request, and the calls merged into it
@@ -227,10 +230,17 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		h.call(user, r, incoming{sync: req.Sync, reply: reply, done: done})
 	case iproto.TypeExecute:
 		done = h.observeRequest("execute")
-		text, binds, err := req.SQL()
+		text, stmtID, binds, err := req.SQL()
 		if err != nil {
 			fail(&api.Error{Code: api.CodeIllegalParams, Message: "execute: " + err.Error()})
 			return
+		}
+		if stmtID != 0 {
+			var ok bool
+			if text, ok = h.prepared.get(stmtID); !ok {
+				fail(&api.Error{Code: api.CodeIllegalParams, Message: fmt.Sprintf("Prepared statement with id %d does not exist", stmtID)})
+				return
+			}
 		}
 		var params []any
 		if err := msgpack.Unmarshal(binds, &params); err != nil {
@@ -244,6 +254,25 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 			}
 		}
 		h.call(user, api.SQL{Query: text, Params: params}, incoming{sync: req.Sync, execute: true, reply: reply, done: done})
+	case iproto.TypePrepare:
+		done = h.observeRequest("prepare")
+		text, stmtID, _, err := req.SQL()
+		switch {
+		case err != nil:
+			fail(&api.Error{Code: api.CodeIllegalParams, Message: "prepare: " + err.Error()})
+		case stmtID != 0: // unprepare
+			h.prepared.forget(stmtID)
+			done(0)
+			reply(iproto.EncodeOK(req.Sync, h.SchemaVersion(), nil))
+		default:
+			id, params, e := h.prepared.prepare(text)
+			if e != nil {
+				fail(e)
+				return
+			}
+			done(0)
+			reply(iproto.EncodePrepared(req.Sync, h.SchemaVersion(), id, params, nil))
+		}
 	default:
 		done = h.observeRequest("unknown")
 		fail(&api.Error{Code: iproto.CodeUnknownRequestType, Message: fmt.Sprintf("Unknown request type %d", req.Type)})

@@ -124,3 +124,35 @@ func TestHostSQL(t *testing.T) {
 	_, err = s.sql(t, `SELECT * FROM orders`)
 	require.Equal(t, tuple.CodeSQLUnknownTable, err.Code)
 }
+
+// PREPARE names a statement; EXECUTE of its id runs it with the binds;
+// PREPARE of the id alone forgets it.
+func TestHostPrepare(t *testing.T) {
+	s := sqlHost(t)
+	s.mustSQL(t, `CREATE TABLE p (id INTEGER PRIMARY KEY, v TEXT) DISTRIBUTED BY (id)`)
+	s.mustSQL(t, `INSERT INTO p VALUES (1, 'one'), (2, 'two')`)
+	resp := s.call(t, proc.Admin, iproto.EncodePrepare(300, "SELECT v FROM p WHERE id = ?"))
+	require.Nil(t, resp.Err)
+	var id, count uint64
+	require.NoError(t, msgpack.Unmarshal(resp.Body[iproto.KeyStmtID], &id))
+	require.NoError(t, msgpack.Unmarshal(resp.Body[iproto.KeyBindCount], &count))
+	require.NotZero(t, id)
+	require.Less(t, id, uint64(1)<<32, "a Lua client holds the id in a double")
+	require.Equal(t, uint64(1), count)
+
+	resp = s.call(t, proc.Admin, iproto.EncodeExecuteID(301, id, args(t, 2)))
+	require.Nil(t, resp.Err)
+	var rows [][]any
+	require.NoError(t, msgpack.Unmarshal(resp.Data, &rows))
+	require.Equal(t, [][]any{{"two"}}, rows)
+
+	resp = s.call(t, proc.Admin, iproto.EncodePrepareID(302, id))
+	require.Nil(t, resp.Err)
+	resp = s.call(t, proc.Admin, iproto.EncodeExecuteID(303, id, args(t, 2)))
+	require.NotNil(t, resp.Err)
+	require.Contains(t, resp.Err.Message, "does not exist")
+
+	resp = s.call(t, proc.Admin, iproto.EncodePrepare(304, "SELEC 1"))
+	require.NotNil(t, resp.Err)
+	require.Equal(t, tuple.CodeSQLSyntax, resp.Err.Code)
+}

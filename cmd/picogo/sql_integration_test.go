@@ -47,6 +47,9 @@ print('SYNTAX', ok, tostring(err):match('line %d+, column %d+'))
 local guest = netbox.connect(addr, {wait_connected = 5})
 ok, err = pcall(guest.call, guest, '.proc_sql', {'SELECT * FROM items'})
 print('GUEST', ok, tostring(err):match('denied') or tostring(err))
+local st = conn:prepare('SELECT price FROM items WHERE id = ?')
+print('PREPARED', st.param_count, conn:execute(st.stmt_id, {7}).rows[1][1])
+conn:unprepare(st.stmt_id)
 print('DROP', sql('DROP TABLE items').row_count, sql('DROP TABLE kinds').row_count)
 ok, err = pcall(conn.execute, conn, 'SELECT * FROM items')
 print('GONE', ok, tostring(err):match('does not exist') or tostring(err))
@@ -80,6 +83,7 @@ func TestIntegrationNetBoxSQL(t *testing.T) {
 		"DELETE\t20\nLEFT\t40\n",
 		"SYNTAX\tfalse\tline 2, column 17\n",
 		"GUEST\tfalse\tdenied\n",
+		"PREPARED\t1\t3.5\n",
 		"DROP\t1\t1\n",
 		"GONE\tfalse\tdoes not exist\n",
 	} {

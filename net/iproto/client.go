@@ -111,6 +111,23 @@ func EncodeExecute(sync uint64, sql string, binds msgpack.RawMessage) []byte {
 		arrayField(KeySQLBind, binds), field{KeyOptions, emptyArray})
 }
 
+// EncodeExecuteID is EXECUTE {STMT_ID: id, SQL_BIND: binds, OPTIONS: []}:
+// a statement PREPARE named.
+func EncodeExecuteID(sync, id uint64, binds msgpack.RawMessage) []byte {
+	return request(TypeExecute, sync, uintField(KeyStmtID, id),
+		arrayField(KeySQLBind, binds), field{KeyOptions, emptyArray})
+}
+
+// EncodePrepare is PREPARE {SQL_TEXT: sql}.
+func EncodePrepare(sync uint64, sql string) []byte {
+	return request(TypePrepare, sync, strField(KeySQLText, sql))
+}
+
+// EncodePrepareID is PREPARE {STMT_ID: id}: unprepare.
+func EncodePrepareID(sync, id uint64) []byte {
+	return request(TypePrepare, sync, uintField(KeyStmtID, id))
+}
+
 // EncodeWatch is WATCH {EVENT_KEY: key}; servers do not answer it.
 func EncodeWatch(sync uint64, key string) []byte {
 	return request(TypeWatch, sync, strField(KeyEventKey, key))

@@ -87,7 +87,7 @@ func TestClientRoundTrips(t *testing.T) {
 	binds := mp(t, []any{1, "two"})
 	req = serve(t, EncodeExecute(18, "SELECT * FROM t WHERE a = ?", binds))
 	assert.Equal(t, uint64(TypeExecute), req.Type)
-	sql, gotBinds, err := req.SQL()
+	sql, _, gotBinds, err := req.SQL()
 	require.NoError(t, err)
 	assert.Equal(t, "SELECT * FROM t WHERE a = ?", sql)
 	assert.Equal(t, binds, gotBinds)

@@ -85,7 +85,7 @@ func exerciseRequest(req Request) {
 	_, _ = req.Offset()
 	_, _ = req.Iterator()
 	_, _ = req.Key()
-	_, _, _ = req.SQL()
+	_, _, _, _ = req.SQL()
 	_, _ = req.IDVersion()
 	_, _ = req.IDFeatures()
 	_, _ = req.IDAuthType()

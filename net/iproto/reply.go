@@ -177,6 +177,26 @@ func EncodeSQLResult(sync, schemaVersion uint64, metadata []Column, rows any) []
 	return reply(TypeOK, sync, schemaVersion, field{KeyMetadata, m}, field{KeyData, raw})
 }
 
+// EncodePrepared is PREPARE's reply: {STMT_ID: id, BIND_COUNT: n,
+// BIND_METADATA: [{0: "?", 1: "ANY"} x n], METADATA: metadata} (metadata
+// may be empty: the columns come with each EXECUTE's reply).
+func EncodePrepared(sync, schemaVersion, stmtID uint64, bindCount int, metadata []Column) []byte {
+	binds := appendArrayLen(nil, bindCount)
+	for range bindCount {
+		binds = appendMapLen(binds, 2)
+		binds = appendStr(appendUint(binds, FieldName), "?")
+		binds = appendStr(appendUint(binds, FieldType), "ANY")
+	}
+	m := appendArrayLen(nil, len(metadata))
+	for _, c := range metadata {
+		m = appendMapLen(m, 2)
+		m = appendStr(appendUint(m, FieldName), c.Name)
+		m = appendStr(appendUint(m, FieldType), c.Type)
+	}
+	return reply(TypeOK, sync, schemaVersion, field{KeyStmtID, appendUint(nil, stmtID)},
+		field{KeyBindCount, appendUint(nil, uint64(bindCount))}, field{KeyBindMetadata, binds}, field{KeyMetadata, m})
+}
+
 // EncodeSQLInfo is EXECUTE's reply to DML: {SQL_INFO: {0: rowCount}}.
 func EncodeSQLInfo(sync, schemaVersion uint64, rowCount uint64) []byte {
 	info := appendUint(appendUint(appendMapLen(nil, 1), SQLInfoRowCount), rowCount)

@@ -118,16 +118,26 @@ func (r Request) Ops() (msgpack.RawMessage, error) { return bodyArray(r.Body, Ke
 // of the first field in the operations (net.box sends 1).
 func (r Request) IndexBase() (uint64, error) { return bodyUint(r.Body, KeyIndexBase, 0) }
 
-// SQL is EXECUTE's SQL_TEXT and raw SQL_BIND array ([] when absent).
-// Prepared statements (STMT_ID) are not supported: they lack SQL_TEXT.
-func (r Request) SQL() (text string, binds msgpack.RawMessage, err error) {
-	if text, err = bodyStr(r.Body, KeySQLText); err != nil {
-		return "", nil, err
+// SQL is EXECUTE's (or PREPARE's) SQL_TEXT — or, when it has none, its
+// STMT_ID (a statement PREPARE named) — and its raw SQL_BIND array ([]
+// when absent).
+func (r Request) SQL() (text string, stmtID uint64, binds msgpack.RawMessage, err error) {
+	if _, ok := r.Body[KeySQLText]; !ok {
+		if _, ok := r.Body[KeyStmtID]; ok {
+			if stmtID, err = bodyUint(r.Body, KeyStmtID, 0); err != nil {
+				return "", 0, nil, err
+			}
+		}
+	}
+	if stmtID == 0 {
+		if text, err = bodyStr(r.Body, KeySQLText); err != nil {
+			return "", 0, nil, err
+		}
 	}
 	if binds, err = bodyArray(r.Body, KeySQLBind, emptyArray); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
-	return text, binds, nil
+	return text, stmtID, binds, nil
 }
 
 // IDVersion is ID's VERSION, 0 when absent.

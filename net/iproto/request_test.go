@@ -87,7 +87,7 @@ func TestDecodeRequestEveryIntegerWidth(t *testing.T) {
 		req, err = DecodeRequest(cat(hdr, mapOf(w, kv{KeyOptions, hx("90")},
 			kv{KeySQLBind, cat(hx("91"), u(7))}, kv{KeySQLText, appendStr(nil, "SELECT ?")})))
 		require.NoError(t, err)
-		sql, binds, err := req.SQL()
+		sql, _, binds, err := req.SQL()
 		require.NoError(t, err)
 		assert.Equal(t, "SELECT ?", sql)
 		assert.Equal(t, msgpack.RawMessage(cat(hx("91"), u(7))), binds)
@@ -248,7 +248,7 @@ func TestRequestAccessorErrors(t *testing.T) {
 	assert.Equal(t, uint32(CodeMissingRequestField), code(err))
 	_, err = empty.SpaceID()
 	assert.Equal(t, uint32(CodeMissingRequestField), code(err))
-	_, _, err = empty.SQL()
+	_, _, _, err = empty.SQL()
 	assert.Equal(t, uint32(CodeMissingRequestField), code(err))
 	_, err = empty.Expr()
 	assert.Equal(t, uint32(CodeMissingRequestField), code(err))
@@ -266,7 +266,7 @@ func TestRequestAccessorErrors(t *testing.T) {
 		"SpaceID":      func() error { _, err := bad.SpaceID(); return err },
 		"Limit":        func() error { _, err := bad.Limit(); return err },
 		"Key":          func() error { _, err := bad.Key(); return err },
-		"SQL":          func() error { _, _, err := bad.SQL(); return err },
+		"SQL":          func() error { _, _, _, err := bad.SQL(); return err },
 		"IDFeatures":   func() error { _, err := bad.IDFeatures(); return err },
 		"IDVersion":    func() error { _, err := bad.IDVersion(); return err },
 		"AuthUser":     func() error { _, err := bad.AuthUser(); return err },
@@ -279,7 +279,7 @@ func TestRequestAccessorErrors(t *testing.T) {
 	}
 
 	binds := decode(kv{KeySQLText, appendStr(nil, "select 1")}, kv{KeySQLBind, hx("81 01 02")})
-	_, _, err = binds.SQL()
+	_, _, _, err = binds.SQL()
 	assert.Equal(t, uint32(CodeInvalidMsgpack), code(err))
 }
 

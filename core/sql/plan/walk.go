@@ -166,3 +166,16 @@ func ReadTables(stmt parse.Stmt) []string {
 	})
 	return out
 }
+
+// ParamCount is how many parameters a statement takes: its highest $n (or
+// the number of its ?s).
+func ParamCount(stmt parse.Stmt) int {
+	n := 0
+	visit(stmt, func(x parse.Node) bool {
+		if p, ok := x.(*parse.Param); ok {
+			n = max(n, p.Index)
+		}
+		return true
+	})
+	return n
+}
