@@ -120,6 +120,23 @@ func TestHostSQL(t *testing.T) {
 	require.NoError(t, err2)
 	require.Equal(t, uint64(2), n)
 
+	// Indexes: a unique index over rows with equal keys is aborted by the
+	// governor (a master cannot build it); a plain one is built and
+	// dropped; IF [NOT] EXISTS are no-ops.
+	s.mustSQL(t, `INSERT INTO orders VALUES (20, 1, 5.0), (21, 1, 6.0)`)
+	_, err = s.sql(t, `CREATE UNIQUE INDEX orders_kind ON orders (kind)`)
+	require.NotNil(t, err)
+	require.Equal(t, api.CodeDdlAborted, err.Code)
+	require.Equal(t, uint64(1), s.mustSQL(t, `CREATE INDEX orders_kind ON orders (kind)`).RowCount)
+	require.Equal(t, uint64(0), s.mustSQL(t, `CREATE INDEX IF NOT EXISTS orders_kind ON orders (kind)`).RowCount)
+	_, err = s.sql(t, `CREATE INDEX orders_kind ON orders (kind)`)
+	require.Equal(t, tuple.CodeIndexExists, err.Code)
+	require.Equal(t, uint64(1), s.mustSQL(t, `DROP INDEX orders_kind`).RowCount)
+	require.Equal(t, uint64(0), s.mustSQL(t, `DROP INDEX IF EXISTS orders_kind`).RowCount)
+	require.Equal(t, uint64(0), s.mustSQL(t, `CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY)`).RowCount)
+	_, err = s.sql(t, `CREATE TABLE nokey (id INTEGER)`)
+	require.Equal(t, tuple.CodeCreateSpace, err.Code)
+
 	require.Equal(t, uint64(1), s.mustSQL(t, `DROP TABLE orders`).RowCount)
 	_, err = s.sql(t, `SELECT * FROM orders`)
 	require.Equal(t, tuple.CodeSQLUnknownTable, err.Code)
