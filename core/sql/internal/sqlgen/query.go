@@ -2,8 +2,22 @@ package sqlgen
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 )
+
+var (
+	columnRef  = regexp.MustCompile(`\ba[0-9]+\.[a-z]`)
+	bareColumn = regexp.MustCompile(`^a[0-9]+\.[a-z0-9_]+$`)
+)
+
+// hasColumn reports whether e reads a column (a bare integer would be a
+// position in GROUP BY or ORDER BY).
+func hasColumn(e string) bool { return columnRef.MatchString(e) }
+
+// isColumn reports whether e is a column and nothing else.
+func isColumn(e string) bool { return bareColumn.MatchString(e) }
 
 // From is a FROM clause: one table, a subquery, or an inner or LEFT join
 // of two of them.
@@ -205,10 +219,12 @@ func (g *Gen) selectTyped(k SelectKind, types []Type) *Select {
 			t := typ(i)
 			if i < keys {
 				e := g.Expr(f.Scope, t, 1)
-				if cols := of(f.Scope, t); len(cols) > 0 && (g.chance(2) || !strings.Contains(e, ".")) {
+				// SQLite takes a GROUP BY term that folds to an integer
+				// constant (x AND FALSE) for a position: columns only.
+				if cols := of(f.Scope, t); len(cols) > 0 && (g.chance(2) || g.O.SQLite || !hasColumn(e)) {
 					e = cols[g.R.IntN(len(cols))].Name
 				}
-				if !strings.Contains(e, ".") {
+				if !hasColumn(e) || (g.O.SQLite && !isColumn(e)) {
 					// Not a bare integer, which would be a position.
 					c := f.Scope[g.R.IntN(len(f.Scope))]
 					e, t = c.Name, c.Type
@@ -244,7 +260,12 @@ func (g *Gen) selectTyped(k SelectKind, types []Type) *Select {
 				// order of the FROM's rows, so LIMIT picks the same rows.
 				for range g.R.IntN(2) {
 					// Not a bare integer, which would be a position.
-					if e := g.Expr(f.Scope, Type(g.R.IntN(4)), 1); strings.Contains(e, ".") {
+					e := g.Expr(f.Scope, Type(g.R.IntN(4)), 1)
+					if g.O.SQLite {
+						c := f.Scope[g.R.IntN(len(f.Scope))]
+						e = c.Name
+					}
+					if hasColumn(e) {
 						s.OrderBy = append(s.OrderBy, e+g.desc())
 					}
 				}
@@ -346,6 +367,16 @@ func (g *Gen) Query() Query {
 	k.OrderBy = false
 	s = g.selectTyped(k, nil)
 	r := g.selectTyped(k, s.Types)
+	// A grouped side may end with other types than asked (a group key
+	// that had to be a column): SQLite compares TRUE and 1 as equal,
+	// picogo does not, so both sides have the same types or there is no
+	// set operation.
+	for try := 0; !slices.Equal(r.Types, s.Types); try++ {
+		if try == 10 {
+			return Query{SQL: s.SQL()}
+		}
+		r = g.selectTyped(k, s.Types)
+	}
 	op := []string{"UNION", "UNION ALL", "EXCEPT"}[g.R.IntN(3)]
 	sql := fmt.Sprintf("%s %s %s", s.SQL(), op, r.SQL())
 	ordered := false
