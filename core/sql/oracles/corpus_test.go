@@ -94,8 +94,8 @@ func TestSQLiteCorpus(t *testing.T) {
 // knownDifferences are cases where picogo's answer differs from SQLite's
 // by design, by name, with the reason.
 var knownDifferences = map[string]string{
-	"select1.slt select1-4.9.2": "bug: picogo takes ORDER BY +2 for the position 2; " +
-		"in SQLite and PostgreSQL +2 is an expression (a constant), and only a bare integer is a position",
+	"select1.slt select1-4.9.2": "SQLite's own rule: it drops the unary plus and takes ORDER BY +2 for the position 2; " +
+		"picogo, as PostgreSQL, reads +2 as an expression (a constant) and only a bare integer as a position",
 	"subquery.slt subquery-3.4.1": "bug: avg(a.y) in the subquery reads only the outer query's columns, so it is the " +
 		"outer query's aggregate (SQL standard, PostgreSQL, SQLite); picogo computes it in the subquery",
 	"subquery.slt subquery-3.4.3": "bug: as subquery-3.4.1",
