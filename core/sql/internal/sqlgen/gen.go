@@ -71,7 +71,7 @@ func (g *Gen) Expr(sc []Ref, t Type, depth int) string {
 		return g.lit(t)
 	}
 	d := depth - 1
-	switch g.R.IntN(8) {
+	switch g.R.IntN(10) {
 	case 0:
 		return fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END", g.Pred(sc, d), g.Expr(sc, t, d), g.Expr(sc, t, d))
 	case 1:
@@ -79,6 +79,19 @@ func (g *Gen) Expr(sc []Ref, t Type, depth int) string {
 	case 2:
 		if !g.NoSubqueries && depth >= 2 && t != Bool {
 			return g.scalarSubquery(sc, t, d)
+		}
+	case 3:
+		if t != Bool {
+			return fmt.Sprintf("NULLIF(%s, %s)", g.Expr(sc, t, d), g.Expr(sc, t, 0))
+		}
+	case 4:
+		// CAST of an integer: to TEXT and DOUBLE both dialects print
+		// the same.
+		switch t {
+		case Text:
+			return fmt.Sprintf("CAST(%s AS TEXT)", g.Expr(sc, Int, d))
+		case Double:
+			return fmt.Sprintf("CAST(%s AS DOUBLE)", g.Expr(sc, Int, d))
 		}
 	}
 	switch t {

@@ -195,6 +195,10 @@ func (g *Gen) selectTyped(k SelectKind, types []Type) *Select {
 	s := &Select{From: f, Limit: -1, Offset: -1}
 	if k.Where && g.chance(2) {
 		s.Where = g.Pred(f.Scope, 2)
+		if g.chance(4) {
+			// A key fixed: a point read in exec, one bucket in plan.
+			s.Where = fmt.Sprintf("%s = %s AND %s", f.Keys[0], g.lit(Int), s.Where)
+		}
 	}
 	n := len(types)
 	if n == 0 {
