@@ -200,6 +200,16 @@ func TestDistributedRandom(t *testing.T) {
 		a, b := sqlgen.Canon(want.Rows, q.Ordered, false), sqlgen.Canon(got.Rows, q.Ordered, false)
 		if !slices.Equal(a, b) {
 			fail("local rows ≠ distributed rows (plan %v)\nlocal:       %v\ndistributed: %v", p.Kind, a, b)
+			continue
+		}
+		names := func(cs []exec.Column) (out []string) {
+			for _, c := range cs {
+				out = append(out, c.Name)
+			}
+			return
+		}
+		if a, b := names(want.Columns), names(got.Columns); !slices.Equal(a, b) {
+			fail("column names differ (plan %v): local %q, distributed %q", p.Kind, a, b)
 		}
 	}
 	t.Logf("%d cases, %d checked, plans %v", n, checked, kinds)

@@ -115,6 +115,9 @@ type Select struct {
 	// Ordered: ORDER BY is a total order of the output rows (compare
 	// them in order).
 	Ordered bool
+	// Bare: the output columns have no AS: their names are the
+	// executor's and the planner's to agree on.
+	Bare bool
 }
 
 // SQL is the statement's text.
@@ -129,12 +132,16 @@ func (s *Select) SQLWhere(extra string) string {
 	}
 	items := make([]string, len(s.Items))
 	for i, it := range s.Items {
-		// Output columns are x0, x1, ...: named c<n>, o<n>, k<n> or a<n>,
-		// the names the planner gives its fragments' columns, ORDER BY in
-		// a scatter's merge reads the user's column instead of the
-		// planner's — the bug TestBugMergeOrderByAlias in core/sql/plan
-		// shows; left out until it is fixed.
+		// Output columns are x0, x1, ... (or a bare column's name, f<n>
+		// or id): named c<n>, o<n>, k<n> or a<n>, the names the planner
+		// gives its fragments' columns, ORDER BY in a scatter's merge
+		// reads the user's column instead of the planner's — the bug
+		// TestBugMergeOrderByAlias in core/sql/plan shows; left out until
+		// it is fixed.
 		items[i] = fmt.Sprintf("%s AS x%d", it, i)
+		if s.Bare {
+			items[i] = it
+		}
 	}
 	b.WriteString(strings.Join(items, ", "))
 	b.WriteString(" FROM " + s.From.SQL)
@@ -192,7 +199,7 @@ func (g *Gen) Select(k SelectKind) *Select {
 // any).
 func (g *Gen) selectTyped(k SelectKind, types []Type) *Select {
 	f := g.From(k.Join && g.chance(2))
-	s := &Select{From: f, Limit: -1, Offset: -1}
+	s := &Select{From: f, Limit: -1, Offset: -1, Bare: g.chance(5)}
 	if k.Where && g.chance(2) {
 		s.Where = g.Pred(f.Scope, 2)
 		if g.chance(4) {

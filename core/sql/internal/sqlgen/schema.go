@@ -73,7 +73,7 @@ var texts = []string{"a", "b", "ab", "ba", "B", "", "a_b", "x%", "abc", "Z"}
 var sqliteTexts = []string{"a", "b", "ab", "ba", "", "a_b", "x%", "abc", "z", "bb"}
 
 // NewSchema makes two or three tables t0, t1[, t2] of 2 to 5 columns
-// besides id, with 0 to MaxRows rows, NULLs in every column but id.
+// f0, f1, ... besides id, with 0 to MaxRows rows, NULLs in every column but id.
 func NewSchema(r *rand.Rand, o Options) *Schema {
 	if o.MaxRows == 0 {
 		o.MaxRows = 30
@@ -82,7 +82,8 @@ func NewSchema(r *rand.Rand, o Options) *Schema {
 	for ti := range 2 + r.IntN(2) {
 		t := &Table{Name: fmt.Sprintf("t%d", ti), Cols: []Column{{"id", Int}}}
 		for ci := range 2 + r.IntN(4) {
-			t.Cols = append(t.Cols, Column{fmt.Sprintf("c%d", ci), Type(r.IntN(4))})
+			// f<n>, not c<n>: see Select.SQLWhere on the planner's names.
+			t.Cols = append(t.Cols, Column{fmt.Sprintf("f%d", ci), Type(r.IntN(4))})
 		}
 		// Make sure every table has an integer and a text column, for
 		// joins and LIKE.
