@@ -84,6 +84,12 @@ func (g *Gen) Expr(sc []Ref, t Type, depth int) string {
 		if t != Bool {
 			return fmt.Sprintf("NULLIF(%s, %s)", g.Expr(sc, t, d), g.Expr(sc, t, 0))
 		}
+	case 5:
+		// picogo only (SQLite has no GREATEST, LEAST or ILIKE).
+		if !g.O.SQLite && (t == Int || t == Text) {
+			fn := []string{"GREATEST", "LEAST"}[g.R.IntN(2)]
+			return fmt.Sprintf("%s(%s, %s, %s)", fn, g.Expr(sc, t, d), g.Expr(sc, t, 0), g.Expr(sc, t, 0))
+		}
 	case 4:
 		// CAST of an integer: to TEXT and DOUBLE both dialects print
 		// the same.
@@ -135,6 +141,12 @@ func (g *Gen) Expr(sc []Ref, t Type, depth int) string {
 			return fmt.Sprintf("SUBSTR(%s, %d, %d)", g.Expr(sc, Text, d), 1+g.R.IntN(3), 1+g.R.IntN(2))
 		case 2:
 			if !g.O.SQLite {
+				switch g.R.IntN(3) {
+				case 0:
+					return fmt.Sprintf("TRIM(%s)", g.Expr(sc, Text, d))
+				case 1:
+					return fmt.Sprintf("REPLACE(%s, 'a', 'B')", g.Expr(sc, Text, d))
+				}
 				return fmt.Sprintf("UPPER(%s)", g.Expr(sc, Text, d))
 			}
 		}
@@ -221,7 +233,18 @@ func (g *Gen) atom(sc []Ref, depth int) string {
 			pats = append(pats, "A%", "%B%", "Z")
 		}
 		not := []string{"", " NOT"}[g.R.IntN(2)]
-		return fmt.Sprintf("(%s%s LIKE '%s')", g.Expr(sc, Text, d), not, pats[g.R.IntN(len(pats))])
+		op := "LIKE"
+		if !g.O.SQLite {
+			switch g.R.IntN(4) {
+			case 0:
+				op = "ILIKE"
+			case 1:
+				// An escaped wildcard matches itself.
+				return fmt.Sprintf("(%s%s LIKE '%s' ESCAPE '\\')", g.Expr(sc, Text, d), not,
+					[]string{"x\\%", "a\\_b", "%\\%", "\\_%"}[g.R.IntN(4)])
+			}
+		}
+		return fmt.Sprintf("(%s%s %s '%s')", g.Expr(sc, Text, d), not, op, pats[g.R.IntN(len(pats))])
 	case 7:
 		if cols := of(sc, Bool); len(cols) > 0 {
 			return cols[g.R.IntN(len(cols))].Name
