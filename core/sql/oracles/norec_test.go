@@ -48,7 +48,12 @@ func TestNoREC(t *testing.T) {
 		switch {
 		case oerr != nil && rerr != nil:
 			return errSkip
-		case oerr != nil || rerr != nil:
+		case rerr != nil:
+			// The point read evaluates p on one row, the reference on
+			// every row: only the reference meets a row where p fails
+			// (an overflow).
+			return errSkip
+		case oerr != nil:
 			return fmt.Errorf("one fails, the other does not:\n%s\n  → %v\n%s\n  → %v", optCount, oerr, refCount, rerr)
 		}
 		want := ref.Rows[0][0]
@@ -61,9 +66,12 @@ func TestNoREC(t *testing.T) {
 		optR, oerr := sqlgen.Run(c.s.Catalog(), optRows)
 		refR, rerr := sqlgen.Run(c.s.ScanCatalog(), refRows)
 		if oerr != nil || rerr != nil {
+			if oerr == nil {
+				return errSkip // as above
+			}
 			return fmt.Errorf("the rows' queries fail: %v / %v\n%s\n%s", oerr, rerr, optRows, refRows)
 		}
-		if a, b := sqlgen.Canon(refR.Rows, false, false), sqlgen.Canon(optR.Rows, false, false); !slices.Equal(a, b) {
+		if a, b := sqlgen.CanonExact(refR.Rows, false), sqlgen.CanonExact(optR.Rows, false); !slices.Equal(a, b) {
 			return fmt.Errorf("the rows differ\n%s\n%s\n%s", optRows, refRows, diff(a, b))
 		}
 		return nil

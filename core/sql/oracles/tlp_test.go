@@ -2,6 +2,7 @@ package oracles
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func TestTLPWhere(t *testing.T) {
 		for _, rows := range parts {
 			union = append(union, rows...)
 		}
-		want, got := sqlgen.Canon(whole.Rows, false, false), sqlgen.Canon(union, false, false)
+		want, got := sqlgen.CanonExact(whole.Rows, false), sqlgen.CanonExact(union, false)
 		if !slices.Equal(want, got) {
 			return fmt.Errorf("Q ≠ Q WHERE p ⊎ Q WHERE NOT p ⊎ Q WHERE p IS NULL\nQ: %s\np: %s\n%s", sel.SQL(), p, diff(want, got))
 		}
@@ -85,11 +86,11 @@ func TestTLPDistinct(t *testing.T) {
 		}
 		var union []string
 		for _, rows := range parts {
-			union = append(union, sqlgen.Canon(rows, false, false)...)
+			union = append(union, sqlgen.CanonExact(rows, false)...)
 		}
 		slices.Sort(union)
 		union = slices.Compact(union)
-		want := sqlgen.Canon(whole.Rows, false, false)
+		want := sqlgen.CanonExact(whole.Rows, false)
 		if !slices.Equal(want, union) {
 			return fmt.Errorf("DISTINCT Q ≠ DISTINCT of the partitions\nQ: %s\np: %s\n%s", sel.SQL(), p, diff(want, union))
 		}
@@ -128,7 +129,7 @@ func TestTLPHaving(t *testing.T) {
 		for _, rows := range parts {
 			union = append(union, rows...)
 		}
-		want, got := sqlgen.Canon(whole.Rows, false, false), sqlgen.Canon(union, false, false)
+		want, got := sqlgen.CanonExact(whole.Rows, false), sqlgen.CanonExact(union, false)
 		if !slices.Equal(want, got) {
 			return fmt.Errorf("grouped Q ≠ its HAVING partitions\nQ: %s\np: %s\n%s", sel.SQL(), p, diff(want, got))
 		}
@@ -176,7 +177,9 @@ func TestTLPAggregate(t *testing.T) {
 		p := c.g.Pred(f.Scope, 2)
 		parts, err := runParts(c, p, sql)
 		if err != nil {
-			return err
+			// A SUM over part of the rows may overflow where the whole
+			// does not (the rest cancels it out): not a disagreement.
+			return errSkip
 		}
 		var vals []any
 		for _, rows := range parts {
@@ -184,9 +187,12 @@ func TestTLPAggregate(t *testing.T) {
 		}
 		got, cerr := combine(fn, vals)
 		if cerr != nil {
-			return fmt.Errorf("combining %s of %v: %v\nQ: %s\np: %s", fn, vals, cerr, sql(""), p)
+			return errSkip // as above: the partial sums overflow when added
 		}
 		want := whole.Rows[0][0]
+		if (fn == "SUM" || fn == "TOTAL") && typ == sqlgen.Double && huge(append(vals, want)) {
+			return errSkip // sums of doubles in another order round otherwise
+		}
 		if sqlgen.Cell(want, false) != sqlgen.Cell(got, false) {
 			return fmt.Errorf("%s over Q is %s, over the partitions %v combine to %s\nQ: %s\np: %s",
 				fn, sqlgen.Cell(want, false), cells(vals), sqlgen.Cell(got, false), sql(""), p)
@@ -194,6 +200,17 @@ func TestTLPAggregate(t *testing.T) {
 		return nil
 	})
 	requireChecked(t, checked, n)
+}
+
+// huge reports a double of 2^50 or more among vals, where adding in
+// another order may round otherwise.
+func huge(vals []any) bool {
+	for _, v := range vals {
+		if f, ok := v.(float64); ok && math.Abs(f) >= 1<<50 {
+			return true
+		}
+	}
+	return false
 }
 
 func cells(vals []any) string {

@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/picogo/picogo/core/sql/exec"
@@ -33,11 +34,22 @@ func Run(cat exec.Catalog, sql string) (*exec.Result, error) {
 // same; doubles to 9 significant digits, so that sums in another order
 // agree), booleans as 0 and 1 when boolInts (SQLite has no booleans).
 func Canon(rows [][]any, ordered, boolInts bool) []string {
+	return canon(rows, ordered, boolInts, false)
+}
+
+// CanonExact is Canon with doubles to the last digit: for rows of one
+// engine that the same operations made in the same order (two doubles
+// that differ past the 9th digit are not one row of a DISTINCT).
+func CanonExact(rows [][]any, ordered bool) []string {
+	return canon(rows, ordered, false, true)
+}
+
+func canon(rows [][]any, ordered, boolInts, exact bool) []string {
 	out := make([]string, len(rows))
 	for i, r := range rows {
 		parts := make([]string, len(r))
 		for j, v := range r {
-			parts[j] = Cell(v, boolInts)
+			parts[j] = cell(v, boolInts, exact)
 		}
 		out[i] = strings.Join(parts, " | ")
 	}
@@ -48,7 +60,18 @@ func Canon(rows [][]any, ordered, boolInts bool) []string {
 }
 
 // Cell is one value as Canon prints it.
-func Cell(v any, boolInts bool) string {
+func Cell(v any, boolInts bool) string { return cell(v, boolInts, false) }
+
+func cell(v any, boolInts, exact bool) string {
+	if exact {
+		switch x := v.(type) {
+		case float64:
+			return "d" + strconv.FormatFloat(x, 'g', -1, 64)
+		case nil, bool, string, []byte, int64, uint64, int:
+		default:
+			return value.Describe(v)
+		}
+	}
 	switch x := v.(type) {
 	case nil:
 		return "NULL"

@@ -14,7 +14,9 @@ package sqlgen
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/picogo/picogo/core/sql/exec"
@@ -116,8 +118,24 @@ func RandomValue(r *rand.Rand, t Type, o Options) any {
 	}
 	switch t {
 	case Int:
+		if r.IntN(30) == 0 {
+			// Edges: arithmetic on them overflows (an error in picogo,
+			// or an unsigned integer up to 2^64 as in Tarantool; SQLite
+			// turns to doubles: not in SQLite mode), and 2^53+1 is no
+			// double.
+			if o.SQLite {
+				return []int64{1<<53 + 1, -(1<<53 + 1)}[r.IntN(2)]
+			}
+			return []int64{math.MaxInt64, math.MinInt64, 1<<53 + 1, 1 << 62, -(1<<53 + 1)}[r.IntN(5)]
+		}
 		return int64(r.IntN(13) - 4)
 	case Double:
+		if r.IntN(40) == 0 {
+			if o.SQLite {
+				return float64(1 << 53)
+			}
+			return []float64{1 << 53, 1 << 63, -(1 << 63)}[r.IntN(3)]
+		}
 		return float64(r.IntN(41)-12) / 4
 	case Text:
 		if o.SQLite {
@@ -204,7 +222,11 @@ func Literal(v any) string {
 	case int64:
 		return fmt.Sprint(x)
 	case float64:
-		return fmt.Sprintf("%ge0", x)
+		s := strconv.FormatFloat(x, 'g', -1, 64)
+		if !strings.ContainsAny(s, "eE") {
+			s += "e0"
+		}
+		return s
 	case string:
 		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
 	case bool:
