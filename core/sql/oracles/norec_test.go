@@ -22,7 +22,7 @@ import (
 // rows themselves (their keys) are compared too.
 func TestNoREC(t *testing.T) {
 	n := iterations(t, 1000)
-	checked := forCases(t, 1000, sqlgen.Options{}, func(c *oracleCase) error {
+	checked := forCases(t, 1000, sqlgen.Options{Edges: true}, func(c *oracleCase) error {
 		f := c.g.From(c.r.IntN(3) == 0)
 		p := c.g.Pred(f.Scope, 1+c.r.IntN(3))
 		if c.r.IntN(2) == 0 {
@@ -53,6 +53,11 @@ func TestNoREC(t *testing.T) {
 			// every row: only the reference meets a row where p fails
 			// (an overflow).
 			return errSkip
+		case oerr != nil && empty(c, f):
+			// The point read evaluates its key even when the table is
+			// empty (a constant that overflows fails, as PostgreSQL's
+			// constant folding does); the scan meets no row to fail on.
+			return errSkip
 		case oerr != nil:
 			return fmt.Errorf("one fails, the other does not:\n%s\n  → %v\n%s\n  → %v", optCount, oerr, refCount, rerr)
 		}
@@ -66,7 +71,7 @@ func TestNoREC(t *testing.T) {
 		optR, oerr := sqlgen.Run(c.s.Catalog(), optRows)
 		refR, rerr := sqlgen.Run(c.s.ScanCatalog(), refRows)
 		if oerr != nil || rerr != nil {
-			if oerr == nil {
+			if oerr == nil || empty(c, f) {
 				return errSkip // as above
 			}
 			return fmt.Errorf("the rows' queries fail: %v / %v\n%s\n%s", oerr, rerr, optRows, refRows)
@@ -77,4 +82,10 @@ func TestNoREC(t *testing.T) {
 		return nil
 	})
 	requireChecked(t, checked, n)
+}
+
+// empty reports whether f has no rows.
+func empty(c *oracleCase, f *sqlgen.From) bool {
+	res, err := sqlgen.Run(c.s.ScanCatalog(), "SELECT COUNT(*) FROM "+f.SQL)
+	return err == nil && sqlgen.Cell(res.Rows[0][0], false) == "0"
 }

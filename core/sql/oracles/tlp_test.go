@@ -46,7 +46,7 @@ func runParts(c *oracleCase, p string, sql func(extra string) string) ([][][]any
 
 func TestTLPWhere(t *testing.T) {
 	n := iterations(t, 600)
-	checked := forCases(t, 600, sqlgen.Options{}, func(c *oracleCase) error {
+	checked := forCases(t, 600, sqlgen.Options{Edges: true}, func(c *oracleCase) error {
 		sel := c.g.Select(sqlgen.SelectKind{Join: true, Where: true})
 		whole, err := sqlgen.Run(c.s.Catalog(), sel.SQL())
 		if err != nil {
@@ -72,7 +72,7 @@ func TestTLPWhere(t *testing.T) {
 
 func TestTLPDistinct(t *testing.T) {
 	n := iterations(t, 300)
-	checked := forCases(t, 300, sqlgen.Options{}, func(c *oracleCase) error {
+	checked := forCases(t, 300, sqlgen.Options{Edges: true}, func(c *oracleCase) error {
 		sel := c.g.Select(sqlgen.SelectKind{Join: true, Where: true})
 		sel.Distinct = true
 		whole, err := sqlgen.Run(c.s.Catalog(), sel.SQL())
@@ -103,7 +103,7 @@ func TestTLPDistinct(t *testing.T) {
 // over aggregates.
 func TestTLPHaving(t *testing.T) {
 	n := iterations(t, 300)
-	checked := forCases(t, 300, sqlgen.Options{}, func(c *oracleCase) error {
+	checked := forCases(t, 300, sqlgen.Options{Edges: true}, func(c *oracleCase) error {
 		var sel *sqlgen.Select
 		for sel == nil || len(sel.GroupBy) == 0 {
 			sel = c.g.Select(sqlgen.SelectKind{Join: true, Where: true, Group: true})
@@ -142,7 +142,7 @@ func TestTLPHaving(t *testing.T) {
 // their values over the three partitions (SQLancer's aggregate TLP).
 func TestTLPAggregate(t *testing.T) {
 	n := iterations(t, 600)
-	checked := forCases(t, 600, sqlgen.Options{}, func(c *oracleCase) error {
+	checked := forCases(t, 600, sqlgen.Options{Edges: true}, func(c *oracleCase) error {
 		f := c.g.From(c.r.IntN(2) == 0)
 		typ := sqlgen.Type(c.r.IntN(3))
 		e := c.g.Expr(f.Scope, typ, 2)

@@ -66,6 +66,9 @@ func cell(v any, boolInts, exact bool) string {
 	if exact {
 		switch x := v.(type) {
 		case float64:
+			if x == 0 {
+				x = 0 // -0 = 0: DISTINCT keeps whichever it met first
+			}
 			return "d" + strconv.FormatFloat(x, 'g', -1, 64)
 		case nil, bool, string, []byte, int64, uint64, int:
 		default:
