@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,8 +96,13 @@ func diff(a, b []string) string {
 	for _, x := range b {
 		ca[x]--
 	}
-	for k, v := range ca {
-		if v > 0 {
+	keys := make([]string, 0, len(ca))
+	for k := range ca {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if v := ca[k]; v > 0 {
 			fmt.Fprintf(&out, "  missing %dx: %s\n", v, k)
 		} else if v < 0 {
 			fmt.Fprintf(&out, "  extra %dx: %s\n", -v, k)
