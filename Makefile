@@ -6,7 +6,7 @@ SEEDS     ?= 200
 SEED      ?= 1
 CYCLES    ?= 100
 
-.PHONY: all build test lint run sim sim-mutants chaos bench bench-go bench-sim fuzz fmt clean
+.PHONY: all build test lint run sim sim-mutants sql-oracles chaos bench bench-go bench-sim fuzz fmt clean
 
 all: build
 
@@ -52,6 +52,16 @@ sim: build
 sim-mutants:
 	$(GO) build -tags mutants -o bin/picogo-mutants ./cmd/picogo
 	./bin/picogo-mutants sim --mutants --seeds 2000
+
+## sql-oracles: the SQL oracles run long (docs/sql-tests.md): TLP, NoREC and the SQLite
+## differential on exec, the distributed property on plan, SQL_ORACLE_ITERATIONS cases
+## each (default 20000) from SQL_ORACLE_SEED (default 1)
+SQL_ORACLE_ITERATIONS ?= 20000
+SQL_ORACLE_SEED       ?= 1
+sql-oracles:
+	SQL_ORACLE_ITERATIONS=$(SQL_ORACLE_ITERATIONS) SQL_ORACLE_SEED=$(SQL_ORACLE_SEED) \
+	  $(GO) test -count=1 -timeout 2h -v -run 'TestTLP|TestNoREC|TestSQLiteDifferential|TestSQLiteCorpus|TestDistributedRandom' \
+	  ./core/sql/oracles/ ./core/sql/plan/
 
 ## chaos: SIGKILL/SIGSTOP real instances for CYCLES cycles (default 100) under load, the global-table workload then the sharded one (--sharded); check linearizability and lost writes
 chaos: build
