@@ -226,17 +226,11 @@ func sqlgenSchema(s *sqlgen.Schema) string {
 	return out
 }
 
-// TestBugMergeOrderByAlias: a scatter's merge orders by the planner's
-// names for the fragment's columns (c1, c2, ..., o1 for an ORDER BY
-// expression not selected); a user's output column of the same name
-// captures them. Found by TestDistributedRandom. Skipped until fixed
-// (SQL_ORACLE_BUGS=1 runs it).
-func TestBugMergeOrderByAlias(t *testing.T) {
-	if os.Getenv("SQL_ORACLE_BUGS") == "" {
-		t.Skip("bug: plan's merge ORDER BY c<n>/o<n> resolves to the user's output alias of that name " +
-			"(SELECT DISTINCT k AS c0, id AS c1 FROM t ORDER BY 1 DESC, 2 DESC LIMIT 4; SELECT k AS o1 FROM t ORDER BY id DESC); " +
-			"SQL_ORACLE_BUGS=1 runs it")
-	}
+// TestMergeOrderByAlias: a scatter's merge orders by the planner's names
+// for the fragment's columns (c1, c2, ..., o1 for an ORDER BY expression
+// not selected); a user's output column of the same name once captured
+// them (found by TestDistributedRandom). The merge qualifies them now.
+func TestMergeOrderByAlias(t *testing.T) {
 	c := newMiniCluster(rand.New(rand.NewPCG(1, 2)), 2)
 	for _, q := range []string{
 		"SELECT DISTINCT k AS c0, id AS c1 FROM t ORDER BY 1 DESC, 2 DESC LIMIT 4",

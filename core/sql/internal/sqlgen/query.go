@@ -132,13 +132,9 @@ func (s *Select) SQLWhere(extra string) string {
 	}
 	items := make([]string, len(s.Items))
 	for i, it := range s.Items {
-		// Output columns are x0, x1, ... (or a bare column's name, f<n>
-		// or id): named c<n>, o<n>, k<n> or a<n>, the names the planner
-		// gives its fragments' columns, ORDER BY in a scatter's merge
-		// reads the user's column instead of the planner's — the bug
-		// TestBugMergeOrderByAlias in core/sql/plan shows; left out until
-		// it is fixed.
-		items[i] = fmt.Sprintf("%s AS x%d", it, i)
+		// c<n>: the names the planner gives a fragment's columns, which
+		// must not capture the merge's references (they are qualified).
+		items[i] = fmt.Sprintf("%s AS c%d", it, i)
 		if s.Bare {
 			items[i] = it
 		}

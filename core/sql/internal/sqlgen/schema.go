@@ -91,8 +91,9 @@ func NewSchema(r *rand.Rand, o Options) *Schema {
 	for ti := range 2 + r.IntN(2) {
 		t := &Table{Name: fmt.Sprintf("t%d", ti), Cols: []Column{{"id", Int}}}
 		for ci := range 2 + r.IntN(4) {
-			// f<n>, not c<n>: see Select.SQLWhere on the planner's names.
-			t.Cols = append(t.Cols, Column{fmt.Sprintf("f%d", ci), Type(r.IntN(4))})
+			// k<n>: the names the planner gives a fragment's GROUP BY keys
+			// (a fragment groups by expressions, so they must not collide).
+			t.Cols = append(t.Cols, Column{fmt.Sprintf("k%d", ci), Type(r.IntN(4))})
 		}
 		// Make sure every table has an integer and a text column, for
 		// joins and LIKE.
