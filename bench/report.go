@@ -26,6 +26,9 @@ type Comparison struct {
 	// Notes are lines printed under the details (the replica lag of every
 	// round).
 	Notes []string
+	// Profile names its --profile files (default: the title's first
+	// word, lower-cased).
+	Profile string
 }
 
 // Row aggregates one system's rounds at one client count.
@@ -232,6 +235,7 @@ type Report struct {
 	SimNote     string
 	Restart     *RestartResult // the restart phase's, when it ran
 	Sharding    *ShardingResult
+	SQLScan     *SQLScanResult // the sql-scan phase's, when it ran
 }
 
 // Markdown renders the report.
@@ -257,6 +261,9 @@ func (r *Report) Markdown() string {
 		for _, l := range c.Notes {
 			b.WriteString(l + "\n")
 		}
+	}
+	if r.SQLScan != nil && len(r.SQLScan.Levels) > 0 {
+		b.WriteString(r.SQLScan.Markdown())
 	}
 	if r.Restart != nil && r.Restart.AllRows > 0 {
 		b.WriteString(r.Restart.Markdown())
