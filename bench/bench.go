@@ -62,6 +62,9 @@ type Config struct {
 	SQLRows        int
 	SQLReplicasets []int
 	SQLQueries     int
+	// SQLLoaders: goroutines loading the sql-scan rows, one multi-row
+	// INSERT at a time each (over sqlScanConns connections).
+	SQLLoaders int
 
 	Picogo, Etcd, Tarantool string // binaries (Picogo empty: this executable)
 
@@ -79,7 +82,7 @@ func DefaultConfig() Config {
 	return Config{Duration: 10 * time.Second, Warmup: time.Second, Rounds: 2, Clients: []int{1, 16, 64},
 		Conns: 1, KeySize: 16, ValueSize: 100, SimSeeds: 100, RestartRows: 1_000_000,
 		ShardingRows: 1_000_000, ShardingReplicasets: []int{1, 2, 3},
-		SQLRows: 1_000_000, SQLReplicasets: []int{1, 2, 3}, SQLQueries: 5,
+		SQLRows: 1_000_000, SQLReplicasets: []int{1, 2, 3}, SQLQueries: 5, SQLLoaders: 8,
 		Etcd: "etcd", Tarantool: "tarantool"}
 }
 
@@ -127,6 +130,7 @@ func RegisterFlags(fs *flag.FlagSet, cfg *Config) {
 		get: func() string { return joinInts(cfg.SQLReplicasets) },
 	}, "sql-replicasets", "comma-separated picogo replicaset counts (1 instance each) the sql-scan phase runs at")
 	fs.IntVar(&cfg.SQLQueries, "sql-queries", cfg.SQLQueries, "runs of the sql-scan aggregate per system (the median is reported)")
+	fs.IntVar(&cfg.SQLLoaders, "sql-loaders", cfg.SQLLoaders, "concurrent multi-row INSERTs loading the sql-scan rows (over 4 connections; SQLite: one)")
 	fs.StringVar(&cfg.Picogo, "picogo", cfg.Picogo, "picogo binary to start (default: this one)")
 	fs.StringVar(&cfg.Etcd, "etcd", cfg.Etcd, "etcd binary")
 	fs.StringVar(&cfg.Tarantool, "tarantool", cfg.Tarantool, "tarantool binary")
@@ -208,6 +212,8 @@ func (c Config) Validate() error {
 		return errors.New("no sql-replicasets")
 	case c.SQLQueries < 1:
 		return errors.New("sql-queries must be at least 1")
+	case c.SQLLoaders < 1:
+		return errors.New("sql-loaders must be at least 1")
 	}
 	return nil
 }

@@ -29,12 +29,14 @@ const (
 	sqlScanCreatePicogo    = "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, v INTEGER) DISTRIBUTED BY (id)"
 	sqlScanCreateTarantool = "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, v INTEGER)"
 	sqlScanConns           = 4 // connections the load goes through (spread over the instances)
-	sqlScanLoaders         = 8 // goroutines loading, each one statement at a time
 	// sqlScanTimeout bounds a request of the scan phase (a load statement,
 	// a query).
 	sqlScanTimeout = 5 * time.Minute
 	// sqlScanBalanceTimeout bounds the wait for the buckets to spread.
 	sqlScanBalanceTimeout = 3 * time.Minute
+	// sqlScanProfile: with --profile, the CPU profile of the first
+	// instance taken over this much of each picogo load.
+	sqlScanProfile = 10 * time.Second
 )
 
 // ScanLevel is the aggregate on one system (at one replicaset count).
@@ -64,6 +66,7 @@ func (l ScanLevel) Median() time.Duration {
 type SQLScanResult struct {
 	Rows    uint64
 	Queries int
+	Loaders int    // goroutines loading (picogo and Tarantool)
 	SQLite  string // SQLite's version, or why it did not run
 	Levels  []ScanLevel
 }
@@ -90,7 +93,7 @@ func (r *SQLScanResult) Markdown() string {
 		"Tarantool: one instance's own SQL (box.execute through IPROTO_EXECUTE, as for the point statements). "+
 		"SQLite: %s, in the bench's process, in memory. "+
 		"Each system runs the query %d times in a row (the first one included); every answer is checked against the expected counts and sums.\n\n",
-		sqlScanQuery, r.Rows, sqlBatchRows, sqlScanLoaders, sqlScanConns, sqlScanGroups, r.SQLite, r.Queries)
+		sqlScanQuery, r.Rows, sqlBatchRows, r.Loaders, min(r.Loaders, sqlScanConns), sqlScanGroups, r.SQLite, r.Queries)
 	var tarantool, one time.Duration
 	for _, l := range r.Levels {
 		if l.System == "tarantool" {
@@ -291,7 +294,7 @@ func closeAll(cs []*tarantool.Connection) {
 
 // runSQLScan runs the scan phase into res.
 func runSQLScan(ctx context.Context, cfg Config, ps *procs.Registry, dir string, res *SQLScanResult, progress func(string)) error {
-	res.Rows, res.Queries = uint64(cfg.SQLRows), cfg.SQLQueries
+	res.Rows, res.Queries, res.Loaders = uint64(cfg.SQLRows), cfg.SQLQueries, cfg.SQLLoaders
 	for _, rs := range cfg.SQLReplicasets {
 		progress(fmt.Sprintf("sql-scan: starting %s of one instance", plural(rs, "replicaset")))
 		l := ScanLevel{System: "picogo", Replicasets: rs, Rows: res.Rows}
@@ -308,7 +311,7 @@ func runSQLScan(ctx context.Context, cfg Config, ps *procs.Registry, dir string,
 	if err != nil {
 		return fmt.Errorf("tarantool: %w", err)
 	}
-	tc, err := connectAll(ctx, []string{taddr}, sqlScanConns, tarantoolSQLUser, tarantoolSQLPassword)
+	tc, err := connectAll(ctx, []string{taddr}, min(cfg.SQLLoaders, sqlScanConns), tarantoolSQLUser, tarantoolSQLPassword)
 	if err != nil {
 		return fmt.Errorf("tarantool: %w", err)
 	}
@@ -317,7 +320,7 @@ func runSQLScan(ctx context.Context, cfg Config, ps *procs.Registry, dir string,
 	for _, c := range tc {
 		execs = append(execs, iprotoExec(c))
 	}
-	err = runScanLevel(ctx, &l, execs, sqlScanLoaders, cfg.SQLQueries, execs[0], progress)
+	err = runScanLevel(ctx, &l, execs, cfg.SQLLoaders, cfg.SQLQueries, execs[0], progress)
 	closeAll(tc)
 	if err != nil {
 		return err
@@ -339,7 +342,7 @@ func runSQLScan(ctx context.Context, cfg Config, ps *procs.Registry, dir string,
 // scanPicogo is one picogo level: rs instances, each its own replicaset,
 // the buckets balanced, the table created, loaded, queried.
 func scanPicogo(ctx context.Context, cfg Config, ps *procs.Registry, dir string, l *ScanLevel, progress func(string)) error {
-	ins, leader, err := startPicogo(ctx, ps, cfg.Picogo, dir, l.Replicasets, false, "--init-replication-factor", "1")
+	ins, leader, err := startPicogo(ctx, ps, cfg.Picogo, dir, l.Replicasets, cfg.Profile != "", "--init-replication-factor", "1")
 	if err != nil {
 		return err
 	}
@@ -355,7 +358,7 @@ func scanPicogo(ctx context.Context, cfg Config, ps *procs.Registry, dir string,
 		return err
 	}
 	progress(fmt.Sprintf("sql-scan: buckets balanced after %s: %s", fmtDur(time.Since(t0)), dist))
-	conns, err := connectAll(ctx, addrs, sqlScanConns, "admin", picogoAdminPassword)
+	conns, err := connectAll(ctx, addrs, max(min(cfg.SQLLoaders, sqlScanConns), len(addrs)), "admin", picogoAdminPassword)
 	if err != nil {
 		return err
 	}
@@ -367,8 +370,18 @@ func scanPicogo(ctx context.Context, cfg Config, ps *procs.Registry, dir string,
 	for _, c := range conns {
 		execs = append(execs, iprotoExec(c))
 	}
-	if err := runScanLevel(ctx, l, execs, sqlScanLoaders, cfg.SQLQueries, execs[0], progress); err != nil {
+	var saved <-chan error
+	if cfg.Profile != "" {
+		// The first seconds of the load on the instance the queries go to.
+		saved = saveProfile(ctx, ins[0].http, 0, sqlScanProfile, filepath.Join(cfg.Profile, fmt.Sprintf("sql-scan-load-%d.pprof", l.Replicasets)))
+	}
+	if err := runScanLevel(ctx, l, execs, cfg.SQLLoaders, cfg.SQLQueries, execs[0], progress); err != nil {
 		return err
+	}
+	if saved != nil {
+		if err := <-saved; err != nil {
+			progress("profile: " + err.Error())
+		}
 	}
 	return alive(ps)()
 }
