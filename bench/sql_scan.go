@@ -239,7 +239,22 @@ func checkScan(rows []any, n uint64) string {
 
 // runScanLevel loads the rows through execs and runs the query queries
 // times through query, filling l.
-func runScanLevel(ctx context.Context, l *ScanLevel, execs []execFunc, goroutines, queries int, query execFunc, progress func(string)) error {
+// profile, if not nil, starts a CPU profile of the server (what: "load"
+// or "query") for d and tells how it went: it is called as the load starts
+// and after the first query, over the time the other queries should take.
+func runScanLevel(ctx context.Context, l *ScanLevel, execs []execFunc, goroutines, queries int, query execFunc,
+	profile func(what string, d time.Duration) <-chan error, progress func(string)) error {
+	var saved []<-chan error
+	defer func() {
+		for _, c := range saved {
+			if err := <-c; err != nil {
+				progress("profile: " + err.Error())
+			}
+		}
+	}()
+	if profile != nil {
+		saved = append(saved, profile("load", sqlScanProfile))
+	}
 	t0 := time.Now()
 	l.LoadErr = loadScanRows(ctx, execs, goroutines, l.Rows)
 	l.Load = time.Since(t0)
@@ -251,7 +266,10 @@ func runScanLevel(ctx context.Context, l *ScanLevel, execs []execFunc, goroutine
 		return nil
 	}
 	progress(fmt.Sprintf("sql-scan: %s: %d rows loaded in %s (%s rows/s)", l.label(), l.Rows, fmtDur(l.Load), fmtRate(float64(l.Rows)/l.Load.Seconds())))
-	for range queries {
+	for i := range queries {
+		if i == 1 && profile != nil {
+			saved = append(saved, profile("query", max(time.Second, l.Times[0]*time.Duration(queries-1))))
+		}
 		t0 := time.Now()
 		rows, _, err := query(sqlScanQuery)
 		d := time.Since(t0)
@@ -320,7 +338,7 @@ func runSQLScan(ctx context.Context, cfg Config, ps *procs.Registry, dir string,
 	for _, c := range tc {
 		execs = append(execs, iprotoExec(c))
 	}
-	err = runScanLevel(ctx, &l, execs, cfg.SQLLoaders, cfg.SQLQueries, execs[0], progress)
+	err = runScanLevel(ctx, &l, execs, cfg.SQLLoaders, cfg.SQLQueries, execs[0], nil, progress)
 	closeAll(tc)
 	if err != nil {
 		return err
@@ -370,18 +388,15 @@ func scanPicogo(ctx context.Context, cfg Config, ps *procs.Registry, dir string,
 	for _, c := range conns {
 		execs = append(execs, iprotoExec(c))
 	}
-	var saved <-chan error
+	var profile func(string, time.Duration) <-chan error
 	if cfg.Profile != "" {
-		// The first seconds of the load on the instance the queries go to.
-		saved = saveProfile(ctx, ins[0].http, 0, sqlScanProfile, filepath.Join(cfg.Profile, fmt.Sprintf("sql-scan-load-%d.pprof", l.Replicasets)))
-	}
-	if err := runScanLevel(ctx, l, execs, cfg.SQLLoaders, cfg.SQLQueries, execs[0], progress); err != nil {
-		return err
-	}
-	if saved != nil {
-		if err := <-saved; err != nil {
-			progress("profile: " + err.Error())
+		// The instance the queries go to.
+		profile = func(what string, d time.Duration) <-chan error {
+			return saveProfile(ctx, ins[0].http, 0, d, filepath.Join(cfg.Profile, fmt.Sprintf("sql-scan-%s-%d.pprof", what, l.Replicasets)))
 		}
+	}
+	if err := runScanLevel(ctx, l, execs, cfg.SQLLoaders, cfg.SQLQueries, execs[0], profile, progress); err != nil {
+		return err
 	}
 	return alive(ps)()
 }
@@ -447,7 +462,7 @@ func scanSQLite(ctx context.Context, l *ScanLevel, queries int, progress func(st
 		}
 		return out, 0, rs.Err()
 	}
-	if err := runScanLevel(ctx, l, []execFunc{exec}, 1, queries, exec, progress); err != nil {
+	if err := runScanLevel(ctx, l, []execFunc{exec}, 1, queries, exec, nil, progress); err != nil {
 		return err
 	}
 	if l.LoadErr != nil && errors.Is(l.LoadErr, context.Canceled) {

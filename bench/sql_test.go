@@ -168,7 +168,7 @@ func TestTarantoolSQLPointAndScan(t *testing.T) {
 	require.NoError(t, err)
 	defer closeAll(conns)
 	l := ScanLevel{System: "tarantool", Rows: 5000}
-	require.NoError(t, runScanLevel(ctx, &l, []execFunc{iprotoExec(conns[0]), iprotoExec(conns[1])}, 3, 2, iprotoExec(conns[0]), func(string) {}))
+	require.NoError(t, runScanLevel(ctx, &l, []execFunc{iprotoExec(conns[0]), iprotoExec(conns[1])}, 3, 2, iprotoExec(conns[0]), nil, func(string) {}))
 	require.NoError(t, l.LoadErr)
 	require.NoError(t, l.Err)
 	assert.Empty(t, l.Wrong)
