@@ -15,7 +15,7 @@ import (
 	"github.com/tarantool/go-tarantool/v2"
 )
 
-func TestMultiInsert(t *testing.T) {
+func TestBenchSQLMultiInsert(t *testing.T) {
 	assert.Equal(t, "INSERT INTO t VALUES (1, 1), (2, 2), (3, 3)", multiInsert(1, 3, false))
 	assert.Equal(t, "INSERT INTO t VALUES (999, 999, 999), (1000, 1000, 0)", multiInsert(999, 1000, true))
 }
@@ -37,7 +37,7 @@ func scanAnswer(n uint64) []any {
 	return rows
 }
 
-func TestCheckScan(t *testing.T) {
+func TestBenchSQLCheckScan(t *testing.T) {
 	assert.Equal(t, "", checkScan(scanAnswer(12345), 12345))
 	assert.Equal(t, "", checkScan(scanAnswer(7), 7), "fewer rows than groups")
 	rows := scanAnswer(1000)
@@ -55,7 +55,7 @@ func TestCheckScan(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestTarantoolSQLScript(t *testing.T) {
+func TestBenchSQLTarantoolScript(t *testing.T) {
 	s := tarantoolSQLScript("127.0.0.1:3301", "/tmp/x", sqlPointCreateTarantool)
 	for _, want := range []string{
 		`listen = "127.0.0.1:3301"`, `work_dir = "/tmp/x"`, `wal_mode = "fsync"`,
@@ -68,7 +68,7 @@ func TestTarantoolSQLScript(t *testing.T) {
 	}
 }
 
-func TestSQLScanMarkdownAndFlags(t *testing.T) {
+func TestBenchSQLScanMarkdownAndFlags(t *testing.T) {
 	r := &SQLScanResult{Rows: 1000, Queries: 3, Loaders: 8, SQLite: "modernc.org/sqlite v1 (SQLite 3)", Levels: []ScanLevel{
 		{System: "picogo", Replicasets: 1, Rows: 1000, Load: time.Second, Times: []time.Duration{400 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}},
 		{System: "picogo", Replicasets: 2, Rows: 1000, Load: 500 * time.Millisecond, LoadErr: io.EOF},
@@ -115,7 +115,7 @@ func TestSQLScanMarkdownAndFlags(t *testing.T) {
 	}
 }
 
-func TestSQLiteScan(t *testing.T) {
+func TestBenchSQLiteScan(t *testing.T) {
 	l := ScanLevel{System: "sqlite", Rows: 20_000}
 	require.NoError(t, scanSQLite(context.Background(), &l, 2, func(string) {}))
 	require.NoError(t, l.LoadErr)
@@ -125,10 +125,10 @@ func TestSQLiteScan(t *testing.T) {
 	assert.Contains(t, sqliteVersion(), "(SQLite 3.")
 }
 
-// TestTarantoolSQLPointAndScan starts Tarantool's SQL instances of both
+// TestBenchSQLTarantoolPointAndScan starts Tarantool's SQL instances of both
 // phases: point INSERTs and SELECTs from 2 clients for half a second each,
 // then the aggregate over 5000 rows, its answer checked.
-func TestTarantoolSQLPointAndScan(t *testing.T) {
+func TestBenchSQLTarantoolPointAndScan(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Tarantool twice (a few seconds)")
 	}
