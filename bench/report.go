@@ -285,7 +285,7 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "\nSeeds that failed (a simulator finding: reproduce with `picogo sim --seed S`): %v\n", s.Failed)
 		}
 	}
-	measured := false
+	measured := r.SQLScan != nil && len(r.SQLScan.Levels) > 0
 	for _, c := range r.Comparisons {
 		measured = measured || len(c.Rounds) > 0
 	}
@@ -294,6 +294,9 @@ func (r *Report) Markdown() string {
 		var behind []string
 		for _, c := range r.Comparisons {
 			behind = append(behind, c.Behind()...)
+		}
+		if r.SQLScan != nil {
+			behind = append(behind, r.SQLScan.Behind()...)
 		}
 		if len(behind) == 0 {
 			b.WriteString("Nowhere in this run.\n")

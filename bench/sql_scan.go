@@ -151,6 +151,36 @@ func (r *SQLScanResult) Markdown() string {
 	return b.String()
 }
 
+// Behind lists, one line each, where picogo's aggregate failed, was wrong
+// or was slower than Tarantool's.
+func (r *SQLScanResult) Behind() []string {
+	var tarantool time.Duration
+	for _, l := range r.Levels {
+		if l.System == "tarantool" {
+			tarantool = l.Median()
+		}
+	}
+	var out []string
+	for _, l := range r.Levels {
+		if l.System != "picogo" {
+			continue
+		}
+		where := fmt.Sprintf("SQL aggregate over %d rows, %s", l.Rows, plural(l.Replicasets, "replicaset"))
+		switch {
+		case l.LoadErr != nil:
+			out = append(out, fmt.Sprintf("%s: the load failed after %s: %s", where, fmtDur(l.Load), oneLine(l.LoadErr.Error())))
+		case l.Err != nil:
+			out = append(out, fmt.Sprintf("%s: the query failed: %s", where, oneLine(l.Err.Error())))
+		case l.Wrong != "":
+			out = append(out, fmt.Sprintf("%s: wrong answer: %s", where, l.Wrong))
+		case tarantool > 0 && l.Median() > tarantool:
+			out = append(out, fmt.Sprintf("%s: the query's median is %s Tarantool's (%s against %s)", where,
+				fmtRatio(ratio(float64(l.Median()), float64(tarantool))), fmtDur(l.Median()), fmtDur(tarantool)))
+		}
+	}
+	return out
+}
+
 // execFunc runs one statement: the rows and the affected row count.
 type execFunc func(query string) ([]any, uint64, error)
 

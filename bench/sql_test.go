@@ -86,6 +86,9 @@ func TestBenchSQLScanMarkdownAndFlags(t *testing.T) {
 		"- picogo, 2 replicasets: the load failed after 500 ms: EOF",
 		"**wrong answer**: group 1",
 		"SQLite: modernc.org/sqlite v1 (SQLite 3)",
+		"## Where picogo is behind\n\n- SQL aggregate over 1000 rows, 1 replicaset: the query's median is 3.00× Tarantool's (300 ms against 100 ms)\n",
+		"- SQL aggregate over 1000 rows, 2 replicasets: the load failed after 500 ms: EOF\n",
+		"- SQL aggregate over 1000 rows, 3 replicasets: wrong answer: group 1\n",
 	} {
 		assert.Contains(t, md, want)
 	}
