@@ -123,7 +123,11 @@ func (r *SQLScanResult) Markdown() string {
 		if l.System == "picogo" {
 			speedup = fmtRatio(ratio(float64(one), float64(med)))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", l.label(), load, loadRate, fmtDur(med), lo, hi, rate,
+		medCell := fmtDur(med)
+		if l.Err != nil {
+			medCell += fmt.Sprintf(" (%d of %d runs; then failed)", len(l.Times), r.Queries)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", l.label(), load, loadRate, medCell, lo, hi, rate,
 			speedup, fmtRatio(ratio(float64(med), float64(tarantool))))
 	}
 	b.WriteString("\nrows/s is the table's rows over the median query time. Speed-up: picogo's median at 1 replicaset over its median at n (above 1×: faster). " +

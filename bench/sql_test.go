@@ -73,6 +73,7 @@ func TestBenchSQLScanMarkdownAndFlags(t *testing.T) {
 		{System: "picogo", Replicasets: 1, Rows: 1000, Load: time.Second, Times: []time.Duration{400 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}},
 		{System: "picogo", Replicasets: 2, Rows: 1000, Load: 500 * time.Millisecond, LoadErr: io.EOF},
 		{System: "picogo", Replicasets: 3, Rows: 1000, Load: time.Second, Times: []time.Duration{150 * time.Millisecond}, Wrong: "group 1"},
+		{System: "picogo", Replicasets: 4, Rows: 1000, Load: time.Second, Times: []time.Duration{150 * time.Millisecond}, Err: io.ErrUnexpectedEOF},
 		{System: "tarantool", Rows: 1000, Load: time.Second, Times: []time.Duration{100 * time.Millisecond, 100 * time.Millisecond}},
 		{System: "sqlite", Rows: 1000, Load: time.Second, Times: []time.Duration{50 * time.Millisecond}},
 	}}
@@ -85,6 +86,8 @@ func TestBenchSQLScanMarkdownAndFlags(t *testing.T) {
 		"| tarantool (1 instance) | 1000 ms | 1000 | 100 ms |", "| sqlite (in-process, in memory) |",
 		"- picogo, 2 replicasets: the load failed after 500 ms: EOF",
 		"**wrong answer**: group 1",
+		"| picogo, 4 replicasets | 1000 ms | 1000 | 150 ms (1 of 3 runs; then failed) |",
+		"- SQL aggregate over 1000 rows, 4 replicasets: the query failed: unexpected EOF\n",
 		"SQLite: modernc.org/sqlite v1 (SQLite 3)",
 		"## Where picogo is behind\n\n- SQL aggregate over 1000 rows, 1 replicaset: the query's median is 3.00× Tarantool's (300 ms against 100 ms)\n",
 		"- SQL aggregate over 1000 rows, 2 replicasets: the load failed after 500 ms: EOF\n",
