@@ -30,11 +30,13 @@ const (
 	PhaseCalls    = "calls"
 	PhaseInserts  = "inserts"
 	PhaseRestart  = "restart"
+	PhaseSQL      = "sql"
+	PhaseSQLScan  = "sql-scan"
 	PhaseSharding = "sharding"
 	PhaseSim      = "sim"
 )
 
-var phases = []string{PhaseWrites, PhaseCalls, PhaseInserts, PhaseRestart, PhaseSharding, PhaseSim}
+var phases = []string{PhaseWrites, PhaseCalls, PhaseInserts, PhaseSQL, PhaseSQLScan, PhaseRestart, PhaseSharding, PhaseSim}
 
 // Config is what `picogo bench` is asked to do.
 type Config struct {
@@ -54,6 +56,15 @@ type Config struct {
 	// writes run at.
 	ShardingRows        int
 	ShardingReplicasets []int
+	// SQLRows: rows in the table the sql-scan phase aggregates;
+	// SQLReplicasets: picogo's replicaset counts (one instance each) it
+	// runs at; SQLQueries: runs of the query per system.
+	SQLRows        int
+	SQLReplicasets []int
+	SQLQueries     int
+	// SQLLoaders: goroutines loading the sql-scan rows, one multi-row
+	// INSERT at a time each (over sqlScanConns connections).
+	SQLLoaders int
 
 	Picogo, Etcd, Tarantool string // binaries (Picogo empty: this executable)
 
@@ -70,7 +81,9 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Duration: 10 * time.Second, Warmup: time.Second, Rounds: 2, Clients: []int{1, 16, 64},
 		Conns: 1, KeySize: 16, ValueSize: 100, SimSeeds: 100, RestartRows: 1_000_000,
-		ShardingRows: 1_000_000, ShardingReplicasets: []int{1, 2, 3}, Etcd: "etcd", Tarantool: "tarantool"}
+		ShardingRows: 1_000_000, ShardingReplicasets: []int{1, 2, 3},
+		SQLRows: 1_000_000, SQLReplicasets: []int{1, 2, 3}, SQLQueries: 5, SQLLoaders: 8,
+		Etcd: "etcd", Tarantool: "tarantool"}
 }
 
 // listFlag is a comma-separated flag value.
@@ -111,6 +124,13 @@ func RegisterFlags(fs *flag.FlagSet, cfg *Config) {
 		set: func(s string) (err error) { cfg.ShardingReplicasets, err = ParseClients(s); return err },
 		get: func() string { return joinInts(cfg.ShardingReplicasets) },
 	}, "sharding-replicasets", "comma-separated replicaset counts (2 instances each) the sharding phase's routed writes run at")
+	fs.IntVar(&cfg.SQLRows, "sql-rows", cfg.SQLRows, "rows the sql-scan phase aggregates (loaded by multi-row INSERTs of 1000)")
+	fs.Var(listFlag{
+		set: func(s string) (err error) { cfg.SQLReplicasets, err = ParseClients(s); return err },
+		get: func() string { return joinInts(cfg.SQLReplicasets) },
+	}, "sql-replicasets", "comma-separated picogo replicaset counts (1 instance each) the sql-scan phase runs at")
+	fs.IntVar(&cfg.SQLQueries, "sql-queries", cfg.SQLQueries, "runs of the sql-scan aggregate per system (the median is reported)")
+	fs.IntVar(&cfg.SQLLoaders, "sql-loaders", cfg.SQLLoaders, "concurrent multi-row INSERTs loading the sql-scan rows (over 4 connections; SQLite: one)")
 	fs.StringVar(&cfg.Picogo, "picogo", cfg.Picogo, "picogo binary to start (default: this one)")
 	fs.StringVar(&cfg.Etcd, "etcd", cfg.Etcd, "etcd binary")
 	fs.StringVar(&cfg.Tarantool, "tarantool", cfg.Tarantool, "tarantool binary")
@@ -186,6 +206,14 @@ func (c Config) Validate() error {
 		return errors.New("restart-rows must be at least 1")
 	case c.ShardingRows < 0:
 		return errors.New("sharding-rows must not be negative")
+	case c.SQLRows < 1:
+		return errors.New("sql-rows must be at least 1")
+	case len(c.SQLReplicasets) == 0:
+		return errors.New("no sql-replicasets")
+	case c.SQLQueries < 1:
+		return errors.New("sql-queries must be at least 1")
+	case c.SQLLoaders < 1:
+		return errors.New("sql-loaders must be at least 1")
 	}
 	return nil
 }
@@ -236,7 +264,8 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		return err
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05"), s) }
-	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) && picogoInserts != nil || cfg.runs(PhaseRestart) || cfg.runs(PhaseSharding)) {
+	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) && picogoInserts != nil || cfg.runs(PhaseSQL) || cfg.runs(PhaseSQLScan) ||
+		cfg.runs(PhaseRestart) || cfg.runs(PhaseSharding)) {
 		if cfg.Picogo, err = os.Executable(); err != nil {
 			return err
 		}
@@ -244,7 +273,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 	for _, need := range []struct {
 		bin   *string
 		phase string
-	}{{&cfg.Etcd, PhaseWrites}, {&cfg.Tarantool, PhaseCalls}, {&cfg.Tarantool, PhaseInserts}} {
+	}{{&cfg.Etcd, PhaseWrites}, {&cfg.Tarantool, PhaseCalls}, {&cfg.Tarantool, PhaseInserts}, {&cfg.Tarantool, PhaseSQL}, {&cfg.Tarantool, PhaseSQLScan}} {
 		if cfg.runs(need.phase) {
 			path, err := exec.LookPath(*need.bin)
 			if err != nil {
@@ -327,6 +356,25 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		rep.Comparisons = append(rep.Comparisons, c)
 		if err := runInserts(ctx, cfg, ps, filepath.Join(dir, "inserts"), c, progress); err != nil {
 			return fmt.Errorf("inserts: %w", err)
+		}
+		if err := ps.KillAll(); err != nil {
+			return err
+		}
+	}
+	if cfg.runs(PhaseSQL) {
+		ins, sel := sqlPointComparisons()
+		rep.Comparisons = append(rep.Comparisons, ins, sel)
+		if err := runSQLPoint(ctx, cfg, ps, filepath.Join(dir, "sql"), ins, sel, progress); err != nil {
+			return fmt.Errorf("sql: %w", err)
+		}
+		if err := ps.KillAll(); err != nil {
+			return err
+		}
+	}
+	if cfg.runs(PhaseSQLScan) {
+		rep.SQLScan = &SQLScanResult{}
+		if err := runSQLScan(ctx, cfg, ps, filepath.Join(dir, "sql-scan"), rep.SQLScan, progress); err != nil {
+			return fmt.Errorf("sql-scan: %w", err)
 		}
 		if err := ps.KillAll(); err != nil {
 			return err
@@ -457,7 +505,11 @@ func alternate(ctx context.Context, cfg Config, c *Comparison, targets []target,
 			for i, t := range targets {
 				var saved <-chan error
 				if cfg.Profile != "" && t.profile != "" {
-					name := fmt.Sprintf("%s-%d-r%d.pprof", strings.ToLower(strings.Fields(c.Title)[0]), n, round)
+					prefix := c.Profile
+					if prefix == "" {
+						prefix = strings.ToLower(strings.Fields(c.Title)[0])
+					}
+					name := fmt.Sprintf("%s-%d-r%d.pprof", prefix, n, round)
 					saved = saveProfile(ctx, t.profile, cfg.Warmup, cfg.Duration, filepath.Join(cfg.Profile, name))
 				}
 				r := runLoad(ctx, n, cfg.Warmup, cfg.Duration, t.op, t.cpu)
@@ -498,10 +550,13 @@ func header(cfg Config, dir string) []string {
 	if cfg.runs(PhaseWrites) {
 		h = append(h, "- etcd: "+firstLine(cfg.Etcd, "--version"))
 	}
-	if cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) {
+	if cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) || cfg.runs(PhaseSQL) || cfg.runs(PhaseSQLScan) {
 		h = append(h, "- tarantool: "+firstLine(cfg.Tarantool, "--version"))
 	}
-	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) || cfg.runs(PhaseRestart) {
+	if cfg.runs(PhaseSQLScan) {
+		h = append(h, "- sqlite: "+sqliteVersion())
+	}
+	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) || cfg.runs(PhaseSQL) || cfg.runs(PhaseRestart) {
 		h = append(h,
 			fmt.Sprintf("- load: %s per system at each client count, the systems alternating; %v measured per round after %v of warm-up; "+
 				"a client is a goroutine doing one operation at a time; %s per system, shared by its clients",
@@ -512,6 +567,8 @@ func header(cfg Config, dir string) []string {
 			fmt.Sprintf("- load: one round per level; %v measured after %v of warm-up; a client is a goroutine doing one operation at a time",
 				cfg.Duration, cfg.Warmup),
 			"- storage: the processes' data on "+fsType(dir)+" ("+dir+")")
+	} else if cfg.runs(PhaseSQLScan) {
+		h = append(h, "- storage: the processes' data on "+fsType(dir)+" ("+dir+")")
 	}
 	return append(h, "- command: `"+cfg.Command+"`")
 }

@@ -23,6 +23,18 @@
 //     adds its bucket_id column, so the rows are the same bytes), INSERTs
 //     on the writable master, `.proc_get_vclock` for the lag and
 //     `.proc_runtime_info`'s storage rows for the check.
+//   - sql: point statements through SQL (bench/sql.go): `INSERT INTO t
+//     VALUES (?, ?)` and `SELECT v FROM t WHERE id = ?` through
+//     IPROTO_EXECUTE (go-tarantool's ExecuteRequest, the same code for
+//     both) at every client count, on a one-instance picogo cluster (the
+//     table DISTRIBUTED BY (id)) against one Tarantool's own SQL
+//     (box.execute, wal_mode = 'fsync', a user with read and write on T).
+//   - sql-scan: `SELECT k % 100, COUNT(*), SUM(v) FROM t GROUP BY 1` over
+//     --sql-rows rows (bench/sql_scan.go), loaded by multi-row INSERTs of
+//     1000 rows, on picogo at --sql-replicasets replicasets of one
+//     instance each (buckets balanced first), on Tarantool's SQL and on
+//     SQLite in-process (modernc.org/sqlite, in memory): the median of
+//     --sql-queries runs, every answer checked.
 //   - restart: picogo alone (bench/restart.go). A single instance
 //     (replication factor 1) gets the sharded table `bench` with
 //     --restart-rows rows (a million by default), loaded by 256 concurrent

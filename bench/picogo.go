@@ -131,10 +131,16 @@ func startPicogo(ctx context.Context, ps *procs.Registry, bin, dir string, n int
 // connectTarantool opens a go-tarantool connection to addr as user (empty:
 // guest, no AUTH). Requests time out after requestTimeout.
 func connectTarantool(ctx context.Context, addr, user, password string) (*tarantool.Connection, error) {
+	return connectTarantoolTimeout(ctx, addr, user, password, requestTimeout)
+}
+
+// connectTarantoolTimeout is connectTarantool with requests timing out
+// after timeout.
+func connectTarantoolTimeout(ctx context.Context, addr, user, password string, timeout time.Duration) (*tarantool.Connection, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return tarantool.Connect(ctx, tarantool.NetDialer{Address: addr, User: user, Password: password},
-		tarantool.Opts{Timeout: requestTimeout})
+		tarantool.Opts{Timeout: timeout})
 }
 
 // raftInfo is .proc_raft_info's result.

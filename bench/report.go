@@ -26,6 +26,9 @@ type Comparison struct {
 	// Notes are lines printed under the details (the replica lag of every
 	// round).
 	Notes []string
+	// Profile names its --profile files (default: the title's first
+	// word, lower-cased).
+	Profile string
 }
 
 // Row aggregates one system's rounds at one client count.
@@ -232,6 +235,7 @@ type Report struct {
 	SimNote     string
 	Restart     *RestartResult // the restart phase's, when it ran
 	Sharding    *ShardingResult
+	SQLScan     *SQLScanResult // the sql-scan phase's, when it ran
 }
 
 // Markdown renders the report.
@@ -258,6 +262,9 @@ func (r *Report) Markdown() string {
 			b.WriteString(l + "\n")
 		}
 	}
+	if r.SQLScan != nil && len(r.SQLScan.Levels) > 0 {
+		b.WriteString(r.SQLScan.Markdown())
+	}
 	if r.Restart != nil && r.Restart.AllRows > 0 {
 		b.WriteString(r.Restart.Markdown())
 	}
@@ -278,7 +285,7 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "\nSeeds that failed (a simulator finding: reproduce with `picogo sim --seed S`): %v\n", s.Failed)
 		}
 	}
-	measured := false
+	measured := r.SQLScan != nil && len(r.SQLScan.Levels) > 0
 	for _, c := range r.Comparisons {
 		measured = measured || len(c.Rounds) > 0
 	}
@@ -287,6 +294,9 @@ func (r *Report) Markdown() string {
 		var behind []string
 		for _, c := range r.Comparisons {
 			behind = append(behind, c.Behind()...)
+		}
+		if r.SQLScan != nil {
+			behind = append(behind, r.SQLScan.Behind()...)
 		}
 		if len(behind) == 0 {
 			b.WriteString("Nowhere in this run.\n")

@@ -28,6 +28,15 @@ prints markdown tables with the ratios (docs/BENCHMARKS.md explains them):
           instances (--init-replication-factor 2, a sharded table, iproto
           INSERT on the master) against a Tarantool master and replica
           (wal_mode fsync); the replica's lag and rows after each round
+  sql     point INSERT and point SELECT by primary key through SQL
+          (IPROTO_EXECUTE, go-tarantool's ExecuteRequest) at each --clients
+          count: picogo (a sharded table on a one-instance cluster)
+          against Tarantool's own SQL (box.execute, wal_mode fsync)
+  sql-scan SELECT k % 100, COUNT(*), SUM(v) FROM t GROUP BY 1 over
+          --sql-rows rows (default 1e6; multi-row INSERTs of 1000 rows from
+          --sql-loaders goroutines) on picogo at --sql-replicasets
+          replicasets of one instance (default 1,2,3), on Tarantool's SQL
+          and on SQLite in-process; the median of --sql-queries runs
   restart one picogo instance with --restart-rows rows (default 1e6) in a
           sharded table: SIGTERM, start again, time until Online with
           every row (picogo only)
