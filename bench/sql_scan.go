@@ -429,7 +429,10 @@ func scanPicogo(ctx context.Context, cfg Config, ps *procs.Registry, dir string,
 			return saveProfile(ctx, ins[0].http, 0, d, filepath.Join(cfg.Profile, fmt.Sprintf("sql-scan-%s-%d.pprof", what, l.Replicasets)))
 		}
 	}
-	if err := runScanLevel(ctx, l, execs, cfg.SQLLoaders, cfg.SQLQueries, execs[0], profile, progress); err != nil {
+	// A query over a million rows may take longer than an instance's
+	// request timeout (10 s by default): picogo's statement names its own.
+	query := func(q string) ([]any, uint64, error) { return execs[0](q + " OPTION (TIMEOUT = 120)") }
+	if err := runScanLevel(ctx, l, execs, cfg.SQLLoaders, cfg.SQLQueries, query, profile, progress); err != nil {
 		return err
 	}
 	return alive(ps)()

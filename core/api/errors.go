@@ -72,6 +72,11 @@ const (
 	// CodeDdlAborted: an SQL schema change was aborted by the governor (a
 	// master could not apply it).
 	CodeDdlAborted uint32 = 10042
+	// CodeBucketsSplit: a batch of rows sent to the owner of its first
+	// row's bucket has rows of buckets that replicaset does not (or no
+	// longer) serve for writes. Nothing was done; the sender sends the rows
+	// bucket by bucket.
+	CodeBucketsSplit uint32 = 10043
 )
 
 // Retriable reports whether a request that failed with code may succeed if

@@ -117,6 +117,22 @@ func (m *sqlModule) insertRows(_ string, r api.SQLInsert, respond responder) {
 		respond(nil, e)
 		return
 	}
+	// The batch was routed by its first row's bucket, which the fence
+	// of writeBatch checks as a single write's (a router retries its
+	// refusals); a later row of a bucket this replicaset does not serve
+	// for writes splits the batch: the router sends it bucket by bucket.
+	for i, row := range r.Rows {
+		if i == 0 {
+			continue
+		}
+		op := storage.Op{Kind: storage.OpInsert, Table: def.ID, Tuple: row}
+		if b, ok, e := d.writeBucket(def, op); e == nil && ok {
+			if e := d.fence(def, b, true); e != nil {
+				respond(nil, api.Errorf(api.CodeBucketsSplit, "sql: table %s: row %d's bucket %d: %s", def.Name, i+1, b, e.Message))
+				return
+			}
+		}
+	}
 	kind := storage.OpInsert
 	if r.OnConflict == "REPLACE" {
 		kind = storage.OpReplace

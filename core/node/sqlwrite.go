@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/picogo/picogo/core/api"
@@ -58,12 +59,20 @@ func (s *statement) insert(x *parse.Insert) {
 }
 
 // shardedInsert writes rows (bucket_id not set yet) of a sharded table:
-// each bucket's rows as one atomic batch on its master.
+// the rows of each replicaset, as this instance's bucket map has it, as
+// one atomic batch on its master. A batch whose buckets turn out to be
+// split between replicasets (they moved) is sent again bucket by bucket,
+// each bucket's rows one batch.
 func (s *statement) shardedInsert(def *schema.TableDef, rows [][]any, conflict string) {
 	count := s.m.placement.BucketCount(def.Tier)
 	pos, _ := def.FieldIndex(schema.BucketIDField)
-	var order []uint64
-	byBucket := map[uint64][][]any{}
+	bm := s.m.placement.Map()
+	type group struct {
+		bucket uint64 // the first row's: where the batch is routed
+		rows   [][]any
+	}
+	var order []string
+	groups := map[string]*group{}
 	for _, row := range rows {
 		b, err := sharding.RowBucket(*def, row, count)
 		if err != nil {
@@ -71,30 +80,67 @@ func (s *statement) shardedInsert(def *schema.TableDef, rows [][]any, conflict s
 			return
 		}
 		row[pos] = b
-		if _, seen := byBucket[b]; !seen {
-			order = append(order, b)
+		owner := fmt.Sprintf("bucket %d", b) // no owner known: a batch of its own
+		if r, ok := bm.Find(def.Tier, b); ok && r.ReplicasetID != "" {
+			owner = r.ReplicasetID
 		}
-		byBucket[b] = append(byBucket[b], row)
+		g := groups[owner]
+		if g == nil {
+			g = &group{bucket: b}
+			groups[owner] = g
+			order = append(order, owner)
+		}
+		g.rows = append(g.rows, row)
 	}
 	if len(order) == 0 {
 		s.count(0)
 		return
 	}
 	total, left := uint64(0), len(order)
-	for _, b := range order {
-		req := sharding.Request{Tier: def.Tier, Bucket: b, Write: true,
-			Call: api.SQLInsert{Table: def.ID, Rows: byBucket[b], OnConflict: conflict}}
-		s.m.router.routeWithin(req, s.m.cfg.ticks(s.timeout), s.once(), func(results []any) ([]any, *api.Error) {
+	ticks := s.m.cfg.ticks(s.timeout)
+	done := func(n uint64) {
+		total += n
+		if left--; left == 0 {
+			s.count(total)
+		}
+	}
+	var send func(bucket uint64, rows [][]any, split bool)
+	send = func(bucket uint64, rows [][]any, split bool) {
+		req := sharding.Request{Tier: def.Tier, Bucket: bucket, Write: true,
+			Call: api.SQLInsert{Table: def.ID, Rows: rows, OnConflict: conflict}}
+		respond := func(_ []any, err *api.Error) {
+			switch {
+			case err == nil:
+			case err.Code == api.CodeBucketsSplit && split:
+				byBucket := map[uint64][][]any{}
+				var buckets []uint64
+				for _, row := range rows {
+					b, _ := tuple.AsUint64(row[pos])
+					if _, seen := byBucket[b]; !seen {
+						buckets = append(buckets, b)
+					}
+					byBucket[b] = append(byBucket[b], row)
+				}
+				left += len(buckets) - 1
+				for _, b := range buckets {
+					send(b, byBucket[b], false)
+				}
+			default:
+				s.reply(nil, err)
+			}
+		}
+		s.m.router.routeWithin(req, ticks, respond, func(results []any) ([]any, *api.Error) {
 			res, e := sqlResultOf(results[0])
 			if e != nil {
 				return nil, e
 			}
-			total += res.RowCount
-			if left--; left == 0 {
-				s.count(total)
-			}
+			done(res.RowCount)
 			return nil, nil
 		})
+	}
+	for _, owner := range order {
+		g := groups[owner]
+		send(g.bucket, g.rows, true)
 	}
 }
 

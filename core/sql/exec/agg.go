@@ -87,7 +87,7 @@ func (a *aggCtx) same(k, e parse.Expr) bool {
 // the order groups were first seen. Without GROUP BY (whole) there is one
 // group even over no rows, as SQL wants of `SELECT COUNT(*) ... WHERE
 // false`.
-func (a *aggCtx) run(f *frame, rows [][]any, where *cexpr, width int, whole bool) ([][]any, *tuple.Error) {
+func (a *aggCtx) run(f *frame, src *relation, where *cexpr, width int, whole bool) ([][]any, *tuple.Error) {
 	type group struct {
 		first []any
 		keys  []any
@@ -108,20 +108,18 @@ func (a *aggCtx) run(f *frame, rows [][]any, where *cexpr, width int, whole bool
 		return g, nil
 	}
 	fr := &frame{up: f, run: f.run}
-	for _, row := range rows {
+	add := func(row []any) *tuple.Error {
 		fr.row = row
 		if where != nil {
-			if ok, err := truth(*where, fr); err != nil {
-				return nil, err
-			} else if !ok {
-				continue
+			if ok, err := truth(*where, fr); err != nil || !ok {
+				return err
 			}
 		}
 		keys := make([]any, len(a.keyExprs))
 		for i, k := range a.keyExprs {
 			v, err := k.eval(fr)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			keys[i] = v
 		}
@@ -130,7 +128,7 @@ func (a *aggCtx) run(f *frame, rows [][]any, where *cexpr, width int, whole bool
 		if g == nil {
 			var err *tuple.Error
 			if g, err = newGroup(row, keys); err != nil {
-				return nil, err
+				return err
 			}
 			index[key] = g
 		}
@@ -139,14 +137,26 @@ func (a *aggCtx) run(f *frame, rows [][]any, where *cexpr, width int, whole bool
 			for j, e := range call.args {
 				v, err := e.eval(fr)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				args[j] = v
 			}
 			if err := g.aggs[i].Add(args); err != nil {
-				return nil, err
+				return err
 			}
 		}
+		return nil
+	}
+	var failed *tuple.Error
+	err := src.iter(f, func(row []any) bool {
+		failed = add(row)
+		return failed == nil
+	})
+	if err == nil {
+		err = failed
+	}
+	if err != nil {
+		return nil, err
 	}
 	if whole && len(order) == 0 {
 		if _, err := newGroup(make([]any, width), nil); err != nil {

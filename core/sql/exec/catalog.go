@@ -23,8 +23,8 @@ type Table struct {
 	// a filter fixing all of them reads one row instead of scanning.
 	PrimaryKey []int
 	// Scan calls yield with every row in primary key order until it
-	// returns false. A row must not be kept or changed by the caller past
-	// yield (the executor copies what it keeps).
+	// returns false. The executor never changes a row it is given, and
+	// may keep it: a row must stay as it is (the engine's tuples do).
 	Scan func(yield func(row []any) bool) *tuple.Error
 	// Get reads the row with primary key key (values in PrimaryKey
 	// order); nil for a table without point reads.

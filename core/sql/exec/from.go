@@ -29,14 +29,16 @@ func (c *compiler) from(s *scope, t parse.TableExpr) (*relation, *tuple.Error) {
 		for i, col := range tab.Columns {
 			cols[i] = scopeCol{qual: qual, name: col.Name, typ: col.Type, hidden: col.Hidden}
 		}
-		return &relation{cols: cols, rows: func(*frame) ([][]any, *tuple.Error) {
-			var rows [][]any
-			err := tab.Scan(func(row []any) bool {
-				rows = append(rows, row)
-				return true
-			})
-			return rows, err
-		}}, nil
+		return &relation{cols: cols,
+			each: func(_ *frame, yield func([]any) bool) *tuple.Error { return tab.Scan(yield) },
+			rows: func(*frame) ([][]any, *tuple.Error) {
+				var rows [][]any
+				err := tab.Scan(func(row []any) bool {
+					rows = append(rows, row)
+					return true
+				})
+				return rows, err
+			}}, nil
 	case *parse.SubqueryRef:
 		rel, err := c.query(s, x.Query)
 		if err != nil {

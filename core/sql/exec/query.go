@@ -16,6 +16,27 @@ import (
 type relation struct {
 	cols []scopeCol
 	rows func(f *frame) ([][]any, *tuple.Error)
+	// each, when set, hands the rows to yield one by one without
+	// gathering them (a stored table's scan): what a filter or an
+	// aggregate over the table reads.
+	each func(f *frame, yield func([]any) bool) *tuple.Error
+}
+
+// iter calls yield with each row of r until it returns false.
+func (r *relation) iter(f *frame, yield func([]any) bool) *tuple.Error {
+	if r.each != nil {
+		return r.each(f, yield)
+	}
+	rows, err := r.rows(f)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if !yield(row) {
+			break
+		}
+	}
+	return nil
 }
 
 // compiler compiles one statement against a catalog.

@@ -139,37 +139,37 @@ func (c *compiler) selectWithOrder(s *scope, sel *parse.Select, order []*parse.O
 	}
 	if !grouped {
 		return &relation{cols: cols, rows: func(f *frame) ([][]any, *tuple.Error) {
-			in, err := src.rows(f)
-			if err != nil {
-				return nil, err
-			}
 			var out [][]any
+			var failed *tuple.Error
 			fr := &frame{up: f, run: f.run}
-			for _, row := range in {
+			err := src.iter(f, func(row []any) bool {
 				fr.row = row
 				if where != nil {
-					if ok, err := truth(*where, fr); err != nil {
-						return nil, err
-					} else if !ok {
-						continue
+					if ok, err := truth(*where, fr); err != nil || !ok {
+						failed = err
+						return err == nil
 					}
 				}
 				r, err := project(fr)
 				if err != nil {
-					return nil, err
+					failed = err
+					return false
 				}
 				out = append(out, r)
+				return true
+			})
+			if err == nil {
+				err = failed
+			}
+			if err != nil {
+				return nil, err
 			}
 			return finish(out), nil
 		}}, keys, nil
 	}
 	width0 := len(src.cols)
 	return &relation{cols: cols, rows: func(f *frame) ([][]any, *tuple.Error) {
-		in, err := src.rows(f)
-		if err != nil {
-			return nil, err
-		}
-		groups, err := agg.run(f, in, where, width0, len(sel.GroupBy) == 0)
+		groups, err := agg.run(f, src, where, width0, len(sel.GroupBy) == 0)
 		if err != nil {
 			return nil, err
 		}
