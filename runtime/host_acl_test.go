@@ -7,8 +7,10 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
+	"github.com/picogo/picogo/net"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/proc"
 )
@@ -128,13 +130,29 @@ func TestHostSQLAccessControl(t *testing.T) {
 	// ALTER USER: a password, NOLOGIN and LOGIN, a new name.
 	require.EqualValues(t, 1, s.mustSQLAs(t, "alice", `ALTER USER alice WITH PASSWORD 'another-secret'`).RowCount, "every user may alter itself")
 	require.EqualValues(t, 0, count(`ALTER USER alice WITH PASSWORD 'another-secret'`), "the same password")
+	salt := []byte("0123456789abcdefghij0123456789ab")
+	logIn := func(password string) *net.Error {
+		return s.h.Node().Login(auth.Attempt{User: "alice", Address: "10.0.0.1", Salt: salt, Scramble: iproto.Scramble(salt, password)}).Err
+	}
+	require.Nil(t, logIn("another-secret"))
 	require.EqualValues(t, 1, count(`ALTER USER alice WITH NOLOGIN`))
+	e := logIn("another-secret")
+	require.NotNil(t, e, "NOLOGIN: she does not log in")
+	require.Contains(t, e.Message, "no login privilege")
 	require.False(t, s.h.Node().Tables().Granted(uint32(alice.ID), tables.PrivLogin, tables.ObjUniverse, 0))
 	require.EqualValues(t, 0, count(`ALTER USER alice NOLOGIN`))
 	require.EqualValues(t, 1, count(`ALTER USER alice WITH LOGIN`))
-	require.EqualValues(t, 1, count(`ALTER USER alice WITH LOGIN`), "granted again: it lifts a login lock on every instance")
+	require.Nil(t, logIn("another-secret"))
+	for range 4 {
+		require.NotNil(t, logIn("wrong-password"))
+	}
+	require.Contains(t, logIn("another-secret").Message, "blocked", "locked after four failures")
+	require.EqualValues(t, 1, count(`ALTER USER alice WITH LOGIN`), "granted again: it lifts the lock")
+	require.Nil(t, logIn("another-secret"))
 	require.True(t, s.h.Node().Tables().Granted(uint32(alice.ID), tables.PrivLogin, tables.ObjUniverse, 0))
 	require.EqualValues(t, 1, count(`ALTER USER alice RENAME TO alicia`))
+	_, err = s.sql(t, `ALTER USER admin WITH NOLOGIN`)
+	require.Equal(t, uint32(tuple.CodeAccessDenied), err.Code)
 	_, err = s.sql(t, `ALTER USER writers WITH LOGIN`)
 	require.Contains(t, err.Message, "is a role")
 

@@ -163,6 +163,9 @@ func (m *sqlModule) alterUser(uid uint32, x *parse.AlterUser) (op tables.Op, noo
 	case "LOGIN":
 		return tables.AclOp(tables.Acl{Kind: tables.AclGrantPrivilege, Priv: login, Initiator: uid}), false, nil
 	case "NOLOGIN":
+		if id == tables.AdminID || id == tables.PicoServiceID {
+			return op, false, api.Errorf(tuple.CodeAccessDenied, "sql: NOLOGIN is denied for %s: it holds every privilege, login included", x.Name)
+		}
 		if _, held := m.tables.PrivilegeRow(id, tables.PrivLogin, tables.ObjUniverse, 0); !held {
 			return op, true, nil
 		}
