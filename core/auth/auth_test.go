@@ -32,8 +32,56 @@ func cluster(t *testing.T) *tables.Store {
 		require.Nil(t, s.ApplyOp(tables.DmlOp(tables.Replace(tables.TablePicoUser, u.Tuple()...))).Err)
 	}
 	set(uint64(tables.AdminID), "admin", adminPassword)
-	set(40, "alice", "alice-pw")
+	require.Nil(t, s.ApplyOp(tables.AclOp(tables.Acl{Kind: tables.AclCreateUser, UserID: 40, Name: "alice", Initiator: tables.AdminID,
+		Auth: &tables.UserAuth{Method: tables.AuthChapSha1, Hash: fmt.Sprintf("%x", iproto.Hash2("alice-pw"))}})).Err)
 	return s
+}
+
+// login is the ACL op that grants (or, revoke, revokes) user 40 (alice)
+// the login privilege.
+func login(revoke bool) tables.Op {
+	kind := tables.AclGrantPrivilege
+	if revoke {
+		kind = tables.AclRevokePrivilege
+	}
+	return tables.AclOp(tables.Acl{Kind: kind, Initiator: tables.AdminID,
+		Priv: &tables.Privilege{Grantee: 40, Privilege: tables.PrivLogin, ObjectType: tables.ObjUniverse}})
+}
+
+// A user without the login privilege does not log in (NOLOGIN), a role
+// never does.
+func TestLoginPrivilege(t *testing.T) {
+	users := cluster(t)
+	l := newLogins()
+	require.Nil(t, l.Login(users, attempt("alice", "alice-pw", operator), 0).Err)
+	require.Nil(t, users.ApplyOp(login(true)).Err)
+	v := l.Login(users, attempt("alice", "alice-pw", operator), 0)
+	require.Equal(t, iproto.CodeAccessDenied, code(v))
+	require.Contains(t, v.Err.Message, "no login privilege")
+	require.Equal(t, iproto.CodePasswordMismatch, code(l.Login(users, attempt("alice", "wrong", operator), 0)), "the password is checked first")
+	require.Nil(t, users.ApplyOp(login(false)).Err)
+	require.Nil(t, l.Login(users, attempt("alice", "alice-pw", operator), 0).Err)
+
+	require.Nil(t, users.ApplyOp(tables.AclOp(tables.Acl{Kind: tables.AclCreateRole, Name: "readers", Initiator: tables.AdminID})).Err)
+	require.Equal(t, iproto.CodeNoSuchUser, code(l.Login(users, attempt("readers", "", operator), 0)), "a role is no user")
+	require.Nil(t, l.Login(users, attempt("guest", "", operator), 0).Err, "guest has login")
+}
+
+// Granting login again (ALTER USER ... WITH LOGIN) lifts a lock.
+func TestLoginGrantLiftsTheLock(t *testing.T) {
+	users := cluster(t)
+	l := newLogins()
+	for range MaxFailures {
+		l.Login(users, attempt("alice", "wrong", attacker), 0)
+	}
+	require.Equal(t, iproto.CodeAccessDenied, code(l.Login(users, attempt("alice", "alice-pw", operator), time.Second)))
+	require.Nil(t, users.ApplyOp(login(false)).Err)
+	require.Nil(t, l.Login(users, attempt("alice", "alice-pw", operator), time.Second).Err, "lifted")
+	// A grant from before the lock does not lift it.
+	for range MaxFailures {
+		l.Login(users, attempt("alice", "wrong", attacker), 2*time.Second)
+	}
+	require.Equal(t, iproto.CodeAccessDenied, code(l.Login(users, attempt("alice", "alice-pw", operator), 3*time.Second)))
 }
 
 func newLogins() *Logins { return New(iproto.Hash2(servicePassword), nil) }

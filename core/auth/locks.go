@@ -18,6 +18,9 @@ const (
 type userFailures struct {
 	count    int
 	lockedAt time.Duration
+	// version is the global schema version when the lock began: a login
+	// privilege granted at a later version lifts it (liftIfRegranted).
+	version uint64
 }
 
 // locked reports whether user is locked at now, and for how much longer. A
@@ -36,14 +39,14 @@ func (l *Logins) locked(user string, now time.Duration) (remaining time.Duration
 
 // countFailure records a failed login of user (a user that exists) and
 // reports whether it locked the user. pico_service is never locked.
-func (l *Logins) countFailure(user string, now time.Duration) bool {
+func (l *Logins) countFailure(user string, now time.Duration, version uint64) bool {
 	if user == tables.PicoServiceName {
 		return false
 	}
 	f := l.users[user]
 	f.count++
 	if f.count == MaxFailures {
-		f.lockedAt = now
+		f.lockedAt, f.version = now, version
 	}
 	l.users[user] = f
 	return f.count == MaxFailures
@@ -55,4 +58,22 @@ func (l *Logins) Unlock(user string, now time.Duration) bool {
 	_, locked := l.locked(user, now)
 	delete(l.users, user)
 	return locked
+}
+
+// liftIfRegranted lifts user's lock if the login privilege was granted to
+// it after the lock began (ALTER USER ... WITH LOGIN, Picodata's way of
+// unlocking a user): the grant is a Raft entry, so every instance lifts
+// its own lock on the user, each when it has applied the grant.
+func (l *Logins) liftIfRegranted(users *tables.Store, user string) {
+	f, ok := l.users[user]
+	if !ok || f.count < MaxFailures {
+		return
+	}
+	u, found, err := users.UserByName(user)
+	if err != nil || !found {
+		return
+	}
+	if p, ok := users.PrivilegeRow(uint32(u.ID), tables.PrivLogin, tables.ObjUniverse, 0); ok && p.SchemaVersion > f.version {
+		delete(l.users, user)
+	}
 }

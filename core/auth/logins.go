@@ -51,6 +51,7 @@ type Verdict struct {
 // Login checks a at now (a monotonic clock, the same for every call).
 // users are the tables _pico_user is read from.
 func (l *Logins) Login(users *tables.Store, a Attempt, now time.Duration) Verdict {
+	l.liftIfRegranted(users, a.User)
 	if remaining, locked := l.locked(a.User, now); locked {
 		return l.refuse(a, now, &net.Error{Code: iproto.CodeAccessDenied, Message: fmt.Sprintf(
 			"User '%s' is blocked after %d failed logins in a row: it is unblocked in %s, or at once by an admin (picogo unlock)",
@@ -65,8 +66,11 @@ func (l *Logins) Login(users *tables.Store, a Attempt, now time.Duration) Verdic
 	case !iproto.CheckScramble(a.Salt, a.Scramble, hash):
 		v := l.refuse(a, now, &net.Error{Code: iproto.CodePasswordMismatch,
 			Message: fmt.Sprintf("Incorrect password supplied for user '%s'", a.User)})
-		v.Locked = l.countFailure(a.User, now)
+		v.Locked = l.countFailure(a.User, now, users.SchemaVersion())
 		return v
+	}
+	if e := mayLogIn(users, a.User); e != nil {
+		return l.refuse(a, now, e)
 	}
 	delete(l.users, a.User)
 	return Verdict{}
@@ -75,4 +79,24 @@ func (l *Logins) Login(users *tables.Store, a Attempt, now time.Duration) Verdic
 // refuse is a refusal of a, held back by its address's recent failures.
 func (l *Logins) refuse(a Attempt, now time.Duration, err *net.Error) Verdict {
 	return Verdict{Err: err, Delay: l.throttle.fail(a.Address, now)}
+}
+
+// mayLogIn: a user logs in only while it holds the login privilege on the
+// universe (itself or through a role), as in Picodata: ALTER USER ...
+// NOLOGIN revokes it, WITH LOGIN grants it. pico_service always may, and
+// so may the built-in users before this instance has the cluster's
+// tables.
+func mayLogIn(users *tables.Store, user string) *net.Error {
+	if user == tables.PicoServiceName {
+		return nil
+	}
+	u, found, err := users.UserByName(user)
+	if err != nil || !found {
+		return nil // see passwordOf
+	}
+	if !users.Granted(uint32(u.ID), tables.PrivLogin, tables.ObjUniverse, 0) {
+		return &net.Error{Code: iproto.CodeAccessDenied, Message: fmt.Sprintf(
+			"User '%s' may not log in: it has no login privilege (ALTER USER %s WITH LOGIN gives it)", user, user)}
+	}
+	return nil
 }

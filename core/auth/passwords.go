@@ -27,6 +27,9 @@ func (l *Logins) passwordOf(users *tables.Store, user string) (hash [20]byte, ok
 		}
 		return hash, false, nil
 	}
+	if u.IsRole() {
+		return hash, false, nil // a role is not a user: nobody logs in as one
+	}
 	hash, has, err := u.ChapSha1()
 	switch {
 	case err != nil:

@@ -108,6 +108,13 @@ func (m *casModule) checkAccess(r api.Cas) *api.Error {
 		if !m.tables.Granted(user, tables.PrivCreate, "universe", 0) {
 			return deny("Create", "universe")
 		}
+	case tables.OpAcl, tables.OpAclChangeAuth:
+		if r.Op.Acl != nil && r.Op.Acl.Initiator != user {
+			return api.Errorf(api.CodeAccessDenied, "AccessDenied: an ACL change by user %d is proposed as user %d", r.Op.Acl.Initiator, user)
+		}
+		if denied := aclAccess(m.tables, user, r.Op); denied != "" {
+			return api.Errorf(api.CodeAccessDenied, "AccessDenied: %s", denied)
+		}
 	}
 	for _, d := range r.Op.Dmls() {
 		if !m.tables.Granted(user, tables.PrivWrite, "table", int64(d.Table)) {

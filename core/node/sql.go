@@ -205,6 +205,8 @@ func (s *statement) run(stmt parse.Stmt) {
 		s.dropIndex(x)
 	case *parse.Explain:
 		s.explain(x)
+	case *parse.CreateUser, *parse.AlterUser, *parse.DropUser, *parse.CreateRole, *parse.DropRole, *parse.Grant:
+		s.acl(x)
 	default:
 		s.reply(nil, api.Errorf(tuple.CodeUnsupported, "sql: %s is not supported yet", statementKind(stmt)))
 	}

@@ -55,6 +55,8 @@ func (s *Store) ApplyOp(op Op) Result {
 		return s.ddlFinish(op, false)
 	case OpAclChangeAuth:
 		return s.changeAuth(*op.ChangeAuth)
+	case OpAcl:
+		return s.applyAcl(op)
 	}
 	return Result{} // OpNop
 }

@@ -328,7 +328,7 @@ func TestSystemTableRows(t *testing.T) {
 			"default_1_1", "default", 1.0, "not-ready", 0, 0, map[string]any{}),
 		Insert(TablePicoTier, "default", 1, true, 0, 0, false, 3000, false),
 		Insert(TablePicoProperty, "max_heartbeat_period", 5.0),
-		Insert(TablePicoUser, 32, "pico_service", 0, nil, 1),
+		Insert(TablePicoUser, 32, "pico_service", 0, nil, 1, "user"),
 		Insert(TablePicoPrivilege, 1, 32, "read", "table", -1, 0),
 	))
 	require.Nil(t, r.Err)

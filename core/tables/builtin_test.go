@@ -19,7 +19,7 @@ func TestBuiltinUsersAndGrants(t *testing.T) {
 	require.False(t, s.Granted(GuestID, PrivWrite, "table", 1024))
 
 	// A grant on one table is that table only.
-	require.Nil(t, s.ApplyOp(DmlOp(Insert(TablePicoUser, uint64(40), "alice", uint64(0), nil, uint64(AdminID)))).Err)
+	require.Nil(t, s.ApplyOp(DmlOp(Insert(TablePicoUser, uint64(40), "alice", uint64(0), nil, uint64(AdminID), UserTypeUser))).Err)
 	require.Nil(t, s.ApplyOp(DmlOp(Insert(TablePicoPrivilege, uint64(AdminID), uint64(40), PrivWrite, "table", int64(1024), uint64(0)))).Err)
 	require.True(t, s.Granted(40, PrivWrite, "table", 1024))
 	require.False(t, s.Granted(40, PrivWrite, "table", 1025))

@@ -43,7 +43,9 @@ type Bound struct {
 // OpKeys returns every (table, primary key) the op writes, in op order.
 // DDL ops write the global_schema_version property and the table's
 // _pico_table and _pico_index rows (for a create with ID 0, the id the op
-// would get if applied now). A nop and an empty batch write nothing. A
+// would get if applied now). ACL ops write the schema version properties,
+// the user's row and the privilege rows they add or remove (acl.go). A
+// nop and an empty batch write nothing. A
 // malformed op (an undecodable tuple or key, a key of the wrong types) is
 // an error, with the code applying it would fail with: it would write
 // nothing when applied.
@@ -79,6 +81,8 @@ func (s *Store) OpKeys(op Op) ([]KeyRef, *tuple.Error) {
 	case OpAclChangeAuth:
 		key, _ := tuple.EncodeKey([]any{uint64(op.ChangeAuth.UserID)})
 		return []KeyRef{{Table: TablePicoUser, Key: key}}, nil
+	case OpAcl:
+		return s.aclKeys(*op.Acl), nil
 	}
 	return nil, nil // OpNop
 }

@@ -32,6 +32,10 @@ const (
 	// operation Picodata's ALTER USER ... PASSWORD makes. _pico_user takes
 	// no plain DML.
 	OpAclChangeAuth OpKind = "acl_change_auth"
+	// OpAcl creates, renames or drops a user or role, or grants or
+	// revokes a privilege (Op.Acl, at schema version Op.SchemaVersion; 0:
+	// the next one): Picodata's Op::Acl. See acl.go.
+	OpAcl OpKind = "acl"
 	// OpNop does nothing.
 	OpNop OpKind = "nop"
 )
@@ -58,6 +62,8 @@ type Op struct {
 	Ddl *Ddl `msgpack:"ddl,omitempty"`
 	// ChangeAuth is the password of an OpAclChangeAuth.
 	ChangeAuth *ChangeAuth `msgpack:"change_auth,omitempty"`
+	// Acl is the change of an OpAcl.
+	Acl *Acl `msgpack:"acl,omitempty"`
 	// SchemaVersion is the schema version a DDL op moves to; 0 means the
 	// current global_schema_version + 1. It must be newer than the current.
 	SchemaVersion uint64 `msgpack:"schema_version,omitempty"`
@@ -136,6 +142,13 @@ func (op *Op) checkShape() *tuple.Error {
 	case OpAclChangeAuth:
 		if op.ChangeAuth == nil {
 			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without change_auth", op.Kind)
+		}
+	case OpAcl:
+		if op.Acl == nil {
+			return tuple.Errorf(tuple.CodeIllegalParams, "op %q without acl", op.Kind)
+		}
+		if e := op.Acl.checkShape(); e != nil {
+			return e
 		}
 	case OpNop:
 	default:

@@ -86,7 +86,8 @@ func SystemTables() []schema.TableDef {
 			f("promotion_vclock", tuple.TypeMap)),
 		sys(TablePicoUser, TablePicoUserName, []uint32{0},
 			f("id", tuple.TypeUnsigned), f("name", tuple.TypeString), f("schema_version", tuple.TypeUnsigned),
-			schema.Field{Name: "auth", Type: tuple.TypeAny, Nullable: true}, f("owner", tuple.TypeUnsigned)),
+			schema.Field{Name: "auth", Type: tuple.TypeAny, Nullable: true}, f("owner", tuple.TypeUnsigned),
+			f("type", tuple.TypeString)),
 		// pk (grantee_id, object_type, object_id, privilege)
 		sys(TablePicoPrivilege, TablePicoPrivilegeName, []uint32{1, 3, 4, 2},
 			f("grantor_id", tuple.TypeUnsigned), f("grantee_id", tuple.TypeUnsigned), f("privilege", tuple.TypeString),

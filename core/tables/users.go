@@ -11,29 +11,45 @@ import (
 // [AuthChapSha1, hex(sha1(sha1(password)))].
 const AuthChapSha1 = "chap-sha1"
 
-// User is a row of _pico_user. Auth is nil for a user without a password.
+// The kinds of _pico_user rows (its type field, as Picodata's): users log
+// in, roles are sets of privileges granted to users and roles.
+const (
+	UserTypeUser = "user"
+	UserTypeRole = "role"
+)
+
+// User is a row of _pico_user: a user or a role (Type). Auth is nil for a
+// user without a password, and for every role.
 type User struct {
 	ID            uint64
 	Name          string
 	SchemaVersion uint64
 	Auth          *UserAuth
 	Owner         uint64
+	Type          string
 }
+
+// IsRole reports whether the row is a role's.
+func (u User) IsRole() bool { return u.Type == UserTypeRole }
 
 // UserAuth is a user's password as _pico_user keeps it. Tuple shape:
 // [method, hash].
 type UserAuth struct {
-	Method string
-	Hash   string
+	Method string `msgpack:"method"`
+	Hash   string `msgpack:"hash"`
 }
 
-// Tuple is the row as stored.
+// Tuple is the row as stored (a Type of "" is stored as a user).
 func (u User) Tuple() []any {
 	var auth any
 	if u.Auth != nil {
 		auth = []any{u.Auth.Method, u.Auth.Hash}
 	}
-	return []any{u.ID, u.Name, u.SchemaVersion, auth, u.Owner}
+	typ := u.Type
+	if typ == "" {
+		typ = UserTypeUser
+	}
+	return []any{u.ID, u.Name, u.SchemaVersion, auth, u.Owner, typ}
 }
 
 // ChapSha1 is the user's chap-sha1 password hash (sha1(sha1(password))).
@@ -57,16 +73,17 @@ func (u User) ChapSha1() (hash [20]byte, ok bool, err error) {
 // UserFrom reads a _pico_user row.
 func UserFrom(v []any) (User, error) {
 	var u User
-	if len(v) != 5 {
+	if len(v) != 6 {
 		return u, fmt.Errorf("_pico_user row of %d fields", len(v))
 	}
-	var ok1, ok2, ok3, ok4 bool
+	var ok1, ok2, ok3, ok4, ok5 bool
 	u.ID, ok1 = tuple.AsUint64(v[0])
 	u.Name, ok2 = v[1].(string)
 	u.SchemaVersion, ok3 = tuple.AsUint64(v[2])
 	u.Owner, ok4 = tuple.AsUint64(v[4])
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return u, fmt.Errorf("_pico_user row %v: want [id, name, schema_version, auth, owner]", v)
+	u.Type, ok5 = v[5].(string)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return u, fmt.Errorf("_pico_user row %v: want [id, name, schema_version, auth, owner, type]", v)
 	}
 	if v[3] != nil {
 		a, ok := v[3].([]any)
@@ -119,6 +136,9 @@ func (s *Store) changeAuth(c ChangeAuth) Result {
 	u, err := UserFrom(row.Values())
 	if err != nil {
 		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: %v", err)}
+	}
+	if u.IsRole() {
+		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: %s is a role, not a user", u.Name)}
 	}
 	u.Auth = &UserAuth{Method: c.Method, Hash: c.Hash}
 	return s.applyDmls([]Dml{Replace(TablePicoUser, u.Tuple()...)}, false)

@@ -15,7 +15,7 @@ func TestUserRows(t *testing.T) {
 	admin, ok, err := s.UserByName("admin")
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Equal(t, User{ID: uint64(AdminID), Name: "admin", Owner: uint64(AdminID)}, admin)
+	require.Equal(t, User{ID: uint64(AdminID), Name: "admin", Owner: uint64(AdminID), Type: UserTypeUser}, admin)
 	_, has, err := admin.ChapSha1()
 	require.NoError(t, err)
 	require.False(t, has, "no password yet")
@@ -39,10 +39,11 @@ func TestUserRows(t *testing.T) {
 		row  []any
 		want string
 	}{
-		{[]any{uint64(1), "admin", uint64(0), nil}, "_pico_user row of 4 fields"},
-		{[]any{"1", "admin", uint64(0), nil, uint64(1)}, "want [id, name, schema_version, auth, owner]"},
-		{[]any{uint64(1), "admin", uint64(0), "secret", uint64(1)}, "auth secret is not [method, hash]"},
-		{[]any{uint64(1), "admin", uint64(0), []any{"chap-sha1", 5}, uint64(1)}, "is not [method, hash]"},
+		{[]any{uint64(1), "admin", uint64(0), nil, uint64(1)}, "_pico_user row of 5 fields"},
+		{[]any{"1", "admin", uint64(0), nil, uint64(1), "user"}, "want [id, name, schema_version, auth, owner, type]"},
+		{[]any{uint64(1), "admin", uint64(0), nil, uint64(1), nil}, "want [id, name, schema_version, auth, owner, type]"},
+		{[]any{uint64(1), "admin", uint64(0), "secret", uint64(1), "user"}, "auth secret is not [method, hash]"},
+		{[]any{uint64(1), "admin", uint64(0), []any{"chap-sha1", 5}, uint64(1), "user"}, "is not [method, hash]"},
 	} {
 		_, err := UserFrom(c.row)
 		require.ErrorContains(t, err, c.want, "%v", c.row)

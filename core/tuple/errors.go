@@ -92,7 +92,15 @@ const (
 	CodeKeyPartCount          uint32 = 31
 	CodeNoSuchIndexID         uint32 = 35
 	CodeNoSuchSpace           uint32 = 36
+	CodeCreateUser            uint32 = 43
+	CodeDropUser              uint32 = 44
 	CodeNoSuchUser            uint32 = 45
+	CodeUserExists            uint32 = 46
+	CodeNoSuchRole            uint32 = 82
+	CodeRoleExists            uint32 = 83
+	CodeCreateRole            uint32 = 84
+	CodeRoleLoop              uint32 = 87
+	CodeGrant                 uint32 = 88
 	CodeNoSuchFieldNo         uint32 = 37
 	CodeExactFieldCount       uint32 = 38
 	CodeFieldMissing          uint32 = 39
