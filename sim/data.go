@@ -49,6 +49,18 @@ type dataPlane struct {
 	// unreachable master): an asynchronous tier may lose acknowledged
 	// writes there, by design.
 	lossy map[string]bool
+	// failedOver are the replicasets where the governor began any failover
+	// (lossy or not): an old master cut off may not know it was replaced
+	// and answer reads from what it has. The reads of the history (an SQL
+	// UPDATE that found no row) are judged only for keys whose bucket
+	// never lived on one.
+	failedOver map[string]bool
+	// acked are the keys some client's write of was acknowledged, in the
+	// order of the first (the SQL UPDATEs and point selects aim at them).
+	acked    []uint64
+	ackedSet map[uint64]bool
+	// sql are the SQL statements on the table (sqlops.go).
+	sql sqlText
 	// visited are, per bucket, the replicasets it lived on: the owner a
 	// write was sent to, and every destination a move named. A key whose
 	// bucket visited a lossy replicaset is left out of the check.
@@ -144,6 +156,8 @@ func (w *World) extraDef(n int, id uint32, name string) schema.TableDef {
 func (w *World) setupData() {
 	w.data.keys = map[string]uint64{}
 	w.data.lossy = map[string]bool{}
+	w.data.failedOver = map[string]bool{}
+	w.data.ackedSet = map[uint64]bool{}
 	w.data.visited = map[uint64]map[string]bool{}
 	w.data.valueOf = map[string]string{}
 	c := w.clients[0]
@@ -158,6 +172,7 @@ func (w *World) setupData() {
 			if l := w.leader(); l != nil {
 				if d, ok := l.node().Tables().Table(rowsTableID); ok && d.Operable {
 					w.data.def, w.data.ready = d.Clone(), true
+					w.data.sql = sqlStatements(w.data.def)
 					w.trace.printf("setup: sharded table rows exists in tier %s (sync %v)", w.dataTier().Name, w.dataTier().IsSync)
 					return
 				}
@@ -306,8 +321,12 @@ func (c *client) dataOp() {
 		w.data.fresh++
 		k = uint64(1000 + w.data.fresh)
 	}
-	if c.rng.IntN(4) == 0 {
+	switch c.rng.IntN(8) {
+	case 0, 1:
 		c.routedOp(k)
+		return
+	case 2:
+		c.sqlOp(k)
 		return
 	}
 	c.connect()
@@ -490,6 +509,9 @@ type dataOp struct {
 	call, ret int64
 	out       lin.Outcome
 	returned  bool
+	// read: a read during the run (an SQL UPDATE that found no row),
+	// judged only if its key's bucket never lived where a failover began.
+	read bool
 }
 
 func (d *dataPlane) call(client int, op lin.Op, at int64) int {
@@ -499,6 +521,9 @@ func (d *dataPlane) call(client int, op lin.Op, at int64) int {
 
 func (d *dataPlane) ret(id int, out lin.Outcome, at int64) {
 	d.ops[id].out, d.ops[id].ret, d.ops[id].returned = out, at, true
+	if out.Kind == lin.Ok && d.ops[id].op.Kind == lin.OpPut {
+		d.ack(d.ops[id].op.Key)
+	}
 }
 
 // history is the data history of the keys whose buckets lived only on
@@ -506,8 +531,12 @@ func (d *dataPlane) ret(id int, out lin.Outcome, at int64) {
 func (d *dataPlane) history(keep func(rs string) bool) *lin.History {
 	h := &lin.History{}
 	for _, o := range d.ops {
-		if slices.ContainsFunc(slices.Sorted(maps.Keys(d.visited[d.keys[o.op.Key]])), func(rs string) bool { return !keep(rs) }) {
+		visited := slices.Sorted(maps.Keys(d.visited[d.keys[o.op.Key]]))
+		if slices.ContainsFunc(visited, func(rs string) bool { return !keep(rs) }) {
 			continue
+		}
+		if o.read && slices.ContainsFunc(visited, func(rs string) bool { return d.failedOver[rs] }) {
+			continue // the read may have reached an old master cut off
 		}
 		if o.returned && o.out.Kind == lin.Failed {
 			continue // no effect and nothing learned: nothing to order
@@ -784,6 +813,11 @@ func (w *World) finalDataReads() {
 			out.Value, out.Found = rows[k]
 		}
 		w.data.ret(id, out, w.sched.now)
+	}
+	if _, bootstrapped := bm.Find(w.dataTier().Name, 1); bootstrapped && len(unread) == 0 {
+		// (A tier whose replicasets never filled up has no buckets: SQL
+		// on it waits for owners, by design.)
+		w.finalSQL(rows)
 	}
 }
 

@@ -107,6 +107,9 @@ func (w *World) observeNote(in *instance, event, detail string) {
 	if rest, ok := strings.CutPrefix(detail, "master switchover: "); ok && strings.Contains(detail, " unreachable, ask vclocks") {
 		rs, rest, _ := strings.Cut(rest, ": master ")
 		old, _, _ := strings.Cut(rest, " ->")
+		if w.data.failedOver != nil {
+			w.data.failedOver[rs] = true
+		}
 		if w.data.lossy != nil && (!w.dataTier().IsSync || w.expelledName(in, old)) {
 			// An asynchronous failover may lose acknowledged writes; so
 			// may a synchronous one away from a master being expelled
