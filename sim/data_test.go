@@ -406,14 +406,11 @@ func TestDataPendingChangeRefusesWrites(t *testing.T) {
 // to the master: a replica answering row_count 0 from its own rows, which
 // may lag, tells the client that an acknowledged row does not exist.
 //
-// Open bug (found building the simulator's SQL clients): a replica refuses
-// an UPDATE that matches a row (its write is refused), but answers
-// row_count 0 for one that matches none — core/node/sqlstorage.go's local
-// fences the bucket for a write (ownership only) and writeBatch with no
-// ops answers at once, with no check that this member is the writable
-// master. Unskip once fixed.
+// Found building the simulator's SQL clients, on a storage that wrote a
+// statement's rows one by one (none: an answer at once, from a replica
+// too); a statement's rows are one batch now, and the member refuses even
+// an empty one when it is not the writable master.
 func TestSQLUpdateOnAReplicaIsRefused(t *testing.T) {
-	t.Skip("open bug: an UPDATE (or DELETE) matching no row is answered row_count 0 by a replica")
 	c, ms, def := dataCluster(t, storageTier(2))
 	master, replicas := replicasetOf(t, c, ms, ms[0])
 	require.Len(t, replicas, 1)
