@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/auth"
@@ -17,27 +16,6 @@ import (
 
 // sqlAs runs one statement through `.proc_sql` as user (the driver has
 // logged it in), ticking the clock until it is answered.
-func (s *soloHost) sqlAs(t *testing.T, user, query string) (api.SQLResult, *iproto.Error) {
-	t.Helper()
-	var got []byte
-	s.h.Handle(user, iproto.EncodeCall(100, ".proc_sql", args(t, query, []any{}))[5:], func(b []byte) { got = b })
-	for i := 0; got == nil && i < 1000; i++ {
-		s.settle()
-		if got == nil {
-			s.h.Tick()
-		}
-	}
-	require.NotNil(t, got, "%s: no answer", query)
-	resp, err := iproto.DecodeResponse(got[5:])
-	require.NoError(t, err)
-	if resp.Err != nil {
-		return api.SQLResult{}, resp.Err
-	}
-	var vals []api.SQLResult
-	require.NoError(t, msgpack.Unmarshal(resp.Data, &vals))
-	require.Len(t, vals, 1)
-	return vals[0], nil
-}
 
 func (s *soloHost) mustSQLAs(t *testing.T, user, query string) api.SQLResult {
 	t.Helper()

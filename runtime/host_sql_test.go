@@ -27,11 +27,17 @@ func sqlHost(t *testing.T) *soloHost {
 // until it is answered (a schema change waits for the governor).
 func (s *soloHost) sql(t *testing.T, query string, params ...any) (api.SQLResult, *iproto.Error) {
 	t.Helper()
+	return s.sqlAs(t, proc.Admin, query, params...)
+}
+
+// sqlAs runs one statement through `.proc_sql` as user.
+func (s *soloHost) sqlAs(t *testing.T, user, query string, params ...any) (api.SQLResult, *iproto.Error) {
+	t.Helper()
 	if params == nil {
 		params = []any{}
 	}
 	var got []byte
-	s.h.Handle(proc.Admin, iproto.EncodeCall(100, ".proc_sql", args(t, query, params))[5:], func(b []byte) { got = b })
+	s.h.Handle(user, iproto.EncodeCall(100, ".proc_sql", args(t, query, params))[5:], func(b []byte) { got = b })
 	for i := 0; got == nil && i < 1000; i++ {
 		s.settle()
 		if got == nil {

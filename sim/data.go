@@ -390,6 +390,25 @@ func (c *client) dataOp() {
 	attempt(2)
 }
 
+// connectToLive makes a random instance that is up the client's target;
+// false if none is. One known to be down is not asked: its refusal to
+// connect would be an unknown outcome, and many of them make the history
+// costly.
+func (c *client) connectToLive() bool {
+	var up []int
+	for i, in := range c.w.instances {
+		if in.up() {
+			up = append(up, i)
+		}
+	}
+	if len(up) == 0 {
+		return false
+	}
+	c.target = up[c.rng.IntN(len(up))]
+	c.connect()
+	return true
+}
+
 // routedOp is an operation through the router of a random instance, of
 // any tier that runs (`.proc_router_replace` or `.proc_router_get`, by the table's
 // name): the instance finds the owner in the bucket map it has applied,
@@ -409,20 +428,10 @@ func (c *client) dataOp() {
 // wrote for that key.
 func (c *client) routedOp(k uint64) {
 	w := c.w
-	var up []int
-	for i, in := range w.instances {
-		if in.up() {
-			up = append(up, i)
-		}
-	}
-	if len(up) == 0 {
+	if !c.connectToLive() {
 		c.finish()
 		return
 	}
-	// One known to be down is not asked: its refusal to connect would be
-	// an unknown outcome, and many of them make the history costly.
-	c.target = up[c.rng.IntN(len(up))]
-	c.connect()
 	def := w.data.def
 	b := bucketOf(k, w.dataTier().BucketCount)
 	key := fmt.Sprintf("k%d", k)

@@ -81,18 +81,10 @@ func sqlStatements(def schema.TableDef) sqlText {
 // (each such write would be an unknown outcome).
 func (c *client) sqlOp(k uint64) {
 	w := c.w
-	var up []int
-	for i, in := range w.instances {
-		if in.up() {
-			up = append(up, i)
-		}
-	}
-	if len(up) == 0 {
+	if !c.connectToLive() {
 		c.finish()
 		return
 	}
-	c.target = up[c.rng.IntN(len(up))]
-	c.connect()
 	switch x := c.rng.IntN(20); {
 	case x < 7:
 		c.sqlWrite(k, false)

@@ -106,16 +106,25 @@ func (m *data) write(table uint32, op storage.Op, respond responder) {
 			return
 		}
 	}
+	m.writeOp(op, respond, func(d replication.Done) ([]any, *api.Error) {
+		if d.Result.Raw() != nil {
+			return []any{d.Result.Values()}, nil
+		}
+		return nil, nil
+	})
+}
+
+// writeOp hands op to the member and answers respond once it is done: a
+// replica's refusal names the master; success is answered by ok.
+func (m *data) writeOp(op storage.Op, respond responder, ok func(replication.Done) ([]any, *api.Error)) {
 	id := m.request(func(d replication.Done) {
 		switch {
 		case d.Err != nil && d.Err.Code == replication.CodeReadonly:
 			respond(nil, m.readOnly(d.Err))
 		case d.Err != nil:
 			respond(nil, boxError(d.Err))
-		case d.Result.Raw() != nil:
-			respond([]any{d.Result.Values()}, nil)
 		default:
-			respond(nil, nil)
+			respond(ok(d))
 		}
 	})
 	m.member.Write(id, m.tables.SchemaVersion(), op)

@@ -176,15 +176,7 @@ func (m *data) writeBatch(def schema.TableDef, ops []storage.Op, rows int, respo
 			}
 		}
 	}
-	id := m.request(func(d replication.Done) {
-		switch {
-		case d.Err != nil && d.Err.Code == replication.CodeReadonly:
-			respond(nil, m.readOnly(d.Err))
-		case d.Err != nil:
-			respond(nil, boxError(d.Err))
-		default:
-			respond([]any{api.SQLResult{RowCount: uint64(rows)}}, nil)
-		}
+	m.writeOp(storage.Op{Kind: storage.OpBatch, Batch: ops}, respond, func(replication.Done) ([]any, *api.Error) {
+		return []any{api.SQLResult{RowCount: uint64(rows)}}, nil
 	})
-	m.member.Write(id, m.tables.SchemaVersion(), storage.Op{Kind: storage.OpBatch, Batch: ops})
 }

@@ -30,7 +30,15 @@ var (
 )
 
 type miniCluster struct {
-	all  exec.Tables   // every row: the oracle's view
+	spread
+	all exec.Tables // every row: the oracle's view
+}
+
+// spread is a catalog's rows spread over replicasets by bucket (own says
+// which replicaset a bucket's rows are on): what running a plan as the
+// node does needs.
+type spread struct {
+	cat  Catalog
 	reps []exec.Tables // each replicaset's view
 	own  func(bucket uint64) int
 }
@@ -71,7 +79,7 @@ func newMiniCluster(r *rand.Rand, replicasets int) *miniCluster {
 		grows = append(grows, []any{int64(k), []string{"zero", "one", "two", "three", "four"}[k]})
 	}
 	c := &miniCluster{all: exec.Tables{"t": exec.RowsTable("t", tCols, trows), "g": exec.RowsTable("g", gCols, grows)}}
-	c.own = func(b uint64) int { return int(b) % replicasets }
+	c.spread = spread{cat: c, own: func(b uint64) int { return int(b) % replicasets }}
 	for i := range replicasets {
 		var mine [][]any
 		for _, row := range trows {
@@ -86,7 +94,7 @@ func newMiniCluster(r *rand.Rand, replicasets int) *miniCluster {
 
 // fragment runs q on one bucket's owner (bucket 0: on every replicaset)
 // as a storage would: from SQL text, as the router sends it.
-func (c *miniCluster) fragment(q *parse.Query, bucket uint64, env exec.Env) (*exec.Result, *tuple.Error) {
+func (c *spread) fragment(q *parse.Query, bucket uint64, env exec.Env) (*exec.Result, *tuple.Error) {
 	stmt, err := parse.ParseOne(q.String())
 	if err != nil {
 		panic(fmt.Sprintf("a fragment does not parse back: %v\n%s", err, q))
@@ -107,7 +115,7 @@ func (c *miniCluster) fragment(q *parse.Query, bucket uint64, env exec.Env) (*ex
 }
 
 // run executes a plan as the node does.
-func (c *miniCluster) run(p *Query, env exec.Env) (*exec.Result, *tuple.Error) {
+func (c *spread) run(p *Query, env exec.Env) (*exec.Result, *tuple.Error) {
 	switch p.Kind {
 	case Local:
 		return exec.Query(c.reps[0], p.Router, env)
@@ -118,7 +126,7 @@ func (c *miniCluster) run(p *Query, env exec.Env) (*exec.Result, *tuple.Error) {
 		if err != nil {
 			return nil, err
 		}
-		cols, err := exec.Columns(typeCatalog{c}, p.Fragment, env)
+		cols, err := exec.Columns(typeCatalog{c.cat}, p.Fragment, env)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +139,7 @@ func (c *miniCluster) run(p *Query, env exec.Env) (*exec.Result, *tuple.Error) {
 		if err != nil {
 			return nil, err
 		}
-		t, _ := c.Table(m.Table)
+		t, _ := c.cat.Table(m.Table)
 		over[m.Table] = exec.RowsTable(m.Table, t.Columns, SortMotion(t, res.Rows))
 	}
 	return exec.Query(exec.Overlay{Over: over, Under: c.reps[0]}, p.Router, env)

@@ -25,16 +25,16 @@ import (
 // over a catalog of any tables instead of the fixed t and g.
 
 type genCluster struct {
+	spread
 	tables map[string]Table
 	all    exec.Tables
-	reps   []exec.Tables
-	own    func(bucket uint64) int
 }
 
 func (c *genCluster) Table(name string) (Table, bool) { t, ok := c.tables[name]; return t, ok }
 
 func newGenCluster(r *rand.Rand, s *sqlgen.Schema, replicasets int) *genCluster {
-	c := &genCluster{tables: map[string]Table{}, all: exec.Tables{}, own: func(b uint64) int { return int(b) % replicasets }}
+	c := &genCluster{tables: map[string]Table{}, all: exec.Tables{}}
+	c.spread = spread{cat: c, own: func(b uint64) int { return int(b) % replicasets }}
 	for range replicasets {
 		c.reps = append(c.reps, exec.Tables{})
 	}
@@ -83,56 +83,6 @@ func storedTable(t Table, rows [][]any) *exec.Table {
 		return nil, false, nil
 	}
 	return tab
-}
-
-func (c *genCluster) fragment(q *parse.Query, bucket uint64, env exec.Env) (*exec.Result, *tuple.Error) {
-	stmt, err := parse.ParseOne(q.String())
-	if err != nil {
-		panic(fmt.Sprintf("a fragment does not parse back: %v\n%s", err, q))
-	}
-	out := &exec.Result{}
-	for i, rep := range c.reps {
-		if bucket != 0 && c.own(bucket) != i {
-			continue
-		}
-		res, err := exec.Query(rep, stmt.(*parse.Query), env)
-		if err != nil {
-			return nil, err
-		}
-		out.Columns = res.Columns
-		out.Rows = append(out.Rows, res.Rows...)
-	}
-	return out, nil
-}
-
-func (c *genCluster) run(p *Query, env exec.Env) (*exec.Result, *tuple.Error) {
-	switch p.Kind {
-	case Local:
-		return exec.Query(c.reps[0], p.Router, env)
-	case Single:
-		return c.fragment(p.Fragment, p.Bucket, env)
-	case Scatter:
-		res, err := c.fragment(p.Fragment, 0, env)
-		if err != nil {
-			return nil, err
-		}
-		cols, err := exec.Columns(typeCatalog{c}, p.Fragment, env)
-		if err != nil {
-			return nil, err
-		}
-		over := exec.Tables{MotionName: exec.RowsTable(MotionName, cols, res.Rows)}
-		return exec.Query(exec.Overlay{Over: over, Under: c.reps[0]}, p.Merge, env)
-	}
-	over := exec.Tables{}
-	for _, m := range p.Motions {
-		res, err := c.fragment(m.Fragment, m.Bucket, env)
-		if err != nil {
-			return nil, err
-		}
-		t, _ := c.Table(m.Table)
-		over[m.Table] = exec.RowsTable(m.Table, t.Columns, SortMotion(t, res.Rows))
-	}
-	return exec.Query(exec.Overlay{Over: over, Under: c.reps[0]}, p.Router, env)
 }
 
 func envInt(t *testing.T, name string, def int) int {
