@@ -48,6 +48,7 @@ var foundSeeds = []uint64{
 	788,  // a replica redirected a write to a taken-over address (TestTopologyAddressTakenOverByALaterJoin)
 	40,   // a tier drained of every weight by a drain then an expel (TestExpelOfADrainedReplicaset)
 	1647, // a sharded table created in a tier with no replicaset stayed pending for good, and every move with it (TestSchemaChangeWithNobodyToAsk)
+	103,  // the simulator's final SQL read went through an instance that had not caught up (sim/sqlops.go finalSQL)
 	1117, // a late instance knew only an expelled founder and discovered for ever (sim: late instances get live peers)
 	4635, // the check, not picogo: a restarted instance's engine held a table whose commit its Raft log had not applied again yet (schemaCommitted)
 	1062, // a member promoted by a failover that never committed refused its old master for good (TestPromotedMemberFollowsItsDemotedOldMaster)

@@ -314,9 +314,20 @@ func (d *dataPlane) ack(key string) {
 // and the extremes of their keys.
 func (w *World) finalSQL(rows map[uint64]string) {
 	c := w.clients[0]
+	// Through an instance that has applied as much of the Raft log as any:
+	// one that lags (it was cut off until just now) routes by an old
+	// bucket map and to old masters, whose rows may be stale — which is
+	// what its router would read, not what the cluster holds.
 	var up []int
+	var best uint64
 	for i, in := range w.instances {
-		if in.up() {
+		if !in.up() {
+			continue
+		}
+		switch a := in.node().Status().Applied; {
+		case a > best:
+			best, up = a, []int{i}
+		case a == best:
 			up = append(up, i)
 		}
 	}
