@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/vmihailenco/msgpack/v5"
 	"sync/atomic"
 
@@ -293,11 +294,17 @@ func encodeExecute(sync, schemaVersion uint64, values []any) []byte {
 	for i, c := range res.Metadata {
 		cols[i] = iproto.Column{Name: c.Name, Type: c.Type}
 	}
-	rows := res.Rows
-	if rows == nil {
-		rows = [][]any{}
+	// Through core/tuple, which writes decimals, uuids and datetimes as
+	// Tarantool's extensions.
+	rows := make([]any, len(res.Rows))
+	for i, row := range res.Rows {
+		rows[i] = row
 	}
-	return iproto.EncodeSQLResult(sync, schemaVersion, cols, rows)
+	raw, err := tuple.Marshal(rows)
+	if err != nil {
+		return iproto.EncodeError(sync, schemaVersion, api.CodeIllegalParams, "execute: encoding the rows: "+err.Error())
+	}
+	return iproto.EncodeSQLResult(sync, schemaVersion, cols, msgpack.RawMessage(raw))
 }
 
 // dmlTable is the table a DML request writes.

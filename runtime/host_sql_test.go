@@ -1,7 +1,10 @@
 package runtime
 
 import (
+	"fmt"
 	"testing"
+
+	"github.com/cockroachdb/apd/v3"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tuple"
@@ -178,4 +181,27 @@ func TestHostPrepare(t *testing.T) {
 	resp = s.call(t, proc.Admin, iproto.EncodePrepare(304, "SELEC 1"))
 	require.NotNil(t, resp.Err)
 	require.Equal(t, tuple.CodeSQLSyntax, resp.Err.Code)
+}
+
+// Decimals, uuids and datetimes travel as Tarantool's extensions, through
+// `.proc_sql` and EXECUTE alike (the msgpack package alone would write a
+// decimal as its text in bytes).
+func TestHostSQLExtensionValues(t *testing.T) {
+	s := sqlHost(t)
+	s.mustSQL(t, `CREATE TABLE x (id INTEGER PRIMARY KEY, d DECIMAL, u UUID, t DATETIME) DISTRIBUTED GLOBALLY`)
+	s.mustSQL(t, `INSERT INTO x VALUES (1, 1.20, '6f1c7f3e-6d2a-4c3b-9b8e-1f2a3b4c5d6e', '2026-12-06T07:00:00Z')`)
+	res := s.mustSQL(t, `SELECT d, u, t FROM x`)
+	require.Len(t, res.Rows, 1)
+	d, ok := res.Rows[0][0].(*apd.Decimal)
+	require.True(t, ok, "a decimal decodes as one, not %T", res.Rows[0][0])
+	require.Equal(t, "1.20", d.String())
+	require.Equal(t, "6f1c7f3e-6d2a-4c3b-9b8e-1f2a3b4c5d6e", fmt.Sprint(res.Rows[0][1]))
+	require.IsType(t, tuple.Datetime{}, res.Rows[0][2])
+
+	resp := s.call(t, proc.Admin, iproto.EncodeExecute(400, "SELECT d FROM x", args(t)))
+	require.Nil(t, resp.Err)
+	vals, e := tuple.DecodeArray(resp.Data)
+	require.Nil(t, e)
+	row := vals[0].([]any)
+	require.IsType(t, &apd.Decimal{}, row[0])
 }

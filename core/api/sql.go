@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 
+	"github.com/picogo/picogo/core/tuple"
+
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -91,11 +93,17 @@ func (r SQLResult) EncodeMsgpack(enc *msgpack.Encoder) error {
 	if err := enc.EncodeString("rows"); err != nil {
 		return err
 	}
-	rows := r.Rows
-	if rows == nil {
-		rows = [][]any{}
+	// Through core/tuple, which writes decimals, uuids and datetimes as
+	// Tarantool's extensions (the msgpack package knows none of them).
+	rows := make([]any, len(r.Rows))
+	for i, row := range r.Rows {
+		rows[i] = row
 	}
-	return enc.Encode(rows)
+	raw, err := tuple.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	return enc.Encode(msgpack.RawMessage(raw))
 }
 
 // DecodeMsgpack reads either form.
@@ -117,8 +125,17 @@ func (r *SQLResult) DecodeMsgpack(dec *msgpack.Decoder) error {
 	if err := msgpack.Unmarshal(meta, &r.Metadata); err != nil {
 		return fmt.Errorf("metadata: %v", err)
 	}
-	if err := msgpack.Unmarshal(rows, &r.Rows); err != nil {
-		return fmt.Errorf("rows: %v", err)
+	vals, terr := tuple.DecodeArray(rows)
+	if terr != nil {
+		return fmt.Errorf("rows: %s", terr.Message)
+	}
+	r.Rows = make([][]any, len(vals))
+	for i, v := range vals {
+		row, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("rows: row %d is %T, not an array", i+1, v)
+		}
+		r.Rows[i] = row
 	}
 	return nil
 }
