@@ -93,18 +93,9 @@ func (m *data) write(table uint32, op storage.Op, respond responder) {
 		respond(nil, e)
 		return
 	}
-	if e := m.checkBucket(def, op); e != nil {
+	if e := m.checkWrite(def, op); e != nil {
 		respond(nil, e)
 		return
-	}
-	if b, ok, e := m.writeBucket(def, op); e != nil {
-		respond(nil, e)
-		return
-	} else if ok {
-		if e := m.fence(def, b, true); e != nil {
-			respond(nil, e)
-			return
-		}
 	}
 	m.writeOp(op, respond, func(d replication.Done) ([]any, *api.Error) {
 		if d.Result.Raw() != nil {
@@ -112,6 +103,21 @@ func (m *data) write(table uint32, op storage.Op, respond responder) {
 		}
 		return nil, nil
 	})
+}
+
+// checkWrite is what a write of op on sharded table def must pass before
+// the member takes it: a tuple's bucket_id is a bucket of the tier and the
+// bucket of its sharding key, and this replicaset serves that bucket for
+// writes (the fence).
+func (m *data) checkWrite(def schema.TableDef, op storage.Op) *api.Error {
+	if e := m.checkBucket(def, op); e != nil {
+		return e
+	}
+	b, ok, e := m.writeBucket(def, op)
+	if e != nil || !ok {
+		return e
+	}
+	return m.fence(def, b, true)
 }
 
 // writeOp hands op to the member and answers respond once it is done: a

@@ -125,12 +125,10 @@ func (m *sqlModule) insertRows(_ string, r api.SQLInsert, respond responder) {
 		if i == 0 {
 			continue
 		}
-		op := storage.Op{Kind: storage.OpInsert, Table: def.ID, Tuple: row}
-		if b, ok, e := d.writeBucket(def, op); e == nil && ok {
-			if e := d.fence(def, b, true); e != nil {
-				respond(nil, api.Errorf(api.CodeBucketsSplit, "sql: table %s: row %d's bucket %d: %s", def.Name, i+1, b, e.Message))
-				return
-			}
+		if e := d.checkWrite(def, storage.Op{Kind: storage.OpInsert, Table: def.ID, Tuple: row}); e != nil &&
+			(e.Code == api.CodeWrongBucket || e.Code == api.CodeBucketMoving) {
+			respond(nil, api.Errorf(api.CodeBucketsSplit, "sql: table %s: row %d: %s", def.Name, i+1, e.Message))
+			return
 		}
 	}
 	kind := storage.OpInsert
@@ -162,18 +160,9 @@ func (m *sqlModule) insertRows(_ string, r api.SQLInsert, respond responder) {
 // {row_count: rows} once durable.
 func (m *data) writeBatch(def schema.TableDef, ops []storage.Op, rows int, respond responder) {
 	for _, op := range ops {
-		if e := m.checkBucket(def, op); e != nil {
+		if e := m.checkWrite(def, op); e != nil {
 			respond(nil, e)
 			return
-		}
-		if b, ok, e := m.writeBucket(def, op); e != nil {
-			respond(nil, e)
-			return
-		} else if ok {
-			if e := m.fence(def, b, true); e != nil {
-				respond(nil, e)
-				return
-			}
 		}
 	}
 	m.writeOp(storage.Op{Kind: storage.OpBatch, Batch: ops}, respond, func(replication.Done) ([]any, *api.Error) {

@@ -503,3 +503,27 @@ func TestCallsTakeTheRoutesTimeLeft(t *testing.T) {
 	c = oneCall(t, r)
 	require.Equal(t, 27, c.Ticks, "a retry has less time")
 }
+
+// A scan that prefers replicas reads each replicaset from its first
+// replica (its master when it has none); a writing scan goes to masters.
+func TestScanPrefersReplicas(t *testing.T) {
+	v := twoSets()
+	v.replicas["r2"] = nil
+	r := NewRouter(RouterConfig{RetryTicks: 2}, v)
+	req := scan()
+	req.PreferReplica = true
+	r.Route(1, req)
+	var to []string
+	for _, e := range r.TakeEffects() {
+		to = append(to, e.(Call).To)
+	}
+	require.Equal(t, []string{"a1r", "a2"}, to)
+
+	req.Write = true
+	r.Route(2, req)
+	to = nil
+	for _, e := range r.TakeEffects() {
+		to = append(to, e.(Call).To)
+	}
+	require.Equal(t, []string{"a1", "a2"}, to)
+}

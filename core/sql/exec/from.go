@@ -78,7 +78,7 @@ func (c *compiler) join(s *scope, x *parse.Join) (*relation, *tuple.Error) {
 	ls, rs := c.child(s, l.cols), c.child(s, r.cols)
 	var lkeys, rkeys []cexpr
 	var rest []parse.Expr
-	for _, cj := range conjuncts(x.On) {
+	for _, cj := range Conjuncts(x.On) {
 		b, ok := cj.(*parse.Binary)
 		if ok && b.Op == "=" {
 			if lk, rk, ok := c.equiKey(ls, rs, b); ok {
@@ -243,7 +243,7 @@ func (c *compiler) pointGet(fs *scope, from parse.TableExpr, where parse.Expr, s
 		return nil, false, nil
 	}
 	keys := make([]*cexpr, len(tab.PrimaryKey))
-	for _, cj := range conjuncts(where) {
+	for _, cj := range Conjuncts(where) {
 		b, ok := cj.(*parse.Binary)
 		if !ok || b.Op != "=" {
 			continue

@@ -324,10 +324,10 @@ func walk(e parse.Expr, fn func(parse.Expr)) {
 	}
 }
 
-// conjuncts splits e at its top-level ANDs.
-func conjuncts(e parse.Expr) []parse.Expr {
+// Conjuncts splits e at its top-level ANDs.
+func Conjuncts(e parse.Expr) []parse.Expr {
 	if b, ok := e.(*parse.Binary); ok && strings.EqualFold(b.Op, "AND") {
-		return append(conjuncts(b.L), conjuncts(b.R)...)
+		return append(Conjuncts(b.L), Conjuncts(b.R)...)
 	}
 	if e == nil {
 		return nil

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"github.com/picogo/picogo/core/sql/exec"
 	"github.com/picogo/picogo/core/sql/parse"
 )
 
@@ -20,7 +21,7 @@ func gather(cat Catalog, q *parse.Query, env Env, sharded []Table) *Query {
 					alias = ref.Alias
 				}
 				var pushed []parse.Expr
-				for _, cj := range conjuncts(body.Where) {
+				for _, cj := range exec.Conjuncts(body.Where) {
 					if !hasSubquery(cj) {
 						pushed = append(pushed, cj)
 					}

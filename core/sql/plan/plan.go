@@ -3,7 +3,6 @@ package plan
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/picogo/picogo/core/sql/exec"
 	"github.com/picogo/picogo/core/sql/parse"
@@ -254,7 +253,7 @@ func fixedBucket(t Table, alias string, where parse.Expr, env Env) (uint64, bool
 	}
 	key := make([]any, len(t.ShardingKey))
 	found := make([]bool, len(t.ShardingKey))
-	for _, cj := range conjuncts(where) {
+	for _, cj := range exec.Conjuncts(where) {
 		b, ok := cj.(*parse.Binary)
 		if !ok || b.Op != "=" {
 			continue
@@ -303,17 +302,6 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
-}
-
-// conjuncts splits e at its top-level ANDs.
-func conjuncts(e parse.Expr) []parse.Expr {
-	if b, ok := e.(*parse.Binary); ok && strings.EqualFold(b.Op, "AND") {
-		return append(conjuncts(b.L), conjuncts(b.R)...)
-	}
-	if e == nil {
-		return nil
-	}
-	return []parse.Expr{e}
 }
 
 func and(list []parse.Expr) parse.Expr {

@@ -3,7 +3,6 @@ package value
 import (
 	"math"
 	"testing"
-	"time"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/google/uuid"
@@ -268,5 +267,3 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
-
-var _ = time.UTC
