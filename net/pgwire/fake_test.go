@@ -28,6 +28,8 @@ type fakeBackend struct {
 	params []any
 	// sleeping gets a value when SLEEP starts blocking.
 	sleeping chan struct{}
+	// noSleep makes SLEEP return at once (for the fuzz target).
+	noSleep bool
 }
 
 func newFake() *fakeBackend {
@@ -117,6 +119,9 @@ func (f *fakeBackend) statement(q string) (*Description, func(ctx context.Contex
 		}, nil
 	case upper == "SLEEP":
 		return &Description{}, func(ctx context.Context, _ []any) (*Result, error) {
+			if f.noSleep {
+				return &Result{}, nil
+			}
 			f.sleeping <- struct{}{}
 			select {
 			case <-ctx.Done():
