@@ -157,16 +157,13 @@ func (c *conn) loop() {
 			case *pgproto3.Sync:
 			case *pgproto3.Terminate:
 				return
-			case *pgproto3.Query:
-				// A simple query is not part of the failed extended batch.
-			default:
+			default: // a Query too, as PostgreSQL does
 				continue
 			}
 		}
 		var e *Error
 		switch m := msg.(type) {
 		case *pgproto3.Query:
-			c.failed = false
 			c.simpleQuery(m.String)
 		case *pgproto3.Parse:
 			e = c.parseMessage(m)

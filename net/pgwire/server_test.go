@@ -159,6 +159,14 @@ func TestTextFormat(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("text\n%q\nwant\n%q", got, want)
 	}
+	// Timestamps are printed in the session's time zone.
+	res, err = conn.PgConn().Exec(testContext(t), "SET TIME ZONE 'Asia/Kolkata'; SELECT types").ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts := string(res[1].Rows[0][7]); ts != "2024-05-06 12:38:09.123456+05:30" {
+		t.Errorf("in Asia/Kolkata: %q", ts)
+	}
 }
 
 // TestParams: parameters reach the Backend as the Go values backend.go
