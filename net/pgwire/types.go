@@ -352,14 +352,22 @@ func (c *conn) decodeParam(oid uint32, format int16, data []byte, n int) (any, *
 		return UUID(u.Bytes), nil
 	case pgtype.TimestampOID, pgtype.TimestamptzOID, pgtype.DateOID:
 		var t time.Time
-		if err := c.types.Scan(oid, format, data, &t); err != nil {
+		err := c.types.Scan(oid, format, data, &t)
+		if err != nil && oid == pgtype.TimestamptzOID && format == 0 {
+			// Without an offset, the time is in the session's time zone.
+			var wall time.Time
+			if c.types.Scan(pgtype.TimestampOID, format, data, &wall) == nil {
+				t, err = time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), c.settings.loc), nil
+			}
+		}
+		if err != nil {
 			if format == 1 {
 				return nil, badBinary()
 			}
 			typ := map[uint32]string{pgtype.TimestampOID: "timestamp", pgtype.TimestamptzOID: "timestamp with time zone", pgtype.DateOID: "date"}[oid]
 			return nil, syntax(typ)
 		}
-		return t, nil
+		return t.UTC(), nil
 	case pgtype.ByteaOID:
 		if format == 1 {
 			return append([]byte{}, data...), nil

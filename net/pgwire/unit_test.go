@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 func TestFormatFloat(t *testing.T) {
@@ -147,5 +149,26 @@ func TestParseBool(t *testing.T) {
 		if got != want {
 			t.Errorf("parseBool(%q) = %v %v", in, b, ok)
 		}
+	}
+}
+
+func TestDecodeTimestamp(t *testing.T) {
+	c := &conn{types: pgtype.NewMap(), settings: newSettings("15.0", "u")}
+	want := time.Date(2024, 1, 2, 3, 4, 5, 600000000, time.UTC)
+	for _, in := range []string{"2024-01-02 03:04:05.6+00", "2024-01-02 05:04:05.6+02", "2024-01-02 03:04:05.6"} {
+		v, e := c.decodeParam(1184, 0, []byte(in), 1)
+		if e != nil || v != want {
+			t.Errorf("%q: %v %v", in, v, e)
+		}
+	}
+	c.settings.set("TimeZone", "Asia/Kolkata")
+	if v, e := c.decodeParam(1184, 0, []byte("2024-01-02 08:34:05.6"), 1); e != nil || v != want {
+		t.Errorf("in Asia/Kolkata: %v %v", v, e)
+	}
+	if v, e := c.decodeParam(1082, 0, []byte("2024-01-02"), 1); e != nil || v != time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC) {
+		t.Errorf("date: %v %v", v, e)
+	}
+	if _, e := c.decodeParam(1184, 0, []byte("soon"), 1); e == nil || e.Code != "22P02" {
+		t.Errorf("soon: %v", e)
 	}
 }
