@@ -206,8 +206,13 @@ func (c *conn) loop() {
 			return
 		}
 		if e != nil {
+			// Sent at once, as PostgreSQL does: the client may be waiting
+			// for it without a Sync or Flush.
 			c.sendError(e)
 			c.failed = true
+			if c.be.Flush() != nil {
+				return
+			}
 		}
 		if c.ctx.Err() != nil {
 			return
