@@ -44,9 +44,10 @@
 // first row is sent; Execute's row limit only paces the sending.
 //
 // One goroutine serves each connection; a Backend call blocks the
-// connection's next message, not others. Nothing reads the socket while
-// a statement runs, so a client that goes away then is noticed when the
-// statement ends (Server.Close and CancelRequest cancel it at once). Nothing read from a socket can
+// connection's next message, not others. While a statement runs, the
+// connection is watched (one byte read ahead, kept for the protocol) so
+// that a client that goes away cancels it, as Server.Close and a
+// CancelRequest do. Nothing read from a socket can
 // make this package panic: a malformed or oversized message is answered
 // with a FATAL 08P01 and closes its connection only.
 package pgwire

@@ -201,3 +201,51 @@ func TestSSLRequestDeclined(t *testing.T) {
 		t.Fatal("no MD5 request after SSLRequest")
 	}
 }
+
+// TestClientGone: a client that closes its connection while its
+// statement runs cancels it; a client that sends its next messages
+// meanwhile has them served after it.
+func TestClientGone(t *testing.T) {
+	srv, f := startServer(t, ServerConfig{AuthMethod: AuthMD5})
+	fe, nc := loginRaw(t, srv)
+	fe.Send(&pgproto3.Query{String: "SLEEP"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	<-f.sleeping
+	nc.Close()
+	select {
+	case cause := <-f.slept:
+		if !errors.Is(cause, errClientGone) {
+			t.Errorf("cause %v", cause)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the statement was not cancelled")
+	}
+
+	// A message that arrives while a statement runs is read ahead by
+	// the watch and served after it.
+	fe, _ = loginRaw(t, srv)
+	fe.Send(&pgproto3.Query{String: "SLEEP"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	<-f.sleeping
+	fe.Send(&pgproto3.Query{String: "SELECT n FROM series"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	srv.mu.Lock()
+	for c := range srv.conns {
+		c.cancelStatement()
+	}
+	srv.mu.Unlock()
+	want := [][]string{{"Error 57014", "ReadyForQuery"},
+		{"RowDescription", "Row 1", "Row 2", "Row 3", "Row 4", "Row 5", "Complete SELECT 5", "ReadyForQuery"}}
+	for _, w := range want {
+		if got := kinds(t, fe); !reflect.DeepEqual(got, w) {
+			t.Errorf("got %q, want %q", got, w)
+		}
+	}
+}
