@@ -417,7 +417,7 @@ func (c *conn) prepare(text string, oids []uint32) (*prepared, *Error) {
 	p.params = make([]uint32, max(len(oids), len(p.desc.Params)))
 	for i := range p.params {
 		if i < len(p.desc.Params) {
-			p.params[i] = typeOID(p.desc.Params[i])
+			p.params[i] = paramOID(p.desc.Params[i])
 		}
 		if i < len(oids) && oids[i] != 0 {
 			p.params[i] = oids[i]

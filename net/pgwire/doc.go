@@ -23,7 +23,10 @@
 //     row limit and PortalSuspended, errors discarding messages up to
 //     Sync);
 //   - the conversion of picogo's types to PostgreSQL's (see typeOID) and of
-//     values both ways, in text as PostgreSQL prints them and in binary;
+//     values both ways, in text as PostgreSQL prints them and in binary; a
+//     parameter the Backend can give no type ("any") is described as
+//     unspecified (OID 0) rather than PostgreSQL's text, so that clients
+//     send any value in text and the Backend receives a string;
 //   - session statements, which are the protocol's business: SET, RESET,
 //     SHOW, DISCARD, DEALLOCATE, and the transaction statements, which are
 //     accepted as no-ops with a warning (picogo has no transactions: each

@@ -249,3 +249,40 @@ func TestClientGone(t *testing.T) {
 		}
 	}
 }
+
+// TestParseParamOIDs: the types a client gives in Parse override the
+// described ones; Describe reports them.
+func TestParseParamOIDs(t *testing.T) {
+	srv, f := startServer(t, ServerConfig{AuthMethod: AuthMD5})
+	fe, _ := loginRaw(t, srv)
+	fe.Send(&pgproto3.Parse{Name: "s", Query: "SELECT $1::integer, $2::integer", ParameterOIDs: []uint32{25, 0}})
+	fe.Send(&pgproto3.Describe{ObjectType: 'S', Name: "s"})
+	fe.Send(&pgproto3.Sync{})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		msg := receive(t, fe)
+		if pd, ok := msg.(*pgproto3.ParameterDescription); ok && !reflect.DeepEqual(pd.ParameterOIDs, []uint32{25, 20}) {
+			t.Errorf("parameter OIDs %v", pd.ParameterOIDs)
+		}
+		if rd, ok := msg.(*pgproto3.RowDescription); ok && (len(rd.Fields) != 2 || rd.Fields[0].DataTypeOID != 20 || rd.Fields[0].Format != 0) {
+			t.Errorf("row description %+v", rd.Fields)
+		}
+		if _, ok := msg.(*pgproto3.ReadyForQuery); ok {
+			break
+		}
+	}
+	fe.Send(&pgproto3.Bind{PreparedStatement: "s", Parameters: [][]byte{[]byte("abc"), []byte(" 12 ")}})
+	fe.Send(&pgproto3.Execute{})
+	fe.Send(&pgproto3.Sync{})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(t, fe); !reflect.DeepEqual(got, []string{"BindComplete", "Row abc", "Complete SELECT 1", "ReadyForQuery"}) {
+		t.Errorf("got %q", got)
+	}
+	if _, p := f.lastRun(); !reflect.DeepEqual(p, []any{"abc", int64(12)}) {
+		t.Errorf("params %#v", p)
+	}
+}

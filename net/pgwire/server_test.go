@@ -516,3 +516,34 @@ func TestCatalogRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAnyParam: a parameter the Backend describes as "any" is
+// unspecified (OID 0), so pgx sends any Go value as text in every mode
+// and the Backend receives strings.
+func TestAnyParam(t *testing.T) {
+	srv, f := startServer(t, ServerConfig{})
+	for _, mode := range allModes[1:] {
+		t.Run(mode.String(), func(t *testing.T) {
+			conn := connect(t, srv, mode)
+			f.reset()
+			var a, b, c, d any
+			err := conn.QueryRow(testContext(t), "SELECT $1::any, $2::any, $3::any, $4::any", int64(5), 1.5, "x", nil).Scan(&a, &b, &c, &d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, p := f.lastRun(); !reflect.DeepEqual(p, []any{"5", "1.5", "x", nil}) {
+				t.Errorf("params %#v", p)
+			}
+			if a != "5" || b != "1.5" || c != "x" || d != nil {
+				t.Errorf("echoed %#v %#v %#v %#v", a, b, c, d)
+			}
+		})
+	}
+	sd, err := connect(t, srv, pgx.QueryExecModeExec).Prepare(testContext(t), "s", "SELECT $1::any, $2::integer, $3::string")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sd.ParamOIDs, []uint32{0, 20, 25}) {
+		t.Errorf("param OIDs %v", sd.ParamOIDs)
+	}
+}
