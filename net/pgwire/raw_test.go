@@ -4,9 +4,11 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -284,5 +286,67 @@ func TestParseParamOIDs(t *testing.T) {
 	}
 	if _, p := f.lastRun(); !reflect.DeepEqual(p, []any{"abc", int64(12)}) {
 		t.Errorf("params %#v", p)
+	}
+}
+
+// TestSCRAMMalformed: channel binding is refused with 28000, malformed
+// SASL messages with 08P01, each closing the connection.
+func TestSCRAMMalformed(t *testing.T) {
+	srv, _ := startServer(t, ServerConfig{})
+	start := func() (*pgproto3.Frontend, net.Conn) {
+		fe, nc := dialRaw(t, srv)
+		fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "alice"}})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if m, ok := receive(t, fe).(*pgproto3.AuthenticationSASL); !ok || !reflect.DeepEqual(m.AuthMechanisms, []string{"SCRAM-SHA-256"}) {
+			t.Fatalf("no SASL request: %#v", m)
+		}
+		return fe, nc
+	}
+	expectFatal := func(fe *pgproto3.Frontend, nc net.Conn, code string) {
+		t.Helper()
+		if e, ok := receive(t, fe).(*pgproto3.ErrorResponse); !ok || e.Code != code || e.Severity != "FATAL" {
+			t.Errorf("want FATAL %s, got %#v", code, e)
+		}
+		expectClosed(t, nc)
+	}
+	for _, c := range []struct{ first, code string }{
+		{"p=tls-server-end-point,,n=,r=abc", "28000"},
+		{"x,,n=,r=abc", "08P01"},
+		{"n,,n=,r=", "08P01"},
+		{"n,,r=abc", "08P01"},
+		{"n,a=bob,n=,r=abc", "0A000"},
+	} {
+		fe, nc := start()
+		fe.Send(&pgproto3.SASLInitialResponse{AuthMechanism: "SCRAM-SHA-256", Data: []byte(c.first)})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		expectFatal(fe, nc, c.code)
+	}
+	for _, final := range []string{"c=biws,r=wrongnonce,p=AAAA", "c=eSws,r=%s,p=" + strings.Repeat("A", 44), "c=biws,r=%s", "c=biws,r=%s,p=!!"} {
+		fe, nc := start()
+		fe.Send(&pgproto3.SASLInitialResponse{AuthMechanism: "SCRAM-SHA-256", Data: []byte("n,,n=,r=clientnonce")})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		cont, ok := receive(t, fe).(*pgproto3.AuthenticationSASLContinue)
+		if !ok {
+			t.Fatal("no server-first message")
+		}
+		nonce, _, _ := strings.Cut(strings.TrimPrefix(string(cont.Data), "r="), ",")
+		if !strings.HasPrefix(nonce, "clientnonce") || len(nonce) != len("clientnonce")+24 ||
+			!strings.HasSuffix(string(cont.Data), ",s=MDEyMzQ1Njc4OWFiY2RlZg==,i=4096") {
+			t.Errorf("server-first %q", cont.Data)
+		}
+		if strings.Contains(final, "%s") {
+			final = fmt.Sprintf(final, nonce)
+		}
+		fe.Send(&pgproto3.SASLResponse{Data: []byte(final)})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		expectFatal(fe, nc, "08P01")
 	}
 }
