@@ -361,9 +361,25 @@ func TestLoginWithoutUser(t *testing.T) {
 // statement it runs, which fails with 57014; one with another key does
 // nothing.
 func TestCancel(t *testing.T) {
+	for _, c := range []struct {
+		protocol string
+		keyLen   int
+	}{{"3.0", 4}, {"3.2", 32}} {
+		t.Run(c.protocol, func(t *testing.T) { testCancel(t, c.protocol, c.keyLen) })
+	}
+}
+
+func testCancel(t *testing.T, protocol string, keyLen int) {
 	srv, f := startServer(t, ServerConfig{})
-	conn := connect(t, srv, pgx.QueryExecModeExec)
 	ctx := testContext(t)
+	conn, err := pgx.Connect(ctx, connString(srv, "alice", "secret")+"&max_protocol_version="+protocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if n := len(conn.PgConn().SecretKey()); n != keyLen {
+		t.Errorf("secret key of %d bytes, want %d", n, keyLen)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		_, err := conn.Exec(ctx, "SLEEP")
@@ -375,7 +391,7 @@ func TestCancel(t *testing.T) {
 		t.Fatal("SLEEP did not start")
 	}
 	// A wrong key is ignored.
-	srv.cancel(conn.PgConn().PID(), []byte("nope"))
+	srv.cancel(conn.PgConn().PID(), make([]byte, keyLen))
 	select {
 	case err := <-errc:
 		t.Fatalf("a wrong key cancelled: %v", err)
