@@ -1,6 +1,6 @@
 // Package pgwire serves PostgreSQL's frontend/backend protocol (version
 // 3.0, and 3.2's longer cancel keys) so that PostgreSQL clients — psql,
-// pgx, JDBC, libpq-based drivers — can talk to picogo.
+// pgx, libpq-based drivers — can talk to picogo.
 //
 // It owns the sockets and everything about a connection that is not a
 // statement's meaning; messages are read and written with pgx's pgproto3
@@ -9,10 +9,11 @@
 //     TLS here), the startup message names the user (required) and a
 //     database (any name is accepted: there is one database), protocol
 //     options (_pq_.*) are declined with NegotiateProtocolVersion, other
-//     startup parameters are taken as SET;
+//     startup parameters are taken as SET (ignored if they cannot be set:
+//     the client learns the values from ParameterStatus);
 //   - authentication by SCRAM-SHA-256 (without channel binding) or MD5:
-//     this package runs the exchange and the Backend checks the proof, so
-//     that password secrets never reach it;
+//     this package runs the exchange and hands the client's proof to the
+//     Backend, which holds the secrets and checks it;
 //   - cancellation: every session gets a random process id and secret key
 //     (BackendKeyData); a CancelRequest that matches cancels the context of
 //     the statement running, which then fails with 57014;
