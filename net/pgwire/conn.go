@@ -125,7 +125,9 @@ func (c *conn) receiveFailed(err error) {
 // protocolViolation sends a FATAL 08P01 error; the caller closes the
 // connection.
 func (c *conn) protocolViolation(msg string) {
-	c.log.Warn("pgwire connection closed for a protocol violation", "remote", c.nc.RemoteAddr().String(), "err", msg)
+	if c.srv.violationLog.Allow() {
+		c.log.Warn("pgwire connection closed for a protocol violation", "remote", c.nc.RemoteAddr().String(), "err", msg)
+	}
 	c.fatal(&Error{Code: "08P01", Message: "invalid frontend message: " + msg})
 }
 

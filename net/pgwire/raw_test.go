@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/picogo/picogo/internal/loglimit"
+	"github.com/stretchr/testify/require"
 )
 
 // dialRaw opens a connection to srv for pgproto3.Frontend.
@@ -349,4 +353,42 @@ func TestSCRAMMalformed(t *testing.T) {
 		}
 		expectFatal(fe, nc, "08P01")
 	}
+}
+
+// TestGarbageConnectionsAreLoggedWithinALimit: a client without
+// credentials cannot flood the log: the first loglimit.Burst violations
+// are logged, the rest counted in one line when the server closes.
+func TestGarbageConnectionsAreLoggedWithinALimit(t *testing.T) {
+	var logs lockedBuffer
+	srv, _ := startServer(t, ServerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for range loglimit.Burst + 3 {
+		_, nc := dialRaw(t, srv)
+		if _, err := nc.Write([]byte{0, 0, 0, 8, 0, 0, 0, 1}); err != nil { // an unknown protocol version
+			t.Fatal(err)
+		}
+		answer, err := io.ReadAll(nc) // an error, then the end
+		require.NoError(t, err)
+		require.Contains(t, string(answer), "08P01")
+	}
+	require.NoError(t, srv.Close())
+	require.Equal(t, loglimit.Burst, strings.Count(logs.String(), "pgwire connection closed for a protocol violation"), logs.String())
+	require.Contains(t, logs.String(), `msg="3 more pgwire connections closed for protocol violations in the last 10s"`)
+}
+
+// lockedBuffer is a log destination safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
