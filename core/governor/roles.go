@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -152,11 +153,14 @@ func (p *planner) roles() (Action, bool) {
 		for _, role := range want {
 			st, ok := top.RoleStateOf(i.InstanceID, role.Name)
 			switch {
-			case !ok, st.Incarnation != i.Target.Incarnation, st.State == tables.RoleStopped:
+			case !ok, p.otherIncarnation(st, i), st.State == tables.RoleStopped:
 				start = append(start, role)
 			case st.State == tables.RoleFailed && !p.in.RoleBackoff[RoleBackoffKey(i.InstanceID, role.Name)]:
 				start = append(start, role)
 			}
+		}
+		if p.in.mutants.Has(mutant.RolesIgnoreDependencies) {
+			slices.SortFunc(start, func(a, b tables.Role) int { return strings.Compare(a.Name, b.Name) })
 		}
 		if len(start) > 0 {
 			return StartRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: start,
@@ -223,9 +227,15 @@ func (p *planner) rolesSettled(i tables.Instance) bool {
 	}
 	for _, role := range want {
 		st, ok := top.RoleStateOf(i.InstanceID, role.Name)
-		if !ok || st.Incarnation != i.Target.Incarnation || st.State == tables.RoleStopped {
+		if !ok || p.otherIncarnation(st, i) || st.State == tables.RoleStopped {
 			return false
 		}
 	}
 	return true
+}
+
+// otherIncarnation: st was recorded for another incarnation of i — a
+// process since gone, whose roles went with it.
+func (p *planner) otherIncarnation(st tables.RoleState, i tables.Instance) bool {
+	return st.Incarnation != i.Target.Incarnation && !p.in.mutants.Has(mutant.RolesSurviveRestart)
 }

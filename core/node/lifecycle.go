@@ -433,7 +433,8 @@ func (m *lifecycle) activate() {
 		m.askTarget(tables.GradeOnline)
 	case m.shuttingDown:
 		if row.Current.Variant == tables.GradeOffline && row.Target.Variant == tables.GradeOffline && m.mayLeave() {
-			m.stop(false, "graceful shutdown")
+			// Its roles stop first (docs/roles.md), dependents first.
+			m.roles.stopAll(func() { m.stop(false, "graceful shutdown") })
 			return
 		}
 		if row.Target.Variant != tables.GradeOffline {

@@ -14,8 +14,13 @@ import (
 // keeps what runs here, as the driver reported it.
 type rolesModule struct {
 	*Node
-	// running are the roles started here, by name: their versions.
+	// running are the roles started here, by name: their versions;
+	// started the same in the order they started (a stop of them all
+	// goes the other way: dependents first).
 	running map[string]string
+	started []string
+	// stopping: a graceful shutdown is stopping every role (stopAll).
+	stopping bool
 	// op is the role being started or stopped, if any; queue the calls
 	// waiting behind it (one role at a time: a role starts after its
 	// dependencies, which an earlier call may be starting).
@@ -138,12 +143,27 @@ func (n *Node) RoleDone(id RoleOpID, version string, err error) {
 	switch {
 	case op.start && err == nil:
 		m.running[name] = version
+		m.started = append(m.started, name)
 	case !op.start:
 		delete(m.running, name)
+		m.started = slices.DeleteFunc(m.started, func(s string) bool { return s == name })
 	}
 	op.results = append(op.results, res)
 	m.advance()
 	n.collect()
+}
+
+// stopAll stops every role that runs here, the last started first, then
+// calls done: a graceful shutdown, before the instance stops. Called
+// again meanwhile, it does nothing (done runs once).
+func (m *rolesModule) stopAll(done func()) {
+	if m.stopping {
+		return
+	}
+	m.stopping = true
+	roles := slices.Clone(m.started)
+	slices.Reverse(roles)
+	m.enqueue(&roleOp{roles: roles, respond: func([]any, *api.Error) { done() }})
 }
 
 // Running are the roles that run here (as the driver reported them), by

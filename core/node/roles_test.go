@@ -80,6 +80,14 @@ func TestRolesLifecycle(t *testing.T) {
 	require.Equal(t, tables.RoleStopped, state("metrics").State)
 	require.Equal(t, tables.RoleRunning, state("cron").State)
 	require.Equal(t, map[string]string{"cron": "1.0.0"}, s.n.RunningRoles())
+
+	// A graceful shutdown stops what runs before the instance stops.
+	calls = nil
+	s.n.Shutdown()
+	tick(100)
+	require.Equal(t, []string{"stop cron"}, calls)
+	require.Empty(t, s.n.RunningRoles())
+	require.Equal(t, PhaseStopped, s.n.Phase())
 }
 
 func countOf(ss []string, s string) int {
