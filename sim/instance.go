@@ -387,6 +387,7 @@ func (in *instance) runtimeInstance() runtime.Instance {
 			InstanceID: in.spec.InstanceID, ReplicasetID: in.spec.ReplicasetID},
 		Peers:       peers,
 		InitTiers:   w.params.Tiers,
+		Roles:       simRoles,
 		Tick:        w.params.Tick,
 		Rand:        rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
 		Clock:       in.clock().Now,

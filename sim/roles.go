@@ -10,13 +10,13 @@ import (
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
-	"github.com/picogo/picogo/core/tuple"
 )
 
 // Roles in a seed's world (docs/roles.md): three compiled-in test roles
-// whose code is the simulator's. At setup the world defines them and
-// enables api (with its dependency metrics) on the first tier and flaky on
-// every tier, as an operator would; the governor starts them. Their Init
+// whose code is the simulator's (every instance's binary has them:
+// runtime.Instance.Roles). At setup an operator enables api (with its
+// dependency metrics) on the first tier and flaky on every tier through
+// `.proc_role_enable`; the governor starts them. Their Init
 // takes virtual time; flaky's fails now and then while faults are on, so
 // that failures are recorded and retried. Checked:
 //   - when a role starts on an instance, its dependencies run there (the
@@ -120,45 +120,44 @@ func (r *roleRunner) after(fn func()) {
 
 func (r *roleRunner) finish(fn func()) { r.after(fn) }
 
-// setupRoles defines the roles and enables them, as an operator would,
-// through CaS on the leader; bounded like the rest of the setup.
+// setupRoles enables the roles as an operator would: `.proc_role_enable`
+// on the leader (the instance records the definitions its binary has),
+// each retried until it answers; bounded like the rest of the setup.
 func (w *World) setupRoles() {
-	var ops []tables.Dml
-	for _, r := range simRoles {
-		ops = append(ops, tables.Insert(tables.TablePicoRole, r.Tuple()...))
-	}
+	var enable []api.RoleEnable
 	for k, t := range w.params.Tiers {
 		if k == 0 {
-			ops = append(ops, tables.Insert(tables.TablePicoRoleTier, tables.RoleTier{Role: "api", Tier: t.Name}.Tuple()...))
+			enable = append(enable, api.RoleEnable{Role: "api", Tier: t.Name})
 		}
-		ops = append(ops, tables.Insert(tables.TablePicoRoleTier, tables.RoleTier{Role: "flaky", Tier: t.Name}.Tuple()...))
+		enable = append(enable, api.RoleEnable{Role: "flaky", Tier: t.Name})
 	}
 	c := w.clients[0]
 	deadline := w.sched.now + int64(w.params.LivenessBound)
-	for w.failure == nil {
-		done, ok := false, false
-		c.connect()
-		c.prepareDDL(tables.BatchOp(ops...), func(e *api.Error) {
-			done = true
-			// A retry of a batch that committed meets its own rows.
-			ok = e == nil || e.Code == tuple.CodeTupleFound
-			if !ok {
-				c.retarget(e)
+	for _, req := range enable {
+		for w.failure == nil {
+			done, ok := false, false
+			c.connect()
+			c.call(req, func(_ any, e *api.Error) {
+				done, ok = true, e == nil
+				if e != nil {
+					w.trace.printf("c%d %s %s on %s: %v", c.id, req.Proc(), req.Role, req.Tier, e)
+					c.retarget(e)
+				}
+			})
+			for !done && w.failure == nil && w.sched.step(deadline) {
 			}
-		})
-		for !done && w.failure == nil && w.sched.step(deadline) {
+			if ok {
+				break
+			}
+			if w.sched.now >= deadline {
+				w.fail(fmt.Errorf("liveness: role %s was not enabled within %v (%s)", req.Role, w.params.LivenessBound, w.unsettled()))
+				return
+			}
+			w.sched.after(int64(50*time.Millisecond), func() {})
+			w.sched.step(deadline)
 		}
-		if ok {
-			w.trace.printf("setup: roles defined and enabled")
-			return
-		}
-		if w.sched.now >= deadline {
-			w.fail(fmt.Errorf("liveness: the roles were not enabled within %v (%s)", w.params.LivenessBound, w.unsettled()))
-			return
-		}
-		w.sched.after(int64(50*time.Millisecond), func() {})
-		w.sched.step(deadline)
 	}
+	w.trace.printf("setup: roles enabled")
 }
 
 // rolesUnsettled says what keeps the roles from being, at rest, exactly

@@ -207,6 +207,12 @@ func (m *lifecycle) boot() {
 		ops = append(ops, tables.Insert(tables.TablePicoTier, t.Tuple()...))
 	}
 	ops = append(ops, tables.BuiltinUsers()...)
+	roles, err := m.initRoles()
+	if err != nil {
+		m.failStop(fmt.Errorf("boot: %w", err))
+		return
+	}
+	ops = append(ops, roles...)
 	state, err := ra.Bootstrap([]uint64{plan.Instance.RaftID}, tables.BatchOp(ops...).Encode())
 	if err != nil {
 		m.failStop(fmt.Errorf("boot: %w", err))
