@@ -57,7 +57,8 @@
 //     plugin cannot load next to the old one ("plugin already loaded": the
 //     runtime knows a plugin by its main package's import path), and
 //     replacing the file does not help either: opening a path again
-//     returns what was loaded from it the first time. Upgrading a plugin
+//     returns what was loaded from it the first time, or the same failure
+//     ("(previous failure)") if that failed. Upgrading or fixing a plugin
 //     is a restart of the instance, like upgrading picogo; the governor's
 //     rolling restart (seeds/001, "Reload cluster") is how a cluster does
 //     it. Replace files by renaming a new file over the old one: writing
