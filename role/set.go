@@ -50,10 +50,11 @@ func Validate(roles []Role) error {
 		if _, err := ParseVersion(r.Version()); err != nil {
 			errs = append(errs, fmt.Errorf("role %q: %w", name, err))
 		}
-		for _, h := range sortedKeys(r.Handlers()) {
+		handlers := r.Handlers()
+		for _, h := range sortedKeys(handlers) {
 			if h == "" {
 				errs = append(errs, fmt.Errorf("role %q: a handler without a name", name))
-			} else if r.Handlers()[h] == nil {
+			} else if handlers[h] == nil {
 				errs = append(errs, fmt.Errorf("role %q: handler %q is nil", name, h))
 			}
 		}

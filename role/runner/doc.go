@@ -21,8 +21,8 @@
 //     not, the others are refused with an error saying which one blocks
 //     (State.Busy shows it): a role stuck in a callback cannot be started or
 //     stopped again until the callback returns, as running Init while an
-//     earlier Stop still runs would break what the role can assume. Only a
-//     restart of the instance frees it.
+//     earlier Stop still runs would break what the role can assume. If it
+//     never returns, only a restart of the instance frees the role.
 //   - A role starts only when its dependencies are running and stops only
 //     when no role that depends on it is running (role.Order gives the
 //     order).

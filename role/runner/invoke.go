@@ -24,7 +24,7 @@ import (
 // they are the application's answer to its caller.
 func (r *Runner) invoke(e *entry, what string, base context.Context, timeout time.Duration,
 	fn func(context.Context) (any, error), report func(res any, err error, returned bool), late func(err error)) {
-	name := e.role.Name()
+	name := e.name
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(base, timeout)
 	var reported atomic.Bool
@@ -64,7 +64,7 @@ func protect(e *entry, what string, ctx context.Context, fn func(context.Context
 	defer func() {
 		if p := recover(); p != nil {
 			e.log.Error("role callback panicked", "callback", what, "panic", p, "stack", shortStack(debug.Stack()))
-			res, err = nil, &PanicError{Role: e.role.Name(), Callback: what, Value: p}
+			res, err = nil, &PanicError{Role: e.name, Callback: what, Value: p}
 		}
 	}()
 	return fn(ctx)

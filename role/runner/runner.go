@@ -34,8 +34,10 @@ type Config struct {
 	SQL role.SQL
 	RPC role.RPC
 	// Post runs a done callback where the caller wants it (on the daemon's
-	// event loop); every done callback goes through it. Nil runs done on
-	// the goroutine that finished the call.
+	// event loop); every done callback goes through it. The Runner calls it
+	// from its own goroutines, several at once, so it must be safe for
+	// that and should not block. Nil runs done on the goroutine that
+	// finished the call.
 	Post func(func())
 	// InitTimeout bounds Init and OnConfigChange, StopTimeout Stop,
 	// CallTimeout a handler that Call gives no timeout and OnLeaderChange.
@@ -101,6 +103,7 @@ type Runner struct {
 // entry is one role and its state; mu guards everything but the fields
 // fixed at New.
 type entry struct {
+	name     string
 	role     role.Role
 	version  string
 	deps     []string
@@ -144,6 +147,7 @@ func New(cfg Config) (*Runner, error) {
 	for _, ro := range cfg.Roles {
 		name := ro.Name()
 		r.roles[name] = &entry{
+			name:     name,
 			role:     ro,
 			version:  ro.Version(),
 			deps:     slices.Clone(ro.Dependencies()),
