@@ -35,7 +35,8 @@ type Role interface {
 }
 
 // Handler serves one RPC. args are the call's arguments as msgpack decodes
-// them: a []any of nil, bool, int64 or uint64, float64, string, []byte,
+// them: a []any of nil, bool, int64 (uint64 for an integer above
+// math.MaxInt64), float64, string (msgpack str), []byte (msgpack bin),
 // []any and map[string]any. The result is encoded with msgpack, so it must
 // be something msgpack can encode. ctx ends at the call's deadline and when
 // the role stops.

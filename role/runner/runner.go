@@ -167,7 +167,7 @@ func (r *Runner) States() map[string]State {
 	defer r.mu.Unlock()
 	m := make(map[string]State, len(r.roles))
 	for name, e := range r.roles {
-		m[name] = e.state(name)
+		m[name] = e.state()
 	}
 	return m
 }
@@ -183,8 +183,8 @@ func (r *Runner) StateList() []State {
 	return list
 }
 
-func (e *entry) state(name string) State {
-	return State{Name: name, Version: e.version, Status: e.status, Err: e.err, Busy: e.busy, Since: e.busySince, Calls: e.calls}
+func (e *entry) state() State {
+	return State{Name: e.name, Version: e.version, Status: e.status, Err: e.err, Busy: e.busy, Since: e.busySince, Calls: e.calls}
 }
 
 // lookup returns the role called name, or an error for done.
@@ -197,11 +197,11 @@ func (r *Runner) lookup(name string) (*entry, error) {
 }
 
 // free returns an error if a lifecycle callback of e is running.
-func (e *entry) free(name string) error {
+func (e *entry) free() error {
 	if e.busy == "" {
 		return nil
 	}
-	return fmt.Errorf("role %s: its %s has not returned (running for %v)", name, e.busy, time.Since(e.busySince).Round(time.Millisecond))
+	return fmt.Errorf("role %s: its %s has not returned (running for %v)", e.name, e.busy, time.Since(e.busySince).Round(time.Millisecond))
 }
 
 func (e *entry) setBusy(what string) {
@@ -229,7 +229,7 @@ func (r *Runner) Start(name string, cfg map[string]any, done func(error)) {
 	r.mu.Lock()
 	e, err := r.lookup(name)
 	if err == nil {
-		err = e.free(name)
+		err = e.free()
 	}
 	if err == nil && e.status != Stopped && e.status != Failed {
 		err = fmt.Errorf("role %s is already %v", name, e.status)
@@ -333,7 +333,7 @@ func (r *Runner) Stop(name string, done func(error)) {
 	r.mu.Lock()
 	e, err := r.lookup(name)
 	if err == nil {
-		err = e.free(name)
+		err = e.free()
 	}
 	if err == nil && (e.status == Stopped || e.status == Failed) {
 		e.status, e.err = Stopped, nil
@@ -541,7 +541,7 @@ func (r *Runner) runningAndFree(name string) (*entry, error) {
 	if e.status != Running {
 		return nil, fmt.Errorf("role %s is %v", name, e.status)
 	}
-	return e, e.free(name)
+	return e, e.free()
 }
 
 func sortedNames[V any](m map[string]V) []string {

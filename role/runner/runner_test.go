@@ -454,6 +454,11 @@ func TestDependencies(t *testing.T) {
 		require.NoError(t, f.stop(order[i]))
 	}
 	require.Equal(t, []string{"init zabbix", "init storage", "init api", "stop api", "stop storage", "stop zabbix"}, log)
+	var names []string
+	for _, s := range f.r.StateList() {
+		names = append(names, s.Name)
+	}
+	require.Equal(t, []string{"api", "other", "storage", "zabbix"}, names, "StateList is sorted by name")
 
 	// A dependent that failed to start does not hold its dependency.
 	roles[0].(*testRole).init = func(context.Context, *role.Context) error { return errors.New("no port") }
