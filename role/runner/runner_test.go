@@ -368,10 +368,8 @@ func TestCall(t *testing.T) {
 
 	// The call's own timeout, shorter than CallTimeout.
 	var got error
-	began := time.Now()
 	f.r.Call("h", "hang", nil, 20*time.Millisecond, func(_ any, err error) { got = err })
 	f.loop.next(t)
-	require.Less(t, time.Since(began), 190*time.Millisecond)
 	require.EqualError(t, got, "role h: handler hang did not return within 20ms", "whether the handler gave up first or not")
 	require.ErrorIs(t, got, context.DeadlineExceeded)
 	eventually(t, func() bool { return f.r.States()["h"].Calls == 0 }, "the handler saw its deadline and returned")
