@@ -92,7 +92,8 @@ type State struct {
 }
 
 // Runner runs a fixed set of roles on one instance. Its methods may be
-// called from any goroutine and never block on role code.
+// called from any goroutine; they never block on role code or on Post, and
+// never call done before they return.
 type Runner struct {
 	cfg   Config
 	log   *slog.Logger
@@ -217,8 +218,15 @@ func (e *entry) end() {
 	e.c, e.life, e.endOfLife = nil, nil, nil
 }
 
+// answer posts f, an answer known before any role code runs, from a
+// goroutine of its own: the caller is typically the loop Post feeds, and
+// a Post that waits for that loop must not find it waiting in Post.
+func (r *Runner) answer(f func()) {
+	go r.cfg.Post(f)
+}
+
 func (r *Runner) fail(done func(error), err error) {
-	r.cfg.Post(func() { done(err) })
+	r.answer(func() { done(err) })
 }
 
 // Start starts role name with configuration cfg: it runs the role's Init
@@ -338,7 +346,7 @@ func (r *Runner) Stop(name string, done func(error)) {
 	if err == nil && (e.status == Stopped || e.status == Failed) {
 		e.status, e.err = Stopped, nil
 		r.mu.Unlock()
-		r.cfg.Post(func() { done(nil) })
+		r.answer(func() { done(nil) })
 		return
 	}
 	if err == nil {
@@ -403,7 +411,7 @@ func (r *Runner) Call(name, handler string, args []any, timeout time.Duration, d
 	}
 	if err != nil {
 		r.mu.Unlock()
-		r.cfg.Post(func() { done(nil, err) })
+		r.answer(func() { done(nil, err) })
 		return
 	}
 	e.calls++
@@ -456,7 +464,7 @@ func (r *Runner) ConfigChanged(name string, cfg map[string]any, done func(error)
 	if !watches {
 		e.c = withConfig(e.c, cfg)
 		r.mu.Unlock()
-		r.cfg.Post(func() { done(nil) })
+		r.answer(func() { done(nil) })
 		return
 	}
 	e.setBusy("OnConfigChange")
@@ -515,7 +523,7 @@ func (r *Runner) LeaderChanged(name string, leaderID uint64, done func(error)) {
 	w, watches := e.role.(role.LeaderWatcher)
 	if !watches {
 		r.mu.Unlock()
-		r.cfg.Post(func() { done(nil) })
+		r.answer(func() { done(nil) })
 		return
 	}
 	e.setBusy("OnLeaderChange")

@@ -168,6 +168,25 @@ func eventually(t *testing.T, cond func() bool, what string) {
 	require.Eventually(t, cond, 5*time.Second, time.Millisecond, what)
 }
 
+// The daemon's loop calls the Runner and receives its answers: with a
+// Post that waits for the loop, an answer the Runner knows at once must
+// not be posted while the loop is still in the call.
+func TestNeverBlocksTheCaller(t *testing.T) {
+	f := newFixture(t, &testRole{name: "a"})
+	f.loop.posted = make(chan func()) // Post waits for next
+	var errs []error
+	f.r.Start("nope", nil, func(err error) { errs = append(errs, err) })
+	f.r.Stop("a", func(err error) { errs = append(errs, err) })
+	f.r.Call("a", "h", nil, 0, func(_ any, err error) { errs = append(errs, err) })
+	f.r.ConfigChanged("a", nil, func(err error) { errs = append(errs, err) })
+	f.r.LeaderChanged("a", 1, func(err error) { errs = append(errs, err) })
+	require.Empty(t, errs, "done never runs before the call returns")
+	for range 5 {
+		f.loop.next(t)
+	}
+	require.Len(t, errs, 5)
+}
+
 func TestNewValidates(t *testing.T) {
 	_, err := New(Config{Roles: []role.Role{&testRole{name: "a", deps: []string{"b"}}}})
 	require.ErrorContains(t, err, `role "a" depends on "b", which is not a role`)
