@@ -37,5 +37,7 @@
 //     deadline and when the role stops.
 //   - Each start gives the role a fresh Prometheus registry; Gatherer
 //     exports the registries of the roles that are not stopped, every
-//     metric labelled role="<name>".
+//     metric labelled role="<name>". Collector exports the Runner's own
+//     metrics: each role's status, its calls in flight, and its callbacks
+//     by outcome (ok, error, panic, timeout).
 package runner

@@ -31,7 +31,9 @@ func (r *Runner) invoke(e *entry, what string, base context.Context, timeout tim
 	timer := time.AfterFunc(timeout, func() {
 		if reported.CompareAndSwap(false, true) {
 			e.log.Error("role callback abandoned at its deadline", "callback", what, "timeout", timeout)
-			report(nil, &DeadlineError{Role: name, Callback: what, Timeout: timeout}, false)
+			err := &DeadlineError{Role: name, Callback: what, Timeout: timeout}
+			r.count(e, what, err)
+			report(nil, err, false)
 		}
 	})
 	go func() {
@@ -49,6 +51,7 @@ func (r *Runner) invoke(e *entry, what string, base context.Context, timeout tim
 			err = fmt.Errorf("role %s: %s: %w", name, what, err)
 		}
 		if reported.CompareAndSwap(false, true) {
+			r.count(e, what, err)
 			report(res, err, true)
 			return
 		}

@@ -95,10 +95,11 @@ type State struct {
 // called from any goroutine; they never block on role code or on Post, and
 // never call done before they return.
 type Runner struct {
-	cfg   Config
-	log   *slog.Logger
-	mu    sync.Mutex
-	roles map[string]*entry
+	cfg      Config
+	log      *slog.Logger
+	outcomes *prometheus.CounterVec
+	mu       sync.Mutex
+	roles    map[string]*entry
 }
 
 // entry is one role and its state; mu guards everything but the fields
@@ -144,7 +145,7 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
-	r := &Runner{cfg: cfg, log: cfg.Log, roles: make(map[string]*entry, len(cfg.Roles))}
+	r := &Runner{cfg: cfg, log: cfg.Log, outcomes: newOutcomes(), roles: make(map[string]*entry, len(cfg.Roles))}
 	for _, ro := range cfg.Roles {
 		name := ro.Name()
 		r.roles[name] = &entry{

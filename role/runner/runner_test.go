@@ -592,3 +592,53 @@ func TestConcurrentCalls(t *testing.T) {
 	require.Equal(t, ok.Load(), served.Load())
 	require.Zero(t, f.r.States()["kv"].Calls)
 }
+
+// The Runner's own metrics show each role's status and how its callbacks
+// ended.
+func TestRunnerMetrics(t *testing.T) {
+	var starts atomic.Int32
+	a := &testRole{name: "a",
+		init: func(context.Context, *role.Context) error {
+			if starts.Add(1) == 1 {
+				return errors.New("not yet")
+			}
+			return nil
+		},
+		handlers: map[string]role.Handler{
+			"ok":    func(context.Context, *role.Context, []any) (any, error) { return 1, nil },
+			"crash": func(context.Context, *role.Context, []any) (any, error) { panic("crash") },
+			"hang": func(ctx context.Context, _ *role.Context, _ []any) (any, error) {
+				<-ctx.Done()
+				return nil, ctx.Err()
+			},
+		}}
+	f := newFixture(t, a)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(f.r.Collector())
+
+	require.Error(t, f.start("a", nil))
+	require.NoError(t, f.start("a", nil))
+	for _, h := range []string{"ok", "ok", "crash", "hang"} {
+		_, _ = f.call("a", h)
+	}
+	// hang may have been abandoned a moment before it gave up.
+	eventually(t, func() bool { return f.r.States()["a"].Calls == 0 }, "hang returns")
+	require.Equal(t, `# HELP picogo_role_callbacks_total Role callbacks by role, callback (Init, Stop, OnConfigChange, OnLeaderChange, handler <name>) and outcome (ok, error, panic, timeout).
+# TYPE picogo_role_callbacks_total counter
+picogo_role_callbacks_total{callback="Init",outcome="error",role="a"} 1
+picogo_role_callbacks_total{callback="Init",outcome="ok",role="a"} 1
+picogo_role_callbacks_total{callback="handler crash",outcome="panic",role="a"} 1
+picogo_role_callbacks_total{callback="handler hang",outcome="timeout",role="a"} 1
+picogo_role_callbacks_total{callback="handler ok",outcome="ok",role="a"} 2
+# HELP picogo_role_calls_in_flight Handler calls of each role that have not returned, abandoned ones included.
+# TYPE picogo_role_calls_in_flight gauge
+picogo_role_calls_in_flight{role="a"} 0
+# HELP picogo_role_status Where each role is in its lifecycle on this instance: 1 for its status, 0 for the others.
+# TYPE picogo_role_status gauge
+picogo_role_status{role="a",status="failed"} 0
+picogo_role_status{role="a",status="running"} 1
+picogo_role_status{role="a",status="starting"} 0
+picogo_role_status{role="a",status="stopped"} 0
+picogo_role_status{role="a",status="stopping"} 0
+`, exposition(t, reg))
+}
