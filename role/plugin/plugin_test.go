@@ -227,11 +227,11 @@ func TestNewVersionNeedsRestart(t *testing.T) {
 
 	// Replaced as deployment tools should (a rename, never writing into
 	// a mapped file), hello.so is 1.1.0 on disk and 1.0.0 in the process.
-	copy := hello + ".new"
+	tmp := hello + ".new"
 	b, err := os.ReadFile(next)
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(copy, b, 0o755))
-	require.NoError(t, os.Rename(copy, hello))
+	require.NoError(t, os.WriteFile(tmp, b, 0o755))
+	require.NoError(t, os.Rename(tmp, hello))
 	roles, err = load(t, filepath.Dir(hello))
 	require.NoError(t, err)
 	require.Equal(t, "1.0.0", roles[0].Version(), "plugin.Open of a path it has opened returns what it loaded then")
