@@ -20,7 +20,7 @@ type Role interface {
 	// OnceDDL is the SQL DDL the role needs, applied once per cluster in
 	// this order. A later version of the role may append statements, never
 	// change or remove earlier ones: the cluster applies only those past
-	// what it applied for an earlier version.
+	// what it applied for an earlier version (AppendedDDL).
 	OnceDDL() []string
 	// Init starts the role on this instance. ctx ends at the runtime's
 	// deadline for Init; a role that needs longer-lived work starts its own

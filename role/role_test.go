@@ -14,13 +14,14 @@ import (
 type fake struct {
 	name, version string
 	deps          []string
+	ddl           []string
 	handlers      map[string]role.Handler
 }
 
 func (f fake) Name() string                                 { return f.name }
 func (f fake) Version() string                              { return f.version }
 func (f fake) Dependencies() []string                       { return f.deps }
-func (f fake) OnceDDL() []string                            { return nil }
+func (f fake) OnceDDL() []string                            { return f.ddl }
 func (f fake) Init(context.Context, *role.Context) error    { return nil }
 func (f fake) Stop(context.Context, *role.Context) error    { return nil }
 func (f fake) Handlers() map[string]role.Handler            { return f.handlers }
@@ -88,6 +89,8 @@ func TestValidate(t *testing.T) {
 		{[]role.Role{r("a", "b")}, []string{`role "a" depends on "b", which is not a role`}},
 		{[]role.Role{r("a", "a")}, []string{"cycle: a -> a"}},
 		{[]role.Role{r("c", "a"), r("a", "b"), r("b", "c"), r("d", "a")}, []string{"cycle: a -> b -> c -> a"}},
+		{[]role.Role{fake{name: "a", version: "1.0.0", ddl: []string{"CREATE TABLE t (a INT PRIMARY KEY)", " \n"}}},
+			[]string{`role "a": OnceDDL statement #1 is blank`}},
 		{[]role.Role{fake{name: "a", version: "1.0.0", handlers: map[string]role.Handler{"": ok, "get": nil, "put": ok}}},
 			[]string{`role "a": a handler without a name`, `role "a": handler "get" is nil`}},
 	} {
@@ -138,6 +141,25 @@ func TestOrder(t *testing.T) {
 	require.ErrorContains(t, err, `no role "nope"`)
 	_, err = role.Order([]role.Role{r("a", "b"), r("b", "a"), r("c")}, []string{"c", "a"})
 	require.ErrorContains(t, err, "cycle: a -> b -> a")
+}
+
+func TestAppendedDDL(t *testing.T) {
+	v1 := []string{"CREATE TABLE a (id INT PRIMARY KEY)", "CREATE INDEX a_i ON a (id)"}
+	v2 := append(append([]string(nil), v1...), "CREATE TABLE b (id INT PRIMARY KEY)")
+	got, err := role.AppendedDDL(v1, v2)
+	require.NoError(t, err)
+	require.Equal(t, v2[2:], got)
+	got, err = role.AppendedDDL(nil, v1)
+	require.NoError(t, err)
+	require.Equal(t, v1, got, "a first version applies everything")
+	got, err = role.AppendedDDL(v1, v1)
+	require.NoError(t, err)
+	require.Empty(t, got)
+
+	_, err = role.AppendedDDL(v2, v1)
+	require.EqualError(t, err, "OnceDDL: 3 statements were applied but the new version has 2: statements cannot be removed")
+	_, err = role.AppendedDDL(v1, []string{v1[0], "CREATE INDEX a_i ON a (id, id)", "x"})
+	require.ErrorContains(t, err, "OnceDDL statement #1 was applied as")
 }
 
 func TestTarget(t *testing.T) {

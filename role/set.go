@@ -22,9 +22,10 @@ func ValidName(name string) bool {
 }
 
 // Validate checks that roles can run together: none is nil, names are
-// well-formed and unique, versions are semantic versions, handlers have
-// names and are not nil, every dependency is among roles, and no role
-// depends on itself, directly or through others. It reports every problem
+// well-formed and unique, versions are semantic versions, no OnceDDL
+// statement is blank, handlers have names and are not nil, every
+// dependency is among roles, and no role depends on itself, directly or
+// through others. It reports every problem
 // it finds, in the order of roles.
 func Validate(roles []Role) error {
 	var errs []error
@@ -49,6 +50,11 @@ func Validate(roles []Role) error {
 		first[i] = true
 		if _, err := ParseVersion(r.Version()); err != nil {
 			errs = append(errs, fmt.Errorf("role %q: %w", name, err))
+		}
+		for i, stmt := range r.OnceDDL() {
+			if strings.TrimSpace(stmt) == "" {
+				errs = append(errs, fmt.Errorf("role %q: OnceDDL statement #%d is blank", name, i))
+			}
 		}
 		handlers := r.Handlers()
 		for _, h := range sortedKeys(handlers) {
@@ -75,6 +81,22 @@ func Validate(roles []Role) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// AppendedDDL returns the OnceDDL statements that a role's version with
+// statements next adds to the statements applied, those of a version the
+// cluster has applied: next must begin with applied, unchanged, as a
+// statement applied once cannot be taken back or changed.
+func AppendedDDL(applied, next []string) ([]string, error) {
+	if len(next) < len(applied) {
+		return nil, fmt.Errorf("OnceDDL: %d statements were applied but the new version has %d: statements cannot be removed", len(applied), len(next))
+	}
+	for i, stmt := range applied {
+		if next[i] != stmt {
+			return nil, fmt.Errorf("OnceDDL statement #%d was applied as %q but the new version has %q: applied statements cannot change", i, stmt, next[i])
+		}
+	}
+	return next[len(applied):], nil
 }
 
 // findCycle returns a dependency cycle among roles (first and last name the
