@@ -14,8 +14,9 @@
 //   - the Context a role is handed: who the instance is, a logger, its own
 //     Prometheus registry, its configuration, and the SQL and RPC clients
 //     (implemented by the daemon; Target says where an RPC goes);
-//   - the rules a set of roles must obey (Validate) and the order they start
-//     in (Order), with the semantic versions (ParseVersion) roles carry.
+//   - the rules a set of roles must obey (Validate), the order they start
+//     in (Order), the semantic versions (ParseVersion) roles carry, and the
+//     DDL a new version of a role adds (AppendedDDL).
 //
 // It does not run role code: package role/runner does, off the daemon's
 // event loop and with deadlines, so that a role that panics or blocks fails
