@@ -40,4 +40,8 @@
 //     metric labelled role="<name>". Collector exports the Runner's own
 //     metrics: each role's status, its calls in flight, and its callbacks
 //     by outcome (ok, error, panic, timeout).
+//
+// ForHost presents a Runner as the daemon's host asks for role code (Start
+// and Stop by name, answered with the role's version); StopAll stops every
+// role, dependents first, for a graceful shutdown.
 package runner
