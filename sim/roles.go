@@ -15,17 +15,20 @@ import (
 // Roles in a seed's world (docs/roles.md): three compiled-in test roles
 // whose code is the simulator's (every instance's binary has them:
 // runtime.Instance.Roles). At setup an operator enables api (with its
-// dependency metrics) on the first tier and flaky on every tier through
-// `.proc_role_enable`; the governor starts them. Their Init
+// dependency metrics, whose once-per-cluster DDL creates a global table)
+// on the first tier and flaky on every tier through `.proc_role_enable`;
+// the governor applies the DDL, then starts them. Their Init
 // takes virtual time; flaky's fails now and then while faults are on, so
 // that failures are recorded and retried. Checked:
 //   - when a role starts on an instance, its dependencies run there (the
 //     governor asks in dependency order; the node asks one at a time);
-//   - at rest, the roles that run on each instance are exactly those of
+//   - at rest, every role's DDL is applied, and the roles that run on
+//     each instance are exactly those of
 //     its tier if it is Online (an expelled one is no member and may never
 //     hear it is; a crash or a stop ends a process's roles).
 var simRoles = []tables.Role{
-	{Name: "metrics", Version: "1.0.0", Dependencies: []string{}, OnceDDL: []string{}},
+	{Name: "metrics", Version: "1.0.0", Dependencies: []string{},
+		OnceDDL: []string{"CREATE TABLE role_metrics (name TEXT PRIMARY KEY, value INT) DISTRIBUTED GLOBALLY"}},
 	{Name: "api", Version: "1.2.0", Dependencies: []string{"metrics"}, OnceDDL: []string{}},
 	{Name: "flaky", Version: "0.3.1", Dependencies: []string{}, OnceDDL: []string{}},
 }
@@ -163,6 +166,11 @@ func (w *World) setupRoles() {
 // rolesUnsettled says what keeps the roles from being, at rest, exactly
 // those of each Online instance's tier ("" when they are).
 func (w *World) rolesUnsettled(top tables.Topology) string {
+	for _, r := range top.Roles {
+		if r.DDLApplied != uint64(len(r.OnceDDL)) {
+			return fmt.Sprintf("role %s has applied %d of its %d DDL statements", r.Name, r.DDLApplied, len(r.OnceDDL))
+		}
+	}
 	for _, in := range w.membersOf(clusterID) {
 		if !in.up() || in.roles == nil || w.expelledRow(in.node().ID()) {
 			continue // an expelled instance is no member: it may never hear

@@ -141,6 +141,11 @@ func TestRoleEnableDisable(t *testing.T) {
 		s.settle()
 	}
 	require.Equal(t, map[string]string{"metrics": "v", "api": "v", "cron": "v"}, s.n.RunningRoles())
+	_, created := s.n.Tables().TableByName("t")
+	require.True(t, created, "api's DDL ran once, before api started")
+	for _, r := range top().Roles {
+		require.Equal(t, uint64(len(r.OnceDDL)), r.DDLApplied, r.Name)
+	}
 	require.Nil(t, s.do(api.RoleDisable{Role: "cron", Tier: "storage"}).Err)
 	for range 50 {
 		s.n.Tick()
