@@ -186,7 +186,7 @@ func Assign(col Column, v any) (any, *tuple.Error) {
 		return v, nil
 	}
 	if from == tuple.TypeString && castsFromString(col.Type) {
-		out, err := value.Cast(v, col.Type)
+		out, err := value.FromText(v.(string), col.Type)
 		if err != nil {
 			return nil, tuple.Errorf(tuple.CodeSQLTypeMismatch, "column %q is %s: %s", col.Name, col.Type, err.Message)
 		}
@@ -202,7 +202,7 @@ func Assign(col Column, v any) (any, *tuple.Error) {
 func castsFromString(t tuple.FieldType) bool {
 	switch t {
 	case tuple.TypeUUID, tuple.TypeDatetime, tuple.TypeInteger, tuple.TypeUnsigned, tuple.TypeDouble,
-		tuple.TypeDecimal, tuple.TypeNumber, tuple.TypeBoolean:
+		tuple.TypeDecimal, tuple.TypeNumber, tuple.TypeBoolean, tuple.TypeVarbinary:
 		return true
 	}
 	return false

@@ -161,8 +161,18 @@ func (c *compiler) expr(s *scope, e parse.Expr) (cexpr, *tuple.Error) {
 	return cexpr{}, errAt(e, tuple.CodeSQLSyntax, "unsupported expression %s", e)
 }
 
-// literalAs is a string literal compared with a value of type typ, as
-// that type: PostgreSQL's literals have no type until their context gives
+// isArithmetic: + - * / %, whose string literals take the other
+// operand's type ('3' + integer 4 is 7, as in PostgreSQL).
+func isArithmetic(op string) bool {
+	switch op {
+	case "+", "-", "*", "/", "%":
+		return true
+	}
+	return false
+}
+
+// literalAs is a string literal compared with (or combined with) a value
+// of type typ, as that type: PostgreSQL's literals have no type until their context gives
 // one ('2024-01-01' compared with a datetime column is a datetime, '10'
 // with an integer one an integer; PostgreSQL's clients send parameters so
 // in the simple protocol). Anything else, and a literal compared with a
@@ -173,13 +183,10 @@ func (c *compiler) literalAs(e parse.Expr, ce cexpr, typ tuple.FieldType) (cexpr
 	if !ok {
 		return ce, nil
 	}
-	switch typ {
-	case tuple.TypeInteger, tuple.TypeUnsigned, tuple.TypeDouble, tuple.TypeDecimal, tuple.TypeNumber,
-		tuple.TypeBoolean, tuple.TypeUUID, tuple.TypeDatetime:
-	default:
+	if !castsFromString(typ) {
 		return ce, nil
 	}
-	v, err := value.Cast(lit.Value, typ)
+	v, err := value.FromText(lit.Value, typ)
 	if err != nil {
 		return cexpr{}, errAt(lit, tuple.CodeSQLInvalidCast, "%s", err.Message)
 	}
@@ -295,7 +302,7 @@ func (c *compiler) binary(s *scope, x *parse.Binary) (cexpr, *tuple.Error) {
 	}
 	c.inferPair(x.L, x.R, a.typ, b.typ)
 	op := strings.ToUpper(x.Op)
-	if isComparison(op) {
+	if isComparison(op) || isArithmetic(op) {
 		if a, err = c.literalAs(x.L, a, b.typ); err != nil {
 			return cexpr{}, err
 		}
