@@ -61,6 +61,9 @@ type ProcessConfig struct {
 	// Written, if set, hears of every disk write, on the writer's
 	// goroutine (metrics).
 	Written func(b *disk.Batch, sync bool, took time.Duration)
+	// Roles runs the roles' code (nil: the binary has none): its done
+	// callbacks must reach the loop through Post.
+	Roles RoleRunner
 }
 
 type diskWrite struct {
@@ -91,6 +94,9 @@ func StartProcess(cfg ProcessConfig) (*Process, Started, error) {
 		p.observe = func(node.Effect) {}
 	}
 	p.host = NewHost(s.Node, postingTransport{p, cfg.Transport}, p, p.observeEffect)
+	if cfg.Roles != nil {
+		p.host.SetRoleRunner(cfg.Roles)
+	}
 	p.ticker = StartTicker(realclock.New(p.Post), cfg.Instance.Tick, p.host.Tick)
 	var writers sync.WaitGroup
 	for _, w := range p.writes {
