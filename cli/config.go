@@ -69,6 +69,8 @@ instance that boots the cluster):
         replication_factor: 2       # optional: default_replication_factor
         can_vote: true              # optional, default true: may be a Raft voter
         bucket_count: 3000          # optional: default_bucket_count
+        roles: [storage, metrics]   # optional: roles the tier runs (the
+                                    # binary's own: docs/roles.md)
 
 Without it the cluster has one tier, --tier, with --init-replication-factor.
 

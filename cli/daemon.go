@@ -192,12 +192,12 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 			Roles:       defs,
 			Limits:      runtime.ProductionLimits,
 		},
-		InitTiers: func() ([]tables.Tier, error) {
-			tiers, err := cfg.initTiers()
+		InitCluster: func() (runtime.InitCluster, error) {
+			init, err := cfg.initCluster()
 			if err != nil {
-				return nil, usageError{err}
+				return init, usageError{err}
 			}
-			return tiers, nil
+			return init, nil
 		},
 		Transport: d.pool,
 		Roles:     roles,

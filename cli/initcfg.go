@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/picogo/picogo/core/tables"
+	"github.com/picogo/picogo/runtime"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -25,11 +26,14 @@ import (
 //	      can_vote: true              # optional, default true
 //	      bucket_count: 3000          # optional: default_bucket_count
 //	      replication_mode: sync      # optional, default async
+//	      roles: [storage, metrics]   # optional: roles enabled on the tier
 //
 // replication_mode is Picodata's tier option (async | sync): a sync tier
 // replicates synchronously (Tarantool's is_sync: a write returns once a
 // quorum of its replicaset confirmed it). It is kept as _pico_tier's
 // is_sync column (tables.Tier.IsSync).
+// roles are seeds/001's: the roles the tier runs from the start (the
+// binary must have them: docs/roles.md).
 // It is read by an instance that has no identity yet and used only if that
 // instance boots the cluster. The file is walked as a yaml.Node tree so
 // that every error names the file and the line.
@@ -38,7 +42,9 @@ import (
 type initConfig struct {
 	// Tiers in the order the file gives them; empty when the file names
 	// none (then the cluster has one tier, the instance's own).
-	Tiers                    []tables.Tier
+	Tiers []tables.Tier
+	// Roles are the roles the file enables, per tier.
+	Roles                    []tables.RoleTier
 	DefaultReplicationFactor uint64
 	DefaultBucketCount       uint64
 }
@@ -81,7 +87,7 @@ func defaultTiers(self string, replicationFactor uint64) []tables.Tier {
 var (
 	rootKeys    = []string{"cluster"}
 	clusterKeys = []string{"default_replication_factor", "default_bucket_count", "tiers"}
-	tierKeys    = []string{"replication_factor", "can_vote", "bucket_count", "replication_mode"}
+	tierKeys    = []string{"replication_factor", "can_vote", "bucket_count", "replication_mode", "roles"}
 	// keyHints answer the keys one would write from Picodata's
 	// documentation or older picogo habits.
 	keyHints = map[string]string{
@@ -159,6 +165,12 @@ func parseInitCfg(file string, data []byte) (*initConfig, error) {
 				t.BucketCount, err = p.positive(v, path+"."+key)
 			case "replication_mode":
 				t.IsSync, err = p.replicationMode(v, path+"."+key)
+			case "roles":
+				var names []string
+				names, err = p.names(v, path+"."+key)
+				for _, r := range names {
+					c.Roles = append(c.Roles, tables.RoleTier{Role: r, Tier: name})
+				}
 			}
 			return err
 		})
@@ -301,6 +313,26 @@ func (p cfgParser) replicationMode(n *yaml.Node, path string) (bool, error) {
 }
 
 // boolean reads true or false.
+// names reads a list of names (roles: [a, b]).
+func (p cfgParser) names(n *yaml.Node, path string) ([]string, error) {
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		return nil, p.errorf(n, "%s must be a list of names, not %s", path, describeNode(n))
+	}
+	var out []string
+	for _, item := range n.Content {
+		item = resolve(item)
+		if item.Kind != yaml.ScalarNode || item.Tag != "!!str" || strings.TrimSpace(item.Value) == "" {
+			return nil, p.errorf(item, "%s must be a list of names, not one with %s", path, describeNode(item))
+		}
+		if slices.Contains(out, item.Value) {
+			return nil, p.errorf(item, "%s names %s twice", path, item.Value)
+		}
+		out = append(out, item.Value)
+	}
+	return out, nil
+}
+
 func (p cfgParser) boolean(n *yaml.Node, path string) (bool, error) {
 	n = resolve(n)
 	var v bool
@@ -314,16 +346,23 @@ func (p cfgParser) boolean(n *yaml.Node, path string) (bool, error) {
 // tiers of --init-cfg, else one tier, --tier, with
 // --init-replication-factor.
 func (c *runConfig) initTiers() ([]tables.Tier, error) {
+	init, err := c.initCluster()
+	return init.Tiers, err
+}
+
+// initCluster is the tiers (initTiers) and the roles --init-cfg enables.
+func (c *runConfig) initCluster() (runtime.InitCluster, error) {
 	if c.InitCfg == "" {
-		return defaultTiers(c.Tier, c.ReplicationFactor), nil
+		return runtime.InitCluster{Tiers: defaultTiers(c.Tier, c.ReplicationFactor)}, nil
 	}
 	ic, err := loadInitCfg(c.InitCfg)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("--init-cfg: %w", err)
+			return runtime.InitCluster{}, fmt.Errorf("--init-cfg: %w", err)
 		}
-		return nil, err
+		return runtime.InitCluster{}, err
 	}
-	return ic.tiersFor(c.InitCfg, c.Tier)
+	tiers, err := ic.tiersFor(c.InitCfg, c.Tier)
+	return runtime.InitCluster{Tiers: tiers, Roles: ic.Roles}, err
 }

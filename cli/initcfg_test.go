@@ -99,9 +99,9 @@ func TestInitCfgErrors(t *testing.T) {
 		{"Picodata's tier", cfg("cluster:", "  tier:", "    storage:"),
 			"init.yaml:2: unknown key cluster.tier; picogo calls it tiers (known keys: default_replication_factor, default_bucket_count, tiers)"},
 		{"unknown tier key", cfg("cluster:", "  tiers:", "    storage:", "      replicas: 2"),
-			"init.yaml:4: unknown key cluster.tiers.storage.replicas (known keys: replication_factor, can_vote, bucket_count, replication_mode)"},
+			"init.yaml:4: unknown key cluster.tiers.storage.replicas (known keys: replication_factor, can_vote, bucket_count, replication_mode, roles)"},
 		{"raft_voter", cfg("cluster:", "  tiers:", "    storage:", "      raft_voter: false"),
-			"init.yaml:4: unknown key cluster.tiers.storage.raft_voter; picogo calls it can_vote (known keys: replication_factor, can_vote, bucket_count, replication_mode)"},
+			"init.yaml:4: unknown key cluster.tiers.storage.raft_voter; picogo calls it can_vote (known keys: replication_factor, can_vote, bucket_count, replication_mode, roles)"},
 		{"replication factor 0", cfg("cluster:", "  tiers:", "    storage:", "      replication_factor: 0"),
 			"init.yaml:4: cluster.tiers.storage.replication_factor must be an integer of at least 1, not 0"},
 		{"negative replication factor", cfg("cluster:", "  tiers:", "    storage:", "      replication_factor: -1"),
@@ -125,7 +125,7 @@ func TestInitCfgErrors(t *testing.T) {
 		{"replication_mode SYNC", cfg("cluster:", "  tiers:", "    storage:", "      replication_mode: SYNC"),
 			`init.yaml:4: cluster.tiers.storage.replication_mode must be async or sync, not "SYNC"`},
 		{"synchronous", cfg("cluster:", "  tiers:", "    storage:", "      synchronous: true"),
-			"init.yaml:4: unknown key cluster.tiers.storage.synchronous; picogo calls it replication_mode (known keys: replication_factor, can_vote, bucket_count, replication_mode)"},
+			"init.yaml:4: unknown key cluster.tiers.storage.synchronous; picogo calls it replication_mode (known keys: replication_factor, can_vote, bucket_count, replication_mode, roles)"},
 		{"can_vote yes", cfg("cluster:", "  tiers:", "    storage:", "      can_vote: yes"),
 			`init.yaml:4: cluster.tiers.storage.can_vote must be true or false, not "yes"`},
 		{"can_vote 1", cfg("cluster:", "  tiers:", "    storage:", "      can_vote: 1"),
@@ -172,4 +172,28 @@ func TestInitCfgFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(cfg("cluster:", "  tiers:", "    storage:", "      replication_factor: 0")), 0o644))
 	_, err = loadInitCfg(path)
 	require.EqualError(t, err, path+":4: cluster.tiers.storage.replication_factor must be an integer of at least 1, not 0")
+}
+
+// roles: per tier, seeds/001's shape.
+func TestInitCfgRoles(t *testing.T) {
+	c, err := parseInitCfg("init.yaml", []byte(cfg(
+		"cluster:",
+		"  tiers:",
+		"    router:",
+		"      roles: [api, metrics]",
+		"    storage:",
+		"      roles:",
+		"        - storage",
+		"    arbiter:",
+	)))
+	require.NoError(t, err)
+	require.Equal(t, []tables.RoleTier{{Role: "api", Tier: "router"}, {Role: "metrics", Tier: "router"}, {Role: "storage", Tier: "storage"}}, c.Roles)
+	for file, want := range map[string]string{
+		cfg("cluster:", "  tiers:", "    s:", "      roles: api"):      "init.yaml:4: cluster.tiers.s.roles must be a list of names",
+		cfg("cluster:", "  tiers:", "    s:", "      roles: [a, a]"):   "init.yaml:4: cluster.tiers.s.roles names a twice",
+		cfg("cluster:", "  tiers:", "    s:", "      roles: [a, [b]]"): "must be a list of names, not one with",
+	} {
+		_, err := parseInitCfg("init.yaml", []byte(file))
+		require.ErrorContains(t, err, want, file)
+	}
 }

@@ -13,8 +13,9 @@ import (
 )
 
 // TestIntegrationRoles: an application's own binary (picogo.Main with its
-// roles, cli/testdata/roleapp) runs them: `picogo role enable` records a
-// role's definition from the binary; the governor applies its DDL once,
+// roles, cli/testdata/roleapp) runs them: --init-cfg enables hello at
+// boot, `picogo role enable` records another role's definition from the
+// binary; the governor applies its DDL once,
 // then starts it, after what it needs; a role whose Init fails is recorded
 // failed with its error and the instance stays up; `picogo role disable`
 // stops it, and a graceful stop stops what runs.
@@ -28,7 +29,11 @@ func TestIntegrationRoles(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Setenv("ROLEAPP_DIR", dir)
-	in := newCluster(t, 1)[0]
+	initCfg := filepath.Join(t.TempDir(), "init.yaml")
+	if err := os.WriteFile(initCfg, []byte("cluster:\n  tiers:\n    storage:\n      roles: [hello]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := newCluster(t, 1, "--init-cfg", initCfg)[0]
 	in.args[0] = bin
 	in.start()
 	waitLeader(t, in)
@@ -38,10 +43,14 @@ func TestIntegrationRoles(t *testing.T) {
 		out, stderr, code := runCLIWith(t, bin, 30*time.Second, []string{"PICOGO_ADMIN_PASSWORD=" + itAdminPassword}, append([]string{"role"}, args...)...)
 		return out + stderr, code
 	}
+	started := filepath.Join(dir, "hello-started")
+	eventually(t, 30*time.Second, "hello, enabled by --init-cfg, runs", []*instance{in}, func() error {
+		_, err := os.Stat(started)
+		return err
+	})
 	if out, code := role("enable", in.addr, "broken", "--tier", "storage"); code != 0 {
 		t.Fatalf("role enable broken (exit %d): %s", code, out)
 	}
-	started := filepath.Join(dir, "hello-started")
 	states := func() (string, error) {
 		conn := adminConn(t, in)
 		defer conn.Close()

@@ -6,7 +6,6 @@ import (
 
 	"github.com/picogo/picogo/clock/realclock"
 	"github.com/picogo/picogo/core/node"
-	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/net"
 )
@@ -49,9 +48,9 @@ type ProcessConfig struct {
 	// Store is the instance's opened disk.
 	Store    disk.Store
 	Instance Instance
-	// InitTiers reads the tiers a new instance would boot with (nil: those
-	// of Instance).
-	InitTiers func() ([]tables.Tier, error)
+	// InitCluster reads the tiers (and roles) a new instance would boot
+	// with (nil: those of Instance).
+	InitCluster func() (InitCluster, error)
 	// Transport carries calls to other instances; its callbacks may run on
 	// any goroutine (the process posts them to its loop).
 	Transport net.Transport
@@ -80,7 +79,7 @@ const queueLength = 4096
 // loop, disk writer and ticks. Nothing runs on the node before it returns
 // except on the loop.
 func StartProcess(cfg ProcessConfig) (*Process, Started, error) {
-	s, err := Start(cfg.Store, cfg.Instance, cfg.InitTiers)
+	s, err := Start(cfg.Store, cfg.Instance, cfg.InitCluster)
 	if err != nil {
 		return nil, Started{}, err
 	}

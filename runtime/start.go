@@ -11,6 +11,13 @@ import (
 	"github.com/picogo/picogo/disk"
 )
 
+// InitCluster is what a cluster booted by a new instance starts with
+// (--init-cfg): its tiers, and the roles enabled on them.
+type InitCluster struct {
+	Tiers []tables.Tier
+	Roles []tables.RoleTier
+}
+
 // Started is an instance built from its disk, not yet driven.
 type Started struct {
 	Node *node.Node
@@ -39,9 +46,10 @@ func (e *ExpelledError) Unwrap() error { return node.ErrExpelled }
 // the Raft state, check the disk is the cluster's, build the node's
 // configuration (NodeConfig) and the node. An instance with an identity
 // keeps it; a new one discovers its peers, and if it boots the cluster,
-// starts it with the tiers initTiers gives — read only for a new instance,
-// so that a bad file is refused at once and an old one ignored.
-func Start(store disk.Store, in Instance, initTiers func() ([]tables.Tier, error)) (Started, error) {
+// starts it with the tiers and roles initCluster gives — read only for a
+// new instance, so that a bad file is refused at once and an old one
+// ignored.
+func Start(store disk.Store, in Instance, initCluster func() (InitCluster, error)) (Started, error) {
 	identity, found, err := node.LoadIdentity(store)
 	if err != nil {
 		return Started{}, err
@@ -53,10 +61,12 @@ func Start(store disk.Store, in Instance, initTiers func() ([]tables.Tier, error
 		}
 		s.Identity = &identity
 		in.Identity = s.Identity
-	} else if initTiers != nil {
-		if in.InitTiers, err = initTiers(); err != nil {
+	} else if initCluster != nil {
+		init, err := initCluster()
+		if err != nil {
 			return Started{}, err
 		}
+		in.InitTiers, in.InitRoles = init.Tiers, init.Roles
 	}
 	if s.Disk, _, err = node.Load(store); err != nil {
 		return Started{}, err
