@@ -258,7 +258,7 @@ func picogoSettled(ctx context.Context, ins []*picogoInstance, leader *picogoIns
 		if len(row) < 4 {
 			return fmt.Errorf("_pico_user row %v", rows[0])
 		}
-		if auth, _ := row[3].([]any); len(auth) != 2 || auth[0] != "chap-sha1" {
+		if auth, _ := row[3].([]any); len(auth) < 2 || auth[0] != "chap-sha1" {
 			return errors.New("admin has no password yet")
 		}
 		return nil

@@ -284,7 +284,7 @@ func (c *cluster) adminPasswordApplied(in *instance) error {
 		return fmt.Errorf("_pico_user row of admin: %v", rows)
 	}
 	auth, _ := rows[0][3].([]any)
-	if len(auth) != 2 || auth[0] != "chap-sha1" {
+	if len(auth) < 2 || auth[0] != "chap-sha1" {
 		return errors.New("admin has no password yet")
 	}
 	return nil

@@ -69,7 +69,7 @@ type Instance struct {
 	// real one in production, the world's in the simulator.
 	Clock func() time.Time
 	// AdminAuth and ServiceAuth: see node.Config.
-	AdminAuth   []byte
+	AdminAuth   *tables.UserAuth
 	ServiceAuth [20]byte
 	Limits      Limits
 	// Mutants are the deliberate bugs the simulator switches on (an empty

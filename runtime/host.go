@@ -11,6 +11,7 @@ import (
 	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/sql/exec"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/net"
 	"github.com/picogo/picogo/net/iproto"
@@ -79,7 +80,10 @@ type incoming struct {
 	// SQL_INFO rather than a call's DATA.
 	execute bool
 	reply   func([]byte)
-	done    func(code uint32) // the observer's, if any
+	// answer, if set, takes the result instead of reply: a request made
+	// in this process (SQL), not read from an iproto connection.
+	answer func(values []any, err *api.Error)
+	done   func(code uint32) // the observer's, if any
 }
 
 // RequestObserver hears of every request a Host serves: it is called when
@@ -160,6 +164,33 @@ func (h *Host) Tick() {
 // (core/auth). The driver answers it: at once on success, after the
 // verdict's Delay on a refusal, off its loop.
 func (h *Host) Login(a auth.Attempt) auth.Verdict { return h.node.Login(a) }
+
+// SQL runs one SQL statement for a session of user that did not come over
+// iproto (PostgreSQL's protocol, net/pgwire): as `.proc_sql`, observed
+// as one. answer takes its result, later, on the loop.
+func (h *Host) SQL(user string, r api.SQL, answer func(api.SQLResult, *api.Error)) {
+	if h.stopped {
+		return
+	}
+	done := h.observeRequest(r.Proc())
+	h.call(user, r, incoming{done: done, answer: func(values []any, e *api.Error) {
+		var res api.SQLResult
+		if e == nil && len(values) == 1 {
+			res, _ = values[0].(api.SQLResult)
+		}
+		answer(res, e)
+	}})
+}
+
+// DescribeSQL answers what query takes and returns, for user, without
+// running it (node.DescribeSQL).
+func (h *Host) DescribeSQL(user, query string) (*exec.Description, *api.Error) {
+	return h.node.DescribeSQL(user, query)
+}
+
+// SCRAMSalt is the salt and iteration count of user's SCRAM-SHA-256
+// secret, for PostgreSQL's login exchange (node.SCRAMSalt).
+func (h *Host) SCRAMSalt(user string) ([]byte, int) { return h.node.SCRAMSalt(user) }
 
 // Handle serves one request packet of a session authenticated as user;
 // reply takes the response frame.
@@ -360,6 +391,10 @@ func (h *Host) carryOut(e node.Effect) {
 			code = e.Err.Code
 		}
 		in.done(code)
+		if in.answer != nil {
+			in.answer(e.Values, e.Err)
+			return
+		}
 		if in.execute && e.Err == nil {
 			in.reply(encodeExecute(in.sync, h.SchemaVersion(), e.Values))
 			return

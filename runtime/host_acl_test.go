@@ -110,7 +110,7 @@ func TestHostSQLAccessControl(t *testing.T) {
 	require.EqualValues(t, 0, count(`ALTER USER alice WITH PASSWORD 'another-secret'`), "the same password")
 	salt := []byte("0123456789abcdefghij0123456789ab")
 	logIn := func(password string) *net.Error {
-		return s.h.Node().Login(auth.Attempt{User: "alice", Address: "10.0.0.1", Salt: salt, Scramble: iproto.Scramble(salt, password)}).Err
+		return s.h.Node().Login(auth.Attempt{User: "alice", Address: "10.0.0.1", Proof: auth.ChapSha1{Salt: salt, Scramble: iproto.Scramble(salt, password)}}).Err
 	}
 	require.Nil(t, logIn("another-secret"))
 	require.EqualValues(t, 1, count(`ALTER USER alice WITH NOLOGIN`))

@@ -205,3 +205,61 @@ func TestHostSQLExtensionValues(t *testing.T) {
 	row := vals[0].([]any)
 	require.IsType(t, &apd.Decimal{}, row[0])
 }
+
+// TestHostSQLInProcess: a statement run for a session that is not
+// iproto's (PostgreSQL's protocol) gets `.proc_sql`'s result as values,
+// decimals as decimals; DescribeSQL answers parameter and column types
+// before anything runs, and refuses what running would.
+func TestHostSQLInProcess(t *testing.T) {
+	s := sqlHost(t)
+	_, e := s.sql(t, "CREATE TABLE prices (id INT PRIMARY KEY, item TEXT, price DECIMAL) DISTRIBUTED BY (id)")
+	require.Nil(t, e)
+
+	run := func(query string, params ...any) (api.SQLResult, *api.Error) {
+		var res api.SQLResult
+		var err *api.Error
+		answered := false
+		s.h.SQL(proc.Admin, api.SQL{Query: query, Params: params}, func(r api.SQLResult, e *api.Error) {
+			res, err, answered = r, e, true
+		})
+		for i := 0; !answered && i < 1000; i++ {
+			s.settle()
+			if !answered {
+				s.h.Tick()
+			}
+		}
+		require.True(t, answered, "%s: no answer", query)
+		return res, err
+	}
+	res, err := run("INSERT INTO prices VALUES ($1, $2, $3)", int64(1), "tea", tuple.MustDecimal("2.50"))
+	require.Nil(t, err)
+	require.Equal(t, uint64(1), res.RowCount)
+	res, err = run("SELECT item, price FROM prices WHERE id = $1", int64(1))
+	require.Nil(t, err)
+	require.True(t, res.Query)
+	require.Equal(t, []api.SQLColumn{{Name: "item", Type: "string"}, {Name: "price", Type: "decimal"}}, res.Metadata)
+	require.Len(t, res.Rows, 1)
+	require.Equal(t, "tea", res.Rows[0][0])
+	require.Equal(t, "2.50", res.Rows[0][1].(*apd.Decimal).Text('f'))
+	_, err = run("SELECT nope FROM prices")
+	require.NotNil(t, err)
+	require.Equal(t, tuple.CodeSQLUnknownColumn, err.Code)
+
+	d, err := s.h.DescribeSQL(proc.Admin, "SELECT item, price * 2 AS double_price FROM prices WHERE id = $1 AND price > $2")
+	require.Nil(t, err)
+	require.Equal(t, []tuple.FieldType{"integer", "decimal"}, d.Params)
+	require.True(t, d.Query)
+	require.Len(t, d.Columns, 2)
+	require.Equal(t, "double_price", d.Columns[1].Name)
+	require.Equal(t, tuple.TypeDecimal, d.Columns[1].Type)
+	d, err = s.h.DescribeSQL(proc.Admin, "EXPLAIN SELECT * FROM prices WHERE id = $1")
+	require.Nil(t, err)
+	require.Equal(t, []tuple.FieldType{"integer"}, d.Params)
+	require.True(t, d.Query, "EXPLAIN returns rows")
+	_, err = s.h.DescribeSQL(proc.Admin, "SELEC 1")
+	require.NotNil(t, err)
+	require.Equal(t, tuple.CodeSQLSyntax, err.Code)
+	_, err = s.h.DescribeSQL(proc.Guest, "SELECT * FROM prices")
+	require.NotNil(t, err, "guest may not read prices: refused before it runs")
+	require.Equal(t, tuple.CodeAccessDenied, err.Code)
+}

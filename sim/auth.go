@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -36,13 +37,21 @@ var strangerUsers = []string{proc.Admin, proc.PicoService, tables.GuestName, "in
 func (w *World) drawPasswords() {
 	w.adminPassword = fmt.Sprintf("admin-%016x", w.authRng.Uint64())
 	w.servicePassword = fmt.Sprintf("service-%016x", w.authRng.Uint64())
+	w.adminAuth = nil
 }
 
-// authOf is what an instance starts with: the hash of the admin password
-// (node.Config.AdminAuth) and of the service password.
-func (w *World) authOf() (admin []byte, service [20]byte) {
-	h := iproto.Hash2(w.adminPassword)
-	return h[:], iproto.Hash2(w.servicePassword)
+// authOf is what an instance starts with: the admin password as kept
+// (node.Config.AdminAuth; made once per world: its SCRAM secret is slow
+// to derive, by design) and the hash of the service password.
+func (w *World) authOf() (admin *tables.UserAuth, service [20]byte) {
+	if w.adminAuth == nil {
+		// The salt comes from the password rather than authRng: drawing
+		// it would change what every seed draws after it.
+		salt := sha256.Sum256([]byte(w.adminPassword))
+		a := auth.Secrets(tables.AdminName, w.adminPassword, salt[:auth.SaltSize])
+		w.adminAuth = &a
+	}
+	return w.adminAuth, iproto.Hash2(w.servicePassword)
 }
 
 // rightPassword reports whether password is user's, as the world set them

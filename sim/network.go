@@ -233,7 +233,7 @@ func (w *World) dial(from, to, user, password string, timeout time.Duration) *co
 								reset()
 								return
 							}
-							a := auth.Attempt{User: user, Address: from, Salt: salt, Scramble: scramble}
+							a := auth.Attempt{User: user, Address: from, Proof: auth.ChapSha1{Salt: salt, Scramble: scramble}}
 							v := dst.host.Login(a)
 							c.heldBack = v.Delay
 							w.checkLogin(dst, c, v)

@@ -70,6 +70,8 @@ type World struct {
 	// The world's passwords, drawn from the seed: every instance starts
 	// with them.
 	adminPassword, servicePassword string
+	// adminAuth is adminPassword as kept (authOf).
+	adminAuth *tables.UserAuth
 	// locks are the users failed logins locked, per incarnation of an
 	// instance; refusals count each host's refused logins there.
 	locks    map[lockKey]bool

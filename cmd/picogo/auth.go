@@ -17,35 +17,49 @@ type authenticator struct{ d *daemon }
 
 // Authenticate implements tcp.Authenticator.
 func (a authenticator) Authenticate(s *tcp.Session, user string, salt, scramble []byte) error {
-	attempt := auth.Attempt{User: user, Address: clientHost(s.RemoteAddr), Salt: salt, Scramble: scramble}
+	attempt := auth.Attempt{User: user, Address: clientHost(s.RemoteAddr), Proof: auth.ChapSha1{Salt: salt, Scramble: scramble}}
+	v, err := a.login(attempt, s.Done())
+	if err != nil {
+		return err
+	}
+	if v.Err != nil {
+		return v.Err
+	}
+	return nil
+}
+
+// login checks a login of either protocol on the loop, counts it, and
+// holds a refusal back for its delay (or until closed closes: the client
+// went away). err: the instance stopped first.
+func (a authenticator) login(attempt auth.Attempt, closed <-chan struct{}) (auth.Verdict, error) {
 	res := make(chan auth.Verdict, 1)
 	a.d.post(func() { res <- a.d.proc.Host().Login(attempt) })
 	var v auth.Verdict
 	select {
 	case v = <-res:
 	case <-a.d.proc.Done():
-		return errors.New("the instance is stopping")
+		return v, errors.New("the instance is stopping")
 	}
 	switch {
 	case v.Err == nil:
 		a.d.metrics.logins.WithLabelValues("ok").Inc()
-		return nil
+		return v, nil
 	case v.Err.Code == iproto.CodeAccessDenied:
 		a.d.metrics.logins.WithLabelValues("refused").Inc()
 	default:
 		a.d.metrics.logins.WithLabelValues("failed").Inc()
 	}
 	if v.Locked {
-		a.d.log.Warn("user locked after failed logins in a row", "user", user, "failures", auth.MaxFailures,
+		a.d.log.Warn("user locked after failed logins in a row", "user", attempt.User, "failures", auth.MaxFailures,
 			"for", auth.LockDuration, "client", attempt.Address)
 	}
 	delay := time.NewTimer(v.Delay)
 	defer delay.Stop()
 	select {
 	case <-delay.C:
-	case <-s.Done():
+	case <-closed:
 	}
-	return v.Err
+	return v, nil
 }
 
 // clientHost is the host of a client's address: failed logins are

@@ -30,10 +30,14 @@ type runConfig struct {
 	InitCfg              string
 	ShutdownTimeout      time.Duration
 	HTTPListen           string
-	LogLevel             slog.Level
-	Tick                 time.Duration
-	ServicePassword      string
-	ServicePasswordFile  string
+	// PgListen is where PostgreSQL's protocol is served (off when empty);
+	// PgAuth the password exchange it asks clients for.
+	PgListen            string
+	PgAuth              string
+	LogLevel            slog.Level
+	Tick                time.Duration
+	ServicePassword     string
+	ServicePasswordFile string
 }
 
 const runUsage = `Usage: picogo run [flags]
@@ -103,6 +107,8 @@ func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.InitCfg, "init-cfg", "", "YAML file with the cluster's tiers, read only by the instance that boots the cluster (see above)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful stop waits for the instance to be Offline")
 	fs.StringVar(&c.HTTPListen, "http-listen", "", "address for /metrics (Prometheus), /health, /ready, /api/cluster, a page with the cluster, and Go profiles under /debug/pprof/ (off when empty; docs/operators.md, Monitoring)")
+	fs.StringVar(&c.PgListen, "pg-listen", "", "address to serve PostgreSQL's protocol on, for psql and PostgreSQL drivers (off when empty; docs/pgwire.md)")
+	fs.StringVar(&c.PgAuth, "pg-auth", "scram-sha-256", "password exchange PostgreSQL clients log in with: scram-sha-256 or md5")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&tick, "tick", "100ms", "period of the Raft clock (elections take 10–20 ticks)")
 	fs.StringVar(&c.ServicePassword, "service-password", "", "password instances use with each other as pico_service")
@@ -167,6 +173,9 @@ func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*
 	}
 	if c.ServicePassword != "" && c.ServicePasswordFile != "" {
 		return nil, errors.New("--service-password and --service-password-file: give one")
+	}
+	if c.PgAuth != "scram-sha-256" && c.PgAuth != "md5" {
+		return nil, fmt.Errorf("--pg-auth %q: want scram-sha-256 or md5", c.PgAuth)
 	}
 	if c.ShutdownTimeout <= 0 {
 		return nil, fmt.Errorf("--shutdown-timeout %v: want a positive duration", c.ShutdownTimeout)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	crand "crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
@@ -138,10 +140,14 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 	if err != nil {
 		return fail(err)
 	}
-	var adminAuth []byte
+	var adminAuth *tables.UserAuth
 	if pw := os.Getenv("PICOGO_ADMIN_PASSWORD"); pw != "" {
-		h := iproto.Hash2(pw)
-		adminAuth = h[:]
+		salt := make([]byte, auth.SaltSize)
+		if _, err := crand.Read(salt); err != nil {
+			return fail(fmt.Errorf("drawing a salt for the admin password: %w", err))
+		}
+		a := auth.Secrets(tables.AdminName, pw, salt)
+		adminAuth = &a
 	} else {
 		log.Warn("PICOGO_ADMIN_PASSWORD is not set: admin cannot log in until an instance started with it has set it")
 	}

@@ -683,7 +683,7 @@ func adminHasPassword(conn tarantool.Connector) (bool, error) {
 		return false, fmt.Errorf("_pico_user row %#v", rows[0])
 	}
 	auth, _ := row[3].([]any)
-	return len(auth) == 2 && auth[0] == "chap-sha1", nil
+	return len(auth) >= 2 && auth[0] == "chap-sha1", nil
 }
 
 // waitAdminPassword waits until the instance has applied the admin

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	crand "crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,8 +11,8 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/tables"
-	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/proc"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -102,9 +103,13 @@ func changePassword(c *client, addr, name, password string, timeout time.Duratio
 	if !found {
 		return fmt.Errorf("no user %q in the cluster", name)
 	}
-	hash := iproto.Hash2(password)
-	op := tables.Op{Kind: tables.OpAclChangeAuth,
-		ChangeAuth: &tables.ChangeAuth{UserID: id, Method: tables.AuthChapSha1, Hash: fmt.Sprintf("%x", hash)}}
+	// The password leaves this process only as what _pico_user keeps of
+	// it, for iproto's logins and PostgreSQL's.
+	salt := make([]byte, auth.SaltSize)
+	if _, err := crand.Read(salt); err != nil {
+		return fmt.Errorf("drawing a salt: %w", err)
+	}
+	op := tables.ChangeAuthOf(id, auth.Secrets(name, password, salt))
 	deadline := time.Now().Add(timeout)
 	for {
 		err := casOnLeader(c, addr, self.ClusterID, op)

@@ -87,7 +87,7 @@ func TestLoginGrantLiftsTheLock(t *testing.T) {
 func newLogins() *Logins { return New(iproto.Hash2(servicePassword), nil) }
 
 func attempt(user, password, addr string) Attempt {
-	return Attempt{User: user, Address: addr, Salt: salt, Scramble: iproto.Scramble(salt, password)}
+	return Attempt{User: user, Address: addr, Proof: ChapSha1{Salt: salt, Scramble: iproto.Scramble(salt, password)}}
 }
 
 // code is the refusal's code, 0 for a success.
@@ -100,11 +100,11 @@ func code(v Verdict) int {
 
 func TestPasswords(t *testing.T) {
 	users := cluster(t)
-	initial := iproto.Hash2("initial")
+	initial := Secrets("admin", "initial", []byte("0123456789abcdef"))
 	for _, c := range []struct {
 		name     string
 		users    *tables.Store
-		initial  *[20]byte
+		initial  *tables.UserAuth
 		user, pw string
 		code     int
 	}{
@@ -134,7 +134,7 @@ func TestPasswords(t *testing.T) {
 func TestAdminWithoutPasswordInTheTables(t *testing.T) {
 	s := tables.New()
 	require.Nil(t, s.ApplyOp(tables.BatchOp(tables.BuiltinUsers()...)).Err)
-	initial := iproto.Hash2("initial")
+	initial := Secrets("admin", "initial", []byte("0123456789abcdef"))
 	v := New(iproto.Hash2(servicePassword), &initial).Login(s, attempt("admin", "initial", operator), 0)
 	require.Nil(t, v.Err, "admin logs in with the initial password until _pico_user holds one")
 	v = New(iproto.Hash2(servicePassword), nil).Login(s, attempt("admin", "", operator), 0)

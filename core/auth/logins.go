@@ -14,28 +14,29 @@ import (
 // the instance's event loop owns it.
 type Logins struct {
 	service      [20]byte
-	initialAdmin *[20]byte
+	initialAdmin *tables.UserAuth
 	users        map[string]userFailures
 	throttle     throttle
 }
 
 // New makes the login rules of an instance whose service password hashes
-// (chap-sha1) to service; initialAdmin, if not nil, is the hash of the
-// admin password the instance was started with: admin logs in with it
+// (chap-sha1) to service; initialAdmin, if not nil, is the admin password
+// the instance was started with (Secrets of it): admin logs in with it
 // until _pico_user holds one.
-func New(service [20]byte, initialAdmin *[20]byte) *Logins {
+func New(service [20]byte, initialAdmin *tables.UserAuth) *Logins {
 	return &Logins{service: service, initialAdmin: initialAdmin, users: map[string]userFailures{},
 		throttle: throttle{addrs: map[string]addressFailures{}}}
 }
 
-// Attempt is one login (an iproto AUTH with chap-sha1).
+// Attempt is one login: an iproto AUTH, or PostgreSQL's password
+// exchange.
 type Attempt struct {
 	User string
 	// Address is the client's host, without the port: failed logins are
 	// throttled per address.
 	Address string
-	// Salt is the connection greeting's; Scramble the client's proof.
-	Salt, Scramble []byte
+	// Proof is the client's proof of the password (ChapSha1, MD5, SCRAM).
+	Proof Proof
 }
 
 // Verdict is the answer to an Attempt.
@@ -46,6 +47,9 @@ type Verdict struct {
 	Delay time.Duration
 	// Locked: this attempt locked the user.
 	Locked bool
+	// ServerSignature is a successful SCRAM login's proof of the server,
+	// for the client.
+	ServerSignature []byte
 }
 
 // Login checks a at now (a monotonic clock, the same for every call).
@@ -57,13 +61,20 @@ func (l *Logins) Login(users *tables.Store, a Attempt, now time.Duration) Verdic
 			"User '%s' is blocked after %d failed logins in a row: it is unblocked in %s, or at once by an admin (picogo unlock)",
 			a.User, MaxFailures, remaining.Round(time.Second))})
 	}
-	hash, exists, err := l.passwordOf(users, a.User)
-	switch {
-	case err != nil:
+	creds, exists, err := l.passwordOf(users, a.User)
+	if err != nil {
 		return l.refuse(a, now, err)
-	case !exists:
+	}
+	if !exists {
 		return l.refuse(a, now, &net.Error{Code: iproto.CodeNoSuchUser, Message: fmt.Sprintf("User '%s' is not found", a.User)})
-	case !iproto.CheckScramble(a.Salt, a.Scramble, hash):
+	}
+	ok, kept, signature := a.Proof.check(creds)
+	switch {
+	case !kept:
+		// Not a failure of the client's: nothing to count.
+		return l.refuse(a, now, &net.Error{Code: iproto.CodeAccessDenied, Message: fmt.Sprintf(
+			"User '%s' has no password for this login method: set it again (ALTER USER %s PASSWORD '...') so that picogo keeps it for PostgreSQL's protocol too", a.User, a.User)})
+	case !ok:
 		v := l.refuse(a, now, &net.Error{Code: iproto.CodePasswordMismatch,
 			Message: fmt.Sprintf("Incorrect password supplied for user '%s'", a.User)})
 		v.Locked = l.countFailure(a.User, now, users.SchemaVersion())
@@ -73,7 +84,19 @@ func (l *Logins) Login(users *tables.Store, a Attempt, now time.Duration) Verdic
 		return l.refuse(a, now, e)
 	}
 	delete(l.users, a.User)
-	return Verdict{}
+	return Verdict{ServerSignature: signature}
+}
+
+// SCRAMSalt is the salt and iteration count of user's SCRAM-SHA-256
+// secret, for the first message of the exchange. A user without one (or
+// none at all) gets a made-up pair derived from the service password's
+// hash, the same every time for the same user, so that the exchange does
+// not tell who exists: the refusal comes with the proof.
+func (l *Logins) SCRAMSalt(users *tables.Store, user string) (salt []byte, iterations int) {
+	if c, ok, _ := l.passwordOf(users, user); ok && c.scram != nil {
+		return c.scram.Salt, c.scram.Iterations
+	}
+	return hmacSHA256(l.service[:], []byte("scram mock salt\x00"+user))[:SaltSize], SCRAMIterations
 }
 
 // refuse is a refusal of a, held back by its address's recent failures.

@@ -32,3 +32,10 @@ func (m *users) unlockUser(caller string, r api.UnlockUser, respond responder) {
 	}
 	respond([]any{false}, nil)
 }
+
+// SCRAMSalt is the salt and iteration count of user's SCRAM-SHA-256
+// secret (PostgreSQL's login; made up for a user without one, see
+// auth.Logins.SCRAMSalt).
+func (n *Node) SCRAMSalt(user string) (salt []byte, iterations int) {
+	return n.users.logins.SCRAMSalt(n.tables, user)
+}

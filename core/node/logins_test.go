@@ -15,13 +15,13 @@ import (
 // lock ends after auth.LockDuration of the instance's ticks, and
 // .proc_unlock_user lifts it at once; pico_service is never locked.
 func TestLoginLockAndUnlockUser(t *testing.T) {
-	h := iproto.Hash2("admin-pw")
-	s := newSoloWith(t, Config{AdminAuth: h[:], ServiceAuth: iproto.Hash2("service-pw")})
+	admin := auth.Secrets("admin", "admin-pw", []byte("0123456789abcdef"))
+	s := newSoloWith(t, Config{AdminAuth: &admin, ServiceAuth: iproto.Hash2("service-pw")})
 	s.n.Tick()
 	s.settle() // the leader applies the admin password
 	salt := []byte("0123456789abcdefghij")
 	login := func(user, password string) auth.Verdict {
-		return s.n.Login(auth.Attempt{User: user, Address: "10.0.0.1", Salt: salt, Scramble: iproto.Scramble(salt, password)})
+		return s.n.Login(auth.Attempt{User: user, Address: "10.0.0.1", Proof: auth.ChapSha1{Salt: salt, Scramble: iproto.Scramble(salt, password)}})
 	}
 	lock := func() {
 		for range auth.MaxFailures {

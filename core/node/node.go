@@ -50,10 +50,10 @@ type Config struct {
 	SnapshotEvery uint64
 	// SnapshotChunkBytes bounds one snapshot chunk (0: the tables' default).
 	SnapshotChunkBytes int
-	// AdminAuth, if set, is the chap-sha1 hash (sha1(sha1(password))) to
-	// give the admin user when the cluster has none yet: the leader
-	// proposes it. Until then admin logs in with it on this instance.
-	AdminAuth []byte
+	// AdminAuth, if set, is the password (auth.Secrets of it) to give the
+	// admin user when the cluster has none yet: the leader proposes it.
+	// Until then admin logs in with it on this instance.
+	AdminAuth *tables.UserAuth
 	// mutants are the deliberate bugs switched on: always none outside a
 	// -tags mutants build (SetMutants). Zero bytes in production.
 	mutants mutant.Set

@@ -1,11 +1,10 @@
 package node
 
 import (
-	"crypto/sha1"
-	"fmt"
 	"strings"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/sql/parse"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
@@ -65,7 +64,7 @@ func (s *statement) acl(stmt parse.Stmt) {
 func (m *sqlModule) aclOp(uid uint32, stmt parse.Stmt) (op tables.Op, noop bool, e *api.Error) {
 	switch x := stmt.(type) {
 	case *parse.CreateUser:
-		auth, e := passwordAuth(x.Password, x.Method)
+		auth, e := m.passwordAuth(x.Name, x.Password, x.Method)
 		if e != nil {
 			return op, false, e
 		}
@@ -120,18 +119,24 @@ func (m *sqlModule) aclOp(uid uint32, stmt parse.Stmt) (op tables.Op, noop bool,
 	return op, false, api.Errorf(tuple.CodeUnsupported, "sql: %s is not an access-control statement", statementKind(stmt))
 }
 
-// passwordAuth is a password as _pico_user keeps it: chap-sha1 (the only
-// method picogo's logins check), at least MinPasswordLength characters.
-func passwordAuth(password, method string) (*tables.UserAuth, *api.Error) {
+// passwordAuth is user's password as _pico_user keeps it (auth.Secrets:
+// chap-sha1 for iproto, MD5 and SCRAM-SHA-256 for PostgreSQL's protocol,
+// with a salt drawn from the node's randomness), at least
+// MinPasswordLength characters. USING names the iproto method: only
+// chap-sha1.
+func (m *sqlModule) passwordAuth(user, password, method string) (*tables.UserAuth, *api.Error) {
 	if method != "" && method != tables.AuthChapSha1 {
 		return nil, api.Errorf(tuple.CodeUnsupported, "sql: auth method %s is not supported: only chap-sha1 (USING chap-sha1, the default)", method)
 	}
 	if n := len([]rune(password)); n < MinPasswordLength {
 		return nil, api.Errorf(tuple.CodeIllegalParams, "sql: invalid password: too short (expected at least %d characters, got %d)", MinPasswordLength, n)
 	}
-	h1 := sha1.Sum([]byte(password))
-	h2 := sha1.Sum(h1[:])
-	return &tables.UserAuth{Method: tables.AuthChapSha1, Hash: fmt.Sprintf("%x", h2)}, nil
+	salt := make([]byte, auth.SaltSize)
+	for i := range salt {
+		salt[i] = byte(m.cfg.Raft.Rand.UintN(256))
+	}
+	a := auth.Secrets(user, password, salt)
+	return &a, nil
 }
 
 // alterUser is ALTER USER: PASSWORD (acl_change_auth), LOGIN (a grant of
@@ -152,14 +157,14 @@ func (m *sqlModule) alterUser(uid uint32, x *parse.AlterUser) (op tables.Op, noo
 		if id == tables.GuestID || id == tables.PicoServiceID {
 			return op, false, api.Errorf(tuple.CodeAccessDenied, "sql: the password of %s cannot be changed", x.Name)
 		}
-		auth, e := passwordAuth(x.Password, x.Method)
+		a, e := m.passwordAuth(x.Name, x.Password, x.Method)
 		if e != nil {
 			return op, false, e
 		}
-		if u.Auth != nil && *u.Auth == *auth {
-			return op, true, nil
+		if u.Auth != nil && u.Auth.Hash == a.Hash && u.Auth.MD5 == a.MD5 && u.Auth.SCRAM != "" {
+			return op, true, nil // the same password, kept for every protocol
 		}
-		return tables.Op{Kind: tables.OpAclChangeAuth, ChangeAuth: &tables.ChangeAuth{UserID: id, Method: auth.Method, Hash: auth.Hash}}, false, nil
+		return tables.ChangeAuthOf(id, *a), false, nil
 	case "LOGIN":
 		return tables.AclOp(tables.Acl{Kind: tables.AclGrantPrivilege, Priv: login, Initiator: uid}), false, nil
 	case "NOLOGIN":

@@ -92,7 +92,7 @@ func (s *statement) explain(x *parse.Explain) {
 	for i, l := range lines {
 		rows[i] = []any{l}
 	}
-	s.rows(&exec.Result{Columns: []exec.Column{{Name: "explain", Type: tuple.TypeString}}, Rows: rows})
+	s.rows(&exec.Result{Columns: explainColumns, Rows: rows})
 }
 
 // runsOn says which replicasets a fragment runs on.
@@ -102,3 +102,6 @@ func runsOn(tier string, bucket uint64) string {
 	}
 	return "every replicaset of tier " + tier
 }
+
+// explainColumns are what EXPLAIN returns: one line of the plan per row.
+var explainColumns = []exec.Column{{Name: "explain", Type: tuple.TypeString}}

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -28,11 +27,7 @@ type users struct {
 }
 
 func newUsers(n *Node) *users {
-	var initialAdmin *[20]byte
-	if len(n.cfg.AdminAuth) == 20 {
-		initialAdmin = (*[20]byte)(n.cfg.AdminAuth)
-	}
-	return &users{Node: n, logins: auth.New(n.cfg.ServiceAuth, initialAdmin)}
+	return &users{Node: n, logins: auth.New(n.cfg.ServiceAuth, n.cfg.AdminAuth)}
 }
 
 func (m *users) register(r *registry) {
@@ -45,7 +40,7 @@ func (m *users) register(r *registry) {
 // maybeSetAdminAuth: a leader that was given an admin password and finds
 // admin without one proposes it (again, if an earlier try came to nothing).
 func (m *users) maybeSetAdminAuth() {
-	if len(m.cfg.AdminAuth) == 0 || m.ra.BasicStatus().State != raft.StateLeader {
+	if m.cfg.AdminAuth == nil || m.ra.BasicStatus().State != raft.StateLeader {
 		return
 	}
 	if m.adminAuthAt != 0 && m.ticks-m.adminAuthAt < m.cfg.ticks(m.cfg.RequestTimeout) {
@@ -59,7 +54,7 @@ func (m *users) maybeSetAdminAuth() {
 	if err != nil || admin.Auth != nil {
 		return
 	}
-	admin.Auth = &tables.UserAuth{Method: tables.AuthChapSha1, Hash: fmt.Sprintf("%x", m.cfg.AdminAuth)}
+	admin.Auth = m.cfg.AdminAuth
 	op := tables.DmlOp(tables.Replace(tables.TablePicoUser, admin.Tuple()...))
 	m.adminAuthAt = m.ticks
 	m.emit(Note{Event: "users", Detail: "proposing the admin password given at start"})
@@ -76,7 +71,7 @@ var ErrAdminPasswordIgnored = errors.New("PICOGO_ADMIN_PASSWORD is ignored: the 
 // not admin's: it looks once the instance has applied what its disk had
 // committed at start, and admin has a password.
 func (m *users) checkAdminAuth() {
-	if m.adminAuthChecked || len(m.cfg.AdminAuth) == 0 || m.ra.BasicStatus().Applied < m.committedAtStart {
+	if m.adminAuthChecked || m.cfg.AdminAuth == nil || m.ra.BasicStatus().Applied < m.committedAtStart {
 		return
 	}
 	admin, ok, err := m.tables.UserByName(tables.AdminName)
@@ -88,7 +83,7 @@ func (m *users) checkAdminAuth() {
 		return
 	}
 	m.adminAuthChecked = true
-	if err == nil && !bytes.Equal(hash[:], m.cfg.AdminAuth) {
+	if err == nil && fmt.Sprintf("%x", hash) != m.cfg.AdminAuth.Hash {
 		m.emit(Alert{Err: ErrAdminPasswordIgnored})
 	}
 }

@@ -294,6 +294,13 @@ func (s *Store) aclDmls(a Acl, ver uint64) ([]Dml, uint64, *tuple.Error) {
 			return nil, 0, e
 		}
 		u.Name, u.SchemaVersion = a.Name, ver
+		if u.Auth != nil && u.Auth.MD5 != "" {
+			// The MD5 secret hashes the name with the password: it is
+			// wrong for the new name (PostgreSQL clears it too).
+			auth := *u.Auth
+			auth.MD5 = ""
+			u.Auth = &auth
+		}
 		return []Dml{Replace(TablePicoUser, u.Tuple()...)}, 1, nil
 	case AclDropUser:
 		u, e := s.aclTarget(a, UserTypeUser)
@@ -360,13 +367,23 @@ func (s *Store) createUser(a Acl, ver uint64) ([]Dml, uint64, *tuple.Error) {
 }
 
 // checkAuth checks a password as _pico_user keeps it: chap-sha1, 20
-// bytes of hex.
+// bytes of hex; PostgreSQL's secrets, if any, in their formats.
 func checkAuth(a *UserAuth) *tuple.Error {
 	if a.Method != AuthChapSha1 {
 		return tuple.Errorf(tuple.CodeUnsupported, "auth method %q is not supported: only %s", a.Method, AuthChapSha1)
 	}
 	if b, err := hex.DecodeString(a.Hash); err != nil || len(b) != 20 {
 		return tuple.Errorf(tuple.CodeIllegalParams, "%s hash %q is not 20 bytes of hex", AuthChapSha1, a.Hash)
+	}
+	if a.MD5 != "" {
+		if b, err := hex.DecodeString(strings.TrimPrefix(a.MD5, "md5")); err != nil || len(b) != 16 || !strings.HasPrefix(a.MD5, "md5") {
+			return tuple.Errorf(tuple.CodeIllegalParams, "md5 secret %q is not \"md5\" and 16 bytes of hex", a.MD5)
+		}
+	}
+	if a.SCRAM != "" {
+		if _, err := ParseSCRAM(a.SCRAM); err != nil {
+			return tuple.Errorf(tuple.CodeIllegalParams, "%v", err)
+		}
 	}
 	return nil
 }

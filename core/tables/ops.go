@@ -75,12 +75,25 @@ type Result struct {
 	Err      *tuple.Error `msgpack:"error,omitempty"`
 }
 
-// ChangeAuth gives user UserID the password Hash, kept by Method (only
-// AuthChapSha1: hex(sha1(sha1(password)))).
+// ChangeAuth gives user UserID a new password: Hash kept by Method (only
+// AuthChapSha1: hex(sha1(sha1(password)))), and PostgreSQL's secrets of it
+// (see UserAuth).
 type ChangeAuth struct {
 	UserID uint32 `msgpack:"user_id"`
 	Method string `msgpack:"method"`
 	Hash   string `msgpack:"hash"`
+	MD5    string `msgpack:"md5,omitempty"`
+	SCRAM  string `msgpack:"scram,omitempty"`
+}
+
+// ChangeAuthOf is the op that gives user id the password auth.
+func ChangeAuthOf(id uint32, auth UserAuth) Op {
+	return Op{Kind: OpAclChangeAuth, ChangeAuth: &ChangeAuth{UserID: id, Method: auth.Method, Hash: auth.Hash, MD5: auth.MD5, SCRAM: auth.SCRAM}}
+}
+
+// UserAuth is the password as _pico_user keeps it.
+func (c ChangeAuth) UserAuth() UserAuth {
+	return UserAuth{Method: c.Method, Hash: c.Hash, MD5: c.MD5, SCRAM: c.SCRAM}
 }
 
 // Dml is one data operation on one table.

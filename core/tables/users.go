@@ -32,24 +32,40 @@ type User struct {
 // IsRole reports whether the row is a role's.
 func (u User) IsRole() bool { return u.Type == UserTypeRole }
 
-// UserAuth is a user's password as _pico_user keeps it. Tuple shape:
-// [method, hash].
+// UserAuth is a user's password as _pico_user keeps it: the chap-sha1
+// hash iproto's logins check and, for PostgreSQL's protocol, the secrets
+// its MD5 and SCRAM-SHA-256 logins check (empty for a password set
+// without them). Tuple shape: [method, hash] or [method, hash, md5,
+// scram]. core/auth derives them from a password (auth.Secrets).
 type UserAuth struct {
 	Method string `msgpack:"method"`
 	Hash   string `msgpack:"hash"`
+	// MD5 is "md5" + hex(md5(password + user name)), as PostgreSQL keeps
+	// an MD5 password: it depends on the name, so a rename clears it.
+	MD5 string `msgpack:"md5,omitempty"`
+	// SCRAM is "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>"
+	// (base64), as PostgreSQL keeps a SCRAM-SHA-256 password.
+	SCRAM string `msgpack:"scram,omitempty"`
+}
+
+// tuple is the auth field of a _pico_user row.
+func (a *UserAuth) tuple() any {
+	if a == nil {
+		return nil
+	}
+	if a.MD5 == "" && a.SCRAM == "" {
+		return []any{a.Method, a.Hash}
+	}
+	return []any{a.Method, a.Hash, a.MD5, a.SCRAM}
 }
 
 // Tuple is the row as stored (a Type of "" is stored as a user).
 func (u User) Tuple() []any {
-	var auth any
-	if u.Auth != nil {
-		auth = []any{u.Auth.Method, u.Auth.Hash}
-	}
 	typ := u.Type
 	if typ == "" {
 		typ = UserTypeUser
 	}
-	return []any{u.ID, u.Name, u.SchemaVersion, auth, u.Owner, typ}
+	return []any{u.ID, u.Name, u.SchemaVersion, u.Auth.tuple(), u.Owner, typ}
 }
 
 // ChapSha1 is the user's chap-sha1 password hash (sha1(sha1(password))).
@@ -87,15 +103,16 @@ func UserFrom(v []any) (User, error) {
 	}
 	if v[3] != nil {
 		a, ok := v[3].([]any)
-		if !ok || len(a) != 2 {
-			return u, fmt.Errorf("_pico_user row of %s: auth %v is not [method, hash]", u.Name, v[3])
+		if !ok || len(a) != 2 && len(a) != 4 {
+			return u, fmt.Errorf("_pico_user row of %s: auth %v is not [method, hash] or [method, hash, md5, scram]", u.Name, v[3])
 		}
-		method, ok1 := a[0].(string)
-		hash, ok2 := a[1].(string)
-		if !ok1 || !ok2 {
-			return u, fmt.Errorf("_pico_user row of %s: auth %v is not [method, hash]", u.Name, v[3])
+		fields := make([]string, 4)
+		for i, f := range a {
+			if fields[i], ok = f.(string); !ok {
+				return u, fmt.Errorf("_pico_user row of %s: auth %v is not [method, hash] or [method, hash, md5, scram]", u.Name, v[3])
+			}
 		}
-		u.Auth = &UserAuth{Method: method, Hash: hash}
+		u.Auth = &UserAuth{Method: fields[0], Hash: fields[1], MD5: fields[2], SCRAM: fields[3]}
 	}
 	return u, nil
 }
@@ -117,11 +134,9 @@ func (s *Store) UserByName(name string) (u User, ok bool, err error) {
 // changeAuth applies an OpAclChangeAuth: the user's row keeps everything
 // but its auth.
 func (s *Store) changeAuth(c ChangeAuth) Result {
-	if c.Method != AuthChapSha1 {
-		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: method %q is not %s", c.Method, AuthChapSha1)}
-	}
-	if b, err := hex.DecodeString(c.Hash); err != nil || len(b) != 20 {
-		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: hash %q is not 20 bytes of hex", c.Hash)}
+	auth := c.UserAuth()
+	if e := checkAuth(&auth); e != nil {
+		return Result{Err: tuple.Errorf(e.Code, "change_auth: %s", e.Message)}
 	}
 	switch c.UserID {
 	case PublicRoleID:
@@ -140,6 +155,6 @@ func (s *Store) changeAuth(c ChangeAuth) Result {
 	if u.IsRole() {
 		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams, "change_auth: %s is a role, not a user", u.Name)}
 	}
-	u.Auth = &UserAuth{Method: c.Method, Hash: c.Hash}
+	u.Auth = &auth
 	return s.applyDmls([]Dml{Replace(TablePicoUser, u.Tuple()...)}, false)
 }

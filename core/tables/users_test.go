@@ -77,7 +77,7 @@ func TestChangeAuth(t *testing.T) {
 		code         uint32
 	}{
 		"unknown user": {99, AuthChapSha1, hash, tuple.CodeNoSuchUser},
-		"another way":  {AdminID, "md5", hash, tuple.CodeIllegalParams},
+		"another way":  {AdminID, "md5", hash, tuple.CodeUnsupported},
 		"not a hash":   {AdminID, AuthChapSha1, "secret", tuple.CodeIllegalParams},
 		"a role":       {PublicRoleID, AuthChapSha1, hash, tuple.CodeIllegalParams},
 		"pico_service": {PicoServiceID, AuthChapSha1, hash, tuple.CodeIllegalParams},
@@ -94,4 +94,34 @@ func TestChangeAuth(t *testing.T) {
 	require.Nil(t, kerr)
 	key, _ := tuple.EncodeKey([]any{uint64(AdminID)})
 	require.Equal(t, []KeyRef{{Table: TablePicoUser, Key: key}}, keys, "a CaS on admin's row conflicts with it")
+}
+
+// TestPostgresSecrets: a password's MD5 and SCRAM secrets are checked for
+// their formats when set, and kept in _pico_user's auth field.
+func TestPostgresSecrets(t *testing.T) {
+	s := New()
+	require.Nil(t, s.ApplyOp(BatchOp(BuiltinUsers()...)).Err)
+	const hash = "000102030405060708090a0b0c0d0e0f10111213"
+	scram := SCRAMSecret{Iterations: 4096, Salt: []byte("salt"), StoredKey: make([]byte, 32), ServerKey: make([]byte, 32)}.String()
+	parsed, err := ParseSCRAM(scram)
+	require.NoError(t, err)
+	require.Equal(t, 4096, parsed.Iterations)
+	require.Equal(t, []byte("salt"), parsed.Salt)
+	good := UserAuth{Method: AuthChapSha1, Hash: hash, MD5: "md5" + hash[:32], SCRAM: scram}
+	require.Nil(t, s.ApplyOp(ChangeAuthOf(AdminID, good)).Err)
+	admin, ok, err := s.UserByName(AdminName)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, &good, admin.Auth)
+
+	for name, bad := range map[string]UserAuth{
+		"md5 without its prefix": {Method: AuthChapSha1, Hash: hash, MD5: hash[:32]},
+		"md5 short":              {Method: AuthChapSha1, Hash: hash, MD5: "md5abc"},
+		"scram garbage":          {Method: AuthChapSha1, Hash: hash, SCRAM: "SCRAM-SHA-256$x"},
+		"scram short key":        {Method: AuthChapSha1, Hash: hash, SCRAM: "SCRAM-SHA-256$4096:c2FsdA==$AAAA:AAAA"},
+	} {
+		r := s.ApplyOp(ChangeAuthOf(AdminID, bad))
+		require.NotNil(t, r.Err, name)
+		require.Equal(t, tuple.CodeIllegalParams, r.Err.Code, "%s: %s", name, r.Err.Message)
+	}
 }

@@ -268,6 +268,7 @@ func (c *compiler) binary(s *scope, x *parse.Binary) (cexpr, *tuple.Error) {
 	if err != nil {
 		return cexpr{}, err
 	}
+	c.inferPair(x.L, x.R, a.typ, b.typ)
 	op := strings.ToUpper(x.Op)
 	switch {
 	case op == "AND" || op == "OR":
@@ -341,6 +342,8 @@ func (c *compiler) between(s *scope, x *parse.Between) (cexpr, *tuple.Error) {
 	if err != nil {
 		return cexpr{}, err
 	}
+	c.inferPair(x.X, x.Lo, v.typ, lo.typ)
+	c.inferPair(x.X, x.Hi, v.typ, hi.typ)
 	not := x.Not
 	return cexpr{eval: func(f *frame) (any, *tuple.Error) {
 		a, err := v.eval(f)
@@ -407,6 +410,7 @@ func (c *compiler) in(s *scope, x *parse.In) (cexpr, *tuple.Error) {
 			if err != nil {
 				return cexpr{}, err
 			}
+			c.inferPair(x.X, it, lefts[0].typ, e.typ)
 			list = append(list, e)
 		}
 		members = func(f *frame) ([][]any, *tuple.Error) {

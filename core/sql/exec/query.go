@@ -48,6 +48,9 @@ type compiler struct {
 	// minLevel is the outermost query level a name resolved at since the
 	// innermost subquery began compiling.
 	minLevel int
+	// inferred are the parameters' types when describing a statement
+	// (Describe), nil otherwise.
+	inferred []tuple.FieldType
 }
 
 // cte finds a WITH query in sight by name.
@@ -191,6 +194,9 @@ func (c *compiler) bound(s *scope, e parse.Expr, what string) (func(f *frame) (i
 	ce, err := c.expr(s, e)
 	if err != nil {
 		return nil, err
+	}
+	if p, ok := e.(*parse.Param); ok {
+		c.infer(p, tuple.TypeInteger)
 	}
 	return func(f *frame) (int64, *tuple.Error) {
 		v, err := ce.eval(f)
