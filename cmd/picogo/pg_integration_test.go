@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
@@ -140,15 +142,7 @@ func TestIntegrationPG(t *testing.T) {
 	waitLeader(t, in)
 	waitAdminPassword(t, in)
 	picogo := pgitTarget{name: "picogo", dsn: pgitDSN("admin", itAdminPassword, pgAddr)}
-	eventually(t, 30*time.Second, "admin logs in over the PostgreSQL protocol", []*instance{in}, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, picogo.dsn)
-		if err != nil {
-			return err
-		}
-		return c.Close(ctx)
-	})
+	pgitWaitLogin(t, in, picogo.dsn)
 	targets := []pgitTarget{picogo}
 	if dsn := os.Getenv("PICOGO_PG_REFERENCE_DSN"); dsn != "" {
 		targets = append(targets, pgitTarget{name: "postgres", dsn: dsn, reference: true})
@@ -594,12 +588,82 @@ func testPgitErrors(t *testing.T, tg pgitTarget) {
 }
 
 // testPgitUsers: a user made by CREATE USER logs in over the PostgreSQL
-// protocol and over iproto; a wrong password is refused with 28P01.
+// protocol and over iproto; a wrong password is refused with 28P01; with
+// the server asking SCRAM-SHA-256 (the default) and, on an instance of its
+// own, MD5 (--pg-auth md5).
 func testPgitUsers(t *testing.T, in *instance, pgAddr string) {
+	t.Run("scram-sha-256", func(t *testing.T) { testPgitUser(t, in, pgAddr, "SASL") })
+	t.Run("md5", func(t *testing.T) {
+		addr := freeAddrs(t, 1)[0]
+		in := startCluster(t, 1, "--pg-listen", addr, "--pg-auth", "md5")[0]
+		waitLeader(t, in)
+		waitAdminPassword(t, in)
+		pgitWaitLogin(t, in, pgitDSN("admin", itAdminPassword, addr))
+		testPgitUser(t, in, addr, "MD5")
+	})
+}
+
+// pgitWaitLogin waits until dsn's user logs in.
+func pgitWaitLogin(t *testing.T, in *instance, dsn string) {
+	t.Helper()
+	eventually(t, 30*time.Second, "a login over the PostgreSQL protocol", []*instance{in}, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		return c.Close(ctx)
+	})
+}
+
+// pgitAuthRequest is the name of the authentication request the server
+// at addr answers a startup message for user with ("SASL", "MD5", ...).
+func pgitAuthRequest(t *testing.T, addr, user string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fe := pgproto3.NewFrontend(c, c)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersionNumber, Parameters: map[string]string{"user": user, "database": "picogo"}})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := fe.Receive()
+	if err != nil {
+		t.Fatalf("reading the answer to a startup message: %v", err)
+	}
+	switch m := msg.(type) {
+	case *pgproto3.AuthenticationSASL:
+		return "SASL " + strings.Join(m.AuthMechanisms, ",")
+	case *pgproto3.AuthenticationMD5Password:
+		return "MD5"
+	case *pgproto3.AuthenticationCleartextPassword:
+		return "cleartext"
+	case *pgproto3.AuthenticationOk:
+		return "none"
+	}
+	return fmt.Sprintf("%T", msg)
+}
+
+// testPgitUser: alice, made by admin over the PostgreSQL protocol on in,
+// logs in (the server asking the method auth names) and reads and writes
+// what she was granted, over pg and over iproto; wrong passwords and
+// unknown users are refused with 28P01.
+func testPgitUser(t *testing.T, in *instance, pgAddr, method string) {
+	if got := pgitAuthRequest(t, pgAddr, "alice"); !strings.HasPrefix(got, method) {
+		t.Errorf("the server asks %s of a client; want %s", got, method)
+	}
 	admin := pgitConnect(t, pgitDSN("admin", itAdminPassword, pgAddr), pgx.QueryExecModeCacheStatement)
 	pgitExec(t, admin, "CREATE USER alice WITH PASSWORD 'Secret123'")
 	pgitExec(t, admin, "CREATE TABLE pg_alice (id INTEGER PRIMARY KEY, note TEXT) DISTRIBUTED BY (id)")
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP TABLE pg_alice") })
+	t.Cleanup(func() {
+		admin.Exec(context.Background(), "DROP TABLE pg_alice")
+		admin.Exec(context.Background(), "DROP USER alice")
+	})
 	pgitExec(t, admin, "INSERT INTO pg_alice VALUES (1, 'for alice')")
 	pgitExec(t, admin, "GRANT READ ON TABLE pg_alice TO alice")
 	pgitExec(t, admin, "GRANT WRITE ON TABLE pg_alice TO alice")
@@ -614,9 +678,8 @@ func testPgitUsers(t *testing.T, in *instance, pgAddr string) {
 		if _, err := alice.Exec(ctx, "INSERT INTO pg_alice VALUES ($1, $2)", 2, "by alice"); err != nil {
 			t.Errorf("alice writes: %v", err)
 		}
-		var user string
-		if err := alice.QueryRow(ctx, "SELECT note FROM pg_alice WHERE id = 2").Scan(&user); err != nil || user != "by alice" {
-			t.Errorf("alice reads her row: %q, %v", user, err)
+		if err := alice.QueryRow(ctx, "SELECT note FROM pg_alice WHERE id = 2").Scan(&note); err != nil || note != "by alice" {
+			t.Errorf("alice reads her row: %q, %v", note, err)
 		}
 	})
 	t.Run("iproto", func(t *testing.T) {
