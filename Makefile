@@ -76,7 +76,7 @@ bench-sim:
 FUZZTIME ?= 60s
 FUZZ_TARGETS = ./net/iproto:FuzzReadFrame ./net/iproto:FuzzDecodeRequest ./net/iproto:FuzzDecodeResponse \
 	./net/tcp:FuzzReadHeader ./proc:FuzzDecode ./disk/simdisk:FuzzRecover ./disk/simdisk:FuzzDecodePayload
-FUZZ_TARGETS += ./core/sql/value:FuzzArith ./core/sql/parse:FuzzParse ./core/sql/plan:FuzzPlan
+FUZZ_TARGETS += ./core/sql/value:FuzzArith ./core/sql/parse:FuzzParse ./core/sql/plan:FuzzPlan ./net/pgwire:FuzzServerInput
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg), $(FUZZTIME)"; \
 	  out=$$($(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) 2>&1); rc=$$?; \

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chzyer/readline"
 	"github.com/picogo/picogo/core/schema"
+	"github.com/picogo/picogo/core/sql/parse"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/proc"
@@ -20,7 +21,7 @@ import (
 )
 
 // The SQL console of `picogo connect`: lines are read, cut into
-// statements (sqlsplit.go), sent to .proc_sql through a runner and their
+// statements (parse.Split), sent to .proc_sql through a runner and their
 // results printed (sqlformat.go). Backslash commands and procedure calls
 // (lines starting with '.') are one line each.
 
@@ -74,7 +75,7 @@ func (c *console) run(src source) (ok, quit bool) {
 	ok = true
 	var buf strings.Builder // the pending statement's text
 	bufLine, lineNo := 0, 0
-	state := inCode
+	state := parse.InCode
 	var hist []string // the pending statement's lines, for the history
 	fail := func(line int) bool {
 		ok = false
@@ -89,7 +90,7 @@ func (c *console) run(src source) (ok, quit bool) {
 		line, err := src.lines.Readline()
 		if errors.Is(err, readline.ErrInterrupt) { // ^C drops what was typed
 			buf.Reset()
-			hist, state = nil, inCode
+			hist, state = nil, parse.InCode
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) && !src.interactive {
@@ -109,9 +110,9 @@ func (c *console) run(src source) (ok, quit bool) {
 			// with a newline: a ';' after it ends no line comment.) An
 			// unfinished string or comment goes as it is, for the instance
 			// to say what is wrong with it.
-			last := statement{Text: strings.TrimSpace(buf.String()), Line: 1}
-			if state == inCode {
-				if stmts, _, _ := splitSQL(buf.String() + ";"); len(stmts) == 1 {
+			last := parse.Statement{Text: strings.TrimSpace(buf.String()), Line: 1}
+			if state == parse.InCode {
+				if stmts, _, _ := parse.Split(buf.String() + ";"); len(stmts) == 1 {
 					last = stmts[0]
 				}
 			}
@@ -140,7 +141,7 @@ func (c *console) run(src source) (ok, quit bool) {
 				continue
 			}
 		}
-		if state == inCode && strings.HasPrefix(trimmed, `\`) {
+		if state == parse.InCode && strings.HasPrefix(trimmed, `\`) {
 			_ = src.lines.SaveHistory(trimmed)
 			done, err := c.backslash(trimmed)
 			if errors.Is(err, errQuit) {
@@ -158,7 +159,7 @@ func (c *console) run(src source) (ok, quit bool) {
 		buf.WriteByte('\n')
 		hist = append(hist, trimmed)
 		text := buf.String()
-		stmts, rest, st := splitSQL(text)
+		stmts, rest, st := parse.Split(text)
 		for _, s := range stmts {
 			if !c.statement(s.Text) && fail(bufLine+s.Line-1) {
 				return ok, false
@@ -182,13 +183,13 @@ func (c *console) run(src source) (ok, quit bool) {
 
 // prompt is "addr> ", or while a statement continues "addr-> " (psql's
 // "'>", "\">" and "*>" inside a string, a quoted name or a comment).
-func (c *console) prompt(pending bool, state scanState) string {
+func (c *console) prompt(pending bool, state parse.ScanState) string {
 	switch {
-	case state == inString:
+	case state == parse.InString:
 		return c.addr + "'> "
-	case state == inQuotedName:
+	case state == parse.InQuotedName:
 		return c.addr + `"> `
-	case state == inBlockComment:
+	case state == parse.InBlockComment:
 		return c.addr + "*> "
 	case pending:
 		return c.addr + "-> "
@@ -629,4 +630,34 @@ func (c *console) main(commands []string, stdin func() (source, error)) int {
 		return 1
 	}
 	return 0
+}
+
+// commandTag is what the console prints for a statement that answered
+// with a row count, in psql's manner: DML its command and the rows it
+// changed (INSERT 3, UPDATE 2, DELETE 1: psql's INSERT 0 3 without the
+// OID), DDL and access control their command (CREATE TABLE, DROP INDEX,
+// GRANT), anything else OK and the count.
+func commandTag(stmt string, rowCount uint64) string {
+	words := parse.FirstWords(stmt, 6)
+	if len(words) == 0 {
+		return "OK " + uintString(rowCount)
+	}
+	switch w := words[0]; w {
+	case "INSERT", "UPDATE", "DELETE":
+		return w + " " + uintString(rowCount)
+	case "CREATE", "DROP", "ALTER":
+		for _, obj := range words[1:] {
+			switch obj {
+			case "OR", "REPLACE", "UNIQUE", "IF", "NOT", "EXISTS", "GLOBAL", "TEMP", "TEMPORARY":
+				continue
+			}
+			return w + " " + obj
+		}
+		return w
+	case "TRUNCATE":
+		return "TRUNCATE TABLE"
+	case "GRANT", "REVOKE", "SET", "CALL", "BEGIN", "COMMIT", "ROLLBACK":
+		return w
+	}
+	return "OK " + uintString(rowCount)
 }

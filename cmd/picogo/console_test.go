@@ -454,3 +454,32 @@ func TestConnectArguments(t *testing.T) {
 		t.Errorf("parsed %q %q %v, %v", pos, *fs.commands, *fs.timeout, err)
 	}
 }
+
+func TestConsoleCommandTag(t *testing.T) {
+	for _, c := range []struct {
+		stmt string
+		n    uint64
+		want string
+	}{
+		{"INSERT INTO t VALUES (1), (2), (3)", 3, "INSERT 3"},
+		{"insert into t values (1)", 1, "INSERT 1"},
+		{"UPDATE t SET a = 1", 2, "UPDATE 2"},
+		{"DELETE FROM t", 0, "DELETE 0"},
+		{"-- why\n/* so */ DELETE FROM t", 1, "DELETE 1"},
+		{"CREATE TABLE t (a INT PRIMARY KEY)", 1, "CREATE TABLE"},
+		{"create unique index i on t (a)", 1, "CREATE INDEX"},
+		{"CREATE OR REPLACE PROCEDURE p() AS $$ $$", 1, "CREATE PROCEDURE"},
+		{"DROP TABLE IF EXISTS t", 1, "DROP TABLE"},
+		{"ALTER USER u WITH PASSWORD 'x'", 1, "ALTER USER"},
+		{"GRANT READ ON TABLE t TO u", 1, "GRANT"},
+		{"REVOKE READ ON TABLE t FROM u", 1, "REVOKE"},
+		{"TRUNCATE t", 5, "TRUNCATE TABLE"},
+		{"CREATE", 0, "CREATE"},
+		{"FOO BAR", 7, "OK 7"},
+		{"(1)", 7, "OK 7"},
+	} {
+		if got := commandTag(c.stmt, c.n); got != c.want {
+			t.Errorf("commandTag(%q, %d) = %q, want %q", c.stmt, c.n, got, c.want)
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/pebble"
 	"github.com/picogo/picogo/net/iproto"
+	"github.com/picogo/picogo/net/pgwire"
 	"github.com/picogo/picogo/net/tcp"
 	"github.com/picogo/picogo/proc"
 	"github.com/picogo/picogo/runtime"
@@ -42,6 +43,7 @@ type daemon struct {
 	pool     *tcp.Pool
 	server   *tcp.Server
 	http     *http.Server
+	pg       *pgwire.Server // nil without --pg-listen
 	metrics  *metrics
 	// arrived is when the request being handed to the host arrived on its
 	// connection (loop-owned; read by the request observer).
@@ -101,17 +103,27 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 	if err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
-	var hl stdnet.Listener
+	var hl, pl stdnet.Listener
 	if cfg.HTTPListen != "" {
 		if hl, err = stdnet.Listen("tcp", cfg.HTTPListen); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("--http-listen: %w", err)
 		}
 	}
+	if cfg.PgListen != "" {
+		if pl, err = stdnet.Listen("tcp", cfg.PgListen); err != nil {
+			ln.Close()
+			if hl != nil {
+				hl.Close()
+			}
+			return nil, fmt.Errorf("--pg-listen: %w", err)
+		}
+	}
 	closeListeners := func() {
-		ln.Close()
-		if hl != nil {
-			hl.Close()
+		for _, l := range []stdnet.Listener{ln, hl, pl} {
+			if l != nil {
+				l.Close()
+			}
 		}
 	}
 	// A data directory this start creates is removed if the start fails:
@@ -231,8 +243,17 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 			log.Error("server stopped", "err", err)
 		}
 	}()
+	if pl != nil {
+		d.pg = pgwire.NewServer(pgwire.ServerConfig{Listener: pl, Backend: pgBackend{d}, AuthMethod: cfg.PgAuth,
+			Logger: log.With("part", "pgwire")})
+		go func() {
+			if err := d.pg.Serve(); err != nil {
+				log.Error("PostgreSQL protocol server stopped", "err", err)
+			}
+		}()
+	}
 	log.Info("started", "phase", phase.String(), "instance", instanceID, "raft_id", st.ID,
-		"cluster", cfg.ClusterID, "listen", cfg.Listen, "peers", strings.Join(peers, ","), "data_dir", cfg.DataDir,
+		"cluster", cfg.ClusterID, "listen", cfg.Listen, "pg_listen", cfg.PgListen, "peers", strings.Join(peers, ","), "data_dir", cfg.DataDir,
 		"term", st.Term, "applied", st.Applied)
 	return d, nil
 }
@@ -344,6 +365,9 @@ func (d *daemon) stop() {
 		d.http.Close()
 	}
 	d.server.Close()
+	if d.pg != nil {
+		d.pg.Close()
+	}
 	d.pool.Close()
 	d.proc.Stop()
 	if err := d.store.Close(); err != nil {
