@@ -24,7 +24,20 @@ SELECT id, price * 3 AS triple, price + 0.005 AS plus FROM pg_items WHERE in_sto
 SELECT id FROM pg_items WHERE in_stock IS NULL OR NOT in_stock ORDER BY id;
 SELECT name FROM pg_items WHERE ref = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
 SELECT label, id FROM pg_kinds WHERE label LIKE 't%' ORDER BY id;
+SELECT k.label, i.name FROM pg_kinds k LEFT JOIN pg_items i ON i.kind = k.id AND i.price > 10 ORDER BY k.label;
+SELECT name FROM pg_items WHERE kind IN (SELECT id FROM pg_kinds WHERE label = 'toy') ORDER BY name;
+SELECT DISTINCT kind FROM pg_items ORDER BY kind DESC LIMIT 2 OFFSET 1;
+SELECT kind, COUNT(*) AS n, AVG(weight) AS avg_weight, MAX(name) AS last_name
+    FROM pg_items GROUP BY kind HAVING COUNT(*) > 1 ORDER BY kind;
+SELECT id, price > 5 AS pricey, added > CAST('2024-06-01 00:00:00' AS DATETIME) AS recent FROM pg_items WHERE added IS NOT NULL ORDER BY id;
+SELECT 7 / 2 AS quotient, 7 % 3 AS remainder, -7 / 2 AS negative, 'pico' || 'go' AS joined,
+    LENGTH('héllo') AS letters, UPPER('abc') AS upper, CAST('12.345' AS DECIMAL) * 2 AS doubled;
+BEGIN;
+INSERT INTO pg_items (id, kind, name) VALUES (7, 2, 'yo-yo');
+COMMIT;
+SELECT id, name, price FROM pg_items WHERE kind = 2 ORDER BY id;
 SELECT nope FROM pg_items;
-SELECT 'after the error' AS still;
+SELECT id / (id - id) FROM pg_items WHERE id = 1;
+SELECT 'after the errors' AS still;
 DROP TABLE pg_items;
 DROP TABLE pg_kinds;
