@@ -582,8 +582,8 @@ func header(cfg Config, dir string) []string {
 	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) || cfg.runs(PhaseSQL) || cfg.runs(PhasePG) || cfg.runs(PhaseRestart) {
 		h = append(h,
 			fmt.Sprintf("- load: %s per system at each client count, the systems alternating; %v measured per round after %v of warm-up; "+
-				"a client is a goroutine doing one operation at a time; %s per system, shared by its clients",
-				plural(cfg.Rounds, "round"), cfg.Duration, cfg.Warmup, plural(cfg.Conns, "connection")),
+				"a client is a goroutine doing one operation at a time; %s per system, shared by its clients%s",
+				plural(cfg.Rounds, "round"), cfg.Duration, cfg.Warmup, plural(cfg.Conns, "connection"), pgConnsNote(cfg)),
 			"- storage: the processes' data on "+fsType(dir)+" ("+dir+")")
 	} else if cfg.runs(PhaseSharding) {
 		h = append(h,

@@ -575,6 +575,15 @@ func pgComparisons(cfg Config) (ins, sel *Comparison) {
 	return ins, sel
 }
 
+// pgConnsNote is what the header's load line adds when the pg phase runs:
+// its clients do not share connections.
+func pgConnsNote(cfg Config) string {
+	if !cfg.runs(PhasePG) {
+		return ""
+	}
+	return " (the pg phase: one connection per client instead)"
+}
+
 // pgxVersion is the pgx module and its version in this binary.
 func pgxVersion() string { return moduleVersion("github.com/jackc/pgx/v5") }
 
