@@ -57,6 +57,7 @@ var foundSeeds = []uint64{
 	547,  // a failover lost a collect's deletes: stray rows on the new master (TestSweepStrayOnANewMaster)
 	1599, // a returning old master made its promoted successor Stale (TestPromotedMemberRefusesItsOldMaster)
 	3548, // a joiner expelled before its join's answer arrived fail-stopped on its retry (TestJoinRetriedAfterItsExpelStopsAsExpelled)
+	1589, // a stale join forwarded late took a live instance's address over (TestTopologyAddressTakenOverByALaterJoin)
 }
 
 func TestFoundSeeds(t *testing.T) {

@@ -85,6 +85,10 @@ file, else a development default (with a warning). Four failed logins in
 a row lock a user other than pico_service for 5 minutes ('picogo unlock'
 lifts it); failed logins are answered later and later per client address.
 
+--pg-listen serves PostgreSQL's protocol too, for psql and PostgreSQL's
+drivers: the same users (passwords by SCRAM-SHA-256, or MD5 with --pg-auth
+md5), the same SQL (docs/pgwire.md).
+
 Flags:
 `
 

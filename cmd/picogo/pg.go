@@ -60,7 +60,7 @@ func (b pgBackend) Authenticate(s *pgwire.Session, user string, proof pgwire.Pro
 	default:
 		return nil, &pgwire.Error{Severity: "FATAL", Code: "28000", Message: fmt.Sprintf("unknown proof %T", proof)}
 	}
-	v, err := authenticator{b.d}.login(a, s.Done)
+	v, err := authenticator(b).login(a, s.Done)
 	if err != nil {
 		return nil, errStopping
 	}

@@ -97,8 +97,11 @@ type Node struct {
 	addressBook map[uint64]string
 	// placement is the applied topology and bucket map (placement.go).
 	placement *placement
-	// peerAddrs is _pico_peer_address as of peerAddrsAt.
+	// peerAddrs is _pico_peer_address, and peerStarted the raft ids of
+	// the instances that have started (tables.TakenOver), as of
+	// peerAddrsAt.
 	peerAddrs   map[uint64]string
+	peerStarted map[uint64]bool
 	peerAddrsAt tables.Stamp
 
 	nextReq ra.ReqID
@@ -362,11 +365,12 @@ func (n *Node) notALeader(prefix string, leader uint64) *api.Error {
 // join took that address over: tables.TakenOver), or what a join answer
 // said before the tables caught up.
 func (n *Node) address(id uint64) (string, bool) {
-	if st := n.tables.Stamp(tables.TablePicoPeerAddress); st != n.peerAddrsAt {
+	if st := n.tables.Stamp(tables.TablePicoPeerAddress, tables.TablePicoInstance); st != n.peerAddrsAt {
 		n.peerAddrs, n.peerAddrsAt = n.readPeerAddresses(), st
+		n.peerStarted = n.readStartedIDs()
 	}
 	if addr, ok := n.peerAddrs[id]; ok {
-		return addr, addr != "" && !tables.TakenOver(n.peerAddrs, id)
+		return addr, addr != "" && !tables.TakenOver(n.peerAddrs, n.peerStarted, id)
 	}
 	addr, ok := n.addressBook[id]
 	return addr, ok
@@ -382,6 +386,22 @@ func (n *Node) readPeerAddresses() map[uint64]string {
 	for _, r := range rows {
 		if id, ok := tuple.AsUint64(r.Values()[0]); ok {
 			out[id], _ = r.Values()[1].(string)
+		}
+	}
+	return out
+}
+
+// readStartedIDs are the raft ids of _pico_instance's instances that have
+// started (tables.TakenOver).
+func (n *Node) readStartedIDs() map[uint64]bool {
+	out := map[uint64]bool{}
+	rows, err := n.tables.Scan(tables.TablePicoInstance)
+	if err != nil {
+		return out
+	}
+	for _, r := range rows {
+		if i, err := tables.InstanceFrom(r.Values()); err == nil && i.Started() {
+			out[i.RaftID] = true
 		}
 	}
 	return out

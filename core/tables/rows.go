@@ -374,25 +374,41 @@ func (t *Topology) Instance(id string) (Instance, bool) {
 // has none, or the address was taken over (TakenOver).
 func (t *Topology) Address(raftID uint64) (string, bool) {
 	a := t.Addresses[raftID]
-	if a == "" || TakenOver(t.Addresses, raftID) {
+	if a == "" || TakenOver(t.Addresses, StartedIDs(t.Instances), raftID) {
 		return "", false
 	}
 	return a, true
 }
 
 // TakenOver reports whether an instance that joined later (a greater raft
-// id) advertises raftID's address too: a process that lost its data and
+// id) and has started (Instance.Started; started holds the raft ids of
+// those) advertises raftID's address too: a process that lost its data and
 // joined again under a new name listens there now, so the address is no
 // longer raftID's — an RPC, a shipment or a redirect meant for the old name
-// would reach the new one and act on it.
-func TakenOver(addrs map[uint64]string, raftID uint64) bool {
+// would reach the new one and act on it. A later join that never started
+// takes nothing over: its process may be long gone, its join forwarded
+// late by an instance that was paused, while the older name still runs
+// there (seed 1589).
+func TakenOver(addrs map[uint64]string, started map[uint64]bool, raftID uint64) bool {
 	a := addrs[raftID]
 	for id, other := range addrs {
-		if id > raftID && other == a {
+		if id > raftID && other == a && started[id] {
 			return true
 		}
 	}
 	return false
+}
+
+// StartedIDs are the raft ids of the instances that have started
+// (Instance.Started), for TakenOver.
+func StartedIDs(instances []Instance) map[uint64]bool {
+	out := make(map[uint64]bool, len(instances))
+	for _, i := range instances {
+		if i.Started() {
+			out[i.RaftID] = true
+		}
+	}
+	return out
 }
 
 // Replicaset finds a replicaset by name.

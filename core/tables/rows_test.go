@@ -38,16 +38,24 @@ func TestTopologyRowsRoundTrip(t *testing.T) {
 	require.ErrorContains(t, err, "is not [variant, incarnation]")
 }
 
-// An address that an instance joined later advertises too is that one's: the
-// process that listened there for the older name lost its data and joined
-// again, so the older name has no address any more.
+// An address that an instance joined later, and started, advertises too is
+// that one's: the process that listened there for the older name lost its
+// data and joined again, so the older name has no address any more. A
+// later join that never started (5, at b:1: a stale join forwarded late,
+// its process gone) takes nothing over.
 func TestTopologyAddressTakenOverByALaterJoin(t *testing.T) {
-	top := Topology{Addresses: map[uint64]string{1: "a:1", 2: "b:1", 3: "a:1", 4: ""}}
+	started := Instance{Target: Grade{Variant: GradeOnline, Incarnation: 1}}
+	never := Instance{Target: Grade{Variant: GradeOffline}}
+	top := Topology{Addresses: map[uint64]string{1: "a:1", 2: "b:1", 3: "a:1", 4: "", 5: "b:1"}}
+	for id, i := range map[uint64]Instance{1: started, 2: started, 3: started, 5: never} {
+		i.RaftID = id
+		top.Instances = append(top.Instances, i)
+	}
 	for _, tc := range []struct {
 		id   uint64
 		want string
 		ok   bool
-	}{{1, "", false}, {2, "b:1", true}, {3, "a:1", true}, {4, "", false}, {5, "", false}} {
+	}{{1, "", false}, {2, "b:1", true}, {3, "a:1", true}, {4, "", false}, {5, "b:1", true}, {6, "", false}} {
 		got, ok := top.Address(tc.id)
 		assert.Equal(t, tc.ok, ok, "raft id %d", tc.id)
 		assert.Equal(t, tc.want, got, "raft id %d", tc.id)

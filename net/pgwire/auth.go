@@ -141,7 +141,9 @@ func (c *conn) authenticate(user string) bool {
 		if !errors.As(err, &e) {
 			e = &Error{Code: "28000", Message: err.Error()}
 		}
-		c.log.Debug("pgwire: login failed", "user", user, "remote", c.sess.RemoteAddr, "err", e.Message)
+		if c.srv.loginLog.Allow() {
+			c.log.Info("pgwire authentication failed", "user", user, "remote", c.sess.RemoteAddr, "err", e.Message)
+		}
 		c.fatal(e)
 		return false
 	}

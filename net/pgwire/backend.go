@@ -27,10 +27,26 @@ type Backend interface {
 	Authenticator
 	// Run runs one SQL statement as s.User with its parameters (values as
 	// Param describes) and answers its result.
+	//
+	// query is one statement, without its ';' and the white space and
+	// comments before it (an error's Position counts in it; the server
+	// moves it to the client's text). The session statements (SET, SHOW,
+	// BEGIN...) and statements reading PostgreSQL's catalog never reach
+	// it. params is nil in the simple protocol, whose values are literals
+	// in the text. In the extended protocol, the result must be what
+	// Describe said (a query or not, and as many columns): its values are
+	// encoded by the described column types.
 	Run(ctx context.Context, s *Session, query string, params []any) (*Result, error)
 	// Describe answers what one statement takes and returns, without
 	// running it: the types of its parameters ($1 is Params[0]; "any" when
 	// nothing in the statement says) and, for a query, its columns.
+	//
+	// It is called on every Parse of the extended protocol, before Run,
+	// so that errors in the statement come at Parse as in PostgreSQL. It
+	// must count every $n the statement uses: a client sends as many
+	// values as Params has. A parameter described as "any" is described
+	// to the client as unspecified, and its value reaches Run as a string
+	// (the client's text form of whatever it had).
 	Describe(ctx context.Context, s *Session, query string) (*Description, error)
 }
 
@@ -102,8 +118,12 @@ type Description struct {
 }
 
 // Param values, as Run receives them: nil, int64, float64, bool, string,
-// []byte, time.Time, UUID, Numeric, decoded from the client's text or
-// binary format by the parameter's type.
+// []byte, time.Time (in UTC), UUID, Numeric, decoded from the client's
+// text or binary format by the parameter's type: the type the client gave
+// in Parse if it gave one (int2/int4/int8 are int64, float4/float8
+// float64, numeric Numeric, text/varchar/bpchar/name/unknown string,
+// timestamp/timestamptz/date time.Time, types this package does not know
+// their text as a string), else the type Describe said.
 
 // UUID is a uuid value.
 type UUID [16]byte

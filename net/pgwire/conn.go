@@ -32,6 +32,7 @@ type conn struct {
 	done      chan struct{} // Session.Done
 	closeOnce sync.Once
 
+	in     *connReader // what c.be reads
 	sess   *Session
 	pid    uint32 // BackendKeyData, set by Server.register
 	secret []byte
@@ -73,7 +74,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{srv: s, nc: nc, log: s.log, ctx: ctx, cancelCtx: cancel, done: make(chan struct{}),
 		types: pgtype.NewMap(), stmts: map[string]*prepared{}, portals: map[string]*portal{}}
-	c.be = pgproto3.NewBackend(nc, nc)
+	c.in = &connReader{nc: nc}
+	c.be = pgproto3.NewBackend(c.in, nc)
 	c.be.SetMaxBodyLen(s.cfg.MaxMessage)
 	return c
 }
@@ -123,7 +125,9 @@ func (c *conn) receiveFailed(err error) {
 // protocolViolation sends a FATAL 08P01 error; the caller closes the
 // connection.
 func (c *conn) protocolViolation(msg string) {
-	c.log.Warn("pgwire connection closed for a protocol violation", "remote", c.nc.RemoteAddr().String(), "err", msg)
+	if c.srv.violationLog.Allow() {
+		c.log.Warn("pgwire connection closed for a protocol violation", "remote", c.nc.RemoteAddr().String(), "err", msg)
+	}
 	c.fatal(&Error{Code: "08P01", Message: "invalid frontend message: " + msg})
 }
 
@@ -206,8 +210,13 @@ func (c *conn) loop() {
 			return
 		}
 		if e != nil {
+			// Sent at once, as PostgreSQL does: the client may be waiting
+			// for it without a Sync or Flush.
 			c.sendError(e)
 			c.failed = true
+			if c.be.Flush() != nil {
+				return
+			}
 		}
 		if c.ctx.Err() != nil {
 			return
@@ -272,7 +281,9 @@ func (c *conn) run(q string, local *localCommand, params []any) (*Result, string
 		return c.runLocal(local)
 	}
 	ctx, release := c.statementContext()
+	stopWatch := c.watchClient()
 	res, err := c.srv.cfg.Backend.Run(ctx, c.sess, q, params)
+	stopWatch()
 	cause := context.Cause(ctx)
 	release()
 	if err != nil {
@@ -408,7 +419,7 @@ func (c *conn) prepare(text string, oids []uint32) (*prepared, *Error) {
 	p.params = make([]uint32, max(len(oids), len(p.desc.Params)))
 	for i := range p.params {
 		if i < len(p.desc.Params) {
-			p.params[i] = typeOID(p.desc.Params[i])
+			p.params[i] = paramOID(p.desc.Params[i])
 		}
 		if i < len(oids) && oids[i] != 0 {
 			p.params[i] = oids[i]
@@ -554,4 +565,53 @@ func (c *conn) execute(m *pgproto3.Execute) *Error {
 	}
 	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(pt.tag)})
 	return nil
+}
+
+// connReader is the connection as the protocol reads it: bytes read by
+// watchClient come first.
+type connReader struct {
+	nc      net.Conn
+	pending []byte
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	if len(r.pending) > 0 {
+		n := copy(p, r.pending)
+		r.pending = r.pending[n:]
+		return n, nil
+	}
+	return r.nc.Read(p)
+}
+
+// errClientGone is the cause of a statement's context cancelled because
+// its client closed the connection.
+var errClientGone = errors.New("the client closed the connection")
+
+// watchClient notices, while a statement runs, that the client closed the
+// connection, and cancels the statement. It reads one byte ahead (kept
+// for the protocol) until stop, which interrupts the read with a
+// deadline.
+func (c *conn) watchClient() (stop func()) {
+	c.mu.Lock()
+	cancel := c.cancelRunning
+	c.mu.Unlock()
+	done := make(chan struct{})
+	var b [1]byte
+	var n int
+	go func() {
+		defer close(done)
+		var err error
+		n, err = c.nc.Read(b[:])
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && cancel != nil {
+			cancel(errClientGone)
+		}
+	}()
+	return func() {
+		_ = c.nc.SetReadDeadline(time.Now())
+		<-done
+		_ = c.nc.SetReadDeadline(time.Time{})
+		if n > 0 {
+			c.in.pending = append(c.in.pending, b[:n]...)
+		}
+	}
 }

@@ -1,6 +1,6 @@
 // Package pgwire serves PostgreSQL's frontend/backend protocol (version
 // 3.0, and 3.2's longer cancel keys) so that PostgreSQL clients — psql,
-// pgx, JDBC, libpq-based drivers — can talk to picogo.
+// pgx, libpq-based drivers — can talk to picogo.
 //
 // It owns the sockets and everything about a connection that is not a
 // statement's meaning; messages are read and written with pgx's pgproto3
@@ -9,10 +9,11 @@
 //     TLS here), the startup message names the user (required) and a
 //     database (any name is accepted: there is one database), protocol
 //     options (_pq_.*) are declined with NegotiateProtocolVersion, other
-//     startup parameters are taken as SET;
+//     startup parameters are taken as SET (ignored if they cannot be set:
+//     the client learns the values from ParameterStatus);
 //   - authentication by SCRAM-SHA-256 (without channel binding) or MD5:
-//     this package runs the exchange and the Backend checks the proof, so
-//     that password secrets never reach it;
+//     this package runs the exchange and hands the client's proof to the
+//     Backend, which holds the secrets and checks it;
 //   - cancellation: every session gets a random process id and secret key
 //     (BackendKeyData); a CancelRequest that matches cancels the context of
 //     the statement running, which then fails with 57014;
@@ -23,7 +24,10 @@
 //     row limit and PortalSuspended, errors discarding messages up to
 //     Sync);
 //   - the conversion of picogo's types to PostgreSQL's (see typeOID) and of
-//     values both ways, in text as PostgreSQL prints them and in binary;
+//     values both ways, in text as PostgreSQL prints them and in binary; a
+//     parameter the Backend can give no type ("any") is described as
+//     unspecified (OID 0) rather than PostgreSQL's text, so that clients
+//     send any value in text and the Backend receives a string;
 //   - session statements, which are the protocol's business: SET, RESET,
 //     SHOW, DISCARD, DEALLOCATE, and the transaction statements, which are
 //     accepted as no-ops with a warning (picogo has no transactions: each
@@ -44,9 +48,10 @@
 // first row is sent; Execute's row limit only paces the sending.
 //
 // One goroutine serves each connection; a Backend call blocks the
-// connection's next message, not others. Nothing reads the socket while
-// a statement runs, so a client that goes away then is noticed when the
-// statement ends (Server.Close and CancelRequest cancel it at once). Nothing read from a socket can
+// connection's next message, not others. While a statement runs, the
+// connection is watched (one byte read ahead, kept for the protocol) so
+// that a client that goes away cancels it, as Server.Close and a
+// CancelRequest do. Nothing read from a socket can
 // make this package panic: a malformed or oversized message is answered
 // with a FATAL 08P01 and closes its connection only.
 package pgwire

@@ -30,10 +30,12 @@ type fakeBackend struct {
 	sleeping chan struct{}
 	// noSleep makes SLEEP return at once (for the fuzz target).
 	noSleep bool
+	// slept gets the cause of SLEEP's context's end.
+	slept chan error
 }
 
 func newFake() *fakeBackend {
-	return &fakeBackend{password: "secret", sleeping: make(chan struct{}, 4)}
+	return &fakeBackend{password: "secret", sleeping: make(chan struct{}, 4), slept: make(chan error, 4)}
 }
 
 var (
@@ -125,6 +127,7 @@ func (f *fakeBackend) statement(q string) (*Description, func(ctx context.Contex
 			f.sleeping <- struct{}{}
 			select {
 			case <-ctx.Done():
+				f.slept <- context.Cause(ctx)
 				return nil, ctx.Err()
 			case <-time.After(10 * time.Second):
 				return &Result{}, nil

@@ -4,13 +4,19 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/picogo/picogo/internal/loglimit"
+	"github.com/stretchr/testify/require"
 )
 
 // dialRaw opens a connection to srv for pgproto3.Frontend.
@@ -200,4 +206,189 @@ func TestSSLRequestDeclined(t *testing.T) {
 	if _, ok := receive(t, fe).(*pgproto3.AuthenticationMD5Password); !ok {
 		t.Fatal("no MD5 request after SSLRequest")
 	}
+}
+
+// TestClientGone: a client that closes its connection while its
+// statement runs cancels it; a client that sends its next messages
+// meanwhile has them served after it.
+func TestClientGone(t *testing.T) {
+	srv, f := startServer(t, ServerConfig{AuthMethod: AuthMD5})
+	fe, nc := loginRaw(t, srv)
+	fe.Send(&pgproto3.Query{String: "SLEEP"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	<-f.sleeping
+	nc.Close()
+	select {
+	case cause := <-f.slept:
+		if !errors.Is(cause, errClientGone) {
+			t.Errorf("cause %v", cause)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the statement was not cancelled")
+	}
+
+	// A message that arrives while a statement runs is read ahead by
+	// the watch and served after it.
+	fe, _ = loginRaw(t, srv)
+	fe.Send(&pgproto3.Query{String: "SLEEP"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	<-f.sleeping
+	fe.Send(&pgproto3.Query{String: "SELECT n FROM series"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	srv.mu.Lock()
+	for c := range srv.conns {
+		c.cancelStatement()
+	}
+	srv.mu.Unlock()
+	want := [][]string{{"Error 57014", "ReadyForQuery"},
+		{"RowDescription", "Row 1", "Row 2", "Row 3", "Row 4", "Row 5", "Complete SELECT 5", "ReadyForQuery"}}
+	for _, w := range want {
+		if got := kinds(t, fe); !reflect.DeepEqual(got, w) {
+			t.Errorf("got %q, want %q", got, w)
+		}
+	}
+}
+
+// TestParseParamOIDs: the types a client gives in Parse override the
+// described ones; Describe reports them.
+func TestParseParamOIDs(t *testing.T) {
+	srv, f := startServer(t, ServerConfig{AuthMethod: AuthMD5})
+	fe, _ := loginRaw(t, srv)
+	fe.Send(&pgproto3.Parse{Name: "s", Query: "SELECT $1::integer, $2::integer", ParameterOIDs: []uint32{25, 0}})
+	fe.Send(&pgproto3.Describe{ObjectType: 'S', Name: "s"})
+	fe.Send(&pgproto3.Sync{})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		msg := receive(t, fe)
+		if pd, ok := msg.(*pgproto3.ParameterDescription); ok && !reflect.DeepEqual(pd.ParameterOIDs, []uint32{25, 20}) {
+			t.Errorf("parameter OIDs %v", pd.ParameterOIDs)
+		}
+		if rd, ok := msg.(*pgproto3.RowDescription); ok && (len(rd.Fields) != 2 || rd.Fields[0].DataTypeOID != 20 || rd.Fields[0].Format != 0) {
+			t.Errorf("row description %+v", rd.Fields)
+		}
+		if _, ok := msg.(*pgproto3.ReadyForQuery); ok {
+			break
+		}
+	}
+	fe.Send(&pgproto3.Bind{PreparedStatement: "s", Parameters: [][]byte{[]byte("abc"), []byte(" 12 ")}})
+	fe.Send(&pgproto3.Execute{})
+	fe.Send(&pgproto3.Sync{})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(t, fe); !reflect.DeepEqual(got, []string{"BindComplete", "Row abc", "Complete SELECT 1", "ReadyForQuery"}) {
+		t.Errorf("got %q", got)
+	}
+	if _, p := f.lastRun(); !reflect.DeepEqual(p, []any{"abc", int64(12)}) {
+		t.Errorf("params %#v", p)
+	}
+}
+
+// TestSCRAMMalformed: channel binding is refused with 28000, malformed
+// SASL messages with 08P01, each closing the connection.
+func TestSCRAMMalformed(t *testing.T) {
+	srv, _ := startServer(t, ServerConfig{})
+	start := func() (*pgproto3.Frontend, net.Conn) {
+		fe, nc := dialRaw(t, srv)
+		fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "alice"}})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if m, ok := receive(t, fe).(*pgproto3.AuthenticationSASL); !ok || !reflect.DeepEqual(m.AuthMechanisms, []string{"SCRAM-SHA-256"}) {
+			t.Fatalf("no SASL request: %#v", m)
+		}
+		return fe, nc
+	}
+	expectFatal := func(fe *pgproto3.Frontend, nc net.Conn, code string) {
+		t.Helper()
+		if e, ok := receive(t, fe).(*pgproto3.ErrorResponse); !ok || e.Code != code || e.Severity != "FATAL" {
+			t.Errorf("want FATAL %s, got %#v", code, e)
+		}
+		expectClosed(t, nc)
+	}
+	for _, c := range []struct{ first, code string }{
+		{"p=tls-server-end-point,,n=,r=abc", "28000"},
+		{"x,,n=,r=abc", "08P01"},
+		{"n,,n=,r=", "08P01"},
+		{"n,,r=abc", "08P01"},
+		{"n,a=bob,n=,r=abc", "0A000"},
+	} {
+		fe, nc := start()
+		fe.Send(&pgproto3.SASLInitialResponse{AuthMechanism: "SCRAM-SHA-256", Data: []byte(c.first)})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		expectFatal(fe, nc, c.code)
+	}
+	for _, final := range []string{"c=biws,r=wrongnonce,p=AAAA", "c=eSws,r=%s,p=" + strings.Repeat("A", 44), "c=biws,r=%s", "c=biws,r=%s,p=!!"} {
+		fe, nc := start()
+		fe.Send(&pgproto3.SASLInitialResponse{AuthMechanism: "SCRAM-SHA-256", Data: []byte("n,,n=,r=clientnonce")})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		cont, ok := receive(t, fe).(*pgproto3.AuthenticationSASLContinue)
+		if !ok {
+			t.Fatal("no server-first message")
+		}
+		nonce, _, _ := strings.Cut(strings.TrimPrefix(string(cont.Data), "r="), ",")
+		if !strings.HasPrefix(nonce, "clientnonce") || len(nonce) != len("clientnonce")+24 ||
+			!strings.HasSuffix(string(cont.Data), ",s=MDEyMzQ1Njc4OWFiY2RlZg==,i=4096") {
+			t.Errorf("server-first %q", cont.Data)
+		}
+		if strings.Contains(final, "%s") {
+			final = fmt.Sprintf(final, nonce)
+		}
+		fe.Send(&pgproto3.SASLResponse{Data: []byte(final)})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		expectFatal(fe, nc, "08P01")
+	}
+}
+
+// TestGarbageConnectionsAreLoggedWithinALimit: a client without
+// credentials cannot flood the log: the first loglimit.Burst violations
+// are logged, the rest counted in one line when the server closes.
+func TestGarbageConnectionsAreLoggedWithinALimit(t *testing.T) {
+	var logs lockedBuffer
+	srv, _ := startServer(t, ServerConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for range loglimit.Burst + 3 {
+		_, nc := dialRaw(t, srv)
+		if _, err := nc.Write([]byte{0, 0, 0, 8, 0, 0, 0, 1}); err != nil { // an unknown protocol version
+			t.Fatal(err)
+		}
+		answer, err := io.ReadAll(nc) // an error, then the end
+		require.NoError(t, err)
+		require.Contains(t, string(answer), "08P01")
+	}
+	require.NoError(t, srv.Close())
+	require.Equal(t, loglimit.Burst, strings.Count(logs.String(), "pgwire connection closed for a protocol violation"), logs.String())
+	require.Contains(t, logs.String(), `msg="3 more pgwire connections closed for protocol violations in the last 10s"`)
+}
+
+// lockedBuffer is a log destination safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

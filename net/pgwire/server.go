@@ -10,6 +10,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/picogo/picogo/internal/loglimit"
 )
 
 // ServerConfig configures a Server. Listener and Backend are required.
@@ -31,8 +33,9 @@ type ServerConfig struct {
 	// resumed.
 	MaxMessage int
 	// Logger gets a line per connection closed for a protocol violation
-	// (Warn) and debug lines per connection and failed login; nil
-	// discards.
+	// (Warn) and per failed login (Info), the first 5 of each per 10 s and
+	// then a line counting the rest (as net/tcp's), and debug lines per
+	// connection; nil discards.
 	Logger *slog.Logger
 }
 
@@ -58,6 +61,9 @@ type Server struct {
 	cfg  ServerConfig
 	log  *slog.Logger
 	done chan struct{} // closed by Close
+	// violationLog and loginLog limit the lines of connections closed for
+	// protocol violations and of failed logins.
+	violationLog, loginLog *loglimit.Limiter
 
 	mu     sync.Mutex
 	closed bool
@@ -87,7 +93,9 @@ func NewServer(cfg ServerConfig) *Server {
 		cfg.MaxMessage = DefaultMaxMessage
 	}
 	return &Server{cfg: cfg, log: log, done: make(chan struct{}),
-		conns: map[*conn]struct{}{}, keys: map[uint32]*conn{}}
+		violationLog: loglimit.New(log, slog.LevelWarn, "pgwire connections closed for protocol violations", loglimit.Burst, loglimit.Interval),
+		loginLog:     loglimit.New(log, slog.LevelInfo, "failed pgwire logins", loglimit.Burst, loglimit.Interval),
+		conns:        map[*conn]struct{}{}, keys: map[uint32]*conn{}}
 }
 
 // Addr is the listener's address.
@@ -155,6 +163,8 @@ func (s *Server) Close() error {
 		c.close()
 	}
 	s.wg.Wait()
+	s.violationLog.Stop()
+	s.loginLog.Stop()
 	return err
 }
 

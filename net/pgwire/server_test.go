@@ -361,9 +361,25 @@ func TestLoginWithoutUser(t *testing.T) {
 // statement it runs, which fails with 57014; one with another key does
 // nothing.
 func TestCancel(t *testing.T) {
+	for _, c := range []struct {
+		protocol string
+		keyLen   int
+	}{{"3.0", 4}, {"3.2", 32}} {
+		t.Run(c.protocol, func(t *testing.T) { testCancel(t, c.protocol, c.keyLen) })
+	}
+}
+
+func testCancel(t *testing.T, protocol string, keyLen int) {
 	srv, f := startServer(t, ServerConfig{})
-	conn := connect(t, srv, pgx.QueryExecModeExec)
 	ctx := testContext(t)
+	conn, err := pgx.Connect(ctx, connString(srv, "alice", "secret")+"&max_protocol_version="+protocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if n := len(conn.PgConn().SecretKey()); n != keyLen {
+		t.Errorf("secret key of %d bytes, want %d", n, keyLen)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		_, err := conn.Exec(ctx, "SLEEP")
@@ -375,7 +391,7 @@ func TestCancel(t *testing.T) {
 		t.Fatal("SLEEP did not start")
 	}
 	// A wrong key is ignored.
-	srv.cancel(conn.PgConn().PID(), []byte("nope"))
+	srv.cancel(conn.PgConn().PID(), make([]byte, keyLen))
 	select {
 	case err := <-errc:
 		t.Fatalf("a wrong key cancelled: %v", err)
@@ -514,5 +530,36 @@ func TestCatalogRefused(t *testing.T) {
 		if err != nil {
 			t.Errorf("a literal: %v", err)
 		}
+	}
+}
+
+// TestAnyParam: a parameter the Backend describes as "any" is
+// unspecified (OID 0), so pgx sends any Go value as text in every mode
+// and the Backend receives strings.
+func TestAnyParam(t *testing.T) {
+	srv, f := startServer(t, ServerConfig{})
+	for _, mode := range allModes[1:] {
+		t.Run(mode.String(), func(t *testing.T) {
+			conn := connect(t, srv, mode)
+			f.reset()
+			var a, b, c, d any
+			err := conn.QueryRow(testContext(t), "SELECT $1::any, $2::any, $3::any, $4::any", int64(5), 1.5, "x", nil).Scan(&a, &b, &c, &d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, p := f.lastRun(); !reflect.DeepEqual(p, []any{"5", "1.5", "x", nil}) {
+				t.Errorf("params %#v", p)
+			}
+			if a != "5" || b != "1.5" || c != "x" || d != nil {
+				t.Errorf("echoed %#v %#v %#v %#v", a, b, c, d)
+			}
+		})
+	}
+	sd, err := connect(t, srv, pgx.QueryExecModeExec).Prepare(testContext(t), "s", "SELECT $1::any, $2::integer, $3::string")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sd.ParamOIDs, []uint32{0, 20, 25}) {
+		t.Errorf("param OIDs %v", sd.ParamOIDs)
 	}
 }

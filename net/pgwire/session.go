@@ -528,7 +528,7 @@ func (c *conn) runLocal(l *localCommand) (*Result, string, *Error) {
 				}
 				res.Rows = append(res.Rows, []any{name, c.settings.get(key), ""})
 			}
-			return res, fmt.Sprintf("SHOW"), nil
+			return res, "SHOW", nil
 		}
 		v, ok := c.settings.lookup(l.name)
 		if !ok {

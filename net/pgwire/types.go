@@ -35,6 +35,19 @@ func typeOID(t string) uint32 {
 	return pgtype.TextOID
 }
 
+// paramOID is the type a parameter of picogo type t is described as:
+// typeOID's, except that a parameter nothing in the statement gives a
+// type to ("any") is 0, unspecified, rather than PostgreSQL's text. A
+// client then sends what it has in text (pgx, whose default mode encodes
+// arguments by the described types, would refuse an integer for text);
+// the Backend receives it as a string.
+func paramOID(t string) uint32 {
+	if strings.EqualFold(t, "any") {
+		return 0
+	}
+	return typeOID(t)
+}
+
 // typeSize is RowDescription's size of a type (-1: variable).
 func typeSize(oid uint32) int16 {
 	switch oid {

@@ -83,7 +83,7 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 // within the server's violationLog limit).
 func (c *conn) close(reason error) {
 	c.closeOnce.Do(func() {
-		if !isViolation(reason) || c.srv.violationLog.allow() {
+		if !isViolation(reason) || c.srv.violationLog.Allow() {
 			c.log.Log(context.Background(), closeLevel(reason), "iproto connection closed", "reason", reason.Error())
 		}
 		close(c.done)

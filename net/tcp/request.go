@@ -67,7 +67,7 @@ func (c *conn) auth(packet []byte, sync uint64) []byte {
 			Message: fmt.Sprintf("Unknown authentication method '%s'", method)})
 	default:
 		if err := c.srv.cfg.Auth.Authenticate(c.sess, user, c.salt[:], scramble); err != nil {
-			if c.srv.loginLog.allow() {
+			if c.srv.loginLog.Allow() {
 				c.log.Info("iproto authentication failed", "user", user, "err", err.Error())
 			}
 			return c.errorReply(sync, err)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/picogo/picogo/internal/loglimit"
 	pnet "github.com/picogo/picogo/net"
 	"github.com/picogo/picogo/net/iproto"
 )
@@ -82,7 +83,7 @@ type Server struct {
 	done chan struct{} // closed by Close
 	// violationLog and loginLog limit the lines of connections closed for
 	// protocol violations and of failed logins.
-	violationLog, loginLog *logLimiter
+	violationLog, loginLog *loglimit.Limiter
 
 	mu     sync.Mutex
 	closed bool
@@ -122,8 +123,8 @@ func NewServer(cfg ServerConfig) *Server {
 		}
 	}
 	return &Server{cfg: cfg, log: log, done: make(chan struct{}), conns: map[*conn]struct{}{},
-		violationLog: newLogLimiter(log, slog.LevelWarn, "connections closed for protocol violations", logBurst, logInterval),
-		loginLog:     newLogLimiter(log, slog.LevelInfo, "failed logins", logBurst, logInterval)}
+		violationLog: loglimit.New(log, slog.LevelWarn, "connections closed for protocol violations", loglimit.Burst, loglimit.Interval),
+		loginLog:     loglimit.New(log, slog.LevelInfo, "failed logins", loglimit.Burst, loglimit.Interval)}
 }
 
 // Addr is the listener's address.
@@ -191,8 +192,8 @@ func (s *Server) Close() error {
 		c.close(errServerClosed)
 	}
 	s.wg.Wait()
-	s.violationLog.stop()
-	s.loginLog.stop()
+	s.violationLog.Stop()
+	s.loginLog.Stop()
 	return err
 }
 

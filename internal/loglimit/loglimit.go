@@ -1,4 +1,9 @@
-package tcp
+// Package loglimit keeps what clients can make a server log within bounds:
+// a port scan, a fuzzer or a password guesser makes a connection closed for
+// a protocol violation, or a failed login, many times a second, and a line
+// each would flood the log. Both protocol servers (net/tcp, net/pgwire) use
+// it.
+package loglimit
 
 import (
 	"context"
@@ -8,20 +13,17 @@ import (
 	"time"
 )
 
-// The limits of a server's violationLog and loginLog: a port scan, a
-// fuzzer or a password guesser makes a connection closed for a protocol
-// violation, or a failed login, many times a second, and a line each would
-// flood the log.
+// The limits the servers use: Burst lines of a kind per Interval.
 const (
-	logBurst    = 5
-	logInterval = 10 * time.Second
+	Burst    = 5
+	Interval = 10 * time.Second
 )
 
-// logLimiter lets the first burst lines of one kind through per interval
+// Limiter lets the first burst lines of one kind through per interval
 // and holds back the rest; at the end of an interval in which some were
 // held back, one line at level says how many ("N more <what> in the last
 // 10s"). Safe for concurrent use.
-type logLimiter struct {
+type Limiter struct {
 	log      *slog.Logger
 	level    slog.Level
 	what     string
@@ -35,13 +37,15 @@ type logLimiter struct {
 	timer  *time.Timer
 }
 
-func newLogLimiter(log *slog.Logger, level slog.Level, what string, burst int, interval time.Duration) *logLimiter {
-	return &logLimiter{log: log, level: level, what: what, burst: burst, interval: interval}
+// New makes a Limiter of lines about what (plural: "failed logins"),
+// summarized at level.
+func New(log *slog.Logger, level slog.Level, what string, burst int, interval time.Duration) *Limiter {
+	return &Limiter{log: log, level: level, what: what, burst: burst, interval: interval}
 }
 
-// allow reports whether a line may be logged now; if not, it is counted
+// Allow reports whether a line may be logged now; if not, it is counted
 // for the summary.
-func (l *logLimiter) allow() bool {
+func (l *Limiter) Allow() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
@@ -60,7 +64,7 @@ func (l *logLimiter) allow() bool {
 }
 
 // summarize logs how many lines were held back and starts a new interval.
-func (l *logLimiter) summarize() {
+func (l *Limiter) summarize() {
 	l.mu.Lock()
 	n := l.held
 	l.start, l.passed, l.held, l.timer = time.Now(), 0, 0, nil
@@ -70,9 +74,9 @@ func (l *logLimiter) summarize() {
 	}
 }
 
-// stop logs the summary of what is held back now, so that nothing is lost
+// Stop logs the summary of what is held back now, so that nothing is lost
 // when the server closes.
-func (l *logLimiter) stop() {
+func (l *Limiter) Stop() {
 	l.mu.Lock()
 	if l.timer != nil {
 		l.timer.Stop()
