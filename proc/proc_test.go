@@ -97,6 +97,8 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.ShardingBootstrap{Term: 3, Index: 9, Timeout: time.Second},
 		api.ApplySchemaChange{Term: 3, Index: 9, Timeout: 30 * time.Second},
 		api.UnlockUser{Name: "admin"},
+		api.RoleStart{Term: 3, Index: 9, Timeout: time.Second, Roles: []string{"metrics", "api"}},
+		api.RoleStop{Term: 3, Index: 9, Timeout: time.Second, Roles: []string{"api"}},
 		api.GetPeerAddress{RaftID: 3},
 		api.GetVClock{},
 		api.WaitVClock{Target: vclock.VClock{1: 4, 2: 9}, Timeout: 1500 * time.Millisecond},
@@ -194,4 +196,16 @@ func TestBucketPageResult(t *testing.T) {
 	got, err := api.BucketPageFrom(back)
 	require.NoError(t, err)
 	require.Equal(t, page, got)
+}
+
+// The roles' procedures answer their results as a typed list.
+func TestRoleResults(t *testing.T) {
+	results := []api.RoleResult{{Role: "metrics", Version: "1.0.0"}, {Role: "api", Version: "2.1.0", Error: "api: no port"}}
+	packet, err := iproto.ReadFrame(bytes.NewReader(EncodeReply(1, 1, false, []any{results}, nil)), 0)
+	require.NoError(t, err)
+	for _, req := range []api.Request{api.RoleStart{}, api.RoleStop{}} {
+		back, e := DecodeReply(req, packet)
+		require.Nil(t, e)
+		require.Equal(t, results, back)
+	}
 }

@@ -35,6 +35,8 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 		return decodeOne[api.BucketPage](req, values)
 	case api.SQL, api.SQLLocal, api.SQLInsert:
 		return decodeOne[api.SQLResult](req, values)
+	case api.RoleStart, api.RoleStop:
+		return decodeOne[[]api.RoleResult](req, values)
 	}
 	if _, ok := req.(api.SnapshotNextChunk); ok {
 		if len(values) != 1 {

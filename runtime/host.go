@@ -54,7 +54,23 @@ type Host struct {
 
 	// prepared are the SQL statements PREPARE named.
 	prepared preparedStatements
+
+	// roles runs the roles' code (nil: this binary has none).
+	roles RoleRunner
 }
+
+// RoleRunner runs roles' code for a Host: production's runs each callback
+// off the loop with a deadline (role/runner), the simulator's in virtual
+// time. done runs later — never before Start or Stop returns — on the
+// driver's loop, exactly once: with the role's version, and the error of
+// its Init or Stop.
+type RoleRunner interface {
+	Start(name string, done func(version string, err error))
+	Stop(name string, done func(version string, err error))
+}
+
+// SetRoleRunner gives the host the roles' code (before anything runs).
+func (h *Host) SetRoleRunner(r RoleRunner) { h.roles = r }
 
 // outgoing is a call in flight: its request, and the calls merged into it
 // (Raft messages to the same address held during a Batch), which complete
@@ -407,6 +423,10 @@ func (h *Host) carryOut(e node.Effect) {
 			h.send(e, nil)
 		}
 		h.observe(e)
+	case node.RoleStart:
+		h.runRole(e.ID, e.Name, true)
+	case node.RoleStop:
+		h.runRole(e.ID, e.Name, false)
 	case node.Persist:
 		stream, id := e.Stream, e.ID
 		h.writer.Write(stream, e.Batch, e.Sync, func(err error) {
@@ -423,6 +443,27 @@ func (h *Host) carryOut(e node.Effect) {
 		})
 	default:
 		h.observe(e)
+	}
+}
+
+// runRole starts or stops a role through the runner, and reports to the
+// node when it is done.
+func (h *Host) runRole(id node.RoleOpID, name string, start bool) {
+	done := func(version string, err error) {
+		if h.stopped {
+			return
+		}
+		h.node.RoleDone(id, version, err)
+		h.pump()
+	}
+	switch {
+	case h.roles == nil:
+		// Answered now: the pump this runs in takes what it makes.
+		h.node.RoleDone(id, "", fmt.Errorf("role %s: this binary has no roles", name))
+	case start:
+		h.roles.Start(name, done)
+	default:
+		h.roles.Stop(name, done)
 	}
 }
 

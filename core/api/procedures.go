@@ -84,6 +84,8 @@ var Procedures = []Procedure{
 	{SQL{}, Public},
 	{SQLLocal{}, Admin},
 	{SQLInsert{}, Admin},
+	{RoleStart{}, Admin},
+	{RoleStop{}, Admin},
 }
 
 // ArgError is argument i (from 0) named name that is not what the

@@ -116,6 +116,10 @@ type Input struct {
 	// (MoveSize of the rows the tier's last move copied per bucket; a tier
 	// not in it: FirstMoveBuckets).
 	MoveSizes map[string]uint64
+	// RoleBackoff holds the roles on instances (RoleBackoffKey) whose
+	// start failed recently: not retried until the executor's backoff
+	// lets them.
+	RoleBackoff map[string]bool
 }
 
 // RPC is one call to an instance.
@@ -144,6 +148,7 @@ func Plan(in Input) Action {
 		p.replication,        // 5
 		p.sharding,           // 6
 		p.shardingBootstrap,  // 6, once per tier
+		p.roles,              // the roles of an instance's tier (roles.go)
 		p.online,             // 7
 		p.expel,              // 8
 		p.schemaChange,       // Picodata's 12: two-phase DDL

@@ -294,7 +294,7 @@ func (p *planner) shardingBootstrap() (Action, bool) {
 func (p *planner) online() (Action, bool) {
 	for _, i := range p.instances {
 		want := tables.Grade{Variant: tables.GradeShardingInitialized, Incarnation: i.Target.Incarnation}
-		if i.Target.Variant != tables.GradeOnline || i.Current != want {
+		if i.Target.Variant != tables.GradeOnline || i.Current != want || !p.rolesSettled(i) {
 			continue
 		}
 		var r rows

@@ -49,6 +49,11 @@ type governorState struct {
 	step        string
 	lastErr     string
 	unreachable map[string]int // instance -> tick until which it is skipped
+	// roleBackoff: a role whose start failed on an instance
+	// (governor.RoleBackoffKey) -> the tick until which it is not retried,
+	// and how many times in a row it failed (the wait doubles).
+	roleBackoff  map[string]int
+	roleFailures map[string]int
 	// lastHeard is, per raft id, the last tick the sentinel knew it alive.
 	lastHeard map[uint64]int
 	offlining map[string]bool // sentinel proposals in flight
@@ -100,7 +105,7 @@ func (m *governorModule) govern() {
 	}
 	if !m.gov.leading || m.gov.term != st.Term {
 		m.gov = governorState{leading: true, term: st.Term, unreachable: map[string]int{}, lastHeard: map[uint64]int{},
-			offlining: map[string]bool{}, moveSizes: map[string]uint64{}}
+			offlining: map[string]bool{}, moveSizes: map[string]uint64{}, roleBackoff: map[string]int{}, roleFailures: map[string]int{}}
 	}
 	if m.gov.busy || m.ticks < m.gov.pauseUntil {
 		return
@@ -119,7 +124,14 @@ func (m *governorModule) govern() {
 		}
 	}
 	slices.Sort(m.gov.backingOff)
-	in := governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable, MoveSizes: m.gov.moveSizes}
+	roleBackoff := map[string]bool{}
+	for key, until := range m.gov.roleBackoff {
+		if m.ticks < until {
+			roleBackoff[key] = true
+		}
+	}
+	in := governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable, MoveSizes: m.gov.moveSizes,
+		RoleBackoff: roleBackoff}
 	m.passMutants(&in)
 	act := governor.Plan(in)
 	if _, idle := act.(governor.Idle); idle {
@@ -173,6 +185,10 @@ func (m *governorModule) execute(act governor.Action, st raft.Status) {
 			m.cas.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, a.Step(), func(_ []any, err *api.Error) { done(err) },
 				func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 		})
+	case governor.StartRoles:
+		m.roleStep(a.RPC, st, a.Record, done)
+	case governor.StopRoles:
+		m.roleStep(a.RPC, st, a.Record, done)
 	case governor.ApplySchemaChange:
 		m.rpcs(a.RPCs, st, func(answers []any, err *api.Error) {
 			if err != nil {
@@ -195,6 +211,43 @@ func (m *governorModule) execute(act governor.Action, st raft.Status) {
 	default:
 		panic(fmt.Sprintf("node: unknown governor step %T", act))
 	}
+}
+
+// Role starts that failed are retried after roleRetryTicks, doubling with
+// each failure in a row up to roleRetryMaxTicks.
+const (
+	roleRetryTicks    = 20
+	roleRetryMaxTicks = 640
+)
+
+// roleStep starts or stops roles on an instance, then records its answer;
+// a role that failed to start backs off before the next try.
+func (m *governorModule) roleStep(rpc governor.RPC, st raft.Status, record func(any) (governor.CaS, []api.RoleResult, error), done func(*api.Error)) {
+	m.rpcs([]governor.RPC{rpc}, st, func(answers []any, err *api.Error) {
+		if err != nil {
+			done(err)
+			return
+		}
+		cas, results, e := record(answers[0])
+		if e != nil {
+			done(api.Errorf(api.CodeProcLua, "%v", e))
+			return
+		}
+		for _, r := range results {
+			key := governor.RoleBackoffKey(rpc.InstanceID, r.Role)
+			if r.Error == "" {
+				delete(m.gov.roleFailures, key)
+				delete(m.gov.roleBackoff, key)
+				continue
+			}
+			m.emit(Note{Event: "roles", Detail: fmt.Sprintf("%s on %s: %s", r.Role, rpc.InstanceID, r.Error)})
+			wait := min(roleRetryTicks<<min(m.gov.roleFailures[key], 10), roleRetryMaxTicks)
+			m.gov.roleFailures[key]++
+			m.gov.roleBackoff[key] = m.ticks + wait
+		}
+		m.cas.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, governor.StepRoles,
+			func(_ []any, err *api.Error) { done(err) }, func(ra.Reply) ([]any, *api.Error) { return nil, nil })
+	})
 }
 
 // switchover carries out a master switchover in three stages, each after

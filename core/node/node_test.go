@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -30,6 +31,9 @@ type solo struct {
 	// elsewhere, if set, answers the calls to other instances it takes
 	// (true); the others fail as if nobody listened.
 	elsewhere func(OutCall) bool
+	// role, if set, runs a role's Init (start) or Stop for RoleStart and
+	// RoleStop; without it every role fails ("no roles").
+	role func(name string, start bool) (version string, err error)
 }
 
 func newSolo(t *testing.T) *solo {
@@ -101,11 +105,26 @@ func (s *solo) settle() {
 				s.next++
 				s.loops[s.next] = e.ID
 				s.n.Call(s.next, "pico_service", e.Request)
+			case RoleStart, RoleStop:
+				id, name, start := roleOpOf(e)
+				version, err := "", errors.New("no roles")
+				if s.role != nil {
+					version, err = s.role(name, start)
+				}
+				s.n.RoleDone(id, version, err)
 			case FailStop:
 				s.t.Fatalf("fatal: %v", e.Err)
 			}
 		}
 	}
+}
+
+func roleOpOf(e Effect) (RoleOpID, string, bool) {
+	if st, ok := e.(RoleStart); ok {
+		return st.ID, st.Name, true
+	}
+	sp := e.(RoleStop)
+	return sp.ID, sp.Name, false
 }
 
 // do sends a request and returns its reply (failing if none came).

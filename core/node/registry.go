@@ -27,6 +27,8 @@ import (
 //	router     router.go                           .proc_router_insert .proc_router_replace .proc_router_delete
 //	                                               .proc_router_get .proc_router_scan
 //	buckets    buckets.go                          .proc_bucket_export .proc_bucket_import .proc_bucket_delete
+//	sql        sql*.go                             .proc_sql .proc_sql_local .proc_sql_insert
+//	roles      roles.go                            .proc_role_start .proc_role_stop
 //
 // A module embeds *Node for the plumbing every module shares — the Raft
 // server, the tables, effects, calls to other instances, awaited Raft
@@ -136,6 +138,7 @@ type modules struct {
 	router    *routerModule
 	buckets   *buckets
 	sql       *sqlModule
+	roles     *rolesModule
 }
 
 // compose makes n's modules and registers what they serve and do.
@@ -151,9 +154,10 @@ func (n *Node) compose() {
 	n.router = newRouter(n)
 	n.buckets = &buckets{Node: n}
 	n.sql = newSQL(n)
+	n.roles = newRoles(n)
 	n.registry = registry{procs: map[string]procedure{}}
 	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data,
-		n.router, n.buckets, n.sql} {
+		n.router, n.buckets, n.sql, n.roles} {
 		m.register(&n.registry)
 	}
 }

@@ -294,6 +294,12 @@ type Topology struct {
 	// then first bucket.
 	Buckets   []BucketRange
 	Addresses map[uint64]string // raft id -> address
+	// Roles, RoleTiers and RoleStates are the roles' tables: definitions,
+	// the tiers each is enabled on, what each instance did
+	// (docs/roles.md).
+	Roles      []Role
+	RoleTiers  []RoleTier
+	RoleStates []RoleState
 	// PendingSchemaVersion is _pico_property's pending_schema_version: the
 	// version of the pending two-phase schema change, 0 if none is.
 	PendingSchemaVersion uint64
@@ -353,6 +359,9 @@ func (s *Store) ReadTopology() (Topology, error) {
 	for _, r := range rows {
 		id, _ := tuple.AsUint64(r.Values()[0])
 		t.Addresses[id], _ = r.Values()[1].(string)
+	}
+	if err := s.readRoles(&t); err != nil {
+		return t, err
 	}
 	if ddl, v, ok := s.PendingSchemaChange(); ok {
 		t.PendingSchemaVersion = v

@@ -60,7 +60,7 @@ func SystemTables() []schema.TableDef {
 			PrimaryKey: pk, Operable: true, Engine: schema.EngineMemtx, Owner: AdminID}
 	}
 	f := func(name string, t tuple.FieldType) schema.Field { return schema.Field{Name: name, Type: t} }
-	return []schema.TableDef{
+	defs := []schema.TableDef{
 		sys(TablePicoTable, TablePicoTableName, []uint32{0},
 			f("id", tuple.TypeUnsigned), f("name", tuple.TypeString), f("distribution", tuple.TypeMap),
 			f("format", tuple.TypeArray), f("schema_version", tuple.TypeUnsigned), f("operable", tuple.TypeBoolean),
@@ -102,6 +102,7 @@ func SystemTables() []schema.TableDef {
 			f("replicaset_id", tuple.TypeString), f("state", tuple.TypeString),
 			f("destination", tuple.TypeString), f("garbage", tuple.TypeString)),
 	}
+	return append(defs, roleTables(sys, f)...)
 }
 
 // DmlAllowed reports whether plain DML (insert, replace, update, delete,

@@ -1,0 +1,51 @@
+package api
+
+import "time"
+
+// The roles' procedures (docs/roles.md): the governor asks an instance to
+// start or stop roles, at the (term, index) its plan was made at.
+type (
+	// RoleStart: `.proc_role_start(raft_term, raft_index, timeout, roles)`
+	// — once raft_index is applied (with raft_term), start each of roles
+	// that is not running here, in the order given (dependencies first).
+	// It answers one RoleResult per role, in that order: a role that
+	// failed to start is an answer, not an error of the call.
+	RoleStart struct {
+		Term    uint64        `arg:"raft_term"`
+		Index   uint64        `arg:"raft_index"`
+		Timeout time.Duration `arg:"timeout"`
+		Roles   []string      `arg:"roles"`
+	}
+	// RoleStop: `.proc_role_stop(raft_term, raft_index, timeout, roles)` —
+	// stop each of roles that runs here, in the order given (dependents
+	// first); answers a RoleResult per role.
+	RoleStop struct {
+		Term    uint64        `arg:"raft_term"`
+		Index   uint64        `arg:"raft_index"`
+		Timeout time.Duration `arg:"timeout"`
+		Roles   []string      `arg:"roles"`
+	}
+)
+
+func (RoleStart) Proc() string { return ".proc_role_start" }
+func (RoleStop) Proc() string  { return ".proc_role_stop" }
+
+// At implements AtGovernorIndex.
+func (r RoleStart) At(term, index uint64, timeout time.Duration) Request {
+	r.Term, r.Index, r.Timeout = term, index, timeout
+	return r
+}
+
+// At implements AtGovernorIndex.
+func (r RoleStop) At(term, index uint64, timeout time.Duration) Request {
+	r.Term, r.Index, r.Timeout = term, index, timeout
+	return r
+}
+
+// RoleResult is what starting or stopping one role on an instance came
+// to: Error is empty on success.
+type RoleResult struct {
+	Role    string `msgpack:"role"`
+	Version string `msgpack:"version"`
+	Error   string `msgpack:"error"`
+}

@@ -1,0 +1,231 @@
+package governor
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/tables"
+)
+
+// The roles step (docs/roles.md): the roles of an instance's tier — those
+// enabled on it and what they depend on — run on it from before it goes
+// Online (a step of its climb, after sharding) for as long as it is
+// Online; a role disabled on the tier stops.
+//
+//   - An instance at ShardingInitialized(i) with target Online(i), or
+//     Online(i), gets .proc_role_start for the roles with no state of
+//     incarnation i, or one that says stopped, or failed and not backing
+//     off (Input.RoleBackoff: the executor's, so that a failing Init is
+//     retried later, not at every step).
+//   - The answer, one result per role, is recorded in _pico_role_state
+//     (StartRoles.Record): running, or failed with its error. A failure
+//     does not keep the instance from Online: the online step waits only
+//     until every role has a state of incarnation i (runnings and
+//     failures alike).
+//   - An Online instance whose tier no longer wants a role that runs
+//     there gets .proc_role_stop for it (dependents first), recorded as
+//     stopped.
+//   - A tier whose roles cannot be ordered (a definition missing, a
+//     cycle) starts none, and does not hold its instances back.
+//   - One instance per Action, the first by name; its row is the CaS
+//     predicate's (the answer is recorded for the grade it was asked at).
+
+// StepRoles is the roles step's name.
+const StepRoles = "roles"
+
+// StartRoles starts roles on an instance: the RPC, then Record of its
+// answer.
+type StartRoles struct {
+	Instance    string
+	Incarnation uint64
+	Roles       []tables.Role // in start order
+	RPC         RPC
+	Ranges      []tables.Range
+}
+
+// StopRoles stops roles on an Online instance: the RPC, then Record of
+// its answer.
+type StopRoles struct {
+	Instance    string
+	Incarnation uint64
+	Roles       []tables.Role // in stop order
+	RPC         RPC
+	Ranges      []tables.Range
+}
+
+func (StartRoles) Step() string { return StepRoles }
+func (StopRoles) Step() string  { return StepRoles }
+func (a StartRoles) Detail() string {
+	return fmt.Sprintf("start %s on %s", strings.Join(roleNames(a.Roles), ", "), a.Instance)
+}
+func (a StopRoles) Detail() string {
+	return fmt.Sprintf("stop %s on %s", strings.Join(roleNames(a.Roles), ", "), a.Instance)
+}
+func (StartRoles) isAction() {}
+func (StopRoles) isAction()  {}
+
+// RoleBackoffKey is a role on an instance in Input.RoleBackoff.
+func RoleBackoffKey(instance, role string) string { return instance + "\x00" + role }
+
+// Record is the CaS that records the answer to the RPC: the role results
+// the instance answered, one per role asked, in order.
+func (a StartRoles) Record(answer any) (CaS, []api.RoleResult, error) {
+	return record(a.Instance, a.Incarnation, a.Roles, a.Ranges, answer, tables.RoleRunning)
+}
+
+// Record is the CaS that records the answer to the RPC.
+func (a StopRoles) Record(answer any) (CaS, []api.RoleResult, error) {
+	return record(a.Instance, a.Incarnation, a.Roles, a.Ranges, answer, tables.RoleStopped)
+}
+
+func record(instance string, incarnation uint64, roles []tables.Role, ranges []tables.Range, answer any, ok string) (CaS, []api.RoleResult, error) {
+	results, err := roleResults(answer)
+	if err != nil {
+		return CaS{}, nil, err
+	}
+	if len(results) != len(roles) {
+		return CaS{}, nil, fmt.Errorf("%s answered %d role results for %d roles", instance, len(results), len(roles))
+	}
+	cas := CaS{Ranges: ranges}
+	for k, res := range results {
+		if res.Role != roles[k].Name {
+			return CaS{}, nil, fmt.Errorf("%s answered for role %s where %s was asked", instance, res.Role, roles[k].Name)
+		}
+		st := tables.RoleState{InstanceID: instance, Role: res.Role, State: ok, Error: res.Error, Version: res.Version, Incarnation: incarnation}
+		if res.Error != "" && ok == tables.RoleRunning {
+			st.State = tables.RoleFailed
+		}
+		if st.Version == "" {
+			st.Version = roles[k].Version
+		}
+		cas.Ops = append(cas.Ops, tables.Replace(tables.TablePicoRoleState, st.Tuple()...))
+	}
+	return cas, results, nil
+}
+
+// roleResults reads what .proc_role_start or .proc_role_stop answered:
+// the results themselves (decoded by proc), or the values a call served
+// here answered with.
+func roleResults(v any) ([]api.RoleResult, error) {
+	switch x := v.(type) {
+	case []api.RoleResult:
+		return x, nil
+	case []any:
+		if len(x) == 1 {
+			return roleResults(x[0])
+		}
+	}
+	return nil, fmt.Errorf("role results: got %T", v)
+}
+
+func roleNames(rs []tables.Role) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return out
+}
+
+// roles is the roles step.
+func (p *planner) roles() (Action, bool) {
+	top := &p.in.Topology
+	for _, i := range p.instances {
+		climbing := i.Target.Variant == tables.GradeOnline &&
+			i.Current == tables.Grade{Variant: tables.GradeShardingInitialized, Incarnation: i.Target.Incarnation}
+		online := i.Target.Variant == tables.GradeOnline && i.Current == i.Target
+		if !climbing && !online || i.Expelled() {
+			continue
+		}
+		addr, ok := p.address(i)
+		if !ok {
+			continue
+		}
+		want, err := top.RolesOfTier(i.Tier)
+		if err != nil {
+			continue
+		}
+		var r rows
+		r.readInstance(i)
+		var start []tables.Role
+		for _, role := range want {
+			st, ok := top.RoleStateOf(i.InstanceID, role.Name)
+			switch {
+			case !ok, st.Incarnation != i.Target.Incarnation, st.State == tables.RoleStopped:
+				start = append(start, role)
+			case st.State == tables.RoleFailed && !p.in.RoleBackoff[RoleBackoffKey(i.InstanceID, role.Name)]:
+				start = append(start, role)
+			}
+		}
+		if len(start) > 0 {
+			return StartRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: start,
+				RPC:    RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: addr, Call: api.RoleStart{Roles: roleNames(start)}},
+				Ranges: r.ranges()}, true
+		}
+		if !online {
+			continue
+		}
+		if stop := p.unwanted(i, want); len(stop) > 0 {
+			return StopRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: stop,
+				RPC:    RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: addr, Call: api.RoleStop{Roles: roleNames(stop)}},
+				Ranges: r.ranges()}, true
+		}
+	}
+	return nil, false
+}
+
+// unwanted are the roles running on i (of its incarnation) that its tier
+// no longer wants, in stop order: a role before the roles it depends on,
+// otherwise by name.
+func (p *planner) unwanted(i tables.Instance, want []tables.Role) []tables.Role {
+	top := &p.in.Topology
+	var names []string
+	for _, st := range top.RoleStates {
+		if st.InstanceID != i.InstanceID || st.State != tables.RoleRunning || st.Incarnation != i.Target.Incarnation {
+			continue
+		}
+		if !slices.ContainsFunc(want, func(r tables.Role) bool { return r.Name == st.Role }) {
+			names = append(names, st.Role)
+		}
+	}
+	slices.Sort(names)
+	defs := map[string]tables.Role{}
+	for _, r := range top.Roles {
+		defs[r.Name] = r
+	}
+	var out []tables.Role
+	for len(names) > 0 {
+		// The first by name that no remaining role depends on.
+		k := slices.IndexFunc(names, func(n string) bool {
+			return !slices.ContainsFunc(names, func(o string) bool { return slices.Contains(defs[o].Dependencies, n) })
+		})
+		if k < 0 {
+			k = 0 // a cycle: the definitions are broken; stop by name
+		}
+		def, ok := defs[names[k]]
+		if !ok {
+			def = tables.Role{Name: names[k]}
+		}
+		out = append(out, def)
+		names = slices.Delete(names, k, k+1)
+	}
+	return out
+}
+
+// rolesSettled: every role of i's tier has a state of i's target
+// incarnation that is running or failed — what the online step waits for.
+func (p *planner) rolesSettled(i tables.Instance) bool {
+	top := &p.in.Topology
+	want, err := top.RolesOfTier(i.Tier)
+	if err != nil {
+		return true
+	}
+	for _, role := range want {
+		st, ok := top.RoleStateOf(i.InstanceID, role.Name)
+		if !ok || st.Incarnation != i.Target.Incarnation || st.State == tables.RoleStopped {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,90 @@
+package governor
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/tables"
+)
+
+func TestRolesStep(t *testing.T) {
+	def := func(name string, deps ...string) tables.Role {
+		return tables.Role{Name: name, Version: "1.0.0", Dependencies: deps}
+	}
+	running := func(inst, role string, inc uint64) tables.RoleState {
+		return tables.RoleState{InstanceID: inst, Role: role, State: tables.RoleRunning, Version: "1.0.0", Incarnation: inc}
+	}
+	build := func(cur tables.Grade, states ...tables.RoleState) Input {
+		top := newTopo().tier("t", 1, true).add("a", 1, "r1", cur, on(2))
+		top.Roles = []tables.Role{def("metrics"), def("api", "metrics"), def("cron")}
+		top.RoleTiers = []tables.RoleTier{{Role: "api", Tier: "t"}, {Role: "cron", Tier: "t"}}
+		top.RoleStates = states
+		return Input{Self: 1, Topology: top.Topology}
+	}
+	plan := func(in Input) (Action, bool) { return newPlanner(in).roles() }
+
+	// Climbing: every role of the tier, dependencies first.
+	a, ok := plan(build(shi(2)))
+	require.True(t, ok)
+	start := a.(StartRoles)
+	require.Equal(t, "start metrics, api, cron on a", start.Detail())
+	require.Equal(t, api.RoleStart{Roles: []string{"metrics", "api", "cron"}}, start.RPC.Call)
+	require.False(t, newPlanner(build(shi(2))).rolesSettled(start.instanceRow(t, build(shi(2)))), "online waits")
+
+	// Its answer recorded: cron failed; the instance may go Online.
+	cas, results, err := start.Record([]any{[]api.RoleResult{{Role: "metrics", Version: "1.0.0"}, {Role: "api", Version: "1.1.0"}, {Role: "cron", Error: "boom"}}})
+	require.NoError(t, err)
+	require.Len(t, results, 3)
+	require.Len(t, cas.Ops, 3)
+	failed := tables.RoleState{InstanceID: "a", Role: "cron", State: tables.RoleFailed, Error: "boom", Version: "1.0.0", Incarnation: 2}
+	in := build(shi(2), running("a", "metrics", 2), running("a", "api", 2), failed)
+	in.RoleBackoff = map[string]bool{RoleBackoffKey("a", "cron"): true}
+	_, ok = plan(in)
+	require.False(t, ok, "a failed role backing off is not retried")
+	require.True(t, newPlanner(in).rolesSettled(in.Topology.Instances[0]), "a failure does not hold Online back")
+	in.RoleBackoff = nil
+	a, ok = plan(in)
+	require.True(t, ok)
+	require.Equal(t, []string{"cron"}, a.(StartRoles).RPC.Call.(api.RoleStart).Roles, "retried once its backoff is over")
+
+	// A state of an older incarnation is not this one's: started again.
+	a, ok = plan(build(on(2), running("a", "metrics", 1), running("a", "api", 2), running("a", "cron", 2)))
+	require.True(t, ok)
+	require.Equal(t, []string{"metrics"}, a.(StartRoles).RPC.Call.(api.RoleStart).Roles)
+
+	// Online with everything running: nothing to do. api disabled: it
+	// stops, then metrics, which nothing needs any more.
+	all := []tables.RoleState{running("a", "metrics", 2), running("a", "api", 2), running("a", "cron", 2)}
+	_, ok = plan(build(on(2), all...))
+	require.False(t, ok)
+	in = build(on(2), all...)
+	in.Topology.RoleTiers = []tables.RoleTier{{Role: "cron", Tier: "t"}}
+	a, ok = plan(in)
+	require.True(t, ok)
+	stop := a.(StopRoles)
+	require.Equal(t, api.RoleStop{Roles: []string{"api", "metrics"}}, stop.RPC.Call)
+	cas, _, err = stop.Record([]any{[]api.RoleResult{{Role: "api"}, {Role: "metrics"}}})
+	require.NoError(t, err)
+	require.Equal(t, tables.Replace(tables.TablePicoRoleState, tables.RoleState{InstanceID: "a", Role: "api", State: tables.RoleStopped,
+		Version: "1.0.0", Incarnation: 2}.Tuple()...), cas.Ops[0])
+
+	// An unreachable instance is skipped; an answer that does not match
+	// the call is refused.
+	in = build(shi(2))
+	in.Unreachable = map[string]bool{"a": true}
+	_, ok = plan(in)
+	require.False(t, ok)
+	_, _, err = start.Record([]any{[]api.RoleResult{{Role: "api"}}})
+	require.Error(t, err)
+	_, _, err = start.Record([]any{[]api.RoleResult{{Role: "cron"}, {Role: "api"}, {Role: "metrics"}}})
+	require.Error(t, err)
+}
+
+// instanceRow is the instance a StartRoles is for, in in.
+func (a StartRoles) instanceRow(t *testing.T, in Input) tables.Instance {
+	i, ok := in.Topology.Instance(a.Instance)
+	require.True(t, ok)
+	return i
+}
