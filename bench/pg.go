@@ -212,7 +212,9 @@ func pgEnv() []string {
 // directory: the bench's own is private to root), runs initdb there and
 // starts postgres on a free loopback port, then waits until pgUser can
 // connect. stop kills the server and removes the directory (unless keep).
-func startPostgres(ctx context.Context, binDir string) (*pgServer, error) {
+// If it fails, the server is stopped and the directory removed (unless
+// keep) before it returns.
+func startPostgres(ctx context.Context, binDir string, keep bool) (*pgServer, error) {
 	cred, err := pgCredential()
 	if err != nil {
 		return nil, err
@@ -222,8 +224,11 @@ func startPostgres(ctx context.Context, binDir string) (*pgServer, error) {
 		return nil, err
 	}
 	s := &pgServer{dir: dir, log: filepath.Join(dir, "postgres.log"), done: make(chan struct{})}
+	// A server that did not come up is stopped and its directory removed
+	// (unless kept): the error carries the end of its log.
 	fail := func(err error) (*pgServer, error) {
-		s.stop(false)
+		err = s.withLog(err)
+		s.stop(keep)
 		return nil, err
 	}
 	pwfile := filepath.Join(dir, "pwfile")
@@ -291,10 +296,18 @@ func startPostgres(ctx context.Context, binDir string) (*pgServer, error) {
 			return fail(errors.New(gone))
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fail(fmt.Errorf("postgres: not accepting connections within %v: %w (log: %s)", readyTimeout, errors.Join(err, ctx.Err()), s.log))
+			return fail(fmt.Errorf("postgres: not accepting connections within %v: %w", readyTimeout, errors.Join(err, ctx.Err())))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// withLog is err with the end of the server's log (which stop removes).
+func (s *pgServer) withLog(err error) error {
+	if tail, terr := procs.LogTail(s.log, 1500); terr == nil && strings.TrimSpace(tail) != "" {
+		return fmt.Errorf("%w\npostgres's log ends with:\n%s", err, tail)
+	}
+	return err
 }
 
 // exited says how the server ended, "" while it runs.
@@ -304,7 +317,7 @@ func (s *pgServer) exited() string {
 	}
 	select {
 	case <-s.done:
-		return fmt.Sprintf("postgres exited by itself (%v); its log: %s", s.cmd.ProcessState, s.log)
+		return fmt.Sprintf("postgres exited by itself (%v)", s.cmd.ProcessState)
 	default:
 		return ""
 	}
@@ -632,7 +645,7 @@ func runPG(ctx context.Context, cfg Config, ps *procs.Registry, dir string, ins,
 	}
 
 	progress("pg: starting postgres (" + cfg.Postgres + ")")
-	srv, err := startPostgres(ctx, cfg.Postgres)
+	srv, err := startPostgres(ctx, cfg.Postgres, cfg.Keep)
 	if err != nil {
 		return err
 	}
@@ -666,7 +679,7 @@ func runPG(ctx context.Context, cfg Config, ps *procs.Registry, dir string, ins,
 			return err
 		}
 		if gone := srv.exited(); gone != "" {
-			return errors.New(gone)
+			return srv.withLog(errors.New(gone))
 		}
 		return nil
 	}
