@@ -99,6 +99,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.UnlockUser{Name: "admin"},
 		api.RoleStart{Term: 3, Index: 9, Timeout: time.Second, Roles: []string{"metrics", "api"}},
 		api.RoleStop{Term: 3, Index: 9, Timeout: time.Second, Roles: []string{"api"}},
+		api.RoleEnable{Role: "api", Tier: "router"}, api.RoleDisable{Role: "api", Tier: "router"},
 		api.GetPeerAddress{RaftID: 3},
 		api.GetVClock{},
 		api.WaitVClock{Target: vclock.VClock{1: 4, 2: 9}, Timeout: 1500 * time.Millisecond},

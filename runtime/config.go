@@ -61,6 +61,11 @@ type Instance struct {
 	Peers    []string
 	// InitTiers are the tiers a cluster this instance boots starts with.
 	InitTiers []tables.Tier
+	// Roles are the definitions of the roles this binary has; InitRoles
+	// the roles a cluster this instance boots starts with enabled (see
+	// node.Config).
+	Roles     []tables.Role
+	InitRoles []tables.RoleTier
 	// Tick is the period of the Raft clock.
 	Tick time.Duration
 	// Rand is the instance's randomness (election jitter, uuids).
@@ -85,6 +90,7 @@ type Instance struct {
 func NodeConfig(in Instance) node.Config {
 	c := node.Config{
 		ClusterID: in.ClusterID, Identity: in.Identity, Self: in.Self, Peers: in.Peers, InitTiers: in.InitTiers,
+		Roles: in.Roles, InitRoles: in.InitRoles,
 		Raft: raft.Config{
 			ElectionTick: ElectionTick, HeartbeatTick: HeartbeatTick, PreVote: true, CheckQuorum: true,
 			MaxMsgBytes: in.Limits.MaxMsgBytes, MaxMsgEntries: in.Limits.MaxMsgEntries,

@@ -40,6 +40,8 @@ type instance struct {
 	writing [node.Streams]*pendingWrite
 	// incarnations counts starts, to seed each one differently.
 	incarnations uint64
+	// roles runs the process's roles (roles.go); nil while it is down.
+	roles *roleRunner
 	// terminated: the node stopped itself (expelled, cluster deleted).
 	terminated bool
 	// promised is the latest vote this instance granted: it must survive
@@ -120,6 +122,8 @@ func (in *instance) start() error {
 	in.paused, in.inbox, in.waking, in.writing = false, nil, false, [node.Streams]*pendingWrite{}
 	in.host = runtime.NewHost(n, &transport{w: w, from: in.addr, conns: map[string]*conn{}},
 		&writer{in: in}, in.observe)
+	in.roles = newRoleRunner(in)
+	in.host.SetRoleRunner(in.roles)
 	w.trace.printf("i%d start (incarnation %d, %s, applied %d)", in.id, in.incarnations, n.Phase(), n.Status().Applied)
 	in.ticker = runtime.StartTicker(in.clock(), w.params.Tick, func() {
 		in.host.Tick()
@@ -143,6 +147,7 @@ func (in *instance) crash(tear bool) {
 	}
 	in.host.Stop()
 	in.host = nil
+	in.roles = nil // the process's roles die with it
 	in.epoch++
 	for _, p := range in.writing {
 		if p != nil {
@@ -382,6 +387,7 @@ func (in *instance) runtimeInstance() runtime.Instance {
 			InstanceID: in.spec.InstanceID, ReplicasetID: in.spec.ReplicasetID},
 		Peers:       peers,
 		InitTiers:   w.params.Tiers,
+		Roles:       simRoles,
 		Tick:        w.params.Tick,
 		Rand:        rand.New(rand.NewPCG(w.seed, in.id<<32|in.incarnations)),
 		Clock:       in.clock().Now,

@@ -59,6 +59,10 @@ var MutantList = []Mutant{
 		mutant.Of(mutant.RouteWithoutFencing)},
 	{"bootstrap-buckets-twice", "a replicaset joining a bootstrapped tier gets the tier's buckets bootstrapped again over the existing ranges",
 		mutant.Of(mutant.BootstrapBucketsTwice)},
+	{"roles-ignore-dependencies", "the governor starts an instance's roles by name, not dependencies first",
+		mutant.Of(mutant.RolesIgnoreDependencies)},
+	{"roles-survive-restart", "a role's state of an earlier incarnation counts as the restarted process's, so its roles are not started again",
+		mutant.Of(mutant.RolesSurviveRestart)},
 }
 
 // ParseMutant finds a mutant by name.

@@ -247,6 +247,7 @@ func (w *World) setup() {
 	}
 	w.trace.printf("setup: table kv exists")
 	w.setupData()
+	w.setupRoles()
 }
 
 // run: the setup, the fault phase, then the liveness phase, then final
@@ -391,6 +392,9 @@ func (w *World) unsettled() string {
 			return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
 				in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
 		}
+	}
+	if why := w.rolesUnsettled(top); why != "" {
+		return why
 	}
 	return w.dataUnsettled(leader, top)
 }

@@ -161,9 +161,19 @@ func fromPG(v any) (any, error) {
 	return v, nil
 }
 
-// toPG is a result's value as net/pgwire writes it.
+// toPG is a result's value as net/pgwire writes it: integers as int64
+// (uint64 above its range; msgpack decodes a storage's small integers as
+// int8 and the like), decimals as text, uuids and datetimes as theirs.
 func toPG(v any) any {
+	if i, ok := tuple.AsInt64(v); ok {
+		return i
+	}
+	if u, ok := tuple.AsUint64(v); ok {
+		return u
+	}
 	switch v := v.(type) {
+	case float32:
+		return float64(v)
 	case *apd.Decimal:
 		return pgwire.Numeric(v.Text('f'))
 	case uuid.UUID:

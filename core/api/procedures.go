@@ -86,6 +86,8 @@ var Procedures = []Procedure{
 	{SQLInsert{}, Admin},
 	{RoleStart{}, Admin},
 	{RoleStop{}, Admin},
+	{RoleEnable{}, Admin},
+	{RoleDisable{}, Admin},
 }
 
 // ArgError is argument i (from 0) named name that is not what the

@@ -49,3 +49,26 @@ type RoleResult struct {
 	Version string `msgpack:"version"`
 	Error   string `msgpack:"error"`
 }
+
+// Enabling roles per tier (docs/roles.md).
+type (
+	// RoleEnable: `.proc_role_enable(role, tier)` — on the Raft leader
+	// (others answer NotALeader): enable role on tier. The role's
+	// definition, and its dependencies', are the serving instance's
+	// binary's; they are recorded in _pico_role with the enablement, in
+	// one CaS. Enabling a role that is enabled changes nothing.
+	RoleEnable struct {
+		Role string `arg:"role"`
+		Tier string `arg:"tier"`
+	}
+	// RoleDisable: `.proc_role_disable(role, tier)` — on the leader:
+	// the role no longer runs on tier (its dependencies stay as long as
+	// another role there needs them).
+	RoleDisable struct {
+		Role string `arg:"role"`
+		Tier string `arg:"tier"`
+	}
+)
+
+func (RoleEnable) Proc() string  { return ".proc_role_enable" }
+func (RoleDisable) Proc() string { return ".proc_role_disable" }

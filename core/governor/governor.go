@@ -152,6 +152,7 @@ func Plan(in Input) Action {
 		p.online,             // 7
 		p.expel,              // 8
 		p.schemaChange,       // Picodata's 12: two-phase DDL
+		p.roleDDL,            // roles' once-per-cluster DDL (roles.go)
 		p.rebalance,          // bucket moves (rebalance.go)
 	}
 	for _, step := range steps {

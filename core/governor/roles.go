@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/mutant"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -149,14 +150,21 @@ func (p *planner) roles() (Action, bool) {
 		var r rows
 		r.readInstance(i)
 		var start []tables.Role
+		waiting := map[string]bool{}
 		for _, role := range want {
+			if waitsForDDL(role, waiting) {
+				continue
+			}
 			st, ok := top.RoleStateOf(i.InstanceID, role.Name)
 			switch {
-			case !ok, st.Incarnation != i.Target.Incarnation, st.State == tables.RoleStopped:
+			case !ok, p.otherIncarnation(st, i), st.State == tables.RoleStopped:
 				start = append(start, role)
 			case st.State == tables.RoleFailed && !p.in.RoleBackoff[RoleBackoffKey(i.InstanceID, role.Name)]:
 				start = append(start, role)
 			}
+		}
+		if p.in.mutants.Has(mutant.RolesIgnoreDependencies) {
+			slices.SortFunc(start, func(a, b tables.Role) int { return strings.Compare(a.Name, b.Name) })
 		}
 		if len(start) > 0 {
 			return StartRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: start,
@@ -221,11 +229,91 @@ func (p *planner) rolesSettled(i tables.Instance) bool {
 	if err != nil {
 		return true
 	}
+	waiting := map[string]bool{}
 	for _, role := range want {
+		if waitsForDDL(role, waiting) {
+			continue
+		}
 		st, ok := top.RoleStateOf(i.InstanceID, role.Name)
-		if !ok || st.Incarnation != i.Target.Incarnation || st.State == tables.RoleStopped {
+		if !ok || p.otherIncarnation(st, i) || st.State == tables.RoleStopped {
 			return false
 		}
 	}
 	return true
+}
+
+// otherIncarnation: st was recorded for another incarnation of i — a
+// process since gone, whose roles went with it.
+func (p *planner) otherIncarnation(st tables.RoleState, i tables.Instance) bool {
+	return st.Incarnation != i.Target.Incarnation && !p.in.mutants.Has(mutant.RolesSurviveRestart)
+}
+
+// StepRoleDDL is the role DDL step's name.
+const StepRoleDDL = "role ddl"
+
+// RoleDDL applies the next of a role's once-per-cluster DDL statements:
+// the leader runs Statement through SQL's two-phase DDL (as admin), then
+// proposes CaS (ddl_applied = Index + 1, predicated on the role's row).
+// A statement whose object already exists counts as applied: an earlier
+// try created it and its CaS was lost.
+type RoleDDL struct {
+	Role      string
+	Index     uint64
+	Statement string
+	CaS
+}
+
+func (RoleDDL) Step() string { return StepRoleDDL }
+func (a RoleDDL) Detail() string {
+	return fmt.Sprintf("%s statement %d: %s", a.Role, a.Index+1, a.Statement)
+}
+func (RoleDDL) isAction() {}
+
+// RoleDDLBackoffKey is a role's DDL in Input.RoleBackoff: a statement that
+// failed is not tried again until the executor's backoff lets it.
+func RoleDDLBackoffKey(role string) string { return "\x00ddl\x00" + role }
+
+// roleDDL is the role DDL step: a role that runs somewhere (enabled on a
+// tier, or needed by one that is) with statements not applied yet, first
+// by name, while no other schema change is pending.
+func (p *planner) roleDDL() (Action, bool) {
+	top := &p.in.Topology
+	if top.PendingSchemaVersion != 0 {
+		return nil, false
+	}
+	needed := map[string]bool{}
+	for _, t := range p.tiers {
+		roles, err := top.RolesOfTier(t.Name)
+		if err != nil {
+			continue
+		}
+		for _, r := range roles {
+			needed[r.Name] = true
+		}
+	}
+	roles := slices.Clone(top.Roles)
+	slices.SortFunc(roles, func(a, b tables.Role) int { return strings.Compare(a.Name, b.Name) })
+	for _, r := range roles {
+		if !needed[r.Name] || r.DDLApplied >= uint64(len(r.OnceDDL)) || p.in.RoleBackoff[RoleDDLBackoffKey(r.Name)] {
+			continue
+		}
+		var rw rows
+		rw.read = append(rw.read, keyOf(tables.TablePicoRole, r.Name))
+		rw.ops = append(rw.ops, tables.Update(tables.TablePicoRole, []any{r.Name}, []any{"=", "ddl_applied", r.DDLApplied + 1}))
+		rw.writes = append(rw.writes, keyOf(tables.TablePicoRole, r.Name))
+		return RoleDDL{Role: r.Name, Index: r.DDLApplied, Statement: r.OnceDDL[r.DDLApplied], CaS: CaS{Ops: rw.ops, Ranges: rw.ranges()}}, true
+	}
+	return nil, false
+}
+
+// waitsForDDL: role has statements the cluster has not applied yet, or
+// depends on one that has (waiting holds those seen so far; roles come in
+// start order): it does not start until they are applied, nor does an
+// instance wait for it to go Online.
+func waitsForDDL(r tables.Role, waiting map[string]bool) bool {
+	w := r.DDLApplied < uint64(len(r.OnceDDL)) || slices.ContainsFunc(r.Dependencies, func(d string) bool { return waiting[d] })
+	if w {
+		waiting[r.Name] = true
+	}
+	return w
 }

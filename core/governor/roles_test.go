@@ -88,3 +88,35 @@ func (a StartRoles) instanceRow(t *testing.T, in Input) tables.Instance {
 	require.True(t, ok)
 	return i
 }
+
+func TestRoleDDLStep(t *testing.T) {
+	top := newTopo().tier("t", 1, true).add("a", 1, "r1", on(1), on(1))
+	top.Roles = []tables.Role{
+		{Name: "metrics", Version: "1.0.0", OnceDDL: []string{"CREATE TABLE m (a INT PRIMARY KEY)", "CREATE INDEX mi ON m (a)"}, DDLApplied: 1},
+		{Name: "api", Version: "1.0.0", Dependencies: []string{"metrics"}},
+		{Name: "idle", Version: "1.0.0", OnceDDL: []string{"CREATE TABLE i (a INT PRIMARY KEY)"}},
+	}
+	top.RoleTiers = []tables.RoleTier{{Role: "api", Tier: "t"}}
+	in := Input{Self: 1, Topology: top.Topology}
+	a, ok := newPlanner(in).roleDDL()
+	require.True(t, ok)
+	ddl := a.(RoleDDL)
+	require.Equal(t, "metrics", ddl.Role, "a role that runs nowhere (idle) gets no DDL")
+	require.Equal(t, uint64(1), ddl.Index, "only what is not applied yet")
+	require.Equal(t, "CREATE INDEX mi ON m (a)", ddl.Statement)
+	require.Equal(t, []tables.Dml{tables.Update(tables.TablePicoRole, []any{"metrics"}, []any{"=", "ddl_applied", uint64(2)})}, ddl.CaS.Ops)
+
+	// Neither metrics nor api, which needs it, starts before its DDL.
+	_, ok = newPlanner(in).roles()
+	require.False(t, ok)
+	require.True(t, newPlanner(in).rolesSettled(in.Topology.Instances[0]), "nor does the instance wait for them")
+
+	busy := in
+	busy.Topology.PendingSchemaVersion = 7
+	_, ok = newPlanner(busy).roleDDL()
+	require.False(t, ok, "one schema change at a time")
+	busy = in
+	busy.RoleBackoff = map[string]bool{RoleDDLBackoffKey("metrics"): true}
+	_, ok = newPlanner(busy).roleDDL()
+	require.False(t, ok, "backing off (or in flight)")
+}

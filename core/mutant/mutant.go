@@ -82,4 +82,11 @@ const (
 	// again — a fresh layout written over the existing ranges, without
 	// reading _pico_bucket.
 	BootstrapBucketsTwice
+	// RolesIgnoreDependencies (governor): the roles step asks an instance
+	// to start its roles by name, not dependencies first.
+	RolesIgnoreDependencies
+	// RolesSurviveRestart (governor): a role's state of an earlier
+	// incarnation of the instance counts as this one's, as if a restarted
+	// process still ran what its predecessor did.
+	RolesSurviveRestart
 )

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/topology"
+	"github.com/picogo/picogo/core/tuple"
 )
 
 // The governor's executor and the sentinel, on the leader. governor.Plan
@@ -185,6 +187,8 @@ func (m *governorModule) execute(act governor.Action, st raft.Status) {
 			m.cas.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, a.Step(), func(_ []any, err *api.Error) { done(err) },
 				func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 		})
+	case governor.RoleDDL:
+		m.roleDDL(a, st, done)
 	case governor.StartRoles:
 		m.roleStep(a.RPC, st, a.Record, done)
 	case governor.StopRoles:
@@ -219,6 +223,40 @@ const (
 	roleRetryTicks    = 20
 	roleRetryMaxTicks = 640
 )
+
+// roleDDL runs a role's next DDL statement as admin, through SQL's
+// two-phase DDL, then records it applied; an object that exists counts as
+// created (an earlier try's CaS was lost). The step ends as soon as the
+// statement is under way: its schema change needs the governor's next
+// steps to finish. Meanwhile, and after a failure for a backoff, the
+// role's DDL is not planned again.
+func (m *governorModule) roleDDL(a governor.RoleDDL, st raft.Status, done func(*api.Error)) {
+	key := governor.RoleDDLBackoffKey(a.Role)
+	m.gov.roleBackoff[key] = math.MaxInt // in flight
+	m.sql.sql(tables.AdminName, api.SQL{Query: a.Statement}, func(_ []any, err *api.Error) {
+		if m.gov.term != st.Term {
+			return
+		}
+		if err != nil && err.Code != tuple.CodeSpaceExists && err.Code != tuple.CodeIndexExists {
+			m.emit(Note{Event: "roles", Detail: fmt.Sprintf("%s: DDL statement %d failed: %s", a.Role, a.Index+1, err.Message)})
+			wait := min(roleRetryTicks<<min(m.gov.roleFailures[key], 10), roleRetryMaxTicks)
+			m.gov.roleFailures[key]++
+			m.gov.roleBackoff[key] = m.ticks + wait
+			return
+		}
+		delete(m.gov.roleFailures, key)
+		// Planned again whatever the CaS's fate: the row says what is
+		// left to apply.
+		m.cas.proposeOp(tables.BatchOp(a.CaS.Ops...), a.CaS.Ranges, st.Applied, a.Step(),
+			func(_ []any, err *api.Error) {
+				delete(m.gov.roleBackoff, key)
+				if err != nil {
+					m.emit(Note{Event: "roles", Detail: fmt.Sprintf("%s: recording DDL statement %d: %s", a.Role, a.Index+1, err.Message)})
+				}
+			}, func(ra.Reply) ([]any, *api.Error) { return nil, nil })
+	})
+	done(nil)
+}
 
 // roleStep starts or stops roles on an instance, then records its answer;
 // a role that failed to start backs off before the next try.

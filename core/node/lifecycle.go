@@ -207,6 +207,12 @@ func (m *lifecycle) boot() {
 		ops = append(ops, tables.Insert(tables.TablePicoTier, t.Tuple()...))
 	}
 	ops = append(ops, tables.BuiltinUsers()...)
+	roles, err := m.initRoles()
+	if err != nil {
+		m.failStop(fmt.Errorf("boot: %w", err))
+		return
+	}
+	ops = append(ops, roles...)
 	state, err := ra.Bootstrap([]uint64{plan.Instance.RaftID}, tables.BatchOp(ops...).Encode())
 	if err != nil {
 		m.failStop(fmt.Errorf("boot: %w", err))
@@ -433,7 +439,8 @@ func (m *lifecycle) activate() {
 		m.askTarget(tables.GradeOnline)
 	case m.shuttingDown:
 		if row.Current.Variant == tables.GradeOffline && row.Target.Variant == tables.GradeOffline && m.mayLeave() {
-			m.stop(false, "graceful shutdown")
+			// Its roles stop first (docs/roles.md), dependents first.
+			m.roles.stopAll(func() { m.stop(false, "graceful shutdown") })
 			return
 		}
 		if row.Target.Variant != tables.GradeOffline {

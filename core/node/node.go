@@ -28,6 +28,11 @@ type Config struct {
 	// InitTiers are the tiers a booting cluster starts with (default: one
 	// tier, Self's, replication factor 1, voting).
 	InitTiers []tables.Tier
+	// Roles are the definitions of the roles this binary has (their code
+	// is the driver's): what `.proc_role_enable` records. InitRoles are
+	// the roles a booting cluster starts with enabled (--init-cfg).
+	Roles     []tables.Role
+	InitRoles []tables.RoleTier
 	// Raft carries timing in ticks, limits and randomness;
 	// its ID comes from the identity.
 	Raft raft.Config

@@ -1,9 +1,13 @@
 package node
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/tables"
 )
 
 // rolesModule runs no role code: application code is the driver's, run
@@ -14,8 +18,13 @@ import (
 // keeps what runs here, as the driver reported it.
 type rolesModule struct {
 	*Node
-	// running are the roles started here, by name: their versions.
+	// running are the roles started here, by name: their versions;
+	// started the same in the order they started (a stop of them all
+	// goes the other way: dependents first).
 	running map[string]string
+	started []string
+	// stopping: a graceful shutdown is stopping every role (stopAll).
+	stopping bool
 	// op is the role being started or stopped, if any; queue the calls
 	// waiting behind it (one role at a time: a role starts after its
 	// dependencies, which an earlier call may be starting).
@@ -62,6 +71,8 @@ func (m *rolesModule) register(r *registry) {
 			m.enqueue(&roleOp{start: true, roles: req.Roles, respond: respond})
 		})
 	})
+	serve(r, running, m.enable)
+	serve(r, running, m.disable)
 	serve(r, running, func(_ string, req api.RoleStop, respond responder) {
 		m.atGovernorIndex(req.Proc(), req.Term, req.Index, req.Timeout, respond, func(respond responder) {
 			m.enqueue(&roleOp{roles: req.Roles, respond: respond})
@@ -138,12 +149,27 @@ func (n *Node) RoleDone(id RoleOpID, version string, err error) {
 	switch {
 	case op.start && err == nil:
 		m.running[name] = version
+		m.started = append(m.started, name)
 	case !op.start:
 		delete(m.running, name)
+		m.started = slices.DeleteFunc(m.started, func(s string) bool { return s == name })
 	}
 	op.results = append(op.results, res)
 	m.advance()
 	n.collect()
+}
+
+// stopAll stops every role that runs here, the last started first, then
+// calls done: a graceful shutdown, before the instance stops. Called
+// again meanwhile, it does nothing (done runs once).
+func (m *rolesModule) stopAll(done func()) {
+	if m.stopping {
+		return
+	}
+	m.stopping = true
+	roles := slices.Clone(m.started)
+	slices.Reverse(roles)
+	m.enqueue(&roleOp{roles: roles, respond: func([]any, *api.Error) { done() }})
 }
 
 // Running are the roles that run here (as the driver reported them), by
@@ -154,4 +180,138 @@ func (n *Node) RunningRoles() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// definitions are the _pico_role rows role needs: its own and its
+// dependencies', transitively, as this binary has them (ddl_applied kept
+// from the rows the cluster has).
+func (n *Node) definitions(role string, have func(string) (tables.Role, bool)) ([]tables.Role, *api.Error) {
+	var out []tables.Role
+	seen := map[string]bool{}
+	var visit func(name, from string) *api.Error
+	visit = func(name, from string) *api.Error {
+		if seen[name] {
+			return nil
+		}
+		seen[name] = true
+		i := slices.IndexFunc(n.cfg.Roles, func(r tables.Role) bool { return r.Name == name })
+		if i < 0 {
+			if from == "" {
+				return api.Errorf(api.CodeIllegalParams, "role %s: this binary has no such role (it has %s)", name, roleList(n.cfg.Roles))
+			}
+			return api.Errorf(api.CodeIllegalParams, "role %s depends on %s, which this binary does not have", from, name)
+		}
+		def := n.cfg.Roles[i]
+		if old, ok := have(name); ok {
+			def.DDLApplied = old.DDLApplied
+		}
+		for _, d := range def.Dependencies {
+			if e := visit(d, name); e != nil {
+				return e
+			}
+		}
+		out = append(out, def)
+		return nil
+	}
+	if e := visit(role, ""); e != nil {
+		return nil, e
+	}
+	return out, nil
+}
+
+func roleList(rs []tables.Role) string {
+	if len(rs) == 0 {
+		return "none"
+	}
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name
+	}
+	return fmt.Sprint(names)
+}
+
+// leaderOnly answers NotALeader (naming the leader) unless this instance
+// leads: the roles' tables change through CaS on the leader.
+func (m *rolesModule) leaderOnly(proc string) *api.Error {
+	st := m.ra.BasicStatus()
+	if st.State == raft.StateLeader {
+		return nil
+	}
+	if st.Lead == raft.None {
+		return api.Errorf(api.CodeLeaderUnknown, "%s: the leader is unknown", proc)
+	}
+	return m.notALeader(proc, st.Lead)
+}
+
+// enable serves `.proc_role_enable`.
+func (m *rolesModule) enable(_ string, req api.RoleEnable, respond responder) {
+	if e := m.leaderOnly(req.Proc()); e != nil {
+		respond(nil, e)
+		return
+	}
+	top, err := m.tables.ReadTopology()
+	if err != nil {
+		respond(nil, api.Errorf(api.CodeProcLua, "%s: %v", req.Proc(), err))
+		return
+	}
+	if _, ok := top.Tier(req.Tier); !ok {
+		respond(nil, api.Errorf(api.CodeIllegalParams, "%s: no tier %s", req.Proc(), req.Tier))
+		return
+	}
+	have := func(name string) (tables.Role, bool) {
+		i := slices.IndexFunc(top.Roles, func(r tables.Role) bool { return r.Name == name })
+		if i < 0 {
+			return tables.Role{}, false
+		}
+		return top.Roles[i], true
+	}
+	defs, e := m.definitions(req.Role, have)
+	if e != nil {
+		respond(nil, e)
+		return
+	}
+	var ops []tables.Dml
+	for _, d := range defs {
+		ops = append(ops, tables.Replace(tables.TablePicoRole, d.Tuple()...))
+	}
+	ops = append(ops, tables.Replace(tables.TablePicoRoleTier, tables.RoleTier{Role: req.Role, Tier: req.Tier}.Tuple()...))
+	m.proposeRoles(req.Proc(), ops, respond)
+}
+
+// disable serves `.proc_role_disable`.
+func (m *rolesModule) disable(_ string, req api.RoleDisable, respond responder) {
+	if e := m.leaderOnly(req.Proc()); e != nil {
+		respond(nil, e)
+		return
+	}
+	m.proposeRoles(req.Proc(), []tables.Dml{tables.Delete(tables.TablePicoRoleTier, req.Role, req.Tier)}, respond)
+}
+
+// proposeRoles proposes ops as of what this leader has applied, and
+// answers true once they are committed and applied here (an op the
+// tables refuse answers its error).
+func (m *rolesModule) proposeRoles(proc string, ops []tables.Dml, respond responder) {
+	op := tables.BatchOp(ops...)
+	m.cas.proposeOp(op, nil, m.ra.BasicStatus().Applied, proc, respond, func(ra.Reply) ([]any, *api.Error) { return []any{true}, nil })
+}
+
+// initRoles are the boot entries of the roles --init-cfg enables: their
+// definitions and the enablements.
+func (n *Node) initRoles() ([]tables.Dml, error) {
+	var ops []tables.Dml
+	defined := map[string]bool{}
+	for _, rt := range n.cfg.InitRoles {
+		defs, e := n.definitions(rt.Role, func(string) (tables.Role, bool) { return tables.Role{}, false })
+		if e != nil {
+			return nil, fmt.Errorf("the initial configuration enables role %s on tier %s: %s", rt.Role, rt.Tier, e.Message)
+		}
+		for _, d := range defs {
+			if !defined[d.Name] {
+				defined[d.Name] = true
+				ops = append(ops, tables.Insert(tables.TablePicoRole, d.Tuple()...))
+			}
+		}
+		ops = append(ops, tables.Insert(tables.TablePicoRoleTier, rt.Tuple()...))
+	}
+	return ops, nil
 }

@@ -2,8 +2,13 @@ package node
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
+	"time"
 
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/stretchr/testify/require"
 )
@@ -80,6 +85,14 @@ func TestRolesLifecycle(t *testing.T) {
 	require.Equal(t, tables.RoleStopped, state("metrics").State)
 	require.Equal(t, tables.RoleRunning, state("cron").State)
 	require.Equal(t, map[string]string{"cron": "1.0.0"}, s.n.RunningRoles())
+
+	// A graceful shutdown stops what runs before the instance stops.
+	calls = nil
+	s.n.Shutdown()
+	tick(100)
+	require.Equal(t, []string{"stop cron"}, calls)
+	require.Empty(t, s.n.RunningRoles())
+	require.Equal(t, PhaseStopped, s.n.Phase())
 }
 
 func countOf(ss []string, s string) int {
@@ -90,4 +103,87 @@ func countOf(ss []string, s string) int {
 		}
 	}
 	return n
+}
+
+// TestRoleEnableDisable: `--init-cfg`'s roles are enabled at boot with
+// their definitions (dependencies included); `.proc_role_enable` records
+// a definition from this binary and enables it, refusing a role the binary
+// lacks or a tier the cluster lacks; `.proc_role_disable` disables.
+func TestRoleEnableDisable(t *testing.T) {
+	defs := []tables.Role{
+		{Name: "metrics", Version: "1.0.0", Dependencies: []string{}, OnceDDL: []string{}},
+		{Name: "api", Version: "2.0.0", Dependencies: []string{"metrics"}, OnceDDL: []string{"CREATE TABLE t (a INT PRIMARY KEY)"}},
+		{Name: "cron", Version: "0.1.0", Dependencies: []string{}, OnceDDL: []string{}},
+	}
+	s := newSoloWith(t, Config{Roles: defs, InitRoles: []tables.RoleTier{{Role: "api", Tier: "storage"}}})
+	s.role = func(string, bool) (string, error) { return "v", nil }
+	top := func() tables.Topology {
+		top, err := s.n.Tables().ReadTopology()
+		require.NoError(t, err)
+		return top
+	}
+	require.Equal(t, []tables.Role{defs[1], defs[0]}, top().Roles, "the enabled role and what it needs")
+	require.Equal(t, []tables.RoleTier{{Role: "api", Tier: "storage"}}, top().RoleTiers)
+
+	require.Nil(t, s.do(api.RoleEnable{Role: "cron", Tier: "storage"}).Err)
+	require.Contains(t, top().RoleTiers, tables.RoleTier{Role: "cron", Tier: "storage"})
+	require.Len(t, top().Roles, 3)
+	r := s.do(api.RoleEnable{Role: "ghost", Tier: "storage"})
+	require.NotNil(t, r.Err)
+	require.Contains(t, r.Err.Message, "this binary has no such role")
+	r = s.do(api.RoleEnable{Role: "cron", Tier: "nowhere"})
+	require.NotNil(t, r.Err)
+	require.Contains(t, r.Err.Message, "no tier nowhere")
+	require.Nil(t, s.do(api.RoleEnable{Role: "cron", Tier: "storage"}).Err, "enabling twice changes nothing")
+
+	for range 100 {
+		s.n.Tick()
+		s.settle()
+	}
+	require.Equal(t, map[string]string{"metrics": "v", "api": "v", "cron": "v"}, s.n.RunningRoles())
+	_, created := s.n.Tables().TableByName("t")
+	require.True(t, created, "api's DDL ran once, before api started")
+	for _, r := range top().Roles {
+		require.Equal(t, uint64(len(r.OnceDDL)), r.DDLApplied, r.Name)
+	}
+	require.Nil(t, s.do(api.RoleDisable{Role: "cron", Tier: "storage"}).Err)
+	for range 50 {
+		s.n.Tick()
+		s.settle()
+	}
+	require.Equal(t, map[string]string{"metrics": "v", "api": "v"}, s.n.RunningRoles())
+}
+
+// An initial configuration that enables a role the binary lacks stops the
+// boot with the reason.
+func TestInitRolesUnknown(t *testing.T) {
+	n, err := New(Config{ClusterID: "c1", Tick: time.Millisecond, Self: Self{Address: "i1"}, Peers: []string{"i1"},
+		Raft:      raft.Config{ElectionTick: 10, HeartbeatTick: 1, Rand: rand.New(rand.NewPCG(1, 1))},
+		InitRoles: []tables.RoleTier{{Role: "ghost", Tier: "storage"}}}, ra.DiskState{})
+	require.NoError(t, err)
+	var fatal error
+	for range 20 {
+		for _, e := range n.TakeEffects() {
+			switch e := e.(type) {
+			case FailStop:
+				fatal = e.Err
+			case OutCall:
+				n.Call(1000, "pico_service", e.Request)
+				for _, r := range n.TakeEffects() {
+					if rep, ok := r.(Reply); ok {
+						var v any = rep.Values
+						if len(rep.Values) == 1 {
+							v = rep.Values[0]
+						}
+						n.CallDone(e.ID, v, rep.Err)
+					}
+				}
+			case Persist:
+				n.PersistDone(e.Stream, e.ID)
+			}
+		}
+		n.Tick()
+	}
+	require.Error(t, fatal)
+	require.Contains(t, fatal.Error(), "enables role ghost on tier storage")
 }

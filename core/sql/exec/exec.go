@@ -151,7 +151,8 @@ func Update(cat Catalog, u *parse.Update, env Env) (tab *Table, old, updated [][
 
 // Assign converts v to what column col stores: NULL only if nullable; a
 // value of the column's type as is; a number into a number column of
-// another kind, a string into a uuid or datetime column, by CAST's rules.
+// another kind, a string into a uuid, datetime, number or boolean column,
+// by CAST's rules.
 func Assign(col Column, v any) (any, *tuple.Error) {
 	v = value.Normalize(v)
 	if v == nil {
@@ -184,14 +185,27 @@ func Assign(col Column, v any) (any, *tuple.Error) {
 	if col.Type.Matches(v) {
 		return v, nil
 	}
-	if from == tuple.TypeString && (col.Type == tuple.TypeUUID || col.Type == tuple.TypeDatetime) {
-		out, err := value.Cast(v, col.Type)
+	if from == tuple.TypeString && castsFromString(col.Type) {
+		out, err := value.FromText(v.(string), col.Type)
 		if err != nil {
 			return nil, tuple.Errorf(tuple.CodeSQLTypeMismatch, "column %q is %s: %s", col.Name, col.Type, err.Message)
 		}
 		return out, nil
 	}
 	return nil, tuple.Errorf(tuple.CodeSQLTypeMismatch, "column %q is %s, not %s", col.Name, col.Type, value.Describe(v))
+}
+
+// castsFromString: a string assigned to a column of this type is read as
+// its value by CAST's rules ('10' into an integer column is 10): as
+// PostgreSQL takes a literal, and as its clients send every parameter in
+// the simple protocol.
+func castsFromString(t tuple.FieldType) bool {
+	switch t {
+	case tuple.TypeUUID, tuple.TypeDatetime, tuple.TypeInteger, tuple.TypeUnsigned, tuple.TypeDouble,
+		tuple.TypeDecimal, tuple.TypeNumber, tuple.TypeBoolean, tuple.TypeVarbinary:
+		return true
+	}
+	return false
 }
 
 // InsertRows makes a table's rows from an INSERT's source rows: columns

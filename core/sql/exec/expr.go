@@ -161,6 +161,38 @@ func (c *compiler) expr(s *scope, e parse.Expr) (cexpr, *tuple.Error) {
 	return cexpr{}, errAt(e, tuple.CodeSQLSyntax, "unsupported expression %s", e)
 }
 
+// isArithmetic: + - * / %, whose string literals take the other
+// operand's type ('3' + integer 4 is 7, as in PostgreSQL).
+func isArithmetic(op string) bool {
+	switch op {
+	case "+", "-", "*", "/", "%":
+		return true
+	}
+	return false
+}
+
+// literalAs is a string literal compared with (or combined with) a value
+// of type typ, as that type: PostgreSQL's literals have no type until their context gives
+// one ('2024-01-01' compared with a datetime column is a datetime, '10'
+// with an integer one an integer; PostgreSQL's clients send parameters so
+// in the simple protocol). Anything else, and a literal compared with a
+// string or a value of unknown type, is left as it is; a literal that is
+// not a value of typ is the comparison's error.
+func (c *compiler) literalAs(e parse.Expr, ce cexpr, typ tuple.FieldType) (cexpr, *tuple.Error) {
+	lit, ok := e.(*parse.StringLit)
+	if !ok {
+		return ce, nil
+	}
+	if !castsFromString(typ) {
+		return ce, nil
+	}
+	v, err := value.FromText(lit.Value, typ)
+	if err != nil {
+		return cexpr{}, errAt(lit, tuple.CodeSQLInvalidCast, "%s", err.Message)
+	}
+	return constant(v), nil
+}
+
 // paramType is the static type of parameter i: its value's, when known.
 func (c *compiler) paramType(i int) tuple.FieldType {
 	if i >= 1 && i <= len(c.params) {
@@ -270,6 +302,14 @@ func (c *compiler) binary(s *scope, x *parse.Binary) (cexpr, *tuple.Error) {
 	}
 	c.inferPair(x.L, x.R, a.typ, b.typ)
 	op := strings.ToUpper(x.Op)
+	if isComparison(op) || isArithmetic(op) {
+		if a, err = c.literalAs(x.L, a, b.typ); err != nil {
+			return cexpr{}, err
+		}
+		if b, err = c.literalAs(x.R, b, a.typ); err != nil {
+			return cexpr{}, err
+		}
+	}
 	switch {
 	case op == "AND" || op == "OR":
 		and := op == "AND"
@@ -344,6 +384,12 @@ func (c *compiler) between(s *scope, x *parse.Between) (cexpr, *tuple.Error) {
 	}
 	c.inferPair(x.X, x.Lo, v.typ, lo.typ)
 	c.inferPair(x.X, x.Hi, v.typ, hi.typ)
+	if lo, err = c.literalAs(x.Lo, lo, v.typ); err != nil {
+		return cexpr{}, err
+	}
+	if hi, err = c.literalAs(x.Hi, hi, v.typ); err != nil {
+		return cexpr{}, err
+	}
 	not := x.Not
 	return cexpr{eval: func(f *frame) (any, *tuple.Error) {
 		a, err := v.eval(f)
@@ -411,6 +457,9 @@ func (c *compiler) in(s *scope, x *parse.In) (cexpr, *tuple.Error) {
 				return cexpr{}, err
 			}
 			c.inferPair(x.X, it, lefts[0].typ, e.typ)
+			if e, err = c.literalAs(it, e, lefts[0].typ); err != nil {
+				return cexpr{}, err
+			}
 			list = append(list, e)
 		}
 		members = func(f *frame) ([][]any, *tuple.Error) {

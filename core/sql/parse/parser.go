@@ -1232,7 +1232,7 @@ var typeNames = map[string][2]int{
 	"DECIMAL": {0, 2}, "NUMERIC": {0, 2},
 	"TEXT": {0, 0}, "STRING": {0, 0}, "VARCHAR": {1, 1},
 	"BOOLEAN": {0, 0}, "BOOL": {0, 0}, "UUID": {0, 0},
-	"DATETIME": {0, 0}, "TIMESTAMP": {0, 0},
+	"DATETIME": {0, 0}, "TIMESTAMP": {0, 0}, "VARBINARY": {0, 0},
 	"ANY": {0, 0}, "SCALAR": {0, 0}, "NUMBER": {0, 0}, "MAP": {0, 0}, "ARRAY": {0, 0},
 }
 

@@ -25,9 +25,16 @@ UPDATE t SET bucket_id = 1
 ----
 error 171: column "bucket_id" is the system's: it cannot be set (line 1, column 14)
 
+-- A string is read as the column's type by CAST's rules (PostgreSQL's
+-- untyped literals; its clients send parameters so in the simple
+-- protocol); one that is no such value is an error.
+UPDATE t SET k = '12', d = '0.5', b = 'true' WHERE id = 1
+----
+(1, 10, 'apple', 1.5, 1.10, true, 3) -> (1, 12, 'apple', 0.5, 1.10, true, 3)
+
 UPDATE t SET k = 'x' WHERE id = 1
 ----
-error 171: column "k" is integer, not string('x')
+error 171: column "k" is integer: cannot cast string('x') to integer
 
 UPDATE t SET k = 1, k = 2
 ----

@@ -30,9 +30,11 @@ SELECT ABS(1, 2)
 ----
 error 202: wrong number of arguments is passed to ABS(): expected 1, got 2 (line 1, column 8)
 
+-- A string literal compared with a typed value is read as that type
+-- (PostgreSQL's untyped literals): 'x' is no integer.
 SELECT id FROM t WHERE id = 'x'
 ----
-error 171: type mismatch: cannot compare integer(1) with string('x')
+error 10103: cannot cast string('x') to integer (line 1, column 29)
 
 SELECT * FROM t ORDER BY 9
 ----

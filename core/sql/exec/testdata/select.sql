@@ -125,3 +125,9 @@ SELECT COUNT(*), SUM(x), MAX(x) FROM e
 ----
 count integer, sum integer, max integer
 0 | NULL | NULL
+
+-- A string literal compared with a typed column is read as its type.
+SELECT id FROM t WHERE k = '10' AND d > '1.00' AND id IN ('1', '3') AND id BETWEEN '1' AND '3'
+----
+id integer
+1
