@@ -30,6 +30,7 @@ SELECT DISTINCT kind FROM pg_items ORDER BY kind DESC LIMIT 2 OFFSET 1;
 SELECT kind, COUNT(*) AS n, AVG(weight) AS avg_weight, MAX(name) AS last_name
     FROM pg_items GROUP BY kind HAVING COUNT(*) > 1 ORDER BY kind;
 SELECT id, price > 5 AS pricey, added > CAST('2024-06-01 00:00:00' AS DATETIME) AS recent FROM pg_items WHERE added IS NOT NULL ORDER BY id;
+SELECT id, name FROM pg_items WHERE added > '2024-06-01 00:00:00' OR price = '19.99' ORDER BY id;
 SELECT 7 / 2 AS quotient, 7 % 3 AS remainder, -7 / 2 AS negative, 'pico' || 'go' AS joined,
     LENGTH('héllo') AS letters, UPPER('abc') AS upper, CAST('12.345' AS DECIMAL) * 2 AS doubled;
 BEGIN;
