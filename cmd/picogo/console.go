@@ -638,26 +638,12 @@ func (c *console) main(commands []string, stdin func() (source, error)) int {
 // OID), DDL and access control their command (CREATE TABLE, DROP INDEX,
 // GRANT), anything else OK and the count.
 func commandTag(stmt string, rowCount uint64) string {
-	words := parse.FirstWords(stmt, 6)
-	if len(words) == 0 {
-		return "OK " + uintString(rowCount)
-	}
-	switch w := words[0]; w {
+	name := parse.CommandName(stmt)
+	switch first, _, _ := strings.Cut(name, " "); first {
 	case "INSERT", "UPDATE", "DELETE":
-		return w + " " + uintString(rowCount)
-	case "CREATE", "DROP", "ALTER":
-		for _, obj := range words[1:] {
-			switch obj {
-			case "OR", "REPLACE", "UNIQUE", "IF", "NOT", "EXISTS", "GLOBAL", "TEMP", "TEMPORARY":
-				continue
-			}
-			return w + " " + obj
-		}
-		return w
-	case "TRUNCATE":
-		return "TRUNCATE TABLE"
-	case "GRANT", "REVOKE", "SET", "CALL", "BEGIN", "COMMIT", "ROLLBACK":
-		return w
+		return name + " " + uintString(rowCount)
+	case "CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE", "SET", "CALL", "BEGIN", "COMMIT", "ROLLBACK":
+		return name
 	}
 	return "OK " + uintString(rowCount)
 }

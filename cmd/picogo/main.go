@@ -20,6 +20,7 @@ Usage:
   picogo connect   an SQL console on an instance, and scripts (picogo connect --help)
   picogo unlock    lift the lock failed logins put on a user (picogo unlock --help)
   picogo passwd    set a user's password for the whole cluster (picogo passwd --help)
+  picogo role      enable or disable a role on a tier (picogo role --help)
   picogo sim       run the seeded simulator (picogo sim --help)
   picogo bench     measure picogo against etcd and Tarantool (picogo bench --help)
   picogo chaos     SIGKILL/SIGSTOP real instances under load, check linearizability (picogo chaos --help)
@@ -46,6 +47,8 @@ func main() {
 		os.Exit(runPasswd(os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	case "unlock":
 		os.Exit(runUnlock(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
+	case "role":
+		os.Exit(runRole(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	case "connect":
 		os.Exit(runConnect(os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	case "sim":

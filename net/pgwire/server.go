@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/picogo/picogo/internal/acceptloop"
 	"github.com/picogo/picogo/internal/loglimit"
 )
 
@@ -113,28 +114,7 @@ func (s *Server) Serve() error {
 	s.mu.Unlock()
 	defer s.wg.Done()
 
-	var delay time.Duration
-	for {
-		nc, err := s.cfg.Listener.Accept()
-		if err != nil {
-			if s.isClosed() {
-				return nil
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			s.log.Warn("pgwire accept failed", "err", err, "retry_in", delay)
-			select {
-			case <-time.After(delay):
-			case <-s.done:
-				return nil
-			}
-			continue
-		}
-		delay = 0
-		s.start(nc)
-	}
+	return acceptloop.Run(s.cfg.Listener, s.isClosed, s.done, s.log, "pgwire", s.start)
 }
 
 // Close stops accepting, closes every connection (cancelling the

@@ -579,36 +579,21 @@ func (c *conn) reportChange(name string) {
 // UPDATE n, DELETE n, the command and its object for DDL (CREATE TABLE,
 // DROP INDEX), and the first word upper-cased otherwise.
 func commandTag(q string, res *Result) string {
-	words := parse.FirstWords(q, 6)
-	first := ""
-	if len(words) > 0 {
-		first = words[0]
-	}
+	name := parse.CommandName(q)
 	if res.Query {
-		if first == "EXPLAIN" {
+		if name == "EXPLAIN" {
 			return "EXPLAIN"
 		}
 		return "SELECT " + strconv.Itoa(len(res.Rows))
 	}
 	n := strconv.FormatUint(res.RowCount, 10)
-	switch first {
+	switch name {
 	case "":
 		return "OK"
 	case "INSERT":
 		return "INSERT 0 " + n
 	case "UPDATE", "DELETE":
-		return first + " " + n
-	case "CREATE", "DROP", "ALTER":
-		for _, obj := range words[1:] {
-			switch obj {
-			case "OR", "REPLACE", "UNIQUE", "IF", "NOT", "EXISTS", "GLOBAL", "TEMP", "TEMPORARY":
-				continue
-			}
-			return first + " " + obj
-		}
-		return first
-	case "TRUNCATE":
-		return "TRUNCATE TABLE"
+		return name + " " + n
 	}
-	return first
+	return name
 }

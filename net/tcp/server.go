@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"time"
 
+	"github.com/picogo/picogo/internal/acceptloop"
 	"github.com/picogo/picogo/internal/loglimit"
 	pnet "github.com/picogo/picogo/net"
 	"github.com/picogo/picogo/net/iproto"
@@ -142,28 +142,7 @@ func (s *Server) Serve() error {
 	s.mu.Unlock()
 	defer s.wg.Done()
 
-	var delay time.Duration
-	for {
-		nc, err := s.cfg.Listener.Accept()
-		if err != nil {
-			if s.isClosed() {
-				return nil
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			s.log.Warn("iproto accept failed", "err", err, "retry_in", delay)
-			select {
-			case <-time.After(delay):
-			case <-s.done:
-				return nil
-			}
-			continue
-		}
-		delay = 0
-		s.start(nc)
-	}
+	return acceptloop.Run(s.cfg.Listener, s.isClosed, s.done, s.log, "iproto", s.start)
 }
 
 // Close stops accepting, closes every connection and waits for the

@@ -155,3 +155,31 @@ func FirstWords(stmt string, n int) []string {
 	}
 	return words
 }
+
+// CommandName is what a statement is called in PostgreSQL's command tags,
+// without the counts: its first word upper-cased (INSERT, UPDATE, GRANT,
+// SELECT...), with its object for CREATE, DROP and ALTER (CREATE TABLE,
+// DROP INDEX: the words OR REPLACE, UNIQUE, IF [NOT] EXISTS, GLOBAL and
+// TEMP[ORARY] skipped), TRUNCATE TABLE for TRUNCATE; "" for a statement
+// with no first word.
+func CommandName(stmt string) string {
+	words := FirstWords(stmt, 6)
+	if len(words) == 0 {
+		return ""
+	}
+	switch w := words[0]; w {
+	case "CREATE", "DROP", "ALTER":
+		for _, obj := range words[1:] {
+			switch obj {
+			case "OR", "REPLACE", "UNIQUE", "IF", "NOT", "EXISTS", "GLOBAL", "TEMP", "TEMPORARY":
+				continue
+			}
+			return w + " " + obj
+		}
+		return w
+	case "TRUNCATE":
+		return "TRUNCATE TABLE"
+	default:
+		return w
+	}
+}

@@ -98,3 +98,21 @@ func TestSplitAll(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandName(t *testing.T) {
+	for stmt, want := range map[string]string{
+		"insert into t values (1)":                      "INSERT",
+		"  -- c\n CREATE TABLE IF NOT EXISTS t (a int)": "CREATE TABLE",
+		"create unique index i on t (a)":                "CREATE INDEX",
+		"DROP TABLE t":                                  "DROP TABLE",
+		"alter user u password 'x'":                     "ALTER USER",
+		"truncate t":                                    "TRUNCATE TABLE",
+		"(select 1)":                                    "SELECT",
+		"":                                              "",
+		"'x'":                                           "",
+	} {
+		if got := CommandName(stmt); got != want {
+			t.Errorf("CommandName(%q) = %q, want %q", stmt, got, want)
+		}
+	}
+}
