@@ -88,14 +88,16 @@ fuzz:
 	  fi; \
 	done
 
-## bench: picogo against etcd (durable writes) and Tarantool (iproto calls), and the
-## simulator's speed, in one run (docs/BENCHMARKS.md); installs etcd-server and tarantool
-## when missing. The report goes to stdout and BENCH_OUT; BENCHFLAGS adds flags, e.g.
+## bench: picogo against etcd (durable writes), Tarantool (iproto calls, SQL) and
+## PostgreSQL (its wire protocol), and the simulator's speed, in one run (docs/BENCHMARKS.md);
+## installs etcd-server, tarantool and postgresql when missing. The report goes to stdout
+## and BENCH_OUT; BENCHFLAGS adds flags, e.g.
 ## make bench BENCHFLAGS='--duration 3s --rounds 1 --clients 1,16'
 BENCH_OUT  ?= docs/BENCHMARKS.md.new
 BENCHFLAGS ?=
 bench: build
-	@command -v etcd >/dev/null 2>&1 && command -v tarantool >/dev/null 2>&1 || scripts/install-bench-deps
+	@command -v etcd >/dev/null 2>&1 && command -v tarantool >/dev/null 2>&1 && \
+	  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || scripts/install-bench-deps
 	./bin/picogo bench --out $(BENCH_OUT) $(BENCHFLAGS)
 
 ## bench-go: every Go micro-benchmark (go test -bench)

@@ -32,11 +32,12 @@ const (
 	PhaseRestart  = "restart"
 	PhaseSQL      = "sql"
 	PhaseSQLScan  = "sql-scan"
+	PhasePG       = "pg"
 	PhaseSharding = "sharding"
 	PhaseSim      = "sim"
 )
 
-var phases = []string{PhaseWrites, PhaseCalls, PhaseInserts, PhaseSQL, PhaseSQLScan, PhaseRestart, PhaseSharding, PhaseSim}
+var phases = []string{PhaseWrites, PhaseCalls, PhaseInserts, PhaseSQL, PhaseSQLScan, PhasePG, PhaseRestart, PhaseSharding, PhaseSim}
 
 // Config is what `picogo bench` is asked to do.
 type Config struct {
@@ -67,6 +68,9 @@ type Config struct {
 	SQLLoaders int
 
 	Picogo, Etcd, Tarantool string // binaries (Picogo empty: this executable)
+	// Postgres is the directory of PostgreSQL's initdb and postgres (empty:
+	// the newest /usr/lib/postgresql/*/bin, else postgres on PATH).
+	Postgres string
 
 	WorkDir string // data and logs ("" : a new temporary directory)
 	Keep    bool   // keep WorkDir after the run
@@ -134,6 +138,7 @@ func RegisterFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.StringVar(&cfg.Picogo, "picogo", cfg.Picogo, "picogo binary to start (default: this one)")
 	fs.StringVar(&cfg.Etcd, "etcd", cfg.Etcd, "etcd binary")
 	fs.StringVar(&cfg.Tarantool, "tarantool", cfg.Tarantool, "tarantool binary")
+	fs.StringVar(&cfg.Postgres, "postgres", cfg.Postgres, "directory of PostgreSQL's initdb and postgres (default: the newest "+pgDebianRoot+"/*/bin, else postgres on PATH)")
 	fs.StringVar(&cfg.WorkDir, "work-dir", cfg.WorkDir, "directory for the processes' data and logs (default: a new temporary one)")
 	fs.BoolVar(&cfg.Keep, "keep", cfg.Keep, "keep the data and logs after the run (and say where)")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "also write the report (markdown, with the machine and versions) to this file")
@@ -264,7 +269,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		return err
 	}
 	progress := func(s string) { fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05"), s) }
-	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) && picogoInserts != nil || cfg.runs(PhaseSQL) || cfg.runs(PhaseSQLScan) ||
+	if cfg.Picogo == "" && (cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) && picogoInserts != nil || cfg.runs(PhaseSQL) || cfg.runs(PhaseSQLScan) || cfg.runs(PhasePG) ||
 		cfg.runs(PhaseRestart) || cfg.runs(PhaseSharding)) {
 		if cfg.Picogo, err = os.Executable(); err != nil {
 			return err
@@ -280,6 +285,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 				return fmt.Errorf("%s: %w (scripts/install-bench-deps installs etcd-server and tarantool)", *need.bin, err)
 			}
 			*need.bin = path
+		}
+	}
+	if cfg.runs(PhasePG) {
+		if cfg.Postgres, err = findPostgres(cfg.Postgres, pgDebianRoot); err != nil {
+			return err
 		}
 	}
 	dir := cfg.WorkDir
@@ -375,6 +385,16 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		rep.SQLScan = &SQLScanResult{}
 		if err := runSQLScan(ctx, cfg, ps, filepath.Join(dir, "sql-scan"), rep.SQLScan, progress); err != nil {
 			return fmt.Errorf("sql-scan: %w", err)
+		}
+		if err := ps.KillAll(); err != nil {
+			return err
+		}
+	}
+	if cfg.runs(PhasePG) {
+		ins, sel := pgComparisons(cfg)
+		rep.Comparisons = append(rep.Comparisons, ins, sel)
+		if err := runPG(ctx, cfg, ps, filepath.Join(dir, "pg"), ins, sel, progress); err != nil {
+			return fmt.Errorf("pg: %w", err)
 		}
 		if err := ps.KillAll(); err != nil {
 			return err
@@ -556,11 +576,14 @@ func header(cfg Config, dir string) []string {
 	if cfg.runs(PhaseSQLScan) {
 		h = append(h, "- sqlite: "+sqliteVersion())
 	}
-	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) || cfg.runs(PhaseSQL) || cfg.runs(PhaseRestart) {
+	if cfg.runs(PhasePG) {
+		h = append(h, "- postgres: "+firstLine(filepath.Join(cfg.Postgres, "postgres"), "--version")+" ("+cfg.Postgres+")")
+	}
+	if cfg.runs(PhaseWrites) || cfg.runs(PhaseCalls) || cfg.runs(PhaseInserts) || cfg.runs(PhaseSQL) || cfg.runs(PhasePG) || cfg.runs(PhaseRestart) {
 		h = append(h,
 			fmt.Sprintf("- load: %s per system at each client count, the systems alternating; %v measured per round after %v of warm-up; "+
-				"a client is a goroutine doing one operation at a time; %s per system, shared by its clients",
-				plural(cfg.Rounds, "round"), cfg.Duration, cfg.Warmup, plural(cfg.Conns, "connection")),
+				"a client is a goroutine doing one operation at a time; %s per system, shared by its clients%s",
+				plural(cfg.Rounds, "round"), cfg.Duration, cfg.Warmup, plural(cfg.Conns, "connection"), pgConnsNote(cfg)),
 			"- storage: the processes' data on "+fsType(dir)+" ("+dir+")")
 	} else if cfg.runs(PhaseSharding) {
 		h = append(h,

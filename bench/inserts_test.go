@@ -76,7 +76,7 @@ func TestParseOnlyInserts(t *testing.T) {
 	assert.False(t, cfg.runs(PhaseCalls))
 	assert.True(t, DefaultConfig().runs(PhaseInserts), "in the default set")
 	_, err = ParseOnly("insert")
-	assert.ErrorContains(t, err, "writes, calls, inserts, sql, sql-scan, restart, sharding, sim")
+	assert.ErrorContains(t, err, "writes, calls, inserts, sql, sql-scan, pg, restart, sharding, sim")
 }
 
 // fakeReplicaset is an insertTarget in memory whose replica applies the

@@ -37,6 +37,12 @@ prints markdown tables with the ratios (docs/BENCHMARKS.md explains them):
           --sql-loaders goroutines) on picogo at --sql-replicasets
           replicasets of one instance (default 1,2,3), on Tarantool's SQL
           and on SQLite in-process; the median of --sql-queries runs
+  pg      point INSERT and point SELECT by primary key through PostgreSQL's
+          wire protocol (pgx v5, one connection per client) at each
+          --clients count: picogo (picogo run --pg-listen, a sharded
+          table) against PostgreSQL (Debian's postgresql: initdb and
+          postgres in a temporary directory, synchronous_commit and fsync
+          on; as the user postgres when the bench runs as root)
   restart one picogo instance with --restart-rows rows (default 1e6) in a
           sharded table: SIGTERM, start again, time until Online with
           every row (picogo only)
@@ -48,8 +54,8 @@ prints markdown tables with the ratios (docs/BENCHMARKS.md explains them):
 
 The systems take turns, --rounds rounds each of --duration (after --warmup)
 at every client count. Every process the bench starts listens on 127.0.0.1
-and is killed when it ends, also on an error or Ctrl-C. etcd and tarantool
-come from Debian's etcd-server and tarantool packages
+and is killed when it ends, also on an error or Ctrl-C. etcd, tarantool and
+PostgreSQL come from Debian's etcd-server, tarantool and postgresql packages
 (scripts/install-bench-deps; make bench runs it when they are missing).
 
 Flags:
