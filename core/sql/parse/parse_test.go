@@ -438,3 +438,15 @@ func TestIdent(t *testing.T) {
 		}
 	}
 }
+
+// Every type name docs/sql.md lists parses in a column definition.
+func TestColumnTypeNames(t *testing.T) {
+	for _, ty := range []string{"INTEGER", "INT", "BIGINT", "SMALLINT", "TINYINT", "INT2", "INT4", "INT8", "UNSIGNED",
+		"DOUBLE", "REAL", "FLOAT", "FLOAT4", "FLOAT8", "DECIMAL(10, 2)", "NUMERIC", "TEXT", "STRING", "VARCHAR(10)",
+		"CHAR(3)", "CHARACTER", "BOOLEAN", "BOOL", "UUID", "DATETIME", "TIMESTAMP", "VARBINARY", "ANY", "SCALAR", "NUMBER",
+		"MAP", "ARRAY"} {
+		if _, err := ParseOne("CREATE TABLE t (id INT PRIMARY KEY, c " + ty + ")"); err != nil {
+			t.Errorf("%s: %v", ty, err)
+		}
+	}
+}

@@ -1227,10 +1227,11 @@ func (p *parser) caseExpr() Expr {
 // typeNames maps each accepted type word to how many numbers may follow
 // it in parentheses: min and max.
 var typeNames = map[string][2]int{
-	"INTEGER": {0, 0}, "INT": {0, 0}, "BIGINT": {0, 0}, "UNSIGNED": {0, 0},
-	"DOUBLE": {0, 0}, "REAL": {0, 0}, "FLOAT": {0, 0},
+	"INTEGER": {0, 0}, "INT": {0, 0}, "BIGINT": {0, 0}, "SMALLINT": {0, 0}, "TINYINT": {0, 0},
+	"INT2": {0, 0}, "INT4": {0, 0}, "INT8": {0, 0}, "UNSIGNED": {0, 0},
+	"DOUBLE": {0, 0}, "REAL": {0, 0}, "FLOAT": {0, 0}, "FLOAT4": {0, 0}, "FLOAT8": {0, 0},
 	"DECIMAL": {0, 2}, "NUMERIC": {0, 2},
-	"TEXT": {0, 0}, "STRING": {0, 0}, "VARCHAR": {1, 1},
+	"TEXT": {0, 0}, "STRING": {0, 0}, "VARCHAR": {1, 1}, "CHAR": {0, 1}, "CHARACTER": {0, 1},
 	"BOOLEAN": {0, 0}, "BOOL": {0, 0}, "UUID": {0, 0},
 	"DATETIME": {0, 0}, "TIMESTAMP": {0, 0}, "VARBINARY": {0, 0},
 	"ANY": {0, 0}, "SCALAR": {0, 0}, "NUMBER": {0, 0}, "MAP": {0, 0}, "ARRAY": {0, 0},
