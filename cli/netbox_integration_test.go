@@ -155,7 +155,7 @@ func TestIntegrationNetBoxDocsExample(t *testing.T) {
 	waitAdminPassword(t, leader)
 	other := others(ins, leader)[0]
 	out := runTarantool(t, tarantool, []string{"PICOGO_ADMIN_PASSWORD=" + itAdminPassword},
-		"../../docs/examples/global-table.lua", leader.addr, other.addr)
+		"../docs/examples/global-table.lua", leader.addr, other.addr)
 	for _, want := range []string{"table id\t1024", `select	[["apple",5],["pear",5]]`, "on " + other.addr + "\t[\"pear\",5]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("global-table.lua printed no %q:\n%s", want, out)
