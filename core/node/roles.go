@@ -172,7 +172,7 @@ func (m *rolesModule) stopAll(done func()) {
 	m.enqueue(&roleOp{roles: roles, respond: func([]any, *api.Error) { done() }})
 }
 
-// Running are the roles that run here (as the driver reported them), by
+// RunningRoles are the roles that run here (as the driver reported them), by
 // name, with their versions.
 func (n *Node) RunningRoles() map[string]string {
 	out := make(map[string]string, len(n.roles.running))
