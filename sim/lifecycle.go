@@ -122,7 +122,7 @@ func (w *World) expelOne() {
 	}
 	var victims []tables.Instance
 	for _, i := range top.Instances {
-		if !i.Expelled() {
+		if !i.Expelled() && !w.lastLiveMember(top, i) {
 			victims = append(victims, i)
 		}
 	}
@@ -140,6 +140,25 @@ func (w *World) expelOne() {
 		}
 		w.trace.printf("operator: expel %s: ok", victim.InstanceID)
 	})
+}
+
+// lastLiveMember: every other member of i's replicaset not expelled was
+// stopped for good by the world. Expelling i too would lose the
+// replicaset's data (its buckets could go nowhere): two permanent
+// failures of one replicaset, beyond the fault model (seed 805: a retired
+// replica, then its master expelled, stranded a drain's last buckets).
+func (w *World) lastLiveMember(top tables.Topology, i tables.Instance) bool {
+	others := false
+	for _, x := range top.Instances {
+		if x.InstanceID == i.InstanceID || x.ReplicasetID != i.ReplicasetID || x.Expelled() {
+			continue
+		}
+		others = true
+		if in := w.byRaftID(x.RaftID); in == nil || !in.retired {
+			return false
+		}
+	}
+	return others
 }
 
 // reweighOne changes a ready replicaset's weight through
@@ -297,4 +316,14 @@ func (w *World) holdsBucketsAlone(lead, in *instance) bool {
 	return slices.ContainsFunc(top.Buckets, func(b tables.BucketRange) bool {
 		return b.ReplicasetID == rs || b.Destination == rs || b.Garbage == rs
 	})
+}
+
+// byRaftID is the world's instance with raft id id (nil if none has it).
+func (w *World) byRaftID(id uint64) *instance {
+	for _, in := range w.instances {
+		if in.raftID == id && id != 0 {
+			return in
+		}
+	}
+	return nil
 }
