@@ -23,7 +23,7 @@ Usage:
   picogo passwd    set a user's password for the whole cluster (picogo passwd --help)
   picogo role      enable or disable a role on a tier (picogo role --help)
   picogo sim       run the seeded simulator (picogo sim --help)
-  picogo bench     measure picogo against etcd and Tarantool (picogo bench --help)
+  picogo bench     measure picogo against etcd, Tarantool and PostgreSQL (picogo bench --help)
   picogo chaos     SIGKILL/SIGSTOP real instances under load, check linearizability (picogo chaos --help)
   picogo version   print the version
 
