@@ -125,15 +125,12 @@ func changePassword(c *client, addr, name, password string, timeout time.Duratio
 // casOnLeader makes op with a predicate read from the leader that addr
 // knows.
 func casOnLeader(c *client, addr, clusterID string, op tables.Op) error {
-	info, err := c.raftInfo(addr)
+	leader, err := leaderOf(c, addr)
 	if err != nil {
 		return err
 	}
-	leader, err := leaderAddress(c, addr, info.LeaderID)
+	info, err := c.raftInfo(leader)
 	if err != nil {
-		return err
-	}
-	if info, err = c.raftInfo(leader); err != nil {
 		return err
 	}
 	args, err := proc.EncodeArgs(api.Cas{ClusterID: clusterID,
@@ -151,6 +148,15 @@ func casOnLeader(c *client, addr, clusterID string, op tables.Op) error {
 	}
 	// addr, where the user will log in next, has it too.
 	return c.callInto(addr, ".proc_wait_index", nil, 6*time.Second, entry[0], 5)
+}
+
+// leaderOf is the address of the Raft leader addr knows.
+func leaderOf(c *client, addr string) (string, error) {
+	info, err := c.raftInfo(addr)
+	if err != nil {
+		return "", err
+	}
+	return leaderAddress(c, addr, info.LeaderID)
 }
 
 // leaderAddress is the address of raft id leader, from addr's

@@ -87,11 +87,7 @@ func runRole(args []string, env func(string) string, stdout, stderr io.Writer) i
 
 // callOnLeader calls req on the Raft leader that addr knows.
 func callOnLeader(c *client, addr string, req api.Request, timeout time.Duration) error {
-	info, err := c.raftInfo(addr)
-	if err != nil {
-		return err
-	}
-	leader, err := leaderAddress(c, addr, info.LeaderID)
+	leader, err := leaderOf(c, addr)
 	if err != nil {
 		return err
 	}

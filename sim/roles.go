@@ -62,7 +62,7 @@ func (r *roleRunner) Start(name string, done func(string, error)) {
 	in, w := r.in, r.in.w
 	def, ok := roleDef(name)
 	if !ok {
-		r.finish(func() { done("", fmt.Errorf("role %s: no such role in this binary", name)) })
+		r.after(func() { done("", fmt.Errorf("role %s: no such role in this binary", name)) })
 		return
 	}
 	for _, d := range def.Dependencies {
@@ -120,8 +120,6 @@ func (r *roleRunner) after(fn func()) {
 		}
 	})
 }
-
-func (r *roleRunner) finish(fn func()) { r.after(fn) }
 
 // setupRoles enables the roles as an operator would: `.proc_role_enable`
 // on the leader (the instance records the definitions its binary has),

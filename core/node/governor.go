@@ -239,9 +239,7 @@ func (m *governorModule) roleDDL(a governor.RoleDDL, st raft.Status, done func(*
 		}
 		if err != nil && err.Code != tuple.CodeSpaceExists && err.Code != tuple.CodeIndexExists {
 			m.emit(Note{Event: "roles", Detail: fmt.Sprintf("%s: DDL statement %d failed: %s", a.Role, a.Index+1, err.Message)})
-			wait := min(roleRetryTicks<<min(m.gov.roleFailures[key], 10), roleRetryMaxTicks)
-			m.gov.roleFailures[key]++
-			m.gov.roleBackoff[key] = m.ticks + wait
+			m.backOffRole(key)
 			return
 		}
 		delete(m.gov.roleFailures, key)
@@ -256,6 +254,15 @@ func (m *governorModule) roleDDL(a governor.RoleDDL, st raft.Status, done func(*
 			}, func(ra.Reply) ([]any, *api.Error) { return nil, nil })
 	})
 	done(nil)
+}
+
+// backOffRole keeps key (a role on an instance, or a role's DDL) from
+// being planned again for roleRetryTicks, doubling with each failure in a
+// row up to roleRetryMaxTicks.
+func (m *governorModule) backOffRole(key string) {
+	wait := min(roleRetryTicks<<min(m.gov.roleFailures[key], 10), roleRetryMaxTicks)
+	m.gov.roleFailures[key]++
+	m.gov.roleBackoff[key] = m.ticks + wait
 }
 
 // roleStep starts or stops roles on an instance, then records its answer;
@@ -279,9 +286,7 @@ func (m *governorModule) roleStep(rpc governor.RPC, st raft.Status, record func(
 				continue
 			}
 			m.emit(Note{Event: "roles", Detail: fmt.Sprintf("%s on %s: %s", r.Role, rpc.InstanceID, r.Error)})
-			wait := min(roleRetryTicks<<min(m.gov.roleFailures[key], 10), roleRetryMaxTicks)
-			m.gov.roleFailures[key]++
-			m.gov.roleBackoff[key] = m.ticks + wait
+			m.backOffRole(key)
 		}
 		m.cas.proposeOp(tables.BatchOp(cas.Ops...), cas.Ranges, st.Applied, governor.StepRoles,
 			func(_ []any, err *api.Error) { done(err) }, func(ra.Reply) ([]any, *api.Error) { return nil, nil })

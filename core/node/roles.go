@@ -172,51 +172,23 @@ func (m *rolesModule) stopAll(done func()) {
 	m.enqueue(&roleOp{roles: roles, respond: func([]any, *api.Error) { done() }})
 }
 
-// RunningRoles are the roles that run here (as the driver reported them), by
-// name, with their versions.
-func (n *Node) RunningRoles() map[string]string {
-	out := make(map[string]string, len(n.roles.running))
-	for k, v := range n.roles.running {
-		out[k] = v
-	}
-	return out
-}
-
 // definitions are the _pico_role rows role needs: its own and its
-// dependencies', transitively, as this binary has them (ddl_applied kept
-// from the rows the cluster has).
+// dependencies', transitively, as this binary has them (tables.StartOrder;
+// ddl_applied kept from the rows the cluster has).
 func (n *Node) definitions(role string, have func(string) (tables.Role, bool)) ([]tables.Role, *api.Error) {
-	var out []tables.Role
-	seen := map[string]bool{}
-	var visit func(name, from string) *api.Error
-	visit = func(name, from string) *api.Error {
-		if seen[name] {
-			return nil
-		}
-		seen[name] = true
-		i := slices.IndexFunc(n.cfg.Roles, func(r tables.Role) bool { return r.Name == name })
-		if i < 0 {
-			if from == "" {
-				return api.Errorf(api.CodeIllegalParams, "role %s: this binary has no such role (it has %s)", name, roleList(n.cfg.Roles))
-			}
-			return api.Errorf(api.CodeIllegalParams, "role %s depends on %s, which this binary does not have", from, name)
-		}
-		def := n.cfg.Roles[i]
-		if old, ok := have(name); ok {
-			def.DDLApplied = old.DDLApplied
-		}
-		for _, d := range def.Dependencies {
-			if e := visit(d, name); e != nil {
-				return e
-			}
-		}
-		out = append(out, def)
-		return nil
+	if !slices.ContainsFunc(n.cfg.Roles, func(r tables.Role) bool { return r.Name == role }) {
+		return nil, api.Errorf(api.CodeIllegalParams, "role %s: this binary has no such role (it has %s)", role, roleList(n.cfg.Roles))
 	}
-	if e := visit(role, ""); e != nil {
-		return nil, e
+	defs, err := tables.StartOrder(n.cfg.Roles, []string{role}, "this binary")
+	if err != nil {
+		return nil, api.Errorf(api.CodeIllegalParams, "%v", err)
 	}
-	return out, nil
+	for i, d := range defs {
+		if old, ok := have(d.Name); ok {
+			defs[i].DDLApplied = old.DDLApplied
+		}
+	}
+	return defs, nil
 }
 
 func roleList(rs []tables.Role) string {

@@ -74,7 +74,7 @@ func TestRolesLifecycle(t *testing.T) {
 	require.Equal(t, tables.RoleRunning, state("cron").State, "retried until it started")
 	require.Equal(t, 3, countOf(calls, "start cron"))
 	require.Equal(t, 1, countOf(calls, "start api"), "what runs is not started again")
-	require.Equal(t, map[string]string{"metrics": "1.0.0", "api": "1.0.0", "cron": "1.0.0"}, s.n.RunningRoles())
+	require.Equal(t, map[string]string{"metrics": "1.0.0", "api": "1.0.0", "cron": "1.0.0"}, s.n.roles.running)
 
 	calls = nil
 	r = s.cas(s.pred(), tables.BatchOp(tables.Delete(tables.TablePicoRoleTier, "api", tier)))
@@ -84,14 +84,14 @@ func TestRolesLifecycle(t *testing.T) {
 	require.Equal(t, tables.RoleStopped, state("api").State)
 	require.Equal(t, tables.RoleStopped, state("metrics").State)
 	require.Equal(t, tables.RoleRunning, state("cron").State)
-	require.Equal(t, map[string]string{"cron": "1.0.0"}, s.n.RunningRoles())
+	require.Equal(t, map[string]string{"cron": "1.0.0"}, s.n.roles.running)
 
 	// A graceful shutdown stops what runs before the instance stops.
 	calls = nil
 	s.n.Shutdown()
 	tick(100)
 	require.Equal(t, []string{"stop cron"}, calls)
-	require.Empty(t, s.n.RunningRoles())
+	require.Empty(t, s.n.roles.running)
 	require.Equal(t, PhaseStopped, s.n.Phase())
 }
 
@@ -140,7 +140,7 @@ func TestRoleEnableDisable(t *testing.T) {
 		s.n.Tick()
 		s.settle()
 	}
-	require.Equal(t, map[string]string{"metrics": "v", "api": "v", "cron": "v"}, s.n.RunningRoles())
+	require.Equal(t, map[string]string{"metrics": "v", "api": "v", "cron": "v"}, s.n.roles.running)
 	_, created := s.n.Tables().TableByName("t")
 	require.True(t, created, "api's DDL ran once, before api started")
 	for _, r := range top().Roles {
@@ -151,7 +151,7 @@ func TestRoleEnableDisable(t *testing.T) {
 		s.n.Tick()
 		s.settle()
 	}
-	require.Equal(t, map[string]string{"metrics": "v", "api": "v"}, s.n.RunningRoles())
+	require.Equal(t, map[string]string{"metrics": "v", "api": "v"}, s.n.roles.running)
 }
 
 // An initial configuration that enables a role the binary lacks stops the

@@ -200,21 +200,34 @@ func (s *Store) readRoles(t *Topology) error {
 }
 
 // RolesOfTier are the roles that run on tier's instances: those enabled on
-// it and, transitively, their dependencies, in start order (a role after
-// its dependencies; otherwise by name). A dependency _pico_role does not
-// define is an error: the tier's roles cannot start.
+// it and, transitively, their dependencies, in start order (StartOrder).
+// A role _pico_role does not define is an error: the tier's roles cannot
+// start.
 func (t *Topology) RolesOfTier(tier string) ([]Role, error) {
-	defs := map[string]Role{}
-	for _, r := range t.Roles {
-		defs[r.Name] = r
-	}
 	var enabled []string
 	for _, rt := range t.RoleTiers {
 		if rt.Tier == tier {
 			enabled = append(enabled, rt.Role)
 		}
 	}
-	slices.Sort(enabled)
+	roles, err := StartOrder(t.Roles, enabled, TablePicoRoleName)
+	if err != nil {
+		return nil, fmt.Errorf("tier %s: %w", tier, err)
+	}
+	return roles, nil
+}
+
+// StartOrder are the roles names name and, transitively, what they depend
+// on, as defs define them, in start order: a role after its dependencies,
+// otherwise by name. A name defs lack (where says what defs are: the
+// table, a binary) or a dependency cycle is an error.
+func StartOrder(defs []Role, names []string, where string) ([]Role, error) {
+	byName := map[string]Role{}
+	for _, r := range defs {
+		byName[r.Name] = r
+	}
+	names = slices.Clone(names)
+	slices.Sort(names)
 	var order []Role
 	state := map[string]int{} // 1: being visited, 2: placed
 	var visit func(name string, from string) error
@@ -225,12 +238,12 @@ func (t *Topology) RolesOfTier(tier string) ([]Role, error) {
 		case 1:
 			return fmt.Errorf("role %s: dependency cycle through %s", from, name)
 		}
-		def, ok := defs[name]
+		def, ok := byName[name]
 		if !ok {
 			if from == "" {
-				return fmt.Errorf("role %s is enabled on tier %s but not defined in %s", name, tier, TablePicoRoleName)
+				return fmt.Errorf("role %s is not defined in %s", name, where)
 			}
-			return fmt.Errorf("role %s depends on %s, which is not defined in %s", from, name, TablePicoRoleName)
+			return fmt.Errorf("role %s depends on %s, which is not defined in %s", from, name, where)
 		}
 		state[name] = 1
 		deps := slices.Clone(def.Dependencies)
@@ -244,7 +257,7 @@ func (t *Topology) RolesOfTier(tier string) ([]Role, error) {
 		order = append(order, def)
 		return nil
 	}
-	for _, name := range enabled {
+	for _, name := range names {
 		if err := visit(name, ""); err != nil {
 			return nil, err
 		}

@@ -71,7 +71,7 @@ func TestRolesOfTier(t *testing.T) {
 	_, err = top.RolesOfTier("loop")
 	require.ErrorContains(t, err, "dependency cycle")
 	_, err = top.RolesOfTier("ghostly")
-	require.ErrorContains(t, err, "role ghost is enabled on tier ghostly but not defined")
+	require.ErrorContains(t, err, "tier ghostly: role ghost is not defined in _pico_role")
 	_, err = top.RolesOfTier("x")
 	require.ErrorContains(t, err, "role orphan depends on missing")
 }

@@ -109,7 +109,6 @@ func (c *conn) begin(m *pgproto3.StartupMessage) bool {
 func (c *conn) authenticate(user string) bool {
 	auth := c.srv.cfg.Backend
 	var proof Proof
-	var sasl *scramExchange
 	switch c.srv.cfg.AuthMethod {
 	case AuthMD5:
 		var salt [4]byte
@@ -131,7 +130,7 @@ func (c *conn) authenticate(user string) bool {
 		proof = MD5Proof{Salt: salt, Response: pw.Password}
 	default:
 		var ok bool
-		if sasl, proof, ok = c.scram(user); !ok {
+		if proof, ok = c.scram(user); !ok {
 			return false
 		}
 	}
@@ -147,7 +146,7 @@ func (c *conn) authenticate(user string) bool {
 		c.fatal(e)
 		return false
 	}
-	if sasl != nil {
+	if _, scram := proof.(SCRAMProof); scram {
 		c.be.Send(&pgproto3.AuthenticationSASLFinal{Data: []byte("v=" + base64.StdEncoding.EncodeToString(sig))})
 	}
 	c.be.Send(&pgproto3.AuthenticationOk{})
@@ -167,32 +166,28 @@ func (c *conn) receiveAuth() (pgproto3.FrontendMessage, bool) {
 	return msg, true
 }
 
-// scramExchange marks a SCRAM login: its success ends with the server's
-// signature.
-type scramExchange struct{}
-
 // scram runs SCRAM-SHA-256 (RFC 5802, RFC 7677) up to the client's
 // proof, without channel binding, as PostgreSQL does for a plain
 // connection.
-func (c *conn) scram(user string) (*scramExchange, Proof, bool) {
-	malformed := func(what string) (*scramExchange, Proof, bool) {
+func (c *conn) scram(user string) (Proof, bool) {
+	malformed := func(what string) (Proof, bool) {
 		c.fatal(&Error{Code: "08P01", Message: "malformed SCRAM message: " + what})
-		return nil, nil, false
+		return nil, false
 	}
 	c.be.Send(&pgproto3.AuthenticationSASL{AuthMechanisms: []string{"SCRAM-SHA-256"}})
 	_ = c.be.SetAuthType(pgproto3.AuthTypeSASL)
 	msg, ok := c.receiveAuth()
 	if !ok {
-		return nil, nil, false
+		return nil, false
 	}
 	first, ok := msg.(*pgproto3.SASLInitialResponse)
 	if !ok {
 		c.protocolViolation(fmt.Sprintf("expected a SASL initial response, got %T", msg))
-		return nil, nil, false
+		return nil, false
 	}
 	if first.AuthMechanism != "SCRAM-SHA-256" {
 		c.fatal(&Error{Code: "08P01", Message: "client selected an invalid SASL authentication mechanism"})
-		return nil, nil, false
+		return nil, false
 	}
 	// client-first: gs2-header ("n,," or "y,,"; "p=..." asks for channel
 	// binding) then client-first-bare ("n=user,r=nonce[,ext]").
@@ -200,7 +195,7 @@ func (c *conn) scram(user string) (*scramExchange, Proof, bool) {
 	switch {
 	case strings.HasPrefix(data, "p="):
 		c.fatal(&Error{Code: "28000", Message: "channel binding is not supported: picogo serves no TLS"})
-		return nil, nil, false
+		return nil, false
 	case strings.HasPrefix(data, "n,"), strings.HasPrefix(data, "y,"):
 	default:
 		return malformed("bad GS2 header")
@@ -211,7 +206,7 @@ func (c *conn) scram(user string) (*scramExchange, Proof, bool) {
 	}
 	if authzEnd > 0 {
 		c.fatal(&Error{Code: "0A000", Message: "client uses authorization identity, but it is not supported"})
-		return nil, nil, false
+		return nil, false
 	}
 	gs2 := data[:3]
 	bare := data[3:]
@@ -226,7 +221,7 @@ func (c *conn) scram(user string) (*scramExchange, Proof, bool) {
 	var nonceBytes [18]byte
 	if _, err := rand.Read(nonceBytes[:]); err != nil {
 		c.fatal(&Error{Code: "XX000", Message: err.Error()})
-		return nil, nil, false
+		return nil, false
 	}
 	nonce := clientNonce + base64.StdEncoding.EncodeToString(nonceBytes[:])
 	salt, iterations := c.srv.cfg.Backend.SCRAMSalt(c.sess, user)
@@ -235,12 +230,12 @@ func (c *conn) scram(user string) (*scramExchange, Proof, bool) {
 	_ = c.be.SetAuthType(pgproto3.AuthTypeSASLContinue)
 	msg, ok = c.receiveAuth()
 	if !ok {
-		return nil, nil, false
+		return nil, false
 	}
 	final, ok := msg.(*pgproto3.SASLResponse)
 	if !ok {
 		c.protocolViolation(fmt.Sprintf("expected a SASL response, got %T", msg))
-		return nil, nil, false
+		return nil, false
 	}
 	// client-final: "c=base64(gs2-header),r=nonce[,ext],p=proof".
 	cf := string(final.Data)
@@ -261,7 +256,7 @@ func (c *conn) scram(user string) (*scramExchange, Proof, bool) {
 		return malformed("client proof")
 	}
 	authMessage := bytes.Join([][]byte{[]byte(bare), []byte(serverFirst), []byte(withoutProof)}, []byte(","))
-	return &scramExchange{}, SCRAMProof{AuthMessage: authMessage, ClientProof: clientProof}, true
+	return SCRAMProof{AuthMessage: authMessage, ClientProof: clientProof}, true
 }
 
 // printable: SCRAM's nonce characters (printable ASCII but ',').

@@ -36,7 +36,6 @@ func FromText(s string, to tuple.FieldType) (any, *tuple.Error) {
 			}
 			return nil, invalidCast(s, to, "not hex digits after \\x")
 		}
-		return []byte(s), nil
 	}
 	return Cast(s, to)
 }
