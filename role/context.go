@@ -59,11 +59,12 @@ type SQLResult struct {
 
 // RPC calls a role's handler on another instance (or on this one).
 type RPC interface {
-	// Call calls handler with args on the instance t picks and returns its
-	// result as msgpack decodes it (see Handler). It returns an error when no
-	// instance fits t, when the call does not return within t's timeout,
+	// Call calls handler of role roleName with args on the instance t
+	// picks, which must run the role, and returns its result as msgpack
+	// decodes it (see Handler). It returns an error when no instance fits
+	// t, when the call does not return within t's timeout (or ctx ends),
 	// and when the handler returns one (its message is kept).
-	Call(ctx context.Context, t Target, handler string, args []any) (any, error)
+	Call(ctx context.Context, t Target, roleName, handler string, args []any) (any, error)
 }
 
 // TargetKind says how a Target picks the instance a call goes to.
@@ -75,9 +76,9 @@ const (
 	// the bucket moves away is retried where the bucket went, as the
 	// router retries, within the call's timeout.
 	ByBucket TargetKind = iota + 1
-	// ByRole: any instance running role Role, preferring this instance
-	// when it runs the role; with Replica, preferring instances that are
-	// not their replicaset's master.
+	// ByRole: any instance running the role called, this instance when it
+	// runs it, else the others in turn; with Replica, preferring instances
+	// that are not their replicaset's master.
 	ByRole
 	// ByReplicaset: the master of replicaset Replicaset (a replica of it if
 	// Replica).
@@ -108,8 +109,6 @@ type Target struct {
 	// Tier and Bucket, for ByBucket.
 	Tier   string
 	Bucket uint64
-	// Role, for ByRole.
-	Role string
 	// Replicaset, for ByReplicaset.
 	Replicaset string
 	// Instance, for ByInstance.
@@ -129,8 +128,8 @@ func OnBucket(tier string, bucket uint64) Target {
 	return Target{Kind: ByBucket, Tier: tier, Bucket: bucket}
 }
 
-// OnRole targets any instance running role name, this one first.
-func OnRole(name string) Target { return Target{Kind: ByRole, Role: name} }
+// OnRole targets any instance running the role called, this one first.
+func OnRole() Target { return Target{Kind: ByRole} }
 
 // OnReplicaset targets the master of replicaset name.
 func OnReplicaset(name string) Target { return Target{Kind: ByReplicaset, Replicaset: name} }
@@ -161,9 +160,6 @@ func (t Target) Check() error {
 			missing = "tier"
 		}
 	case ByRole:
-		if t.Role == "" {
-			missing = "role"
-		}
 	case ByReplicaset:
 		if t.Replicaset == "" {
 			missing = "replicaset"
@@ -195,7 +191,7 @@ func (t Target) String() string {
 	case ByBucket:
 		s = fmt.Sprintf("bucket %d of tier %q", t.Bucket, t.Tier)
 	case ByRole:
-		s = fmt.Sprintf("role %q", t.Role)
+		s = "any instance running the role"
 	case ByReplicaset:
 		s = fmt.Sprintf("replicaset %q", t.Replicaset)
 	case ByInstance:

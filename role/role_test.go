@@ -167,15 +167,14 @@ func TestTarget(t *testing.T) {
 	require.Equal(t, role.Target{Kind: role.ByBucket, Tier: "red", Bucket: 17, Replica: true, Timeout: time.Second}, tg)
 	require.NoError(t, tg.Check())
 	require.Equal(t, `bucket 17 of tier "red" (replica)`, tg.String())
-	require.NoError(t, role.OnRole("storage").Check())
+	require.NoError(t, role.OnRole().Check())
 	require.NoError(t, role.OnReplicaset("r1").OnReplica().Check())
 	require.NoError(t, role.OnInstance("i1").Check())
 
 	require.ErrorContains(t, role.OnBucket("", 1).Check(), "no tier given")
-	require.ErrorContains(t, role.OnRole("").Check(), "no role given")
 	require.ErrorContains(t, role.OnReplicaset("").Check(), "no replicaset given")
 	require.ErrorContains(t, role.OnInstance("").Check(), "no instance given")
 	require.ErrorContains(t, role.OnInstance("i1").OnReplica().Check(), "replica cannot be asked of one instance")
 	require.ErrorContains(t, role.Target{}.Check(), "unknown kind")
-	require.ErrorContains(t, role.OnRole("x").WithTimeout(-time.Second).Check(), "negative timeout")
+	require.ErrorContains(t, role.OnRole().WithTimeout(-time.Second).Check(), "negative timeout")
 }
