@@ -3,10 +3,12 @@ package node
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/semver"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -242,12 +244,56 @@ func (m *rolesModule) enable(_ string, req api.RoleEnable, respond responder) {
 		respond(nil, e)
 		return
 	}
+	for _, d := range defs {
+		if old, ok := have(d.Name); ok {
+			if err := checkUpgrade(&top, old, d); err != nil {
+				respond(nil, api.Errorf(api.CodeIllegalParams, "%s: %v", req.Proc(), err))
+				return
+			}
+		}
+	}
 	var ops []tables.Dml
 	for _, d := range defs {
 		ops = append(ops, tables.Replace(tables.TablePicoRole, d.Tuple()...))
 	}
 	ops = append(ops, tables.Replace(tables.TablePicoRoleTier, tables.RoleTier{Role: req.Role, Tier: req.Tier}.Tuple()...))
 	m.proposeRoles(req.Proc(), ops, respond)
+}
+
+// checkUpgrade is nil if next, this binary's definition of a role, may
+// replace old, the cluster's: the same version, or a later one that every
+// instance running the role runs already (a rolling upgrade is over:
+// docs/roles.md) and whose DDL begins with the statements applied.
+func checkUpgrade(top *tables.Topology, old, next tables.Role) error {
+	if old.Version == next.Version {
+		return nil
+	}
+	ov, err := semver.Parse(old.Version)
+	if err != nil {
+		return fmt.Errorf("role %s: the cluster's version: %w", old.Name, err)
+	}
+	nv, err := semver.Parse(next.Version)
+	if err != nil {
+		return fmt.Errorf("role %s: this binary's version: %w", old.Name, err)
+	}
+	if nv.Less(ov) {
+		return fmt.Errorf("role %s: this binary has version %s, older than the cluster's %s: a role is not downgraded", old.Name, nv, ov)
+	}
+	var behind []string
+	for _, st := range top.RoleStates {
+		if st.Role == old.Name && st.State == tables.RoleRunning && st.Version != next.Version {
+			behind = append(behind, st.InstanceID+" ("+st.Version+")")
+		}
+	}
+	if len(behind) > 0 {
+		slices.Sort(behind)
+		return fmt.Errorf("role %s: to record version %s, every instance running it must run it; these run another: %s (restart them with the new binary first)",
+			old.Name, nv, strings.Join(behind, ", "))
+	}
+	if _, err := tables.AppendedDDL(old.OnceDDL[:min(old.DDLApplied, uint64(len(old.OnceDDL)))], next.OnceDDL); err != nil {
+		return fmt.Errorf("role %s %s: %w", old.Name, nv, err)
+	}
+	return nil
 }
 
 // disable serves `.proc_role_disable`.

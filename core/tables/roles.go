@@ -273,3 +273,19 @@ func (t *Topology) RoleStateOf(instance, role string) (RoleState, bool) {
 	}
 	return t.RoleStates[i], true
 }
+
+// AppendedDDL returns the OnceDDL statements that a role's version with
+// statements next adds to the statements applied, those of a version the
+// cluster has applied: next must begin with applied, unchanged, as a
+// statement applied once cannot be taken back or changed.
+func AppendedDDL(applied, next []string) ([]string, error) {
+	if len(next) < len(applied) {
+		return nil, fmt.Errorf("OnceDDL: %d statements were applied but the new version has %d: statements cannot be removed", len(applied), len(next))
+	}
+	for i, stmt := range applied {
+		if next[i] != stmt {
+			return nil, fmt.Errorf("OnceDDL statement #%d was applied as %q but the new version has %q: applied statements cannot change", i, stmt, next[i])
+		}
+	}
+	return next[len(applied):], nil
+}
