@@ -290,7 +290,7 @@ func (d *daemon) roleRunner(cfg *runConfig, log *slog.Logger) (runtime.RoleRunne
 		defs[i] = tables.Role{Name: x.Name(), Version: x.Version(), Dependencies: append([]string{}, x.Dependencies()...),
 			OnceDDL: append([]string{}, x.OnceDDL()...)}
 	}
-	return r.ForHost(nil), defs, nil
+	return r.ForHost(), defs, nil
 }
 
 // post runs fn on the event loop.

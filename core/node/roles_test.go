@@ -244,3 +244,44 @@ func TestRoleUpgrade(t *testing.T) {
 	require.NotNil(t, r.Err)
 	require.Contains(t, r.Err.Message, "applied statements cannot change")
 }
+
+// A role starts with its configuration from _pico_role_config; a running
+// role is given a new one once, when it changes; roles hear of a new
+// leader.
+func TestRoleConfigAndLeader(t *testing.T) {
+	defs := []tables.Role{{Name: "kv", Version: "1.0.0", Dependencies: []string{}, OnceDDL: []string{}}}
+	s := newSoloWith(t, Config{Roles: defs, InitRoles: []tables.RoleTier{{Role: "kv", Tier: "storage"}}})
+	s.role = func(string, bool) (string, error) { return "1.0.0", nil }
+	settle := func() {
+		for range 50 {
+			s.n.Tick()
+			s.settle()
+		}
+	}
+	require.Nil(t, s.do(api.RoleConfig{Role: "kv", Config: map[string]any{"port": int64(8080)}}).Err)
+	settle()
+	require.Equal(t, []Effect{RoleStart{ID: 1, Name: "kv", Config: map[string]any{"port": uint16(8080)}}}, s.told, "as the tables decode it")
+
+	s.told = nil
+	require.Nil(t, s.do(api.RoleConfig{Role: "kv", Config: map[string]any{"port": int64(9090)}}).Err)
+	settle()
+	require.Equal(t, []Effect{RoleConfigure{ID: 2, Name: "kv", Config: map[string]any{"port": uint16(9090)}}}, s.told, "once")
+	s.told = nil
+	require.Nil(t, s.do(api.RoleConfig{Role: "kv", Config: map[string]any{"port": int64(9090)}}).Err)
+	settle()
+	require.Empty(t, s.told, "the same configuration again changes nothing")
+	require.Nil(t, s.do(api.RoleConfig{Role: "kv"}).Err)
+	settle()
+	require.Equal(t, []Effect{RoleConfigure{ID: 3, Name: "kv"}}, s.told, "none")
+
+	r := s.do(api.RoleConfig{Role: "ghost", Config: map[string]any{"a": true}})
+	require.NotNil(t, r.Err)
+	require.Contains(t, r.Err.Message, "no role ghost in _pico_role")
+
+	s.told = nil
+	s.n.roles.leaderChanged(7)
+	s.settle()
+	s.n.roles.leaderChanged(7)
+	s.settle()
+	require.Equal(t, []Effect{RoleLeader{ID: 4, Name: "kv", Leader: 7}}, s.told, "once per leader")
+}
