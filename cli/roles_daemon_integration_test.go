@@ -55,10 +55,11 @@ func roleStates(t *testing.T, in *instance) (string, error) {
 // replicaset and tier as the cluster assigned them — also on an instance
 // that joined without --instance-id, which learns them only at its join —;
 // SQL on the instance (a write and a read with positional parameters, the
-// columns, rows and row counts, integers as int64, the node's message for
-// a bad statement, ctx.Err() for a cancelled context); and /metrics, which
-// serves what the role registered, labelled role="hello", beside the
-// runner's picogo_role_status.
+// columns, rows and row counts, integers as int64, a time.Time parameter
+// back as a time.Time, the node's message for a bad statement, ctx.Err()
+// for a cancelled context); and /metrics, which serves what the role
+// registered, labelled role="hello", beside the runner's
+// picogo_role_status.
 func TestIntegrationRoleContext(t *testing.T) {
 	skipIfShort(t)
 	bin := filepath.Join(t.TempDir(), "roleapp")
@@ -99,6 +100,7 @@ func TestIntegrationRoleContext(t *testing.T) {
 			Cancelled   bool
 			IDType      string `json:"id_type"`
 			IDMatches   bool   `json:"id_matches"`
+			Datetime    string
 		}
 		eventually(t, 30*time.Second, "hello records its context on "+in.name, ins, func() error {
 			b, err := os.ReadFile(file)
@@ -115,6 +117,9 @@ func TestIntegrationRoleContext(t *testing.T) {
 		if got.InsertCount != 1 || !slices.Equal(got.Columns, []string{"id", "note"}) || got.RowCount != 1 || len(got.Rows) != 1 ||
 			got.Rows[0][1] != info.InstanceID+" "+info.ReplicasetID+" storage" || got.IDType != "int64" || !got.IDMatches {
 			t.Errorf("%s: hello's SQL: %+v", in.name, got)
+		}
+		if want := "time.Time 2026-12-06 11:00:00 +0000 UTC"; got.Datetime != want {
+			t.Errorf("%s: a datetime parameter came back as %q, want %q", in.name, got.Datetime, want)
 		}
 		if !strings.Contains(got.BadSQL, "no_such_table") {
 			t.Errorf("%s: a bad statement's error does not carry the node's message: %q", in.name, got.BadSQL)

@@ -56,6 +56,10 @@ func seen(ctx context.Context, c *role.Context) error {
 	if err != nil {
 		return fmt.Errorf("select: %w", err)
 	}
+	dt, err := c.SQL.SQL(ctx, "SELECT $1 AS at", time.Date(2026, 12, 6, 11, 0, 0, 0, time.UTC))
+	if err != nil {
+		return fmt.Errorf("select a datetime: %w", err)
+	}
 	_, badErr := c.SQL.SQL(ctx, "SELECT * FROM no_such_table")
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
@@ -64,6 +68,9 @@ func seen(ctx context.Context, c *role.Context) error {
 		"instance": c.Instance, "insert_count": ins.RowCount,
 		"columns": sel.Columns, "rows": sel.Rows, "row_count": sel.RowCount,
 		"bad_sql": fmt.Sprint(badErr), "cancelled": errors.Is(cancelErr, context.Canceled),
+	}
+	if len(dt.Rows) == 1 && len(dt.Rows[0]) == 1 {
+		got["datetime"] = fmt.Sprintf("%T %v", dt.Rows[0][0], dt.Rows[0][0])
 	}
 	if len(sel.Rows) == 1 && len(sel.Rows[0]) == 2 {
 		got["id_type"] = fmt.Sprintf("%T", sel.Rows[0][0])
