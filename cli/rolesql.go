@@ -45,9 +45,11 @@ func (s roleSQL) SQL(ctx context.Context, query string, params ...any) (*role.SQ
 		err *api.Error
 	}
 	done := make(chan answer, 1)
+	arrived := time.Now()
 	// Posted from a goroutine of its own: a full event queue must not keep
 	// this call from honouring ctx.
 	go s.d.post(func() {
+		s.d.arrived = arrived // for the request metrics, as serve does
 		s.d.proc.Host().SQL(roleUser, api.SQL{Query: query, Params: values}, func(res api.SQLResult, e *api.Error) {
 			done <- answer{res, e}
 		})
