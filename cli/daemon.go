@@ -287,7 +287,7 @@ func (d *daemon) roleRunner(cfg *runConfig, log *slog.Logger) (runtime.RoleRunne
 		return nil, nil, fmt.Errorf("the binary's roles: %w", err)
 	}
 	// The instance's name and replicaset may be known only once it has
-	// joined: setRoleIdentity tells the runner then, before any role
+	// joined: setIdentity tells the runner then, before any role
 	// starts (the governor starts them later).
 	r, err := rolerunner.New(rolerunner.Config{Roles: roles, Log: log.With("part", "roles"),
 		Instance: role.Instance{Address: cfg.Advertise, Tier: cfg.Tier, ClusterID: cfg.ClusterID, Name: cfg.InstanceID,
