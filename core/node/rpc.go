@@ -210,8 +210,15 @@ func rpcValue(results []any) ([]any, *api.Error) {
 	if !ok {
 		return nil, api.Errorf(api.CodeProcLua, ".proc_rpc_call: the serving instance answered %v, not a handler's result", results[0])
 	}
+	if len(res.Value) == 0 {
+		// A nil result: msgpack decodes nil into a RawMessage as nothing.
+		res.Value = msgpackNil
+	}
 	return []any{res.Value}, nil
 }
+
+// msgpackNil is msgpack's nil.
+var msgpackNil = msgpack.RawMessage{0xc0}
 
 // serve serves `.proc_rpc_serve`: the handler runs here if this instance
 // is where the call was meant to go, as applied here.

@@ -155,6 +155,14 @@ func TestRPCElsewhere(t *testing.T) {
 	require.Equal(t, "i2", s.result(s.call(api.RPCTarget{Kind: api.RPCByBucket, Tier: "cold", Bucket: 3}, "get")).([]any)[0])
 	require.Equal(t, []string{"i2 .proc_rpc_serve", "i2 .proc_rpc_serve"}, s.log, "refused, then retried")
 
+	// A nil result, as the serving instance's answer decodes it: nil.
+	s.answer = func(string, api.Request) (any, *api.Error) {
+		var res api.RPCResult
+		require.NoError(t, msgpack.Unmarshal(encode(t, map[string]any{"value": nil}), &res))
+		return res, nil
+	}
+	require.Nil(t, s.result(s.call(api.RPCTarget{Kind: api.RPCByInstance, Instance: "i2"}, "get")))
+
 	// A handler's error elsewhere is not retried.
 	s.log = nil
 	s.answer = func(string, api.Request) (any, *api.Error) {
