@@ -281,7 +281,7 @@ func (d *daemon) roleRunner(cfg *runConfig, log *slog.Logger) (runtime.RoleRunne
 		Instance: role.Instance{Address: cfg.Advertise, Tier: cfg.Tier, ClusterID: cfg.ClusterID, Name: cfg.InstanceID},
 		// The loop exists once a callback can finish: Start is asked by
 		// the node, on it.
-		Post: func(fn func()) { d.post(fn) }})
+		Post: func(fn func()) { d.post(fn) }, RPC: roleRPC{d}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -37,6 +37,8 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 		return decodeOne[api.SQLResult](req, values)
 	case api.RoleStart, api.RoleStop:
 		return decodeOne[[]api.RoleResult](req, values)
+	case api.RPCServe:
+		return decodeOne[api.RPCResult](req, values)
 	}
 	if _, ok := req.(api.SnapshotNextChunk); ok {
 		if len(values) != 1 {

@@ -67,6 +67,24 @@ type RPC interface {
 	Call(ctx context.Context, t Target, roleName, handler string, args []any) (any, error)
 }
 
+// RPCError is the error RPC.Call returns when the cluster refused the
+// call or its handler failed. Code is picogo's error code: CodeHandler for
+// the handler's own error (Message is its message), a panic or its
+// deadline; CodeNotRunning when no instance the target names runs the
+// role; others as the Proc API's (docs/procedures.md).
+type RPCError struct {
+	Code    uint32
+	Message string
+}
+
+func (e *RPCError) Error() string { return e.Message }
+
+// The RPCError codes a role most often meets.
+const (
+	CodeHandler    uint32 = 10050
+	CodeNotRunning uint32 = 10051
+)
+
 // TargetKind says how a Target picks the instance a call goes to.
 type TargetKind uint8
 

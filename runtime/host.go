@@ -6,6 +6,7 @@ import (
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/vmihailenco/msgpack/v5"
 	"sync/atomic"
+	"time"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/auth"
@@ -64,9 +65,15 @@ type Host struct {
 // time. done runs later — never before Start or Stop returns — on the
 // driver's loop, exactly once: with the role's version, and the error of
 // its Init or Stop.
+//
+// Call runs handler of running role name with args (a msgpack array)
+// within timeout; done gets the result encoded as msgpack, or the error
+// (the handler's own, a panic, the deadline, a role or handler that does
+// not exist), on the loop, exactly once.
 type RoleRunner interface {
 	Start(name string, done func(version string, err error))
 	Stop(name string, done func(version string, err error))
+	Call(name, handler string, args msgpack.RawMessage, timeout time.Duration, done func(result msgpack.RawMessage, err error))
 }
 
 // SetRoleRunner gives the host the roles' code (before anything runs).
@@ -427,6 +434,8 @@ func (h *Host) carryOut(e node.Effect) {
 		h.runRole(e.ID, e.Name, true)
 	case node.RoleStop:
 		h.runRole(e.ID, e.Name, false)
+	case node.RoleCall:
+		h.callRole(e)
 	case node.Persist:
 		stream, id := e.Stream, e.ID
 		h.writer.Write(stream, e.Batch, e.Sync, func(err error) {
@@ -465,6 +474,44 @@ func (h *Host) runRole(id node.RoleOpID, name string, start bool) {
 	default:
 		h.roles.Stop(name, done)
 	}
+}
+
+// callRole runs a role's handler through the runner, and reports to the
+// node when it is done.
+func (h *Host) callRole(e node.RoleCall) {
+	if h.roles == nil {
+		h.node.RoleCallDone(e.ID, nil, fmt.Errorf("role %s: this binary has no roles", e.Role))
+		return
+	}
+	id := e.ID
+	h.roles.Call(e.Role, e.Handler, e.Args, e.Timeout, func(result msgpack.RawMessage, err error) {
+		if h.stopped {
+			return
+		}
+		h.node.RoleCallDone(id, result, err)
+		h.pump()
+	})
+}
+
+// RPC calls a role's handler somewhere in the cluster for user (a role's
+// own RPC client; `.proc_rpc_call`), observed as one. answer takes the
+// handler's result as msgpack, later, on the loop.
+func (h *Host) RPC(user string, r api.RPCCall, answer func(msgpack.RawMessage, *api.Error)) {
+	if h.stopped {
+		return
+	}
+	if err := r.CheckArgs(); err != nil {
+		answer(nil, api.Errorf(api.CodeIllegalParams, "%s: %v", r.Proc(), err))
+		return
+	}
+	done := h.observeRequest(r.Proc())
+	h.call(user, r, incoming{done: done, answer: func(values []any, e *api.Error) {
+		var res msgpack.RawMessage
+		if e == nil && len(values) == 1 {
+			res, _ = values[0].(msgpack.RawMessage)
+		}
+		answer(res, e)
+	}})
 }
 
 // hold keeps a Raft message call for the end of the Batch, merged with

@@ -88,6 +88,8 @@ var Procedures = []Procedure{
 	{RoleStop{}, Admin},
 	{RoleEnable{}, Admin},
 	{RoleDisable{}, Admin},
+	{RPCCall{}, Public},
+	{RPCServe{}, Admin},
 }
 
 // ArgError is argument i (from 0) named name that is not what the

@@ -117,7 +117,7 @@ func (m *data) checkWrite(def schema.TableDef, op storage.Op) *api.Error {
 	if e != nil || !ok {
 		return e
 	}
-	return m.fence(def, b, true)
+	return m.fence(def.Tier, b, true)
 }
 
 // writeOp hands op to the member and answers respond once it is done: a
@@ -203,7 +203,7 @@ func (m *data) selectRows(def schema.TableDef, r api.Select, respond responder) 
 		// A whole primary key fixes the bucket: a router that sent it
 		// here from an old map hears so, rather than "no such row".
 		if b, ok, _ := sharding.KeyBucket(def, r.Key, m.bucketCount(def.Tier)); ok {
-			if e := m.fence(def, b, false); e != nil {
+			if e := m.fence(def.Tier, b, false); e != nil {
 				respond(nil, e)
 				return
 			}

@@ -22,10 +22,10 @@ import (
 // bucketMap is _pico_bucket as this instance applied it.
 func (m *data) bucketMap() sharding.Map { return m.placement.Map() }
 
-// fence is nil if this instance's replicaset serves bucket b of def's tier
-// for a read or a write, else the retryable refusal.
-func (m *data) fence(def schema.TableDef, b uint64, write bool) *api.Error {
-	refusal, r := m.bucketMap().Fence(def.Tier, b, m.identity.ReplicasetID, write)
+// fence is nil if this instance's replicaset serves bucket b of tier for
+// a read or a write, else the retryable refusal.
+func (m *data) fence(tier string, b uint64, write bool) *api.Error {
+	refusal, r := m.bucketMap().Fence(tier, b, m.identity.ReplicasetID, write)
 	if write && refusal == sharding.Moving && r.State == tables.BucketSending && r.ReplicasetID == m.identity.ReplicasetID &&
 		m.cfg.mutants.Has(mutant.WriteOnSendingBucket) {
 		refusal = sharding.Serve
@@ -42,10 +42,10 @@ func (m *data) fence(def schema.TableDef, b uint64, write bool) *api.Error {
 		applied := m.ra.Status().Applied
 		return &api.Error{Code: api.CodeWrongBucket, Index: applied, Message: fmt.Sprintf(
 			"bucket %d of tier %s is not on replicaset %s: it is on %s (as of raft index %d)",
-			b, def.Tier, m.identity.ReplicasetID, owner, applied)}
+			b, tier, m.identity.ReplicasetID, owner, applied)}
 	case sharding.Moving:
 		return api.Errorf(api.CodeBucketMoving, "bucket %d of tier %s is moving from replicaset %s to %s: writes wait until it has moved",
-			b, def.Tier, r.ReplicasetID, r.Destination)
+			b, tier, r.ReplicasetID, r.Destination)
 	}
 	return nil
 }

@@ -34,6 +34,9 @@ type solo struct {
 	// role, if set, runs a role's Init (start) or Stop for RoleStart and
 	// RoleStop; without it every role fails ("no roles").
 	role func(name string, start bool) (version string, err error)
+	// handler, if set, runs a role's handler for RoleCall; without it
+	// every call fails ("no roles").
+	handler func(RoleCall) (msgpack.RawMessage, error)
 }
 
 func newSolo(t *testing.T) *solo {
@@ -112,6 +115,12 @@ func (s *solo) settle() {
 					version, err = s.role(name, start)
 				}
 				s.n.RoleDone(id, version, err)
+			case RoleCall:
+				result, err := msgpack.RawMessage(nil), errors.New("no roles")
+				if s.handler != nil {
+					result, err = s.handler(e)
+				}
+				s.n.RoleCallDone(e.ID, result, err)
 			case FailStop:
 				s.t.Fatalf("fatal: %v", e.Err)
 			}

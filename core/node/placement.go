@@ -8,9 +8,9 @@ import (
 	"github.com/picogo/picogo/core/tables"
 )
 
-// placement is where this instance's applied tables put sharded data: the
-// topology tables and _pico_bucket, read again whenever one of them
-// changed. The one cache of them: the router's View (masters, replicas,
+// placement is where this instance's applied tables put sharded data and
+// roles: the topology tables, _pico_bucket and the roles' tables, read
+// again whenever one of them changed. The one cache of them: the router's View (masters, replicas,
 // the bucket map, the applied index), the storage's fencing and the
 // bucket moves read it.
 type placement struct {
@@ -21,7 +21,8 @@ type placement struct {
 }
 
 // placementTables are the tables placement reads.
-var placementTables = []uint32{tables.TablePicoInstance, tables.TablePicoReplicaset, tables.TablePicoTier, tables.TablePicoBucket}
+var placementTables = []uint32{tables.TablePicoInstance, tables.TablePicoReplicaset, tables.TablePicoTier, tables.TablePicoBucket,
+	tables.TablePicoRole, tables.TablePicoRoleTier, tables.TablePicoRoleState}
 
 func (v *placement) topology() *tables.Topology {
 	if st := v.n.tables.Stamp(placementTables...); st != v.at {

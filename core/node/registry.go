@@ -139,6 +139,7 @@ type modules struct {
 	buckets   *buckets
 	sql       *sqlModule
 	roles     *rolesModule
+	rpc       *rpcModule
 }
 
 // compose makes n's modules and registers what they serve and do.
@@ -155,9 +156,10 @@ func (n *Node) compose() {
 	n.buckets = &buckets{Node: n}
 	n.sql = newSQL(n)
 	n.roles = newRoles(n)
+	n.rpc = newRPC(n)
 	n.registry = registry{procs: map[string]procedure{}}
 	for _, m := range []interface{ register(*registry) }{n.lifecycle, n.cas, n.consensus, n.governor, n.reads, n.users, n.data,
-		n.router, n.buckets, n.sql, n.roles} {
+		n.router, n.buckets, n.sql, n.roles, n.rpc} {
 		m.register(&n.registry)
 	}
 }

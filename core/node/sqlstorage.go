@@ -30,7 +30,7 @@ func (m *sqlModule) local(_ string, r api.SQLLocal, respond responder) {
 	_, write := stmt.(*parse.Query)
 	write = !write
 	if r.Bucket != 0 {
-		if e := d.fence(schema.TableDef{Tier: r.Tier}, r.Bucket, write); e != nil {
+		if e := d.fence(r.Tier, r.Bucket, write); e != nil {
 			respond(nil, e)
 			return
 		}

@@ -1,8 +1,14 @@
 package runner
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"math"
 	"slices"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/picogo/picogo/role"
 )
@@ -85,4 +91,116 @@ func (r *Runner) StopAll(done func(error)) {
 		})
 	}
 	next(0)
+}
+
+// Call is Runner.Call for the host: args arrive as the caller's msgpack
+// array, decoded for the handler as role.Handler says (integers as int64,
+// or uint64 above math.MaxInt64; maps with string keys as map[string]any),
+// and the result leaves encoded as msgpack. A result msgpack cannot encode
+// is the call's error.
+func (h *HostRoles) Call(name, handler string, args msgpack.RawMessage, timeout time.Duration, done func(msgpack.RawMessage, error)) {
+	values, err := DecodeArgs(args)
+	if err != nil {
+		h.r.answer(func() { done(nil, fmt.Errorf("role %s: handler %q: arguments: %w", name, handler, err)) })
+		return
+	}
+	h.r.Call(name, handler, values, timeout, func(res any, err error) {
+		if err != nil {
+			done(nil, err)
+			return
+		}
+		b, err := msgpack.Marshal(res)
+		if err != nil {
+			done(nil, fmt.Errorf("role %s: handler %q returned %T, which msgpack cannot encode: %w", name, handler, res, err))
+			return
+		}
+		done(b, nil)
+	})
+}
+
+// DecodeArgs decodes an RPC's msgpack arguments (an array) or result as
+// role.Handler promises its arguments.
+func DecodeArgs(b []byte) ([]any, error) {
+	v, err := DecodeValue(b)
+	if err != nil {
+		return nil, err
+	}
+	args, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%T is not an array", v)
+	}
+	return args, nil
+}
+
+// DecodeValue decodes one msgpack value as role.Handler says arguments
+// are decoded.
+func DecodeValue(b []byte) (any, error) {
+	d := msgpack.NewDecoder(bytes.NewReader(b))
+	d.SetMapDecoder(func(d *msgpack.Decoder) (any, error) { return d.DecodeUntypedMap() })
+	v, err := d.DecodeInterface()
+	if err != nil {
+		return nil, err
+	}
+	return normalize(v)
+}
+
+// normalize turns what msgpack decoded into role.Handler's types:
+// integers of every width into int64 (uint64 above math.MaxInt64),
+// float32 into float64, maps into map[string]any (failing on keys that
+// are not strings).
+func normalize(v any) (any, error) {
+	switch x := v.(type) {
+	case int8:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case uint8:
+		return int64(x), nil
+	case uint16:
+		return int64(x), nil
+	case uint32:
+		return int64(x), nil
+	case uint64:
+		if x <= math.MaxInt64 {
+			return int64(x), nil
+		}
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case []any:
+		for i, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = n
+		}
+		return x, nil
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			s, ok := k.(string)
+			if !ok {
+				return nil, fmt.Errorf("map key %v (%T) is not a string", k, k)
+			}
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			m[s] = n
+		}
+		return m, nil
+	case map[string]any:
+		for k, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = n
+		}
+		return x, nil
+	}
+	return v, nil
 }

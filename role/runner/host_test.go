@@ -3,11 +3,14 @@ package runner
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/picogo/picogo/role"
 	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // The host's view: done gets the role's version, and the configuration
@@ -75,4 +78,42 @@ func TestStopAll(t *testing.T) {
 	f.r.StopAll(func(e error) { err = e })
 	f.loop.next(t)
 	require.NoError(t, err, "nothing to stop")
+}
+
+// The host's calls: msgpack arguments decoded as role.Handler promises
+// (int64, uint64 above MaxInt64, maps with string keys), the result
+// encoded; what cannot be decoded or encoded is the call's error.
+func TestHostCall(t *testing.T) {
+	var got []any
+	kv := &testRole{name: "kv", handlers: map[string]role.Handler{
+		"echo": func(_ context.Context, _ *role.Context, args []any) (any, error) { got = args; return args[0], nil },
+		"chan": func(context.Context, *role.Context, []any) (any, error) { return make(chan int), nil },
+	}}
+	f := newFixture(t, kv)
+	require.NoError(t, f.start("kv", nil))
+	h := f.r.ForHost(nil)
+	call := func(handler string, args msgpack.RawMessage) (msgpack.RawMessage, error) {
+		var res msgpack.RawMessage
+		var err error
+		h.Call("kv", handler, args, time.Second, func(r msgpack.RawMessage, e error) { res, err = r, e })
+		f.loop.next(t)
+		return res, err
+	}
+	args, err := msgpack.Marshal([]any{"k", int8(7), uint64(math.MaxUint64), -3.5, map[any]any{"a": []any{1}}, []byte("b"), nil})
+	require.NoError(t, err)
+	res, err := call("echo", args)
+	require.NoError(t, err)
+	require.Equal(t, []any{"k", int64(7), uint64(math.MaxUint64), -3.5, map[string]any{"a": []any{int64(1)}}, []byte("b"), nil}, got)
+	v, err := DecodeValue(res)
+	require.NoError(t, err)
+	require.Equal(t, "k", v)
+
+	_, err = call("chan", args)
+	require.ErrorContains(t, err, `handler "chan" returned chan int, which msgpack cannot encode`)
+	notArray, _ := msgpack.Marshal(map[string]any{"a": 1})
+	_, err = call("echo", notArray)
+	require.ErrorContains(t, err, "arguments: map[string]interface {} is not an array")
+	intKeys, _ := msgpack.Marshal([]any{map[int]int{1: 2}})
+	_, err = call("echo", intKeys)
+	require.ErrorContains(t, err, "map key 1 (int8) is not a string")
 }
