@@ -38,7 +38,8 @@ const callTimeout = 5 * time.Second
 // A key's request goes to the storage role on the master of the key's
 // bucket in StorageTier (RPC by bucket, role.BucketOf with the tier's
 // bucket_count, read from _pico_tier once in Init); the bucket is in the
-// answer's X-KV-Bucket header. A failed call is a 502 with its error.
+// answer's X-KV-Bucket header. A failed call answers its error: 503 when
+// no instance runs storage where the key lives, else 502.
 //
 // Init fails when the address cannot be listened on (a busy port): the
 // governor records the role failed with that error and tries again later;
@@ -148,7 +149,7 @@ func (a *API) handler(c *role.Context, count uint64) http.Handler {
 		_, err = a.call(r.Context(), w, c, count, "put", key, string(body))
 		a.Metrics.Count("http_put", result(err, true))
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
+			http.Error(w, err.Error(), statusOf(err))
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -158,7 +159,7 @@ func (a *API) handler(c *role.Context, count uint64) http.Handler {
 		a.Metrics.Count("http_get", result(err, v != nil))
 		switch s, ok := v.(string); {
 		case err != nil:
-			http.Error(w, err.Error(), http.StatusBadGateway)
+			http.Error(w, err.Error(), statusOf(err))
 		case v == nil:
 			http.Error(w, "no such key", http.StatusNotFound)
 		case !ok:
@@ -181,6 +182,15 @@ func (a *API) call(ctx context.Context, w http.ResponseWriter, c *role.Context, 
 	w.Header().Set("X-KV-Bucket", strconv.FormatUint(bucket, 10))
 	t := role.OnBucket(StorageTier, bucket).WithTimeout(callTimeout)
 	return c.RPC.Call(ctx, t, "storage", handler, append([]any{key}, rest...))
+}
+
+// statusOf is the HTTP status of a failed call to storage: 503 when no
+// instance runs it where the key lives (yet), 502 otherwise.
+func statusOf(err error) int {
+	if e, ok := errors.AsType[*role.RPCError](err); ok && e.Code == role.CodeNotRunning {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadGateway
 }
 
 // counted keeps kv_http_in_flight.

@@ -225,3 +225,19 @@ func TestAll(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestStatusOf(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{&role.RPCError{Code: role.CodeNotRunning, Message: "no instance runs storage"}, http.StatusServiceUnavailable},
+		{fmt.Errorf("rpc: %w", &role.RPCError{Code: role.CodeNotRunning}), http.StatusServiceUnavailable},
+		{&role.RPCError{Code: role.CodeHandler, Message: "put: boom"}, http.StatusBadGateway},
+		{context.DeadlineExceeded, http.StatusBadGateway},
+	} {
+		if got := statusOf(c.err); got != c.want {
+			t.Errorf("statusOf(%v) = %d; want %d", c.err, got, c.want)
+		}
+	}
+}
