@@ -42,6 +42,9 @@ type runConfig struct {
 	// Roles are the roles compiled into this binary (cli.Main's), not a
 	// flag.
 	Roles []role.Role
+	// AppDir is a folder of Go plugins (*.so) whose roles the instance
+	// runs too (role/plugin); none when empty.
+	AppDir string
 }
 
 const runUsage = `Usage: picogo run [flags]
@@ -122,6 +125,7 @@ func parseRunConfig(args []string, env func(string) string, stderr io.Writer) (*
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&tick, "tick", "100ms", "period of the Raft clock (elections take 10–20 ticks)")
 	fs.StringVar(&c.ServicePassword, "service-password", "", "password instances use with each other as pico_service")
+	fs.StringVar(&c.AppDir, "app-dir", "", "folder of Go plugins (*.so, built with -buildmode=plugin against this very binary) whose roles this instance runs besides its own (docs/roles.md, --app-dir)")
 	fs.StringVar(&c.ServicePasswordFile, "service-password-file", "", "file holding the service password (instead of --service-password)")
 	fs.Func("peer", "address of an instance to find the cluster through; repeat it, or separate addresses by commas (default: this instance alone)", func(v string) error {
 		for _, p := range strings.Split(v, ",") {

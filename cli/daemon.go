@@ -47,6 +47,7 @@ type daemon struct {
 	http     *http.Server
 	pg       *pgwire.Server // nil without --pg-listen
 	metrics  *metrics
+	roles    *rolerunner.Runner // nil without roles
 	// arrived is when the request being handed to the host arrived on its
 	// connection (loop-owned; read by the request observer).
 	arrived time.Time
@@ -236,7 +237,7 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 	st, phase := s.Node.Status(), s.Node.Phase() // the loop may run already: read what Start returned only
 	p.Post(func() {
 		if s.Identity != nil {
-			d.identity = *s.Identity
+			d.setIdentity(*s.Identity)
 		}
 		p.Host().ObserveRequests(func(what string) func(uint32) { return d.metrics.request(what, d.arrived) })
 	})
@@ -267,30 +268,54 @@ func startDaemon(cfg *runConfig, log *slog.Logger, open func(path string) (disk.
 	return d, nil
 }
 
-// roleRunner runs the binary's roles (nil when it has none): their
-// callbacks off the event loop, with deadlines, their results posted back
-// to it; defs are their definitions for the node.
+// roleRunner runs the instance's roles (nil when it has none): the
+// binary's and those of --app-dir's plugins (appRoles). Their callbacks run
+// off the event loop, with deadlines, their results posted back to it;
+// their Context's SQL is roleSQL. defs are their definitions for the node.
 func (d *daemon) roleRunner(cfg *runConfig, log *slog.Logger) (runtime.RoleRunner, []tables.Role, error) {
-	if len(cfg.Roles) == 0 {
+	roles, err := appRoles(cfg.Roles, cfg.AppDir, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(roles) == 0 {
 		return nil, nil, nil
 	}
-	if err := role.Validate(cfg.Roles); err != nil {
+	if err := role.Validate(roles); err != nil {
+		if cfg.AppDir != "" {
+			return nil, nil, fmt.Errorf("the roles of the binary and of --app-dir %s: %w", cfg.AppDir, err)
+		}
 		return nil, nil, fmt.Errorf("the binary's roles: %w", err)
 	}
-	r, err := rolerunner.New(rolerunner.Config{Roles: cfg.Roles, Log: log.With("part", "roles"),
-		Instance: role.Instance{Address: cfg.Advertise, Tier: cfg.Tier, ClusterID: cfg.ClusterID, Name: cfg.InstanceID},
+	// The instance's name and replicaset may be known only once it has
+	// joined: setIdentity tells the runner then, before any role
+	// starts (the governor starts them later).
+	r, err := rolerunner.New(rolerunner.Config{Roles: roles, Log: log.With("part", "roles"),
+		Instance: role.Instance{Address: cfg.Advertise, Tier: cfg.Tier, ClusterID: cfg.ClusterID, Name: cfg.InstanceID,
+			Replicaset: cfg.ReplicasetID},
+		SQL: roleSQL{d},
 		// The loop exists once a callback can finish: Start is asked by
 		// the node, on it.
 		Post: func(fn func()) { d.post(fn) }, RPC: roleRPC{d}})
 	if err != nil {
 		return nil, nil, err
 	}
-	defs := make([]tables.Role, len(cfg.Roles))
-	for i, x := range cfg.Roles {
+	d.roles = r
+	defs := make([]tables.Role, len(roles))
+	for i, x := range roles {
 		defs[i] = tables.Role{Name: x.Name(), Version: x.Version(), Dependencies: append([]string{}, x.Dependencies()...),
 			OnceDDL: append([]string{}, x.OnceDDL()...)}
 	}
-	return r.ForHost(nil), defs, nil
+	return r.ForHost(), defs, nil
+}
+
+// setIdentity records who this instance is (on the loop), for the roles
+// too: the Instance their Context gives.
+func (d *daemon) setIdentity(id node.Identity) {
+	d.identity = id
+	if d.roles != nil {
+		d.roles.SetInstance(role.Instance{Name: id.InstanceID, Replicaset: id.ReplicasetID, Tier: id.Tier,
+			Address: d.cfg.Advertise, ClusterID: id.ClusterID})
+	}
 }
 
 // post runs fn on the event loop.
@@ -318,7 +343,7 @@ func (d *daemon) observe(e node.Effect) {
 	case node.Terminate:
 		d.log.Info("the instance stops", "reason", e.Reason, "delete_data", e.Delete)
 	case node.Started:
-		d.identity = e.Identity
+		d.setIdentity(e.Identity)
 		d.log.Info("running", "instance", e.Identity.InstanceID, "raft_id", e.Identity.RaftID,
 			"replicaset", e.Identity.ReplicasetID, "tier", e.Identity.Tier)
 	}

@@ -79,7 +79,7 @@ func (d *daemon) snapshotView() (view, error) {
 // until the listener closes.
 func (d *daemon) serveHTTP(ln stdnet.Listener) *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", promhttp.HandlerFor(d.metrics.gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/health", d.health)
 	mux.HandleFunc("/ready", d.ready)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)

@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/picogo/picogo/core/api"
@@ -12,13 +16,18 @@ import (
 	"github.com/picogo/picogo/proc"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // metrics are what /metrics serves (docs/operators.md, "Monitoring"): the
-// driver's own measurements (requests, logins, disk writes), and the
-// node's counters and state, read on the event loop once per scrape.
+// driver's own measurements (requests, logins, disk writes), the node's
+// counters and state, read on the event loop once per scrape, and the
+// roles': the runner's picogo_role_* and what each role registers in its
+// own registry, labelled role="<name>" (docs/roles.md).
 type metrics struct {
-	reg            *prometheus.Registry
+	reg *prometheus.Registry
+	// gatherer is what /metrics serves: reg, and the roles' registries.
+	gatherer       prometheus.Gatherer
 	requests       *prometheus.CounterVec
 	requestErrors  *prometheus.CounterVec
 	requestSeconds *prometheus.HistogramVec
@@ -49,7 +58,55 @@ func newMetrics(d *daemon) *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.requestErrors, m.requestSeconds, m.logins, m.diskSeconds, m.diskBytes,
 		&nodeCollector{d: d}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.gatherer = m.reg
+	if d.roles != nil {
+		m.reg.MustRegister(d.roles.Collector())
+		m.gatherer = &withRoles{core: m.reg, roles: d.roles.Gatherer(), log: d.log.With("part", "roles")}
+	}
 	return m
+}
+
+// withRoles serves the instance's metrics and its roles'. What the roles
+// register is theirs to get right, so their mistakes never fail a scrape:
+// a role's metric that does not gather (one labelled "role" itself, two
+// roles disagreeing on a metric's help or type) is left out, and so is
+// one named like one of the instance's; the log says why, once per
+// distinct reason.
+type withRoles struct {
+	core, roles prometheus.Gatherer
+	log         *slog.Logger
+	mu          sync.Mutex
+	lastErr     string
+}
+
+func (g *withRoles) Gather() ([]*dto.MetricFamily, error) {
+	families, err := g.core.Gather()
+	roleFamilies, roleErr := g.roles.Gather()
+	var problems []string
+	if roleErr != nil {
+		problems = append(problems, roleErr.Error())
+	}
+	names := make(map[string]bool, len(families))
+	for _, f := range families {
+		names[f.GetName()] = true
+	}
+	for _, f := range roleFamilies {
+		if names[f.GetName()] {
+			problems = append(problems, fmt.Sprintf("metric %s of a role: the instance has a metric of that name; left out", f.GetName()))
+			continue
+		}
+		families = append(families, f)
+	}
+	slices.SortFunc(families, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	g.mu.Lock()
+	if p := strings.Join(problems, "; "); p != g.lastErr {
+		g.lastErr = p
+		if p != "" {
+			g.log.Warn("some metrics of the roles are not served", "err", p)
+		}
+	}
+	g.mu.Unlock()
+	return families, err
 }
 
 // knownProcs is the label values a request may take: anything else is

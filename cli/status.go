@@ -26,7 +26,10 @@ Shows the cluster as the instance at host:port has applied it:
   - per instance: name, raft id, address, replicaset, tier, current and
     target grade as variant(incarnation), its part in Raft (leader, voter or
     learner when the instance reports the configuration, else its own Raft
-    state) and its applied index, asked of each instance itself.
+    state) and its applied index, asked of each instance itself;
+  - the roles, if any: version, the roles each needs, the tiers it is
+    enabled on, its DDL applied; then per instance each role's state
+    (running, failed with its error, stopped) and version.
 --json prints the same as one JSON object.
 
 The password comes from PICOGO_PASSWORD (for admin, PICOGO_ADMIN_PASSWORD).
@@ -201,6 +204,22 @@ func readTopology(c *client, addr string) (tables.Topology, error) {
 		top.Buckets = append(top.Buckets, b)
 		return err
 	}))
+	err = errors.Join(err,
+		read(tables.TablePicoRole, tables.TablePicoRoleName, func(r []any) error {
+			x, err := tables.RoleFrom(r)
+			top.Roles = append(top.Roles, x)
+			return err
+		}),
+		read(tables.TablePicoRoleTier, tables.TablePicoRoleTierName, func(r []any) error {
+			x, err := tables.RoleTierFrom(r)
+			top.RoleTiers = append(top.RoleTiers, x)
+			return err
+		}),
+		read(tables.TablePicoRoleState, tables.TablePicoRoleStateName, func(r []any) error {
+			x, err := tables.RoleStateFrom(r)
+			top.RoleStates = append(top.RoleStates, x)
+			return err
+		}))
 	top.Addresses = map[uint64]string{}
 	err = errors.Join(err, read(tables.TablePicoPeerAddress, tables.TablePicoPeerAddressName, func(r []any) error {
 		if len(r) < 2 {

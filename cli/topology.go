@@ -23,6 +23,29 @@ type topologyView struct {
 	// Moves are the bucket ranges being sent, or with rows left to
 	// delete somewhere (_pico_bucket rows not at rest).
 	Moves []string `json:"moves,omitempty"`
+	// Roles are the roles the cluster knows (_pico_role, _pico_role_tier)
+	// and RoleStates where they run, or failed (_pico_role_state).
+	Roles      []roleView      `json:"roles,omitempty"`
+	RoleStates []roleStateView `json:"role_states,omitempty"`
+}
+
+type roleView struct {
+	Name         string   `json:"name"`
+	Version      string   `json:"version"`
+	Dependencies []string `json:"dependencies"`
+	// Tiers it is enabled on.
+	Tiers []string `json:"tiers"`
+	// DDLApplied of DDL: its once-per-cluster statements applied.
+	DDL        int    `json:"ddl"`
+	DDLApplied uint64 `json:"ddl_applied"`
+}
+
+type roleStateView struct {
+	Instance string `json:"instance"`
+	Role     string `json:"role"`
+	State    string `json:"state"`
+	Version  string `json:"version"`
+	Error    string `json:"error,omitempty"`
 }
 
 type tierView struct {
@@ -144,6 +167,20 @@ func buildTopology(top tables.Topology, leader uint64, conf *raftConf) topologyV
 	}
 	// By raft id: the order instances joined in.
 	slices.SortFunc(v.Instances, func(a, b instanceView) int { return cmp.Compare(a.RaftID, b.RaftID) })
+	for _, r := range top.Roles {
+		rv := roleView{Name: r.Name, Version: r.Version, Dependencies: r.Dependencies, Tiers: []string{},
+			DDL: len(r.OnceDDL), DDLApplied: r.DDLApplied}
+		for _, rt := range top.RoleTiers {
+			if rt.Role == r.Name {
+				rv.Tiers = append(rv.Tiers, rt.Tier)
+			}
+		}
+		v.Roles = append(v.Roles, rv)
+	}
+	for _, st := range top.RoleStates {
+		v.RoleStates = append(v.RoleStates, roleStateView{Instance: st.InstanceID, Role: st.Role, State: st.State,
+			Version: st.Version, Error: st.Error})
+	}
 	return v
 }
 
@@ -191,6 +228,27 @@ func (v topologyView) print(w io.Writer) {
 	for _, p := range problems {
 		fmt.Fprintln(w, "  unreachable:", p)
 	}
+	if len(v.Roles) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROLE\tVERSION\tNEEDS\tTIERS\tDDL")
+	for _, r := range v.Roles {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\n", r.Name, r.Version, orDash(strings.Join(r.Dependencies, ",")),
+			orDash(strings.Join(r.Tiers, ",")), r.DDLApplied, r.DDL)
+	}
+	tw.Flush()
+	if len(v.RoleStates) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INSTANCE\tROLE\tSTATE\tVERSION\tERROR")
+	for _, st := range v.RoleStates {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.Instance, st.Role, st.State, st.Version, orDash(st.Error))
+	}
+	tw.Flush()
 }
 
 // RaftColumn says how the instance takes part in Raft: leader, voter or

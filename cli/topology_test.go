@@ -86,3 +86,34 @@ func TestStatusJSON(t *testing.T) {
 	rs := m["replicasets"].([]any)[1].(map[string]any)
 	require.Equal(t, float64(1), rs["instances"], "expelled members do not count")
 }
+
+// Roles, when the cluster has some, follow: what each is and where it is
+// enabled, then what each instance did with it.
+func TestStatusRoles(t *testing.T) {
+	top := testTopology()
+	top.Roles = []tables.Role{
+		{Name: "api", Version: "1.2.0", Dependencies: []string{"metrics"}, OnceDDL: []string{"CREATE TABLE a (id INT PRIMARY KEY)"}, DDLApplied: 1},
+		{Name: "metrics", Version: "1.0.0", Dependencies: []string{}, OnceDDL: []string{}},
+	}
+	top.RoleTiers = []tables.RoleTier{{Role: "api", Tier: "storage"}}
+	top.RoleStates = []tables.RoleState{
+		{InstanceID: "storage_1_1", Role: "api", State: tables.RoleRunning, Version: "1.2.0", Incarnation: 1},
+		{InstanceID: "storage_2_2", Role: "api", State: tables.RoleFailed, Error: "listen tcp :8080: address already in use", Version: "1.2.0", Incarnation: 1},
+	}
+	var b bytes.Buffer
+	buildTopology(top, 1, nil).print(&b)
+	got := b.String()
+	require.Contains(t, got, strings.Join([]string{
+		"ROLE     VERSION  NEEDS    TIERS    DDL",
+		"api      1.2.0    metrics  storage  1/1",
+		"metrics  1.0.0    -        -        0/0",
+		"",
+		"INSTANCE     ROLE  STATE    VERSION  ERROR",
+		"storage_1_1  api   running  1.2.0    -",
+		"storage_2_2  api   failed   1.2.0    listen tcp :8080: address already in use",
+		""}, "\n"), got)
+
+	var plain bytes.Buffer
+	buildTopology(testTopology(), 1, nil).print(&plain)
+	require.NotContains(t, plain.String(), "ROLE", "no roles, no table")
+}

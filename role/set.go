@@ -3,6 +3,7 @@ package role
 import (
 	"errors"
 	"fmt"
+	"github.com/picogo/picogo/core/tables"
 	"slices"
 	"strings"
 )
@@ -87,17 +88,7 @@ func Validate(roles []Role) error {
 // statements next adds to the statements applied, those of a version the
 // cluster has applied: next must begin with applied, unchanged, as a
 // statement applied once cannot be taken back or changed.
-func AppendedDDL(applied, next []string) ([]string, error) {
-	if len(next) < len(applied) {
-		return nil, fmt.Errorf("OnceDDL: %d statements were applied but the new version has %d: statements cannot be removed", len(applied), len(next))
-	}
-	for i, stmt := range applied {
-		if next[i] != stmt {
-			return nil, fmt.Errorf("OnceDDL statement #%d was applied as %q but the new version has %q: applied statements cannot change", i, stmt, next[i])
-		}
-	}
-	return next[len(applied):], nil
-}
+func AppendedDDL(applied, next []string) ([]string, error) { return tables.AppendedDDL(applied, next) }
 
 // findCycle returns a dependency cycle among roles (first and last name the
 // same), or nil. Roles are visited by name so that the cycle reported is

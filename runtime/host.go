@@ -70,9 +70,15 @@ type Host struct {
 // within timeout; done gets the result encoded as msgpack, or the error
 // (the handler's own, a panic, the deadline, a role or handler that does
 // not exist), on the loop, exactly once.
+//
+// Configure gives running role name a new configuration and
+// LeaderChanged the new Raft leader's raft id (their OnConfigChange and
+// OnLeaderChange); done gets the callback's error.
 type RoleRunner interface {
-	Start(name string, done func(version string, err error))
+	Start(name string, config map[string]any, done func(version string, err error))
 	Stop(name string, done func(version string, err error))
+	Configure(name string, config map[string]any, done func(err error))
+	LeaderChanged(name string, leader uint64, done func(err error))
 	Call(name, handler string, args msgpack.RawMessage, timeout time.Duration, done func(result msgpack.RawMessage, err error))
 }
 
@@ -431,9 +437,17 @@ func (h *Host) carryOut(e node.Effect) {
 		}
 		h.observe(e)
 	case node.RoleStart:
-		h.runRole(e.ID, e.Name, true)
+		h.runRole(e.ID, e.Name, func(r RoleRunner, done func(string, error)) { r.Start(e.Name, e.Config, done) })
 	case node.RoleStop:
-		h.runRole(e.ID, e.Name, false)
+		h.runRole(e.ID, e.Name, func(r RoleRunner, done func(string, error)) { r.Stop(e.Name, done) })
+	case node.RoleConfigure:
+		h.runRole(e.ID, e.Name, func(r RoleRunner, done func(string, error)) {
+			r.Configure(e.Name, e.Config, func(err error) { done("", err) })
+		})
+	case node.RoleLeader:
+		h.runRole(e.ID, e.Name, func(r RoleRunner, done func(string, error)) {
+			r.LeaderChanged(e.Name, e.Leader, func(err error) { done("", err) })
+		})
 	case node.RoleCall:
 		h.callRole(e)
 	case node.Persist:
@@ -455,25 +469,21 @@ func (h *Host) carryOut(e node.Effect) {
 	}
 }
 
-// runRole starts or stops a role through the runner, and reports to the
-// node when it is done.
-func (h *Host) runRole(id node.RoleOpID, name string, start bool) {
-	done := func(version string, err error) {
+// runRole runs a role's lifecycle callback through the runner, and
+// reports to the node when it is done.
+func (h *Host) runRole(id node.RoleOpID, name string, run func(RoleRunner, func(version string, err error))) {
+	if h.roles == nil {
+		// Answered now: the pump this runs in takes what it makes.
+		h.node.RoleDone(id, "", fmt.Errorf("role %s: this binary has no roles", name))
+		return
+	}
+	run(h.roles, func(version string, err error) {
 		if h.stopped {
 			return
 		}
 		h.node.RoleDone(id, version, err)
 		h.pump()
-	}
-	switch {
-	case h.roles == nil:
-		// Answered now: the pump this runs in takes what it makes.
-		h.node.RoleDone(id, "", fmt.Errorf("role %s: this binary has no roles", name))
-	case start:
-		h.roles.Start(name, done)
-	default:
-		h.roles.Stop(name, done)
-	}
+	})
 }
 
 // callRole runs a role's handler through the runner, and reports to the

@@ -58,7 +58,7 @@ func roleDef(name string) (tables.Role, bool) {
 }
 
 // Start implements runtime.RoleRunner.
-func (r *roleRunner) Start(name string, done func(string, error)) {
+func (r *roleRunner) Start(name string, _ map[string]any, done func(string, error)) {
 	in, w := r.in, r.in.w
 	def, ok := roleDef(name)
 	if !ok {

@@ -88,6 +88,7 @@ var Procedures = []Procedure{
 	{RoleStop{}, Admin},
 	{RoleEnable{}, Admin},
 	{RoleDisable{}, Admin},
+	{RoleConfig{}, Admin},
 	{RPCCall{}, Public},
 	{RPCServe{}, Admin},
 }

@@ -72,3 +72,15 @@ type (
 
 func (RoleEnable) Proc() string  { return ".proc_role_enable" }
 func (RoleDisable) Proc() string { return ".proc_role_disable" }
+
+// RoleConfig: `.proc_role_config(role, config)` — on the leader: the
+// configuration of role (a role _pico_role defines) on every instance
+// running it becomes config, a map (empty: none), in _pico_role_config.
+// The instances running the role give it the new configuration (its
+// OnConfigChange); an instance starting the role starts it with it.
+type RoleConfig struct {
+	Role   string         `arg:"role"`
+	Config map[string]any `arg:"config,empty"`
+}
+
+func (RoleConfig) Proc() string { return ".proc_role_config" }

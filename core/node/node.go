@@ -311,6 +311,7 @@ func (n *Node) translate(e ra.Effect) {
 	case ra.LeaderChanged:
 		n.stats.LeaderChanges++
 		n.emit(Note{Event: "raft", Detail: fmt.Sprintf("%s, term %d, leader %d", e.State, e.Term, e.Leader)})
+		n.roles.leaderChanged(e.Leader)
 	case ra.Fatal:
 		n.failStop(e.Err)
 	case ra.Alert:

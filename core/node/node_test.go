@@ -37,6 +37,9 @@ type solo struct {
 	// handler, if set, runs a role's handler for RoleCall; without it
 	// every call fails ("no roles").
 	handler func(RoleCall) (msgpack.RawMessage, error)
+	// told are the roles' lifecycle effects, in order (RoleConfigure and
+	// RoleLeader are answered with success).
+	told []Effect
 }
 
 func newSolo(t *testing.T) *solo {
@@ -109,12 +112,19 @@ func (s *solo) settle() {
 				s.loops[s.next] = e.ID
 				s.n.Call(s.next, "pico_service", e.Request)
 			case RoleStart, RoleStop:
+				s.told = append(s.told, e)
 				id, name, start := roleOpOf(e)
 				version, err := "", errors.New("no roles")
 				if s.role != nil {
 					version, err = s.role(name, start)
 				}
 				s.n.RoleDone(id, version, err)
+			case RoleConfigure:
+				s.told = append(s.told, e)
+				s.n.RoleDone(e.ID, "", nil)
+			case RoleLeader:
+				s.told = append(s.told, e)
+				s.n.RoleDone(e.ID, "", nil)
 			case RoleCall:
 				result, err := msgpack.RawMessage(nil), errors.New("no roles")
 				if s.handler != nil {

@@ -94,6 +94,8 @@ const (
 	// tickSQL: SQL statements waiting for their schema change to finish,
 	// or for their time to pass (sql).
 	tickSQL
+	// tickRoles: running roles hear of a new configuration (roles).
+	tickRoles
 	tickSteps
 )
 

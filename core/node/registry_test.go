@@ -37,8 +37,8 @@ func TestTickSteps(t *testing.T) {
 	for _, works := range s.n.registry.ticks {
 		counts = append(counts, len(works))
 	}
-	// retry, raft, deferred, admin auth (set, check), activate, sentinel, govern, data, route, sql
-	require.Equal(t, []int{1, 1, 1, 2, 1, 1, 1, 1, 1, 1}, counts)
+	// retry, raft, deferred, admin auth (set, check), activate, sentinel, govern, data, route, sql, roles
+	require.Equal(t, []int{1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1}, counts)
 }
 
 // discovering is an instance still discovering its peers (nobody answers).

@@ -2,11 +2,14 @@ package node
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/core/semver"
 	"github.com/picogo/picogo/core/tables"
 )
 
@@ -15,7 +18,10 @@ import (
 // `.proc_role_start` and `.proc_role_stop` by asking the driver, one role
 // at a time in the order given, to start or stop it (RoleStart, RoleStop
 // effects), and answers once the driver has reported each (RoleDone). It
-// keeps what runs here, as the driver reported it.
+// keeps what runs here, as the driver reported it, and tells the roles
+// that run of a new configuration in _pico_role_config (RoleConfigure)
+// and of a new Raft leader (RoleLeader), through the same queue: the
+// driver runs one lifecycle callback of a role at a time.
 type rolesModule struct {
 	*Node
 	// running are the roles started here, by name: their versions;
@@ -23,6 +29,13 @@ type rolesModule struct {
 	// goes the other way: dependents first).
 	running map[string]string
 	started []string
+	// configs are the configurations the running roles were given (at
+	// start or by RoleConfigure); configAt the stamp of _pico_role_config
+	// they were last compared with.
+	configs  map[string]map[string]any
+	configAt tables.Stamp
+	// leader is the Raft leader the roles were last told of.
+	leader uint64
 	// stopping: a graceful shutdown is stopping every role (stopAll).
 	stopping bool
 	// op is the role being started or stopped, if any; queue the calls
@@ -33,14 +46,16 @@ type rolesModule struct {
 	next  RoleOpID
 }
 
-// RoleOpID identifies a RoleStart or RoleStop the driver reports on.
+// RoleOpID identifies a RoleStart, RoleStop, RoleConfigure or RoleLeader
+// the driver reports on.
 type RoleOpID uint64
 
-// RoleStart asks the driver to start role Name (its Init); it reports
-// with RoleDone(ID, ...).
+// RoleStart asks the driver to start role Name (its Init) with
+// configuration Config (nil: none); it reports with RoleDone(ID, ...).
 type RoleStart struct {
-	ID   RoleOpID
-	Name string
+	ID     RoleOpID
+	Name   string
+	Config map[string]any
 }
 
 // RoleStop asks the driver to stop role Name (its Stop); it reports with
@@ -50,34 +65,70 @@ type RoleStop struct {
 	Name string
 }
 
-func (RoleStart) isEffect() {}
-func (RoleStop) isEffect()  {}
-
-// roleOp is one call's work: roles to start or stop, in order, and the
-// results so far.
-type roleOp struct {
-	start   bool
-	roles   []string
-	results []api.RoleResult
-	respond responder
-	id      RoleOpID // of the role the driver is on
+// RoleConfigure gives running role Name its new configuration Config
+// (its OnConfigChange, if it has one); the driver reports with
+// RoleDone(ID, ...). On an error the role keeps its old configuration;
+// it is not asked again until the configuration changes again.
+type RoleConfigure struct {
+	ID     RoleOpID
+	Name   string
+	Config map[string]any
 }
 
-func newRoles(n *Node) *rolesModule { return &rolesModule{Node: n, running: map[string]string{}} }
+// RoleLeader tells running role Name that the Raft leader is now raft id
+// Leader (its OnLeaderChange, if it has one); the driver reports with
+// RoleDone(ID, ...).
+type RoleLeader struct {
+	ID     RoleOpID
+	Name   string
+	Leader uint64
+}
+
+func (RoleStart) isEffect()     {}
+func (RoleStop) isEffect()      {}
+func (RoleConfigure) isEffect() {}
+func (RoleLeader) isEffect()    {}
+
+type roleOpKind uint8
+
+const (
+	opStart roleOpKind = iota
+	opStop
+	opConfigure
+	opLeader
+)
+
+// roleOp is one call's work: roles to start, stop, configure or tell of
+// the leader, in order, and the results so far.
+type roleOp struct {
+	kind    roleOpKind
+	roles   []string
+	leader  uint64 // opLeader
+	results []api.RoleResult
+	respond responder
+	id      RoleOpID       // of the role the driver is on
+	config  map[string]any // what it was given (opStart, opConfigure)
+}
+
+func newRoles(n *Node) *rolesModule {
+	return &rolesModule{Node: n, running: map[string]string{}, configs: map[string]map[string]any{}}
+}
 
 func (m *rolesModule) register(r *registry) {
 	serve(r, running, func(_ string, req api.RoleStart, respond responder) {
 		m.atGovernorIndex(req.Proc(), req.Term, req.Index, req.Timeout, respond, func(respond responder) {
-			m.enqueue(&roleOp{start: true, roles: req.Roles, respond: respond})
+			m.enqueue(&roleOp{kind: opStart, roles: req.Roles, respond: respond})
 		})
 	})
 	serve(r, running, m.enable)
 	serve(r, running, m.disable)
+	serve(r, running, m.configure)
 	serve(r, running, func(_ string, req api.RoleStop, respond responder) {
 		m.atGovernorIndex(req.Proc(), req.Term, req.Index, req.Timeout, respond, func(respond responder) {
-			m.enqueue(&roleOp{roles: req.Roles, respond: respond})
+			m.enqueue(&roleOp{kind: opStop, roles: req.Roles, respond: respond})
 		})
 	})
+	r.tick(tickRoles, running, m.configChanged)
 }
 
 func (m *rolesModule) enqueue(op *roleOp) {
@@ -87,9 +138,54 @@ func (m *rolesModule) enqueue(op *roleOp) {
 	}
 }
 
+// configChanged tells the running roles whose configuration
+// _pico_role_config changed (every tick; a stamp makes it cheap).
+func (m *rolesModule) configChanged() {
+	st := m.tables.Stamp(tables.TablePicoRoleConfig)
+	if st == m.configAt || m.stopping {
+		return
+	}
+	m.configAt = st
+	if len(m.started) > 0 {
+		m.enqueue(&roleOp{kind: opConfigure, roles: slices.Clone(m.started), respond: m.noted("configuring roles")})
+	}
+}
+
+// leaderChanged tells the running roles of the new Raft leader.
+func (m *rolesModule) leaderChanged(leader uint64) {
+	if leader == raft.None || leader == m.leader {
+		return
+	}
+	m.leader = leader
+	if len(m.started) > 0 && !m.stopping {
+		m.enqueue(&roleOp{kind: opLeader, roles: slices.Clone(m.started), leader: leader, respond: m.noted("telling roles of the leader")})
+	}
+}
+
+// noted answers a call the node made itself: a role that failed is noted.
+func (m *rolesModule) noted(what string) responder {
+	return func(values []any, _ *api.Error) {
+		results, _ := values[0].([]api.RoleResult)
+		for _, r := range results {
+			if r.Error != "" {
+				m.emit(Note{Event: "roles", Detail: fmt.Sprintf("%s: %s: %s", what, r.Role, r.Error)})
+			}
+		}
+	}
+}
+
+// configOf is role's configuration as applied here.
+func (m *rolesModule) configOf(role string) map[string]any {
+	top, err := m.tables.ReadTopology()
+	if err != nil {
+		return nil
+	}
+	return top.ConfigOf(role)
+}
+
 // advance works on the current call's next role, or the next call:
-// roles already as asked (running for a start, not running for a stop)
-// are answered at once.
+// roles already as asked (running for a start, not running for a stop,
+// configured as _pico_role_config says) are answered at once.
 func (m *rolesModule) advance() {
 	for {
 		if m.op == nil {
@@ -106,20 +202,46 @@ func (m *rolesModule) advance() {
 		}
 		name := op.roles[len(op.results)]
 		version, runs := m.running[name]
-		switch {
-		case op.start && runs, !op.start && !runs:
-			op.results = append(op.results, api.RoleResult{Role: name, Version: version})
-			continue
-		case op.start && m.dependencyFailed(op):
-			op.results = append(op.results, api.RoleResult{Role: name, Error: "not started: a role before it in the call failed"})
-			continue
-		}
-		m.next++
-		op.id = m.next
-		if op.start {
-			m.emit(RoleStart{ID: op.id, Name: name})
-		} else {
+		skip := api.RoleResult{Role: name, Version: version}
+		switch op.kind {
+		case opStart:
+			if runs {
+				op.results = append(op.results, skip)
+				continue
+			}
+			if m.dependencyFailed(op) {
+				op.results = append(op.results, api.RoleResult{Role: name, Error: "not started: a role before it in the call failed"})
+				continue
+			}
+			op.config = m.configOf(name)
+			m.next++
+			op.id = m.next
+			m.emit(RoleStart{ID: op.id, Name: name, Config: op.config})
+		case opStop:
+			if !runs {
+				op.results = append(op.results, skip)
+				continue
+			}
+			m.next++
+			op.id = m.next
 			m.emit(RoleStop{ID: op.id, Name: name})
+		case opConfigure:
+			op.config = m.configOf(name)
+			if !runs || reflect.DeepEqual(op.config, m.configs[name]) {
+				op.results = append(op.results, skip)
+				continue
+			}
+			m.next++
+			op.id = m.next
+			m.emit(RoleConfigure{ID: op.id, Name: name, Config: op.config})
+		case opLeader:
+			if !runs {
+				op.results = append(op.results, skip)
+				continue
+			}
+			m.next++
+			op.id = m.next
+			m.emit(RoleLeader{ID: op.id, Name: name, Leader: op.leader})
 		}
 		return
 	}
@@ -132,9 +254,10 @@ func (m *rolesModule) dependencyFailed(op *roleOp) bool {
 	return slices.ContainsFunc(op.results, func(r api.RoleResult) bool { return r.Error != "" })
 }
 
-// RoleDone is the driver's report on RoleStart or RoleStop id: the role's
-// version, and the error of its Init or Stop (nil: it succeeded). A report
-// on anything else (the node restarted its work since) is ignored.
+// RoleDone is the driver's report on RoleStart, RoleStop, RoleConfigure
+// or RoleLeader id: the role's version, and the error of its callback
+// (nil: it succeeded). A report on anything else (the node restarted its
+// work since) is ignored.
 func (n *Node) RoleDone(id RoleOpID, version string, err error) {
 	m := n.roles
 	op := m.op
@@ -147,12 +270,17 @@ func (n *Node) RoleDone(id RoleOpID, version string, err error) {
 		res.Error = err.Error()
 	}
 	switch {
-	case op.start && err == nil:
+	case op.kind == opStart && err == nil:
 		m.running[name] = version
 		m.started = append(m.started, name)
-	case !op.start:
+		m.configs[name] = op.config
+	case op.kind == opStop:
 		delete(m.running, name)
+		delete(m.configs, name)
 		m.started = slices.DeleteFunc(m.started, func(s string) bool { return s == name })
+	case op.kind == opConfigure:
+		// Failed or not, not asked again for this configuration.
+		m.configs[name] = op.config
 	}
 	op.results = append(op.results, res)
 	m.advance()
@@ -169,7 +297,7 @@ func (m *rolesModule) stopAll(done func()) {
 	m.stopping = true
 	roles := slices.Clone(m.started)
 	slices.Reverse(roles)
-	m.enqueue(&roleOp{roles: roles, respond: func([]any, *api.Error) { done() }})
+	m.enqueue(&roleOp{kind: opStop, roles: roles, respond: func([]any, *api.Error) { done() }})
 }
 
 // definitions are the _pico_role rows role needs: its own and its
@@ -242,12 +370,78 @@ func (m *rolesModule) enable(_ string, req api.RoleEnable, respond responder) {
 		respond(nil, e)
 		return
 	}
+	for _, d := range defs {
+		if old, ok := have(d.Name); ok {
+			if err := checkUpgrade(&top, old, d); err != nil {
+				respond(nil, api.Errorf(api.CodeIllegalParams, "%s: %v", req.Proc(), err))
+				return
+			}
+		}
+	}
 	var ops []tables.Dml
 	for _, d := range defs {
 		ops = append(ops, tables.Replace(tables.TablePicoRole, d.Tuple()...))
 	}
 	ops = append(ops, tables.Replace(tables.TablePicoRoleTier, tables.RoleTier{Role: req.Role, Tier: req.Tier}.Tuple()...))
 	m.proposeRoles(req.Proc(), ops, respond)
+}
+
+// checkUpgrade is nil if next, this binary's definition of a role, may
+// replace old, the cluster's: the same version, or a later one that every
+// instance running the role runs already (a rolling upgrade is over:
+// docs/roles.md) and whose DDL begins with the statements applied.
+func checkUpgrade(top *tables.Topology, old, next tables.Role) error {
+	if old.Version == next.Version {
+		return nil
+	}
+	ov, err := semver.Parse(old.Version)
+	if err != nil {
+		return fmt.Errorf("role %s: the cluster's version: %w", old.Name, err)
+	}
+	nv, err := semver.Parse(next.Version)
+	if err != nil {
+		return fmt.Errorf("role %s: this binary's version: %w", old.Name, err)
+	}
+	if nv.Less(ov) {
+		return fmt.Errorf("role %s: this binary has version %s, older than the cluster's %s: a role is not downgraded", old.Name, nv, ov)
+	}
+	var behind []string
+	for _, st := range top.RoleStates {
+		if st.Role == old.Name && st.State == tables.RoleRunning && st.Version != next.Version {
+			behind = append(behind, st.InstanceID+" ("+st.Version+")")
+		}
+	}
+	if len(behind) > 0 {
+		slices.Sort(behind)
+		return fmt.Errorf("role %s: to record version %s, every instance running it must run it; these run another: %s (restart them with the new binary first)",
+			old.Name, nv, strings.Join(behind, ", "))
+	}
+	if _, err := tables.AppendedDDL(old.OnceDDL[:min(old.DDLApplied, uint64(len(old.OnceDDL)))], next.OnceDDL); err != nil {
+		return fmt.Errorf("role %s %s: %w", old.Name, nv, err)
+	}
+	return nil
+}
+
+// configure serves `.proc_role_config`.
+func (m *rolesModule) configure(_ string, req api.RoleConfig, respond responder) {
+	if e := m.leaderOnly(req.Proc()); e != nil {
+		respond(nil, e)
+		return
+	}
+	top, err := m.tables.ReadTopology()
+	if err != nil {
+		respond(nil, api.Errorf(api.CodeProcLua, "%s: %v", req.Proc(), err))
+		return
+	}
+	if !slices.ContainsFunc(top.Roles, func(r tables.Role) bool { return r.Name == req.Role }) {
+		respond(nil, api.Errorf(api.CodeIllegalParams, "%s: no role %s in %s: enable it first", req.Proc(), req.Role, tables.TablePicoRoleName))
+		return
+	}
+	op := tables.Delete(tables.TablePicoRoleConfig, req.Role)
+	if len(req.Config) > 0 {
+		op = tables.Replace(tables.TablePicoRoleConfig, tables.RoleConfig{Role: req.Role, Config: req.Config}.Tuple()...)
+	}
+	m.proposeRoles(req.Proc(), []tables.Dml{op}, respond)
 }
 
 // disable serves `.proc_role_disable`.

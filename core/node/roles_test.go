@@ -187,3 +187,101 @@ func TestInitRolesUnknown(t *testing.T) {
 	require.Error(t, fatal)
 	require.Contains(t, fatal.Error(), "enables role ghost on tier storage")
 }
+
+// A rolling upgrade's last step: enabling a role again from a binary with
+// a later version records it, once every instance running the role runs
+// that version; its appended DDL is applied then. A downgrade, or DDL
+// that changes what was applied, is refused.
+func TestRoleUpgrade(t *testing.T) {
+	v1 := []tables.Role{{Name: "api", Version: "1.0.0", Dependencies: []string{}, OnceDDL: []string{"CREATE TABLE t (a INT PRIMARY KEY)"}}}
+	s := newSoloWith(t, Config{Roles: v1, InitRoles: []tables.RoleTier{{Role: "api", Tier: "storage"}}})
+	running := "1.0.0" // the version this instance's binary runs
+	s.role = func(string, bool) (string, error) { return running, nil }
+	settle := func() {
+		for range 100 {
+			s.n.Tick()
+			s.settle()
+		}
+	}
+	recorded := func() tables.Role {
+		top, err := s.n.Tables().ReadTopology()
+		require.NoError(t, err)
+		return top.Roles[0]
+	}
+	settle()
+	require.Equal(t, "1.0.0", s.n.roles.running["api"])
+
+	withVersion := func(version string, ddl ...string) {
+		s.n.cfg.Roles = []tables.Role{{Name: "api", Version: version, Dependencies: []string{}, OnceDDL: ddl}}
+	}
+	withVersion("1.1.0", v1[0].OnceDDL[0], "CREATE TABLE u (a INT PRIMARY KEY)")
+	r := s.do(api.RoleEnable{Role: "api", Tier: "storage"})
+	require.NotNil(t, r.Err)
+	require.Contains(t, r.Err.Message, "these run another: storage_1_1 (1.0.0)")
+	require.Equal(t, "1.0.0", recorded().Version)
+
+	// The instance restarts its role with the new binary.
+	require.Nil(t, s.do(api.RoleDisable{Role: "api", Tier: "storage"}).Err)
+	settle()
+	running = "1.1.0"
+	require.Nil(t, s.do(api.RoleEnable{Role: "api", Tier: "storage"}).Err)
+	settle()
+	require.Equal(t, "1.1.0", recorded().Version)
+	require.Equal(t, uint64(2), recorded().DDLApplied, "the new statement applied")
+	_, ok := s.n.Tables().TableByName("u")
+	require.True(t, ok)
+	require.Equal(t, "1.1.0", s.n.roles.running["api"])
+
+	withVersion("1.0.5", v1[0].OnceDDL[0])
+	r = s.do(api.RoleEnable{Role: "api", Tier: "storage"})
+	require.NotNil(t, r.Err)
+	require.Contains(t, r.Err.Message, "older than the cluster's 1.1.0: a role is not downgraded")
+	running = "1.2.0"
+	require.Nil(t, s.do(api.RoleDisable{Role: "api", Tier: "storage"}).Err)
+	settle()
+	withVersion("1.2.0", "CREATE TABLE t (a INT PRIMARY KEY, b INT)", "CREATE TABLE u (a INT PRIMARY KEY)")
+	r = s.do(api.RoleEnable{Role: "api", Tier: "storage"})
+	require.NotNil(t, r.Err)
+	require.Contains(t, r.Err.Message, "applied statements cannot change")
+}
+
+// A role starts with its configuration from _pico_role_config; a running
+// role is given a new one once, when it changes; roles hear of a new
+// leader.
+func TestRoleConfigAndLeader(t *testing.T) {
+	defs := []tables.Role{{Name: "kv", Version: "1.0.0", Dependencies: []string{}, OnceDDL: []string{}}}
+	s := newSoloWith(t, Config{Roles: defs, InitRoles: []tables.RoleTier{{Role: "kv", Tier: "storage"}}})
+	s.role = func(string, bool) (string, error) { return "1.0.0", nil }
+	settle := func() {
+		for range 50 {
+			s.n.Tick()
+			s.settle()
+		}
+	}
+	require.Nil(t, s.do(api.RoleConfig{Role: "kv", Config: map[string]any{"port": int64(8080)}}).Err)
+	settle()
+	require.Equal(t, []Effect{RoleStart{ID: 1, Name: "kv", Config: map[string]any{"port": uint16(8080)}}}, s.told, "as the tables decode it")
+
+	s.told = nil
+	require.Nil(t, s.do(api.RoleConfig{Role: "kv", Config: map[string]any{"port": int64(9090)}}).Err)
+	settle()
+	require.Equal(t, []Effect{RoleConfigure{ID: 2, Name: "kv", Config: map[string]any{"port": uint16(9090)}}}, s.told, "once")
+	s.told = nil
+	require.Nil(t, s.do(api.RoleConfig{Role: "kv", Config: map[string]any{"port": int64(9090)}}).Err)
+	settle()
+	require.Empty(t, s.told, "the same configuration again changes nothing")
+	require.Nil(t, s.do(api.RoleConfig{Role: "kv"}).Err)
+	settle()
+	require.Equal(t, []Effect{RoleConfigure{ID: 3, Name: "kv"}}, s.told, "none")
+
+	r := s.do(api.RoleConfig{Role: "ghost", Config: map[string]any{"a": true}})
+	require.NotNil(t, r.Err)
+	require.Contains(t, r.Err.Message, "no role ghost in _pico_role")
+
+	s.told = nil
+	s.n.roles.leaderChanged(7)
+	s.settle()
+	s.n.roles.leaderChanged(7)
+	s.settle()
+	require.Equal(t, []Effect{RoleLeader{ID: 4, Name: "kv", Leader: 7}}, s.told, "once per leader")
+}

@@ -250,7 +250,7 @@ func TestDDL(t *testing.T) {
 		}
 		return out
 	}
-	require.Equal(t, []uint32{512, 513, 514, 515, 516, 517, 520, 521, 523, 540, 541, 542, 543, 1024, 2000, 2001}, ids())
+	require.Equal(t, []uint32{512, 513, 514, 515, 516, 517, 520, 521, 523, 540, 541, 542, 543, 544, 1024, 2000, 2001}, ids())
 
 	// Drop.
 	dropTable(t, s, kvID)
@@ -267,7 +267,7 @@ func TestDDL(t *testing.T) {
 	require.Equal(t, tuple.CodeNoSuchSpace, err.(*tuple.Error).Code)
 	r = s.ApplyOp(DmlOp(Insert(kvID, 1, "one", 1, nil)))
 	require.Equal(t, tuple.CodeNoSuchSpace, r.Err.Code)
-	require.Equal(t, []uint32{512, 513, 514, 515, 516, 517, 520, 521, 523, 540, 541, 542, 543, 2000, 2001}, ids())
+	require.Equal(t, []uint32{512, 513, 514, 515, 516, 517, 520, 521, 523, 540, 541, 542, 543, 544, 2000, 2001}, ids())
 
 	// The name is free again; a new table starts empty.
 	createTable(t, s, kvDef(), 0)

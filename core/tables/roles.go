@@ -11,13 +11,15 @@ import (
 // The roles' tables (docs/roles.md): what the cluster wants run where,
 // and what each instance did. picogo's own ids, next to _pico_bucket.
 const (
-	TablePicoRole      uint32 = 541
-	TablePicoRoleTier  uint32 = 542
-	TablePicoRoleState uint32 = 543
+	TablePicoRole       uint32 = 541
+	TablePicoRoleTier   uint32 = 542
+	TablePicoRoleState  uint32 = 543
+	TablePicoRoleConfig uint32 = 544
 
-	TablePicoRoleName      = "_pico_role"
-	TablePicoRoleTierName  = "_pico_role_tier"
-	TablePicoRoleStateName = "_pico_role_state"
+	TablePicoRoleName       = "_pico_role"
+	TablePicoRoleTierName   = "_pico_role_tier"
+	TablePicoRoleStateName  = "_pico_role_state"
+	TablePicoRoleConfigName = "_pico_role_config"
 )
 
 // The states _pico_role_state records for a role on an instance.
@@ -38,6 +40,8 @@ func roleTables(sys func(uint32, string, []uint32, ...schema.Field) schema.Table
 		sys(TablePicoRoleState, TablePicoRoleStateName, []uint32{0, 1},
 			f("instance_id", tuple.TypeString), f("role", tuple.TypeString), f("state", tuple.TypeString),
 			f("error", tuple.TypeString), f("version", tuple.TypeString), f("incarnation", tuple.TypeUnsigned)),
+		sys(TablePicoRoleConfig, TablePicoRoleConfigName, []uint32{0},
+			f("role", tuple.TypeString), f("config", tuple.TypeMap)),
 	}
 }
 
@@ -140,6 +144,40 @@ func RoleStateFrom(v []any) (RoleState, error) {
 	return r, nil
 }
 
+// RoleConfig is a row of _pico_role_config: the configuration of Role on
+// every instance running it (a role without a row has none).
+type RoleConfig struct {
+	Role   string
+	Config map[string]any
+}
+
+// Tuple is the row as stored.
+func (r RoleConfig) Tuple() []any { return []any{r.Role, r.Config} }
+
+// RoleConfigFrom reads a _pico_role_config row.
+func RoleConfigFrom(v []any) (RoleConfig, error) {
+	var r RoleConfig
+	var ok1, ok2 bool
+	if len(v) == 2 {
+		r.Role, ok1 = v[0].(string)
+		r.Config, ok2 = v[1].(map[string]any)
+	}
+	if !ok1 || !ok2 {
+		return r, fmt.Errorf("_pico_role_config row %v: want [role, config]", v)
+	}
+	return r, nil
+}
+
+// ConfigOf is role's configuration as _pico_role_config records it (nil:
+// none).
+func (t *Topology) ConfigOf(role string) map[string]any {
+	i := slices.IndexFunc(t.RoleConfigs, func(c RoleConfig) bool { return c.Role == role })
+	if i < 0 {
+		return nil
+	}
+	return t.RoleConfigs[i].Config
+}
+
 // stringList is a list as a msgpack array (never nil: an empty list is []).
 func stringList(ss []string) []any {
 	out := make([]any, len(ss))
@@ -195,6 +233,16 @@ func (s *Store) readRoles(t *Topology) error {
 			return err
 		}
 		t.RoleStates = append(t.RoleStates, x)
+	}
+	if rows, err = s.Scan(TablePicoRoleConfig); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		x, err := RoleConfigFrom(r.Values())
+		if err != nil {
+			return err
+		}
+		t.RoleConfigs = append(t.RoleConfigs, x)
 	}
 	return nil
 }
@@ -272,4 +320,20 @@ func (t *Topology) RoleStateOf(instance, role string) (RoleState, bool) {
 		return RoleState{}, false
 	}
 	return t.RoleStates[i], true
+}
+
+// AppendedDDL returns the OnceDDL statements that a role's version with
+// statements next adds to the statements applied, those of a version the
+// cluster has applied: next must begin with applied, unchanged, as a
+// statement applied once cannot be taken back or changed.
+func AppendedDDL(applied, next []string) ([]string, error) {
+	if len(next) < len(applied) {
+		return nil, fmt.Errorf("OnceDDL: %d statements were applied but the new version has %d: statements cannot be removed", len(applied), len(next))
+	}
+	for i, stmt := range applied {
+		if next[i] != stmt {
+			return nil, fmt.Errorf("OnceDDL statement #%d was applied as %q but the new version has %q: applied statements cannot change", i, stmt, next[i])
+		}
+	}
+	return next[len(applied):], nil
 }

@@ -300,6 +300,8 @@ type Topology struct {
 	Roles      []Role
 	RoleTiers  []RoleTier
 	RoleStates []RoleState
+	// RoleConfigs are the roles' configurations (_pico_role_config).
+	RoleConfigs []RoleConfig
 	// PendingSchemaVersion is _pico_property's pending_schema_version: the
 	// version of the pending two-phase schema change, 0 if none is.
 	PendingSchemaVersion uint64

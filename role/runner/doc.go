@@ -41,6 +41,11 @@
 //     metrics: each role's status, its calls in flight, and its callbacks
 //     by outcome (ok, error, panic, timeout).
 //
+// Config.Instance is who the instance is as far as it knows at New; an
+// instance whose name and replicaset the cluster assigns when it joins
+// learns them later, and SetInstance gives them to the roles started
+// afterwards (the daemon calls it before the governor starts any role).
+//
 // ForHost presents a Runner as the daemon's host asks for role code (Start
 // and Stop by name, answered with the role's version); StopAll stops every
 // role, dependents first, for a graceful shutdown.

@@ -14,35 +14,34 @@ import (
 )
 
 // HostRoles is a Runner as the daemon's host (runtime.Host) asks for role
-// code: Start and Stop by name, done with the role's version and the
-// error. The configuration a role starts with comes from a function, as
-// the host's requests carry none.
-type HostRoles struct {
-	r      *Runner
-	config func(name string) map[string]any
-}
+// code: lifecycle callbacks by name, done with the role's version and the
+// error; handler calls with msgpack arguments and results.
+type HostRoles struct{ r *Runner }
 
-// ForHost returns r as the host's role runner; config gives a role's
-// configuration when it starts (nil: none).
-func (r *Runner) ForHost(config func(name string) map[string]any) *HostRoles {
-	return &HostRoles{r: r, config: config}
-}
+// ForHost returns r as the host's role runner.
+func (r *Runner) ForHost() *HostRoles { return &HostRoles{r: r} }
 
-// Start is Runner.Start with the role's configuration from config, done
-// also getting the role's version ("" for no such role).
-func (h *HostRoles) Start(name string, done func(version string, err error)) {
-	var cfg map[string]any
-	if h.config != nil {
-		cfg = h.config(name)
-	}
+// Start is Runner.Start, done also getting the role's version ("" for no
+// such role).
+func (h *HostRoles) Start(name string, config map[string]any, done func(version string, err error)) {
 	version := h.r.version(name)
-	h.r.Start(name, cfg, func(err error) { done(version, err) })
+	h.r.Start(name, configOf(config), func(err error) { done(version, err) })
 }
 
 // Stop is Runner.Stop, done also getting the role's version.
 func (h *HostRoles) Stop(name string, done func(version string, err error)) {
 	version := h.r.version(name)
 	h.r.Stop(name, func(err error) { done(version, err) })
+}
+
+// Configure is Runner.ConfigChanged.
+func (h *HostRoles) Configure(name string, config map[string]any, done func(error)) {
+	h.r.ConfigChanged(name, configOf(config), done)
+}
+
+// LeaderChanged is Runner.LeaderChanged.
+func (h *HostRoles) LeaderChanged(name string, leader uint64, done func(error)) {
+	h.r.LeaderChanged(name, leader, done)
 }
 
 func (r *Runner) version(name string) string {
@@ -118,6 +117,17 @@ func (h *HostRoles) Call(name, handler string, args msgpack.RawMessage, timeout 
 	})
 }
 
+// configOf is a configuration as the tables decoded it, with its values
+// of role.Handler's types (a configuration is a map with string keys: it
+// normalizes without error).
+func configOf(config map[string]any) map[string]any {
+	if config == nil {
+		return nil
+	}
+	v, _ := normalize(config)
+	return v.(map[string]any)
+}
+
 // DecodeArgs decodes an RPC's msgpack arguments (an array) or result as
 // role.Handler promises its arguments.
 func DecodeArgs(b []byte) ([]any, error) {
@@ -144,7 +154,8 @@ func DecodeValue(b []byte) (any, error) {
 	return normalize(v)
 }
 
-// normalize turns what msgpack decoded into role.Handler's types:
+// normalize is what msgpack decoded (left as it is: it may be shared) in
+// role.Handler's types:
 // integers of every width into int64 (uint64 above math.MaxInt64),
 // float32 into float64, maps into map[string]any (failing on keys that
 // are not strings).
@@ -170,14 +181,15 @@ func normalize(v any) (any, error) {
 	case float32:
 		return float64(x), nil
 	case []any:
+		out := make([]any, len(x))
 		for i, e := range x {
 			n, err := normalize(e)
 			if err != nil {
 				return nil, err
 			}
-			x[i] = n
+			out[i] = n
 		}
-		return x, nil
+		return out, nil
 	case map[any]any:
 		m := make(map[string]any, len(x))
 		for k, e := range x {
@@ -193,14 +205,15 @@ func normalize(v any) (any, error) {
 		}
 		return m, nil
 	case map[string]any:
+		out := make(map[string]any, len(x))
 		for k, e := range x {
 			n, err := normalize(e)
 			if err != nil {
 				return nil, err
 			}
-			x[k] = n
+			out[k] = n
 		}
-		return x, nil
+		return out, nil
 	}
 	return v, nil
 }

@@ -13,28 +13,47 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 )
 
-// The host's view: done gets the role's version, and the configuration
-// comes from the function given.
+// The host's view: done gets the role's version; the configuration comes
+// with Start, a new one with Configure, the leader with LeaderChanged.
 func TestForHost(t *testing.T) {
 	var got map[string]any
-	kv := &testRole{name: "kv", init: func(_ context.Context, c *role.Context) error { got = c.Config; return nil }}
+	kv := &testRole{name: "kv", init: func(_ context.Context, c *role.Context) error { got = c.Config; return nil },
+		handlers: map[string]role.Handler{"config": func(_ context.Context, c *role.Context, _ []any) (any, error) { return c.Config, nil }}}
 	f := newFixture(t, kv)
-	h := f.r.ForHost(func(name string) map[string]any { return map[string]any{"for": name} })
+	h := f.r.ForHost()
 
 	var version string
 	var err error
-	h.Start("kv", func(v string, e error) { version, err = v, e })
+	h.Start("kv", map[string]any{"for": "kv"}, func(v string, e error) { version, err = v, e })
 	f.loop.next(t)
 	require.NoError(t, err)
 	require.Equal(t, "1.2.3", version)
 	require.Equal(t, map[string]any{"for": "kv"}, got)
+	h.Configure("kv", map[string]any{"for": "all"}, func(e error) { err = e })
+	f.loop.next(t)
+	require.NoError(t, err)
+	noArgs, _ := msgpack.Marshal([]any{})
+	h.Call("kv", "config", noArgs, time.Second, func(res msgpack.RawMessage, e error) {
+		err = e
+		got = nil
+		if e == nil {
+			v, _ := DecodeValue(res)
+			got, _ = v.(map[string]any)
+		}
+	})
+	f.loop.next(t)
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"for": "all"}, got, "later calls see the new configuration")
+	h.LeaderChanged("kv", 7, func(e error) { err = e })
+	f.loop.next(t)
+	require.NoError(t, err)
 
 	h.Stop("kv", func(v string, e error) { version, err = v, e })
 	f.loop.next(t)
 	require.NoError(t, err)
 	require.Equal(t, "1.2.3", version)
 
-	h.Start("nope", func(v string, e error) { version, err = v, e })
+	h.Start("nope", nil, func(v string, e error) { version, err = v, e })
 	f.loop.next(t)
 	require.EqualError(t, err, `no role "nope" on this instance`)
 	require.Equal(t, "", version)
@@ -91,7 +110,7 @@ func TestHostCall(t *testing.T) {
 	}}
 	f := newFixture(t, kv)
 	require.NoError(t, f.start("kv", nil))
-	h := f.r.ForHost(nil)
+	h := f.r.ForHost()
 	call := func(handler string, args msgpack.RawMessage) (msgpack.RawMessage, error) {
 		var res msgpack.RawMessage
 		var err error

@@ -25,7 +25,8 @@ type Config struct {
 	// Roles are the roles compiled into the instance; they must pass
 	// role.Validate.
 	Roles []role.Role
-	// Instance is the instance the roles run on.
+	// Instance is the instance the roles run on, as known at New; see
+	// SetInstance for what is learnt later.
 	Instance role.Instance
 	// Log is the instance's logger; nil discards.
 	Log *slog.Logger
@@ -100,6 +101,9 @@ type Runner struct {
 	outcomes *prometheus.CounterVec
 	mu       sync.Mutex
 	roles    map[string]*entry
+	// instance is what the Contexts of later starts say (mu): Config's,
+	// until SetInstance.
+	instance role.Instance
 }
 
 // entry is one role and its state; mu guards everything but the fields
@@ -145,7 +149,8 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
-	r := &Runner{cfg: cfg, log: cfg.Log, outcomes: newOutcomes(), roles: make(map[string]*entry, len(cfg.Roles))}
+	r := &Runner{cfg: cfg, log: cfg.Log, outcomes: newOutcomes(), roles: make(map[string]*entry, len(cfg.Roles)),
+		instance: cfg.Instance}
 	for _, ro := range cfg.Roles {
 		name := ro.Name()
 		r.roles[name] = &entry{
@@ -158,6 +163,25 @@ func New(cfg Config) (*Runner, error) {
 		}
 	}
 	return r, nil
+}
+
+// SetInstance sets the instance the roles run on, for an instance that
+// learns who it is after New (its name, replicaset and tier are assigned
+// by the cluster when it joins): every role started afterwards gets inst
+// in its Context. A role already started keeps the Context it was given
+// (Contexts handed out never change), so the daemon calls it before the
+// first Start, as soon as it knows. It is safe for concurrent use.
+func (r *Runner) SetInstance(inst role.Instance) {
+	r.mu.Lock()
+	r.instance = inst
+	r.mu.Unlock()
+}
+
+// Instance returns the instance the roles started from now on see.
+func (r *Runner) Instance() role.Instance {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.instance
 }
 
 // Roles returns the roles a Runner runs, in the order of Config.Roles.
@@ -260,7 +284,7 @@ func (r *Runner) Start(name string, cfg map[string]any, done func(error)) {
 	e.setBusy("Init")
 	e.life, e.endOfLife = context.WithCancel(context.Background())
 	e.c = &role.Context{
-		Instance: r.cfg.Instance,
+		Instance: r.instance,
 		Log:      e.log,
 		Metrics:  prometheus.NewRegistry(),
 		Config:   cfg,

@@ -642,3 +642,29 @@ picogo_role_status{role="a",status="stopped"} 0
 picogo_role_status{role="a",status="stopping"} 0
 `, exposition(t, reg))
 }
+
+// An instance that learns its name when it joins: roles started after
+// SetInstance see it; one started before keeps what it was given.
+func TestSetInstance(t *testing.T) {
+	got := make(chan role.Instance, 2)
+	mk := func(name string) *testRole {
+		return &testRole{name: name, init: func(_ context.Context, c *role.Context) error { got <- c.Instance; return nil }}
+	}
+	f := newFixture(t, mk("early"), mk("late"))
+	require.NoError(t, f.start("early", nil))
+	require.Equal(t, "i1", (<-got).Name)
+
+	joined := role.Instance{Name: "storage_1_1", Replicaset: "storage_1", Tier: "storage", Address: "127.0.0.1:3301", ClusterID: "c"}
+	var wg sync.WaitGroup
+	for range 4 { // concurrent use, for -race
+		wg.Add(1)
+		go func() { defer wg.Done(); f.r.SetInstance(joined); _ = f.r.Instance() }()
+	}
+	wg.Wait()
+	require.Equal(t, joined, f.r.Instance())
+	require.NoError(t, f.start("late", nil))
+	require.Equal(t, joined, <-got)
+	require.NoError(t, f.stop("early"))
+	require.NoError(t, f.start("early", nil))
+	require.Equal(t, joined, <-got, "a start after SetInstance sees the new instance")
+}
