@@ -242,7 +242,7 @@ func TestIntegrationExampleKV(t *testing.T) {
 	}
 	if v, err := rpc(ins[2], map[string]any{"kind": "role"}, "metrics", "requests"); err != nil {
 		t.Errorf("metrics.requests by role: %v", err)
-	} else if m, ok := v.(map[string]any); !ok || m["http_put/ok"] == nil {
+	} else if !strings.Contains(fmt.Sprint(v), "http_put/ok:1") { // a map, as go-tarantool decodes it
 		t.Errorf("metrics.requests on the api instance: %#v; want http_put/ok counted", v)
 	}
 
