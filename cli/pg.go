@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/net/pgwire"
+	"github.com/picogo/picogo/runtime"
 )
 
 // pgBackend is the database behind PostgreSQL's protocol (net/pgwire): a
@@ -92,19 +94,14 @@ func (b pgBackend) Run(ctx context.Context, s *pgwire.Session, query string, par
 		res api.SQLResult
 		err *api.Error
 	}
-	done := make(chan answer, 1)
-	b.d.post(func() {
-		b.d.proc.Host().SQL(s.User, api.SQL{Query: query, Params: values}, func(res api.SQLResult, e *api.Error) {
-			done <- answer{res, e}
-		})
+	a, err := ask(b.d, ctx, func(h *runtime.Host, done func(answer)) {
+		h.SQL(s.User, api.SQL{Query: query, Params: values}, func(res api.SQLResult, e *api.Error) { done(answer{res, e}) })
 	})
-	var a answer
-	select {
-	case a = <-done:
-	case <-ctx.Done():
-		return nil, &pgwire.Error{Code: "57014", Message: "canceling statement due to user request"}
-	case <-b.d.proc.Done():
+	switch {
+	case errors.Is(err, errInstanceStopping):
 		return nil, errStopping
+	case err != nil:
+		return nil, &pgwire.Error{Code: "57014", Message: "canceling statement due to user request"}
 	}
 	if a.err != nil {
 		return nil, pgError(query, a.err)

@@ -2,20 +2,19 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/picogo/picogo/core/api"
-	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/role"
 	rolerunner "github.com/picogo/picogo/role/runner"
+	"github.com/picogo/picogo/runtime"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
 // roleRPC is the RPC client the daemon gives roles (role.Context.RPC): a
 // call goes through this instance's `.proc_rpc_call`, on the event loop,
-// as admin, so it is placed and retried as a client's call is.
+// as roleUser, so it is placed and retried as a client's call is.
 type roleRPC struct{ d *daemon }
 
 // Call implements role.RPC.
@@ -41,17 +40,11 @@ func (r roleRPC) Call(ctx context.Context, t role.Target, roleName, handler stri
 		res msgpack.RawMessage
 		err *api.Error
 	}
-	done := make(chan answer, 1)
-	r.d.post(func() {
-		r.d.proc.Host().RPC(tables.AdminName, req, func(res msgpack.RawMessage, e *api.Error) { done <- answer{res, e} })
+	a, err := ask(r.d, ctx, func(h *runtime.Host, done func(answer)) {
+		h.RPC(roleUser, req, func(res msgpack.RawMessage, e *api.Error) { done(answer{res, e}) })
 	})
-	var a answer
-	select {
-	case a = <-done:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("rpc %s.%s on %v: %w", roleName, handler, t, ctx.Err())
-	case <-r.d.proc.Done():
-		return nil, errors.New("rpc: the instance is stopping")
+	if err != nil {
+		return nil, fmt.Errorf("rpc %s.%s on %v: %w", roleName, handler, t, err)
 	}
 	if a.err != nil {
 		return nil, &role.RPCError{Code: a.err.Code, Message: a.err.Message}

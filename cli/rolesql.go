@@ -10,6 +10,7 @@ import (
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/role"
+	"github.com/picogo/picogo/runtime"
 )
 
 // roleUser is the user roles run SQL as: admin. A role is code the
@@ -33,9 +34,6 @@ var errRoleSQLStopping = errors.New("sql: the instance is stopping")
 // proposed may still apply (picogo has no transactions to roll it back).
 // An error of the node's is an *api.Error, carrying its code and message.
 func (s roleSQL) SQL(ctx context.Context, query string, params ...any) (*role.SQLResult, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	values := make([]any, len(params))
 	for i, p := range params {
 		values[i] = roleParam(p)
@@ -44,25 +42,15 @@ func (s roleSQL) SQL(ctx context.Context, query string, params ...any) (*role.SQ
 		res api.SQLResult
 		err *api.Error
 	}
-	done := make(chan answer, 1)
-	arrived := time.Now()
-	// Posted from a goroutine of its own: a full event queue must not keep
-	// this call from honouring ctx.
-	go s.d.post(func() {
-		s.d.arrived = arrived // for the request metrics, as serve does
-		s.d.proc.Host().SQL(roleUser, api.SQL{Query: query, Params: values}, func(res api.SQLResult, e *api.Error) {
-			done <- answer{res, e}
-		})
+	a, err := ask(s.d, ctx, func(h *runtime.Host, done func(answer)) {
+		h.SQL(roleUser, api.SQL{Query: query, Params: values}, func(res api.SQLResult, e *api.Error) { done(answer{res, e}) })
 	})
-	var a answer
-	select {
-	case a = <-done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-s.d.proc.Done():
+	switch {
+	case errors.Is(err, errInstanceStopping):
 		return nil, errRoleSQLStopping
-	}
-	if a.err != nil {
+	case err != nil:
+		return nil, err
+	case a.err != nil:
 		return nil, a.err
 	}
 	return roleResult(a.res), nil
