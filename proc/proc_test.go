@@ -100,6 +100,12 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.RoleStart{Term: 3, Index: 9, Timeout: time.Second, Roles: []string{"metrics", "api"}},
 		api.RoleStop{Term: 3, Index: 9, Timeout: time.Second, Roles: []string{"api"}},
 		api.RoleEnable{Role: "api", Tier: "router"}, api.RoleDisable{Role: "api", Tier: "router"},
+		api.RoleConfig{Role: "api", Config: map[string]any{"port": int16(8080), "hosts": []any{"a"}}},
+		api.RoleConfig{Role: "api", Config: map[string]any{}},
+		api.RPCCall{Target: api.RPCTarget{Kind: api.RPCByBucket, Tier: "storage", Bucket: 17, Replica: true, Timeout: 1.5},
+			Role: "kv", Handler: "get", Args: msgpack.RawMessage{0x91, 0xa1, 'k'}},
+		api.RPCCall{Target: api.RPCTarget{Kind: api.RPCByRole}, Role: "kv", Handler: "get", Args: msgpack.RawMessage{0x90}},
+		api.RPCServe{Role: "kv", Handler: "get", Args: msgpack.RawMessage{0x90}, Timeout: 2 * time.Second, Tier: "storage", Bucket: 17, Master: true},
 		api.GetPeerAddress{RaftID: 3},
 		api.GetVClock{},
 		api.WaitVClock{Target: vclock.VClock{1: 4, 2: 9}, Timeout: 1500 * time.Millisecond},
@@ -199,14 +205,22 @@ func TestBucketPageResult(t *testing.T) {
 	require.Equal(t, page, got)
 }
 
-// The roles' procedures answer their results as a typed list.
+// The roles' procedures answer a typed report; a handler's result
+// travels as its msgpack, untouched.
 func TestRoleResults(t *testing.T) {
-	results := []api.RoleResult{{Role: "metrics", Version: "1.0.0"}, {Role: "api", Version: "2.1.0", Error: "api: no port"}}
-	packet, err := iproto.ReadFrame(bytes.NewReader(EncodeReply(1, 1, false, []any{results}, nil)), 0)
+	report := api.RoleReport{Results: []api.RoleResult{{Role: "metrics", Version: "1.0.0"}, {Role: "api", Version: "2.1.0", Error: "api: no port"}},
+		Running: []api.RoleResult{{Role: "metrics", Version: "1.0.0"}}}
+	packet, err := iproto.ReadFrame(bytes.NewReader(EncodeReply(1, 1, false, []any{report}, nil)), 0)
 	require.NoError(t, err)
 	for _, req := range []api.Request{api.RoleStart{}, api.RoleStop{}} {
 		back, e := DecodeReply(req, packet)
 		require.Nil(t, e)
-		require.Equal(t, results, back)
+		require.Equal(t, report, back)
 	}
+	result := api.RPCResult{Value: msgpack.RawMessage{0x92, 0x01, 0xa1, 'x'}}
+	packet, err = iproto.ReadFrame(bytes.NewReader(EncodeReply(1, 1, false, []any{result}, nil)), 0)
+	require.NoError(t, err)
+	back, e := DecodeReply(api.RPCServe{}, packet)
+	require.Nil(t, e)
+	require.Equal(t, result, back)
 }

@@ -36,7 +36,7 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 	case api.SQL, api.SQLLocal, api.SQLInsert:
 		return decodeOne[api.SQLResult](req, values)
 	case api.RoleStart, api.RoleStop:
-		return decodeOne[[]api.RoleResult](req, values)
+		return decodeOne[api.RoleReport](req, values)
 	case api.RPCServe:
 		return decodeOne[api.RPCResult](req, values)
 	}

@@ -7,9 +7,10 @@ import "time"
 type (
 	// RoleStart: `.proc_role_start(raft_term, raft_index, timeout, roles)`
 	// — once raft_index is applied (with raft_term), start each of roles
-	// that is not running here, in the order given (dependencies first).
-	// It answers one RoleResult per role, in that order: a role that
-	// failed to start is an answer, not an error of the call.
+	// that is not running here, in the order given (dependencies first);
+	// a role whose dependencies do not all run here is not started. It
+	// answers a RoleReport: a role that failed to start is an answer, not
+	// an error of the call.
 	RoleStart struct {
 		Term    uint64        `arg:"raft_term"`
 		Index   uint64        `arg:"raft_index"`
@@ -18,7 +19,7 @@ type (
 	}
 	// RoleStop: `.proc_role_stop(raft_term, raft_index, timeout, roles)` —
 	// stop each of roles that runs here, in the order given (dependents
-	// first); answers a RoleResult per role.
+	// first); answers a RoleReport.
 	RoleStop struct {
 		Term    uint64        `arg:"raft_term"`
 		Index   uint64        `arg:"raft_index"`
@@ -40,6 +41,16 @@ func (r RoleStart) At(term, index uint64, timeout time.Duration) Request {
 func (r RoleStop) At(term, index uint64, timeout time.Duration) Request {
 	r.Term, r.Index, r.Timeout = term, index, timeout
 	return r
+}
+
+// RoleReport is what `.proc_role_start` and `.proc_role_stop` answer:
+// Results, one per role asked, in order; and Running, every role that runs
+// on the instance once they were done (Error empty), by name — what the
+// governor records, so that _pico_role_state follows what runs even when
+// an earlier call's answer was lost.
+type RoleReport struct {
+	Results []RoleResult `msgpack:"results"`
+	Running []RoleResult `msgpack:"running"`
 }
 
 // RoleResult is what starting or stopping one role on an instance came

@@ -42,8 +42,10 @@ type StartRoles struct {
 	Instance    string
 	Incarnation uint64
 	Roles       []tables.Role // in start order
-	RPC         RPC
-	Ranges      []tables.Range
+	// Known are the instance's _pico_role_state rows when planned.
+	Known  []tables.RoleState
+	RPC    RPC
+	Ranges []tables.Range
 }
 
 // StopRoles stops roles on an Online instance: the RPC, then Record of
@@ -52,8 +54,10 @@ type StopRoles struct {
 	Instance    string
 	Incarnation uint64
 	Roles       []tables.Role // in stop order
-	RPC         RPC
-	Ranges      []tables.Range
+	// Known are the instance's _pico_role_state rows when planned.
+	Known  []tables.RoleState
+	RPC    RPC
+	Ranges []tables.Range
 }
 
 func (StartRoles) Step() string { return StepRoles }
@@ -71,21 +75,24 @@ func (StopRoles) isAction()  {}
 func RoleBackoffKey(instance, role string) string { return instance + "\x00" + role }
 
 // Record is the CaS that records the answer to the RPC: the role results
-// the instance answered, one per role asked, in order.
+// the instance answered, one per role asked, in order, and what it said
+// runs there (reconcile).
 func (a StartRoles) Record(answer any) (CaS, []api.RoleResult, error) {
-	return record(a.Instance, a.Incarnation, a.Roles, a.Ranges, answer, tables.RoleRunning)
+	return record(a.Instance, a.Incarnation, a.Roles, a.Known, a.Ranges, answer, tables.RoleRunning)
 }
 
 // Record is the CaS that records the answer to the RPC.
 func (a StopRoles) Record(answer any) (CaS, []api.RoleResult, error) {
-	return record(a.Instance, a.Incarnation, a.Roles, a.Ranges, answer, tables.RoleStopped)
+	return record(a.Instance, a.Incarnation, a.Roles, a.Known, a.Ranges, answer, tables.RoleStopped)
 }
 
-func record(instance string, incarnation uint64, roles []tables.Role, ranges []tables.Range, answer any, ok string) (CaS, []api.RoleResult, error) {
-	results, err := roleResults(answer)
+func record(instance string, incarnation uint64, roles []tables.Role, known []tables.RoleState, ranges []tables.Range,
+	answer any, ok string) (CaS, []api.RoleResult, error) {
+	report, err := roleReport(answer)
 	if err != nil {
 		return CaS{}, nil, err
 	}
+	results := report.Results
 	if len(results) != len(roles) {
 		return CaS{}, nil, fmt.Errorf("%s answered %d role results for %d roles", instance, len(results), len(roles))
 	}
@@ -103,22 +110,61 @@ func record(instance string, incarnation uint64, roles []tables.Role, ranges []t
 		}
 		cas.Ops = append(cas.Ops, tables.Replace(tables.TablePicoRoleState, st.Tuple()...))
 	}
+	cas.Ops = append(cas.Ops, reconcile(instance, incarnation, roles, known, report.Running)...)
 	return cas, results, nil
 }
 
-// roleResults reads what .proc_role_start or .proc_role_stop answered:
-// the results themselves (decoded by proc), or the values a call served
-// here answered with.
-func roleResults(v any) ([]api.RoleResult, error) {
+// reconcile makes the instance's rows of roles it was not asked about
+// say what it reported runs there: a row saying running for a role that
+// does not run (an earlier stop whose answer was lost, run late) says
+// stopped; a role that runs without a row saying so for this incarnation
+// (an earlier start run late, or the rows of a process that came back
+// from being cut off) gets one. The governor's later steps then start or
+// stop what the tier wants.
+func reconcile(instance string, incarnation uint64, asked []tables.Role, known []tables.RoleState, running []api.RoleResult) []tables.Dml {
+	wasAsked := func(role string) bool { return slices.ContainsFunc(asked, func(r tables.Role) bool { return r.Name == role }) }
+	row := func(role string) (tables.RoleState, bool) {
+		k := slices.IndexFunc(known, func(st tables.RoleState) bool { return st.Role == role })
+		if k < 0 {
+			return tables.RoleState{}, false
+		}
+		return known[k], true
+	}
+	var ops []tables.Dml
+	for _, r := range running {
+		if wasAsked(r.Role) {
+			continue
+		}
+		if st, ok := row(r.Role); ok && st.State == tables.RoleRunning && st.Incarnation == incarnation && st.Version == r.Version {
+			continue
+		}
+		st := tables.RoleState{InstanceID: instance, Role: r.Role, State: tables.RoleRunning, Version: r.Version, Incarnation: incarnation}
+		ops = append(ops, tables.Replace(tables.TablePicoRoleState, st.Tuple()...))
+	}
+	for _, st := range known {
+		runs := slices.ContainsFunc(running, func(r api.RoleResult) bool { return r.Role == st.Role })
+		if wasAsked(st.Role) || runs || st.State != tables.RoleRunning {
+			continue
+		}
+		st.State, st.Error, st.Incarnation = tables.RoleStopped, "", incarnation
+		ops = append(ops, tables.Replace(tables.TablePicoRoleState, st.Tuple()...))
+	}
+	return ops
+}
+
+// roleReport reads what .proc_role_start or .proc_role_stop answered:
+// the report itself (decoded by proc), or the values a call served here
+// answered with.
+func roleReport(v any) (api.RoleReport, error) {
 	switch x := v.(type) {
-	case []api.RoleResult:
+	case api.RoleReport:
 		return x, nil
 	case []any:
 		if len(x) == 1 {
-			return roleResults(x[0])
+			return roleReport(x[0])
 		}
 	}
-	return nil, fmt.Errorf("role results: got %T", v)
+	return api.RoleReport{}, fmt.Errorf("role report: got %T", v)
 }
 
 func roleNames(rs []tables.Role) []string {
@@ -166,8 +212,9 @@ func (p *planner) roles() (Action, bool) {
 		if p.in.mutants.Has(mutant.RolesIgnoreDependencies) {
 			slices.SortFunc(start, func(a, b tables.Role) int { return strings.Compare(a.Name, b.Name) })
 		}
+		known := p.roleStatesOf(i)
 		if len(start) > 0 {
-			return StartRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: start,
+			return StartRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: start, Known: known,
 				RPC:    RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: addr, Call: api.RoleStart{Roles: roleNames(start)}},
 				Ranges: r.ranges()}, true
 		}
@@ -175,7 +222,7 @@ func (p *planner) roles() (Action, bool) {
 			continue
 		}
 		if stop := p.unwanted(i, want); len(stop) > 0 {
-			return StopRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: stop,
+			return StopRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: stop, Known: known,
 				RPC:    RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: addr, Call: api.RoleStop{Roles: roleNames(stop)}},
 				Ranges: r.ranges()}, true
 		}
@@ -183,14 +230,28 @@ func (p *planner) roles() (Action, bool) {
 	return nil, false
 }
 
-// unwanted are the roles running on i (of its incarnation) that its tier
-// no longer wants, in stop order: a role before the roles it depends on,
-// otherwise by name.
+// roleStatesOf are i's _pico_role_state rows.
+func (p *planner) roleStatesOf(i tables.Instance) []tables.RoleState {
+	var out []tables.RoleState
+	for _, st := range p.in.Topology.RoleStates {
+		if st.InstanceID == i.InstanceID {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// unwanted are the roles whose rows say they run on i, of whatever
+// incarnation, that its tier no longer wants, in stop order: a role
+// before the roles it depends on, otherwise by name. Rows of an earlier
+// incarnation count: a process cut off and set Offline kept running its
+// roles, and the role may have been disabled meanwhile (a restarted
+// process answers that it does not run it).
 func (p *planner) unwanted(i tables.Instance, want []tables.Role) []tables.Role {
 	top := &p.in.Topology
 	var names []string
 	for _, st := range top.RoleStates {
-		if st.InstanceID != i.InstanceID || st.State != tables.RoleRunning || st.Incarnation != i.Target.Incarnation {
+		if st.InstanceID != i.InstanceID || st.State != tables.RoleRunning {
 			continue
 		}
 		if !slices.ContainsFunc(want, func(r tables.Role) bool { return r.Name == st.Role }) {

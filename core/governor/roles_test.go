@@ -34,7 +34,9 @@ func TestRolesStep(t *testing.T) {
 	require.False(t, newPlanner(build(shi(2))).rolesSettled(start.instanceRow(t, build(shi(2)))), "online waits")
 
 	// Its answer recorded: cron failed; the instance may go Online.
-	cas, results, err := start.Record([]any{[]api.RoleResult{{Role: "metrics", Version: "1.0.0"}, {Role: "api", Version: "1.1.0"}, {Role: "cron", Error: "boom"}}})
+	cas, results, err := start.Record([]any{api.RoleReport{
+		Results: []api.RoleResult{{Role: "metrics", Version: "1.0.0"}, {Role: "api", Version: "1.1.0"}, {Role: "cron", Error: "boom"}},
+		Running: []api.RoleResult{{Role: "api", Version: "1.1.0"}, {Role: "metrics", Version: "1.0.0"}}}})
 	require.NoError(t, err)
 	require.Len(t, results, 3)
 	require.Len(t, cas.Ops, 3)
@@ -65,7 +67,8 @@ func TestRolesStep(t *testing.T) {
 	require.True(t, ok)
 	stop := a.(StopRoles)
 	require.Equal(t, api.RoleStop{Roles: []string{"api", "metrics"}}, stop.RPC.Call)
-	cas, _, err = stop.Record([]any{[]api.RoleResult{{Role: "api"}, {Role: "metrics"}}})
+	cas, _, err = stop.Record([]any{api.RoleReport{Results: []api.RoleResult{{Role: "api"}, {Role: "metrics"}},
+		Running: []api.RoleResult{{Role: "cron", Version: "1.0.0"}}}})
 	require.NoError(t, err)
 	require.Equal(t, tables.Replace(tables.TablePicoRoleState, tables.RoleState{InstanceID: "a", Role: "api", State: tables.RoleStopped,
 		Version: "1.0.0", Incarnation: 2}.Tuple()...), cas.Ops[0])
@@ -76,10 +79,45 @@ func TestRolesStep(t *testing.T) {
 	in.Unreachable = map[string]bool{"a": true}
 	_, ok = plan(in)
 	require.False(t, ok)
-	_, _, err = start.Record([]any{[]api.RoleResult{{Role: "api"}}})
+	_, _, err = start.Record([]any{api.RoleReport{Results: []api.RoleResult{{Role: "api"}}}})
 	require.Error(t, err)
-	_, _, err = start.Record([]any{[]api.RoleResult{{Role: "cron"}, {Role: "api"}, {Role: "metrics"}}})
+	_, _, err = start.Record([]any{api.RoleReport{Results: []api.RoleResult{{Role: "cron"}, {Role: "api"}, {Role: "metrics"}}}})
 	require.Error(t, err)
+
+	// A role that runs on a process of an earlier incarnation (cut off,
+	// set Offline, back) and that the tier no longer wants is stopped.
+	in = build(on(2), running("a", "metrics", 2), running("a", "api", 1), running("a", "cron", 2))
+	in.Topology.RoleTiers = []tables.RoleTier{{Role: "cron", Tier: "t"}}
+	a, ok = plan(in)
+	require.True(t, ok)
+	require.Equal(t, api.RoleStop{Roles: []string{"api", "metrics"}}, a.(StopRoles).RPC.Call, "api first: it needs metrics")
+}
+
+// The instance's report of what runs there corrects the rows of the roles
+// it was not asked about: an earlier call that ran late (its answer lost)
+// left them saying what is no longer so.
+func TestRolesRecordWhatRuns(t *testing.T) {
+	known := []tables.RoleState{
+		{InstanceID: "a", Role: "api", State: tables.RoleRunning, Version: "1.0.0", Incarnation: 2},
+		{InstanceID: "a", Role: "cron", State: tables.RoleRunning, Version: "1.0.0", Incarnation: 2},
+		{InstanceID: "a", Role: "metrics", State: tables.RoleRunning, Version: "1.0.0", Incarnation: 2},
+		{InstanceID: "a", Role: "old", State: tables.RoleStopped, Version: "1.0.0", Incarnation: 1},
+	}
+	start := StartRoles{Instance: "a", Incarnation: 2, Roles: []tables.Role{{Name: "api", Version: "1.0.0"}}, Known: known}
+	cas, _, err := start.Record([]any{api.RoleReport{
+		// api refused: a late stop of metrics ran before this start.
+		Results: []api.RoleResult{{Role: "api", Version: "1.0.0", Error: "not started: metrics, which it needs, does not run here"}},
+		// and a late start of old (disabled since) ran too.
+		Running: []api.RoleResult{{Role: "cron", Version: "1.0.0"}, {Role: "old", Version: "1.0.0"}}}})
+	require.NoError(t, err)
+	require.Equal(t, []tables.Dml{
+		tables.Replace(tables.TablePicoRoleState, tables.RoleState{InstanceID: "a", Role: "api", State: tables.RoleFailed,
+			Error: "not started: metrics, which it needs, does not run here", Version: "1.0.0", Incarnation: 2}.Tuple()...),
+		tables.Replace(tables.TablePicoRoleState, tables.RoleState{InstanceID: "a", Role: "old", State: tables.RoleRunning,
+			Version: "1.0.0", Incarnation: 2}.Tuple()...),
+		tables.Replace(tables.TablePicoRoleState, tables.RoleState{InstanceID: "a", Role: "metrics", State: tables.RoleStopped,
+			Version: "1.0.0", Incarnation: 2}.Tuple()...),
+	}, cas.Ops, "cron's row is right; old's and metrics' are corrected")
 }
 
 // instanceRow is the instance a StartRoles is for, in in.

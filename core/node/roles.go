@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -165,8 +166,8 @@ func (m *rolesModule) leaderChanged(leader uint64) {
 // noted answers a call the node made itself: a role that failed is noted.
 func (m *rolesModule) noted(what string) responder {
 	return func(values []any, _ *api.Error) {
-		results, _ := values[0].([]api.RoleResult)
-		for _, r := range results {
+		report, _ := values[0].(api.RoleReport)
+		for _, r := range report.Results {
 			if r.Error != "" {
 				m.emit(Note{Event: "roles", Detail: fmt.Sprintf("%s: %s: %s", what, r.Role, r.Error)})
 			}
@@ -197,7 +198,7 @@ func (m *rolesModule) advance() {
 		op := m.op
 		if len(op.results) == len(op.roles) {
 			m.op = nil
-			op.respond([]any{op.results}, nil)
+			op.respond([]any{api.RoleReport{Results: op.results, Running: m.runningReport()}}, nil)
 			continue
 		}
 		name := op.roles[len(op.results)]
@@ -211,6 +212,11 @@ func (m *rolesModule) advance() {
 			}
 			if m.dependencyFailed(op) {
 				op.results = append(op.results, api.RoleResult{Role: name, Error: "not started: a role before it in the call failed"})
+				continue
+			}
+			if missing := m.missingDependency(name); missing != "" {
+				op.results = append(op.results, api.RoleResult{Role: name,
+					Error: fmt.Sprintf("not started: %s, which it needs, does not run here", missing)})
 				continue
 			}
 			op.config = m.configOf(name)
@@ -245,6 +251,35 @@ func (m *rolesModule) advance() {
 		}
 		return
 	}
+}
+
+// missingDependency is a role that role depends on (as _pico_role
+// defines it) and that does not run here, "" if none: a role starts only
+// after what it needs, whatever the call that asks for it assumed.
+func (m *rolesModule) missingDependency(role string) string {
+	top, err := m.tables.ReadTopology()
+	if err != nil {
+		return ""
+	}
+	i := slices.IndexFunc(top.Roles, func(r tables.Role) bool { return r.Name == role })
+	if i < 0 {
+		return ""
+	}
+	for _, d := range top.Roles[i].Dependencies {
+		if _, ok := m.running[d]; !ok {
+			return d
+		}
+	}
+	return ""
+}
+
+// runningReport is what runs here, by name, for RoleReport.Running.
+func (m *rolesModule) runningReport() []api.RoleResult {
+	out := make([]api.RoleResult, 0, len(m.running))
+	for _, name := range slices.Sorted(maps.Keys(m.running)) {
+		out = append(out, api.RoleResult{Role: name, Version: m.running[name]})
+	}
+	return out
 }
 
 // dependencyFailed: a start call lists a role after what it needs, so a
