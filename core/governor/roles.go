@@ -122,7 +122,9 @@ func record(instance string, incarnation uint64, roles []tables.Role, known []ta
 // from being cut off) gets one. The governor's later steps then start or
 // stop what the tier wants.
 func reconcile(instance string, incarnation uint64, asked []tables.Role, known []tables.RoleState, running []api.RoleResult) []tables.Dml {
-	wasAsked := func(role string) bool { return slices.ContainsFunc(asked, func(r tables.Role) bool { return r.Name == role }) }
+	wasAsked := func(role string) bool {
+		return slices.ContainsFunc(asked, func(r tables.Role) bool { return r.Name == role })
+	}
 	row := func(role string) (tables.RoleState, bool) {
 		k := slices.IndexFunc(known, func(st tables.RoleState) bool { return st.Role == role })
 		if k < 0 {
