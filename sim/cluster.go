@@ -248,6 +248,27 @@ func (m *Member) Up() bool { return m.in.up() }
 // Node is its running node (nil when its process is down).
 func (m *Member) Node() *node.Node { return m.in.node() }
 
+// FailRoleInit makes the next n Inits of role on the member fail, in
+// this process or the next (the simulator's role runner reports an
+// error; the instance stays up).
+func (m *Member) FailRoleInit(role string, n int) {
+	w := m.c.w
+	if w.initFailures == nil {
+		w.initFailures = map[[2]string]int{}
+	}
+	w.initFailures[[2]string{m.in.addr, role}] += n
+	w.trace.printf("i%d: the next %d Inits of %s fail", m.in.id, n, role)
+}
+
+// Roles are the roles its process runs, as the simulator's role runner
+// ran them, by name (nil when its process is down).
+func (m *Member) Roles() []string {
+	if m.in.roles == nil {
+		return nil
+	}
+	return m.in.roles.runningNames()
+}
+
 // Fatal is the error its process stopped with (a refused join, a refused
 // start), if any.
 func (m *Member) Fatal() error { return m.in.fatal }
@@ -273,6 +294,11 @@ func (m *Member) FailDisk() {
 	m.in.diskFails = true
 	m.c.w.trace.printf("i%d disk fails", m.in.id)
 }
+
+// Pause stops its process's loop: what arrives waits in its inbox (a
+// stopped process, SIGSTOP). Resume lets it drain the inbox.
+func (m *Member) Pause()  { m.in.pause() }
+func (m *Member) Resume() { m.in.resume() }
 
 // Kill stops its process at once (SIGKILL): unsynced writes are lost.
 func (m *Member) Kill() { m.in.stopping = false; m.in.crash(false) }

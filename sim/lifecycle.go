@@ -73,6 +73,14 @@ func (w *World) shutdownOne() {
 		what += " (for good)"
 	}
 	w.trace.printf("i%d %s", in.id, what)
+	w.shutdown(in)
+}
+
+// shutdown stops a running instance gracefully (SIGTERM; the caller set
+// in.stopping): it asks for Offline and exits once it is, then restarts
+// after a while unless retired (stopped). A shutdown that does not finish
+// in time ends in a kill, as an operator's would.
+func (w *World) shutdown(in *instance) {
 	alive := in.epochGuard()
 	in.host.Shutdown()
 	w.afterEvent(in)

@@ -94,6 +94,14 @@ type Params struct {
 	// MasterFaultEvery: about this often a master of the data tier
 	// crashes or is cut off for 0.8–2 s (0: never; data.go).
 	MasterFaultEvery time.Duration
+
+	// Roles (roles.go): about this often during the fault phase the
+	// operator enables or disables a role on a tier (0: never; always 0
+	// unless roleToggles); at
+	// RollingRestartAt (0: never) it restarts every instance, one at a
+	// time, each once the one before is Online again.
+	RoleToggleEvery  time.Duration
+	RollingRestartAt time.Duration
 }
 
 func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
@@ -200,6 +208,7 @@ func drawParams(r *rand.Rand) Params {
 			p.Expels = 1 + r.IntN(3)
 		}
 	}
+	drawRoles(r, &p)
 	return p
 }
 
@@ -234,5 +243,5 @@ func (p Params) String() string {
 		p.Instances, p.LateInstances, p.SecondTierLate, p.Zones, tiers, p.ShutdownEvery, p.Retire, p.ExpelEvery, p.Expels, p.ReweighEvery, p.StopAllAt, p.Clients, p.Keys, p.ReadAnywhere, p.Skew, p.LoopDelay, p.Drop, p.Duplicate, p.NetLatencyMin, p.NetLatencyMax,
 		p.PartitionEvery, p.PartitionFor, p.IsolateLeader, p.CrashEvery, p.RestartAfter, p.CrashInWrite,
 		p.PauseEvery, p.PauseFor, p.DiskLatencyMin, p.DiskLatencyMax, p.Torn, p.Limits.SnapshotEvery,
-		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.Stranger, p.FaultPhase) + p.dataString()
+		p.Limits.MaxMsgBytes, p.Limits.MaxMsgEntries, p.Limits.MaxInflightMsgs, p.Limits.MaxInflightBytes, p.Limits.SnapshotChunkBytes, p.Stranger, p.FaultPhase) + p.dataString() + p.rolesString()
 }

@@ -101,6 +101,13 @@ type World struct {
 	// data is the user-data workload and its checks (data.go).
 	data dataPlane
 
+	// roles is the operator's work on roles during the fault phase
+	// (roles.go).
+	roles rolesOperator
+	// initFailures: how many more Inits of a role on an instance (by
+	// address, role) fail (Cluster.FailRoleInit).
+	initFailures map[[2]string]int
+
 	expels       int    // expels asked for
 	retiredOne   bool   // an instance was stopped for good
 	operatorSync uint64 // the operator console's request ids
@@ -108,6 +115,13 @@ type World struct {
 
 // Run runs one seed to its verdict.
 func Run(o Options) Result {
+	res, _ := runWorld(o)
+	return res
+}
+
+// runWorld runs one seed to its verdict, and returns its world as the
+// run left it (for tests that look inside).
+func runWorld(o Options) (Result, *World) {
 	began := time.Now()
 	root := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	sub := func() *rand.Rand { return rand.New(rand.NewPCG(root.Uint64(), root.Uint64())) }
@@ -135,7 +149,7 @@ func Run(o Options) Result {
 
 	if err := w.build(clientRng); err != nil {
 		res.Err = err
-		return res
+		return res, w
 	}
 	w.run()
 	res.Events, res.Virtual = w.sched.ran, time.Duration(w.sched.now)
@@ -154,7 +168,7 @@ func Run(o Options) Result {
 	w.trace.printf("verdict: %v", errOr(w.failure, "ok"))
 	res.TraceHash = w.trace.sum()
 	res.Wall = time.Since(began)
-	return res
+	return res, w
 }
 
 func errOr(err error, ok string) string {
@@ -279,6 +293,7 @@ func (w *World) run() {
 	w.scheduleStranger()
 	w.scheduleDDL()
 	w.scheduleMasterFaults()
+	w.scheduleRoles()
 	faultEnd := w.sched.now + int64(w.params.FaultPhase)
 	w.runUntil(faultEnd)
 	if w.failure != nil {
