@@ -33,9 +33,8 @@ func (r roleRPC) Call(ctx context.Context, t role.Target, roleName, handler stri
 	if dl, ok := ctx.Deadline(); ok && (timeout == 0 || time.Until(dl) < timeout) {
 		timeout = max(time.Until(dl), time.Millisecond)
 	}
-	req := api.RPCCall{Role: roleName, Handler: handler, Args: raw, Target: api.RPCTarget{
-		Kind: t.Kind.String(), Tier: t.Tier, Bucket: t.Bucket, Replicaset: t.Replicaset, Instance: t.Instance,
-		Replica: t.Replica, Timeout: timeout.Seconds()}}
+	t.Timeout = timeout
+	req := api.RPCCall{Role: roleName, Handler: handler, Args: raw, Target: t.Wire()}
 	type answer struct {
 		res msgpack.RawMessage
 		err *api.Error

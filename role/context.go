@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/picogo/picogo/core/api"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -168,37 +170,20 @@ func (t Target) OnReplica() Target {
 }
 
 // Check reports a target that names nowhere: an unknown kind, the field
-// its kind needs left empty, a negative timeout, or a replica asked of a
-// single instance.
+// its kind needs left empty (a bucket is 1 or more), a negative timeout,
+// or a replica asked of a single instance.
 func (t Target) Check() error {
-	var missing string
-	switch t.Kind {
-	case ByBucket:
-		if t.Tier == "" {
-			missing = "tier"
-		}
-	case ByRole:
-	case ByReplicaset:
-		if t.Replicaset == "" {
-			missing = "replicaset"
-		}
-	case ByInstance:
-		if t.Instance == "" {
-			missing = "instance"
-		}
-		if t.Replica {
-			return fmt.Errorf("rpc target %v: a replica cannot be asked of one instance", t)
-		}
-	default:
-		return fmt.Errorf("rpc target: unknown kind %v", t.Kind)
-	}
-	if missing != "" {
-		return fmt.Errorf("rpc target by %v: no %s given", t.Kind, missing)
-	}
-	if t.Timeout < 0 {
-		return fmt.Errorf("rpc target %v: negative timeout %v", t, t.Timeout)
+	if err := t.Wire().Check(); err != nil {
+		return fmt.Errorf("rpc target %v: %w", t, err)
 	}
 	return nil
+}
+
+// Wire is t as the Proc API's `.proc_rpc_call` takes it (docs/roles.md
+// "RPC").
+func (t Target) Wire() api.RPCTarget {
+	return api.RPCTarget{Kind: t.Kind.String(), Tier: t.Tier, Bucket: t.Bucket, Replicaset: t.Replicaset,
+		Instance: t.Instance, Replica: t.Replica, Timeout: t.Timeout.Seconds()}
 }
 
 // String describes t for errors and logs, e.g. "bucket 17 of tier red

@@ -172,9 +172,10 @@ func TestTarget(t *testing.T) {
 	require.NoError(t, role.OnInstance("i1").Check())
 
 	require.ErrorContains(t, role.OnBucket("", 1).Check(), "no tier given")
+	require.ErrorContains(t, role.OnBucket("red", 0).Check(), "no bucket (1 or more) given")
 	require.ErrorContains(t, role.OnReplicaset("").Check(), "no replicaset given")
 	require.ErrorContains(t, role.OnInstance("").Check(), "no instance given")
 	require.ErrorContains(t, role.OnInstance("i1").OnReplica().Check(), "replica cannot be asked of one instance")
 	require.ErrorContains(t, role.Target{}.Check(), "unknown kind")
-	require.ErrorContains(t, role.OnRole().WithTimeout(-time.Second).Check(), "negative timeout")
+	require.ErrorContains(t, role.OnRole().WithTimeout(-time.Second).Check(), "is not a valid timeout")
 }

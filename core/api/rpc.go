@@ -79,7 +79,21 @@ func (t RPCTarget) Wait() time.Duration { return time.Duration(t.Timeout * float
 // CheckArgs: a known target with what its kind needs, a role and a
 // handler named, args an array.
 func (r RPCCall) CheckArgs() error {
-	t := r.Target
+	switch err := r.Target.Check(); {
+	case err != nil:
+		return ArgError(0, "target", err)
+	case r.Role == "":
+		return ArgError(1, "role", fmt.Errorf("no role named"))
+	case r.Handler == "":
+		return ArgError(2, "handler", fmt.Errorf("no handler named"))
+	}
+	return checkRPCArgs(3, r.Args)
+}
+
+// Check reports a target that names nowhere: an unknown kind, the field
+// its kind needs left empty (a bucket is 1 or more), a replica asked of
+// one instance, a timeout that is negative or not a number.
+func (t RPCTarget) Check() error {
 	var missing string
 	switch t.Kind {
 	case RPCByBucket:
@@ -98,23 +112,18 @@ func (r RPCCall) CheckArgs() error {
 			missing = "instance"
 		}
 		if t.Replica {
-			return ArgError(0, "target", fmt.Errorf("a replica cannot be asked of one instance"))
+			return fmt.Errorf("a replica cannot be asked of one instance")
 		}
 	default:
-		return ArgError(0, "target", fmt.Errorf("unknown kind %q (known: %s, %s, %s, %s)",
-			t.Kind, RPCByBucket, RPCByRole, RPCByReplicaset, RPCByInstance))
+		return fmt.Errorf("unknown kind %q (known: %s, %s, %s, %s)", t.Kind, RPCByBucket, RPCByRole, RPCByReplicaset, RPCByInstance)
 	}
 	switch {
 	case missing != "":
-		return ArgError(0, "target", fmt.Errorf("kind %s needs a %s", t.Kind, missing))
+		return fmt.Errorf("by %s: no %s given", t.Kind, missing)
 	case math.IsNaN(t.Timeout) || t.Timeout < 0 || t.Timeout > 1e9:
-		return ArgError(0, "target", fmt.Errorf("%v seconds is not a valid timeout", t.Timeout))
-	case r.Role == "":
-		return ArgError(1, "role", fmt.Errorf("no role named"))
-	case r.Handler == "":
-		return ArgError(2, "handler", fmt.Errorf("no handler named"))
+		return fmt.Errorf("%v seconds is not a valid timeout", t.Timeout)
 	}
-	return checkRPCArgs(3, r.Args)
+	return nil
 }
 
 // CheckArgs: a role and a handler named, args an array.

@@ -203,52 +203,44 @@ func (m *rolesModule) advance() {
 		}
 		name := op.roles[len(op.results)]
 		version, runs := m.running[name]
-		skip := api.RoleResult{Role: name, Version: version}
+		// ask is the driver's effect for this role; nil: answered now,
+		// with res.
+		var ask func(id RoleOpID) Effect
+		res := api.RoleResult{Role: name, Version: version}
 		switch op.kind {
 		case opStart:
-			if runs {
-				op.results = append(op.results, skip)
-				continue
+			switch {
+			case runs:
+			case m.dependencyFailed(op):
+				res = api.RoleResult{Role: name, Error: "not started: a role before it in the call failed"}
+			default:
+				if missing := m.missingDependency(name); missing != "" {
+					res = api.RoleResult{Role: name, Error: fmt.Sprintf("not started: %s, which it needs, does not run here", missing)}
+					break
+				}
+				op.config = m.configOf(name)
+				ask = func(id RoleOpID) Effect { return RoleStart{ID: id, Name: name, Config: op.config} }
 			}
-			if m.dependencyFailed(op) {
-				op.results = append(op.results, api.RoleResult{Role: name, Error: "not started: a role before it in the call failed"})
-				continue
-			}
-			if missing := m.missingDependency(name); missing != "" {
-				op.results = append(op.results, api.RoleResult{Role: name,
-					Error: fmt.Sprintf("not started: %s, which it needs, does not run here", missing)})
-				continue
-			}
-			op.config = m.configOf(name)
-			m.next++
-			op.id = m.next
-			m.emit(RoleStart{ID: op.id, Name: name, Config: op.config})
 		case opStop:
-			if !runs {
-				op.results = append(op.results, skip)
-				continue
+			if runs {
+				ask = func(id RoleOpID) Effect { return RoleStop{ID: id, Name: name} }
 			}
-			m.next++
-			op.id = m.next
-			m.emit(RoleStop{ID: op.id, Name: name})
 		case opConfigure:
-			op.config = m.configOf(name)
-			if !runs || reflect.DeepEqual(op.config, m.configs[name]) {
-				op.results = append(op.results, skip)
-				continue
+			if op.config = m.configOf(name); runs && !reflect.DeepEqual(op.config, m.configs[name]) {
+				ask = func(id RoleOpID) Effect { return RoleConfigure{ID: id, Name: name, Config: op.config} }
 			}
-			m.next++
-			op.id = m.next
-			m.emit(RoleConfigure{ID: op.id, Name: name, Config: op.config})
 		case opLeader:
-			if !runs {
-				op.results = append(op.results, skip)
-				continue
+			if runs {
+				ask = func(id RoleOpID) Effect { return RoleLeader{ID: id, Name: name, Leader: op.leader} }
 			}
-			m.next++
-			op.id = m.next
-			m.emit(RoleLeader{ID: op.id, Name: name, Leader: op.leader})
 		}
+		if ask == nil {
+			op.results = append(op.results, res)
+			continue
+		}
+		m.next++
+		op.id = m.next
+		m.emit(ask(op.id))
 		return
 	}
 }
