@@ -60,6 +60,24 @@ type StopRoles struct {
 	Ranges []tables.Range
 }
 
+// RolesStarting records that the governor is about to start roles on an
+// instance (their rows say starting, for its target incarnation), before
+// it asks: if the answer is lost, the role may run, and a row saying so
+// makes the governor ask again — to start it, or to stop it if it is no
+// longer wanted.
+type RolesStarting struct {
+	Instance string
+	Roles    []string
+	CaS
+}
+
+func (RolesStarting) Step() string { return StepRoles }
+func (a RolesStarting) Detail() string {
+	return fmt.Sprintf("starting %s on %s", strings.Join(a.Roles, ", "), a.Instance)
+}
+func (RolesStarting) isAction()             {}
+func (a RolesStarting) Batch() ([]RPC, CaS) { return nil, a.CaS }
+
 func (StartRoles) Step() string { return StepRoles }
 func (StopRoles) Step() string  { return StepRoles }
 func (a StartRoles) Detail() string {
@@ -115,8 +133,8 @@ func record(instance string, incarnation uint64, roles []tables.Role, known []ta
 }
 
 // reconcile makes the instance's rows of roles it was not asked about
-// say what it reported runs there: a row saying running for a role that
-// does not run (an earlier stop whose answer was lost, run late) says
+// say what it reported runs there: a row saying running (or starting)
+// for a role that does not run (an earlier stop whose answer was lost, run late) says
 // stopped; a role that runs without a row saying so for this incarnation
 // (an earlier start run late, or the rows of a process that came back
 // from being cut off) gets one. The governor's later steps then start or
@@ -145,7 +163,7 @@ func reconcile(instance string, incarnation uint64, asked []tables.Role, known [
 	}
 	for _, st := range known {
 		runs := slices.ContainsFunc(running, func(r api.RoleResult) bool { return r.Role == st.Role })
-		if wasAsked(st.Role) || runs || st.State != tables.RoleRunning {
+		if wasAsked(st.Role) || runs || st.State != tables.RoleRunning && st.State != tables.RoleStarting {
 			continue
 		}
 		st.State, st.Error, st.Incarnation = tables.RoleStopped, "", incarnation
@@ -205,7 +223,7 @@ func (p *planner) roles() (Action, bool) {
 			}
 			st, ok := top.RoleStateOf(i.InstanceID, role.Name)
 			switch {
-			case !ok, p.otherIncarnation(st, i), st.State == tables.RoleStopped:
+			case !ok, p.otherIncarnation(st, i), st.State == tables.RoleStopped, st.State == tables.RoleStarting:
 				start = append(start, role)
 			case st.State == tables.RoleFailed && !p.in.RoleBackoff[RoleBackoffKey(i.InstanceID, role.Name)]:
 				start = append(start, role)
@@ -215,6 +233,10 @@ func (p *planner) roles() (Action, bool) {
 			slices.SortFunc(start, func(a, b tables.Role) int { return strings.Compare(a.Name, b.Name) })
 		}
 		known := p.roleStatesOf(i)
+		if mark := starting(i, start, known); len(mark.Ops) > 0 {
+			mark.Ranges = r.ranges()
+			return RolesStarting{Instance: i.InstanceID, Roles: roleNames(start), CaS: mark}, true
+		}
 		if len(start) > 0 {
 			return StartRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: start, Known: known,
 				RPC:    RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: addr, Call: api.RoleStart{Roles: roleNames(start)}},
@@ -232,6 +254,23 @@ func (p *planner) roles() (Action, bool) {
 	return nil, false
 }
 
+// starting is the CaS recording roles as starting on i, for those whose
+// rows do not say so for its target incarnation yet.
+func starting(i tables.Instance, roles []tables.Role, known []tables.RoleState) CaS {
+	var cas CaS
+	for _, r := range roles {
+		if slices.ContainsFunc(known, func(st tables.RoleState) bool {
+			return st.Role == r.Name && st.State == tables.RoleStarting && st.Incarnation == i.Target.Incarnation
+		}) {
+			continue
+		}
+		st := tables.RoleState{InstanceID: i.InstanceID, Role: r.Name, State: tables.RoleStarting, Version: r.Version,
+			Incarnation: i.Target.Incarnation}
+		cas.Ops = append(cas.Ops, tables.Replace(tables.TablePicoRoleState, st.Tuple()...))
+	}
+	return cas
+}
+
 // roleStatesOf are i's _pico_role_state rows.
 func (p *planner) roleStatesOf(i tables.Instance) []tables.RoleState {
 	var out []tables.RoleState
@@ -243,17 +282,17 @@ func (p *planner) roleStatesOf(i tables.Instance) []tables.RoleState {
 	return out
 }
 
-// unwanted are the roles whose rows say they run on i, of whatever
-// incarnation, that its tier no longer wants, in stop order: a role
-// before the roles it depends on, otherwise by name. Rows of an earlier
-// incarnation count: a process cut off and set Offline kept running its
-// roles, and the role may have been disabled meanwhile (a restarted
-// process answers that it does not run it).
+// unwanted are the roles whose rows say they run, or may (starting), on
+// i, of whatever incarnation, that its tier no longer wants, in stop
+// order: a role before the roles it depends on, otherwise by name. Rows
+// of an earlier incarnation count: a process cut off and set Offline kept
+// running its roles, and the role may have been disabled meanwhile (a
+// restarted process answers that it does not run it).
 func (p *planner) unwanted(i tables.Instance, want []tables.Role) []tables.Role {
 	top := &p.in.Topology
 	var names []string
 	for _, st := range top.RoleStates {
-		if st.InstanceID != i.InstanceID || st.State != tables.RoleRunning {
+		if st.InstanceID != i.InstanceID || st.State != tables.RoleRunning && st.State != tables.RoleStarting {
 			continue
 		}
 		if !slices.ContainsFunc(want, func(r tables.Role) bool { return r.Name == st.Role }) {
@@ -285,7 +324,7 @@ func (p *planner) unwanted(i tables.Instance, want []tables.Role) []tables.Role 
 }
 
 // rolesSettled: every role of i's tier has a state of i's target
-// incarnation that is running or failed — what the online step waits for.
+// incarnation that is running or failed (not starting) — what the online step waits for.
 func (p *planner) rolesSettled(i tables.Instance) bool {
 	top := &p.in.Topology
 	want, err := top.RolesOfTier(i.Tier)
@@ -298,7 +337,7 @@ func (p *planner) rolesSettled(i tables.Instance) bool {
 			continue
 		}
 		st, ok := top.RoleStateOf(i.InstanceID, role.Name)
-		if !ok || p.otherIncarnation(st, i) || st.State == tables.RoleStopped {
+		if !ok || p.otherIncarnation(st, i) || st.State == tables.RoleStopped || st.State == tables.RoleStarting {
 			return false
 		}
 	}

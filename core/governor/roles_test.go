@@ -25,8 +25,22 @@ func TestRolesStep(t *testing.T) {
 	}
 	plan := func(in Input) (Action, bool) { return newPlanner(in).roles() }
 
-	// Climbing: every role of the tier, dependencies first.
+	// Climbing: every role of the tier, dependencies first: recorded as
+	// starting, then asked for.
 	a, ok := plan(build(shi(2)))
+	require.True(t, ok)
+	mark := a.(RolesStarting)
+	require.Equal(t, "starting metrics, api, cron on a", mark.Detail())
+	starting := func(role string) tables.RoleState {
+		return tables.RoleState{InstanceID: "a", Role: role, State: tables.RoleStarting, Version: "1.0.0", Incarnation: 2}
+	}
+	require.Equal(t, []tables.Dml{
+		tables.Replace(tables.TablePicoRoleState, starting("metrics").Tuple()...),
+		tables.Replace(tables.TablePicoRoleState, starting("api").Tuple()...),
+		tables.Replace(tables.TablePicoRoleState, starting("cron").Tuple()...)}, mark.Ops)
+	marked := build(shi(2), starting("metrics"), starting("api"), starting("cron"))
+	require.False(t, newPlanner(marked).rolesSettled(marked.Topology.Instances[0]), "starting is not settled")
+	a, ok = plan(marked)
 	require.True(t, ok)
 	start := a.(StartRoles)
 	require.Equal(t, "start metrics, api, cron on a", start.Detail())
@@ -49,12 +63,24 @@ func TestRolesStep(t *testing.T) {
 	in.RoleBackoff = nil
 	a, ok = plan(in)
 	require.True(t, ok)
-	require.Equal(t, []string{"cron"}, a.(StartRoles).RPC.Call.(api.RoleStart).Roles, "retried once its backoff is over")
+	require.Equal(t, []string{"cron"}, a.(RolesStarting).Roles, "retried once its backoff is over")
+	in.Topology.RoleStates[2] = starting("cron")
+	a, ok = plan(in)
+	require.True(t, ok)
+	require.Equal(t, []string{"cron"}, a.(StartRoles).RPC.Call.(api.RoleStart).Roles, "then asked for")
 
 	// A state of an older incarnation is not this one's: started again.
 	a, ok = plan(build(on(2), running("a", "metrics", 1), running("a", "api", 2), running("a", "cron", 2)))
 	require.True(t, ok)
-	require.Equal(t, []string{"metrics"}, a.(StartRoles).RPC.Call.(api.RoleStart).Roles)
+	require.Equal(t, []string{"metrics"}, a.(RolesStarting).Roles)
+
+	// A start whose answer was lost leaves its row starting: for a role
+	// no longer wanted, the governor stops it (it may run).
+	in = build(on(2), running("a", "metrics", 2), running("a", "api", 2), starting("cron"))
+	in.Topology.RoleTiers = []tables.RoleTier{{Role: "api", Tier: "t"}}
+	a, ok = plan(in)
+	require.True(t, ok)
+	require.Equal(t, api.RoleStop{Roles: []string{"cron"}}, a.(StopRoles).RPC.Call)
 
 	// Online with everything running: nothing to do. api disabled: it
 	// stops, then metrics, which nothing needs any more.

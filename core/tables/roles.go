@@ -24,9 +24,13 @@ const (
 
 // The states _pico_role_state records for a role on an instance.
 const (
-	RoleRunning = "running"
-	RoleFailed  = "failed"
-	RoleStopped = "stopped"
+	// RoleStarting: the governor is starting it — recorded before it
+	// asks, so that a start whose answer is lost is not forgotten (the
+	// role may run).
+	RoleStarting = "starting"
+	RoleRunning  = "running"
+	RoleFailed   = "failed"
+	RoleStopped  = "stopped"
 )
 
 // roleTables are the roles' table definitions (SystemTables).
@@ -109,7 +113,7 @@ func RoleTierFrom(v []any) (RoleTier, error) {
 type RoleState struct {
 	InstanceID  string
 	Role        string
-	State       string // RoleRunning, RoleFailed or RoleStopped
+	State       string // RoleStarting, RoleRunning, RoleFailed or RoleStopped
 	Error       string // why it failed ("" otherwise)
 	Version     string // the role's version on the instance
 	Incarnation uint64
@@ -137,9 +141,9 @@ func RoleStateFrom(v []any) (RoleState, error) {
 		return r, fmt.Errorf("_pico_role_state row %v: want [instance_id, role, state, error, version, incarnation]", v)
 	}
 	switch r.State {
-	case RoleRunning, RoleFailed, RoleStopped:
+	case RoleStarting, RoleRunning, RoleFailed, RoleStopped:
 	default:
-		return r, fmt.Errorf("_pico_role_state row %v: state %q is not %s, %s or %s", v, r.State, RoleRunning, RoleFailed, RoleStopped)
+		return r, fmt.Errorf("_pico_role_state row %v: state %q is not %s, %s, %s or %s", v, r.State, RoleStarting, RoleRunning, RoleFailed, RoleStopped)
 	}
 	return r, nil
 }
