@@ -196,9 +196,12 @@ type (
 		Index   uint64        `arg:"raft_index"`
 		Timeout time.Duration `arg:"timeout"`
 	}
-	// GetVClock: `.proc_get_vclock()` — this instance's vclock (a map
-	// {raft_id: lsn}).
-	GetVClock struct{}
+	// GetVClock: `.proc_get_vclock(fence?)` — this instance's vclock (a
+	// map {raft_id: lsn}). With fence (a failover's survey), a replica then
+	// takes no more shipments from its master (replication.Member.Fence).
+	GetVClock struct {
+		Fence bool `arg:"fence,optional,nil"`
+	}
 	// WaitVClock: `.proc_wait_vclock(target, timeout)` — wait until this
 	// instance's vclock reaches target in every component; answers the
 	// vclock (which may be ahead of target). A timeout is an error.

@@ -199,7 +199,7 @@ func (p *planner) switchover(rs tables.Replicaset) (Action, bool) {
 			continue
 		}
 		if addr, ok := p.address(m); ok {
-			a.Survey = append(a.Survey, RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: addr, Call: api.GetVClock{}})
+			a.Survey = append(a.Survey, RPC{InstanceID: m.InstanceID, RaftID: m.RaftID, Address: addr, Call: api.GetVClock{Fence: true}})
 			a.followed = append(a.followed, rank(m.Current.Variant) >= rank(tables.GradeReplicated))
 		}
 	}

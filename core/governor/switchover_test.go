@@ -118,10 +118,10 @@ func TestSwitchoverPlanned(t *testing.T) {
 		a := s.plan()
 		sw := as[Switchover](t, a)
 		assert.Nil(t, sw.Demote)
-		assert.Equal(t, []RPC{{InstanceID: "s2", RaftID: 2, Address: addr(2), Call: api.GetVClock{}}}, sw.Survey)
+		assert.Equal(t, []RPC{{InstanceID: "s2", RaftID: 2, Address: addr(2), Call: api.GetVClock{Fence: true}}}, sw.Survey)
 		s.exec(a)
 		assert.Equal(t, []string{"s2 .proc_get_vclock", "s2 .proc_replication_promote", "cas: master switchover"}, s.log)
-		assert.Equal(t, []api.Request{api.GetVClock{}, api.ReplicationPromote{VClock: vclock.VClock{1: 9}}}, s.got["s2"])
+		assert.Equal(t, []api.Request{api.GetVClock{Fence: true}, api.ReplicationPromote{VClock: vclock.VClock{1: 9}}}, s.got["s2"])
 		assert.Equal(t, "s2", replicaset(t, s, "r1").CurrentMasterID)
 	})
 }
@@ -385,7 +385,7 @@ func TestVClockFrom(t *testing.T) {
 func TestFailoverAwayFromAnExpelledMaster(t *testing.T) {
 	survey := func(gone bool) (Promotion, error) {
 		sw := Switchover{Replicaset: "r1", From: "s1", To: "s3", Sync: true, Quorum: 1,
-			Survey: []RPC{{InstanceID: "s3", RaftID: 3, Call: api.GetVClock{}}}, followed: []bool{false},
+			Survey: []RPC{{InstanceID: "s3", RaftID: 3, Call: api.GetVClock{Fence: true}}}, followed: []bool{false},
 			fromRaftID: 1, fromGone: gone,
 			rs: tables.Replicaset{ReplicasetID: "r1", CurrentMasterID: "s1", TargetMasterID: "s3"}}
 		return sw.AfterSurvey([]any{wireVClock(vclock.VClock{})})
@@ -415,7 +415,7 @@ func TestFailoverAwayFromAMasterThatNeverStarted(t *testing.T) {
 	s.sync["storage"] = true
 	sw := as[Switchover](t, s.plan())
 	assert.Nil(t, sw.Demote)
-	assert.Equal(t, []RPC{{InstanceID: "s4", RaftID: 4, Address: addr(4), Call: api.GetVClock{}}}, sw.Survey)
+	assert.Equal(t, []RPC{{InstanceID: "s4", RaftID: 4, Address: addr(4), Call: api.GetVClock{Fence: true}}}, sw.Survey)
 	assert.Equal(t, 1, sw.Quorum)
 	s.exec(sw)
 	assert.Equal(t, []string{"s4 .proc_get_vclock", "s4 .proc_replication_promote", "cas: master switchover"}, s.log)

@@ -16,7 +16,10 @@ import (
 // `.proc_replication_promote`), shipping (`.proc_replicaset_ship`), and
 // Tarantool's requests on the sharded tables this instance holds.
 
-func (m *data) getVClock(_ string, _ api.GetVClock, respond responder) {
+func (m *data) getVClock(_ string, r api.GetVClock, respond responder) {
+	if r.Fence {
+		m.member.Fence()
+	}
 	respond([]any{m.member.VClock()}, nil)
 }
 

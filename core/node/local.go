@@ -44,6 +44,9 @@ func (n *Node) Local() (rep *ReplicationState, buckets []BucketRange, bootstrapp
 
 func (m *governorModule) replication(_ string, r api.Replication, respond responder) {
 	m.local.peers = append([]string{}, r.Peers...)
+	// The governor configures the replicaset as the tables say: a fence
+	// of a failover that did not happen after all is over.
+	m.data.member.Unfence()
 	m.data.setMaster(r.IsMaster)
 	role := "replica"
 	if r.IsMaster {

@@ -20,7 +20,7 @@ func (m *Member) Receive(id ReqID, from uint64, payload []byte) {
 		m.answerNow(id, msg.seq, statusNotMaster)
 		return
 	}
-	if from != m.role.Master || from == m.cfg.ID || from == m.promotedOver {
+	if from != m.role.Master || from == m.cfg.ID || from == m.promotedOver || from == m.fenced {
 		m.answerNow(id, msg.seq, statusNotMaster)
 		return
 	}

@@ -24,7 +24,8 @@
 //     Sum, one shipment outstanding at a time, each at most
 //     MaxBytesInFlight bytes (one entry at least). Answers carry the
 //     replica's durable vclock, sent once what it applied is durable. A
-//     replica takes shipments only from Role.Master and only entries that
+//     replica takes shipments only from Role.Master (not once a failover's
+//     survey fenced it from that master: Fence) and only entries that
 //     continue its applied position; duplicates are skipped.
 //   - A replica behind the window, or diverged (its vclock not <= the
 //     master's), gets a full copy in chunks; on the last chunk it installs

@@ -205,6 +205,11 @@ type Member struct {
 	// still name the old master; an old master that comes back believing it
 	// is one would otherwise make it Stale (and the replicaset masterless).
 	promotedOver uint64
+	// fenced is the master a failover's survey fenced this replica from
+	// (Fence; 0: none): it takes no shipment from that one until a
+	// Configure names another master, a Promote asks for its rows, a
+	// Demote, or Unfence.
+	fenced uint64
 	// pending: committed DDL a replica could not apply yet (it does not
 	// fit the data at the replica's position: a unique index over rows the
 	// master changed before its DDL). Applied in order, at the master's
@@ -443,6 +448,9 @@ func (m *Member) Configure(r Role) {
 	if r.Master != m.promotedOver {
 		m.promotedOver = 0
 	}
+	if r.Master != m.fenced {
+		m.fenced = 0
+	}
 	m.role = Role{Master: r.Master, Peers: peers, Writable: r.Writable && !m.stale, Sync: r.Sync}
 	if r.Master != m.cfg.ID {
 		m.peers = nil
@@ -556,12 +564,31 @@ func (m *Member) WaitVClock(id ReqID, target vclock.VClock, timeoutTicks int) {
 	m.expire()
 }
 
+// Fence makes a replica take no more shipments from its master, for a
+// failover that asked for its vclock: the failover picks the new master
+// by the vclocks it was told, so a member that told must not then confirm
+// a write of the old master's — in a synchronous replicaset that write
+// could count the member towards its quorum, be acknowledged, and be lost
+// with the new master, which never had it. It lasts until a Configure
+// names another master (the failover's CaS), a Promote asks this member
+// for the old master's rows (a switchover from it after all), or Unfence.
+// On the master itself, or a member without one, it does nothing.
+func (m *Member) Fence() {
+	if m.role.Master != 0 && m.role.Master != m.cfg.ID {
+		m.fenced = m.role.Master
+	}
+}
+
+// Unfence undoes Fence: the governor configured the replicaset anew
+// (`.proc_replication`), as the tables say it is.
+func (m *Member) Unfence() { m.fenced = 0 }
+
 // Demote makes the member read-only at once and returns its applied
 // vclock, which covers every write it accepted. It goes on shipping while
 // it is Role.Master, so that its replicas catch up with it.
 func (m *Member) Demote() vclock.VClock {
 	m.role.Writable = false
-	m.promotedOver = 0 // told it is not the master: it follows whom it is told
+	m.promotedOver, m.fenced = 0, 0 // told it is not the master: it follows whom it is told
 	return m.vc.Clone()
 }
 
@@ -589,6 +616,9 @@ func (m *Member) Promote(id ReqID, target vclock.VClock, timeoutTicks int) {
 		m.stale = false
 		m.appendRecord(recAdopt, nil)
 		m.emit(Note{Event: "adopted", Detail: fmt.Sprintf("promoted as it is at %s", m.vc)})
+	}
+	if old := m.fenced; old != 0 && target.Get(old) > m.vc.Get(old) {
+		m.fenced = 0 // a switchover from the master it was fenced from: it follows it again
 	}
 	if old := m.promotedOver; old != 0 && target.Get(old) > m.vc.Get(old) {
 		// Promoted over old by a failover whose tables change never

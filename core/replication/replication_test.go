@@ -854,3 +854,30 @@ func TestReadBarrier(t *testing.T) {
 	_, ok = c.done(r)
 	require.True(t, ok)
 }
+
+// A replica that told a failover its vclock (Fence) confirms no later
+// write of the old master's: in a synchronous replicaset of three, the
+// master cut off from the member the failover will promote cannot get a
+// write acknowledged through the other one, which would then be lost
+// (seed 150: a write acknowledged by the old master after the survey,
+// gone with the new master). Told the tables anew (Unfence), or another
+// master (Configure), it follows as it is told.
+func TestFencedReplicaConfirmsNoMoreOfItsMaster(t *testing.T) {
+	c := start(t, Config{}, 3, true)
+	c.writeOK(1, 1, "a")
+	c.converged()
+	c.ms[2].cut = true // the failover's choice, out of the old master's reach
+	c.m(3).Fence()     // the survey asked member 3
+	w := c.write(1, testTable.ID, 2, "after the survey")
+	c.tick(3 * (c.m(1).cfg.RetryTicks + 1))
+	_, ok := c.done(w)
+	require.False(t, ok, "acknowledged with the fenced member's confirmation: %v", c.notes)
+	require.Equal(t, "{1: 1}", c.m(3).VClock().String(), "member 3 took nothing of 1's since")
+
+	c.m(3).Unfence() // the governor kept 1 as the master after all
+	c.tick(3 * (c.m(1).cfg.RetryTicks + 1))
+	d, ok := c.done(w)
+	require.True(t, ok, "confirmed once unfenced: %v", c.notes)
+	require.Nil(t, d.Err)
+	require.Equal(t, "{1: 2}", c.m(3).VClock().String())
+}
