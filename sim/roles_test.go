@@ -362,19 +362,26 @@ func skipOpenRoleBug(t *testing.T, bug string) {
 // Every seed's world: in the seeds that draw it, the operator restarts
 // the cluster one instance at a time; at rest the roles are as the final
 // tables say (Run fails otherwise).
+//
+// Under the seed's faults a restarted instance often does not get back
+// Online within the rolling restart's 4 s, which then ends with the
+// fault phase: the test asks for three seeds that saw one, and one that
+// saw two.
 func TestWorldsRestartOneByOne(t *testing.T) {
-	rolled := 0
-	for seed := uint64(1); seed <= 80 && rolled < 2; seed++ {
+	seeds, most := 0, 0
+	for seed := uint64(1); seed <= 120 && (seeds < 3 || most < 2); seed++ {
 		if drawParams(seedRand(seed)).RollingRestartAt == 0 {
 			continue
 		}
 		res, w := runWorld(Options{Seed: seed})
 		require.NoError(t, res.Err, "seed %d", seed)
-		if w.roles.rolled > 1 {
-			rolled++
+		if w.roles.rolled > 0 {
+			seeds++
 		}
+		most = max(most, w.roles.rolled)
 	}
-	require.GreaterOrEqual(t, rolled, 2, "seeds whose rolling restart restarted instances")
+	require.GreaterOrEqual(t, seeds, 3, "seeds whose rolling restart saw an instance Online again")
+	require.GreaterOrEqual(t, most, 2, "the most instances a rolling restart saw Online again")
 }
 
 // Every seed's world: in the seeds that draw it, the operator enables
