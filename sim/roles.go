@@ -190,15 +190,12 @@ type rolesOperator struct {
 
 // roleToggles switches on the operator's enables and disables at run
 // time in the seeds that draw them. They are off unless the environment
-// says PICOGO_SIM_ROLE_TOGGLES=1 while the two core bugs they find are
-// open (docs/simulator.md, Known bugs: the governor stops only roles
-// whose state is of the instance's current incarnation, so a role
-// disabled while an instance was cut off keeps running there, and one
-// disabled across a restart keeps a row saying running; a role RPC that
-// timed out and ran late leaves _pico_role_state saying what no longer
-// runs): with them on, 59 of the first 300 seeds fail, 2 once the first
-// bug is fixed. The same variable runs the tests that
-// pin those bugs (roles_test.go). Either way a seed draws the same
+// says PICOGO_SIM_ROLE_TOGGLES=1 while a core bug they find is open
+// (docs/simulator.md, Known bugs: a role start that timed out at the
+// governor and ran late, after the role was disabled, keeps running for
+// good): with them on, 1 of the first 300 seeds fails (59 did before the
+// two bugs fixed by 362bd9f). The same variable runs the test that pins
+// the open bug (roles_test.go). Either way a seed draws the same
 // parameters (the toggles' period is drawn, then zeroed).
 var roleToggles = os.Getenv("PICOGO_SIM_ROLE_TOGGLES") == "1"
 
