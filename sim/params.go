@@ -96,8 +96,7 @@ type Params struct {
 	MasterFaultEvery time.Duration
 
 	// Roles (roles.go): about this often during the fault phase the
-	// operator enables or disables a role on a tier (0: never; always 0
-	// unless roleToggles); at
+	// operator enables or disables a role on a tier (0: never); at
 	// RollingRestartAt (0: never) it restarts every instance, one at a
 	// time, each once the one before is Online again.
 	RoleToggleEvery  time.Duration

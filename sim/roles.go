@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +22,7 @@ import (
 // tiers with roles. Their Init takes virtual time; flaky's fails now and
 // then while faults are on, so that failures are recorded and retried.
 // During the fault phase the operator may restart every instance in turn
-// (rollingRestart) and, with roleToggles, enable and disable roles per
+// (rollingRestart) and enable and disable roles per
 // tier (toggleRole). Checked:
 //   - when a role starts on an instance, its dependencies run there (the
 //     governor asks in dependency order; the node asks one at a time);
@@ -188,27 +187,13 @@ type rolesOperator struct {
 	rolled int
 }
 
-// roleToggles switches on the operator's enables and disables at run
-// time in the seeds that draw them. They are off unless the environment
-// says PICOGO_SIM_ROLE_TOGGLES=1 while a core bug they find is open
-// (docs/simulator.md, Known bugs: a role start that timed out at the
-// governor and ran late, after the role was disabled, keeps running for
-// good): with them on, 1 of the first 300 seeds fails (59 did before the
-// two bugs fixed by 362bd9f). The same variable runs the test that pins
-// the open bug (roles_test.go). Either way a seed draws the same
-// parameters (the toggles' period is drawn, then zeroed).
-var roleToggles = os.Getenv("PICOGO_SIM_ROLE_TOGGLES") == "1"
-
 // drawRoles draws the operator's role actions: in half of the seeds,
-// enables and disables about every 0.2–1.5 s (if roleToggles); in one
+// enables and disables about every 0.2–1.5 s; in one
 // in six, a rolling restart in the first half of the fault phase. Drawn
 // last, so that a seed's other parameters stay what they were.
 func drawRoles(r *rand.Rand, p *Params) {
 	if r.IntN(2) == 0 {
 		p.RoleToggleEvery = between(r, 200*time.Millisecond, 1500*time.Millisecond)
-	}
-	if !roleToggles {
-		p.RoleToggleEvery = 0
 	}
 	if r.IntN(6) == 0 {
 		p.RollingRestartAt = between(r, time.Millisecond, p.FaultPhase/2)

@@ -301,7 +301,6 @@ func TestRolesALateStopDoesNotLeaveTheTablesBehind(t *testing.T) {
 // the instance later, after the role was disabled on its tier. Nothing
 // asks the instance about its roles again, yet the role must stop there.
 func TestRolesALateStartOfADisabledRoleIsStopped(t *testing.T) {
-	skipOpenRoleBug(t, "a .proc_role_start the governor gave up on (timeout) runs on the instance after the role was disabled; no row says it runs, so the governor never stops it")
 	c := newTestCluster(t)
 	ms := startN(t, c, 3, nil)
 	m := others(ms, c.Leader().RaftID())[0]
@@ -350,15 +349,6 @@ func TestWorldsLateInstancesRunTheirTiersRoles(t *testing.T) {
 	require.GreaterOrEqual(t, joined, 3, "late instances joined tiers with roles and ran them")
 }
 
-// skipOpenRoleBug skips a test that pins an open core bug, unless
-// PICOGO_SIM_ROLE_TOGGLES=1 (roleToggles).
-func skipOpenRoleBug(t *testing.T, bug string) {
-	t.Helper()
-	if !roleToggles {
-		t.Skipf("open core bug (docs/simulator.md, Known bugs): %s; PICOGO_SIM_ROLE_TOGGLES=1 runs it", bug)
-	}
-}
-
 // Every seed's world: in the seeds that draw it, the operator restarts
 // the cluster one instance at a time; at rest the roles are as the final
 // tables say (Run fails otherwise).
@@ -385,14 +375,13 @@ func TestWorldsRestartOneByOne(t *testing.T) {
 }
 
 // Every seed's world: in the seeds that draw it, the operator enables
-// and disables roles at run time (roleToggles); at rest the roles are as
+// and disables roles at run time; at rest the roles are as
 // the final tables say.
 func TestWorldsToggleRoles(t *testing.T) {
-	skipOpenRoleBug(t, "with the run-time enables and disables, a role started late after it was disabled keeps running (seed 70)")
 	toggled := 0
 	for seed := uint64(1); seed <= 40 && toggled < 5; seed++ {
 		res, w := runWorld(Options{Seed: seed})
-		require.NoError(t, res.Err, "seed %d (reproduce: PICOGO_SIM_ROLE_TOGGLES=1 picogo sim --seed %d --trace t)", seed, seed)
+		require.NoError(t, res.Err, "seed %d (reproduce: picogo sim --seed %d --trace t)", seed, seed)
 		if w.roles.answered > 0 {
 			toggled++
 		}
