@@ -60,23 +60,24 @@ type StopRoles struct {
 	Ranges []tables.Range
 }
 
-// RolesStarting records that the governor is about to start roles on an
-// instance (their rows say starting, for its target incarnation), before
-// it asks: if the answer is lost, the role may run, and a row saying so
-// makes the governor ask again — to start it, or to stop it if it is no
-// longer wanted.
-type RolesStarting struct {
+// MarkRoles records that the governor is about to start (State
+// starting) or stop (stopping) roles on an instance, before it asks: if
+// the answer is lost, the call may still run there, and a row saying so
+// makes the governor ask again — a start whose role is no longer wanted
+// is stopped, a stop whose role is wanted again is started.
+type MarkRoles struct {
 	Instance string
+	State    string // tables.RoleStarting or tables.RoleStopping
 	Roles    []string
 	CaS
 }
 
-func (RolesStarting) Step() string { return StepRoles }
-func (a RolesStarting) Detail() string {
-	return fmt.Sprintf("starting %s on %s", strings.Join(a.Roles, ", "), a.Instance)
+func (MarkRoles) Step() string { return StepRoles }
+func (a MarkRoles) Detail() string {
+	return fmt.Sprintf("%s %s on %s", a.State, strings.Join(a.Roles, ", "), a.Instance)
 }
-func (RolesStarting) isAction()             {}
-func (a RolesStarting) Batch() ([]RPC, CaS) { return nil, a.CaS }
+func (MarkRoles) isAction()             {}
+func (a MarkRoles) Batch() ([]RPC, CaS) { return nil, a.CaS }
 
 func (StartRoles) Step() string { return StepRoles }
 func (StopRoles) Step() string  { return StepRoles }
@@ -163,7 +164,7 @@ func reconcile(instance string, incarnation uint64, asked []tables.Role, known [
 	}
 	for _, st := range known {
 		runs := slices.ContainsFunc(running, func(r api.RoleResult) bool { return r.Role == st.Role })
-		if wasAsked(st.Role) || runs || st.State != tables.RoleRunning && st.State != tables.RoleStarting {
+		if wasAsked(st.Role) || runs || !mayRun(st.State) {
 			continue
 		}
 		st.State, st.Error, st.Incarnation = tables.RoleStopped, "", incarnation
@@ -223,7 +224,8 @@ func (p *planner) roles() (Action, bool) {
 			}
 			st, ok := top.RoleStateOf(i.InstanceID, role.Name)
 			switch {
-			case !ok, p.otherIncarnation(st, i), st.State == tables.RoleStopped, st.State == tables.RoleStarting:
+			case !ok, p.otherIncarnation(st, i), st.State == tables.RoleStopped, st.State == tables.RoleStarting,
+				st.State == tables.RoleStopping:
 				start = append(start, role)
 			case st.State == tables.RoleFailed && !p.in.RoleBackoff[RoleBackoffKey(i.InstanceID, role.Name)]:
 				start = append(start, role)
@@ -233,9 +235,9 @@ func (p *planner) roles() (Action, bool) {
 			slices.SortFunc(start, func(a, b tables.Role) int { return strings.Compare(a.Name, b.Name) })
 		}
 		known := p.roleStatesOf(i)
-		if mark := starting(i, start, known); len(mark.Ops) > 0 {
+		if mark := marking(i, tables.RoleStarting, start, known); len(mark.Ops) > 0 {
 			mark.Ranges = r.ranges()
-			return RolesStarting{Instance: i.InstanceID, Roles: roleNames(start), CaS: mark}, true
+			return MarkRoles{Instance: i.InstanceID, State: tables.RoleStarting, Roles: roleNames(start), CaS: mark}, true
 		}
 		if len(start) > 0 {
 			return StartRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: start, Known: known,
@@ -246,6 +248,10 @@ func (p *planner) roles() (Action, bool) {
 			continue
 		}
 		if stop := p.unwanted(i, want); len(stop) > 0 {
+			if mark := marking(i, tables.RoleStopping, stop, known); len(mark.Ops) > 0 {
+				mark.Ranges = r.ranges()
+				return MarkRoles{Instance: i.InstanceID, State: tables.RoleStopping, Roles: roleNames(stop), CaS: mark}, true
+			}
 			return StopRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: stop, Known: known,
 				RPC:    RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: addr, Call: api.RoleStop{Roles: roleNames(stop)}},
 				Ranges: r.ranges()}, true
@@ -254,21 +260,27 @@ func (p *planner) roles() (Action, bool) {
 	return nil, false
 }
 
-// starting is the CaS recording roles as starting on i, for those whose
-// rows do not say so for its target incarnation yet.
-func starting(i tables.Instance, roles []tables.Role, known []tables.RoleState) CaS {
+// marking is the CaS recording roles as state (starting or stopping) on
+// i, for those whose rows do not say so for its target incarnation yet.
+func marking(i tables.Instance, state string, roles []tables.Role, known []tables.RoleState) CaS {
 	var cas CaS
 	for _, r := range roles {
 		if slices.ContainsFunc(known, func(st tables.RoleState) bool {
-			return st.Role == r.Name && st.State == tables.RoleStarting && st.Incarnation == i.Target.Incarnation
+			return st.Role == r.Name && st.State == state && st.Incarnation == i.Target.Incarnation
 		}) {
 			continue
 		}
-		st := tables.RoleState{InstanceID: i.InstanceID, Role: r.Name, State: tables.RoleStarting, Version: r.Version,
+		st := tables.RoleState{InstanceID: i.InstanceID, Role: r.Name, State: state, Version: r.Version,
 			Incarnation: i.Target.Incarnation}
 		cas.Ops = append(cas.Ops, tables.Replace(tables.TablePicoRoleState, st.Tuple()...))
 	}
 	return cas
+}
+
+// mayRun: a row in this state says its role runs, or may (a start or a
+// stop asked for, its answer not recorded).
+func mayRun(state string) bool {
+	return state == tables.RoleRunning || state == tables.RoleStarting || state == tables.RoleStopping
 }
 
 // roleStatesOf are i's _pico_role_state rows.
@@ -292,7 +304,7 @@ func (p *planner) unwanted(i tables.Instance, want []tables.Role) []tables.Role 
 	top := &p.in.Topology
 	var names []string
 	for _, st := range top.RoleStates {
-		if st.InstanceID != i.InstanceID || st.State != tables.RoleRunning && st.State != tables.RoleStarting {
+		if st.InstanceID != i.InstanceID || !mayRun(st.State) {
 			continue
 		}
 		if !slices.ContainsFunc(want, func(r tables.Role) bool { return r.Name == st.Role }) {
@@ -324,7 +336,7 @@ func (p *planner) unwanted(i tables.Instance, want []tables.Role) []tables.Role 
 }
 
 // rolesSettled: every role of i's tier has a state of i's target
-// incarnation that is running or failed (not starting) — what the online step waits for.
+// incarnation that is running or failed (not starting or stopping) — what the online step waits for.
 func (p *planner) rolesSettled(i tables.Instance) bool {
 	top := &p.in.Topology
 	want, err := top.RolesOfTier(i.Tier)
@@ -337,7 +349,7 @@ func (p *planner) rolesSettled(i tables.Instance) bool {
 			continue
 		}
 		st, ok := top.RoleStateOf(i.InstanceID, role.Name)
-		if !ok || p.otherIncarnation(st, i) || st.State == tables.RoleStopped || st.State == tables.RoleStarting {
+		if !ok || p.otherIncarnation(st, i) || st.State != tables.RoleRunning && st.State != tables.RoleFailed {
 			return false
 		}
 	}

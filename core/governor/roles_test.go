@@ -1,9 +1,11 @@
 package governor
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/tables"
@@ -24,12 +26,32 @@ func TestRolesStep(t *testing.T) {
 		return Input{Self: 1, Topology: top.Topology}
 	}
 	plan := func(in Input) (Action, bool) { return newPlanner(in).roles() }
+	// planStop plans a stop: first the rows marked stopping, then, on
+	// the tables with that mark, the stop itself.
+	planStop := func(in Input) (Action, bool) {
+		a, ok := plan(in)
+		mark, marked := a.(MarkRoles)
+		if !ok || !marked {
+			return a, ok
+		}
+		require.Equal(t, tables.RoleStopping, mark.State)
+		in.Topology.RoleStates = slices.Clone(in.Topology.RoleStates)
+		for _, op := range mark.Ops {
+			var row []any
+			require.NoError(t, msgpack.Unmarshal(op.Tuple, &row))
+			st, err := tables.RoleStateFrom(row)
+			require.NoError(t, err)
+			k := slices.IndexFunc(in.Topology.RoleStates, func(x tables.RoleState) bool { return x.Role == st.Role && x.InstanceID == st.InstanceID })
+			in.Topology.RoleStates[k] = st
+		}
+		return plan(in)
+	}
 
 	// Climbing: every role of the tier, dependencies first: recorded as
 	// starting, then asked for.
 	a, ok := plan(build(shi(2)))
 	require.True(t, ok)
-	mark := a.(RolesStarting)
+	mark := a.(MarkRoles)
 	require.Equal(t, "starting metrics, api, cron on a", mark.Detail())
 	starting := func(role string) tables.RoleState {
 		return tables.RoleState{InstanceID: "a", Role: role, State: tables.RoleStarting, Version: "1.0.0", Incarnation: 2}
@@ -63,7 +85,7 @@ func TestRolesStep(t *testing.T) {
 	in.RoleBackoff = nil
 	a, ok = plan(in)
 	require.True(t, ok)
-	require.Equal(t, []string{"cron"}, a.(RolesStarting).Roles, "retried once its backoff is over")
+	require.Equal(t, []string{"cron"}, a.(MarkRoles).Roles, "retried once its backoff is over")
 	in.Topology.RoleStates[2] = starting("cron")
 	a, ok = plan(in)
 	require.True(t, ok)
@@ -72,13 +94,13 @@ func TestRolesStep(t *testing.T) {
 	// A state of an older incarnation is not this one's: started again.
 	a, ok = plan(build(on(2), running("a", "metrics", 1), running("a", "api", 2), running("a", "cron", 2)))
 	require.True(t, ok)
-	require.Equal(t, []string{"metrics"}, a.(RolesStarting).Roles)
+	require.Equal(t, []string{"metrics"}, a.(MarkRoles).Roles)
 
 	// A start whose answer was lost leaves its row starting: for a role
 	// no longer wanted, the governor stops it (it may run).
 	in = build(on(2), running("a", "metrics", 2), running("a", "api", 2), starting("cron"))
 	in.Topology.RoleTiers = []tables.RoleTier{{Role: "api", Tier: "t"}}
-	a, ok = plan(in)
+	a, ok = planStop(in)
 	require.True(t, ok)
 	require.Equal(t, api.RoleStop{Roles: []string{"cron"}}, a.(StopRoles).RPC.Call)
 
@@ -89,7 +111,7 @@ func TestRolesStep(t *testing.T) {
 	require.False(t, ok)
 	in = build(on(2), all...)
 	in.Topology.RoleTiers = []tables.RoleTier{{Role: "cron", Tier: "t"}}
-	a, ok = plan(in)
+	a, ok = planStop(in)
 	require.True(t, ok)
 	stop := a.(StopRoles)
 	require.Equal(t, api.RoleStop{Roles: []string{"api", "metrics"}}, stop.RPC.Call)
@@ -114,9 +136,18 @@ func TestRolesStep(t *testing.T) {
 	// set Offline, back) and that the tier no longer wants is stopped.
 	in = build(on(2), running("a", "metrics", 2), running("a", "api", 1), running("a", "cron", 2))
 	in.Topology.RoleTiers = []tables.RoleTier{{Role: "cron", Tier: "t"}}
-	a, ok = plan(in)
+	a, ok = planStop(in)
 	require.True(t, ok)
 	require.Equal(t, api.RoleStop{Roles: []string{"api", "metrics"}}, a.(StopRoles).RPC.Call, "api first: it needs metrics")
+
+	// A stop whose answer was lost leaves its rows stopping: for a role
+	// wanted again, the governor starts it (it may not run).
+	stopping := func(role string) tables.RoleState {
+		return tables.RoleState{InstanceID: "a", Role: role, State: tables.RoleStopping, Version: "1.0.0", Incarnation: 2}
+	}
+	a, ok = plan(build(on(2), stopping("metrics"), stopping("api"), running("a", "cron", 2)))
+	require.True(t, ok)
+	require.Equal(t, MarkRoles{Instance: "a", State: tables.RoleStarting, Roles: []string{"metrics", "api"}, CaS: a.(MarkRoles).CaS}, a)
 }
 
 // The instance's report of what runs there corrects the rows of the roles

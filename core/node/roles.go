@@ -102,7 +102,10 @@ const (
 // roleOp is one call's work: roles to start, stop, configure or tell of
 // the leader, in order, and the results so far.
 type roleOp struct {
-	kind    roleOpKind
+	kind roleOpKind
+	// all: roles are every role running when the op begins, the last
+	// started first (a graceful shutdown's stop).
+	all     bool
 	roles   []string
 	leader  uint64 // opLeader
 	results []api.RoleResult
@@ -194,6 +197,10 @@ func (m *rolesModule) advance() {
 				return
 			}
 			m.op, m.queue = m.queue[0], m.queue[1:]
+			if m.op.all {
+				m.op.roles = slices.Clone(m.started)
+				slices.Reverse(m.op.roles)
+			}
 		}
 		op := m.op
 		if len(op.results) == len(op.roles) {
@@ -211,6 +218,8 @@ func (m *rolesModule) advance() {
 		case opStart:
 			switch {
 			case runs:
+			case m.stopping:
+				res = api.RoleResult{Role: name, Error: "not started: the instance is shutting down"}
 			case m.dependencyFailed(op):
 				res = api.RoleResult{Role: name, Error: "not started: a role before it in the call failed"}
 			default:
@@ -315,16 +324,16 @@ func (n *Node) RoleDone(id RoleOpID, version string, err error) {
 }
 
 // stopAll stops every role that runs here, the last started first, then
-// calls done: a graceful shutdown, before the instance stops. Called
-// again meanwhile, it does nothing (done runs once).
+// calls done: a graceful shutdown, before the instance stops. The roles
+// are those running once the calls queued before it are done (a start
+// under way may add one); from now on no role starts. Called again
+// meanwhile, it does nothing (done runs once).
 func (m *rolesModule) stopAll(done func()) {
 	if m.stopping {
 		return
 	}
 	m.stopping = true
-	roles := slices.Clone(m.started)
-	slices.Reverse(roles)
-	m.enqueue(&roleOp{kind: opStop, roles: roles, respond: func([]any, *api.Error) { done() }})
+	m.enqueue(&roleOp{kind: opStop, all: true, respond: func([]any, *api.Error) { done() }})
 }
 
 // definitions are the _pico_role rows role needs: its own and its

@@ -30,6 +30,9 @@ const (
 	RoleStarting = "starting"
 	RoleRunning  = "running"
 	RoleFailed   = "failed"
+	// RoleStopping: the governor is stopping it, recorded before it
+	// asks, as RoleStarting.
+	RoleStopping = "stopping"
 	RoleStopped  = "stopped"
 )
 
@@ -113,7 +116,7 @@ func RoleTierFrom(v []any) (RoleTier, error) {
 type RoleState struct {
 	InstanceID  string
 	Role        string
-	State       string // RoleStarting, RoleRunning, RoleFailed or RoleStopped
+	State       string // RoleStarting, RoleRunning, RoleFailed, RoleStopping or RoleStopped
 	Error       string // why it failed ("" otherwise)
 	Version     string // the role's version on the instance
 	Incarnation uint64
@@ -141,9 +144,10 @@ func RoleStateFrom(v []any) (RoleState, error) {
 		return r, fmt.Errorf("_pico_role_state row %v: want [instance_id, role, state, error, version, incarnation]", v)
 	}
 	switch r.State {
-	case RoleStarting, RoleRunning, RoleFailed, RoleStopped:
+	case RoleStarting, RoleRunning, RoleFailed, RoleStopping, RoleStopped:
 	default:
-		return r, fmt.Errorf("_pico_role_state row %v: state %q is not %s, %s, %s or %s", v, r.State, RoleStarting, RoleRunning, RoleFailed, RoleStopped)
+		return r, fmt.Errorf("_pico_role_state row %v: state %q is not %s, %s, %s, %s or %s", v, r.State,
+			RoleStarting, RoleRunning, RoleFailed, RoleStopping, RoleStopped)
 	}
 	return r, nil
 }
