@@ -198,14 +198,21 @@ func (h *Host) Login(a auth.Attempt) auth.Verdict { return h.node.Login(a) }
 // iproto (PostgreSQL's protocol, net/pgwire): as `.proc_sql`, observed
 // as one. answer takes its result, later, on the loop.
 func (h *Host) SQL(user string, r api.SQL, answer func(api.SQLResult, *api.Error)) {
+	callOne(h, user, r, answer)
+}
+
+// callOne serves r, a request that did not come over iproto, for user,
+// observed as one; answer takes its one value, of type T, later, on the
+// loop.
+func callOne[T any](h *Host, user string, r api.Request, answer func(T, *api.Error)) {
 	if h.stopped {
 		return
 	}
 	done := h.observeRequest(r.Proc())
 	h.call(user, r, incoming{done: done, answer: func(values []any, e *api.Error) {
-		var res api.SQLResult
+		var res T
 		if e == nil && len(values) == 1 {
-			res, _ = values[0].(api.SQLResult)
+			res, _ = values[0].(T)
 		}
 		answer(res, e)
 	}})
@@ -507,21 +514,11 @@ func (h *Host) callRole(e node.RoleCall) {
 // own RPC client; `.proc_rpc_call`), observed as one. answer takes the
 // handler's result as msgpack, later, on the loop.
 func (h *Host) RPC(user string, r api.RPCCall, answer func(msgpack.RawMessage, *api.Error)) {
-	if h.stopped {
-		return
-	}
 	if err := r.CheckArgs(); err != nil {
 		answer(nil, api.Errorf(api.CodeIllegalParams, "%s: %v", r.Proc(), err))
 		return
 	}
-	done := h.observeRequest(r.Proc())
-	h.call(user, r, incoming{done: done, answer: func(values []any, e *api.Error) {
-		var res msgpack.RawMessage
-		if e == nil && len(values) == 1 {
-			res, _ = values[0].(msgpack.RawMessage)
-		}
-		answer(res, e)
-	}})
+	callOne(h, user, r, answer)
 }
 
 // hold keeps a Raft message call for the end of the Batch, merged with

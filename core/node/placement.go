@@ -22,7 +22,7 @@ type placement struct {
 
 // placementTables are the tables placement reads.
 var placementTables = []uint32{tables.TablePicoInstance, tables.TablePicoReplicaset, tables.TablePicoTier, tables.TablePicoBucket,
-	tables.TablePicoRole, tables.TablePicoRoleTier, tables.TablePicoRoleState}
+	tables.TablePicoRole, tables.TablePicoRoleTier, tables.TablePicoRoleState, tables.TablePicoRoleConfig}
 
 func (v *placement) topology() *tables.Topology {
 	if st := v.n.tables.Stamp(placementTables...); st != v.at {

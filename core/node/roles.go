@@ -180,11 +180,7 @@ func (m *rolesModule) noted(what string) responder {
 
 // configOf is role's configuration as applied here.
 func (m *rolesModule) configOf(role string) map[string]any {
-	top, err := m.tables.ReadTopology()
-	if err != nil {
-		return nil
-	}
-	return top.ConfigOf(role)
+	return m.placement.topology().ConfigOf(role)
 }
 
 // advance works on the current call's next role, or the next call:
@@ -258,10 +254,7 @@ func (m *rolesModule) advance() {
 // defines it) and that does not run here, "" if none: a role starts only
 // after what it needs, whatever the call that asks for it assumed.
 func (m *rolesModule) missingDependency(role string) string {
-	top, err := m.tables.ReadTopology()
-	if err != nil {
-		return ""
-	}
+	top := m.placement.topology()
 	i := slices.IndexFunc(top.Roles, func(r tables.Role) bool { return r.Name == role })
 	if i < 0 {
 		return ""
@@ -379,15 +372,24 @@ func (m *rolesModule) leaderOnly(proc string) *api.Error {
 	return m.notALeader(proc, st.Lead)
 }
 
-// enable serves `.proc_role_enable`.
-func (m *rolesModule) enable(_ string, req api.RoleEnable, respond responder) {
-	if e := m.leaderOnly(req.Proc()); e != nil {
-		respond(nil, e)
-		return
+// leaderTopology is the tables as this leader applied them, for a
+// procedure served only on the leader (leaderOnly).
+func (m *rolesModule) leaderTopology(proc string) (tables.Topology, *api.Error) {
+	if e := m.leaderOnly(proc); e != nil {
+		return tables.Topology{}, e
 	}
 	top, err := m.tables.ReadTopology()
 	if err != nil {
-		respond(nil, api.Errorf(api.CodeProcLua, "%s: %v", req.Proc(), err))
+		return top, api.Errorf(api.CodeProcLua, "%s: %v", proc, err)
+	}
+	return top, nil
+}
+
+// enable serves `.proc_role_enable`.
+func (m *rolesModule) enable(_ string, req api.RoleEnable, respond responder) {
+	top, e := m.leaderTopology(req.Proc())
+	if e != nil {
+		respond(nil, e)
 		return
 	}
 	if _, ok := top.Tier(req.Tier); !ok {
@@ -460,13 +462,9 @@ func checkUpgrade(top *tables.Topology, old, next tables.Role) error {
 
 // configure serves `.proc_role_config`.
 func (m *rolesModule) configure(_ string, req api.RoleConfig, respond responder) {
-	if e := m.leaderOnly(req.Proc()); e != nil {
+	top, e := m.leaderTopology(req.Proc())
+	if e != nil {
 		respond(nil, e)
-		return
-	}
-	top, err := m.tables.ReadTopology()
-	if err != nil {
-		respond(nil, api.Errorf(api.CodeProcLua, "%s: %v", req.Proc(), err))
 		return
 	}
 	if !slices.ContainsFunc(top.Roles, func(r tables.Role) bool { return r.Name == req.Role }) {
