@@ -68,9 +68,10 @@ chaos: build
 	./bin/picogo chaos --cycles $(CYCLES)
 	./bin/picogo chaos --sharded --cycles $(CYCLES)
 
-## bench-sim: simulator speed (virtual seconds per wall second, seeds per minute)
+## bench-sim: simulator speed (virtual seconds per wall second, events per second, seeds
+## per minute); BASE=rev runs the simulator of git revision rev in turn with this one
 bench-sim:
-	$(GO) test -run '^$$' -bench BenchmarkSimulator -benchtime 20x ./sim/
+	GO=$(GO) scripts/bench-sim $(BASE)
 
 ## fuzz: every fuzz target for FUZZTIME each (default 60s); a crasher is kept in testdata/fuzz
 FUZZTIME ?= 60s

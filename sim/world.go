@@ -360,32 +360,20 @@ func (w *World) unsettled() string {
 	var leadSt raft.Status
 	var leader *instance
 	for _, in := range w.membersOf(clusterID) {
-		if n := in.node(); n != nil && n.Status().State == raft.StateLeader {
-			lead, leadSt, leader = n.ID(), n.Status(), in
+		if n := in.node(); n != nil {
+			if st := n.Status(); st.State == raft.StateLeader {
+				lead, leadSt, leader = n.ID(), st, in
+			}
 		}
 	}
 	if lead == 0 {
 		return "no leader"
 	}
-	top, err := leader.node().Tables().ReadTopology()
-	if err != nil {
-		return err.Error()
-	}
+	// The checks that read no table come first: while the cluster catches
+	// up they fail, and this runs after every event until it settles.
 	for _, in := range w.membersOf(clusterID) {
-		if !in.up() || in.node().Phase() != node.PhaseRunning {
-			if in.up() {
-				return fmt.Sprintf("i%d is %s", in.id, in.node().Phase())
-			}
-			continue
-		}
-		if !in.node().Activated() && !w.expelledRow(in.node().ID()) {
-			return fmt.Sprintf("i%d has not asked to be Online yet", in.id)
-		}
-		for _, i := range top.Instances {
-			if i.RaftID == in.node().ID() && !i.ExpelDone() &&
-				(i.Current.Variant != tables.GradeOnline || i.Target != i.Current) {
-				return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
-			}
+		if in.up() && in.node().Phase() != node.PhaseRunning {
+			return fmt.Sprintf("i%d is %s", in.id, in.node().Phase())
 		}
 	}
 	if g := leader.node().GovernorStatus(); g != "idle" {
@@ -396,16 +384,32 @@ func (w *World) unsettled() string {
 	}
 	for _, in := range w.membersOf(clusterID) {
 		n := in.node()
-		if n == nil {
+		if n == nil || n.Phase() != node.PhaseRunning {
 			continue
 		}
 		st := n.Status()
-		if n.Phase() != node.PhaseRunning || w.expelledRow(n.ID()) {
-			continue // an expelled instance is no member: it may never hear
-		}
-		if st.Lead != lead || st.Term != leadSt.Term || st.Applied != leadSt.Commit {
+		if (st.Lead != lead || st.Term != leadSt.Term || st.Applied != leadSt.Commit) && !w.expelledRow(n.ID()) {
+			// an expelled instance is no member: it may never hear
 			return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
 				in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
+		}
+	}
+	top, err := leader.node().Tables().ReadTopology()
+	if err != nil {
+		return err.Error()
+	}
+	for _, in := range w.membersOf(clusterID) {
+		if !in.up() {
+			continue
+		}
+		if !in.node().Activated() && !w.expelledRow(in.node().ID()) {
+			return fmt.Sprintf("i%d has not asked to be Online yet", in.id)
+		}
+		for _, i := range top.Instances {
+			if i.RaftID == in.node().ID() && !i.ExpelDone() &&
+				(i.Current.Variant != tables.GradeOnline || i.Target != i.Current) {
+				return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
+			}
 		}
 	}
 	if why := w.rolesUnsettled(top); why != "" {

@@ -39,7 +39,7 @@ func (m *data) fence(tier string, b uint64, write bool) *api.Error {
 		if r.ReplicasetID != "" {
 			owner = "replicaset " + r.ReplicasetID
 		}
-		applied := m.ra.Status().Applied
+		applied := m.ra.BasicStatus().Applied
 		return &api.Error{Code: api.CodeWrongBucket, Index: applied, Message: fmt.Sprintf(
 			"bucket %d of tier %s is not on replicaset %s: it is on %s (as of raft index %d)",
 			b, tier, m.identity.ReplicasetID, owner, applied)}

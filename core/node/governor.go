@@ -100,7 +100,7 @@ const backoffTicks = 20
 
 // govern runs the next governor step if none is in flight.
 func (m *governorModule) govern() {
-	st := m.ra.Status()
+	st := m.ra.BasicStatus()
 	if st.State != raft.StateLeader {
 		m.gov = governorState{}
 		return

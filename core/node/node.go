@@ -413,13 +413,14 @@ func (n *Node) readStartedIDs() map[uint64]bool {
 	return out
 }
 
-// Status is the Raft status, for checks and `.proc_raft_info` (zero before
-// the instance runs).
+// Status is the Raft status without the leader's view of each member
+// (raft.Node.BasicStatus: cheap enough for a check after every event), for
+// checks and the simulator (zero before the instance runs).
 func (n *Node) Status() raft.Status {
 	if n.ra == nil {
 		return raft.Status{}
 	}
-	return n.ra.Status()
+	return n.ra.BasicStatus()
 }
 
 // SchemaVersion is the global schema version this instance has applied

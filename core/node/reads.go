@@ -32,7 +32,7 @@ func (m *reads) versionInfo(_ string, _ api.VersionInfo, respond responder) {
 }
 
 func (m *reads) runtimeInfo(_ string, _ api.RuntimeInfo, respond responder) {
-	cs := m.ra.Status().ConfState
+	cs := m.ra.BasicStatus().ConfState
 	internal := api.InternalInfo{MainLoopStatus: m.phase.String(), GovernorLoopStatus: m.governor.gov.status(),
 		RaftVoters: union(cs.Voters, cs.VotersOutgoing), RaftLearners: union(cs.Learners, cs.LearnersNext)}
 	respond([]any{api.RuntimeInfoResult{Raft: m.consensus.info(), VersionInfo: versionInfo(), Internal: internal,

@@ -2,6 +2,7 @@ package tables
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/picogo/picogo/core/tuple"
@@ -310,8 +311,49 @@ type Topology struct {
 	PendingSchemaTiers []string
 }
 
-// ReadTopology reads the topology tables.
+// topologyTables are the tables ReadTopology reads: the topology's, the
+// roles', _pico_property (the pending schema change) and _pico_table (the
+// tiers it concerns).
+var topologyTables = []uint32{TablePicoInstance, TablePicoReplicaset, TablePicoTier, TablePicoBucket, TablePicoPeerAddress,
+	TablePicoRole, TablePicoRoleTier, TablePicoRoleState, TablePicoRoleConfig, TablePicoProperty, TablePicoTable}
+
+// topologyMemo is the last topology read, and the stamp of the tables it
+// was read from.
+type topologyMemo struct {
+	at  Stamp // the zero Stamp: never read
+	top Topology
+	err error
+}
+
+// ReadTopology reads the topology tables. The governor, the sentinel and
+// the modules ask after most events while the tables change far less
+// often, so the decoded topology is kept until one of its tables is
+// written; each caller gets its own copy of the slices and the map, which
+// it may change.
 func (s *Store) ReadTopology() (Topology, error) {
+	if st := s.Stamp(topologyTables...); st != s.topo.at {
+		top, err := s.readTopology()
+		s.topo = topologyMemo{at: st, top: top, err: err}
+	}
+	return s.topo.top.clone(), s.topo.err
+}
+
+// clone copies the slices and the map, not what their elements point to.
+func (t Topology) clone() Topology {
+	t.Instances = slices.Clone(t.Instances)
+	t.Replicasets = slices.Clone(t.Replicasets)
+	t.Tiers = slices.Clone(t.Tiers)
+	t.Buckets = slices.Clone(t.Buckets)
+	t.Addresses = maps.Clone(t.Addresses)
+	t.Roles = slices.Clone(t.Roles)
+	t.RoleTiers = slices.Clone(t.RoleTiers)
+	t.RoleStates = slices.Clone(t.RoleStates)
+	t.RoleConfigs = slices.Clone(t.RoleConfigs)
+	t.PendingSchemaTiers = slices.Clone(t.PendingSchemaTiers)
+	return t
+}
+
+func (s *Store) readTopology() (Topology, error) {
 	var t Topology
 	rows, err := s.Scan(TablePicoInstance)
 	if err != nil {

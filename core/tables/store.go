@@ -38,6 +38,7 @@ type Store struct {
 	byName map[string]uint32
 	eng    *storage.Engine // the rows of the global user tables
 	resets uint64          // how many times the store was emptied (a snapshot restored)
+	topo   topologyMemo    // ReadTopology's
 }
 
 // table is a table's definition and, for a system table, its rows.
