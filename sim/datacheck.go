@@ -70,7 +70,7 @@ func (w *World) checkData(in *instance) error {
 			in.id, n.ID(), r.Master)
 	}
 	for _, id := range m.Engine().Tables() {
-		if def, ok := n.Tables().Table(id); ok && def.Operable {
+		if n.Tables().Operable(id) {
 			continue // the common case, cheaply
 		}
 		if ddl, ver, ok := n.Tables().PendingSchemaChange(); ok && ddl.Kind == tables.DdlCreateTable && ddl.Def != nil && ddl.Def.ID == id &&

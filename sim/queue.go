@@ -1,7 +1,5 @@
 package sim
 
-import "container/heap"
-
 // event is something that happens at a virtual instant. Events at the same
 // instant run in the order they were scheduled: seq breaks ties, so the
 // order never depends on the heap's internals.
@@ -11,22 +9,54 @@ type event struct {
 	fn  func()
 }
 
+// eventHeap is a binary min-heap of events by (at, seq), typed so that
+// pushing and popping an event allocates nothing (container/heap boxes
+// each one in an interface).
 type eventHeap []event
 
-func (h eventHeap) Len() int { return len(h) }
-func (h eventHeap) Less(i, j int) bool {
+func (h eventHeap) less(i, j int) bool {
 	if h[i].at != h[j].at {
 		return h[i].at < h[j].at
 	}
 	return h[i].seq < h[j].seq
 }
-func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *eventHeap) Push(x any)   { *h = append(*h, x.(event)) }
-func (h *eventHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+
+func (h *eventHeap) push(e event) {
+	*h = append(*h, e)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q.less(i, parent) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+func (h *eventHeap) pop() event {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = event{} // let the closure go
+	q = q[:last]
+	for i := 0; ; {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < len(q) && q.less(l, small) {
+			small = l
+		}
+		if r < len(q) && q.less(r, small) {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		q[i], q[small] = q[small], q[i]
+		i = small
+	}
+	*h = q
+	return top
 }
 
 // scheduler is virtual time: a priority queue of events.
@@ -43,7 +73,7 @@ func (s *scheduler) at(t int64, fn func()) {
 		t = s.now
 	}
 	s.seq++
-	heap.Push(&s.events, event{at: t, seq: s.seq, fn: fn})
+	s.events.push(event{at: t, seq: s.seq, fn: fn})
 }
 
 // after schedules fn to run d nanoseconds from now.
@@ -55,7 +85,7 @@ func (s *scheduler) step(until int64) bool {
 	if len(s.events) == 0 || s.events[0].at > until {
 		return false
 	}
-	e := heap.Pop(&s.events).(event)
+	e := s.events.pop()
 	s.now = e.at
 	s.ran++
 	e.fn()

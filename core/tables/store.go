@@ -188,6 +188,13 @@ func (s *Store) ids() []uint32 {
 	return ids
 }
 
+// Operable reports whether the table exists and is operable, without the
+// copy of its definition Table makes.
+func (s *Store) Operable(id uint32) bool {
+	t, ok := s.tables[id]
+	return ok && t.def.Operable
+}
+
 // Table returns a table's definition.
 func (s *Store) Table(id uint32) (*schema.TableDef, bool) {
 	t, ok := s.tables[id]
@@ -272,9 +279,27 @@ func (s *Store) SchemaVersion() uint64 {
 
 // propKey is the encoded primary key of a _pico_property row.
 func propKey(key string) string {
+	if k, ok := propKeys[key]; ok {
+		return k
+	}
+	return encodePropKey(key)
+}
+
+func encodePropKey(key string) string {
 	k, _ := tuple.EncodeKey([]any{key}) // a string always encodes
 	return string(k)
 }
+
+// propKeys are the keys picogo itself reads, encoded once: they are read
+// after most entries (the schema version, the pending change). Written
+// only here, at start.
+var propKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{PropGlobalSchemaVersion, PropNextSchemaVersion, PropPendingSchemaChange, PropPendingSchemaVersion, PropNextTableID} {
+		m[k] = encodePropKey(k)
+	}
+	return m
+}()
 
 // nextTableID is the id a ddl_prepare creating a table assigns: one more
 // than the largest table id, at least FirstUserTableID and at least
