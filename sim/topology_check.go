@@ -31,13 +31,24 @@ type topologyChecker struct {
 	// uuids is the instance uuid each raft id was first seen with.
 	uuids     map[uint64]string
 	maxRaftID uint64
+	// checked is what each instance's last check saw: the same tables
+	// and voters again pass again, so they are not read again.
+	checked map[uint64]checkedTables
+}
+
+// checkedTables identifies an instance's tables (its store, and their
+// stamp in it) and voters as they were checked.
+type checkedTables struct {
+	store  *tables.Store
+	at     tables.Stamp
+	voters []uint64
 }
 
 // checkEvery is how often (virtual time) the tables are checked.
 const checkEvery = int64(20 * time.Millisecond)
 
 func newTopologyChecker(w *World) *topologyChecker {
-	return &topologyChecker{w: w, uuids: map[uint64]string{}}
+	return &topologyChecker{w: w, uuids: map[uint64]string{}, checked: map[uint64]checkedTables{}}
 }
 
 // maybeCheck checks every running instance's tables if it is time.
@@ -56,17 +67,29 @@ func (t *topologyChecker) maybeCheck() error {
 
 func (t *topologyChecker) check(in *instance) error {
 	n := in.node()
+	seen := checkedTables{store: n.Tables(), at: n.Tables().TopologyStamp(), voters: n.Status().ConfState.Voters}
+	if last, ok := t.checked[in.id]; ok && last.store == seen.store && last.at == seen.at && slices.Equal(last.voters, seen.voters) {
+		return nil
+	}
 	top, err := n.Tables().ReadTopology()
 	if err != nil {
 		return err
 	}
+	if err := t.checkTopology(top, seen.voters); err != nil {
+		return err
+	}
+	t.checked[in.id] = seen
+	return nil
+}
+
+func (t *topologyChecker) checkTopology(top tables.Topology, voters []uint64) error {
 	if err := t.raftIDs(top); err != nil {
 		return err
 	}
 	if err := replicasets(top); err != nil {
 		return err
 	}
-	for _, id := range n.Status().ConfState.Voters {
+	for _, id := range voters {
 		if i, ok := byRaftID(top, id); ok {
 			if tier, ok := top.Tier(i.Tier); ok && !tier.CanVote {
 				return fmt.Errorf("voters: %s (raft id %d) of tier %s, which does not vote, is a voter", i.InstanceID, id, i.Tier)

@@ -181,7 +181,7 @@ func (m *data) tier() string {
 // configure gives the member the role the tables and the governor give
 // this instance.
 func (m *data) configure() {
-	topo, err := m.tables.ReadTopology()
+	topo, err := m.tables.Topology()
 	if err != nil {
 		return
 	}

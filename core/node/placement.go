@@ -9,37 +9,31 @@ import (
 )
 
 // placement is where this instance's applied tables put sharded data and
-// roles: the topology tables, _pico_bucket and the roles' tables, read
-// again whenever one of them changed. The one cache of them: the router's View (masters, replicas,
-// the bucket map, the applied index), the storage's fencing and the
-// bucket moves read it.
+// roles: the topology (Store.Topology, decoded again whenever one of its
+// tables changed) and the bucket map built from it. The router's View
+// (masters, replicas, the bucket map, the applied index), the storage's
+// fencing and the bucket moves read it.
 type placement struct {
 	n    *Node
-	at   tables.Stamp // the zero Stamp: never read
-	topo tables.Topology
+	at   tables.Stamp // of bmap; the zero Stamp: never built
 	bmap sharding.Map
 }
 
-// placementTables are the tables placement reads.
-var placementTables = []uint32{tables.TablePicoInstance, tables.TablePicoReplicaset, tables.TablePicoTier, tables.TablePicoBucket,
-	tables.TablePicoRole, tables.TablePicoRoleTier, tables.TablePicoRoleState, tables.TablePicoRoleConfig}
-
 func (v *placement) topology() *tables.Topology {
-	if st := v.n.tables.Stamp(placementTables...); st != v.at {
-		topo, err := v.n.tables.ReadTopology()
-		if err != nil {
-			// A row that does not convert: route nowhere rather than
-			// by a guess (the router waits, then times out).
-			topo = tables.Topology{}
-		}
-		v.topo, v.bmap, v.at = topo, sharding.NewMap(topo.Buckets), st
+	topo, err := v.n.tables.Topology()
+	if err != nil {
+		// A row that does not convert: route nowhere rather than by a
+		// guess (the router waits, then times out).
+		return &tables.Topology{}
 	}
-	return &v.topo
+	return topo
 }
 
 // Map is _pico_bucket as applied.
 func (v *placement) Map() sharding.Map {
-	v.topology()
+	if st := v.n.tables.TopologyStamp(); st != v.at {
+		v.bmap, v.at = sharding.NewMap(v.topology().Buckets), st
+	}
 	return v.bmap
 }
 

@@ -461,10 +461,26 @@ func (n *Node) Log() (prevIndex uint64, entries []Entry) {
 	return n.r.log.prevIndex, n.r.log.entries
 }
 
+// cloneConfState copies the four lists into one allocation (BasicStatus
+// is asked after most events): each gets a part of it, capped, so that an
+// append to one never writes into the next.
 func cloneConfState(cs ConfState) ConfState {
+	n := len(cs.Voters) + len(cs.VotersOutgoing) + len(cs.Learners) + len(cs.LearnersNext)
+	if n == 0 {
+		return ConfState{AutoLeave: cs.AutoLeave}
+	}
+	all := make([]uint64, 0, n)
+	part := func(ids []uint64) []uint64 {
+		if ids == nil {
+			return nil
+		}
+		start := len(all)
+		all = append(all, ids...)
+		return all[start:len(all):len(all)]
+	}
 	return ConfState{
-		Voters: slices.Clone(cs.Voters), VotersOutgoing: slices.Clone(cs.VotersOutgoing),
-		Learners: slices.Clone(cs.Learners), LearnersNext: slices.Clone(cs.LearnersNext),
+		Voters: part(cs.Voters), VotersOutgoing: part(cs.VotersOutgoing),
+		Learners: part(cs.Learners), LearnersNext: part(cs.LearnersNext),
 		AutoLeave: cs.AutoLeave,
 	}
 }

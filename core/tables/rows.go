@@ -325,18 +325,29 @@ type topologyMemo struct {
 	err error
 }
 
-// ReadTopology reads the topology tables. The governor, the sentinel and
-// the modules ask after most events while the tables change far less
-// often, so the decoded topology is kept until one of its tables is
-// written; each caller gets its own copy of the slices and the map, which
-// it may change.
+// ReadTopology reads the topology tables: a copy of Topology's, whose
+// slices and map the caller may change.
 func (s *Store) ReadTopology() (Topology, error) {
-	if st := s.Stamp(topologyTables...); st != s.topo.at {
+	top, err := s.Topology()
+	return top.clone(), err
+}
+
+// Topology is the topology as the tables hold it, shared: read it, do not
+// change it or keep it past the next write (ReadTopology gives a copy).
+// The governor, the sentinel, the modules and the simulator's checks ask
+// after most events while the tables change far less often, so it is
+// decoded once after each write to one of them.
+func (s *Store) Topology() (*Topology, error) {
+	if st := s.TopologyStamp(); st != s.topo.at {
 		top, err := s.readTopology()
 		s.topo = topologyMemo{at: st, top: top, err: err}
 	}
-	return s.topo.top.clone(), s.topo.err
+	return &s.topo.top, s.topo.err
 }
+
+// TopologyStamp is the stamp of the tables ReadTopology reads: what a
+// reader derives from the topology holds while it is the same.
+func (s *Store) TopologyStamp() Stamp { return s.Stamp(topologyTables...) }
 
 // clone copies the slices and the map, not what their elements point to.
 func (t Topology) clone() Topology {
