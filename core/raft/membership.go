@@ -15,6 +15,10 @@ import (
 // setConf installs cs and rebuilds progress tracking for its members,
 // keeping what is known about members that stay. It returns the new members.
 func (r *raft) setConf(cs ConfState) (added []uint64) {
+	// A private copy, each list capped: BasicStatus hands these lists out
+	// without copying them, so no one else may hold them writably, and an
+	// append to one must reallocate.
+	cs = cloneConfState(cs)
 	r.conf = cs
 	r.voters = jointConfig{incoming: majority(cs.Voters), outgoing: majority(cs.VotersOutgoing)}
 	members := sortedUnion(sortedUnion(cs.Voters, cs.VotersOutgoing), sortedUnion(cs.Learners, cs.LearnersNext))

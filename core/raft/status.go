@@ -36,7 +36,9 @@ func (n *Node) Status() Status {
 }
 
 // BasicStatus is Status without the progress of members: cheap enough to
-// ask after every event.
+// ask after every event. Its ConfState's lists are the node's own, never
+// changed in place (a change of configuration installs new ones): read
+// them, do not write into them.
 func (n *Node) BasicStatus() Status {
 	r := n.r
 	return Status{
@@ -47,7 +49,7 @@ func (n *Node) BasicStatus() Status {
 		State:          r.state,
 		FirstIndex:     r.log.firstIndex(),
 		LastIndex:      r.log.lastIndex(),
-		ConfState:      cloneConfState(r.conf),
+		ConfState:      r.conf,
 		Snapshot:       r.log.snapshot,
 		LeadTransferee: r.leadTransferee,
 	}
