@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -72,6 +73,30 @@ type governorState struct {
 	// backingOff are the instances the last plan skipped because their
 	// RPCs failed recently: its "idle" may hide work for them.
 	backingOff []string
+	// idleFor is the input of the last plan, when it was Idle: Plan is a
+	// pure function of its input, so the same input is idle again and is
+	// not planned again (an idle leader plans on every tick).
+	idleFor *idleInput
+}
+
+// idleInput is what a governor.Input was made of: the stamp of the tables
+// its topology was read from, and the rest as it was.
+type idleInput struct {
+	at          tables.Stamp
+	conf        raft.ConfState
+	unreachable map[string]bool
+	roleBackoff map[string]bool
+	moveSizes   map[string]uint64
+}
+
+func (i *idleInput) same(at tables.Stamp, in *governor.Input) bool {
+	return i != nil && i.at == at && confEqual(i.conf, in.Conf) && maps.Equal(i.unreachable, in.Unreachable) &&
+		maps.Equal(i.roleBackoff, in.RoleBackoff) && maps.Equal(i.moveSizes, in.MoveSizes)
+}
+
+func confEqual(a, b raft.ConfState) bool {
+	return slices.Equal(a.Voters, b.Voters) && slices.Equal(a.VotersOutgoing, b.VotersOutgoing) &&
+		slices.Equal(a.Learners, b.Learners) && slices.Equal(a.LearnersNext, b.LearnersNext) && a.AutoLeave == b.AutoLeave
 }
 
 // status is "idle" only once the plan said there is nothing to do.
@@ -112,11 +137,7 @@ func (m *governorModule) govern() {
 	if m.gov.busy || m.ticks < m.gov.pauseUntil {
 		return
 	}
-	top, err := m.tables.ReadTopology()
-	if err != nil {
-		m.gov.lastErr = err.Error()
-		return
-	}
+	at := m.tables.TopologyStamp()
 	unreachable := map[string]bool{}
 	m.gov.backingOff = m.gov.backingOff[:0]
 	for id, until := range m.gov.unreachable {
@@ -132,12 +153,25 @@ func (m *governorModule) govern() {
 			roleBackoff[key] = true
 		}
 	}
-	in := governor.Input{Self: st.ID, Topology: top, Conf: st.ConfState, Unreachable: unreachable, MoveSizes: m.gov.moveSizes,
+	in := governor.Input{Self: st.ID, Conf: st.ConfState, Unreachable: unreachable, MoveSizes: m.gov.moveSizes,
 		RoleBackoff: roleBackoff}
+	if m.gov.idleFor.same(at, &in) {
+		m.gov.step = governor.StepIdle
+		return
+	}
+	m.gov.idleFor = nil
+	top, err := m.tables.ReadTopology()
+	if err != nil {
+		m.gov.lastErr = err.Error()
+		return
+	}
+	in.Topology = top
 	m.passMutants(&in)
 	act := governor.Plan(in)
 	if _, idle := act.(governor.Idle); idle {
 		m.gov.step = act.Step()
+		m.gov.idleFor = &idleInput{at: at, conf: st.ConfState, unreachable: unreachable, roleBackoff: roleBackoff,
+			moveSizes: maps.Clone(m.gov.moveSizes)}
 		return
 	}
 	m.gov.busy, m.gov.step = true, act.Step()
@@ -436,12 +470,15 @@ func (m *governorModule) sentinel() {
 			m.heardFrom(id) // grace from the start of this leadership
 		}
 	}
-	top, err := m.tables.ReadTopology()
+	shared, err := m.tables.Topology()
 	if err != nil {
 		return
 	}
 	limit := m.cfg.ticks(m.cfg.SentinelTimeout)
-	for _, inst := range top.Instances {
+	// The scan reads the shared topology (a write decodes a new one, it
+	// does not change this one); the planner gets its own copy, made only
+	// for an instance to set Offline.
+	for _, inst := range shared.Instances {
 		if inst.Target.Variant != tables.GradeOnline {
 			m.heardFrom(inst.RaftID) // not wanted Online: not missed
 			continue
@@ -449,6 +486,10 @@ func (m *governorModule) sentinel() {
 		heard, ok := m.gov.lastHeard[inst.RaftID]
 		if !ok || m.ticks-heard <= limit || m.gov.offlining[inst.InstanceID] {
 			continue
+		}
+		top, err := m.tables.ReadTopology()
+		if err != nil {
+			return
 		}
 		plan, ops, err := topology.PlanUpdate(top, m.cfg.ClusterID,
 			topology.UpdateRequest{InstanceID: inst.InstanceID, ClusterID: m.cfg.ClusterID, TargetGrade: tables.GradeOffline})
