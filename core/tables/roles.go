@@ -209,52 +209,6 @@ func stringsFrom(v any) ([]string, error) {
 	return out, nil
 }
 
-// readRoles reads the roles' tables into t.
-func (s *Store) readRoles(t *Topology) error {
-	rows, err := s.Scan(TablePicoRole)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		x, err := RoleFrom(r.Values())
-		if err != nil {
-			return err
-		}
-		t.Roles = append(t.Roles, x)
-	}
-	if rows, err = s.Scan(TablePicoRoleTier); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		x, err := RoleTierFrom(r.Values())
-		if err != nil {
-			return err
-		}
-		t.RoleTiers = append(t.RoleTiers, x)
-	}
-	if rows, err = s.Scan(TablePicoRoleState); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		x, err := RoleStateFrom(r.Values())
-		if err != nil {
-			return err
-		}
-		t.RoleStates = append(t.RoleStates, x)
-	}
-	if rows, err = s.Scan(TablePicoRoleConfig); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		x, err := RoleConfigFrom(r.Values())
-		if err != nil {
-			return err
-		}
-		t.RoleConfigs = append(t.RoleConfigs, x)
-	}
-	return nil
-}
-
 // RolesOfTier are the roles that run on tier's instances: those enabled on
 // it and, transitively, their dependencies, in start order (StartOrder).
 // A role _pico_role does not define is an error: the tier's roles cannot

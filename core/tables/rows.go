@@ -318,11 +318,12 @@ var topologyTables = []uint32{TablePicoInstance, TablePicoReplicaset, TablePicoT
 	TablePicoRole, TablePicoRoleTier, TablePicoRoleState, TablePicoRoleConfig, TablePicoProperty, TablePicoTable}
 
 // topologyMemo is the last topology read, and the stamp of the tables it
-// was read from.
+// was read from, together and each.
 type topologyMemo struct {
-	at  Stamp // the zero Stamp: never read
-	top Topology
-	err error
+	at     Stamp // the zero Stamp: never read
+	top    Topology
+	err    error
+	tables map[uint32]Stamp // nil: none (an error)
 }
 
 // ReadTopology reads the topology tables: a copy of Topology's, whose
@@ -338,9 +339,12 @@ func (s *Store) ReadTopology() (Topology, error) {
 // after most events while the tables change far less often, so it is
 // decoded once after each write to one of them.
 func (s *Store) Topology() (*Topology, error) {
-	if st := s.TopologyStamp(); st != s.topo.at {
-		top, err := s.readTopology()
-		s.topo = topologyMemo{at: st, top: top, err: err}
+	if s.TopologyStamp() != s.topo.at {
+		m, err := s.readTopology(&s.topo)
+		if err != nil {
+			m = topologyMemo{at: m.at, top: m.top, err: err} // read everything again next time
+		}
+		s.topo = m
 	}
 	return &s.topo.top, s.topo.err
 }
@@ -364,65 +368,79 @@ func (t Topology) clone() Topology {
 	return t
 }
 
-func (s *Store) readTopology() (Topology, error) {
-	var t Topology
-	rows, err := s.Scan(TablePicoInstance)
-	if err != nil {
-		return t, err
+// readTopology decodes the tables that were written since prev was read,
+// and takes prev's decoding of the others (never changed once made: the
+// slices are shared).
+func (s *Store) readTopology(prev *topologyMemo) (topologyMemo, error) {
+	m := topologyMemo{at: s.TopologyStamp(), tables: map[uint32]Stamp{}}
+	t := &m.top
+	var err error
+	if t.Instances, err = readRows(s, prev, &m, TablePicoInstance, prev.top.Instances, InstanceFrom); err != nil {
+		return m, err
 	}
-	for _, r := range rows {
-		i, err := InstanceFrom(r.Values())
+	if t.Replicasets, err = readRows(s, prev, &m, TablePicoReplicaset, prev.top.Replicasets, ReplicasetFrom); err != nil {
+		return m, err
+	}
+	if t.Tiers, err = readRows(s, prev, &m, TablePicoTier, prev.top.Tiers, TierFrom); err != nil {
+		return m, err
+	}
+	if t.Buckets, err = readRows(s, prev, &m, TablePicoBucket, prev.top.Buckets, BucketRangeFrom); err != nil {
+		return m, err
+	}
+	if t.Roles, err = readRows(s, prev, &m, TablePicoRole, prev.top.Roles, RoleFrom); err != nil {
+		return m, err
+	}
+	if t.RoleTiers, err = readRows(s, prev, &m, TablePicoRoleTier, prev.top.RoleTiers, RoleTierFrom); err != nil {
+		return m, err
+	}
+	if t.RoleStates, err = readRows(s, prev, &m, TablePicoRoleState, prev.top.RoleStates, RoleStateFrom); err != nil {
+		return m, err
+	}
+	if t.RoleConfigs, err = readRows(s, prev, &m, TablePicoRoleConfig, prev.top.RoleConfigs, RoleConfigFrom); err != nil {
+		return m, err
+	}
+	if st := s.Stamp(TablePicoPeerAddress); prev.tables[TablePicoPeerAddress] == st {
+		t.Addresses = prev.top.Addresses
+	} else {
+		rows, err := s.Scan(TablePicoPeerAddress)
 		if err != nil {
-			return t, err
+			return m, err
 		}
-		t.Instances = append(t.Instances, i)
-	}
-	if rows, err = s.Scan(TablePicoReplicaset); err != nil {
-		return t, err
-	}
-	for _, r := range rows {
-		rs, err := ReplicasetFrom(r.Values())
-		if err != nil {
-			return t, err
+		t.Addresses = make(map[uint64]string, len(rows))
+		for _, r := range rows {
+			id, _ := tuple.AsUint64(r.Values()[0])
+			t.Addresses[id], _ = r.Values()[1].(string)
 		}
-		t.Replicasets = append(t.Replicasets, rs)
 	}
-	if rows, err = s.Scan(TablePicoTier); err != nil {
-		return t, err
-	}
-	for _, r := range rows {
-		tier, err := TierFrom(r.Values())
-		if err != nil {
-			return t, err
-		}
-		t.Tiers = append(t.Tiers, tier)
-	}
-	if rows, err = s.Scan(TablePicoBucket); err != nil {
-		return t, err
-	}
-	for _, r := range rows {
-		b, err := BucketRangeFrom(r.Values())
-		if err != nil {
-			return t, err
-		}
-		t.Buckets = append(t.Buckets, b)
-	}
-	t.Addresses = map[uint64]string{}
-	if rows, err = s.Scan(TablePicoPeerAddress); err != nil {
-		return t, err
-	}
-	for _, r := range rows {
-		id, _ := tuple.AsUint64(r.Values()[0])
-		t.Addresses[id], _ = r.Values()[1].(string)
-	}
-	if err := s.readRoles(&t); err != nil {
-		return t, err
-	}
+	m.tables[TablePicoPeerAddress] = s.Stamp(TablePicoPeerAddress)
 	if ddl, v, ok := s.PendingSchemaChange(); ok {
 		t.PendingSchemaVersion = v
 		t.PendingSchemaTiers = s.TiersConcerned(ddl)
 	}
-	return t, nil
+	return m, nil
+}
+
+// readRows is one table of the topology: its rows decoded with from, or
+// prev's when the table has not been written since prev was read.
+func readRows[T any](s *Store, prevMemo, m *topologyMemo, table uint32, prev []T, from func([]any) (T, error)) ([]T, error) {
+	st := s.Stamp(table)
+	m.tables[table] = st
+	if prevMemo.tables[table] == st {
+		return prev, nil
+	}
+	rows, err := s.Scan(table)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	out := make([]T, 0, len(rows))
+	for _, r := range rows {
+		x, err := from(r.Values())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 // Instance finds an instance by name.
