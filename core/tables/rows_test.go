@@ -81,3 +81,56 @@ func TestInstanceExpelled(t *testing.T) {
 		assert.Equal(t, tt.done, i.ExpelDone(), "%s/%s", tt.current, tt.target)
 	}
 }
+
+// The topology is kept decoded between reads, and only the tables written
+// since are decoded again: after a write to any one of them, and after a
+// snapshot is restored, it must be what a fresh decoding of every table
+// gives, and a copy the caller may change without changing the next one.
+func TestTopologyKeptUntilItsTablesChange(t *testing.T) {
+	s := New()
+	fresh := func() Topology {
+		m, err := s.readTopology(&topologyMemo{})
+		require.NoError(t, err)
+		return m.top
+	}
+	check := func(what string) {
+		top, err := s.ReadTopology()
+		require.NoError(t, err, what)
+		require.Equal(t, fresh(), top, what)
+	}
+	apply := func(what string, ds ...Dml) {
+		require.Nil(t, s.ApplyOp(BatchOp(ds...)).Err, what)
+		check(what)
+	}
+	check("empty")
+	inst := Instance{InstanceID: "i1", InstanceUUID: "u1", RaftID: 1, ReplicasetID: "r1", ReplicasetUUID: "ru1",
+		Current: Grade{GradeOffline, 0}, Target: Grade{GradeOnline, 1}, FailureDomain: map[string]string{}, Tier: "default"}
+	apply("instance", Insert(TablePicoInstance, inst.Tuple()...))
+	rs := Replicaset{ReplicasetID: "r1", ReplicasetUUID: "ru1", Tier: "default", Weight: 1, State: ReplicasetReady}
+	apply("replicaset", Insert(TablePicoReplicaset, rs.Tuple()...))
+	apply("tier", Insert(TablePicoTier, Tier{Name: "default", ReplicationFactor: 1, CanVote: true, BucketCount: DefaultBucketCount}.Tuple()...))
+	apply("address", Insert(TablePicoPeerAddress, uint64(1), "a:1"))
+	apply("bucket", Insert(TablePicoBucket, BucketRange{Tier: "default", First: 1, Last: 3000, ReplicasetID: "r1", State: "active"}.Tuple()...))
+	apply("role", Insert(TablePicoRole, Role{Name: "api", Version: "1.0.0"}.Tuple()...))
+	apply("role tier", Insert(TablePicoRoleTier, RoleTier{Role: "api", Tier: "default"}.Tuple()...))
+	apply("role state", Insert(TablePicoRoleState, RoleState{InstanceID: "i1", Role: "api", State: "running", Version: "1.0.0"}.Tuple()...))
+	apply("role config", Insert(TablePicoRoleConfig, RoleConfig{Role: "api", Config: map[string]any{"k": "v"}}.Tuple()...))
+	inst.Current = Grade{GradeOnline, 1}
+	apply("instance again", Replace(TablePicoInstance, inst.Tuple()...))
+	apply("address gone", Delete(TablePicoPeerAddress, uint64(1)))
+
+	// A copy is the caller's.
+	top, err := s.ReadTopology()
+	require.NoError(t, err)
+	top.Instances[0].InstanceID = "changed"
+	top.Addresses[7] = "x"
+	check("after the caller changed its copy")
+
+	// A restored snapshot is other tables altogether.
+	other := New()
+	require.Nil(t, other.ApplyOp(BatchOp(Insert(TablePicoTier, Tier{Name: "t2", ReplicationFactor: 1, BucketCount: 10}.Tuple()...))).Err)
+	require.NoError(t, s.Restore(readChunks(t, other.Snapshot())))
+	check("restored")
+	require.Len(t, fresh().Tiers, 1)
+	require.Equal(t, "t2", fresh().Tiers[0].Name)
+}
