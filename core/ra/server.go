@@ -299,6 +299,17 @@ func (s *Server) roleChanged(lead uint64, state raft.StateType) {
 func (s *Server) sendAll(msgs []raft.Message) {
 	for len(msgs) > 0 {
 		to := msgs[0].To
+		// The common case: a run of messages to one peer and none to it
+		// after the run (the slice is ours: raft gave it up with Ready).
+		run := 1
+		for run < len(msgs) && msgs[run].To == to {
+			run++
+		}
+		if !slices.ContainsFunc(msgs[run:], func(m raft.Message) bool { return m.To == to }) {
+			s.emit(Send{To: to, Messages: msgs[:run:run]})
+			msgs = msgs[run:]
+			continue
+		}
 		var batch, rest []raft.Message
 		for _, m := range msgs {
 			if m.To == to {
