@@ -62,8 +62,18 @@ type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
 
-// defaultGCPercent is the daemon's GOGC unless the environment sets one.
+// defaultGCPercent is the GOGC of `picogo run` and `picogo sim` unless the
+// environment sets one.
 const defaultGCPercent = 400
+
+// setGCPercent sets defaultGCPercent unless GOGC is set: both commands
+// allocate per message, with a small live heap, and memory is the cheaper
+// resource here; GOGC in the environment still decides.
+func setGCPercent() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+}
 
 // runDaemon is `picogo run`.
 func runDaemon(args []string) int {
@@ -76,13 +86,10 @@ func runDaemon(args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if os.Getenv("GOGC") == "" {
-		// An instance under load allocates per request and per Raft
-		// message, and with Go's default (100) the collector took a
-		// quarter of a leader's CPU (docs/BENCHMARKS.md). Memory is the
-		// cheaper resource here; GOGC in the environment still decides.
-		debug.SetGCPercent(defaultGCPercent)
-	}
+	// An instance under load allocates per request and per Raft message,
+	// and with Go's default (100) the collector took a quarter of a
+	// leader's CPU (docs/BENCHMARKS.md).
+	setGCPercent()
 	cfg.Roles = compiledRoles
 	d, err := startDaemon(cfg, log, openPebble)
 	if err != nil {
