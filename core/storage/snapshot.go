@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -142,7 +143,7 @@ func Restore(b []byte) (*Engine, error) {
 		if err := restoreIndexes(d, e, s); err != nil {
 			return nil, bad("table %d: %v", def.ID, err)
 		}
-		if err := restoreRows(d, s); err != nil {
+		if err := restoreRows(d, r, b, s); err != nil {
 			return nil, bad("table %d: %v", def.ID, err)
 		}
 	}
@@ -205,35 +206,117 @@ func restoreIndexes(d *msgpack.Decoder, e *Engine, s *space) error {
 	return nil
 }
 
-// restoreRows reads a table's rows, inserting each, in strictly ascending
-// primary key order.
-func restoreRows(d *msgpack.Decoder, s *space) error {
+// restoreRows reads a table's rows, which must be in strictly ascending
+// primary key order, and builds the indexes over them in bulk: the primary
+// tree by appending (tidwall/btree's Load), each secondary one from its
+// entries sorted once. Inserting a million rows one by one was most of a
+// restart (a search and a shift per row and index, docs/BENCHMARKS.md).
+// The result and the error are what inserting the rows in order would
+// give: the first row, in snapshot order, that fails its format, is out of
+// order or duplicates a unique key.
+//
+// A tuple's raw bytes are a slice of b, not a copy: the snapshot is
+// read-only, and one block is cheaper to keep than a million small ones.
+func restoreRows(d *msgpack.Decoder, r *bytes.Reader, b []byte, s *space) error {
 	n, err := d.DecodeArrayLen()
 	if err != nil || n < 0 {
 		return fmt.Errorf("rows: not an array: %v", orValue(err, "nil"))
 	}
-	var prev tuple.Tuple
+	pk := s.pk()
+	rows := make([]entry, 0, min(n, r.Len())) // the primary entries
+	var bad error                             // the first row that fails alone
 	for i := range n {
-		raw, err := d.DecodeRaw()
-		if err != nil {
-			return fmt.Errorf("row #%d: %w", i+1, err)
+		at := len(b) - r.Len()
+		if err := d.Skip(); err != nil {
+			bad = fmt.Errorf("row #%d: %w", i+1, err)
+			break
 		}
+		raw := b[at : len(b)-r.Len() : len(b)-r.Len()]
 		t, err := tuple.New(raw)
 		if err != nil {
-			return fmt.Errorf("row #%d: %w", i+1, err)
+			bad = fmt.Errorf("row #%d: %w", i+1, err)
+			break
 		}
 		if err := s.validate(t.Values()); err != nil {
-			return fmt.Errorf("row #%d %s: %w", i+1, t, err)
+			bad = fmt.Errorf("row #%d %s: %w", i+1, t, err)
+			break
 		}
-		if i > 0 && tuple.CompareValues(s.pk().keyOf(prev.Values()), s.pk().keyOf(t.Values())) >= 0 {
-			return fmt.Errorf("row #%d %s is not after %s in primary key order", i+1, t, prev)
+		e := pk.entryOf(t, nil)
+		if i > 0 && tuple.CompareValues(rows[i-1].key, e.key) >= 0 {
+			bad = fmt.Errorf("row #%d %s is not after %s in primary key order", i+1, t, rows[i-1].tup)
+			break
 		}
-		if _, err := s.replace(tuple.Tuple{}, t); err != nil {
-			return fmt.Errorf("row #%d: %w", i+1, err)
+		rows = append(rows, e)
+	}
+	// Inserting in order, the rows before the first bad one would have
+	// been stored unless one of them duplicates a unique secondary key.
+	sorted := make([][]int32, len(s.indexes))
+	dupRow, dupIndex := len(rows), 0
+	for xi, x := range s.indexes[1:] {
+		order := sortedBy(x, rows)
+		sorted[xi+1] = order
+		if !x.unique {
+			continue
 		}
-		prev = t
+		// In a run of equal keys, the second row (in primary key order)
+		// is the first whose insert fails, against the first.
+		for j := 1; j < len(order); j++ {
+			a, c := order[j-1], order[j]
+			k := x.keyOf(rows[c].tup.Values())
+			if int(c) < dupRow && !(x.nullable && hasNull(k)) &&
+				tuple.CompareValues(x.keyOf(rows[a].tup.Values()), k) == 0 {
+				dupRow, dupIndex = int(c), xi+1
+			}
+		}
+	}
+	if dupRow < len(rows) {
+		x, t := s.indexes[dupIndex], rows[dupRow].tup
+		first := x.keyOf(t.Values())
+		dup, _ := firstWithKey(x, rows, sorted[dupIndex], first)
+		return fmt.Errorf("row #%d: %w", dupRow+1, duplicate(s, x, dup, t))
+	}
+	if bad != nil {
+		return bad
+	}
+	for _, e := range rows {
+		pk.tree.Load(e)
+		s.bytes += int64(len(e.tup.Raw()))
+	}
+	for xi, x := range s.indexes[1:] {
+		for _, i := range sorted[xi+1] {
+			x.tree.Load(x.entryOf(rows[i].tup, pk))
+		}
 	}
 	return nil
+}
+
+// sortedBy is the rows' positions in the order of secondary index x: by
+// x's own key, then by primary key — which, the rows being in primary key
+// order, is their position.
+func sortedBy(x *index, rows []entry) []int32 {
+	keys := make([][]any, len(rows))
+	order := make([]int32, len(rows))
+	for i := range rows {
+		keys[i] = x.keyOf(rows[i].tup.Values())
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := tuple.CompareValues(keys[a], keys[b]); c != 0 {
+			return c
+		}
+		return int(a) - int(b)
+	})
+	return order
+}
+
+// firstWithKey is the first row, in x's order, whose key in x is key.
+func firstWithKey(x *index, rows []entry, order []int32, key []any) (tuple.Tuple, bool) {
+	for _, i := range order {
+		if tuple.CompareValues(x.keyOf(rows[i].tup.Values()), key) == 0 {
+			return rows[i].tup, true
+		}
+	}
+	return tuple.Tuple{}, false
 }
 
 // decodeTableDef reads a table definition (see the snapshot format).
