@@ -15,7 +15,7 @@ import (
 // must give what inserting the rows one by one, in snapshot order, gives:
 // the same contents in every index, or the same first failing row and
 // error (a row out of primary key order, a duplicate unique key, a row not
-// of the format).
+// of the format). Load likewise, in any order, or stores nothing.
 func TestRestoreIsInsertingInOrder(t *testing.T) {
 	def := schema.TableDef{ID: 4, Name: "k", Distribution: schema.DistributionSharded,
 		Format: []schema.Field{{Name: "id", Type: tuple.TypeUnsigned}, {Name: "a", Type: tuple.TypeUnsigned},
@@ -77,6 +77,44 @@ func TestRestoreIsInsertingInOrder(t *testing.T) {
 				break
 			}
 		}
+		// Load: the same as inserting one by one (any order), or nothing.
+		ins, load := New(), New()
+		for _, e := range []*Engine{ins, load} {
+			require.Nil(t, e.CreateTable(def))
+			for _, x := range indexes {
+				require.Nil(t, e.CreateIndex(x))
+			}
+		}
+		var tups []tuple.Tuple
+		for _, r := range tuples {
+			tups = append(tups, tuple.FromValues(r))
+		}
+		if rng.IntN(4) == 0 && len(tups) > 1 {
+			i := rng.IntN(len(tups) - 1)
+			tups[i], tups[i+1] = tups[i+1], tups[i]
+		}
+		insAt, insErr := -1, (*tuple.Error)(nil)
+		for i, tup := range tups {
+			if _, err := ins.Insert(4, tup); err != nil {
+				insAt, insErr = i, err
+				break
+			}
+		}
+		at, err := load.Load(4, tups)
+		if insErr != nil {
+			require.Equal(t, insErr, err, "case %d", c)
+			require.Equal(t, insAt, at, "case %d", c)
+			rows, _ := load.Select(4, 0, nil, IterALL, 0, 1<<30)
+			require.Empty(t, rows, "case %d: a failed Load stores nothing", c)
+		} else {
+			require.Nil(t, err, "case %d", c)
+			for x := uint32(0); x <= 3; x++ {
+				w, _ := ins.Select(4, x, nil, IterALL, 0, 1<<30)
+				g, _ := load.Select(4, x, nil, IterALL, 0, 1<<30)
+				require.Equal(t, w, g, "case %d, index %d", c, x)
+			}
+		}
+
 		if wantErr != nil {
 			failed++
 			require.EqualError(t, gotErr, "storage snapshot: table 4: "+wantErr.Error(), "case %d", c)

@@ -250,11 +250,27 @@ func restoreRows(d *msgpack.Decoder, r *bytes.Reader, b []byte, s *space) error 
 	}
 	// Inserting in order, the rows before the first bad one would have
 	// been stored unless one of them duplicates a unique secondary key.
-	sorted := make([][]int32, len(s.indexes))
+	orders, dupRow, dupErr := s.secondaryOrders(rows)
+	if dupErr != nil {
+		return fmt.Errorf("row #%d: %w", dupRow+1, dupErr)
+	}
+	if bad != nil {
+		return bad
+	}
+	s.build(rows, orders)
+	return nil
+}
+
+// secondaryOrders sorts rows (primary entries in strictly ascending key
+// order) for each secondary index of s (see sortedBy) and checks them as
+// inserting them in order would: if one duplicates a unique key, it
+// returns the first row whose insert would fail, and the error.
+func (s *space) secondaryOrders(rows []entry) ([][]int32, int, *tuple.Error) {
+	orders := make([][]int32, len(s.indexes))
 	dupRow, dupIndex := len(rows), 0
 	for xi, x := range s.indexes[1:] {
 		order := sortedBy(x, rows)
-		sorted[xi+1] = order
+		orders[xi+1] = order
 		if !x.unique {
 			continue
 		}
@@ -269,25 +285,75 @@ func restoreRows(d *msgpack.Decoder, r *bytes.Reader, b []byte, s *space) error 
 			}
 		}
 	}
-	if dupRow < len(rows) {
-		x, t := s.indexes[dupIndex], rows[dupRow].tup
-		first := x.keyOf(t.Values())
-		dup, _ := firstWithKey(x, rows, sorted[dupIndex], first)
-		return fmt.Errorf("row #%d: %w", dupRow+1, duplicate(s, x, dup, t))
+	if dupRow == len(rows) {
+		return orders, 0, nil
 	}
-	if bad != nil {
-		return bad
-	}
+	x, t := s.indexes[dupIndex], rows[dupRow].tup
+	dup, _ := firstWithKey(x, rows, orders[dupIndex], x.keyOf(t.Values()))
+	return nil, dupRow, duplicate(s, x, dup, t)
+}
+
+// build fills the empty indexes of s with rows, in the orders
+// secondaryOrders gave.
+func (s *space) build(rows []entry, orders [][]int32) {
+	pk := s.pk()
 	for _, e := range rows {
 		pk.tree.Load(e)
 		s.bytes += int64(len(e.tup.Raw()))
 	}
 	for xi, x := range s.indexes[1:] {
-		for _, i := range sorted[xi+1] {
+		for _, i := range orders[xi+1] {
 			x.tree.Load(x.entryOf(rows[i].tup, pk))
 		}
 	}
-	return nil
+}
+
+// Load fills an empty table with tuples as inserting them one by one, in
+// order, would — the same rows, or the same first failure: its position
+// and Insert's error — but on error it stores nothing. Tuples in strictly
+// ascending primary key order (a snapshot's) are loaded in bulk (see
+// restoreRows); others are inserted one by one.
+func (e *Engine) Load(table uint32, tuples []tuple.Tuple) (int, *tuple.Error) {
+	s, err := e.space(table)
+	if err != nil {
+		return 0, err
+	}
+	pk := s.pk()
+	rows := make([]entry, 0, len(tuples))
+	bad, badErr := len(tuples), (*tuple.Error)(nil)
+	sorted := pk.tree.Len() == 0
+	for i, t := range tuples {
+		if err := s.validate(t.Values()); err != nil {
+			bad, badErr = i, err
+			break
+		}
+		en := pk.entryOf(t, nil)
+		if i > 0 && tuple.CompareValues(rows[i-1].key, en.key) >= 0 {
+			sorted = false
+			break
+		}
+		rows = append(rows, en)
+	}
+	if !sorted {
+		for i, t := range tuples {
+			if _, err := e.Insert(table, t); err != nil {
+				for _, t := range tuples[:i] {
+					_, _ = e.Delete(table, 0, pk.keyOf(t.Values()))
+				}
+				return i, err
+			}
+		}
+		return 0, nil
+	}
+	orders, dupRow, dupErr := s.secondaryOrders(rows)
+	if dupErr != nil {
+		return dupRow, dupErr
+	}
+	if badErr != nil {
+		return bad, badErr
+	}
+	s.build(rows, orders)
+	return 0, nil
 }
 
 // sortedBy is the rows' positions in the order of secondary index x: by
