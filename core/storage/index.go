@@ -62,6 +62,10 @@ type index struct {
 	// tuples whose key has a NULL, as Tarantool's does.
 	nullable bool
 	tree     *btree.BTreeG[entry]
+	// hint remembers where the last search in tree ended: keys written in
+	// order (ids, a log's replay) are found without a full search. It
+	// changes no result.
+	hint btree.PathHint
 }
 
 func newIndex(def schema.IndexDef, parts []part) *index {
