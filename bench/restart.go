@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,11 +13,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/picogo/picogo/core/node"
 	"github.com/picogo/picogo/core/wal"
 	"github.com/picogo/picogo/disk/pebble"
 	"github.com/picogo/picogo/internal/procs"
 	"github.com/tarantool/go-tarantool/v2"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // The restart measurement: a single-instance picogo cluster (replication
@@ -67,8 +68,8 @@ type EntriesRestart struct {
 	Listening  time.Duration
 	Online     time.Duration
 	AllApplied time.Duration // start until Online with LastIndex applied
-	// Log is what the Raft log on disk held after the stop (read with
-	// node.Load, as picogo run does at start): snapshots compact it.
+	// Log is what the Raft log on disk held after the stop (the snapshot's meta
+	// and the entries' keys): snapshots compact it.
 	Log string
 }
 
@@ -99,7 +100,7 @@ func (e *EntriesRestart) markdown(b *strings.Builder) {
 	fmt.Fprintf(b, "| start to Online | %s |\n", fmtDur(e.Online))
 	fmt.Fprintf(b, "| **start to Online with index %d applied** | **%s** (%s of %v) |\n", e.LastIndex, fmtDur(e.AllApplied), verdict(e.AllApplied), restartGoal)
 	if e.Log != "" {
-		fmt.Fprintf(b, "\nThe Raft log on disk after the stop (read by the bench with node.Load before the restart): %s\n", e.Log)
+		fmt.Fprintf(b, "\nThe Raft log on disk after the stop (read by the bench before the restart): %s\n", e.Log)
 	}
 }
 
@@ -426,34 +427,54 @@ func onlineAfter(c *tarantool.Connection, elapsed time.Duration, listening, onli
 }
 
 // raftLog opens the stopped instance's store and says what its Raft log
-// holds: the snapshot and the entries after it.
+// holds: the snapshot and the entries after it. It reads the keys
+// core/node/storage.go lays out (a client does not import core/node):
+// raft/snap (a CRC-32C, then the msgpack meta), raft/snapchunk/<n>,
+// raft/log/<index:8 BE>.
 func raftLog(path string) (string, error) {
 	store, err := pebble.Open(path, pebble.Options{})
 	if err != nil {
 		return "", err
 	}
 	defer store.Close()
-	st, _, err := node.Load(store)
-	if err != nil {
+	snap := "no snapshot"
+	if v, ok, err := store.Get([]byte("raft/snap")); err != nil {
+		return "", err
+	} else if ok && len(v) > 4 {
+		var meta struct {
+			Index uint64 `msgpack:"index"`
+		}
+		if err := msgpack.Unmarshal(v[4:], &meta); err != nil {
+			return "", fmt.Errorf("raft/snap: %w", err)
+		}
+		var chunks, bytes int
+		if err := store.Scan([]byte("raft/snapchunk/"), []byte("raft/snapchunk0"), func(_, v []byte) bool {
+			chunks, bytes = chunks+1, bytes+len(v)
+			return true
+		}); err != nil {
+			return "", err
+		}
+		snap = fmt.Sprintf("a snapshot at index %d (%.1f MiB in %d chunks)", meta.Index, float64(bytes)/(1<<20), chunks)
+	}
+	prefix := []byte("raft/log/")
+	var n, bytes int
+	var first, last uint64
+	if err := store.Scan(prefix, []byte("raft/log0"), func(k, v []byte) bool {
+		if len(k) == len(prefix)+8 {
+			last = binary.BigEndian.Uint64(k[len(prefix):])
+			if n == 0 {
+				first = last
+			}
+		}
+		n, bytes = n+1, bytes+len(v)
+		return true
+	}); err != nil {
 		return "", err
 	}
-	snap := "no snapshot"
-	if s := st.Snapshot; s != nil {
-		var bytes int
-		for _, c := range s.Chunks {
-			bytes += len(c.Data)
-		}
-		snap = fmt.Sprintf("a snapshot at index %d (%.1f MiB in %d chunks)", s.Meta.Index, float64(bytes)/(1<<20), len(s.Chunks))
-	}
-	if len(st.Entries) == 0 {
+	if n == 0 {
 		return snap + ", then no entries", nil
 	}
-	var bytes int
-	for _, e := range st.Entries {
-		bytes += len(e.Data)
-	}
-	return fmt.Sprintf("%s, then %d entries (index %d to %d, %.1f MiB of data); commit index %d", snap, len(st.Entries),
-		st.Entries[0].Index, st.Entries[len(st.Entries)-1].Index, float64(bytes)/(1<<20), st.HardState.Commit), nil
+	return fmt.Sprintf("%s, then %d entries (index %d to %d, %.1f MiB)", snap, n, first, last, float64(bytes)/(1<<20)), nil
 }
 
 func value(cfg Config) string { return benchValue(cfg.ValueSize) }
