@@ -52,6 +52,9 @@ type Config struct {
 	SimSeeds  int // seeds of the simulator phase
 	// RestartRows: rows in the table the restart phase restarts with.
 	RestartRows int
+	// RestartEntries: Raft log entries (.proc_cas writes) written before
+	// the restart phase restarts picogo with them (0: not measured).
+	RestartEntries int
 	// ShardingRows: rows loaded before the sharding phase's rebalance (0:
 	// no rebalance); ShardingReplicasets: the replicaset counts its routed
 	// writes run at.
@@ -84,7 +87,7 @@ type Config struct {
 // DefaultConfig is `picogo bench` without flags.
 func DefaultConfig() Config {
 	return Config{Duration: 10 * time.Second, Warmup: time.Second, Rounds: 2, Clients: []int{1, 16, 64},
-		Conns: 1, KeySize: 16, ValueSize: 100, SimSeeds: 100, RestartRows: 1_000_000,
+		Conns: 1, KeySize: 16, ValueSize: 100, SimSeeds: 100, RestartRows: 1_000_000, RestartEntries: 1_000_000,
 		ShardingRows: 1_000_000, ShardingReplicasets: []int{1, 2, 3},
 		SQLRows: 1_000_000, SQLReplicasets: []int{1, 2, 3}, SQLQueries: 5, SQLLoaders: 8,
 		Etcd: "etcd", Tarantool: "tarantool"}
@@ -122,7 +125,8 @@ func RegisterFlags(fs *flag.FlagSet, cfg *Config) {
 	fs.IntVar(&cfg.KeySize, "key-size", cfg.KeySize, "bytes per key written")
 	fs.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "bytes per value written")
 	fs.IntVar(&cfg.SimSeeds, "sim-seeds", cfg.SimSeeds, "simulator seeds to run (from seed 1)")
-	fs.IntVar(&cfg.RestartRows, "restart-rows", cfg.RestartRows, "rows loaded before the restart phase restarts picogo")
+	fs.IntVar(&cfg.RestartRows, "restart-rows", cfg.RestartRows, "rows loaded before the restart phase restarts picogo (0: not measured)")
+	fs.IntVar(&cfg.RestartEntries, "restart-entries", cfg.RestartEntries, "Raft log entries (.proc_cas writes) written before the restart phase restarts picogo with them (0: not measured)")
 	fs.IntVar(&cfg.ShardingRows, "sharding-rows", cfg.ShardingRows, "rows loaded before the sharding phase's rebalance (0: no rebalance)")
 	fs.Var(listFlag{
 		set: func(s string) (err error) { cfg.ShardingReplicasets, err = ParseClients(s); return err },
@@ -207,8 +211,8 @@ func (c Config) Validate() error {
 		return errors.New("value-size must be within 1..65536")
 	case c.SimSeeds < 1:
 		return errors.New("sim-seeds must be at least 1")
-	case c.RestartRows < 1:
-		return errors.New("restart-rows must be at least 1")
+	case c.RestartRows < 0 || c.RestartEntries < 0 || c.RestartRows+c.RestartEntries < 1:
+		return errors.New("restart-rows and restart-entries must not be negative, and not both 0")
 	case c.ShardingRows < 0:
 		return errors.New("sharding-rows must not be negative")
 	case c.SQLRows < 1:

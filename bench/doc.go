@@ -43,7 +43,10 @@
 //     there a checkpoint, how many records after it), and started again
 //     with the same flags: the report gives the time from the start to the
 //     first iproto answer, to Online, and to Online with every row in the
-//     engine (goal: under 5 s).
+//     engine (goal: under 5 s). Then the same with a Raft log of
+//     --restart-entries .proc_cas writes (a million by default) into a
+//     GLOBAL table: the report says what the log on disk holds (snapshots
+//     compact it) and the time to Online with the last write applied.
 //   - sharding: picogo alone (bench/sharding.go). Routed writes
 //     (`.proc_router_insert` of unique ids through random instances) at
 //     --sharding-replicasets replicasets of 2 instances each, at every

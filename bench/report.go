@@ -265,7 +265,7 @@ func (r *Report) Markdown() string {
 	if r.SQLScan != nil && len(r.SQLScan.Levels) > 0 {
 		b.WriteString(r.SQLScan.Markdown())
 	}
-	if r.Restart != nil && r.Restart.AllRows > 0 {
+	if r.Restart != nil {
 		b.WriteString(r.Restart.Markdown())
 	}
 	if r.Sharding != nil && (len(r.Sharding.Routed) > 0 || r.Sharding.Rows > 0) {

@@ -45,7 +45,9 @@ prints markdown tables with the ratios (docs/BENCHMARKS.md explains them):
           on; as the user postgres when the bench runs as root)
   restart one picogo instance with --restart-rows rows (default 1e6) in a
           sharded table: SIGTERM, start again, time until Online with
-          every row (picogo only)
+          every row; then one with a Raft log of --restart-entries
+          .proc_cas writes (default 1e6) into a GLOBAL table: the same,
+          until Online with every entry applied (picogo only)
   sharding routed writes (.proc_router_insert through random instances) at
           --sharding-replicasets replicasets of 2 instances, and a rebalance
           of --sharding-rows rows from 2 to 3 replicasets under a writer

@@ -192,10 +192,22 @@ func (r *raft) tick() {
 		return
 	}
 	r.electionElapsed++
-	if r.promotable() && r.electionElapsed >= r.randomizedElectionTimeout {
+	if r.promotable() && (r.electionElapsed >= r.randomizedElectionTimeout || r.soleVoterWithoutLeader()) {
 		r.electionElapsed = 0
 		_ = r.hup(false) // a node that may not campaign waits for the leader
 	}
+}
+
+// soleVoterWithoutLeader: this node is the only voter of its configuration
+// and knows no leader. Its election needs no other vote, so it campaigns at
+// its first tick instead of waiting out an election timeout (a restarted
+// one-instance cluster answered nothing for 1-2 s). Timing is no part of
+// Raft's safety: it would campaign the same way a timeout later. A node that
+// hears from a leader (a stale configuration) waits for the timeout as
+// before.
+func (r *raft) soleVoterWithoutLeader() bool {
+	return r.lead == None && len(r.voters.outgoing) == 0 &&
+		len(r.voters.incoming) == 1 && r.voters.incoming[0] == r.id
 }
 
 func (r *raft) tickLeader() {

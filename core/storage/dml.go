@@ -209,7 +209,8 @@ func (e *Engine) find(table, id uint32, key []any) (*space, tuple.Tuple, *tuple.
 
 // lookupPK finds the stored tuple with t's primary key.
 func (s *space) lookupPK(t tuple.Tuple) (tuple.Tuple, bool) {
-	en, ok := s.pk().tree.Get(entry{key: s.pk().keyOf(t.Values())})
+	pk := s.pk()
+	en, ok := pk.tree.GetHint(entry{key: pk.keyOf(t.Values())}, &pk.hint)
 	return en.tup, ok
 }
 
@@ -240,10 +241,10 @@ func (s *space) replace(old, new tuple.Tuple) (Change, *tuple.Error) {
 			pkx = pk
 		}
 		if present(old) {
-			x.tree.Delete(x.entryOf(old, pkx))
+			x.tree.DeleteHint(x.entryOf(old, pkx), &x.hint)
 		}
 		if present(new) {
-			x.tree.Set(x.entryOf(new, pkx))
+			x.tree.SetHint(x.entryOf(new, pkx), &x.hint)
 		}
 	}
 	if present(old) {

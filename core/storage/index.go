@@ -62,6 +62,10 @@ type index struct {
 	// tuples whose key has a NULL, as Tarantool's does.
 	nullable bool
 	tree     *btree.BTreeG[entry]
+	// hint remembers where the last search in tree ended: keys written in
+	// order (ids, a log's replay) are found without a full search. It
+	// changes no result.
+	hint btree.PathHint
 }
 
 func newIndex(def schema.IndexDef, parts []part) *index {
@@ -76,23 +80,28 @@ func newIndex(def schema.IndexDef, parts []part) *index {
 // keyOf extracts the index's own key from tuple values; fields beyond the
 // tuple (optional nullable ones) are NULL.
 func (x *index) keyOf(vals []any) []any {
-	k := make([]any, len(x.parts))
-	for i, p := range x.parts {
+	return x.appendKey(make([]any, 0, len(x.parts)), vals)
+}
+
+func (x *index) appendKey(k []any, vals []any) []any {
+	for _, p := range x.parts {
+		var v any
 		if p.field < len(vals) {
-			k[i] = vals[p.field]
+			v = vals[p.field]
 		}
+		k = append(k, v)
 	}
 	return k
 }
 
 // entryOf is the tree entry of a tuple; pk is the primary index (nil when x
-// is the primary index).
+// is the primary index). Its key is one allocation.
 func (x *index) entryOf(t tuple.Tuple, pk *index) entry {
-	k := x.keyOf(t.Values())
-	if pk != nil {
-		k = append(k, pk.keyOf(t.Values())...)
+	if pk == nil {
+		return entry{key: x.keyOf(t.Values()), tup: t}
 	}
-	return entry{key: k, tup: t}
+	k := x.appendKey(make([]any, 0, len(x.parts)+len(pk.parts)), t.Values())
+	return entry{key: pk.appendKey(k, t.Values()), tup: t}
 }
 
 // hasNull reports whether a key of the index's own parts contains NULL.

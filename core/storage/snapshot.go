@@ -2,7 +2,9 @@ package storage
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -142,7 +144,7 @@ func Restore(b []byte) (*Engine, error) {
 		if err := restoreIndexes(d, e, s); err != nil {
 			return nil, bad("table %d: %v", def.ID, err)
 		}
-		if err := restoreRows(d, s); err != nil {
+		if err := restoreRows(d, r, b, s); err != nil {
 			return nil, bad("table %d: %v", def.ID, err)
 		}
 	}
@@ -205,35 +207,223 @@ func restoreIndexes(d *msgpack.Decoder, e *Engine, s *space) error {
 	return nil
 }
 
-// restoreRows reads a table's rows, inserting each, in strictly ascending
-// primary key order.
-func restoreRows(d *msgpack.Decoder, s *space) error {
+// restoreRows reads a table's rows, which must be in strictly ascending
+// primary key order, and builds the indexes over them in bulk: the primary
+// tree by appending (tidwall/btree's Load), each secondary one from its
+// entries sorted once. Inserting a million rows one by one was most of a
+// restart (a search and a shift per row and index, docs/BENCHMARKS.md).
+// The result and the error are what inserting the rows in order would
+// give: the first row, in snapshot order, that fails its format, is out of
+// order or duplicates a unique key.
+//
+// A tuple's raw bytes are a slice of b, not a copy: the snapshot is
+// read-only, and one block is cheaper to keep than a million small ones.
+func restoreRows(d *msgpack.Decoder, r *bytes.Reader, b []byte, s *space) error {
 	n, err := d.DecodeArrayLen()
 	if err != nil || n < 0 {
 		return fmt.Errorf("rows: not an array: %v", orValue(err, "nil"))
 	}
-	var prev tuple.Tuple
+	pk := s.pk()
+	rows := make([]entry, 0, min(n, r.Len())) // the primary entries
+	var bad error                             // the first row that fails alone
 	for i := range n {
-		raw, err := d.DecodeRaw()
-		if err != nil {
-			return fmt.Errorf("row #%d: %w", i+1, err)
+		at := len(b) - r.Len()
+		if err := d.Skip(); err != nil {
+			bad = fmt.Errorf("row #%d: %w", i+1, err)
+			break
 		}
+		raw := b[at : len(b)-r.Len() : len(b)-r.Len()]
 		t, err := tuple.New(raw)
 		if err != nil {
-			return fmt.Errorf("row #%d: %w", i+1, err)
+			bad = fmt.Errorf("row #%d: %w", i+1, err)
+			break
 		}
 		if err := s.validate(t.Values()); err != nil {
-			return fmt.Errorf("row #%d %s: %w", i+1, t, err)
+			bad = fmt.Errorf("row #%d %s: %w", i+1, t, err)
+			break
 		}
-		if i > 0 && tuple.CompareValues(s.pk().keyOf(prev.Values()), s.pk().keyOf(t.Values())) >= 0 {
-			return fmt.Errorf("row #%d %s is not after %s in primary key order", i+1, t, prev)
+		e := pk.entryOf(t, nil)
+		if i > 0 && tuple.CompareValues(rows[i-1].key, e.key) >= 0 {
+			bad = fmt.Errorf("row #%d %s is not after %s in primary key order", i+1, t, rows[i-1].tup)
+			break
 		}
-		if _, err := s.replace(tuple.Tuple{}, t); err != nil {
-			return fmt.Errorf("row #%d: %w", i+1, err)
-		}
-		prev = t
+		rows = append(rows, e)
 	}
+	// Inserting in order, the rows before the first bad one would have
+	// been stored unless one of them duplicates a unique secondary key.
+	orders, dupRow, dupErr := s.secondaryOrders(rows)
+	if dupErr != nil {
+		return fmt.Errorf("row #%d: %w", dupRow+1, dupErr)
+	}
+	if bad != nil {
+		return bad
+	}
+	s.build(rows, orders)
 	return nil
+}
+
+// secondaryOrders sorts rows (primary entries in strictly ascending key
+// order) for each secondary index of s (see sortedBy) and checks them as
+// inserting them in order would: if one duplicates a unique key, it
+// returns the first row whose insert would fail, and the error.
+func (s *space) secondaryOrders(rows []entry) ([][]int32, int, *tuple.Error) {
+	orders := make([][]int32, len(s.indexes))
+	dupRow, dupIndex := len(rows), 0
+	for xi, x := range s.indexes[1:] {
+		order := sortedBy(x, rows)
+		orders[xi+1] = order
+		if !x.unique {
+			continue
+		}
+		// In a run of equal keys, the second row (in primary key order)
+		// is the first whose insert fails, against the first.
+		for j := 1; j < len(order); j++ {
+			a, c := order[j-1], order[j]
+			k := x.keyOf(rows[c].tup.Values())
+			if int(c) < dupRow && !(x.nullable && hasNull(k)) &&
+				tuple.CompareValues(x.keyOf(rows[a].tup.Values()), k) == 0 {
+				dupRow, dupIndex = int(c), xi+1
+			}
+		}
+	}
+	if dupRow == len(rows) {
+		return orders, 0, nil
+	}
+	x, t := s.indexes[dupIndex], rows[dupRow].tup
+	dup, _ := firstWithKey(x, rows, orders[dupIndex], x.keyOf(t.Values()))
+	return nil, dupRow, duplicate(s, x, dup, t)
+}
+
+// build fills the empty indexes of s with rows, in the orders
+// secondaryOrders gave.
+func (s *space) build(rows []entry, orders [][]int32) {
+	pk := s.pk()
+	for _, e := range rows {
+		pk.tree.Load(e)
+		s.bytes += int64(len(e.tup.Raw()))
+	}
+	for xi, x := range s.indexes[1:] {
+		for _, i := range orders[xi+1] {
+			x.tree.Load(x.entryOf(rows[i].tup, pk))
+		}
+	}
+}
+
+// Load fills an empty table with tuples as inserting them one by one, in
+// order, would — the same rows, or the same first failure: its position
+// and Insert's error — but on error it stores nothing. Tuples in strictly
+// ascending primary key order (a snapshot's) are loaded in bulk (see
+// restoreRows); others are inserted one by one.
+func (e *Engine) Load(table uint32, tuples []tuple.Tuple) (int, *tuple.Error) {
+	s, err := e.space(table)
+	if err != nil {
+		return 0, err
+	}
+	pk := s.pk()
+	rows := make([]entry, 0, len(tuples))
+	bad, badErr := len(tuples), (*tuple.Error)(nil)
+	sorted := pk.tree.Len() == 0
+	for i, t := range tuples {
+		if err := s.validate(t.Values()); err != nil {
+			bad, badErr = i, err
+			break
+		}
+		en := pk.entryOf(t, nil)
+		if i > 0 && tuple.CompareValues(rows[i-1].key, en.key) >= 0 {
+			sorted = false
+			break
+		}
+		rows = append(rows, en)
+	}
+	if !sorted {
+		for i, t := range tuples {
+			if _, err := e.Insert(table, t); err != nil {
+				for _, t := range tuples[:i] {
+					_, _ = e.Delete(table, 0, pk.keyOf(t.Values()))
+				}
+				return i, err
+			}
+		}
+		return 0, nil
+	}
+	orders, dupRow, dupErr := s.secondaryOrders(rows)
+	if dupErr != nil {
+		return dupRow, dupErr
+	}
+	if badErr != nil {
+		return bad, badErr
+	}
+	s.build(rows, orders)
+	return 0, nil
+}
+
+// sortedBy is the rows' positions in the order of secondary index x: by
+// x's own key, then by primary key — which, the rows being in primary key
+// order, is their position.
+func sortedBy(x *index, rows []entry) []int32 {
+	order := make([]int32, len(rows))
+	if u, ok := unsignedKeys(x, rows); ok {
+		// One unsigned part (a bucket_id): the keys as numbers, sorted
+		// without an interface in sight (Compare through the []any keys
+		// took seconds for a million rows).
+		type pair struct {
+			k uint64
+			i int32
+		}
+		ps := make([]pair, len(rows))
+		for i, k := range u {
+			ps[i] = pair{k, int32(i)}
+		}
+		slices.SortFunc(ps, func(a, b pair) int {
+			if a.k != b.k {
+				return cmp.Compare(a.k, b.k)
+			}
+			return cmp.Compare(a.i, b.i)
+		})
+		for i, p := range ps {
+			order[i] = p.i
+		}
+		return order
+	}
+	keys := make([][]any, len(rows))
+	for i := range rows {
+		keys[i] = x.keyOf(rows[i].tup.Values())
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := tuple.CompareValues(keys[a], keys[b]); c != 0 {
+			return c
+		}
+		return int(a) - int(b)
+	})
+	return order
+}
+
+// unsignedKeys is the rows' keys in x when x has one part and every row
+// has a non-negative integer there (which Compare orders as numbers).
+func unsignedKeys(x *index, rows []entry) ([]uint64, bool) {
+	if len(x.parts) != 1 {
+		return nil, false
+	}
+	f := x.parts[0].field
+	u := make([]uint64, len(rows))
+	for i := range rows {
+		var ok bool
+		if u[i], ok = tuple.AsUint64(rows[i].tup.Field(f)); !ok {
+			return nil, false
+		}
+	}
+	return u, true
+}
+
+// firstWithKey is the first row, in x's order, whose key in x is key.
+func firstWithKey(x *index, rows []entry, order []int32, key []any) (tuple.Tuple, bool) {
+	for _, i := range order {
+		if tuple.CompareValues(x.keyOf(rows[i].tup.Values()), key) == 0 {
+			return rows[i].tup, true
+		}
+	}
+	return tuple.Tuple{}, false
 }
 
 // decodeTableDef reads a table definition (see the snapshot format).

@@ -234,6 +234,12 @@ func rebuild(rows map[uint32][]msgpack.RawMessage) (*Store, error) {
 			if t.inEngine() != engine {
 				continue
 			}
+			if engine {
+				if err := s.restoreEngineRows(t, rows[id]); err != nil {
+					return nil, fmt.Errorf("table %s: %w", t.def.Name, err)
+				}
+				continue
+			}
 			for _, raw := range rows[id] {
 				if err := s.restoreRow(t, raw); err != nil {
 					return nil, fmt.Errorf("table %s: %w", t.def.Name, err)
@@ -244,17 +250,34 @@ func rebuild(rows map[uint32][]msgpack.RawMessage) (*Store, error) {
 	return s, nil
 }
 
-// restoreRow checks and places one row of a snapshot.
+// restoreEngineRows checks and places the rows of a table in the engine,
+// in bulk (storage's Load: a million one-by-one inserts were most of a
+// restart's time), with the error inserting them in order would give.
+func (s *Store) restoreEngineRows(t *table, raws []msgpack.RawMessage) error {
+	tups := make([]tuple.Tuple, 0, len(raws))
+	var bad *tuple.Error
+	for _, raw := range raws {
+		tup, e := newRow(&t.def, raw)
+		if e != nil {
+			bad = e
+			break
+		}
+		tups = append(tups, tup)
+	}
+	if _, e := s.eng.Load(t.def.ID, tups); e != nil {
+		return e
+	}
+	if bad != nil {
+		return bad
+	}
+	return nil
+}
+
+// restoreRow checks and places one row of a system table.
 func (s *Store) restoreRow(t *table, raw []byte) error {
 	tup, e := newRow(&t.def, raw)
 	if e != nil {
 		return e
-	}
-	if t.inEngine() {
-		if _, e := s.eng.Insert(t.def.ID, tup); e != nil {
-			return e
-		}
-		return nil
 	}
 	key, _ := t.def.RowKey(tup.Values())
 	if _, dup := t.rows[string(key)]; dup {

@@ -104,6 +104,15 @@ func MustMarshalSized(v any, sizeHint int) []byte {
 // DecodeArray decodes a raw value that must be exactly one msgpack array
 // (a tuple or a key). Errors are INVALID_MSGPACK or TUPLE_NOT_ARRAY.
 func DecodeArray(raw []byte) ([]any, *Error) {
+	if vals, ok := decodeArrayFast(raw); ok {
+		return vals, nil
+	}
+	return decodeArraySlow(raw)
+}
+
+// decodeArraySlow is DecodeArray through msgpack.Decoder: what
+// decodeArrayFast does not handle, and every error.
+func decodeArraySlow(raw []byte) ([]any, *Error) {
 	r := bytes.NewReader(raw)
 	d := msgpack.NewDecoder(r)
 	c, err := d.PeekCode()

@@ -86,18 +86,20 @@ func Recover(r Reader) (*Recovered, error) {
 		}
 		rec.CheckpointLSN = m.LSN
 	}
-	// Chunks of other checkpoints.
-	var keep []byte
+	// Chunks of other checkpoints: those around the checkpoint's own,
+	// which readCheckpoint has read (reading them again cost as much).
+	ranges := [][2][]byte{{prefixChunk, prefixEnd(prefixChunk)}}
 	if ok {
-		keep = checkpointStart(rec.CheckpointLSN)
+		ranges = [][2][]byte{{prefixChunk, checkpointStart(rec.CheckpointLSN)},
+			{checkpointStart(rec.CheckpointLSN + 1), prefixEnd(prefixChunk)}}
 	}
-	if err := r.Scan(prefixChunk, prefixEnd(prefixChunk), func(k, _ []byte) bool {
-		if keep == nil || !bytes.HasPrefix(k, keep) {
+	for _, kr := range ranges {
+		if err := r.Scan(kr[0], kr[1], func(_, _ []byte) bool {
 			rec.Report.StaleChunks++
+			return true
+		}); err != nil {
+			return nil, err
 		}
-		return true
-	}); err != nil {
-		return nil, err
 	}
 	if rec.CheckpointLSN > 0 {
 		if err := r.Scan(recordKey(0), recordKey(rec.CheckpointLSN+1), func(_, _ []byte) bool {
