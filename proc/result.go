@@ -7,6 +7,7 @@ import (
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/vclock"
+	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -39,6 +40,24 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 		return decodeOne[api.RoleReport](req, values)
 	case api.RPCServe:
 		return decodeOne[api.RPCResult](req, values)
+	}
+	if _, ok := req.(api.RaftInteract); ok {
+		// Empty, or the Raft messages the callee had for the caller
+		// (core/node's consensus.hold).
+		switch len(values) {
+		case 0:
+			return nil, nil
+		case 1:
+			if err := iproto.CheckValue(values[0]); err != nil {
+				return nil, fmt.Errorf("%s: reply: %w", req.Proc(), err)
+			}
+			ms, err := decodeMessages(values[0])
+			if err != nil {
+				return nil, fmt.Errorf("%s: reply: %w", req.Proc(), err)
+			}
+			return ms, nil
+		}
+		return nil, fmt.Errorf("%s: %d values in reply, want at most 1", req.Proc(), len(values))
 	}
 	if _, ok := req.(api.SnapshotNextChunk); ok {
 		if len(values) != 1 {

@@ -563,7 +563,8 @@ func (h *Host) send(c node.OutCall, merged []node.CallID) {
 		}
 		h.node.CallDone(c.ID, result, e)
 		for _, id := range out.merged {
-			h.node.CallDone(id, result, e)
+			// The result once: a Raft call's reply carries messages.
+			h.node.CallDone(id, nil, e)
 		}
 		h.pump()
 	})
