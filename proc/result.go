@@ -17,6 +17,9 @@ import (
 // api.ChunkResult for a snapshot chunk, []any of the return values
 // otherwise.
 func DecodeResult(req api.Request, data []byte) (any, error) {
+	if _, ok := req.(api.RaftInteract); ok {
+		return decodeInteractResult(data)
+	}
 	var values []msgpack.RawMessage
 	if err := msgpack.Unmarshal(data, &values); err != nil {
 		return nil, fmt.Errorf("%s: reply is not an array: %v", req.Proc(), err)
@@ -40,24 +43,6 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 		return decodeOne[api.RoleReport](req, values)
 	case api.RPCServe:
 		return decodeOne[api.RPCResult](req, values)
-	}
-	if _, ok := req.(api.RaftInteract); ok {
-		// Empty, or the Raft messages the callee had for the caller
-		// (core/node's consensus.hold).
-		switch len(values) {
-		case 0:
-			return nil, nil
-		case 1:
-			if err := iproto.CheckValue(values[0]); err != nil {
-				return nil, fmt.Errorf("%s: reply: %w", req.Proc(), err)
-			}
-			ms, err := decodeMessages(values[0])
-			if err != nil {
-				return nil, fmt.Errorf("%s: reply: %w", req.Proc(), err)
-			}
-			return ms, nil
-		}
-		return nil, fmt.Errorf("%s: %d values in reply, want at most 1", req.Proc(), len(values))
 	}
 	if _, ok := req.(api.SnapshotNextChunk); ok {
 		if len(values) != 1 {
@@ -93,4 +78,26 @@ func decodeOne[T any](req api.Request, values []msgpack.RawMessage) (any, error)
 		return nil, fmt.Errorf("%s: %v", req.Proc(), err)
 	}
 	return v, nil
+}
+
+// decodeInteractResult reads `.proc_raft_interact`'s reply: empty, or the
+// Raft messages the callee had for the caller (core/node's consensus.hold),
+// split and read without reflection (one comes per acknowledgement).
+func decodeInteractResult(data []byte) (any, error) {
+	const proc = ".proc_raft_interact"
+	values, err := iproto.SplitArray(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reply is not an array: %v", proc, err)
+	}
+	switch len(values) {
+	case 0:
+		return nil, nil
+	case 1:
+		ms, err := decodeMessages(values[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: reply: %w", proc, err)
+		}
+		return ms, nil
+	}
+	return nil, fmt.Errorf("%s: %d values in reply, want at most 1", proc, len(values))
 }
