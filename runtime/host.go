@@ -417,6 +417,9 @@ func (h *Host) pump() {
 func (h *Host) carryOut(e node.Effect) {
 	switch e := e.(type) {
 	case node.Reply:
+		// A reply may carry Raft messages (core/node's consensus.hold):
+		// the simulator learns what the node promised from them.
+		defer h.observe(e)
 		in, ok := h.incoming[e.ID]
 		if !ok {
 			return
