@@ -2,6 +2,7 @@ package proc
 
 import (
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
@@ -154,6 +155,16 @@ func EncodeReply(sync, schema uint64, call16 bool, results []any, e *api.Error) 
 	for i, v := range results {
 		if c, ok := v.(api.ChunkResult); ok {
 			values[i] = c.Data
+			continue
+		}
+		if ms, ok := v.([]raft.Message); ok {
+			// Raft messages on `.proc_raft_interact`'s reply: the
+			// codec of raftwire.go, as in the call.
+			b, err := appendMessages(make([]byte, 0, wireSize(ms)), ms)
+			if err != nil {
+				return EncodeError(sync, schema, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()})
+			}
+			values[i] = b
 			continue
 		}
 		b, err := msgpack.Marshal(v)

@@ -1,6 +1,9 @@
 package proc
 
 import (
+	"bytes"
+	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/net/iproto"
 	"math/rand/v2"
 	"testing"
 
@@ -139,4 +142,43 @@ func BenchmarkRaftWire(b *testing.B) {
 			}
 		}
 	})
+}
+
+// `.proc_raft_interact`'s reply carries the callee's Raft messages for the
+// caller, in the call's codec; an empty reply is no messages, and a reply
+// that is not messages is an error, not a half-read.
+func TestRaftInteractReply(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for range 200 {
+		ms := randomMessages(r)
+		if len(ms) == 0 {
+			continue
+		}
+		got, e := decodeInteractReply(t, []any{ms}, nil)
+		require.Nil(t, e)
+		want, err := decodeMessages(mustAppend(t, ms))
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	got, e := decodeInteractReply(t, nil, nil)
+	require.Nil(t, e)
+	require.Nil(t, got)
+	_, e = decodeInteractReply(t, []any{"not messages"}, nil)
+	require.NotNil(t, e)
+	_, e = decodeInteractReply(t, []any{1, 2}, nil)
+	require.NotNil(t, e)
+}
+
+func decodeInteractReply(t *testing.T, values []any, e *api.Error) (any, *api.Error) {
+	t.Helper()
+	packet, err := iproto.ReadFrame(bytes.NewReader(EncodeReply(3, 1, false, values, e)), 0)
+	require.NoError(t, err)
+	return DecodeReply(api.RaftInteract{}, packet)
+}
+
+func mustAppend(t *testing.T, ms []raft.Message) []byte {
+	t.Helper()
+	b, err := appendMessages(nil, ms)
+	require.NoError(t, err)
+	return b
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/picogo/picogo/core/discovery"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/vclock"
+	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -16,6 +17,9 @@ import (
 // api.ChunkResult for a snapshot chunk, []any of the return values
 // otherwise.
 func DecodeResult(req api.Request, data []byte) (any, error) {
+	if _, ok := req.(api.RaftInteract); ok {
+		return decodeInteractResult(data)
+	}
 	var values []msgpack.RawMessage
 	if err := msgpack.Unmarshal(data, &values); err != nil {
 		return nil, fmt.Errorf("%s: reply is not an array: %v", req.Proc(), err)
@@ -74,4 +78,26 @@ func decodeOne[T any](req api.Request, values []msgpack.RawMessage) (any, error)
 		return nil, fmt.Errorf("%s: %v", req.Proc(), err)
 	}
 	return v, nil
+}
+
+// decodeInteractResult reads `.proc_raft_interact`'s reply: empty, or the
+// Raft messages the callee had for the caller (core/node's consensus.hold),
+// split and read without reflection (one comes per acknowledgement).
+func decodeInteractResult(data []byte) (any, error) {
+	const proc = ".proc_raft_interact"
+	values, err := iproto.SplitArray(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reply is not an array: %v", proc, err)
+	}
+	switch len(values) {
+	case 0:
+		return nil, nil
+	case 1:
+		ms, err := decodeMessages(values[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: reply: %w", proc, err)
+		}
+		return ms, nil
+	}
+	return nil, fmt.Errorf("%s: %d values in reply, want at most 1", proc, len(values))
 }

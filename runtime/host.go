@@ -417,6 +417,9 @@ func (h *Host) pump() {
 func (h *Host) carryOut(e node.Effect) {
 	switch e := e.(type) {
 	case node.Reply:
+		// A reply may carry Raft messages (core/node's consensus.hold):
+		// the simulator learns what the node promised from them.
+		defer h.observe(e)
 		in, ok := h.incoming[e.ID]
 		if !ok {
 			return
@@ -563,7 +566,8 @@ func (h *Host) send(c node.OutCall, merged []node.CallID) {
 		}
 		h.node.CallDone(c.ID, result, e)
 		for _, id := range out.merged {
-			h.node.CallDone(id, result, e)
+			// The result once: a Raft call's reply carries messages.
+			h.node.CallDone(id, nil, e)
 		}
 		h.pump()
 	})

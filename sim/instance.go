@@ -261,16 +261,28 @@ func (t *simTimer) Stop() bool {
 	return was
 }
 
+// notePromises learns the votes granted among messages sent.
+func (in *instance) notePromises(ms []raft.Message) {
+	for _, m := range ms {
+		if m.Type == raft.MsgVoteResp && !m.Reject && m.Term >= in.promised.term {
+			in.promised = votePromise{term: m.Term, candidate: m.To}
+		}
+	}
+}
+
 // observe receives the node's effects: notes, fatal errors, termination —
 // and the calls it makes, to learn what it promised.
 func (in *instance) observe(e node.Effect) {
 	switch e := e.(type) {
 	case node.OutCall:
 		if ri, ok := e.Request.(api.RaftInteract); ok {
-			for _, m := range ri.Messages {
-				if m.Type == raft.MsgVoteResp && !m.Reject && m.Term >= in.promised.term {
-					in.promised = votePromise{term: m.Term, candidate: m.To}
-				}
+			in.notePromises(ri.Messages)
+		}
+	case node.Reply:
+		// Raft messages ride on `.proc_raft_interact`'s replies too.
+		for _, v := range e.Values {
+			if ms, ok := v.([]raft.Message); ok {
+				in.notePromises(ms)
 			}
 		}
 	case node.Note:

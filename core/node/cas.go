@@ -35,7 +35,8 @@ const maxOpBytes = 1 << 20
 // the operation's own error (a duplicate key, say), or ProposalDropped if
 // another entry took its place. Only a timeout leaves the outcome unknown.
 func (m *casModule) compareAndSwap(_ string, r api.Cas, respond responder) {
-	if err := m.checkCas(r); err != nil {
+	keys, err := m.checkCas(r)
+	if err != nil {
 		respond(nil, err)
 		return
 	}
@@ -50,39 +51,40 @@ func (m *casModule) compareAndSwap(_ string, r api.Cas, respond responder) {
 		}
 		return []any{rep.Index, rep.Term}, nil
 	})
-	m.propose(req, data, r.Op, r.Proc())
+	m.propose(req, data, keys, r.Proc())
 }
 
-// checkCas runs Picodata's checks in Picodata's order.
-func (m *casModule) checkCas(r api.Cas) *api.Error {
+// checkCas runs Picodata's checks in Picodata's order; it returns the keys
+// the operation writes.
+func (m *casModule) checkCas(r api.Cas) ([]tables.KeyRef, *api.Error) {
 	st := m.ra.BasicStatus()
 	p := r.Predicate
 	switch {
 	case r.ClusterID != m.cfg.ClusterID:
-		return api.Errorf(api.CodeClusterIDMis, "cluster_id mismatch: request is for %q, this is %q", r.ClusterID, m.cfg.ClusterID)
+		return nil, api.Errorf(api.CodeClusterIDMis, "cluster_id mismatch: request is for %q, this is %q", r.ClusterID, m.cfg.ClusterID)
 	case p.Term != st.Term:
-		return api.Errorf(api.CodeTermMismatch, "TermMismatch: operation request from different term %d, current term is %d", p.Term, st.Term)
+		return nil, api.Errorf(api.CodeTermMismatch, "TermMismatch: operation request from different term %d, current term is %d", p.Term, st.Term)
 	case st.State != raft.StateLeader && st.Lead == raft.None:
-		return api.Errorf(api.CodeLeaderUnknown, "LeaderUnknown: leader is unknown")
+		return nil, api.Errorf(api.CodeLeaderUnknown, "LeaderUnknown: leader is unknown")
 	case st.State != raft.StateLeader:
-		return m.notALeader("NotALeader", st.Lead)
+		return nil, m.notALeader("NotALeader", st.Lead)
 	}
 	prev, ents := m.ra.Log()
 	last := prev + uint64(len(ents))
 	switch {
 	case p.Index > last:
-		return api.Errorf(api.CodeNoSuchIndex, "NoSuchIndex: raft entry at index %d does not exist yet, the last is %d", p.Index, last)
+		return nil, api.Errorf(api.CodeNoSuchIndex, "NoSuchIndex: raft entry at index %d does not exist yet, the last is %d", p.Index, last)
 	case p.Index < prev:
-		return api.Errorf(api.CodeCompacted, "Compacted: raft index %d is compacted at %d", p.Index, prev)
+		return nil, api.Errorf(api.CodeCompacted, "Compacted: raft index %d is compacted at %d", p.Index, prev)
 	}
 	if entryTerm, _ := m.ra.Term(p.Index); entryTerm != st.Term {
-		return api.Errorf(api.CodeEntryTermMis, "EntryTermMismatch: entry at index %d has term %d, request implies term %d", p.Index, entryTerm, st.Term)
+		return nil, api.Errorf(api.CodeEntryTermMis, "EntryTermMismatch: entry at index %d has term %d, request implies term %d", p.Index, entryTerm, st.Term)
 	}
 	if err := m.checkAccess(r); err != nil {
-		return err
+		return nil, err
 	}
 	if err := m.checkOp(r); err != nil {
-		return err
+		return nil, err
 	}
 	return m.scanConflicts(p.Index, p.Ranges, r.Op, m.cfg.mutants.Has(mutant.CasSkipsUncommitted))
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/ra"
+	"github.com/picogo/picogo/core/raft"
 )
 
 // consensus is the module of Raft's own procedures: its status and indexes,
@@ -11,6 +12,20 @@ import (
 // server, which every module shares (Node.ra).
 type consensus struct {
 	*Node
+	// held are the `.proc_raft_interact` calls not answered yet, the
+	// latest of each peer (by raft id), in the order they came: the
+	// next Raft messages to that peer ride back on the reply rather
+	// than in a call of their own, which would need a reply of its own
+	// too (two frames, two writes and two wake-ups each way; an
+	// acknowledgement after a follower's fsync is the common case).
+	// Whatever is still held at a tick is answered empty.
+	held []heldInteract
+}
+
+// heldInteract is a `.proc_raft_interact` from peer awaiting its reply.
+type heldInteract struct {
+	peer    uint64
+	respond responder
 }
 
 func (m *consensus) register(r *registry) {
@@ -22,7 +37,13 @@ func (m *consensus) register(r *registry) {
 	serve(r, running, m.interact)
 	serve(r, running, m.serveChunk)
 	serve(r, anyPhase, m.peerAddress)
-	r.tick(tickRaft, running, func() { m.ra.Tick() })
+	r.tick(tickRaft, running, func() {
+		m.ra.Tick()
+		// Ra's effects (heartbeats, say) are sent after the tick's
+		// work: collect them first so that they ride on what is held.
+		m.collect()
+		m.releaseHeld()
+	})
 }
 
 // info is `.proc_raft_info`'s answer.
@@ -62,18 +83,65 @@ func (m *consensus) promote(_ string, _ api.RaftPromote, respond responder) {
 }
 
 func (m *consensus) interact(_ string, r api.RaftInteract, respond responder) {
-	if len(r.Messages) > 0 {
-		m.governor.heardFrom(r.Messages[0].From)
-	}
-	if r.SenderAddress != "" && len(r.Messages) > 0 {
+	if len(r.Messages) > 0 && r.SenderAddress != "" {
 		if _, known := m.address(r.Messages[0].From); !known {
 			m.addressBook[r.Messages[0].From] = r.SenderAddress
 		}
 	}
+	m.receive(r.Messages)
+	if len(r.Messages) == 0 || r.Messages[0].From == 0 {
+		respond(nil, nil)
+		return
+	}
+	m.hold(r.Messages[0].From, respond)
+}
+
+// receive steps Raft messages from a peer, which came in a call or on the
+// reply to one.
+func (m *consensus) receive(msgs []raft.Message) {
+	if len(msgs) > 0 {
+		m.governor.heardFrom(msgs[0].From)
+	}
 	// Messages that do not fit are refused one by one inside; the
 	// sender learns nothing it could act on, as with a lost message.
-	_ = m.ra.Receive(r.Messages)
-	respond(nil, nil)
+	_ = m.ra.Receive(msgs)
+}
+
+// hold keeps respond, the reply to peer's call, for the next messages to
+// peer; the call held before from peer is answered empty (one per peer:
+// the caller's calls in flight stay few).
+func (m *consensus) hold(peer uint64, respond responder) {
+	for i := range m.held {
+		if m.held[i].peer == peer {
+			old := m.held[i].respond
+			m.held = append(m.held[:i], m.held[i+1:]...)
+			old(nil, nil)
+			break
+		}
+	}
+	m.held = append(m.held, heldInteract{peer: peer, respond: respond})
+}
+
+// sendOnReply answers peer's held call with msgs, if one is held.
+func (m *consensus) sendOnReply(peer uint64, msgs []raft.Message) bool {
+	for i := range m.held {
+		if m.held[i].peer == peer {
+			respond := m.held[i].respond
+			m.held = append(m.held[:i], m.held[i+1:]...)
+			respond([]any{msgs}, nil)
+			return true
+		}
+	}
+	return false
+}
+
+// releaseHeld answers every held call empty, in the order they came.
+func (m *consensus) releaseHeld() {
+	held := m.held
+	m.held = nil
+	for _, h := range held {
+		h.respond(nil, nil)
+	}
 }
 
 // peerAddress answers `.proc_get_peer_address`: where Raft messages to

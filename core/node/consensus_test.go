@@ -42,12 +42,95 @@ func TestConsensusProcedures(t *testing.T) {
 func TestSenderAddressIsLearnt(t *testing.T) {
 	s := newSolo(t)
 	msg := raft.Message{Type: raft.MsgHeartbeatResp, From: 5, To: 1, Term: s.n.Status().Term}
-	require.Nil(t, s.do(api.RaftInteract{Messages: []raft.Message{msg}, SenderAddress: "i5"}).Err)
+	require.Nil(t, s.interact(msg, "i5").Err)
 	require.Equal(t, []any{"i5"}, s.do(api.GetPeerAddress{RaftID: 5}).Values)
 	// An address the tables have is not replaced by a sender's.
 	msg.From = 1
-	require.Nil(t, s.do(api.RaftInteract{Messages: []raft.Message{msg}, SenderAddress: "elsewhere"}).Err)
+	require.Nil(t, s.interact(msg, "elsewhere").Err)
 	require.Equal(t, []any{"i1"}, s.do(api.GetPeerAddress{RaftID: 1}).Values)
+}
+
+// interact sends one Raft message in `.proc_raft_interact` and returns its
+// reply, ticking until it comes (the call is held for the messages back).
+func (s *solo) interact(m raft.Message, sender string) Reply {
+	s.t.Helper()
+	s.next++
+	id := s.next
+	s.n.Call(id, "pico_service", api.RaftInteract{Messages: []raft.Message{m}, SenderAddress: sender})
+	s.settle()
+	for range 3 {
+		if rep, ok := s.replies[id]; ok {
+			return rep
+		}
+		s.n.Tick()
+		s.settle()
+	}
+	s.t.Fatalf("no reply to .proc_raft_interact")
+	return Reply{}
+}
+
+// A `.proc_raft_interact` is answered when this instance next has Raft
+// messages for the caller, and they ride on the reply instead of going in
+// a call of their own; the call held before from the same peer, and any
+// left at a tick, are answered empty.
+func TestRaftMessagesRideOnTheReply(t *testing.T) {
+	s := newSolo(t)
+	term := s.n.Status().Term
+	var calls []OutCall
+	s.elsewhere = func(c OutCall) bool { calls = append(calls, c); return true }
+
+	// Nothing to answer a heartbeat's response with: held.
+	resp := raft.Message{Type: raft.MsgHeartbeatResp, From: 5, To: 1, Term: term}
+	s.next++
+	first := s.next
+	s.n.Call(first, "pico_service", api.RaftInteract{Messages: []raft.Message{resp}, SenderAddress: "i5"})
+	s.settle()
+	_, answered := s.replies[first]
+	require.False(t, answered, "answered with nothing to send")
+
+	// The next call from 5 releases the first, empty, and is held.
+	s.next++
+	second := s.next
+	s.n.Call(second, "pico_service", api.RaftInteract{Messages: []raft.Message{resp}, SenderAddress: "i5"})
+	s.settle()
+	require.Contains(t, s.replies, first)
+	require.Nil(t, s.replies[first].Values)
+	require.Nil(t, s.replies[first].Err)
+	require.NotContains(t, s.replies, second)
+
+	// A heartbeat of an older term makes this leader answer 5 with its
+	// term: on the held reply, not in a call.
+	stale := raft.Message{Type: raft.MsgHeartbeat, From: 5, To: 1, Term: term - 1}
+	s.next++
+	third := s.next
+	s.n.Call(third, "pico_service", api.RaftInteract{Messages: []raft.Message{stale}, SenderAddress: "i5"})
+	s.settle()
+	require.Contains(t, s.replies, second)
+	require.Nil(t, s.replies[second].Values)
+	rep, ok := s.replies[third]
+	require.True(t, ok, "the answer to 5 did not ride on the reply")
+	require.Len(t, rep.Values, 1)
+	msgs, ok := rep.Values[0].([]raft.Message)
+	require.True(t, ok, "reply %v", rep.Values)
+	require.Len(t, msgs, 1)
+	require.Equal(t, raft.MsgAppResp, msgs[0].Type)
+	require.Equal(t, uint64(5), msgs[0].To)
+	require.Equal(t, term, msgs[0].Term)
+	for _, c := range calls {
+		_, isRaft := c.Request.(api.RaftInteract)
+		require.False(t, isRaft, "a Raft call to %s besides the reply", c.To)
+	}
+
+	// A held call is answered, empty, at the next tick.
+	s.next++
+	fourth := s.next
+	s.n.Call(fourth, "pico_service", api.RaftInteract{Messages: []raft.Message{resp}, SenderAddress: "i5"})
+	s.settle()
+	require.NotContains(t, s.replies, fourth)
+	s.n.Tick()
+	s.settle()
+	require.Contains(t, s.replies, fourth)
+	require.Nil(t, s.replies[fourth].Values)
 }
 
 func TestRaftInfoAndIndexProcs(t *testing.T) {

@@ -290,12 +290,21 @@ func (n *Node) collect() {
 func (n *Node) translate(e ra.Effect) {
 	switch e := e.(type) {
 	case ra.Send:
+		if n.consensus.sendOnReply(e.To, e.Messages) {
+			return
+		}
 		addr, ok := n.address(e.To)
 		if !ok {
 			n.emit(Note{Event: "no address", Detail: fmt.Sprintf("raft messages to %d dropped: its address is unknown", e.To)})
 			return
 		}
-		n.call(addr, api.RaftInteract{Messages: e.Messages, SenderAddress: n.cfg.Self.Address}, func(any, *api.Error) {})
+		n.call(addr, api.RaftInteract{Messages: e.Messages, SenderAddress: n.cfg.Self.Address}, func(res any, _ *api.Error) {
+			// The peer's messages to this instance, if it had any
+			// (consensus.hold).
+			if msgs, ok := res.([]raft.Message); ok && n.ra != nil {
+				n.consensus.receive(msgs)
+			}
+		})
 	case ra.Persist:
 		n.emit(Persist{Stream: StreamRaftLog, ID: e.ID, Batch: persistBatch(e, n.storedLast), Sync: e.Sync})
 		if e.Snapshot != nil && e.ReplacesLog {

@@ -14,7 +14,8 @@ import (
 // return values.
 func (m *casModule) proposeOp(op tables.Op, ranges []tables.Range, readAt uint64, kind string, respond responder,
 	then func(ra.Reply) ([]any, *api.Error)) {
-	if err := m.scanConflicts(readAt, ranges, op, false); err != nil {
+	keys, err := m.scanConflicts(readAt, ranges, op, false)
+	if err != nil {
 		respond(nil, err)
 		return
 	}
@@ -24,13 +25,14 @@ func (m *casModule) proposeOp(op tables.Op, ranges []tables.Range, readAt uint64
 		}
 		return then(rep)
 	})
-	m.propose(req, op.Encode(), op, kind)
+	m.propose(req, op.Encode(), keys, kind)
 }
 
-// propose appends data, the encoding of op, on this leader for the waiting
-// request req, and remembers which keys the new entry writes. A refusal
-// answers req at once.
-func (m *casModule) propose(req ra.ReqID, data []byte, op tables.Op, kind string) {
+// propose appends data, the encoding of an op, on this leader for the
+// waiting request req, and remembers keys, the keys the op writes (as
+// scanConflicts found them), for the new entry. A refusal answers req at
+// once.
+func (m *casModule) propose(req ra.ReqID, data []byte, keys []tables.KeyRef, kind string) {
 	index, term, err := m.ra.ProposeHere(req, data)
 	if err != nil {
 		m.stats.ProposalsRefused++
@@ -40,24 +42,20 @@ func (m *casModule) propose(req ra.ReqID, data []byte, op tables.Op, kind string
 		return
 	}
 	m.stats.Proposals++
-	schema := m.tables.SchemaVersion()
-	keys, kerr := m.tables.OpKeys(op)
-	if kerr != nil {
-		keys = nil
-	}
-	m.written.remember(index, term, schema, keys)
+	m.written.remember(index, term, m.tables.SchemaVersion(), keys)
 }
 
 // scanConflicts looks for an entry after index that writes into ranges or
-// into op's own keys; committedOnly is the mutant that skips the rest.
-func (m *casModule) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, committedOnly bool) *api.Error {
+// into op's own keys, which it returns; committedOnly is the mutant that
+// skips the rest.
+func (m *casModule) scanConflicts(index uint64, ranges []tables.Range, op tables.Op, committedOnly bool) ([]tables.KeyRef, *api.Error) {
 	implicit, e := m.tables.OpKeys(op)
 	if e != nil {
-		return &api.Error{Code: e.Code, Message: e.Message}
+		return nil, &api.Error{Code: e.Code, Message: e.Message}
 	}
 	prev, ents := m.ra.Log()
 	if index < prev {
-		return api.Errorf(api.CodeCompacted, "Compacted: raft index %d is compacted at %d", index, prev)
+		return nil, api.Errorf(api.CodeCompacted, "Compacted: raft index %d is compacted at %d", index, prev)
 	}
 	last := prev + uint64(len(ents))
 	if committedOnly {
@@ -67,11 +65,11 @@ func (m *casModule) scanConflicts(index uint64, ranges []tables.Range, op tables
 	for i := max(index, prev) + 1; i <= last; i++ {
 		conflict, err := m.conflicts(ents[i-prev-1], schema, ranges, implicit)
 		if err != nil {
-			return api.Errorf(api.CodeKeyTypeMismatch, "KeyTypeMismatch: failed comparing predicate ranges: %v", err)
+			return nil, api.Errorf(api.CodeKeyTypeMismatch, "KeyTypeMismatch: failed comparing predicate ranges: %v", err)
 		}
 		if conflict {
-			return api.Errorf(api.CodeConflictFound, "ConflictFound: found a conflicting entry at index %d", i)
+			return nil, api.Errorf(api.CodeConflictFound, "ConflictFound: found a conflicting entry at index %d", i)
 		}
 	}
-	return nil
+	return implicit, nil
 }

@@ -329,3 +329,25 @@ func TestAclOpShape(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, op, back, "an ACL op round-trips")
 }
+
+// Granted remembers its answers only until _pico_privilege changes: a
+// grant, a revoke, a role granted in between, each seen at once.
+func TestGrantedFollowsPrivilegeChanges(t *testing.T) {
+	s := aclStore(t)
+	mustApply(t, s, createUser("bob"))
+	mustApply(t, s, createRole("writers"))
+	bob, writers := uint32(mustUser(t, s, "bob").ID), uint32(mustUser(t, s, "writers").ID)
+	for range 2 { // the second asks what the first remembered
+		require.False(t, s.Granted(bob, PrivWrite, ObjTable, int64(kvID)))
+	}
+	mustApply(t, s, grantOp(bob, PrivWrite, ObjTable, int64(kvID)))
+	require.True(t, s.Granted(bob, PrivWrite, ObjTable, int64(kvID)))
+	mustApply(t, s, revokeOp(bob, PrivWrite, ObjTable, int64(kvID)))
+	require.False(t, s.Granted(bob, PrivWrite, ObjTable, int64(kvID)))
+	mustApply(t, s, grantOp(writers, PrivWrite, ObjTable, int64(kvID)))
+	require.False(t, s.Granted(bob, PrivWrite, ObjTable, int64(kvID)))
+	mustApply(t, s, grantOp(bob, PrivExecute, ObjRole, int64(writers)))
+	require.True(t, s.Granted(bob, PrivWrite, ObjTable, int64(kvID)), "through the role")
+	mustApply(t, s, revokeOp(writers, PrivWrite, ObjTable, int64(kvID)))
+	require.False(t, s.Granted(bob, PrivWrite, ObjTable, int64(kvID)))
+}

@@ -64,6 +64,24 @@ func BuiltinUsers() []Dml {
 // or through a role it has been granted (privilege execute on object type
 // role, transitively); every user has the public role.
 func (s *Store) Granted(user uint32, privilege, objectType string, objectID int64) bool {
+	if st := s.Stamp(TablePicoPrivilege); st != s.grantsAt || s.grants == nil {
+		s.grants, s.grantsAt = map[grantQuery]bool{}, st
+	}
+	q := grantQuery{user, privilege, objectType, objectID}
+	if ok, known := s.grants[q]; known {
+		return ok
+	}
+	ok := s.granted(user, privilege, objectType, objectID)
+	if len(s.grants) < maxGrantAnswers {
+		s.grants[q] = ok
+	}
+	return ok
+}
+
+// maxGrantAnswers bounds what Granted remembers between grants.
+const maxGrantAnswers = 4096
+
+func (s *Store) granted(user uint32, privilege, objectType string, objectID int64) bool {
 	objs := []struct {
 		typ string
 		id  int64

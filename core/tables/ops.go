@@ -114,12 +114,23 @@ type Dml struct {
 // always encodes the same). It panics if an update argument holds a Go value
 // msgpack cannot encode (a channel, a function), which is a programming
 // error.
-func (op Op) Encode() []byte { return tuple.MustMarshal(op) }
+func (op Op) Encode() []byte {
+	if b, ok := appendDmlOp(make([]byte, 0, dmlOpSize(&op)), &op); ok {
+		return b
+	}
+	return tuple.MustMarshal(op)
+}
 
 // DecodeOp decodes an Op. It checks the shape (a known kind with its part
 // present, no unknown fields, no trailing bytes); everything else is checked
 // when the op is applied.
 func DecodeOp(data []byte) (Op, error) {
+	if op, err := decodeDmlOp(data); err == nil {
+		if e := op.checkShape(); e != nil {
+			return Op{}, e
+		}
+		return op, nil
+	}
 	var op Op
 	r := bytes.NewReader(data)
 	d := msgpack.NewDecoder(r)

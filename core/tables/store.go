@@ -39,6 +39,18 @@ type Store struct {
 	eng    *storage.Engine // the rows of the global user tables
 	resets uint64          // how many times the store was emptied (a snapshot restored)
 	topo   topologyMemo    // ReadTopology's
+
+	// grants remembers Granted's answers as of grantsAt, _pico_privilege's
+	// stamp: the leader asks the same question for every CaS write, and
+	// each answer costs up to a dozen point reads.
+	grants   map[grantQuery]bool
+	grantsAt Stamp
+}
+
+type grantQuery struct {
+	user                  uint32
+	privilege, objectType string
+	objectID              int64
 }
 
 // table is a table's definition and, for a system table, its rows.
