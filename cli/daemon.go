@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	crand "crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
@@ -332,6 +333,7 @@ func (d *daemon) serve(s *tcp.Session, packet []byte, reply func([]byte)) {
 		reply(frame)
 		return
 	}
+	packet = bytes.Clone(packet) // the connection's buffer: it is read again
 	d.post(func() {
 		d.arrived = arrived
 		d.proc.Host().Handle(user, packet, reply)
