@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	crand "crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
@@ -328,10 +329,18 @@ func (d *daemon) setIdentity(id node.Identity) {
 // post runs fn on the event loop.
 func (d *daemon) post(fn func()) { d.proc.Post(fn) }
 
-// serve hands a request to the node, on the loop.
+// serve answers a request that needs nothing of the node at once, on the
+// connection's goroutine (runtime.Host.Answer), and hands the others to
+// the node, on the loop.
 func (d *daemon) serve(s *tcp.Session, packet []byte, reply func([]byte)) {
 	user := s.User()
 	arrived := time.Now()
+	if frame, what := d.proc.Host().Answer(user, packet); frame != nil {
+		d.metrics.request(what, arrived)(0)
+		reply(frame)
+		return
+	}
+	packet = bytes.Clone(packet) // the connection's buffer: it is read again
 	d.post(func() {
 		d.arrived = arrived
 		d.proc.Host().Handle(user, packet, reply)

@@ -34,6 +34,15 @@ type metrics struct {
 	logins         *prometheus.CounterVec
 	diskSeconds    *prometheus.HistogramVec
 	diskBytes      prometheus.Counter
+	// procs holds each proc label's series once used (a *procSeries by
+	// label): a request finds them without hashing its labels again.
+	procs sync.Map
+}
+
+// procSeries are the series of one proc label.
+type procSeries struct {
+	count   prometheus.Counter
+	seconds prometheus.Observer
 }
 
 func newMetrics(d *daemon) *metrics {
@@ -115,12 +124,18 @@ var knownProcs = append(proc.Names(), "ping", "select", "insert", "replace", "up
 
 // request observes one request (runtime.RequestObserver), from arrived.
 func (m *metrics) request(what string, arrived time.Time) func(code uint32) {
-	if !slices.Contains(knownProcs, what) {
-		what = "other"
+	series, ok := m.procs.Load(what)
+	if !ok {
+		if !slices.Contains(knownProcs, what) {
+			what = "other"
+		}
+		series, _ = m.procs.LoadOrStore(what, &procSeries{count: m.requests.WithLabelValues(what),
+			seconds: m.requestSeconds.WithLabelValues(what)})
 	}
-	m.requests.WithLabelValues(what).Inc()
+	ps := series.(*procSeries)
+	ps.count.Inc()
 	return func(code uint32) {
-		m.requestSeconds.WithLabelValues(what).Observe(time.Since(arrived).Seconds())
+		ps.seconds.Observe(time.Since(arrived).Seconds())
 		if code != 0 {
 			m.requestErrors.WithLabelValues(what, strconv.FormatUint(uint64(code), 10)).Inc()
 		}

@@ -151,6 +151,16 @@ func EncodeReply(sync, schema uint64, call16 bool, results []any, e *api.Error) 
 	if e != nil {
 		return EncodeError(sync, schema, e)
 	}
+	data, err := ReplyData(call16, results)
+	if err != nil {
+		return EncodeError(sync, schema, err)
+	}
+	return iproto.EncodeDataRaw(sync, schema, data)
+}
+
+// ReplyData is the DATA of EncodeReply's reply to a CALL (a CALL_16 if
+// call16) that returned results.
+func ReplyData(call16 bool, results []any) (msgpack.RawMessage, *api.Error) {
 	values := make([]msgpack.RawMessage, len(results))
 	for i, v := range results {
 		if c, ok := v.(api.ChunkResult); ok {
@@ -169,14 +179,21 @@ func EncodeReply(sync, schema uint64, call16 bool, results []any, e *api.Error) 
 		}
 		b, err := msgpack.Marshal(v)
 		if err != nil {
-			return EncodeError(sync, schema, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()})
+			return nil, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()}
 		}
 		values[i] = b
 	}
+	var data msgpack.RawMessage
+	var err error
 	if call16 {
-		return iproto.EncodeCall16Reply(sync, schema, values...)
+		data, err = iproto.Call16Data(values...)
+	} else {
+		data, err = iproto.CallData(values...)
 	}
-	return iproto.EncodeCallReply(sync, schema, values...)
+	if err != nil {
+		return nil, &api.Error{Code: api.CodeProcLua, Message: "cannot encode reply: " + err.Error()}
+	}
+	return data, nil
 }
 
 // EncodeError carries a redirect's leader and a wrong bucket's Raft index in

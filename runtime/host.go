@@ -242,6 +242,11 @@ func (h *Host) Handle(user string, packet []byte, reply func([]byte)) {
 		reply(iproto.EncodeError(req.Sync, h.SchemaVersion(), iproto.CodeInvalidMsgpack, "Invalid MsgPack - "+err.Error()))
 		return
 	}
+	if frame, what := h.answer(user, req); frame != nil {
+		h.observeRequest(what)(0)
+		reply(frame)
+		return
+	}
 	var done func(code uint32)
 	fail := func(e *api.Error) {
 		done(e.Code)

@@ -160,8 +160,10 @@ func TestHostPrepare(t *testing.T) {
 	resp := s.call(t, proc.Admin, iproto.EncodePrepare(300, "SELECT v FROM p WHERE id = ?"))
 	require.Nil(t, resp.Err)
 	var id, count uint64
-	require.NoError(t, msgpack.Unmarshal(resp.Body[iproto.KeyStmtID], &id))
-	require.NoError(t, msgpack.Unmarshal(resp.Body[iproto.KeyBindCount], &count))
+	rawID, _ := resp.Body.Get(iproto.KeyStmtID)
+	rawCount, _ := resp.Body.Get(iproto.KeyBindCount)
+	require.NoError(t, msgpack.Unmarshal(rawID, &id))
+	require.NoError(t, msgpack.Unmarshal(rawCount, &count))
 	require.NotZero(t, id)
 	require.Less(t, id, uint64(1)<<32, "a Lua client holds the id in a double")
 	require.Equal(t, uint64(1), count)

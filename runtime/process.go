@@ -114,7 +114,8 @@ func (p *Process) Post(fn func()) {
 	}
 }
 
-// Host is the host of the node: touch it only on the loop.
+// Host is the host of the node: touch it only on the loop (but for its
+// Answer and SchemaVersion, safe anywhere).
 func (p *Process) Host() *Host { return p.host }
 
 // Done is closed when the loop has stopped.

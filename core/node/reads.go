@@ -23,19 +23,22 @@ func (m *reads) register(r *registry) {
 	serve(r, running, m.instanceInfo)
 }
 
-func versionInfo() api.VersionInfoResult {
+// VersionInfo is `.proc_version_info`'s answer: what the binary was built
+// as, the same in every phase and for every user (a driver may answer it
+// without the node: runtime.Host.Answer).
+func VersionInfo() api.VersionInfoResult {
 	return api.VersionInfoResult{PicodataVersion: api.Version, ProcAPIVersion: api.ProcAPIVersion}
 }
 
 func (m *reads) versionInfo(_ string, _ api.VersionInfo, respond responder) {
-	respond([]any{versionInfo()}, nil)
+	respond([]any{VersionInfo()}, nil)
 }
 
 func (m *reads) runtimeInfo(_ string, _ api.RuntimeInfo, respond responder) {
 	cs := m.ra.BasicStatus().ConfState
 	internal := api.InternalInfo{MainLoopStatus: m.phase.String(), GovernorLoopStatus: m.governor.gov.status(),
 		RaftVoters: union(cs.Voters, cs.VotersOutgoing), RaftLearners: union(cs.Learners, cs.LearnersNext)}
-	respond([]any{api.RuntimeInfoResult{Raft: m.consensus.info(), VersionInfo: versionInfo(), Internal: internal,
+	respond([]any{api.RuntimeInfoResult{Raft: m.consensus.info(), VersionInfo: VersionInfo(), Internal: internal,
 		Storage: m.StorageInfo()}}, nil)
 }
 

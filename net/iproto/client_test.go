@@ -91,7 +91,9 @@ func TestClientRoundTrips(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "SELECT * FROM t WHERE a = ?", sql)
 	assert.Equal(t, binds, gotBinds)
-	assert.Equal(t, msgpack.RawMessage{0x90}, req.Body[KeyOptions])
+	opts, ok := req.Body.Get(KeyOptions)
+	assert.True(t, ok)
+	assert.Equal(t, msgpack.RawMessage{0x90}, opts)
 
 	for typ, frame := range map[uint64][]byte{TypeWatch: EncodeWatch(19, "box.status"), TypeUnwatch: EncodeUnwatch(19, "box.status")} {
 		req = serve(t, frame)

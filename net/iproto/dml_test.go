@@ -88,9 +88,9 @@ func TestDMLFrameBytes(t *testing.T) {
 
 func TestDMLBodyErrors(t *testing.T) {
 	body := func(kv ...any) Request {
-		b := map[uint64]msgpack.RawMessage{}
+		b := appendMapLen(nil, len(kv)/2)
 		for i := 0; i < len(kv); i += 2 {
-			b[uint64(kv[i].(int))] = mp(t, kv[i+1])
+			b = append(appendUint(b, uint64(kv[i].(int))), mp(t, kv[i+1])...)
 		}
 		return Request{Type: TypeUpdate, Body: b}
 	}

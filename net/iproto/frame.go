@@ -1,6 +1,7 @@
 package iproto
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -54,6 +55,78 @@ func ReadFrame(r io.Reader, maxSize int) ([]byte, error) {
 		return nil, unexpected(err)
 	}
 	return packet, nil
+}
+
+// PeekFrame is ReadFrame from a bufio.Reader, without a copy: a frame
+// that fits in br's buffer is returned where it lies there, still unread —
+// valid until br is read again; the caller discards n bytes once done with
+// it. A bigger one is read into a new slice (n is then 0). Errors are
+// ReadFrame's; after a *FrameTooLargeError the prefix has been read and
+// nothing else.
+func PeekFrame(br *bufio.Reader, maxSize int) (packet []byte, n int, err error) {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxFrameSize
+	}
+	head, err := br.Peek(1)
+	if err != nil {
+		return nil, 0, err // io.EOF: a clean end between frames
+	}
+	prefix := 1
+	if c := head[0]; c > 0x7f {
+		w, _, ok := intWidth(c)
+		if !ok {
+			return nil, 0, malformed("packet length", errWrongType)
+		}
+		prefix += w
+		if head, err = br.Peek(prefix); err != nil {
+			return nil, 0, unexpected(err)
+		}
+	}
+	size, _, err := readUint(head[:prefix])
+	if err != nil {
+		return nil, 0, malformed("packet length", err)
+	}
+	if size > uint64(maxSize) {
+		_, _ = br.Discard(prefix) // peeked: it is there
+		return nil, 0, &FrameTooLargeError{Size: size, Max: maxSize}
+	}
+	if n := prefix + int(size); n <= br.Size() {
+		frame, err := br.Peek(n)
+		if err != nil {
+			return nil, 0, unexpected(err)
+		}
+		return frame[prefix:], n, nil
+	}
+	_, _ = br.Discard(prefix)
+	packet = make([]byte, size)
+	if _, err := io.ReadFull(br, packet); err != nil {
+		return nil, 0, unexpected(err)
+	}
+	return packet, 0, nil
+}
+
+// FrameBuffered reports whether br holds a whole frame already, which
+// PeekFrame returns without waiting (also if the prefix is malformed,
+// which it reports at once).
+func FrameBuffered(br *bufio.Reader) bool {
+	have := br.Buffered()
+	if have == 0 {
+		return false
+	}
+	head, _ := br.Peek(min(have, 9)) // buffered: no wait
+	prefix := 1
+	if c := head[0]; c > 0x7f {
+		w, _, ok := intWidth(c)
+		if !ok {
+			return true
+		}
+		prefix += w
+		if have < prefix {
+			return false
+		}
+	}
+	size, _, err := readUint(head[:prefix])
+	return err != nil || uint64(have-prefix) >= size
 }
 
 // unexpected turns an io.EOF inside a frame into io.ErrUnexpectedEOF.

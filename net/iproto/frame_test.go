@@ -1,8 +1,10 @@
 package iproto
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 
@@ -123,4 +125,100 @@ func TestReadFramePassesReaderErrors(t *testing.T) {
 	assert.ErrorIs(t, err, boom)
 	_, err = ReadFrame(&failingReader{nil, boom}, 100)
 	assert.ErrorIs(t, err, boom)
+}
+
+// readAll reads frames until an error with read, returning copies of the
+// packets, the error and what the reader left.
+func readAll(read func() ([]byte, error)) ([][]byte, error) {
+	var out [][]byte
+	for {
+		p, err := read()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, append([]byte{}, p...))
+	}
+}
+
+// TestPeekFrameIsReadFrame: PeekFrame reads what ReadFrame reads, frames
+// in the buffer or bigger than it, and fails where it fails.
+func TestPeekFrameIsReadFrame(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 300)
+	inputs := map[string][]byte{
+		"pipelined":   cat(observedAuth, observedSelect, observedPing, observedCall),
+		"empty":       nil,
+		"big frames":  cat(hx("cd012c"), big, observedPing, hx("cd012c"), big, observedCall),
+		"too large":   cat(observedPing, hx("ce00001000"), "abcdef"),
+		"truncated":   cat(observedPing, hx("ce00000005"), "abc"),
+		"bad prefix":  cat(observedPing, hx("a1 61")),
+		"empty frame": {0x00},
+	}
+	for _, w := range widths {
+		prefix, ok := encodeWidth(10, w)
+		require.True(t, ok)
+		inputs[fmt.Sprintf("width %#x", w)] = cat(prefix, "0123456789", prefix, "abcdefghij")
+	}
+	for name, in := range inputs {
+		r := bytes.NewReader(in)
+		want, wantErr := readAll(func() ([]byte, error) { return ReadFrame(r, 1024) })
+		for _, size := range []int{16, 64, 4096} { // 16: bufio's least
+			br := bufio.NewReaderSize(bytes.NewReader(in), size)
+			n := 0
+			got, err := readAll(func() ([]byte, error) {
+				_, _ = br.Discard(n)
+				p, m, err := PeekFrame(br, 1024)
+				n = m
+				return p, err
+			})
+			assert.Equal(t, want, got, "%s, buffer %d", name, size)
+			assert.Equal(t, fmt.Sprint(wantErr), fmt.Sprint(err), "%s, buffer %d", name, size)
+		}
+	}
+}
+
+func TestPeekFrameLeavesOversizedPayload(t *testing.T) {
+	br := bufio.NewReader(bytes.NewReader(cat(hx("ce00000006"), "abcdef")))
+	_, _, err := PeekFrame(br, 5)
+	var tooLarge *FrameTooLargeError
+	require.ErrorAs(t, err, &tooLarge)
+	rest, _ := io.ReadAll(br)
+	assert.Equal(t, []byte("abcdef"), rest, "the prefix read, nothing else")
+}
+
+func TestPeekFrameInPlace(t *testing.T) {
+	in := cat(observedPing, observedCall)
+	br := bufio.NewReader(bytes.NewReader(in))
+	p, n, err := PeekFrame(br, 0)
+	require.NoError(t, err)
+	assert.Equal(t, len(observedPing), n)
+	assert.Equal(t, observedPing[5:], p)
+	assert.Equal(t, len(in), br.Buffered(), "peeked, not read")
+	rd := bytes.NewReader(in)
+	allocs := testing.AllocsPerRun(100, func() {
+		rd.Reset(in)
+		br.Reset(rd)
+		_, _, _ = PeekFrame(br, 0)
+	})
+	assert.Zero(t, allocs)
+}
+
+func TestFrameBuffered(t *testing.T) {
+	for _, c := range []struct {
+		in   []byte
+		want bool
+	}{
+		{nil, false},
+		{observedPing, true},
+		{observedPing[:len(observedPing)-1], false},
+		{hx("ce00"), false},             // the prefix incomplete
+		{hx("ce00000002 01"), false},    // the payload incomplete
+		{hx("ce00000002 0102"), true},   // exactly
+		{hx("02 0102 03"), true},        // a fixint prefix, more after
+		{hx("a1 61"), true},             // malformed: PeekFrame says so at once
+		{hx("cf00000000000000"), false}, // 8 bytes of a 9-byte prefix
+	} {
+		br := bufio.NewReader(bytes.NewReader(c.in))
+		_, _ = br.Peek(len(c.in)) // buffer it all
+		assert.Equal(t, c.want, FrameBuffered(br), "%x", c.in)
+	}
 }

@@ -10,11 +10,11 @@ type header struct {
 }
 
 // decodePacket splits a packet (a frame without its length prefix) into its
-// header and its body: a map of body keys to their raw values, aliasing
-// packet, or nil when the packet has no body. Unknown keys are kept in the
+// header and its body, checked and aliasing packet, or nil when the packet
+// has no body. Unknown keys are kept in the
 // body and skipped in the header. On error the header holds what could be
 // read, all of it on a body error, so that the sync is known.
-func decodePacket(packet []byte) (header, map[uint64]msgpack.RawMessage, error) {
+func decodePacket(packet []byte) (header, Body, error) {
 	var h header
 	n, b, err := readMapLen(packet)
 	if err != nil {
@@ -48,7 +48,7 @@ func decodePacket(packet []byte) (header, map[uint64]msgpack.RawMessage, error) 
 	if len(b) == 0 {
 		return h, nil, nil
 	}
-	body, rest, err := readUintMap(b)
+	body, rest, err := readBody(b)
 	if err != nil {
 		return h, nil, malformed("packet body", err)
 	}
@@ -61,8 +61,8 @@ func decodePacket(packet []byte) (header, map[uint64]msgpack.RawMessage, error) 
 // Typed reads of body values. Optional keys yield a default when absent;
 // mandatory ones a missing-field error.
 
-func bodyUint(body map[uint64]msgpack.RawMessage, key uint64, def uint64) (uint64, error) {
-	raw, ok := body[key]
+func bodyUint(body Body, key uint64, def uint64) (uint64, error) {
+	raw, ok := body.Get(key)
 	if !ok {
 		return def, nil
 	}
@@ -73,15 +73,15 @@ func bodyUint(body map[uint64]msgpack.RawMessage, key uint64, def uint64) (uint6
 	return v, nil
 }
 
-func bodyUintRequired(body map[uint64]msgpack.RawMessage, key uint64) (uint64, error) {
-	if _, ok := body[key]; !ok {
+func bodyUintRequired(body Body, key uint64) (uint64, error) {
+	if _, ok := body.Get(key); !ok {
 		return 0, missing(key)
 	}
 	return bodyUint(body, key, 0)
 }
 
-func bodyStr(body map[uint64]msgpack.RawMessage, key uint64) (string, error) {
-	raw, ok := body[key]
+func bodyStr(body Body, key uint64) (string, error) {
+	raw, ok := body.Get(key)
 	if !ok {
 		return "", missing(key)
 	}
@@ -93,8 +93,8 @@ func bodyStr(body map[uint64]msgpack.RawMessage, key uint64) (string, error) {
 }
 
 // bodyArray is the raw array under key; def when absent (nil def: missing).
-func bodyArray(body map[uint64]msgpack.RawMessage, key uint64, def []byte) (msgpack.RawMessage, error) {
-	raw, ok := body[key]
+func bodyArray(body Body, key uint64, def []byte) (msgpack.RawMessage, error) {
+	raw, ok := body.Get(key)
 	if !ok {
 		if def == nil {
 			return nil, missing(key)
@@ -108,8 +108,8 @@ func bodyArray(body map[uint64]msgpack.RawMessage, key uint64, def []byte) (msgp
 }
 
 // bodyUintArray reads an array of unsigned integers; absent is empty.
-func bodyUintArray(body map[uint64]msgpack.RawMessage, key uint64) ([]uint64, error) {
-	raw, ok := body[key]
+func bodyUintArray(body Body, key uint64) ([]uint64, error) {
+	raw, ok := body.Get(key)
 	if !ok {
 		return nil, nil
 	}
@@ -128,23 +128,51 @@ func bodyUintArray(body map[uint64]msgpack.RawMessage, key uint64) ([]uint64, er
 	return out, nil
 }
 
-// readUintMap reads a map with unsigned integer keys, its values raw.
-func readUintMap(b []byte) (map[uint64]msgpack.RawMessage, []byte, error) {
-	n, b, err := readMapLen(b)
+// Body is a packet's body map (or a nested map of the same kind, as
+// SQL_INFO): unsigned integer keys, values read by key (Get) without
+// decoding the rest — no map is built for a packet. Bodies come from
+// readBody, which checked every key and value. A key that appears twice
+// has its last value, as a decoded map would keep.
+type Body []byte
+
+// Get is key's raw value (aliasing the packet).
+func (b Body) Get(key uint64) (msgpack.RawMessage, bool) {
+	n, rest, err := readMapLen(b)
+	if err != nil {
+		return nil, false
+	}
+	var val []byte
+	found := false
+	for i := uint64(0); i < n; i++ {
+		var k uint64
+		if k, rest, err = readUint(rest); err != nil {
+			return nil, false
+		}
+		var raw []byte
+		if raw, rest, err = readValue(rest); err != nil {
+			return nil, false
+		}
+		if k == key {
+			val, found = raw, true
+		}
+	}
+	return val, found
+}
+
+// readBody reads a map with unsigned integer keys, checking every key and
+// value.
+func readBody(b []byte) (Body, []byte, error) {
+	n, rest, err := readMapLen(b)
 	if err != nil {
 		return nil, nil, err
 	}
-	m := make(map[uint64]msgpack.RawMessage, min(n, 8))
 	for i := uint64(0); i < n; i++ {
-		var key uint64
-		if key, b, err = readUint(b); err != nil {
+		if _, rest, err = readUint(rest); err != nil {
 			return nil, nil, err
 		}
-		var raw []byte
-		if raw, b, err = readValue(b); err != nil {
+		if rest, err = skipValue(rest); err != nil {
 			return nil, nil, err
 		}
-		m[key] = raw
 	}
-	return m, b, nil
+	return Body(b[:len(b)-len(rest)]), rest, nil
 }

@@ -84,14 +84,24 @@ func EncodeSelectReply(sync, schemaVersion uint64, tuples any) []byte {
 // EncodeCallReply is the reply to CALL (and EVAL): DATA is the array of the
 // function's return values, each one encoded msgpack value.
 func EncodeCallReply(sync, schemaVersion uint64, results ...msgpack.RawMessage) []byte {
+	data, err := CallData(results...)
+	if err != nil {
+		return encodeFailure(sync, schemaVersion, err)
+	}
+	return EncodeDataRaw(sync, schemaVersion, data)
+}
+
+// CallData is the DATA of the reply to CALL (and EVAL): the array of the
+// function's return values, each one encoded msgpack value.
+func CallData(results ...msgpack.RawMessage) (msgpack.RawMessage, error) {
 	b := appendArrayLen(nil, len(results))
 	for _, r := range results {
 		if err := checkValue(r); err != nil {
-			return encodeFailure(sync, schemaVersion, err)
+			return nil, err
 		}
 		b = append(b, r...)
 	}
-	return reply(TypeOK, sync, schemaVersion, field{KeyData, b})
+	return b, nil
 }
 
 // EncodeCall16Reply is the reply to CALL_16: the return values converted to
@@ -101,7 +111,25 @@ func EncodeCall16Reply(sync, schemaVersion uint64, results ...msgpack.RawMessage
 	if err != nil {
 		return encodeFailure(sync, schemaVersion, err)
 	}
-	return reply(TypeOK, sync, schemaVersion, field{KeyData, data})
+	return EncodeDataRaw(sync, schemaVersion, data)
+}
+
+// maxReplyHeader bounds the encoded reply header {0x00: code, 0x01: sync,
+// 0x05: schema_version}: a fixmap, three fixint keys, three integers of at
+// most 9 bytes.
+const maxReplyHeader = 1 + 3 + 3*9
+
+// EncodeDataRaw is an OK reply {DATA: data}, data an encoded array
+// (CallData, Call16Data) written as is, unchecked: a reply encoded once and
+// sent many times. One allocation, of the frame.
+func EncodeDataRaw(sync, schemaVersion uint64, data msgpack.RawMessage) []byte {
+	b := make([]byte, framePrefix, framePrefix+maxReplyHeader+2+len(data))
+	b = appendMapLen(b, 3)
+	b = appendUint(appendUint(b, KeyRequestType), TypeOK)
+	b = appendUint(appendUint(b, KeySync), sync)
+	b = appendUint(appendUint(b, KeySchemaVersion), schemaVersion)
+	b = appendUint(appendMapLen(b, 1), KeyData)
+	return finishFrame(append(b, data...))
 }
 
 // What EncodeError puts in an MP_ERROR entry's type and trace fields:

@@ -115,11 +115,13 @@ func TestEncodeError(t *testing.T) {
 	h, body, err := decodePacket(p)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(0x8000|CodeNoSuchProc), h.typ)
-	require.Contains(t, body, uint64(KeyError24))
-	require.Contains(t, body, uint64(KeyError))
-	assert.Equal(t, mp(t, "Procedure 'nope' is not defined"), body[KeyError24])
+	msg24, ok := body.Get(KeyError24)
+	require.True(t, ok)
+	rawStack, ok := body.Get(KeyError)
+	require.True(t, ok)
+	assert.Equal(t, mp(t, "Procedure 'nope' is not defined"), msg24)
 	var stack map[int][]map[int]any
-	require.NoError(t, msgpack.Unmarshal(body[KeyError], &stack))
+	require.NoError(t, msgpack.Unmarshal(rawStack, &stack))
 	require.Len(t, stack[0], 1)
 	e := stack[0][0]
 	assert.Equal(t, "ClientError", e[ErrorType])

@@ -11,7 +11,7 @@ type Request struct {
 	Sync          uint64 // 0 when the header has none
 	SchemaVersion uint64
 	StreamID      uint64
-	Body          map[uint64]msgpack.RawMessage
+	Body          Body
 }
 
 // DecodeRequest decodes a packet as ReadFrame returns it. Integers may have
@@ -122,8 +122,8 @@ func (r Request) IndexBase() (uint64, error) { return bodyUint(r.Body, KeyIndexB
 // STMT_ID (a statement PREPARE named) — and its raw SQL_BIND array ([]
 // when absent).
 func (r Request) SQL() (text string, stmtID uint64, binds msgpack.RawMessage, err error) {
-	if _, ok := r.Body[KeySQLText]; !ok {
-		if _, ok := r.Body[KeyStmtID]; ok {
+	if _, ok := r.Body.Get(KeySQLText); !ok {
+		if _, ok := r.Body.Get(KeyStmtID); ok {
 			if stmtID, err = bodyUint(r.Body, KeyStmtID, 0); err != nil {
 				return "", 0, nil, err
 			}
@@ -148,7 +148,7 @@ func (r Request) IDFeatures() ([]uint64, error) { return bodyUintArray(r.Body, K
 
 // IDAuthType is ID's AUTH_TYPE, "" when absent.
 func (r Request) IDAuthType() (string, error) {
-	if _, ok := r.Body[KeyAuthType]; !ok {
+	if _, ok := r.Body.Get(KeyAuthType); !ok {
 		return "", nil
 	}
 	return bodyStr(r.Body, KeyAuthType)

@@ -339,3 +339,29 @@ func TestDecodeRequestDuplicateKeysLastWins(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(2), space)
 }
+
+// TestBodyKeepsTheLastOfARepeatedKey: as a decoded map would.
+func TestBodyKeepsTheLastOfARepeatedKey(t *testing.T) {
+	req, err := DecodeRequest(hx("82 00 0a 01 2a 83 22 a1 61 21 90 22 a1 62"))
+	require.NoError(t, err)
+	name, err := req.FunctionName()
+	require.NoError(t, err)
+	assert.Equal(t, "b", name)
+	_, ok := req.Body.Get(KeyExpr)
+	assert.False(t, ok)
+}
+
+// TestDecodeRequestDoesNotAllocate: the body is read in place.
+func TestDecodeRequestDoesNotAllocate(t *testing.T) {
+	p := observedCall[5:]
+	allocs := testing.AllocsPerRun(100, func() {
+		req, err := DecodeRequest(p)
+		if err != nil {
+			panic(err)
+		}
+		if _, ok := req.Body.Get(KeyTuple); !ok {
+			panic("no tuple")
+		}
+	})
+	assert.Zero(t, allocs)
+}

@@ -26,7 +26,7 @@ type Response struct {
 	// entry of ERROR (0x52) if it has a message, else the header's code
 	// and ERROR_24 (0x31), else "error <code>".
 	Err  *Error
-	Body map[uint64]msgpack.RawMessage
+	Body Body
 }
 
 // DecodeResponse decodes a reply packet as ReadFrame returns it. Errors are
@@ -40,7 +40,7 @@ func DecodeResponse(packet []byte) (Response, error) {
 		return resp, err
 	}
 	resp.Body = body
-	resp.Data = body[KeyData]
+	resp.Data, _ = body.Get(KeyData)
 	if h.typ&TypeErrorFlag != 0 {
 		resp.Code = uint32(h.typ & typeCodeMask)
 		resp.Err = replyError(resp.Code, body)
@@ -51,16 +51,18 @@ func DecodeResponse(packet []byte) (Response, error) {
 
 // replyError builds the error of an error reply, preferring the MP_ERROR
 // stack and falling back to ERROR_24 (and to a generic message).
-func replyError(code uint32, body map[uint64]msgpack.RawMessage) *Error {
+func replyError(code uint32, body Body) *Error {
 	e := &Error{Code: code}
-	if c, msg, fields, ok := stackTop(body[KeyError]); ok {
+	stack, _ := body.Get(KeyError)
+	if c, msg, fields, ok := stackTop(stack); ok {
 		if c != nil {
 			e.Code = *c
 		}
 		e.Message, e.Fields = msg, fields
 		return e
 	}
-	if msg, _, err := readStr(body[KeyError24]); err == nil {
+	msg24, _ := body.Get(KeyError24)
+	if msg, _, err := readStr(msg24); err == nil {
 		e.Message = msg
 		return e
 	}
@@ -155,8 +157,8 @@ func (r Response) Metadata() ([]Column, error) {
 	n, b, _ := readArrayLen(raw)
 	var cols []Column
 	for i := uint64(0); i < n; i++ {
-		var entry map[uint64]msgpack.RawMessage
-		if entry, b, err = readUintMap(b); err != nil {
+		var entry Body
+		if entry, b, err = readBody(b); err != nil {
 			return nil, badField(KeyMetadata, "an array of maps")
 		}
 		var c Column
@@ -173,11 +175,11 @@ func (r Response) Metadata() ([]Column, error) {
 
 // RowCount is an SQL DML reply's SQL_INFO row count.
 func (r Response) RowCount() (uint64, error) {
-	raw, ok := r.Body[KeySQLInfo]
+	raw, ok := r.Body.Get(KeySQLInfo)
 	if !ok {
 		return 0, missing(KeySQLInfo)
 	}
-	info, _, err := readUintMap(raw)
+	info, _, err := readBody(raw)
 	if err != nil {
 		return 0, badField(KeySQLInfo, "a map")
 	}
@@ -196,7 +198,7 @@ func (r Response) IDFeatures() ([]uint64, error) { return bodyUintArray(r.Body, 
 
 // IDAuthType is an ID reply's AUTH_TYPE, "" when absent.
 func (r Response) IDAuthType() (string, error) {
-	if _, ok := r.Body[KeyAuthType]; !ok {
+	if _, ok := r.Body.Get(KeyAuthType); !ok {
 		return "", nil
 	}
 	return bodyStr(r.Body, KeyAuthType)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/picogo/picogo/net/iproto"
@@ -19,16 +20,20 @@ import (
 // A server connection runs two goroutines:
 //   - the reader reads frames, answers AUTH, ID and PING itself and hands
 //     everything else to Serve (so both run on it, one request at a time);
-//   - the writer writes the greeting, then the frames queued on out, in
-//     the order they were queued.
+//   - the writer writes the greeting, then the frames queued in the
+//     outbox, in the order they were queued, each batch with one write.
 //
-// Nothing ever blocks on out: a reply that finds it full closes the
+// Nothing ever blocks on the outbox: a reply that finds it full closes the
 // connection (the client is not reading), one that finds the connection
 // closed is dropped. Closing (once, for whatever reason first) closes
 // done and the socket, which stops both goroutines, and logs one line.
 
 const (
 	readBuffer = 64 << 10
+	// holdFrames is how many buffered requests the reader answers before
+	// it lets the writer go even though it has more: replies to a long
+	// burst start leaving before the burst is all answered.
+	holdFrames = 32
 	// oversizeGrace is how long the reader waits for the header of an
 	// oversized frame, to answer it before closing.
 	oversizeGrace = 100 * time.Millisecond
@@ -52,7 +57,10 @@ type conn struct {
 	sess *Session
 	salt [32]byte
 	log  *slog.Logger
-	out  chan []byte   // frames to write; nil: flush and close
+	box  *outbox
+	// raw is the socket for writes that must not wait (writeNow); nil if
+	// the connection has none (a test's pipe).
+	raw  syscall.RawConn
 	done chan struct{} // closed by close; == sess.done
 
 	closeOnce   sync.Once
@@ -69,13 +77,15 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 		nc:      nc,
 		sess:    newSession(id, remote),
 		log:     s.log.With("conn", id, "remote", remote),
-		out:     make(chan []byte, s.cfg.WriteQueue+1),
 		flushed: make(chan struct{}),
 	}
 	c.done = c.sess.done
 	rand.Read(c.salt[:]) // never fails (crypto/rand)
 	g := iproto.Greeting(s.cfg.Version, s.cfg.UUID, c.salt)
-	c.out <- g[:] // the room of the +1 above
+	c.box = newOutbox(s.cfg.WriteQueue+1, g[:]) // +1: the greeting
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
 	return c
 }
 
@@ -118,9 +128,7 @@ func (c *conn) send(frame []byte) {
 		return // closed: dropped
 	default:
 	}
-	select {
-	case c.out <- frame:
-	default:
+	if !c.box.put(frame) {
 		c.close(errSlowClient)
 	}
 }
@@ -139,7 +147,7 @@ func (c *conn) replier() func([]byte) {
 
 func (c *conn) writeLoop() {
 	defer c.srv.wg.Done()
-	err := writeLoop(c.nc, c.out, c.done)
+	err := c.box.writeTo(c.nc, c.done)
 	switch {
 	case err == nil: // closed
 	case errors.Is(err, errFlushed): // the last reply is out (lingerAfterFlush)
@@ -153,17 +161,47 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// readLoop reads and handles requests. While it has whole requests
+// buffered (a client's pipelined burst, read with one system call), their
+// replies are held back and leave together when it runs out (outbox), at
+// least every holdFrames requests.
 func (c *conn) readLoop() {
 	defer c.srv.wg.Done()
 	br := bufio.NewReaderSize(c.nc, readBuffer)
+	held := 0
 	for {
-		packet, err := iproto.ReadFrame(br, c.srv.cfg.MaxFrame)
+		if held == holdFrames || !iproto.FrameBuffered(br) {
+			c.box.release(c.writeNow) // about to wait for the client: let the replies go
+			held = 0
+		}
+		packet, n, err := iproto.PeekFrame(br, c.srv.cfg.MaxFrame)
 		if err != nil {
 			c.readFailed(br, err)
 			return
 		}
+		c.box.hold()
+		held++
 		c.handle(packet)
+		_, _ = br.Discard(n) // peeked: it is there
 	}
+}
+
+// writeNow writes what of b the socket takes without waiting (one
+// write(2) on the non-blocking socket) and returns how much; errors are
+// left to the writer, whose write meets them again.
+func (c *conn) writeNow(b []byte) int {
+	if c.raw == nil {
+		return 0
+	}
+	n := 0
+	err := c.raw.Write(func(fd uintptr) bool {
+		n, _ = syscall.Write(int(fd), b)
+		return true // never wait for the socket: the writer does
+	})
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // readFailed ends the connection after ReadFrame failed.
@@ -204,12 +242,7 @@ func (c *conn) rejectOversized(br *bufio.Reader, e *iproto.FrameTooLargeError) {
 // sends — at most limit bytes, for at most flushGrace — then closes.
 func (c *conn) lingerAfterFlush(br *bufio.Reader, limit int64, reason error) {
 	c.flushReason.Store(&reason)
-	select {
-	case c.out <- nil:
-	default:
-		c.close(reason)
-		return
-	}
+	c.box.finish()
 	deadline := time.Now().Add(flushGrace)
 	_ = c.nc.SetReadDeadline(deadline)
 	_, _ = io.CopyN(io.Discard, br, limit)

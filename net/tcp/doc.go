@@ -8,9 +8,10 @@
 //     session (its user), AUTH (chap-sha1, checked by an Authenticator), ID
 //     and PING; every other request goes to ServerConfig.Serve with a reply
 //     callback. One reader and one writer goroutine per connection; replies
-//     are queued on a bounded channel and a client that does not read them
-//     is disconnected rather than allowed to block whoever replies (the
-//     daemon's event loop).
+//     are queued in a bounded outbox (outbox.go: the replies to a burst of
+//     pipelined requests leave with one write) and a client that does not
+//     read them is disconnected rather than allowed to block whoever
+//     replies (the daemon's event loop).
 //   - the client side: one authenticated connection per address, dialled on
 //     first use and again after a failure (with backoff between failed
 //     dials), requests pipelined and their responses matched by SYNC,

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -437,6 +438,7 @@ func TestPoolBadFrame(t *testing.T) {
 func TestPoolConcurrent(t *testing.T) {
 	addr := adminServer(t, ServerConfig{Serve: func(s *Session, p []byte, reply func([]byte)) {
 		user := s.User()
+		p = bytes.Clone(p) // kept past Serve
 		go reply(echoReply(user, p))
 	}})
 	p := newTestPool(t, PoolConfig{User: "pico_service", Password: "pw"})

@@ -25,6 +25,9 @@ func (c *conn) handle(packet []byte) {
 	}
 	switch h.typ {
 	case iproto.TypeAuth:
+		// The Authenticator may take its time (a refusal is held back):
+		// the replies of earlier requests go first.
+		c.box.release(c.writeNow)
 		c.send(c.auth(packet, h.sync))
 	case iproto.TypeID:
 		c.send(c.id(packet, h.sync))

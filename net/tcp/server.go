@@ -34,9 +34,12 @@ type ServerConfig struct {
 	Auth Authenticator
 	// Serve handles every request but AUTH, ID and PING: packet is the
 	// request as iproto.ReadFrame returns it, with a readable header (its
-	// body is unchecked: answer a malformed one with an error). It is
-	// called on the connection's reader goroutine, so it must not block:
-	// the next request of the connection waits for it. reply takes the
+	// body is unchecked: answer a malformed one with an error), valid until
+	// Serve returns (it lies in the connection's read buffer: copy what you
+	// keep). It is called on the connection's reader goroutine, so it must
+	// not block: the next request of the connection waits for it. A reply
+	// made on that goroutine leaves with the replies to the other
+	// requests already read (one write for all). reply takes the
 	// response frame; call it exactly once, later if need be, from any
 	// goroutine; it never blocks. A reply for a closed connection is
 	// dropped. Requests that expect no reply (WATCH, UNWATCH) need not be
