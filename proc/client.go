@@ -172,7 +172,7 @@ func ReplyData(call16 bool, results []any) (msgpack.RawMessage, *api.Error) {
 			// codec of raftwire.go, as in the call.
 			b, err := appendMessages(make([]byte, 0, wireSize(ms)), ms)
 			if err != nil {
-				return EncodeError(sync, schema, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()})
+				return nil, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()}
 			}
 			values[i] = b
 			continue
