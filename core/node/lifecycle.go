@@ -482,6 +482,12 @@ func (m *lifecycle) askTarget(variant string) {
 		switch {
 		case err == nil && variant == tables.GradeOnline:
 			m.activated = true
+		case err != nil && err.Code == api.CodeNotReady && m.retryAt > m.ticks+1:
+			// The leader is catching up (a new one, before it applied an
+			// entry of its term: a restarted sole voter, a tick after its
+			// start) or the instance asked is starting: a tick, not
+			// retryTicks, is enough.
+			m.retryAt = m.ticks + 1
 		case err != nil && err.Code == api.CodeExpelled:
 			// Expelled while it was away: its log may never say so (it
 			// is no member any more), the leader does.
