@@ -293,17 +293,16 @@ func (m *buckets) sweepStray() {
 		if !ok {
 			continue
 		}
-		rows, err := m.data.member.Engine().Select(def.ID, 0, nil, storage.IterALL, 0, storage.NoLimit)
-		if err != nil {
-			continue
-		}
-		for _, t := range rows {
+		// Each, not a Select of every row: a promotion runs this on the
+		// loop, and copying a large table into one slice first was most
+		// of a restarted master's way to Online (docs/BENCHMARKS.md).
+		m.data.member.Engine().Each(def.ID, func(t tuple.Tuple) bool {
 			b, _ := tuple.AsUint64(t.Field(pos))
-			if r, ok := bm.Find(tier, b); ok && (r.ReplicasetID == rs || r.Destination == rs) {
-				continue
+			if r, ok := bm.Find(tier, b); !ok || (r.ReplicasetID != rs && r.Destination != rs) {
+				ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: def.KeyValues(t.Values())})
 			}
-			ops = append(ops, storage.Op{Kind: storage.OpDelete, Table: def.ID, Key: def.KeyValues(t.Values())})
-		}
+			return true
+		})
 	}
 	if len(ops) == 0 {
 		return
