@@ -44,7 +44,10 @@ type data struct {
 	// engine's schema were last brought in line with.
 	reconciled tables.Stamp // the zero Stamp: never (a store's stamps are not zero)
 	next       replication.ReqID
-	done       map[replication.ReqID]func(replication.Done)
+	// afterCheckpoint runs once the checkpoint a graceful stop asked for
+	// is durable (checkpointThen).
+	afterCheckpoint func()
+	done            map[replication.ReqID]func(replication.Done)
 	answers    map[replication.ReqID]responder
 }
 
@@ -102,7 +105,29 @@ func (m *data) pump() bool {
 	for _, e := range effects {
 		m.carryOut(e)
 	}
+	if fn := m.afterCheckpoint; fn != nil && !m.member.Checkpointing() {
+		m.afterCheckpoint = nil
+		fn()
+	}
 	return len(effects) > 0
+}
+
+// checkpointThen checkpoints the replicaset log, then runs fn: a graceful
+// stop's last step, so that a restart replays no records (with a large
+// table, most of its recovery). fn runs at once when there is nothing to
+// checkpoint.
+func (m *data) checkpointThen(fn func()) {
+	if m.member == nil {
+		fn()
+		return
+	}
+	m.member.CheckpointNow()
+	if !m.member.Checkpointing() {
+		fn()
+		return
+	}
+	m.emit(Note{Event: "replication", Detail: "stopping: a checkpoint first, so that the next start replays nothing"})
+	m.afterCheckpoint = fn
 }
 
 func (m *data) carryOut(e replication.Effect) {

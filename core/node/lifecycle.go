@@ -439,8 +439,12 @@ func (m *lifecycle) activate() {
 		m.askTarget(tables.GradeOnline)
 	case m.shuttingDown:
 		if row.Current.Variant == tables.GradeOffline && row.Target.Variant == tables.GradeOffline && m.mayLeave() {
-			// Its roles stop first (docs/roles.md), dependents first.
-			m.roles.stopAll(func() { m.stop(false, "graceful shutdown") })
+			// Its roles stop first (docs/roles.md), dependents first;
+			// then the replicaset log checkpoints, so that the next start
+			// replays nothing.
+			m.roles.stopAll(func() {
+				m.data.checkpointThen(func() { m.stop(false, "graceful shutdown") })
+			})
 			return
 		}
 		if row.Target.Variant != tables.GradeOffline {

@@ -999,6 +999,19 @@ func (m *Member) confirmed(lsn uint64) bool {
 	return have > (len(m.role.Peers)+1)/2
 }
 
+// CheckpointNow starts a checkpoint of everything appended, unless one is
+// being written or the last one holds it all: a graceful stop takes one, so
+// that the next start replays no records (Checkpointing says when it is
+// durable).
+func (m *Member) CheckpointNow() {
+	m.wantCkpt = true
+	m.maybeCheckpoint()
+	m.flush()
+}
+
+// Checkpointing reports whether a checkpoint is being written.
+func (m *Member) Checkpointing() bool { return m.log.Checkpointing() }
+
 // maybeCheckpoint starts a checkpoint when one is due and none is being
 // written.
 func (m *Member) maybeCheckpoint() {

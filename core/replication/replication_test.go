@@ -881,3 +881,30 @@ func TestFencedReplicaConfirmsNoMoreOfItsMaster(t *testing.T) {
 	require.Nil(t, d.Err)
 	require.Equal(t, "{1: 2}", c.m(3).VClock().String())
 }
+
+// A graceful stop checkpoints everything appended (CheckpointNow): the
+// next start replays no records, and recovers the same state. With
+// nothing new since the last checkpoint there is nothing to write.
+func TestCheckpointNowLeavesNothingToReplay(t *testing.T) {
+	c := start(t, Config{CheckpointEvery: 1000}, 2, false)
+	for i := range uint64(20) {
+		c.writeOK(1, i%7, fmt.Sprint("v", i))
+	}
+	c.converged()
+	for _, id := range c.ids {
+		m := c.m(id)
+		before, v := m.Engine().Snapshot(), m.VClock().String()
+		m.CheckpointNow()
+		require.True(t, m.Checkpointing(), "member %d: a checkpoint is being written", id)
+		c.run()
+		require.False(t, m.Checkpointing(), "member %d: the checkpoint is durable", id)
+		m.CheckpointNow()
+		require.False(t, m.Checkpointing(), "member %d: nothing new to checkpoint", id)
+		c.crash(id)
+		rec := c.restart(id)
+		require.Positive(t, rec.CheckpointLSN)
+		require.Empty(t, rec.Records, "member %d: nothing to replay", id)
+		require.Equal(t, before, c.m(id).Engine().Snapshot(), "member %d", id)
+		require.Equal(t, v, c.m(id).VClock().String())
+	}
+}
