@@ -621,6 +621,9 @@ func replicasetLog(path string) (string, error) {
 	if rec.Checkpoint != nil {
 		ckpt = fmt.Sprintf("a checkpoint at LSN %d (a %.1f MiB snapshot)", rec.CheckpointLSN, float64(len(rec.Checkpoint))/(1<<20))
 	}
+	if len(rec.Records) == 0 {
+		return ckpt + ", then no records (a graceful stop checkpoints)", nil
+	}
 	return fmt.Sprintf("%s, then %d records (LSN %d to %d, %.1f MiB of payload)", ckpt, len(rec.Records),
 		rec.CheckpointLSN+1, rec.Last(), float64(bytes)/(1<<20)), nil
 }
