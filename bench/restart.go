@@ -302,19 +302,7 @@ func loadEntries(ctx context.Context, w *casWriter, n uint64, progress func(stri
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				progress(fmt.Sprintf("restart: %d writes of %d done", done.Load(), n))
-			}
-		}
-	}()
+	stopReports := reportEvery(10*time.Second, func() { progress(fmt.Sprintf("restart: %d writes of %d done", done.Load(), n)) })
 	for worker := range entriesClients {
 		wg.Go(func() {
 			for ctx.Err() == nil && next.Add(1) <= n {
@@ -335,7 +323,7 @@ func loadEntries(ctx context.Context, w *casWriter, n uint64, progress func(stri
 		})
 	}
 	wg.Wait()
-	close(stop)
+	stopReports()
 	if firstErr != nil {
 		return failed.Load(), fmt.Errorf("writing entries: a write failed 10 times: %w", firstErr)
 	}
@@ -498,19 +486,8 @@ func loadRows(ctx context.Context, addr string, rows uint64, value string, progr
 	var firstErr error
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				progress(fmt.Sprintf("restart: %d rows of %d loaded", done.Load(), rows))
-			}
-		}
-	}()
+	var gaveUp atomic.Bool // a worker's insert failed 10 times
+	stopReports := reportEvery(10*time.Second, func() { progress(fmt.Sprintf("restart: %d rows of %d loaded", done.Load(), rows)) })
 	for w := range restartClients {
 		wg.Add(1)
 		go func() {
@@ -535,7 +512,7 @@ func loadRows(ctx context.Context, addr string, rows uint64, value string, progr
 					}
 					mu.Unlock()
 					if attempt >= 10 {
-						close(stop)
+						gaveUp.Store(true)
 						return
 					}
 					time.Sleep(errorPause)
@@ -545,11 +522,9 @@ func loadRows(ctx context.Context, addr string, rows uint64, value string, progr
 		}()
 	}
 	wg.Wait()
-	select {
-	case <-stop:
+	stopReports()
+	if gaveUp.Load() {
 		return failed.Load(), fmt.Errorf("loading rows: an insert failed 10 times: %w", firstErr)
-	default:
-		close(stop)
 	}
 	if err := ctx.Err(); err != nil {
 		return failed.Load(), err
@@ -626,4 +601,23 @@ func replicasetLog(path string) (string, error) {
 	}
 	return fmt.Sprintf("%s, then %d records (LSN %d to %d, %.1f MiB of payload)", ckpt, len(rec.Records),
 		rec.CheckpointLSN+1, rec.Last(), float64(bytes)/(1<<20)), nil
+}
+
+// reportEvery calls report every interval, on a goroutine of its own, until
+// the stop it returns is called.
+func reportEvery(interval time.Duration, report func()) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				report()
+			}
+		}
+	}()
+	return func() { close(done) }
 }
