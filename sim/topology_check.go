@@ -71,11 +71,11 @@ func (t *topologyChecker) check(in *instance) error {
 	if last, ok := t.checked[in.id]; ok && last.store == seen.store && last.at == seen.at && slices.Equal(last.voters, seen.voters) {
 		return nil
 	}
-	top, err := n.Tables().ReadTopology()
+	top, err := n.Tables().Topology() // read only: no copy
 	if err != nil {
 		return err
 	}
-	if err := t.checkTopology(top, seen.voters); err != nil {
+	if err := t.checkTopology(*top, seen.voters); err != nil {
 		return err
 	}
 	t.checked[in.id] = seen

@@ -48,7 +48,7 @@ type data struct {
 	// is durable (checkpointThen).
 	afterCheckpoint func()
 	done            map[replication.ReqID]func(replication.Done)
-	answers    map[replication.ReqID]responder
+	answers         map[replication.ReqID]responder
 }
 
 func newData(n *Node) *data {
