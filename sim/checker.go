@@ -157,7 +157,7 @@ func (c *checker) logMatching() error {
 		ents []raft.Entry
 	}
 	var logs []held
-	for _, in := range c.w.membersOf(c.cluster) {
+	for in := range c.w.membersOf(c.cluster) {
 		if n := in.node(); n != nil {
 			prev, ents := n.Log()
 			logs = append(logs, held{in.id, prev, ents})
@@ -198,7 +198,7 @@ func (c *checker) ackedWrite(index, term uint64) {
 // entry applied at its index, and instances at the same applied index hold
 // the same tables.
 func (c *checker) finalChecks() error {
-	for _, in := range c.w.membersOf(c.cluster) {
+	for in := range c.w.membersOf(c.cluster) {
 		if in.node() != nil {
 			if err := c.appliedSame(in, in.node().Status().Applied); err != nil {
 				return err
@@ -220,7 +220,7 @@ func (c *checker) finalChecks() error {
 		}
 	}
 	hashes := map[uint64][32]byte{}
-	for _, in := range c.w.membersOf(c.cluster) {
+	for in := range c.w.membersOf(c.cluster) {
 		n := in.node()
 		if n == nil {
 			continue

@@ -160,7 +160,7 @@ func (w *World) dataUnsettled(leader *instance, top tables.Topology) string {
 		}
 	}
 	byRS := map[string][]*instance{}
-	for _, in := range w.membersOf(clusterID) {
+	for in := range w.membersOf(clusterID) {
 		n := in.node()
 		if n == nil || n.Phase() != node.PhaseRunning || n.Member() == nil {
 			continue

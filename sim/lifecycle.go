@@ -42,7 +42,7 @@ func (w *World) down() int {
 // (not discovering, joining or stopped), in order.
 func (w *World) running() []*instance {
 	var out []*instance
-	for _, in := range w.membersOf(clusterID) {
+	for in := range w.membersOf(clusterID) {
 		if n := in.node(); n != nil && n.Phase() == node.PhaseRunning && !in.stopping {
 			out = append(out, in)
 		}

@@ -418,7 +418,7 @@ func (w *World) rolesUnsettled(top tables.Topology) string {
 			}
 		}
 	}
-	for _, in := range w.membersOf(clusterID) {
+	for in := range w.membersOf(clusterID) {
 		if !in.up() || in.roles == nil || w.expelledRow(in.node().ID()) {
 			continue // an expelled instance is no member: it may never hear
 		}

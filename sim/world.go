@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"github.com/picogo/picogo/workload"
 	"io"
+	"iter"
 	"math/rand/v2"
 	"time"
 
@@ -359,7 +360,7 @@ func (w *World) unsettled() string {
 	var lead uint64
 	var leadSt raft.Status
 	var leader *instance
-	for _, in := range w.membersOf(clusterID) {
+	for in := range w.membersOf(clusterID) {
 		if n := in.node(); n != nil {
 			if st := n.Status(); st.State == raft.StateLeader {
 				lead, leadSt, leader = n.ID(), st, in
@@ -371,7 +372,7 @@ func (w *World) unsettled() string {
 	}
 	// The checks that read no table come first: while the cluster catches
 	// up they fail, and this runs after every event until it settles.
-	for _, in := range w.membersOf(clusterID) {
+	for in := range w.membersOf(clusterID) {
 		if in.up() && in.node().Phase() != node.PhaseRunning {
 			return fmt.Sprintf("i%d is %s", in.id, in.node().Phase())
 		}
@@ -382,7 +383,7 @@ func (w *World) unsettled() string {
 	if leadSt.Commit != leadSt.LastIndex {
 		return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
 	}
-	for _, in := range w.membersOf(clusterID) {
+	for in := range w.membersOf(clusterID) {
 		n := in.node()
 		if n == nil || n.Phase() != node.PhaseRunning {
 			continue
@@ -398,7 +399,7 @@ func (w *World) unsettled() string {
 	if err != nil {
 		return err.Error()
 	}
-	for _, in := range w.membersOf(clusterID) {
+	for in := range w.membersOf(clusterID) {
 		if !in.up() {
 			continue
 		}
@@ -548,15 +549,16 @@ func (w *World) partition() {
 	})
 }
 
-// membersOf is the instances started with the given cluster id.
-func (w *World) membersOf(cluster string) []*instance {
-	var out []*instance
-	for _, in := range w.instances {
-		if in.cluster() == cluster {
-			out = append(out, in)
+// membersOf is the instances started with the given cluster id, in order
+// (an iterator: the settle check asks after every event, so no slice).
+func (w *World) membersOf(cluster string) iter.Seq[*instance] {
+	return func(yield func(*instance) bool) {
+		for _, in := range w.instances {
+			if in.cluster() == cluster && !yield(in) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // newCheckers sets up the invariant checkers of an empty world.
@@ -584,7 +586,7 @@ func (w *World) checkerOf(in *instance) *checker {
 func (w *World) leader() *instance {
 	var best *instance
 	var term uint64
-	for _, in := range w.membersOf(clusterID) {
+	for in := range w.membersOf(clusterID) {
 		if n := in.node(); n != nil {
 			if st := n.Status(); st.State == raft.StateLeader && st.Term >= term {
 				best, term = in, st.Term

@@ -401,12 +401,11 @@ func (n *Node) Phase() Phase { return n.phase }
 
 // selfRow is this instance's row in _pico_instance, if there is one yet.
 func (n *Node) selfRow() (tables.Instance, bool) {
-	row, ok, err := n.tables.Get(tables.TablePicoInstance, []any{n.identity.InstanceID})
-	if err != nil || !ok {
+	top, err := n.tables.Topology()
+	if err != nil {
 		return tables.Instance{}, false
 	}
-	inst, err := tables.InstanceFrom(row.Values())
-	return inst, err == nil
+	return top.Instance(n.identity.InstanceID)
 }
 
 // activate keeps this instance's target grade where it wants it: Online

@@ -12,7 +12,6 @@ import (
 	"github.com/picogo/picogo/core/replication"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/topology"
-	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/core/wal"
 )
 
@@ -381,45 +380,16 @@ func (n *Node) notALeader(prefix string, leader uint64) *api.Error {
 // said before the tables caught up.
 func (n *Node) address(id uint64) (string, bool) {
 	if st := n.tables.Stamp(tables.TablePicoPeerAddress, tables.TablePicoInstance); st != n.peerAddrsAt {
-		n.peerAddrs, n.peerAddrsAt = n.readPeerAddresses(), st
-		n.peerStarted = n.readStartedIDs()
+		n.peerAddrs, n.peerStarted, n.peerAddrsAt = nil, nil, st
+		if top, err := n.tables.Topology(); err == nil {
+			n.peerAddrs, n.peerStarted = top.Addresses, tables.StartedIDs(top.Instances)
+		}
 	}
 	if addr, ok := n.peerAddrs[id]; ok {
 		return addr, addr != "" && !tables.TakenOver(n.peerAddrs, n.peerStarted, id)
 	}
 	addr, ok := n.addressBook[id]
 	return addr, ok
-}
-
-// readPeerAddresses is _pico_peer_address as a map.
-func (n *Node) readPeerAddresses() map[uint64]string {
-	out := map[uint64]string{}
-	rows, err := n.tables.Scan(tables.TablePicoPeerAddress)
-	if err != nil {
-		return out
-	}
-	for _, r := range rows {
-		if id, ok := tuple.AsUint64(r.Values()[0]); ok {
-			out[id], _ = r.Values()[1].(string)
-		}
-	}
-	return out
-}
-
-// readStartedIDs are the raft ids of _pico_instance's instances that have
-// started (tables.TakenOver).
-func (n *Node) readStartedIDs() map[uint64]bool {
-	out := map[uint64]bool{}
-	rows, err := n.tables.Scan(tables.TablePicoInstance)
-	if err != nil {
-		return out
-	}
-	for _, r := range rows {
-		if i, err := tables.InstanceFrom(r.Values()); err == nil && i.Started() {
-			out[i.RaftID] = true
-		}
-	}
-	return out
 }
 
 // Status is the Raft status without the leader's view of each member

@@ -17,7 +17,10 @@ const writtenKeysSlots = 4096
 // the size and checked by index, term and the schema version the keys
 // were computed under (a DDL may change which key an operation writes).
 type writtenKeys struct {
-	slots [writtenKeysSlots]writtenKeysSlot
+	// slots are made at the first remember: only a leader's CaS fills
+	// them, and most instances of a cluster (and of a simulated world,
+	// which starts many) never lead.
+	slots []writtenKeysSlot
 }
 
 type writtenKeysSlot struct {
@@ -32,11 +35,17 @@ func (c *writtenKeys) remember(index, term, schema uint64, keys []tables.KeyRef)
 	if index == 0 {
 		return
 	}
+	if c.slots == nil {
+		c.slots = make([]writtenKeysSlot, writtenKeysSlots)
+	}
 	*c.slot(index) = writtenKeysSlot{index: index, term: term, schema: schema, keys: keys}
 }
 
 // lookup returns the keys of the entry at (index, term), if remembered.
 func (c *writtenKeys) lookup(index, term, schema uint64) ([]tables.KeyRef, bool) {
+	if c.slots == nil {
+		return nil, false
+	}
 	s := c.slot(index)
 	if s.index != index || s.term != term || s.schema != schema || index == 0 {
 		return nil, false

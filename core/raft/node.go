@@ -322,7 +322,15 @@ func (n *Node) HasReady() bool {
 	if !n.applyingOut && r.log.hasNextCommitted(r.cfg.mutants.Has(mutant.ApplyBeforeCommit)) {
 		return true
 	}
-	return n.writing == nil && !n.peekWrite().empty()
+	return n.writing == nil && n.hasWrite()
+}
+
+// hasWrite is !peekWrite().empty() without building the write: HasReady
+// is asked after every event.
+func (n *Node) hasWrite() bool {
+	r := n.r
+	return r.log.pendingSnapshot != nil || len(r.log.unstableEntries()) > 0 || r.purgedTo != 0 ||
+		len(r.msgsAfterPersist) > 0 || r.hardState() != n.prevHard
 }
 
 // Ready collects the node's effects. See Node for the contract.

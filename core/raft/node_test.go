@@ -741,6 +741,9 @@ func (f *fuzzNode) check() {
 	if s.Commit > s.LastIndex || s.Applied > s.Commit {
 		panic(fmt.Sprintf("invariant: applied %d, commit %d, last index %d", s.Applied, s.Commit, s.LastIndex))
 	}
+	if has, w := f.n.hasWrite(), f.n.peekWrite(); has == w.empty() {
+		panic(fmt.Sprintf("invariant: hasWrite %v for the write %+v", has, *w))
+	}
 }
 
 // catch runs fn and returns what it panicked with, if anything.

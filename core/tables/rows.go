@@ -413,7 +413,13 @@ func (s *Store) readTopology(prev *topologyMemo) (topologyMemo, error) {
 		}
 	}
 	m.tables[TablePicoPeerAddress] = s.Stamp(TablePicoPeerAddress)
-	if ddl, v, ok := s.PendingSchemaChange(); ok {
+	// The pending schema change is _pico_property's, and the tiers it
+	// concerns are its tables': decoded again only when either changed.
+	propAt, tableAt := s.Stamp(TablePicoProperty), s.Stamp(TablePicoTable)
+	m.tables[TablePicoProperty], m.tables[TablePicoTable] = propAt, tableAt
+	if prev.tables[TablePicoProperty] == propAt && prev.tables[TablePicoTable] == tableAt {
+		t.PendingSchemaVersion, t.PendingSchemaTiers = prev.top.PendingSchemaVersion, prev.top.PendingSchemaTiers
+	} else if ddl, v, ok := s.PendingSchemaChange(); ok {
 		t.PendingSchemaVersion = v
 		t.PendingSchemaTiers = s.TiersConcerned(ddl)
 	}
