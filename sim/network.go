@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -18,13 +17,23 @@ import (
 const maxFrame = 16 << 20
 
 // unframe reads a frame's packet the way a socket reader does.
+//
+// The packet is a view of frame, not a copy: a frame is the sender's own
+// bytes, never written again (TCP's reader likewise hands out a view of its
+// buffer, and the daemon copies only what outlives the read).
 func unframe(frame []byte) ([]byte, error) {
-	r := bytes.NewReader(frame)
-	packet, err := iproto.ReadFrame(r, maxFrame)
-	if err == nil && r.Len() != 0 {
-		err = fmt.Errorf("%d bytes after the frame", r.Len())
+	size, packet, err := iproto.ReadUint(frame)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("frame length: %w", err)
+	case size > maxFrame:
+		return nil, &iproto.FrameTooLargeError{Size: size, Max: maxFrame}
+	case uint64(len(packet)) < size:
+		return nil, fmt.Errorf("frame of %d bytes holds %d", size, len(packet))
+	case uint64(len(packet)) > size:
+		return nil, fmt.Errorf("%d bytes after the frame", uint64(len(packet))-size)
 	}
-	return packet, err
+	return packet, nil
 }
 
 // The simulated network carries iproto frames between addresses with a

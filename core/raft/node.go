@@ -347,6 +347,9 @@ func (n *Node) Ready() Ready {
 		n.applyingOut = true
 	}
 	r.msgs, r.readStates, r.errors = nil, nil, nil
+	if len(rd.Messages) > 0 {
+		r.msgsHint = len(rd.Messages)
+	}
 	if ss := r.softState(); ss != n.prevSoft {
 		n.prevSoft = ss
 		rd.SoftState = &ss

@@ -32,6 +32,10 @@ type raft struct {
 	// durable, because they promise what it contains (a vote, entries).
 	msgs             []Message
 	msgsAfterPersist []Message
+	// msgsHint is how many messages the last Ready carried: the next
+	// batch is made that large at once rather than grown message by
+	// message (a leader's heartbeats go to every peer together).
+	msgsHint int
 	readStates       []ReadState
 	errors           []error
 
@@ -113,6 +117,9 @@ func (r *raft) send(m Message) {
 		r.state == StateLeader && r.term > r.durableTerm:
 		r.msgsAfterPersist = append(r.msgsAfterPersist, m)
 	default:
+		if r.msgs == nil {
+			r.msgs = make([]Message, 0, max(r.msgsHint, 1))
+		}
 		r.msgs = append(r.msgs, m)
 	}
 }
