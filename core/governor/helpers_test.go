@@ -179,7 +179,11 @@ func (s *sim) input() Input {
 // from the topology's rows in reverse order, it is the same.
 func (s *sim) plan() Action {
 	in := s.input()
+	before := fmt.Sprintf("%#v", in)
 	a := Plan(in)
+	// The node passes its shared topology (tables.Store.Topology): Plan
+	// must not write into its input.
+	require.Equal(s.t, before, fmt.Sprintf("%#v", in), "Plan changed its input")
 	require.Equal(s.t, a, Plan(in), "Plan is not deterministic")
 	rev := in
 	rev.Topology.Instances = slices.Clone(in.Topology.Instances)

@@ -160,12 +160,12 @@ func (m *governorModule) govern() {
 		return
 	}
 	m.gov.idleFor = nil
-	top, err := m.tables.ReadTopology()
+	top, err := m.tables.Topology() // shared: Plan writes nothing into its input
 	if err != nil {
 		m.gov.lastErr = err.Error()
 		return
 	}
-	in.Topology = top
+	in.Topology = *top
 	m.passMutants(&in)
 	act := governor.Plan(in)
 	if _, idle := act.(governor.Idle); idle {
