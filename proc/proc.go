@@ -126,7 +126,38 @@ func EncodeArgs(req api.Request) ([]byte, error) {
 	if reflect.TypeOf(req) != s.typ {
 		return nil, fmt.Errorf("proc: %s takes a %s, not a %T", req.Proc(), s.typ, req)
 	}
-	return msgpack.Marshal(s.encodeArgs(req))
+	// The array is appended by hand so that Raft messages and ops, which
+	// are bytes already, are written once where they go (a heartbeat's or
+	// an append's call is most of what instances send); the bytes are
+	// msgpack.Marshal's of the same list (TestEncodeArgsIsMarshal).
+	args := s.encodeArgs(req)
+	b := iproto.AppendArrayLen(nil, len(args))
+	for _, a := range args {
+		switch a := a.(type) {
+		case wireMessages:
+			if a == nil {
+				b = iproto.AppendNil(b) // as msgpack writes a nil slice
+				continue
+			}
+			var err error
+			if b, err = appendMessages(slices.Grow(b, wireSize(a)), a); err != nil {
+				return nil, err
+			}
+		case msgpack.RawMessage:
+			if len(a) == 0 {
+				b = iproto.AppendNil(b)
+			} else {
+				b = append(b, a...)
+			}
+		default:
+			v, err := msgpack.Marshal(a)
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, v...)
+		}
+	}
+	return b, nil
 }
 
 func illegal(name, format string, a ...any) *api.Error {

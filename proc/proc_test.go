@@ -77,6 +77,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 		api.WaitIndex{Target: 42, Timeout: 2 * time.Second},
 		api.RaftInteract{Messages: []raft.Message{{Type: raft.MsgApp, To: 2, From: 1, Term: 3, Index: 4,
 			Entries: []raft.Entry{{Term: 3, Index: 5, Data: []byte("x")}}}}},
+		api.RaftInteract{}, api.RaftInteract{SenderAddress: "127.0.0.1:3302", Messages: []raft.Message{{Type: raft.MsgHeartbeat}}},
 		api.SnapshotNextChunk{Term: 2, Index: 9, Position: tables.SnapshotPosition{TableID: 516, TupleOffset: 3}},
 		api.Cas{ClusterID: "c", Predicate: api.Predicate{Index: 7, Term: 2,
 			Ranges: []tables.Range{{Table: 1024, Key: msgpack.RawMessage{0x91, 0x01}}}},
@@ -133,6 +134,12 @@ func TestRequestsRoundTrip(t *testing.T) {
 		seen[r.Proc()] = true
 		a, err := EncodeArgs(r)
 		require.NoError(t, err)
+		// EncodeArgs appends by hand what reflection would marshal.
+		marshalled, err := msgpack.Marshal(specs[r.Proc()].encodeArgs(r))
+		require.NoError(t, err)
+		if !bytes.Equal(marshalled, a) { // a map's keys may come in another order
+			require.Equal(t, untyped(t, marshalled), untyped(t, a), "%s: EncodeArgs is not msgpack.Marshal's", r.Proc())
+		}
 		back, e := Decode(r.Proc(), a)
 		require.Nil(t, e, "%s: %v", r.Proc(), e)
 		if c, ok := r.(api.Cas); ok {
@@ -223,4 +230,13 @@ func TestRoleResults(t *testing.T) {
 	back, e := DecodeReply(api.RPCServe{}, packet)
 	require.Nil(t, e)
 	require.Equal(t, result, back)
+}
+
+// untyped decodes b into Go values, maps with keys of any type.
+func untyped(t *testing.T, b []byte) any {
+	d := msgpack.NewDecoder(bytes.NewReader(b))
+	d.SetMapDecoder(func(d *msgpack.Decoder) (any, error) { return d.DecodeUntypedMap() })
+	v, err := d.DecodeInterface()
+	require.NoError(t, err)
+	return v
 }
