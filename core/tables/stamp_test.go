@@ -32,3 +32,22 @@ func TestStampMovesOnWritesToItsTablesAndOnRestore(t *testing.T) {
 	require.NoError(t, fresh.Restore(readChunks(t, New().Snapshot())))
 	require.NotEqual(t, empty, fresh.Stamp(kvID))
 }
+
+// New starts from a template of the system tables; what one store writes
+// into them must not reach the template, nor another store.
+func TestNewStoresShareNothingWritable(t *testing.T) {
+	a := New()
+	want := New().ordered(New().tables[TablePicoTable])
+	pt := a.tables[TablePicoTable]
+	first := pt.keys()[0]
+	pt.set(first, nil)
+	pt.set("\xffanother", &want[0])
+	a.tables[TablePicoIndex].set(a.tables[TablePicoIndex].keys()[0], nil)
+
+	b := New()
+	require.Equal(t, want, b.ordered(b.tables[TablePicoTable]))
+	require.Equal(t, len(want), len(b.tables[TablePicoTable].keys()))
+	require.Equal(t, len(systemTemplate.list[0].rows), len(New().tables[systemTemplate.list[0].def.ID].rows))
+	require.Equal(t, New().ordered(New().tables[TablePicoIndex]), b.ordered(b.tables[TablePicoIndex]))
+	require.NotEqual(t, a.ordered(a.tables[TablePicoIndex]), b.ordered(b.tables[TablePicoIndex]))
+}

@@ -3,6 +3,7 @@ package tables
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"maps"
 	"slices"
 
 	"github.com/picogo/picogo/core/schema"
@@ -66,13 +67,38 @@ type table struct {
 func New() *Store {
 	s := &Store{ChunkBytes: DefaultChunkBytes}
 	s.reset()
+	for _, t := range systemTemplate.list {
+		s.tables[t.def.ID] = &table{def: t.def.Clone(), rows: maps.Clone(t.rows), sorted: t.sorted, writes: t.writes}
+		s.byName[t.def.Name] = t.def.ID
+	}
+	return s
+}
+
+// systemTemplate is what New starts from: the system tables with their
+// _pico_table and _pico_index rows, the same in every store. Encoding those
+// rows was a tenth of a simulated instance's start (each start makes a
+// store), so it is done once; New copies the tables (the rows are
+// immutable values, shared).
+var systemTemplate = newSystemTemplate()
+
+type storeTemplate struct {
+	list []*table // in SystemTables' order
+}
+
+func newSystemTemplate() storeTemplate {
+	s := &Store{}
+	s.reset()
+	var tpl storeTemplate
 	for _, def := range SystemTables() {
-		s.addTable(def)
+		tpl.list = append(tpl.list, s.addTable(def))
 	}
 	for _, def := range SystemTables() {
 		s.putDefRows(&def)
 	}
-	return s
+	for _, t := range tpl.list {
+		t.keys() // sorted once, shared
+	}
+	return tpl
 }
 
 func (s *Store) reset() {
