@@ -43,8 +43,11 @@ type StartRoles struct {
 	Incarnation uint64
 	Roles       []tables.Role // in start order
 	// Known are the instance's _pico_role_state rows when planned.
-	Known  []tables.RoleState
-	RPC    RPC
+	Known []tables.RoleState
+	RPC   RPC
+	// Ranges are the record's predicate: the instance's row and all its
+	// _pico_role_state rows (roleRowsOf). The executor checks them before
+	// it asks, too (docs/roles.md).
 	Ranges []tables.Range
 }
 
@@ -57,7 +60,7 @@ type StopRoles struct {
 	// Known are the instance's _pico_role_state rows when planned.
 	Known  []tables.RoleState
 	RPC    RPC
-	Ranges []tables.Range
+	Ranges []tables.Range // as StartRoles'
 }
 
 // MarkRoles records that the governor is about to start (State
@@ -242,7 +245,7 @@ func (p *planner) roles() (Action, bool) {
 		if len(start) > 0 {
 			return StartRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: start, Known: known,
 				RPC:    RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: addr, Call: api.RoleStart{Roles: roleNames(start)}},
-				Ranges: r.ranges()}, true
+				Ranges: append(r.ranges(), roleRowsOf(i.InstanceID))}, true
 		}
 		if !online {
 			continue
@@ -254,10 +257,25 @@ func (p *planner) roles() (Action, bool) {
 			}
 			return StopRoles{Instance: i.InstanceID, Incarnation: i.Target.Incarnation, Roles: stop, Known: known,
 				RPC:    RPC{InstanceID: i.InstanceID, RaftID: i.RaftID, Address: addr, Call: api.RoleStop{Roles: roleNames(stop)}},
-				Ranges: r.ranges()}, true
+				Ranges: append(r.ranges(), roleRowsOf(i.InstanceID))}, true
 		}
 	}
 	return nil, false
+}
+
+// roleRowsOf is the range of instance's _pico_role_state rows (the
+// instance is the first part of their key). A start or a stop is planned
+// on all of them and its record may write any of them (reconcile), so its
+// record stands only if no entry after the plan's writes into them — and,
+// as the executor checks that before it asks too, an instance is never
+// asked while such an entry is in flight: the record of an earlier answer,
+// applied after this call ran, would say what ran before it (seed 1123: a
+// start's answer "failed" recorded after a later start had started the
+// role, since disabled, which nothing then stopped).
+func roleRowsOf(instance string) tables.Range {
+	prefix := keyOf(tables.TablePicoRoleState, instance).key
+	return tables.Range{Table: tables.TablePicoRoleState,
+		Min: &tables.Bound{Key: prefix, Included: true}, Max: &tables.Bound{Key: prefix, Included: true}}
 }
 
 // marking is the CaS recording roles as state (starting or stopping) on

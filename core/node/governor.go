@@ -224,9 +224,9 @@ func (m *governorModule) execute(act governor.Action, st raft.Status) {
 	case governor.RoleDDL:
 		m.roleDDL(a, st, done)
 	case governor.StartRoles:
-		m.roleStep(a.RPC, st, a.Record, done)
+		m.roleStep(a.RPC, a.Ranges, st, a.Record, done)
 	case governor.StopRoles:
-		m.roleStep(a.RPC, st, a.Record, done)
+		m.roleStep(a.RPC, a.Ranges, st, a.Record, done)
 	case governor.ApplySchemaChange:
 		m.rpcs(a.RPCs, st, func(answers []any, err *api.Error) {
 			if err != nil {
@@ -300,8 +300,17 @@ func (m *governorModule) backOffRole(key string) {
 }
 
 // roleStep starts or stops roles on an instance, then records its answer;
-// a role that failed to start backs off before the next try.
-func (m *governorModule) roleStep(rpc governor.RPC, st raft.Status, record func(any) (governor.CaS, []api.RoleResult, error), done func(*api.Error)) {
+// a role that failed to start backs off before the next try. It asks only
+// if the record's predicate holds now (ranges: the instance's role rows,
+// governor.StartRoles): an entry after the plan that writes them — an
+// earlier answer's record, not committed yet — would be applied after
+// this call ran, and say what ran before it.
+func (m *governorModule) roleStep(rpc governor.RPC, ranges []tables.Range, st raft.Status,
+	record func(any) (governor.CaS, []api.RoleResult, error), done func(*api.Error)) {
+	if _, err := m.cas.scanConflicts(st.Applied, ranges, tables.BatchOp(), false); err != nil {
+		done(err)
+		return
+	}
 	m.rpcs([]governor.RPC{rpc}, st, func(answers []any, err *api.Error) {
 		if err != nil {
 			done(err)

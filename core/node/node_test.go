@@ -40,6 +40,11 @@ type solo struct {
 	// told are the roles' lifecycle effects, in order (RoleConfigure and
 	// RoleLeader are answered with success).
 	told []Effect
+	// hold, while set, keeps the Raft log's writes from completing (held,
+	// in order; release completes them): what is appended meanwhile is
+	// not committed, as on a leader that lost its quorum.
+	hold bool
+	held []Persist
 }
 
 func newSolo(t *testing.T) *solo {
@@ -89,6 +94,10 @@ func (s *solo) settle() {
 		for _, e := range effects {
 			switch e := e.(type) {
 			case Persist:
+				if s.hold && e.Stream == StreamRaftLog {
+					s.held = append(s.held, e)
+					continue
+				}
 				s.n.PersistDone(e.Stream, e.ID)
 			case Reply:
 				if out, ok := s.loops[e.ID]; ok {
@@ -136,6 +145,16 @@ func (s *solo) settle() {
 			}
 		}
 	}
+}
+
+// release stops holding the Raft log's writes and completes those held.
+func (s *solo) release() {
+	s.hold = false
+	for _, p := range s.held {
+		s.n.PersistDone(p.Stream, p.ID)
+	}
+	s.held = nil
+	s.settle()
 }
 
 func roleOpOf(e Effect) (RoleOpID, string, bool) {

@@ -285,3 +285,52 @@ func TestRoleConfigAndLeader(t *testing.T) {
 	s.settle()
 	require.Equal(t, []Effect{RoleLeader{ID: 4, Name: "kv", Leader: 7}}, s.told, "once per leader")
 }
+
+// The governor does not ask an instance to start or stop roles while an
+// entry that writes the instance's role rows is in the log, not yet
+// applied (seed 1123): the rows it planned on are about to change, and its
+// answer could not be recorded. Here the record of a start's answer
+// (flaky failed) waits for a quorum while the rows applied still say
+// starting; flaky is disabled meanwhile. Asked again, flaky started, and
+// that answer's record conflicted with the first; once applied, the first
+// said failed while flaky ran, and nothing stopped it.
+func TestRolesNotAskedWhileTheirRowsAreBeingWritten(t *testing.T) {
+	s := newSolo(t)
+	starts := 0
+	s.role = func(name string, start bool) (string, error) {
+		if !start {
+			return "1.0.0", nil
+		}
+		if starts++; starts == 1 {
+			s.hold = true // this answer's record is not committed for now
+			return "1.0.0", errors.New("flaky: boom")
+		}
+		return "1.0.0", nil
+	}
+	tick := func(n int) {
+		for range n {
+			s.n.Tick()
+			s.settle()
+		}
+	}
+	r := s.cas(s.pred(), tables.BatchOp(
+		tables.Insert(tables.TablePicoRole, tables.Role{Name: "flaky", Version: "1.0.0", Dependencies: []string{}, OnceDDL: []string{}}.Tuple()...),
+		tables.Insert(tables.TablePicoRoleTier, tables.RoleTier{Role: "flaky", Tier: "storage"}.Tuple()...)))
+	require.Nil(t, r.Err)
+	for k := 0; !s.hold; k++ {
+		require.Less(t, k, 100, "flaky is never started")
+		tick(1)
+	}
+	s.next++
+	s.n.Call(s.next, "admin", api.RoleDisable{Role: "flaky", Tier: "storage"})
+	tick(200) // the record's proposal times out; the governor plans again
+	s.release()
+	tick(200)
+
+	top, err := s.n.Tables().ReadTopology()
+	require.NoError(t, err)
+	require.Empty(t, top.RoleTiers, "disabled")
+	st, _ := top.RoleStateOf("storage_1_1", "flaky")
+	require.Empty(t, s.n.roles.running, "flaky's row says %s", st.State)
+	require.Equal(t, 1, starts, "not asked again while its first answer's record was in flight")
+}
