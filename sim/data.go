@@ -73,7 +73,10 @@ type dataPlane struct {
 	creating bool   // the create of extra table extras is under way
 	ddlBusy  bool
 	ddlAsked int // schema-change steps checked (datacheck.go)
-	fresh    int // fresh row ids handed out
+	// committedSchema are the schema versions each cluster committed
+	// (datacheck.go, noteSchemaVersion).
+	committedSchema map[clusterSchema]bool
+	fresh           int // fresh row ids handed out
 	// The topology last read (topology).
 	top      tables.Topology
 	topOf    *instance

@@ -41,18 +41,40 @@ import (
 //     no member's engine holds a row of a bucket its replicaset does not
 //     own.
 
-// schemaCommitted reports whether some running instance has applied the
-// commit of schema version ver. An instance that restarts may find in its
-// engine (its replicaset log is durable on its own) a table whose commit
-// its Raft log has but has not applied again yet (seed 4635): it is not
-// ahead of the cluster, only of its own tables, for a moment.
-func (w *World) schemaCommitted(ver uint64) bool {
-	for _, in := range w.instances {
-		if n := in.node(); n != nil && n.Phase() == node.PhaseRunning && n.Tables().SchemaVersion() >= ver {
-			return true
-		}
+// clusterSchema is a schema version of a cluster's.
+type clusterSchema struct {
+	cluster string
+	version uint64
+}
+
+// noteSchemaVersion remembers the global schema version in's tables have
+// applied. Only a ddl_commit sets it, to exactly its own version, so each
+// version seen is one the cluster committed — for good, whatever crashes
+// come after. Every committed version is seen: the first instance to apply
+// a commit ends that event at its version, as the next commit can only be
+// proposed by a leader that has applied this one.
+func (w *World) noteSchemaVersion(in *instance, v uint64) {
+	key := clusterSchema{in.cluster(), v}
+	if w.data.committedSchema[key] {
+		return
 	}
-	return false
+	if w.data.committedSchema == nil {
+		w.data.committedSchema = map[clusterSchema]bool{}
+	}
+	w.data.committedSchema[key] = true
+}
+
+// schemaCommitted reports whether in's cluster committed schema version
+// ver: some instance has applied its commit, even one that has crashed
+// since. A restarted instance may find in its engine (its replicaset log
+// is durable on its own) a table whose commit its tables have not applied
+// again yet: Raft's commit index is synced lazily, so the one on its disk
+// may stop short of the commit, which its tables then apply only once a
+// leader commits it anew (seed 4635, a commit another instance had
+// applied; seed 2053, the sole voter's own, the whole cluster restarted).
+// It is not ahead of the cluster, only of its own tables, for a moment.
+func (w *World) schemaCommitted(in *instance, ver uint64) bool {
+	return w.data.committedSchema[clusterSchema{in.cluster(), ver}]
 }
 
 // checkData runs the per-event checks on in.
@@ -61,6 +83,7 @@ func (w *World) checkData(in *instance) error {
 	if n == nil || n.Phase() != node.PhaseRunning {
 		return nil
 	}
+	w.noteSchemaVersion(in, n.Tables().SchemaVersion())
 	m := n.Member()
 	if m == nil {
 		return nil
@@ -74,7 +97,7 @@ func (w *World) checkData(in *instance) error {
 			continue // the common case, cheaply
 		}
 		if ddl, ver, ok := n.Tables().PendingSchemaChange(); ok && ddl.Kind == tables.DdlCreateTable && ddl.Def != nil && ddl.Def.ID == id &&
-			!w.schemaCommitted(ver) {
+			!w.schemaCommitted(in, ver) {
 			return fmt.Errorf("i%d's engine holds table %s (%d) whose creation (schema version %d) is not committed",
 				in.id, ddl.Def.Name, ddl.Def.ID, ver)
 		}

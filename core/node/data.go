@@ -349,6 +349,17 @@ func (m *data) checkSchema(ddl tables.Ddl) *tuple.Error {
 	return nil
 }
 
+// schemaApplied reports whether the engine has applied schema version ver.
+// Only committed versions reach it, so ver is committed even while the
+// tables have it pending: a restart replays the Raft log up to the commit
+// index on disk, which Raft syncs lazily and may stop short of the
+// ddl_commit the engine applied before the crash (its replicaset log is
+// durable on its own). The tables apply the commit again once a leader
+// commits it anew.
+func (m *data) schemaApplied(ver uint64) bool {
+	return m.member != nil && m.member.SchemaVersion() >= ver
+}
+
 func (m *data) applySchema(version uint64, ch replication.SchemaChange) {
 	if err := m.member.ApplySchema(version, ch); err != nil {
 		// The change was committed: every master said it applies. An

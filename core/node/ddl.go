@@ -13,14 +13,18 @@ import (
 // deterministic conflict (tables.Store.ApplicableHere), or one with the
 // sharded data this master holds (data.checkSchema: a unique index over
 // rows with equal keys). With nothing pending (committed or aborted
-// meanwhile), "Ok": the governor's CaS will find the change gone. A
+// meanwhile), "Ok": the governor's CaS will find the change gone; so too
+// when this instance's engine has applied the change already
+// (data.schemaApplied: its commit, lost from the commit index on disk, is
+// yet to be applied again), as Picodata answers for a local schema version
+// at or past the pending one. A
 // committed change is applied from the Raft log: global tables by the
 // tables themselves, sharded ones by every member's data module.
 func (m *governorModule) applySchemaChange(_ string, r api.ApplySchemaChange, respond responder) {
 	proc := r.Proc()
 	m.atGovernorIndex(proc, r.Term, r.Index, r.Timeout, respond, func(respond responder) {
 		ddl, ver, ok := m.tables.PendingSchemaChange()
-		if !ok {
+		if !ok || m.data.schemaApplied(ver) {
 			respond([]any{api.SchemaChangeOk}, nil)
 			return
 		}
