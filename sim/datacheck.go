@@ -148,7 +148,7 @@ func (w *World) observeNote(in *instance, event, detail string) {
 		return
 	}
 	asked := strings.Fields(detail[i+len(ask) : j])
-	top, err := in.node().Tables().ReadTopology()
+	top, err := in.node().Tables().Topology()
 	if err != nil {
 		return
 	}
@@ -283,7 +283,7 @@ func engineRows(e *storage.Engine) string {
 
 // expelledName: in's tables say instance name is expelled or on its way.
 func (w *World) expelledName(in *instance, name string) bool {
-	top, err := in.node().Tables().ReadTopology()
+	top, err := in.node().Tables().Topology()
 	if err != nil {
 		return false
 	}

@@ -395,7 +395,7 @@ func (w *World) unsettled() string {
 				in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
 		}
 	}
-	top, err := leader.node().Tables().ReadTopology()
+	top, err := leader.node().Tables().Topology()
 	if err != nil {
 		return err.Error()
 	}
@@ -413,10 +413,10 @@ func (w *World) unsettled() string {
 			}
 		}
 	}
-	if why := w.rolesUnsettled(top); why != "" {
+	if why := w.rolesUnsettled(*top); why != "" {
 		return why
 	}
-	return w.dataUnsettled(leader, top)
+	return w.dataUnsettled(leader, *top)
 }
 
 // finalReads reads every key linearizably once the cluster settled, so that
