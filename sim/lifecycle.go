@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 
 	"github.com/picogo/picogo/core/api"
@@ -40,14 +41,18 @@ func (w *World) down() int {
 
 // running is the instances of the cluster under test whose node runs Raft
 // (not discovering, joining or stopped), in order.
-func (w *World) running() []*instance {
-	var out []*instance
-	for in := range w.membersOf(clusterID) {
-		if n := in.node(); n != nil && n.Phase() == node.PhaseRunning && !in.stopping {
-			out = append(out, in)
+func (w *World) running() []*instance { return slices.Collect(w.eachRunning()) }
+
+// eachRunning is running without the slice, for the checks after every
+// event.
+func (w *World) eachRunning() iter.Seq[*instance] {
+	return func(yield func(*instance) bool) {
+		for in := range w.membersOf(clusterID) {
+			if n := in.node(); n != nil && n.Phase() == node.PhaseRunning && !in.stopping && !yield(in) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // shutdownOne stops a running instance gracefully (SIGTERM): it asks for
@@ -274,23 +279,27 @@ func (w *World) expelledRow(raftID uint64) bool {
 }
 
 // latestTopology is the topology of the running instance that has applied
-// the most.
+// the most: its tables' own (Store.Topology), for reading only.
 func (w *World) latestTopology() (tables.Topology, bool) {
 	best := w.mostAdvanced()
 	if best == nil {
 		return tables.Topology{}, false
 	}
-	top, err := best.node().Tables().ReadTopology()
-	return top, err == nil
+	top, err := best.node().Tables().Topology()
+	if err != nil {
+		return tables.Topology{}, false
+	}
+	return *top, true
 }
 
 // mostAdvanced is the running instance that has applied the most (nil if
 // none runs).
 func (w *World) mostAdvanced() *instance {
 	var best *instance
-	for _, in := range w.running() {
-		if best == nil || in.node().Status().Applied > best.node().Status().Applied {
-			best = in
+	var applied uint64
+	for in := range w.eachRunning() {
+		if a := in.node().Status().Applied; best == nil || a > applied {
+			best, applied = in, a
 		}
 	}
 	return best
