@@ -177,7 +177,7 @@ func (w *World) dataUnsettled(leader *instance, top tables.Topology) string {
 		return ""
 	}
 	want := map[string][]uint32{} // tier → its operable sharded tables
-	for _, def := range leader.node().Tables().Tables() {
+	for def := range leader.node().Tables().TableDefs() {
 		if def.IsSharded() && def.Operable {
 			want[def.Tier] = append(want[def.Tier], def.ID)
 		}

@@ -280,7 +280,7 @@ func (m *data) reconcileSchema() {
 	committed := func(operable bool) bool { return operable || m.cfg.mutants.Has(mutant.SchemaBeforeCommit) }
 	var drops, creates []replication.SchemaChange
 	want := map[uint32]bool{}
-	for _, def := range m.tables.Tables() {
+	for def := range m.tables.TableDefs() {
 		if !def.IsSharded() || def.Tier != tier {
 			continue
 		}

@@ -3,6 +3,7 @@ package tables
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"iter"
 	"maps"
 	"slices"
 
@@ -254,12 +255,24 @@ func (s *Store) TableByName(name string) (*schema.TableDef, bool) {
 
 // Tables returns every table's definition in id order.
 func (s *Store) Tables() []schema.TableDef {
-	ids := s.ids()
-	out := make([]schema.TableDef, len(ids))
-	for i, id := range ids {
-		out[i] = s.tables[id].def.Clone()
+	out := make([]schema.TableDef, 0, len(s.tables))
+	for def := range s.TableDefs() {
+		out = append(out, def.Clone())
 	}
 	return out
+}
+
+// TableDefs are the table definitions by id, the store's own: for reading
+// only, and only until the store changes (the data module and the
+// simulator's checks read them after every event; Tables copies them).
+func (s *Store) TableDefs() iter.Seq[*schema.TableDef] {
+	return func(yield func(*schema.TableDef) bool) {
+		for _, id := range s.ids() {
+			if !yield(&s.tables[id].def) {
+				return
+			}
+		}
+	}
 }
 
 // KeyOf checks key values against the table's primary key (part count and
