@@ -101,11 +101,11 @@ type Node struct {
 	addressBook map[uint64]string
 	// placement is the applied topology and bucket map (placement.go).
 	placement *placement
-	// peerAddrs is _pico_peer_address, and peerStarted the raft ids of
-	// the instances that have started (tables.TakenOver), as of
+	// peerAddrs is _pico_peer_address, and peerTaken the raft ids whose
+	// address another has taken over (tables.TakenOver), as of
 	// peerAddrsAt.
 	peerAddrs   map[uint64]string
-	peerStarted map[uint64]bool
+	peerTaken   map[uint64]bool
 	peerAddrsAt tables.Stamp
 
 	nextReq ra.ReqID
@@ -380,13 +380,17 @@ func (n *Node) notALeader(prefix string, leader uint64) *api.Error {
 // said before the tables caught up.
 func (n *Node) address(id uint64) (string, bool) {
 	if st := n.tables.Stamp(tables.TablePicoPeerAddress, tables.TablePicoInstance); st != n.peerAddrsAt {
-		n.peerAddrs, n.peerStarted, n.peerAddrsAt = nil, nil, st
+		n.peerAddrs, n.peerTaken, n.peerAddrsAt = nil, map[uint64]bool{}, st
 		if top, err := n.tables.Topology(); err == nil {
-			n.peerAddrs, n.peerStarted = top.Addresses, tables.StartedIDs(top.Instances)
+			n.peerAddrs = top.Addresses
+			started := tables.StartedIDs(top.Instances)
+			for id := range n.peerAddrs {
+				n.peerTaken[id] = tables.TakenOver(n.peerAddrs, started, id)
+			}
 		}
 	}
 	if addr, ok := n.peerAddrs[id]; ok {
-		return addr, addr != "" && !tables.TakenOver(n.peerAddrs, n.peerStarted, id)
+		return addr, addr != "" && !n.peerTaken[id]
 	}
 	addr, ok := n.addressBook[id]
 	return addr, ok
