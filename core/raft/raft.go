@@ -35,9 +35,9 @@ type raft struct {
 	// msgsHint is how many messages the last Ready carried: the next
 	// batch is made that large at once rather than grown message by
 	// message (a leader's heartbeats go to every peer together).
-	msgsHint int
-	readStates       []ReadState
-	errors           []error
+	msgsHint   int
+	readStates []ReadState
+	errors     []error
 
 	electionElapsed           int
 	heartbeatElapsed          int
