@@ -63,16 +63,21 @@ type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
 
-// defaultGCPercent is the GOGC of `picogo run` and `picogo sim` unless the
-// environment sets one.
-const defaultGCPercent = 400
+// The GOGC of `picogo run` and of `picogo sim` unless the environment sets
+// one. Both allocate per message over a small live heap, and memory is the
+// cheaper resource here; the simulator's heap is smaller still (a world's
+// state, tens of MB), so its collector may wait longer
+// (docs/BENCHMARKS.md, the simulator).
+const (
+	runGCPercent = 400
+	simGCPercent = 1000
+)
 
-// setGCPercent sets defaultGCPercent unless GOGC is set: both commands
-// allocate per message, with a small live heap, and memory is the cheaper
-// resource here; GOGC in the environment still decides.
-func setGCPercent() {
+// setGCPercent sets percent unless GOGC is set: GOGC in the environment
+// still decides.
+func setGCPercent(percent int) {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
+		debug.SetGCPercent(percent)
 	}
 }
 
@@ -90,7 +95,7 @@ func runDaemon(args []string) int {
 	// An instance under load allocates per request and per Raft message,
 	// and with Go's default (100) the collector took a quarter of a
 	// leader's CPU (docs/BENCHMARKS.md).
-	setGCPercent()
+	setGCPercent(runGCPercent)
 	cfg.Roles = compiledRoles
 	d, err := startDaemon(cfg, log, openPebble)
 	if err != nil {

@@ -55,7 +55,7 @@ func runSim(args []string) int {
 	// Each seed allocates per event over a small heap: with Go's default
 	// the collector ran most of the time, and its write barriers with it
 	// (docs/BENCHMARKS.md, the simulator).
-	setGCPercent()
+	setGCPercent(simGCPercent)
 	switch {
 	case *list:
 		return listMutants()
