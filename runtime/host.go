@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/vmihailenco/msgpack/v5"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/node"
-	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/sql/exec"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/net"
@@ -539,7 +539,10 @@ func (h *Host) hold(c node.OutCall, ri api.RaftInteract) {
 			return
 		}
 	}
-	ri.Messages = append([]raft.Message(nil), ri.Messages...) // appended to: own the slice
+	// Appended to later: clipped, an append copies instead of writing
+	// into the caller's array (a copy here, for every call, was a
+	// twentieth of a loaded leader's allocation).
+	ri.Messages = slices.Clip(ri.Messages)
 	h.held = append(h.held, &heldSend{to: c.To, first: c, ids: []node.CallID{c.ID}, message: ri})
 }
 
