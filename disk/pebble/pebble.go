@@ -63,6 +63,9 @@ type Options struct {
 // unsynced end of the log, dropped) from corruption before the synced offset.
 const formatVersion = pebblev2.FormatValueSeparation
 
+// memTableSize is the size of Pebble's memtable: see open.
+const memTableSize = 64 << 20
+
 // userPrefix starts every Pebble key the store writes; unboundedEnd sorts
 // after every such key.
 const userPrefix = 0x01
@@ -102,6 +105,18 @@ func open(dir string, opts Options, fs vfs.FS) (*Store, error) {
 		CacheSize:          opts.CacheSize,
 		Logger:             logger,
 		FS:                 fs,
+		// Pebble's default memtable is 4 MiB: under a steady stream of
+		// Raft entries and local snapshots (each the whole state) it
+		// flushed every second or two, and most of what it flushed — log
+		// entries purged and snapshots replaced soon after — was then
+		// rewritten by compactions only to be deleted. With 64 MiB, a
+		// range deletion more often finds what it deletes still in the
+		// memtable: in a model of the bench's writes (1M entries, a
+		// snapshot each time the log outgrows it) compactions wrote 66
+		// MiB instead of 215, and Pebble's CPU fell by a third
+		// (docs/BENCHMARKS.md). A restart replays up to that much more
+		// WAL.
+		MemTableSize: memTableSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("disk/pebble: open %s: %w", dir, err)
