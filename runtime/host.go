@@ -12,6 +12,7 @@ import (
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/auth"
 	"github.com/picogo/picogo/core/node"
+	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/sql/exec"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/net"
@@ -175,6 +176,9 @@ func (h *Host) flush() {
 			return
 		}
 		c := s.first
+		// Each proposal made its own MsgApp to every follower: sent as
+		// one, the follower steps and answers them once.
+		s.message.Messages = raft.CoalesceAppends(s.message.Messages)
 		c.Request = s.message
 		h.send(c, s.ids[1:])
 	}
