@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/picogo/picogo/core/tuple"
 	"github.com/vmihailenco/msgpack/v5"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -100,7 +99,12 @@ type heldSend struct {
 	to      string
 	first   node.OutCall
 	ids     []node.CallID
-	message api.RaftInteract
+	message api.RaftInteract // its Messages are msgs'
+	// msgs gathers the calls' messages, each MsgApp merged into the one
+	// before it when it continues it: a busy leader's proposals each make
+	// a MsgApp to every follower, and sent as one the follower steps and
+	// answers them once (docs/BENCHMARKS.md).
+	msgs raft.Coalescer
 }
 
 type incoming struct {
@@ -176,9 +180,7 @@ func (h *Host) flush() {
 			return
 		}
 		c := s.first
-		// Each proposal made its own MsgApp to every follower: sent as
-		// one, the follower steps and answers them once.
-		s.message.Messages = raft.CoalesceAppends(s.message.Messages)
+		s.message.Messages = s.msgs.Messages()
 		c.Request = s.message
 		h.send(c, s.ids[1:])
 	}
@@ -539,15 +541,13 @@ func (h *Host) hold(c node.OutCall, ri api.RaftInteract) {
 	for _, s := range h.held {
 		if s.to == c.To && s.message.SenderAddress == ri.SenderAddress {
 			s.ids = append(s.ids, c.ID)
-			s.message.Messages = append(s.message.Messages, ri.Messages...)
+			s.msgs.Add(ri.Messages)
 			return
 		}
 	}
-	// Appended to later: clipped, an append copies instead of writing
-	// into the caller's array (a copy here, for every call, was a
-	// twentieth of a loaded leader's allocation).
-	ri.Messages = slices.Clip(ri.Messages)
-	h.held = append(h.held, &heldSend{to: c.To, first: c, ids: []node.CallID{c.ID}, message: ri})
+	s := &heldSend{to: c.To, first: c, ids: []node.CallID{c.ID}, message: ri}
+	s.msgs.Add(ri.Messages) // kept without a copy until more come
+	h.held = append(h.held, s)
 }
 
 // send makes the call c — a CALL, or Tarantool's own request for a SELECT

@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -98,4 +99,59 @@ func TestCoalesceKeepsWhatDoesNotContinue(t *testing.T) {
 	require.Equal(t, uint64(10), got[0].Index)
 	require.Len(t, got[0].Entries, 5)
 	require.Equal(t, uint64(12), got[0].Commit)
+}
+
+// TestCoalescerInPieces: messages given to a Coalescer a few at a time
+// end as CoalesceAppends makes them of all at once, and none of what it
+// was given changes.
+func TestCoalescerInPieces(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 500 {
+		var all []Message
+		next := map[uint64]uint64{2: 10, 3: 10}
+		for range 1 + r.IntN(12) {
+			to := uint64(2 + r.IntN(2))
+			switch r.IntN(5) {
+			case 0:
+				all = append(all, Message{Type: MsgHeartbeat, To: to, From: 1, Term: 2})
+			case 1:
+				next[to] += uint64(1 + r.IntN(2)) // a gap
+				fallthrough
+			default:
+				m := Message{Type: MsgApp, To: to, From: 1, Term: 2, Index: next[to], LogTerm: 2, Commit: next[to]}
+				// Room past the entries, as a slice of Raft's log has:
+				// what is there must stay.
+				m.Entries = make([]Entry, 0, 5)
+				for range r.IntN(3) {
+					next[to]++
+					m.Entries = append(m.Entries, Entry{Term: 2, Index: next[to], Data: []byte{byte(next[to])}})
+				}
+				for i := len(m.Entries); i < cap(m.Entries); i++ {
+					m.Entries[:cap(m.Entries)][i] = Entry{Term: 99}
+				}
+				all = append(all, m)
+			}
+		}
+		var pieces [][]Message
+		for rest := all; len(rest) > 0; {
+			n := 1 + r.IntN(len(rest))
+			pieces, rest = append(pieces, rest[:n]), rest[n:]
+		}
+		full := func(ms []Message) [][]Entry {
+			var out [][]Entry
+			for _, m := range ms {
+				out = append(out, append([]Entry(nil), m.Entries[:cap(m.Entries)]...))
+			}
+			return out
+		}
+		before, beforeEntries := append([]Message(nil), all...), full(all)
+		want := CoalesceAppends(all)
+		var c Coalescer
+		for _, p := range pieces {
+			c.Add(p)
+		}
+		require.Equal(t, want, c.Messages())
+		require.Equal(t, before, all)
+		require.Equal(t, beforeEntries, full(all))
+	}
 }

@@ -338,6 +338,9 @@ func (n *Node) Ready() Ready {
 		r.log.applying = ents[len(ents)-1].Index
 		n.applyingOut = true
 	}
+	if len(r.msgs) > 0 {
+		r.msgsHint = len(r.msgs)
+	}
 	r.msgs, r.readStates, r.errors = nil, nil, nil
 	if ss := r.softState(); ss != n.prevSoft {
 		n.prevSoft = ss

@@ -32,6 +32,10 @@ type raft struct {
 	// durable, because they promise what it contains (a vote, entries).
 	msgs             []Message
 	msgsAfterPersist []Message
+	// msgsHint is how many messages the last Ready handed out: the next
+	// msgs starts with room for as many (grown from nothing, a busy
+	// leader's were a twentieth of its allocated bytes).
+	msgsHint int
 	readStates       []ReadState
 	errors           []error
 
@@ -113,6 +117,9 @@ func (r *raft) send(m Message) {
 		r.state == StateLeader && r.term > r.durableTerm:
 		r.msgsAfterPersist = append(r.msgsAfterPersist, m)
 	default:
+		if r.msgs == nil {
+			r.msgs = make([]Message, 0, max(r.msgsHint, 1))
+		}
 		r.msgs = append(r.msgs, m)
 	}
 }
