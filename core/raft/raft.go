@@ -35,9 +35,9 @@ type raft struct {
 	// msgsHint is how many messages the last Ready handed out: the next
 	// msgs starts with room for as many (grown from nothing, a busy
 	// leader's were a twentieth of its allocated bytes).
-	msgsHint int
-	readStates       []ReadState
-	errors           []error
+	msgsHint   int
+	readStates []ReadState
+	errors     []error
 
 	electionElapsed           int
 	heartbeatElapsed          int
