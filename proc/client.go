@@ -14,6 +14,9 @@ import (
 
 // EncodeCall is the CALL frame of req.
 func EncodeCall(sync uint64, req api.Request) ([]byte, error) {
+	if r, ok := req.(api.RaftInteract); ok {
+		return encodeInteractCall(sync, r)
+	}
 	args, err := EncodeArgs(req)
 	if err != nil {
 		return nil, err

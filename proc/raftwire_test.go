@@ -182,3 +182,25 @@ func mustAppend(t *testing.T, ms []raft.Message) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// TestInteractCallMatchesGeneric: a `.proc_raft_interact` written straight
+// into its frame is the frame the generic path (arguments through
+// EncodeArgs, then iproto.EncodeCall) makes.
+func TestInteractCallMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 200 {
+		req := api.RaftInteract{Messages: randomMessages(r)}
+		switch i % 3 {
+		case 1:
+			req.SenderAddress = "127.0.0.1:3301"
+		case 2:
+			req.SenderAddress = string(bytes.Repeat([]byte("h"), 40+r.IntN(300)))
+		}
+		args, err := EncodeArgs(req)
+		require.NoError(t, err)
+		want := iproto.EncodeCall(uint64(i), req.Proc(), args)
+		got, err := EncodeCall(uint64(i), req)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+}

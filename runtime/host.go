@@ -99,7 +99,12 @@ type heldSend struct {
 	to      string
 	first   node.OutCall
 	ids     []node.CallID
-	message api.RaftInteract
+	message api.RaftInteract // its Messages are msgs'
+	// msgs gathers the calls' messages, each MsgApp merged into the one
+	// before it when it continues it: a busy leader's proposals each make
+	// a MsgApp to every follower, and sent as one the follower steps and
+	// answers them once (docs/BENCHMARKS.md).
+	msgs raft.Coalescer
 }
 
 type incoming struct {
@@ -175,6 +180,7 @@ func (h *Host) flush() {
 			return
 		}
 		c := s.first
+		s.message.Messages = s.msgs.Messages()
 		c.Request = s.message
 		h.send(c, s.ids[1:])
 	}
@@ -535,12 +541,13 @@ func (h *Host) hold(c node.OutCall, ri api.RaftInteract) {
 	for _, s := range h.held {
 		if s.to == c.To && s.message.SenderAddress == ri.SenderAddress {
 			s.ids = append(s.ids, c.ID)
-			s.message.Messages = append(s.message.Messages, ri.Messages...)
+			s.msgs.Add(ri.Messages)
 			return
 		}
 	}
-	ri.Messages = append([]raft.Message(nil), ri.Messages...) // appended to: own the slice
-	h.held = append(h.held, &heldSend{to: c.To, first: c, ids: []node.CallID{c.ID}, message: ri})
+	s := &heldSend{to: c.To, first: c, ids: []node.CallID{c.ID}, message: ri}
+	s.msgs.Add(ri.Messages) // kept without a copy until more come
+	h.held = append(h.held, s)
 }
 
 // send makes the call c — a CALL, or Tarantool's own request for a SELECT

@@ -111,6 +111,20 @@ func (c Cas) EncodeArgs() []any {
 
 // DecodeArgs reads `.proc_cas`'s arguments (four: proc has counted them).
 func (c *Cas) DecodeArgs(args []msgpack.RawMessage) error {
+	if plain, ok := decodePlainCas(args); ok {
+		op, err := tables.DecodeOp(args[2])
+		if err != nil {
+			return ArgError(2, "op", err)
+		}
+		*c = plain
+		c.Op = op
+		return nil
+	}
+	return c.decodeArgsReflect(args)
+}
+
+// decodeArgsReflect is DecodeArgs through msgpack's reflection.
+func (c *Cas) decodeArgsReflect(args []msgpack.RawMessage) error {
 	if err := msgpack.Unmarshal(args[0], &c.ClusterID); err != nil {
 		return ArgError(0, "cluster_id", err)
 	}

@@ -143,13 +143,14 @@ func (m *casModule) checkOp(r api.Cas) *api.Error {
 		if !tables.DmlAllowed(d.Table) {
 			return api.Errorf(api.CodeTableNotAllowed, "TableNotAllowed: table %s cannot be modified by DML directly", m.tableName(d.Table))
 		}
+		if m.tables.Operable(d.Table) {
+			continue // the common case, without a copy of the definition
+		}
 		def, ok := m.tables.Table(d.Table)
 		if !ok {
 			return api.Errorf(api.CodeNoSuchSpace, "Space '%d' does not exist", d.Table)
 		}
-		if !def.Operable {
-			return api.Errorf(api.CodeTableNotOper, "TableNotOperable: table %s is not operable", def.Name)
-		}
+		return api.Errorf(api.CodeTableNotOper, "TableNotOperable: table %s is not operable", def.Name)
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (s *Store) ApplyOp(op Op) Result {
 
 // applyDmls applies DML operations atomically.
 func (s *Store) applyDmls(ds []Dml, batch bool) Result {
-	tx := txn{s: s, writes: map[uint32]map[string]*tuple.Tuple{}}
+	tx := txn{s: s}
 	var n uint64
 	for i := range ds {
 		c, e := tx.dml(&ds[i])
@@ -85,7 +85,7 @@ func (s *Store) applyDmls(ds []Dml, batch bool) Result {
 // their changes to undo.
 type txn struct {
 	s       *Store
-	writes  map[uint32]map[string]*tuple.Tuple // nil Tuple: deleted
+	writes  map[uint32]map[string]*tuple.Tuple // nil Tuple: deleted; nil until a system table is written
 	changes []storage.Change                   // applied to the engine, in order
 }
 
@@ -121,6 +121,9 @@ func (tx *txn) set(t *table, key string, pk []any, tup *tuple.Tuple) *tuple.Erro
 			tx.changes = append(tx.changes, c)
 		}
 		return e
+	}
+	if tx.writes == nil {
+		tx.writes = map[uint32]map[string]*tuple.Tuple{}
 	}
 	w := tx.writes[t.def.ID]
 	if w == nil {
@@ -189,8 +192,12 @@ func (tx *txn) dml(d *Dml) (uint64, *tuple.Error) {
 		if e != nil {
 			return 0, e
 		}
-		k, _ := def.RowKey(tup.Values()) // CheckTuple has checked the key types
-		key, pk := string(k), def.KeyValues(tup.Values())
+		pk := def.KeyValues(tup.Values())
+		var key string // a system table's row key; the engine's tables go by pk
+		if !t.inEngine() {
+			k, _ := def.RowKey(tup.Values()) // CheckTuple has checked the key types
+			key = string(k)
+		}
 		if old, exists := tx.get(t, key, pk); exists && d.Kind == DmlInsert {
 			return 0, tuple.Errorf(tuple.CodeTupleFound,
 				"Duplicate key exists in unique index \"%s\" in space \"%s\" with old tuple - %s and new tuple - %s",

@@ -72,8 +72,9 @@ func appendCompactUint(b []byte, v uint64) []byte {
 
 var errNotCanonical = errors.New("not a canonical dml op")
 
-// decodeDmlOp reads what appendDmlOp writes, the whole of data; any other
-// input is errNotCanonical (and is left to reflection).
+// decodeDmlOp reads what appendDmlOp writes, the whole of data, with the
+// table id in any unsigned width up to 32 bits; any other input is
+// errNotCanonical (and is left to reflection).
 func decodeDmlOp(data []byte) (Op, error) {
 	r := opReader{b: data}
 	r.expect(0x82)
@@ -170,24 +171,29 @@ func dmlKind(b []byte) DmlKind {
 	return DmlKind(b)
 }
 
-// uint32 reads an unsigned integer in its compact form.
+// uint32 reads an unsigned integer of up to 32 bits, in any width: a
+// client's struct with a uint32 field (go-msgpack's default, as the bench's)
+// sends 0xce and five bytes, and it decodes to the same table id as the
+// compact form. The op is re-encoded canonically when proposed.
 func (r *opReader) uint32() (uint32, bool) {
 	c := r.byte()
-	var v uint64
 	switch {
 	case r.bad:
 		return 0, false
 	case c < 0x80:
 		return uint32(c), true
 	case c == 0xcc && len(r.b) >= 1:
-		v, r.b = uint64(r.b[0]), r.b[1:]
-		return uint32(v), v >= 0x80
+		v := uint32(r.b[0])
+		r.b = r.b[1:]
+		return v, true
 	case c == 0xcd && len(r.b) >= 2:
-		v, r.b = uint64(binary.BigEndian.Uint16(r.b)), r.b[2:]
-		return uint32(v), v > 0xff
+		v := uint32(binary.BigEndian.Uint16(r.b))
+		r.b = r.b[2:]
+		return v, true
 	case c == 0xce && len(r.b) >= 4:
-		v, r.b = uint64(binary.BigEndian.Uint32(r.b)), r.b[4:]
-		return uint32(v), v > 0xffff
+		v := binary.BigEndian.Uint32(r.b)
+		r.b = r.b[4:]
+		return v, true
 	}
 	r.bad = true
 	return 0, false

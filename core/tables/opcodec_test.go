@@ -82,6 +82,31 @@ func TestDmlOpCodecMatchesReflection(t *testing.T) {
 	}
 }
 
+// A client's op with the table id in a wider encoding than the compact
+// one (a Go struct's uint32 field: 0xce) decodes by hand, to what
+// reflection decodes.
+func TestDmlOpCodecReadsWideTableIDs(t *testing.T) {
+	type dml struct {
+		Kind  string   `msgpack:"kind"`
+		Table uint32   `msgpack:"table"`
+		Tuple []string `msgpack:"tuple"`
+	}
+	type op struct {
+		Kind string `msgpack:"kind"`
+		Dml  dml    `msgpack:"dml"`
+	}
+	for _, table := range []uint32{0, 1, 127, 128, 300, 70000, 1 << 31} {
+		data, err := msgpack.Marshal(op{Kind: "dml", Dml: dml{Kind: "insert", Table: table, Tuple: []string{"k", "v"}}})
+		require.NoError(t, err)
+		fast, err := decodeDmlOp(data)
+		require.NoError(t, err, "%x", data)
+		slow, err := reflectDecodeOp(data)
+		require.NoError(t, err)
+		require.Equal(t, slow, fast)
+		require.Equal(t, table, fast.Dml.Table)
+	}
+}
+
 // What is not the canonical form of a single DML op — other kinds, update
 // operations, other key orders, unknown keys, truncations, trailing bytes —
 // is left to reflection, so DecodeOp answers exactly as before.

@@ -74,17 +74,35 @@ func (s *Store) Snapshot() ra.Snapshotter {
 		sn.chunkBytes = DefaultChunkBytes
 	}
 	for _, id := range s.ids() {
-		tups := s.ordered(s.tables[id])
-		if len(tups) == 0 {
-			continue
+		if rows := s.rawRows(s.tables[id]); len(rows) > 0 {
+			sn.tables = append(sn.tables, snapTable{id: id, rows: rows})
 		}
+	}
+	return sn
+}
+
+// rawRows is a table's rows' encodings in primary key order (ordered's
+// rows): a global table's read straight from the engine, without a slice
+// of its tuples first (a loaded leader's every snapshot allocated one).
+func (s *Store) rawRows(t *table) []msgpack.RawMessage {
+	if !t.inEngine() {
+		tups := t.ordered()
 		rows := make([]msgpack.RawMessage, len(tups))
 		for i, tup := range tups {
 			rows[i] = tup.Raw()
 		}
-		sn.tables = append(sn.tables, snapTable{id: id, rows: rows})
+		return rows
 	}
-	return sn
+	n, err := s.eng.Len(t.def.ID)
+	if err != nil {
+		return nil // not in the engine yet: no rows (as ordered)
+	}
+	rows := make([]msgpack.RawMessage, 0, n)
+	_ = s.eng.Each(t.def.ID, func(tup tuple.Tuple) bool {
+		rows = append(rows, tup.Raw())
+		return true
+	})
+	return rows
 }
 
 // Chunk returns the chunk at pos (nil: the first one).

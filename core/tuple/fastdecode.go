@@ -3,6 +3,7 @@ package tuple
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
 
 // decodeArrayFast is DecodeArray's common case, read straight from the
@@ -14,14 +15,17 @@ import (
 // (extensions it cannot read, non-string map keys, truncation, trailing
 // bytes), for which DecodeArray takes the msgpack.Decoder path, which then
 // gives the same values or the same error as before.
-func decodeArrayFast(raw []byte) ([]any, bool) {
+//
+// With aliased, strings share raw's bytes instead of copying them: for a
+// Tuple, whose raw is immutable and kept as long as its values (see New).
+func decodeArrayFast(raw []byte, aliased bool) ([]any, bool) {
 	if len(raw) == 0 {
 		return nil, false
 	}
 	if c := raw[0]; c&0xf0 != 0x90 && c != 0xdc && c != 0xdd {
 		return nil, false
 	}
-	d := fastDecoder{b: raw}
+	d := fastDecoder{b: raw, aliased: aliased}
 	v, ok := d.value()
 	if !ok || d.pos != len(raw) {
 		return nil, false
@@ -30,8 +34,9 @@ func decodeArrayFast(raw []byte) ([]any, bool) {
 }
 
 type fastDecoder struct {
-	b   []byte
-	pos int
+	b       []byte
+	pos     int
+	aliased bool // strings share b (decodeArrayFast)
 }
 
 // take returns the next n bytes.
@@ -177,6 +182,9 @@ func (d *fastDecoder) str(n int) (any, bool) {
 	s, ok := d.take(n)
 	if !ok {
 		return nil, false
+	}
+	if d.aliased && n > 0 {
+		return unsafe.String(&s[0], n), true
 	}
 	return string(s), true
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -86,13 +87,16 @@ func TestDecodeArrayFastIsDecodeAny(t *testing.T) {
 		raw := MustMarshal(vals)
 		want, werr := decodeArraySlow(raw)
 		require.Nil(t, werr, "case %d", i)
-		got, ok := decodeArrayFast(raw)
+		got, ok := decodeArrayFast(raw, false)
 		require.True(t, ok, "case %d: the fast path gave up on %x", i, raw)
 		require.True(t, reflect.DeepEqual(want, got), "case %d: %#v, want %#v", i, got, want)
+		aliased, ok := decodeArrayFast(raw, true)
+		require.True(t, ok)
+		require.True(t, reflect.DeepEqual(want, aliased), "case %d: aliased: %#v, want %#v", i, aliased, want)
 
 		// Damaged: truncated, a byte changed, a byte appended.
 		for _, bad := range [][]byte{raw[:r.IntN(len(raw))], flip(r, raw), append(append([]byte{}, raw...), 0)} {
-			got, ok := decodeArrayFast(bad)
+			got, ok := decodeArrayFast(bad, false)
 			want, werr := decodeArraySlow(bad)
 			if !ok {
 				continue
@@ -103,6 +107,21 @@ func TestDecodeArrayFastIsDecodeAny(t *testing.T) {
 		}
 	}
 	require.Positive(t, fast, "some damaged inputs still decode")
+}
+
+// TestNewSharesStrings: a tuple's strings are its raw bytes, not copies of
+// them; DecodeArray's are copies (its input may be a buffer reused later).
+func TestNewSharesStrings(t *testing.T) {
+	raw := MustMarshal([]any{"key", uint64(7), "value"})
+	tup, err := New(raw)
+	require.NoError(t, err)
+	s := tup.Field(2).(string)
+	require.Equal(t, "value", s)
+	require.Same(t, &raw[len(raw)-len(s)], unsafe.StringData(s))
+
+	vals, e := DecodeArray(raw)
+	require.Nil(t, e)
+	require.NotSame(t, &raw[len(raw)-len(s)], unsafe.StringData(vals[2].(string)))
 }
 
 func flip(r *rand.Rand, raw []byte) []byte {
@@ -116,7 +135,7 @@ func BenchmarkDecodeArray(b *testing.B) {
 	b.Run("fast", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			if _, ok := decodeArrayFast(raw); !ok {
+			if _, ok := decodeArrayFast(raw, false); !ok {
 				b.Fatal("gave up")
 			}
 		}

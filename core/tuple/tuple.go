@@ -26,8 +26,16 @@ type Tuple struct {
 // arrays as []any, Tarantool's decimal, uuid and datetime extensions as
 // *apd.Decimal, uuid.UUID and Datetime. The error is a *Error:
 // INVALID_MSGPACK or TUPLE_NOT_ARRAY.
+//
+// The tuple keeps raw, which must not change afterwards: its string
+// values share raw's bytes (a copy of each was a third of the memory a
+// global table's rows took, and an allocation per field at every apply on
+// every instance, docs/BENCHMARKS.md).
 func New(raw []byte) (Tuple, error) {
-	vals, e := DecodeArray(raw)
+	if vals, ok := decodeArrayFast(raw, true); ok {
+		return Tuple{vals: vals, raw: raw}, nil
+	}
+	vals, e := decodeArraySlow(raw)
 	if e != nil {
 		return Tuple{}, e
 	}
@@ -104,7 +112,7 @@ func MustMarshalSized(v any, sizeHint int) []byte {
 // DecodeArray decodes a raw value that must be exactly one msgpack array
 // (a tuple or a key). Errors are INVALID_MSGPACK or TUPLE_NOT_ARRAY.
 func DecodeArray(raw []byte) ([]any, *Error) {
-	if vals, ok := decodeArrayFast(raw); ok {
+	if vals, ok := decodeArrayFast(raw, false); ok {
 		return vals, nil
 	}
 	return decodeArraySlow(raw)

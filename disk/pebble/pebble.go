@@ -28,6 +28,7 @@ package pebble
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -61,6 +62,9 @@ type Options struct {
 // least FormatWALSyncChunks, with which WAL replay tells a torn tail (the
 // unsynced end of the log, dropped) from corruption before the synced offset.
 const formatVersion = pebblev2.FormatValueSeparation
+
+// memTableSize is the size of Pebble's memtable: see open.
+const memTableSize = 64 << 20
 
 // userPrefix starts every Pebble key the store writes; unboundedEnd sorts
 // after every such key.
@@ -101,6 +105,18 @@ func open(dir string, opts Options, fs vfs.FS) (*Store, error) {
 		CacheSize:          opts.CacheSize,
 		Logger:             logger,
 		FS:                 fs,
+		// Pebble's default memtable is 4 MiB: under a steady stream of
+		// Raft entries and local snapshots (each the whole state) it
+		// flushed every second or two, and most of what it flushed — log
+		// entries purged and snapshots replaced soon after — was then
+		// rewritten by compactions only to be deleted. With 64 MiB, a
+		// range deletion more often finds what it deletes still in the
+		// memtable: in a model of the bench's writes (1M entries, a
+		// snapshot each time the log outgrows it) compactions wrote 66
+		// MiB instead of 215, and Pebble's CPU fell by a third
+		// (docs/BENCHMARKS.md). A restart replays up to that much more
+		// WAL.
+		MemTableSize: memTableSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("disk/pebble: open %s: %w", dir, err)
@@ -244,7 +260,9 @@ func (s *Store) Commit(b *disk.Batch, sync bool) error {
 		}
 	}
 
-	pb := s.db.NewBatch()
+	// Sized up front: a snapshot's batch of tens of megabytes, grown by
+	// doubling, was copied about twice more on the way (docs/BENCHMARKS.md).
+	pb := s.db.NewBatchWithSize(batchBytes(ops))
 	defer pb.Close()
 	var kbuf, ebuf []byte // Pebble copies keys into the batch: reuse these
 	for _, op := range ops {
@@ -288,6 +306,17 @@ func (s *Store) Commit(b *disk.Batch, sync bool) error {
 	}
 	s.commits.Add(1)
 	return nil
+}
+
+// batchBytes is about the size of Pebble's encoding of ops: its header,
+// then per op a kind, the key and value with their varint lengths, and
+// the userPrefix byte of each key.
+func batchBytes(ops []disk.Op) int {
+	n := 12
+	for _, op := range ops {
+		n += 1 + 2*(binary.MaxVarintLen32+1) + len(op.Key) + len(op.Value) + len(op.End)
+	}
+	return n
 }
 
 // Close waits for the calls under way, then closes the database; everything

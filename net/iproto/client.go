@@ -36,6 +36,29 @@ func EncodeCall(sync uint64, fn string, args msgpack.RawMessage) []byte {
 	return request(TypeCall, sync, strField(KeyFunctionName, fn), arrayField(KeyTuple, args))
 }
 
+// EncodeCallWith is EncodeCall with the arguments appended in place by
+// appendArgs (a msgpack array): the frame is one buffer of about sizeHint
+// bytes more than its header, so that large arguments (a busy leader's
+// Raft messages) are written once, not encoded and then copied into a
+// growing frame. An error from appendArgs is returned as is.
+func EncodeCallWith(sync uint64, fn string, sizeHint int, appendArgs func([]byte) ([]byte, error)) ([]byte, error) {
+	b := make([]byte, framePrefix, framePrefix+32+len(fn)+sizeHint)
+	b = appendMapLen(b, 2)
+	b = appendUint(b, KeySync)
+	b = appendUint(b, sync)
+	b = appendUint(b, KeyRequestType)
+	b = appendUint(b, TypeCall)
+	b = appendMapLen(b, 2)
+	b = appendUint(b, KeyFunctionName)
+	b = appendStr(b, fn)
+	b = appendUint(b, KeyTuple)
+	b, err := appendArgs(b)
+	if err != nil {
+		return nil, err
+	}
+	return finishFrame(b), nil
+}
+
 // EncodeCall16 is CALL_16 {FUNCTION_NAME: fn, TUPLE: args}.
 func EncodeCall16(sync uint64, fn string, args msgpack.RawMessage) []byte {
 	return request(TypeCall16, sync, strField(KeyFunctionName, fn), arrayField(KeyTuple, args))
