@@ -312,17 +312,20 @@ func (p *planner) roleStatesOf(i tables.Instance) []tables.RoleState {
 	return out
 }
 
-// unwanted are the roles whose rows say they run, or may (starting), on
-// i, of whatever incarnation, that its tier no longer wants, in stop
-// order: a role before the roles it depends on, otherwise by name. Rows
-// of an earlier incarnation count: a process cut off and set Offline kept
-// running its roles, and the role may have been disabled meanwhile (a
-// restarted process answers that it does not run it).
+// unwanted are the roles whose rows say they run, or may (starting, or
+// failed), on i, of whatever incarnation, that its tier no longer wants, in
+// stop order: a role before the roles it depends on, otherwise by name.
+// Rows of an earlier incarnation count: a process cut off and set Offline
+// kept running its roles, and the role may have been disabled meanwhile (a
+// restarted process answers that it does not run it). A failed start
+// counts too: a copy of its call that the network delivered again may have
+// started the role after the answer that was recorded (seed 755), and a
+// stop of a role that does not run only says so.
 func (p *planner) unwanted(i tables.Instance, want []tables.Role) []tables.Role {
 	top := &p.in.Topology
 	var names []string
 	for _, st := range top.RoleStates {
-		if st.InstanceID != i.InstanceID || !mayRun(st.State) {
+		if st.InstanceID != i.InstanceID || !mayRun(st.State) && st.State != tables.RoleFailed {
 			continue
 		}
 		if !slices.ContainsFunc(want, func(r tables.Role) bool { return r.Name == st.Role }) {

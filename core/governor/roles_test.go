@@ -104,6 +104,14 @@ func TestRolesStep(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, api.RoleStop{Roles: []string{"cron"}}, a.(StopRoles).RPC.Call)
 
+	// A failed start of a role no longer wanted is stopped too: a copy of
+	// its call delivered again may have started it after the answer.
+	in = build(on(2), running("a", "metrics", 2), running("a", "api", 2), failed)
+	in.Topology.RoleTiers = []tables.RoleTier{{Role: "api", Tier: "t"}}
+	a, ok = planStop(in)
+	require.True(t, ok)
+	require.Equal(t, api.RoleStop{Roles: []string{"cron"}}, a.(StopRoles).RPC.Call)
+
 	// Online with everything running: nothing to do. api disabled: it
 	// stops, then metrics, which nothing needs any more.
 	all := []tables.RoleState{running("a", "metrics", 2), running("a", "api", 2), running("a", "cron", 2)}
