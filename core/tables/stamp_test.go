@@ -47,7 +47,7 @@ func TestNewStoresShareNothingWritable(t *testing.T) {
 	b := New()
 	require.Equal(t, want, b.ordered(b.tables[TablePicoTable]))
 	require.Equal(t, len(want), len(b.tables[TablePicoTable].keys()))
-	require.Equal(t, len(systemTemplate.list[0].rows), len(New().tables[systemTemplate.list[0].def.ID].rows))
+	require.Equal(t, len(systemTemplate[0].rows), len(New().tables[systemTemplate[0].def.ID].rows))
 	require.Equal(t, New().ordered(New().tables[TablePicoIndex]), b.ordered(b.tables[TablePicoIndex]))
 	require.NotEqual(t, a.ordered(a.tables[TablePicoIndex]), b.ordered(b.tables[TablePicoIndex]))
 }

@@ -68,7 +68,7 @@ type table struct {
 func New() *Store {
 	s := &Store{ChunkBytes: DefaultChunkBytes}
 	s.reset()
-	for _, t := range systemTemplate.list {
+	for _, t := range systemTemplate {
 		s.tables[t.def.ID] = &table{def: t.def.Clone(), rows: maps.Clone(t.rows), sorted: t.sorted, writes: t.writes}
 		s.byName[t.def.Name] = t.def.ID
 	}
@@ -80,23 +80,20 @@ func New() *Store {
 // rows was a tenth of a simulated instance's start (each start makes a
 // store), so it is done once; New copies the tables (the rows are
 // immutable values, shared).
+// The tables are in SystemTables' order.
 var systemTemplate = newSystemTemplate()
 
-type storeTemplate struct {
-	list []*table // in SystemTables' order
-}
-
-func newSystemTemplate() storeTemplate {
+func newSystemTemplate() []*table {
 	s := &Store{}
 	s.reset()
-	var tpl storeTemplate
+	var tpl []*table
 	for _, def := range SystemTables() {
-		tpl.list = append(tpl.list, s.addTable(def))
+		tpl = append(tpl, s.addTable(def))
 	}
 	for _, def := range SystemTables() {
 		s.putDefRows(&def)
 	}
-	for _, t := range tpl.list {
+	for _, t := range tpl {
 		t.keys() // sorted once, shared
 	}
 	return tpl
