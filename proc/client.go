@@ -12,16 +12,16 @@ import (
 // by picogo's own clients: a request becomes a CALL frame, a reply frame
 // becomes the result the request expects.
 
-// EncodeCall is the CALL frame of req.
+// EncodeCall is the CALL frame of req, its arguments (EncodeArgs' bytes)
+// written straight into the frame.
 func EncodeCall(sync uint64, req api.Request) ([]byte, error) {
-	if r, ok := req.(api.RaftInteract); ok {
-		return encodeInteractCall(sync, r)
-	}
-	args, err := EncodeArgs(req)
+	args, err := argsOf(req)
 	if err != nil {
 		return nil, err
 	}
-	return iproto.EncodeCall(sync, req.Proc(), args), nil
+	return iproto.EncodeCallWith(sync, req.Proc(), argsSize(args), func(b []byte) ([]byte, error) {
+		return appendArgs(b, args)
+	})
 }
 
 // EncodeRequest is the frame of req: Tarantool's own request for a SELECT,

@@ -119,6 +119,15 @@ func Decode(name string, args []byte) (api.Request, *api.Error) {
 // EncodeArgs encodes a request's arguments as the msgpack array a call
 // carries.
 func EncodeArgs(req api.Request) ([]byte, error) {
+	args, err := argsOf(req)
+	if err != nil {
+		return nil, err
+	}
+	return appendArgs(make([]byte, 0, argsSize(args)), args)
+}
+
+// argsOf are req's arguments, as its spec derives them.
+func argsOf(req api.Request) ([]any, error) {
 	s, ok := specs[req.Proc()]
 	if !ok {
 		return nil, fmt.Errorf("proc: no procedure %s", req.Proc())
@@ -126,12 +135,17 @@ func EncodeArgs(req api.Request) ([]byte, error) {
 	if reflect.TypeOf(req) != s.typ {
 		return nil, fmt.Errorf("proc: %s takes a %s, not a %T", req.Proc(), s.typ, req)
 	}
-	// The array is appended by hand so that Raft messages and ops, which
-	// are bytes already, are written once where they go (a heartbeat's or
-	// an append's call is most of what instances send); the bytes are
-	// msgpack.Marshal's of the same list (TestEncodeArgsIsMarshal).
-	args := s.encodeArgs(req)
-	b := iproto.AppendArrayLen(nil, len(args))
+	return s.encodeArgs(req), nil
+}
+
+// appendArgs appends args as a msgpack array: by hand, so that Raft
+// messages and ops, which are bytes already, are written once where they go
+// (a heartbeat's or an append's call is most of what instances send; through
+// msgpack they were encoded, copied into its growing buffer, then into the
+// frame). The bytes are msgpack.Marshal's of the same list
+// (TestRequestsRoundTrip checks every procedure).
+func appendArgs(b []byte, args []any) ([]byte, error) {
+	b = iproto.AppendArrayLen(b, len(args))
 	for _, a := range args {
 		switch a := a.(type) {
 		case wireMessages:
@@ -140,7 +154,7 @@ func EncodeArgs(req api.Request) ([]byte, error) {
 				continue
 			}
 			var err error
-			if b, err = appendMessages(slices.Grow(b, wireSize(a)), a); err != nil {
+			if b, err = appendMessages(b, a); err != nil {
 				return nil, err
 			}
 		case msgpack.RawMessage:
@@ -158,6 +172,23 @@ func EncodeArgs(req api.Request) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// argsSize is about the bytes appendArgs writes for args, so that one
+// allocation holds them.
+func argsSize(args []any) int {
+	n := 5
+	for _, a := range args {
+		switch a := a.(type) {
+		case wireMessages:
+			n += wireSize(a)
+		case msgpack.RawMessage:
+			n += len(a)
+		default:
+			n += 16
+		}
+	}
+	return n
 }
 
 func illegal(name, format string, a ...any) *api.Error {

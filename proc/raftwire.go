@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
@@ -36,26 +35,6 @@ func (ms wireMessages) EncodeMsgpack(enc *msgpack.Encoder) error {
 	}
 	_, err = enc.Writer().Write(b)
 	return err
-}
-
-// encodeInteractCall is EncodeCall of a `.proc_raft_interact`, the same
-// bytes (TestInteractCallMatchesGeneric) written straight into the frame:
-// through reflection the messages were encoded, copied into the encoder's
-// growing buffer, then into the frame's — a fifth of a loaded leader's
-// allocation (docs/BENCHMARKS.md).
-func encodeInteractCall(sync uint64, r api.RaftInteract) ([]byte, error) {
-	size := wireSize(r.Messages) + 5 + len(r.SenderAddress)
-	return iproto.EncodeCallWith(sync, r.Proc(), size, func(b []byte) ([]byte, error) {
-		b = iproto.AppendArrayLen(b, 2)
-		b, err := appendMessages(b, r.Messages)
-		if err != nil {
-			return nil, err
-		}
-		if r.SenderAddress == "" {
-			return iproto.AppendNil(b), nil // the parameter is optional,nil
-		}
-		return iproto.AppendStr(b, r.SenderAddress), nil
-	})
 }
 
 // wireSize is about the bytes ms take encoded: at most what the fields

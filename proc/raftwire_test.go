@@ -183,9 +183,9 @@ func mustAppend(t *testing.T, ms []raft.Message) []byte {
 	return b
 }
 
-// TestInteractCallMatchesGeneric: a `.proc_raft_interact` written straight
-// into its frame is the frame the generic path (arguments through
-// EncodeArgs, then iproto.EncodeCall) makes.
+// TestInteractCallMatchesGeneric: a `.proc_raft_interact` whose arguments
+// EncodeCall writes straight into its frame (iproto.EncodeCallWith) is the
+// frame iproto.EncodeCall makes of EncodeArgs' bytes.
 func TestInteractCallMatchesGeneric(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := range 200 {

@@ -15,12 +15,7 @@ import (
 // its reply encoded on the loop.
 func (s *soloHost) nodeReply(t *testing.T, user string, packet []byte) []byte {
 	t.Helper()
-	req, err := iproto.DecodeRequest(packet)
-	require.NoError(t, err)
-	name, err := req.FunctionName()
-	require.NoError(t, err)
-	tuple, err := req.Tuple()
-	require.NoError(t, err)
+	req, name, tuple := decodeCall(t, packet)
 	require.Nil(t, proc.Authorize(user, name))
 	r, e := proc.Decode(name, tuple)
 	require.Nil(t, e)
@@ -94,12 +89,7 @@ func TestAnswerLeavesTheRestToTheNode(t *testing.T) {
 // rewriteName re-encodes a CALL packet's FUNCTION_NAME as a str8.
 func rewriteName(t *testing.T, packet []byte) []byte {
 	t.Helper()
-	req, err := iproto.DecodeRequest(packet)
-	require.NoError(t, err)
-	name, err := req.FunctionName()
-	require.NoError(t, err)
-	tuple, err := req.Tuple()
-	require.NoError(t, err)
+	req, name, tuple := decodeCall(t, packet)
 	out := []byte{0x82, iproto.KeyRequestType, byte(req.Type), iproto.KeySync, byte(req.Sync), 0x82, iproto.KeyFunctionName, 0xd9, byte(len(name))}
 	out = append(out, name...)
 	out = append(out, iproto.KeyTuple)
@@ -132,4 +122,17 @@ func TestHandleAnswersAtOnceObserved(t *testing.T) {
 	require.Equal(t, s.nodeReply(t, proc.Guest, frame[5:]), got)
 	require.Equal(t, []string{".proc_version_info"}, seen)
 	require.Equal(t, []uint32{0}, codes)
+}
+
+// decodeCall decodes a CALL packet: the request, its function name and its
+// arguments.
+func decodeCall(t *testing.T, packet []byte) (iproto.Request, string, []byte) {
+	t.Helper()
+	req, err := iproto.DecodeRequest(packet)
+	require.NoError(t, err)
+	name, err := req.FunctionName()
+	require.NoError(t, err)
+	tuple, err := req.Tuple()
+	require.NoError(t, err)
+	return req, name, tuple
 }

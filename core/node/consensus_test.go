@@ -54,10 +54,7 @@ func TestSenderAddressIsLearnt(t *testing.T) {
 // reply, ticking until it comes (the call is held for the messages back).
 func (s *solo) interact(m raft.Message, sender string) Reply {
 	s.t.Helper()
-	s.next++
-	id := s.next
-	s.n.Call(id, "pico_service", api.RaftInteract{Messages: []raft.Message{m}, SenderAddress: sender})
-	s.settle()
+	id := s.sendInteract(m, sender)
 	for range 3 {
 		if rep, ok := s.replies[id]; ok {
 			return rep
@@ -67,6 +64,15 @@ func (s *solo) interact(m raft.Message, sender string) Reply {
 	}
 	s.t.Fatalf("no reply to .proc_raft_interact")
 	return Reply{}
+}
+
+// sendInteract sends one Raft message in `.proc_raft_interact` and returns
+// the call's id, without waiting for its reply.
+func (s *solo) sendInteract(m raft.Message, sender string) CallID {
+	s.next++
+	s.n.Call(s.next, "pico_service", api.RaftInteract{Messages: []raft.Message{m}, SenderAddress: sender})
+	s.settle()
+	return s.next
 }
 
 // A `.proc_raft_interact` is answered when this instance next has Raft
@@ -81,18 +87,12 @@ func TestRaftMessagesRideOnTheReply(t *testing.T) {
 
 	// Nothing to answer a heartbeat's response with: held.
 	resp := raft.Message{Type: raft.MsgHeartbeatResp, From: 5, To: 1, Term: term}
-	s.next++
-	first := s.next
-	s.n.Call(first, "pico_service", api.RaftInteract{Messages: []raft.Message{resp}, SenderAddress: "i5"})
-	s.settle()
+	first := s.sendInteract(resp, "i5")
 	_, answered := s.replies[first]
 	require.False(t, answered, "answered with nothing to send")
 
 	// The next call from 5 releases the first, empty, and is held.
-	s.next++
-	second := s.next
-	s.n.Call(second, "pico_service", api.RaftInteract{Messages: []raft.Message{resp}, SenderAddress: "i5"})
-	s.settle()
+	second := s.sendInteract(resp, "i5")
 	require.Contains(t, s.replies, first)
 	require.Nil(t, s.replies[first].Values)
 	require.Nil(t, s.replies[first].Err)
@@ -101,10 +101,7 @@ func TestRaftMessagesRideOnTheReply(t *testing.T) {
 	// A heartbeat of an older term makes this leader answer 5 with its
 	// term: on the held reply, not in a call.
 	stale := raft.Message{Type: raft.MsgHeartbeat, From: 5, To: 1, Term: term - 1}
-	s.next++
-	third := s.next
-	s.n.Call(third, "pico_service", api.RaftInteract{Messages: []raft.Message{stale}, SenderAddress: "i5"})
-	s.settle()
+	third := s.sendInteract(stale, "i5")
 	require.Contains(t, s.replies, second)
 	require.Nil(t, s.replies[second].Values)
 	rep, ok := s.replies[third]
@@ -122,10 +119,7 @@ func TestRaftMessagesRideOnTheReply(t *testing.T) {
 	}
 
 	// A held call is answered, empty, at the next tick.
-	s.next++
-	fourth := s.next
-	s.n.Call(fourth, "pico_service", api.RaftInteract{Messages: []raft.Message{resp}, SenderAddress: "i5"})
-	s.settle()
+	fourth := s.sendInteract(resp, "i5")
 	require.NotContains(t, s.replies, fourth)
 	s.n.Tick()
 	s.settle()
