@@ -4,27 +4,67 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/picogo/picogo/core/tuple"
 	"github.com/picogo/picogo/net/iproto"
 )
 
-// A single DML op — what almost every CaS write is — is encoded and decoded
-// here by hand: msgpack's reflection cost a few percent of a loaded leader's
-// CPU at propose (Encode) and again on every instance at apply (DecodeOp).
-// The bytes are exactly reflection's (TestDmlOpCodecMatchesReflection), and
-// anything but the canonical form of such an op goes the reflective way, so
-// the accepted inputs and the errors are unchanged.
+// A DML op and a batch of them — what almost every CaS write is — are
+// encoded and decoded here by hand: msgpack's reflection cost a few percent
+// of a loaded leader's CPU at propose (Encode) and again on every instance at
+// apply (DecodeOp), and of the simulator's. The bytes are exactly
+// reflection's (TestOpCodecMatchesReflection), and anything but the
+// canonical form of such an op goes the reflective way, so the accepted
+// inputs and the errors are unchanged. Update operations ([op, field, arg]
+// of any values) are the one part still left to msgpack, inside the hand
+// codec.
 
-// appendDmlOp appends op's encoding if op is a plain OpDml without update
-// operations; ok is false otherwise (nothing appended).
-func appendDmlOp(b []byte, op *Op) (_ []byte, ok bool) {
-	if op.Kind != OpDml || op.Dml == nil || op.Ops != nil || op.Ddl != nil || op.ChangeAuth != nil ||
-		op.Acl != nil || op.SchemaVersion != 0 {
+// appendOp appends op's encoding if op is a plain OpDml or OpBatch; ok is
+// false otherwise (nothing appended).
+func appendOp(b []byte, op *Op) (_ []byte, ok bool) {
+	if op.Ddl != nil || op.ChangeAuth != nil || op.Acl != nil || op.SchemaVersion != 0 {
 		return b, false
 	}
-	d := op.Dml
-	if len(d.Ops) != 0 || len(d.Kind) > 31 {
-		return b, false
+	switch {
+	case op.Kind == OpDml && op.Dml != nil && len(op.Ops) == 0:
+		if !handEncodable(op.Dml) {
+			return b, false
+		}
+		b = append(b, 0x82)
+		b = appendFixStr(b, "kind")
+		b = appendFixStr(b, string(OpDml))
+		b = appendFixStr(b, "dml")
+		return appendDml(b, op.Dml), true
+	case op.Kind == OpBatch && op.Dml == nil:
+		for i := range op.Ops {
+			if !handEncodable(&op.Ops[i]) {
+				return b, false
+			}
+		}
+		if len(op.Ops) == 0 { // omitted, as reflection's omitempty does
+			b = append(b, 0x81)
+			b = appendFixStr(b, "kind")
+			return appendFixStr(b, string(OpBatch)), true
+		}
+		b = append(b, 0x82)
+		b = appendFixStr(b, "kind")
+		b = appendFixStr(b, string(OpBatch))
+		b = appendFixStr(b, "ops")
+		b = appendArrayHeader(b, len(op.Ops))
+		for i := range op.Ops {
+			b = appendDml(b, &op.Ops[i])
+		}
+		return b, true
 	}
+	return b, false
+}
+
+// handEncodable is whether appendDml writes d as reflection would: the kind
+// fits a fixstr.
+func handEncodable(d *Dml) bool { return len(d.Kind) <= 31 }
+
+func appendDml(b []byte, d *Dml) []byte {
 	fields := 2
 	if len(d.Tuple) > 0 {
 		fields++
@@ -32,10 +72,9 @@ func appendDmlOp(b []byte, op *Op) (_ []byte, ok bool) {
 	if len(d.Key) > 0 {
 		fields++
 	}
-	b = append(b, 0x82)
-	b = appendFixStr(b, "kind")
-	b = appendFixStr(b, string(OpDml))
-	b = appendFixStr(b, "dml")
+	if len(d.Ops) > 0 {
+		fields++
+	}
 	b = append(b, 0x80|byte(fields))
 	b = appendFixStr(b, "kind")
 	b = appendFixStr(b, string(d.Kind))
@@ -49,11 +88,25 @@ func appendDmlOp(b []byte, op *Op) (_ []byte, ok bool) {
 		b = appendFixStr(b, "key")
 		b = append(b, d.Key...)
 	}
-	return b, true
+	if len(d.Ops) > 0 {
+		b = appendFixStr(b, "ops")
+		b = append(b, tuple.MustMarshal(d.Ops)...)
+	}
+	return b
 }
 
 func appendFixStr(b []byte, s string) []byte {
 	return append(append(b, 0xa0|byte(len(s))), s...)
+}
+
+func appendArrayHeader(b []byte, n int) []byte {
+	switch {
+	case n < 16:
+		return append(b, 0x90|byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(b, 0xdc), uint16(n))
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
 }
 
 func appendCompactUint(b []byte, v uint64) []byte {
@@ -70,53 +123,88 @@ func appendCompactUint(b []byte, v uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
 }
 
-var errNotCanonical = errors.New("not a canonical dml op")
+var errNotCanonical = errors.New("not a canonical dml or batch op")
 
-// decodeDmlOp reads what appendDmlOp writes, the whole of data, with the
-// table id in any unsigned width up to 32 bits; any other input is
-// errNotCanonical (and is left to reflection).
-func decodeDmlOp(data []byte) (Op, error) {
+// decodeOpFast reads what appendOp writes, the whole of data, with table
+// ids in any unsigned width up to 32 bits and array headers in any width;
+// any other input is errNotCanonical (and is left to reflection).
+func decodeOpFast(data []byte) (Op, error) {
 	r := opReader{b: data}
-	r.expect(0x82)
-	r.key("kind")
-	r.key(string(OpDml))
-	r.key("dml")
 	n := r.byte()
-	if n < 0x82 || n > 0x84 {
+	if n != 0x81 && n != 0x82 {
 		return Op{}, errNotCanonical
 	}
-	fields := int(n & 0x0f)
+	r.key("kind")
+	var op Op
+	switch kind := r.fixStr(); {
+	case r.bad:
+	case string(kind) == string(OpDml) && n == 0x82:
+		r.key("dml")
+		op = Op{Kind: OpDml, Dml: new(Dml)}
+		r.dml(op.Dml)
+	case string(kind) == string(OpBatch) && n == 0x81:
+		op = Op{Kind: OpBatch}
+	case string(kind) == string(OpBatch):
+		r.key("ops")
+		count := r.arrayLen()
+		if r.bad || count > len(r.b) { // each op takes a byte at least
+			return Op{}, errNotCanonical
+		}
+		op = Op{Kind: OpBatch, Ops: make([]Dml, count)}
+		for i := range op.Ops {
+			r.dml(&op.Ops[i])
+		}
+	default:
+		r.bad = true
+	}
+	if r.bad || len(r.b) != 0 {
+		return Op{}, errNotCanonical
+	}
+	return op, nil
+}
+
+// dml reads a Dml's map: kind and table, then tuple, key and update ops,
+// each optional, in that order.
+func (r *opReader) dml(d *Dml) {
+	n := r.byte()
+	if n < 0x82 || n > 0x85 {
+		r.bad = true
+		return
+	}
 	r.key("kind")
 	kind := r.fixStr()
 	r.key("table")
 	table, ok := r.uint32()
 	if !ok || r.bad {
-		return Op{}, errNotCanonical
+		r.bad = true
+		return
 	}
-	d := &Dml{Kind: dmlKind(kind), Table: table}
-	for f := 2; f < fields && !r.bad; f++ {
+	d.Kind, d.Table = dmlKind(kind), table
+	for f, seen := 2, 0; f < int(n&0x0f) && !r.bad; f++ {
+		// seen is the last optional field read: 1 tuple, 2 key, 3 ops.
 		switch string(r.fixStr()) {
 		case "tuple":
-			if d.Tuple != nil || d.Key != nil {
-				return Op{}, errNotCanonical
+			if seen >= 1 {
+				r.bad = true
 			}
-			d.Tuple = r.raw()
+			d.Tuple, seen = r.raw(), 1
 		case "key":
-			if d.Key != nil {
-				return Op{}, errNotCanonical
+			if seen >= 2 {
+				r.bad = true
 			}
-			d.Key = r.raw()
+			d.Key, seen = r.raw(), 2
+		case "ops":
+			if seen >= 3 {
+				r.bad = true
+			}
+			d.Ops, seen = r.updateOps(), 3
 		default:
-			return Op{}, errNotCanonical
+			r.bad = true
 		}
 	}
-	if r.bad || len(r.b) != 0 {
-		return Op{}, errNotCanonical
-	}
-	return Op{Kind: OpDml, Dml: d}, nil
 }
 
-// opReader reads decodeDmlOp's input; bad sticks at the first surprise.
+// opReader reads decodeOpFast's input; bad sticks at the first surprise.
 type opReader struct {
 	b   []byte
 	bad bool
@@ -216,12 +304,59 @@ func (r *opReader) raw() []byte {
 	return v
 }
 
+// arrayLen reads an array header of any width.
+func (r *opReader) arrayLen() int {
+	c := r.byte()
+	switch {
+	case r.bad:
+	case c&0xf0 == 0x90:
+		return int(c & 0x0f)
+	case c == 0xdc && len(r.b) >= 2:
+		n := int(binary.BigEndian.Uint16(r.b))
+		r.b = r.b[2:]
+		return n
+	case c == 0xdd && len(r.b) >= 4:
+		n := int(binary.BigEndian.Uint32(r.b))
+		r.b = r.b[4:]
+		return n
+	}
+	r.bad = true
+	return 0
+}
+
+// updateOps reads a Dml's update operations with msgpack, as reflection
+// would decode the field: they hold values of any type.
+func (r *opReader) updateOps() [][]any {
+	if r.bad || len(r.b) == 0 || !isArrayHeader(r.b[0]) {
+		r.bad = true
+		return nil
+	}
+	rest, err := iproto.SkipValue(r.b)
+	if err != nil {
+		r.bad = true
+		return nil
+	}
+	var ops [][]any
+	if err := msgpack.Unmarshal(r.b[:len(r.b)-len(rest)], &ops); err != nil {
+		r.bad = true
+		return nil
+	}
+	r.b = rest
+	return ops
+}
+
 func isArrayHeader(c byte) bool { return c&0xf0 == 0x90 || c == 0xdc || c == 0xdd }
 
-// dmlOpSize is about the bytes appendDmlOp writes for op.
-func dmlOpSize(op *Op) int {
-	if op.Dml == nil {
-		return 0
+// opSize is about the bytes appendOp writes for op.
+func opSize(op *Op) int {
+	n := 24
+	if op.Dml != nil {
+		n += dmlSize(op.Dml)
 	}
-	return 48 + len(op.Dml.Kind) + len(op.Dml.Tuple) + len(op.Dml.Key)
+	for i := range op.Ops {
+		n += dmlSize(&op.Ops[i])
+	}
+	return n
 }
+
+func dmlSize(d *Dml) int { return 32 + len(d.Kind) + len(d.Tuple) + len(d.Key) + 16*len(d.Ops) }

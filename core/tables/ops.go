@@ -115,7 +115,7 @@ type Dml struct {
 // msgpack cannot encode (a channel, a function), which is a programming
 // error.
 func (op Op) Encode() []byte {
-	if b, ok := appendDmlOp(make([]byte, 0, dmlOpSize(&op)), &op); ok {
+	if b, ok := appendOp(make([]byte, 0, opSize(&op)), &op); ok {
 		return b
 	}
 	return tuple.MustMarshal(op)
@@ -125,7 +125,7 @@ func (op Op) Encode() []byte {
 // present, no unknown fields, no trailing bytes); everything else is checked
 // when the op is applied.
 func DecodeOp(data []byte) (Op, error) {
-	if op, err := decodeDmlOp(data); err == nil {
+	if op, err := decodeOpFast(data); err == nil {
 		if e := op.checkShape(); e != nil {
 			return Op{}, e
 		}
