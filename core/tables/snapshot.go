@@ -202,7 +202,7 @@ func (s *Store) Restore(chunks []ra.Chunk) error {
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	s.tables, s.byName, s.eng = next.tables, next.byName, next.eng
+	s.tables, s.system, s.byName, s.eng = next.tables, next.system, next.byName, next.eng
 	s.resets++ // every Stamp taken before is stale
 	return nil
 }

@@ -51,3 +51,26 @@ func TestNewStoresShareNothingWritable(t *testing.T) {
 	require.Equal(t, New().ordered(New().tables[TablePicoIndex]), b.ordered(b.tables[TablePicoIndex]))
 	require.NotEqual(t, a.ordered(a.tables[TablePicoIndex]), b.ordered(b.tables[TablePicoIndex]))
 }
+
+// Store.system mirrors the tables map for every system table's id, in a
+// new store, after a restore, and after user tables come and go.
+func TestSystemTablesAreInTheArray(t *testing.T) {
+	check := func(s *Store) {
+		t.Helper()
+		for _, def := range SystemTables() {
+			require.Less(t, def.ID-systemLow, uint32(systemSlots), def.Name)
+			require.Same(t, s.tables[def.ID], s.system[def.ID-systemLow], def.Name)
+		}
+		for i, tb := range s.system {
+			if tb != nil {
+				require.Same(t, s.tables[uint32(i)+systemLow], tb)
+			}
+		}
+	}
+	s := newTestStore(t)
+	check(s)
+	dropTable(t, s, kvID)
+	check(s)
+	require.NoError(t, s.Restore(readChunks(t, New().Snapshot())))
+	check(s)
+}

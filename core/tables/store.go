@@ -37,6 +37,10 @@ type Store struct {
 	ChunkBytes int
 
 	tables map[uint32]*table
+	// system holds the tables of ids systemLow.. as tables does: Stamp
+	// reads the topology's eleven tables at every tick and message, and
+	// the map's lookups were a few percent of the simulator's CPU.
+	system [systemSlots]*table
 	byName map[string]uint32
 	eng    *storage.Engine // the rows of the global user tables
 	resets uint64          // how many times the store was emptied (a snapshot restored)
@@ -47,6 +51,11 @@ type Store struct {
 	// each answer costs up to a dozen point reads.
 	grants   map[grantQuery]bool
 	grantsAt Stamp
+
+	// schema is SchemaVersion's answer as of schemaAt, _pico_property's
+	// stamp: the host asks it after every event.
+	schema   uint64
+	schemaAt Stamp
 }
 
 type grantQuery struct {
@@ -69,8 +78,7 @@ func New() *Store {
 	s := &Store{ChunkBytes: DefaultChunkBytes}
 	s.reset()
 	for _, t := range systemTemplate {
-		s.tables[t.def.ID] = &table{def: t.def.Clone(), rows: maps.Clone(t.rows), sorted: t.sorted, writes: t.writes}
-		s.byName[t.def.Name] = t.def.ID
+		s.put(&table{def: t.def.Clone(), rows: maps.Clone(t.rows), sorted: t.sorted, writes: t.writes})
 	}
 	return s
 }
@@ -99,8 +107,16 @@ func newSystemTemplate() []*table {
 	return tpl
 }
 
+// systemLow and systemSlots bound the ids Store.system holds: every system
+// table's (TestSystemTablesAreInTheArray).
+const (
+	systemLow   = 512
+	systemSlots = 64
+)
+
 func (s *Store) reset() {
 	s.tables = map[uint32]*table{}
+	s.system = [systemSlots]*table{}
 	s.byName = map[string]uint32{}
 	s.eng = storage.New()
 	s.resets++
@@ -118,7 +134,11 @@ type Stamp struct{ resets, writes uint64 }
 func (s *Store) Stamp(ids ...uint32) Stamp {
 	st := Stamp{resets: s.resets}
 	for _, id := range ids {
-		if t, ok := s.tables[id]; ok {
+		if i := id - systemLow; i < systemSlots {
+			if t := s.system[i]; t != nil {
+				st.writes += t.writes
+			}
+		} else if t, ok := s.tables[id]; ok {
 			st.writes += t.writes
 		}
 	}
@@ -127,9 +147,27 @@ func (s *Store) Stamp(ids ...uint32) Stamp {
 
 func (s *Store) addTable(def schema.TableDef) *table {
 	t := &table{def: def, rows: map[string]tuple.Tuple{}}
-	s.tables[def.ID] = t
-	s.byName[def.Name] = def.ID
+	s.put(t)
 	return t
+}
+
+// put adds t to the tables by id and name.
+func (s *Store) put(t *table) {
+	s.tables[t.def.ID] = t
+	if i := t.def.ID - systemLow; i < systemSlots {
+		s.system[i] = t
+	}
+	s.byName[t.def.Name] = t.def.ID
+}
+
+// remove takes table id out of the tables by id and name.
+func (s *Store) remove(id uint32) {
+	t := s.tables[id]
+	delete(s.tables, id)
+	if i := id - systemLow; i < systemSlots {
+		s.system[i] = nil
+	}
+	delete(s.byName, t.def.Name)
 }
 
 // putDefRows writes a new table's _pico_table row and _pico_index rows:
@@ -320,9 +358,12 @@ func (s *Store) Property(key string) (any, bool) {
 
 // SchemaVersion is the global_schema_version property (0 if unset).
 func (s *Store) SchemaVersion() uint64 {
-	v, _ := s.Property(PropGlobalSchemaVersion)
-	u, _ := tuple.AsUint64(v)
-	return u
+	if st := s.Stamp(TablePicoProperty); st != s.schemaAt {
+		v, _ := s.Property(PropGlobalSchemaVersion)
+		s.schema, _ = tuple.AsUint64(v)
+		s.schemaAt = st
+	}
+	return s.schema
 }
 
 // propKey is the encoded primary key of a _pico_property row.

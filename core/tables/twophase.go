@@ -522,14 +522,12 @@ func (s *Store) deleteIndex(table, id uint32) {
 // removeTable deletes a table, its rows and its _pico_table and _pico_index
 // rows.
 func (s *Store) removeTable(id uint32) {
-	t := s.tables[id]
 	tableKey, _ := tuple.EncodeKey([]any{uint64(id)})
 	s.tables[TablePicoTable].set(string(tableKey), nil)
 	for _, x := range s.Indexes(id) {
 		s.deleteIndex(id, x.ID)
 	}
-	delete(s.tables, id)
-	delete(s.byName, t.def.Name)
+	s.remove(id)
 }
 
 // ApplicableHere says whether this instance can apply the change: nil, or
