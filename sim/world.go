@@ -349,12 +349,23 @@ func (w *World) runUntil(t int64) {
 
 // settled: one leader that every live instance follows, everything
 // committed and applied everywhere, no client busy.
-func (w *World) settled() bool { return w.unsettled() == "" }
+func (w *World) settled() bool { return w.unsettledBecause() == nil }
 
+// unsettled says why the world is not settled ("" if it is).
 func (w *World) unsettled() string {
+	if why := w.unsettledBecause(); why != nil {
+		return why()
+	}
+	return ""
+}
+
+// unsettledBecause is nil if the world is settled, else what says why: the
+// reason is formatted only when asked, since settled runs after every event
+// of the settling phase and formatting was a percent of the simulator.
+func (w *World) unsettledBecause() func() string {
 	for _, c := range w.clients {
 		if c.busy {
-			return fmt.Sprintf("client c%d busy", c.id)
+			return func() string { return fmt.Sprintf("client c%d busy", c.id) }
 		}
 	}
 	var lead uint64
@@ -368,20 +379,22 @@ func (w *World) unsettled() string {
 		}
 	}
 	if lead == 0 {
-		return "no leader"
+		return func() string { return "no leader" }
 	}
 	// The checks that read no table come first: while the cluster catches
 	// up they fail, and this runs after every event until it settles.
 	for in := range w.membersOf(clusterID) {
 		if in.up() && in.node().Phase() != node.PhaseRunning {
-			return fmt.Sprintf("i%d is %s", in.id, in.node().Phase())
+			return func() string { return fmt.Sprintf("i%d is %s", in.id, in.node().Phase()) }
 		}
 	}
 	if g := leader.node().GovernorStatus(); g != "idle" {
-		return fmt.Sprintf("the governor on i%d is %s", leader.id, g)
+		return func() string { return fmt.Sprintf("the governor on i%d is %s", leader.id, g) }
 	}
 	if leadSt.Commit != leadSt.LastIndex {
-		return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
+		return func() string {
+			return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
+		}
 	}
 	for in := range w.membersOf(clusterID) {
 		n := in.node()
@@ -391,32 +404,39 @@ func (w *World) unsettled() string {
 		st := n.Status()
 		if (st.Lead != lead || st.Term != leadSt.Term || st.Applied != leadSt.Commit) && !w.expelledRow(n.ID()) {
 			// an expelled instance is no member: it may never hear
-			return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
-				in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
+			return func() string {
+				return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
+					in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
+			}
 		}
 	}
 	top, err := leader.node().Tables().Topology()
 	if err != nil {
-		return err.Error()
+		return err.Error
 	}
 	for in := range w.membersOf(clusterID) {
 		if !in.up() {
 			continue
 		}
 		if !in.node().Activated() && !w.expelledRow(in.node().ID()) {
-			return fmt.Sprintf("i%d has not asked to be Online yet", in.id)
+			return func() string { return fmt.Sprintf("i%d has not asked to be Online yet", in.id) }
 		}
 		for _, i := range top.Instances {
 			if i.RaftID == in.node().ID() && !i.ExpelDone() &&
 				(i.Current.Variant != tables.GradeOnline || i.Target != i.Current) {
-				return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
+				return func() string {
+					return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
+				}
 			}
 		}
 	}
 	if why := w.rolesUnsettled(*top); why != "" {
-		return why
+		return func() string { return why }
 	}
-	return w.dataUnsettled(leader, *top)
+	if why := w.dataUnsettled(leader, *top); why != "" {
+		return func() string { return why }
+	}
+	return nil
 }
 
 // finalReads reads every key linearizably once the cluster settled, so that
