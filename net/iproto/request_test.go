@@ -365,3 +365,30 @@ func TestDecodeRequestDoesNotAllocate(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// TestBodyGetMatchesAFullWalk: Get, which stops before the last value,
+// finds what reading every entry finds, for any key, repeated or not, in
+// any position.
+func TestBodyGetMatchesAFullWalk(t *testing.T) {
+	values := [][]byte{hx("01"), hx("a1 61"), hx("92 01 93 02 03 a1 62"), hx("90"), hx("81 01 92 02 03"), hx("c0")}
+	for seed := range 500 {
+		var entries []kv
+		for i := range 1 + seed%5 {
+			entries = append(entries, kv{uint64((seed / (i + 1)) % 3), values[(seed*7+i*3)%len(values)]})
+		}
+		req, err := DecodeRequest(cat(hx("81 00 0a"), mapOf(0x00, entries...)))
+		require.NoError(t, err)
+		for key := uint64(0); key < 4; key++ {
+			var want []byte
+			found := false
+			for _, e := range entries {
+				if e.key == key {
+					want, found = e.val, true
+				}
+			}
+			got, ok := req.Body.Get(key)
+			require.Equal(t, found, ok, "seed %d key %d", seed, key)
+			require.Equal(t, want, []byte(got), "seed %d key %d", seed, key)
+		}
+	}
+}
