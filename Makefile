@@ -69,7 +69,8 @@ chaos: build
 	./bin/picogo chaos --sharded --cycles $(CYCLES)
 
 ## bench-sim: simulator speed (virtual seconds per wall second, events per second, seeds
-## per minute); BASE=rev runs the simulator of git revision rev in turn with this one
+## per minute); BASE=rev runs the simulator of git revision rev in turn with this one,
+## as each runs (its own GOGC) and the code alone (both at GOGC=1000)
 bench-sim:
 	GO=$(GO) scripts/bench-sim $(BASE)
 

@@ -63,15 +63,10 @@ type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
 
-// The GOGC of `picogo run` and of `picogo sim` unless the environment sets
-// one. Both allocate per message over a small live heap, and memory is the
-// cheaper resource here; the simulator's heap is smaller still (a world's
-// state, tens of MB), so its collector may wait longer
-// (docs/BENCHMARKS.md, the simulator).
-const (
-	runGCPercent = 400
-	simGCPercent = 1000
-)
+// runGCPercent is the GOGC of `picogo run` unless the environment sets
+// one: it allocates per message over a small live heap, and memory is the
+// cheaper resource here. `picogo sim` runs with sim.GCPercent.
+const runGCPercent = 400
 
 // setGCPercent sets percent unless GOGC is set: GOGC in the environment
 // still decides.

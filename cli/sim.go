@@ -52,10 +52,7 @@ func runSim(args []string) int {
 		fmt.Fprintf(os.Stderr, "picogo sim: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	// Each seed allocates per event over a small heap: with Go's default
-	// the collector ran most of the time, and its write barriers with it
-	// (docs/BENCHMARKS.md, the simulator).
-	setGCPercent(simGCPercent)
+	setGCPercent(sim.GCPercent)
 	switch {
 	case *list:
 		return listMutants()

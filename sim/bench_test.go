@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"os"
+	"runtime/debug"
 	"testing"
 	"time"
 )
@@ -10,7 +12,13 @@ import (
 // second (which does not depend on how busy the worlds are), and seeds per
 // minute (one goroutine). `make bench-sim BASE=rev` runs it against an
 // older revision's simulator too (scripts/bench-sim).
+//
+// It runs with the collector at GCPercent, as `picogo sim` does, unless
+// GOGC is set (scripts/bench-sim sets it to compare the code alone).
 func BenchmarkSimulator(b *testing.B) {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
+	}
 	var virtual, wall time.Duration
 	var events uint64
 	seeds := 0

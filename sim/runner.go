@@ -7,6 +7,14 @@ import (
 	"github.com/picogo/picogo/core/mutant"
 )
 
+// GCPercent is the collector's setting `picogo sim` runs with unless GOGC
+// is set (and BenchmarkSimulator, so that it measures the simulator as it
+// runs). Each seed allocates per event over a small live heap (a world's
+// state, tens of MB): with Go's default of 100 the collector ran most of
+// the time, and its write barriers with it (docs/BENCHMARKS.md, the
+// simulator). Memory is the cheaper resource: about 100 MB per worker.
+const GCPercent = 1000
+
 // RunSeeds runs seeds [start, start+n) on up to workers goroutines (the
 // runs are independent worlds; each is single-threaded and deterministic)
 // and hands the results to report in seed order. It stops early once stop
