@@ -133,10 +133,8 @@ func (c *Cluster) Until(what string, limit time.Duration, cond func() bool) erro
 // every running instance Online, the governor idle — and checks the
 // invariants of a cluster at rest (voters, masters, buckets).
 func (c *Cluster) Settle(limit time.Duration) error {
-	var why string
-	err := c.Until("the cluster at rest", limit, func() bool { why = c.w.unsettled(); return why == "" })
-	if err != nil {
-		return fmt.Errorf("%w (%s)", err, why)
+	if err := c.Until("the cluster at rest", limit, c.w.settled); err != nil {
+		return fmt.Errorf("%w (%s)", err, c.w.unsettled())
 	}
 	return c.w.topology.restChecks()
 }

@@ -692,7 +692,7 @@ func (w *World) laggingSwitchover(master *instance, r *rand.Rand) {
 		master.host.Shutdown()
 		w.afterEvent(master)
 		w.sched.after(int64(w.params.ShutdownTimeout), func() {
-			if alive() && master.stopping {
+			if alive.ok() && master.stopping {
 				w.trace.printf("i%d did not stop within %v: kill", master.id, w.params.ShutdownTimeout)
 				master.stopped()
 			}

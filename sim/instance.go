@@ -132,12 +132,17 @@ func (in *instance) start() error {
 	return nil
 }
 
-// epochGuard returns a check that the process is still the one that
-// scheduled a callback.
-func (in *instance) epochGuard() func() bool {
-	e := in.epoch
-	return func() bool { return in.host != nil && in.epoch == e }
+// epochGuard is a check that the process is still the one that scheduled
+// a callback. A value, not a closure: one is taken for most events, and
+// their allocation was 4% of the simulator's.
+func (in *instance) epochGuard() epochGuard { return epochGuard{in, in.epoch} }
+
+type epochGuard struct {
+	in    *instance
+	epoch int
 }
+
+func (g epochGuard) ok() bool { return g.in.host != nil && g.in.epoch == g.epoch }
 
 // crash stops the process at once: the write in flight reaches the disk
 // unsynced at most, and the disk loses (maybe tears) what was not synced.
@@ -196,7 +201,7 @@ func (in *instance) wake() {
 	in.waking = true
 	alive := in.epochGuard()
 	in.w.sched.after(int64(in.w.params.LoopDelay), func() {
-		if !alive() {
+		if !alive.ok() {
 			return
 		}
 		in.waking = false
@@ -227,7 +232,7 @@ func (in *instance) clock() clock.Clock { return &instanceClock{in: in, alive: i
 
 type instanceClock struct {
 	in    *instance
-	alive func() bool
+	alive epochGuard
 }
 
 func (c *instanceClock) Now() time.Time {
@@ -240,12 +245,12 @@ func (c *instanceClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 	t := &simTimer{}
 	world := int64(math.Ceil(float64(d) * float64(in.tickEvery) / float64(in.w.params.Tick)))
 	in.w.sched.after(world, func() {
-		if t.stopped || !c.alive() {
+		if t.stopped || !c.alive.ok() {
 			return
 		}
 		t.fired = true
 		in.post(func() {
-			if c.alive() {
+			if c.alive.ok() {
 				f()
 			}
 		})
@@ -334,13 +339,13 @@ func (wr *writer) Write(stream node.Stream, b *disk.Batch, sync bool, done func(
 	if w.faulty() && w.faultRng.Float64() < w.params.CrashInWrite {
 		// Power fails while this write is in flight.
 		w.sched.after(w.faultRng.Int64N(latency+1), func() {
-			if alive() && w.faulty() {
+			if alive.ok() && w.faulty() {
 				w.crashAndRestart(in)
 			}
 		})
 	}
 	w.sched.after(latency, func() {
-		if !alive() {
+		if !alive.ok() {
 			return
 		}
 		in.writing[stream] = nil
@@ -351,7 +356,7 @@ func (wr *writer) Write(stream node.Stream, b *disk.Batch, sync bool, done func(
 		// The completion is an event on the process's loop, as the
 		// daemon's disk writer posts it.
 		in.post(func() {
-			if alive() {
+			if alive.ok() {
 				done(err)
 				w.afterEvent(in)
 			}

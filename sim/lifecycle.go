@@ -90,7 +90,7 @@ func (w *World) shutdown(in *instance) {
 	in.host.Shutdown()
 	w.afterEvent(in)
 	w.sched.after(int64(w.params.ShutdownTimeout), func() {
-		if alive() && in.stopping {
+		if alive.ok() && in.stopping {
 			// Killed, it may still hold a vote: it comes back.
 			w.trace.printf("i%d did not stop within %v: kill", in.id, w.params.ShutdownTimeout)
 			in.retired = false

@@ -198,7 +198,7 @@ func (w *World) atCaller(from string, fn func()) {
 	}
 	alive := src.epochGuard()
 	src.post(func() {
-		if alive() {
+		if alive.ok() {
 			fn()
 			w.afterEvent(src)
 		}
@@ -224,7 +224,7 @@ func (w *World) dial(from, to, user, password string, timeout time.Duration) *co
 		c.epoch = dst.epoch
 		alive := dst.epochGuard()
 		dst.post(func() {
-			if !alive() {
+			if !alive.ok() {
 				reset()
 				return
 			}
@@ -233,12 +233,12 @@ func (w *World) dial(from, to, user, password string, timeout time.Duration) *co
 				w.atCaller(from, func() {
 					scramble := iproto.Scramble(salt, password)
 					w.hop(from, to, func() {
-						if !alive() {
+						if !alive.ok() {
 							reset()
 							return
 						}
 						dst.post(func() {
-							if !alive() {
+							if !alive.ok() {
 								reset()
 								return
 							}
@@ -248,7 +248,7 @@ func (w *World) dial(from, to, user, password string, timeout time.Duration) *co
 							w.checkLogin(dst, c, v)
 							w.afterEvent(dst)
 							answer := func() {
-								if !alive() {
+								if !alive.ok() {
 									reset()
 									return
 								}
@@ -349,7 +349,7 @@ func (w *World) send(on *conn, request []byte, settle func([]byte, error)) {
 			}
 			alive := dst.epochGuard()
 			dst.post(func() {
-				if !alive() {
+				if !alive.ok() {
 					return
 				}
 				packet, err := unframe(request)
@@ -386,7 +386,7 @@ func (w *World) respond(from, to string, frame []byte, settle func([]byte, error
 			// asked, and a paused one reads its socket later.
 			alive := src.epochGuard()
 			src.post(func() {
-				if alive() {
+				if alive.ok() {
 					settle(resp, nil)
 					w.afterEvent(src)
 				}

@@ -120,9 +120,9 @@ func (r *roleRunner) after(fn func()) {
 	in := r.in
 	alive := in.epochGuard()
 	in.w.sched.after(int64(time.Millisecond)*(1+r.rng.Int64N(20)), func() {
-		if alive() {
+		if alive.ok() {
 			in.post(func() {
-				if alive() {
+				if alive.ok() {
 					fn()
 					in.w.afterEvent(in)
 				}

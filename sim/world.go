@@ -349,23 +349,23 @@ func (w *World) runUntil(t int64) {
 
 // settled: one leader that every live instance follows, everything
 // committed and applied everywhere, no client busy.
-func (w *World) settled() bool { return w.unsettledBecause() == nil }
+func (w *World) settled() bool { return w.unsettledWhy(false) == "" }
 
 // unsettled says why the world is not settled ("" if it is).
-func (w *World) unsettled() string {
-	if why := w.unsettledBecause(); why != nil {
-		return why()
-	}
-	return ""
-}
+func (w *World) unsettled() string { return w.unsettledWhy(true) }
 
-// unsettledBecause is nil if the world is settled, else what says why: the
-// reason is formatted only when asked, since settled runs after every event
-// of the settling phase and formatting was a percent of the simulator.
-func (w *World) unsettledBecause() func() string {
+// notSettled is unsettledWhy's answer when not asked to explain: settled
+// runs after every event of the settling phase, and formatting a reason
+// there was a percent of the simulator.
+const notSettled = "not settled"
+
+func (w *World) unsettledWhy(explain bool) string {
 	for _, c := range w.clients {
 		if c.busy {
-			return func() string { return fmt.Sprintf("client c%d busy", c.id) }
+			if !explain {
+				return notSettled
+			}
+			return fmt.Sprintf("client c%d busy", c.id)
 		}
 	}
 	var lead uint64
@@ -379,22 +379,29 @@ func (w *World) unsettledBecause() func() string {
 		}
 	}
 	if lead == 0 {
-		return func() string { return "no leader" }
+		return "no leader"
 	}
 	// The checks that read no table come first: while the cluster catches
 	// up they fail, and this runs after every event until it settles.
 	for in := range w.membersOf(clusterID) {
 		if in.up() && in.node().Phase() != node.PhaseRunning {
-			return func() string { return fmt.Sprintf("i%d is %s", in.id, in.node().Phase()) }
+			if !explain {
+				return notSettled
+			}
+			return fmt.Sprintf("i%d is %s", in.id, in.node().Phase())
 		}
 	}
 	if g := leader.node().GovernorStatus(); g != "idle" {
-		return func() string { return fmt.Sprintf("the governor on i%d is %s", leader.id, g) }
+		if !explain {
+			return notSettled
+		}
+		return fmt.Sprintf("the governor on i%d is %s", leader.id, g)
 	}
 	if leadSt.Commit != leadSt.LastIndex {
-		return func() string {
-			return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
+		if !explain {
+			return notSettled
 		}
+		return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
 	}
 	for in := range w.membersOf(clusterID) {
 		n := in.node()
@@ -404,39 +411,41 @@ func (w *World) unsettledBecause() func() string {
 		st := n.Status()
 		if (st.Lead != lead || st.Term != leadSt.Term || st.Applied != leadSt.Commit) && !w.expelledRow(n.ID()) {
 			// an expelled instance is no member: it may never hear
-			return func() string {
-				return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
-					in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
+			if !explain {
+				return notSettled
 			}
+			return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
+				in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
 		}
 	}
 	top, err := leader.node().Tables().Topology()
 	if err != nil {
-		return err.Error
+		return err.Error()
 	}
 	for in := range w.membersOf(clusterID) {
 		if !in.up() {
 			continue
 		}
 		if !in.node().Activated() && !w.expelledRow(in.node().ID()) {
-			return func() string { return fmt.Sprintf("i%d has not asked to be Online yet", in.id) }
+			if !explain {
+				return notSettled
+			}
+			return fmt.Sprintf("i%d has not asked to be Online yet", in.id)
 		}
 		for _, i := range top.Instances {
 			if i.RaftID == in.node().ID() && !i.ExpelDone() &&
 				(i.Current.Variant != tables.GradeOnline || i.Target != i.Current) {
-				return func() string {
-					return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
+				if !explain {
+					return notSettled
 				}
+				return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
 			}
 		}
 	}
 	if why := w.rolesUnsettled(*top); why != "" {
-		return func() string { return why }
+		return why
 	}
-	if why := w.dataUnsettled(leader, *top); why != "" {
-		return func() string { return why }
-	}
-	return nil
+	return w.dataUnsettled(leader, *top)
 }
 
 // finalReads reads every key linearizably once the cluster settled, so that
