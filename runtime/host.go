@@ -425,12 +425,14 @@ func (h *Host) pump() {
 	}
 }
 
-func (h *Host) carryOut(e node.Effect) {
-	switch e := e.(type) {
+func (h *Host) carryOut(effect node.Effect) {
+	// observe is given effect, not e: boxing e again allocated a copy of
+	// every reply and call.
+	switch e := effect.(type) {
 	case node.Reply:
 		// A reply may carry Raft messages (core/node's consensus.hold):
 		// the simulator learns what the node promised from them.
-		defer h.observe(e)
+		defer h.observe(effect)
 		in, ok := h.incoming[e.ID]
 		if !ok {
 			return
@@ -456,7 +458,7 @@ func (h *Host) carryOut(e node.Effect) {
 		} else {
 			h.send(e, nil)
 		}
-		h.observe(e)
+		h.observe(effect)
 	case node.RoleStart:
 		h.runRole(e.ID, e.Name, func(r RoleRunner, done func(string, error)) { r.Start(e.Name, e.Config, done) })
 	case node.RoleStop:
@@ -486,7 +488,7 @@ func (h *Host) carryOut(e node.Effect) {
 			h.pump()
 		})
 	default:
-		h.observe(e)
+		h.observe(effect)
 	}
 }
 

@@ -192,7 +192,14 @@ func (n *Node) TakeEffects() []Effect {
 	return e
 }
 
-func (n *Node) emit(e Effect) { n.effects = append(n.effects, e) }
+func (n *Node) emit(e Effect) {
+	if n.effects == nil {
+		// Room for a few from the start: growing from nil took three
+		// allocations for a batch of three.
+		n.effects = make([]Effect, 0, 4)
+	}
+	n.effects = append(n.effects, e)
+}
 
 // PersistDone reports a Persist durable.
 func (n *Node) PersistDone(stream Stream, id uint64) {

@@ -178,7 +178,12 @@ func (s *Server) TakeEffects() []Effect {
 	return e
 }
 
-func (s *Server) emit(e Effect) { s.effects = append(s.effects, e) }
+func (s *Server) emit(e Effect) {
+	if s.effects == nil {
+		s.effects = make([]Effect, 0, 4) // as core/node's emit
+	}
+	s.effects = append(s.effects, e)
+}
 
 // Tick advances time: Raft's clocks, request deadlines, low-priority
 // batches, snapshot fetches.
