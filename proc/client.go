@@ -149,54 +149,106 @@ func DecodeRows(packet []byte) ([][]any, *api.Error) {
 }
 
 // EncodeReply is the reply frame to a CALL (CALL_16 when call16), with
-// schema in its header: the procedure's return values, or e.
+// schema in its header: the procedure's return values, or e. A CALL's
+// values are written straight into the frame.
 func EncodeReply(sync, schema uint64, call16 bool, results []any, e *api.Error) []byte {
 	if e != nil {
 		return EncodeError(sync, schema, e)
 	}
-	data, err := ReplyData(call16, results)
-	if err != nil {
-		return EncodeError(sync, schema, err)
+	if call16 {
+		data, err := ReplyData(true, results)
+		if err != nil {
+			return EncodeError(sync, schema, err)
+		}
+		return iproto.EncodeDataRaw(sync, schema, data)
 	}
-	return iproto.EncodeDataRaw(sync, schema, data)
+	var failed *api.Error
+	frame, _ := iproto.EncodeDataWith(sync, schema, resultsSize(results), func(b []byte) ([]byte, error) {
+		b, failed = appendResults(b, results)
+		if failed != nil {
+			return nil, failed
+		}
+		return b, nil
+	})
+	if failed != nil {
+		return EncodeError(sync, schema, failed)
+	}
+	return frame
 }
 
 // ReplyData is the DATA of EncodeReply's reply to a CALL (a CALL_16 if
 // call16) that returned results.
 func ReplyData(call16 bool, results []any) (msgpack.RawMessage, *api.Error) {
+	if !call16 {
+		return appendResults(make([]byte, 0, resultsSize(results)), results)
+	}
 	values := make([]msgpack.RawMessage, len(results))
 	for i, v := range results {
-		if c, ok := v.(api.ChunkResult); ok {
-			values[i] = c.Data
-			continue
-		}
-		if ms, ok := v.([]raft.Message); ok {
-			// Raft messages on `.proc_raft_interact`'s reply: the
-			// codec of raftwire.go, as in the call.
-			b, err := appendMessages(make([]byte, 0, wireSize(ms)), ms)
-			if err != nil {
-				return nil, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()}
-			}
-			values[i] = b
-			continue
-		}
-		b, err := msgpack.Marshal(v)
+		b, err := appendResult(nil, v)
 		if err != nil {
-			return nil, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()}
+			return nil, err
 		}
 		values[i] = b
 	}
-	var data msgpack.RawMessage
-	var err error
-	if call16 {
-		data, err = iproto.Call16Data(values...)
-	} else {
-		data, err = iproto.CallData(values...)
-	}
+	data, err := iproto.Call16Data(values...)
 	if err != nil {
 		return nil, &api.Error{Code: api.CodeProcLua, Message: "cannot encode reply: " + err.Error()}
 	}
 	return data, nil
+}
+
+// appendResults appends a CALL's DATA: the array of the results.
+func appendResults(b []byte, results []any) ([]byte, *api.Error) {
+	b = iproto.AppendArrayLen(b, len(results))
+	for _, v := range results {
+		var err *api.Error
+		if b, err = appendResult(b, v); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// appendResult appends one return value: a chunk as it is (checked: it is
+// the one value not encoded here), Raft messages by raftwire.go's codec
+// (`.proc_raft_interact`'s reply, as in the call), anything else by
+// msgpack.
+func appendResult(b []byte, v any) ([]byte, *api.Error) {
+	switch v := v.(type) {
+	case api.ChunkResult:
+		if err := iproto.CheckValue(v.Data); err != nil {
+			return nil, &api.Error{Code: api.CodeProcLua, Message: "cannot encode reply: " + err.Error()}
+		}
+		return append(b, v.Data...), nil
+	case []raft.Message:
+		b, err := appendMessages(b, v)
+		if err != nil {
+			return nil, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()}
+		}
+		return b, nil
+	}
+	enc, err := msgpack.Marshal(v)
+	if err != nil {
+		return nil, &api.Error{Code: api.CodeProcLua, Message: "encoding the reply: " + err.Error()}
+	}
+	return append(b, enc...), nil
+}
+
+// resultsSize is about the bytes appendResults writes, where it is known
+// up front.
+func resultsSize(results []any) int {
+	n := 1
+	for _, v := range results {
+		switch v := v.(type) {
+		case api.ChunkResult:
+			n += len(v.Data)
+		case []raft.Message:
+			n += wireSize(v)
+		default:
+			n += 16
+		}
+	}
+	return n
 }
 
 // EncodeError carries a redirect's leader and a wrong bucket's Raft index in

@@ -204,3 +204,50 @@ func TestInteractCallMatchesGeneric(t *testing.T) {
 		require.Equal(t, want, got)
 	}
 }
+
+// TestReplyWrittenInPlace: EncodeReply writes a CALL's values straight into
+// the frame; the frame is the one iproto.EncodeDataRaw makes of the values
+// encoded one by one and joined by iproto.CallData, and a broken chunk is
+// refused as CallData refuses it.
+func TestReplyWrittenInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	chunk := api.ChunkResult{Data: msgpack.RawMessage{0x92, 0x01, 0xa1, 'x'}}
+	for i := range 100 {
+		ms := randomMessages(r)
+		results := [][]any{
+			{ms},
+			{chunk},
+			{map[string]any{"a": uint64(i)}, "s", nil, []any{1, "two"}},
+			{ms, chunk, int64(-i)},
+			{},
+		}[i%5]
+		var values []msgpack.RawMessage
+		for _, v := range results {
+			switch v := v.(type) {
+			case api.ChunkResult:
+				values = append(values, v.Data)
+			case []raft.Message:
+				values = append(values, mustAppend(t, v))
+			default:
+				b, err := msgpack.Marshal(v)
+				require.NoError(t, err)
+				values = append(values, b)
+			}
+		}
+		data, err := iproto.CallData(values...)
+		require.NoError(t, err)
+		require.Equal(t, iproto.EncodeDataRaw(uint64(i), 7, data), EncodeReply(uint64(i), 7, false, results, nil))
+		got, e := ReplyData(false, results)
+		require.Nil(t, e)
+		require.Equal(t, []byte(data), []byte(got))
+	}
+	broken := api.ChunkResult{Data: msgpack.RawMessage{0x92, 0x01}}
+	_, want := iproto.CallData(broken.Data)
+	require.Error(t, want)
+	packet, err := iproto.ReadFrame(bytes.NewReader(EncodeReply(1, 1, false, []any{broken}, nil)), 0)
+	require.NoError(t, err)
+	resp, err := iproto.DecodeResponse(packet)
+	require.NoError(t, err)
+	require.NotNil(t, resp.Err)
+	require.Contains(t, resp.Err.Message, "cannot encode reply: "+want.Error())
+}

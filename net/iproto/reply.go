@@ -123,13 +123,30 @@ const maxReplyHeader = 1 + 3 + 3*9
 // (CallData, Call16Data) written as is, unchecked: a reply encoded once and
 // sent many times. One allocation, of the frame.
 func EncodeDataRaw(sync, schemaVersion uint64, data msgpack.RawMessage) []byte {
-	b := make([]byte, framePrefix, framePrefix+maxReplyHeader+2+len(data))
+	return finishFrame(append(dataReplyHead(sync, schemaVersion, len(data)), data...))
+}
+
+// EncodeDataWith is EncodeDataRaw with DATA appended in place by
+// appendData, which must append exactly one msgpack value: a server's
+// return values are written once, into the frame, rather than encoded and
+// then copied in (as iproto.EncodeCallWith does for a call's arguments).
+func EncodeDataWith(sync, schemaVersion uint64, sizeHint int, appendData func([]byte) ([]byte, error)) ([]byte, error) {
+	b, err := appendData(dataReplyHead(sync, schemaVersion, sizeHint))
+	if err != nil {
+		return nil, err
+	}
+	return finishFrame(b), nil
+}
+
+// dataReplyHead is an OK reply's frame up to DATA's value, with room for
+// n bytes more.
+func dataReplyHead(sync, schemaVersion uint64, n int) []byte {
+	b := make([]byte, framePrefix, framePrefix+maxReplyHeader+2+n)
 	b = appendMapLen(b, 3)
 	b = appendUint(appendUint(b, KeyRequestType), TypeOK)
 	b = appendUint(appendUint(b, KeySync), sync)
 	b = appendUint(appendUint(b, KeySchemaVersion), schemaVersion)
-	b = appendUint(appendMapLen(b, 1), KeyData)
-	return finishFrame(append(b, data...))
+	return appendUint(appendMapLen(b, 1), KeyData)
 }
 
 // What EncodeError puts in an MP_ERROR entry's type and trace fields:
