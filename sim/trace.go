@@ -16,6 +16,7 @@ type trace struct {
 	h     hash.Hash
 	lines uint64
 	now   func() int64
+	line  []byte // the line being written, reused
 }
 
 func newTrace(w io.Writer, now func() int64) *trace {
@@ -24,11 +25,12 @@ func newTrace(w io.Writer, now func() int64) *trace {
 
 func (t *trace) printf(format string, a ...any) {
 	ns := t.now()
-	line := fmt.Sprintf("%6d.%06d ", ns/1e9, ns%1e9/1e3) + fmt.Sprintf(format, a...) + "\n"
+	t.line = fmt.Appendf(t.line[:0], "%6d.%06d ", ns/1e9, ns%1e9/1e3)
+	t.line = append(fmt.Appendf(t.line, format, a...), '\n')
 	t.lines++
-	t.h.Write([]byte(line))
+	t.h.Write(t.line)
 	if t.w != nil {
-		io.WriteString(t.w, line)
+		t.w.Write(t.line)
 	}
 }
 
