@@ -163,6 +163,12 @@ func appendArgs(b []byte, args []any) ([]byte, error) {
 			} else {
 				b = append(b, a...)
 			}
+		case string: // a sender's address on every Raft message
+			b = iproto.AppendStr(b, a)
+		case bool:
+			b = iproto.AppendBool(b, a)
+		case nil:
+			b = iproto.AppendNil(b)
 		default:
 			v, err := msgpack.Marshal(a)
 			if err != nil {
@@ -184,6 +190,8 @@ func argsSize(args []any) int {
 			n += wireSize(a)
 		case msgpack.RawMessage:
 			n += len(a)
+		case string:
+			n += 5 + len(a)
 		default:
 			n += 16
 		}

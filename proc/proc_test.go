@@ -2,6 +2,8 @@ package proc
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -239,4 +241,17 @@ func untyped(t *testing.T, b []byte) any {
 	v, err := d.DecodeInterface()
 	require.NoError(t, err)
 	return v
+}
+
+// appendArgs writes strings, booleans and nil by hand: the bytes are
+// msgpack.Marshal's, at every string length class.
+func TestAppendArgsScalarsAreMarshals(t *testing.T) {
+	for _, v := range []any{"", "a", strings.Repeat("s", 31), strings.Repeat("s", 32), strings.Repeat("s", 255),
+		strings.Repeat("s", 256), strings.Repeat("s", 65535), strings.Repeat("s", 65536), true, false, nil} {
+		want, err := msgpack.Marshal(v)
+		require.NoError(t, err)
+		got, err := appendArgs(nil, []any{v})
+		require.NoError(t, err)
+		require.Equal(t, append([]byte{0x91}, want...), got, "%T of %d", v, len(fmt.Sprint(v)))
+	}
 }
