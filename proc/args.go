@@ -11,6 +11,7 @@ import (
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
+	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -46,6 +47,7 @@ var (
 	opType       = reflect.TypeFor[tables.Op]()
 	messagesType = reflect.TypeFor[[]raft.Message]()
 	gradeType    = reflect.TypeFor[*tables.Grade]()
+	stringType   = reflect.TypeFor[string]()
 )
 
 // paramsOf reads the arguments of request type t from its tags.
@@ -163,6 +165,14 @@ func (p param) decode(raw msgpack.RawMessage, f reflect.Value) error {
 			return fmt.Errorf("%v is not a raft index (an integer, 0 or more)", v)
 		}
 		f.SetUint(u)
+	case f.Type() == stringType:
+		// By hand when it is a str, what msgpack would read the same way:
+		// Raft's sender address comes with every message.
+		if s, rest, err := iproto.ReadStr(raw); err == nil && len(rest) == 0 {
+			f.SetString(s)
+			return nil
+		}
+		return msgpack.Unmarshal(raw, f.Addr().Interface())
 	default:
 		return msgpack.Unmarshal(raw, f.Addr().Interface())
 	}

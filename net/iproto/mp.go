@@ -45,6 +45,9 @@ func ReadUint(b []byte) (uint64, []byte, error) { return readUint(b) }
 // (CheckValue) first.
 func ReadArrayLen(b []byte) (uint64, []byte, error) { return readArrayLen(b) }
 
+// ReadStr reads a str (not a bin).
+func ReadStr(b []byte) (string, []byte, error) { return readStr(b) }
+
 // ReadBool reads true or false.
 func ReadBool(b []byte) (bool, []byte, error) {
 	if len(b) == 0 {
