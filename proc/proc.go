@@ -84,13 +84,15 @@ func Decode(name string, args []byte) (api.Request, *api.Error) {
 	}
 	var list []msgpack.RawMessage
 	if len(args) > 0 {
-		// The decoders allocate by the lengths the bytes claim: walk them
-		// first, so that a claim the bytes do not back is an error.
-		if err := iproto.CheckValue(args); err != nil {
-			return nil, illegal(name, "arguments are not msgpack: %v", err)
-		}
+		// The decoders allocate by the lengths the bytes claim: SplitArray
+		// walks every element first, so that a claim the bytes do not back
+		// is an error. Which error is told once it failed (one walk, not
+		// two, for the arguments that are right).
 		elems, err := iproto.SplitArray(args)
 		if err != nil {
+			if err := iproto.CheckValue(args); err != nil {
+				return nil, illegal(name, "arguments are not msgpack: %v", err)
+			}
 			return nil, illegal(name, "arguments must be an array: %v", err)
 		}
 		list = make([]msgpack.RawMessage, len(elems))

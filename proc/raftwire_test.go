@@ -251,3 +251,26 @@ func TestReplyWrittenInPlace(t *testing.T) {
 	require.NotNil(t, resp.Err)
 	require.Contains(t, resp.Err.Message, "cannot encode reply: "+want.Error())
 }
+
+// replyValues splits by hand what msgpack would, and answers as msgpack
+// does for the rest.
+func TestReplyValuesAreMsgpacks(t *testing.T) {
+	for _, data := range [][]byte{
+		{0x90}, {0x92, 0x01, 0xa1, 'x'}, {0x91, 0x92, 0x01, 0x02}, {0xc0}, {0x92, 0x01, 0x02, 0x03},
+		{0x81, 0x01, 0x02}, {0x92, 0x01}, {}, {0xdc, 0x00, 0x01, 0xc3},
+	} {
+		var want []msgpack.RawMessage
+		werr := msgpack.Unmarshal(data, &want)
+		got, err := replyValues(data)
+		if werr != nil {
+			require.Error(t, err, "%x", data)
+			require.Equal(t, werr.Error(), err.Error())
+			continue
+		}
+		require.NoError(t, err, "%x", data)
+		require.Equal(t, len(want), len(got), "%x", data)
+		for i := range want {
+			require.Equal(t, []byte(want[i]), []byte(got[i]))
+		}
+	}
+}

@@ -20,8 +20,8 @@ func DecodeResult(req api.Request, data []byte) (any, error) {
 	if _, ok := req.(api.RaftInteract); ok {
 		return decodeInteractResult(data)
 	}
-	var values []msgpack.RawMessage
-	if err := msgpack.Unmarshal(data, &values); err != nil {
+	values, err := replyValues(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: reply is not an array: %v", req.Proc(), err)
 	}
 	switch req.(type) {
@@ -100,4 +100,21 @@ func decodeInteractResult(data []byte) (any, error) {
 		return ms, nil
 	}
 	return nil, fmt.Errorf("%s: %d values in reply, want at most 1", proc, len(values))
+}
+
+// replyValues splits a reply's DATA into its values (aliasing data, which
+// each decoder below copies from), without msgpack's reflection when it is
+// a well-formed array; anything else goes to msgpack, which answers as it
+// always did.
+func replyValues(data []byte) ([]msgpack.RawMessage, error) {
+	if parts, err := iproto.SplitArray(data); err == nil {
+		values := make([]msgpack.RawMessage, len(parts))
+		for i, p := range parts {
+			values[i] = p
+		}
+		return values, nil
+	}
+	var values []msgpack.RawMessage
+	err := msgpack.Unmarshal(data, &values)
+	return values, err
 }
