@@ -426,7 +426,8 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		res, err := runSim(ctx, cfg.SimSeeds, max(cfg.Duration*time.Duration(cfg.Rounds), 10*time.Second), progress)
 		rep.Sim = &res
 		rep.SimNote = fmt.Sprintf("The simulator's default mix of worlds (1–7 instances, faults, lifecycle), seeds 1–%d, each run to its end; "+
-			"porcupine checking a generated linearizable history (50 keys, 100 clients, one operation in twenty Unknown) as linearizability's BenchmarkCheck10kOps does.", res.Seeds)
+			"porcupine checking a generated linearizable history (50 keys, 100 clients, one operation in twenty Unknown) as linearizability's BenchmarkCheck10kOps does; "+
+			"both with the collector as `picogo sim` runs it (%s).", res.Seeds, simGC())
 		if err != nil {
 			return fmt.Errorf("sim: %w", err)
 		}
