@@ -220,12 +220,6 @@ func (r *opReader) byte() byte {
 	return c
 }
 
-func (r *opReader) expect(c byte) {
-	if r.byte() != c {
-		r.bad = true
-	}
-}
-
 // fixStr reads a short string; the bytes are the input's.
 func (r *opReader) fixStr() []byte {
 	c := r.byte()
