@@ -340,7 +340,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 	}()
 
 	if cfg.runs(PhaseWrites) {
-		c := &Comparison{Title: "Durable replicated writes", Unit: "writes/s", A: "picogo", B: "etcd", Goal: 2,
+		c := &Comparison{Title: "Durable replicated writes", Unit: "writes/s", A: "picogo", B: "etcd", Goal: 2, GoalClients: 2,
 			How: fmt.Sprintf("picogo: 3 instances (`picogo run`), each write one `.proc_cas` inserting a unique %d-byte key and a %d-byte value "+
 				"into a GLOBAL table, sent to the leader, answered once applied (Pebble syncs the Raft log). "+
 				"etcd: 3 members (etcd's defaults, fsync on), each write one put of a key and value of the same sizes with go.etcd.io/etcd/client/v3, sent to the leader. "+

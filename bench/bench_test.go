@@ -170,6 +170,10 @@ func TestComparisonTableAndRatios(t *testing.T) {
 	require.Len(t, behind, 1)
 	assert.Contains(t, behind[0], "writes/s is 1.50× etcd's (goal: at least 2.00×)")
 	assert.NotContains(t, behind[0], "p99")
+
+	// A goal from 2 clients on: at 1 client, ahead is enough.
+	c.GoalClients = 2
+	assert.Empty(t, c.Behind())
 }
 
 func TestReportMarkdown(t *testing.T) {
