@@ -21,7 +21,7 @@ type Comparison struct {
 	// etcd's writes at 16 and 64 clients, as many at one).
 	Goal        float64
 	GoalClients int
-	Rounds []Round
+	Rounds      []Round
 	// Missing says, per system, why it has no rounds (picogo's durable
 	// inserts: "not yet measurable (issue 13)"); the report says so where
 	// its figures would be.
