@@ -13,6 +13,10 @@ import (
 type Engine struct {
 	spaces map[uint32]*space
 	byName map[string]uint32
+	// ids is Tables' answer, nil when a table came or went since: the
+	// simulator asks after every event. Never written in place once made,
+	// so a list handed out stays whole.
+	ids []uint32
 	// OnUpsertError, if set, hears of every upsert operation that failed
 	// and was skipped (Tarantool logs them): the upsert itself succeeds.
 	OnUpsertError func(table uint32, e *tuple.Error)
@@ -81,6 +85,7 @@ func (e *Engine) CreateTable(def schema.TableDef) *tuple.Error {
 	s.indexes = []*index{newIndex(pkDef, parts)}
 	e.spaces[def.ID] = s
 	e.byName[def.Name] = def.ID
+	e.ids = nil
 	return nil
 }
 
@@ -92,6 +97,7 @@ func (e *Engine) DropTable(id uint32) *tuple.Error {
 	}
 	delete(e.spaces, id)
 	delete(e.byName, s.def.Name)
+	e.ids = nil
 	return nil
 }
 
@@ -110,14 +116,18 @@ func (e *Engine) Table(id uint32) (schema.TableDef, bool) {
 	return s.def.Clone(), true
 }
 
-// Tables lists the table ids in ascending order.
+// Tables lists the table ids in ascending order. The list is shared: read
+// it, do not write into it.
 func (e *Engine) Tables() []uint32 {
-	ids := make([]uint32, 0, len(e.spaces))
-	for id := range e.spaces {
-		ids = append(ids, id)
+	if e.ids == nil {
+		ids := make([]uint32, 0, len(e.spaces))
+		for id := range e.spaces {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		e.ids = ids
 	}
-	slices.Sort(ids)
-	return ids
+	return e.ids[:len(e.ids):len(e.ids)]
 }
 
 // Indexes lists a table's index definitions in id order.

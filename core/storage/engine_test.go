@@ -471,3 +471,18 @@ func TestReplayAndUndo(t *testing.T) {
 	m, _ = e.Memory(tID)
 	require.Zero(t, m.Total())
 }
+
+// Tables follows the tables that come and go, and a list handed out before
+// stays as it was.
+func TestTablesFollowCreatesAndDrops(t *testing.T) {
+	e := testEngine(t)
+	before := e.Tables()
+	require.Equal(t, []uint32{tID}, before)
+	def := schema.TableDef{ID: 7, Name: "g", Distribution: schema.DistributionGlobal,
+		Format: []schema.Field{{Name: "k", Type: tuple.TypeUnsigned}}, PrimaryKey: []uint32{0}}
+	require.Nil(t, e.CreateTable(def))
+	require.Equal(t, []uint32{tID, 7}, e.Tables())
+	require.Nil(t, e.DropTable(tID))
+	require.Equal(t, []uint32{7}, e.Tables())
+	require.Equal(t, []uint32{tID}, before)
+}
