@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/picogo/picogo/core/schema"
@@ -120,12 +121,7 @@ func (e *Engine) Table(id uint32) (schema.TableDef, bool) {
 // it, do not write into it.
 func (e *Engine) Tables() []uint32 {
 	if e.ids == nil {
-		ids := make([]uint32, 0, len(e.spaces))
-		for id := range e.spaces {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		e.ids = ids
+		e.ids = slices.Sorted(maps.Keys(e.spaces))
 	}
 	return e.ids[:len(e.ids):len(e.ids)]
 }

@@ -232,12 +232,7 @@ func (t *table) set(key string, tup *tuple.Tuple) {
 // keys returns the row keys in primary key order.
 func (t *table) keys() []string {
 	if t.sorted == nil {
-		keys := make([]string, 0, len(t.rows))
-		for k := range t.rows {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		t.sorted = keys
+		t.sorted = slices.Sorted(maps.Keys(t.rows))
 	}
 	return t.sorted
 }
