@@ -7,7 +7,8 @@
 // core/node: core/ itself, runtime (the host both drivers share), sim and
 // cli (the picogo command, which cmd/picogo and picogo.Main run). And core/api stays a leaf: of picogo's packages it imports only
 // those whose values travel in requests (core/tables, core/tuple,
-// core/raft, core/discovery, core/vclock).
+// core/raft, core/discovery, core/vclock), and net/iproto, whose msgpack
+// readers it uses (core/tables imports it already).
 //
 // The SQL parser, core/sql/parse, is a leaf too: it imports no picogo
 // package, so that anything may read SQL without pulling in the database.
@@ -35,8 +36,11 @@ import (
 // core/node.
 var nodeImporters = []string{"core", "runtime", "sim", "cli"}
 
-// apiImports are the only picogo packages core/api may import.
-var apiImports = []string{"core/tables", "core/tuple", "core/raft", "core/discovery", "core/vclock"}
+// apiImports are the only picogo packages core/api may import: those whose
+// values travel in requests, and net/iproto for its msgpack readers (the
+// hand decoding of `.proc_cas`'s arguments; core/tables, which carries the
+// ops, imports it already).
+var apiImports = []string{"core/tables", "core/tuple", "core/raft", "core/discovery", "core/vclock", "net/iproto"}
 
 // shardingImports are the only picogo packages core/sharding may import: it
 // decides from the tables' rows and speaks the API, below core/governor and

@@ -169,7 +169,7 @@ func (p param) decode(raw msgpack.RawMessage, f reflect.Value) error {
 		// By hand when it is a str, what msgpack would read the same way:
 		// Raft's sender address comes with every message.
 		if s, rest, err := iproto.ReadStr(raw); err == nil && len(rest) == 0 {
-			f.SetString(s)
+			f.SetString(string(s))
 			return nil
 		}
 		return msgpack.Unmarshal(raw, f.Addr().Interface())

@@ -88,16 +88,12 @@ func Decode(name string, args []byte) (api.Request, *api.Error) {
 		// walks every element first, so that a claim the bytes do not back
 		// is an error. Which error is told once it failed (one walk, not
 		// two, for the arguments that are right).
-		elems, err := iproto.SplitArray(args)
-		if err != nil {
+		var err error
+		if list, err = iproto.SplitArray(args); err != nil {
 			if err := iproto.CheckValue(args); err != nil {
 				return nil, illegal(name, "arguments are not msgpack: %v", err)
 			}
 			return nil, illegal(name, "arguments must be an array: %v", err)
-		}
-		list = make([]msgpack.RawMessage, len(elems))
-		for i, e := range elems {
-			list[i] = e
 		}
 	}
 	if n := len(list); n > len(s.params) || n < len(s.params)-s.optional {

@@ -107,11 +107,7 @@ func decodeInteractResult(data []byte) (any, error) {
 // a well-formed array; anything else goes to msgpack, which answers as it
 // always did.
 func replyValues(data []byte) ([]msgpack.RawMessage, error) {
-	if parts, err := iproto.SplitArray(data); err == nil {
-		values := make([]msgpack.RawMessage, len(parts))
-		for i, p := range parts {
-			values[i] = p
-		}
+	if values, err := iproto.SplitArray(data); err == nil {
 		return values, nil
 	}
 	var values []msgpack.RawMessage

@@ -69,8 +69,7 @@ func (h *Host) answer(user string, req iproto.Request) ([]byte, string) {
 	if req.Type != iproto.TypeCall && req.Type != iproto.TypeCall16 {
 		return nil, ""
 	}
-	// The name first: every other CALL stops here, after one walk of its
-	// body rather than two.
+	// The name first: every other CALL stops here.
 	if name, _ := req.Body.Get(iproto.KeyFunctionName); !bytes.Equal(name, versionInfoName) {
 		return nil, ""
 	}

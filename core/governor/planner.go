@@ -8,6 +8,7 @@ import (
 
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/tuple"
+	"github.com/picogo/picogo/net/iproto"
 )
 
 // planner is one Plan call: the input, sorted, with lookups.
@@ -129,30 +130,13 @@ func keyOf(table uint32, key any) rowKey {
 	if s, ok := key.(string); ok {
 		// By hand, msgpack's bytes: the keys of a plan's reads and
 		// writes were a tenth of its time.
-		return rowKey{table: table, key: appendStrKey(make([]byte, 0, 6+len(s)), s)}
+		return rowKey{table: table, key: iproto.AppendStr(append(make([]byte, 0, 6+len(s)), 0x91), s)}
 	}
 	raw, err := tuple.Marshal([]any{key})
 	if err != nil {
 		panic(fmt.Sprintf("governor: encoding key %v: %v", key, err))
 	}
 	return rowKey{table: table, key: raw}
-}
-
-// appendStrKey appends the key [s]: a one-element array holding a msgpack
-// str.
-func appendStrKey(b []byte, s string) []byte {
-	b = append(b, 0x91)
-	switch n := len(s); {
-	case n < 32:
-		b = append(b, 0xa0|byte(n))
-	case n < 1<<8:
-		b = append(b, 0xd9, byte(n))
-	case n < 1<<16:
-		b = append(b, 0xda, byte(n>>8), byte(n))
-	default:
-		b = append(b, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(b, s...)
 }
 
 func (r *rows) readInstance(i tables.Instance) {

@@ -5,11 +5,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"math"
 
 	"github.com/picogo/picogo/core/ra"
 	"github.com/picogo/picogo/core/raft"
 	"github.com/picogo/picogo/disk"
+	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -80,18 +80,7 @@ func framedEntry(e *raft.Entry) []byte {
 	b = binary.BigEndian.AppendUint64(b, e.Term)
 	b = append(b, 0xcf)
 	b = binary.BigEndian.AppendUint64(b, e.Index)
-	b = append(b, 0xcc, byte(e.Type))
-	switch n := len(e.Data); {
-	case e.Data == nil:
-		b = append(b, 0xc0)
-	case n <= math.MaxUint8:
-		b = append(b, 0xc4, byte(n))
-	case n <= math.MaxUint16:
-		b = binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
-	}
-	b = append(b, e.Data...)
+	b = iproto.AppendBin(append(b, 0xcc, byte(e.Type)), e.Data)
 	binary.BigEndian.PutUint32(b, crc32.Checksum(b[4:], castagnoli))
 	return b
 }

@@ -3,9 +3,9 @@ package ra
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/picogo/picogo/core/raft"
+	"github.com/picogo/picogo/net/iproto"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -53,19 +53,7 @@ func (e *envelope) marshal() []byte {
 		b = append(b, codeUint64)
 		b = binary.BigEndian.AppendUint64(b, v)
 	}
-	switch n := len(e.Data); {
-	case e.Data == nil:
-		return append(b, codeNil)
-	case n <= math.MaxUint8:
-		b = append(b, codeBin8, byte(n))
-	case n <= math.MaxUint16:
-		b = append(b, codeBin16)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, codeBin32)
-		b = binary.BigEndian.AppendUint32(b, uint32(n))
-	}
-	return append(b, e.Data...)
+	return iproto.AppendBin(b, e.Data)
 }
 
 // unmarshalEnvelope decodes an entry's data. Data aliases data (entries

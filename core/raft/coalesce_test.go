@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// to keeps the messages of q for peer.
+// to keeps the messages of msgs for peer.
 func to(peer uint64, msgs []Message) []Message {
 	var out []Message
 	for _, m := range msgs {

@@ -1,8 +1,8 @@
 package tables
 
 import (
-	"encoding/binary"
 	"errors"
+	"math"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -28,30 +28,22 @@ func appendOp(b []byte, op *Op) (_ []byte, ok bool) {
 	}
 	switch {
 	case op.Kind == OpDml && op.Dml != nil && len(op.Ops) == 0:
-		if !handEncodable(op.Dml) {
-			return b, false
-		}
 		b = append(b, 0x82)
-		b = appendFixStr(b, "kind")
-		b = appendFixStr(b, string(OpDml))
-		b = appendFixStr(b, "dml")
+		b = iproto.AppendStr(b, "kind")
+		b = iproto.AppendStr(b, string(OpDml))
+		b = iproto.AppendStr(b, "dml")
 		return appendDml(b, op.Dml), true
 	case op.Kind == OpBatch && op.Dml == nil:
-		for i := range op.Ops {
-			if !handEncodable(&op.Ops[i]) {
-				return b, false
-			}
-		}
 		if len(op.Ops) == 0 { // omitted, as reflection's omitempty does
 			b = append(b, 0x81)
-			b = appendFixStr(b, "kind")
-			return appendFixStr(b, string(OpBatch)), true
+			b = iproto.AppendStr(b, "kind")
+			return iproto.AppendStr(b, string(OpBatch)), true
 		}
 		b = append(b, 0x82)
-		b = appendFixStr(b, "kind")
-		b = appendFixStr(b, string(OpBatch))
-		b = appendFixStr(b, "ops")
-		b = appendArrayHeader(b, len(op.Ops))
+		b = iproto.AppendStr(b, "kind")
+		b = iproto.AppendStr(b, string(OpBatch))
+		b = iproto.AppendStr(b, "ops")
+		b = iproto.AppendArrayLen(b, len(op.Ops))
 		for i := range op.Ops {
 			b = appendDml(b, &op.Ops[i])
 		}
@@ -59,10 +51,6 @@ func appendOp(b []byte, op *Op) (_ []byte, ok bool) {
 	}
 	return b, false
 }
-
-// handEncodable is whether appendDml writes d as reflection would: the kind
-// fits a fixstr.
-func handEncodable(d *Dml) bool { return len(d.Kind) <= 31 }
 
 func appendDml(b []byte, d *Dml) []byte {
 	fields := 2
@@ -76,51 +64,23 @@ func appendDml(b []byte, d *Dml) []byte {
 		fields++
 	}
 	b = append(b, 0x80|byte(fields))
-	b = appendFixStr(b, "kind")
-	b = appendFixStr(b, string(d.Kind))
-	b = appendFixStr(b, "table")
-	b = appendCompactUint(b, uint64(d.Table))
+	b = iproto.AppendStr(b, "kind")
+	b = iproto.AppendStr(b, string(d.Kind))
+	b = iproto.AppendStr(b, "table")
+	b = iproto.AppendUint(b, uint64(d.Table))
 	if len(d.Tuple) > 0 {
-		b = appendFixStr(b, "tuple")
+		b = iproto.AppendStr(b, "tuple")
 		b = append(b, d.Tuple...)
 	}
 	if len(d.Key) > 0 {
-		b = appendFixStr(b, "key")
+		b = iproto.AppendStr(b, "key")
 		b = append(b, d.Key...)
 	}
 	if len(d.Ops) > 0 {
-		b = appendFixStr(b, "ops")
+		b = iproto.AppendStr(b, "ops")
 		b = append(b, tuple.MustMarshal(d.Ops)...)
 	}
 	return b
-}
-
-func appendFixStr(b []byte, s string) []byte {
-	return append(append(b, 0xa0|byte(len(s))), s...)
-}
-
-func appendArrayHeader(b []byte, n int) []byte {
-	switch {
-	case n < 16:
-		return append(b, 0x90|byte(n))
-	case n <= 0xffff:
-		return binary.BigEndian.AppendUint16(append(b, 0xdc), uint16(n))
-	}
-	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
-}
-
-func appendCompactUint(b []byte, v uint64) []byte {
-	switch {
-	case v < 0x80:
-		return append(b, byte(v))
-	case v <= 0xff:
-		return append(b, 0xcc, byte(v))
-	case v <= 0xffff:
-		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
-	case v <= 0xffffffff:
-		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
-	}
-	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
 }
 
 var errNotCanonical = errors.New("not a canonical dml or batch op")
@@ -136,7 +96,7 @@ func decodeOpFast(data []byte) (Op, error) {
 	}
 	r.key("kind")
 	var op Op
-	switch kind := r.fixStr(); {
+	switch kind := r.str(); {
 	case r.bad:
 	case string(kind) == string(OpDml) && n == 0x82:
 		r.key("dml")
@@ -147,7 +107,7 @@ func decodeOpFast(data []byte) (Op, error) {
 	case string(kind) == string(OpBatch):
 		r.key("ops")
 		count := r.arrayLen()
-		if r.bad || count > len(r.b) { // each op takes a byte at least
+		if r.bad {
 			return Op{}, errNotCanonical
 		}
 		op = Op{Kind: OpBatch, Ops: make([]Dml, count)}
@@ -172,7 +132,7 @@ func (r *opReader) dml(d *Dml) {
 		return
 	}
 	r.key("kind")
-	kind := r.fixStr()
+	kind := r.str()
 	r.key("table")
 	table, ok := r.uint32()
 	if !ok || r.bad {
@@ -182,7 +142,7 @@ func (r *opReader) dml(d *Dml) {
 	d.Kind, d.Table = dmlKind(kind), table
 	for f, seen := 2, 0; f < int(n&0x0f) && !r.bad; f++ {
 		// seen is the last optional field read: 1 tuple, 2 key, 3 ops.
-		switch string(r.fixStr()) {
+		switch string(r.str()) {
 		case "tuple":
 			if seen >= 1 {
 				r.bad = true
@@ -220,25 +180,22 @@ func (r *opReader) byte() byte {
 	return c
 }
 
-// fixStr reads a short string; the bytes are the input's.
-func (r *opReader) fixStr() []byte {
-	c := r.byte()
-	if c&0xe0 != 0xa0 {
+// str reads a str; the bytes are the input's.
+func (r *opReader) str() []byte {
+	if r.bad {
+		return nil
+	}
+	s, rest, err := iproto.ReadStr(r.b)
+	if err != nil {
 		r.bad = true
 		return nil
 	}
-	n := int(c & 0x1f)
-	if r.bad || len(r.b) < n {
-		r.bad = true
-		return nil
-	}
-	s := r.b[:n:n]
-	r.b = r.b[n:]
+	r.b = rest
 	return s
 }
 
 func (r *opReader) key(want string) {
-	if string(r.fixStr()) != want {
+	if string(r.str()) != want {
 		r.bad = true
 	}
 }
@@ -253,32 +210,21 @@ func dmlKind(b []byte) DmlKind {
 	return DmlKind(b)
 }
 
-// uint32 reads an unsigned integer of up to 32 bits, in any width: a
+// uint32 reads a non-negative integer of up to 32 bits, in any width: a
 // client's struct with a uint32 field (go-msgpack's default, as the bench's)
 // sends 0xce and five bytes, and it decodes to the same table id as the
 // compact form. The op is re-encoded canonically when proposed.
 func (r *opReader) uint32() (uint32, bool) {
-	c := r.byte()
-	switch {
-	case r.bad:
+	if r.bad {
 		return 0, false
-	case c < 0x80:
-		return uint32(c), true
-	case c == 0xcc && len(r.b) >= 1:
-		v := uint32(r.b[0])
-		r.b = r.b[1:]
-		return v, true
-	case c == 0xcd && len(r.b) >= 2:
-		v := uint32(binary.BigEndian.Uint16(r.b))
-		r.b = r.b[2:]
-		return v, true
-	case c == 0xce && len(r.b) >= 4:
-		v := binary.BigEndian.Uint32(r.b)
-		r.b = r.b[4:]
-		return v, true
 	}
-	r.bad = true
-	return 0, false
+	v, rest, err := iproto.ReadUint(r.b)
+	if err != nil || v > math.MaxUint32 {
+		r.bad = true
+		return 0, false
+	}
+	r.b = rest
+	return uint32(v), true
 }
 
 // raw reads one msgpack array (a tuple or a key), copied: the op outlives
@@ -300,22 +246,16 @@ func (r *opReader) raw() []byte {
 
 // arrayLen reads an array header of any width.
 func (r *opReader) arrayLen() int {
-	c := r.byte()
-	switch {
-	case r.bad:
-	case c&0xf0 == 0x90:
-		return int(c & 0x0f)
-	case c == 0xdc && len(r.b) >= 2:
-		n := int(binary.BigEndian.Uint16(r.b))
-		r.b = r.b[2:]
-		return n
-	case c == 0xdd && len(r.b) >= 4:
-		n := int(binary.BigEndian.Uint32(r.b))
-		r.b = r.b[4:]
-		return n
+	if r.bad {
+		return 0
 	}
-	r.bad = true
-	return 0
+	n, rest, err := iproto.ReadArrayLen(r.b)
+	if err != nil || n > uint64(len(rest)) { // each element takes a byte at least
+		r.bad = true
+		return 0
+	}
+	r.b = rest
+	return int(n)
 }
 
 // updateOps reads a Dml's update operations with msgpack, as reflection

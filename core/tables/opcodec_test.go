@@ -3,6 +3,7 @@ package tables
 import (
 	"bytes"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,7 +48,7 @@ func randomDmlOp(r *rand.Rand) Op {
 	}
 	tables := []uint32{0, 1, 127, 128, 255, 256, 1024, 65535, 65536, 1 << 31, r.Uint32()}
 	dml := func() Dml {
-		d := Dml{Kind: []DmlKind{DmlInsert, DmlReplace, DmlDelete, DmlUpdate, "bogus"}[r.IntN(5)],
+		d := Dml{Kind: []DmlKind{DmlInsert, DmlReplace, DmlDelete, DmlUpdate, "bogus", DmlKind(strings.Repeat("k", 40))}[r.IntN(6)],
 			Table: tables[r.IntN(len(tables))]}
 		switch r.IntN(4) {
 		case 0:

@@ -45,8 +45,12 @@ func ReadUint(b []byte) (uint64, []byte, error) { return readUint(b) }
 // (CheckValue) first.
 func ReadArrayLen(b []byte) (uint64, []byte, error) { return readArrayLen(b) }
 
-// ReadStr reads a str (not a bin).
-func ReadStr(b []byte) (string, []byte, error) { return readStr(b) }
+// ReadMapLen reads a map header: its number of pairs (not checked against
+// the bytes left, as ReadArrayLen).
+func ReadMapLen(b []byte) (uint64, []byte, error) { return readMapLen(b) }
+
+// ReadStr reads a str (not a bin); its payload aliases b.
+func ReadStr(b []byte) ([]byte, []byte, error) { return readBytes(b, false) }
 
 // ReadBool reads true or false.
 func ReadBool(b []byte) (bool, []byte, error) {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // A minimal, bounds-checked msgpack reader. Every function takes the bytes
@@ -291,7 +293,7 @@ func valueHeader(b []byte) (hdr int, size, children uint64, err error) {
 // of b, each as its own bytes (aliasing b): a procedure's arguments, read
 // without a reflective decoder. Every length b claims is checked against
 // the bytes there.
-func SplitArray(b []byte) ([][]byte, error) {
+func SplitArray(b []byte) ([]msgpack.RawMessage, error) {
 	n, rest, err := readArrayLen(b)
 	if err != nil {
 		return nil, err
@@ -299,7 +301,7 @@ func SplitArray(b []byte) ([][]byte, error) {
 	if n > uint64(len(rest)) { // every element takes at least a byte
 		return nil, errTruncated
 	}
-	out := make([][]byte, n)
+	out := make([]msgpack.RawMessage, n)
 	for i := range out {
 		if out[i], rest, err = readValue(rest); err != nil {
 			return nil, err

@@ -19,7 +19,7 @@ func TestSplitArray(t *testing.T) {
 		require.NoError(t, msgpack.Unmarshal(elems[i], &got))
 		assert.EqualValues(t, want, got, "element %d", i)
 	}
-	assert.Equal(t, []byte{0xc0}, elems[3], "nil stays a nil value")
+	assert.Equal(t, msgpack.RawMessage{0xc0}, elems[3], "nil stays a nil value")
 
 	empty, err := SplitArray([]byte{0x90})
 	require.NoError(t, err)
