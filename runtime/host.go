@@ -47,7 +47,7 @@ type Host struct {
 	// batching: inside Drain, Raft messages wait in held, per address
 	// in the order first seen, and go as one call each when it ends.
 	batching bool
-	held     []*heldSend
+	held     []heldSend
 
 	// schema is the node's schema version as of the last pump, for
 	// readers off the loop (SchemaVersion).
@@ -98,7 +98,7 @@ type outgoing struct {
 type heldSend struct {
 	to      string
 	first   node.OutCall
-	ids     []node.CallID
+	merged  []node.CallID // the calls after first
 	message api.RaftInteract // its Messages are msgs'
 	// msgs gathers the calls' messages, each MsgApp merged into the one
 	// before it when it continues it: a busy leader's proposals each make
@@ -175,14 +175,19 @@ func (h *Host) Shutdown() {
 func (h *Host) flush() {
 	held := h.held
 	h.held = nil
-	for _, s := range held {
+	for i := range held {
 		if h.stopped {
 			return
 		}
+		s := &held[i]
 		c := s.first
 		s.message.Messages = s.msgs.Messages()
 		c.Request = s.message
-		h.send(c, s.ids[1:])
+		h.send(c, s.merged)
+	}
+	clear(held)
+	if h.held == nil {
+		h.held = held[:0] // the next Batch's, unless sending held more
 	}
 }
 
@@ -540,16 +545,15 @@ func (h *Host) RPC(user string, r api.RPCCall, answer func(msgpack.RawMessage, *
 // hold keeps a Raft message call for the end of the Batch, merged with
 // the others to the same address (and from the same sender address).
 func (h *Host) hold(c node.OutCall, ri api.RaftInteract) {
-	for _, s := range h.held {
-		if s.to == c.To && s.message.SenderAddress == ri.SenderAddress {
-			s.ids = append(s.ids, c.ID)
+	for i := range h.held {
+		if s := &h.held[i]; s.to == c.To && s.message.SenderAddress == ri.SenderAddress {
+			s.merged = append(s.merged, c.ID)
 			s.msgs.Add(ri.Messages)
 			return
 		}
 	}
-	s := &heldSend{to: c.To, first: c, ids: []node.CallID{c.ID}, message: ri}
-	s.msgs.Add(ri.Messages) // kept without a copy until more come
-	h.held = append(h.held, s)
+	h.held = append(h.held, heldSend{to: c.To, first: c, message: ri})
+	h.held[len(h.held)-1].msgs.Add(ri.Messages) // kept without a copy until more come
 }
 
 // send makes the call c — a CALL, or Tarantool's own request for a SELECT

@@ -29,9 +29,11 @@ type instance struct {
 	epoch  int           // bumped by each crash: events of an older epoch are void
 	paused bool
 	// inbox is what waits for the process's loop (post); waking: the loop
-	// is due to drain it.
-	inbox  []func()
+	// is due to drain it, by drain (one closure per incarnation, not one
+	// per wake).
+	inbox  inbox
 	waking bool
+	drain  func()
 	ticker *runtime.Ticker
 	// tickEvery is this instance's tick period, skewed.
 	tickEvery int64
@@ -119,7 +121,9 @@ func (in *instance) start() error {
 	}
 	n := s.Node
 	in.epoch++
-	in.paused, in.inbox, in.waking, in.writing = false, nil, false, [node.Streams]*pendingWrite{}
+	in.paused, in.waking, in.writing = false, false, [node.Streams]*pendingWrite{}
+	in.inbox.reset()
+	in.drain = in.drainer()
 	in.host = runtime.NewHost(n, &transport{w: w, from: in.addr, conns: map[string]*conn{}},
 		&writer{in: in}, in.observe)
 	in.roles = newRoleRunner(in)
@@ -160,7 +164,8 @@ func (in *instance) crash(tear bool) {
 		}
 	}
 	in.ticker.Stop()
-	in.writing, in.inbox, in.waking, in.paused = [node.Streams]*pendingWrite{}, nil, false, false
+	in.writing, in.waking, in.paused = [node.Streams]*pendingWrite{}, false, false
+	in.inbox.reset()
 	in.disk.Crash(in.w.diskRng, tear)
 	how := ""
 	if tear {
@@ -179,7 +184,7 @@ func (in *instance) resume() {
 		return
 	}
 	in.paused = false
-	in.w.trace.printf("i%d resume (%d events queued)", in.id, len(in.inbox))
+	in.w.trace.printf("i%d resume (%d events queued)", in.id, in.inbox.len())
 	in.wake()
 }
 
@@ -187,7 +192,7 @@ func (in *instance) resume() {
 // completion, a timer — as the daemon's sockets, disk writer and clock post
 // to its loop. A paused process queues and does not run.
 func (in *instance) post(fn func()) {
-	in.inbox = append(in.inbox, fn)
+	in.inbox.push(fn)
 	in.wake()
 }
 
@@ -195,12 +200,24 @@ func (in *instance) post(fn func()) {
 // (runtime.Host.Drain: production's batching policy): what arrives
 // meanwhile goes in the same batch, as on a busy daemon.
 func (in *instance) wake() {
-	if in.waking || in.paused || in.host == nil || len(in.inbox) == 0 {
+	if in.waking || in.paused || in.host == nil || in.inbox.len() == 0 {
 		return
 	}
 	in.waking = true
+	in.w.sched.after(int64(in.w.params.LoopDelay), in.drain)
+}
+
+// drainer is the event wake schedules for this incarnation: void once the
+// process crashed.
+func (in *instance) drainer() func() {
 	alive := in.epochGuard()
-	in.w.sched.after(int64(in.w.params.LoopDelay), func() {
+	next := func() (func(), bool) {
+		if in.inbox.len() == 0 {
+			return nil, false
+		}
+		return in.inbox.pop(), true
+	}
+	return func() {
 		if !alive.ok() {
 			return
 		}
@@ -208,21 +225,36 @@ func (in *instance) wake() {
 		if in.paused {
 			return
 		}
-		in.host.Drain(in.pop(), func() (func(), bool) {
-			if len(in.inbox) == 0 {
-				return nil, false
-			}
-			return in.pop(), true
-		})
+		in.host.Drain(in.inbox.pop(), next)
 		in.wake()
-	})
+	}
 }
 
-func (in *instance) pop() func() {
-	fn := in.inbox[0]
-	in.inbox[0] = nil
-	in.inbox = in.inbox[1:]
+// inbox is a FIFO of a process's events whose backing array is reused
+// once drained: posting is most of the simulator's events.
+type inbox struct {
+	fns  []func()
+	head int
+}
+
+func (q *inbox) len() int { return len(q.fns) - q.head }
+
+func (q *inbox) push(fn func()) { q.fns = append(q.fns, fn) }
+
+func (q *inbox) pop() func() {
+	fn := q.fns[q.head]
+	q.fns[q.head] = nil
+	q.head++
+	if q.head == len(q.fns) {
+		q.fns, q.head = q.fns[:0], 0
+	}
 	return fn
+}
+
+// reset drops what is queued (a crash, a new incarnation).
+func (q *inbox) reset() {
+	clear(q.fns)
+	q.fns, q.head = q.fns[:0], 0
 }
 
 // clock is the process's clock (clock.Clock), in virtual time and skewed:

@@ -39,7 +39,7 @@ func (s *statement) acl(stmt parse.Stmt) {
 		s.count(0)
 		return
 	}
-	if _, v, pending := s.m.tables.PendingSchemaChange(); pending && op.Kind == tables.OpAcl {
+	if v, pending := s.m.tables.PendingSchemaVersion(); pending && op.Kind == tables.OpAcl {
 		s.reply(nil, api.Errorf(tuple.CodeIllegalParams,
 			"sql: %s: a schema change (version %d) is pending: retry once it is committed or aborted", statementKind(stmt), v))
 		return

@@ -247,7 +247,7 @@ func (a *Acl) checkShape() *tuple.Error {
 // applyAcl applies an OpAcl: the change's rows and the new schema version,
 // all or nothing.
 func (s *Store) applyAcl(op Op) Result {
-	if _, v, ok := s.PendingSchemaChange(); ok {
+	if v, ok := s.PendingSchemaVersion(); ok {
 		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams,
 			"acl %s: a schema change is pending (schema version %d): retry once it is committed or aborted", op.Acl.Kind, v)}
 	}

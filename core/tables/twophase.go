@@ -109,17 +109,28 @@ func errNotOperable(name string) *tuple.Error {
 // ok is false if none is pending. TiersConcerned says which tiers'
 // masters must apply it.
 func (s *Store) PendingSchemaChange() (ddl Ddl, version uint64, ok bool) {
-	v, ok := s.Property(PropPendingSchemaChange)
+	version, ok = s.PendingSchemaVersion()
 	if !ok {
 		return Ddl{}, 0, false
 	}
+	v, _ := s.Property(PropPendingSchemaChange)
 	raw, err := msgpack.Marshal(v)
 	if err != nil || msgpack.Unmarshal(raw, &ddl) != nil {
 		return Ddl{}, 0, false // written by ddlPrepare only: does not happen
 	}
+	return ddl, version, true
+}
+
+// PendingSchemaVersion is the version of the pending schema change, if
+// one is: PendingSchemaChange without decoding the change, for the checks
+// that refuse a second one (a DDL or ACL while one is pending).
+func (s *Store) PendingSchemaVersion() (version uint64, ok bool) {
+	if _, ok := s.Property(PropPendingSchemaChange); !ok {
+		return 0, false
+	}
 	pv, _ := s.Property(PropPendingSchemaVersion)
 	version, _ = tuple.AsUint64(pv)
-	return ddl, version, true
+	return version, true
 }
 
 // TiersConcerned returns the names of the tiers whose replicaset masters
@@ -153,7 +164,7 @@ func (s *Store) tierNames() []string {
 
 // ddlPrepare applies OpDdlPrepare.
 func (s *Store) ddlPrepare(op Op) Result {
-	if _, v, ok := s.PendingSchemaChange(); ok {
+	if v, ok := s.PendingSchemaVersion(); ok {
 		return Result{Err: tuple.Errorf(tuple.CodeIllegalParams,
 			"another schema change is pending (schema version %d): one at a time, retry once it is committed or aborted", v)}
 	}

@@ -26,6 +26,9 @@ func TestTwoPhaseCreateCommit(t *testing.T) {
 	require.Equal(t, uint64(3), ver)
 	require.Equal(t, DdlCreateTable, ddl.Kind)
 	require.Equal(t, uint32(1026), ddl.Def.ID)
+	ver, ok = s.PendingSchemaVersion()
+	require.True(t, ok)
+	require.Equal(t, uint64(3), ver, "PendingSchemaVersion agrees with PendingSchemaChange")
 	require.Equal(t, schema.DistributionGlobal, ddl.Def.Distribution)
 	next, _ := propUint(s, PropNextSchemaVersion)
 	require.Equal(t, uint64(4), next)
@@ -48,6 +51,8 @@ func TestTwoPhaseCreateCommit(t *testing.T) {
 
 	mustApply(t, s, DdlCommitOp(3))
 	_, _, ok = s.PendingSchemaChange()
+	require.False(t, ok)
+	_, ok = s.PendingSchemaVersion()
 	require.False(t, ok)
 	require.Equal(t, uint64(3), s.SchemaVersion())
 	got, _ = s.TableByName("t2")
