@@ -9,53 +9,63 @@ type event struct {
 	fn  func()
 }
 
-// eventHeap is a binary min-heap of events by (at, seq), typed so that
+// eventHeap is a 4-ary min-heap of events by (at, seq), typed so that
 // pushing and popping an event allocates nothing (container/heap boxes
-// each one in an interface).
+// each one in an interface). Four children per node, and an element moved
+// into its hole rather than swapped level by level: the heap holds every
+// call's timeout, thousands deep, and its sifting was 4% of the
+// simulator's time as a binary heap.
 type eventHeap []event
 
-func (h eventHeap) less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
-	}
-	return h[i].seq < h[j].seq
+func (e *event) before(o *event) bool {
+	return e.at < o.at || (e.at == o.at && e.seq < o.seq)
 }
 
 func (h *eventHeap) push(e event) {
 	*h = append(*h, e)
 	q := *h
-	for i := len(q) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if !q.less(i, parent) {
+	i := len(q) - 1
+	for i > 0 {
+		parent := (i - 1) / 4
+		if !e.before(&q[parent]) {
 			break
 		}
-		q[i], q[parent] = q[parent], q[i]
+		q[i] = q[parent]
 		i = parent
 	}
+	q[i] = e
 }
 
 func (h *eventHeap) pop() event {
 	q := *h
 	top := q[0]
 	last := len(q) - 1
-	q[0] = q[last]
+	e := q[last]
 	q[last] = event{} // let the closure go
 	q = q[:last]
-	for i := 0; ; {
-		small, l, r := i, 2*i+1, 2*i+2
-		if l < len(q) && q.less(l, small) {
-			small = l
-		}
-		if r < len(q) && q.less(r, small) {
-			small = r
-		}
-		if small == i {
+	*h = q
+	if last == 0 {
+		return top
+	}
+	i := 0
+	for {
+		first := 4*i + 1
+		if first >= last {
 			break
 		}
-		q[i], q[small] = q[small], q[i]
+		small := first
+		for c := first + 1; c < first+4 && c < last; c++ {
+			if q[c].before(&q[small]) {
+				small = c
+			}
+		}
+		if !q[small].before(&e) {
+			break
+		}
+		q[i] = q[small]
 		i = small
 	}
-	*h = q
+	q[i] = e
 	return top
 }
 
