@@ -116,7 +116,10 @@ type Node struct {
 	storedLast uint64
 	nextOut    CallID
 	outCalls   map[CallID]func(result any, err *api.Error)
-	stats      Stats
+	// raftAnswered is every Raft call's answer handler (raftAnswer), made
+	// once: a closure per call was an allocation per message sent.
+	raftAnswered func(result any, err *api.Error)
+	stats        Stats
 
 	modules
 	registry registry
@@ -158,6 +161,7 @@ func New(cfg Config, disk ra.DiskState) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, tables: st, waiting: map[ra.ReqID]waitingCall{},
 		outCalls: map[CallID]func(any, *api.Error){}, addressBook: map[uint64]string{}}
+	n.raftAnswered = n.raftAnswer
 	n.compose()
 	n.users.committedAtStart = disk.HardState.Commit
 	if cfg.Identity == nil {
@@ -293,6 +297,14 @@ func (n *Node) collect() {
 	}
 }
 
+// raftAnswer takes the answer to a Raft call: the peer's messages to this
+// instance, if it had any (consensus.hold).
+func (n *Node) raftAnswer(res any, _ *api.Error) {
+	if msgs, ok := res.([]raft.Message); ok && n.ra != nil {
+		n.consensus.receive(msgs)
+	}
+}
+
 func (n *Node) translate(e ra.Effect) {
 	switch e := e.(type) {
 	case ra.Send:
@@ -304,13 +316,7 @@ func (n *Node) translate(e ra.Effect) {
 			n.emit(Note{Event: "no address", Detail: fmt.Sprintf("raft messages to %d dropped: its address is unknown", e.To)})
 			return
 		}
-		n.call(addr, api.RaftInteract{Messages: e.Messages, SenderAddress: n.cfg.Self.Address}, func(res any, _ *api.Error) {
-			// The peer's messages to this instance, if it had any
-			// (consensus.hold).
-			if msgs, ok := res.([]raft.Message); ok && n.ra != nil {
-				n.consensus.receive(msgs)
-			}
-		})
+		n.call(addr, api.RaftInteract{Messages: e.Messages, SenderAddress: n.cfg.Self.Address}, n.raftAnswered)
 	case ra.Persist:
 		n.emit(Persist{Stream: StreamRaftLog, ID: e.ID, Batch: persistBatch(e, n.storedLast), Sync: e.Sync})
 		if e.Snapshot != nil && e.ReplacesLog {

@@ -323,8 +323,15 @@ type topologyMemo struct {
 	at     Stamp // the zero Stamp: never read
 	top    Topology
 	err    error
-	tables map[uint32]Stamp // nil: none (an error)
+	tables systemStamps // zero: none (never read, or an error)
 }
+
+// systemStamps are stamps of system tables, by id: an array, as a map was
+// allocated and filled at every read of the topology.
+type systemStamps [systemSlots]Stamp
+
+func (m *systemStamps) of(id uint32) Stamp     { return m[id-systemLow] }
+func (m *systemStamps) set(id uint32, s Stamp) { m[id-systemLow] = s }
 
 // ReadTopology reads the topology tables: a copy of Topology's, whose
 // slices and map the caller may change.
@@ -372,7 +379,7 @@ func (t Topology) clone() Topology {
 // and takes prev's decoding of the others (never changed once made: the
 // slices are shared).
 func (s *Store) readTopology(prev *topologyMemo) (topologyMemo, error) {
-	m := topologyMemo{at: s.TopologyStamp(), tables: map[uint32]Stamp{}}
+	m := topologyMemo{at: s.TopologyStamp()}
 	t := &m.top
 	var err error
 	if t.Instances, err = readRows(s, prev, &m, TablePicoInstance, prev.top.Instances, InstanceFrom); err != nil {
@@ -399,7 +406,7 @@ func (s *Store) readTopology(prev *topologyMemo) (topologyMemo, error) {
 	if t.RoleConfigs, err = readRows(s, prev, &m, TablePicoRoleConfig, prev.top.RoleConfigs, RoleConfigFrom); err != nil {
 		return m, err
 	}
-	if st := s.Stamp(TablePicoPeerAddress); prev.tables[TablePicoPeerAddress] == st {
+	if st := s.Stamp(TablePicoPeerAddress); prev.tables.of(TablePicoPeerAddress) == st {
 		t.Addresses = prev.top.Addresses
 	} else {
 		rows, err := s.Scan(TablePicoPeerAddress)
@@ -412,12 +419,13 @@ func (s *Store) readTopology(prev *topologyMemo) (topologyMemo, error) {
 			t.Addresses[id], _ = r.Values()[1].(string)
 		}
 	}
-	m.tables[TablePicoPeerAddress] = s.Stamp(TablePicoPeerAddress)
+	m.tables.set(TablePicoPeerAddress, s.Stamp(TablePicoPeerAddress))
 	// The pending schema change is _pico_property's, and the tiers it
 	// concerns are its tables': decoded again only when either changed.
 	propAt, tableAt := s.Stamp(TablePicoProperty), s.Stamp(TablePicoTable)
-	m.tables[TablePicoProperty], m.tables[TablePicoTable] = propAt, tableAt
-	if prev.tables[TablePicoProperty] == propAt && prev.tables[TablePicoTable] == tableAt {
+	m.tables.set(TablePicoProperty, propAt)
+	m.tables.set(TablePicoTable, tableAt)
+	if prev.tables.of(TablePicoProperty) == propAt && prev.tables.of(TablePicoTable) == tableAt {
 		t.PendingSchemaVersion, t.PendingSchemaTiers = prev.top.PendingSchemaVersion, prev.top.PendingSchemaTiers
 	} else if ddl, v, ok := s.PendingSchemaChange(); ok {
 		t.PendingSchemaVersion = v
@@ -430,8 +438,8 @@ func (s *Store) readTopology(prev *topologyMemo) (topologyMemo, error) {
 // prev's when the table has not been written since prev was read.
 func readRows[T any](s *Store, prevMemo, m *topologyMemo, table uint32, prev []T, from func([]any) (T, error)) ([]T, error) {
 	st := s.Stamp(table)
-	m.tables[table] = st
-	if prevMemo.tables[table] == st {
+	m.tables.set(table, st)
+	if prevMemo.tables.of(table) == st {
 		return prev, nil
 	}
 	rows, err := s.Scan(table)
