@@ -48,11 +48,13 @@ type Ticker struct {
 	next    time.Time
 	timer   clock.Timer
 	stopped bool
+	fired   func() // fire, as a func made once, not at every tick
 }
 
 // StartTicker starts passing ticks.
 func StartTicker(c clock.Clock, period time.Duration, tick func()) *Ticker {
 	t := &Ticker{clock: c, period: period, tick: tick, next: c.Now()}
+	t.fired = t.fire
 	t.schedule()
 	return t
 }
@@ -64,7 +66,7 @@ func (t *Ticker) schedule() {
 		// Skip the ticks the loop had no time for.
 		t.next = t.next.Add(behind.Truncate(t.period) + t.period)
 	}
-	t.timer = t.clock.AfterFunc(t.next.Sub(now), t.fire)
+	t.timer = t.clock.AfterFunc(t.next.Sub(now), t.fired)
 }
 
 func (t *Ticker) fire() {

@@ -352,13 +352,13 @@ func (n *Node) Ready() Ready {
 	}
 	if ss := r.softState(); ss != n.prevSoft {
 		n.prevSoft = ss
-		rd.SoftState = &ss
+		changed := ss // allocated only here: &ss would be at every Ready
+		rd.SoftState = &changed
 	}
-	if n.writing == nil {
-		if w := n.peekWrite(); !w.empty() {
-			n.takeWrite(w)
-			rd.Write = w
-		}
+	if n.writing == nil && n.hasWrite() {
+		w := n.peekWrite()
+		n.takeWrite(w)
+		rd.Write = w
 	}
 	return rd
 }
@@ -374,7 +374,8 @@ func (n *Node) peekWrite() *Write {
 		MessagesAfterPersist: r.msgsAfterPersist,
 	}
 	if hs := r.hardState(); hs != n.prevHard {
-		w.HardState = &hs
+		changed := hs // allocated only here: &hs would be at every peek
+		w.HardState = &changed
 	}
 	_, holdsConfCommit := r.log.unsyncedCommittedConfChange()
 	w.MustSync = len(w.Entries) > 0 || w.Snapshot != nil || holdsConfCommit ||
