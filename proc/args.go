@@ -139,13 +139,15 @@ func (p param) decode(raw msgpack.RawMessage, f reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		f.Set(reflect.ValueOf(op))
+		// Through a pointer: reflect.ValueOf would box the value, an
+		// allocation per call.
+		*f.Addr().Interface().(*tables.Op) = op
 	case f.Type() == messagesType:
 		msgs, err := decodeMessages(raw)
 		if err != nil {
 			return err
 		}
-		f.Set(reflect.ValueOf(msgs))
+		*f.Addr().Interface().(*[]raft.Message) = msgs
 	case f.Type() == gradeType:
 		var g *api.GradeResult
 		if err := msgpack.Unmarshal(raw, &g); err != nil {
