@@ -433,9 +433,11 @@ func (s *Server) wait(req ReqID) error {
 }
 
 func (s *Server) expireRequests() {
-	for _, req := range slices.Sorted(maps.Keys(s.waiting)) {
-		if s.waiting[req] <= s.now {
-			s.reply(req, nil, ErrTimeout)
+	if s.anyExpired() {
+		for _, req := range slices.Sorted(maps.Keys(s.waiting)) {
+			if s.waiting[req] <= s.now {
+				s.reply(req, nil, ErrTimeout)
+			}
 		}
 	}
 	// Forget bookkeeping of requests that are answered.
@@ -458,6 +460,18 @@ func (s *Server) expireRequests() {
 			s.transfer = nil
 		}
 	}
+}
+
+// anyExpired reports whether a request waits past its deadline: most
+// ticks none does, and sorting the requests to find out was an allocation
+// per tick.
+func (s *Server) anyExpired() bool {
+	for _, deadline := range s.waiting {
+		if deadline <= s.now {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) isLeader() bool { return s.state == raft.StateLeader }

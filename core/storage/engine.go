@@ -14,10 +14,12 @@ import (
 type Engine struct {
 	spaces map[uint32]*space
 	byName map[string]uint32
-	// ids is Tables' answer, nil when a table came or went since: the
-	// simulator asks after every event. Never written in place once made,
-	// so a list handed out stays whole.
-	ids []uint32
+	// ids is Tables' answer while idsKnown, which a table coming or going
+	// clears: the simulator asks after every event. Never written in place
+	// once made, so a list handed out stays whole. (Not nil for unknown:
+	// an engine without tables would sort its empty map at every ask.)
+	ids      []uint32
+	idsKnown bool
 	// OnUpsertError, if set, hears of every upsert operation that failed
 	// and was skipped (Tarantool logs them): the upsert itself succeeds.
 	OnUpsertError func(table uint32, e *tuple.Error)
@@ -86,7 +88,7 @@ func (e *Engine) CreateTable(def schema.TableDef) *tuple.Error {
 	s.indexes = []*index{newIndex(pkDef, parts)}
 	e.spaces[def.ID] = s
 	e.byName[def.Name] = def.ID
-	e.ids = nil
+	e.idsKnown = false
 	return nil
 }
 
@@ -98,7 +100,7 @@ func (e *Engine) DropTable(id uint32) *tuple.Error {
 	}
 	delete(e.spaces, id)
 	delete(e.byName, s.def.Name)
-	e.ids = nil
+	e.idsKnown = false
 	return nil
 }
 
@@ -120,8 +122,8 @@ func (e *Engine) Table(id uint32) (schema.TableDef, bool) {
 // Tables lists the table ids in ascending order. The list is shared: read
 // it, do not write into it.
 func (e *Engine) Tables() []uint32 {
-	if e.ids == nil {
-		e.ids = slices.Sorted(maps.Keys(e.spaces))
+	if !e.idsKnown {
+		e.ids, e.idsKnown = slices.Sorted(maps.Keys(e.spaces)), true
 	}
 	return e.ids[:len(e.ids):len(e.ids)]
 }

@@ -485,4 +485,9 @@ func TestTablesFollowCreatesAndDrops(t *testing.T) {
 	require.Nil(t, e.DropTable(tID))
 	require.Equal(t, []uint32{7}, e.Tables())
 	require.Equal(t, []uint32{tID}, before)
+	require.Nil(t, e.DropTable(7))
+	require.Empty(t, e.Tables())
+	require.Zero(t, testing.AllocsPerRun(10, func() { e.Tables() }), "an engine without tables lists them once")
+	require.Nil(t, e.CreateTable(def))
+	require.Equal(t, []uint32{7}, e.Tables())
 }
