@@ -391,11 +391,11 @@ func (w *World) unsettledWhy(explain bool) string {
 			return fmt.Sprintf("i%d is %s", in.id, in.node().Phase())
 		}
 	}
-	if g := leader.node().GovernorStatus(); g != "idle" {
+	if !leader.node().GovernorIdle() {
 		if !explain {
 			return notSettled
 		}
-		return fmt.Sprintf("the governor on i%d is %s", leader.id, g)
+		return fmt.Sprintf("the governor on i%d is %s", leader.id, leader.node().GovernorStatus())
 	}
 	if leadSt.Commit != leadSt.LastIndex {
 		if !explain {

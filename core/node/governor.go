@@ -116,6 +116,15 @@ func (g *governorState) status() string {
 	return "idle"
 }
 
+// idle: leading, with nothing to do (status "idle").
+func (g *governorState) idle() bool {
+	return g.leading && !g.busy && g.step == governor.StepIdle && len(g.backingOff) == 0
+}
+
+// GovernorIdle reports GovernorStatus "idle", without making the string:
+// the simulator asks after every event until the cluster settles.
+func (n *Node) GovernorIdle() bool { return n.governor.gov.idle() }
+
 // GovernorStatus is `.proc_runtime_info`'s governor_loop_status: "not a
 // leader", "idle", "busy: <step>", or "idle, last error: ...".
 func (n *Node) GovernorStatus() string { return n.governor.gov.status() }
@@ -471,14 +480,14 @@ func (m *governorModule) sentinel() {
 	if !m.gov.leading {
 		return
 	}
-	st := m.ra.Status()
-	for id, pr := range st.Progress {
+	st := m.ra.BasicStatus()
+	m.ra.WithProgress(func(id uint64, pr raft.Progress) {
 		if pr.RecentActive || id == st.ID {
 			m.heardFrom(id)
 		} else if _, seen := m.gov.lastHeard[id]; !seen {
 			m.heardFrom(id) // grace from the start of this leadership
 		}
-	}
+	})
 	shared, err := m.tables.Topology()
 	if err != nil {
 		return

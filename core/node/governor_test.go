@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/picogo/picogo/core/api"
+	"github.com/picogo/picogo/core/governor"
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/core/vclock"
 	"github.com/stretchr/testify/require"
@@ -196,4 +197,26 @@ func TestGovernorSwitchover(t *testing.T) {
 		require.Equal(t, []api.Request{api.ReplicationPromote{VClock: vclock.VClock{2: 10, 3: 1}, Timeout: 3 * time.Second}}, promoted)
 		require.Equal(t, "i3", s.r2().CurrentMasterID)
 	})
+}
+
+// TestGovernorIdleIsStatusIdle checks GovernorIdle against the status
+// string it stands for, in every combination of what status reads.
+func TestGovernorIdleIsStatusIdle(t *testing.T) {
+	idles := 0
+	for _, leading := range []bool{false, true} {
+		for _, busy := range []bool{false, true} {
+			for _, step := range []string{governor.StepIdle, "raft conf change"} {
+				for _, lastErr := range []string{"", "timeout"} {
+					for _, backingOff := range [][]string{nil, {"i2"}} {
+						g := governorState{leading: leading, busy: busy, step: step, lastErr: lastErr, backingOff: backingOff}
+						require.Equal(t, g.status() == "idle", g.idle(), "%+v: status %q", g, g.status())
+						if g.idle() {
+							idles++
+						}
+					}
+				}
+			}
+		}
+	}
+	require.Equal(t, 2, idles, "idle with or without a last error") // the test reaches both answers
 }

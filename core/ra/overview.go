@@ -41,3 +41,7 @@ func (s *Server) RemovalSettled() bool { return s.node.RemovalSettled() }
 
 // Status is the Raft node's status (for `.proc_raft_info`).
 func (s *Server) Status() raft.Status { return s.node.Status() }
+
+// WithProgress visits each member's progress while this server leads
+// (raft.Node.WithProgress).
+func (s *Server) WithProgress(visit func(id uint64, pr raft.Progress)) { s.node.WithProgress(visit) }

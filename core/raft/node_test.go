@@ -254,6 +254,7 @@ func TestSingleVoterLifecycle(t *testing.T) {
 	assert.Equal(t, uint64(1), s.FirstIndex)
 	assert.Equal(t, uint64(1), s.LastIndex)
 	assert.Nil(t, s.Progress, "no progress on a follower")
+	n.WithProgress(func(id uint64, _ Progress) { t.Errorf("a follower visited the progress of %d", id) })
 
 	require.NoError(t, n.Campaign())
 	rd := n.Ready()
@@ -299,6 +300,9 @@ func TestSingleVoterLifecycle(t *testing.T) {
 	require.Contains(t, s.Progress, uint64(1))
 	assert.Equal(t, uint64(4), s.Progress[1].Match)
 	assert.Equal(t, uint64(5), s.Progress[1].Next)
+	visited := map[uint64]Progress{}
+	n.WithProgress(func(id uint64, pr Progress) { visited[id] = pr })
+	assert.Equal(t, s.Progress, visited, "WithProgress visits what Status copies")
 
 	prev, ents := n.Log()
 	assert.Equal(t, uint64(0), prev)

@@ -35,6 +35,20 @@ func (n *Node) Status() Status {
 	return s
 }
 
+// WithProgress visits each member's progress, in the configuration's
+// order, when this node leads (and none otherwise): Status's Progress
+// without its map and copies, for a caller that asks every tick. The
+// Progress passed is read, not kept.
+func (n *Node) WithProgress(visit func(id uint64, pr Progress)) {
+	r := n.r
+	if r.state != StateLeader {
+		return
+	}
+	for _, id := range r.members {
+		visit(id, *r.progress[id])
+	}
+}
+
 // BasicStatus is Status without the progress of members: cheap enough to
 // ask after every event. Its ConfState's lists are the node's own, never
 // changed in place (a change of configuration installs new ones): read
