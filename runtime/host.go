@@ -98,7 +98,7 @@ type outgoing struct {
 type heldSend struct {
 	to      string
 	first   node.OutCall
-	merged  []node.CallID // the calls after first
+	merged  []node.CallID    // the calls after first
 	message api.RaftInteract // its Messages are msgs'
 	// msgs gathers the calls' messages, each MsgApp merged into the one
 	// before it when it continues it: a busy leader's proposals each make
