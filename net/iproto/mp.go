@@ -11,6 +11,9 @@ func AppendUint(b []byte, v uint64) []byte { return appendUint(b, v) }
 // AppendArrayLen appends an array header of n elements.
 func AppendArrayLen(b []byte, n int) []byte { return appendArrayLen(b, n) }
 
+// AppendMapLen appends a map header of n pairs.
+func AppendMapLen(b []byte, n int) []byte { return appendMapLen(b, n) }
+
 // AppendStr appends s as a str (as msgpack-go encodes a string).
 func AppendStr(b []byte, s string) []byte { return appendStr(b, s) }
 
