@@ -39,10 +39,6 @@ const (
 	envelopeHeader = 0x95 // fixarray of 5
 	codeUint8      = 0xcc
 	codeUint64     = 0xcf
-	codeNil        = 0xc0
-	codeBin8       = 0xc4
-	codeBin16      = 0xc5
-	codeBin32      = 0xc6
 	envelopeFixed  = 1 + 2 + 3*9 // everything before Data
 )
 
@@ -70,8 +66,8 @@ func unmarshalEnvelope(data []byte) (envelope, bool) {
 	return e, true
 }
 
-// decodeEnvelope reads exactly marshal's layout; ok is false for anything
-// else.
+// decodeEnvelope reads marshal's layout (Data also as a str, which
+// reflection reads the same way); ok is false for anything else.
 func decodeEnvelope(b []byte) (e envelope, ok bool) {
 	if len(b) < envelopeFixed+1 || b[0] != envelopeHeader || b[1] != codeUint8 {
 		return envelope{}, false
@@ -87,32 +83,15 @@ func decodeEnvelope(b []byte) (e envelope, ok bool) {
 	}
 	e.Origin, e.Incarnation, e.Seq = vals[0], vals[1], vals[2]
 	rest := b[envelopeFixed:]
-	var n, head int
-	switch rest[0] {
-	case codeNil:
+	if iproto.IsNil(rest) {
 		return e, len(rest) == 1
-	case codeBin8:
-		if len(rest) < 2 {
-			return envelope{}, false
-		}
-		n, head = int(rest[1]), 2
-	case codeBin16:
-		if len(rest) < 3 {
-			return envelope{}, false
-		}
-		n, head = int(binary.BigEndian.Uint16(rest[1:])), 3
-	case codeBin32:
-		if len(rest) < 5 {
-			return envelope{}, false
-		}
-		n, head = int(binary.BigEndian.Uint32(rest[1:])), 5
-	default:
+	}
+	// A bin, as marshal writes it (a str would decode the same way).
+	data, tail, err := iproto.ReadBin(rest)
+	if err != nil || len(tail) != 0 {
 		return envelope{}, false
 	}
-	if len(rest) != head+n {
-		return envelope{}, false
-	}
-	e.Data = rest[head : head+n : head+n]
+	e.Data = data[:len(data):len(data)]
 	return e, true
 }
 

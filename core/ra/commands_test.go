@@ -45,4 +45,12 @@ func TestEnvelopeOtherEncodings(t *testing.T) {
 	require.False(t, ok)
 	_, ok = decodeEnvelope(append(full, 0))
 	require.False(t, ok)
+
+	// Data as a str: read by hand as reflection reads it.
+	str := append(full[:envelopeFixed:envelopeFixed], 0xa3, 'a', 'b', 'c')
+	var viaReflection envelope
+	require.NoError(t, msgpack.Unmarshal(str, &viaReflection))
+	e, ok = decodeEnvelope(str)
+	require.True(t, ok)
+	require.Equal(t, viaReflection, e)
 }
