@@ -427,7 +427,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) (err error) 
 		rep.Sim = &res
 		rep.SimNote = fmt.Sprintf("The simulator's default mix of worlds (1–7 instances, faults, lifecycle), seeds 1–%d, each run to its end; "+
 			"porcupine checking a generated linearizable history (50 keys, 100 clients, one operation in twenty Unknown) as linearizability's BenchmarkCheck10kOps does; "+
-			"both with the collector as `picogo sim` runs it (%s).", res.Seeds, simGC())
+			"both with the collector as `picogo sim` runs it (%s).", res.Seeds, res.GC)
 		if err != nil {
 			return fmt.Errorf("sim: %w", err)
 		}

@@ -3,9 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"time"
 
@@ -21,6 +19,7 @@ type SimResult struct {
 	Virtual  time.Duration // virtual time they covered
 	Wall     time.Duration // wall time they took, summed
 	Events   uint64
+	GC       string // the collector's setting (sim.UseGCPercent)
 	Parallel struct {
 		Workers int
 		Seeds   int
@@ -69,26 +68,17 @@ func (r SimResult) CheckPer10k() time.Duration {
 	return time.Duration(float64(med) * 10000 / float64(r.CheckOps))
 }
 
-// simGC says the collector setting runSim runs with.
-func simGC() string {
-	if g := os.Getenv("GOGC"); g != "" {
-		return "GOGC=" + g + ", from the environment"
-	}
-	return fmt.Sprintf("GOGC=%d, sim.GCPercent", sim.GCPercent)
-}
-
 // runSim runs seeds [1, 1+seeds) of the simulator's default mix of worlds
 // one at a time (virtual seconds per wall second, seeds per minute), then
 // the same seeds on one worker per CPU, each part stopping early once
 // budget has passed; then porcupine checks a generated 10k-operation
 // history until budget/2 has passed (at least 3 times). The simulator runs
-// with the collector at sim.GCPercent, as `picogo sim` runs it, unless
-// GOGC is set.
+// with the collector as `picogo sim` runs it (sim.UseGCPercent).
 func runSim(ctx context.Context, seeds int, budget time.Duration, progress func(string)) (SimResult, error) {
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(sim.GCPercent))
-	}
 	var r SimResult
+	var restore func()
+	r.GC, restore = sim.UseGCPercent()
+	defer restore()
 	start := time.Now()
 	for s := uint64(1); s <= uint64(seeds); s++ {
 		if ctx.Err() != nil {

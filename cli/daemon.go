@@ -65,7 +65,7 @@ func (e usageError) Unwrap() error { return e.error }
 
 // runGCPercent is the GOGC of `picogo run` unless the environment sets
 // one: it allocates per message over a small live heap, and memory is the
-// cheaper resource here. `picogo sim` runs with sim.GCPercent.
+// cheaper resource here. `picogo sim` runs with sim.UseGCPercent.
 const runGCPercent = 400
 
 // setGCPercent sets percent unless GOGC is set: GOGC in the environment

@@ -52,7 +52,7 @@ func runSim(args []string) int {
 		fmt.Fprintf(os.Stderr, "picogo sim: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	setGCPercent(sim.GCPercent)
+	sim.UseGCPercent()
 	switch {
 	case *list:
 		return listMutants()

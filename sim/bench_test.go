@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"os"
-	"runtime/debug"
 	"testing"
 	"time"
 )
@@ -16,9 +14,8 @@ import (
 // It runs with the collector at GCPercent, as `picogo sim` does, unless
 // GOGC is set (scripts/bench-sim sets it to compare the code alone).
 func BenchmarkSimulator(b *testing.B) {
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
-	}
+	_, restore := UseGCPercent()
+	defer restore()
 	var virtual, wall time.Duration
 	var events uint64
 	seeds := 0

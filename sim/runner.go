@@ -1,7 +1,10 @@
 package sim
 
 import (
+	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/picogo/picogo/core/mutant"
@@ -14,6 +17,17 @@ import (
 // the time, and its write barriers with it (docs/BENCHMARKS.md, the
 // simulator). Memory is the cheaper resource: about 100 MB per worker.
 const GCPercent = 1000
+
+// UseGCPercent sets the collector as `picogo sim` runs it: at GCPercent,
+// unless GOGC is set (the environment still decides). It says which
+// setting is in force, and returns a func that puts the one before back.
+func UseGCPercent() (setting string, restore func()) {
+	if g := os.Getenv("GOGC"); g != "" {
+		return "GOGC=" + g + ", from the environment", func() {}
+	}
+	before := debug.SetGCPercent(GCPercent)
+	return fmt.Sprintf("GOGC=%d, sim.GCPercent", GCPercent), func() { debug.SetGCPercent(before) }
+}
 
 // RunSeeds runs seeds [start, start+n) on up to workers goroutines (the
 // runs are independent worlds; each is single-threaded and deterministic)
