@@ -359,13 +359,18 @@ func (w *World) unsettled() string { return w.unsettledWhy(true) }
 // there was a percent of the simulator.
 const notSettled = "not settled"
 
+// because is unsettledWhy's reason: formatted only when asked to explain.
+func because(explain bool, format string, a ...any) string {
+	if !explain {
+		return notSettled
+	}
+	return fmt.Sprintf(format, a...)
+}
+
 func (w *World) unsettledWhy(explain bool) string {
 	for _, c := range w.clients {
 		if c.busy {
-			if !explain {
-				return notSettled
-			}
-			return fmt.Sprintf("client c%d busy", c.id)
+			return because(explain, "client c%d busy", c.id)
 		}
 	}
 	var lead uint64
@@ -385,23 +390,17 @@ func (w *World) unsettledWhy(explain bool) string {
 	// up they fail, and this runs after every event until it settles.
 	for in := range w.membersOf(clusterID) {
 		if in.up() && in.node().Phase() != node.PhaseRunning {
-			if !explain {
-				return notSettled
-			}
-			return fmt.Sprintf("i%d is %s", in.id, in.node().Phase())
+			return because(explain, "i%d is %s", in.id, in.node().Phase())
 		}
 	}
 	if !leader.node().GovernorIdle() {
-		if !explain {
+		if !explain { // the status string is made only to explain
 			return notSettled
 		}
 		return fmt.Sprintf("the governor on i%d is %s", leader.id, leader.node().GovernorStatus())
 	}
 	if leadSt.Commit != leadSt.LastIndex {
-		if !explain {
-			return notSettled
-		}
-		return fmt.Sprintf("leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
+		return because(explain, "leader i%d has uncommitted entries (%d/%d)", lead, leadSt.Commit, leadSt.LastIndex)
 	}
 	for in := range w.membersOf(clusterID) {
 		n := in.node()
@@ -411,10 +410,7 @@ func (w *World) unsettledWhy(explain bool) string {
 		st := n.Status()
 		if (st.Lead != lead || st.Term != leadSt.Term || st.Applied != leadSt.Commit) && !w.expelledRow(n.ID()) {
 			// an expelled instance is no member: it may never hear
-			if !explain {
-				return notSettled
-			}
-			return fmt.Sprintf("i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
+			return because(explain, "i%d not caught up (lead %d term %d applied %d; leader i%d term %d commit %d)",
 				in.id, st.Lead, st.Term, st.Applied, lead, leadSt.Term, leadSt.Commit)
 		}
 	}
@@ -427,18 +423,12 @@ func (w *World) unsettledWhy(explain bool) string {
 			continue
 		}
 		if !in.node().Activated() && !w.expelledRow(in.node().ID()) {
-			if !explain {
-				return notSettled
-			}
-			return fmt.Sprintf("i%d has not asked to be Online yet", in.id)
+			return because(explain, "i%d has not asked to be Online yet", in.id)
 		}
 		for _, i := range top.Instances {
 			if i.RaftID == in.node().ID() && !i.ExpelDone() &&
 				(i.Current.Variant != tables.GradeOnline || i.Target != i.Current) {
-				if !explain {
-					return notSettled
-				}
-				return fmt.Sprintf("i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
+				return because(explain, "i%d (%s) is %s, target %s", in.id, i.InstanceID, i.Current, i.Target)
 			}
 		}
 	}
