@@ -1,7 +1,6 @@
 package tables
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -15,14 +14,8 @@ import (
 // reflectDecodeOp is DecodeOp's reflective decoding (no shape check).
 func reflectDecodeOp(data []byte) (Op, error) {
 	var op Op
-	rd := bytes.NewReader(data)
-	d := msgpack.NewDecoder(rd)
-	d.DisallowUnknownFields(true)
-	if err := d.Decode(&op); err != nil {
+	if err := unmarshalStrict(data, &op); err != nil {
 		return Op{}, err
-	}
-	if rd.Len() != 0 {
-		return Op{}, errNotCanonical
 	}
 	return op, nil
 }

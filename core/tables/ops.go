@@ -1,7 +1,6 @@
 package tables
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -132,14 +131,8 @@ func DecodeOp(data []byte) (Op, error) {
 		return op, nil
 	}
 	var op Op
-	r := bytes.NewReader(data)
-	d := msgpack.NewDecoder(r)
-	d.DisallowUnknownFields(true)
-	if err := d.Decode(&op); err != nil {
+	if err := unmarshalStrict(data, &op); err != nil {
 		return Op{}, fmt.Errorf("decoding op: %w", err)
-	}
-	if r.Len() != 0 {
-		return Op{}, fmt.Errorf("decoding op: %d trailing bytes", r.Len())
 	}
 	if e := op.checkShape(); e != nil {
 		return Op{}, e
