@@ -147,6 +147,20 @@ func TestRebalanceRollback(t *testing.T) {
 		assert.Equal(t, []string{"storage 1-1500 r1 active", "storage 1501-3000 r2 active"}, owners(s))
 		assert.Equal(t, StepIdle, s.plan().Step(), "r1 and r2 own their goal")
 	})
+	t.Run("garbage on a replicaset whose members are all expelled is forgotten", func(t *testing.T) {
+		// Simulator seed 264 (once commit indexes rode along): the only
+		// member of the destination was expelled during the move, the
+		// move rolled back, and a delete on r3 waited for ever.
+		top := storage(3).grade("s3", expd(1), expd(1))
+		left := owned(1401, 1500, "r1")
+		left.Garbage = "r3"
+		top.Buckets = []tables.BucketRange{owned(1, 1400, "r1"), left, owned(1501, 3000, "r2")}
+		s := newSim(t, top, 1, voters(1, 2))
+		a := s.step()
+		assert.Equal(t, "rebalance: storage: forget garbage of storage 1401-1500 on r3 (gone)", steps2(a))
+		assert.Empty(t, as[Buckets](t, a).RPCs)
+		assert.Equal(t, []string{"storage 1-1500 r1 active", "storage 1501-3000 r2 active"}, owners(s))
+	})
 	t.Run("garbage on a replicaset that is gone is forgotten", func(t *testing.T) {
 		top := storage(2)
 		gone := owned(1501, 3000, "r2")
