@@ -525,14 +525,27 @@ func (w *World) crashAndRestart(in *instance) {
 func (w *World) partition() {
 	r := w.faultRng
 	var cuts [][2]string
+	var stall *instance // the isolated leader, if it stalls too
 	lead := w.leader()
 	if lead != nil && r.Float64() < w.params.IsolateLeader {
 		// The leader alone on one side: the others elect a new one while it
-		// may still believe it leads.
-		for _, o := range w.instances {
+		// may still believe it leads. A client stays with it (one in its
+		// zone, say): what it reads there meanwhile must not be stale. Half
+		// the time the leader also stalls (a long GC pause, a stuck disk)
+		// as the network splits: its clock stops with it, so that when it
+		// resumes it counts a whole election timeout more before it sees
+		// it lost its quorum, while the others have a new leader — the
+		// window where a leader answering reads from its lease, with no
+		// heartbeat round, answers them stale.
+		for i, o := range w.instances {
 			if o != lead {
 				cuts = append(cuts, [2]string{lead.addr, o.addr}, [2]string{o.addr, lead.addr})
+			} else if len(w.clients) > 0 {
+				w.clients[r.IntN(len(w.clients))].target = i
 			}
+		}
+		if r.IntN(2) == 0 && lead.up() && !lead.paused {
+			stall = lead
 		}
 	} else if r.Float64() < w.params.OneWay {
 		a := w.instances[r.IntN(len(w.instances))].addr
@@ -560,6 +573,10 @@ func (w *World) partition() {
 		w.cut[c] = true
 	}
 	w.trace.printf("partition: %d links cut %v", len(cuts), cuts)
+	if stall != nil {
+		stall.pause()
+		w.sched.after(int64(between(r, 150*time.Millisecond, 400*time.Millisecond)), stall.resume)
+	}
 	w.sched.after(int64(between(r, w.params.PartitionFor/2, w.params.PartitionFor*3/2)), func() {
 		for _, c := range cuts {
 			delete(w.cut, c)
