@@ -148,9 +148,10 @@ func TestRebalanceRollback(t *testing.T) {
 		assert.Equal(t, StepIdle, s.plan().Step(), "r1 and r2 own their goal")
 	})
 	t.Run("garbage on a replicaset whose members are all expelled is forgotten", func(t *testing.T) {
-		// Simulator seed 264 (once commit indexes rode along): the only
-		// member of the destination was expelled during the move, the
-		// move rolled back, and a delete on r3 waited for ever.
+		// Simulator seed 264 (with a Raft change measured and dropped in
+		// docs/BENCHMARKS.md's step 16): the only member of the
+		// destination was expelled during the move, the move rolled
+		// back, and a delete on r3 waited for ever.
 		top := storage(3).grade("s3", expd(1), expd(1))
 		left := owned(1401, 1500, "r1")
 		left.Garbage = "r3"
