@@ -2,7 +2,6 @@ package governor
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/picogo/picogo/core/api"
 	"github.com/picogo/picogo/core/sharding"
@@ -144,11 +143,6 @@ func (p *planner) bucketAction(tier tables.Tier, ranges []tables.BucketRange, st
 		r.changeBuckets(s.Change())
 		return Buckets{Tier: tier.Name, What: s.Detail(), CaS: r.cas()}, true
 	case sharding.Collect:
-		if !s.Forget && !p.hasMembers(s.Range.Garbage) {
-			// Every member was expelled (say, during the move that left
-			// the garbage): no one is left to delete it from.
-			s.Forget = true
-		}
 		var rpcs []RPC
 		if !s.Forget {
 			rpc, ok := p.masterRPC(s.Range.Garbage, api.BucketDelete{Tier: tier.Name, First: s.Range.First, Last: s.Range.Last}, &r)
@@ -173,13 +167,6 @@ func (p *planner) bucketAction(tier tables.Tier, ranges []tables.BucketRange, st
 		return MoveBuckets{Tier: tier.Name, Range: rg, Export: export, Import: imp, Flip: r.cas()}, true
 	}
 	panic(fmt.Sprintf("governor: unknown sharding step %T", step))
-}
-
-// hasMembers reports whether replicaset rs has a member not expelled.
-func (p *planner) hasMembers(rs string) bool {
-	return slices.ContainsFunc(p.in.Topology.Instances, func(i tables.Instance) bool {
-		return i.ReplicasetID == rs && !i.Expelled()
-	})
 }
 
 // masterRPC is call to the current master of replicaset id: one bound for

@@ -18,20 +18,20 @@ type Target struct {
 	Ready  bool    // may receive buckets: it reached the replication factor and has a master
 }
 
-// Targets are tier's replicasets as the plan sees them: ready when the
-// replicaset is ready and has a member not expelled (one whose members are
-// all gone can neither receive buckets nor keep them). The governor plans
-// with them; expel and drain check against them.
+// Targets are tier's replicasets as the plan sees them, but for those
+// whose members are all expelled: gone, they can neither receive buckets
+// nor keep them, nor delete a move's garbage (Plan forgets garbage on a
+// replicaset that is not a target). Ready when the replicaset is ready.
+// The governor plans with them; expel and drain check against them.
 func Targets(top tables.Topology, tier string) []Target {
 	var out []Target
 	for _, rs := range top.Replicasets {
-		if rs.Tier != tier {
+		if rs.Tier != tier || !slices.ContainsFunc(top.Instances, func(i tables.Instance) bool {
+			return i.ReplicasetID == rs.ReplicasetID && !i.Expelled()
+		}) {
 			continue
 		}
-		out = append(out, Target{ID: rs.ReplicasetID, Weight: rs.Weight,
-			Ready: rs.State == tables.ReplicasetReady && slices.ContainsFunc(top.Instances, func(i tables.Instance) bool {
-				return i.ReplicasetID == rs.ReplicasetID && !i.Expelled()
-			})})
+		out = append(out, Target{ID: rs.ReplicasetID, Weight: rs.Weight, Ready: rs.State == tables.ReplicasetReady})
 	}
 	slices.SortFunc(out, func(a, b Target) int { return cmp.Compare(a.ID, b.ID) })
 	return out

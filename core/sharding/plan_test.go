@@ -524,3 +524,37 @@ func assertGoal(t *testing.T, rows []tables.BucketRange, count uint64, targets [
 		}
 	}
 }
+
+// TestTargets: a tier's replicasets, sorted, ready when their state is;
+// one whose members are all expelled (or being expelled) is gone, so that
+// Plan forgets the garbage a move left on it rather than wait for ever for
+// someone to delete it (simulator seed 264, docs/BENCHMARKS.md step 16).
+func TestTargets(t *testing.T) {
+	online := tables.Grade{Variant: tables.GradeOnline, Incarnation: 1}
+	expelled := tables.Grade{Variant: tables.GradeExpelled, Incarnation: 1}
+	top := tables.Topology{
+		Replicasets: []tables.Replicaset{
+			{ReplicasetID: "r3", Tier: tier, Weight: 1, State: tables.ReplicasetReady},
+			{ReplicasetID: "r1", Tier: tier, Weight: 2, State: tables.ReplicasetReady},
+			{ReplicasetID: "r2", Tier: tier, Weight: 1, State: "not-ready"},
+			{ReplicasetID: "r4", Tier: tier, Weight: 1, State: tables.ReplicasetReady},
+			{ReplicasetID: "x1", Tier: "router", Weight: 1, State: tables.ReplicasetReady},
+		},
+		Instances: []tables.Instance{
+			{InstanceID: "a", ReplicasetID: "r1", Current: online, Target: online},
+			{InstanceID: "b", ReplicasetID: "r2", Current: online, Target: online},
+			{InstanceID: "c", ReplicasetID: "r3", Current: expelled, Target: expelled},
+			{InstanceID: "d", ReplicasetID: "r3", Current: online, Target: expelled},
+			{InstanceID: "e", ReplicasetID: "r4", Current: online, Target: online},
+			{InstanceID: "f", ReplicasetID: "x1", Current: online, Target: online},
+		},
+	}
+	want := []Target{{ID: "r1", Weight: 2, Ready: true}, {ID: "r2", Weight: 1}, {ID: "r4", Weight: 1, Ready: true}}
+	if got := Targets(top, tier); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Targets = %+v, want %+v", got, want)
+	}
+	step := Plan(tier, 3000, []tables.BucketRange{active(1, 1400, "r1"), garbage(active(1401, 1500, "r1"), "r3"), active(1501, 3000, "r4")}, want, 100)
+	if c, ok := step.(Collect); !ok || !c.Forget {
+		t.Fatalf("garbage on r3, gone: %#v, want a Collect that forgets it", step)
+	}
+}
