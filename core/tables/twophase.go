@@ -109,16 +109,15 @@ func errNotOperable(name string) *tuple.Error {
 // ok is false if none is pending. TiersConcerned says which tiers'
 // masters must apply it.
 func (s *Store) PendingSchemaChange() (ddl Ddl, version uint64, ok bool) {
-	version, ok = s.PendingSchemaVersion()
+	v, ok := s.Property(PropPendingSchemaChange)
 	if !ok {
 		return Ddl{}, 0, false
 	}
-	v, _ := s.Property(PropPendingSchemaChange)
 	raw, err := msgpack.Marshal(v)
 	if err != nil || msgpack.Unmarshal(raw, &ddl) != nil {
 		return Ddl{}, 0, false // written by ddlPrepare only: does not happen
 	}
-	return ddl, version, true
+	return ddl, s.pendingVersion(), true
 }
 
 // PendingSchemaVersion is the version of the pending schema change, if
@@ -128,9 +127,13 @@ func (s *Store) PendingSchemaVersion() (version uint64, ok bool) {
 	if _, ok := s.Property(PropPendingSchemaChange); !ok {
 		return 0, false
 	}
+	return s.pendingVersion(), true
+}
+
+func (s *Store) pendingVersion() uint64 {
 	pv, _ := s.Property(PropPendingSchemaVersion)
-	version, _ = tuple.AsUint64(pv)
-	return version, true
+	version, _ := tuple.AsUint64(pv)
+	return version
 }
 
 // TiersConcerned returns the names of the tiers whose replicaset masters
