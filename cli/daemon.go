@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/picogo/picogo/core/tables"
 	"github.com/picogo/picogo/disk"
 	"github.com/picogo/picogo/disk/pebble"
+	"github.com/picogo/picogo/internal/gogc"
 	"github.com/picogo/picogo/net/iproto"
 	"github.com/picogo/picogo/net/pgwire"
 	"github.com/picogo/picogo/net/tcp"
@@ -65,16 +65,8 @@ func (e usageError) Unwrap() error { return e.error }
 
 // runGCPercent is the GOGC of `picogo run` unless the environment sets
 // one: it allocates per message over a small live heap, and memory is the
-// cheaper resource here. `picogo sim` runs with sim.UseGCPercent.
+// cheaper resource here (gogc.Use). `picogo sim` runs with sim.UseGCPercent.
 const runGCPercent = 400
-
-// setGCPercent sets percent unless GOGC is set: GOGC in the environment
-// still decides.
-func setGCPercent(percent int) {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(percent)
-	}
-}
 
 // runDaemon is `picogo run`.
 func runDaemon(args []string) int {
@@ -90,7 +82,7 @@ func runDaemon(args []string) int {
 	// An instance under load allocates per request and per Raft message,
 	// and with Go's default (100) the collector took a quarter of a
 	// leader's CPU (docs/BENCHMARKS.md).
-	setGCPercent(runGCPercent)
+	gogc.Use(runGCPercent, "runGCPercent")
 	cfg.Roles = compiledRoles
 	d, err := startDaemon(cfg, log, openPebble)
 	if err != nil {

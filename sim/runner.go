@@ -1,13 +1,11 @@
 package sim
 
 import (
-	"fmt"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"sync"
 
 	"github.com/picogo/picogo/core/mutant"
+	"github.com/picogo/picogo/internal/gogc"
 )
 
 // GCPercent is the collector's setting `picogo sim` runs with unless GOGC
@@ -21,13 +19,7 @@ const GCPercent = 1000
 // UseGCPercent sets the collector as `picogo sim` runs it: at GCPercent,
 // unless GOGC is set (the environment still decides). It says which
 // setting is in force, and returns a func that puts the one before back.
-func UseGCPercent() (setting string, restore func()) {
-	if g := os.Getenv("GOGC"); g != "" {
-		return "GOGC=" + g + ", from the environment", func() {}
-	}
-	before := debug.SetGCPercent(GCPercent)
-	return fmt.Sprintf("GOGC=%d, sim.GCPercent", GCPercent), func() { debug.SetGCPercent(before) }
-}
+func UseGCPercent() (setting string, restore func()) { return gogc.Use(GCPercent, "sim.GCPercent") }
 
 // RunSeeds runs seeds [start, start+n) on up to workers goroutines (the
 // runs are independent worlds; each is single-threaded and deterministic)
