@@ -466,10 +466,16 @@ func (w *World) scheduleFaults() {
 		r := w.faultRng
 		in := w.instances[r.IntN(len(w.instances))]
 		if in.up() && !in.paused {
-			in.pause()
-			w.sched.after(int64(between(r, p.PauseFor/2, p.PauseFor*3/2)), in.resume)
+			w.pauseFor(in, between(r, p.PauseFor/2, p.PauseFor*3/2))
 		}
 	})
+}
+
+// pauseFor stalls in's process (its loop and clock stop, what reaches it
+// queues) for d.
+func (w *World) pauseFor(in *instance, d time.Duration) {
+	in.pause()
+	w.sched.after(int64(d), in.resume)
 }
 
 // every runs fault about once per mean (uniformly between half and one and
@@ -574,8 +580,7 @@ func (w *World) partition() {
 	}
 	w.trace.printf("partition: %d links cut %v", len(cuts), cuts)
 	if stall != nil {
-		stall.pause()
-		w.sched.after(int64(between(r, 150*time.Millisecond, 400*time.Millisecond)), stall.resume)
+		w.pauseFor(stall, between(r, 150*time.Millisecond, 400*time.Millisecond))
 	}
 	w.sched.after(int64(between(r, w.params.PartitionFor/2, w.params.PartitionFor*3/2)), func() {
 		for _, c := range cuts {
