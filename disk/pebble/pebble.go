@@ -100,11 +100,14 @@ func open(dir string, opts Options, fs vfs.FS) (*Store, error) {
 	if logger == nil {
 		logger = discardLogger{}
 	}
+	if fs == nil {
+		fs = vfs.Default
+	}
 	db, err := pebblev2.Open(dir, &pebblev2.Options{
 		FormatMajorVersion: formatVersion,
 		CacheSize:          opts.CacheSize,
 		Logger:             logger,
-		FS:                 fs,
+		FS:                 prewriteFS{fs},
 		// Pebble's default memtable is 4 MiB: under a steady stream of
 		// Raft entries and local snapshots (each the whole state) it
 		// flushed every second or two, and most of what it flushed — log
