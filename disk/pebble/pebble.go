@@ -107,7 +107,7 @@ func open(dir string, opts Options, fs vfs.FS) (*Store, error) {
 		FormatMajorVersion: formatVersion,
 		CacheSize:          opts.CacheSize,
 		Logger:             logger,
-		FS:                 prewriteFS{fs},
+		FS:                 walFS{fs},
 		// Pebble's default memtable is 4 MiB: under a steady stream of
 		// Raft entries and local snapshots (each the whole state) it
 		// flushed every second or two, and most of what it flushed — log

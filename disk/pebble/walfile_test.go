@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -28,7 +29,7 @@ func contents(t *testing.T, fs vfs.FS, name string) []byte {
 // A WAL file is written with zeros a chunk ahead of what Pebble wrote, so
 // that its fdatasyncs overwrite; other files are left as written.
 func TestPrewriteWAL(t *testing.T) {
-	fs := prewriteFS{vfs.NewMem()}
+	fs := walFS{vfs.NewMem()}
 	wal, err := fs.Create("000001.log", walCategory)
 	require.NoError(t, err)
 	_, err = wal.Write([]byte("head"))
@@ -67,7 +68,7 @@ func TestPrewriteRecycledWAL(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
-	fs := prewriteFS{mem}
+	fs := walFS{mem}
 	wal, err := fs.ReuseForWrite("000001.log", "000002.log", walCategory)
 	require.NoError(t, err)
 	_, err = wal.Write([]byte("head"))
@@ -126,4 +127,26 @@ func allZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// SyncData syncs a small tail with a raw system call and a large one with
+// Go's usual one; both sync, and both report the system's error rather
+// than swallow it.
+func TestPrewriteSyncData(t *testing.T) {
+	for _, size := range []int64{100, rawSyncMax + 1} {
+		wal, err := walFS{vfs.Default}.Create(filepath.Join(t.TempDir(), "000001.log"), walCategory)
+		require.NoError(t, err)
+		_, err = wal.Write(bytes.Repeat([]byte{1}, int(size)))
+		require.NoError(t, err)
+		require.NoError(t, wal.SyncData(), "size %d", size)
+		require.NoError(t, wal.Close())
+
+		// A character device cannot be synced: fdatasync says EINVAL.
+		null, err := vfs.Default.Open(os.DevNull)
+		require.NoError(t, err)
+		f := &walFile{File: null}
+		f.off.Store(size)
+		require.ErrorIs(t, f.SyncData(), syscall.EINVAL, "size %d", size)
+		require.NoError(t, null.Close())
+	}
 }
