@@ -19,6 +19,15 @@
 // against concurrent writers. Keys outside the 0x01 prefix are never written
 // and never read; they are free for metadata should the store ever need it.
 //
+// # The WAL file
+//
+// Pebble's write-ahead log is synced once per Raft batch, the store's
+// hottest system call, so the store hands Pebble WAL files of its own
+// (walfile.go): written ahead of their end with zeros, so that a sync
+// overwrites rather than appends, and synced with a raw fdatasync while
+// the unsynced tail is small, so that Go's scheduler does not hand the
+// syncing thread's P to another thread on every sync.
+//
 // # Concurrency
 //
 // A Store is safe for concurrent use, as Pebble is: concurrent Commits are
