@@ -21,15 +21,16 @@ const walCategory vfs.DiskWriteCategory = "pebble-wal"
 // Why: an fdatasync after an append must also write the file's metadata
 // (its new size and, on ext4, the conversion of its preallocated extents;
 // with a journal, a journal commit), while one after overwriting blocks
-// already written and synced writes the data alone. On the bench's ext4 a 1500-byte write
-// and its fdatasync took 190-210 µs and 93 µs of CPU appending, against
-// 120-130 µs and 60-67 µs overwriting (docs/BENCHMARKS.md, step 17). Pebble
-// gets the cheap kind only from a recycled WAL, which needs a memtable
-// flush first; picogo's WAL is mostly a fresh file that only grows, and
-// every Raft append is one fdatasync of it. So the store writes the WAL
-// ahead of its end with zeros, a chunk at a time: then one fdatasync in a
-// chunk's worth of appends commits the new size (and flushes the chunk's
-// zeros: about 1 ms here for 1 MiB), and every other one overwrites.
+// already written and synced writes the data alone. On the bench's ext4 a
+// 1500-byte write and its fdatasync took 194-212 µs (92-96 µs of CPU)
+// appending, against 121-130 µs (61-63 µs of CPU) overwriting
+// (docs/BENCHMARKS.md, step 17). Pebble gets the cheap kind only from a
+// recycled WAL, which needs a memtable flush first; picogo's WAL is mostly
+// a fresh file that only grows, and every Raft append is one fdatasync of
+// it. So the store writes the WAL ahead of its end with zeros, a chunk at a
+// time: then one fdatasync in a chunk's worth of appends writes the new
+// size (and the chunk's zeros: about 1 ms here for 1 MiB), and every other
+// one overwrites.
 //
 // Pebble's WAL reader already reads a zeroed tail as the end of the log: it
 // is what a preallocated or recycled WAL looks like after a crash.

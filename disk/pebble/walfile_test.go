@@ -28,7 +28,7 @@ func contents(t *testing.T, fs vfs.FS, name string) []byte {
 
 // A WAL file is written with zeros a chunk ahead of what Pebble wrote, so
 // that its fdatasyncs overwrite; other files are left as written.
-func TestPrewriteWAL(t *testing.T) {
+func TestWALPrewritten(t *testing.T) {
 	fs := walFS{vfs.NewMem()}
 	wal, err := fs.Create("000001.log", walCategory)
 	require.NoError(t, err)
@@ -59,7 +59,7 @@ func TestPrewriteWAL(t *testing.T) {
 
 // A recycled WAL is written to its old size already: Pebble's writes
 // overwrite its old bytes, and zeros come only past them.
-func TestPrewriteRecycledWAL(t *testing.T) {
+func TestWALRecycledPrewritten(t *testing.T) {
 	mem := vfs.NewMem()
 	old := bytes.Repeat([]byte{0xff}, prewriteChunk+prewriteChunk/2)
 	f, err := mem.Create("000001.log", walCategory)
@@ -132,7 +132,7 @@ func allZero(b []byte) bool {
 // SyncData syncs a small tail with a raw system call and a large one with
 // Go's usual one; both sync, and both report the system's error rather
 // than swallow it.
-func TestPrewriteSyncData(t *testing.T) {
+func TestWALSyncData(t *testing.T) {
 	for _, size := range []int64{100, rawSyncMax + 1} {
 		wal, err := walFS{vfs.Default}.Create(filepath.Join(t.TempDir(), "000001.log"), walCategory)
 		require.NoError(t, err)
