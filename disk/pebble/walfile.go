@@ -5,6 +5,7 @@ package pebble
 // batch, the store's hottest system call.
 
 import (
+	"errors"
 	"sync/atomic"
 	"syscall"
 
@@ -61,7 +62,7 @@ func (fs walFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCat
 	// beyond it needs zeros first.
 	info, err := f.Stat()
 	if err != nil {
-		return nil, firstErr(err, f.Close())
+		return nil, errors.Join(err, f.Close())
 	}
 	return &walFile{File: f, end: info.Size()}, nil
 }
@@ -70,6 +71,10 @@ func (fs walFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCat
 // Write, kept written (with zeros where Pebble has not written yet) at least
 // to the end of the chunk its next Write lands in, and synced by SyncData
 // as rawSyncMax says.
+//
+// Pebble writes a WAL from one goroutine but lets Sync run beside Write
+// (its syncingFile keeps its offset atomic for that), so off, which
+// SyncData reads, is atomic; end is Write's own and synced SyncData's.
 type walFile struct {
 	vfs.File
 	off    atomic.Int64 // where the next Write lands
@@ -127,11 +132,4 @@ func (f *walFile) SyncData() error {
 			return e
 		}
 	}
-}
-
-func firstErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
